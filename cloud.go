@@ -1,0 +1,134 @@
+package instancehub
+
+import (
+	"context"
+	"strings"
+)
+
+// Region is an Azure region instances may be placed in.
+type Region struct {
+	Name        string // eastus
+	DisplayName string // East US
+}
+
+// VMSize is a virtual machine size offered in a region.
+type VMSize struct {
+	Name      string // Standard_DS3_v2
+	Family    string // the quota family, as Azure names it: standardDSv2Family
+	VCPUs     int
+	MemoryGiB float64
+	GPUs      int
+}
+
+// Kind is "GPU" or "CPU".
+func (s VMSize) Kind() string {
+	if s.GPUs > 0 {
+		return "GPU"
+	}
+	return "CPU"
+}
+
+// FamilyLabel is the family as Azure's quota pages name it, without the
+// "vCPUs" suffix: "Standard DSv2 Family".
+func FamilyLabel(family string) string {
+	f := strings.TrimSuffix(family, "Family")
+	if after, ok := strings.CutPrefix(f, "standard"); ok {
+		return "Standard " + after + " Family"
+	}
+	return family
+}
+
+// TotalRegionalVCPUs is the name Azure gives the regional total in its usage list.
+const TotalRegionalVCPUs = "cores"
+
+// Usage is one line of a region's vCPU quota as Azure reports it: every VM
+// that exists counts, running or deallocated.
+type Usage struct {
+	Name    string // a family ("standardDSv2Family") or TotalRegionalVCPUs
+	Label   string // "Standard DSv2 Family vCPUs"
+	Current int
+	Limit   int
+}
+
+// VirtualNetwork is a network instances may join, with its subnets.
+type VirtualNetwork struct {
+	Name         string
+	Region       string
+	AddressSpace string
+	Subnets      []Subnet
+}
+
+// Subnet is a range of a virtual network.
+type Subnet struct {
+	Name          string
+	AddressPrefix string
+}
+
+// VM is what Azure reports of an instance's virtual machine.
+type VM struct {
+	Name string
+	// ProvisioningState and PowerState are the codes of the instance view's
+	// statuses, lower-case: "succeeded", "failed"; "running", "deallocated".
+	ProvisioningState string
+	PowerState        string
+	PrivateIP         string
+	PublicIP          string
+}
+
+// State maps Azure's provisioning and power states to an instance state.
+func (vm VM) State() State {
+	switch vm.ProvisioningState {
+	case "creating":
+		return StateCreating
+	case "deleting":
+		return StateDeleting
+	case "failed":
+		if vm.PowerState == "" {
+			return StateCreateFailed
+		}
+		return StateUnusable
+	}
+	switch vm.PowerState {
+	case "running":
+		return StateRunning
+	case "starting":
+		return StateStarting
+	case "stopping", "deallocating":
+		return StateStopping
+	case "stopped", "deallocated":
+		return StateStopped
+	}
+	return StateUnknown
+}
+
+// Cloud is Azure as the portal uses it. Methods return *Error: ENOTFOUND for
+// what does not exist, ECONFLICT when Azure refuses for the state of a
+// resource (CloudCode holds Azure's code), EQUOTA when a vCPU quota would be
+// exceeded, EINVALID for a bad request and EUNAVAILABLE when Azure cannot be
+// reached or fails.
+type Cloud interface {
+	// Regions lists the regions instances may be created in.
+	Regions(ctx context.Context) ([]Region, error)
+	// VMSizes lists the sizes offered in a region.
+	VMSizes(ctx context.Context, region string) ([]VMSize, error)
+	// Usage lists a region's vCPU quota per family and in total.
+	Usage(ctx context.Context, region string) ([]Usage, error)
+	// VirtualNetworks lists the networks of a region that instances may join.
+	VirtualNetworks(ctx context.Context, region string) ([]VirtualNetwork, error)
+
+	// Steps names, in order, the Azure steps that carry out op on inst.
+	Steps(op OperationKind, inst *Instance) []string
+	// BeginStep starts one step of op and returns its poller's resume token,
+	// or "" when the step finished at once.
+	BeginStep(ctx context.Context, op OperationKind, step string, inst *Instance) (token string, err error)
+	// PollStep asks Azure once how a step is going; a step that failed
+	// returns its error.
+	PollStep(ctx context.Context, op OperationKind, step string, inst *Instance, token string) (done bool, err error)
+
+	// VM reads one instance's virtual machine with its addresses; ENOTFOUND
+	// when it does not exist.
+	VM(ctx context.Context, inst *Instance) (*VM, error)
+	// VMs reads the state of every virtual machine of the portal in paged list
+	// calls, keyed by lower-case name. It returns no addresses.
+	VMs(ctx context.Context) (map[string]VM, error)
+}

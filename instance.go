@@ -1,0 +1,137 @@
+package instancehub
+
+import (
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Instance is one data scientist's cloud workstation: an Azure virtual
+// machine with Jupyter, JupyterLab and RStudio.
+type Instance struct {
+	ID     int64
+	Name   string
+	Region string
+
+	// The size is fixed at creation; its family and vCPUs are kept so quota
+	// can be counted without asking Azure.
+	VMSize    string
+	Family    string
+	VCPUs     int
+	MemoryGiB float64
+	GPUs      int
+
+	SSHEnabled   bool
+	SSHPublicKey string
+	SSHPort      int
+
+	VirtualNetwork string
+	Subnet         string
+
+	State     State
+	PrivateIP string
+	PublicIP  string
+
+	// OwnerID is the user the instance belongs to: its creator, or the user
+	// it was created for. Only the owner may open its applications.
+	OwnerID       int64
+	OwnerName     string
+	OwnerEmail    string
+	CreatedByID   int64
+	CreatedByName string
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
+
+	// LastOperation is the newest operation on the instance, if any.
+	LastOperation *Operation
+}
+
+// SSHUser is the Linux account a user signs in with over SSH.
+const SSHUser = "azureuser"
+
+// SSHCommand is the ready-to-copy command that opens a shell on the instance,
+// or "" while it has no address or SSH is off.
+func (i *Instance) SSHCommand() string {
+	if !i.SSHEnabled {
+		return ""
+	}
+	host := i.PublicIP
+	if host == "" {
+		host = i.PrivateIP
+	}
+	if host == "" {
+		return ""
+	}
+	return fmt.Sprintf("ssh -p %d %s@%s", i.SSHPort, SSHUser, host)
+}
+
+// IsGPU reports whether the instance has GPUs.
+func (i *Instance) IsGPU() bool { return i.GPUs > 0 }
+
+// Application is a web application that runs on every instance.
+type Application struct {
+	Slug  string // used in URLs
+	Label string
+}
+
+// Applications lists the applications of an instance, in the order the list
+// shows them.
+var Applications = []Application{
+	{Slug: "jupyterlab", Label: "JupyterLab"},
+	{Slug: "jupyter", Label: "Jupyter"},
+	{Slug: "rstudio", Label: "RStudio"},
+}
+
+// FindApplication returns the application with the given slug.
+func FindApplication(slug string) (Application, bool) {
+	for _, app := range Applications {
+		if app.Slug == strings.ToLower(slug) {
+			return app, true
+		}
+	}
+	return Application{}, false
+}
+
+// Operation is one action on an instance, carried out by Azure in one or more
+// steps. It is recorded as InProgress before Azure is called, keeps the
+// resume token of the step under way, so that it survives a restart, and ends
+// Succeeded or Failed with Azure's error.
+type Operation struct {
+	ID           int64
+	InstanceID   int64
+	InstanceName string
+	Kind         OperationKind
+	Status       OperationStatus
+	Trigger      Trigger
+	UserID       int64
+	UserName     string
+
+	// Step is the Azure step under way ("network interface"); ResumeToken
+	// is its poller's token, "" until Azure accepted the step.
+	Step        string
+	ResumeToken string
+
+	ErrorCode    string
+	ErrorMessage string
+
+	StartedAt  time.Time
+	FinishedAt time.Time
+}
+
+// StatusLabel is the status the reference product shows: InProgress,
+// Succeeded, or <Op>Failed.
+func (o *Operation) StatusLabel() string {
+	if o.Status == StatusFailed {
+		return string(o.Kind) + "Failed"
+	}
+	return string(o.Status)
+}
+
+// Duration is how long the operation took, or has taken so far.
+func (o *Operation) Duration(now time.Time) time.Duration {
+	end := o.FinishedAt
+	if end.IsZero() {
+		end = now
+	}
+	return end.Sub(o.StartedAt).Round(time.Second)
+}

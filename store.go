@@ -1,0 +1,110 @@
+package instancehub
+
+import (
+	"context"
+	"time"
+)
+
+// InstanceSort orders a list of instances.
+type InstanceSort string
+
+// The orders of the instance list.
+const (
+	SortNameAsc     InstanceSort = "name"
+	SortNameDesc    InstanceSort = "-name"
+	SortCreatedAsc  InstanceSort = "created"
+	SortCreatedDesc InstanceSort = "-created"
+)
+
+// ParseInstanceSort returns the sort named s, newest first by default.
+func ParseInstanceSort(s string) InstanceSort {
+	switch InstanceSort(s) {
+	case SortNameAsc, SortNameDesc, SortCreatedAsc, SortCreatedDesc:
+		return InstanceSort(s)
+	}
+	return SortCreatedDesc
+}
+
+// InstanceFilter selects a page of live instances (every state but Deleted).
+type InstanceFilter struct {
+	OwnerID int64  // only this user's instances; 0 for everyone's
+	Search  string // a case-insensitive part of the name
+	Sort    InstanceSort
+	Offset  int
+	Limit   int // 0 for all
+}
+
+// InstanceUpdate is what an operation or a sync learned of an instance.
+type InstanceUpdate struct {
+	State     State
+	PrivateIP string
+	PublicIP  string
+}
+
+// InstanceStore keeps instances and their operations.
+type InstanceStore interface {
+	// CreateInstance inserts inst, in state Creating, with its Create
+	// operation op, in one transaction; it sets their IDs. ECONFLICT when a
+	// live instance has the same name, compared case-insensitively.
+	CreateInstance(ctx context.Context, inst *Instance, op *Operation) error
+	// FindInstanceByName returns the live instance with that name (compared
+	// case-insensitively) with its last operation. ENOTFOUND if there is none.
+	FindInstanceByName(ctx context.Context, name string) (*Instance, error)
+	// FindInstanceByID returns an instance, deleted ones included. ENOTFOUND
+	// if there is none.
+	FindInstanceByID(ctx context.Context, id int64) (*Instance, error)
+	// FindInstances returns a page of live instances with their last
+	// operations, and how many match the filter in all.
+	FindInstances(ctx context.Context, filter InstanceFilter) ([]*Instance, int, error)
+
+	// BeginOperation records op as InProgress and moves its instance to
+	// op.Kind.Progressive(), in one transaction, provided the instance is in
+	// one of op.Kind.From() and has no operation in progress. ECONFLICT
+	// otherwise; ENOTFOUND when the instance does not exist.
+	BeginOperation(ctx context.Context, op *Operation) error
+	// SaveOperationProgress stores op's current step and resume token.
+	SaveOperationProgress(ctx context.Context, op *Operation) error
+	// FinishOperation records op's status, error and end time and applies
+	// update to its instance, in one transaction.
+	FinishOperation(ctx context.Context, op *Operation, update InstanceUpdate) error
+	// PendingOperations lists the operations in progress, oldest first.
+	PendingOperations(ctx context.Context) ([]*Operation, error)
+	// FindOperations lists an instance's operations, newest first.
+	FindOperations(ctx context.Context, instanceID int64, limit int) ([]*Operation, error)
+
+	// SyncInstance applies update to a live instance that has no operation
+	// in progress, and reports whether anything changed.
+	SyncInstance(ctx context.Context, id int64, update InstanceUpdate) (bool, error)
+}
+
+// UserStore keeps the people who may sign in.
+type UserStore interface {
+	// CreateUser inserts u and sets its ID. ECONFLICT when the email is taken
+	// (compared case-insensitively).
+	CreateUser(ctx context.Context, u *User) error
+	// FindUserByID returns a user. ENOTFOUND if there is none.
+	FindUserByID(ctx context.Context, id int64) (*User, error)
+	// FindUserByEmail returns a user, comparing emails case-insensitively.
+	// ENOTFOUND if there is none.
+	FindUserByEmail(ctx context.Context, email string) (*User, error)
+	// CountUsers returns how many users exist.
+	CountUsers(ctx context.Context) (int, error)
+}
+
+// SessionStore keeps signed-in browsers.
+type SessionStore interface {
+	// CreateSession inserts s.
+	CreateSession(ctx context.Context, s *Session) error
+	// FindSession returns the unexpired session with that token hash, with
+	// its user. ENOTFOUND if there is none.
+	FindSession(ctx context.Context, tokenHash string, now time.Time) (*Session, error)
+	// TouchSession records that the session was used at t.
+	TouchSession(ctx context.Context, tokenHash string, t time.Time) error
+	// DeleteSession signs a browser out.
+	DeleteSession(ctx context.Context, tokenHash string) error
+	// DeleteUserSessions signs a user out everywhere.
+	DeleteUserSessions(ctx context.Context, userID int64) error
+	// DeleteExpiredSessions removes sessions that expired before now and
+	// returns how many.
+	DeleteExpiredSessions(ctx context.Context, now time.Time) (int, error)
+}

@@ -1,0 +1,23 @@
+package instancehub
+
+import "time"
+
+// User is a person who signs in to the portal.
+type User struct {
+	ID           int64
+	Email        string
+	Name         string
+	PasswordHash string // empty for users who sign in only with single sign-on
+	CreatedAt    time.Time
+}
+
+// Session is a signed-in browser. The cookie holds a random token; only its
+// SHA-256 hash is stored.
+type Session struct {
+	TokenHash  string
+	UserID     int64
+	User       *User
+	CreatedAt  time.Time
+	LastSeenAt time.Time
+	ExpiresAt  time.Time
+}
