@@ -14,7 +14,8 @@ const (
 	ENOTFOUND     = "not_found"    // no such thing
 	EUNAUTHORIZED = "unauthorized" // not signed in
 	EFORBIDDEN    = "forbidden"    // signed in, but not allowed
-	EUNAVAILABLE  = "unavailable"  // Azure or another dependency failed
+	EUNAVAILABLE  = "unavailable"  // Azure could not be reached, or failed to answer
+	ECLOUD        = "cloud"        // Azure carried out an operation and it failed
 	EQUOTA        = "quota"        // a vCPU quota would be exceeded
 )
 

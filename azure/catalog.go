@@ -1,0 +1,250 @@
+package azure
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/compute/armcompute/v8"
+	"github.com/instancehub/instancehub"
+)
+
+// regionNames are the display names of the regions people pick most; others
+// show their programmatic name.
+var regionNames = map[string]string{
+	"eastus": "East US", "eastus2": "East US 2", "westus2": "West US 2", "westus3": "West US 3",
+	"centralus": "Central US", "southcentralus": "South Central US", "canadacentral": "Canada Central",
+	"westeurope": "West Europe", "northeurope": "North Europe", "uksouth": "UK South",
+	"francecentral": "France Central", "germanywestcentral": "Germany West Central",
+	"swedencentral": "Sweden Central", "switzerlandnorth": "Switzerland North",
+	"southeastasia": "Southeast Asia", "eastasia": "East Asia", "japaneast": "Japan East",
+	"koreacentral": "Korea Central", "centralindia": "Central India", "australiaeast": "Australia East",
+	"brazilsouth": "Brazil South", "southafricanorth": "South Africa North", "uaenorth": "UAE North",
+}
+
+// Regions lists the configured regions, the default first.
+func (c *Cloud) Regions(context.Context) ([]instancehub.Region, error) {
+	regions := make([]instancehub.Region, 0, len(c.cfg.Regions))
+	for _, name := range c.cfg.Regions {
+		display := regionNames[name]
+		if display == "" {
+			display = name
+		}
+		regions = append(regions, instancehub.Region{Name: name, DisplayName: display})
+	}
+	return regions, nil
+}
+
+func (c *Cloud) checkRegion(region string) error {
+	if !slices.Contains(c.cfg.Regions, region) {
+		return instancehub.Errorf(instancehub.EINVALID, "Region %q is not one the portal may use.", region)
+	}
+	return nil
+}
+
+// VMSizes lists the sizes offered in region. Sizes come from the sizes API;
+// their quota family and GPUs from the resource SKUs API, which alone has them.
+func (c *Cloud) VMSizes(ctx context.Context, region string) ([]instancehub.VMSize, error) {
+	if err := c.checkRegion(region); err != nil {
+		return nil, err
+	}
+	return cached(&c.catalog, "sizes/"+region, func() ([]instancehub.VMSize, error) {
+		return c.listSizes(ctx, region)
+	})
+}
+
+func (c *Cloud) listSizes(ctx context.Context, region string) ([]instancehub.VMSize, error) {
+	skus, err := c.listSKUs(ctx, region)
+	if err != nil {
+		return nil, err
+	}
+	var sizes []instancehub.VMSize
+	pager := c.sizes.NewListPager(region, nil)
+	for pager.More() {
+		page, err := pager.NextPage(ctx)
+		if err != nil {
+			return nil, cloudError(err, "list VM sizes in "+region)
+		}
+		for _, s := range page.Value {
+			name := deref(s.Name)
+			sku, ok := skus[strings.ToLower(name)]
+			if !ok {
+				continue // not offered to this subscription in the region
+			}
+			sku.Name = name
+			sku.VCPUs = int(deref(s.NumberOfCores))
+			sku.MemoryGiB = float64(deref(s.MemoryInMB)) / 1024
+			sizes = append(sizes, sku)
+		}
+	}
+	slices.SortFunc(sizes, func(a, b instancehub.VMSize) int {
+		if a.Family != b.Family {
+			return strings.Compare(a.Family, b.Family)
+		}
+		return a.VCPUs - b.VCPUs
+	})
+	return sizes, nil
+}
+
+// listSKUs reads the family and GPUs of every virtual machine SKU in region,
+// skipping SKUs restricted for the subscription there.
+func (c *Cloud) listSKUs(ctx context.Context, region string) (map[string]instancehub.VMSize, error) {
+	skus := map[string]instancehub.VMSize{}
+	filter := fmt.Sprintf("location eq '%s'", region)
+	pager := c.skus.NewListPager(&armcompute.ResourceSKUsClientListOptions{Filter: &filter})
+	for pager.More() {
+		page, err := pager.NextPage(ctx)
+		if err != nil {
+			return nil, cloudError(err, "list resource SKUs in "+region)
+		}
+		for _, sku := range page.Value {
+			if !strings.EqualFold(deref(sku.ResourceType), "virtualMachines") || restricted(sku, region) {
+				continue
+			}
+			size := instancehub.VMSize{Family: deref(sku.Family)}
+			for _, capability := range sku.Capabilities {
+				if deref(capability.Name) == "GPUs" {
+					size.GPUs, _ = strconv.Atoi(deref(capability.Value))
+				}
+			}
+			skus[strings.ToLower(deref(sku.Name))] = size
+		}
+	}
+	return skus, nil
+}
+
+func restricted(sku *armcompute.ResourceSKU, region string) bool {
+	for _, r := range sku.Restrictions {
+		if r.Type != nil && *r.Type == armcompute.ResourceSKURestrictionsTypeLocation {
+			for _, v := range r.Values {
+				if strings.EqualFold(deref(v), region) {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
+// Usage lists the region's vCPU quota. It is read fresh each time: it
+// changes with every create and delete.
+func (c *Cloud) Usage(ctx context.Context, region string) ([]instancehub.Usage, error) {
+	if err := c.checkRegion(region); err != nil {
+		return nil, err
+	}
+	var usages []instancehub.Usage
+	pager := c.usage.NewListPager(region, nil)
+	for pager.More() {
+		page, err := pager.NextPage(ctx)
+		if err != nil {
+			return nil, cloudError(err, "list usage in "+region)
+		}
+		for _, u := range page.Value {
+			if u.Name == nil {
+				continue
+			}
+			usages = append(usages, instancehub.Usage{
+				Name:    deref(u.Name.Value),
+				Label:   deref(u.Name.LocalizedValue),
+				Current: int(deref(u.CurrentValue)),
+				Limit:   int(deref(u.Limit)),
+			})
+		}
+	}
+	return usages, nil
+}
+
+// VirtualNetworks lists the networks of the portal's resource group in region.
+func (c *Cloud) VirtualNetworks(ctx context.Context, region string) ([]instancehub.VirtualNetwork, error) {
+	if err := c.checkRegion(region); err != nil {
+		return nil, err
+	}
+	all, err := cached(&c.catalog, "vnets", func() ([]instancehub.VirtualNetwork, error) {
+		return c.listVirtualNetworks(ctx)
+	})
+	if err != nil {
+		return nil, err
+	}
+	var networks []instancehub.VirtualNetwork
+	for _, n := range all {
+		if strings.EqualFold(n.Region, region) {
+			networks = append(networks, n)
+		}
+	}
+	return networks, nil
+}
+
+func (c *Cloud) listVirtualNetworks(ctx context.Context) ([]instancehub.VirtualNetwork, error) {
+	var networks []instancehub.VirtualNetwork
+	pager := c.vnets.NewListPager(c.cfg.ResourceGroup, nil)
+	for pager.More() {
+		page, err := pager.NextPage(ctx)
+		if err != nil {
+			return nil, cloudError(err, "list virtual networks")
+		}
+		for _, v := range page.Value {
+			n := instancehub.VirtualNetwork{Name: deref(v.Name), Region: deref(v.Location)}
+			if v.Properties == nil {
+				networks = append(networks, n)
+				continue
+			}
+			if v.Properties.AddressSpace != nil && len(v.Properties.AddressSpace.AddressPrefixes) > 0 {
+				n.AddressSpace = deref(v.Properties.AddressSpace.AddressPrefixes[0])
+			}
+			for _, s := range v.Properties.Subnets {
+				subnet := instancehub.Subnet{Name: deref(s.Name)}
+				if s.Properties != nil {
+					subnet.AddressPrefix = deref(s.Properties.AddressPrefix)
+				}
+				n.Subnets = append(n.Subnets, subnet)
+			}
+			networks = append(networks, n)
+		}
+	}
+	return networks, nil
+}
+
+// catalog keeps what changes rarely (sizes, networks) for a while, so that
+// the create form does not wait on Azure each time it opens.
+type catalog struct {
+	ttl     time.Duration
+	mu      sync.Mutex
+	entries map[string]catalogEntry
+}
+
+type catalogEntry struct {
+	value   any
+	expires time.Time
+}
+
+func cached[T any](c *catalog, key string, load func() (T, error)) (T, error) {
+	c.mu.Lock()
+	e, ok := c.entries[key]
+	c.mu.Unlock()
+	if ok && time.Now().Before(e.expires) {
+		return e.value.(T), nil
+	}
+	v, err := load()
+	if err != nil {
+		return v, err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.entries == nil {
+		c.entries = map[string]catalogEntry{}
+	}
+	c.entries[key] = catalogEntry{value: v, expires: time.Now().Add(c.ttl)}
+	return v, nil
+}
+
+func deref[T any](p *T) T {
+	if p == nil {
+		var zero T
+		return zero
+	}
+	return *p
+}

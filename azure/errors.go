@@ -1,0 +1,89 @@
+package azure
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/runtime"
+	"github.com/instancehub/instancehub"
+)
+
+// cloudError turns an SDK error into an *instancehub.Error that carries
+// Azure's own code and message, so that the user reads what Azure said.
+func cloudError(err error, doing string) error {
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return fmt.Errorf("%s: %w", doing, err)
+	}
+	var re *azcore.ResponseError
+	if !errors.As(err, &re) {
+		return &instancehub.Error{
+			Code:    instancehub.EUNAVAILABLE,
+			Message: fmt.Sprintf("Azure could not be reached to %s: %v", doing, err),
+		}
+	}
+	code, message := armError(re)
+	e := &instancehub.Error{CloudCode: code, Message: message}
+	switch {
+	case re.StatusCode == http.StatusNotFound:
+		e.Code = instancehub.ENOTFOUND
+	case isQuota(code, message):
+		e.Code = instancehub.EQUOTA
+	case re.StatusCode == http.StatusConflict:
+		e.Code = instancehub.ECONFLICT
+	case re.StatusCode == http.StatusBadRequest:
+		e.Code = instancehub.EINVALID
+	case re.StatusCode < http.StatusBadRequest:
+		// A long-running operation Azure carried out and reported as failed.
+		e.Code = instancehub.ECLOUD
+	case re.StatusCode == http.StatusTooManyRequests:
+		e.Code = instancehub.EUNAVAILABLE
+		e.Message = "Azure is throttling the portal's requests; try again in a minute. " + message
+	default:
+		e.Code = instancehub.EUNAVAILABLE
+	}
+	return e
+}
+
+// armError reads the code and message of an ARM error response
+// ({"error":{"code":"…","message":"…"}}), falling back to what the SDK knows.
+func armError(re *azcore.ResponseError) (code, message string) {
+	code = re.ErrorCode
+	if re.RawResponse != nil {
+		if body, err := runtime.Payload(re.RawResponse); err == nil && len(body) > 0 {
+			var payload struct {
+				Error struct {
+					Code    string `json:"code"`
+					Message string `json:"message"`
+				} `json:"error"`
+			}
+			if json.Unmarshal(body, &payload) == nil {
+				if payload.Error.Code != "" {
+					code = payload.Error.Code
+				}
+				message = payload.Error.Message
+			}
+		}
+	}
+	if message == "" {
+		message = fmt.Sprintf("Azure refused the request (%d %s).", re.StatusCode, code)
+	}
+	return code, message
+}
+
+func isQuota(code, message string) bool {
+	return code == "OperationNotAllowed" && strings.Contains(strings.ToLower(message), "quota")
+}
+
+// notFound reports whether Azure answered 404 Not Found.
+func notFound(err error) bool {
+	var re *azcore.ResponseError
+	return errors.As(err, &re) && re.StatusCode == http.StatusNotFound
+}

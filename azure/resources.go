@@ -1,0 +1,208 @@
+package azure
+
+import (
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/base64"
+	"fmt"
+	"strings"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/to"
+	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/compute/armcompute/v8"
+	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/network/armnetwork/v9"
+	"github.com/instancehub/instancehub"
+	"golang.org/x/crypto/ssh"
+)
+
+// The tags on every resource the portal makes. Delete checks them, so the
+// portal never removes what it did not make.
+const (
+	TagPortal   = "instancehub-portal"
+	TagInstance = "instancehub-instance"
+	TagOwner    = "instancehub-owner"
+)
+
+func nsgName(instance string) string      { return instance + "-nsg" }
+func publicIPName(instance string) string { return instance + "-ip" }
+func nicName(instance string) string      { return instance + "-nic" }
+func osDiskName(instance string) string   { return instance + "-osdisk" }
+
+// The ports of the applications on the Data Science VM: JupyterHub (which
+// serves Jupyter and JupyterLab) and RStudio Server.
+const (
+	portJupyterHub = "8000"
+	portRStudio    = "8787"
+)
+
+func (c *Cloud) tags(inst *instancehub.Instance) map[string]*string {
+	return map[string]*string{
+		TagPortal:   to.Ptr(c.cfg.PortalID),
+		TagInstance: to.Ptr(inst.Name),
+		TagOwner:    to.Ptr(inst.OwnerEmail),
+	}
+}
+
+// ours reports whether tags mark a resource as made by this portal for inst.
+func (c *Cloud) ours(tags map[string]*string, inst *instancehub.Instance) bool {
+	return deref(tags[TagPortal]) == c.cfg.PortalID && strings.EqualFold(deref(tags[TagInstance]), inst.Name)
+}
+
+func (c *Cloud) resourceID(provider, kind, name string) string {
+	return fmt.Sprintf("/subscriptions/%s/resourceGroups/%s/providers/%s/%s/%s",
+		c.cfg.SubscriptionID, c.cfg.ResourceGroup, provider, kind, name)
+}
+
+func (c *Cloud) subnetID(inst *instancehub.Instance) string {
+	return c.resourceID("Microsoft.Network", "virtualNetworks", inst.VirtualNetwork) + "/subnets/" + inst.Subnet
+}
+
+// securityGroup admits SSH only when the instance has it, and the
+// applications only from where the portal reaches them; Azure's default
+// rules deny every other inbound connection.
+func (c *Cloud) securityGroup(inst *instancehub.Instance) armnetwork.SecurityGroup {
+	rules := []*armnetwork.SecurityRule{
+		inboundRule("allow-portal-apps", 200, c.cfg.AppSourceRange, portJupyterHub, portRStudio),
+	}
+	if inst.SSHEnabled {
+		rules = append(rules, inboundRule("allow-ssh", 100, c.cfg.SSHSourceRange, fmt.Sprint(inst.SSHPort)))
+	}
+	return armnetwork.SecurityGroup{
+		Location:   to.Ptr(inst.Region),
+		Tags:       c.tags(inst),
+		Properties: &armnetwork.SecurityGroupPropertiesFormat{SecurityRules: rules},
+	}
+}
+
+func inboundRule(name string, priority int32, source string, ports ...string) *armnetwork.SecurityRule {
+	return &armnetwork.SecurityRule{
+		Name: to.Ptr(name),
+		Properties: &armnetwork.SecurityRulePropertiesFormat{
+			Priority:                 to.Ptr(priority),
+			Direction:                to.Ptr(armnetwork.SecurityRuleDirectionInbound),
+			Access:                   to.Ptr(armnetwork.SecurityRuleAccessAllow),
+			Protocol:                 to.Ptr(armnetwork.SecurityRuleProtocolTCP),
+			SourceAddressPrefix:      to.Ptr(source),
+			SourcePortRange:          to.Ptr("*"),
+			DestinationAddressPrefix: to.Ptr("*"),
+			DestinationPortRanges:    to.SliceOfPtrs(ports...),
+		},
+	}
+}
+
+func (c *Cloud) publicIP(inst *instancehub.Instance) armnetwork.PublicIPAddress {
+	return armnetwork.PublicIPAddress{
+		Location: to.Ptr(inst.Region),
+		Tags:     c.tags(inst),
+		SKU: &armnetwork.PublicIPAddressSKU{
+			Name: to.Ptr(armnetwork.PublicIPAddressSKUNameStandard),
+			Tier: to.Ptr(armnetwork.PublicIPAddressSKUTierRegional),
+		},
+		Properties: &armnetwork.PublicIPAddressPropertiesFormat{
+			PublicIPAllocationMethod: to.Ptr(armnetwork.IPAllocationMethodStatic),
+			PublicIPAddressVersion:   to.Ptr(armnetwork.IPVersionIPv4),
+		},
+	}
+}
+
+func (c *Cloud) networkInterface(inst *instancehub.Instance) armnetwork.Interface {
+	ipConfig := &armnetwork.InterfaceIPConfigurationPropertiesFormat{
+		Subnet:                    &armnetwork.Subnet{ID: to.Ptr(c.subnetID(inst))},
+		PrivateIPAllocationMethod: to.Ptr(armnetwork.IPAllocationMethodDynamic),
+		Primary:                   to.Ptr(true),
+	}
+	if c.wantsPublicIP(inst) {
+		ipConfig.PublicIPAddress = &armnetwork.PublicIPAddress{
+			ID: to.Ptr(c.resourceID("Microsoft.Network", "publicIPAddresses", publicIPName(inst.Name))),
+		}
+	}
+	return armnetwork.Interface{
+		Location: to.Ptr(inst.Region),
+		Tags:     c.tags(inst),
+		Properties: &armnetwork.InterfacePropertiesFormat{
+			NetworkSecurityGroup: &armnetwork.SecurityGroup{
+				ID: to.Ptr(c.resourceID("Microsoft.Network", "networkSecurityGroups", nsgName(inst.Name))),
+			},
+			IPConfigurations: []*armnetwork.InterfaceIPConfiguration{{Name: to.Ptr("ipconfig1"), Properties: ipConfig}},
+		},
+	}
+}
+
+// virtualMachine is the workstation: Linux with SSH keys only, its OS disk
+// deleted with it, cloud-init preparing the applications for the owner.
+func (c *Cloud) virtualMachine(inst *instancehub.Instance) (armcompute.VirtualMachine, error) {
+	key := inst.SSHPublicKey
+	if !inst.SSHEnabled || key == "" {
+		// Azure wants a key when passwords are off; a key whose private half
+		// nobody has keeps the instance closed to SSH.
+		var err error
+		if key, err = sealedKey(); err != nil {
+			return armcompute.VirtualMachine{}, err
+		}
+	}
+	img := c.cfg.Image
+	return armcompute.VirtualMachine{
+		Location: to.Ptr(inst.Region),
+		Tags:     c.tags(inst),
+		Properties: &armcompute.VirtualMachineProperties{
+			HardwareProfile: &armcompute.HardwareProfile{VMSize: to.Ptr(armcompute.VirtualMachineSizeTypes(inst.VMSize))},
+			StorageProfile: &armcompute.StorageProfile{
+				ImageReference: &armcompute.ImageReference{
+					Publisher: to.Ptr(img.Publisher), Offer: to.Ptr(img.Offer), SKU: to.Ptr(img.SKU), Version: to.Ptr(img.Version),
+				},
+				OSDisk: &armcompute.OSDisk{
+					Name:         to.Ptr(osDiskName(inst.Name)),
+					CreateOption: to.Ptr(armcompute.DiskCreateOptionTypesFromImage),
+					DeleteOption: to.Ptr(armcompute.DiskDeleteOptionTypesDelete),
+					DiskSizeGB:   to.Ptr(c.cfg.OSDiskSizeGB),
+					ManagedDisk:  &armcompute.ManagedDiskParameters{StorageAccountType: to.Ptr(armcompute.StorageAccountTypes(c.cfg.OSDiskType))},
+				},
+			},
+			OSProfile: &armcompute.OSProfile{
+				ComputerName:  to.Ptr(inst.Name),
+				AdminUsername: to.Ptr(instancehub.SSHUser),
+				CustomData:    to.Ptr(base64.StdEncoding.EncodeToString([]byte(c.cloudInit(inst)))),
+				LinuxConfiguration: &armcompute.LinuxConfiguration{
+					DisablePasswordAuthentication: to.Ptr(true),
+					SSH: &armcompute.SSHConfiguration{PublicKeys: []*armcompute.SSHPublicKey{{
+						Path:    to.Ptr("/home/" + instancehub.SSHUser + "/.ssh/authorized_keys"),
+						KeyData: to.Ptr(key),
+					}}},
+				},
+			},
+			NetworkProfile: &armcompute.NetworkProfile{NetworkInterfaces: []*armcompute.NetworkInterfaceReference{{
+				ID: to.Ptr(c.resourceID("Microsoft.Network", "networkInterfaces", nicName(inst.Name))),
+				Properties: &armcompute.NetworkInterfaceReferenceProperties{
+					Primary: to.Ptr(true), DeleteOption: to.Ptr(armcompute.DeleteOptionsDetach),
+				},
+			}}},
+		},
+	}, nil
+}
+
+// sealedKey returns a fresh ed25519 public key whose private key is thrown away.
+func sealedKey() (string, error) {
+	pub, _, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		return "", fmt.Errorf("generate key: %w", err)
+	}
+	sshKey, err := ssh.NewPublicKey(pub)
+	if err != nil {
+		return "", fmt.Errorf("ssh key: %w", err)
+	}
+	return strings.TrimSpace(string(ssh.MarshalAuthorizedKey(sshKey))) + " instancehub-no-ssh", nil
+}
+
+// cloudInit prepares the applications for the owner and leaves the portal's
+// marker, which tells an instance made by the portal from any other VM.
+func (c *Cloud) cloudInit(inst *instancehub.Instance) string {
+	return fmt.Sprintf(`#cloud-config
+write_files:
+  - path: /etc/instancehub/instance.json
+    permissions: "0644"
+    content: |
+      {"portal": %q, "instance": %q, "owner": %q}
+runcmd:
+  - [systemctl, enable, --now, jupyterhub]
+  - [systemctl, enable, --now, rstudio-server]
+`, c.cfg.PortalID, inst.Name, inst.OwnerEmail)
+}

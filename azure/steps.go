@@ -1,0 +1,174 @@
+package azure
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/runtime"
+	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/compute/armcompute/v8"
+	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/network/armnetwork/v9"
+	"github.com/instancehub/instancehub"
+)
+
+// The steps of the operations, as the row shows them ("Creating: network
+// interface").
+const (
+	StepSecurityGroup    = "network security group"
+	StepPublicIP         = "public IP address"
+	StepNetworkInterface = "network interface"
+	StepVirtualMachine   = "virtual machine"
+)
+
+// Steps names, in order, the Azure steps that carry out op on inst. A
+// workstation is made network first and removed virtual machine first.
+func (c *Cloud) Steps(op instancehub.OperationKind, inst *instancehub.Instance) []string {
+	switch op {
+	case instancehub.OpCreate:
+		steps := []string{StepSecurityGroup}
+		if c.wantsPublicIP(inst) {
+			steps = append(steps, StepPublicIP)
+		}
+		return append(steps, StepNetworkInterface, StepVirtualMachine)
+	case instancehub.OpDelete:
+		return []string{StepVirtualMachine, StepNetworkInterface, StepPublicIP, StepSecurityGroup}
+	}
+	return []string{StepVirtualMachine}
+}
+
+func (c *Cloud) wantsPublicIP(inst *instancehub.Instance) bool {
+	return c.cfg.PublicIP && inst.SSHEnabled
+}
+
+// BeginStep starts one step and returns its poller's resume token, or ""
+// when Azure finished the step at once.
+func (c *Cloud) BeginStep(ctx context.Context, op instancehub.OperationKind, step string, inst *instancehub.Instance) (string, error) {
+	doing := fmt.Sprintf("%s %s of %s", op.Verb(), step, inst.Name)
+	token, err := c.beginStep(ctx, op, step, inst)
+	return token, cloudError(err, doing)
+}
+
+func (c *Cloud) beginStep(ctx context.Context, op instancehub.OperationKind, step string, inst *instancehub.Instance) (string, error) {
+	rg, name := c.cfg.ResourceGroup, inst.Name
+	switch {
+	case op == instancehub.OpCreate && step == StepSecurityGroup:
+		p, err := c.nsgs.BeginCreateOrUpdate(ctx, rg, nsgName(name), c.securityGroup(inst), nil)
+		return begun(ctx, p, err)
+	case op == instancehub.OpCreate && step == StepPublicIP:
+		p, err := c.publicIPs.BeginCreateOrUpdate(ctx, rg, publicIPName(name), c.publicIP(inst), nil)
+		return begun(ctx, p, err)
+	case op == instancehub.OpCreate && step == StepNetworkInterface:
+		p, err := c.nics.BeginCreateOrUpdate(ctx, rg, nicName(name), c.networkInterface(inst), nil)
+		return begun(ctx, p, err)
+	case op == instancehub.OpCreate && step == StepVirtualMachine:
+		vm, err := c.virtualMachine(inst)
+		if err != nil {
+			return "", err
+		}
+		p, err := c.vms.BeginCreateOrUpdate(ctx, rg, name, vm, nil)
+		return begun(ctx, p, err)
+	case op == instancehub.OpStart:
+		p, err := c.vms.BeginStart(ctx, rg, name, nil)
+		return begun(ctx, p, err)
+	case op == instancehub.OpStop:
+		p, err := c.vms.BeginDeallocate(ctx, rg, name, nil)
+		return begun(ctx, p, err)
+	case op == instancehub.OpRestart:
+		p, err := c.vms.BeginRestart(ctx, rg, name, nil)
+		return begun(ctx, p, err)
+	case op == instancehub.OpDelete:
+		return c.beginDelete(ctx, step, inst)
+	}
+	return "", fmt.Errorf("no step %q in %s", step, op)
+}
+
+// PollStep asks Azure once how a step is going. The poller is rebuilt from
+// its token each time, so a step survives a restart of the portal.
+func (c *Cloud) PollStep(ctx context.Context, op instancehub.OperationKind, step string, inst *instancehub.Instance, token string) (bool, error) {
+	done, err := c.pollStep(ctx, op, step, inst, token)
+	if err != nil {
+		if op == instancehub.OpDelete && notFound(err) {
+			return true, nil // already gone: that is what delete wants
+		}
+		doing := fmt.Sprintf("%s %s of %s", op.Verb(), step, inst.Name)
+		if u, ok := err.(unreachable); ok && !errors.Is(err, context.Canceled) {
+			return false, &instancehub.Error{Code: instancehub.EUNAVAILABLE,
+				Message: fmt.Sprintf("Azure could not tell how the %s step is going: %s", step, instancehub.ErrorMessage(cloudError(u.err, doing)))}
+		}
+		return done, cloudError(err, doing)
+	}
+	return done, nil
+}
+
+func (c *Cloud) pollStep(ctx context.Context, op instancehub.OperationKind, step string, inst *instancehub.Instance, token string) (bool, error) {
+	// When resuming, the SDK ignores every argument but the token.
+	rg, name := c.cfg.ResourceGroup, inst.Name
+	switch {
+	case op == instancehub.OpCreate && step == StepSecurityGroup:
+		p, err := c.nsgs.BeginCreateOrUpdate(ctx, rg, nsgName(name), armnetwork.SecurityGroup{},
+			&armnetwork.SecurityGroupsClientBeginCreateOrUpdateOptions{ResumeToken: token})
+		return polled(ctx, p, err)
+	case op == instancehub.OpCreate && step == StepPublicIP:
+		p, err := c.publicIPs.BeginCreateOrUpdate(ctx, rg, publicIPName(name), armnetwork.PublicIPAddress{},
+			&armnetwork.PublicIPAddressesClientBeginCreateOrUpdateOptions{ResumeToken: token})
+		return polled(ctx, p, err)
+	case op == instancehub.OpCreate && step == StepNetworkInterface:
+		p, err := c.nics.BeginCreateOrUpdate(ctx, rg, nicName(name), armnetwork.Interface{},
+			&armnetwork.InterfacesClientBeginCreateOrUpdateOptions{ResumeToken: token})
+		return polled(ctx, p, err)
+	case op == instancehub.OpCreate && step == StepVirtualMachine:
+		p, err := c.vms.BeginCreateOrUpdate(ctx, rg, name, armcompute.VirtualMachine{},
+			&armcompute.VirtualMachinesClientBeginCreateOrUpdateOptions{ResumeToken: token})
+		return polled(ctx, p, err)
+	case op == instancehub.OpStart:
+		p, err := c.vms.BeginStart(ctx, rg, name, &armcompute.VirtualMachinesClientBeginStartOptions{ResumeToken: token})
+		return polled(ctx, p, err)
+	case op == instancehub.OpStop:
+		p, err := c.vms.BeginDeallocate(ctx, rg, name, &armcompute.VirtualMachinesClientBeginDeallocateOptions{ResumeToken: token})
+		return polled(ctx, p, err)
+	case op == instancehub.OpRestart:
+		p, err := c.vms.BeginRestart(ctx, rg, name, &armcompute.VirtualMachinesClientBeginRestartOptions{ResumeToken: token})
+		return polled(ctx, p, err)
+	case op == instancehub.OpDelete:
+		return c.pollDelete(ctx, step, inst, token)
+	}
+	return false, fmt.Errorf("no step %q in %s", step, op)
+}
+
+// unreachable marks an error in asking about an operation, as opposed to
+// the operation's own failure: the first is worth asking again.
+type unreachable struct{ err error }
+
+func (u unreachable) Error() string { return u.err.Error() }
+func (u unreachable) Unwrap() error { return u.err }
+
+// begun returns the resume token of a poller Azure just created, or "" when
+// the operation already finished (its error, if it failed).
+func begun[T any](ctx context.Context, p *runtime.Poller[T], err error) (string, error) {
+	if err != nil {
+		return "", err
+	}
+	if p.Done() {
+		_, err := p.Result(ctx)
+		return "", err
+	}
+	return p.ResumeToken()
+}
+
+// polled polls a rehydrated poller once and reports whether it finished,
+// with the operation's error if it failed.
+func polled[T any](ctx context.Context, p *runtime.Poller[T], err error) (bool, error) {
+	if err != nil {
+		return false, err
+	}
+	if !p.Done() {
+		if _, err := p.Poll(ctx); err != nil {
+			return false, unreachable{err}
+		}
+	}
+	if !p.Done() {
+		return false, nil
+	}
+	_, err = p.Result(ctx)
+	return true, err
+}

@@ -1,0 +1,118 @@
+package azure
+
+import (
+	"context"
+	"strings"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/to"
+	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/compute/armcompute/v8"
+	"github.com/instancehub/instancehub"
+	"golang.org/x/sync/singleflight"
+)
+
+// VM reads an instance's virtual machine with its instance view, then its
+// addresses from the network interface and public IP.
+func (c *Cloud) VM(ctx context.Context, inst *instancehub.Instance) (*instancehub.VM, error) {
+	rg := c.cfg.ResourceGroup
+	r, err := c.vms.Get(ctx, rg, inst.Name, &armcompute.VirtualMachinesClientGetOptions{
+		Expand: to.Ptr(armcompute.InstanceViewTypesInstanceView),
+	})
+	if err != nil {
+		return nil, cloudError(err, "read virtual machine "+inst.Name)
+	}
+	vm := &instancehub.VM{Name: deref(r.Name)}
+	if r.Properties != nil && r.Properties.InstanceView != nil {
+		vm.ProvisioningState, vm.PowerState = statuses(r.Properties.InstanceView.Statuses)
+	}
+	if err := c.addresses(ctx, inst, vm); err != nil {
+		return nil, err
+	}
+	return vm, nil
+}
+
+func (c *Cloud) addresses(ctx context.Context, inst *instancehub.Instance, vm *instancehub.VM) error {
+	nic, err := c.nics.Get(ctx, c.cfg.ResourceGroup, nicName(inst.Name), nil)
+	if notFound(err) {
+		return nil
+	} else if err != nil {
+		return cloudError(err, "read network interface of "+inst.Name)
+	}
+	var publicIPID string
+	if nic.Properties != nil {
+		for _, ipc := range nic.Properties.IPConfigurations {
+			if ipc.Properties == nil {
+				continue
+			}
+			vm.PrivateIP = deref(ipc.Properties.PrivateIPAddress)
+			if ipc.Properties.PublicIPAddress != nil {
+				publicIPID = deref(ipc.Properties.PublicIPAddress.ID)
+			}
+			break
+		}
+	}
+	if publicIPID == "" {
+		return nil
+	}
+	ip, err := c.publicIPs.Get(ctx, c.cfg.ResourceGroup, lastSegment(publicIPID), nil)
+	if notFound(err) {
+		return nil
+	} else if err != nil {
+		return cloudError(err, "read public IP of "+inst.Name)
+	}
+	if ip.Properties != nil {
+		vm.PublicIP = deref(ip.Properties.IPAddress)
+	}
+	return nil
+}
+
+// VMs reads the state of every virtual machine in the portal's resource
+// group with the subscription-wide status list: one call per page, however
+// many instances there are. Concurrent callers share one listing.
+func (c *Cloud) VMs(ctx context.Context) (map[string]instancehub.VM, error) {
+	v, err, _ := c.refresh.Do("vms", func() (any, error) { return c.listVMs(ctx) })
+	if err != nil {
+		return nil, err
+	}
+	return v.(map[string]instancehub.VM), nil
+}
+
+func (c *Cloud) listVMs(ctx context.Context) (map[string]instancehub.VM, error) {
+	vms := map[string]instancehub.VM{}
+	inGroup := "/resourcegroups/" + strings.ToLower(c.cfg.ResourceGroup) + "/"
+	pager := c.vms.NewListAllPager(&armcompute.VirtualMachinesClientListAllOptions{StatusOnly: to.Ptr("true")})
+	for pager.More() {
+		page, err := pager.NextPage(ctx)
+		if err != nil {
+			return nil, cloudError(err, "list virtual machines")
+		}
+		for _, r := range page.Value {
+			if !strings.Contains(strings.ToLower(deref(r.ID)), inGroup) {
+				continue
+			}
+			vm := instancehub.VM{Name: deref(r.Name)}
+			if r.Properties != nil && r.Properties.InstanceView != nil {
+				vm.ProvisioningState, vm.PowerState = statuses(r.Properties.InstanceView.Statuses)
+			}
+			vms[strings.ToLower(vm.Name)] = vm
+		}
+	}
+	return vms, nil
+}
+
+// statuses reads "ProvisioningState/failed/AllocationFailed" and
+// "PowerState/deallocated" from an instance view.
+func statuses(list []*armcompute.InstanceViewStatus) (provisioning, power string) {
+	for _, s := range list {
+		code := strings.ToLower(deref(s.Code))
+		if rest, ok := strings.CutPrefix(code, "provisioningstate/"); ok {
+			provisioning, _, _ = strings.Cut(rest, "/")
+		} else if rest, ok := strings.CutPrefix(code, "powerstate/"); ok {
+			power = rest
+		}
+	}
+	return provisioning, power
+}
+
+func lastSegment(id string) string { return id[strings.LastIndex(id, "/")+1:] }
+
+type refreshGroup = singleflight.Group

@@ -1,0 +1,274 @@
+package instancehub
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// CreateRequest is the create form as submitted.
+type CreateRequest struct {
+	Name           string
+	Region         string
+	VMSize         string
+	SSHEnabled     bool
+	SSHPublicKey   string
+	VirtualNetwork string
+	Subnet         string
+}
+
+// SizeOption is a VM size as the create form offers it: whether the
+// region's quota can fit it now, and if not, why.
+type SizeOption struct {
+	VMSize
+	Fits   bool
+	Reason string
+}
+
+// CreateOptions is what the create form offers for a region.
+type CreateOptions struct {
+	Regions  []Region
+	Region   string
+	Sizes    []SizeOption
+	Networks []VirtualNetwork
+}
+
+// CreateOptions returns the regions, and the sizes and networks of region
+// (the default region when empty).
+func (s *Service) CreateOptions(ctx context.Context, region string) (*CreateOptions, error) {
+	if _, err := requireUser(ctx); err != nil {
+		return nil, err
+	}
+	regions, err := s.Cloud.Regions(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if region == "" || !slices.ContainsFunc(regions, func(r Region) bool { return r.Name == region }) {
+		region = regions[0].Name
+	}
+	sizes, err := s.sizeOptions(ctx, region)
+	if err != nil {
+		return nil, err
+	}
+	networks, err := s.Cloud.VirtualNetworks(ctx, region)
+	if err != nil {
+		return nil, err
+	}
+	return &CreateOptions{Regions: regions, Region: region, Sizes: sizes, Networks: networks}, nil
+}
+
+func (s *Service) sizeOptions(ctx context.Context, region string) ([]SizeOption, error) {
+	sizes, err := s.Cloud.VMSizes(ctx, region)
+	if err != nil {
+		return nil, err
+	}
+	usage, err := s.Cloud.Usage(ctx, region)
+	if err != nil {
+		return nil, err
+	}
+	return FitSizes(sizes, usage), nil
+}
+
+// FitSizes marks which sizes the subscription's quota can fit now, by family
+// and regional total, and lists those that fit first.
+func FitSizes(sizes []VMSize, usage []Usage) []SizeOption {
+	byName := map[string]Usage{}
+	for _, u := range usage {
+		byName[strings.ToLower(u.Name)] = u
+	}
+	total, hasTotal := byName[TotalRegionalVCPUs]
+	options := make([]SizeOption, 0, len(sizes))
+	for _, size := range sizes {
+		opt := SizeOption{VMSize: size, Fits: true}
+		family, ok := byName[strings.ToLower(size.Family)]
+		switch {
+		case !ok || family.Limit == 0:
+			opt.Fits, opt.Reason = false, fmt.Sprintf("No quota for %s vCPUs in this region.", FamilyLabel(size.Family))
+		case family.Current+size.VCPUs > family.Limit:
+			opt.Fits, opt.Reason = false, fmt.Sprintf("Not enough quota: %s has %d of %d vCPUs free; this size needs %d.",
+				FamilyLabel(size.Family), max(0, family.Limit-family.Current), family.Limit, size.VCPUs)
+		case hasTotal && total.Current+size.VCPUs > total.Limit:
+			opt.Fits, opt.Reason = false, fmt.Sprintf("Not enough regional quota: %d of %d vCPUs free; this size needs %d.",
+				max(0, total.Limit-total.Current), total.Limit, size.VCPUs)
+		}
+		options = append(options, opt)
+	}
+	slices.SortStableFunc(options, func(a, b SizeOption) int {
+		switch {
+		case a.Fits == b.Fits:
+			return 0
+		case a.Fits:
+			return -1
+		}
+		return 1
+	})
+	return options
+}
+
+// CheckName tells whether name is valid and free, for the live check of the
+// create form.
+func (s *Service) CheckName(ctx context.Context, name string) error {
+	if _, err := requireUser(ctx); err != nil {
+		return err
+	}
+	if err := ValidateName(name); err != nil {
+		return err
+	}
+	return s.nameFree(ctx, name)
+}
+
+func (s *Service) nameFree(ctx context.Context, name string) error {
+	existing, err := s.Instances.FindInstanceByName(ctx, name)
+	switch {
+	case ErrorCode(err) == ENOTFOUND:
+		return nil
+	case err != nil:
+		return err
+	}
+	return FieldError("name", fmt.Sprintf("An instance named %s already exists. Choose another name.", existing.Name))
+}
+
+// CreateInstance validates the form, records the instance in state Creating
+// for the signed-in user and starts creating it in Azure. A rejected form
+// returns an EINVALID error with a message per field.
+func (s *Service) CreateInstance(ctx context.Context, req CreateRequest) (*Instance, error) {
+	user, err := requireUser(ctx)
+	if err != nil {
+		return nil, err
+	}
+	inst, err := s.validateCreate(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	inst.OwnerID, inst.OwnerName, inst.OwnerEmail = user.ID, user.Name, user.Email
+	inst.CreatedByID, inst.CreatedByName = user.ID, user.Name
+	if _, err := s.Engine.Create(ctx, inst, TriggerUser); err != nil {
+		if ErrorCode(err) == ECONFLICT {
+			return nil, s.nameFree(ctx, inst.Name)
+		}
+		return nil, err
+	}
+	return inst, nil
+}
+
+// validateCreate checks every field and reports all that are wrong at once.
+func (s *Service) validateCreate(ctx context.Context, req CreateRequest) (*Instance, error) {
+	inst := &Instance{
+		Name:       strings.TrimSpace(req.Name),
+		Region:     req.Region,
+		SSHEnabled: req.SSHEnabled,
+		SSHPort:    DefaultSSHPort,
+	}
+	fields := map[string]string{}
+	// note keeps a field's message; any other error stops validation.
+	note := func(err error) error {
+		if ErrorCode(err) != EINVALID {
+			return err
+		}
+		for k, v := range ErrorFields(err) {
+			fields[k] = v
+		}
+		return nil
+	}
+	nameErr := ValidateName(inst.Name)
+	if nameErr == nil {
+		nameErr = s.nameFree(ctx, inst.Name)
+	}
+	if err := note(nameErr); err != nil {
+		return nil, err
+	}
+	regionErr := s.validateRegion(ctx, req.Region)
+	if err := note(regionErr); err != nil {
+		return nil, err
+	}
+	if regionErr == nil {
+		if err := note(s.validateSize(ctx, req, inst)); err != nil {
+			return nil, err
+		}
+		if err := note(s.validateNetwork(ctx, req, inst)); err != nil {
+			return nil, err
+		}
+	}
+	if req.SSHEnabled {
+		key, err := ParseSSHPublicKey(req.SSHPublicKey)
+		_ = note(err) // only ever EINVALID
+		inst.SSHPublicKey = key
+	}
+	if len(fields) > 0 {
+		return nil, &Error{Code: EINVALID, Message: "Some settings need your attention.", Fields: fields}
+	}
+	return inst, nil
+}
+
+func (s *Service) validateRegion(ctx context.Context, region string) error {
+	regions, err := s.Cloud.Regions(ctx)
+	if err != nil {
+		return err
+	}
+	if !slices.ContainsFunc(regions, func(r Region) bool { return r.Name == region }) {
+		return FieldError("region", "Choose one of the regions offered.")
+	}
+	return nil
+}
+
+func (s *Service) validateSize(ctx context.Context, req CreateRequest, inst *Instance) error {
+	if req.VMSize == "" {
+		return FieldError("vm_size", "Choose a virtual machine size.")
+	}
+	options, err := s.sizeOptions(ctx, req.Region)
+	if err != nil {
+		return err
+	}
+	i := slices.IndexFunc(options, func(o SizeOption) bool { return strings.EqualFold(o.Name, req.VMSize) })
+	if i < 0 {
+		return FieldError("vm_size", fmt.Sprintf("%s is not offered in this region.", req.VMSize))
+	}
+	if !options[i].Fits {
+		return FieldError("vm_size", options[i].Reason)
+	}
+	size := options[i].VMSize
+	inst.VMSize, inst.Family, inst.VCPUs, inst.MemoryGiB, inst.GPUs = size.Name, size.Family, size.VCPUs, size.MemoryGiB, size.GPUs
+	return nil
+}
+
+// validateNetwork checks the chosen network and subnet, or picks the
+// region's default: its first network and that network's "default" subnet.
+func (s *Service) validateNetwork(ctx context.Context, req CreateRequest, inst *Instance) error {
+	networks, err := s.Cloud.VirtualNetworks(ctx, req.Region)
+	if err != nil {
+		return err
+	}
+	if len(networks) == 0 {
+		return FieldError("virtual_network", "This region has no virtual network the portal may use.")
+	}
+	if req.VirtualNetwork == "" {
+		return defaultSubnet(networks[0], inst)
+	}
+	i := slices.IndexFunc(networks, func(n VirtualNetwork) bool { return n.Name == req.VirtualNetwork })
+	if i < 0 {
+		return FieldError("virtual_network", fmt.Sprintf("There is no virtual network %s in this region.", req.VirtualNetwork))
+	}
+	network := networks[i]
+	if req.Subnet == "" {
+		return FieldError("subnet", "Choose a subnet of "+network.Name+".")
+	}
+	if !slices.ContainsFunc(network.Subnets, func(s Subnet) bool { return s.Name == req.Subnet }) {
+		return FieldError("subnet", fmt.Sprintf("%s has no subnet %s.", network.Name, req.Subnet))
+	}
+	inst.VirtualNetwork, inst.Subnet = network.Name, req.Subnet
+	return nil
+}
+
+func defaultSubnet(network VirtualNetwork, inst *Instance) error {
+	if len(network.Subnets) == 0 {
+		return FieldError("virtual_network", network.Name+" has no subnet.")
+	}
+	inst.VirtualNetwork, inst.Subnet = network.Name, network.Subnets[0].Name
+	for _, s := range network.Subnets {
+		if s.Name == "default" {
+			inst.Subnet = s.Name
+		}
+	}
+	return nil
+}

@@ -1,0 +1,106 @@
+package instancehub_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/instancehub/instancehub"
+)
+
+func TestOperationRules(t *testing.T) {
+	all := []instancehub.State{
+		instancehub.StateCreating, instancehub.StateCreateFailed, instancehub.StateRunning,
+		instancehub.StateStopping, instancehub.StateStopped, instancehub.StateStarting,
+		instancehub.StateRestarting, instancehub.StateDeleting, instancehub.StateUnusable,
+		instancehub.StateUnknown, instancehub.StateMissing,
+	}
+	allowed := map[instancehub.OperationKind][]instancehub.State{
+		instancehub.OpStart:   {instancehub.StateStopped},
+		instancehub.OpStop:    {instancehub.StateRunning},
+		instancehub.OpRestart: {instancehub.StateRunning, instancehub.StateUnusable},
+		instancehub.OpDelete: {instancehub.StateRunning, instancehub.StateStopped, instancehub.StateCreateFailed,
+			instancehub.StateUnusable, instancehub.StateUnknown, instancehub.StateMissing},
+	}
+	for kind, ok := range allowed {
+		for _, s := range all {
+			want := false
+			for _, a := range ok {
+				want = want || a == s
+			}
+			err := kind.Check(s)
+			if (err == nil) != want {
+				t.Errorf("%s from %s: err = %v, want allowed=%v", kind, s, err, want)
+			}
+			if err != nil && instancehub.ErrorCode(err) != instancehub.ECONFLICT {
+				t.Errorf("%s from %s: code = %s, want conflict", kind, s, instancehub.ErrorCode(err))
+			}
+			if (kind.Reason(s) == "") != want {
+				t.Errorf("%s from %s: reason = %q", kind, s, kind.Reason(s))
+			}
+			if s.Transitional() && err == nil {
+				t.Errorf("%s allowed while %s", kind, s)
+			}
+		}
+	}
+	msg := instancehub.ErrorMessage(instancehub.OpStart.Check(instancehub.StateRunning))
+	if !strings.Contains(msg, "only allowed when the instance is stopped; it is running") {
+		t.Errorf("start message = %q", msg)
+	}
+}
+
+func TestVMState(t *testing.T) {
+	tests := []struct {
+		provisioning, power string
+		want                instancehub.State
+	}{
+		{"creating", "", instancehub.StateCreating},
+		{"succeeded", "running", instancehub.StateRunning},
+		{"succeeded", "deallocated", instancehub.StateStopped},
+		{"succeeded", "stopped", instancehub.StateStopped},
+		{"succeeded", "deallocating", instancehub.StateStopping},
+		{"updating", "starting", instancehub.StateStarting},
+		{"deleting", "running", instancehub.StateDeleting},
+		{"failed", "", instancehub.StateCreateFailed},
+		{"failed", "running", instancehub.StateUnusable},
+		{"succeeded", "", instancehub.StateUnknown},
+	}
+	for _, tt := range tests {
+		vm := instancehub.VM{ProvisioningState: tt.provisioning, PowerState: tt.power}
+		if got := vm.State(); got != tt.want {
+			t.Errorf("VM{%s, %s}.State() = %s, want %s", tt.provisioning, tt.power, got, tt.want)
+		}
+	}
+}
+
+func TestFitSizes(t *testing.T) {
+	sizes := []instancehub.VMSize{
+		{Name: "Standard_NC6s_v3", Family: "standardNCSv3Family", VCPUs: 6, GPUs: 1},
+		{Name: "Standard_DS3_v2", Family: "standardDSv2Family", VCPUs: 4},
+		{Name: "Standard_NC24s_v3", Family: "standardNCSv3Family", VCPUs: 24, GPUs: 4},
+		{Name: "Standard_E16s_v3", Family: "standardESv3Family", VCPUs: 16},
+		{Name: "Standard_F4s_v2", Family: "standardFSv2Family", VCPUs: 4},
+	}
+	usage := []instancehub.Usage{
+		{Name: "standardNCSv3Family", Current: 12, Limit: 24},
+		{Name: "standardDSv2Family", Current: 0, Limit: 100},
+		{Name: "standardESv3Family", Current: 0, Limit: 100},
+		{Name: "cores", Current: 90, Limit: 100},
+	}
+	got := instancehub.FitSizes(sizes, usage)
+	want := []struct {
+		name   string
+		fits   bool
+		reason string
+	}{
+		{"Standard_NC6s_v3", true, ""},
+		{"Standard_DS3_v2", true, ""},
+		{"Standard_NC24s_v3", false, "Standard NCSv3 Family has 12 of 24 vCPUs free; this size needs 24"},
+		{"Standard_E16s_v3", false, "Not enough regional quota: 10 of 100 vCPUs free; this size needs 16"},
+		{"Standard_F4s_v2", false, "No quota for Standard FSv2 Family vCPUs"},
+	}
+	for i, w := range want {
+		if got[i].Name != w.name || got[i].Fits != w.fits || !strings.Contains(got[i].Reason, w.reason) {
+			t.Errorf("option %d = %+v, want %+v", i, got[i], w)
+		}
+	}
+}
