@@ -60,12 +60,14 @@ type InstanceStore interface {
 	// BeginOperation records op as InProgress and moves its instance to
 	// op.Kind.Progressive(), in one transaction, provided the instance is in
 	// one of op.Kind.From() and has no operation in progress. ECONFLICT
-	// otherwise; ENOTFOUND when the instance does not exist.
+	// otherwise; ENOTFOUND when the instance does not exist or is deleted.
 	BeginOperation(ctx context.Context, op *Operation) error
 	// SaveOperationProgress stores op's current step and resume token.
+	// ENOTFOUND for an unknown operation.
 	SaveOperationProgress(ctx context.Context, op *Operation) error
-	// FinishOperation records op's status, error and end time and applies
-	// update to its instance, in one transaction.
+	// FinishOperation records op's status, error, step, resume token and end
+	// time and applies update to its instance, in one transaction. ECONFLICT
+	// when op already finished; ENOTFOUND for an unknown operation.
 	FinishOperation(ctx context.Context, op *Operation, update InstanceUpdate) error
 	// PendingOperations lists the operations in progress, oldest first.
 	PendingOperations(ctx context.Context) ([]*Operation, error)
@@ -104,7 +106,7 @@ type SessionStore interface {
 	DeleteSession(ctx context.Context, tokenHash string) error
 	// DeleteUserSessions signs a user out everywhere.
 	DeleteUserSessions(ctx context.Context, userID int64) error
-	// DeleteExpiredSessions removes sessions that expired before now and
-	// returns how many.
+	// DeleteExpiredSessions removes sessions that expired at or before now
+	// and returns how many.
 	DeleteExpiredSessions(ctx context.Context, now time.Time) (int, error)
 }

@@ -1,0 +1,170 @@
+// Package store keeps instancehub's data in SQLite. It implements the store
+// interfaces of the root package and knows nothing of HTTP or Azure.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/instancehub/instancehub"
+	"github.com/pressly/goose/v3"
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// Every connection of the pool gets these pragmas: WAL lets readers work
+// while one writer writes, busy_timeout makes a second writer wait instead of
+// failing, and SQLite leaves foreign keys unchecked unless asked. Write
+// transactions begin IMMEDIATE, so one that reads before it writes (a quota
+// check) waits for the lock instead of failing with SQLITE_BUSY.
+const pragmas = "_pragma=journal_mode(WAL)&_pragma=busy_timeout(5000)" +
+	"&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_txlock=immediate"
+
+// DB is instancehub's SQLite database.
+type DB struct {
+	db *sql.DB
+
+	// Now returns the current time. The store stamps with it the times a
+	// caller leaves zero; tests replace it to control them.
+	Now func() time.Time
+}
+
+var (
+	_ instancehub.InstanceStore = (*DB)(nil)
+	_ instancehub.UserStore     = (*DB)(nil)
+	_ instancehub.SessionStore  = (*DB)(nil)
+)
+
+// Open opens the database file at path, creating it and its directory if
+// needed, and applies the migrations it has not had yet.
+func Open(ctx context.Context, path string) (*DB, error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
+		return nil, fmt.Errorf("open database: %w", err)
+	}
+	db, err := sql.Open("sqlite", dsn(path))
+	if err != nil {
+		return nil, fmt.Errorf("open database %s: %w", path, err)
+	}
+	if err := migrate(ctx, db); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("migrate database %s: %w", path, err)
+	}
+	return &DB{db: db, Now: time.Now}, nil
+}
+
+// dsn escapes path because SQLite reads it as a URI, in which "?", "#" and
+// "%" mean something.
+func dsn(path string) string {
+	return "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + pragmas
+}
+
+// migrate applies the embedded migrations, each in its own transaction.
+func migrate(ctx context.Context, db *sql.DB) error {
+	fsys, err := fs.Sub(migrations, "migrations")
+	if err != nil {
+		return err
+	}
+	provider, err := goose.NewProvider(goose.DialectSQLite3, db, fsys,
+		goose.WithDisableGlobalRegistry(true))
+	if err != nil {
+		return err
+	}
+	_, err = provider.Up(ctx)
+	return err
+}
+
+// Close closes the database.
+func (db *DB) Close() error {
+	return db.db.Close()
+}
+
+// now is the current time at the precision the database keeps.
+func (db *DB) now() time.Time {
+	return db.Now().UTC().Truncate(time.Millisecond)
+}
+
+// orNow returns t, or the current time when t is zero.
+func (db *DB) orNow(t time.Time) time.Time {
+	if t.IsZero() {
+		return db.now()
+	}
+	return t.UTC().Truncate(time.Millisecond)
+}
+
+// inTx runs fn in a transaction, committed when fn returns nil.
+//
+// SQLite starts a transaction deferred: it takes the write lock at the first
+// write. A transaction that reads before it writes can therefore fail with
+// SQLITE_BUSY, without waiting, when another connection wrote in between.
+// Every fn given here writes first.
+func (db *DB) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := db.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	if err := fn(tx); err != nil {
+		tx.Rollback()
+		return err
+	}
+	return tx.Commit()
+}
+
+// millis is how a time is stored.
+func millis(t time.Time) int64 { return t.UnixMilli() }
+
+// nullMillis stores the zero time as NULL.
+func nullMillis(t time.Time) sql.NullInt64 {
+	if t.IsZero() {
+		return sql.NullInt64{}
+	}
+	return sql.NullInt64{Int64: t.UnixMilli(), Valid: true}
+}
+
+// fromMillis reads a stored time; NULL reads as the zero time.
+func fromMillis(ms sql.NullInt64) time.Time {
+	if !ms.Valid {
+		return time.Time{}
+	}
+	return time.UnixMilli(ms.Int64).UTC()
+}
+
+// nullID stores the ID 0 as NULL, for references that may be absent.
+func nullID(id int64) sql.NullInt64 {
+	return sql.NullInt64{Int64: id, Valid: id != 0}
+}
+
+// isUnique reports whether err is the violation of a UNIQUE index.
+func isUnique(err error) bool {
+	var e *sqlite.Error
+	return errors.As(err, &e) && e.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE
+}
+
+// rowsAffected returns how many rows a statement changed.
+func rowsAffected(res sql.Result) (int64, error) {
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, fmt.Errorf("rows affected: %w", err)
+	}
+	return n, nil
+}
+
+// wrap adds context to an unexpected error. The domain's own errors pass
+// unchanged: their message is meant for the user as it is.
+func wrap(err error, format string, args ...any) error {
+	var e *instancehub.Error
+	if err == nil || errors.As(err, &e) {
+		return err
+	}
+	return fmt.Errorf("%s: %w", fmt.Sprintf(format, args...), err)
+}

@@ -1,0 +1,140 @@
+package store
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/instancehub/instancehub"
+)
+
+// start is when every test's clock starts.
+var start = time.Date(2025, 3, 1, 9, 0, 0, 0, time.UTC)
+
+// testClock is a clock that moves only when told to.
+type testClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *testClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *testClock) Add(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+// openTestDB opens a fresh database file whose clock reads start.
+func openTestDB(tb testing.TB) (*DB, *testClock) {
+	tb.Helper()
+	db, err := Open(context.Background(), filepath.Join(tb.TempDir(), "instancehub.db"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { db.Close() })
+	clock := &testClock{now: start}
+	db.Now = clock.Now
+	return db, clock
+}
+
+// wantCode fails the test unless err carries the error code want ("" for nil).
+func wantCode(t *testing.T, err error, want string) {
+	t.Helper()
+	if got := instancehub.ErrorCode(err); got != want {
+		t.Fatalf("error %v: code %q, want %q", err, got, want)
+	}
+}
+
+func TestOpenMigratesOnceAndReopens(t *testing.T) {
+	ctx := context.Background()
+	// A directory that does not exist yet, with characters SQLite's URIs
+	// treat specially.
+	path := filepath.Join(t.TempDir(), "new dir", "a#b?c%d.db")
+	db, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.CreateUser(ctx, &instancehub.User{Email: "ada@example.com", Name: "Ada"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	db, err = Open(ctx, path)
+	if err != nil {
+		t.Fatalf("reopen: %v", err)
+	}
+	defer db.Close()
+	if n, err := db.CountUsers(ctx); err != nil || n != 1 {
+		t.Fatalf("CountUsers after reopen = %d, %v; want 1", n, err)
+	}
+	var applied, version int
+	err = db.db.QueryRowContext(ctx,
+		`SELECT count(*), max(version_id) FROM goose_db_version WHERE version_id > 0`).Scan(&applied, &version)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if applied != 1 || version != 1 {
+		t.Errorf("goose_db_version: %d rows up to version %d; want 1 up to 1", applied, version)
+	}
+}
+
+func TestOpenSetsPragmasOnEveryConnection(t *testing.T) {
+	db, _ := openTestDB(t)
+	ctx := context.Background()
+	// Hold three connections at once so the pool must open new ones.
+	for i := range 3 {
+		conn, err := db.db.Conn(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		var mode string
+		var foreignKeys, busyTimeout, synchronous int
+		for _, p := range []struct {
+			pragma string
+			dest   any
+		}{
+			{"journal_mode", &mode}, {"foreign_keys", &foreignKeys},
+			{"busy_timeout", &busyTimeout}, {"synchronous", &synchronous},
+		} {
+			if err := conn.QueryRowContext(ctx, "PRAGMA "+p.pragma).Scan(p.dest); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if mode != "wal" || foreignKeys != 1 || busyTimeout != 5000 || synchronous != 1 {
+			t.Errorf("connection %d: journal_mode=%s foreign_keys=%d busy_timeout=%d synchronous=%d",
+				i, mode, foreignKeys, busyTimeout, synchronous)
+		}
+	}
+}
+
+func TestForeignKeysAreEnforced(t *testing.T) {
+	db, _ := openTestDB(t)
+	err := db.CreateSession(context.Background(),
+		&instancehub.Session{TokenHash: "h", UserID: 42, ExpiresAt: start.Add(time.Hour)})
+	if err == nil {
+		t.Fatal("a session of a user that does not exist was created")
+	}
+}
+
+func TestOpenFails(t *testing.T) {
+	// A file where the directory should be.
+	file := filepath.Join(t.TempDir(), "file")
+	if err := os.WriteFile(file, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if db, err := Open(context.Background(), filepath.Join(file, "instancehub.db")); err == nil {
+		db.Close()
+		t.Fatal("Open under a file succeeded")
+	}
+}

@@ -1,0 +1,217 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/instancehub/instancehub"
+)
+
+// live is the condition of instances that are not Deleted. It is spelled
+// exactly as in the partial indexes of the schema, which SQLite uses only
+// for queries that repeat their condition.
+const live = `i.state <> 'Deleted'`
+
+// instanceSelect reads instances with the names of their owner and creator
+// and their last operation. The last operation is looked up through the
+// operations_instance index for each row the query returns, so a page of
+// 50 costs 50 index lookups, not 50 queries.
+const instanceSelect = `
+SELECT i.id, i.name, i.region, i.vm_size, i.family, i.vcpus, i.memory_gib, i.gpus,
+       i.ssh_enabled, i.ssh_public_key, i.ssh_port, i.virtual_network, i.subnet,
+       i.state, i.private_ip, i.public_ip,
+       i.owner_id, owner.name, owner.email, i.created_by_id, creator.name,
+       i.created_at, i.updated_at,
+       ` + operationColumns + `
+FROM instances i
+JOIN users owner ON owner.id = i.owner_id
+JOIN users creator ON creator.id = i.created_by_id
+LEFT JOIN operations o ON o.id = (
+    SELECT last.id FROM operations last WHERE last.instance_id = i.id ORDER BY last.id DESC LIMIT 1)
+LEFT JOIN users ou ON ou.id = o.user_id`
+
+// instanceOrders maps each sort to its ORDER BY clause. The id breaks ties
+// so that pages never overlap; names sort case-insensitively through the
+// column's NOCASE collation.
+var instanceOrders = map[instancehub.InstanceSort]string{
+	instancehub.SortNameAsc:     `i.name ASC, i.id ASC`,
+	instancehub.SortNameDesc:    `i.name DESC, i.id DESC`,
+	instancehub.SortCreatedAsc:  `i.created_at ASC, i.id ASC`,
+	instancehub.SortCreatedDesc: `i.created_at DESC, i.id DESC`,
+}
+
+// CreateInstance inserts inst, in state Creating, with its Create operation
+// op, in one transaction, and sets their IDs. ECONFLICT when a live instance
+// has the same name, compared case-insensitively.
+func (db *DB) CreateInstance(ctx context.Context, inst *instancehub.Instance, op *instancehub.Operation) error {
+	inst.State = instancehub.StateCreating
+	inst.CreatedAt = db.orNow(inst.CreatedAt)
+	inst.UpdatedAt = db.now()
+	op.Kind, op.Status = instancehub.OpCreate, instancehub.StatusInProgress
+	op.StartedAt = db.orNow(op.StartedAt)
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		if err := insertInstance(ctx, tx, inst); err != nil {
+			return err
+		}
+		op.InstanceID, op.InstanceName = inst.ID, inst.Name
+		return insertOperation(ctx, tx, op)
+	})
+	return wrap(err, "create instance %s", inst.Name)
+}
+
+func insertInstance(ctx context.Context, tx *sql.Tx, inst *instancehub.Instance) error {
+	res, err := tx.ExecContext(ctx, `
+		INSERT INTO instances (name, region, vm_size, family, vcpus, memory_gib, gpus,
+			ssh_enabled, ssh_public_key, ssh_port, virtual_network, subnet,
+			state, private_ip, public_ip, owner_id, created_by_id, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		inst.Name, inst.Region, inst.VMSize, inst.Family, inst.VCPUs, inst.MemoryGiB, inst.GPUs,
+		inst.SSHEnabled, inst.SSHPublicKey, inst.SSHPort, inst.VirtualNetwork, inst.Subnet,
+		inst.State, inst.PrivateIP, inst.PublicIP, inst.OwnerID, inst.CreatedByID,
+		millis(inst.CreatedAt), millis(inst.UpdatedAt))
+	if isUnique(err) {
+		return instancehub.Errorf(instancehub.ECONFLICT, "An instance named %s already exists.", inst.Name)
+	} else if err != nil {
+		return err
+	}
+	inst.ID, err = res.LastInsertId()
+	return err
+}
+
+// FindInstanceByName returns the live instance with that name, compared
+// case-insensitively, with its last operation. ENOTFOUND if there is none.
+func (db *DB) FindInstanceByName(ctx context.Context, name string) (*instancehub.Instance, error) {
+	inst, err := db.findInstance(ctx, `i.name = ? AND `+live, name)
+	return inst, wrap(err, "find instance %q", name)
+}
+
+// FindInstanceByID returns an instance, deleted ones included, with its last
+// operation. ENOTFOUND if there is none.
+func (db *DB) FindInstanceByID(ctx context.Context, id int64) (*instancehub.Instance, error) {
+	inst, err := db.findInstance(ctx, `i.id = ?`, id)
+	return inst, wrap(err, "find instance %d", id)
+}
+
+func (db *DB) findInstance(ctx context.Context, where string, arg any) (*instancehub.Instance, error) {
+	inst, err := scanInstance(db.db.QueryRowContext(ctx, instanceSelect+` WHERE `+where, arg))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, instancehub.Errorf(instancehub.ENOTFOUND, "Instance not found.")
+	}
+	return inst, err
+}
+
+// FindInstances returns a page of live instances with their last operations,
+// and how many match the filter in all.
+func (db *DB) FindInstances(ctx context.Context, filter instancehub.InstanceFilter) ([]*instancehub.Instance, int, error) {
+	where, args := instanceWhere(filter)
+	var total int
+	err := db.db.QueryRowContext(ctx, `SELECT count(*) FROM instances i WHERE `+where, args...).Scan(&total)
+	if err != nil {
+		return nil, 0, fmt.Errorf("count instances: %w", err)
+	}
+	offset := max(filter.Offset, 0)
+	if offset >= total {
+		return nil, total, nil
+	}
+	limit := filter.Limit
+	if limit <= 0 {
+		limit = -1 // SQLite's "no limit"
+	}
+	order := instanceOrders[instancehub.ParseInstanceSort(string(filter.Sort))]
+	rows, err := db.db.QueryContext(ctx,
+		instanceSelect+` WHERE `+where+` ORDER BY `+order+` LIMIT ? OFFSET ?`,
+		append(args, limit, offset)...)
+	if err != nil {
+		return nil, 0, fmt.Errorf("find instances: %w", err)
+	}
+	instances, err := scanInstances(rows)
+	if err != nil {
+		return nil, 0, fmt.Errorf("find instances: %w", err)
+	}
+	return instances, total, nil
+}
+
+// instanceWhere is the condition and arguments selecting filter's instances.
+func instanceWhere(filter instancehub.InstanceFilter) (string, []any) {
+	conds, args := []string{live}, []any{}
+	if filter.OwnerID != 0 {
+		conds, args = append(conds, `i.owner_id = ?`), append(args, filter.OwnerID)
+	}
+	if filter.Search != "" {
+		conds = append(conds, `i.name LIKE ? ESCAPE '\'`)
+		args = append(args, "%"+escapeLike(filter.Search)+"%")
+	}
+	return strings.Join(conds, " AND "), args
+}
+
+// escapeLike makes LIKE match s literally, so that a search for "a_b" does
+// not also find "axb".
+var escapeLike = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace
+
+// SyncInstance applies update to a live instance that has no operation in
+// progress, and reports whether anything changed. The checks and the change
+// are one statement, so an operation that begins meanwhile is never
+// overwritten.
+func (db *DB) SyncInstance(ctx context.Context, id int64, update instancehub.InstanceUpdate) (bool, error) {
+	res, err := db.db.ExecContext(ctx, `
+		UPDATE instances
+		SET state = :state, private_ip = :private_ip, public_ip = :public_ip, updated_at = :now
+		WHERE id = :id AND state <> 'Deleted'
+		  AND (state <> :state OR private_ip <> :private_ip OR public_ip <> :public_ip)
+		  AND NOT EXISTS (SELECT 1 FROM operations o
+		                  WHERE o.instance_id = instances.id AND o.status = 'InProgress')`,
+		sql.Named("state", update.State), sql.Named("private_ip", update.PrivateIP),
+		sql.Named("public_ip", update.PublicIP), sql.Named("now", millis(db.now())),
+		sql.Named("id", id))
+	if err != nil {
+		return false, fmt.Errorf("sync instance %d: %w", id, err)
+	}
+	n, err := rowsAffected(res)
+	return n > 0, wrap(err, "sync instance %d", id)
+}
+
+// updateInstance applies what an operation learned to its instance.
+func (db *DB) updateInstance(ctx context.Context, tx *sql.Tx, id int64, update instancehub.InstanceUpdate) error {
+	_, err := tx.ExecContext(ctx, `
+		UPDATE instances SET state = ?, private_ip = ?, public_ip = ?, updated_at = ? WHERE id = ?`,
+		update.State, update.PrivateIP, update.PublicIP, millis(db.now()), id)
+	return err
+}
+
+// scanner is a *sql.Row or *sql.Rows.
+type scanner interface {
+	Scan(dest ...any) error
+}
+
+func scanInstance(row scanner) (*instancehub.Instance, error) {
+	var i instancehub.Instance
+	var created, updated sql.NullInt64
+	var op operationRow
+	dest := append([]any{&i.ID, &i.Name, &i.Region, &i.VMSize, &i.Family, &i.VCPUs, &i.MemoryGiB, &i.GPUs,
+		&i.SSHEnabled, &i.SSHPublicKey, &i.SSHPort, &i.VirtualNetwork, &i.Subnet,
+		&i.State, &i.PrivateIP, &i.PublicIP,
+		&i.OwnerID, &i.OwnerName, &i.OwnerEmail, &i.CreatedByID, &i.CreatedByName,
+		&created, &updated}, op.dest()...)
+	if err := row.Scan(dest...); err != nil {
+		return nil, err
+	}
+	i.CreatedAt, i.UpdatedAt = fromMillis(created), fromMillis(updated)
+	i.LastOperation = op.operation()
+	return &i, nil
+}
+
+func scanInstances(rows *sql.Rows) ([]*instancehub.Instance, error) {
+	defer rows.Close()
+	var instances []*instancehub.Instance
+	for rows.Next() {
+		inst, err := scanInstance(rows)
+		if err != nil {
+			return nil, err
+		}
+		instances = append(instances, inst)
+	}
+	return instances, rows.Err()
+}

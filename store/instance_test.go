@@ -1,0 +1,343 @@
+package store
+
+import (
+	"context"
+	"reflect"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/instancehub/instancehub"
+)
+
+// newInstance returns an instance of owner, ready for CreateInstance.
+func newInstance(name string, owner *instancehub.User) *instancehub.Instance {
+	return &instancehub.Instance{
+		Name: name, Region: "westeurope",
+		VMSize: "Standard_DS3_v2", Family: "standardDSv2Family", VCPUs: 4, MemoryGiB: 14,
+		SSHEnabled: true, SSHPublicKey: "ssh-ed25519 AAAA ada", SSHPort: 22,
+		VirtualNetwork: "instancehub-vnet", Subnet: "default",
+		OwnerID: owner.ID, CreatedByID: owner.ID,
+	}
+}
+
+// createInstance creates an instance of owner, still Creating.
+func createInstance(tb testing.TB, db *DB, name string, owner *instancehub.User) (*instancehub.Instance, *instancehub.Operation) {
+	tb.Helper()
+	inst := newInstance(name, owner)
+	op := &instancehub.Operation{Trigger: instancehub.TriggerUser, UserID: owner.ID}
+	if err := db.CreateInstance(context.Background(), inst, op); err != nil {
+		tb.Fatal(err)
+	}
+	return inst, op
+}
+
+// finish ends op successfully, leaving its instance in state.
+func finish(tb testing.TB, db *DB, op *instancehub.Operation, state instancehub.State) {
+	tb.Helper()
+	op.Status = instancehub.StatusSucceeded
+	err := db.FinishOperation(context.Background(), op, instancehub.InstanceUpdate{State: state, PrivateIP: "10.0.0.4"})
+	if err != nil {
+		tb.Fatal(err)
+	}
+}
+
+// runningInstance creates an instance of owner and finishes its creation.
+func runningInstance(tb testing.TB, db *DB, name string, owner *instancehub.User) *instancehub.Instance {
+	tb.Helper()
+	inst, op := createInstance(tb, db, name, owner)
+	finish(tb, db, op, instancehub.StateRunning)
+	return inst
+}
+
+// begin begins an operation of kind on inst, started by user.
+func begin(tb testing.TB, db *DB, inst *instancehub.Instance, kind instancehub.OperationKind, user *instancehub.User) *instancehub.Operation {
+	tb.Helper()
+	op := &instancehub.Operation{InstanceID: inst.ID, Kind: kind, Trigger: instancehub.TriggerUser, UserID: user.ID}
+	if err := db.BeginOperation(context.Background(), op); err != nil {
+		tb.Fatal(err)
+	}
+	return op
+}
+
+// deleteInstance deletes a running instance.
+func deleteInstance(tb testing.TB, db *DB, inst *instancehub.Instance, user *instancehub.User) {
+	tb.Helper()
+	finish(tb, db, begin(tb, db, inst, instancehub.OpDelete, user), instancehub.StateDeleted)
+}
+
+// setState moves an instance with no operation in progress to state.
+func setState(tb testing.TB, db *DB, inst *instancehub.Instance, state instancehub.State) {
+	tb.Helper()
+	_, err := db.SyncInstance(context.Background(), inst.ID, instancehub.InstanceUpdate{State: state})
+	if err != nil {
+		tb.Fatal(err)
+	}
+}
+
+func findByID(tb testing.TB, db *DB, id int64) *instancehub.Instance {
+	tb.Helper()
+	inst, err := db.FindInstanceByID(context.Background(), id)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return inst
+}
+
+func TestCreateInstance(t *testing.T) {
+	db, _ := openTestDB(t)
+	ctx := context.Background()
+	admin := createUser(t, db, "admin@example.com", "Admin")
+	ada := createUser(t, db, "ada@example.com", "Ada")
+
+	inst := newInstance("ada-gpu", ada)
+	inst.CreatedByID = admin.ID
+	op := &instancehub.Operation{Trigger: instancehub.TriggerUser, UserID: admin.ID}
+	if err := db.CreateInstance(ctx, inst, op); err != nil {
+		t.Fatal(err)
+	}
+	if inst.ID == 0 || op.ID == 0 || op.InstanceID != inst.ID {
+		t.Fatalf("IDs not set: instance %d, operation %d for %d", inst.ID, op.ID, op.InstanceID)
+	}
+	if inst.State != instancehub.StateCreating || op.Kind != instancehub.OpCreate || op.Status != instancehub.StatusInProgress {
+		t.Errorf("created %s with a %s operation %s; want Creating, Create, InProgress", inst.State, op.Kind, op.Status)
+	}
+
+	want := *inst
+	want.OwnerName, want.OwnerEmail, want.CreatedByName = "Ada", "ada@example.com", "Admin"
+	wantOp := *op
+	wantOp.UserName = "Admin"
+	want.LastOperation = &wantOp
+	for name, find := range map[string]func() (*instancehub.Instance, error){
+		"by ID":   func() (*instancehub.Instance, error) { return db.FindInstanceByID(ctx, inst.ID) },
+		"by name": func() (*instancehub.Instance, error) { return db.FindInstanceByName(ctx, "ADA-GPU") },
+	} {
+		got, err := find()
+		if err != nil {
+			t.Fatalf("find %s: %v", name, err)
+		}
+		if !reflect.DeepEqual(got, &want) {
+			t.Errorf("find %s:\n got %+v\n%+v\nwant %+v\n%+v", name, got, got.LastOperation, &want, want.LastOperation)
+		}
+	}
+}
+
+func TestCreateInstanceNameConflict(t *testing.T) {
+	db, _ := openTestDB(t)
+	ctx := context.Background()
+	ada := createUser(t, db, "ada@example.com", "Ada")
+	grace := createUser(t, db, "grace@example.com", "Grace")
+	first := runningInstance(t, db, "Lab-1", ada)
+
+	dup, op := newInstance("lab-1", grace), &instancehub.Operation{UserID: grace.ID}
+	wantCode(t, db.CreateInstance(ctx, dup, op), instancehub.ECONFLICT)
+
+	// Once deleted, the name is free again; the old row stays, with its
+	// history.
+	deleteInstance(t, db, first, ada)
+	again, _ := createInstance(t, db, "LAB-1", grace)
+	found, err := db.FindInstanceByName(ctx, "lab-1")
+	if err != nil || found.ID != again.ID {
+		t.Fatalf("FindInstanceByName after reuse = %v, %v; want instance %d", found, err, again.ID)
+	}
+	old := findByID(t, db, first.ID)
+	if old.State != instancehub.StateDeleted || old.LastOperation.Kind != instancehub.OpDelete {
+		t.Errorf("the deleted instance is %s after %s; want Deleted after Delete", old.State, old.LastOperation.Kind)
+	}
+	// Deleted twice over, the name can be reused still.
+	finish(t, db, mustLastOp(t, db, again), instancehub.StateRunning)
+	deleteInstance(t, db, again, grace)
+	createInstance(t, db, "lab-1", ada)
+}
+
+func mustLastOp(tb testing.TB, db *DB, inst *instancehub.Instance) *instancehub.Operation {
+	tb.Helper()
+	return findByID(tb, db, inst.ID).LastOperation
+}
+
+func TestFindInstanceNotFound(t *testing.T) {
+	db, _ := openTestDB(t)
+	ctx := context.Background()
+	ada := createUser(t, db, "ada@example.com", "Ada")
+	gone := runningInstance(t, db, "gone", ada)
+	deleteInstance(t, db, gone, ada)
+
+	_, err := db.FindInstanceByName(ctx, "gone")
+	wantCode(t, err, instancehub.ENOTFOUND)
+	_, err = db.FindInstanceByName(ctx, "never-was")
+	wantCode(t, err, instancehub.ENOTFOUND)
+	_, err = db.FindInstanceByID(ctx, 999)
+	wantCode(t, err, instancehub.ENOTFOUND)
+}
+
+func TestFindInstanceLastOperation(t *testing.T) {
+	db, clock := openTestDB(t)
+	ada := createUser(t, db, "ada@example.com", "Ada")
+	grace := createUser(t, db, "grace@example.com", "Grace")
+	inst := runningInstance(t, db, "lab", ada)
+	clock.Add(time.Minute)
+	stop := begin(t, db, inst, instancehub.OpStop, grace)
+
+	got, err := db.FindInstanceByName(context.Background(), "lab")
+	if err != nil {
+		t.Fatal(err)
+	}
+	last := got.LastOperation
+	if last == nil || last.ID != stop.ID {
+		t.Fatalf("LastOperation = %+v, want the Stop operation %d", last, stop.ID)
+	}
+	if last.UserName != "Grace" || last.InstanceName != "lab" || !last.StartedAt.Equal(start.Add(time.Minute)) {
+		t.Errorf("LastOperation = %+v", last)
+	}
+}
+
+// instanceFixture creates seven live instances and a deleted one, in this
+// order of creation; data_set and data-set are created at the same moment.
+func instanceFixture(t *testing.T) (*DB, *instancehub.User, *instancehub.User) {
+	db, clock := openTestDB(t)
+	ada := createUser(t, db, "ada@example.com", "Ada")
+	grace := createUser(t, db, "grace@example.com", "Grace")
+	for _, i := range []struct {
+		name  string
+		owner *instancehub.User
+		tick  bool
+	}{
+		{"alpha", ada, true}, {"Beta", grace, true}, {"gamma", ada, true},
+		{"data_set", ada, true}, {"data-set", grace, false},
+		{"100%-gpu", ada, true}, {"10-cpu", grace, true},
+	} {
+		if i.tick {
+			clock.Add(time.Second)
+		}
+		runningInstance(t, db, i.name, i.owner)
+	}
+	clock.Add(time.Second)
+	deleteInstance(t, db, runningInstance(t, db, "deleted-alpha", ada), ada)
+	return db, ada, grace
+}
+
+func TestFindInstances(t *testing.T) {
+	db, ada, grace := instanceFixture(t)
+	created := []string{"alpha", "Beta", "gamma", "data_set", "data-set", "100%-gpu", "10-cpu"}
+	byName := []string{"10-cpu", "100%-gpu", "alpha", "Beta", "data-set", "data_set", "gamma"}
+
+	tests := []struct {
+		name   string
+		filter instancehub.InstanceFilter
+		want   []string
+		total  int
+	}{
+		{"newest first by default", instancehub.InstanceFilter{}, reversed(created), 7},
+		{"created asc", instancehub.InstanceFilter{Sort: instancehub.SortCreatedAsc}, created, 7},
+		{"created desc", instancehub.InstanceFilter{Sort: instancehub.SortCreatedDesc}, reversed(created), 7},
+		{"name asc, ignoring case", instancehub.InstanceFilter{Sort: instancehub.SortNameAsc}, byName, 7},
+		{"name desc", instancehub.InstanceFilter{Sort: instancehub.SortNameDesc}, reversed(byName), 7},
+		{"unknown sort", instancehub.InstanceFilter{Sort: "bogus"}, reversed(created), 7},
+		{"owner", instancehub.InstanceFilter{OwnerID: grace.ID, Sort: instancehub.SortCreatedAsc},
+			[]string{"Beta", "data-set", "10-cpu"}, 3},
+		{"search ignores case", instancehub.InstanceFilter{Search: "ALPHA"}, []string{"alpha"}, 1},
+		{"search a part", instancehub.InstanceFilter{Search: "et", Sort: instancehub.SortNameAsc},
+			[]string{"Beta", "data-set", "data_set"}, 3},
+		{"search _ literally", instancehub.InstanceFilter{Search: "a_s"}, []string{"data_set"}, 1},
+		{"search % literally", instancehub.InstanceFilter{Search: "0%-"}, []string{"100%-gpu"}, 1},
+		{"search a lone %", instancehub.InstanceFilter{Search: "%"}, []string{"100%-gpu"}, 1},
+		{"search a backslash", instancehub.InstanceFilter{Search: `\`}, nil, 0},
+		{"search and owner", instancehub.InstanceFilter{Search: "A", OwnerID: ada.ID, Sort: instancehub.SortNameAsc},
+			[]string{"alpha", "data_set", "gamma"}, 3},
+		{"no match", instancehub.InstanceFilter{Search: "zeta"}, nil, 0},
+		{"first page", instancehub.InstanceFilter{Sort: instancehub.SortCreatedAsc, Limit: 3}, created[:3], 7},
+		{"middle page", instancehub.InstanceFilter{Sort: instancehub.SortCreatedAsc, Offset: 3, Limit: 3}, created[3:6], 7},
+		{"last page", instancehub.InstanceFilter{Sort: instancehub.SortCreatedAsc, Offset: 6, Limit: 3}, created[6:], 7},
+		{"past the end", instancehub.InstanceFilter{Offset: 7, Limit: 3}, nil, 7},
+		{"page of a search", instancehub.InstanceFilter{Search: "a", Sort: instancehub.SortNameDesc, Offset: 1, Limit: 2},
+			[]string{"data_set", "data-set"}, 5},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			instances, total, err := db.FindInstances(context.Background(), tt.filter)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := names(instances); !slices.Equal(got, tt.want) || total != tt.total {
+				t.Errorf("got %q of %d, want %q of %d", got, total, tt.want, tt.total)
+			}
+		})
+	}
+}
+
+func TestFindInstancesFillsJoins(t *testing.T) {
+	db, ada, grace := instanceFixture(t)
+	instances, _, err := db.FindInstances(context.Background(), instancehub.InstanceFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	users := map[int64]*instancehub.User{ada.ID: ada, grace.ID: grace}
+	for _, inst := range instances {
+		want := users[inst.OwnerID]
+		if want == nil || inst.OwnerName != want.Name || inst.OwnerEmail != want.Email || inst.CreatedByName != want.Name {
+			t.Fatalf("%s: owner %d %q <%s>, creator %q", inst.Name, inst.OwnerID, inst.OwnerName, inst.OwnerEmail, inst.CreatedByName)
+		}
+		op := inst.LastOperation
+		if op == nil || op.Kind != instancehub.OpCreate || op.Status != instancehub.StatusSucceeded ||
+			op.InstanceName != inst.Name || op.UserName != want.Name {
+			t.Errorf("%s: last operation %+v", inst.Name, op)
+		}
+	}
+}
+
+func TestSyncInstance(t *testing.T) {
+	db, _ := openTestDB(t)
+	ctx := context.Background()
+	ada := createUser(t, db, "ada@example.com", "Ada")
+	running := runningInstance(t, db, "running", ada) // 10.0.0.4, no public IP
+	creating, _ := createInstance(t, db, "creating", ada)
+	deleted := runningInstance(t, db, "deleted", ada)
+	deleteInstance(t, db, deleted, ada)
+
+	tests := []struct {
+		name      string
+		id        int64
+		update    instancehub.InstanceUpdate
+		changed   bool
+		wantState instancehub.State
+	}{
+		{"nothing new", running.ID, instancehub.InstanceUpdate{State: instancehub.StateRunning, PrivateIP: "10.0.0.4"}, false, instancehub.StateRunning},
+		{"new public IP", running.ID, instancehub.InstanceUpdate{State: instancehub.StateRunning, PrivateIP: "10.0.0.4", PublicIP: "20.1.2.3"}, true, instancehub.StateRunning},
+		{"stopped outside the portal", running.ID, instancehub.InstanceUpdate{State: instancehub.StateStopped, PrivateIP: "10.0.0.4", PublicIP: "20.1.2.3"}, true, instancehub.StateStopped},
+		{"operation in progress", creating.ID, instancehub.InstanceUpdate{State: instancehub.StateMissing}, false, instancehub.StateCreating},
+		{"deleted", deleted.ID, instancehub.InstanceUpdate{State: instancehub.StateMissing}, false, instancehub.StateDeleted},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			changed, err := db.SyncInstance(ctx, tt.id, tt.update)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if changed != tt.changed {
+				t.Errorf("changed = %v, want %v", changed, tt.changed)
+			}
+			if got := findByID(t, db, tt.id); got.State != tt.wantState {
+				t.Errorf("state %s, want %s", got.State, tt.wantState)
+			} else if tt.changed && (got.PrivateIP != tt.update.PrivateIP || got.PublicIP != tt.update.PublicIP) {
+				t.Errorf("addresses %q %q, want %q %q", got.PrivateIP, got.PublicIP, tt.update.PrivateIP, tt.update.PublicIP)
+			}
+		})
+	}
+	if changed, err := db.SyncInstance(ctx, 999, instancehub.InstanceUpdate{State: instancehub.StateRunning}); changed || err != nil {
+		t.Errorf("SyncInstance of no instance = %v, %v", changed, err)
+	}
+}
+
+func names(instances []*instancehub.Instance) []string {
+	var names []string
+	for _, inst := range instances {
+		names = append(names, inst.Name)
+	}
+	return names
+}
+
+func reversed(s []string) []string {
+	r := slices.Clone(s)
+	slices.Reverse(r)
+	return r
+}

@@ -1,0 +1,66 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"github.com/instancehub/instancehub"
+)
+
+// CreateUser inserts u and sets its ID, and its CreatedAt when zero.
+// ECONFLICT when the email is taken, compared case-insensitively.
+func (db *DB) CreateUser(ctx context.Context, u *instancehub.User) error {
+	u.CreatedAt = db.orNow(u.CreatedAt)
+	res, err := db.db.ExecContext(ctx,
+		`INSERT INTO users (email, name, password_hash, created_at) VALUES (?, ?, ?, ?)`,
+		u.Email, u.Name, u.PasswordHash, millis(u.CreatedAt))
+	if isUnique(err) {
+		return instancehub.Errorf(instancehub.ECONFLICT, "A user with the email %s already exists.", u.Email)
+	} else if err != nil {
+		return fmt.Errorf("create user %s: %w", u.Email, err)
+	}
+	if u.ID, err = res.LastInsertId(); err != nil {
+		return fmt.Errorf("create user %s: %w", u.Email, err)
+	}
+	return nil
+}
+
+// FindUserByID returns a user. ENOTFOUND if there is none.
+func (db *DB) FindUserByID(ctx context.Context, id int64) (*instancehub.User, error) {
+	u, err := db.findUser(ctx, `id = ?`, id)
+	return u, wrap(err, "find user %d", id)
+}
+
+// FindUserByEmail returns a user, comparing emails case-insensitively (the
+// column's NOCASE collation does it). ENOTFOUND if there is none.
+func (db *DB) FindUserByEmail(ctx context.Context, email string) (*instancehub.User, error) {
+	u, err := db.findUser(ctx, `email = ?`, email)
+	return u, wrap(err, "find user %s", email)
+}
+
+// CountUsers returns how many users exist.
+func (db *DB) CountUsers(ctx context.Context) (int, error) {
+	var n int
+	if err := db.db.QueryRowContext(ctx, `SELECT count(*) FROM users`).Scan(&n); err != nil {
+		return 0, fmt.Errorf("count users: %w", err)
+	}
+	return n, nil
+}
+
+// findUser returns the user matching where, a condition on one column.
+func (db *DB) findUser(ctx context.Context, where string, arg any) (*instancehub.User, error) {
+	var u instancehub.User
+	var created sql.NullInt64
+	err := db.db.QueryRowContext(ctx,
+		`SELECT id, email, name, password_hash, created_at FROM users WHERE `+where, arg).
+		Scan(&u.ID, &u.Email, &u.Name, &u.PasswordHash, &created)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, instancehub.Errorf(instancehub.ENOTFOUND, "User not found.")
+	} else if err != nil {
+		return nil, err
+	}
+	u.CreatedAt = fromMillis(created)
+	return &u, nil
+}
