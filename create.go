@@ -239,11 +239,13 @@ func (s *Service) validateNetwork(ctx context.Context, req CreateRequest, inst *
 	if err != nil {
 		return err
 	}
-	if len(networks) == 0 {
-		return FieldError("virtual_network", "This region has no virtual network the portal may use.")
-	}
 	if req.VirtualNetwork == "" {
-		return defaultSubnet(networks[0], inst)
+		network, subnet, ok := DefaultSubnet(networks)
+		if !ok {
+			return FieldError("virtual_network", "This region has no virtual network with a subnet the portal may use.")
+		}
+		inst.VirtualNetwork, inst.Subnet = network, subnet
+		return nil
 	}
 	i := slices.IndexFunc(networks, func(n VirtualNetwork) bool { return n.Name == req.VirtualNetwork })
 	if i < 0 {
@@ -260,15 +262,17 @@ func (s *Service) validateNetwork(ctx context.Context, req CreateRequest, inst *
 	return nil
 }
 
-func defaultSubnet(network VirtualNetwork, inst *Instance) error {
-	if len(network.Subnets) == 0 {
-		return FieldError("virtual_network", network.Name+" has no subnet.")
+// DefaultSubnet is where an instance goes when its creator picks no
+// network: the region's first network, and its "default" subnet if it has
+// one, else its first.
+func DefaultSubnet(networks []VirtualNetwork) (network, subnet string, ok bool) {
+	if len(networks) == 0 || len(networks[0].Subnets) == 0 {
+		return "", "", false
 	}
-	inst.VirtualNetwork, inst.Subnet = network.Name, network.Subnets[0].Name
-	for _, s := range network.Subnets {
-		if s.Name == "default" {
-			inst.Subnet = s.Name
-		}
+	n := networks[0]
+	subnet = n.Subnets[0].Name
+	if slices.ContainsFunc(n.Subnets, func(s Subnet) bool { return s.Name == "default" }) {
+		subnet = "default"
 	}
-	return nil
+	return n.Name, subnet, true
 }

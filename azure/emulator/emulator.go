@@ -1,0 +1,237 @@
+// Package emulator is an offline Azure Resource Manager for instancehub: the
+// Azure SDK for Go's own fake servers in front of a small cloud of VMs,
+// network interfaces, public IPs, security groups and virtual networks.
+//
+// The real, unmodified armcompute and armnetwork clients run against it
+// through ClientOptions and Credential. Long-running operations take time
+// (scaled by Options.Latency), are answered from the model by the clock, and
+// survive a restart when Options.Path is set, so pollers resume from their
+// resume tokens. Refusals, quotas and conflicts come back as ARM sends them.
+package emulator
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/arm"
+	azfake "github.com/Azure/azure-sdk-for-go/sdk/azcore/fake"
+)
+
+// Options configure an Emulator.
+type Options struct {
+	Path           string                    // JSON file the cloud is kept in (created if missing); "" = memory only
+	Latency        float64                   // scales operation durations and per-request latency; 0 = instant (tests), 1 = realistic
+	SubscriptionID string                    // default "00000000-0000-0000-0000-000000000000"
+	ResourceGroup  string                    // default "instancehub"
+	Quota          map[string]map[string]int // region -> usage name (a family like "standardNCSv3Family", or "cores" for the regional total) -> limit; overrides defaults
+	PageSize       int                       // VMs per page of list calls; default 100
+}
+
+// Emulator is an emulated Azure subscription with one resource group. It is
+// safe for concurrent use.
+type Emulator struct {
+	opts  Options
+	quota map[string]map[string]int
+	door  *frontDoor
+
+	mu    sync.Mutex // guards cloud
+	cloud *cloud
+
+	faultMu sync.Mutex
+	faults  []Fault
+
+	calls  atomic.Int64
+	perAPI sync.Map // API name -> *atomic.Int64
+	seq    atomic.Int64
+	closed atomic.Bool
+}
+
+// Fault is a one-shot failure for the next matching request.
+type Fault struct {
+	API        string // API name as in runtime.CtxAPINameKey, e.g. "VirtualMachinesClient.BeginCreateOrUpdate", "InterfacesClient.BeginCreateOrUpdate"
+	Resource   string // resource name it applies to ("" = any)
+	StatusCode int    // e.g. 409, 500; 0 = 500
+	Code       string // ARM error code, e.g. "AllocationFailed"; "" = "InternalServerError"
+	Message    string
+	Async      bool // false: the Begin call itself is refused; true: the LRO is accepted and then ends Failed with this error
+}
+
+// Open starts an emulator, loading the cloud from opts.Path if the file
+// exists. A fresh cloud has one virtual network per region.
+func Open(opts Options) (*Emulator, error) {
+	opts, err := withDefaults(opts)
+	if err != nil {
+		return nil, err
+	}
+	c, err := load(opts.Path)
+	if err != nil {
+		return nil, err
+	}
+	if c == nil {
+		c = newCloud(opts.SubscriptionID, opts.ResourceGroup, time.Now())
+	} else if !strings.EqualFold(c.SubscriptionID, opts.SubscriptionID) || !strings.EqualFold(c.ResourceGroup, opts.ResourceGroup) {
+		return nil, fmt.Errorf("emulator: %s holds subscription %s, resource group %s, not %s, %s",
+			opts.Path, c.SubscriptionID, c.ResourceGroup, opts.SubscriptionID, opts.ResourceGroup)
+	}
+	e := &Emulator{opts: opts, quota: mergeQuota(opts.Quota), cloud: c}
+	e.door = newFrontDoor(e)
+	if err := e.withCloud(func(*cloud, time.Time) error { return nil }); err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+func withDefaults(opts Options) (Options, error) {
+	if opts.SubscriptionID == "" {
+		opts.SubscriptionID = "00000000-0000-0000-0000-000000000000"
+	}
+	if opts.ResourceGroup == "" {
+		opts.ResourceGroup = "instancehub"
+	}
+	if opts.PageSize <= 0 {
+		opts.PageSize = 100
+	}
+	if opts.Latency < 0 {
+		return opts, errors.New("emulator: negative latency")
+	}
+	for region := range opts.Quota {
+		if _, ok := findRegion(region); !ok {
+			return opts, fmt.Errorf("emulator: quota for unknown region %q", region)
+		}
+	}
+	return opts, nil
+}
+
+func mergeQuota(overrides map[string]map[string]int) map[string]map[string]int {
+	q := DefaultQuota()
+	for region, limits := range overrides {
+		for name, limit := range limits {
+			q[region][name] = limit
+		}
+	}
+	return q
+}
+
+// ClientOptions are the options for every armcompute and armnetwork client
+// that should talk to the emulator: its front door is their transport. Each
+// call returns a fresh value the caller may change (e.g. Retry).
+func (e *Emulator) ClientOptions() *arm.ClientOptions {
+	return &arm.ClientOptions{ClientOptions: azcore.ClientOptions{Transport: e.door}}
+}
+
+// Credential is the credential to pass the clients; the emulator checks none.
+func (e *Emulator) Credential() azcore.TokenCredential { return &azfake.TokenCredential{} }
+
+// SubscriptionID is the emulated subscription.
+func (e *Emulator) SubscriptionID() string { return e.opts.SubscriptionID }
+
+// ResourceGroup is the one resource group that exists.
+func (e *Emulator) ResourceGroup() string { return e.opts.ResourceGroup }
+
+// Regions names the regions resources may be created in.
+func (e *Emulator) Regions() []string {
+	names := make([]string, len(regions))
+	for i, r := range regions {
+		names[i] = r.Name
+	}
+	return names
+}
+
+// Calls is the number of ARM requests served so far, polls and retries included.
+func (e *Emulator) Calls() int64 { return e.calls.Load() }
+
+// CallsTo is the number of requests served for one API name, e.g.
+// "VirtualMachinesClient.NewListAllPager" (one per page) or
+// "VirtualMachinesClient.BeginStart" (the Begin and each of its polls).
+func (e *Emulator) CallsTo(api string) int64 {
+	if n, ok := e.perAPI.Load(api); ok {
+		return n.(*atomic.Int64).Load()
+	}
+	return 0
+}
+
+func (e *Emulator) count(api string) {
+	e.calls.Add(1)
+	n, _ := e.perAPI.LoadOrStore(api, new(atomic.Int64))
+	n.(*atomic.Int64).Add(1)
+}
+
+// InjectFault arms a one-shot fault: the next request of f.API (on
+// f.Resource) fails with it. Faults are used up in the order injected. A
+// synchronous 429 or 5xx is retried by azcore like real ARM's, which uses the
+// fault up: inject it once per attempt (4 by default) to make a call fail.
+func (e *Emulator) InjectFault(f Fault) {
+	e.faultMu.Lock()
+	defer e.faultMu.Unlock()
+	e.faults = append(e.faults, f)
+}
+
+// takeFault uses up the first fault armed for api on the named resource.
+func (e *Emulator) takeFault(api, name string, async bool) *armError {
+	e.faultMu.Lock()
+	defer e.faultMu.Unlock()
+	i := slices.IndexFunc(e.faults, func(f Fault) bool {
+		return f.API == api && f.Async == async && (f.Resource == "" || strings.EqualFold(f.Resource, name))
+	})
+	if i < 0 {
+		return nil
+	}
+	f := e.faults[i]
+	e.faults = slices.Delete(e.faults, i, i+1)
+	if f.StatusCode == 0 {
+		f.StatusCode = 500
+	}
+	if f.Code == "" {
+		f.Code = "InternalServerError"
+	}
+	return &armError{Status: f.StatusCode, Code: f.Code, Message: f.Message}
+}
+
+// RequestBody is the JSON body of the last PUT of a resource as the client
+// sent it, deleted resources included — with what ARM never returns on GET,
+// such as osProfile.customData — so tests can assert on requests.
+// resourceType is the ARM type: "virtualMachines", "networkInterfaces",
+// "publicIPAddresses", "networkSecurityGroups" or "virtualNetworks".
+func (e *Emulator) RequestBody(resourceType, name string) (json.RawMessage, bool) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	k := key(resourceType, name)
+	r := e.cloud.Resources[k]
+	if r == nil {
+		r = e.cloud.Tombstones[k]
+	}
+	if r == nil || r.Sent == nil {
+		return nil, false
+	}
+	return slices.Clone(r.Sent), true
+}
+
+// Close saves the cloud and stops serving: later requests fail.
+func (e *Emulator) Close() error {
+	if e.closed.Swap(true) {
+		return nil
+	}
+	return e.withCloud(func(*cloud, time.Time) error { return nil })
+}
+
+// withCloud runs fn on the model brought up to now, under the lock, and saves
+// the model if anything changed, so each answer reflects the clock and each
+// change survives a restart.
+func (e *Emulator) withCloud(fn func(c *cloud, now time.Time) error) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	now := time.Now()
+	e.cloud.settle(now)
+	err := fn(e.cloud, now)
+	if serr := e.saveLocked(); serr != nil && err == nil {
+		err = serr
+	}
+	return err
+}

@@ -1,0 +1,100 @@
+package emulator_test
+
+import (
+	"fmt"
+	"sync"
+	"testing"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/runtime"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/to"
+	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/compute/armcompute/v8"
+
+	"github.com/instancehub/instancehub/azure/emulator"
+)
+
+// TestListAllStatusOnly pages through 250 VMs' power states, 100 a page,
+// with two listings interleaved as two UI refreshes might be.
+func TestListAllStatusOnly(t *testing.T) {
+	k := newKit(t, emulator.Options{Quota: map[string]map[string]int{"eastus": {"cores": 1000, "standardDSv2Family": 1000}}})
+	const n = 250
+	for i := range n {
+		name := fmt.Sprintf("vm%03d", i)
+		nicID := k.bareNIC(name, "eastus", []string{"default", "workstations"}[i%2])
+		try(await(k.vms.BeginCreateOrUpdate(ctx, k.rg, name, vmParams(name, "eastus", "Standard_DS1_v2", nicID), nil))).must(t)
+	}
+	try(await(k.vms.BeginDeallocate(ctx, k.rg, "vm007", nil))).must(t)
+
+	before := k.e.CallsTo("VirtualMachinesClient.NewListAllPager")
+	opts := &armcompute.VirtualMachinesClientListAllOptions{StatusOnly: to.Ptr("true")}
+	pagers := []*runtime.Pager[armcompute.VirtualMachinesClientListAllResponse]{k.vms.NewListAllPager(opts), k.vms.NewListAllPager(opts)}
+	seen := []map[string]string{{}, {}}
+	for round := 0; pagers[0].More() || pagers[1].More(); round++ {
+		if round == 10 {
+			t.Fatal("listings do not end: pagers share pages")
+		}
+		for i, p := range pagers {
+			if !p.More() {
+				continue
+			}
+			page := try(p.NextPage(ctx)).must(t)
+			if len(page.Value) != 100 && len(page.Value) != 50 {
+				t.Errorf("page of %d VMs", len(page.Value))
+			}
+			for _, vm := range page.Value {
+				if vm.Properties.StorageProfile != nil || vm.Properties.InstanceView == nil {
+					t.Fatalf("statusOnly should return statuses only: %s", *vm.Name)
+				}
+				seen[i][*vm.Name] = statesOf(vm.Properties.InstanceView.Statuses)
+			}
+		}
+	}
+	for i, s := range seen {
+		if len(s) != n || s["vm007"] != "succeeded/deallocated" || s["vm249"] != "succeeded/running" {
+			t.Errorf("listing %d saw %d VMs, vm007 %s, vm249 %s", i, len(s), s["vm007"], s["vm249"])
+		}
+	}
+	if got := k.e.CallsTo("VirtualMachinesClient.NewListAllPager") - before; got != 6 {
+		t.Errorf("%d page calls for two listings of %d VMs, want 6", got, n)
+	}
+}
+
+// TestConcurrentUse creates, polls, lists and operates on VMs from many
+// goroutines at once (run with -race).
+func TestConcurrentUse(t *testing.T) {
+	k := newKit(t, emulator.Options{Path: t.TempDir() + "/cloud.json", Latency: 0.005})
+	var wg sync.WaitGroup
+	errs := make(chan error, 64)
+	for i := range 16 {
+		wg.Go(func() {
+			name := fmt.Sprintf("ws%d", i)
+			region := k.e.Regions()[i%3]
+			nic, err := await(k.nics.BeginCreateOrUpdate(ctx, k.rg, name, nicParams(region, k.subnetID(region, "default"), "", ""), nil))
+			if err == nil {
+				_, err = await(k.vms.BeginCreateOrUpdate(ctx, k.rg, name, vmParams(name, region, "Standard_DS1_v2", *nic.ID), nil))
+			}
+			if err == nil {
+				_, err = await(k.vms.BeginDeallocate(ctx, k.rg, name, nil))
+			}
+			if err == nil {
+				pager := k.vms.NewListAllPager(&armcompute.VirtualMachinesClientListAllOptions{StatusOnly: to.Ptr("true")})
+				for pager.More() && err == nil {
+					_, err = pager.NextPage(ctx)
+				}
+			}
+			if err == nil {
+				_, err = await(k.vms.BeginDelete(ctx, k.rg, name, nil))
+			}
+			if err != nil {
+				errs <- fmt.Errorf("%s: %w", name, err)
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	if vms := try(k.vms.NewListAllPager(nil).NextPage(ctx)).must(t); len(vms.Value) != 0 {
+		t.Errorf("%d VMs left", len(vms.Value))
+	}
+}

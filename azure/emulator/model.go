@@ -1,0 +1,246 @@
+package emulator
+
+import (
+	"crypto/rand"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+)
+
+// ARM resource types the model holds.
+const (
+	typeVM   = "virtualMachines"
+	typeNIC  = "networkInterfaces"
+	typePIP  = "publicIPAddresses"
+	typeNSG  = "networkSecurityGroups"
+	typeVNet = "virtualNetworks"
+)
+
+func providerOf(typ string) string {
+	if typ == typeVM {
+		return "Microsoft.Compute"
+	}
+	return "Microsoft.Network"
+}
+
+// Provisioning states. VMs report Creating while created; the network
+// resource provider reports Updating for creates and updates alike.
+const (
+	stateCreating  = "Creating"
+	stateUpdating  = "Updating"
+	stateDeleting  = "Deleting"
+	stateSucceeded = "Succeeded"
+	stateFailed    = "Failed"
+)
+
+// tombstoneTTL is how long a deleted resource is remembered: long enough for
+// any poller of its deletion to hear that it succeeded.
+const tombstoneTTL = 24 * time.Hour
+
+// cloud is the emulated resource group: its resources, the operations running
+// on them and tombstones of deleted ones. It is what Options.Path holds.
+type cloud struct {
+	Version        int                  `json:"version"`
+	SubscriptionID string               `json:"subscriptionId"`
+	ResourceGroup  string               `json:"resourceGroup"`
+	Resources      map[string]*resource `json:"resources"`
+	Tombstones     map[string]*resource `json:"tombstones"`
+	PublicIPs      int                  `json:"publicIPsAllocated"`
+
+	dirty bool // changed since last saved
+}
+
+// resource is one ARM resource. Body is what GET returns (less what is
+// computed on read: provisioning state, instance view, back references); Sent
+// is the last PUT body as the client sent it. The other fields are what the
+// rules need, kept apart so no rule has to parse a body.
+type resource struct {
+	Type     string                `json:"type"`
+	Name     string                `json:"name"`
+	Location string                `json:"location"`
+	State    string                `json:"provisioningState"`
+	Failure  *armError             `json:"failure,omitempty"`    // why State is Failed
+	Power    string                `json:"powerState,omitempty"` // VMs only
+	Changed  time.Time             `json:"changed"`              // when State or Power last changed
+	Active   string                `json:"active,omitempty"`     // kind of the operation in progress
+	Ops      map[string]*operation `json:"operations"`           // latest operation of each kind
+	Body     json.RawMessage       `json:"body"`
+	Sent     json.RawMessage       `json:"sent,omitempty"`
+	Deleted  time.Time             `json:"deleted,omitzero"`
+
+	GUID      string      `json:"guid,omitempty"`      // a network resource's resourceGuid
+	Size      string      `json:"size,omitempty"`      // VM size
+	NICs      []nicLink   `json:"nics,omitempty"`      // a VM's network interfaces
+	IPConfigs []ipConfig  `json:"ipConfigs,omitempty"` // a NIC's IP configurations
+	NSG       string      `json:"nsg,omitempty"`       // a NIC's security group (model key)
+	Address   string      `json:"address,omitempty"`   // a public IP's address
+	Subnets   []subnetDef `json:"subnets,omitempty"`   // a virtual network's subnets
+}
+
+// nicLink is a VM's reference to a NIC; Delete is the NIC's deleteOption.
+type nicLink struct {
+	Key    string `json:"key"`
+	Delete bool   `json:"delete,omitempty"`
+}
+
+// ipConfig is a NIC's IP configuration with the keys of what it uses.
+type ipConfig struct {
+	Name      string `json:"name"`
+	VNet      string `json:"vnet"`   // model key of the virtual network
+	Subnet    string `json:"subnet"` // subnet name
+	PrivateIP string `json:"privateIP"`
+	PublicIP  string `json:"publicIP,omitempty"` // model key of the public IP
+}
+
+// subnetDef is a subnet of a virtual network.
+type subnetDef struct {
+	Name   string `json:"name"`
+	Prefix string `json:"prefix"`
+}
+
+// operation is a long-running operation on a resource. Its outcome is fixed
+// when it starts; it takes effect once Due passes, whoever looks first.
+type operation struct {
+	Name    string    `json:"name"` // create, update, start, deallocate, restart, delete
+	Started time.Time `json:"started"`
+	Due     time.Time `json:"due"`
+	Fail    *armError `json:"fail,omitempty"`   // the error it ends with, nil if it succeeds
+	Power   string    `json:"power,omitempty"`  // VM power state once it succeeded
+	Before  string    `json:"before,omitempty"` // VM power state to fall back to if it fails
+}
+
+func newCloud(subscriptionID, resourceGroup string, now time.Time) *cloud {
+	c := &cloud{Version: 1, SubscriptionID: subscriptionID, ResourceGroup: resourceGroup,
+		Resources: map[string]*resource{}, Tombstones: map[string]*resource{}}
+	c.seedNetworks(now)
+	return c
+}
+
+func key(typ, name string) string { return typ + "/" + strings.ToLower(name) }
+
+func (c *cloud) get(typ, name string) *resource { return c.Resources[key(typ, name)] }
+
+func (c *cloud) put(r *resource) {
+	c.Resources[key(r.Type, r.Name)] = r
+	c.dirty = true
+}
+
+// id is the ARM resource ID of a resource of the resource group.
+func (c *cloud) id(typ, name string) string {
+	return fmt.Sprintf("/subscriptions/%s/resourceGroups/%s/providers/%s/%s/%s",
+		c.SubscriptionID, c.ResourceGroup, providerOf(typ), typ, name)
+}
+
+// parseID reads an ARM ID of this resource group: its type and name, and a
+// child's ("subnets", "default") if any. ok is false for any other ID.
+func (c *cloud) parseID(id string, typ string) (name, child string, ok bool) {
+	p := strings.Split(id, "/")
+	if len(p) != 9 && len(p) != 11 || p[0] != "" ||
+		!strings.EqualFold(p[1], "subscriptions") || !strings.EqualFold(p[2], c.SubscriptionID) ||
+		!strings.EqualFold(p[3], "resourceGroups") || !strings.EqualFold(p[4], c.ResourceGroup) ||
+		!strings.EqualFold(p[5], "providers") || !strings.EqualFold(p[6], providerOf(typ)) ||
+		!strings.EqualFold(p[7], typ) || p[8] == "" {
+		return "", "", false
+	}
+	if len(p) == 11 {
+		child = p[10]
+	}
+	return p[8], child, true
+}
+
+// begin starts an operation of the given kind on r: r shows state and power
+// until the operation is due.
+func (c *cloud) begin(r *resource, kind string, op *operation, state, power string, now time.Time) {
+	if r.Ops == nil {
+		r.Ops = map[string]*operation{}
+	}
+	r.Ops[kind] = op
+	r.Active = kind
+	r.State, r.Power, r.Failure, r.Changed = state, power, nil, now
+	c.dirty = true
+}
+
+// sorted lists the resources of a type by name, so lists are stable.
+func (c *cloud) sorted(typ string) []*resource {
+	var out []*resource
+	for _, r := range c.Resources {
+		if r.Type == typ {
+			out = append(out, r)
+		}
+	}
+	slices.SortFunc(out, func(a, b *resource) int { return strings.Compare(strings.ToLower(a.Name), strings.ToLower(b.Name)) })
+	return out
+}
+
+// active is the operation in progress on r, nil when there is none.
+func (r *resource) active() *operation {
+	if r.Active == "" {
+		return nil
+	}
+	return r.Ops[r.Active]
+}
+
+// settle brings the model up to now: every operation whose time has come
+// takes effect. Called before every read and write.
+func (c *cloud) settle(now time.Time) {
+	for _, r := range c.Resources {
+		if op := r.active(); op != nil && !now.Before(op.Due) {
+			c.finish(r, op)
+		}
+	}
+	for k, t := range c.Tombstones {
+		if now.Sub(t.Deleted) > tombstoneTTL {
+			delete(c.Tombstones, k)
+			c.dirty = true
+		}
+	}
+}
+
+// finish applies the outcome of r's operation, at the time it was due.
+func (c *cloud) finish(r *resource, op *operation) {
+	c.dirty = true
+	kind := r.Active
+	r.Active, r.Changed = "", op.Due
+	switch {
+	case op.Fail != nil:
+		r.State, r.Failure, r.Power = stateFailed, op.Fail, op.Before
+	case kind == kindDelete:
+		c.remove(r, op.Due)
+	default:
+		r.State, r.Failure, r.Power = stateSucceeded, nil, op.Power
+	}
+}
+
+// remove deletes r, and the NICs its deletion takes along, keeping tombstones
+// so pollers of the deletion still hear of it.
+func (c *cloud) remove(r *resource, at time.Time) {
+	k := key(r.Type, r.Name)
+	delete(c.Resources, k)
+	r.Deleted, r.Active = at, ""
+	c.Tombstones[k] = r
+	c.dirty = true
+	for _, n := range r.NICs {
+		if nic := c.Resources[n.Key]; n.Delete && nic != nil {
+			c.remove(nic, at)
+		}
+	}
+}
+
+// newUUID returns a random (version 4) UUID for vmId and resourceGuid.
+func newUUID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+}
+
+// normalizeLocation turns "East US" into "eastus", as ARM does.
+func normalizeLocation(loc *string) string {
+	if loc == nil {
+		return ""
+	}
+	return strings.ToLower(strings.ReplaceAll(*loc, " ", ""))
+}

@@ -1,0 +1,145 @@
+package emulator
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"time"
+
+	azfake "github.com/Azure/azure-sdk-for-go/sdk/azcore/fake"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/to"
+	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/compute/armcompute/v8"
+)
+
+// vmModel is a VM as GET returns it, with its instance view if asked.
+func (c *cloud) vmModel(r *resource, expand bool) armcompute.VirtualMachine {
+	var vm armcompute.VirtualMachine
+	mustUnmarshal(r.Body, &vm)
+	vm.Properties.ProvisioningState = to.Ptr(r.State)
+	if expand {
+		vm.Properties.InstanceView = instanceView(r, vm)
+	}
+	return vm
+}
+
+// instanceView holds the statuses power states are read from, with Azure's codes.
+func instanceView(r *resource, vm armcompute.VirtualMachine) *armcompute.VirtualMachineInstanceView {
+	iv := &armcompute.VirtualMachineInstanceView{Statuses: statuses(r)}
+	if osp := vm.Properties.OSProfile; osp != nil {
+		iv.ComputerName = osp.ComputerName
+	}
+	return iv
+}
+
+// statuses are "ProvisioningState/<state>[/<code>]" and, once the VM has
+// one, "PowerState/<state>".
+func statuses(r *resource) []*armcompute.InstanceViewStatus {
+	state := strings.ToLower(r.State)
+	ps := &armcompute.InstanceViewStatus{
+		Code:          to.Ptr("ProvisioningState/" + state),
+		Level:         to.Ptr(armcompute.StatusLevelTypesInfo),
+		DisplayStatus: to.Ptr("Provisioning " + state),
+		Time:          to.Ptr(r.Changed.UTC()),
+	}
+	if f := r.Failure; f != nil && r.State == stateFailed {
+		ps.Code = to.Ptr(*ps.Code + "/" + f.Code)
+		ps.Level = to.Ptr(armcompute.StatusLevelTypesError)
+		ps.Message = to.Ptr(f.Message)
+	}
+	out := []*armcompute.InstanceViewStatus{ps}
+	if r.Power != "" {
+		out = append(out, &armcompute.InstanceViewStatus{
+			Code:          to.Ptr("PowerState/" + r.Power),
+			Level:         to.Ptr(armcompute.StatusLevelTypesInfo),
+			DisplayStatus: to.Ptr("VM " + r.Power),
+		})
+	}
+	return out
+}
+
+func (e *Emulator) getVM(_ context.Context, _, name string, opts *armcompute.VirtualMachinesClientGetOptions) (azfake.Responder[armcompute.VirtualMachinesClientGetResponse], azfake.ErrorResponder) {
+	expand := opts != nil && opts.Expand != nil && *opts.Expand == armcompute.InstanceViewTypesInstanceView
+	var out armcompute.VirtualMachinesClientGetResponse
+	err := e.withCloud(func(c *cloud, _ time.Time) error {
+		r := c.get(typeVM, name)
+		if r == nil {
+			return notFound(typeVM, name, c.ResourceGroup)
+		}
+		out.VirtualMachine = c.vmModel(r, expand)
+		return nil
+	})
+	return respond(out, err)
+}
+
+func (e *Emulator) vmInstanceView(_ context.Context, _, name string, _ *armcompute.VirtualMachinesClientInstanceViewOptions) (azfake.Responder[armcompute.VirtualMachinesClientInstanceViewResponse], azfake.ErrorResponder) {
+	var out armcompute.VirtualMachinesClientInstanceViewResponse
+	err := e.withCloud(func(c *cloud, _ time.Time) error {
+		r := c.get(typeVM, name)
+		if r == nil {
+			return notFound(typeVM, name, c.ResourceGroup)
+		}
+		out.VirtualMachineInstanceView = *c.vmModel(r, true).Properties.InstanceView
+		return nil
+	})
+	return respond(out, err)
+}
+
+func (e *Emulator) listVMs(_ string, opts *armcompute.VirtualMachinesClientListOptions) azfake.PagerResponder[armcompute.VirtualMachinesClientListResponse] {
+	expand := opts != nil && opts.Expand != nil && *opts.Expand == armcompute.ExpandTypeForListVMsInstanceView
+	vms, err := e.vms(false, expand)
+	return pager(vms, err, e.opts.PageSize, func(v []*armcompute.VirtualMachine) armcompute.VirtualMachinesClientListResponse {
+		return armcompute.VirtualMachinesClientListResponse{VirtualMachineListResult: armcompute.VirtualMachineListResult{Value: v}}
+	})
+}
+
+func (e *Emulator) listAllVMs(opts *armcompute.VirtualMachinesClientListAllOptions) azfake.PagerResponder[armcompute.VirtualMachinesClientListAllResponse] {
+	statusOnly := opts != nil && opts.StatusOnly != nil && strings.EqualFold(*opts.StatusOnly, "true")
+	expand := opts != nil && opts.Expand != nil && *opts.Expand == armcompute.ExpandTypesForListVMsInstanceView
+	vms, err := e.vms(statusOnly, expand)
+	return pager(vms, err, e.opts.PageSize, func(v []*armcompute.VirtualMachine) armcompute.VirtualMachinesClientListAllResponse {
+		return armcompute.VirtualMachinesClientListAllResponse{VirtualMachineListResult: armcompute.VirtualMachineListResult{Value: v}}
+	})
+}
+
+// vms lists the VMs by name; statusOnly keeps only what identifies them and
+// their statuses, as ARM's statusOnly=true does.
+func (e *Emulator) vms(statusOnly, expand bool) ([]*armcompute.VirtualMachine, error) {
+	var out []*armcompute.VirtualMachine
+	err := e.withCloud(func(c *cloud, _ time.Time) error {
+		for _, r := range c.sorted(typeVM) {
+			vm := c.vmModel(r, expand)
+			if statusOnly {
+				vm = armcompute.VirtualMachine{ID: vm.ID, Name: vm.Name, Type: vm.Type, Location: vm.Location,
+					Properties: &armcompute.VirtualMachineProperties{InstanceView: &armcompute.VirtualMachineInstanceView{Statuses: statuses(r)}}}
+			}
+			out = append(out, &vm)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// respond answers a read: the value, or the error as ARM sends it.
+func respond[T any](v T, err error) (r azfake.Responder[T], er azfake.ErrorResponder) {
+	if err != nil {
+		er.SetError(err)
+		return r, er
+	}
+	r.SetResponse(http.StatusOK, v, nil)
+	return r, er
+}
+
+// pager answers a list in pages of size items; the fake links them with
+// nextLinks. An empty list is one empty page, as ARM sends.
+func pager[P, T any](items []T, err error, size int, page func([]T) P) (p azfake.PagerResponder[P]) {
+	if err != nil {
+		p.AddError(err)
+		return p
+	}
+	for len(items) > size {
+		p.AddPage(http.StatusOK, page(items[:size]), nil)
+		items = items[size:]
+	}
+	p.AddPage(http.StatusOK, page(items), nil)
+	return p
+}

@@ -1,0 +1,119 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config is everything the portal can be told, by flag or by the
+// INSTANCEHUB_* environment variable of the same name.
+type Config struct {
+	Addr            string
+	Data            string
+	Workspace       string
+	LogLevel        string
+	SecureCookies   bool
+	EmulatorLatency float64
+	PollInterval    time.Duration
+	SyncInterval    time.Duration
+	AdminEmail      string
+
+	Azure AzureConfig
+}
+
+// AzureConfig switches from the emulator to a real subscription.
+type AzureConfig struct {
+	SubscriptionID string
+	ResourceGroup  string
+	Regions        string
+	PortalID       string
+}
+
+// envName is the environment variable of a flag: --emulator-latency is
+// INSTANCEHUB_EMULATOR_LATENCY.
+func envName(flagName string) string {
+	return "INSTANCEHUB_" + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
+}
+
+// flags binds c to fs, each flag defaulting to its environment variable.
+type flags struct {
+	fs  *flag.FlagSet
+	err error
+}
+
+func (f *flags) string(p *string, name, def, usage string) {
+	if v, ok := os.LookupEnv(envName(name)); ok {
+		def = v
+	}
+	f.fs.StringVar(p, name, def, fmt.Sprintf("%s (env %s)", usage, envName(name)))
+}
+
+func (f *flags) bool(p *bool, name string, def bool, usage string) {
+	if v, ok := os.LookupEnv(envName(name)); ok {
+		b, err := strconv.ParseBool(v)
+		f.note(name, err)
+		def = b
+	}
+	f.fs.BoolVar(p, name, def, fmt.Sprintf("%s (env %s)", usage, envName(name)))
+}
+
+func (f *flags) float(p *float64, name string, def float64, usage string) {
+	if v, ok := os.LookupEnv(envName(name)); ok {
+		x, err := strconv.ParseFloat(v, 64)
+		f.note(name, err)
+		def = x
+	}
+	f.fs.Float64Var(p, name, def, fmt.Sprintf("%s (env %s)", usage, envName(name)))
+}
+
+func (f *flags) duration(p *time.Duration, name string, def time.Duration, usage string) {
+	if v, ok := os.LookupEnv(envName(name)); ok {
+		d, err := time.ParseDuration(v)
+		f.note(name, err)
+		def = d
+	}
+	f.fs.DurationVar(p, name, def, fmt.Sprintf("%s (env %s)", usage, envName(name)))
+}
+
+func (f *flags) note(name string, err error) {
+	if err != nil && f.err == nil {
+		f.err = fmt.Errorf("environment variable %s: %w", envName(name), err)
+	}
+}
+
+// bindCommon binds what every command needs: where the data is.
+func (c *Config) bindCommon(f *flags) {
+	f.string(&c.Data, "data", "./data", "directory of the SQLite database and the emulator's cloud")
+	f.string(&c.LogLevel, "log-level", "info", "log level: debug, info, warn or error")
+}
+
+// bindServe binds the flags of `instancehub serve`.
+func (c *Config) bindServe(f *flags) {
+	c.bindCommon(f)
+	f.string(&c.Addr, "addr", "127.0.0.1:8080", "address to serve the portal on")
+	f.string(&c.Workspace, "workspace", "Data science workspace", "workspace name shown in the top bar")
+	f.bool(&c.SecureCookies, "secure-cookies", false, "mark cookies Secure; set when a proxy in front terminates TLS")
+	f.float(&c.EmulatorLatency, "emulator-latency", 1, "scale of the offline emulator's operation times (1 = realistic, 0 = instant)")
+	f.duration(&c.PollInterval, "poll-interval", 0, "how often an operation in progress is polled (0: 1s with the emulator, 5s on Azure)")
+	f.duration(&c.SyncInterval, "sync-interval", 30*time.Second, "how often the portal reconciles with Azure")
+	f.string(&c.AdminEmail, "admin-email", "admin@instancehub.local",
+		"email of the Owner created on first start; its password comes from INSTANCEHUB_ADMIN_PASSWORD or is generated and logged once")
+	f.string(&c.Azure.SubscriptionID, "azure-subscription-id", "", "Azure subscription to create instances in; empty runs the offline emulator")
+	f.string(&c.Azure.ResourceGroup, "azure-resource-group", "instancehub", "resource group of the portal's resources")
+	f.string(&c.Azure.Regions, "azure-regions", "eastus", "comma-separated regions instances may use, the default first")
+	f.string(&c.Azure.PortalID, "azure-portal-id", "instancehub", "tag value that marks the resources this portal makes")
+}
+
+func (c *Config) regions() []string {
+	var out []string
+	for _, r := range strings.Split(c.Azure.Regions, ",") {
+		if r = strings.TrimSpace(r); r != "" {
+			out = append(out, r)
+		}
+	}
+	return out
+}

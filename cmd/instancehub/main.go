@@ -1,0 +1,91 @@
+// Command instancehub is the portal for cloud data-science workstations.
+//
+//	instancehub serve            serve the portal
+//	instancehub users add        add a local account (password on stdin)
+//
+// Run `instancehub help` for every flag and its environment variable.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+)
+
+const usage = `instancehub: a self-hosted portal for cloud data-science workstations on Azure.
+
+Usage:
+  instancehub serve [flags]                       serve the portal
+  instancehub users add --email E [--name N]      add a local account; the password is read from stdin
+  instancehub help                                show this help
+
+Every flag can also be set with the environment variable named after it:
+--emulator-latency is INSTANCEHUB_EMULATOR_LATENCY.
+
+Without --azure-subscription-id the portal runs against its built-in offline
+Azure emulator, kept in the data directory.
+`
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr); err != nil {
+		if !errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintln(os.Stderr, "instancehub:", err)
+		}
+		os.Exit(2)
+	}
+}
+
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		args = []string{"serve"}
+	}
+	switch args[0] {
+	case "serve":
+		return serveCommand(ctx, args[1:], stderr)
+	case "users":
+		if len(args) < 2 || args[1] != "add" {
+			return fmt.Errorf("usage: instancehub users add --email E [--name N]")
+		}
+		return usersAddCommand(ctx, args[2:], stdin, stdout, stderr)
+	case "help", "-h", "-help", "--help":
+		fmt.Fprint(stdout, usage)
+		fmt.Fprintln(stdout, "\nFlags of serve:")
+		var c Config
+		f := &flags{fs: flag.NewFlagSet("serve", flag.ContinueOnError)}
+		c.bindServe(f)
+		f.fs.SetOutput(stdout)
+		f.fs.PrintDefaults()
+		return nil
+	}
+	if strings.HasPrefix(args[0], "-") {
+		return serveCommand(ctx, args, stderr)
+	}
+	return fmt.Errorf("unknown command %q; run instancehub help", args[0])
+}
+
+func parse(name string, args []string, stderr io.Writer, bind func(*flags)) error {
+	f := &flags{fs: flag.NewFlagSet(name, flag.ContinueOnError)}
+	f.fs.SetOutput(stderr)
+	bind(f)
+	if f.err != nil {
+		return f.err
+	}
+	return f.fs.Parse(args)
+}
+
+func newLogger(w io.Writer, level string) *slog.Logger {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(level)); err != nil {
+		l = slog.LevelInfo
+	}
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: l}))
+}

@@ -1,0 +1,148 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
+	"github.com/instancehub/instancehub"
+	"github.com/instancehub/instancehub/azure"
+	"github.com/instancehub/instancehub/azure/emulator"
+	"github.com/instancehub/instancehub/static"
+	"github.com/instancehub/instancehub/store"
+	"github.com/instancehub/instancehub/web"
+)
+
+func serveCommand(ctx context.Context, args []string, stderr io.Writer) error {
+	var c Config
+	if err := parse("serve", args, stderr, c.bindServe); err != nil {
+		return err
+	}
+	log := newLogger(stderr, c.LogLevel)
+	ln, err := net.Listen("tcp", c.Addr)
+	if err != nil {
+		return err
+	}
+	return serve(ctx, c, ln, log)
+}
+
+// serve runs the portal on ln until ctx ends, then shuts down in order:
+// requests first, then the operations (which resume on the next start).
+func serve(ctx context.Context, c Config, ln net.Listener, log *slog.Logger) error {
+	db, err := store.Open(ctx, filepath.Join(c.Data, "instancehub.db"))
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+
+	cloud, closeCloud, err := openCloud(c, log)
+	if err != nil {
+		return err
+	}
+	defer closeCloud()
+
+	engine := &instancehub.Engine{
+		Instances: db, Cloud: cloud, Logger: log,
+		PollInterval: c.PollInterval, SyncInterval: c.SyncInterval,
+	}
+	service := &instancehub.Service{Instances: db, Users: db, Cloud: cloud, Engine: engine, Logger: log}
+	if err := firstUser(ctx, service, c.AdminEmail, log); err != nil {
+		return err
+	}
+	if err := engine.Start(ctx); err != nil {
+		return err
+	}
+	defer engine.Stop()
+
+	if _, err := fs.Stat(static.FS, "vendor/htmx.min.js"); err != nil {
+		log.Warn("htmx is missing from static/vendor; build with `make` so pages update in place")
+	}
+	server := web.New(web.Config{Workspace: c.Workspace, SecureCookies: c.SecureCookies, Static: static.FS, Logger: log}, service, db)
+	errc := make(chan error, 1)
+	go func() { errc <- server.Serve(ln) }()
+	log.Info("serving the portal", "url", "http://"+ln.Addr().String(), "data", c.Data)
+
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	shutdown, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	log.Info("shutting down")
+	return server.Shutdown(shutdown)
+}
+
+// openCloud returns Azure, or the offline emulator when no subscription is
+// configured: the same clients and code either way.
+func openCloud(c Config, log *slog.Logger) (*azure.Cloud, func(), error) {
+	if c.Azure.SubscriptionID == "" {
+		if c.PollInterval == 0 {
+			c.PollInterval = time.Second
+		}
+		emu, err := emulator.Open(emulator.Options{
+			Path:    filepath.Join(c.Data, "emulator.json"),
+			Latency: c.EmulatorLatency,
+		})
+		if err != nil {
+			return nil, nil, fmt.Errorf("open the emulator: %w", err)
+		}
+		cloud, err := azure.New(azure.Config{
+			SubscriptionID: emu.SubscriptionID(),
+			ResourceGroup:  emu.ResourceGroup(),
+			Regions:        emu.Regions(),
+			PortalID:       c.Azure.PortalID,
+			PublicIP:       true,
+		}, emu.Credential(), emu.ClientOptions())
+		if err != nil {
+			emu.Close()
+			return nil, nil, err
+		}
+		log.Info("using the offline Azure emulator", "latency", c.EmulatorLatency, "regions", emu.Regions())
+		return cloud, func() {
+			if err := emu.Close(); err != nil {
+				log.Error("close the emulator", "err", err)
+			}
+		}, nil
+	}
+	cred, err := azidentity.NewDefaultAzureCredential(nil)
+	if err != nil {
+		return nil, nil, fmt.Errorf("azure credential: %w", err)
+	}
+	cloud, err := azure.New(azure.Config{
+		SubscriptionID: c.Azure.SubscriptionID,
+		ResourceGroup:  c.Azure.ResourceGroup,
+		Regions:        c.regions(),
+		PortalID:       c.Azure.PortalID,
+		PublicIP:       true,
+	}, cred, nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	log.Info("using Azure", "subscription", c.Azure.SubscriptionID, "resource_group", c.Azure.ResourceGroup)
+	return cloud, func() {}, nil
+}
+
+// firstUser creates the first Owner on a fresh database. A generated
+// password is logged this once and never again.
+func firstUser(ctx context.Context, service *instancehub.Service, email string, log *slog.Logger) error {
+	user, generated, err := service.EnsureFirstUser(ctx, email, os.Getenv("INSTANCEHUB_ADMIN_PASSWORD"))
+	if err != nil {
+		return fmt.Errorf("create the first account: %w", err)
+	}
+	switch {
+	case user == nil:
+	case generated != "":
+		log.Warn("created the first account; its password is shown only now", "email", user.Email, "password", generated)
+	default:
+		log.Info("created the first account", "email", user.Email)
+	}
+	return nil
+}

@@ -1,0 +1,67 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/instancehub/instancehub"
+	"github.com/instancehub/instancehub/store"
+	"golang.org/x/term"
+)
+
+// usersAddCommand adds a local account. The password is read from stdin,
+// without echo when stdin is a terminal, so it never shows in the process list.
+func usersAddCommand(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	var c Config
+	var email, name string
+	err := parse("users add", args, stderr, func(f *flags) {
+		c.bindCommon(f)
+		f.fs.StringVar(&email, "email", "", "email of the new account (required)")
+		f.fs.StringVar(&name, "name", "", "display name of the new account")
+	})
+	if err != nil {
+		return err
+	}
+	if email == "" {
+		return fmt.Errorf("--email is required")
+	}
+	password, err := readPassword(stdin, stderr)
+	if err != nil {
+		return err
+	}
+	db, err := store.Open(ctx, filepath.Join(c.Data, "instancehub.db"))
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	service := &instancehub.Service{Users: db}
+	user, err := service.CreateUser(ctx, email, name, password)
+	if err != nil {
+		return fmt.Errorf("%s", instancehub.ErrorMessage(err))
+	}
+	fmt.Fprintf(stdout, "Added %s <%s>.\n", user.Name, user.Email)
+	return nil
+}
+
+func readPassword(stdin io.Reader, stderr io.Writer) (string, error) {
+	if f, ok := stdin.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		fmt.Fprint(stderr, "Password: ")
+		b, err := term.ReadPassword(int(f.Fd()))
+		fmt.Fprintln(stderr)
+		return string(b), err
+	}
+	line, err := bufio.NewReader(stdin).ReadString('\n')
+	if err != nil && err != io.EOF {
+		return "", err
+	}
+	line = strings.TrimRight(line, "\r\n")
+	if line == "" {
+		return "", fmt.Errorf("no password on stdin; pipe it in, for example: read -rs P && echo \"$P\" | instancehub users add --email …")
+	}
+	return line, nil
+}

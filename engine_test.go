@@ -1,0 +1,231 @@
+package instancehub_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/compute/armcompute/v8"
+	"github.com/instancehub/instancehub"
+	"github.com/instancehub/instancehub/azure/emulator"
+	"github.com/instancehub/instancehub/internal/testportal"
+)
+
+func TestEngineLifecycle(t *testing.T) {
+	p := testportal.Open(t, t.TempDir(), 0.05)
+	req := testportal.Request("alice-ws")
+	req.SSHEnabled, req.SSHPublicKey = true, testportal.SSHKey
+	inst, err := p.Service.CreateInstance(p.Ctx, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if inst.State != instancehub.StateCreating {
+		t.Fatalf("state after create = %s, want Creating", inst.State)
+	}
+	running := p.WaitState(t, "alice-ws", instancehub.StateRunning)
+	if running.PrivateIP == "" || running.PublicIP == "" {
+		t.Errorf("addresses = %q, %q; want both", running.PrivateIP, running.PublicIP)
+	}
+	if op := running.LastOperation; op == nil || op.Kind != instancehub.OpCreate || op.Status != instancehub.StatusSucceeded || op.UserID != p.User.ID {
+		t.Fatalf("last operation = %+v, want a succeeded Create by the user", op)
+	}
+
+	steps := []struct {
+		kind       instancehub.OperationKind
+		transient  instancehub.State
+		settled    instancehub.State
+		powerState string
+	}{
+		{instancehub.OpStop, instancehub.StateStopping, instancehub.StateStopped, "deallocated"},
+		{instancehub.OpStart, instancehub.StateStarting, instancehub.StateRunning, "running"},
+		{instancehub.OpRestart, instancehub.StateRestarting, instancehub.StateRunning, "running"},
+	}
+	for _, s := range steps {
+		got, err := p.Service.Act(p.Ctx, "alice-ws", s.kind)
+		if err != nil {
+			t.Fatalf("%s: %v", s.kind, err)
+		}
+		if got.State != s.transient {
+			t.Errorf("%s: state right after = %s, want %s", s.kind, got.State, s.transient)
+		}
+		p.WaitState(t, "alice-ws", s.settled)
+		vm, err := p.Cloud.VM(p.Ctx, got)
+		if err != nil || vm.PowerState != s.powerState {
+			t.Errorf("%s: Azure power state = %+v, %v; want %s", s.kind, vm, err, s.powerState)
+		}
+	}
+
+	if _, err := p.Service.Act(p.Ctx, "alice-ws", instancehub.OpStart); instancehub.ErrorCode(err) != instancehub.ECONFLICT {
+		t.Errorf("start while running: err = %v, want conflict", err)
+	}
+	if _, err := p.Service.Act(p.Ctx, "alice-ws", instancehub.OpDelete); err != nil {
+		t.Fatal(err)
+	}
+	p.WaitGone(t, "alice-ws")
+	if _, err := p.Cloud.VM(p.Ctx, running); instancehub.ErrorCode(err) != instancehub.ENOTFOUND {
+		t.Errorf("VM after delete: err = %v, want not found", err)
+	}
+	ops, err := p.DB.FindOperations(p.Ctx, running.ID, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ops) != 5 {
+		t.Fatalf("operations = %d, want 5 (create, stop, start, restart, delete)", len(ops))
+	}
+	for _, op := range ops {
+		if op.Status != instancehub.StatusSucceeded {
+			t.Errorf("operation %s: status %s (%s)", op.Kind, op.Status, op.ErrorMessage)
+		}
+	}
+	// The name is free again once the instance is deleted.
+	if err := p.Service.CheckName(p.Ctx, "alice-ws"); err != nil {
+		t.Errorf("name after delete: %v", err)
+	}
+}
+
+// TestEngineResumesAfterRestart stops the whole portal mid-create, as a
+// crash would, and starts a new one over the same database and emulator.
+func TestEngineResumesAfterRestart(t *testing.T) {
+	dir := t.TempDir()
+	p := testportal.Open(t, dir, 0.2) // create ≈ 1.6 s for the VM alone
+	if _, err := p.Service.CreateInstance(p.Ctx, testportal.Request("resume-me")); err != nil {
+		t.Fatal(err)
+	}
+	// Wait until the VM step is under way with its resume token stored.
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		inst, err := p.DB.FindInstanceByName(p.Ctx, "resume-me")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if op := inst.LastOperation; op.Step == "virtual machine" && op.ResumeToken != "" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("create never reached the VM step: %+v", inst.LastOperation)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	p.Close()
+
+	p2 := testportal.Open(t, dir, 0.2)
+	inst, err := p2.DB.FindInstanceByName(p2.Ctx, "resume-me")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if inst.State != instancehub.StateCreating || inst.LastOperation.Status != instancehub.StatusInProgress {
+		t.Fatalf("after restart: state %s, operation %s; want Creating, InProgress", inst.State, inst.LastOperation.Status)
+	}
+	running := p2.WaitState(t, "resume-me", instancehub.StateRunning)
+	if op := running.LastOperation; op.ID != inst.LastOperation.ID || op.Status != instancehub.StatusSucceeded {
+		t.Errorf("the resumed operation = %+v, want operation %d succeeded", op, inst.LastOperation.ID)
+	}
+	if calls := p2.Emu.CallsTo("VirtualMachinesClient.BeginCreateOrUpdate"); calls == 0 {
+		t.Error("the resumed create never polled the VM's operation")
+	}
+}
+
+func TestEngineRecordsFailedCreate(t *testing.T) {
+	p := testportal.Open(t, t.TempDir(), 0)
+	p.Emu.InjectFault(emulator.Fault{
+		API: "VirtualMachinesClient.BeginCreateOrUpdate", Resource: "doomed", Async: true,
+		StatusCode: 200, Code: "AllocationFailed",
+		Message: "Allocation failed. We do not have sufficient capacity for the requested VM size in this region.",
+	})
+	if _, err := p.Service.CreateInstance(p.Ctx, testportal.Request("doomed")); err != nil {
+		t.Fatal(err)
+	}
+	inst := p.WaitState(t, "doomed", instancehub.StateCreateFailed)
+	op := inst.LastOperation
+	if op.Status != instancehub.StatusFailed || op.ErrorCode != "AllocationFailed" || !strings.Contains(op.ErrorMessage, "sufficient capacity") {
+		t.Fatalf("operation = %+v, want a failed Create with Azure's code and message", op)
+	}
+	if op.Step != "virtual machine" || op.StatusLabel() != "CreateFailed" {
+		t.Errorf("step %q, status %q; want the VM step, CreateFailed", op.Step, op.StatusLabel())
+	}
+	// Delete cleans up what the failed create made.
+	if _, err := p.Service.Act(p.Ctx, "doomed", instancehub.OpDelete); err != nil {
+		t.Fatal(err)
+	}
+	p.WaitGone(t, "doomed")
+}
+
+func TestEngineRecordsSynchronousRefusal(t *testing.T) {
+	p := testportal.Open(t, t.TempDir(), 0)
+	if _, err := p.Service.CreateInstance(p.Ctx, testportal.Request("box-one")); err != nil {
+		t.Fatal(err)
+	}
+	p.WaitState(t, "box-one", instancehub.StateRunning)
+	p.Emu.InjectFault(emulator.Fault{
+		API: "VirtualMachinesClient.BeginDeallocate", Resource: "box-one",
+		StatusCode: 409, Code: "OperationNotAllowed", Message: "The VM is locked by a policy.",
+	})
+	if _, err := p.Service.Act(p.Ctx, "box-one", instancehub.OpStop); err != nil {
+		t.Fatal(err)
+	}
+	inst := p.WaitState(t, "box-one", instancehub.StateRunning)
+	op := inst.LastOperation
+	if op.Kind != instancehub.OpStop || op.Status != instancehub.StatusFailed || op.ErrorCode != "OperationNotAllowed" || op.ErrorMessage != "The VM is locked by a policy." {
+		t.Fatalf("operation = %+v, want a failed Stop with Azure's refusal", op)
+	}
+}
+
+func TestSyncFollowsAzure(t *testing.T) {
+	p := testportal.Open(t, t.TempDir(), 0)
+	for _, name := range []string{"stays-up", "stopped-outside", "deleted-outside"} {
+		if _, err := p.Service.CreateInstance(p.Ctx, testportal.Request(name)); err != nil {
+			t.Fatal(err)
+		}
+		p.WaitState(t, name, instancehub.StateRunning)
+	}
+	// Change two VMs behind the portal's back, with the SDK directly.
+	vms, err := armcompute.NewVirtualMachinesClient(p.Emu.SubscriptionID(), p.Emu.Credential(), p.Emu.ClientOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	stop, err := vms.BeginDeallocate(ctx, p.Emu.ResourceGroup(), "stopped-outside", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := stop.PollUntilDone(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	del, err := vms.BeginDelete(ctx, p.Emu.ResourceGroup(), "deleted-outside", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := del.PollUntilDone(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+
+	report, err := p.Service.Refresh(p.Ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if report.Checked != 3 || report.Changed != 2 || report.Missing != 1 {
+		t.Errorf("report = %+v, want 3 checked, 2 changed, 1 missing", report)
+	}
+	want := map[string]instancehub.State{
+		"stays-up": instancehub.StateRunning, "stopped-outside": instancehub.StateStopped, "deleted-outside": instancehub.StateMissing,
+	}
+	for name, state := range want {
+		inst, err := p.DB.FindInstanceByName(p.Ctx, name)
+		if err != nil || inst.State != state {
+			t.Errorf("%s: %v, %v; want %s", name, stateOf(inst), err, state)
+		}
+	}
+	// A missing instance can be deleted; the portal tolerates the VM being gone.
+	if _, err := p.Service.Act(p.Ctx, "deleted-outside", instancehub.OpDelete); err != nil {
+		t.Fatal(err)
+	}
+	p.WaitGone(t, "deleted-outside")
+}
+
+func stateOf(inst *instancehub.Instance) instancehub.State {
+	if inst == nil {
+		return ""
+	}
+	return inst.State
+}

@@ -1,0 +1,135 @@
+// Package testportal wires the portal for tests and benchmarks as the real
+// program does: the service and engine over a SQLite file and the offline
+// emulator behind the real Azure clients.
+package testportal
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/instancehub/instancehub"
+	"github.com/instancehub/instancehub/azure"
+	"github.com/instancehub/instancehub/azure/emulator"
+	"github.com/instancehub/instancehub/store"
+)
+
+// Portal is a running portal without its web server.
+type Portal struct {
+	Dir     string
+	DB      *store.DB
+	Emu     *emulator.Emulator
+	Cloud   *azure.Cloud
+	Engine  *instancehub.Engine
+	Service *instancehub.Service
+	// User is an account made on first open; Ctx carries it.
+	User *instancehub.User
+	Ctx  context.Context
+}
+
+// Password is the password of every account made here.
+const Password = "correct horse battery"
+
+// Open opens, or reopens, a portal over the files in dir. latency scales
+// the emulator's operation times. The portal closes when the test ends.
+func Open(t testing.TB, dir string, latency float64) *Portal {
+	t.Helper()
+	ctx := context.Background()
+	db, err := store.Open(ctx, filepath.Join(dir, "instancehub.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	emu, err := emulator.Open(emulator.Options{Path: filepath.Join(dir, "emulator.json"), Latency: latency})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cloud, err := azure.New(azure.Config{
+		SubscriptionID: emu.SubscriptionID(), ResourceGroup: emu.ResourceGroup(),
+		Regions: emu.Regions(), PublicIP: true,
+	}, emu.Credential(), emu.ClientOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	engine := &instancehub.Engine{Instances: db, Cloud: cloud, Logger: log, PollInterval: 5 * time.Millisecond}
+	p := &Portal{
+		Dir: dir, DB: db, Emu: emu, Cloud: cloud, Engine: engine,
+		Service: &instancehub.Service{Instances: db, Users: db, Cloud: cloud, Engine: engine, Logger: log},
+	}
+	if err := engine.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(p.Close)
+	p.User = p.EnsureUser(t, "ada@example.com", "Ada Lovelace")
+	p.Ctx = instancehub.NewContextWithUser(ctx, p.User)
+	return p
+}
+
+// Close stops the engine and closes the emulator and the database, as a
+// process that ends would.
+func (p *Portal) Close() {
+	p.Engine.Stop()
+	p.Emu.Close()
+	p.DB.Close()
+}
+
+// EnsureUser returns the account with that email, making it if needed.
+func (p *Portal) EnsureUser(t testing.TB, email, name string) *instancehub.User {
+	t.Helper()
+	ctx := context.Background()
+	user, err := p.DB.FindUserByEmail(ctx, email)
+	if instancehub.ErrorCode(err) == instancehub.ENOTFOUND {
+		user, err = p.Service.CreateUser(ctx, email, name, Password)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return user
+}
+
+// WaitState waits until the named instance is in state want.
+func (p *Portal) WaitState(t testing.TB, name string, want instancehub.State) *instancehub.Instance {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		inst, err := p.DB.FindInstanceByName(p.Ctx, name)
+		if err == nil && inst.State == want {
+			return inst
+		}
+		if time.Now().After(deadline) {
+			got := instancehub.State("")
+			if inst != nil {
+				got = inst.State
+			}
+			t.Fatalf("instance %s: state %q (err %v), want %s", name, got, err, want)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// WaitGone waits until the named instance has left the list.
+func (p *Portal) WaitGone(t testing.TB, name string) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		_, err := p.DB.FindInstanceByName(p.Ctx, name)
+		if instancehub.ErrorCode(err) == instancehub.ENOTFOUND {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("instance %s is still listed (err %v)", name, err)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// Request is a create form for a small CPU instance in the default region.
+func Request(name string) instancehub.CreateRequest {
+	return instancehub.CreateRequest{Name: name, Region: "eastus", VMSize: "Standard_DS3_v2"}
+}
+
+// SSHKey is a valid ed25519 public key.
+const SSHKey = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHb8mN5o0H9GmWQ0jDmK5aS5cOl0pM3r3JQUgD0c0iYv ada@laptop"

@@ -1,0 +1,126 @@
+// instancehub's own script: small touches on top of server-rendered pages.
+// Every page works without it; it formats times in the viewer's zone, asks
+// before deleting, copies values, and tidies toasts.
+(function () {
+  "use strict";
+
+  var timeFormat = new Intl.DateTimeFormat(undefined, {
+    month: "short", day: "numeric", year: "numeric", hour: "2-digit", minute: "2-digit", hour12: false,
+  });
+
+  // Times arrive in UTC; show them in the viewer's time zone, keeping the
+  // exact UTC time in the tooltip.
+  function localTimes(root) {
+    root.querySelectorAll("time[datetime]").forEach(function (el) {
+      if (el.dataset.local) return;
+      var d = new Date(el.getAttribute("datetime"));
+      if (isNaN(d)) return;
+      el.textContent = timeFormat.format(d);
+      el.dataset.local = "1";
+    });
+  }
+
+  function dismiss(toast) {
+    toast.classList.add("leaving");
+    setTimeout(function () { toast.remove(); }, 200);
+  }
+
+  // Success and info toasts leave by themselves; refusals stay until read.
+  function scheduleToasts(root) {
+    root.querySelectorAll(".toast:not([data-scheduled])").forEach(function (toast) {
+      toast.dataset.scheduled = "1";
+      if (!toast.classList.contains("toast-danger")) {
+        setTimeout(function () { dismiss(toast); }, 6000);
+      }
+    });
+  }
+
+  function enhance(root) {
+    localTimes(root);
+    scheduleToasts(document);
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    enhance(document);
+    restoreNav();
+  });
+  document.addEventListener("htmx:load", function (e) { enhance(e.target); });
+
+  document.addEventListener("click", function (e) {
+    var close = e.target.closest("[data-dismiss]");
+    if (close) {
+      dismiss(close.closest(".toast"));
+      return;
+    }
+    var copy = e.target.closest("[data-copy]");
+    if (copy) {
+      var source = document.getElementById(copy.dataset.copy);
+      if (source && navigator.clipboard) {
+        navigator.clipboard.writeText(source.textContent.trim()).then(function () {
+          copy.classList.add("copied");
+          copy.title = "Copied";
+          setTimeout(function () { copy.classList.remove("copied"); copy.title = "Copy"; }, 1500);
+        });
+      }
+      return;
+    }
+    if (e.target.closest("[data-nav-toggle]")) {
+      toggleNav();
+      return;
+    }
+    // Close the account menu when clicking elsewhere.
+    document.querySelectorAll("details.user-menu[open]").forEach(function (menu) {
+      if (!menu.contains(e.target)) menu.removeAttribute("open");
+    });
+  });
+
+  // Ask before a request whose element says so, in a dialog of our own.
+  document.addEventListener("htmx:confirm", function (e) {
+    var elt = e.detail.elt;
+    var question = elt && elt.dataset ? elt.dataset.confirm : "";
+    if (!question) return;
+    e.preventDefault();
+    var dialog = document.getElementById("confirm-dialog");
+    if (!dialog || !dialog.showModal) {
+      if (window.confirm(question)) e.detail.issueRequest(true);
+      return;
+    }
+    document.getElementById("confirm-message").textContent = question;
+    dialog.returnValue = "";
+    dialog.addEventListener("close", function onClose() {
+      dialog.removeEventListener("close", onClose);
+      if (dialog.returnValue === "confirm") e.detail.issueRequest(true);
+    });
+    dialog.showModal();
+  });
+
+  // In the create form, switching between CPU and GPU sizes picks the first
+  // size of the new type that fits, so the hidden choice is never submitted.
+  document.addEventListener("change", function (e) {
+    if (e.target.name !== "type") return;
+    var kind = e.target.value;
+    var current = document.querySelector("input[name='vm_size']:checked");
+    if (current && current.closest("tr").dataset.kind === kind) return;
+    var first = document.querySelector("tr[data-kind='" + kind + "'] input[name='vm_size']:not([disabled])");
+    if (current) current.checked = false;
+    if (first) first.checked = true;
+  });
+
+  function toggleNav() {
+    var shell = document.getElementById("shell");
+    if (!shell) return;
+    var collapsed = shell.classList.toggle("nav-collapsed");
+    try { localStorage.setItem("instancehub.nav", collapsed ? "collapsed" : "open"); } catch (err) { /* private mode */ }
+    var button = document.querySelector("[data-nav-toggle]");
+    if (button) {
+      button.setAttribute("aria-expanded", String(!collapsed));
+      button.title = collapsed ? "Expand navigation" : "Collapse navigation";
+    }
+  }
+
+  function restoreNav() {
+    var stored = null;
+    try { stored = localStorage.getItem("instancehub.nav"); } catch (err) { /* private mode */ }
+    if (stored === "collapsed") toggleNav();
+  }
+})();

@@ -1,0 +1,173 @@
+// Package views holds the portal's templ components: a layout, one file per
+// page, and small shared parts. Components get their data as parameters;
+// only cross-cutting values (the signed-in user, the CSRF token, the
+// current section) travel in the context.
+package views
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/instancehub/instancehub"
+)
+
+// Page is what every page needs from the request.
+type Page struct {
+	User      *instancehub.User
+	CSRFToken string
+	Workspace string
+	// Section marks the current entry of the left navigation.
+	Section string
+	// Notice is a message carried over a redirect, shown as a toast.
+	Notice *Notice
+}
+
+// Notice is a toast: the result of an action.
+type Notice struct {
+	Tone    string // "success", "danger", "info"
+	Message string
+}
+
+type pageKey struct{}
+
+// WithPage returns a copy of ctx carrying p.
+func WithPage(ctx context.Context, p *Page) context.Context {
+	return context.WithValue(ctx, pageKey{}, p)
+}
+
+func page(ctx context.Context) *Page {
+	if p, ok := ctx.Value(pageKey{}).(*Page); ok {
+		return p
+	}
+	return &Page{}
+}
+
+func csrfHeaders(ctx context.Context) string {
+	return fmt.Sprintf(`{"X-CSRF-Token": %q}`, page(ctx).CSRFToken)
+}
+
+// timeText is the server's rendering of a time: UTC, in the format the
+// browser then turns into the viewer's time zone.
+func timeText(t time.Time) string {
+	if t.IsZero() {
+		return "—"
+	}
+	return t.UTC().Format("Jan 2, 2006, 15:04") + " UTC"
+}
+
+func timeISO(t time.Time) string { return t.UTC().Format(time.RFC3339) }
+
+func timeTitle(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05") + " UTC" }
+
+func instanceURL(name string) string { return "/instances/" + url.PathEscape(name) }
+
+func actionURL(name string, kind instancehub.OperationKind) string {
+	return instanceURL(name) + "/" + strings.ToLower(string(kind))
+}
+
+func appURL(name, slug string) string { return instanceURL(name) + "/apps/" + slug + "/" }
+
+func memory(gib float64) string {
+	if gib == float64(int(gib)) {
+		return fmt.Sprintf("%d", int(gib))
+	}
+	return fmt.Sprintf("%.1f", gib)
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return fmt.Sprintf("%d %s", n, one)
+	}
+	return fmt.Sprintf("%d %s", n, many)
+}
+
+// sizeSummary is "4 vCPUs · 14 GiB · 1 GPU".
+func sizeSummary(vcpus int, gib float64, gpus int) string {
+	s := fmt.Sprintf("%s · %s GiB", plural(vcpus, "vCPU", "vCPUs"), memory(gib))
+	if gpus > 0 {
+		s += " · " + plural(gpus, "GPU", "GPUs")
+	}
+	return s
+}
+
+// inProgress returns the operation under way on inst, if any.
+func inProgress(inst *instancehub.Instance) *instancehub.Operation {
+	if op := inst.LastOperation; op != nil && op.Status == instancehub.StatusInProgress {
+		return op
+	}
+	return nil
+}
+
+// lastFailure returns the last operation of inst if it failed.
+func lastFailure(inst *instancehub.Instance) *instancehub.Operation {
+	if op := inst.LastOperation; op != nil && op.Status == instancehub.StatusFailed {
+		return op
+	}
+	return nil
+}
+
+// progressText is "Creating: network interface".
+func progressText(inst *instancehub.Instance) string {
+	op := inProgress(inst)
+	if op == nil || op.Step == "" {
+		return ""
+	}
+	return inst.State.Label() + ": " + op.Step
+}
+
+func failureText(op *instancehub.Operation) string {
+	msg := op.ErrorMessage
+	if msg == "" {
+		msg = "Azure reported a failure."
+	}
+	return fmt.Sprintf("%s failed: %s", op.Kind, msg)
+}
+
+func isOwner(ctx context.Context, inst *instancehub.Instance) bool {
+	u := page(ctx).User
+	return u != nil && u.ID == inst.OwnerID
+}
+
+// htmxConfig keeps htmx within the Content-Security-Policy (no inline
+// styles) and lets error responses swap, so that refusals arrive as toasts.
+const htmxConfig = `{"includeIndicatorStyles":false,"allowEval":false,"responseHandling":[{"code":"204","swap":false},{"code":"[23]..","swap":true},{"code":"[45]..","swap":true,"error":true}]}`
+
+// StaticVersion is appended to static URLs so browsers fetch new files
+// after an upgrade; the web server sets it.
+var StaticVersion = "dev"
+
+func staticURL(path string) string { return "/static/" + path + "?v=" + StaticVersion }
+
+func toastRole(tone string) string {
+	if tone == "danger" {
+		return "alert"
+	}
+	return "status"
+}
+
+func initials(name string) string {
+	var out []rune
+	for _, f := range strings.Fields(name) {
+		out = append(out, []rune(strings.ToUpper(f))[0])
+		if len(out) == 2 {
+			break
+		}
+	}
+	if len(out) == 0 {
+		return "?"
+	}
+	return string(out)
+}
+
+func duration(d time.Duration) string {
+	switch {
+	case d < time.Minute:
+		return fmt.Sprintf("%ds", int(d.Seconds()))
+	case d < time.Hour:
+		return fmt.Sprintf("%dm %02ds", int(d.Minutes()), int(d.Seconds())%60)
+	}
+	return fmt.Sprintf("%dh %02dm", int(d.Hours()), int(d.Minutes())%60)
+}

@@ -1,0 +1,61 @@
+package web
+
+import (
+	"fmt"
+	"net/http"
+
+	"github.com/instancehub/instancehub"
+	"github.com/instancehub/instancehub/views"
+	"github.com/labstack/echo/v4"
+)
+
+// act starts a Start, Stop, Restart or Delete. htmx requests get the row or
+// the details back with a toast; plain forms are redirected.
+func (s *Server) act(c echo.Context) error {
+	ctx := c.Request().Context()
+	kind, err := instancehub.ParseOperationKind(c.Param("action"))
+	if err != nil || kind == instancehub.OpCreate {
+		return echo.NewHTTPError(http.StatusNotFound)
+	}
+	inst, err := s.service.Act(ctx, c.Param("name"), kind)
+	if err != nil {
+		return err
+	}
+	notice := views.Notice{Tone: "success", Message: actionMessage(kind, inst.Name)}
+	if !isHTMX(c) {
+		s.setNotice(c, notice.Tone, notice.Message)
+		if c.FormValue("from") == "detail" && kind != instancehub.OpDelete {
+			return c.Redirect(http.StatusSeeOther, "/instances/"+inst.Name)
+		}
+		return c.Redirect(http.StatusSeeOther, "/instances")
+	}
+	if c.FormValue("from") == "detail" {
+		detail, err := s.service.InstanceDetail(ctx, inst.Name)
+		if err != nil {
+			return err
+		}
+		return s.renderWithNotice(c, http.StatusOK, views.Detail(detail), notice)
+	}
+	return s.renderWithNotice(c, http.StatusOK, views.InstanceRow(inst), notice)
+}
+
+func actionMessage(kind instancehub.OperationKind, name string) string {
+	switch kind {
+	case instancehub.OpStart:
+		return fmt.Sprintf("Starting %s.", name)
+	case instancehub.OpStop:
+		return fmt.Sprintf("Stopping %s. Billing for its compute ends once it is stopped.", name)
+	case instancehub.OpRestart:
+		return fmt.Sprintf("Restarting %s.", name)
+	}
+	return fmt.Sprintf("Deleting %s.", name)
+}
+
+// confirmDelete asks before a delete, for browsers without JavaScript.
+func (s *Server) confirmDelete(c echo.Context) error {
+	inst, err := s.service.Instance(c.Request().Context(), c.Param("name"))
+	if err != nil {
+		return err
+	}
+	return s.render(c, http.StatusOK, "compute", views.ConfirmDeletePage(inst))
+}

@@ -1,0 +1,87 @@
+package web
+
+import (
+	"fmt"
+	"net/http"
+
+	"github.com/a-h/templ"
+	"github.com/instancehub/instancehub"
+	"github.com/instancehub/instancehub/views"
+	"github.com/labstack/echo/v4"
+)
+
+func (s *Server) newInstance(c echo.Context) error {
+	opts, err := s.service.CreateOptions(c.Request().Context(), c.QueryParam("region"))
+	if err != nil {
+		return err
+	}
+	form := views.CreateForm{Request: instancehub.CreateRequest{Region: opts.Region}}
+	return s.render(c, http.StatusOK, "compute", views.CreatePage(opts, form))
+}
+
+// checkName is the live "name available?" check of the create form.
+func (s *Server) checkName(c echo.Context) error {
+	name := c.QueryParam("name")
+	err := s.service.CheckName(c.Request().Context(), name)
+	if err != nil && instancehub.ErrorCode(err) != instancehub.EINVALID {
+		return err
+	}
+	return s.render(c, http.StatusOK, "compute", views.NameMessage(instancehub.ErrorFields(err)["name"], err == nil))
+}
+
+// placement is the region-dependent part of the form, for another region.
+func (s *Server) placement(c echo.Context) error {
+	opts, err := s.service.CreateOptions(c.Request().Context(), c.QueryParam("region"))
+	if err != nil {
+		return err
+	}
+	form := views.CreateForm{
+		Request: instancehub.CreateRequest{Region: opts.Region, VMSize: c.QueryParam("vm_size")},
+		Type:    c.QueryParam("type"),
+	}
+	return s.render(c, http.StatusOK, "compute", templ.Join(views.Placement(opts, form), views.NetworkSection(opts, form, true)))
+}
+
+// subnets lists the subnets of the network chosen in the form.
+func (s *Server) subnets(c echo.Context) error {
+	opts, err := s.service.CreateOptions(c.Request().Context(), c.QueryParam("region"))
+	if err != nil {
+		return err
+	}
+	return s.render(c, http.StatusOK, "compute", views.SubnetField(opts.Networks, c.QueryParam("virtual_network"), "", ""))
+}
+
+func parseCreateForm(c echo.Context) views.CreateForm {
+	return views.CreateForm{
+		Request: instancehub.CreateRequest{
+			Name:           c.FormValue("name"),
+			Region:         c.FormValue("region"),
+			VMSize:         c.FormValue("vm_size"),
+			SSHEnabled:     c.FormValue("ssh_enabled") != "",
+			SSHPublicKey:   c.FormValue("ssh_public_key"),
+			VirtualNetwork: c.FormValue("virtual_network"),
+			Subnet:         c.FormValue("subnet"),
+		},
+		Type: c.FormValue("type"),
+	}
+}
+
+// createInstance creates, or shows the form again with a message by each
+// field that needs one and everything entered kept.
+func (s *Server) createInstance(c echo.Context) error {
+	ctx := c.Request().Context()
+	form := parseCreateForm(c)
+	inst, err := s.service.CreateInstance(ctx, form.Request)
+	if instancehub.ErrorCode(err) == instancehub.EINVALID {
+		opts, oerr := s.service.CreateOptions(ctx, form.Request.Region)
+		if oerr != nil {
+			return oerr
+		}
+		form.Errors, form.Message = instancehub.ErrorFields(err), instancehub.ErrorMessage(err)
+		return s.render(c, http.StatusUnprocessableEntity, "compute", views.CreatePage(opts, form))
+	} else if err != nil {
+		return err
+	}
+	s.setNotice(c, "success", fmt.Sprintf("Creating %s. It takes a few minutes; the list shows its progress.", inst.Name))
+	return c.Redirect(http.StatusSeeOther, "/instances")
+}

@@ -1,0 +1,65 @@
+package web
+
+import (
+	"fmt"
+	"net/http"
+	"strconv"
+
+	"github.com/instancehub/instancehub"
+	"github.com/instancehub/instancehub/views"
+	"github.com/labstack/echo/v4"
+)
+
+func parseListQuery(c echo.Context) instancehub.ListQuery {
+	page, _ := strconv.Atoi(c.QueryParam("page"))
+	return instancehub.ListQuery{
+		OnlyMine: c.QueryParam("mine") != "",
+		Search:   c.QueryParam("q"),
+		Sort:     instancehub.InstanceSort(c.QueryParam("sort")),
+		Page:     page,
+	}
+}
+
+func (s *Server) listInstances(c echo.Context) error {
+	list, err := s.service.ListInstances(c.Request().Context(), parseListQuery(c))
+	if err != nil {
+		return err
+	}
+	if htmxTarget(c) == "instance-list" {
+		return s.render(c, http.StatusOK, "compute", views.InstanceList(list))
+	}
+	return s.render(c, http.StatusOK, "compute", views.InstancesPage(list))
+}
+
+// refreshInstances reconciles with Azure, then shows the list as filtered.
+func (s *Server) refreshInstances(c echo.Context) error {
+	ctx := c.Request().Context()
+	report, err := s.service.Refresh(ctx)
+	if err != nil {
+		return err
+	}
+	notice := views.Notice{Tone: "success", Message: refreshMessage(report)}
+	if !isHTMX(c) {
+		s.setNotice(c, notice.Tone, notice.Message)
+		return c.Redirect(http.StatusSeeOther, "/instances")
+	}
+	q := instancehub.ListQuery{
+		OnlyMine: c.FormValue("mine") != "", Search: c.FormValue("q"),
+		Sort: instancehub.InstanceSort(c.FormValue("sort")),
+	}
+	list, err := s.service.ListInstances(ctx, q)
+	if err != nil {
+		return err
+	}
+	return s.renderWithNotice(c, http.StatusOK, views.InstanceList(list), notice)
+}
+
+func refreshMessage(r instancehub.SyncReport) string {
+	switch {
+	case r.Changed == 0:
+		return fmt.Sprintf("Refreshed: all %d instances are as Azure reports them.", r.Checked)
+	case r.Missing > 0:
+		return fmt.Sprintf("Refreshed: %d changed outside the portal, %d no longer exist in Azure.", r.Changed, r.Missing)
+	}
+	return fmt.Sprintf("Refreshed: %d changed outside the portal.", r.Changed)
+}

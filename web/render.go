@@ -1,0 +1,113 @@
+package web
+
+import (
+	"bytes"
+	"errors"
+	"net/http"
+
+	"github.com/a-h/templ"
+	"github.com/instancehub/instancehub"
+	"github.com/instancehub/instancehub/views"
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+)
+
+// page is what the layout needs from this request.
+func (s *Server) page(c echo.Context, section string) *views.Page {
+	p := &views.Page{
+		User:      instancehub.UserFromContext(c.Request().Context()),
+		Workspace: s.cfg.Workspace,
+		Section:   section,
+	}
+	if token, ok := c.Get(middleware.DefaultCSRFConfig.ContextKey).(string); ok {
+		p.CSRFToken = token
+	}
+	if tone, msg := s.takeNotice(c); msg != "" {
+		p.Notice = &views.Notice{Tone: tone, Message: msg}
+	}
+	return p
+}
+
+// render writes a component with status, its page data in the context.
+func (s *Server) render(c echo.Context, status int, section string, component templ.Component) error {
+	ctx := views.WithPage(c.Request().Context(), s.page(c, section))
+	var buf bytes.Buffer
+	if err := component.Render(ctx, &buf); err != nil {
+		return err
+	}
+	return c.HTMLBlob(status, buf.Bytes())
+}
+
+// renderWithNotice writes a fragment and a toast beside it.
+func (s *Server) renderWithNotice(c echo.Context, status int, component templ.Component, notice views.Notice) error {
+	return s.render(c, status, "", templ.Join(component, views.ToastOOB(notice)))
+}
+
+// statuses maps error codes to HTTP statuses.
+var statuses = map[string]int{
+	instancehub.ECONFLICT:     http.StatusConflict,
+	instancehub.EQUOTA:        http.StatusConflict,
+	instancehub.EINVALID:      http.StatusUnprocessableEntity,
+	instancehub.ENOTFOUND:     http.StatusNotFound,
+	instancehub.EUNAUTHORIZED: http.StatusUnauthorized,
+	instancehub.EFORBIDDEN:    http.StatusForbidden,
+	instancehub.EUNAVAILABLE:  http.StatusServiceUnavailable,
+	instancehub.ECLOUD:        http.StatusBadGateway,
+	instancehub.EINTERNAL:     http.StatusInternalServerError,
+}
+
+var titles = map[int]string{
+	http.StatusNotFound:            "Not found",
+	http.StatusForbidden:           "Not allowed",
+	http.StatusUnauthorized:        "Sign in",
+	http.StatusConflict:            "Not possible now",
+	http.StatusBadRequest:          "Bad request",
+	http.StatusServiceUnavailable:  "Azure is not answering",
+	http.StatusBadGateway:          "Azure refused",
+	http.StatusInternalServerError: "Something went wrong",
+}
+
+// handleError is the one place errors become responses. Internal errors are
+// logged in full and shown as a generic message; the others are shown as
+// they are. htmx requests get a toast instead of a page.
+func (s *Server) handleError(err error, c echo.Context) {
+	if c.Response().Committed {
+		return
+	}
+	status, message := http.StatusInternalServerError, instancehub.ErrorMessage(err)
+	var he *echo.HTTPError
+	if errors.As(err, &he) {
+		status = he.Code
+		if m, ok := he.Message.(string); ok {
+			message = m
+		}
+	} else if code := instancehub.ErrorCode(err); code != "" {
+		status = statuses[code]
+	}
+	if status >= http.StatusInternalServerError && instancehub.ErrorCode(err) == instancehub.EINTERNAL && he == nil {
+		s.cfg.Logger.Error("request failed", "method", c.Request().Method, "path", c.Request().URL.Path, "err", err)
+	}
+	if status == http.StatusNotFound && he != nil {
+		message = "There is nothing at this address."
+	}
+	if err := s.writeError(c, status, message); err != nil {
+		s.cfg.Logger.Error("write error response", "err", err)
+	}
+}
+
+func (s *Server) writeError(c echo.Context, status int, message string) error {
+	if isHTMX(c) {
+		h := c.Response().Header()
+		h.Set("HX-Retarget", "#toasts")
+		h.Set("HX-Reswap", "beforeend")
+		return s.render(c, status, "", views.Toast(views.Notice{Tone: "danger", Message: message}))
+	}
+	if c.Request().Method == http.MethodHead {
+		return c.NoContent(status)
+	}
+	title := titles[status]
+	if title == "" {
+		title = http.StatusText(status)
+	}
+	return s.render(c, status, "", views.ErrorPage(status, title, message))
+}

@@ -1,0 +1,108 @@
+// Package web is the portal's HTTP side: an echo server whose handlers parse
+// a request, call the service and render a templ component. Every route is
+// listed in routes.go.
+package web
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/instancehub/instancehub"
+	"github.com/instancehub/instancehub/views"
+	"github.com/labstack/echo/v4"
+)
+
+// Config is how the server is set up.
+type Config struct {
+	// Workspace is the name shown in the top bar.
+	Workspace string
+	// SecureCookies marks cookies Secure even when the portal itself does
+	// not terminate TLS (behind a proxy that does).
+	SecureCookies bool
+	// Static holds the stylesheet, script and htmx.
+	Static fs.FS
+	Logger *slog.Logger
+	Now    func() time.Time
+}
+
+// Server serves the portal.
+type Server struct {
+	cfg      Config
+	echo     *echo.Echo
+	service  *instancehub.Service
+	sessions instancehub.SessionStore
+	http     *http.Server
+}
+
+// New returns a server over the service, with sessions kept in sessions.
+func New(cfg Config, service *instancehub.Service, sessions instancehub.SessionStore) *Server {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	s := &Server{cfg: cfg, echo: echo.New(), service: service, sessions: sessions}
+	s.echo.HideBanner, s.echo.HidePort = true, true
+	// The address of a request is the connection's; no proxy header is trusted.
+	s.echo.IPExtractor = echo.ExtractIPDirect()
+	s.echo.HTTPErrorHandler = s.handleError
+	views.StaticVersion = staticVersion(cfg.Static)
+	s.routes()
+	return s
+}
+
+// Handler returns the portal as an http.Handler.
+func (s *Server) Handler() http.Handler { return s.echo }
+
+// Serve serves on ln until Shutdown.
+func (s *Server) Serve(ln net.Listener) error {
+	s.http = &http.Server{
+		Handler:           s.echo,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+	}
+	err := s.http.Serve(ln)
+	if errors.Is(err, http.ErrServerClosed) {
+		return nil
+	}
+	return err
+}
+
+// Shutdown stops accepting requests and waits for those under way.
+func (s *Server) Shutdown(ctx context.Context) error {
+	if s.http == nil {
+		return nil
+	}
+	return s.http.Shutdown(ctx)
+}
+
+// staticVersion is a hash of the static files, so that their URLs change
+// whenever they do and browsers may cache them for good.
+func staticVersion(fsys fs.FS) string {
+	if fsys == nil {
+		return "none"
+	}
+	h := sha256.New()
+	_ = fs.WalkDir(fsys, ".", func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := fs.ReadFile(fsys, path)
+		if err == nil {
+			h.Write([]byte(path))
+			h.Write(b)
+		}
+		return err
+	})
+	return hex.EncodeToString(h.Sum(nil))[:12]
+}
