@@ -5,6 +5,7 @@ package testportal
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"path/filepath"
@@ -133,3 +134,29 @@ func Request(name string) instancehub.CreateRequest {
 
 // SSHKey is a valid ed25519 public key.
 const SSHKey = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHb8mN5o0H9GmWQ0jDmK5aS5cOl0pM3r3JQUgD0c0iYv ada@laptop"
+
+// Seed records n instances named prefix0001… directly in the store, already
+// running, owned by owner: for pages and benchmarks that need many rows
+// without creating their VMs.
+func (p *Portal) Seed(t testing.TB, prefix string, n int, owner *instancehub.User) {
+	t.Helper()
+	ctx := context.Background()
+	for i := 1; i <= n; i++ {
+		inst := &instancehub.Instance{
+			Name: fmt.Sprintf("%s%04d", prefix, i), Region: "eastus", VMSize: "Standard_DS3_v2",
+			Family: "standardDSv2Family", VCPUs: 4, MemoryGiB: 14, SSHPort: 22,
+			VirtualNetwork: "vnet-eastus", Subnet: "default",
+			OwnerID: owner.ID, CreatedByID: owner.ID,
+			CreatedAt: time.Date(2026, 11, 1, 9, 0, 0, 0, time.UTC).Add(time.Duration(i) * time.Minute),
+		}
+		op := &instancehub.Operation{Kind: instancehub.OpCreate, Trigger: instancehub.TriggerUser, UserID: owner.ID, StartedAt: inst.CreatedAt}
+		if err := p.DB.CreateInstance(ctx, inst, op); err != nil {
+			t.Fatal(err)
+		}
+		op.Status, op.FinishedAt = instancehub.StatusSucceeded, inst.CreatedAt.Add(5*time.Minute)
+		update := instancehub.InstanceUpdate{State: instancehub.StateRunning, PrivateIP: fmt.Sprintf("10.1.%d.%d", i/250, 4+i%250)}
+		if err := p.DB.FinishOperation(ctx, op, update); err != nil {
+			t.Fatal(err)
+		}
+	}
+}

@@ -1,0 +1,162 @@
+package web_test
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/instancehub/instancehub/internal/testportal"
+)
+
+func TestHealthNeedsNoSignIn(t *testing.T) {
+	s := newSite(t, 0)
+	r := s.get(t, "/healthz")
+	wantStatus(t, r, http.StatusOK)
+	if !strings.Contains(r.body, `"ok"`) {
+		t.Errorf("body = %q", r.body)
+	}
+}
+
+func TestPagesNeedSignIn(t *testing.T) {
+	s := newSite(t, 0)
+	r := s.get(t, "/instances?mine=1")
+	wantStatus(t, r, http.StatusSeeOther)
+	if loc := r.Header.Get("Location"); loc != "/login?next=%2Finstances%3Fmine%3D1" {
+		t.Errorf("Location = %q", loc)
+	}
+	r = s.get(t, "/instances/anything/row", "HX-Request", "true")
+	wantStatus(t, r, http.StatusUnauthorized)
+	if r.Header.Get("HX-Redirect") != "/login" {
+		t.Errorf("HX-Redirect = %q", r.Header.Get("HX-Redirect"))
+	}
+	r = s.post(t, "/instances/anything/start", nil)
+	wantStatus(t, r, http.StatusSeeOther)
+}
+
+func TestSignInAndOut(t *testing.T) {
+	s := newSite(t, 0)
+	r := s.post(t, "/login", url.Values{"email": {"ada@example.com"}, "password": {"wrong password!"}})
+	wantStatus(t, r, http.StatusUnauthorized)
+	if msg := text(r.doc.Find(`[data-testid="login-error"]`)); msg != "The email or password is not correct." {
+		t.Errorf("error = %q", msg)
+	}
+	if v, _ := r.doc.Find("#email").Attr("value"); v != "ada@example.com" {
+		t.Errorf("email kept = %q", v)
+	}
+	r = s.post(t, "/login", url.Values{"email": {"nobody@example.com"}, "password": {"wrong password!"}})
+	if msg := text(r.doc.Find(`[data-testid="login-error"]`)); msg != "The email or password is not correct." {
+		t.Errorf("unknown email: error = %q, want the same message", msg)
+	}
+
+	r = s.post(t, "/login", url.Values{"email": {"ADA@example.com"}, "password": {testportal.Password}, "next": {"/instances/new"}})
+	wantStatus(t, r, http.StatusSeeOther)
+	if loc := r.Header.Get("Location"); loc != "/instances/new" {
+		t.Errorf("after sign-in to %q, want /instances/new", loc)
+	}
+	var session *http.Cookie
+	for _, c := range r.Cookies() {
+		if c.Name == "instancehub_session" {
+			session = c
+		}
+	}
+	if session == nil || !session.HttpOnly || session.SameSite != http.SameSiteLaxMode || len(session.Value) < 40 {
+		t.Fatalf("session cookie = %+v, want HttpOnly, SameSite=Lax, a long token", session)
+	}
+	page := s.get(t, "/instances")
+	wantStatus(t, page, http.StatusOK)
+	if name := text(page.doc.Find(".user-name")); name != "Ada Lovelace" {
+		t.Errorf("top bar user = %q", name)
+	}
+
+	// Signing in again rotates the session: the old token stops working.
+	again := s.post(t, "/login", url.Values{"email": {"ada@example.com"}, "password": {testportal.Password}})
+	wantStatus(t, again, http.StatusSeeOther)
+	old := newClient()
+	u, _ := url.Parse(s.server.URL)
+	old.Jar.SetCookies(u, []*http.Cookie{{Name: "instancehub_session", Value: session.Value}})
+	req, _ := http.NewRequest(http.MethodGet, s.server.URL+"/instances", nil)
+	if r := s.do(t, old, req); r.StatusCode != http.StatusSeeOther {
+		t.Errorf("old session after a new sign-in: status %d, want a redirect to sign in", r.StatusCode)
+	}
+
+	wantStatus(t, s.post(t, "/logout", nil), http.StatusSeeOther)
+	wantStatus(t, s.get(t, "/instances"), http.StatusSeeOther)
+}
+
+func TestOpenRedirectRefused(t *testing.T) {
+	s := newSite(t, 0)
+	for _, next := range []string{"https://evil.example/", "//evil.example/", "/\\evil.example"} {
+		r := s.post(t, "/login", url.Values{"email": {"ada@example.com"}, "password": {testportal.Password}, "next": {next}})
+		if loc := r.Header.Get("Location"); loc != "/instances" {
+			t.Errorf("next=%q: Location %q, want /instances", next, loc)
+		}
+	}
+}
+
+func TestSecurityHeaders(t *testing.T) {
+	s := newSite(t, 0)
+	r := s.get(t, "/login")
+	csp := r.Header.Get("Content-Security-Policy")
+	for _, want := range []string{"script-src 'self'", "style-src 'self'", "frame-ancestors 'none'", "default-src 'self'"} {
+		if !strings.Contains(csp, want) {
+			t.Errorf("CSP %q lacks %q", csp, want)
+		}
+	}
+	if strings.Contains(csp, "unsafe") {
+		t.Errorf("CSP allows something unsafe: %q", csp)
+	}
+	if r.Header.Get("X-Content-Type-Options") != "nosniff" || r.Header.Get("Referrer-Policy") != "same-origin" {
+		t.Errorf("headers = %v", r.Header)
+	}
+	if n := r.doc.Find("script:not([src])").Length(); n != 0 {
+		t.Errorf("%d inline scripts", n)
+	}
+	if n := r.doc.Find("[style]").Length(); n != 0 {
+		t.Errorf("%d inline styles", n)
+	}
+}
+
+// TestCSRF covers both of the middleware's paths: the token for clients
+// that send no Sec-Fetch-Site, and Sec-Fetch-Site for browsers.
+func TestCSRF(t *testing.T) {
+	s := newSite(t, 0)
+	s.signIn(t, "ada@example.com")
+	s.Seed(t, "csrf", 1, s.User)
+	tests := []struct {
+		desc    string
+		token   string
+		headers []string
+		status  int
+	}{
+		{"no token", "-", nil, http.StatusForbidden},
+		{"wrong token", "forged", nil, http.StatusForbidden},
+		{"right token", "", nil, http.StatusSeeOther},
+		{"cross-site browser, even with the token", "", []string{"Sec-Fetch-Site", "cross-site"}, http.StatusForbidden},
+		{"same-site browser without the token", "-", []string{"Sec-Fetch-Site", "same-site"}, http.StatusForbidden},
+		{"same-origin browser", "-", []string{"Sec-Fetch-Site", "same-origin"}, http.StatusSeeOther},
+	}
+	for _, tt := range tests {
+		t.Run(tt.desc, func(t *testing.T) {
+			form := url.Values{}
+			switch tt.token {
+			case "-":
+				form.Set("_csrf", "")
+			case "":
+			default:
+				form.Set("_csrf", tt.token)
+			}
+			if tt.token == "-" {
+				form.Del("_csrf")
+				req, _ := http.NewRequest(http.MethodPost, s.server.URL+"/instances/refresh", strings.NewReader(form.Encode()))
+				req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+				for i := 0; i+1 < len(tt.headers); i += 2 {
+					req.Header.Set(tt.headers[i], tt.headers[i+1])
+				}
+				wantStatus(t, s.do(t, s.client, req), tt.status)
+				return
+			}
+			wantStatus(t, s.post(t, "/instances/refresh", form, tt.headers...), tt.status)
+		})
+	}
+}

@@ -1,0 +1,160 @@
+package web_test
+
+import (
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/PuerkitoBio/goquery"
+	"github.com/instancehub/instancehub"
+	"github.com/instancehub/instancehub/internal/testportal"
+	"github.com/instancehub/instancehub/static"
+	"github.com/instancehub/instancehub/web"
+)
+
+// site is the portal behind a test HTTP server, and a browser-like client.
+type site struct {
+	*testportal.Portal
+	server *httptest.Server
+	client *http.Client
+}
+
+func newSite(t *testing.T, latency float64) *site {
+	t.Helper()
+	p := testportal.Open(t, t.TempDir(), latency)
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	srv := web.New(web.Config{Workspace: "Test workspace", Static: static.FS, Logger: log}, p.Service, p.DB)
+	server := httptest.NewServer(srv.Handler())
+	t.Cleanup(server.Close)
+	return &site{Portal: p, server: server, client: newClient()}
+}
+
+func newClient() *http.Client {
+	jar, _ := cookiejar.New(nil)
+	return &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+}
+
+// response is a page as the test reads it.
+type response struct {
+	*http.Response
+	doc  *goquery.Document
+	body string
+}
+
+func (s *site) do(t *testing.T, c *http.Client, req *http.Request) *response {
+	t.Helper()
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	html := string(b)
+	if strings.HasPrefix(strings.TrimSpace(html), "<tr") {
+		// A row alone would lose its cells to the HTML parser.
+		html = "<table><tbody>" + html + "</tbody></table>"
+	}
+	doc, err := goquery.NewDocumentFromReader(strings.NewReader(html))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &response{Response: resp, doc: doc, body: string(b)}
+}
+
+func (s *site) get(t *testing.T, path string, headers ...string) *response {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, s.server.URL+path, nil)
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
+	return s.do(t, s.client, req)
+}
+
+// csrfToken is the token the server keeps in its cookie for this client.
+func (s *site) csrfToken(t *testing.T, c *http.Client) string {
+	t.Helper()
+	u, _ := url.Parse(s.server.URL)
+	for _, cookie := range c.Jar.Cookies(u) {
+		if cookie.Name == "instancehub_csrf" {
+			return cookie.Value
+		}
+	}
+	// A first GET hands out the token.
+	req, _ := http.NewRequest(http.MethodGet, s.server.URL+"/login", nil)
+	s.do(t, c, req)
+	for _, cookie := range c.Jar.Cookies(u) {
+		if cookie.Name == "instancehub_csrf" {
+			return cookie.Value
+		}
+	}
+	t.Fatal("no CSRF cookie")
+	return ""
+}
+
+// post submits a form the way the page does, token included.
+func (s *site) post(t *testing.T, path string, form url.Values, headers ...string) *response {
+	t.Helper()
+	if form == nil {
+		form = url.Values{}
+	}
+	if form.Get("_csrf") == "" {
+		form.Set("_csrf", s.csrfToken(t, s.client))
+	}
+	req, _ := http.NewRequest(http.MethodPost, s.server.URL+path, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
+	return s.do(t, s.client, req)
+}
+
+func (s *site) signIn(t *testing.T, email string) {
+	t.Helper()
+	r := s.post(t, "/login", url.Values{"email": {email}, "password": {testportal.Password}})
+	if r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("sign in %s: status %d", email, r.StatusCode)
+	}
+}
+
+func wantStatus(t *testing.T, r *response, status int) {
+	t.Helper()
+	if r.StatusCode != status {
+		t.Fatalf("%s %s: status %d, want %d\n%s", r.Request.Method, r.Request.URL.Path, r.StatusCode, status, truncate(r.body))
+	}
+}
+
+func truncate(s string) string {
+	if len(s) > 2000 {
+		return s[:2000] + "…"
+	}
+	return s
+}
+
+func text(sel *goquery.Selection) string { return strings.Join(strings.Fields(sel.Text()), " ") }
+
+// texts is the text of each element of sel.
+func texts(sel *goquery.Selection) []string {
+	return sel.Map(func(_ int, s *goquery.Selection) string { return text(s) })
+}
+
+func (s *site) create(t *testing.T, name string, extra url.Values) *response {
+	t.Helper()
+	form := url.Values{"name": {name}, "region": {"eastus"}, "vm_size": {"Standard_DS3_v2"}}
+	for k, v := range extra {
+		form[k] = v
+	}
+	return s.post(t, "/instances", form)
+}
+
+func (s *site) waitRunning(t *testing.T, name string) *instancehub.Instance {
+	t.Helper()
+	return s.WaitState(t, name, instancehub.StateRunning)
+}
