@@ -35,6 +35,7 @@ type kit struct {
 	nsgs    *armnetwork.SecurityGroupsClient
 	vnets   *armnetwork.VirtualNetworksClient
 	subnets *armnetwork.SubnetsClient
+	subnetIDs map[string]string // cache: region/subnet -> ID
 }
 
 var ctx = context.Background()
@@ -52,7 +53,7 @@ func newKit(t testing.TB, opts emulator.Options) *kit {
 
 func kitFor(t testing.TB, e *emulator.Emulator) *kit {
 	t.Helper()
-	k := &kit{t: t, e: e, rg: e.ResourceGroup()}
+	k := &kit{t: t, e: e, rg: e.ResourceGroup(), subnetIDs: map[string]string{}}
 	sub, cred, opts := e.SubscriptionID(), e.Credential(), e.ClientOptions()
 	must := func(err error) {
 		if err != nil {
@@ -164,8 +165,13 @@ func wantFailure(t testing.TB, err error, status int, code, fragment string) {
 	}
 }
 
+// subnetID reads a default subnet's ID, once per test (not safe for concurrent use).
 func (k *kit) subnetID(region, subnet string) string {
+	if id, found := k.subnetIDs[region+"/"+subnet]; found {
+		return id
+	}
 	s := try(k.subnets.Get(ctx, k.rg, "vnet-"+region, subnet, nil)).must(k.t)
+	k.subnetIDs[region+"/"+subnet] = *s.ID
 	return *s.ID
 }
 

@@ -62,13 +62,17 @@ func TestListAllStatusOnly(t *testing.T) {
 // goroutines at once (run with -race).
 func TestConcurrentUse(t *testing.T) {
 	k := newKit(t, emulator.Options{Path: t.TempDir() + "/cloud.json", Latency: 0.005})
+	subnet := map[string]string{}
+	for _, region := range k.e.Regions() {
+		subnet[region] = k.subnetID(region, "default")
+	}
 	var wg sync.WaitGroup
 	errs := make(chan error, 64)
 	for i := range 16 {
 		wg.Go(func() {
 			name := fmt.Sprintf("ws%d", i)
 			region := k.e.Regions()[i%3]
-			nic, err := await(k.nics.BeginCreateOrUpdate(ctx, k.rg, name, nicParams(region, k.subnetID(region, "default"), "", ""), nil))
+			nic, err := await(k.nics.BeginCreateOrUpdate(ctx, k.rg, name, nicParams(region, subnet[region], "", ""), nil))
 			if err == nil {
 				_, err = await(k.vms.BeginCreateOrUpdate(ctx, k.rg, name, vmParams(name, region, "Standard_DS1_v2", *nic.ID), nil))
 			}

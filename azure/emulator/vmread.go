@@ -107,11 +107,13 @@ func (e *Emulator) vms(statusOnly, expand bool) ([]*armcompute.VirtualMachine, e
 	var out []*armcompute.VirtualMachine
 	err := e.withCloud(func(c *cloud, _ time.Time) error {
 		for _, r := range c.sorted(typeVM) {
-			vm := c.vmModel(r, expand)
-			if statusOnly {
-				vm = armcompute.VirtualMachine{ID: vm.ID, Name: vm.Name, Type: vm.Type, Location: vm.Location,
-					Properties: &armcompute.VirtualMachineProperties{InstanceView: &armcompute.VirtualMachineInstanceView{Statuses: statuses(r)}}}
+			if statusOnly { // no need to read the body
+				out = append(out, &armcompute.VirtualMachine{ID: to.Ptr(c.id(typeVM, r.Name)), Name: to.Ptr(r.Name),
+					Type: to.Ptr("Microsoft.Compute/virtualMachines"), Location: to.Ptr(r.Location),
+					Properties: &armcompute.VirtualMachineProperties{InstanceView: &armcompute.VirtualMachineInstanceView{Statuses: statuses(r)}}})
+				continue
 			}
+			vm := c.vmModel(r, expand)
 			out = append(out, &vm)
 		}
 		return nil
