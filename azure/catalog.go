@@ -144,7 +144,8 @@ func (c *Cloud) Usage(ctx context.Context, region string) ([]instancehub.Usage, 
 			return nil, cloudError(err, "list usage in "+region)
 		}
 		for _, u := range page.Value {
-			if u.Name == nil {
+			// Azure lists other counts too (virtual machines, scale sets).
+			if u.Name == nil || !isVCPUQuota(deref(u.Name.Value)) {
 				continue
 			}
 			usages = append(usages, instancehub.Usage{
@@ -156,6 +157,10 @@ func (c *Cloud) Usage(ctx context.Context, region string) ([]instancehub.Usage, 
 		}
 	}
 	return usages, nil
+}
+
+func isVCPUQuota(name string) bool {
+	return name == instancehub.TotalRegionalVCPUs || strings.HasSuffix(name, "Family")
 }
 
 // VirtualNetworks lists the networks of the portal's resource group in region.

@@ -66,6 +66,23 @@ func (c *Cloud) pollDelete(ctx context.Context, step string, inst *instancehub.I
 	return false, fmt.Errorf("no step %q in delete", step)
 }
 
+// guard refuses to create over a resource of the same name that the portal
+// did not make: a PUT would silently take it over.
+func (c *Cloud) guard(ctx context.Context, step string, inst *instancehub.Instance) error {
+	tags, err := c.resourceTags(ctx, step, inst)
+	switch {
+	case notFound(err):
+		return nil
+	case err != nil:
+		return err
+	case !c.ours(tags, inst):
+		return &instancehub.Error{Code: instancehub.ECONFLICT, CloudCode: "ResourceNotOwned", Message: fmt.Sprintf(
+			"A %s of that name already exists in resource group %s and instancehub did not make it; choose another name for the instance.",
+			step, c.cfg.ResourceGroup)}
+	}
+	return nil
+}
+
 func (c *Cloud) resourceTags(ctx context.Context, step string, inst *instancehub.Instance) (map[string]*string, error) {
 	rg, name := c.cfg.ResourceGroup, inst.Name
 	switch step {

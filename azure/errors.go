@@ -22,6 +22,10 @@ func cloudError(err error, doing string) error {
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return fmt.Errorf("%s: %w", doing, err)
 	}
+	var own *instancehub.Error
+	if errors.As(err, &own) {
+		return err
+	}
 	var re *azcore.ResponseError
 	if !errors.As(err, &re) {
 		return &instancehub.Error{

@@ -50,6 +50,18 @@ func (c *Cloud) BeginStep(ctx context.Context, op instancehub.OperationKind, ste
 
 func (c *Cloud) beginStep(ctx context.Context, op instancehub.OperationKind, step string, inst *instancehub.Instance) (string, error) {
 	rg, name := c.cfg.ResourceGroup, inst.Name
+	if op == instancehub.OpCreate {
+		// Before making anything, make sure the VM's name is not taken by
+		// someone else's VM; then check each resource as it comes.
+		if step == c.Steps(op, inst)[0] {
+			if err := c.guard(ctx, StepVirtualMachine, inst); err != nil {
+				return "", err
+			}
+		}
+		if err := c.guard(ctx, step, inst); err != nil {
+			return "", err
+		}
+	}
 	switch {
 	case op == instancehub.OpCreate && step == StepSecurityGroup:
 		p, err := c.nsgs.BeginCreateOrUpdate(ctx, rg, nsgName(name), c.securityGroup(inst), nil)

@@ -119,3 +119,29 @@ func choose(t *testing.T, sel playwright.Locator, value string) {
 	_, err := sel.SelectOption(playwright.SelectOptionValues{Values: &[]string{value}})
 	must(t, err)
 }
+
+// TestCreatedByTheRealUser: an account added with `instancehub users add`
+// signs in and creates an instance; another user sees who created it, no
+// application links, and "Only mine" hides it from them.
+func TestCreatedByTheRealUser(t *testing.T) {
+	p := startPortal(t)
+	p.addUser(t, "bob@example.com", "Bob Smith", "bob-password-123")
+	bob := newPage(t)
+	signIn(t, bob, p.URL, "bob@example.com", "bob-password-123")
+	_, err := bob.Goto(p.URL + "/instances/new")
+	must(t, err)
+	must(t, bob.GetByLabel("Compute name").Fill("bobs-box"))
+	must(t, button(bob.Locator("body"), "Create").Click())
+	must(t, bob.WaitForURL(p.URL+"/instances"))
+	must(t, expect.Locator(bob.Locator(`tr[data-name="bobs-box"] td`).Nth(3)).ToHaveText("Bob Smith"))
+
+	admin := newPage(t)
+	signIn(t, admin, p.URL, "admin@example.com", adminPassword)
+	row := admin.Locator(`tr[data-name="bobs-box"]`)
+	must(t, expect.Locator(row.Locator("td").Nth(3)).ToHaveText("Bob Smith"))
+	must(t, expect.Locator(row.GetByTestId("state")).ToHaveText("Running", playwright.LocatorAssertionsToHaveTextOptions{Timeout: playwright.Float(45000)}))
+	must(t, expect.Locator(row.Locator(".app-links")).ToHaveCount(0))
+	must(t, admin.GetByLabel("Only mine").Check())
+	must(t, expect.Locator(row).ToHaveCount(0))
+	must(t, expect.Locator(admin.GetByTestId("no-matches")).ToBeVisible())
+}

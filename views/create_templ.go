@@ -261,8 +261,8 @@ func CreatePage(opts *instancehub.CreateOptions, form CreateForm) templ.Componen
 	})
 }
 
-// Placement is the part of the form that depends on the region: type, size
-// and network. It is swapped when the region changes.
+// Placement is the part of the form that depends on the region: the type
+// and size of the virtual machine. It is swapped when the region changes.
 func Placement(opts *instancehub.CreateOptions, form CreateForm) templ.Component {
 	return templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
 		templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context

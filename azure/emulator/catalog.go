@@ -6,6 +6,27 @@ import (
 	"strings"
 )
 
+// Catalog is what the emulated cloud offers.
+type Catalog struct {
+	Regions []Region
+	Sizes   []Size
+	Images  []Image                   // marketplace images, offered in every region
+	Quota   map[string]map[string]int // default vCPU limits: region -> family or TotalCores -> limit
+}
+
+// DefaultCatalog returns (a copy of) the emulator's catalog; Options.Quota
+// overrides entries of its Quota.
+func DefaultCatalog() Catalog {
+	c := Catalog{Regions: slices.Clone(regions), Sizes: slices.Clone(sizes), Images: slices.Clone(images), Quota: defaultQuotaCopy()}
+	for i := range c.Sizes {
+		c.Sizes[i].Regions = slices.Clone(c.Sizes[i].Regions)
+	}
+	for i := range c.Images {
+		c.Images[i].Versions = slices.Clone(c.Images[i].Versions)
+	}
+	return c
+}
+
 // Region is a region of the emulated cloud.
 type Region struct {
 	Name        string // eastus
@@ -21,9 +42,6 @@ var regions = []Region{
 	{"westeurope", "West Europe", "10.2", "20.76"},
 	{"southeastasia", "Southeast Asia", "10.3", "20.195"},
 }
-
-// Regions lists the regions of the default catalog with their display names.
-func Regions() []Region { return slices.Clone(regions) }
 
 func findRegion(name string) (Region, bool) {
 	for _, r := range regions {
@@ -84,15 +102,6 @@ var sizes = []Size{
 	{"Standard_NC96ads_A100_v4", "standardNCADSA100v4Family", 96, 880, 4, 32, 4492, eastUSOnly},
 }
 
-// Sizes lists the VM sizes of the default catalog.
-func Sizes() []Size {
-	out := slices.Clone(sizes)
-	for i := range out {
-		out[i].Regions = slices.Clone(out[i].Regions)
-	}
-	return out
-}
-
 func findSize(name string) (Size, bool) {
 	for _, s := range sizes {
 		if strings.EqualFold(s.Name, name) {
@@ -142,9 +151,7 @@ var defaultQuota = map[string]map[string]int{
 		"standardFSv2Family": 16, "standardNCSv3Family": 12, "standardNCASv3_T4Family": 8, "standardNCADSA100v4Family": 0},
 }
 
-// DefaultQuota returns the vCPU limits of the default catalog: region ->
-// family (or TotalCores) -> limit. Options.Quota overrides entries of it.
-func DefaultQuota() map[string]map[string]int {
+func defaultQuotaCopy() map[string]map[string]int {
 	out := map[string]map[string]int{}
 	for region, limits := range defaultQuota {
 		out[region] = maps.Clone(limits)
@@ -165,15 +172,6 @@ var images = []Image{
 	{"microsoft-dsvm", "ubuntu-2204", "2204", []string{"24.10.18", "25.01.15", "25.04.22"}, "V1"},
 	{"Canonical", "ubuntu-24_04-lts", "server", []string{"24.04.202411030", "24.04.202502210"}, "V2"},
 	{"Canonical", "0001-com-ubuntu-server-jammy", "22_04-lts-gen2", []string{"22.04.202411010", "22.04.202502200"}, "V2"},
-}
-
-// Images lists the marketplace images of the default catalog, offered in every region.
-func Images() []Image {
-	out := slices.Clone(images)
-	for i := range out {
-		out[i].Versions = slices.Clone(out[i].Versions)
-	}
-	return out
 }
 
 func findImage(publisher, offer, sku string) (Image, bool) {

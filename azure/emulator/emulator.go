@@ -41,8 +41,9 @@ type Emulator struct {
 	quota map[string]map[string]int
 	door  *frontDoor
 
-	mu    sync.Mutex // guards cloud
-	cloud *cloud
+	mu      sync.Mutex // guards cloud and stopped
+	cloud   *cloud
+	stopped bool // saved for the last time: no more changes
 
 	faultMu sync.Mutex
 	faults  []Fault
@@ -110,7 +111,7 @@ func withDefaults(opts Options) (Options, error) {
 }
 
 func mergeQuota(overrides map[string]map[string]int) map[string]map[string]int {
-	q := DefaultQuota()
+	q := defaultQuotaCopy()
 	for region, limits := range overrides {
 		for name, limit := range limits {
 			q[region][name] = limit
@@ -164,9 +165,12 @@ func (e *Emulator) count(api string) {
 }
 
 // InjectFault arms a one-shot fault: the next request of f.API (on
-// f.Resource) fails with it. Faults are used up in the order injected. A
-// synchronous 429 or 5xx is retried by azcore like real ARM's, which uses the
-// fault up: inject it once per attempt (4 by default) to make a call fail.
+// f.Resource) fails with it. Faults are used up in the order injected; polls
+// never use them up. A synchronous fault applies to any API (a Get, a page of
+// a list), an asynchronous one to Begin methods only. A synchronous 429 or
+// 5xx is retried by azcore like real ARM's, and the retry finds the fault
+// used up: inject it once per attempt (4 by default) to make a call fail, or
+// lower ClientOptions().Retry.MaxRetries.
 func (e *Emulator) InjectFault(f Fault) {
 	e.faultMu.Lock()
 	defer e.faultMu.Unlock()
@@ -213,12 +217,17 @@ func (e *Emulator) RequestBody(resourceType, name string) (json.RawMessage, bool
 	return slices.Clone(r.Sent), true
 }
 
-// Close saves the cloud and stops serving: later requests fail.
+// Close saves the cloud and stops serving: later requests fail, and so do
+// requests in flight that would change the cloud after its last save.
 func (e *Emulator) Close() error {
 	if e.closed.Swap(true) {
 		return nil
 	}
-	return e.withCloud(func(*cloud, time.Time) error { return nil })
+	err := e.withCloud(func(*cloud, time.Time) error { return nil })
+	e.mu.Lock()
+	e.stopped = true
+	e.mu.Unlock()
+	return err
 }
 
 // withCloud runs fn on the model brought up to now, under the lock, and saves
@@ -227,6 +236,9 @@ func (e *Emulator) Close() error {
 func (e *Emulator) withCloud(fn func(c *cloud, now time.Time) error) error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	if e.stopped {
+		return errClosed
+	}
 	now := time.Now()
 	e.cloud.settle(now)
 	err := fn(e.cloud, now)

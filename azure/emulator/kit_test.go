@@ -22,19 +22,19 @@ import (
 
 // kit is an emulator with the real SDK clients pointed at it.
 type kit struct {
-	t       testing.TB
-	e       *emulator.Emulator
-	rg      string
-	vms     *armcompute.VirtualMachinesClient
-	usage   *armcompute.UsageClient
-	sizes   *armcompute.VirtualMachineSizesClient
-	skus    *armcompute.ResourceSKUsClient
-	images  *armcompute.VirtualMachineImagesClient
-	nics    *armnetwork.InterfacesClient
-	pips    *armnetwork.PublicIPAddressesClient
-	nsgs    *armnetwork.SecurityGroupsClient
-	vnets   *armnetwork.VirtualNetworksClient
-	subnets *armnetwork.SubnetsClient
+	t         testing.TB
+	e         *emulator.Emulator
+	rg        string
+	vms       *armcompute.VirtualMachinesClient
+	usage     *armcompute.UsageClient
+	sizes     *armcompute.VirtualMachineSizesClient
+	skus      *armcompute.ResourceSKUsClient
+	images    *armcompute.VirtualMachineImagesClient
+	nics      *armnetwork.InterfacesClient
+	pips      *armnetwork.PublicIPAddressesClient
+	nsgs      *armnetwork.SecurityGroupsClient
+	vnets     *armnetwork.VirtualNetworksClient
+	subnets   *armnetwork.SubnetsClient
 	subnetIDs map[string]string // cache: region/subnet -> ID
 }
 

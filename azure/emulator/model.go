@@ -112,7 +112,7 @@ type operation struct {
 }
 
 func newCloud(subscriptionID, resourceGroup string, now time.Time) *cloud {
-	c := &cloud{Version: 1, SubscriptionID: subscriptionID, ResourceGroup: resourceGroup,
+	c := &cloud{Version: fileVersion, SubscriptionID: subscriptionID, ResourceGroup: resourceGroup,
 		Resources: map[string]*resource{}, Tombstones: map[string]*resource{}}
 	c.seedNetworks(now)
 	return c

@@ -117,6 +117,11 @@ func TestCatalog(t *testing.T) {
 		return out
 	}
 	east, west := sizesIn("eastus"), sizesIn("westeurope")
+	for _, s := range emulator.DefaultCatalog().Sizes {
+		if offered := slices.Contains(s.Regions, "eastus"); offered != (east[s.Name] != nil) {
+			t.Errorf("%s: catalog says offered in eastus %v, the list disagrees", s.Name, offered)
+		}
+	}
 	if nc := east["Standard_NC6s_v3"]; nc == nil || *nc.NumberOfCores != 6 || *nc.MemoryInMB != 112*1024 {
 		t.Errorf("NC6s_v3 in eastus: %+v", nc)
 	}

@@ -1,0 +1,405 @@
+package azure_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/to"
+	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/compute/armcompute/v8"
+	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/network/armnetwork/v9"
+	"github.com/instancehub/instancehub"
+	"github.com/instancehub/instancehub/azure"
+	"github.com/instancehub/instancehub/azure/emulator"
+)
+
+func newCloud(t *testing.T, opts emulator.Options) (*azure.Cloud, *emulator.Emulator) {
+	t.Helper()
+	emu, err := emulator.Open(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { emu.Close() })
+	cloud, err := azure.New(azure.Config{
+		SubscriptionID: emu.SubscriptionID(), ResourceGroup: emu.ResourceGroup(),
+		Regions: emu.Regions(), PublicIP: true, PortalID: "test-portal",
+	}, emu.Credential(), emu.ClientOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cloud, emu
+}
+
+func instance(name, size string, ssh bool) *instancehub.Instance {
+	inst := &instancehub.Instance{
+		Name: name, Region: "eastus", VMSize: size, SSHEnabled: ssh, SSHPort: 22,
+		VirtualNetwork: "vnet-eastus", Subnet: "default", OwnerEmail: "ada@example.com",
+	}
+	if ssh {
+		inst.SSHPublicKey = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHb8mN5o0H9GmWQ0jDmK5aS5cOl0pM3r3JQUgD0c0iYv ada@laptop"
+	}
+	return inst
+}
+
+// run carries out every step of op, as the engine does, polling each to the end.
+func run(t *testing.T, c *azure.Cloud, op instancehub.OperationKind, inst *instancehub.Instance) error {
+	t.Helper()
+	ctx := context.Background()
+	for _, step := range c.Steps(op, inst) {
+		token, err := c.BeginStep(ctx, op, step, inst)
+		if err != nil {
+			return err
+		}
+		for token != "" {
+			done, err := c.PollStep(ctx, op, step, inst, token)
+			if err != nil {
+				return err
+			}
+			if done {
+				break
+			}
+		}
+	}
+	return nil
+}
+
+func notFound(err error) bool {
+	var re *azcore.ResponseError
+	return errors.As(err, &re) && re.StatusCode == http.StatusNotFound
+}
+
+func TestCatalog(t *testing.T) {
+	c, _ := newCloud(t, emulator.Options{})
+	ctx := context.Background()
+	regions, err := c.Regions(ctx)
+	if err != nil || len(regions) != 3 || regions[0] != (instancehub.Region{Name: "eastus", DisplayName: "East US"}) {
+		t.Fatalf("regions = %v, %v", regions, err)
+	}
+	sizes, err := c.VMSizes(ctx, "eastus")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]instancehub.VMSize{
+		"Standard_DS3_v2":  {Name: "Standard_DS3_v2", Family: "standardDSv2Family", VCPUs: 4, MemoryGiB: 14},
+		"Standard_NC6s_v3": {Name: "Standard_NC6s_v3", Family: "standardNCSv3Family", VCPUs: 6, MemoryGiB: 112, GPUs: 1},
+	}
+	for _, s := range sizes {
+		if w, ok := want[s.Name]; ok {
+			if s != w {
+				t.Errorf("size %s = %+v, want %+v", s.Name, s, w)
+			}
+			delete(want, s.Name)
+		}
+	}
+	if len(want) > 0 {
+		t.Errorf("sizes missing: %v", want)
+	}
+	usage, err := c.Usage(ctx, "eastus")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var total *instancehub.Usage
+	for i := range usage {
+		if usage[i].Name == instancehub.TotalRegionalVCPUs {
+			total = &usage[i]
+		}
+	}
+	if total == nil || total.Label != "Total Regional vCPUs" || total.Limit == 0 {
+		t.Errorf("total = %+v", total)
+	}
+	for _, u := range usage {
+		if u.Name != instancehub.TotalRegionalVCPUs && !strings.HasSuffix(u.Name, "Family") {
+			t.Errorf("usage %q is not a vCPU quota", u.Name)
+		}
+	}
+	nets, err := c.VirtualNetworks(ctx, "westeurope")
+	if err != nil || len(nets) != 1 || nets[0].Name != "vnet-westeurope" || len(nets[0].Subnets) != 2 {
+		t.Errorf("networks = %+v, %v", nets, err)
+	}
+	if _, err := c.VMSizes(ctx, "marsnorth"); instancehub.ErrorCode(err) != instancehub.EINVALID {
+		t.Errorf("unknown region: %v", err)
+	}
+}
+
+func TestLifecycle(t *testing.T) {
+	c, emu := newCloud(t, emulator.Options{})
+	ctx := context.Background()
+	inst := instance("life-box", "Standard_DS3_v2", true)
+	steps := c.Steps(instancehub.OpCreate, inst)
+	if strings.Join(steps, ",") != "network security group,public IP address,network interface,virtual machine" {
+		t.Errorf("create steps = %v", steps)
+	}
+	if err := run(t, c, instancehub.OpCreate, inst); err != nil {
+		t.Fatal(err)
+	}
+	vm, err := c.VM(ctx, inst)
+	if err != nil || vm.State() != instancehub.StateRunning || !strings.HasPrefix(vm.PrivateIP, "10.1.0.") || vm.PublicIP == "" {
+		t.Fatalf("after create: %+v, %v", vm, err)
+	}
+	for _, s := range []struct {
+		op    instancehub.OperationKind
+		power string
+	}{
+		{instancehub.OpStop, "deallocated"},
+		{instancehub.OpStart, "running"},
+		{instancehub.OpRestart, "running"},
+	} {
+		if err := run(t, c, s.op, inst); err != nil {
+			t.Fatalf("%s: %v", s.op, err)
+		}
+		if vm, err := c.VM(ctx, inst); err != nil || vm.PowerState != s.power {
+			t.Errorf("%s: %+v, %v; want %s", s.op, vm, err, s.power)
+		}
+	}
+	restarts := emu.CallsTo("VirtualMachinesClient.BeginRestart")
+	if restarts == 0 {
+		t.Error("restart never reached BeginRestart")
+	}
+	if err := run(t, c, instancehub.OpDelete, inst); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.VM(ctx, inst); instancehub.ErrorCode(err) != instancehub.ENOTFOUND {
+		t.Errorf("after delete: %v, want not found", err)
+	}
+	network, err := armnetwork.NewClientFactory(emu.SubscriptionID(), emu.Credential(), emu.ClientOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	rg := emu.ResourceGroup()
+	if _, err := network.NewInterfacesClient().Get(ctx, rg, "life-box-nic", nil); !notFound(err) {
+		t.Errorf("network interface left behind: %v", err)
+	}
+	if _, err := network.NewPublicIPAddressesClient().Get(ctx, rg, "life-box-ip", nil); !notFound(err) {
+		t.Errorf("public IP left behind: %v", err)
+	}
+	if _, err := network.NewSecurityGroupsClient().Get(ctx, rg, "life-box-nsg", nil); !notFound(err) {
+		t.Errorf("security group left behind: %v", err)
+	}
+	// Deleting again finds everything gone and succeeds.
+	if err := run(t, c, instancehub.OpDelete, inst); err != nil {
+		t.Errorf("second delete: %v", err)
+	}
+}
+
+func TestConflictWhileBusy(t *testing.T) {
+	c, _ := newCloud(t, emulator.Options{Latency: 0.5}) // deallocate ≈ 2 s
+	ctx := context.Background()
+	inst := instance("busy-box", "Standard_DS1_v2", false)
+	if err := run(t, c, instancehub.OpCreate, inst); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.BeginStep(ctx, instancehub.OpStop, azure.StepVirtualMachine, inst); err != nil {
+		t.Fatal(err)
+	}
+	_, err := c.BeginStep(ctx, instancehub.OpRestart, azure.StepVirtualMachine, inst)
+	if instancehub.ErrorCode(err) != instancehub.ECONFLICT || instancehub.CloudErrorCode(err) == "" {
+		t.Fatalf("restart while deallocating: %v, want a conflict with Azure's code", err)
+	}
+	if msg := instancehub.ErrorMessage(err); !strings.Contains(msg, "busy-box") {
+		t.Errorf("message = %q, want it to name the VM", msg)
+	}
+}
+
+func TestQuotaRefusal(t *testing.T) {
+	c, _ := newCloud(t, emulator.Options{Quota: map[string]map[string]int{"eastus": {"standardNCSv3Family": 6}}})
+	first := instance("gpu-one", "Standard_NC6s_v3", false)
+	if err := run(t, c, instancehub.OpCreate, first); err != nil {
+		t.Fatal(err)
+	}
+	// Stopping frees nothing in Azure: a deallocated VM still holds its cores.
+	if err := run(t, c, instancehub.OpStop, first); err != nil {
+		t.Fatal(err)
+	}
+	err := run(t, c, instancehub.OpCreate, instance("gpu-two", "Standard_NC6s_v3", false))
+	if instancehub.ErrorCode(err) != instancehub.EQUOTA || instancehub.CloudErrorCode(err) != "OperationNotAllowed" {
+		t.Fatalf("second GPU instance: %v, want Azure's quota refusal", err)
+	}
+	msg := instancehub.ErrorMessage(err)
+	for _, want := range []string{"standardNCSv3Family", "Current Limit: 6", "Current Usage: 6", "Additional Required: 6"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("message %q lacks %q", msg, want)
+		}
+	}
+	usage, _ := c.Usage(context.Background(), "eastus")
+	for _, u := range usage {
+		if u.Name == "standardNCSv3Family" && u.Current != 6 {
+			t.Errorf("usage = %+v, want 6 in use by the stopped VM", u)
+		}
+	}
+}
+
+func TestFailedCreateCarriesAzureError(t *testing.T) {
+	c, emu := newCloud(t, emulator.Options{})
+	emu.InjectFault(emulator.Fault{
+		API: "VirtualMachinesClient.BeginCreateOrUpdate", Resource: "no-room", Async: true, StatusCode: 200,
+		Code: "AllocationFailed", Message: "Allocation failed. Please try another size or region.",
+	})
+	inst := instance("no-room", "Standard_DS3_v2", false)
+	err := run(t, c, instancehub.OpCreate, inst)
+	if instancehub.ErrorCode(err) != instancehub.ECLOUD || instancehub.CloudErrorCode(err) != "AllocationFailed" ||
+		instancehub.ErrorMessage(err) != "Allocation failed. Please try another size or region." {
+		t.Fatalf("err = %v, want Azure's failure with its code and message", err)
+	}
+	vm, err := c.VM(context.Background(), inst)
+	if err != nil || vm.State() != instancehub.StateCreateFailed {
+		t.Errorf("the failed VM = %+v, %v; want it present in CreateFailed, as Azure leaves it", vm, err)
+	}
+	if err := run(t, c, instancehub.OpDelete, inst); err != nil {
+		t.Errorf("delete after a failed create: %v", err)
+	}
+}
+
+func TestRequestBodies(t *testing.T) {
+	c, emu := newCloud(t, emulator.Options{})
+	withSSH := instance("with-ssh", "Standard_DS3_v2", true)
+	without := instance("no-ssh", "Standard_DS3_v2", false)
+	for _, inst := range []*instancehub.Instance{withSSH, without} {
+		if err := run(t, c, instancehub.OpCreate, inst); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var vm armcompute.VirtualMachine
+	body, ok := emu.RequestBody("virtualMachines", "with-ssh")
+	if !ok || json.Unmarshal(body, &vm) != nil {
+		t.Fatalf("no VM body: %s", body)
+	}
+	p := vm.Properties
+	img := p.StorageProfile.ImageReference
+	if *img.Publisher != "microsoft-dsvm" || *img.Offer != "ubuntu-2204" || *img.SKU != "2204-gen2" {
+		t.Errorf("image = %s/%s/%s", *img.Publisher, *img.Offer, *img.SKU)
+	}
+	if *p.StorageProfile.OSDisk.DeleteOption != armcompute.DiskDeleteOptionTypesDelete {
+		t.Error("the OS disk is not deleted with the VM")
+	}
+	linux := p.OSProfile.LinuxConfiguration
+	if !*linux.DisablePasswordAuthentication || p.OSProfile.AdminPassword != nil {
+		t.Error("password sign-in is not off")
+	}
+	if key := *linux.SSH.PublicKeys[0].KeyData; key != withSSH.SSHPublicKey {
+		t.Errorf("key = %q", key)
+	}
+	if vm.Tags[azure.TagPortal] == nil || *vm.Tags[azure.TagPortal] != "test-portal" || *vm.Tags[azure.TagOwner] != "ada@example.com" {
+		t.Errorf("tags = %v", vm.Tags)
+	}
+	if p.OSProfile.CustomData == nil || *p.OSProfile.CustomData == "" {
+		t.Error("no cloud-init")
+	}
+	rules := func(name string) string {
+		body, _ := emu.RequestBody("networkSecurityGroups", name)
+		return string(body)
+	}
+	if r := rules("with-ssh-nsg"); !strings.Contains(r, `"allow-ssh"`) || !strings.Contains(r, `"22"`) {
+		t.Errorf("NSG with SSH: %s", r)
+	}
+	if r := rules("no-ssh-nsg"); strings.Contains(r, "allow-ssh") || !strings.Contains(r, "allow-portal-apps") {
+		t.Errorf("NSG without SSH: %s", r)
+	}
+	if _, ok := emu.RequestBody("publicIPAddresses", "no-ssh-ip"); ok {
+		t.Error("an instance without SSH got a public IP")
+	}
+}
+
+// TestForeignResourcesUntouched: a VM and NIC of the same name that the
+// portal did not make are never taken over by a create nor removed by a delete.
+func TestForeignResourcesUntouched(t *testing.T) {
+	c, emu := newCloud(t, emulator.Options{})
+	ctx := context.Background()
+	inst := instance("foreign", "Standard_DS1_v2", false)
+	nics, err := armnetwork.NewInterfacesClient(emu.SubscriptionID(), emu.Credential(), emu.ClientOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	nicPoller, err := nics.BeginCreateOrUpdate(ctx, emu.ResourceGroup(), "foreign-nic", armnetwork.Interface{
+		Location: to.Ptr("eastus"),
+		Properties: &armnetwork.InterfacePropertiesFormat{IPConfigurations: []*armnetwork.InterfaceIPConfiguration{{
+			Name: to.Ptr("ipconfig1"),
+			Properties: &armnetwork.InterfaceIPConfigurationPropertiesFormat{Subnet: &armnetwork.Subnet{
+				ID: to.Ptr("/subscriptions/" + emu.SubscriptionID() + "/resourceGroups/" + emu.ResourceGroup() +
+					"/providers/Microsoft.Network/virtualNetworks/vnet-eastus/subnets/default")}},
+		}}},
+	}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	nic, err := nicPoller.PollUntilDone(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	vms, err := armcompute.NewVirtualMachinesClient(emu.SubscriptionID(), emu.Credential(), emu.ClientOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	vmPoller, err := vms.BeginCreateOrUpdate(ctx, emu.ResourceGroup(), "foreign", armcompute.VirtualMachine{
+		Location: to.Ptr("eastus"),
+		Tags:     map[string]*string{"owner": to.Ptr("another-tool")},
+		Properties: &armcompute.VirtualMachineProperties{
+			HardwareProfile: &armcompute.HardwareProfile{VMSize: to.Ptr(armcompute.VirtualMachineSizeTypes("Standard_DS1_v2"))},
+			StorageProfile: &armcompute.StorageProfile{ImageReference: &armcompute.ImageReference{
+				Publisher: to.Ptr("Canonical"), Offer: to.Ptr("ubuntu-24_04-lts"), SKU: to.Ptr("server"), Version: to.Ptr("latest"),
+			}},
+			OSProfile: &armcompute.OSProfile{
+				ComputerName: to.Ptr("foreign"), AdminUsername: to.Ptr("someone"),
+				LinuxConfiguration: &armcompute.LinuxConfiguration{
+					DisablePasswordAuthentication: to.Ptr(true),
+					SSH: &armcompute.SSHConfiguration{PublicKeys: []*armcompute.SSHPublicKey{{
+						Path: to.Ptr("/home/someone/.ssh/authorized_keys"), KeyData: to.Ptr(instance("x", "", true).SSHPublicKey),
+					}}},
+				},
+			},
+			NetworkProfile: &armcompute.NetworkProfile{NetworkInterfaces: []*armcompute.NetworkInterfaceReference{{ID: nic.ID}}},
+		},
+	}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := vmPoller.PollUntilDone(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+
+	err = run(t, c, instancehub.OpCreate, inst)
+	if instancehub.ErrorCode(err) != instancehub.ECONFLICT || !strings.Contains(instancehub.ErrorMessage(err), "instancehub did not make it") {
+		t.Errorf("create over a foreign VM: %v, want a refusal", err)
+	}
+	if err := run(t, c, instancehub.OpDelete, inst); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.VM(ctx, inst); err != nil {
+		t.Errorf("the foreign VM was deleted: %v", err)
+	}
+	if _, err := nics.Get(ctx, emu.ResourceGroup(), "foreign-nic", nil); err != nil {
+		t.Errorf("the foreign NIC was deleted: %v", err)
+	}
+}
+
+func TestVMsListsInPages(t *testing.T) {
+	plenty := map[string]int{"cores": 1000, "standardDSv2Family": 1000}
+	c, emu := newCloud(t, emulator.Options{PageSize: 50, Quota: map[string]map[string]int{
+		"eastus": plenty, "westeurope": plenty, "southeastasia": plenty,
+	}})
+	for i := range 120 {
+		inst := instance("page-box-"+string(rune('a'+i/26))+string(rune('a'+i%26)), "Standard_DS1_v2", false)
+		inst.Region = []string{"eastus", "westeurope", "southeastasia"}[i%3]
+		inst.VirtualNetwork = "vnet-" + inst.Region
+		if err := run(t, c, instancehub.OpCreate, inst); err != nil {
+			t.Fatal(err)
+		}
+	}
+	before := emu.CallsTo("VirtualMachinesClient.NewListAllPager")
+	vms, err := c.VMs(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(vms) != 120 {
+		t.Fatalf("%d VMs, want 120", len(vms))
+	}
+	if pages := emu.CallsTo("VirtualMachinesClient.NewListAllPager") - before; pages != 3 {
+		t.Errorf("%d list calls, want 3 pages of 50", pages)
+	}
+	if vm := vms["page-box-aa"]; vm.State() != instancehub.StateRunning {
+		t.Errorf("page-box-aa = %+v", vm)
+	}
+}
