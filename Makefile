@@ -16,7 +16,7 @@ TEMPL_SRC   := $(wildcard views/*.templ)
 GO_SRC      := $(shell find . -name '*.go' -not -path './node_modules/*' -not -name '*_test.go')
 export CGO_ENABLED := 0
 
-.PHONY: build run test check bench deps generate clean chromium e2e-driver
+.PHONY: build run test check bench screenshots deps generate clean chromium e2e-driver
 
 ## build: generate the templates, fetch htmx and build bin/instancehub
 build: $(BIN)
@@ -51,6 +51,11 @@ test: build chromium e2e-driver
 ## bench: the benchmarks of the list page, the refresh and the store
 bench: build
 	go test -run '^$$' -bench . -benchmem ./...
+
+## screenshots: refresh docs/screenshots from the browser tests
+screenshots: build chromium e2e-driver
+	PLAYWRIGHT_DRIVER_PATH=$(DRIVER_DIR) INSTANCEHUB_CHROMIUM=$(CHROMIUM) INSTANCEHUB_UPDATE_SCREENSHOTS=1 \
+		go test -count=1 -run 'TestInstanceJourney|TestCreateFormMessages' ./e2e/
 
 ## check: formatting, vet, staticcheck and generated templates up to date
 check: deps

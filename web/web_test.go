@@ -46,7 +46,7 @@ type response struct {
 	body string
 }
 
-func (s *site) do(t *testing.T, c *http.Client, req *http.Request) *response {
+func (s *site) do(t testing.TB, c *http.Client, req *http.Request) *response {
 	t.Helper()
 	resp, err := c.Do(req)
 	if err != nil {
@@ -79,7 +79,7 @@ func (s *site) get(t *testing.T, path string, headers ...string) *response {
 }
 
 // csrfToken is the token the server keeps in its cookie for this client.
-func (s *site) csrfToken(t *testing.T, c *http.Client) string {
+func (s *site) csrfToken(t testing.TB, c *http.Client) string {
 	t.Helper()
 	u, _ := url.Parse(s.server.URL)
 	for _, cookie := range c.Jar.Cookies(u) {
@@ -100,7 +100,7 @@ func (s *site) csrfToken(t *testing.T, c *http.Client) string {
 }
 
 // post submits a form the way the page does, token included.
-func (s *site) post(t *testing.T, path string, form url.Values, headers ...string) *response {
+func (s *site) post(t testing.TB, path string, form url.Values, headers ...string) *response {
 	t.Helper()
 	if form == nil {
 		form = url.Values{}
@@ -116,7 +116,9 @@ func (s *site) post(t *testing.T, path string, form url.Values, headers ...strin
 	return s.do(t, s.client, req)
 }
 
-func (s *site) signIn(t *testing.T, email string) {
+func (s *site) signIn(t *testing.T, email string) { signIn(t, s, email) }
+
+func signIn(t testing.TB, s *site, email string) {
 	t.Helper()
 	r := s.post(t, "/login", url.Values{"email": {email}, "password": {testportal.Password}})
 	if r.StatusCode != http.StatusSeeOther {

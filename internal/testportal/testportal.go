@@ -38,12 +38,19 @@ const Password = "correct horse battery"
 // the emulator's operation times. The portal closes when the test ends.
 func Open(t testing.TB, dir string, latency float64) *Portal {
 	t.Helper()
+	return OpenWith(t, dir, emulator.Options{Path: filepath.Join(dir, "emulator.json"), Latency: latency})
+}
+
+// OpenWith opens a portal over the database in dir and an emulator opened
+// with opts.
+func OpenWith(t testing.TB, dir string, opts emulator.Options) *Portal {
+	t.Helper()
 	ctx := context.Background()
 	db, err := store.Open(ctx, filepath.Join(dir, "instancehub.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	emu, err := emulator.Open(emulator.Options{Path: filepath.Join(dir, "emulator.json"), Latency: latency})
+	emu, err := emulator.Open(opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -89,6 +96,30 @@ func (p *Portal) EnsureUser(t testing.TB, email, name string) *instancehub.User 
 		t.Fatal(err)
 	}
 	return user
+}
+
+// MakeVMs creates in the emulator, through the portal's own Azure steps,
+// the VMs of every live instance: seeded instances then exist in Azure too.
+func (p *Portal) MakeVMs(t testing.TB) {
+	t.Helper()
+	instances, _, err := p.DB.FindInstances(p.Ctx, instancehub.InstanceFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, inst := range instances {
+		for _, step := range p.Cloud.Steps(instancehub.OpCreate, inst) {
+			token, err := p.Cloud.BeginStep(p.Ctx, instancehub.OpCreate, step, inst)
+			for err == nil && token != "" {
+				var done bool
+				if done, err = p.Cloud.PollStep(p.Ctx, instancehub.OpCreate, step, inst, token); done {
+					break
+				}
+			}
+			if err != nil {
+				t.Fatalf("make VM %s: %v", inst.Name, err)
+			}
+		}
+	}
 }
 
 // WaitState waits until the named instance is in state want.
@@ -137,15 +168,21 @@ const SSHKey = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHb8mN5o0H9GmWQ0jDmK5aS5cOl0
 
 // Seed records n instances named prefix0001… directly in the store, already
 // running, owned by owner: for pages and benchmarks that need many rows
-// without creating their VMs.
+// without creating their VMs. Past 250 they spread over the regions and
+// subnets, as a /24 subnet holds no more.
 func (p *Portal) Seed(t testing.TB, prefix string, n int, owner *instancehub.User) {
 	t.Helper()
 	ctx := context.Background()
+	regions := p.Emu.Regions()
 	for i := 1; i <= n; i++ {
+		region, subnet := "eastus", "default"
+		if n > 250 {
+			region, subnet = regions[i%len(regions)], []string{"default", "workstations"}[(i/len(regions))%2]
+		}
 		inst := &instancehub.Instance{
-			Name: fmt.Sprintf("%s%04d", prefix, i), Region: "eastus", VMSize: "Standard_DS3_v2",
+			Name: fmt.Sprintf("%s%04d", prefix, i), Region: region, VMSize: "Standard_DS3_v2",
 			Family: "standardDSv2Family", VCPUs: 4, MemoryGiB: 14, SSHPort: 22,
-			VirtualNetwork: "vnet-eastus", Subnet: "default",
+			VirtualNetwork: "vnet-" + region, Subnet: subnet,
 			OwnerID: owner.ID, CreatedByID: owner.ID,
 			CreatedAt: time.Date(2026, 11, 1, 9, 0, 0, 0, time.UTC).Add(time.Duration(i) * time.Minute),
 		}

@@ -1,0 +1,45 @@
+package instancehub_test
+
+import (
+	"testing"
+
+	"github.com/instancehub/instancehub"
+	"github.com/instancehub/instancehub/azure/emulator"
+	"github.com/instancehub/instancehub/internal/testportal"
+)
+
+// BenchmarkRefresh1000 measures one full refresh of 1,000 instances against
+// the emulator (no simulated latency): a paged status listing plus the
+// comparison with SQLite. It reports the ARM calls one refresh makes.
+func BenchmarkRefresh1000(b *testing.B) {
+	plenty := map[string]int{emulator.TotalCores: 100000, "standardDSv2Family": 100000}
+	quota := map[string]map[string]int{"eastus": plenty, "westeurope": plenty, "southeastasia": plenty}
+	p := testportal.OpenWith(b, b.TempDir(), emulator.Options{Quota: quota})
+	p.Seed(b, "load", 1000, p.User)
+	p.MakeVMs(b)
+	b.ResetTimer()
+	before := p.Emu.Calls()
+	for b.Loop() {
+		report, err := p.Engine.Sync(p.Ctx)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if report.Checked != 1000 || report.Changed != 0 {
+			b.Fatalf("report = %+v", report)
+		}
+	}
+	b.ReportMetric(float64(p.Emu.Calls()-before)/float64(b.N), "ARM-calls/refresh")
+}
+
+// BenchmarkListPage1000 measures the service's part of the list page: one
+// page of 50 out of 1,000 instances, newest first.
+func BenchmarkListPage1000(b *testing.B) {
+	p := testportal.OpenWith(b, b.TempDir(), emulator.Options{})
+	p.Seed(b, "load", 1000, p.User)
+	for b.Loop() {
+		page, err := p.Service.ListInstances(p.Ctx, instancehub.ListQuery{Page: 7})
+		if err != nil || len(page.Instances) != 50 || page.Total != 1000 {
+			b.Fatalf("page = %d of %d, %v", len(page.Instances), page.Total, err)
+		}
+	}
+}
