@@ -42,6 +42,13 @@ func serve(ctx context.Context, c Config, ln net.Listener, log *slog.Logger) err
 	}
 	defer db.Close()
 
+	if c.PollInterval == 0 {
+		// The emulator answers at once; Azure's read budget is better spent slowly.
+		c.PollInterval = time.Second
+		if c.Azure.SubscriptionID != "" {
+			c.PollInterval = 5 * time.Second
+		}
+	}
 	cloud, closeCloud, err := openCloud(c, log)
 	if err != nil {
 		return err
@@ -84,9 +91,6 @@ func serve(ctx context.Context, c Config, ln net.Listener, log *slog.Logger) err
 // configured: the same clients and code either way.
 func openCloud(c Config, log *slog.Logger) (*azure.Cloud, func(), error) {
 	if c.Azure.SubscriptionID == "" {
-		if c.PollInterval == 0 {
-			c.PollInterval = time.Second
-		}
 		emu, err := emulator.Open(emulator.Options{
 			Path:    filepath.Join(c.Data, "emulator.json"),
 			Latency: c.EmulatorLatency,

@@ -1,0 +1,157 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/instancehub/instancehub/store"
+)
+
+func TestHelpDocumentsEveryFlagAndItsEnvironmentVariable(t *testing.T) {
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"--help"}, nil, &out, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"-addr", "INSTANCEHUB_ADDR", "127.0.0.1:8080",
+		"-data", "INSTANCEHUB_DATA", "./data",
+		"-emulator-latency", "INSTANCEHUB_EMULATOR_LATENCY",
+		"INSTANCEHUB_ADMIN_PASSWORD", "users add",
+	} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("help lacks %q", want)
+		}
+	}
+}
+
+func TestEnvironmentSetsDefaults(t *testing.T) {
+	t.Setenv("INSTANCEHUB_ADDR", "0.0.0.0:9999")
+	t.Setenv("INSTANCEHUB_EMULATOR_LATENCY", "0.25")
+	t.Setenv("INSTANCEHUB_SYNC_INTERVAL", "1m")
+	var c Config
+	if err := parse("serve", []string{"--data", "/srv/data"}, io.Discard, c.bindServe); err != nil {
+		t.Fatal(err)
+	}
+	if c.Addr != "0.0.0.0:9999" || c.EmulatorLatency != 0.25 || c.SyncInterval != time.Minute || c.Data != "/srv/data" {
+		t.Errorf("config = %+v", c)
+	}
+	t.Setenv("INSTANCEHUB_EMULATOR_LATENCY", "fast")
+	if err := parse("serve", nil, io.Discard, c.bindServe); err == nil || !strings.Contains(err.Error(), "INSTANCEHUB_EMULATOR_LATENCY") {
+		t.Errorf("a bad variable: err = %v", err)
+	}
+}
+
+// syncBuffer is a log sink the server goroutine and the test share.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+func TestServeFirstStart(t *testing.T) {
+	dir := t.TempDir()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var logs syncBuffer
+	c := Config{Data: dir, AdminEmail: "owner@example.com", EmulatorLatency: 0, SyncInterval: time.Hour}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- serve(ctx, c, ln, slog.New(slog.NewTextHandler(&logs, nil))) }()
+
+	url := "http://" + ln.Addr().String()
+	var resp *http.Response
+	for range 100 {
+		if resp, err = http.Get(url + "/healthz"); err == nil {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	var health map[string]string
+	if json.NewDecoder(resp.Body).Decode(&health) != nil || resp.StatusCode != http.StatusOK || health["status"] != "ok" {
+		t.Errorf("healthz = %d %v", resp.StatusCode, health)
+	}
+	resp.Body.Close()
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	log := logs.String()
+	if !strings.Contains(log, "password is shown only now") || !strings.Contains(log, "owner@example.com") {
+		t.Errorf("the generated password was not logged:\n%s", log)
+	}
+	for _, f := range []string{"instancehub.db", "emulator.json"} {
+		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+			t.Errorf("data directory: %v", err)
+		}
+	}
+	// A second start creates no second account and logs no password.
+	var logs2 syncBuffer
+	ln2, _ := net.Listen("tcp", "127.0.0.1:0")
+	ctx2, cancel2 := context.WithCancel(context.Background())
+	go func() { done <- serve(ctx2, c, ln2, slog.New(slog.NewTextHandler(&logs2, nil))) }()
+	for i := 0; i < 200 && !strings.Contains(logs2.String(), "serving the portal"); i++ {
+		time.Sleep(10 * time.Millisecond)
+	}
+	cancel2()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(logs2.String(), "password") || strings.Contains(logs2.String(), "created the first account") {
+		t.Errorf("second start made an account:\n%s", logs2.String())
+	}
+}
+
+func TestUsersAdd(t *testing.T) {
+	dir := t.TempDir()
+	var out bytes.Buffer
+	args := []string{"users", "add", "--data", dir, "--email", "grace@example.com", "--name", "Grace Hopper"}
+	if err := run(context.Background(), args, strings.NewReader("a long password\n"), &out, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	if out.String() != "Added Grace Hopper <grace@example.com>.\n" {
+		t.Errorf("output = %q", out.String())
+	}
+	db, err := store.Open(context.Background(), filepath.Join(dir, "instancehub.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if u, err := db.FindUserByEmail(context.Background(), "grace@example.com"); err != nil || u.Name != "Grace Hopper" {
+		t.Errorf("user = %+v, %v", u, err)
+	}
+	err = run(context.Background(), args, strings.NewReader("a long password\n"), io.Discard, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "already exists") {
+		t.Errorf("a second account with the same email: %v", err)
+	}
+	err = run(context.Background(), []string{"users", "add", "--data", dir, "--email", "x@example.com"}, strings.NewReader("short\n"), io.Discard, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "at least 10 characters") {
+		t.Errorf("short password: %v", err)
+	}
+}
