@@ -19,7 +19,8 @@ func TestInstanceJourney(t *testing.T) {
 	body := page.Locator("body")
 
 	must(t, expect.Locator(page.GetByTestId("empty-state")).ToBeVisible())
-	must(t, button(body, "New").Or(page.GetByRole("link", playwright.PageGetByRoleOptions{Name: "New"})).First().Click())
+	must(t, expect.Locator(button(page.GetByTestId("empty-state"), "Create")).ToBeVisible())
+	must(t, button(body, "New").Click())
 	must(t, page.WaitForURL(p.URL+"/instances/new"))
 
 	must(t, page.GetByLabel("Compute name").Fill("ada-ws"))

@@ -18,10 +18,11 @@ func TestEmptyList(t *testing.T) {
 	r := s.get(t, "/instances")
 	wantStatus(t, r, http.StatusOK)
 	empty := r.doc.Find(`[data-testid="empty-state"]`)
-	if empty.Length() != 1 || text(empty.Find("a.button")) != "Create" {
+	create := empty.Find(`[role="button"]`)
+	if empty.Length() != 1 || text(create) != "Create" {
 		t.Fatalf("empty state = %q", text(empty))
 	}
-	if href, _ := empty.Find("a.button").Attr("href"); href != "/instances/new" {
+	if href, _ := create.Attr("href"); href != "/instances/new" {
 		t.Errorf("Create goes to %q", href)
 	}
 	if text(r.doc.Find(`[data-testid="new-instance"]`)) != "New" {

@@ -74,6 +74,14 @@
     });
   });
 
+  // Links in the role of a button answer the space bar as buttons do.
+  document.addEventListener("keydown", function (e) {
+    if (e.key === " " && e.target.matches && e.target.matches("a[role='button']")) {
+      e.preventDefault();
+      e.target.click();
+    }
+  });
+
   // Ask before a request whose element says so, in a dialog of our own.
   document.addEventListener("htmx:confirm", function (e) {
     var elt = e.detail.elt;
