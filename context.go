@@ -4,7 +4,22 @@ import "context"
 
 type contextKey int
 
-const userContextKey contextKey = iota + 1
+const (
+	userContextKey contextKey = iota + 1
+	sourceContextKey
+)
+
+// NewContextWithSource returns a copy of ctx carrying the network address a
+// request came from, for the audit log.
+func NewContextWithSource(ctx context.Context, addr string) context.Context {
+	return context.WithValue(ctx, sourceContextKey, addr)
+}
+
+// SourceFromContext returns the address a request came from, or "".
+func SourceFromContext(ctx context.Context) string {
+	addr, _ := ctx.Value(sourceContextKey).(string)
+	return addr
+}
 
 // NewContextWithUser returns a copy of ctx carrying the signed-in user.
 func NewContextWithUser(ctx context.Context, user *User) context.Context {

@@ -16,6 +16,9 @@ type CreateRequest struct {
 	SSHPublicKey   string
 	VirtualNetwork string
 	Subnet         string
+	// AssignTo is the email of the user to create the instance for, who
+	// becomes its owner; empty for oneself.
+	AssignTo string
 }
 
 // SizeOption is a VM size as the create form offers it: whether the
@@ -32,12 +35,17 @@ type CreateOptions struct {
 	Region   string
 	Sizes    []SizeOption
 	Networks []VirtualNetwork
+	// Assignees are the users an instance may be created for; empty unless
+	// the user may create instances for others.
+	Assignees []*User
 }
 
 // CreateOptions returns the regions, and the sizes and networks of region
 // (the default region when empty).
 func (s *Service) CreateOptions(ctx context.Context, region string) (*CreateOptions, error) {
-	if _, err := requireUser(ctx); err != nil {
+	user, err := authorize(ctx, PermCreateInstances, "create compute instances")
+	if err != nil {
+		s.recordDenial(ctx, "instance.createForm", "", err)
 		return nil, err
 	}
 	regions, err := s.Cloud.Regions(ctx)
@@ -55,7 +63,13 @@ func (s *Service) CreateOptions(ctx context.Context, region string) (*CreateOpti
 	if err != nil {
 		return nil, err
 	}
-	return &CreateOptions{Regions: regions, Region: region, Sizes: sizes, Networks: networks}, nil
+	opts := &CreateOptions{Regions: regions, Region: region, Sizes: sizes, Networks: networks}
+	if user.Can(PermAssignInstances) {
+		if opts.Assignees, err = s.Users.FindUsers(ctx, "", 0); err != nil {
+			return nil, err
+		}
+	}
+	return opts, nil
 }
 
 func (s *Service) sizeOptions(ctx context.Context, region string) ([]SizeOption, error) {
@@ -109,7 +123,7 @@ func FitSizes(sizes []VMSize, usage []Usage) []SizeOption {
 // CheckName tells whether name is valid and free, for the live check of the
 // create form.
 func (s *Service) CheckName(ctx context.Context, name string) error {
-	if _, err := requireUser(ctx); err != nil {
+	if _, err := authorize(ctx, PermCreateInstances, "create compute instances"); err != nil {
 		return err
 	}
 	if err := ValidateName(name); err != nil {
@@ -130,19 +144,26 @@ func (s *Service) nameFree(ctx context.Context, name string) error {
 }
 
 // CreateInstance validates the form, records the instance in state Creating
-// for the signed-in user and starts creating it in Azure. A rejected form
-// returns an EINVALID error with a message per field.
-func (s *Service) CreateInstance(ctx context.Context, req CreateRequest) (*Instance, error) {
-	user, err := requireUser(ctx)
+// for the signed-in user, or for the user it is assigned to, and starts
+// creating it in Azure. A rejected form returns an EINVALID error with a
+// message per field.
+func (s *Service) CreateInstance(ctx context.Context, req CreateRequest) (inst *Instance, err error) {
+	defer func() { s.record(ctx, "instance.create", strings.TrimSpace(req.Name), err) }()
+	user, err := authorize(ctx, PermCreateInstances, "create compute instances")
 	if err != nil {
 		return nil, err
 	}
-	inst, err := s.validateCreate(ctx, req)
+	owner, err := s.owner(ctx, user, req.AssignTo)
 	if err != nil {
 		return nil, err
 	}
-	inst.OwnerID, inst.OwnerName, inst.OwnerEmail = user.ID, user.Name, user.Email
+	inst, err = s.validateCreate(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	inst.OwnerID, inst.OwnerName, inst.OwnerEmail = owner.ID, owner.Name, owner.Email
 	inst.CreatedByID, inst.CreatedByName = user.ID, user.Name
+	inst.Access = access(user, inst)
 	if _, err := s.Engine.Create(ctx, inst, TriggerUser); err != nil {
 		if ErrorCode(err) == ECONFLICT {
 			return nil, s.nameFree(ctx, inst.Name)
@@ -150,6 +171,23 @@ func (s *Service) CreateInstance(ctx context.Context, req CreateRequest) (*Insta
 		return nil, err
 	}
 	return inst, nil
+}
+
+// owner is who a new instance belongs to: the user, or the one it is
+// assigned to, which takes instances/assign.
+func (s *Service) owner(ctx context.Context, user *User, assignTo string) (*User, error) {
+	assignTo = strings.TrimSpace(assignTo)
+	if assignTo == "" || strings.EqualFold(assignTo, user.Email) {
+		return user, nil
+	}
+	if !user.Can(PermAssignInstances) {
+		return nil, denied(PermAssignInstances, "create instances for other users")
+	}
+	owner, err := s.Users.FindUserByEmail(ctx, assignTo)
+	if ErrorCode(err) == ENOTFOUND {
+		return nil, FieldError("assign_to", fmt.Sprintf("There is no user with the email %s.", assignTo))
+	}
+	return owner, err
 }
 
 // validateCreate checks every field and reports all that are wrong at once.

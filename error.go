@@ -17,6 +17,7 @@ const (
 	EUNAVAILABLE  = "unavailable"  // Azure could not be reached, or failed to answer
 	ECLOUD        = "cloud"        // Azure carried out an operation and it failed
 	EQUOTA        = "quota"        // a vCPU quota would be exceeded
+	ETHROTTLED    = "throttled"    // too many attempts; wait and try again
 )
 
 // Error is the one error type of instancehub's domain. Message is written for

@@ -44,6 +44,10 @@ type Instance struct {
 
 	// LastOperation is the newest operation on the instance, if any.
 	LastOperation *Operation
+
+	// Access is what the signed-in user may do with the instance, set by
+	// the service; it is not stored.
+	Access Access
 }
 
 // SSHUser is the Linux account a user signs in with over SSH.

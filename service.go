@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"strings"
+	"time"
 )
 
 // PageSize is how many instances a page of the list shows.
@@ -16,13 +17,28 @@ const DefaultVMSize = "Standard_DS3_v2"
 const DefaultSSHPort = 22
 
 // Service applies the product's rules: who may do what, what is valid, and
-// what an action does to an instance. Handlers call it and nothing else.
+// what an action does to an instance; it writes the audit log. Handlers call
+// it and nothing else, and every action is authorized here.
 type Service struct {
 	Instances InstanceStore
 	Users     UserStore
+	Sessions  SessionStore
+	Roles     RoleStore
+	Audit     AuditStore
+	Throttle  LoginThrottle
 	Cloud     Cloud
 	Engine    *Engine
 	Logger    *slog.Logger
+	// RoleMap maps values of the identity provider's groups claim to roles.
+	RoleMap map[string]Role
+	Now     func() time.Time
+}
+
+func (s *Service) logger() *slog.Logger {
+	if s.Logger == nil {
+		return slog.Default()
+	}
+	return s.Logger
 }
 
 // ListQuery is what the list page asks for.
@@ -43,8 +59,9 @@ type InstancePage struct {
 
 // ListInstances returns a page of instances.
 func (s *Service) ListInstances(ctx context.Context, q ListQuery) (*InstancePage, error) {
-	user, err := requireUser(ctx)
+	user, err := authorize(ctx, PermReadInstances, "see compute instances")
 	if err != nil {
+		s.recordDenial(ctx, "instance.list", "", err)
 		return nil, err
 	}
 	q.Sort = ParseInstanceSort(string(q.Sort))
@@ -60,21 +77,30 @@ func (s *Service) ListInstances(ctx context.Context, q ListQuery) (*InstancePage
 	if err != nil {
 		return nil, err
 	}
+	for _, inst := range instances {
+		inst.Access = access(user, inst)
+	}
 	return &InstancePage{Query: q, Instances: instances, Total: total, Pages: max(1, (total+PageSize-1)/PageSize)}, nil
 }
 
 // Instance returns one live instance.
 func (s *Service) Instance(ctx context.Context, name string) (*Instance, error) {
-	if _, err := requireUser(ctx); err != nil {
+	user, err := authorize(ctx, PermReadInstances, "see compute instances")
+	if err != nil {
+		s.recordDenial(ctx, "instance.read", name, err)
 		return nil, err
 	}
-	return s.Instances.FindInstanceByName(ctx, name)
+	inst, err := s.Instances.FindInstanceByName(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	inst.Access = access(user, inst)
+	return inst, nil
 }
 
 // InstanceDetail is an instance with its history of operations.
 type InstanceDetail struct {
 	*Instance
-	Size       VMSize
 	Operations []*Operation
 }
 
@@ -95,40 +121,71 @@ func (s *Service) InstanceDetail(ctx context.Context, name string) (*InstanceDet
 }
 
 // Act starts a Start, Stop, Restart or Delete of the named instance.
-func (s *Service) Act(ctx context.Context, name string, kind OperationKind) (*Instance, error) {
+func (s *Service) Act(ctx context.Context, name string, kind OperationKind) (inst *Instance, err error) {
+	defer func() { s.record(ctx, "instance."+kind.Verb(), name, err) }()
 	if kind == OpCreate {
 		return nil, Errorf(EINVALID, "Use the create form to create an instance.")
 	}
-	inst, err := s.Instance(ctx, name)
+	if _, err := authorize(ctx, PermReadInstances, "see compute instances"); err != nil {
+		return nil, err
+	}
+	inst, err = s.Instances.FindInstanceByName(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	user, err := authorizeManage(ctx, inst, kind)
 	if err != nil {
 		return nil, err
 	}
 	if _, err := s.Engine.Submit(ctx, inst, kind, TriggerUser); err != nil {
 		return nil, err
 	}
-	return s.Instances.FindInstanceByID(ctx, inst.ID)
+	inst, err = s.Instances.FindInstanceByID(ctx, inst.ID)
+	if err != nil {
+		return nil, err
+	}
+	inst.Access = access(user, inst)
+	return inst, nil
+}
+
+// InstanceForAction returns the named instance if the signed-in user may
+// carry out kind on it, for pages that ask before acting (the delete
+// confirmation).
+func (s *Service) InstanceForAction(ctx context.Context, name string, kind OperationKind) (*Instance, error) {
+	inst, err := s.Instance(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := authorizeManage(ctx, inst, kind); err != nil {
+		s.recordDenial(ctx, "instance."+kind.Verb(), name, err)
+		return nil, err
+	}
+	return inst, nil
 }
 
 // Refresh reconciles the list with Azure now.
-func (s *Service) Refresh(ctx context.Context) (SyncReport, error) {
-	if _, err := requireUser(ctx); err != nil {
-		return SyncReport{}, err
+func (s *Service) Refresh(ctx context.Context) (report SyncReport, err error) {
+	defer func() { s.record(ctx, "instance.refresh", "", err) }()
+	if _, err := authorize(ctx, PermReadInstances, "refresh the list of compute instances"); err != nil {
+		return report, err
 	}
 	return s.Engine.Sync(ctx)
 }
 
 // OpenApplication checks that the signed-in user owns the instance and that
-// it runs, and returns it with the application.
-func (s *Service) OpenApplication(ctx context.Context, name, slug string) (*Instance, Application, error) {
-	user, err := requireUser(ctx)
+// it runs, and returns it with the application. Only the owner may: Owners
+// and operators included are refused, and the refusal is audited.
+func (s *Service) OpenApplication(ctx context.Context, name, slug string) (inst *Instance, app Application, err error) {
+	defer func() { s.recordDenial(ctx, "application.open", name+"/"+slug, err) }()
+	user, err := authorize(ctx, PermReadInstances, "open applications")
 	if err != nil {
-		return nil, Application{}, err
+		return nil, app, err
 	}
 	app, ok := FindApplication(slug)
 	if !ok {
 		return nil, app, Errorf(ENOTFOUND, "There is no application %q on compute instances.", slug)
 	}
-	inst, err := s.Instances.FindInstanceByName(ctx, name)
+	inst, err = s.Instances.FindInstanceByName(ctx, name)
 	if err != nil {
 		return nil, app, err
 	}
@@ -139,12 +196,4 @@ func (s *Service) OpenApplication(ctx context.Context, name, slug string) (*Inst
 		return inst, app, Errorf(ECONFLICT, "%s is %s; start it to open %s.", inst.Name, strings.ToLower(inst.State.Label()), app.Label)
 	}
 	return inst, app, nil
-}
-
-func requireUser(ctx context.Context) (*User, error) {
-	user := UserFromContext(ctx)
-	if user == nil {
-		return nil, Errorf(EUNAUTHORIZED, "Sign in to continue.")
-	}
-	return user, nil
 }

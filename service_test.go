@@ -122,8 +122,9 @@ func TestApplicationsOwnerOnly(t *testing.T) {
 	if _, app, err := p.Service.OpenApplication(p.Ctx, "adas-box", "jupyterlab"); err != nil || app.Label != "JupyterLab" {
 		t.Fatalf("owner: %v, %v", app, err)
 	}
-	bob := p.EnsureUser(t, "bob@example.com", "Bob")
-	bobCtx := instancehub.NewContextWithUser(p.Ctx, bob)
+	// Even an Owner of the workspace may not open another user's applications.
+	bob := p.EnsureUser(t, "bob@example.com", "Bob", instancehub.RoleOwner)
+	bobCtx := p.As(bob)
 	_, _, err := p.Service.OpenApplication(bobCtx, "adas-box", "jupyterlab")
 	if instancehub.ErrorCode(err) != instancehub.EFORBIDDEN || !strings.Contains(instancehub.ErrorMessage(err), "Only the owner") {
 		t.Errorf("another user: err = %v, want forbidden", err)

@@ -89,8 +89,29 @@ type UserStore interface {
 	// FindUserByEmail returns a user, comparing emails case-insensitively.
 	// ENOTFOUND if there is none.
 	FindUserByEmail(ctx context.Context, email string) (*User, error)
+	// FindUserBySubject returns the user an identity provider knows by
+	// subject. ENOTFOUND if there is none.
+	FindUserBySubject(ctx context.Context, subject string) (*User, error)
+	// UpdateUser saves u's email, name and subject. ECONFLICT when the email
+	// or subject belongs to another user.
+	UpdateUser(ctx context.Context, u *User) error
+	// FindUsers lists users by name: all when query is empty, else those
+	// whose name or email contains it; at most limit (0 for all).
+	FindUsers(ctx context.Context, query string, limit int) ([]*User, error)
 	// CountUsers returns how many users exist.
 	CountUsers(ctx context.Context) (int, error)
+}
+
+// LoginThrottle counts failed sign-ins, to limit guessing.
+type LoginThrottle interface {
+	// RecordLoginFailure notes a failed sign-in for email from addr at t.
+	RecordLoginFailure(ctx context.Context, email, addr string, t time.Time) error
+	// CountLoginFailures counts the failures since a time, for the email and
+	// for the address.
+	CountLoginFailures(ctx context.Context, email, addr string, since time.Time) (byEmail, byAddr int, err error)
+	// ClearLoginFailures forgets an account's failures, and every failure
+	// older than before.
+	ClearLoginFailures(ctx context.Context, email string, before time.Time) error
 }
 
 // SessionStore keeps signed-in browsers.
@@ -98,7 +119,7 @@ type SessionStore interface {
 	// CreateSession inserts s.
 	CreateSession(ctx context.Context, s *Session) error
 	// FindSession returns the unexpired session with that token hash, with
-	// its user. ENOTFOUND if there is none.
+	// its user and the user's roles. ENOTFOUND if there is none.
 	FindSession(ctx context.Context, tokenHash string, now time.Time) (*Session, error)
 	// TouchSession records that the session was used at t.
 	TouchSession(ctx context.Context, tokenHash string, t time.Time) error

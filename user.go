@@ -8,7 +8,12 @@ type User struct {
 	Email        string
 	Name         string
 	PasswordHash string // empty for users who sign in only with single sign-on
-	CreatedAt    time.Time
+	// Subject identifies the user at the identity provider; empty for
+	// local accounts.
+	Subject   string
+	CreatedAt time.Time
+	// Roles are the user's roles, loaded with the session.
+	Roles []Role
 }
 
 // Session is a signed-in browser. The cookie holds a random token; only its

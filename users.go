@@ -9,11 +9,61 @@ import (
 	"time"
 )
 
+// The brute-force limit on local sign-in: after this many failures in the
+// window, an account — or an address — must wait until the window passes.
+const (
+	MaxFailuresPerAccount = 5
+	MaxFailuresPerAddress = 20
+	FailureWindow         = 15 * time.Minute
+)
+
 // Authenticate checks a local account's email and password. A wrong email
-// and a wrong password get the same EUNAUTHORIZED error and take as long.
-func (s *Service) Authenticate(ctx context.Context, email, password string) (*User, error) {
+// and a wrong password get the same EUNAUTHORIZED error and take as long;
+// too many failures for the account or from the address get ETHROTTLED
+// until the window passes. Every attempt is audited.
+func (s *Service) Authenticate(ctx context.Context, email, password string) (user *User, err error) {
+	email = strings.TrimSpace(email)
+	defer func() {
+		audited := ctx
+		if user != nil {
+			audited = NewContextWithUser(ctx, user)
+		}
+		s.record(audited, "session.signIn", email, err)
+	}()
+	addr := SourceFromContext(ctx)
+	if err := s.checkThrottle(ctx, email, addr); err != nil {
+		return nil, err
+	}
+	user, err = s.checkPassword(ctx, email, password)
+	if ErrorCode(err) == EUNAUTHORIZED && s.Throttle != nil {
+		if terr := s.Throttle.RecordLoginFailure(ctx, email, addr, s.now()); terr != nil {
+			return nil, terr
+		}
+	} else if err == nil && s.Throttle != nil {
+		if terr := s.Throttle.ClearLoginFailures(ctx, email, s.now().Add(-FailureWindow)); terr != nil {
+			return nil, terr
+		}
+	}
+	return user, err
+}
+
+func (s *Service) checkThrottle(ctx context.Context, email, addr string) error {
+	if s.Throttle == nil {
+		return nil
+	}
+	byEmail, byAddr, err := s.Throttle.CountLoginFailures(ctx, email, addr, s.now().Add(-FailureWindow))
+	if err != nil {
+		return err
+	}
+	if byEmail >= MaxFailuresPerAccount || byAddr >= MaxFailuresPerAddress {
+		return Errorf(ETHROTTLED, "Too many failed sign-ins. Wait %d minutes and try again, or ask an Owner to check your account.", int(FailureWindow.Minutes()))
+	}
+	return nil
+}
+
+func (s *Service) checkPassword(ctx context.Context, email, password string) (*User, error) {
 	wrong := Errorf(EUNAUTHORIZED, "The email or password is not correct.")
-	user, err := s.Users.FindUserByEmail(ctx, strings.TrimSpace(email))
+	user, err := s.Users.FindUserByEmail(ctx, email)
 	if ErrorCode(err) == ENOTFOUND {
 		CheckPassword(dummyHash, password)
 		return nil, wrong
@@ -23,16 +73,27 @@ func (s *Service) Authenticate(ctx context.Context, email, password string) (*Us
 	if user.PasswordHash == "" || !CheckPassword(user.PasswordHash, password) {
 		return nil, wrong
 	}
+	if s.Roles != nil {
+		if user.Roles, err = s.Roles.UserRoles(ctx, user.ID); err != nil {
+			return nil, err
+		}
+	}
 	return user, nil
+}
+
+// SignedOut audits a sign-out.
+func (s *Service) SignedOut(ctx context.Context) {
+	if user := UserFromContext(ctx); user != nil {
+		s.record(ctx, "session.signOut", user.Email, nil)
+	}
 }
 
 // CreateUser adds a local account. It is how the command line and the first
 // start make accounts; the checks are the form's.
 func (s *Service) CreateUser(ctx context.Context, email, name, password string) (*User, error) {
 	email, name = strings.TrimSpace(email), strings.TrimSpace(name)
-	addr, err := mail.ParseAddress(email)
-	if err != nil || addr.Address != email {
-		return nil, FieldError("email", fmt.Sprintf("%q is not an email address.", email))
+	if err := checkEmail(email); err != nil {
+		return nil, err
 	}
 	if name == "" {
 		name = email[:strings.IndexByte(email, '@')]
@@ -41,16 +102,24 @@ func (s *Service) CreateUser(ctx context.Context, email, name, password string) 
 	if err != nil {
 		return nil, err
 	}
-	user := &User{Email: email, Name: name, PasswordHash: hash, CreatedAt: time.Now().UTC()}
+	user := &User{Email: email, Name: name, PasswordHash: hash, CreatedAt: s.now()}
 	if err := s.Users.CreateUser(ctx, user); err != nil {
 		return nil, err
 	}
 	return user, nil
 }
 
-// EnsureFirstUser creates the first account when there is none, with the
-// given password or a generated one, which it returns so that it can be
-// shown once. It does nothing when accounts exist.
+func checkEmail(email string) error {
+	addr, err := mail.ParseAddress(email)
+	if err != nil || addr.Address != email {
+		return FieldError("email", fmt.Sprintf("%q is not an email address.", email))
+	}
+	return nil
+}
+
+// EnsureFirstUser creates the first account, an Owner, when there is none,
+// with the given password or a generated one, which it returns so that it
+// can be shown once. It does nothing when accounts exist.
 func (s *Service) EnsureFirstUser(ctx context.Context, email, password string) (user *User, generated string, err error) {
 	n, err := s.Users.CountUsers(ctx)
 	if err != nil || n > 0 {
@@ -60,11 +129,114 @@ func (s *Service) EnsureFirstUser(ctx context.Context, email, password string) (
 		generated = GeneratePassword()
 		password = generated
 	}
-	user, err = s.CreateUser(ctx, email, "Administrator", password)
-	return user, generated, err
+	if user, err = s.CreateUser(ctx, email, "Administrator", password); err != nil {
+		return nil, "", err
+	}
+	owner := &RoleAssignment{UserID: user.ID, Role: RoleOwner, Source: SourceCLI, AssignedAt: s.now()}
+	if err := s.Roles.AssignRole(ctx, owner); err != nil {
+		return nil, "", err
+	}
+	user.Roles = []Role{RoleOwner}
+	return user, generated, nil
 }
 
 // GeneratePassword returns a random 20-character password.
 func GeneratePassword() string {
 	return rand.Text()[:20]
+}
+
+// SignInExternal signs in a person an identity provider vouched for: the
+// user it knows by subject, else a new user. An email the provider sends is
+// not proof of owning a local account of that email (Entra ID does not
+// verify it), so such an account is never taken over. When groups map to
+// roles, the roles single sign-on gave follow the groups at each sign-in.
+func (s *Service) SignInExternal(ctx context.Context, id *Identity) (user *User, err error) {
+	defer func() {
+		audited := ctx
+		if user != nil {
+			audited = NewContextWithUser(ctx, user)
+		}
+		s.record(audited, "session.signIn", id.Email+" (single sign-on)", err)
+	}()
+	if user, err = s.externalUser(ctx, id); err != nil {
+		return nil, err
+	}
+	if err := s.syncMappedRoles(ctx, user, id.Groups); err != nil {
+		return nil, err
+	}
+	if user.Roles, err = s.Roles.UserRoles(ctx, user.ID); err != nil {
+		return nil, err
+	}
+	return user, nil
+}
+
+func (s *Service) externalUser(ctx context.Context, id *Identity) (*User, error) {
+	if id.Subject == "" || checkEmail(id.Email) != nil {
+		return nil, Errorf(EUNAUTHORIZED, "The identity provider sent no usable identity (email %q).", id.Email)
+	}
+	name := strings.TrimSpace(id.Name)
+	if name == "" {
+		name = id.Email[:strings.IndexByte(id.Email, '@')]
+	}
+	user, err := s.Users.FindUserBySubject(ctx, id.Subject)
+	switch {
+	case ErrorCode(err) == ENOTFOUND:
+		user = &User{Email: id.Email, Name: name, Subject: id.Subject, CreatedAt: s.now()}
+		if err := s.Users.CreateUser(ctx, user); ErrorCode(err) == ECONFLICT {
+			return nil, Errorf(EUNAUTHORIZED, "An account with the email %s already exists in instancehub, not linked to single sign-on. Sign in with its password, or ask an Owner.", id.Email)
+		} else if err != nil {
+			return nil, err
+		}
+		return user, nil
+	case err != nil:
+		return nil, err
+	}
+	if user.Email != id.Email || user.Name != name {
+		user.Email, user.Name = id.Email, name
+		if err := s.Users.UpdateUser(ctx, user); err != nil {
+			return nil, err
+		}
+	}
+	return user, nil
+}
+
+// syncMappedRoles gives user the roles their groups map to and takes back
+// those single sign-on gave before that the groups no longer grant. Roles
+// assigned in the portal or on the command line are left alone.
+func (s *Service) syncMappedRoles(ctx context.Context, user *User, groups []string) error {
+	if len(s.RoleMap) == 0 {
+		return nil
+	}
+	want := map[Role]bool{}
+	for _, g := range groups {
+		if r, ok := s.RoleMap[g]; ok {
+			want[r] = true
+		}
+	}
+	current, err := s.Roles.FindRoleAssignments(ctx, "")
+	if err != nil {
+		return err
+	}
+	have := map[Role]bool{}
+	for _, a := range current {
+		if a.UserID != user.ID {
+			continue
+		}
+		have[a.Role] = true
+		if a.Source == SourceSSO && !want[a.Role] {
+			if _, err := s.Roles.RemoveRoleAssignment(ctx, a.ID); err != nil && ErrorCode(err) != ECONFLICT {
+				return err
+			}
+		}
+	}
+	for r := range want {
+		if have[r] {
+			continue
+		}
+		a := &RoleAssignment{UserID: user.ID, Role: r, Source: SourceSSO, AssignedAt: s.now()}
+		if err := s.Roles.AssignRole(ctx, a); err != nil && ErrorCode(err) != ECONFLICT {
+			return err
+		}
+	}
+	return nil
 }

@@ -102,12 +102,9 @@ func (db *DB) orNow(t time.Time) time.Time {
 	return t.UTC().Truncate(time.Millisecond)
 }
 
-// inTx runs fn in a transaction, committed when fn returns nil.
-//
-// SQLite starts a transaction deferred: it takes the write lock at the first
-// write. A transaction that reads before it writes can therefore fail with
-// SQLITE_BUSY, without waiting, when another connection wrote in between.
-// Every fn given here writes first.
+// inTx runs fn in a transaction, committed when fn returns nil. The
+// transaction takes the write lock at once (_txlock=immediate), so fn may
+// read before it writes without failing on a concurrent writer.
 func (db *DB) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	tx, err := db.db.BeginTx(ctx, nil)
 	if err != nil {
@@ -168,3 +165,9 @@ func wrap(err error, format string, args ...any) error {
 	}
 	return fmt.Errorf("%s: %w", fmt.Sprintf(format, args...), err)
 }
+
+var (
+	_ instancehub.RoleStore     = (*DB)(nil)
+	_ instancehub.AuditStore    = (*DB)(nil)
+	_ instancehub.LoginThrottle = (*DB)(nil)
+)

@@ -142,7 +142,7 @@ func instanceWhere(filter instancehub.InstanceFilter) (string, []any) {
 	}
 	if filter.Search != "" {
 		conds = append(conds, `i.name LIKE ? ESCAPE '\'`)
-		args = append(args, "%"+escapeLike(filter.Search)+"%")
+		args = append(args, contains(filter.Search))
 	}
 	return strings.Join(conds, " AND "), args
 }
@@ -150,6 +150,9 @@ func instanceWhere(filter instancehub.InstanceFilter) (string, []any) {
 // escapeLike makes LIKE match s literally, so that a search for "a_b" does
 // not also find "axb".
 var escapeLike = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace
+
+// contains is the LIKE pattern (with ESCAPE '\') of values containing s.
+func contains(s string) string { return "%" + escapeLike(s) + "%" }
 
 // SyncInstance applies update to a live instance that has no operation in
 // progress, and reports whether anything changed. The checks and the change

@@ -24,19 +24,19 @@ func (db *DB) CreateSession(ctx context.Context, s *instancehub.Session) error {
 	return nil
 }
 
-// FindSession returns the session with that token hash, with its user,
-// provided it expires after now. ENOTFOUND if there is none.
+// FindSession returns the session with that token hash, with its user and
+// the user's roles, provided it expires after now. ENOTFOUND if there is none.
 func (db *DB) FindSession(ctx context.Context, tokenHash string, now time.Time) (*instancehub.Session, error) {
 	s := instancehub.Session{User: &instancehub.User{}}
 	var created, lastSeen, expires, userCreated sql.NullInt64
 	err := db.db.QueryRowContext(ctx, `
 		SELECT s.token_hash, s.user_id, s.created_at, s.last_seen_at, s.expires_at,
-		       u.id, u.email, u.name, u.password_hash, u.created_at
+		       u.id, u.email, u.name, u.password_hash, u.subject, u.created_at
 		FROM sessions s JOIN users u ON u.id = s.user_id
 		WHERE s.token_hash = ? AND s.expires_at > ?`,
 		tokenHash, millis(now)).
 		Scan(&s.TokenHash, &s.UserID, &created, &lastSeen, &expires,
-			&s.User.ID, &s.User.Email, &s.User.Name, &s.User.PasswordHash, &userCreated)
+			&s.User.ID, &s.User.Email, &s.User.Name, &s.User.PasswordHash, &s.User.Subject, &userCreated)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, instancehub.Errorf(instancehub.ENOTFOUND, "Session not found.")
 	} else if err != nil {
@@ -44,6 +44,9 @@ func (db *DB) FindSession(ctx context.Context, tokenHash string, now time.Time) 
 	}
 	s.CreatedAt, s.LastSeenAt, s.ExpiresAt = fromMillis(created), fromMillis(lastSeen), fromMillis(expires)
 	s.User.CreatedAt = fromMillis(userCreated)
+	if s.User.Roles, err = db.UserRoles(ctx, s.UserID); err != nil {
+		return nil, fmt.Errorf("find session: %w", err)
+	}
 	return &s, nil
 }
 

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"reflect"
 	"testing"
 	"time"
 
@@ -41,7 +42,7 @@ func TestFindSession(t *testing.T) {
 			if err != nil {
 				return
 			}
-			if s.UserID != ada.ID || s.User == nil || *s.User != *ada {
+			if s.UserID != ada.ID || s.User == nil || !reflect.DeepEqual(*s.User, *ada) {
 				t.Errorf("session user = %d %+v, want %+v", s.UserID, s.User, ada)
 			}
 			if !s.CreatedAt.Equal(start) || !s.LastSeenAt.Equal(start) || !s.ExpiresAt.Equal(expires) {

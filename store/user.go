@@ -14,8 +14,8 @@ import (
 func (db *DB) CreateUser(ctx context.Context, u *instancehub.User) error {
 	u.CreatedAt = db.orNow(u.CreatedAt)
 	res, err := db.db.ExecContext(ctx,
-		`INSERT INTO users (email, name, password_hash, created_at) VALUES (?, ?, ?, ?)`,
-		u.Email, u.Name, u.PasswordHash, millis(u.CreatedAt))
+		`INSERT INTO users (email, name, password_hash, subject, created_at) VALUES (?, ?, ?, ?, ?)`,
+		u.Email, u.Name, u.PasswordHash, u.Subject, millis(u.CreatedAt))
 	if isUnique(err) {
 		return instancehub.Errorf(instancehub.ECONFLICT, "A user with the email %s already exists.", u.Email)
 	} else if err != nil {
@@ -40,6 +40,57 @@ func (db *DB) FindUserByEmail(ctx context.Context, email string) (*instancehub.U
 	return u, wrap(err, "find user %s", email)
 }
 
+// FindUserBySubject returns the user an identity provider knows by subject.
+// ENOTFOUND if there is none.
+func (db *DB) FindUserBySubject(ctx context.Context, subject string) (*instancehub.User, error) {
+	if subject == "" {
+		return nil, instancehub.Errorf(instancehub.ENOTFOUND, "User not found.")
+	}
+	u, err := db.findUser(ctx, `subject = ?`, subject)
+	return u, wrap(err, "find user by subject")
+}
+
+// UpdateUser saves u's email, name and subject. ECONFLICT when the email or
+// subject belongs to another user.
+func (db *DB) UpdateUser(ctx context.Context, u *instancehub.User) error {
+	_, err := db.db.ExecContext(ctx, `UPDATE users SET email = ?, name = ?, subject = ? WHERE id = ?`,
+		u.Email, u.Name, u.Subject, u.ID)
+	if isUnique(err) {
+		return instancehub.Errorf(instancehub.ECONFLICT, "Another user already has the email %s.", u.Email)
+	} else if err != nil {
+		return fmt.Errorf("update user %d: %w", u.ID, err)
+	}
+	return nil
+}
+
+// FindUsers lists users by name: all of them when query is empty, else those
+// whose name or email contains it, case-insensitively.
+func (db *DB) FindUsers(ctx context.Context, query string, limit int) ([]*instancehub.User, error) {
+	if limit <= 0 {
+		limit = -1
+	}
+	rows, err := db.db.QueryContext(ctx, `
+		SELECT id, email, name, subject, created_at FROM users
+		WHERE ? = '' OR name LIKE ? ESCAPE '\' OR email LIKE ? ESCAPE '\'
+		ORDER BY name COLLATE NOCASE, id LIMIT ?`,
+		query, contains(query), contains(query), limit)
+	if err != nil {
+		return nil, fmt.Errorf("find users: %w", err)
+	}
+	defer rows.Close()
+	var users []*instancehub.User
+	for rows.Next() {
+		var u instancehub.User
+		var created sql.NullInt64
+		if err := rows.Scan(&u.ID, &u.Email, &u.Name, &u.Subject, &created); err != nil {
+			return nil, fmt.Errorf("find users: %w", err)
+		}
+		u.CreatedAt = fromMillis(created)
+		users = append(users, &u)
+	}
+	return users, rows.Err()
+}
+
 // CountUsers returns how many users exist.
 func (db *DB) CountUsers(ctx context.Context) (int, error) {
 	var n int
@@ -54,8 +105,8 @@ func (db *DB) findUser(ctx context.Context, where string, arg any) (*instancehub
 	var u instancehub.User
 	var created sql.NullInt64
 	err := db.db.QueryRowContext(ctx,
-		`SELECT id, email, name, password_hash, created_at FROM users WHERE `+where, arg).
-		Scan(&u.ID, &u.Email, &u.Name, &u.PasswordHash, &created)
+		`SELECT id, email, name, password_hash, subject, created_at FROM users WHERE `+where, arg).
+		Scan(&u.ID, &u.Email, &u.Name, &u.PasswordHash, &u.Subject, &created)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, instancehub.Errorf(instancehub.ENOTFOUND, "User not found.")
 	} else if err != nil {

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"reflect"
 	"testing"
 
 	"github.com/instancehub/instancehub"
@@ -35,7 +36,7 @@ func TestCreateUser(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if *got != *u {
+	if !reflect.DeepEqual(*got, *u) {
 		t.Errorf("FindUserByID = %+v, want %+v", got, u)
 	}
 	if n, err := db.CountUsers(ctx); err != nil || n != 1 {

@@ -25,6 +25,12 @@ type Page struct {
 	Notice *Notice
 }
 
+// can reports whether the signed-in user holds p; the navigation and the
+// toolbars show only what a user may use.
+func can(ctx context.Context, p instancehub.Permission) bool {
+	return page(ctx).User.Can(p)
+}
+
 // Notice is a toast: the result of an action.
 type Notice struct {
 	Tone    string // "success", "danger", "info"
@@ -126,10 +132,7 @@ func failureText(op *instancehub.Operation) string {
 	return fmt.Sprintf("%s failed: %s", op.Kind, msg)
 }
 
-func isOwner(ctx context.Context, inst *instancehub.Instance) bool {
-	u := page(ctx).User
-	return u != nil && u.ID == inst.OwnerID
-}
+
 
 // htmxConfig keeps htmx within the Content-Security-Policy (no inline
 // styles) and lets error responses swap, so that refusals arrive as toasts.
@@ -171,3 +174,5 @@ func duration(d time.Duration) string {
 	}
 	return fmt.Sprintf("%dh %02dm", int(d.Hours()), int(d.Minutes())%60)
 }
+
+func urlQuery(s string) string { return url.QueryEscape(s) }

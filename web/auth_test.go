@@ -88,8 +88,8 @@ func TestOpenRedirectRefused(t *testing.T) {
 	s := newSite(t, 0)
 	for _, next := range []string{"https://evil.example/", "//evil.example/", "/\\evil.example"} {
 		r := s.post(t, "/login", url.Values{"email": {"ada@example.com"}, "password": {testportal.Password}, "next": {next}})
-		if loc := r.Header.Get("Location"); loc != "/instances" {
-			t.Errorf("next=%q: Location %q, want /instances", next, loc)
+		if loc := r.Header.Get("Location"); loc != "/" {
+			t.Errorf("next=%q: Location %q, want / (home)", next, loc)
 		}
 	}
 }

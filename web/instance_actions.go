@@ -53,7 +53,7 @@ func actionMessage(kind instancehub.OperationKind, name string) string {
 
 // confirmDelete asks before a delete, for browsers without JavaScript.
 func (s *Server) confirmDelete(c echo.Context) error {
-	inst, err := s.service.Instance(c.Request().Context(), c.Param("name"))
+	inst, err := s.service.InstanceForAction(c.Request().Context(), c.Param("name"), instancehub.OpDelete)
 	if err != nil {
 		return err
 	}

@@ -61,6 +61,7 @@ func parseCreateForm(c echo.Context) views.CreateForm {
 			SSHPublicKey:   c.FormValue("ssh_public_key"),
 			VirtualNetwork: c.FormValue("virtual_network"),
 			Subnet:         c.FormValue("subnet"),
+			AssignTo:       c.FormValue("assign_to"),
 		},
 		Type: c.FormValue("type"),
 	}

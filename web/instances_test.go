@@ -242,7 +242,7 @@ func TestActionsSwapTheRow(t *testing.T) {
 func TestListPagingSearchAndFilter(t *testing.T) {
 	s := newSite(t, 0)
 	s.signIn(t, "ada@example.com")
-	bob := s.EnsureUser(t, "bob@example.com", "Bob")
+	bob := s.EnsureUser(t, "bob@example.com", "Bob", instancehub.RoleDataScientist)
 	s.Seed(t, "ada", 55, s.User)
 	s.Seed(t, "bob", 5, bob)
 
@@ -292,7 +292,7 @@ func TestListPagingSearchAndFilter(t *testing.T) {
 func TestApplicationRoutes(t *testing.T) {
 	s := newSite(t, 0)
 	s.signIn(t, "ada@example.com")
-	bob := s.EnsureUser(t, "bob@example.com", "Bob")
+	bob := s.EnsureUser(t, "bob@example.com", "Bob", instancehub.RoleDataScientist)
 	s.Seed(t, "ada", 1, s.User)
 	s.Seed(t, "bob", 1, bob)
 	r := s.get(t, "/instances/ada0001/apps/jupyterlab/")

@@ -9,19 +9,39 @@ import (
 	"github.com/labstack/echo/v4"
 )
 
-func (s *Server) loginPage(c echo.Context) error {
-	if instancehub.UserFromContext(c.Request().Context()) != nil {
-		return c.Redirect(http.StatusSeeOther, safeNext(c.QueryParam("next")))
+// loginOptions says how people may sign in here.
+func (s *Server) loginOptions(next string) views.LoginOptions {
+	opts := views.LoginOptions{Local: s.cfg.LocalAccounts, Next: next}
+	if s.cfg.Identity != nil {
+		opts.SSOName = s.cfg.Identity.Name()
 	}
-	return s.render(c, http.StatusOK, "", views.LoginPage("", "", safeNext(c.QueryParam("next"))))
+	return opts
+}
+
+func (s *Server) loginPage(c echo.Context) error {
+	next := safeNext(c.QueryParam("next"))
+	if instancehub.UserFromContext(c.Request().Context()) != nil {
+		return c.Redirect(http.StatusSeeOther, next)
+	}
+	opts := s.loginOptions(next)
+	opts.Error = c.QueryParam("error")
+	return s.render(c, http.StatusOK, "", views.LoginPage("", opts))
 }
 
 func (s *Server) login(c echo.Context) error {
 	email, next := c.FormValue("email"), safeNext(c.FormValue("next"))
+	opts := s.loginOptions(next)
+	if !s.cfg.LocalAccounts {
+		opts.Error = "Signing in with a password is turned off here; use single sign-on."
+		return s.render(c, http.StatusForbidden, "", views.LoginPage(email, opts))
+	}
 	user, err := s.service.Authenticate(c.Request().Context(), email, c.FormValue("password"))
-	if instancehub.ErrorCode(err) == instancehub.EUNAUTHORIZED {
-		return s.render(c, http.StatusUnauthorized, "", views.LoginPage(email, instancehub.ErrorMessage(err), next))
-	} else if err != nil {
+	switch code := instancehub.ErrorCode(err); code {
+	case "":
+	case instancehub.EUNAUTHORIZED, instancehub.ETHROTTLED:
+		opts.Error = instancehub.ErrorMessage(err)
+		return s.render(c, statuses[code], "", views.LoginPage(email, opts))
+	default:
 		return err
 	}
 	if err := s.startSession(c, user); err != nil {
@@ -31,6 +51,7 @@ func (s *Server) login(c echo.Context) error {
 }
 
 func (s *Server) logout(c echo.Context) error {
+	s.service.SignedOut(c.Request().Context())
 	if err := s.endSession(c); err != nil {
 		return err
 	}
@@ -40,7 +61,7 @@ func (s *Server) logout(c echo.Context) error {
 // safeNext keeps a post-sign-in redirect on this site.
 func safeNext(next string) string {
 	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") {
-		return "/instances"
+		return "/"
 	}
 	return next
 }

@@ -6,6 +6,7 @@ import (
 	"runtime/debug"
 	"time"
 
+	"github.com/instancehub/instancehub"
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
 )
@@ -43,9 +44,21 @@ func (s *Server) csrf() echo.MiddlewareFunc {
 		CookieSecure:   s.cfg.SecureCookies,
 		CookieMaxAge:   int((12 * time.Hour).Seconds()),
 		ErrorHandler: func(err error, c echo.Context) error {
-			return echo.NewHTTPError(http.StatusForbidden, "The request was refused because it did not come from this portal's own page. Reload the page and try again.")
+			reason := "The request was refused because it did not come from this portal's own page. Reload the page and try again."
+			s.service.RecordRefusal(c.Request().Context(), "request.csrf", c.Request().Method+" "+c.Request().URL.Path, reason)
+			return echo.NewHTTPError(http.StatusForbidden, reason)
 		},
 	})
+}
+
+// withSource puts the request's address into its context, for the audit log
+// and the sign-in limit.
+func (s *Server) withSource(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		ctx := instancehub.NewContextWithSource(c.Request().Context(), c.RealIP())
+		c.SetRequest(c.Request().WithContext(ctx))
+		return next(c)
+	}
 }
 
 func (s *Server) recoverPanics(next echo.HandlerFunc) echo.HandlerFunc {

@@ -54,6 +54,7 @@ var statuses = map[string]int{
 	instancehub.EUNAVAILABLE:  http.StatusServiceUnavailable,
 	instancehub.ECLOUD:        http.StatusBadGateway,
 	instancehub.EINTERNAL:     http.StatusInternalServerError,
+	instancehub.ETHROTTLED:    http.StatusTooManyRequests,
 }
 
 var titles = map[int]string{
@@ -104,6 +105,9 @@ func (s *Server) writeError(c echo.Context, status int, message string) error {
 	}
 	if c.Request().Method == http.MethodHead {
 		return c.NoContent(status)
+	}
+	if user := instancehub.UserFromContext(c.Request().Context()); status == http.StatusForbidden && user != nil && !user.HasRole() {
+		return s.render(c, status, "", views.NoAccessPage(user))
 	}
 	title := titles[status]
 	if title == "" {

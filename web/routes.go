@@ -3,22 +3,26 @@ package web
 import (
 	"net/http"
 
+	"github.com/instancehub/instancehub"
 	"github.com/labstack/echo/v4"
 )
 
-// routes lists every route of the portal in one place.
+// routes lists every route of the portal in one place. Signing in is all a
+// route group checks; what a user may do is decided by the service.
 func (s *Server) routes() {
 	e := s.echo
-	e.Use(s.recoverPanics, s.logRequests, s.securityHeaders, s.loadSession, s.csrf())
+	e.Use(s.recoverPanics, s.logRequests, s.securityHeaders, s.withSource, s.loadSession, s.csrf())
 
 	e.GET("/healthz", s.health)
 	e.GET("/static/*", s.serveStatic)
 	e.GET("/login", s.loginPage)
 	e.POST("/login", s.login)
+	e.GET("/auth/oidc/login", s.oidcLogin)
+	e.GET("/auth/oidc/callback", s.oidcCallback)
 
 	g := e.Group("", s.requireUser)
 	g.POST("/logout", s.logout)
-	g.GET("/", func(c echo.Context) error { return c.Redirect(http.StatusSeeOther, "/instances") })
+	g.GET("/", s.home)
 	g.GET("/instances", s.listInstances)
 	g.POST("/instances/refresh", s.refreshInstances)
 	g.GET("/instances/new", s.newInstance)
@@ -30,5 +34,26 @@ func (s *Server) routes() {
 	g.GET("/instances/:name/row", s.instanceRow)
 	g.GET("/instances/:name/delete", s.confirmDelete)
 	g.POST("/instances/:name/:action", s.act)
+	g.GET("/instances/:name/apps/:app", s.applicationSlash)
 	g.GET("/instances/:name/apps/:app/*", s.openApplication)
+	g.GET("/access", s.accessPage)
+	g.POST("/access", s.assignRole)
+	g.POST("/access/:id/delete", s.removeRole)
+	g.GET("/audit", s.auditPage)
+	g.GET("/audit/export.csv", s.auditExport)
+}
+
+// home sends people to the first page they may see.
+func (s *Server) home(c echo.Context) error {
+	user := instancehub.UserFromContext(c.Request().Context())
+	if !user.Can(instancehub.PermReadInstances) && user.Can(instancehub.PermReadAudit) {
+		return c.Redirect(http.StatusSeeOther, "/audit")
+	}
+	return c.Redirect(http.StatusSeeOther, "/instances")
+}
+
+// applicationSlash adds the slash applications expect at the end of their
+// address.
+func (s *Server) applicationSlash(c echo.Context) error {
+	return c.Redirect(http.StatusMovedPermanently, c.Request().URL.Path+"/")
 }

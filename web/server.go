@@ -28,8 +28,16 @@ type Config struct {
 	SecureCookies bool
 	// Static holds the stylesheet, script and htmx.
 	Static fs.FS
-	Logger *slog.Logger
-	Now    func() time.Time
+	// TrustedProxies are the networks (CIDR) of proxies whose
+	// X-Forwarded-For is believed; without any, a request's address is its
+	// connection's.
+	TrustedProxies []*net.IPNet
+	// LocalAccounts allows signing in with a password.
+	LocalAccounts bool
+	// Identity is the single sign-on provider, if any.
+	Identity instancehub.IdentityProvider
+	Logger   *slog.Logger
+	Now      func() time.Time
 }
 
 // Server serves the portal.
@@ -39,6 +47,7 @@ type Server struct {
 	service  *instancehub.Service
 	sessions instancehub.SessionStore
 	http     *http.Server
+	logins   loginAttempts
 }
 
 // New returns a server over the service, with sessions kept in sessions.
@@ -51,12 +60,31 @@ func New(cfg Config, service *instancehub.Service, sessions instancehub.SessionS
 	}
 	s := &Server{cfg: cfg, echo: echo.New(), service: service, sessions: sessions}
 	s.echo.HideBanner, s.echo.HidePort = true, true
-	// The address of a request is the connection's; no proxy header is trusted.
+	// The address of a request is the connection's unless it comes through
+	// a proxy the configuration trusts (echo's advisories GO-2026-6872/6875).
 	s.echo.IPExtractor = echo.ExtractIPDirect()
+	if len(cfg.TrustedProxies) > 0 {
+		trust := []echo.TrustOption{echo.TrustLoopback(false), echo.TrustLinkLocal(false), echo.TrustPrivateNet(false)}
+		for _, n := range cfg.TrustedProxies {
+			trust = append(trust, echo.TrustIPRange(n))
+		}
+		s.echo.IPExtractor = echo.ExtractIPFromXFFHeader(trust...)
+	}
 	s.echo.HTTPErrorHandler = s.handleError
 	views.StaticVersion = staticVersion(cfg.Static)
 	s.routes()
 	return s
+}
+
+// Routes lists every registered route as "METHOD path".
+func (s *Server) Routes() []string {
+	var routes []string
+	for _, r := range s.echo.Routes() {
+		if r.Method != echo.RouteNotFound {
+			routes = append(routes, r.Method+" "+r.Path)
+		}
+	}
+	return routes
 }
 
 // Handler returns the portal as an http.Handler.

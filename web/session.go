@@ -116,9 +116,11 @@ func (s *Server) endSession(c echo.Context) error {
 	return nil
 }
 
-func (s *Server) clearCookie(c echo.Context, name string) {
+func (s *Server) clearCookie(c echo.Context, name string) { s.clearCookieAt(c, name, "/") }
+
+func (s *Server) clearCookieAt(c echo.Context, name, path string) {
 	c.SetCookie(&http.Cookie{
-		Name: name, Value: "", Path: "/", MaxAge: -1,
+		Name: name, Value: "", Path: path, MaxAge: -1,
 		HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: s.secure(c),
 	})
 }

@@ -28,7 +28,7 @@ func newSite(t *testing.T, latency float64) *site {
 	t.Helper()
 	p := testportal.Open(t, t.TempDir(), latency)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	srv := web.New(web.Config{Workspace: "Test workspace", Static: static.FS, Logger: log}, p.Service, p.DB)
+	srv := web.New(web.Config{Workspace: "Test workspace", Static: static.FS, Logger: log, LocalAccounts: true}, p.Service, p.DB)
 	server := httptest.NewServer(srv.Handler())
 	t.Cleanup(server.Close)
 	return &site{Portal: p, server: server, client: newClient()}

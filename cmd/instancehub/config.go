@@ -3,10 +3,13 @@ package main
 import (
 	"flag"
 	"fmt"
+	"net"
 	"os"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/instancehub/instancehub"
 )
 
 // Config is everything the portal can be told, by flag or by the
@@ -21,8 +24,22 @@ type Config struct {
 	PollInterval    time.Duration
 	SyncInterval    time.Duration
 	AdminEmail      string
+	LocalAccounts   bool
+	TrustedProxies  string
 
 	Azure AzureConfig
+	OIDC  OIDCConfig
+}
+
+// OIDCConfig switches on single sign-on with an OpenID Connect provider.
+type OIDCConfig struct {
+	Issuer       string
+	ClientID     string
+	ClientSecret string
+	RedirectURL  string
+	GroupsClaim  string
+	RoleMap      string // "group=Role,group=Role"
+	Name         string
 }
 
 // AzureConfig switches from the emulator to a real subscription.
@@ -102,6 +119,15 @@ func (c *Config) bindServe(f *flags) {
 	f.duration(&c.SyncInterval, "sync-interval", 30*time.Second, "how often the portal reconciles with Azure")
 	f.string(&c.AdminEmail, "admin-email", "admin@instancehub.local",
 		"email of the Owner created on first start; its password comes from INSTANCEHUB_ADMIN_PASSWORD or is generated and logged once")
+	f.bool(&c.LocalAccounts, "local-accounts", true, "allow signing in with a local account's password")
+	f.string(&c.TrustedProxies, "trusted-proxies", "", "comma-separated networks (CIDR) of reverse proxies whose X-Forwarded-For is believed")
+	f.string(&c.OIDC.Issuer, "oidc-issuer", "", "OpenID Connect issuer URL, e.g. https://login.microsoftonline.com/<tenant>/v2.0; empty turns single sign-on off")
+	f.string(&c.OIDC.ClientID, "oidc-client-id", "", "client (application) ID registered with the identity provider")
+	f.string(&c.OIDC.ClientSecret, "oidc-client-secret", "", "client secret (prefer the environment variable)")
+	f.string(&c.OIDC.RedirectURL, "oidc-redirect-url", "", "the portal's callback as registered, e.g. https://portal.example.com/auth/oidc/callback")
+	f.string(&c.OIDC.GroupsClaim, "oidc-groups-claim", "", "ID token claim whose values map to roles, e.g. groups or roles")
+	f.string(&c.OIDC.RoleMap, "oidc-role-map", "", `group-to-role mapping, e.g. "ih-admins=Owner,ih-users=Data Scientist"`)
+	f.string(&c.OIDC.Name, "oidc-name", "", "name on the sign-in button (default: Microsoft Entra ID for Entra issuers, else single sign-on)")
 	f.string(&c.Azure.SubscriptionID, "azure-subscription-id", "", "Azure subscription to create instances in; empty runs the offline emulator")
 	f.string(&c.Azure.ResourceGroup, "azure-resource-group", "instancehub", "resource group of the portal's resources")
 	f.string(&c.Azure.Regions, "azure-regions", "eastus", "comma-separated regions instances may use, the default first")
@@ -116,4 +142,47 @@ func (c *Config) regions() []string {
 		}
 	}
 	return out
+}
+
+// roleMap parses "group=Role,group=Role".
+func (c *Config) roleMap() (map[string]instancehub.Role, error) {
+	m := map[string]instancehub.Role{}
+	for _, pair := range strings.Split(c.OIDC.RoleMap, ",") {
+		if strings.TrimSpace(pair) == "" {
+			continue
+		}
+		group, roleName, ok := strings.Cut(pair, "=")
+		if !ok {
+			return nil, fmt.Errorf("--oidc-role-map: %q is not group=Role", pair)
+		}
+		role, err := instancehub.ParseRole(strings.TrimSpace(roleName))
+		if err != nil {
+			return nil, fmt.Errorf("--oidc-role-map: %s", instancehub.ErrorMessage(err))
+		}
+		m[strings.TrimSpace(group)] = role
+	}
+	return m, nil
+}
+
+// trustedProxies parses the proxies' networks; a bare address is a /32 or /128.
+func (c *Config) trustedProxies() ([]*net.IPNet, error) {
+	var nets []*net.IPNet
+	for _, s := range strings.Split(c.TrustedProxies, ",") {
+		if s = strings.TrimSpace(s); s == "" {
+			continue
+		}
+		if !strings.Contains(s, "/") {
+			if ip := net.ParseIP(s); ip != nil && ip.To4() != nil {
+				s += "/32"
+			} else {
+				s += "/128"
+			}
+		}
+		_, n, err := net.ParseCIDR(s)
+		if err != nil {
+			return nil, fmt.Errorf("--trusted-proxies: %w", err)
+		}
+		nets = append(nets, n)
+	}
+	return nets, nil
 }

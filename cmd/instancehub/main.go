@@ -24,6 +24,8 @@ const usage = `instancehub: a self-hosted portal for cloud data-science workstat
 Usage:
   instancehub serve [flags]                       serve the portal
   instancehub users add --email E [--name N]      add a local account; the password is read from stdin
+  instancehub roles assign --email E --role R     give a user a role (Owner, Contributor, Compute Operator,
+                                                  Data Scientist, Reader, Audit Reader)
   instancehub help                                show this help
 
 Every flag can also be set with the environment variable named after it:
@@ -57,6 +59,11 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 			return fmt.Errorf("usage: instancehub users add --email E [--name N]")
 		}
 		return usersAddCommand(ctx, args[2:], stdin, stdout, stderr)
+	case "roles":
+		if len(args) < 2 || args[1] != "assign" {
+			return fmt.Errorf("usage: instancehub roles assign --email E --role R")
+		}
+		return rolesAssignCommand(ctx, args[2:], stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		fmt.Fprintln(stdout, "\nFlags of serve:")

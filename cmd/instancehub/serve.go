@@ -15,6 +15,7 @@ import (
 	"github.com/instancehub/instancehub"
 	"github.com/instancehub/instancehub/azure"
 	"github.com/instancehub/instancehub/azure/emulator"
+	"github.com/instancehub/instancehub/oidc"
 	"github.com/instancehub/instancehub/static"
 	"github.com/instancehub/instancehub/store"
 	"github.com/instancehub/instancehub/web"
@@ -59,7 +60,22 @@ func serve(ctx context.Context, c Config, ln net.Listener, log *slog.Logger) err
 		Instances: db, Cloud: cloud, Logger: log,
 		PollInterval: c.PollInterval, SyncInterval: c.SyncInterval,
 	}
-	service := &instancehub.Service{Instances: db, Users: db, Cloud: cloud, Engine: engine, Logger: log}
+	roleMap, err := c.roleMap()
+	if err != nil {
+		return err
+	}
+	proxies, err := c.trustedProxies()
+	if err != nil {
+		return err
+	}
+	identity, err := openIdentity(ctx, c)
+	if err != nil {
+		return err
+	}
+	service := &instancehub.Service{
+		Instances: db, Users: db, Sessions: db, Roles: db, Audit: db, Throttle: db,
+		Cloud: cloud, Engine: engine, Logger: log, RoleMap: roleMap,
+	}
 	if err := firstUser(ctx, service, c.AdminEmail, log); err != nil {
 		return err
 	}
@@ -71,7 +87,10 @@ func serve(ctx context.Context, c Config, ln net.Listener, log *slog.Logger) err
 	if _, err := fs.Stat(static.FS, "vendor/htmx.min.js"); err != nil {
 		log.Warn("htmx is missing from static/vendor; build with `make` so pages update in place")
 	}
-	server := web.New(web.Config{Workspace: c.Workspace, SecureCookies: c.SecureCookies, Static: static.FS, Logger: log}, service, db)
+	server := web.New(web.Config{
+		Workspace: c.Workspace, SecureCookies: c.SecureCookies, Static: static.FS, Logger: log,
+		LocalAccounts: c.LocalAccounts, Identity: identity, TrustedProxies: proxies,
+	}, service, db)
 	errc := make(chan error, 1)
 	go func() { errc <- server.Serve(ln) }()
 	log.Info("serving the portal", "url", "http://"+ln.Addr().String(), "data", c.Data)
@@ -132,6 +151,25 @@ func openCloud(c Config, log *slog.Logger) (*azure.Cloud, func(), error) {
 	}
 	log.Info("using Azure", "subscription", c.Azure.SubscriptionID, "resource_group", c.Azure.ResourceGroup)
 	return cloud, func() {}, nil
+}
+
+// openIdentity returns the single sign-on provider, or nil when none is
+// configured. Local accounts only are fine; no way to sign in at all is not.
+func openIdentity(ctx context.Context, c Config) (instancehub.IdentityProvider, error) {
+	if c.OIDC.Issuer == "" {
+		if !c.LocalAccounts {
+			return nil, fmt.Errorf("--local-accounts=false needs single sign-on: set --oidc-issuer")
+		}
+		return nil, nil
+	}
+	p, err := oidc.New(ctx, oidc.Config{
+		IssuerURL: c.OIDC.Issuer, ClientID: c.OIDC.ClientID, ClientSecret: c.OIDC.ClientSecret,
+		RedirectURL: c.OIDC.RedirectURL, GroupsClaim: c.OIDC.GroupsClaim, DisplayName: c.OIDC.Name,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("single sign-on: %w", err)
+	}
+	return p, nil
 }
 
 // firstUser creates the first Owner on a fresh database. A generated

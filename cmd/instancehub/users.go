@@ -65,3 +65,38 @@ func readPassword(stdin io.Reader, stderr io.Writer) (string, error) {
 	}
 	return line, nil
 }
+
+// rolesAssignCommand gives a user a role from the command line: how a
+// portal that signs in only with single sign-on gets its first Owner, and how
+// a locked-out workspace recovers.
+func rolesAssignCommand(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	var c Config
+	var email, roleName string
+	err := parse("roles assign", args, stderr, func(f *flags) {
+		c.bindCommon(f)
+		f.fs.StringVar(&email, "email", "", "email of the user (required)")
+		f.fs.StringVar(&roleName, "role", "", "the role to give (required)")
+	})
+	if err != nil {
+		return err
+	}
+	if email == "" || roleName == "" {
+		return fmt.Errorf("--email and --role are required")
+	}
+	role, err := instancehub.ParseRole(roleName)
+	if err != nil {
+		return fmt.Errorf("%s", instancehub.ErrorMessage(err))
+	}
+	db, err := store.Open(ctx, filepath.Join(c.Data, "instancehub.db"))
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	service := &instancehub.Service{Users: db, Roles: db, Audit: db}
+	a, err := service.AssignRoleFromCLI(ctx, email, role)
+	if err != nil {
+		return fmt.Errorf("%s", instancehub.ErrorMessage(err))
+	}
+	fmt.Fprintf(stdout, "%s <%s> now has the %s role.\n", a.UserName, a.UserEmail, a.Role)
+	return nil
+}

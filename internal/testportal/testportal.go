@@ -65,13 +65,16 @@ func OpenWith(t testing.TB, dir string, opts emulator.Options) *Portal {
 	engine := &instancehub.Engine{Instances: db, Cloud: cloud, Logger: log, PollInterval: 5 * time.Millisecond}
 	p := &Portal{
 		Dir: dir, DB: db, Emu: emu, Cloud: cloud, Engine: engine,
-		Service: &instancehub.Service{Instances: db, Users: db, Cloud: cloud, Engine: engine, Logger: log},
+		Service: &instancehub.Service{
+			Instances: db, Users: db, Sessions: db, Roles: db, Audit: db, Throttle: db,
+			Cloud: cloud, Engine: engine, Logger: log,
+		},
 	}
 	if err := engine.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(p.Close)
-	p.User = p.EnsureUser(t, "ada@example.com", "Ada Lovelace")
+	p.User = p.EnsureUser(t, "ada@example.com", "Ada Lovelace", instancehub.RoleOwner)
 	p.Ctx = instancehub.NewContextWithUser(ctx, p.User)
 	return p
 }
@@ -84,8 +87,9 @@ func (p *Portal) Close() {
 	p.DB.Close()
 }
 
-// EnsureUser returns the account with that email, making it if needed.
-func (p *Portal) EnsureUser(t testing.TB, email, name string) *instancehub.User {
+// EnsureUser returns the account with that email, making it if needed,
+// holding at least the given roles (loaded into User.Roles).
+func (p *Portal) EnsureUser(t testing.TB, email, name string, roles ...instancehub.Role) *instancehub.User {
 	t.Helper()
 	ctx := context.Background()
 	user, err := p.DB.FindUserByEmail(ctx, email)
@@ -95,7 +99,21 @@ func (p *Portal) EnsureUser(t testing.TB, email, name string) *instancehub.User 
 	if err != nil {
 		t.Fatal(err)
 	}
+	for _, r := range roles {
+		err := p.DB.AssignRole(ctx, &instancehub.RoleAssignment{UserID: user.ID, Role: r, Source: instancehub.SourceCLI})
+		if err != nil && instancehub.ErrorCode(err) != instancehub.ECONFLICT {
+			t.Fatal(err)
+		}
+	}
+	if user.Roles, err = p.DB.UserRoles(ctx, user.ID); err != nil {
+		t.Fatal(err)
+	}
 	return user
+}
+
+// As returns a context signed in as user.
+func (p *Portal) As(user *instancehub.User) context.Context {
+	return instancehub.NewContextWithUser(context.Background(), user)
 }
 
 // MakeVMs creates in the emulator, through the portal's own Azure steps,
@@ -166,34 +184,45 @@ func Request(name string) instancehub.CreateRequest {
 // SSHKey is a valid ed25519 public key.
 const SSHKey = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHb8mN5o0H9GmWQ0jDmK5aS5cOl0pM3r3JQUgD0c0iYv ada@laptop"
 
+// SeedNamed records one running instance named name, owned by owner.
+func (p *Portal) SeedNamed(t testing.TB, name string, owner *instancehub.User) {
+	t.Helper()
+	p.seed(t, name, "eastus", "default", time.Now().UTC(), owner)
+}
+
 // Seed records n instances named prefix0001… directly in the store, already
 // running, owned by owner: for pages and benchmarks that need many rows
 // without creating their VMs. Past 250 they spread over the regions and
 // subnets, as a /24 subnet holds no more.
 func (p *Portal) Seed(t testing.TB, prefix string, n int, owner *instancehub.User) {
 	t.Helper()
-	ctx := context.Background()
 	regions := p.Emu.Regions()
 	for i := 1; i <= n; i++ {
 		region, subnet := "eastus", "default"
 		if n > 250 {
 			region, subnet = regions[i%len(regions)], []string{"default", "workstations"}[(i/len(regions))%2]
 		}
-		inst := &instancehub.Instance{
-			Name: fmt.Sprintf("%s%04d", prefix, i), Region: region, VMSize: "Standard_DS3_v2",
-			Family: "standardDSv2Family", VCPUs: 4, MemoryGiB: 14, SSHPort: 22,
-			VirtualNetwork: "vnet-" + region, Subnet: subnet,
-			OwnerID: owner.ID, CreatedByID: owner.ID,
-			CreatedAt: time.Date(2026, 11, 1, 9, 0, 0, 0, time.UTC).Add(time.Duration(i) * time.Minute),
-		}
-		op := &instancehub.Operation{Kind: instancehub.OpCreate, Trigger: instancehub.TriggerUser, UserID: owner.ID, StartedAt: inst.CreatedAt}
-		if err := p.DB.CreateInstance(ctx, inst, op); err != nil {
-			t.Fatal(err)
-		}
-		op.Status, op.FinishedAt = instancehub.StatusSucceeded, inst.CreatedAt.Add(5*time.Minute)
-		update := instancehub.InstanceUpdate{State: instancehub.StateRunning, PrivateIP: fmt.Sprintf("10.1.%d.%d", i/250, 4+i%250)}
-		if err := p.DB.FinishOperation(ctx, op, update); err != nil {
-			t.Fatal(err)
-		}
+		p.seed(t, fmt.Sprintf("%s%04d", prefix, i), region, subnet,
+			time.Date(2026, 11, 1, 9, 0, 0, 0, time.UTC).Add(time.Duration(i)*time.Minute), owner)
+	}
+}
+
+func (p *Portal) seed(t testing.TB, name, region, subnet string, created time.Time, owner *instancehub.User) {
+	t.Helper()
+	ctx := context.Background()
+	inst := &instancehub.Instance{
+		Name: name, Region: region, VMSize: "Standard_DS3_v2",
+		Family: "standardDSv2Family", VCPUs: 4, MemoryGiB: 14, SSHPort: 22,
+		VirtualNetwork: "vnet-" + region, Subnet: subnet,
+		OwnerID: owner.ID, CreatedByID: owner.ID, CreatedAt: created,
+	}
+	op := &instancehub.Operation{Kind: instancehub.OpCreate, Trigger: instancehub.TriggerUser, UserID: owner.ID, StartedAt: created}
+	if err := p.DB.CreateInstance(ctx, inst, op); err != nil {
+		t.Fatal(err)
+	}
+	op.Status, op.FinishedAt = instancehub.StatusSucceeded, created.Add(5*time.Minute)
+	update := instancehub.InstanceUpdate{State: instancehub.StateRunning, PrivateIP: "10.1.0.4"}
+	if err := p.DB.FinishOperation(ctx, op, update); err != nil {
+		t.Fatal(err)
 	}
 }

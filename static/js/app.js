@@ -88,18 +88,37 @@
     var question = elt && elt.dataset ? elt.dataset.confirm : "";
     if (!question) return;
     e.preventDefault();
+    ask(question, elt.getAttribute("aria-label") || elt.textContent.trim(), function () { e.detail.issueRequest(true); });
+  });
+
+  // ask shows the confirmation dialog; yes runs when the person confirms.
+  function ask(question, verb, yes) {
     var dialog = document.getElementById("confirm-dialog");
     if (!dialog || !dialog.showModal) {
-      if (window.confirm(question)) e.detail.issueRequest(true);
+      if (window.confirm(question)) yes();
       return;
     }
-    document.getElementById("confirm-message").textContent = question;
+    document.getElementById("confirm-title").textContent = question.split("?")[0] + "?";
+    document.getElementById("confirm-message").textContent = question.indexOf("?") >= 0 ? question.slice(question.indexOf("?") + 1).trim() : "";
+    dialog.querySelector("[data-confirm-ok]").textContent = verb || "Confirm";
     dialog.returnValue = "";
     dialog.addEventListener("close", function onClose() {
       dialog.removeEventListener("close", onClose);
-      if (dialog.returnValue === "confirm") e.detail.issueRequest(true);
+      if (dialog.returnValue === "confirm") yes();
     });
     dialog.showModal();
+  }
+
+  // Plain forms whose button asks first (removing a role) use the same dialog.
+  document.addEventListener("submit", function (e) {
+    var submitter = e.submitter;
+    if (!submitter || !submitter.dataset.confirm || submitter.hasAttribute("hx-post") || e.target.dataset.confirmed) return;
+    e.preventDefault();
+    var form = e.target;
+    ask(submitter.dataset.confirm, submitter.textContent.trim(), function () {
+      form.dataset.confirmed = "1";
+      form.requestSubmit(submitter);
+    });
   });
 
   // In the create form, switching between CPU and GPU sizes picks the first

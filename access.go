@@ -1,0 +1,133 @@
+package instancehub
+
+import (
+	"context"
+	"fmt"
+	"strings"
+)
+
+// AccessPage is what the access control page shows.
+type AccessPage struct {
+	Role        Role // the filter; "" for every role
+	Assignments []*RoleAssignment
+	// Users are those an Owner may pick from; empty for everyone else.
+	Users    []*User
+	CanWrite bool
+}
+
+// RoleAssignments lists the workspace's role assignments, of one role when
+// role is set.
+func (s *Service) RoleAssignments(ctx context.Context, role Role) (*AccessPage, error) {
+	user, err := authorize(ctx, PermReadRoles, "see role assignments")
+	if err != nil {
+		s.recordDenial(ctx, "role.list", string(role), err)
+		return nil, err
+	}
+	page := &AccessPage{Role: role, CanWrite: user.Can(PermWriteRoles)}
+	if page.Assignments, err = s.Roles.FindRoleAssignments(ctx, role); err != nil {
+		return nil, err
+	}
+	if page.CanWrite {
+		if page.Users, err = s.Users.FindUsers(ctx, "", 0); err != nil {
+			return nil, err
+		}
+	}
+	return page, nil
+}
+
+// AssignRole gives the user with email the role, as the signed-in Owner.
+func (s *Service) AssignRole(ctx context.Context, email string, role Role) (a *RoleAssignment, err error) {
+	email = strings.TrimSpace(email)
+	defer func() { s.record(ctx, "role.assign", fmt.Sprintf("%s: %s", email, role), err) }()
+	by, err := authorize(ctx, PermWriteRoles, "assign roles")
+	if err != nil {
+		return nil, err
+	}
+	return s.assignRole(ctx, email, role, &RoleAssignment{AssignedByID: by.ID, AssignedByName: by.Name, Source: SourcePortal})
+}
+
+// AssignRoleFromCLI gives a role from the command line, which is trusted:
+// it is how the first Owner of an SSO-only portal, or a locked-out one, is
+// made.
+func (s *Service) AssignRoleFromCLI(ctx context.Context, email string, role Role) (a *RoleAssignment, err error) {
+	defer func() { s.record(ctx, "role.assign", fmt.Sprintf("%s: %s (command line)", email, role), err) }()
+	return s.assignRole(ctx, strings.TrimSpace(email), role, &RoleAssignment{Source: SourceCLI})
+}
+
+func (s *Service) assignRole(ctx context.Context, email string, role Role, a *RoleAssignment) (*RoleAssignment, error) {
+	if _, err := ParseRole(string(role)); err != nil {
+		return nil, err
+	}
+	user, err := s.Users.FindUserByEmail(ctx, email)
+	if ErrorCode(err) == ENOTFOUND {
+		return nil, FieldError("email", fmt.Sprintf("There is no user with the email %s. People appear here once they have signed in, or once an account is added for them.", email))
+	} else if err != nil {
+		return nil, err
+	}
+	a.UserID, a.UserName, a.UserEmail, a.Role, a.AssignedAt = user.ID, user.Name, user.Email, role, s.now()
+	if err := s.Roles.AssignRole(ctx, a); err != nil {
+		if ErrorCode(err) == ECONFLICT {
+			return nil, FieldError("role", fmt.Sprintf("%s already has the %s role.", user.Name, role))
+		}
+		return nil, err
+	}
+	return a, nil
+}
+
+// RemoveRoleAssignment takes a role back. The last Owner cannot be removed.
+// A user left without any role is signed out everywhere.
+func (s *Service) RemoveRoleAssignment(ctx context.Context, id int64) (a *RoleAssignment, err error) {
+	target := fmt.Sprintf("assignment %d", id)
+	defer func() {
+		if a != nil {
+			target = fmt.Sprintf("%s: %s", a.UserEmail, a.Role)
+		}
+		s.record(ctx, "role.remove", target, err)
+	}()
+	if _, err := authorize(ctx, PermWriteRoles, "remove role assignments"); err != nil {
+		return nil, err
+	}
+	if a, err = s.Roles.RemoveRoleAssignment(ctx, id); err != nil {
+		return nil, err
+	}
+	roles, err := s.Roles.UserRoles(ctx, a.UserID)
+	if err != nil {
+		return a, err
+	}
+	if len(roles) == 0 {
+		if err := s.Sessions.DeleteUserSessions(ctx, a.UserID); err != nil {
+			return a, err
+		}
+	}
+	return a, nil
+}
+
+// AuditPage is a page of the audit log.
+type AuditPage struct {
+	Filter AuditFilter
+	Events []*AuditEvent
+	Total  int
+	Page   int
+	Pages  int
+}
+
+// AuditPageSize is how many events a page of the audit log shows.
+const AuditPageSize = 100
+
+// AuditEvents returns a page of the audit log (page from 1), or every
+// matching event when page is 0, for the export.
+func (s *Service) AuditEvents(ctx context.Context, f AuditFilter, page int) (*AuditPage, error) {
+	if _, err := authorize(ctx, PermReadAudit, "read the audit log"); err != nil {
+		s.recordDenial(ctx, "audit.read", "", err)
+		return nil, err
+	}
+	f.Offset, f.Limit = 0, 0
+	if page > 0 {
+		f.Offset, f.Limit = (page-1)*AuditPageSize, AuditPageSize
+	}
+	events, total, err := s.Audit.FindAuditEvents(ctx, f)
+	if err != nil {
+		return nil, err
+	}
+	return &AuditPage{Filter: f, Events: events, Total: total, Page: page, Pages: max(1, (total+AuditPageSize-1)/AuditPageSize)}, nil
+}

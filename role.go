@@ -1,0 +1,159 @@
+package instancehub
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Role is what a person may do in the workspace. A person may hold several
+// roles; they may do what any of them allows.
+type Role string
+
+// The roles. The first five are the reference product's; AuditReader lets IT
+// reviewers read the audit log without any other right.
+const (
+	RoleOwner           Role = "Owner"
+	RoleContributor     Role = "Contributor"
+	RoleComputeOperator Role = "Compute Operator"
+	RoleDataScientist   Role = "Data Scientist"
+	RoleReader          Role = "Reader"
+	RoleAuditReader     Role = "Audit Reader"
+)
+
+// Roles lists the roles, most powerful first.
+var Roles = []Role{RoleOwner, RoleContributor, RoleComputeOperator, RoleDataScientist, RoleReader, RoleAuditReader}
+
+// ParseRole returns the role named s, case and spaces aside ("data scientist",
+// "DataScientist").
+func ParseRole(s string) (Role, error) {
+	norm := func(s string) string { return strings.ToLower(strings.ReplaceAll(s, " ", "")) }
+	for _, r := range Roles {
+		if norm(string(r)) == norm(s) {
+			return r, nil
+		}
+	}
+	names := make([]string, len(Roles))
+	for i, r := range Roles {
+		names[i] = string(r)
+	}
+	return "", FieldError("role", fmt.Sprintf("There is no role %q. The roles are %s.", s, strings.Join(names, ", ")))
+}
+
+// Description says what a role is for, on the access control page.
+func (r Role) Description() string {
+	switch r {
+	case RoleOwner:
+		return "Everything, including role assignments, quotas and the audit log."
+	case RoleContributor, RoleComputeOperator:
+		return "Creates instances for anyone; starts, stops, restarts and deletes any instance."
+	case RoleDataScientist:
+		return "Creates instances for themself; starts, stops, restarts and deletes their own."
+	case RoleReader:
+		return "Sees the instances, their details and the quota."
+	case RoleAuditReader:
+		return "Reads the audit log; nothing else unless another role allows it."
+	}
+	return ""
+}
+
+// Permission is one thing a role allows.
+type Permission string
+
+// The permissions.
+const (
+	PermReadInstances   Permission = "instances/read"
+	PermCreateInstances Permission = "instances/create"
+	PermAssignInstances Permission = "instances/assign"
+	PermManageOwn       Permission = "instances/manage-own"
+	PermManageAll       Permission = "instances/manage"
+	PermReadQuota       Permission = "quota/read"
+	PermWriteQuota      Permission = "quota/write"
+	PermReadRoles       Permission = "roles/read"
+	PermWriteRoles      Permission = "roles/write"
+	PermReadAudit       Permission = "audit/read"
+)
+
+var rolePermissions = map[Role][]Permission{
+	RoleOwner: {PermReadInstances, PermCreateInstances, PermAssignInstances, PermManageOwn, PermManageAll,
+		PermReadQuota, PermWriteQuota, PermReadRoles, PermWriteRoles, PermReadAudit},
+	RoleContributor:     {PermReadInstances, PermCreateInstances, PermAssignInstances, PermManageOwn, PermManageAll, PermReadQuota, PermReadRoles},
+	RoleComputeOperator: {PermReadInstances, PermCreateInstances, PermAssignInstances, PermManageOwn, PermManageAll, PermReadQuota, PermReadRoles},
+	RoleDataScientist:   {PermReadInstances, PermCreateInstances, PermManageOwn, PermReadQuota, PermReadRoles},
+	RoleReader:          {PermReadInstances, PermReadQuota, PermReadRoles},
+	RoleAuditReader:     {PermReadAudit},
+}
+
+// Allows reports whether role r grants p.
+func (r Role) Allows(p Permission) bool { return slices.Contains(rolePermissions[r], p) }
+
+// Grantors lists the roles that grant p.
+func (p Permission) Grantors() []Role {
+	var roles []Role
+	for _, r := range Roles {
+		if r.Allows(p) {
+			roles = append(roles, r)
+		}
+	}
+	return roles
+}
+
+// Can reports whether u holds a role that grants p.
+func (u *User) Can(p Permission) bool {
+	if u == nil {
+		return false
+	}
+	return slices.ContainsFunc(u.Roles, func(r Role) bool { return r.Allows(p) })
+}
+
+// HasRole reports whether u holds any role at all.
+func (u *User) HasRole() bool { return u != nil && len(u.Roles) > 0 }
+
+// denied is the refusal of an action for want of p: it names the
+// permission and the roles that grant it.
+func denied(p Permission, doing string) *Error {
+	names := make([]string, 0, 3)
+	for _, r := range p.Grantors() {
+		names = append(names, string(r))
+	}
+	return Errorf(EFORBIDDEN, "You need the %s permission to %s. Roles that grant it: %s.", p, doing, strings.Join(names, ", "))
+}
+
+// RoleAssignment gives a user a role in the workspace.
+type RoleAssignment struct {
+	ID             int64
+	UserID         int64
+	UserName       string
+	UserEmail      string
+	Role           Role
+	AssignedByID   int64 // 0 when the command line or single sign-on assigned it
+	AssignedByName string
+	AssignedAt     time.Time
+	// Source says where the assignment came from: "portal", "cli", or "sso"
+	// for roles mapped from the identity provider's groups.
+	Source string
+}
+
+// The sources of role assignments.
+const (
+	SourcePortal = "portal"
+	SourceCLI    = "cli"
+	SourceSSO    = "sso"
+)
+
+// RoleStore keeps role assignments.
+type RoleStore interface {
+	// AssignRole inserts a, setting its ID. ECONFLICT when the user already
+	// holds the role; ENOTFOUND when the user does not exist.
+	AssignRole(ctx context.Context, a *RoleAssignment) error
+	// RemoveRoleAssignment deletes an assignment and returns it. ECONFLICT
+	// when it is the last Owner assignment; ENOTFOUND when there is none.
+	RemoveRoleAssignment(ctx context.Context, id int64) (*RoleAssignment, error)
+	// FindRoleAssignments lists assignments, with user names, by user name;
+	// only those of role when it is set.
+	FindRoleAssignments(ctx context.Context, role Role) ([]*RoleAssignment, error)
+	// UserRoles lists the roles of a user.
+	UserRoles(ctx context.Context, userID int64) ([]Role, error)
+}

@@ -1,0 +1,54 @@
+package web
+
+import (
+	"fmt"
+	"net/http"
+	"strconv"
+
+	"github.com/instancehub/instancehub"
+	"github.com/instancehub/instancehub/views"
+	"github.com/labstack/echo/v4"
+)
+
+func (s *Server) accessPage(c echo.Context) error {
+	role, _ := instancehub.ParseRole(c.QueryParam("role"))
+	page, err := s.service.RoleAssignments(c.Request().Context(), role)
+	if err != nil {
+		return err
+	}
+	return s.render(c, http.StatusOK, "access", views.AccessPage(page, views.AssignForm{}))
+}
+
+func (s *Server) assignRole(c echo.Context) error {
+	ctx := c.Request().Context()
+	form := views.AssignForm{Email: c.FormValue("email"), Role: c.FormValue("role")}
+	role, err := instancehub.ParseRole(form.Role)
+	if err == nil {
+		_, err = s.service.AssignRole(ctx, form.Email, role)
+	}
+	if instancehub.ErrorCode(err) == instancehub.EINVALID {
+		page, perr := s.service.RoleAssignments(ctx, "")
+		if perr != nil {
+			return perr
+		}
+		form.Errors = instancehub.ErrorFields(err)
+		return s.render(c, http.StatusUnprocessableEntity, "access", views.AccessPage(page, form))
+	} else if err != nil {
+		return err
+	}
+	s.setNotice(c, "success", fmt.Sprintf("%s now has the %s role.", form.Email, role))
+	return c.Redirect(http.StatusSeeOther, "/access")
+}
+
+func (s *Server) removeRole(c echo.Context) error {
+	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	if err != nil {
+		return echo.NewHTTPError(http.StatusNotFound)
+	}
+	a, err := s.service.RemoveRoleAssignment(c.Request().Context(), id)
+	if err != nil {
+		return err
+	}
+	s.setNotice(c, "success", fmt.Sprintf("Removed the %s role from %s.", a.Role, a.UserName))
+	return c.Redirect(http.StatusSeeOther, "/access")
+}

@@ -1,0 +1,298 @@
+package web_test
+
+import (
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/instancehub/instancehub"
+	"github.com/instancehub/instancehub/internal/testportal"
+	"github.com/instancehub/instancehub/static"
+	"github.com/instancehub/instancehub/web"
+)
+
+// persona is who makes a request: nobody signed in, a user without a role,
+// or a user holding one role.
+type persona string
+
+const (
+	anonymous persona = "anonymous"
+	noRole    persona = "no role"
+	owner     persona = persona(instancehub.RoleOwner)
+	contrib   persona = persona(instancehub.RoleContributor)
+	operator  persona = persona(instancehub.RoleComputeOperator)
+	scientist persona = persona(instancehub.RoleDataScientist)
+	reader    persona = persona(instancehub.RoleReader)
+	auditor   persona = persona(instancehub.RoleAuditReader)
+)
+
+var personas = []persona{anonymous, noRole, owner, contrib, operator, scientist, reader, auditor}
+
+// fixture is what a persona's requests act on: an instance of their own,
+// one of another user's, and a role assignment they might remove.
+type fixture struct {
+	slug       string // unique per persona, for names
+	own, other string
+	assignment int64
+}
+
+// check is one route's expected status for every persona, and how to make
+// the request.
+type check struct {
+	request func(f fixture) (method, path string, form url.Values)
+	want    map[persona]int
+}
+
+// statuses builds a want map: def for everyone, then the exceptions.
+func statuses(def int, except ...any) map[persona]int {
+	m := map[persona]int{}
+	for _, p := range personas {
+		m[p] = def
+	}
+	for i := 0; i+1 < len(except); i += 2 {
+		switch who := except[i].(type) {
+		case persona:
+			m[who] = except[i+1].(int)
+		case []persona:
+			for _, p := range who {
+				m[p] = except[i+1].(int)
+			}
+		}
+	}
+	return m
+}
+
+func get(path string) func(fixture) (string, string, url.Values) {
+	return func(fixture) (string, string, url.Values) { return http.MethodGet, path, nil }
+}
+
+const (
+	ok        = http.StatusOK
+	redirect  = http.StatusSeeOther
+	forbidden = http.StatusForbidden
+	notFound  = http.StatusNotFound
+	moved     = http.StatusMovedPermanently
+)
+
+var (
+	noRead     = []persona{noRole, auditor}                    // no instances/read
+	noCreate   = []persona{noRole, auditor, reader}            // no instances/create
+	notManager = []persona{noRole, auditor, reader, scientist} // no instances/manage
+	signedIn   = []persona{noRole, owner, contrib, operator, scientist, reader, auditor}
+)
+
+// matrix is every route of the portal against every persona. A route
+// missing here fails TestAuthorizationMatrix.
+var matrix = map[string]check{
+	"GET /healthz":  {get("/healthz"), statuses(ok)},
+	"GET /static/*": {get("/static/css/app.css"), statuses(ok)},
+	"GET /login":    {get("/login"), statuses(redirect, anonymous, ok)},
+	"POST /login": {func(f fixture) (string, string, url.Values) {
+		return "POST", "/login", url.Values{"email": {"nobody-" + f.slug + "@example.com"}, "password": {"wrong password"}}
+	}, statuses(http.StatusUnauthorized)},
+	"GET /auth/oidc/login":    {get("/auth/oidc/login"), statuses(notFound)},
+	"GET /auth/oidc/callback": {get("/auth/oidc/callback?state=x&code=y"), statuses(notFound)},
+	"POST /logout":            {func(fixture) (string, string, url.Values) { return "POST", "/logout", nil }, statuses(redirect)},
+	"GET /":                   {get("/"), statuses(redirect)},
+	"GET /instances":          {get("/instances"), statuses(ok, anonymous, redirect, noRead, forbidden)},
+	"POST /instances/refresh": {func(fixture) (string, string, url.Values) { return "POST", "/instances/refresh", nil },
+		statuses(redirect, noRead, forbidden)},
+	"GET /instances/new":            {get("/instances/new"), statuses(ok, anonymous, redirect, noCreate, forbidden)},
+	"GET /instances/new/check-name": {get("/instances/new/check-name?name=fresh-name"), statuses(ok, anonymous, redirect, noCreate, forbidden)},
+	"GET /instances/new/placement":  {get("/instances/new/placement?region=westeurope"), statuses(ok, anonymous, redirect, noCreate, forbidden)},
+	"GET /instances/new/subnets":    {get("/instances/new/subnets?region=eastus&virtual_network=vnet-eastus"), statuses(ok, anonymous, redirect, noCreate, forbidden)},
+	"POST /instances": {func(f fixture) (string, string, url.Values) {
+		return "POST", "/instances", url.Values{"name": {"new-" + f.slug}, "region": {"eastus"}, "vm_size": {"Standard_DS1_v2"}}
+	}, statuses(redirect, noCreate, forbidden)},
+	"GET /instances/:name": {func(f fixture) (string, string, url.Values) { return "GET", "/instances/" + f.other, nil },
+		statuses(ok, anonymous, redirect, noRead, forbidden)},
+	"GET /instances/:name/row": {func(f fixture) (string, string, url.Values) { return "GET", "/instances/" + f.other + "/row", nil },
+		statuses(ok, anonymous, redirect, noRead, forbidden)},
+	"GET /instances/:name/delete": {func(f fixture) (string, string, url.Values) { return "GET", "/instances/" + f.other + "/delete", nil },
+		statuses(ok, anonymous, redirect, notManager, forbidden)},
+	// Acting on another user's instance takes instances/manage; on one's own,
+	// instances/manage-own (tested below, in TestActingOnOwnInstances).
+	"POST /instances/:name/:action": {func(f fixture) (string, string, url.Values) { return "POST", "/instances/" + f.other + "/stop", nil },
+		statuses(redirect, notManager, forbidden)},
+	"GET /instances/:name/apps/:app": {func(f fixture) (string, string, url.Values) {
+		return "GET", "/instances/" + f.own + "/apps/jupyter", nil
+	},
+		statuses(moved, anonymous, redirect)},
+	// Applications open for their owner only: an Owner of the workspace is
+	// refused on someone else's instance (TestApplicationsOpenForTheOwnerOnly
+	// covers the owner's side).
+	"GET /instances/:name/apps/:app/*": {func(f fixture) (string, string, url.Values) {
+		return "GET", "/instances/" + f.other + "/apps/jupyterlab/", nil
+	},
+		statuses(forbidden, anonymous, redirect)},
+	"GET /access": {get("/access"), statuses(ok, anonymous, redirect, noRead, forbidden)},
+	"POST /access": {func(f fixture) (string, string, url.Values) {
+		return "POST", "/access", url.Values{"email": {"olive@example.com"}, "role": {"Reader"}}
+	}, statuses(forbidden, anonymous, redirect, owner, redirect)},
+	"POST /access/:id/delete": {func(f fixture) (string, string, url.Values) {
+		return "POST", fmt.Sprintf("/access/%d/delete", f.assignment), nil
+	}, statuses(forbidden, anonymous, redirect, owner, redirect)},
+	"GET /audit":            {get("/audit"), statuses(forbidden, anonymous, redirect, owner, ok, auditor, ok)},
+	"GET /audit/export.csv": {get("/audit/export.csv"), statuses(forbidden, anonymous, redirect, owner, ok, auditor, ok)},
+}
+
+// authzSite is a portal with one signed-in client per persona and each
+// persona's fixture.
+type authzSite struct {
+	*site
+	clients  map[persona]*http.Client
+	fixtures map[persona]fixture
+	routes   []string
+}
+
+func newAuthzSite(t *testing.T) *authzSite {
+	t.Helper()
+	p := testportal.Open(t, t.TempDir(), 0)
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	srv := web.New(web.Config{Static: static.FS, Logger: log, LocalAccounts: true}, p.Service, p.DB)
+	server := httptest.NewServer(srv.Handler())
+	t.Cleanup(server.Close)
+	a := &authzSite{site: &site{Portal: p, server: server}, clients: map[persona]*http.Client{}, fixtures: map[persona]fixture{}, routes: srv.Routes()}
+	olive := p.EnsureUser(t, "olive@example.com", "Olive Other", instancehub.RoleDataScientist)
+	throwaway := p.EnsureUser(t, "tmp@example.com", "Temporary")
+	for i, who := range personas {
+		f := fixture{slug: fmt.Sprintf("p%c", 'a'+i)}
+		f.own, f.other = "own"+f.slug, "other"+f.slug
+		user := olive
+		if who != anonymous {
+			var roles []instancehub.Role
+			if who != noRole {
+				roles = append(roles, instancehub.Role(who))
+			}
+			user = p.EnsureUser(t, f.slug+"@example.com", string(who), roles...)
+		}
+		seedOne(t, p, f.own, user)
+		seedOne(t, p, f.other, olive)
+		a.fixtures[who] = f
+		ra := &instancehub.RoleAssignment{UserID: throwaway.ID, Role: instancehub.Roles[i%len(instancehub.Roles)], Source: instancehub.SourceCLI}
+		if err := p.DB.AssignRole(p.Ctx, ra); err != nil && instancehub.ErrorCode(err) != instancehub.ECONFLICT {
+			t.Fatal(err)
+		}
+		f.assignment = ra.ID
+		a.fixtures[who] = f
+		c := newClient()
+		a.clients[who] = c
+		if who != anonymous {
+			a.site.client = c
+			signIn(t, a.site, f.slug+"@example.com")
+		}
+	}
+	return a
+}
+
+// seedOne records a running instance named name owned by owner.
+func seedOne(t *testing.T, p *testportal.Portal, name string, owner *instancehub.User) {
+	t.Helper()
+	p.SeedNamed(t, name, owner)
+}
+
+func (a *authzSite) request(t *testing.T, who persona, method, path string, form url.Values) *response {
+	t.Helper()
+	c := a.clients[who]
+	var body io.Reader
+	if method == http.MethodPost {
+		if form == nil {
+			form = url.Values{}
+		}
+		form.Set("_csrf", a.csrfToken(t, c))
+		body = strings.NewReader(form.Encode())
+	}
+	req, _ := http.NewRequest(method, a.server.URL+path, body)
+	if method == http.MethodPost {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	return a.do(t, c, req)
+}
+
+// TestAuthorizationMatrix sends every route as every persona and checks the
+// outcome. Logout goes last: it ends the persona's session.
+func TestAuthorizationMatrix(t *testing.T) {
+	a := newAuthzSite(t)
+	for _, route := range a.routes {
+		if _, ok := matrix[route]; !ok {
+			t.Errorf("route %q has no entry in the authorization matrix", route)
+		}
+	}
+	keys := make([]string, 0, len(matrix))
+	for k := range matrix {
+		if !slices.Contains(a.routes, k) {
+			t.Errorf("matrix entry %q is not a route", k)
+		}
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	keys = append(slices.DeleteFunc(keys, func(k string) bool { return k == "POST /logout" }), "POST /logout")
+	for _, route := range keys {
+		c := matrix[route]
+		for _, who := range personas {
+			method, path, form := c.request(a.fixtures[who])
+			r := a.request(t, who, method, path, form)
+			if want := c.want[who]; r.StatusCode != want {
+				t.Errorf("%s as %s (%s %s): status %d, want %d\n%s", route, who, method, path, r.StatusCode, want, text(r.doc.Find(".error-page, .toast, [data-testid=no-access], [data-testid=login-error]")))
+			}
+			if want := c.want[who]; want == forbidden && who != noRole && method == http.MethodPost && !strings.Contains(r.body, "permission") {
+				t.Errorf("%s as %s: the refusal does not name the missing permission", route, who)
+			}
+		}
+	}
+}
+
+// TestActingOnOwnInstances: a Data Scientist manages their own instances,
+// a Reader does not even own one's.
+func TestActingOnOwnInstances(t *testing.T) {
+	a := newAuthzSite(t)
+	want := statuses(redirect, anonymous, redirect, noRole, forbidden, reader, forbidden, auditor, forbidden)
+	for _, who := range personas {
+		if who == anonymous {
+			continue
+		}
+		r := a.request(t, who, "POST", "/instances/"+a.fixtures[who].own+"/stop", nil)
+		if r.StatusCode != want[who] {
+			t.Errorf("%s stops their own: %d, want %d", who, r.StatusCode, want[who])
+		}
+	}
+}
+
+func TestApplicationsOpenForTheOwnerOnly(t *testing.T) {
+	a := newAuthzSite(t)
+	for _, who := range signedIn {
+		r := a.request(t, who, "GET", "/instances/"+a.fixtures[who].own+"/apps/rstudio/", nil)
+		want := ok
+		if slices.Contains(noRead, who) {
+			want = forbidden
+		}
+		if r.StatusCode != want {
+			t.Errorf("%s opens their own RStudio: %d, want %d", who, r.StatusCode, want)
+		}
+	}
+}
+
+// TestRefusalAsNotice: an htmx request refused for want of a permission
+// gets a toast naming the permission, not a broken page, and is audited.
+func TestRefusalAsNotice(t *testing.T) {
+	a := newAuthzSite(t)
+	a.site.client = a.clients[scientist]
+	r := a.post(t, "/instances/"+a.fixtures[scientist].other+"/stop", url.Values{"from": {"row"}}, "HX-Request", "true")
+	wantStatus(t, r, forbidden)
+	if r.Header.Get("HX-Retarget") != "#toasts" {
+		t.Errorf("HX-Retarget = %q", r.Header.Get("HX-Retarget"))
+	}
+	if msg := text(r.doc.Find(".toast-danger")); !strings.Contains(msg, "instances/manage permission") || !strings.Contains(msg, "Compute Operator") {
+		t.Errorf("notice = %q", msg)
+	}
+	log, err := a.Service.AuditEvents(a.Ctx, instancehub.AuditFilter{Action: "instance.stop", Result: instancehub.AuditDenied}, 1)
+	if err != nil || log.Total != 1 || log.Events[0].UserEmail != a.fixtures[scientist].slug+"@example.com" || log.Events[0].SourceIP != "127.0.0.1" {
+		t.Errorf("audit = %+v, %v", log, err)
+	}
+}

@@ -1,0 +1,146 @@
+package web_test
+
+import (
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/instancehub/instancehub"
+	"github.com/instancehub/instancehub/internal/testportal"
+	"github.com/instancehub/instancehub/oidc"
+	"github.com/instancehub/instancehub/static"
+	"github.com/instancehub/instancehub/web"
+	"github.com/oauth2-proxy/mockoidc"
+)
+
+// ssoSite is the portal with single sign-on against a real OpenID Connect
+// provider running in-process.
+type ssoSite struct {
+	*site
+	issuer *mockoidc.MockOIDC
+}
+
+func newSSOSite(t *testing.T) *ssoSite {
+	t.Helper()
+	issuer, err := mockoidc.Run()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = issuer.Shutdown() })
+	p := testportal.Open(t, t.TempDir(), 0)
+	p.Service.RoleMap = map[string]instancehub.Role{"ds-team": instancehub.RoleDataScientist}
+	var handler http.Handler
+	server := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { handler.ServeHTTP(w, r) }))
+	t.Cleanup(server.Close)
+	provider, err := oidc.New(t.Context(), oidc.Config{
+		IssuerURL: issuer.Issuer(), ClientID: issuer.ClientID, ClientSecret: issuer.ClientSecret,
+		RedirectURL: server.URL + "/auth/oidc/callback",
+		Scopes:      []string{"openid", "profile", "email", "groups"}, GroupsClaim: "groups",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	handler = web.New(web.Config{Static: static.FS, Logger: log, LocalAccounts: true, Identity: provider}, p.Service, p.DB).Handler()
+	return &ssoSite{site: &site{Portal: p, server: server, client: newClient()}, issuer: issuer}
+}
+
+// follow makes one request as the browser would, without following a redirect.
+func (s *ssoSite) follow(t *testing.T, rawURL string) *http.Response {
+	t.Helper()
+	resp, err := s.client.Get(rawURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp
+}
+
+// toProvider starts a sign-in and returns the provider's answer: the
+// callback URL with code and state.
+func (s *ssoSite) toProvider(t *testing.T) *url.URL {
+	t.Helper()
+	start := s.follow(t, s.server.URL+"/auth/oidc/login?next=/instances/new")
+	if start.StatusCode != http.StatusFound || !strings.HasPrefix(start.Header.Get("Location"), s.issuer.Issuer()) {
+		t.Fatalf("sign-in start: %d to %q", start.StatusCode, start.Header.Get("Location"))
+	}
+	answer := s.follow(t, start.Header.Get("Location"))
+	back, err := url.Parse(answer.Header.Get("Location"))
+	if err != nil || answer.StatusCode != http.StatusFound {
+		t.Fatalf("provider answer: %d %q", answer.StatusCode, answer.Header.Get("Location"))
+	}
+	return back
+}
+
+func TestSingleSignOn(t *testing.T) {
+	s := newSSOSite(t)
+	s.issuer.QueueUser(&mockoidc.MockUser{Subject: "grace-1", Email: "grace@example.com", EmailVerified: true, Groups: []string{"ds-team", "other"}})
+	login := s.get(t, "/login")
+	if text(login.doc.Find(`[data-testid="sso"]`)) != "Sign in with single sign-on" {
+		t.Errorf("sign-in button = %q", text(login.doc.Find(`[data-testid="sso"]`)))
+	}
+	back := s.toProvider(t)
+	done := s.follow(t, back.String())
+	if done.StatusCode != http.StatusSeeOther || done.Header.Get("Location") != "/instances/new" {
+		t.Fatalf("callback: %d to %q", done.StatusCode, done.Header.Get("Location"))
+	}
+	user, err := s.DB.FindUserByEmail(s.Ctx, "grace@example.com")
+	if err != nil || user.Subject != s.issuer.Issuer()+"#grace-1" || user.PasswordHash != "" {
+		t.Fatalf("user = %+v, %v", user, err)
+	}
+	roles, _ := s.DB.UserRoles(s.Ctx, user.ID)
+	if len(roles) != 1 || roles[0] != instancehub.RoleDataScientist {
+		t.Errorf("roles from groups = %v", roles)
+	}
+	// Signed in, with the mapped role: the create form opens.
+	wantStatus(t, s.get(t, "/instances/new"), http.StatusOK)
+	// The same answer cannot be used twice.
+	again := s.follow(t, back.String())
+	if loc := again.Header.Get("Location"); !strings.HasPrefix(loc, "/login?error=") {
+		t.Errorf("replayed answer: %d to %q", again.StatusCode, loc)
+	}
+}
+
+func TestSingleSignOnRefusesBadState(t *testing.T) {
+	s := newSSOSite(t)
+	back := s.toProvider(t)
+	q := back.Query()
+	q.Set("state", "forged-state")
+	back.RawQuery = q.Encode()
+	r := s.follow(t, back.String())
+	loc, _ := url.Parse(r.Header.Get("Location"))
+	if r.StatusCode != http.StatusSeeOther || loc.Path != "/login" || !strings.Contains(loc.Query().Get("error"), "does not belong to a sign-in started in this browser") {
+		t.Fatalf("bad state: %d to %q", r.StatusCode, r.Header.Get("Location"))
+	}
+	if n, _ := s.DB.CountUsers(s.Ctx); n != 1 {
+		t.Errorf("%d users after a refused sign-in, want only the test's own", n)
+	}
+	// An answer from another browser (no cookie) is refused too.
+	answer := s.toProvider(t)
+	s.client = newClient()
+	r = s.follow(t, answer.String())
+	if loc := r.Header.Get("Location"); !strings.HasPrefix(loc, "/login?error=") {
+		t.Errorf("answer in another browser: %d to %q", r.StatusCode, loc)
+	}
+	log, _ := s.Service.AuditEvents(s.Ctx, instancehub.AuditFilter{Action: "session.signIn", Result: instancehub.AuditDenied}, 1)
+	if log.Total != 2 {
+		t.Errorf("%d refused sign-ins audited, want 2", log.Total)
+	}
+}
+
+func TestLocalAccountsOff(t *testing.T) {
+	s := newSite(t, 0)
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	server := httptest.NewServer(web.New(web.Config{Static: static.FS, Logger: log, LocalAccounts: false}, s.Service, s.DB).Handler())
+	t.Cleanup(server.Close)
+	s.server = server
+	r := s.post(t, "/login", url.Values{"email": {"ada@example.com"}, "password": {testportal.Password}})
+	wantStatus(t, r, http.StatusForbidden)
+	if r.doc.Find("#password").Length() != 0 {
+		t.Error("the password form is shown with local accounts off")
+	}
+}
