@@ -127,6 +127,7 @@ func choose(t *testing.T, sel playwright.Locator, value string) {
 func TestCreatedByTheRealUser(t *testing.T) {
 	p := startPortal(t)
 	p.addUser(t, "bob@example.com", "Bob Smith", "bob-password-123")
+	p.assignRole(t, "bob@example.com", "Data Scientist")
 	bob := newPage(t)
 	signIn(t, bob, p.URL, "bob@example.com", "bob-password-123")
 	_, err := bob.Goto(p.URL + "/instances/new")

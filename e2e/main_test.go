@@ -153,6 +153,15 @@ func (p *portal) addUser(t *testing.T, email, name, password string) {
 	}
 }
 
+// assignRole gives a user a role with the program's own command.
+func (p *portal) assignRole(t *testing.T, email, role string) {
+	t.Helper()
+	cmd := exec.Command(binary, "roles", "assign", "--data", p.Data, "--email", email, "--role", role)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("roles assign: %v\n%s", err, out)
+	}
+}
+
 // newPage opens a page in a fresh browser context (its own cookies) and
 // fails the test on any script error.
 func newPage(t *testing.T) playwright.Page {

@@ -132,8 +132,6 @@ func failureText(op *instancehub.Operation) string {
 	return fmt.Sprintf("%s failed: %s", op.Kind, msg)
 }
 
-
-
 // htmxConfig keeps htmx within the Content-Security-Policy (no inline
 // styles) and lets error responses swap, so that refusals arrive as toasts.
 const htmxConfig = `{"includeIndicatorStyles":false,"allowEval":false,"responseHandling":[{"code":"204","swap":false},{"code":"[23]..","swap":true},{"code":"[45]..","swap":true,"error":true}]}`

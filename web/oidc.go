@@ -17,7 +17,7 @@ import (
 const (
 	oidcCookie = "instancehub_oidc"
 	// A sign-in at the identity provider must come back within this time.
-	oidcAttemptTTL = 10 * time.Minute
+	oidcAttemptTTL  = 10 * time.Minute
 	maxOIDCAttempts = 10000
 )
 

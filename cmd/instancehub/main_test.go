@@ -77,7 +77,7 @@ func TestServeFirstStart(t *testing.T) {
 		t.Fatal(err)
 	}
 	var logs syncBuffer
-	c := Config{Data: dir, AdminEmail: "owner@example.com", EmulatorLatency: 0, SyncInterval: time.Hour}
+	c := Config{Data: dir, AdminEmail: "owner@example.com", EmulatorLatency: 0, SyncInterval: time.Hour, LocalAccounts: true}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- serve(ctx, c, ln, slog.New(slog.NewTextHandler(&logs, nil))) }()
@@ -88,7 +88,11 @@ func TestServeFirstStart(t *testing.T) {
 		if resp, err = http.Get(url + "/healthz"); err == nil {
 			break
 		}
-		time.Sleep(20 * time.Millisecond)
+		select {
+		case err := <-done:
+			t.Fatalf("serve ended: %v\n%s", err, logs.String())
+		case <-time.After(20 * time.Millisecond):
+		}
 	}
 	if err != nil {
 		t.Fatal(err)
