@@ -13,6 +13,8 @@ type AccessPage struct {
 	// Users are those an Owner may pick from; empty for everyone else.
 	Users    []*User
 	CanWrite bool
+	// Owners is how many Owner assignments exist: the last cannot go.
+	Owners int
 }
 
 // RoleAssignments lists the workspace's role assignments, of one role when
@@ -31,6 +33,11 @@ func (s *Service) RoleAssignments(ctx context.Context, role Role) (*AccessPage, 
 		if page.Users, err = s.Users.FindUsers(ctx, "", 0); err != nil {
 			return nil, err
 		}
+		owners, err := s.Roles.FindRoleAssignments(ctx, RoleOwner)
+		if err != nil {
+			return nil, err
+		}
+		page.Owners = len(owners)
 	}
 	return page, nil
 }

@@ -3,6 +3,8 @@ package instancehub
 import (
 	"context"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 )
 
@@ -66,6 +68,9 @@ func (s *Service) record(ctx context.Context, action, target string, err error) 
 		e.Result, e.Reason = AuditDenied, ErrorMessage(err)
 	default:
 		e.Result, e.Reason = AuditFailed, ErrorMessage(err)
+		if fields := ErrorFields(err); len(fields) > 0 {
+			e.Reason = fieldsText(fields)
+		}
 	}
 	if s.Audit == nil {
 		return
@@ -93,4 +98,18 @@ func (s *Service) now() time.Time {
 		return s.Now().UTC()
 	}
 	return time.Now().UTC()
+}
+
+// fieldsText lists a form's field messages in a stable order.
+func fieldsText(fields map[string]string) string {
+	keys := make([]string, 0, len(fields))
+	for k := range fields {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = k + ": " + fields[k]
+	}
+	return strings.Join(parts, " ")
 }

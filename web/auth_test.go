@@ -160,3 +160,22 @@ func TestCSRF(t *testing.T) {
 		})
 	}
 }
+
+func TestAuditExport(t *testing.T) {
+	s := newSite(t, 0)
+	s.signIn(t, "ada@example.com")
+	// A target that a spreadsheet would run as a formula.
+	s.post(t, "/access", url.Values{"email": {"=cmd@example.com"}, "role": {"Reader"}})
+	r := s.get(t, "/audit/export.csv?action=role.")
+	wantStatus(t, r, http.StatusOK)
+	if ct := r.Header.Get("Content-Type"); ct != "text/csv; charset=utf-8" || !strings.Contains(r.Header.Get("Content-Disposition"), "attachment") {
+		t.Errorf("headers = %v", r.Header)
+	}
+	lines := strings.Split(strings.TrimSpace(r.body), "\n")
+	if len(lines) != 2 || lines[0] != "time_utc,user_name,user_email,action,target,result,reason,source_address" {
+		t.Fatalf("csv = %q", r.body)
+	}
+	if !strings.Contains(lines[1], ",Ada Lovelace,ada@example.com,role.assign,'=cmd@example.com: Reader,failed,") {
+		t.Errorf("row = %q", lines[1])
+	}
+}
