@@ -1,6 +1,7 @@
 package emulator
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -96,11 +97,35 @@ func (d *frontDoor) serve(req *http.Request, api string) (*http.Response, error)
 	if next == nil {
 		return nil, armErr(http.StatusBadRequest, "NoRegisteredProviderFound", "The emulator serves no resource provider for %s.", path)
 	}
-	resp, err := next.Do(d.private(req, api))
+	resp, err := detached(req, func(r *http.Request) (*http.Response, error) { return next.Do(d.private(r, api)) })
 	if resp != nil {
 		resp.Request = req
 	}
 	return resp, err
+}
+
+// detached runs a fake server on a copy of req whose context is never
+// cancelled, and gives up waiting when req's is. The armnetwork fakes close
+// their result channel when the caller's context ends while their handler
+// still runs, which then panics on sending ("send on closed channel"):
+// a caller that gives up (a portal shutting down) must not crash the process.
+func detached(req *http.Request, do func(*http.Request) (*http.Response, error)) (*http.Response, error) {
+	type result struct {
+		resp *http.Response
+		err  error
+	}
+	done := make(chan result, 1)
+	r := req.WithContext(context.WithoutCancel(req.Context()))
+	go func() {
+		resp, err := do(r)
+		done <- result{resp, err}
+	}()
+	select {
+	case res := <-done:
+		return res.resp, res.err
+	case <-req.Context().Done():
+		return nil, req.Context().Err()
+	}
 }
 
 func (d *frontDoor) route(path string) policy.Transporter {
