@@ -81,12 +81,19 @@ func (s *Service) sizeOptions(ctx context.Context, region string) ([]SizeOption,
 	if err != nil {
 		return nil, err
 	}
-	return FitSizes(sizes, usage), nil
+	var ws *WorkspaceQuota
+	if s.Quotas != nil {
+		if ws, err = s.Quotas.WorkspaceQuota(ctx, region); err != nil {
+			return nil, err
+		}
+	}
+	return FitSizes(region, sizes, usage, ws), nil
 }
 
-// FitSizes marks which sizes the subscription's quota can fit now, by family
-// and regional total, and lists those that fit first.
-func FitSizes(sizes []VMSize, usage []Usage) []SizeOption {
+// FitSizes marks which sizes the quota can fit now — the subscription's, by
+// family and regional total, then the workspace's (ws may be nil) — and
+// lists those that fit first.
+func FitSizes(region string, sizes []VMSize, usage []Usage, ws *WorkspaceQuota) []SizeOption {
 	byName := map[string]Usage{}
 	for _, u := range usage {
 		byName[strings.ToLower(u.Name)] = u
@@ -100,11 +107,13 @@ func FitSizes(sizes []VMSize, usage []Usage) []SizeOption {
 		case !ok || family.Limit == 0:
 			opt.Fits, opt.Reason = false, fmt.Sprintf("No quota for %s vCPUs in this region.", FamilyLabel(size.Family))
 		case family.Current+size.VCPUs > family.Limit:
-			opt.Fits, opt.Reason = false, fmt.Sprintf("Not enough quota: %s has %d of %d vCPUs free; this size needs %d.",
-				FamilyLabel(size.Family), max(0, family.Limit-family.Current), family.Limit, size.VCPUs)
+			opt.Fits, opt.Reason = false, QuotaMessage(LevelSubscription, region, size.Family, size.VCPUs, family.Current, family.Limit)
 		case hasTotal && total.Current+size.VCPUs > total.Limit:
-			opt.Fits, opt.Reason = false, fmt.Sprintf("Not enough regional quota: %d of %d vCPUs free; this size needs %d.",
-				max(0, total.Limit-total.Current), total.Limit, size.VCPUs)
+			opt.Fits, opt.Reason = false, QuotaMessage(LevelSubscription, region, TotalRegionalVCPUs, size.VCPUs, total.Current, total.Limit)
+		default:
+			if reason := ws.misfit(region, size); reason != "" {
+				opt.Fits, opt.Reason = false, reason
+			}
 		}
 		options = append(options, opt)
 	}
@@ -165,8 +174,12 @@ func (s *Service) CreateInstance(ctx context.Context, req CreateRequest) (inst *
 	inst.CreatedByID, inst.CreatedByName = user.ID, user.Name
 	inst.Access = access(user, inst)
 	if _, err := s.Engine.Create(ctx, inst, TriggerUser); err != nil {
-		if ErrorCode(err) == ECONFLICT {
+		switch ErrorCode(err) {
+		case ECONFLICT:
 			return nil, s.nameFree(ctx, inst.Name)
+		case EQUOTA:
+			// Someone took the last cores between the form and now.
+			return nil, &Error{Code: EINVALID, Message: ErrorMessage(err), Fields: map[string]string{"vm_size": ErrorMessage(err)}}
 		}
 		return nil, err
 	}

@@ -26,6 +26,7 @@ type Service struct {
 	Roles     RoleStore
 	Audit     AuditStore
 	Throttle  LoginThrottle
+	Quotas    QuotaStore
 	Cloud     Cloud
 	Engine    *Engine
 	Logger    *slog.Logger

@@ -77,16 +77,21 @@ func TestFitSizes(t *testing.T) {
 		{Name: "Standard_NC6s_v3", Family: "standardNCSv3Family", VCPUs: 6, GPUs: 1},
 		{Name: "Standard_DS3_v2", Family: "standardDSv2Family", VCPUs: 4},
 		{Name: "Standard_NC24s_v3", Family: "standardNCSv3Family", VCPUs: 24, GPUs: 4},
-		{Name: "Standard_E16s_v3", Family: "standardESv3Family", VCPUs: 16},
+		{Name: "Standard_E32s_v3", Family: "standardESv3Family", VCPUs: 32},
 		{Name: "Standard_F4s_v2", Family: "standardFSv2Family", VCPUs: 4},
+		{Name: "Standard_DS5_v2", Family: "standardDSv2Family", VCPUs: 16},
 	}
 	usage := []instancehub.Usage{
 		{Name: "standardNCSv3Family", Current: 12, Limit: 24},
 		{Name: "standardDSv2Family", Current: 0, Limit: 100},
 		{Name: "standardESv3Family", Current: 0, Limit: 100},
-		{Name: "cores", Current: 90, Limit: 100},
+		{Name: "cores", Current: 80, Limit: 100},
 	}
-	got := instancehub.FitSizes(sizes, usage)
+	ws := &instancehub.WorkspaceQuota{
+		Limits: map[string]int{"standardDSv2Family": 16},
+		Used:   map[string]int{"standardDSv2Family": 8},
+	}
+	got := instancehub.FitSizes("eastus", sizes, usage, ws)
 	want := []struct {
 		name   string
 		fits   bool
@@ -94,9 +99,10 @@ func TestFitSizes(t *testing.T) {
 	}{
 		{"Standard_NC6s_v3", true, ""},
 		{"Standard_DS3_v2", true, ""},
-		{"Standard_NC24s_v3", false, "Standard NCSv3 Family has 12 of 24 vCPUs free; this size needs 24"},
-		{"Standard_E16s_v3", false, "Not enough regional quota: 10 of 100 vCPUs free; this size needs 16"},
+		{"Standard_NC24s_v3", false, "Standard NCSv3 Family: 24 vCPUs requested, but 12 of the subscription's limit of 24 are in use in eastus."},
+		{"Standard_E32s_v3", false, "Total regional vCPUs: 32 vCPUs requested, but 80 of the subscription's limit of 100 are in use in eastus."},
 		{"Standard_F4s_v2", false, "No quota for Standard FSv2 Family vCPUs"},
+		{"Standard_DS5_v2", false, "Standard DSv2 Family: 16 vCPUs requested, but 8 of the workspace's limit of 16 are in use in eastus."},
 	}
 	for i, w := range want {
 		if got[i].Name != w.name || got[i].Fits != w.fits || !strings.Contains(got[i].Reason, w.reason) {

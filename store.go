@@ -45,7 +45,8 @@ type InstanceUpdate struct {
 type InstanceStore interface {
 	// CreateInstance inserts inst, in state Creating, with its Create
 	// operation op, in one transaction; it sets their IDs. ECONFLICT when a
-	// live instance has the same name, compared case-insensitively.
+	// live instance has the same name, compared case-insensitively; EQUOTA
+	// when it would exceed a workspace limit (checked in the transaction).
 	CreateInstance(ctx context.Context, inst *Instance, op *Operation) error
 	// FindInstanceByName returns the live instance with that name (compared
 	// case-insensitively) with its last operation. ENOTFOUND if there is none.
@@ -60,7 +61,8 @@ type InstanceStore interface {
 	// BeginOperation records op as InProgress and moves its instance to
 	// op.Kind.Progressive(), in one transaction, provided the instance is in
 	// one of op.Kind.From() and has no operation in progress. ECONFLICT
-	// otherwise; ENOTFOUND when the instance does not exist or is deleted.
+	// otherwise; ENOTFOUND when the instance does not exist or is deleted;
+	// EQUOTA when a Start would exceed a workspace limit.
 	BeginOperation(ctx context.Context, op *Operation) error
 	// SaveOperationProgress stores op's current step and resume token.
 	// ENOTFOUND for an unknown operation.

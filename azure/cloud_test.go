@@ -218,11 +218,9 @@ func TestQuotaRefusal(t *testing.T) {
 	if instancehub.ErrorCode(err) != instancehub.EQUOTA || instancehub.CloudErrorCode(err) != "OperationNotAllowed" {
 		t.Fatalf("second GPU instance: %v, want Azure's quota refusal", err)
 	}
-	msg := instancehub.ErrorMessage(err)
-	for _, want := range []string{"standardNCSv3Family", "Current Limit: 6", "Current Usage: 6", "Additional Required: 6"} {
-		if !strings.Contains(msg, want) {
-			t.Errorf("message %q lacks %q", msg, want)
-		}
+	want := "Standard NCSv3 Family: 6 vCPUs requested, but 6 of the subscription's limit of 6 are in use in eastus. (Azure refused the request.)"
+	if msg := instancehub.ErrorMessage(err); msg != want {
+		t.Errorf("message = %q\nwant      %q", msg, want)
 	}
 	usage, _ := c.Usage(context.Background(), "eastus")
 	for _, u := range usage {

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"regexp"
+	"strconv"
 	"strings"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
@@ -40,6 +42,7 @@ func cloudError(err error, doing string) error {
 		e.Code = instancehub.ENOTFOUND
 	case isQuota(code, message):
 		e.Code = instancehub.EQUOTA
+		e.Message = quotaMessage(message)
 	case re.StatusCode == http.StatusConflict:
 		e.Code = instancehub.ECONFLICT
 	case re.StatusCode == http.StatusBadRequest:
@@ -80,6 +83,29 @@ func armError(re *azcore.ResponseError) (code, message string) {
 		message = fmt.Sprintf("Azure refused the request (%d %s).", re.StatusCode, code)
 	}
 	return code, message
+}
+
+// armQuota reads Azure's quota refusal: "…exceeding approved
+// standardNCSv3Family Cores quota. Additional details - Deployment Model:
+// Resource Manager, Location: eastus, Current Limit: 24, Current Usage: 18,
+// Additional Required: 12, …" ("Total Regional Cores" for the total).
+var armQuota = regexp.MustCompile(`exceeding approved (.+?) Cores quota.*?Location: ([^,]+), Current Limit: (\d+), Current Usage: (\d+), Additional Required: (\d+)`)
+
+// quotaMessage turns Azure's quota refusal into the portal's one sentence,
+// keeping Azure's own words when they cannot be read.
+func quotaMessage(message string) string {
+	m := armQuota.FindStringSubmatch(message)
+	if m == nil {
+		return message
+	}
+	family := m[1]
+	if strings.EqualFold(family, "Total Regional") {
+		family = instancehub.TotalRegionalVCPUs
+	}
+	limit, _ := strconv.Atoi(m[3])
+	used, _ := strconv.Atoi(m[4])
+	requested, _ := strconv.Atoi(m[5])
+	return instancehub.QuotaMessage(instancehub.LevelSubscription, m[2], family, requested, used, limit) + " (Azure refused the request.)"
 }
 
 func isQuota(code, message string) bool {

@@ -45,7 +45,8 @@ var instanceOrders = map[instancehub.InstanceSort]string{
 
 // CreateInstance inserts inst, in state Creating, with its Create operation
 // op, in one transaction, and sets their IDs. ECONFLICT when a live instance
-// has the same name, compared case-insensitively.
+// has the same name, compared case-insensitively; EQUOTA when it would
+// exceed a workspace limit.
 func (db *DB) CreateInstance(ctx context.Context, inst *instancehub.Instance, op *instancehub.Operation) error {
 	inst.State = instancehub.StateCreating
 	inst.CreatedAt = db.orNow(inst.CreatedAt)
@@ -54,6 +55,9 @@ func (db *DB) CreateInstance(ctx context.Context, inst *instancehub.Instance, op
 	op.StartedAt = db.orNow(op.StartedAt)
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
 		if err := insertInstance(ctx, tx, inst); err != nil {
+			return err
+		}
+		if err := checkWorkspaceQuota(ctx, tx, inst.ID); err != nil {
 			return err
 		}
 		op.InstanceID, op.InstanceName = inst.ID, inst.Name

@@ -25,13 +25,19 @@ LEFT JOIN users ou ON ou.id = o.user_id`
 // BeginOperation records op as InProgress and moves its instance to
 // op.Kind.Progressive(), in one transaction, provided the instance is in one
 // of op.Kind.From() and has no operation in progress. ECONFLICT otherwise;
-// ENOTFOUND when the instance does not exist or is deleted.
+// ENOTFOUND when the instance does not exist or is deleted; EQUOTA when a
+// Start would exceed a workspace limit.
 func (db *DB) BeginOperation(ctx context.Context, op *instancehub.Operation) error {
 	op.Status = instancehub.StatusInProgress
 	op.StartedAt = db.orNow(op.StartedAt)
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
 		if err := db.claimInstance(ctx, tx, op); err != nil {
 			return err
+		}
+		if op.Kind == instancehub.OpStart {
+			if err := checkWorkspaceQuota(ctx, tx, op.InstanceID); err != nil {
+				return err
+			}
 		}
 		return insertOperation(ctx, tx, op)
 	})

@@ -21,6 +21,7 @@ type Config struct {
 	LogLevel        string
 	SecureCookies   bool
 	EmulatorLatency float64
+	EmulatorQuota   string
 	PollInterval    time.Duration
 	SyncInterval    time.Duration
 	AdminEmail      string
@@ -115,6 +116,8 @@ func (c *Config) bindServe(f *flags) {
 	f.string(&c.Workspace, "workspace", "Data science workspace", "workspace name shown in the top bar")
 	f.bool(&c.SecureCookies, "secure-cookies", false, "mark cookies Secure; set when a proxy in front terminates TLS")
 	f.float(&c.EmulatorLatency, "emulator-latency", 1, "scale of the offline emulator's operation times (1 = realistic, 0 = instant)")
+	f.string(&c.EmulatorQuota, "emulator-quota", "",
+		`the emulator's subscription vCPU limits, e.g. "eastus/standardNCSv3Family=0,westeurope/cores=40" (cores: the regional total)`)
 	f.duration(&c.PollInterval, "poll-interval", 0, "how often an operation in progress is polled (0: 1s with the emulator, 5s on Azure)")
 	f.duration(&c.SyncInterval, "sync-interval", 30*time.Second, "how often the portal reconciles with Azure")
 	f.string(&c.AdminEmail, "admin-email", "admin@instancehub.local",
@@ -185,4 +188,26 @@ func (c *Config) trustedProxies() ([]*net.IPNet, error) {
 		nets = append(nets, n)
 	}
 	return nets, nil
+}
+
+// emulatorQuota parses "region/family=limit,…".
+func (c *Config) emulatorQuota() (map[string]map[string]int, error) {
+	quota := map[string]map[string]int{}
+	for _, item := range strings.Split(c.EmulatorQuota, ",") {
+		if item = strings.TrimSpace(item); item == "" {
+			continue
+		}
+		key, value, ok := strings.Cut(item, "=")
+		region, family, ok2 := strings.Cut(key, "/")
+		limit, err := strconv.Atoi(strings.TrimSpace(value))
+		if !ok || !ok2 || err != nil || limit < 0 {
+			return nil, fmt.Errorf("--emulator-quota: %q is not region/family=limit", item)
+		}
+		region, family = strings.TrimSpace(region), strings.TrimSpace(family)
+		if quota[region] == nil {
+			quota[region] = map[string]int{}
+		}
+		quota[region][family] = limit
+	}
+	return quota, nil
 }

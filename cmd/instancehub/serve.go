@@ -73,7 +73,7 @@ func serve(ctx context.Context, c Config, ln net.Listener, log *slog.Logger) err
 		return err
 	}
 	service := &instancehub.Service{
-		Instances: db, Users: db, Sessions: db, Roles: db, Audit: db, Throttle: db,
+		Instances: db, Users: db, Sessions: db, Roles: db, Audit: db, Throttle: db, Quotas: db,
 		Cloud: cloud, Engine: engine, Logger: log, RoleMap: roleMap,
 	}
 	if err := firstUser(ctx, service, c.AdminEmail, log); err != nil {
@@ -110,9 +110,14 @@ func serve(ctx context.Context, c Config, ln net.Listener, log *slog.Logger) err
 // configured: the same clients and code either way.
 func openCloud(c Config, log *slog.Logger) (*azure.Cloud, func(), error) {
 	if c.Azure.SubscriptionID == "" {
+		quota, err := c.emulatorQuota()
+		if err != nil {
+			return nil, nil, err
+		}
 		emu, err := emulator.Open(emulator.Options{
 			Path:    filepath.Join(c.Data, "emulator.json"),
 			Latency: c.EmulatorLatency,
+			Quota:   quota,
 		})
 		if err != nil {
 			return nil, nil, fmt.Errorf("open the emulator: %w", err)
