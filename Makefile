@@ -55,7 +55,7 @@ bench: build
 ## screenshots: refresh docs/screenshots from the browser tests
 screenshots: build chromium e2e-driver
 	PLAYWRIGHT_DRIVER_PATH=$(DRIVER_DIR) INSTANCEHUB_CHROMIUM=$(CHROMIUM) INSTANCEHUB_UPDATE_SCREENSHOTS=1 \
-		go test -count=1 -run 'TestInstanceJourney|TestCreateFormMessages|TestAccessControlJourney' ./e2e/
+		go test -count=1 -run 'TestInstanceJourney|TestCreateFormMessages|TestAccessControlJourney|TestQuotaJourney' ./e2e/
 
 ## check: formatting, vet, staticcheck and generated templates up to date
 check: deps

@@ -43,3 +43,16 @@ func BenchmarkListPage1000(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkQuotaService measures the quota page's data for one region from
+// the emulator: Azure's usage and the workspace's count.
+func BenchmarkQuotaService(b *testing.B) {
+	p := testportal.OpenWith(b, b.TempDir(), emulator.Options{})
+	p.Seed(b, "load", 200, p.User)
+	for b.Loop() {
+		page, err := p.Service.Quota(p.Ctx, "eastus")
+		if err != nil || len(page.Rows) == 0 {
+			b.Fatal(err)
+		}
+	}
+}

@@ -131,6 +131,10 @@ var matrix = map[string]check{
 		return "GET", "/instances/" + f.other + "/apps/jupyterlab/", nil
 	},
 		statuses(forbidden, anonymous, redirect)},
+	"GET /quota": {get("/quota?region=westeurope"), statuses(ok, anonymous, redirect, noRead, forbidden)},
+	"POST /quota": {func(f fixture) (string, string, url.Values) {
+		return "POST", "/quota", url.Values{"region": {"eastus"}, "family": {"standardDSv2Family"}, "limit": {"32"}}
+	}, statuses(forbidden, anonymous, redirect, owner, redirect)},
 	"GET /access": {get("/access"), statuses(ok, anonymous, redirect, noRead, forbidden)},
 	"POST /access": {func(f fixture) (string, string, url.Values) {
 		return "POST", "/access", url.Values{"email": {"olive@example.com"}, "role": {"Reader"}}

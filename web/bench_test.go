@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -51,6 +52,36 @@ func BenchmarkRenderRows1000(b *testing.B) {
 	for b.Loop() {
 		if err := views.InstanceList(page).Render(ctx, io.Discard); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkQuotaPage renders the quota page of 3 regions of 20 families
+// each, with instances holding quota, as one loop iteration.
+func BenchmarkQuotaPage(b *testing.B) {
+	user := &instancehub.User{ID: 1, Name: "Ada", Roles: []instancehub.Role{instancehub.RoleOwner}}
+	ctx := views.WithPage(context.Background(), &views.Page{User: user, CSRFToken: "token"})
+	var pages []*instancehub.QuotaPage
+	for _, region := range []string{"eastus", "westeurope", "southeastasia"} {
+		p := &instancehub.QuotaPage{Region: region, CanEdit: true,
+			Regions: []instancehub.Region{{Name: "eastus"}, {Name: "westeurope"}, {Name: "southeastasia"}}}
+		for f := range 20 {
+			family := fmt.Sprintf("standardF%02dFamily", f)
+			row := instancehub.QuotaRow{Name: family, Label: instancehub.FamilyLabel(family),
+				WorkspaceUsed: f * 4, WorkspaceLimit: 64, SubscriptionUsed: f * 6, SubscriptionLimit: 100}
+			for i := range f % 8 {
+				row.Holders = append(row.Holders, &instancehub.Instance{Name: fmt.Sprintf("box%d-%da", f, i), VCPUs: 4})
+			}
+			p.Rows = append(p.Rows, row)
+		}
+		p.Total = instancehub.QuotaRow{Name: instancehub.TotalRegionalVCPUs, Label: "Total regional vCPUs", WorkspaceLimit: -1, SubscriptionLimit: 500}
+		pages = append(pages, p)
+	}
+	for b.Loop() {
+		for _, p := range pages {
+			if err := views.QuotaPage(p, "workspace", views.QuotaForm{}).Render(ctx, io.Discard); err != nil {
+				b.Fatal(err)
+			}
 		}
 	}
 }

@@ -36,6 +36,8 @@ func (s *Server) routes() {
 	g.POST("/instances/:name/:action", s.act)
 	g.GET("/instances/:name/apps/:app", s.applicationSlash)
 	g.GET("/instances/:name/apps/:app/*", s.openApplication)
+	g.GET("/quota", s.quotaPage)
+	g.POST("/quota", s.setQuota)
 	g.GET("/access", s.accessPage)
 	g.POST("/access", s.assignRole)
 	g.POST("/access/:id/delete", s.removeRole)

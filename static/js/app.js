@@ -121,6 +121,12 @@
     });
   });
 
+  // Selects marked so submit their form when they change (the quota page's
+  // region); without script, the form's button does it.
+  document.addEventListener("change", function (e) {
+    if (e.target.matches && e.target.matches("select[data-autosubmit]")) e.target.form.requestSubmit();
+  });
+
   // In the create form, switching between CPU and GPU sizes picks the first
   // size of the new type that fits, so the hidden choice is never submitted.
   document.addEventListener("change", function (e) {

@@ -1,0 +1,61 @@
+package web
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/instancehub/instancehub"
+	"github.com/instancehub/instancehub/views"
+	"github.com/labstack/echo/v4"
+)
+
+func (s *Server) quotaPage(c echo.Context) error {
+	page, err := s.service.Quota(c.Request().Context(), c.QueryParam("region"))
+	if err != nil {
+		return err
+	}
+	return s.render(c, http.StatusOK, "quota", views.QuotaPage(page, c.QueryParam("view"), views.QuotaForm{}))
+}
+
+// setQuota sets or removes (empty) a family's workspace limit.
+func (s *Server) setQuota(c echo.Context) error {
+	ctx := c.Request().Context()
+	region, family := c.FormValue("region"), c.FormValue("family")
+	form := views.QuotaForm{Family: family, Limit: strings.TrimSpace(c.FormValue("limit"))}
+	limit := -1
+	var err error
+	if form.Limit != "" {
+		if limit, err = strconv.Atoi(form.Limit); err != nil || limit < 0 {
+			err = instancehub.FieldError("limit", "Enter a whole number of vCPUs, 0 or more, or leave it empty for no limit.")
+		}
+	}
+	if err == nil {
+		err = s.service.SetWorkspaceLimit(ctx, region, family, limit)
+	}
+	if instancehub.ErrorCode(err) == instancehub.EINVALID {
+		page, perr := s.service.Quota(ctx, region)
+		if perr != nil {
+			return perr
+		}
+		form.Error = instancehub.ErrorFields(err)["limit"]
+		if form.Error == "" {
+			form.Error = instancehub.ErrorMessage(err)
+		}
+		return s.render(c, http.StatusUnprocessableEntity, "quota", views.QuotaPage(page, "workspace", form))
+	} else if err != nil {
+		return err
+	}
+	label := instancehub.FamilyLabel(family)
+	if family == instancehub.TotalRegionalVCPUs {
+		label = "the regional total"
+	}
+	message := fmt.Sprintf("The workspace's limit for %s in %s is now %d vCPUs.", label, region, limit)
+	if limit < 0 {
+		message = fmt.Sprintf("The workspace sets no limit for %s in %s now.", label, region)
+	}
+	s.setNotice(c, "success", message)
+	return c.Redirect(http.StatusSeeOther, "/quota?"+url.Values{"region": {region}}.Encode())
+}
