@@ -3,6 +3,7 @@ package instancehub
 import (
 	"context"
 	"strings"
+	"time"
 )
 
 // Region is an Azure region instances may be placed in.
@@ -56,6 +57,9 @@ type VirtualNetwork struct {
 	Region       string
 	AddressSpace string
 	Subnets      []Subnet
+	// Planned marks the portal's own network before it exists: the first
+	// instance to join it makes it.
+	Planned bool
 }
 
 // Subnet is a range of a virtual network.
@@ -131,4 +135,11 @@ type Cloud interface {
 	// VMs reads the state of every virtual machine of the portal in paged list
 	// calls, keyed by lower-case name. It returns no addresses.
 	VMs(ctx context.Context) (map[string]VM, error)
+}
+
+// ReadBackoff is implemented by clouds that know their remaining read budget
+// (Azure reports it on every response): reads that can wait, such as the
+// background sync, hold off for the returned time when it is not zero.
+type ReadBackoff interface {
+	ReadBackoff() time.Duration
 }

@@ -314,16 +314,11 @@ func (s *Service) validateNetwork(ctx context.Context, req CreateRequest, inst *
 }
 
 // DefaultSubnet is where an instance goes when its creator picks no
-// network: the region's first network, and its "default" subnet if it has
-// one, else its first.
+// network: the first subnet of the region's first network (the Cloud lists
+// the configured network and subnet first).
 func DefaultSubnet(networks []VirtualNetwork) (network, subnet string, ok bool) {
 	if len(networks) == 0 || len(networks[0].Subnets) == 0 {
 		return "", "", false
 	}
-	n := networks[0]
-	subnet = n.Subnets[0].Name
-	if slices.ContainsFunc(n.Subnets, func(s Subnet) bool { return s.Name == "default" }) {
-		subnet = "default"
-	}
-	return n.Name, subnet, true
+	return networks[0].Name, networks[0].Subnets[0].Name, true
 }

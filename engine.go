@@ -377,6 +377,10 @@ func (e *Engine) syncLoop() {
 		case <-e.ctx.Done():
 			return
 		case <-t.C:
+			if b, ok := e.Cloud.(ReadBackoff); ok && b.ReadBackoff() > 0 {
+				e.Logger.Info("background sync skipped: Azure's read budget is low", "retry_in", b.ReadBackoff().Round(time.Second))
+				continue
+			}
 			if _, err := e.Sync(e.ctx); err != nil && !errors.Is(err, context.Canceled) {
 				e.Logger.Warn("background sync", "err", err)
 			}

@@ -75,8 +75,8 @@ func TestCreateChoosesNetwork(t *testing.T) {
 		t.Fatal(err)
 	}
 	inst = p.WaitState(t, "by-default", instancehub.StateRunning)
-	if inst.VirtualNetwork != "vnet-eastus" || inst.Subnet != "default" || !strings.HasPrefix(inst.PrivateIP, "10.1.0.") {
-		t.Errorf("default placement %s/%s at %s, want vnet-eastus/default at 10.1.0.x", inst.VirtualNetwork, inst.Subnet, inst.PrivateIP)
+	if inst.VirtualNetwork != "instancehub-eastus" || inst.Subnet != "workstations" || !strings.HasPrefix(inst.PrivateIP, "10.200.0.") {
+		t.Errorf("default placement %s/%s at %s, want the portal's own network, instancehub-eastus/workstations at 10.200.0.x", inst.VirtualNetwork, inst.Subnet, inst.PrivateIP)
 	}
 }
 

@@ -180,7 +180,30 @@ func (c *Cloud) VirtualNetworks(ctx context.Context, region string) ([]instanceh
 			networks = append(networks, n)
 		}
 	}
-	return networks, nil
+	return c.defaultFirst(networks, region), nil
+}
+
+// defaultFirst puts the network instances join by default first, with the
+// configured subnet first; the portal's own network, before it exists, is
+// listed as planned.
+func (c *Cloud) defaultFirst(networks []instancehub.VirtualNetwork, region string) []instancehub.VirtualNetwork {
+	name := c.cfg.defaultNetwork(region)
+	i := slices.IndexFunc(networks, func(n instancehub.VirtualNetwork) bool { return strings.EqualFold(n.Name, name) })
+	switch {
+	case i >= 0:
+		def := networks[i]
+		networks = append([]instancehub.VirtualNetwork{def}, slices.Delete(slices.Clone(networks), i, i+1)...)
+		if j := slices.IndexFunc(def.Subnets, func(s instancehub.Subnet) bool { return s.Name == c.cfg.Subnet }); j > 0 {
+			subnets := slices.Clone(def.Subnets)
+			subnets[0], subnets[j] = subnets[j], subnets[0]
+			networks[0].Subnets = subnets
+		}
+	case c.cfg.sharedNetwork(name, region):
+		planned := instancehub.VirtualNetwork{Name: name, Region: region, AddressSpace: sharedAddressSpace, Planned: true,
+			Subnets: []instancehub.Subnet{{Name: sharedSubnet, AddressPrefix: sharedSubnetPrefix}}}
+		networks = append([]instancehub.VirtualNetwork{planned}, networks...)
+	}
+	return networks
 }
 
 func (c *Cloud) listVirtualNetworks(ctx context.Context) ([]instancehub.VirtualNetwork, error) {
@@ -244,6 +267,13 @@ func cached[T any](c *catalog, key string, load func() (T, error)) (T, error) {
 	}
 	c.entries[key] = catalogEntry{value: v, expires: time.Now().Add(c.ttl)}
 	return v, nil
+}
+
+// forget drops an entry, so that the next read goes to Azure.
+func (c *catalog) forget(key string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	delete(c.entries, key)
 }
 
 func deref[T any](p *T) T {

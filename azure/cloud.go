@@ -6,6 +6,8 @@ package azure
 
 import (
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
@@ -23,6 +25,33 @@ type Image struct {
 // DataScienceVM is the Data Science Virtual Machine for Ubuntu 22.04.
 var DataScienceVM = Image{Publisher: "microsoft-dsvm", Offer: "ubuntu-2204", SKU: "2204-gen2", Version: "latest"}
 
+// ParseImage reads an image URN, "publisher:offer:sku:version", as the
+// Azure CLI writes it.
+func ParseImage(urn string) (Image, error) {
+	parts := strings.Split(urn, ":")
+	if len(parts) != 4 || slices.Contains(parts, "") {
+		return Image{}, fmt.Errorf("image %q is not publisher:offer:sku:version", urn)
+	}
+	return Image{Publisher: parts[0], Offer: parts[1], SKU: parts[2], Version: parts[3]}, nil
+}
+
+// URN is the image as "publisher:offer:sku:version".
+func (i Image) URN() string {
+	return strings.Join([]string{i.Publisher, i.Offer, i.SKU, i.Version}, ":")
+}
+
+// SharedNetwork is the virtual network the portal makes in each region when
+// none is configured; "{region}" stands for the region.
+const SharedNetwork = "instancehub-{region}"
+
+// The address space of the shared network and its one subnet. Networks in
+// different regions are not peered, so they may overlap.
+const (
+	sharedAddressSpace = "10.200.0.0/16"
+	sharedSubnet       = "workstations"
+	sharedSubnetPrefix = "10.200.0.0/20"
+)
+
 // Config says where and how the portal makes its virtual machines.
 type Config struct {
 	SubscriptionID string
@@ -39,9 +68,17 @@ type Config struct {
 	SSHSourceRange string
 	// AppSourceRange is where the portal reaches the applications from.
 	AppSourceRange string
-	Image          Image
-	OSDiskSizeGB   int32
-	OSDiskType     string
+	// VirtualNetwork and Subnet name the network instances join when their
+	// creator picks none: an existing network of the resource group,
+	// "{region}" standing for the region. When empty, the portal makes a
+	// network of its own per region (SharedNetwork) on first use.
+	VirtualNetwork string
+	Subnet         string
+	// Image is what instances boot; the version "latest" is resolved to
+	// the newest version once, and pinned in every VM made after.
+	Image        Image
+	OSDiskSizeGB int32
+	OSDiskType   string
 	// CacheTTL is how long the catalog (sizes, networks) is kept.
 	CacheTTL time.Duration
 }
@@ -68,6 +105,19 @@ func (c *Config) setDefaults() {
 	if c.CacheTTL == 0 {
 		c.CacheTTL = 10 * time.Minute
 	}
+	if c.VirtualNetwork == "" {
+		c.VirtualNetwork, c.Subnet = SharedNetwork, sharedSubnet
+	}
+}
+
+// defaultNetwork is the network of region that instances join by default.
+func (c *Config) defaultNetwork(region string) string {
+	return strings.ReplaceAll(c.VirtualNetwork, "{region}", region)
+}
+
+// sharedNetwork reports whether name is the portal's own network of region.
+func (c *Config) sharedNetwork(name, region string) bool {
+	return c.VirtualNetwork == SharedNetwork && name == c.defaultNetwork(region)
 }
 
 // Cloud is instancehub.Cloud over Azure Resource Manager.
@@ -75,6 +125,7 @@ type Cloud struct {
 	cfg Config
 
 	vms       *armcompute.VirtualMachinesClient
+	images    *armcompute.VirtualMachineImagesClient
 	sizes     *armcompute.VirtualMachineSizesClient
 	skus      *armcompute.ResourceSKUsClient
 	usage     *armcompute.UsageClient
@@ -85,6 +136,7 @@ type Cloud struct {
 
 	catalog catalog
 	refresh refreshGroup
+	budget  readBudget
 }
 
 var _ instancehub.Cloud = (*Cloud)(nil)
@@ -99,6 +151,9 @@ func New(cfg Config, cred azcore.TokenCredential, opts *arm.ClientOptions) (*Clo
 	if len(cfg.Regions) == 0 {
 		return nil, fmt.Errorf("azure: at least one region is required")
 	}
+	c := &Cloud{cfg: cfg}
+	c.catalog.ttl = cfg.CacheTTL
+	opts = withPolicies(opts, &c.budget)
 	compute, err := armcompute.NewClientFactory(cfg.SubscriptionID, cred, opts)
 	if err != nil {
 		return nil, fmt.Errorf("azure: compute clients: %w", err)
@@ -107,18 +162,10 @@ func New(cfg Config, cred azcore.TokenCredential, opts *arm.ClientOptions) (*Clo
 	if err != nil {
 		return nil, fmt.Errorf("azure: network clients: %w", err)
 	}
-	c := &Cloud{
-		cfg:       cfg,
-		vms:       compute.NewVirtualMachinesClient(),
-		sizes:     compute.NewVirtualMachineSizesClient(),
-		skus:      compute.NewResourceSKUsClient(),
-		usage:     compute.NewUsageClient(),
-		vnets:     network.NewVirtualNetworksClient(),
-		nics:      network.NewInterfacesClient(),
-		publicIPs: network.NewPublicIPAddressesClient(),
-		nsgs:      network.NewSecurityGroupsClient(),
-	}
-	c.catalog.ttl = cfg.CacheTTL
+	c.vms, c.images = compute.NewVirtualMachinesClient(), compute.NewVirtualMachineImagesClient()
+	c.sizes, c.skus, c.usage = compute.NewVirtualMachineSizesClient(), compute.NewResourceSKUsClient(), compute.NewUsageClient()
+	c.vnets, c.nics = network.NewVirtualNetworksClient(), network.NewInterfacesClient()
+	c.publicIPs, c.nsgs = network.NewPublicIPAddressesClient(), network.NewSecurityGroupsClient()
 	return c, nil
 }
 

@@ -116,8 +116,11 @@ func TestCatalog(t *testing.T) {
 			t.Errorf("usage %q is not a vCPU quota", u.Name)
 		}
 	}
+	// The portal's own network comes first, planned until an instance needs it;
+	// the networks already in the resource group follow.
 	nets, err := c.VirtualNetworks(ctx, "westeurope")
-	if err != nil || len(nets) != 1 || nets[0].Name != "vnet-westeurope" || len(nets[0].Subnets) != 2 {
+	if err != nil || len(nets) != 2 || nets[0].Name != "instancehub-westeurope" || !nets[0].Planned ||
+		nets[1].Name != "vnet-westeurope" || len(nets[1].Subnets) != 2 {
 		t.Errorf("networks = %+v, %v", nets, err)
 	}
 	if _, err := c.VMSizes(ctx, "marsnorth"); instancehub.ErrorCode(err) != instancehub.EINVALID {
@@ -298,6 +301,48 @@ func TestRequestBodies(t *testing.T) {
 	}
 	if _, ok := emu.RequestBody("publicIPAddresses", "no-ssh-ip"); ok {
 		t.Error("an instance without SSH got a public IP")
+	}
+}
+
+func TestSharedNetwork(t *testing.T) {
+	c, emu := newCloud(t, emulator.Options{})
+	ctx := context.Background()
+	first := instance("first-box", "Standard_DS1_v2", false)
+	first.VirtualNetwork, first.Subnet = "instancehub-eastus", "workstations"
+	if steps := c.Steps(instancehub.OpCreate, first); steps[0] != azure.StepVirtualNetwork {
+		t.Fatalf("steps = %v, want the network first", steps)
+	}
+	if err := run(t, c, instancehub.OpCreate, first); err != nil {
+		t.Fatal(err)
+	}
+	vm, err := c.VM(ctx, first)
+	if err != nil || !strings.HasPrefix(vm.PrivateIP, "10.200.0.") {
+		t.Fatalf("VM in the shared network = %+v, %v", vm, err)
+	}
+	nets, _ := c.VirtualNetworks(ctx, "eastus")
+	if nets[0].Name != "instancehub-eastus" || nets[0].Planned {
+		t.Errorf("after the first create: %+v", nets[0])
+	}
+	body, _ := emu.RequestBody("virtualNetworks", "instancehub-eastus")
+	if !strings.Contains(string(body), `"10.200.0.0/16"`) || !strings.Contains(string(body), `"test-portal"`) {
+		t.Errorf("network body = %s", body)
+	}
+	// The second instance joins it; the network is not sent again.
+	puts := emu.CallsTo("VirtualNetworksClient.BeginCreateOrUpdate")
+	second := instance("second-box", "Standard_DS1_v2", false)
+	second.VirtualNetwork, second.Subnet = "instancehub-eastus", "workstations"
+	if err := run(t, c, instancehub.OpCreate, second); err != nil {
+		t.Fatal(err)
+	}
+	if n := emu.CallsTo("VirtualNetworksClient.BeginCreateOrUpdate") - puts; n != 0 {
+		t.Errorf("the existing network was sent %d more times", n)
+	}
+	// Deleting instances never removes the shared network.
+	if err := run(t, c, instancehub.OpDelete, first); err != nil {
+		t.Fatal(err)
+	}
+	if nets, _ := c.VirtualNetworks(ctx, "eastus"); nets[0].Name != "instancehub-eastus" || nets[0].Planned {
+		t.Errorf("after a delete: %+v", nets[0])
 	}
 }
 

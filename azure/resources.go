@@ -1,6 +1,7 @@
 package azure
 
 import (
+	"context"
 	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/base64"
@@ -26,13 +27,6 @@ func nsgName(instance string) string      { return instance + "-nsg" }
 func publicIPName(instance string) string { return instance + "-ip" }
 func nicName(instance string) string      { return instance + "-nic" }
 func osDiskName(instance string) string   { return instance + "-osdisk" }
-
-// The ports of the applications on the Data Science VM: JupyterHub (which
-// serves Jupyter and JupyterLab) and RStudio Server.
-const (
-	portJupyterHub = "8000"
-	portRStudio    = "8787"
-)
 
 func (c *Cloud) tags(inst *instancehub.Instance) map[string]*string {
 	return map[string]*string{
@@ -61,7 +55,7 @@ func (c *Cloud) subnetID(inst *instancehub.Instance) string {
 // rules deny every other inbound connection.
 func (c *Cloud) securityGroup(inst *instancehub.Instance) armnetwork.SecurityGroup {
 	rules := []*armnetwork.SecurityRule{
-		inboundRule("allow-portal-apps", 200, c.cfg.AppSourceRange, portJupyterHub, portRStudio),
+		inboundRule("allow-portal-apps", 200, c.cfg.AppSourceRange, portJupyter, portRStudio),
 	}
 	if inst.SSHEnabled {
 		rules = append(rules, inboundRule("allow-ssh", 100, c.cfg.SSHSourceRange, fmt.Sprint(inst.SSHPort)))
@@ -129,7 +123,7 @@ func (c *Cloud) networkInterface(inst *instancehub.Instance) armnetwork.Interfac
 
 // virtualMachine is the workstation: Linux with SSH keys only, its OS disk
 // deleted with it, cloud-init preparing the applications for the owner.
-func (c *Cloud) virtualMachine(inst *instancehub.Instance) (armcompute.VirtualMachine, error) {
+func (c *Cloud) virtualMachine(ctx context.Context, inst *instancehub.Instance) (armcompute.VirtualMachine, error) {
 	key := inst.SSHPublicKey
 	if !inst.SSHEnabled || key == "" {
 		// Azure wants a key when passwords are off; a key whose private half
@@ -139,7 +133,10 @@ func (c *Cloud) virtualMachine(inst *instancehub.Instance) (armcompute.VirtualMa
 			return armcompute.VirtualMachine{}, err
 		}
 	}
-	img := c.cfg.Image
+	img, err := c.image(ctx, inst.Region)
+	if err != nil {
+		return armcompute.VirtualMachine{}, err
+	}
 	return armcompute.VirtualMachine{
 		Location: to.Ptr(inst.Region),
 		Tags:     c.tags(inst),
@@ -192,17 +189,49 @@ func sealedKey() (string, error) {
 	return strings.TrimSpace(string(ssh.MarshalAuthorizedKey(sshKey))) + " instancehub-no-ssh", nil
 }
 
-// cloudInit prepares the applications for the owner and leaves the portal's
-// marker, which tells an instance made by the portal from any other VM.
+// cloudInit prepares the workstation for its owner: JupyterLab (which also
+// serves the classic Jupyter interface) and RStudio Server run as the owner's
+// account, on the ports the security group opens to the portal only, and
+// the portal's marker records whose instance this is.
 func (c *Cloud) cloudInit(inst *instancehub.Instance) string {
-	return fmt.Sprintf(`#cloud-config
+	return fmt.Sprintf(cloudInitTemplate, c.cfg.PortalID, inst.Name, inst.OwnerEmail,
+		instancehub.SSHUser, portJupyter, inst.Name, instancehub.SSHUser, portRStudio, instancehub.SSHUser)
+}
+
+// The ports of the applications: JupyterLab (and Jupyter) and RStudio Server.
+const (
+	portJupyter = "8888"
+	portRStudio = "8787"
+)
+
+const cloudInitTemplate = `#cloud-config
 write_files:
   - path: /etc/instancehub/instance.json
     permissions: "0644"
     content: |
       {"portal": %q, "instance": %q, "owner": %q}
+  - path: /etc/systemd/system/instancehub-jupyter.service
+    permissions: "0644"
+    content: |
+      [Unit]
+      Description=JupyterLab for the instance's owner (instancehub)
+      After=network-online.target
+      [Service]
+      User=%s
+      WorkingDirectory=/home/azureuser
+      ExecStart=/anaconda/bin/jupyter lab --ip=0.0.0.0 --port=%s --no-browser --ServerApp.base_url=/instances/%s/apps/
+      Restart=always
+      [Install]
+      WantedBy=multi-user.target
+  - path: /etc/rstudio/rserver.conf
+    permissions: "0644"
+    content: |
+      auth-required-user-group=%s
+      www-port=%s
 runcmd:
-  - [systemctl, enable, --now, jupyterhub]
-  - [systemctl, enable, --now, rstudio-server]
-`, c.cfg.PortalID, inst.Name, inst.OwnerEmail)
-}
+  - [usermod, -aG, %s, azureuser]
+  - [systemctl, daemon-reload]
+  - [systemctl, disable, --now, jupyterhub]
+  - [systemctl, enable, --now, instancehub-jupyter]
+  - [systemctl, restart, rstudio-server]
+`

@@ -14,6 +14,7 @@ import (
 // The steps of the operations, as the row shows them ("Creating: network
 // interface").
 const (
+	StepVirtualNetwork   = "virtual network"
 	StepSecurityGroup    = "network security group"
 	StepPublicIP         = "public IP address"
 	StepNetworkInterface = "network interface"
@@ -25,7 +26,11 @@ const (
 func (c *Cloud) Steps(op instancehub.OperationKind, inst *instancehub.Instance) []string {
 	switch op {
 	case instancehub.OpCreate:
-		steps := []string{StepSecurityGroup}
+		var steps []string
+		if c.cfg.sharedNetwork(inst.VirtualNetwork, inst.Region) {
+			steps = append(steps, StepVirtualNetwork)
+		}
+		steps = append(steps, StepSecurityGroup)
 		if c.wantsPublicIP(inst) {
 			steps = append(steps, StepPublicIP)
 		}
@@ -58,11 +63,15 @@ func (c *Cloud) beginStep(ctx context.Context, op instancehub.OperationKind, ste
 				return "", err
 			}
 		}
-		if err := c.guard(ctx, step, inst); err != nil {
-			return "", err
+		if step != StepVirtualNetwork {
+			if err := c.guard(ctx, step, inst); err != nil {
+				return "", err
+			}
 		}
 	}
 	switch {
+	case op == instancehub.OpCreate && step == StepVirtualNetwork:
+		return c.ensureSharedNetwork(ctx, inst)
 	case op == instancehub.OpCreate && step == StepSecurityGroup:
 		p, err := c.nsgs.BeginCreateOrUpdate(ctx, rg, nsgName(name), c.securityGroup(inst), nil)
 		return begun(ctx, p, err)
@@ -73,7 +82,7 @@ func (c *Cloud) beginStep(ctx context.Context, op instancehub.OperationKind, ste
 		p, err := c.nics.BeginCreateOrUpdate(ctx, rg, nicName(name), c.networkInterface(inst), nil)
 		return begun(ctx, p, err)
 	case op == instancehub.OpCreate && step == StepVirtualMachine:
-		vm, err := c.virtualMachine(inst)
+		vm, err := c.virtualMachine(ctx, inst)
 		if err != nil {
 			return "", err
 		}
@@ -116,6 +125,14 @@ func (c *Cloud) pollStep(ctx context.Context, op instancehub.OperationKind, step
 	// When resuming, the SDK ignores every argument but the token.
 	rg, name := c.cfg.ResourceGroup, inst.Name
 	switch {
+	case op == instancehub.OpCreate && step == StepVirtualNetwork:
+		p, err := c.vnets.BeginCreateOrUpdate(ctx, rg, inst.VirtualNetwork, armnetwork.VirtualNetwork{},
+			&armnetwork.VirtualNetworksClientBeginCreateOrUpdateOptions{ResumeToken: token})
+		done, err := polled(ctx, p, err)
+		if done {
+			c.catalog.forget("vnets")
+		}
+		return done, err
 	case op == instancehub.OpCreate && step == StepSecurityGroup:
 		p, err := c.nsgs.BeginCreateOrUpdate(ctx, rg, nsgName(name), armnetwork.SecurityGroup{},
 			&armnetwork.SecurityGroupsClientBeginCreateOrUpdateOptions{ResumeToken: token})

@@ -29,8 +29,11 @@ func fitSummary(sizes []instancehub.SizeOption) string {
 
 func defaultNetworkText(networks []instancehub.VirtualNetwork) string {
 	network, subnet, ok := instancehub.DefaultSubnet(networks)
-	if !ok {
+	switch {
+	case !ok:
 		return "none available"
+	case networks[0].Planned:
+		return network + " / " + subnet + ", made on first use"
 	}
 	return network + " / " + subnet
 }

@@ -5,11 +5,13 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/instancehub/instancehub"
+	"github.com/instancehub/instancehub/azure"
 )
 
 // Config is everything the portal can be told, by flag or by the
@@ -43,12 +45,21 @@ type OIDCConfig struct {
 	Name         string
 }
 
-// AzureConfig switches from the emulator to a real subscription.
+// AzureConfig switches from the emulator to a real subscription, and says
+// how workstations are made (in either mode).
 type AzureConfig struct {
 	SubscriptionID string
 	ResourceGroup  string
+	Region         string
 	Regions        string
 	PortalID       string
+	VirtualNetwork string
+	Subnet         string
+	Image          string
+	OSDiskSizeGB   int
+	OSDiskType     string
+	PublicIP       bool
+	SSHSource      string
 }
 
 // envName is the environment variable of a flag: --emulator-latency is
@@ -77,6 +88,15 @@ func (f *flags) bool(p *bool, name string, def bool, usage string) {
 		def = b
 	}
 	f.fs.BoolVar(p, name, def, fmt.Sprintf("%s (env %s)", usage, envName(name)))
+}
+
+func (f *flags) int(p *int, name string, def int, usage string) {
+	if v, ok := os.LookupEnv(envName(name)); ok {
+		n, err := strconv.Atoi(v)
+		f.note(name, err)
+		def = n
+	}
+	f.fs.IntVar(p, name, def, fmt.Sprintf("%s (env %s)", usage, envName(name)))
 }
 
 func (f *flags) float(p *float64, name string, def float64, usage string) {
@@ -133,18 +153,41 @@ func (c *Config) bindServe(f *flags) {
 	f.string(&c.OIDC.Name, "oidc-name", "", "name on the sign-in button (default: Microsoft Entra ID for Entra issuers, else single sign-on)")
 	f.string(&c.Azure.SubscriptionID, "azure-subscription-id", "", "Azure subscription to create instances in; empty runs the offline emulator")
 	f.string(&c.Azure.ResourceGroup, "azure-resource-group", "instancehub", "resource group of the portal's resources")
-	f.string(&c.Azure.Regions, "azure-regions", "eastus", "comma-separated regions instances may use, the default first")
+	f.string(&c.Azure.Region, "azure-region", "eastus", "default region of new instances")
+	f.string(&c.Azure.Regions, "azure-regions", "", "comma-separated regions instances may use (default: the default region alone)")
 	f.string(&c.Azure.PortalID, "azure-portal-id", "instancehub", "tag value that marks the resources this portal makes")
+	f.string(&c.Azure.VirtualNetwork, "azure-vnet", "", `existing virtual network of the resource group instances join by default ("{region}" for the region); empty: the portal makes instancehub-{region}`)
+	f.string(&c.Azure.Subnet, "azure-subnet", "", "its subnet")
+	f.string(&c.Azure.Image, "azure-image", azure.DataScienceVM.URN(), "image URN publisher:offer:sku:version; \"latest\" is resolved and pinned at each create")
+	f.int(&c.Azure.OSDiskSizeGB, "azure-os-disk-size", 128, "OS disk size in GiB")
+	f.string(&c.Azure.OSDiskType, "azure-os-disk-type", "Premium_LRS", "OS disk type: Premium_LRS, StandardSSD_LRS or Standard_LRS")
+	f.bool(&c.Azure.PublicIP, "azure-public-ip", true, "give instances with SSH on a Standard static public IP")
+	f.string(&c.Azure.SSHSource, "azure-ssh-source", "Internet", "address range allowed to reach SSH: CIDR or service tag")
 }
 
+// regions are the allowed regions, the default first.
 func (c *Config) regions() []string {
-	var out []string
+	out := []string{c.Azure.Region}
 	for _, r := range strings.Split(c.Azure.Regions, ",") {
-		if r = strings.TrimSpace(r); r != "" {
+		if r = strings.TrimSpace(r); r != "" && !slices.Contains(out, r) {
 			out = append(out, r)
 		}
 	}
 	return out
+}
+
+// azureConfig is how workstations are made, in either mode.
+func (c *Config) azureConfig(subscription, resourceGroup string, regions []string) (azure.Config, error) {
+	img, err := azure.ParseImage(c.Azure.Image)
+	if err != nil {
+		return azure.Config{}, fmt.Errorf("--azure-image: %w", err)
+	}
+	return azure.Config{
+		SubscriptionID: subscription, ResourceGroup: resourceGroup, Regions: regions,
+		PortalID: c.Azure.PortalID, PublicIP: c.Azure.PublicIP, SSHSourceRange: c.Azure.SSHSource,
+		VirtualNetwork: c.Azure.VirtualNetwork, Subnet: c.Azure.Subnet, Image: img,
+		OSDiskSizeGB: int32(c.Azure.OSDiskSizeGB), OSDiskType: c.Azure.OSDiskType,
+	}, nil
 }
 
 // roleMap parses "group=Role,group=Role".

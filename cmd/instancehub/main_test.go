@@ -77,15 +77,20 @@ func TestServeFirstStart(t *testing.T) {
 		t.Fatal(err)
 	}
 	var logs syncBuffer
-	c := Config{Data: dir, AdminEmail: "owner@example.com", EmulatorLatency: 0, SyncInterval: time.Hour, LocalAccounts: true}
+	var c Config
+	args := []string{"--data", dir, "--admin-email", "owner@example.com", "--emulator-latency", "0", "--sync-interval", "1h"}
+	if err := parse("serve", args, io.Discard, c.bindServe); err != nil {
+		t.Fatal(err)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- serve(ctx, c, ln, slog.New(slog.NewTextHandler(&logs, nil))) }()
 
 	url := "http://" + ln.Addr().String()
+	client := &http.Client{Timeout: time.Second}
 	var resp *http.Response
 	for range 100 {
-		if resp, err = http.Get(url + "/healthz"); err == nil {
+		if resp, err = client.Get(url + "/healthz"); err == nil {
 			break
 		}
 		select {

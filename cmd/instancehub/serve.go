@@ -122,13 +122,12 @@ func openCloud(c Config, log *slog.Logger) (*azure.Cloud, func(), error) {
 		if err != nil {
 			return nil, nil, fmt.Errorf("open the emulator: %w", err)
 		}
-		cloud, err := azure.New(azure.Config{
-			SubscriptionID: emu.SubscriptionID(),
-			ResourceGroup:  emu.ResourceGroup(),
-			Regions:        emu.Regions(),
-			PortalID:       c.Azure.PortalID,
-			PublicIP:       true,
-		}, emu.Credential(), emu.ClientOptions())
+		cfg, err := c.azureConfig(emu.SubscriptionID(), emu.ResourceGroup(), emu.Regions())
+		if err != nil {
+			emu.Close()
+			return nil, nil, err
+		}
+		cloud, err := azure.New(cfg, emu.Credential(), emu.ClientOptions())
 		if err != nil {
 			emu.Close()
 			return nil, nil, err
@@ -144,13 +143,11 @@ func openCloud(c Config, log *slog.Logger) (*azure.Cloud, func(), error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("azure credential: %w", err)
 	}
-	cloud, err := azure.New(azure.Config{
-		SubscriptionID: c.Azure.SubscriptionID,
-		ResourceGroup:  c.Azure.ResourceGroup,
-		Regions:        c.regions(),
-		PortalID:       c.Azure.PortalID,
-		PublicIP:       true,
-	}, cred, nil)
+	cfg, err := c.azureConfig(c.Azure.SubscriptionID, c.Azure.ResourceGroup, c.regions())
+	if err != nil {
+		return nil, nil, err
+	}
+	cloud, err := azure.New(cfg, cred, nil)
 	if err != nil {
 		return nil, nil, err
 	}
