@@ -137,6 +137,10 @@ type Cloud struct {
 	catalog catalog
 	refresh refreshGroup
 	budget  readBudget
+
+	// cred and arm serve the doctor's checks, which use no typed client.
+	cred azcore.TokenCredential
+	arm  *arm.Client
 }
 
 var _ instancehub.Cloud = (*Cloud)(nil)
@@ -151,9 +155,14 @@ func New(cfg Config, cred azcore.TokenCredential, opts *arm.ClientOptions) (*Clo
 	if len(cfg.Regions) == 0 {
 		return nil, fmt.Errorf("azure: at least one region is required")
 	}
-	c := &Cloud{cfg: cfg}
+	c := &Cloud{cfg: cfg, cred: cred}
 	c.catalog.ttl = cfg.CacheTTL
 	opts = withPolicies(opts, &c.budget)
+	generic, err := arm.NewClient("instancehub", "v1.0.0", cred, opts)
+	if err != nil {
+		return nil, fmt.Errorf("azure: client: %w", err)
+	}
+	c.arm = generic
 	compute, err := armcompute.NewClientFactory(cfg.SubscriptionID, cred, opts)
 	if err != nil {
 		return nil, fmt.Errorf("azure: compute clients: %w", err)

@@ -174,3 +174,19 @@ func TestThrottlingSurfaces(t *testing.T) {
 		t.Errorf("%d requests, want 1 and 4 retries", calls)
 	}
 }
+
+// TestDoctorOnAzure runs the doctor against ARM answers of a subscription
+// without the resource group, and with a role that lacks actions.
+func TestDoctorOnAzure(t *testing.T) {
+	missingGroup := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusNotFound)
+		fmt.Fprint(w, `{"error":{"code":"ResourceGroupNotFound","message":"Resource group 'rg-1' could not be found."}}`)
+	}))
+	defer missingGroup.Close()
+	checks := loopbackCloud(t, &armServer{Server: missingGroup}).Doctor(context.Background(), false)
+	last := checks[len(checks)-1]
+	if len(checks) != 2 || last.Name != "resource group" || last.Status != "fail" || last.Fix != "az group create --name rg-1 --location eastus" {
+		t.Errorf("checks = %+v", checks)
+	}
+}

@@ -26,6 +26,7 @@ Usage:
   instancehub users add --email E [--name N]      add a local account; the password is read from stdin
   instancehub roles assign --email E --role R     give a user a role (Owner, Contributor, Compute Operator,
                                                   Data Scientist, Reader, Audit Reader)
+  instancehub doctor [flags]                      check the configuration against Azure (or the emulator)
   instancehub help                                show this help
 
 Every flag can also be set with the environment variable named after it:
@@ -59,6 +60,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 			return fmt.Errorf("usage: instancehub users add --email E [--name N]")
 		}
 		return usersAddCommand(ctx, args[2:], stdin, stdout, stderr)
+	case "doctor":
+		return doctorCommand(ctx, args[1:], stdout, stderr)
 	case "roles":
 		if len(args) < 2 || args[1] != "assign" {
 			return fmt.Errorf("usage: instancehub roles assign --email E --role R")

@@ -164,3 +164,29 @@ func TestUsersAdd(t *testing.T) {
 		t.Errorf("short password: %v", err)
 	}
 }
+
+func TestDoctorWithTheEmulator(t *testing.T) {
+	var out bytes.Buffer
+	err := run(context.Background(), []string{"doctor", "--data", t.TempDir(), "--azure-image", "microsoft-dsvm:ubuntu-2204:2204-gen2:25.01.15"}, nil, &out, io.Discard)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out.String())
+	}
+	for _, want := range []string{
+		"Using the offline Azure emulator",
+		"ok    credential",
+		"ok    region eastus            25 VM sizes",
+		"ok    image in westeurope      microsoft-dsvm:ubuntu-2204:2204-gen2:25.01.15",
+		"ok    network in eastus        the portal will make instancehub-eastus",
+		"skip  permissions",
+		"All checks passed.",
+	} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("output lacks %q:\n%s", want, out.String())
+		}
+	}
+	out.Reset()
+	err = run(context.Background(), []string{"doctor", "--data", t.TempDir(), "--azure-image", "microsoft-dsvm:ubuntu-2204:2204-gen2:1.0.0", "--azure-vnet", "corp-net"}, nil, &out, io.Discard)
+	if err == nil || !strings.Contains(out.String(), "fail  image in eastus") || !strings.Contains(out.String(), "fail  network in eastus        the virtual network corp-net does not exist") {
+		t.Errorf("a missing image version and network: %v\n%s", err, out.String())
+	}
+}

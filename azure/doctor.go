@@ -1,0 +1,264 @@
+package azure
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/runtime"
+	"github.com/instancehub/instancehub"
+)
+
+// RequiredActions are the ARM actions the portal's identity needs on its
+// resource group (the README turns them into a custom role). The reads of
+// usage, sizes, SKUs and images, and the subscription-wide VM status list,
+// are subscription-level reads.
+var RequiredActions = []string{
+	"Microsoft.Resources/subscriptions/resourceGroups/read",
+	"Microsoft.Compute/virtualMachines/read",
+	"Microsoft.Compute/virtualMachines/write",
+	"Microsoft.Compute/virtualMachines/delete",
+	"Microsoft.Compute/virtualMachines/start/action",
+	"Microsoft.Compute/virtualMachines/deallocate/action",
+	"Microsoft.Compute/virtualMachines/restart/action",
+	"Microsoft.Compute/virtualMachines/instanceView/read",
+	"Microsoft.Compute/disks/read",
+	"Microsoft.Compute/disks/write",
+	"Microsoft.Compute/disks/delete",
+	"Microsoft.Compute/locations/usages/read",
+	"Microsoft.Compute/locations/vmSizes/read",
+	"Microsoft.Compute/skus/read",
+	"Microsoft.Compute/locations/publishers/artifacttypes/offers/skus/versions/read",
+	"Microsoft.Network/virtualNetworks/read",
+	"Microsoft.Network/virtualNetworks/write",
+	"Microsoft.Network/virtualNetworks/subnets/read",
+	"Microsoft.Network/virtualNetworks/subnets/join/action",
+	"Microsoft.Network/networkSecurityGroups/read",
+	"Microsoft.Network/networkSecurityGroups/write",
+	"Microsoft.Network/networkSecurityGroups/delete",
+	"Microsoft.Network/networkSecurityGroups/join/action",
+	"Microsoft.Network/publicIPAddresses/read",
+	"Microsoft.Network/publicIPAddresses/write",
+	"Microsoft.Network/publicIPAddresses/delete",
+	"Microsoft.Network/publicIPAddresses/join/action",
+	"Microsoft.Network/networkInterfaces/read",
+	"Microsoft.Network/networkInterfaces/write",
+	"Microsoft.Network/networkInterfaces/delete",
+	"Microsoft.Network/networkInterfaces/join/action",
+	"Microsoft.Authorization/permissions/read",
+}
+
+// Check is one line of the doctor's report.
+type Check struct {
+	Name   string
+	Status string // "ok", "fail" or "skip"
+	Detail string
+	Fix    string // what to do, when it failed
+}
+
+// Doctor checks the configuration against Azure, one check at a time:
+// credential, resource group, regions and sizes, quota, image, network and
+// permissions. emulated skips what the emulator does not model.
+func (c *Cloud) Doctor(ctx context.Context, emulated bool) []Check {
+	checks := []Check{c.checkCredential(ctx)}
+	if checks[0].Status == "fail" {
+		return checks
+	}
+	rg := c.checkResourceGroup(ctx)
+	checks = append(checks, rg)
+	if rg.Status == "fail" {
+		return checks
+	}
+	for _, region := range c.cfg.Regions {
+		checks = append(checks, c.checkRegionReadable(ctx, region), c.checkImage(ctx, region), c.checkNetwork(ctx, region))
+	}
+	if emulated {
+		return append(checks, Check{Name: "permissions", Status: "skip", Detail: "the emulator allows every action"})
+	}
+	return append(checks, c.checkPermissions(ctx))
+}
+
+func ok(name, format string, args ...any) Check {
+	return Check{Name: name, Status: "ok", Detail: fmt.Sprintf(format, args...)}
+}
+
+func fail(name, detail, fix string) Check {
+	return Check{Name: name, Status: "fail", Detail: detail, Fix: fix}
+}
+
+func (c *Cloud) checkCredential(ctx context.Context) Check {
+	_, err := c.cred.GetToken(ctx, policy.TokenRequestOptions{Scopes: []string{"https://management.azure.com/.default"}})
+	if err != nil {
+		return fail("credential", firstLine(err.Error()),
+			"sign in with `az login`, or give the host a managed identity, or set AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET (or a workload identity)")
+	}
+	return ok("credential", "obtained a token for Azure Resource Manager")
+}
+
+func (c *Cloud) checkResourceGroup(ctx context.Context) Check {
+	pager := c.vms.NewListPager(c.cfg.ResourceGroup, nil)
+	page, err := pager.NextPage(ctx)
+	if err == nil {
+		return ok("resource group", "%s in subscription %s is reachable (%d VMs on the first page)", c.cfg.ResourceGroup, c.cfg.SubscriptionID, len(page.Value))
+	}
+	e := cloudError(err, "read resource group "+c.cfg.ResourceGroup)
+	switch instancehub.CloudErrorCode(e) {
+	case "ResourceGroupNotFound":
+		return fail("resource group", fmt.Sprintf("%s does not exist in subscription %s", c.cfg.ResourceGroup, c.cfg.SubscriptionID),
+			fmt.Sprintf("az group create --name %s --location %s", c.cfg.ResourceGroup, c.cfg.Regions[0]))
+	case "SubscriptionNotFound", "InvalidSubscriptionId":
+		return fail("resource group", "subscription "+c.cfg.SubscriptionID+" was not found", "check --azure-subscription-id (az account list)")
+	case "AuthorizationFailed":
+		return fail("resource group", instancehub.ErrorMessage(e), "assign the portal's identity the role in the README on the resource group")
+	}
+	return fail("resource group", instancehub.ErrorMessage(e), "check the network path to management.azure.com and the subscription")
+}
+
+func (c *Cloud) checkRegionReadable(ctx context.Context, region string) Check {
+	name := "region " + region
+	sizes, err := c.VMSizes(ctx, region)
+	if err != nil {
+		return fail(name, instancehub.ErrorMessage(err), "check that the region exists and is enabled for the subscription")
+	}
+	usage, err := c.Usage(ctx, region)
+	if err != nil {
+		return fail(name, instancehub.ErrorMessage(err), "grant Microsoft.Compute/locations/usages/read at the subscription")
+	}
+	gpus := 0
+	for _, s := range sizes {
+		if s.GPUs > 0 {
+			gpus++
+		}
+	}
+	for _, u := range usage {
+		if u.Name == instancehub.TotalRegionalVCPUs {
+			return ok(name, "%d VM sizes (%d with GPUs), %d of %d regional vCPUs in use", len(sizes), gpus, u.Current, u.Limit)
+		}
+	}
+	return ok(name, "%d VM sizes (%d with GPUs)", len(sizes), gpus)
+}
+
+func (c *Cloud) checkImage(ctx context.Context, region string) Check {
+	name := "image in " + region
+	img, err := c.image(ctx, region)
+	if err != nil {
+		return fail(name, instancehub.ErrorMessage(err), "choose another --azure-image (az vm image list --publisher microsoft-dsvm --all -o table)")
+	}
+	_, err = c.images.Get(ctx, region, img.Publisher, img.Offer, img.SKU, img.Version, nil)
+	if err != nil {
+		return fail(name, instancehub.ErrorMessage(cloudError(err, "read image "+img.URN())),
+			"choose an image version that exists in the region (az vm image list --all --location "+region+")")
+	}
+	return ok(name, "%s", img.URN())
+}
+
+func (c *Cloud) checkNetwork(ctx context.Context, region string) Check {
+	name := "network in " + region
+	networks, err := c.VirtualNetworks(ctx, region)
+	if err != nil {
+		return fail(name, instancehub.ErrorMessage(err), "grant Microsoft.Network/virtualNetworks/read on the resource group")
+	}
+	want := c.cfg.defaultNetwork(region)
+	if len(networks) == 0 || !strings.EqualFold(networks[0].Name, want) {
+		return fail(name, fmt.Sprintf("the virtual network %s does not exist in %s", want, c.cfg.ResourceGroup),
+			"create it, or set --azure-vnet to an existing network (or leave it empty for the portal's own)")
+	}
+	n := networks[0]
+	if n.Planned {
+		return ok(name, "the portal will make %s (%s) with the first instance", n.Name, n.AddressSpace)
+	}
+	if c.cfg.Subnet != "" && (len(n.Subnets) == 0 || n.Subnets[0].Name != c.cfg.Subnet) {
+		return fail(name, fmt.Sprintf("%s has no subnet %s", n.Name, c.cfg.Subnet), "set --azure-subnet to one of its subnets")
+	}
+	return ok(name, "instances join %s/%s (%s)", n.Name, n.Subnets[0].Name, n.Subnets[0].AddressPrefix)
+}
+
+// checkPermissions asks ARM what the portal's identity may do on the
+// resource group and lists the required actions it may not.
+func (c *Cloud) checkPermissions(ctx context.Context) Check {
+	url := runtime.JoinPaths(c.arm.Endpoint(), "subscriptions", c.cfg.SubscriptionID, "resourceGroups", c.cfg.ResourceGroup,
+		"providers/Microsoft.Authorization/permissions")
+	req, err := runtime.NewRequest(ctx, http.MethodGet, url)
+	if err != nil {
+		return fail("permissions", err.Error(), "")
+	}
+	q := req.Raw().URL.Query()
+	q.Set("api-version", "2022-04-01")
+	req.Raw().URL.RawQuery = q.Encode()
+	resp, err := c.arm.Pipeline().Do(req)
+	if err == nil && !runtime.HasStatusCode(resp, http.StatusOK) {
+		err = runtime.NewResponseError(resp)
+	}
+	if err != nil {
+		return fail("permissions", instancehub.ErrorMessage(cloudError(err, "read permissions")),
+			"grant Microsoft.Authorization/permissions/read (any built-in role has it)")
+	}
+	var body struct {
+		Value []permission `json:"value"`
+	}
+	if err := runtime.UnmarshalAsJSON(resp, &body); err != nil {
+		return fail("permissions", err.Error(), "")
+	}
+	var missing []string
+	for _, action := range RequiredActions {
+		if !allowed(action, body.Value) {
+			missing = append(missing, action)
+		}
+	}
+	if len(missing) > 0 {
+		return fail("permissions", "missing "+strings.Join(missing, ", "), "assign the custom role in the README to the portal's identity")
+	}
+	return ok("permissions", "all %d required actions are allowed on %s", len(RequiredActions), c.cfg.ResourceGroup)
+}
+
+type permission struct {
+	Actions    []string `json:"actions"`
+	NotActions []string `json:"notActions"`
+}
+
+// allowed reports whether some permission grants action without excluding it.
+func allowed(action string, perms []permission) bool {
+	for _, p := range perms {
+		if matchesAny(action, p.Actions) && !matchesAny(action, p.NotActions) {
+			return true
+		}
+	}
+	return false
+}
+
+// matchesAny reports whether action matches a pattern; "*" stands for any
+// run of characters, and case does not matter.
+func matchesAny(action string, patterns []string) bool {
+	for _, p := range patterns {
+		if wildcard(strings.ToLower(p), strings.ToLower(action)) {
+			return true
+		}
+	}
+	return false
+}
+
+func wildcard(pattern, s string) bool {
+	star := strings.IndexByte(pattern, '*')
+	if star < 0 {
+		return pattern == s
+	}
+	if !strings.HasPrefix(s, pattern[:star]) {
+		return false
+	}
+	rest := pattern[star+1:]
+	for i := star; i <= len(s); i++ {
+		if wildcard(rest, s[i:]) {
+			return true
+		}
+	}
+	return false
+}
+
+func firstLine(s string) string {
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		return s[:i]
+	}
+	return s
+}
