@@ -26,15 +26,30 @@ var regionNames = map[string]string{
 	"brazilsouth": "Brazil South", "southafricanorth": "South Africa North", "uaenorth": "UAE North",
 }
 
-// Regions lists the configured regions, the default first.
-func (c *Cloud) Regions(context.Context) ([]instancehub.Region, error) {
+// Regions lists the allowed regions where the subscription may create
+// virtual machines, as the resource SKUs API tells, the default first. A
+// region Azure offers no VM size in (mistyped, or not enabled for the
+// subscription) is left out.
+func (c *Cloud) Regions(ctx context.Context) ([]instancehub.Region, error) {
 	regions := make([]instancehub.Region, 0, len(c.cfg.Regions))
 	for _, name := range c.cfg.Regions {
+		sizes, err := c.VMSizes(ctx, name)
+		switch {
+		case instancehub.ErrorCode(err) == instancehub.EINVALID:
+			continue // Azure does not know the region: LocationNotAvailableForResourceType
+		case err != nil:
+			return nil, err
+		case len(sizes) == 0:
+			continue
+		}
 		display := regionNames[name]
 		if display == "" {
 			display = name
 		}
 		regions = append(regions, instancehub.Region{Name: name, DisplayName: display})
+	}
+	if len(regions) == 0 {
+		return nil, instancehub.Errorf(instancehub.EUNAVAILABLE, "Azure offers no virtual machine size in the configured regions (%s).", strings.Join(c.cfg.Regions, ", "))
 	}
 	return regions, nil
 }

@@ -2,6 +2,7 @@ package azure_test
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -280,21 +281,44 @@ func TestRequestBodies(t *testing.T) {
 	if !*linux.DisablePasswordAuthentication || p.OSProfile.AdminPassword != nil {
 		t.Error("password sign-in is not off")
 	}
+	if *img.Version != "25.04.22" {
+		t.Errorf("image version %q, want latest resolved and pinned", *img.Version)
+	}
 	if key := *linux.SSH.PublicKeys[0].KeyData; key != withSSH.SSHPublicKey {
 		t.Errorf("key = %q", key)
 	}
 	if vm.Tags[azure.TagPortal] == nil || *vm.Tags[azure.TagPortal] != "test-portal" || *vm.Tags[azure.TagOwner] != "ada@example.com" {
 		t.Errorf("tags = %v", vm.Tags)
 	}
-	if p.OSProfile.CustomData == nil || *p.OSProfile.CustomData == "" {
-		t.Error("no cloud-init")
+	if p.OSProfile.CustomData == nil {
+		t.Fatal("no cloud-init")
+	}
+	initData, _ := base64.StdEncoding.DecodeString(*p.OSProfile.CustomData)
+	for _, want := range []string{"#cloud-config", `"instance": "with-ssh"`, `"owner": "ada@example.com"`, "jupyter lab", "rstudio-server"} {
+		if !strings.Contains(string(initData), want) {
+			t.Errorf("cloud-init lacks %q", want)
+		}
+	}
+	for name, tags := range map[string]map[string]*string{"VM": vm.Tags} {
+		if *tags[azure.TagInstance] != "with-ssh" {
+			t.Errorf("%s tags = %v", name, tags)
+		}
+	}
+	for _, kind := range []struct{ typ, name string }{{"networkInterfaces", "with-ssh-nic"}, {"publicIPAddresses", "with-ssh-ip"}, {"networkSecurityGroups", "with-ssh-nsg"}} {
+		body, _ := emu.RequestBody(kind.typ, kind.name)
+		if !strings.Contains(string(body), `"instancehub-instance":"with-ssh"`) || !strings.Contains(string(body), `"instancehub-portal":"test-portal"`) {
+			t.Errorf("%s tags: %s", kind.typ, body)
+		}
 	}
 	rules := func(name string) string {
 		body, _ := emu.RequestBody("networkSecurityGroups", name)
 		return string(body)
 	}
-	if r := rules("with-ssh-nsg"); !strings.Contains(r, `"allow-ssh"`) || !strings.Contains(r, `"22"`) {
+	if r := rules("with-ssh-nsg"); !strings.Contains(r, `"allow-ssh"`) || !strings.Contains(r, `"22"`) || !strings.Contains(r, `"sourceAddressPrefix":"Internet"`) {
 		t.Errorf("NSG with SSH: %s", r)
+	}
+	if r := rules("with-ssh-nsg"); !strings.Contains(r, `"destinationPortRanges":["8888","8787"]`) || !strings.Contains(r, `"sourceAddressPrefix":"VirtualNetwork"`) {
+		t.Errorf("the applications' rule: %s", r)
 	}
 	if r := rules("no-ssh-nsg"); strings.Contains(r, "allow-ssh") || !strings.Contains(r, "allow-portal-apps") {
 		t.Errorf("NSG without SSH: %s", r)
@@ -444,5 +468,24 @@ func TestVMsListsInPages(t *testing.T) {
 	}
 	if vm := vms["page-box-aa"]; vm.State() != instancehub.StateRunning {
 		t.Errorf("page-box-aa = %+v", vm)
+	}
+}
+
+// TestRegionsFromAzure: an allowed region where Azure offers no VM size is
+// left out of the create form's list.
+func TestRegionsFromAzure(t *testing.T) {
+	emu, err := emulator.Open(emulator.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer emu.Close()
+	c, err := azure.New(azure.Config{SubscriptionID: emu.SubscriptionID(), ResourceGroup: emu.ResourceGroup(),
+		Regions: []string{"westeurope", "marsnorth", "eastus"}}, emu.Credential(), emu.ClientOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	regions, err := c.Regions(context.Background())
+	if err != nil || len(regions) != 2 || regions[0].Name != "westeurope" || regions[1].DisplayName != "East US" {
+		t.Errorf("regions = %+v, %v", regions, err)
 	}
 }
