@@ -322,3 +322,33 @@ func TestRefresh(t *testing.T) {
 		t.Error("refresh did not return the list")
 	}
 }
+
+func TestCreateOnBehalfThroughTheForm(t *testing.T) {
+	s := newSite(t, 0)
+	dana := s.EnsureUser(t, "dana@example.com", "Dana Scientist", instancehub.RoleDataScientist)
+	s.signIn(t, "ada@example.com")
+	form := s.get(t, "/instances/new")
+	options := texts(form.doc.Find("#assign_to option"))
+	if len(options) != 2 || options[1] != "Dana Scientist (dana@example.com)" {
+		t.Fatalf("assignees = %v", options)
+	}
+	wantStatus(t, s.create(t, "for-dana", url.Values{"assign_to": {"dana@example.com"}}), http.StatusSeeOther)
+	inst, err := s.DB.FindInstanceByName(s.Ctx, "for-dana")
+	if err != nil || inst.OwnerID != dana.ID || inst.CreatedByID != s.User.ID {
+		t.Fatalf("instance = %+v, %v", inst, err)
+	}
+	// The creator sees no application links on it; Dana does.
+	row := s.get(t, "/instances").doc.Find(`tr[data-name="for-dana"]`)
+	if row.Find(".app-links").Length() != 0 {
+		t.Error("the creator sees the owner's application links")
+	}
+	s.client = newClient()
+	s.signIn(t, "dana@example.com")
+	if s.get(t, "/instances/new").doc.Find("#assign_to").Length() != 0 {
+		t.Error("a Data Scientist is offered to assign instances to others")
+	}
+	mine := s.get(t, "/instances?mine=1").doc.Find(`tr[data-name="for-dana"]`)
+	if mine.Find(".app-links").Length() != 1 {
+		t.Error("Dana does not see her instance under Only mine with its applications")
+	}
+}
