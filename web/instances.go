@@ -10,12 +10,14 @@ import (
 	"github.com/labstack/echo/v4"
 )
 
+// parseListQuery reads the list's filters from the query string or, for
+// Refresh, the form that carries them.
 func parseListQuery(c echo.Context) instancehub.ListQuery {
-	page, _ := strconv.Atoi(c.QueryParam("page"))
+	page, _ := strconv.Atoi(c.FormValue("page"))
 	return instancehub.ListQuery{
-		OnlyMine: c.QueryParam("mine") != "",
-		Search:   c.QueryParam("q"),
-		Sort:     instancehub.InstanceSort(c.QueryParam("sort")),
+		OnlyMine: c.FormValue("mine") != "",
+		Search:   c.FormValue("q"),
+		Sort:     instancehub.InstanceSort(c.FormValue("sort")),
 		Page:     page,
 	}
 }
@@ -43,11 +45,7 @@ func (s *Server) refreshInstances(c echo.Context) error {
 		s.setNotice(c, notice.Tone, notice.Message)
 		return c.Redirect(http.StatusSeeOther, "/instances")
 	}
-	q := instancehub.ListQuery{
-		OnlyMine: c.FormValue("mine") != "", Search: c.FormValue("q"),
-		Sort: instancehub.InstanceSort(c.FormValue("sort")),
-	}
-	list, err := s.service.ListInstances(ctx, q)
+	list, err := s.service.ListInstances(ctx, parseListQuery(c))
 	if err != nil {
 		return err
 	}

@@ -22,8 +22,12 @@ func (s *Server) page(c echo.Context, section string) *views.Page {
 	if token, ok := c.Get(middleware.DefaultCSRFConfig.ContextKey).(string); ok {
 		p.CSRFToken = token
 	}
-	if tone, msg := s.takeNotice(c); msg != "" {
-		p.Notice = &views.Notice{Tone: tone, Message: msg}
+	// A notice left by a redirect belongs to the next whole page, not to a
+	// fragment another tab happens to poll.
+	if !isHTMX(c) {
+		if tone, msg := s.takeNotice(c); msg != "" {
+			p.Notice = &views.Notice{Tone: tone, Message: msg}
+		}
 	}
 	return p
 }
