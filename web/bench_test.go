@@ -47,6 +47,9 @@ func BenchmarkRenderRows1000(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	for _, inst := range instances {
+		inst.Access = instancehub.Access{Manage: true, OpenApps: true} // an Owner's own: every button and link
+	}
 	page := &instancehub.InstancePage{Instances: instances, Total: len(instances), Pages: 1, Query: instancehub.ListQuery{Page: 1}}
 	ctx := views.WithPage(p.Ctx, &views.Page{User: p.User, CSRFToken: "token"})
 	for b.Loop() {
