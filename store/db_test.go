@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"database/sql"
+	"github.com/pressly/goose/v3"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -138,5 +140,44 @@ func TestOpenFails(t *testing.T) {
 	if db, err := Open(context.Background(), filepath.Join(file, "instancehub.db")); err == nil {
 		db.Close()
 		t.Fatal("Open under a file succeeded")
+	}
+}
+
+// TestUpgradeFromBeforeRoles opens a database made before roles existed:
+// its first account becomes the Owner, the others have no role yet.
+func TestUpgradeFromBeforeRoles(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "old.db")
+	raw, err := sql.Open("sqlite", dsn(path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fsys, _ := fs.Sub(migrations, "migrations")
+	provider, err := goose.NewProvider(goose.DialectSQLite3, raw, fsys, goose.WithDisableGlobalRegistry(true))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := provider.UpTo(ctx, 1); err != nil {
+		t.Fatal(err)
+	}
+	for i, email := range []string{"first@example.com", "second@example.com"} {
+		if _, err := raw.ExecContext(ctx, `INSERT INTO users (email, name, created_at) VALUES (?, ?, ?)`, email, email, 1000+i); err != nil {
+			t.Fatal(err)
+		}
+	}
+	raw.Close()
+
+	db, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	first, _ := db.FindUserByEmail(ctx, "first@example.com")
+	second, _ := db.FindUserByEmail(ctx, "second@example.com")
+	if roles, _ := db.UserRoles(ctx, first.ID); len(roles) != 1 || roles[0] != instancehub.RoleOwner {
+		t.Errorf("first account's roles = %v, want Owner", roles)
+	}
+	if roles, _ := db.UserRoles(ctx, second.ID); len(roles) != 0 {
+		t.Errorf("second account's roles = %v, want none", roles)
 	}
 }
