@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"database/sql"
-	"github.com/pressly/goose/v3"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -12,6 +11,7 @@ import (
 	"time"
 
 	"github.com/instancehub/instancehub"
+	"github.com/pressly/goose/v3"
 )
 
 // start is when every test's clock starts.
