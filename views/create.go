@@ -24,7 +24,7 @@ func fitSummary(sizes []instancehub.SizeOption) string {
 	if fits == len(sizes) {
 		return fmt.Sprintf("%d sizes in this region.", len(sizes))
 	}
-	return fmt.Sprintf("%d of %d sizes fit the subscription's quota in this region now; the others are listed last, with the reason.", fits, len(sizes))
+	return fmt.Sprintf("%d of %d sizes fit the quota in this region now; the others are listed last, with the reason.", fits, len(sizes))
 }
 
 func defaultNetworkText(networks []instancehub.VirtualNetwork) string {
