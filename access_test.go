@@ -2,6 +2,7 @@ package instancehub_test
 
 import (
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/instancehub/instancehub"
@@ -193,5 +194,36 @@ func TestSignInThrottle(t *testing.T) {
 	log, _ := p.Service.AuditEvents(p.Ctx, instancehub.AuditFilter{Action: "session.signIn", Target: "ada@"}, 1)
 	if log.Total != instancehub.MaxFailuresPerAccount+1 || log.Events[0].Result != instancehub.AuditFailed || log.Events[1].SourceIP != "192.0.2.7" {
 		t.Errorf("audit of sign-ins: %d events, newest %+v", log.Total, log.Events[0])
+	}
+}
+
+// TestSignInThrottleHoldsUnderParallelGuesses sends forty wrong passwords at
+// once: only as many reach the password check as the limit allows.
+func TestSignInThrottleHoldsUnderParallelGuesses(t *testing.T) {
+	p := testportal.Open(t, t.TempDir(), 0)
+	ctx := instancehub.NewContextWithSource(p.Ctx, "192.0.2.9")
+	var wg sync.WaitGroup
+	codes := make([]string, 40)
+	for i := range codes {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, err := p.Service.Authenticate(ctx, "ada@example.com", "guess number "+string(rune('a'+i)))
+			codes[i] = instancehub.ErrorCode(err)
+		}()
+	}
+	wg.Wait()
+	checked := 0
+	for _, c := range codes {
+		switch c {
+		case instancehub.EUNAUTHORIZED:
+			checked++
+		case instancehub.ETHROTTLED:
+		default:
+			t.Errorf("code %q", c)
+		}
+	}
+	if checked != instancehub.MaxFailuresPerAccount {
+		t.Errorf("%d guesses checked, want %d", checked, instancehub.MaxFailuresPerAccount)
 	}
 }

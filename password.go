@@ -1,6 +1,7 @@
 package instancehub
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/subtle"
 	"encoding/base64"
@@ -62,6 +63,22 @@ func CheckPassword(hash, password string) bool {
 	}
 	got := argon2.IDKey([]byte(password), salt, time, memory, threads, uint32(len(want)))
 	return subtle.ConstantTimeCompare(got, want) == 1
+}
+
+// hashSlots bounds how many passwords are hashed at once: each takes 19 MiB,
+// and a burst of sign-ins must not exhaust the server's memory.
+var hashSlots = make(chan struct{}, 4)
+
+// checkPasswordLimited is CheckPassword within the bound, waiting for a
+// slot as long as ctx allows.
+func checkPasswordLimited(ctx context.Context, hash, password string) (bool, error) {
+	select {
+	case hashSlots <- struct{}{}:
+	case <-ctx.Done():
+		return false, ctx.Err()
+	}
+	defer func() { <-hashSlots }()
+	return CheckPassword(hash, password), nil
 }
 
 // dummyHash is checked against when an account does not exist, so that

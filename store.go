@@ -106,13 +106,17 @@ type UserStore interface {
 
 // LoginThrottle counts failed sign-ins, to limit guessing.
 type LoginThrottle interface {
-	// RecordLoginFailure notes a failed sign-in for email from addr at t.
-	RecordLoginFailure(ctx context.Context, email, addr string, t time.Time) error
+	// ReserveLoginAttempt counts the failures since a time for the email
+	// and for the address and, when neither has reached its limit, records
+	// this attempt as a failure at t in the same transaction, so that
+	// attempts sent at once cannot all pass the count. ETHROTTLED when a
+	// limit is reached.
+	ReserveLoginAttempt(ctx context.Context, email, addr string, t, since time.Time, perEmail, perAddr int) error
 	// CountLoginFailures counts the failures since a time, for the email and
 	// for the address.
 	CountLoginFailures(ctx context.Context, email, addr string, since time.Time) (byEmail, byAddr int, err error)
-	// ClearLoginFailures forgets an account's failures, and every failure
-	// older than before.
+	// ClearLoginFailures forgets an account's failures, its reserved attempt
+	// included, and every failure older than before.
 	ClearLoginFailures(ctx context.Context, email string, before time.Time) error
 }
 

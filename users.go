@@ -30,47 +30,43 @@ func (s *Service) Authenticate(ctx context.Context, email, password string) (use
 		}
 		s.record(audited, "session.signIn", email, err)
 	}()
-	addr := SourceFromContext(ctx)
-	if err := s.checkThrottle(ctx, email, addr); err != nil {
+	if s.Throttle != nil {
+		// The attempt counts as a failure until the password proves right.
+		now := s.now()
+		err := s.Throttle.ReserveLoginAttempt(ctx, email, SourceFromContext(ctx), now, now.Add(-FailureWindow),
+			MaxFailuresPerAccount, MaxFailuresPerAddress)
+		if ErrorCode(err) == ETHROTTLED {
+			return nil, Errorf(ETHROTTLED, "Too many failed sign-ins. Wait %d minutes and try again, or ask an Owner to check your account.",
+				int(FailureWindow.Minutes()))
+		} else if err != nil {
+			return nil, err
+		}
+	}
+	if user, err = s.checkPassword(ctx, email, password); err != nil {
 		return nil, err
 	}
-	user, err = s.checkPassword(ctx, email, password)
-	if ErrorCode(err) == EUNAUTHORIZED && s.Throttle != nil {
-		if terr := s.Throttle.RecordLoginFailure(ctx, email, addr, s.now()); terr != nil {
-			return nil, terr
-		}
-	} else if err == nil && s.Throttle != nil {
-		if terr := s.Throttle.ClearLoginFailures(ctx, email, s.now().Add(-FailureWindow)); terr != nil {
-			return nil, terr
+	if s.Throttle != nil {
+		if err := s.Throttle.ClearLoginFailures(ctx, email, s.now().Add(-FailureWindow)); err != nil {
+			return nil, err
 		}
 	}
-	return user, err
-}
-
-func (s *Service) checkThrottle(ctx context.Context, email, addr string) error {
-	if s.Throttle == nil {
-		return nil
-	}
-	byEmail, byAddr, err := s.Throttle.CountLoginFailures(ctx, email, addr, s.now().Add(-FailureWindow))
-	if err != nil {
-		return err
-	}
-	if byEmail >= MaxFailuresPerAccount || byAddr >= MaxFailuresPerAddress {
-		return Errorf(ETHROTTLED, "Too many failed sign-ins. Wait %d minutes and try again, or ask an Owner to check your account.", int(FailureWindow.Minutes()))
-	}
-	return nil
+	return user, nil
 }
 
 func (s *Service) checkPassword(ctx context.Context, email, password string) (*User, error) {
 	wrong := Errorf(EUNAUTHORIZED, "The email or password is not correct.")
 	user, err := s.Users.FindUserByEmail(ctx, email)
-	if ErrorCode(err) == ENOTFOUND {
-		CheckPassword(dummyHash, password)
-		return nil, wrong
-	} else if err != nil {
+	hash := dummyHash
+	if err == nil && user.PasswordHash != "" {
+		hash = user.PasswordHash
+	} else if err != nil && ErrorCode(err) != ENOTFOUND {
 		return nil, err
 	}
-	if user.PasswordHash == "" || !CheckPassword(user.PasswordHash, password) {
+	matches, err := checkPasswordLimited(ctx, hash, password)
+	if err != nil {
+		return nil, err
+	}
+	if user == nil || user.PasswordHash == "" || !matches {
 		return nil, wrong
 	}
 	if s.Roles != nil {

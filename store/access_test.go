@@ -182,25 +182,33 @@ func TestLoginFailures(t *testing.T) {
 	db, _ := openTestDB(t)
 	ctx := context.Background()
 	now := time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)
+	since := now.Add(-15 * time.Minute)
 	for i, f := range []struct{ email, addr string }{
 		{"ada@example.com", "10.0.0.1"}, {"ADA@example.com", "10.0.0.2"}, {"bob@example.com", "10.0.0.1"},
 	} {
-		if err := db.RecordLoginFailure(ctx, f.email, f.addr, now.Add(time.Duration(i)*time.Minute)); err != nil {
+		if err := db.ReserveLoginAttempt(ctx, f.email, f.addr, now.Add(time.Duration(i)*time.Minute), since, 3, 10); err != nil {
 			t.Fatal(err)
 		}
 	}
-	byEmail, byAddr, err := db.CountLoginFailures(ctx, "ada@example.com", "10.0.0.1", now)
+	byEmail, byAddr, err := db.CountLoginFailures(ctx, "ada@example.com", "10.0.0.1", since)
 	if err != nil || byEmail != 2 || byAddr != 2 {
 		t.Errorf("counts = %d, %d, %v; want 2, 2", byEmail, byAddr, err)
 	}
-	byEmail, _, _ = db.CountLoginFailures(ctx, "ada@example.com", "10.0.0.1", now.Add(90*time.Second))
-	if byEmail != 0 {
-		t.Errorf("failures after the window start = %d, want 0", byEmail)
-	}
-	if err := db.ClearLoginFailures(ctx, "ada@example.com", now); err != nil {
+	// The third attempt for ada is the last the limit of 3 allows.
+	if err := db.ReserveLoginAttempt(ctx, "ada@example.com", "10.0.0.3", now, since, 3, 10); err != nil {
 		t.Fatal(err)
 	}
-	byEmail, byAddr, _ = db.CountLoginFailures(ctx, "ada@example.com", "10.0.0.1", now)
+	if err := db.ReserveLoginAttempt(ctx, "ada@example.com", "10.0.0.4", now, since, 3, 10); instancehub.ErrorCode(err) != instancehub.ETHROTTLED {
+		t.Errorf("fourth attempt: %v, want throttled", err)
+	}
+	// By address too.
+	if err := db.ReserveLoginAttempt(ctx, "carol@example.com", "10.0.0.1", now, since, 3, 2); instancehub.ErrorCode(err) != instancehub.ETHROTTLED {
+		t.Errorf("third attempt from one address with a limit of 2: %v", err)
+	}
+	if err := db.ClearLoginFailures(ctx, "ada@example.com", since); err != nil {
+		t.Fatal(err)
+	}
+	byEmail, byAddr, _ = db.CountLoginFailures(ctx, "ada@example.com", "10.0.0.1", since)
 	if byEmail != 0 || byAddr != 1 {
 		t.Errorf("after clearing: %d, %d; want 0, 1", byEmail, byAddr)
 	}

@@ -2,17 +2,33 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"time"
+
+	"github.com/instancehub/instancehub"
 )
 
-// RecordLoginFailure notes a failed sign-in for email from addr at t.
-func (db *DB) RecordLoginFailure(ctx context.Context, email, addr string, t time.Time) error {
-	_, err := db.db.ExecContext(ctx, `INSERT INTO login_failures (email, source_ip, at) VALUES (?, ?, ?)`, email, addr, millis(t))
-	if err != nil {
-		return fmt.Errorf("record login failure: %w", err)
-	}
-	return nil
+// ReserveLoginAttempt counts the recent failures and, under both limits,
+// records this attempt as a failure, in one transaction: it holds the
+// write lock from its start, so parallel attempts are counted one by one.
+func (db *DB) ReserveLoginAttempt(ctx context.Context, email, addr string, t, since time.Time, perEmail, perAddr int) error {
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		var byEmail, byAddr int
+		err := tx.QueryRowContext(ctx, `
+			SELECT (SELECT count(*) FROM login_failures WHERE email = ? AND at >= ?),
+			       (SELECT count(*) FROM login_failures WHERE source_ip = ? AND at >= ?)`,
+			email, millis(since), addr, millis(since)).Scan(&byEmail, &byAddr)
+		if err != nil {
+			return err
+		}
+		if byEmail >= perEmail || byAddr >= perAddr {
+			return instancehub.Errorf(instancehub.ETHROTTLED, "Too many failed sign-ins.")
+		}
+		_, err = tx.ExecContext(ctx, `INSERT INTO login_failures (email, source_ip, at) VALUES (?, ?, ?)`, email, addr, millis(t))
+		return err
+	})
+	return wrap(err, "reserve login attempt")
 }
 
 // CountLoginFailures counts the failed sign-ins since a time, for the email
