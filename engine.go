@@ -211,17 +211,30 @@ func (e *Engine) runStep(ctx context.Context, op *Operation, inst *Instance, ste
 }
 
 // begin starts a step. A step sent again after a restart may meet its own
-// first attempt still in progress (409); it then waits and tries again.
+// first attempt still running, which Azure refuses as busy; it then waits
+// and tries again, for as long as Azure may go without answering. Any other
+// refusal ends the operation.
 func (e *Engine) begin(ctx context.Context, op *Operation, inst *Instance, step string, resumed bool) (string, error) {
+	deadline := e.Now().Add(e.UnreachableFor)
 	for {
 		token, err := e.Cloud.BeginStep(ctx, op.Kind, step, inst)
-		if err == nil || !resumed || ErrorCode(err) != ECONFLICT {
+		if err == nil || !resumed || !busy(err) || e.Now().After(deadline) {
 			return token, err
 		}
 		if err := e.sleep(ctx, e.PollInterval); err != nil {
 			return "", err
 		}
 	}
+}
+
+// busy reports whether Azure refused because another operation is still
+// under way on the resource.
+func busy(err error) bool {
+	switch CloudErrorCode(err) {
+	case "Conflict", "AnotherOperationInProgress", "OperationPreempted", "RetryableError":
+		return ErrorCode(err) == ECONFLICT
+	}
+	return false
 }
 
 // poll asks Azure about a step until it ends. Azure not answering is

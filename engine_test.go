@@ -126,6 +126,46 @@ func TestEngineResumesAfterRestart(t *testing.T) {
 	}
 }
 
+// TestResumedStepRefusedEnds: a step recorded before a crash, but never
+// accepted by Azure, is sent again on restart; when Azure refuses it for
+// good (a Restart of a VM deallocated meanwhile), the operation ends failed
+// instead of trying forever.
+func TestResumedStepRefusedEnds(t *testing.T) {
+	dir := t.TempDir()
+	p := testportal.Open(t, dir, 0)
+	if _, err := p.Service.CreateInstance(p.Ctx, testportal.Request("restart-me")); err != nil {
+		t.Fatal(err)
+	}
+	inst := p.WaitState(t, "restart-me", instancehub.StateRunning)
+	vms, err := armcompute.NewVirtualMachinesClient(p.Emu.SubscriptionID(), p.Emu.Credential(), p.Emu.ClientOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	poller, err := vms.BeginDeallocate(context.Background(), p.Emu.ResourceGroup(), "restart-me", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := poller.PollUntilDone(context.Background(), nil); err != nil {
+		t.Fatal(err)
+	}
+	// The portal recorded a Restart and its step, then stopped before Azure answered.
+	op := &instancehub.Operation{InstanceID: inst.ID, Kind: instancehub.OpRestart, Trigger: instancehub.TriggerUser, UserID: p.User.ID}
+	if err := p.DB.BeginOperation(p.Ctx, op); err != nil {
+		t.Fatal(err)
+	}
+	op.Step = "virtual machine"
+	if err := p.DB.SaveOperationProgress(p.Ctx, op); err != nil {
+		t.Fatal(err)
+	}
+	p.Close()
+
+	p2 := testportal.Open(t, dir, 0)
+	stopped := p2.WaitState(t, "restart-me", instancehub.StateStopped)
+	if got := stopped.LastOperation; got.ID != op.ID || got.Status != instancehub.StatusFailed || got.ErrorCode != "OperationNotAllowed" {
+		t.Errorf("resumed restart = %+v, want it failed with Azure's refusal", got)
+	}
+}
+
 func TestEngineRecordsFailedCreate(t *testing.T) {
 	p := testportal.Open(t, t.TempDir(), 0)
 	p.Emu.InjectFault(emulator.Fault{
