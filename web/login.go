@@ -2,7 +2,9 @@ package web
 
 import (
 	"net/http"
+	"net/url"
 	"strings"
+	"unicode"
 
 	"github.com/instancehub/instancehub"
 	"github.com/instancehub/instancehub/views"
@@ -58,9 +60,15 @@ func (s *Server) logout(c echo.Context) error {
 	return c.Redirect(http.StatusSeeOther, "/login")
 }
 
-// safeNext keeps a post-sign-in redirect on this site.
+// safeNext keeps a post-sign-in redirect on this site: a path of its own,
+// never a scheme, a host, a backslash or a control character, which
+// browsers read in ways that lead elsewhere ("/\t/evil.example").
 func safeNext(next string) string {
-	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") {
+	u, err := url.Parse(next)
+	switch {
+	case err != nil, u.Scheme != "", u.Host != "", u.Opaque != "",
+		!strings.HasPrefix(next, "/"), strings.HasPrefix(next, "//"),
+		strings.ContainsFunc(next, func(r rune) bool { return r == '\\' || r < 0x20 || r == 0x7f || unicode.IsSpace(r) }):
 		return "/"
 	}
 	return next
