@@ -111,6 +111,13 @@ func TestCreateOnBehalf(t *testing.T) {
 	if _, _, err := p.Service.OpenApplication(p.As(op), "for-dana", "rstudio"); instancehub.ErrorCode(err) != instancehub.EFORBIDDEN {
 		t.Errorf("the creator opens the owner's application: %v", err)
 	}
+	// The creator's SSH key would let them past the owner-only rule.
+	req = testportal.Request("for-dana-ssh")
+	req.AssignTo, req.SSHEnabled, req.SSHPublicKey = ds.Email, true, testportal.SSHKey
+	_, err = p.Service.CreateInstance(p.As(op), req)
+	if msg := instancehub.ErrorFields(err)["ssh_public_key"]; !strings.Contains(msg, "only by the instance's owner") {
+		t.Errorf("SSH on for someone else: %v", err)
+	}
 	req = testportal.Request("for-nobody")
 	req.AssignTo = "ghost@example.com"
 	_, err = p.Service.CreateInstance(p.As(op), req)

@@ -166,6 +166,12 @@ func (s *Service) CreateInstance(ctx context.Context, req CreateRequest) (inst *
 	if err != nil {
 		return nil, err
 	}
+	if owner.ID != user.ID && req.SSHEnabled {
+		// A key of the creator's would let them in as the owner, and through
+		// a tunnel into the applications only the owner may open.
+		return nil, FieldError("ssh_public_key", fmt.Sprintf(
+			"SSH access can be turned on only by the instance's owner: leave it off when you create an instance for %s.", owner.Name))
+	}
 	inst, err = s.validateCreate(ctx, req)
 	if err != nil {
 		return nil, err
