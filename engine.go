@@ -334,11 +334,13 @@ type SyncReport struct {
 // Missing, never dropped. Instances with an operation in flight are left to it.
 func (e *Engine) Sync(ctx context.Context) (SyncReport, error) {
 	var report SyncReport
-	vms, err := e.Cloud.VMs(ctx)
+	// The instances are read first: one that changes while Azure is asked
+	// has a newer version, and SyncInstance leaves it alone.
+	instances, _, err := e.Instances.FindInstances(ctx, InstanceFilter{})
 	if err != nil {
 		return report, fmt.Errorf("sync: %w", err)
 	}
-	instances, _, err := e.Instances.FindInstances(ctx, InstanceFilter{})
+	vms, err := e.Cloud.VMs(ctx)
 	if err != nil {
 		return report, fmt.Errorf("sync: %w", err)
 	}
@@ -348,10 +350,13 @@ func (e *Engine) Sync(ctx context.Context) (SyncReport, error) {
 		}
 		report.Checked++
 		update, ok := syncUpdate(inst, vms)
+		if ok && update.State == StateMissing && !e.confirmMissing(ctx, inst) {
+			continue
+		}
 		if !ok {
 			continue
 		}
-		changed, err := e.Instances.SyncInstance(ctx, inst.ID, update)
+		changed, err := e.Instances.SyncInstance(ctx, inst.ID, inst.Version, update)
 		if err != nil {
 			return report, fmt.Errorf("sync %s: %w", inst.Name, err)
 		}
@@ -364,6 +369,13 @@ func (e *Engine) Sync(ctx context.Context) (SyncReport, error) {
 		}
 	}
 	return report, nil
+}
+
+// confirmMissing asks Azure for the one VM a list did not show before the
+// portal calls it gone: a list is a snapshot, the VM may be brand new.
+func (e *Engine) confirmMissing(ctx context.Context, inst *Instance) bool {
+	_, err := e.Cloud.VM(ctx, inst)
+	return ErrorCode(err) == ENOTFOUND
 }
 
 // syncUpdate is the state Azure implies for inst, if any.

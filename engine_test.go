@@ -269,3 +269,30 @@ func stateOf(inst *instancehub.Instance) instancehub.State {
 	}
 	return inst.State
 }
+
+// staleList is Azure whose list of VMs was taken before the instance's VM
+// was made: the one VM it lacks still exists.
+type staleList struct{ instancehub.Cloud }
+
+func (staleList) VMs(context.Context) (map[string]instancehub.VM, error) {
+	return map[string]instancehub.VM{}, nil
+}
+
+// TestSyncConfirmsBeforeMissing: a VM absent from a list is asked for by
+// name before the portal calls it missing.
+func TestSyncConfirmsBeforeMissing(t *testing.T) {
+	p := testportal.Open(t, t.TempDir(), 0)
+	if _, err := p.Service.CreateInstance(p.Ctx, testportal.Request("fresh-box")); err != nil {
+		t.Fatal(err)
+	}
+	p.WaitState(t, "fresh-box", instancehub.StateRunning)
+	engine := &instancehub.Engine{Instances: p.DB, Cloud: staleList{p.Cloud}, Logger: p.Engine.Logger}
+	report, err := engine.Sync(p.Ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if report.Missing != 0 {
+		t.Errorf("report = %+v: an existing VM was called missing", report)
+	}
+	p.WaitState(t, "fresh-box", instancehub.StateRunning)
+}

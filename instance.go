@@ -41,6 +41,9 @@ type Instance struct {
 	CreatedByName string
 	CreatedAt     time.Time
 	UpdatedAt     time.Time
+	// Version counts the instance's changes; the sync applies what Azure
+	// says only to the version it compared.
+	Version int64
 
 	// LastOperation is the newest operation on the instance, if any.
 	LastOperation *Operation

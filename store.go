@@ -76,9 +76,10 @@ type InstanceStore interface {
 	// FindOperations lists an instance's operations, newest first.
 	FindOperations(ctx context.Context, instanceID int64, limit int) ([]*Operation, error)
 
-	// SyncInstance applies update to a live instance that has no operation
-	// in progress, and reports whether anything changed.
-	SyncInstance(ctx context.Context, id int64, update InstanceUpdate) (bool, error)
+	// SyncInstance applies update to a live instance that is still at
+	// version (nothing changed it since it was read) and has no operation in
+	// progress, and reports whether anything changed.
+	SyncInstance(ctx context.Context, id, version int64, update InstanceUpdate) (bool, error)
 }
 
 // UserStore keeps the people who may sign in.

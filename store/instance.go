@@ -24,7 +24,7 @@ SELECT i.id, i.name, i.region, i.vm_size, i.family, i.vcpus, i.memory_gib, i.gpu
        i.ssh_enabled, i.ssh_public_key, i.ssh_port, i.virtual_network, i.subnet,
        i.state, i.private_ip, i.public_ip,
        i.owner_id, owner.name, owner.email, i.created_by_id, creator.name,
-       i.created_at, i.updated_at,
+       i.created_at, i.updated_at, i.version,
        ` + operationColumns + `
 FROM instances i
 JOIN users owner ON owner.id = i.owner_id
@@ -158,21 +158,21 @@ var escapeLike = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace
 // contains is the LIKE pattern (with ESCAPE '\') of values containing s.
 func contains(s string) string { return "%" + escapeLike(s) + "%" }
 
-// SyncInstance applies update to a live instance that has no operation in
-// progress, and reports whether anything changed. The checks and the change
-// are one statement, so an operation that begins meanwhile is never
-// overwritten.
-func (db *DB) SyncInstance(ctx context.Context, id int64, update instancehub.InstanceUpdate) (bool, error) {
+// SyncInstance applies update to a live instance still at version that has
+// no operation in progress, and reports whether anything changed. The
+// checks and the change are one statement, so an operation that begins, or
+// ends, meanwhile is never overwritten.
+func (db *DB) SyncInstance(ctx context.Context, id, version int64, update instancehub.InstanceUpdate) (bool, error) {
 	res, err := db.db.ExecContext(ctx, `
 		UPDATE instances
-		SET state = :state, private_ip = :private_ip, public_ip = :public_ip, updated_at = :now
-		WHERE id = :id AND state <> 'Deleted'
+		SET state = :state, private_ip = :private_ip, public_ip = :public_ip, updated_at = :now, version = version + 1
+		WHERE id = :id AND version = :version AND state <> 'Deleted'
 		  AND (state <> :state OR private_ip <> :private_ip OR public_ip <> :public_ip)
 		  AND NOT EXISTS (SELECT 1 FROM operations o
 		                  WHERE o.instance_id = instances.id AND o.status = 'InProgress')`,
 		sql.Named("state", update.State), sql.Named("private_ip", update.PrivateIP),
 		sql.Named("public_ip", update.PublicIP), sql.Named("now", millis(db.now())),
-		sql.Named("id", id))
+		sql.Named("id", id), sql.Named("version", version))
 	if err != nil {
 		return false, fmt.Errorf("sync instance %d: %w", id, err)
 	}
@@ -183,7 +183,7 @@ func (db *DB) SyncInstance(ctx context.Context, id int64, update instancehub.Ins
 // updateInstance applies what an operation learned to its instance.
 func (db *DB) updateInstance(ctx context.Context, tx *sql.Tx, id int64, update instancehub.InstanceUpdate) error {
 	_, err := tx.ExecContext(ctx, `
-		UPDATE instances SET state = ?, private_ip = ?, public_ip = ?, updated_at = ? WHERE id = ?`,
+		UPDATE instances SET state = ?, private_ip = ?, public_ip = ?, updated_at = ?, version = version + 1 WHERE id = ?`,
 		update.State, update.PrivateIP, update.PublicIP, millis(db.now()), id)
 	return err
 }
@@ -201,7 +201,7 @@ func scanInstance(row scanner) (*instancehub.Instance, error) {
 		&i.SSHEnabled, &i.SSHPublicKey, &i.SSHPort, &i.VirtualNetwork, &i.Subnet,
 		&i.State, &i.PrivateIP, &i.PublicIP,
 		&i.OwnerID, &i.OwnerName, &i.OwnerEmail, &i.CreatedByID, &i.CreatedByName,
-		&created, &updated}, op.dest()...)
+		&created, &updated, &i.Version}, op.dest()...)
 	if err := row.Scan(dest...); err != nil {
 		return nil, err
 	}

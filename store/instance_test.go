@@ -69,7 +69,7 @@ func deleteInstance(tb testing.TB, db *DB, inst *instancehub.Instance, user *ins
 // setState moves an instance with no operation in progress to state.
 func setState(tb testing.TB, db *DB, inst *instancehub.Instance, state instancehub.State) {
 	tb.Helper()
-	_, err := db.SyncInstance(context.Background(), inst.ID, instancehub.InstanceUpdate{State: state})
+	_, err := db.SyncInstance(context.Background(), inst.ID, findByID(tb, db, inst.ID).Version, instancehub.InstanceUpdate{State: state})
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -309,7 +309,7 @@ func TestSyncInstance(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			changed, err := db.SyncInstance(ctx, tt.id, tt.update)
+			changed, err := db.SyncInstance(ctx, tt.id, findByID(t, db, tt.id).Version, tt.update)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -323,8 +323,15 @@ func TestSyncInstance(t *testing.T) {
 			}
 		})
 	}
-	if changed, err := db.SyncInstance(ctx, 999, instancehub.InstanceUpdate{State: instancehub.StateRunning}); changed || err != nil {
+	if changed, err := db.SyncInstance(ctx, 999, 0, instancehub.InstanceUpdate{State: instancehub.StateRunning}); changed || err != nil {
 		t.Errorf("SyncInstance of no instance = %v, %v", changed, err)
+	}
+	// What the sync read is stale once anything changed the instance since.
+	stale := findByID(t, db, running.ID)
+	setState(t, db, running, instancehub.StateRunning)
+	changed, err := db.SyncInstance(ctx, running.ID, stale.Version, instancehub.InstanceUpdate{State: instancehub.StateMissing})
+	if err != nil || changed || findByID(t, db, running.ID).State != instancehub.StateRunning {
+		t.Errorf("a sync of a stale read changed the instance: %v, %v", changed, err)
 	}
 }
 

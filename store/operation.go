@@ -54,7 +54,7 @@ func (db *DB) claimInstance(ctx context.Context, tx *sql.Tx, op *instancehub.Ope
 		args = append(args, s)
 	}
 	err := tx.QueryRowContext(ctx, `
-		UPDATE instances SET state = ?, updated_at = ?
+		UPDATE instances SET state = ?, updated_at = ?, version = version + 1
 		WHERE id = ? AND state IN (`+placeholders(len(from))+`)
 		  AND NOT EXISTS (SELECT 1 FROM operations o
 		                  WHERE o.instance_id = instances.id AND o.status = 'InProgress')
