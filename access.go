@@ -122,10 +122,15 @@ type AuditPage struct {
 const AuditPageSize = 100
 
 // AuditEvents returns a page of the audit log (page from 1), or every
-// matching event when page is 0, for the export.
-func (s *Service) AuditEvents(ctx context.Context, f AuditFilter, page int) (*AuditPage, error) {
+// matching event when page is 0, for the export. Reading the log is itself
+// audited: reviewers want to know who looked, and who took a copy.
+func (s *Service) AuditEvents(ctx context.Context, f AuditFilter, page int) (p *AuditPage, err error) {
+	action := "audit.read"
+	if page == 0 {
+		action = "audit.export"
+	}
+	defer func() { s.record(ctx, action, auditFilterText(f), err) }()
 	if _, err := authorize(ctx, PermReadAudit, "read the audit log"); err != nil {
-		s.recordDenial(ctx, "audit.read", "", err)
 		return nil, err
 	}
 	f.Offset, f.Limit = 0, 0
@@ -137,4 +142,24 @@ func (s *Service) AuditEvents(ctx context.Context, f AuditFilter, page int) (*Au
 		return nil, err
 	}
 	return &AuditPage{Filter: f, Events: events, Total: total, Page: page, Pages: max(1, (total+AuditPageSize-1)/AuditPageSize)}, nil
+}
+
+// auditFilterText describes a filter for the audit log's own entries.
+func auditFilterText(f AuditFilter) string {
+	var parts []string
+	for _, kv := range [][2]string{{"user", f.User}, {"action", f.Action}, {"target", f.Target}, {"result", f.Result}} {
+		if kv[1] != "" {
+			parts = append(parts, kv[0]+"="+kv[1])
+		}
+	}
+	if !f.From.IsZero() {
+		parts = append(parts, "from="+f.From.Format("2006-01-02"))
+	}
+	if !f.To.IsZero() {
+		parts = append(parts, "to="+f.To.Format("2006-01-02"))
+	}
+	if len(parts) == 0 {
+		return "all events"
+	}
+	return strings.Join(parts, " ")
 }

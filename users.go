@@ -86,8 +86,9 @@ func (s *Service) SignedOut(ctx context.Context) {
 
 // CreateUser adds a local account. It is how the command line and the first
 // start make accounts; the checks are the form's.
-func (s *Service) CreateUser(ctx context.Context, email, name, password string) (*User, error) {
+func (s *Service) CreateUser(ctx context.Context, email, name, password string) (user *User, err error) {
 	email, name = strings.TrimSpace(email), strings.TrimSpace(name)
+	defer func() { s.record(ctx, "user.add", email, err) }()
 	if err := checkEmail(email); err != nil {
 		return nil, err
 	}
@@ -98,7 +99,7 @@ func (s *Service) CreateUser(ctx context.Context, email, name, password string) 
 	if err != nil {
 		return nil, err
 	}
-	user := &User{Email: email, Name: name, PasswordHash: hash, CreatedAt: s.now()}
+	user = &User{Email: email, Name: name, PasswordHash: hash, CreatedAt: s.now()}
 	if err := s.Users.CreateUser(ctx, user); err != nil {
 		return nil, err
 	}
@@ -220,7 +221,9 @@ func (s *Service) syncMappedRoles(ctx context.Context, user *User, groups []stri
 		}
 		have[a.Role] = true
 		if a.Source == SourceSSO && !want[a.Role] {
-			if _, err := s.Roles.RemoveRoleAssignment(ctx, a.ID); err != nil && ErrorCode(err) != ECONFLICT {
+			_, err := s.Roles.RemoveRoleAssignment(ctx, a.ID)
+			s.record(ctx, "role.remove", fmt.Sprintf("%s: %s (single sign-on groups)", user.Email, a.Role), err)
+			if err != nil && ErrorCode(err) != ECONFLICT {
 				return err
 			}
 		}
@@ -230,7 +233,9 @@ func (s *Service) syncMappedRoles(ctx context.Context, user *User, groups []stri
 			continue
 		}
 		a := &RoleAssignment{UserID: user.ID, Role: r, Source: SourceSSO, AssignedAt: s.now()}
-		if err := s.Roles.AssignRole(ctx, a); err != nil && ErrorCode(err) != ECONFLICT {
+		err := s.Roles.AssignRole(ctx, a)
+		s.record(ctx, "role.assign", fmt.Sprintf("%s: %s (single sign-on groups)", user.Email, r), err)
+		if err != nil && ErrorCode(err) != ECONFLICT {
 			return err
 		}
 	}

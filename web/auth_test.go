@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"github.com/instancehub/instancehub"
 	"net/http"
 	"net/url"
 	"strings"
@@ -158,6 +159,11 @@ func TestCSRF(t *testing.T) {
 			}
 			wantStatus(t, s.post(t, "/instances/refresh", form, tt.headers...), tt.status)
 		})
+	}
+	// Every refusal is in the audit log, the browser's cross-site one included.
+	log, err := s.Service.AuditEvents(s.Ctx, instancehub.AuditFilter{Action: "request.csrf"}, 1)
+	if err != nil || log.Total != 4 {
+		t.Errorf("%d CSRF refusals audited, want 4 (%v)", log.Total, err)
 	}
 }
 

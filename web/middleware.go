@@ -43,12 +43,24 @@ func (s *Server) csrf() echo.MiddlewareFunc {
 		CookieSameSite: http.SameSiteLaxMode,
 		CookieSecure:   s.cfg.SecureCookies,
 		CookieMaxAge:   int((12 * time.Hour).Seconds()),
-		ErrorHandler: func(err error, c echo.Context) error {
-			reason := "The request was refused because it did not come from this portal's own page. Reload the page and try again."
-			s.service.RecordRefusal(c.Request().Context(), "request.csrf", c.Request().Method+" "+c.Request().URL.Path, reason)
-			return echo.NewHTTPError(http.StatusForbidden, reason)
+		// A browser's cross-site request is refused, and audited, here; a
+		// same-site one must show the token.
+		AllowSecFetchSiteFunc: func(c echo.Context) (bool, error) {
+			if c.Request().Header.Get(echo.HeaderSecFetchSite) == "same-site" {
+				return false, nil
+			}
+			return false, s.refuseForgery(c)
 		},
+		ErrorHandler: func(_ error, c echo.Context) error { return s.refuseForgery(c) },
 	})
+}
+
+// refuseForgery audits and refuses a state-changing request that did not
+// come from the portal's own pages.
+func (s *Server) refuseForgery(c echo.Context) error {
+	reason := "The request was refused because it did not come from this portal's own page. Reload the page and try again."
+	s.service.RecordRefusal(c.Request().Context(), "request.csrf", c.Request().Method+" "+c.Request().URL.Path, reason)
+	return echo.NewHTTPError(http.StatusForbidden, reason)
 }
 
 // withSource puts the request's address into its context, for the audit log

@@ -96,6 +96,10 @@ func TestSingleSignOn(t *testing.T) {
 	if len(roles) != 1 || roles[0] != instancehub.RoleDataScientist {
 		t.Errorf("roles from groups = %v", roles)
 	}
+	log, _ := s.Service.AuditEvents(s.Ctx, instancehub.AuditFilter{Action: "role.assign"}, 1)
+	if log.Total != 1 || log.Events[0].Target != "grace@example.com: Data Scientist (single sign-on groups)" {
+		t.Errorf("the role from groups is not audited: %+v", log.Events)
+	}
 	// Signed in, with the mapped role: the create form opens.
 	wantStatus(t, s.get(t, "/instances/new"), http.StatusOK)
 	// The same answer cannot be used twice.

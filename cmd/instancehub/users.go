@@ -39,7 +39,7 @@ func usersAddCommand(ctx context.Context, args []string, stdin io.Reader, stdout
 		return err
 	}
 	defer db.Close()
-	service := &instancehub.Service{Users: db}
+	service := &instancehub.Service{Users: db, Audit: db}
 	user, err := service.CreateUser(ctx, email, name, password)
 	if err != nil {
 		return fmt.Errorf("%s", instancehub.ErrorMessage(err))
