@@ -1,12 +1,12 @@
 package web_test
 
 import (
-	"github.com/instancehub/instancehub"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
 
+	"github.com/instancehub/instancehub"
 	"github.com/instancehub/instancehub/internal/testportal"
 )
 

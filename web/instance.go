@@ -10,7 +10,13 @@ import (
 
 func (s *Server) showInstance(c echo.Context) error {
 	detail, err := s.service.InstanceDetail(c.Request().Context(), c.Param("name"))
-	if err != nil {
+	if instancehub.ErrorCode(err) == instancehub.ENOTFOUND && htmxTarget(c) == "detail" {
+		// The details page polled an instance that is now deleted: back to
+		// the list, once, instead of an error every two seconds.
+		s.setNotice(c, "success", c.Param("name")+" was deleted.")
+		c.Response().Header().Set("HX-Redirect", "/instances")
+		return c.NoContent(http.StatusOK)
+	} else if err != nil {
 		return err
 	}
 	if htmxTarget(c) == "detail" {

@@ -237,6 +237,12 @@ func TestActionsSwapTheRow(t *testing.T) {
 		t.Errorf("a deleted row should swap to nothing, got %q", gone.body)
 	}
 	wantStatus(t, s.get(t, "/instances/row-box"), http.StatusNotFound)
+	// The details page, polling, is sent back to the list once.
+	r = s.get(t, "/instances/row-box", "HX-Request", "true", "HX-Target", "detail")
+	wantStatus(t, r, http.StatusOK)
+	if r.Header.Get("HX-Redirect") != "/instances" {
+		t.Errorf("polling a deleted instance: HX-Redirect %q", r.Header.Get("HX-Redirect"))
+	}
 }
 
 func TestListPagingSearchAndFilter(t *testing.T) {
