@@ -26,7 +26,7 @@ func (s *Server) loginPage(c echo.Context) error {
 		return c.Redirect(http.StatusSeeOther, next)
 	}
 	opts := s.loginOptions(next)
-	opts.Error = c.QueryParam("error")
+	opts.Error = s.takeLoginError(c)
 	return s.render(c, http.StatusOK, "", views.LoginPage("", opts))
 }
 
@@ -72,4 +72,27 @@ func safeNext(next string) string {
 		return "/"
 	}
 	return next
+}
+
+const loginErrorCookie = "instancehub_login_error"
+
+// loginError sends the browser to the sign-in page with a message. The
+// message travels in a cookie of this site, never in the address, so that
+// no link from elsewhere can put words on the sign-in page.
+func (s *Server) loginError(c echo.Context, message string) error {
+	c.SetCookie(&http.Cookie{
+		Name: loginErrorCookie, Value: url.QueryEscape(message), Path: "/login", MaxAge: 60,
+		HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: s.secure(c),
+	})
+	return c.Redirect(http.StatusSeeOther, "/login")
+}
+
+func (s *Server) takeLoginError(c echo.Context) string {
+	cookie, err := c.Cookie(loginErrorCookie)
+	if err != nil {
+		return ""
+	}
+	s.clearCookieAt(c, loginErrorCookie, "/login")
+	message, _ := url.QueryUnescape(cookie.Value)
+	return message
 }

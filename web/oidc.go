@@ -5,7 +5,7 @@ import (
 	"crypto/subtle"
 	"encoding/base64"
 	"net/http"
-	"net/url"
+	"strings"
 	"sync"
 	"time"
 
@@ -82,18 +82,16 @@ func (s *Server) oidcLogin(c echo.Context) error {
 
 // oidcCallback checks the identity provider's answer — state against the
 // cookie and the attempt, then the code and ID token — and signs the person in.
+// Nothing the answer says is shown or logged before its state checks out.
 func (s *Server) oidcCallback(c echo.Context) error {
 	if s.cfg.Identity == nil {
 		return echo.NewHTTPError(http.StatusNotFound, "Single sign-on is not configured here.")
 	}
 	ctx := c.Request().Context()
 	s.clearCookieAt(c, oidcCookie, "/auth/oidc/")
-	refuse := func(reason string) error {
-		s.service.RecordRefusal(ctx, "session.signIn", "single sign-on", reason)
-		return c.Redirect(http.StatusSeeOther, "/login?error="+url.QueryEscape(reason))
-	}
-	if e := c.QueryParam("error"); e != "" {
-		return refuse("The identity provider did not sign you in: " + firstNonEmpty(c.QueryParam("error_description"), e))
+	refuse := func(message string) error {
+		s.service.RecordRefusal(ctx, "session.signIn", "single sign-on", message)
+		return s.loginError(c, message)
 	}
 	state := c.QueryParam("state")
 	cookie, err := c.Cookie(oidcCookie)
@@ -104,6 +102,9 @@ func (s *Server) oidcCallback(c echo.Context) error {
 	if !ok {
 		return refuse("Single sign-on took too long or was already used. Try again.")
 	}
+	if e := c.QueryParam("error"); e != "" {
+		return refuse("The identity provider did not sign you in (" + oauthErrorCode(e) + ").")
+	}
 	identity, err := s.cfg.Identity.Identify(ctx, c.QueryParam("code"), attempt.verifier, attempt.nonce)
 	if err != nil {
 		s.cfg.Logger.Warn("single sign-on refused", "err", err)
@@ -111,7 +112,7 @@ func (s *Server) oidcCallback(c echo.Context) error {
 	}
 	user, err := s.service.SignInExternal(ctx, identity)
 	if instancehub.ErrorCode(err) == instancehub.EUNAUTHORIZED {
-		return c.Redirect(http.StatusSeeOther, "/login?error="+url.QueryEscape(instancehub.ErrorMessage(err)))
+		return s.loginError(c, instancehub.ErrorMessage(err))
 	} else if err != nil {
 		return err
 	}
@@ -121,11 +122,12 @@ func (s *Server) oidcCallback(c echo.Context) error {
 	return c.Redirect(http.StatusSeeOther, attempt.next)
 }
 
-func firstNonEmpty(values ...string) string {
-	for _, v := range values {
-		if v != "" {
-			return v
-		}
+// oauthErrorCode keeps an OAuth error code ("access_denied") and nothing
+// else of what the provider, or whoever built the link, wrote.
+func oauthErrorCode(code string) string {
+	if len(code) > 40 || strings.ContainsFunc(code, func(r rune) bool { return (r < 'a' || r > 'z') && r != '_' }) {
+		return "unknown error"
 	}
-	return ""
+	return code
 }
+
