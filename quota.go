@@ -18,10 +18,11 @@ const (
 // the workspace's limits. Unlike Azure, which counts every VM that exists,
 // the workspace counts only instances that are not stopped: stopping frees
 // cores for teammates, and starting needs them again. A failed create or a
-// VM gone from Azure holds nothing.
+// VM gone from Azure holds nothing, and an instance frees its cores as soon
+// as its delete begins (a stopped one must not take them back meanwhile).
 func (s State) HoldsWorkspaceQuota() bool {
 	switch s {
-	case StateStopped, StateCreateFailed, StateMissing, StateDeleted:
+	case StateStopped, StateCreateFailed, StateMissing, StateDeleting, StateDeleted:
 		return false
 	}
 	return true

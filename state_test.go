@@ -110,3 +110,18 @@ func TestFitSizes(t *testing.T) {
 		}
 	}
 }
+
+func TestWorkspaceQuotaStates(t *testing.T) {
+	held := map[instancehub.State]bool{
+		instancehub.StateCreating: true, instancehub.StateRunning: true, instancehub.StateStarting: true,
+		instancehub.StateStopping: true, instancehub.StateRestarting: true, instancehub.StateUnusable: true,
+		instancehub.StateUnknown: true,
+		instancehub.StateStopped: false, instancehub.StateCreateFailed: false, instancehub.StateMissing: false,
+		instancehub.StateDeleting: false, instancehub.StateDeleted: false,
+	}
+	for s, want := range held {
+		if s.HoldsWorkspaceQuota() != want {
+			t.Errorf("%s holds workspace quota: %v, want %v", s, !want, want)
+		}
+	}
+}
