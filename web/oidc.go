@@ -1,12 +1,14 @@
 package web
 
 import (
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
+	"encoding/json"
 	"net/http"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/instancehub/instancehub"
@@ -17,44 +19,45 @@ import (
 const (
 	oidcCookie = "instancehub_oidc"
 	// A sign-in at the identity provider must come back within this time.
-	oidcAttemptTTL  = 10 * time.Minute
-	maxOIDCAttempts = 10000
+	oidcAttemptTTL = 10 * time.Minute
 )
 
-// loginAttempt is a single sign-on under way: what the answer is checked with.
+// loginAttempt is a single sign-on under way: what the answer is checked
+// with. It lives in a cookie signed by the server, so the server keeps no
+// table that a flood of sign-ins could fill.
 type loginAttempt struct {
-	nonce, verifier, next string
-	expires               time.Time
+	State    string `json:"s"`
+	Nonce    string `json:"n"`
+	Verifier string `json:"v"`
+	Next     string `json:"x"`
+	Expires  int64  `json:"e"`
 }
 
-// loginAttempts keeps attempts by state, in memory: an attempt lost to a
-// restart only means signing in again.
-type loginAttempts struct {
-	mu sync.Mutex
-	m  map[string]loginAttempt
+// seal signs an attempt into a cookie value.
+func (s *Server) seal(a loginAttempt) string {
+	payload, _ := json.Marshal(a)
+	body := base64.RawURLEncoding.EncodeToString(payload)
+	return body + "." + s.sign(body)
 }
 
-func (l *loginAttempts) put(state string, a loginAttempt, now time.Time) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.m == nil {
-		l.m = map[string]loginAttempt{}
+// open returns the attempt of a cookie value the server signed, unexpired.
+func (s *Server) open(value string, now time.Time) (loginAttempt, bool) {
+	var a loginAttempt
+	body, sig, ok := strings.Cut(value, ".")
+	if !ok || !hmac.Equal([]byte(sig), []byte(s.sign(body))) {
+		return a, false
 	}
-	for k, v := range l.m {
-		if now.After(v.expires) || len(l.m) >= maxOIDCAttempts {
-			delete(l.m, k)
-		}
+	payload, err := base64.RawURLEncoding.DecodeString(body)
+	if err != nil || json.Unmarshal(payload, &a) != nil {
+		return a, false
 	}
-	l.m[state] = a
+	return a, now.Unix() < a.Expires
 }
 
-// take returns the attempt of state once.
-func (l *loginAttempts) take(state string, now time.Time) (loginAttempt, bool) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	a, ok := l.m[state]
-	delete(l.m, state)
-	return a, ok && now.Before(a.expires)
+func (s *Server) sign(body string) string {
+	mac := hmac.New(sha256.New, s.secret)
+	mac.Write([]byte(body))
+	return base64.RawURLEncoding.EncodeToString(mac.Sum(nil))
 }
 
 func randomToken() string {
@@ -70,14 +73,13 @@ func (s *Server) oidcLogin(c echo.Context) error {
 	if s.cfg.Identity == nil {
 		return echo.NewHTTPError(http.StatusNotFound, "Single sign-on is not configured here.")
 	}
-	state, nonce, verifier := randomToken(), randomToken(), oauth2.GenerateVerifier()
-	now := s.cfg.Now()
-	s.logins.put(state, loginAttempt{nonce: nonce, verifier: verifier, next: safeNext(c.QueryParam("next")), expires: now.Add(oidcAttemptTTL)}, now)
+	a := loginAttempt{State: randomToken(), Nonce: randomToken(), Verifier: oauth2.GenerateVerifier(),
+		Next: safeNext(c.QueryParam("next")), Expires: s.cfg.Now().Add(oidcAttemptTTL).Unix()}
 	c.SetCookie(&http.Cookie{
-		Name: oidcCookie, Value: state, Path: "/auth/oidc/", MaxAge: int(oidcAttemptTTL.Seconds()),
+		Name: oidcCookie, Value: s.seal(a), Path: "/auth/oidc/", MaxAge: int(oidcAttemptTTL.Seconds()),
 		HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: s.secure(c),
 	})
-	return c.Redirect(http.StatusFound, s.cfg.Identity.AuthCodeURL(state, nonce, verifier))
+	return c.Redirect(http.StatusFound, s.cfg.Identity.AuthCodeURL(a.State, a.Nonce, a.Verifier))
 }
 
 // oidcCallback checks the identity provider's answer — state against the
@@ -95,17 +97,20 @@ func (s *Server) oidcCallback(c echo.Context) error {
 	}
 	state := c.QueryParam("state")
 	cookie, err := c.Cookie(oidcCookie)
-	if err != nil || state == "" || subtle.ConstantTimeCompare([]byte(cookie.Value), []byte(state)) != 1 {
-		return refuse("Single sign-on failed: the answer does not belong to a sign-in started in this browser. Try again.")
+	if err != nil {
+		return refuse("Single sign-on took too long, was already used, or started in another browser. Try again.")
 	}
-	attempt, ok := s.logins.take(state, s.cfg.Now())
-	if !ok {
-		return refuse("Single sign-on took too long or was already used. Try again.")
+	attempt, fresh := s.open(cookie.Value, s.cfg.Now())
+	switch {
+	case state == "" || subtle.ConstantTimeCompare([]byte(attempt.State), []byte(state)) != 1:
+		return refuse("Single sign-on failed: the answer does not belong to a sign-in started in this browser. Try again.")
+	case !fresh:
+		return refuse("Single sign-on took too long. Try again.")
 	}
 	if e := c.QueryParam("error"); e != "" {
 		return refuse("The identity provider did not sign you in (" + oauthErrorCode(e) + ").")
 	}
-	identity, err := s.cfg.Identity.Identify(ctx, c.QueryParam("code"), attempt.verifier, attempt.nonce)
+	identity, err := s.cfg.Identity.Identify(ctx, c.QueryParam("code"), attempt.Verifier, attempt.Nonce)
 	if err != nil {
 		s.cfg.Logger.Warn("single sign-on refused", "err", err)
 		return refuse(instancehub.ErrorMessage(err))
@@ -119,7 +124,7 @@ func (s *Server) oidcCallback(c echo.Context) error {
 	if err := s.startSession(c, user); err != nil {
 		return err
 	}
-	return c.Redirect(http.StatusSeeOther, attempt.next)
+	return c.Redirect(http.StatusSeeOther, attempt.Next)
 }
 
 // oauthErrorCode keeps an OAuth error code ("access_denied") and nothing

@@ -5,6 +5,7 @@ package web
 
 import (
 	"context"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -47,7 +48,9 @@ type Server struct {
 	service  *instancehub.Service
 	sessions instancehub.SessionStore
 	http     *http.Server
-	logins   loginAttempts
+	// secret signs the cookies of single sign-ons under way; made at start,
+	// so a restart only asks those in the middle to sign in again.
+	secret []byte
 }
 
 // New returns a server over the service, with sessions kept in sessions.
@@ -58,7 +61,10 @@ func New(cfg Config, service *instancehub.Service, sessions instancehub.SessionS
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	s := &Server{cfg: cfg, echo: echo.New(), service: service, sessions: sessions}
+	s := &Server{cfg: cfg, echo: echo.New(), service: service, sessions: sessions, secret: make([]byte, 32)}
+	if _, err := rand.Read(s.secret); err != nil {
+		panic(err) // crypto/rand never fails on the platforms Go supports
+	}
 	s.echo.HideBanner, s.echo.HidePort = true, true
 	// The address of a request is the connection's unless it comes through
 	// a proxy the configuration trusts (echo's advisories GO-2026-6872/6875).
