@@ -135,4 +135,3 @@ func oauthErrorCode(code string) string {
 	}
 	return code
 }
-
