@@ -77,6 +77,8 @@ type VM struct {
 	PowerState        string
 	PrivateIP         string
 	PublicIP          string
+	// Image is the image the VM was made from, "publisher:offer:sku:version".
+	Image string
 }
 
 // State maps Azure's provisioning and power states to an instance state.

@@ -297,6 +297,9 @@ func (e *Engine) finish(ctx context.Context, op *Operation, inst *Instance, opEr
 		return
 	}
 	inst.State, inst.PrivateIP, inst.PublicIP = update.State, update.PrivateIP, update.PublicIP
+	if update.Image != "" {
+		inst.Image = update.Image
+	}
 }
 
 // outcome works out an instance's state after op ended.
@@ -308,7 +311,7 @@ func (e *Engine) outcome(ctx context.Context, op *Operation, inst *Instance) Ins
 	vm, err := e.Cloud.VM(ctx, inst)
 	switch {
 	case err == nil:
-		update.State, update.PrivateIP, update.PublicIP = vm.State(), vm.PrivateIP, vm.PublicIP
+		update.State, update.PrivateIP, update.PublicIP, update.Image = vm.State(), vm.PrivateIP, vm.PublicIP, vm.Image
 	case ErrorCode(err) == ENOTFOUND && op.Kind == OpCreate:
 		update.State = StateCreateFailed
 	case ErrorCode(err) == ENOTFOUND:

@@ -27,6 +27,9 @@ func TestEngineLifecycle(t *testing.T) {
 	if running.PrivateIP == "" || running.PublicIP == "" {
 		t.Errorf("addresses = %q, %q; want both", running.PrivateIP, running.PublicIP)
 	}
+	if running.Image != "microsoft-dsvm:ubuntu-2204:2204-gen2:25.04.22" {
+		t.Errorf("image = %q, want the Data Science VM at the version Azure used", running.Image)
+	}
 	if op := running.LastOperation; op == nil || op.Kind != instancehub.OpCreate || op.Status != instancehub.StatusSucceeded || op.UserID != p.User.ID {
 		t.Fatalf("last operation = %+v, want a succeeded Create by the user", op)
 	}

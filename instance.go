@@ -31,6 +31,8 @@ type Instance struct {
 	State     State
 	PrivateIP string
 	PublicIP  string
+	// Image is what the VM was made from, version included, once Azure says.
+	Image string
 
 	// OwnerID is the user the instance belongs to: its creator, or the user
 	// it was created for. Only the owner may open its applications.

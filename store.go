@@ -39,6 +39,7 @@ type InstanceUpdate struct {
 	State     State
 	PrivateIP string
 	PublicIP  string
+	Image     string // kept as it was when empty
 }
 
 // InstanceStore keeps instances and their operations.

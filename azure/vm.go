@@ -24,6 +24,9 @@ func (c *Cloud) VM(ctx context.Context, inst *instancehub.Instance) (*instancehu
 	if r.Properties != nil && r.Properties.InstanceView != nil {
 		vm.ProvisioningState, vm.PowerState = statuses(r.Properties.InstanceView.Statuses)
 	}
+	if r.Properties != nil && r.Properties.StorageProfile != nil {
+		vm.Image = imageURN(r.Properties.StorageProfile.ImageReference)
+	}
 	if err := c.addresses(ctx, inst, vm); err != nil {
 		return nil, err
 	}
@@ -116,3 +119,15 @@ func statuses(list []*armcompute.InstanceViewStatus) (provisioning, power string
 func lastSegment(id string) string { return id[strings.LastIndex(id, "/")+1:] }
 
 type refreshGroup = singleflight.Group
+
+// imageURN is the image a VM was made from, with the exact version Azure used.
+func imageURN(ref *armcompute.ImageReference) string {
+	if ref == nil || ref.Publisher == nil {
+		return ""
+	}
+	version := deref(ref.ExactVersion)
+	if version == "" {
+		version = deref(ref.Version)
+	}
+	return Image{Publisher: deref(ref.Publisher), Offer: deref(ref.Offer), SKU: deref(ref.SKU), Version: version}.URN()
+}

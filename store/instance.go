@@ -22,7 +22,7 @@ const live = `i.state <> 'Deleted'`
 const instanceSelect = `
 SELECT i.id, i.name, i.region, i.vm_size, i.family, i.vcpus, i.memory_gib, i.gpus,
        i.ssh_enabled, i.ssh_public_key, i.ssh_port, i.virtual_network, i.subnet,
-       i.state, i.private_ip, i.public_ip,
+       i.state, i.private_ip, i.public_ip, i.image,
        i.owner_id, owner.name, owner.email, i.created_by_id, creator.name,
        i.created_at, i.updated_at, i.version,
        ` + operationColumns + `
@@ -183,8 +183,9 @@ func (db *DB) SyncInstance(ctx context.Context, id, version int64, update instan
 // updateInstance applies what an operation learned to its instance.
 func (db *DB) updateInstance(ctx context.Context, tx *sql.Tx, id int64, update instancehub.InstanceUpdate) error {
 	_, err := tx.ExecContext(ctx, `
-		UPDATE instances SET state = ?, private_ip = ?, public_ip = ?, updated_at = ?, version = version + 1 WHERE id = ?`,
-		update.State, update.PrivateIP, update.PublicIP, millis(db.now()), id)
+		UPDATE instances SET state = ?, private_ip = ?, public_ip = ?, image = COALESCE(NULLIF(?, ''), image),
+			updated_at = ?, version = version + 1 WHERE id = ?`,
+		update.State, update.PrivateIP, update.PublicIP, update.Image, millis(db.now()), id)
 	return err
 }
 
@@ -199,7 +200,7 @@ func scanInstance(row scanner) (*instancehub.Instance, error) {
 	var op operationRow
 	dest := append([]any{&i.ID, &i.Name, &i.Region, &i.VMSize, &i.Family, &i.VCPUs, &i.MemoryGiB, &i.GPUs,
 		&i.SSHEnabled, &i.SSHPublicKey, &i.SSHPort, &i.VirtualNetwork, &i.Subnet,
-		&i.State, &i.PrivateIP, &i.PublicIP,
+		&i.State, &i.PrivateIP, &i.PublicIP, &i.Image,
 		&i.OwnerID, &i.OwnerName, &i.OwnerEmail, &i.CreatedByID, &i.CreatedByName,
 		&created, &updated, &i.Version}, op.dest()...)
 	if err := row.Scan(dest...); err != nil {

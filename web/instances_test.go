@@ -89,6 +89,9 @@ func TestCreateThroughTheForm(t *testing.T) {
 	if cmd := text(detail.doc.Find(`[data-testid="ssh-command"]`)); ip == "" || cmd != "ssh -p 22 azureuser@"+ip {
 		t.Errorf("ssh command = %q (public IP %q)", cmd, ip)
 	}
+	if img := text(detail.doc.Find(`[data-testid="image"]`)); img != "microsoft-dsvm:ubuntu-2204:2204-gen2:25.04.22" {
+		t.Errorf("image = %q", img)
+	}
 	if priv := text(detail.doc.Find(`[data-testid="private-ip"]`)); !strings.HasPrefix(priv, "10.1.1.") {
 		t.Errorf("private IP = %q, want one of the workstations subnet", priv)
 	}
