@@ -30,6 +30,7 @@ type Engine struct {
 	Now            func() time.Time
 
 	mu       sync.Mutex
+	syncMu   sync.Mutex // one sync at a time: each compares its own fresh reads
 	ctx      context.Context
 	cancel   context.CancelFunc
 	wg       sync.WaitGroup
@@ -228,11 +229,17 @@ func (e *Engine) begin(ctx context.Context, op *Operation, inst *Instance, step 
 }
 
 // busy reports whether Azure refused because another operation is still
-// under way on the resource.
+// under way on the resource: compute says OperationNotAllowed "…since
+// another operation is in progress", network AnotherOperationInProgress.
 func busy(err error) bool {
+	if ErrorCode(err) != ECONFLICT {
+		return false
+	}
 	switch CloudErrorCode(err) {
-	case "Conflict", "AnotherOperationInProgress", "OperationPreempted", "RetryableError":
-		return ErrorCode(err) == ECONFLICT
+	case "Conflict", "AnotherOperationInProgress", "OperationPreempted":
+		return true
+	case "OperationNotAllowed":
+		return strings.Contains(strings.ToLower(ErrorMessage(err)), "another operation is in progress")
 	}
 	return false
 }
@@ -336,6 +343,8 @@ type SyncReport struct {
 // portal is taken over; a VM gone without the portal deleting it is marked
 // Missing, never dropped. Instances with an operation in flight are left to it.
 func (e *Engine) Sync(ctx context.Context) (SyncReport, error) {
+	e.syncMu.Lock()
+	defer e.syncMu.Unlock()
 	var report SyncReport
 	// The instances are read first: one that changes while Azure is asked
 	// has a newer version, and SyncInstance leaves it alone.

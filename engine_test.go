@@ -299,3 +299,38 @@ func TestSyncConfirmsBeforeMissing(t *testing.T) {
 	}
 	p.WaitState(t, "fresh-box", instancehub.StateRunning)
 }
+
+// TestResumedStepWaitsForBusyVM: a Stop recorded before a crash but never
+// accepted meets, on restart, another deallocation still running on the VM;
+// Azure says it is busy, so the engine waits and tries again, and the Stop
+// ends as it should.
+func TestResumedStepWaitsForBusyVM(t *testing.T) {
+	dir := t.TempDir()
+	p := testportal.Open(t, dir, 0.25) // a deallocation takes ≈ 1 s
+	if _, err := p.Service.CreateInstance(p.Ctx, testportal.Request("busy-box")); err != nil {
+		t.Fatal(err)
+	}
+	inst := p.WaitState(t, "busy-box", instancehub.StateRunning)
+	op := &instancehub.Operation{InstanceID: inst.ID, Kind: instancehub.OpStop, Trigger: instancehub.TriggerUser, UserID: p.User.ID}
+	if err := p.DB.BeginOperation(p.Ctx, op); err != nil {
+		t.Fatal(err)
+	}
+	op.Step = "virtual machine"
+	if err := p.DB.SaveOperationProgress(p.Ctx, op); err != nil {
+		t.Fatal(err)
+	}
+	vms, err := armcompute.NewVirtualMachinesClient(p.Emu.SubscriptionID(), p.Emu.Credential(), p.Emu.ClientOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := vms.BeginDeallocate(context.Background(), p.Emu.ResourceGroup(), "busy-box", nil); err != nil {
+		t.Fatal(err)
+	}
+	p.Close()
+
+	p2 := testportal.Open(t, dir, 0.25)
+	stopped := p2.WaitState(t, "busy-box", instancehub.StateStopped)
+	if got := stopped.LastOperation; got.ID != op.ID || got.Status != instancehub.StatusSucceeded {
+		t.Errorf("resumed stop = %+v, want it to succeed once the VM was free", got)
+	}
+}

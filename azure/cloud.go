@@ -135,7 +135,6 @@ type Cloud struct {
 	nsgs      *armnetwork.SecurityGroupsClient
 
 	catalog catalog
-	refresh refreshGroup
 	budget  readBudget
 
 	// cred and arm serve the doctor's checks, which use no typed client.

@@ -7,7 +7,6 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/to"
 	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/compute/armcompute/v8"
 	"github.com/instancehub/instancehub"
-	"golang.org/x/sync/singleflight"
 )
 
 // VM reads an instance's virtual machine with its instance view, then its
@@ -70,16 +69,9 @@ func (c *Cloud) addresses(ctx context.Context, inst *instancehub.Instance, vm *i
 
 // VMs reads the state of every virtual machine in the portal's resource
 // group with the subscription-wide status list: one call per page, however
-// many instances there are. Concurrent callers share one listing.
+// many instances there are. Each call lists afresh: a listing shared with a
+// caller that started earlier would be older than what that caller read.
 func (c *Cloud) VMs(ctx context.Context) (map[string]instancehub.VM, error) {
-	v, err, _ := c.refresh.Do("vms", func() (any, error) { return c.listVMs(ctx) })
-	if err != nil {
-		return nil, err
-	}
-	return v.(map[string]instancehub.VM), nil
-}
-
-func (c *Cloud) listVMs(ctx context.Context) (map[string]instancehub.VM, error) {
 	vms := map[string]instancehub.VM{}
 	inGroup := "/resourcegroups/" + strings.ToLower(c.cfg.ResourceGroup) + "/"
 	pager := c.vms.NewListAllPager(&armcompute.VirtualMachinesClientListAllOptions{StatusOnly: to.Ptr("true")})
@@ -117,8 +109,6 @@ func statuses(list []*armcompute.InstanceViewStatus) (provisioning, power string
 }
 
 func lastSegment(id string) string { return id[strings.LastIndex(id, "/")+1:] }
-
-type refreshGroup = singleflight.Group
 
 // imageURN is the image a VM was made from, with the exact version Azure used.
 func imageURN(ref *armcompute.ImageReference) string {

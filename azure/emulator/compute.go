@@ -114,9 +114,11 @@ func busyVM(r *resource, op *operation, kind string) error {
 			"Operation '%s' is not allowed on VM '%s' since the VM is marked for deletion. You can only retry the Delete operation (or wait for an ongoing one to complete).",
 			opLabel(kind), r.Name)
 	}
-	return armErr(http.StatusConflict, "Conflict",
-		"Operation '%s' is not allowed since another operation '%s' is in progress on VM '%s'. Please retry after the operation completes.",
-		opLabel(kind), op.Name, r.Name)
+	// Compute's documented refusal: OperationNotAllowed, "…since another
+	// operation is in progress" (the operation named, to help people).
+	return armErr(http.StatusConflict, "OperationNotAllowed",
+		"Operation '%s' is not allowed on VM '%s' since another operation is in progress ('%s'). Please retry after the operation completes.",
+		opLabel(kind), r.Name, op.Name)
 }
 
 func opLabel(kind string) string {

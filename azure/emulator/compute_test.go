@@ -124,9 +124,9 @@ func TestVMRefusals(t *testing.T) {
 		fragment string
 	}{
 		{"start while creating", func() error { _, err := k.vms.BeginStart(ctx, k.rg, "busy", nil); return err },
-			http.StatusConflict, "Conflict", "Operation 'start' is not allowed since another operation 'create' is in progress on VM 'busy'"},
+			http.StatusConflict, "OperationNotAllowed", "Operation 'start' is not allowed on VM 'busy' since another operation is in progress ('create')"},
 		{"delete while creating", func() error { _, err := k.vms.BeginDelete(ctx, k.rg, "busy", nil); return err },
-			http.StatusConflict, "Conflict", "another operation 'create'"},
+			http.StatusConflict, "OperationNotAllowed", "another operation is in progress ('create')"},
 		{"restart deallocated", func() error {
 			try(await(k.vms.BeginDeallocate(ctx, k.rg, "ready", nil))).must(t)
 			_, err := k.vms.BeginRestart(ctx, k.rg, "ready", nil)
