@@ -111,9 +111,12 @@ type LoginThrottle interface {
 	// ReserveLoginAttempt counts the failures since a time for the email
 	// and for the address and, when neither has reached its limit, records
 	// this attempt as a failure at t in the same transaction, so that
-	// attempts sent at once cannot all pass the count. ETHROTTLED when a
-	// limit is reached.
-	ReserveLoginAttempt(ctx context.Context, email, addr string, t, since time.Time, perEmail, perAddr int) error
+	// attempts sent at once cannot all pass the count, and returns its ID.
+	// Failures before since are dropped. ETHROTTLED when a limit is reached.
+	ReserveLoginAttempt(ctx context.Context, email, addr string, t, since time.Time, perEmail, perAddr int) (int64, error)
+	// ForgetLoginAttempt takes back a reserved attempt that ended neither
+	// right nor wrong (the request was cancelled, the database failed).
+	ForgetLoginAttempt(ctx context.Context, id int64) error
 	// CountLoginFailures counts the failures since a time, for the email and
 	// for the address.
 	CountLoginFailures(ctx context.Context, email, addr string, since time.Time) (byEmail, byAddr int, err error)

@@ -30,10 +30,11 @@ func (s *Service) Authenticate(ctx context.Context, email, password string) (use
 		}
 		s.record(audited, "session.signIn", email, err)
 	}()
+	var attempt int64
 	if s.Throttle != nil {
 		// The attempt counts as a failure until the password proves right.
 		now := s.now()
-		err := s.Throttle.ReserveLoginAttempt(ctx, email, SourceFromContext(ctx), now, now.Add(-FailureWindow),
+		attempt, err = s.Throttle.ReserveLoginAttempt(ctx, email, SourceFromContext(ctx), now, now.Add(-FailureWindow),
 			MaxFailuresPerAccount, MaxFailuresPerAddress)
 		if ErrorCode(err) == ETHROTTLED {
 			return nil, Errorf(ETHROTTLED, "Too many failed sign-ins. Wait %d minutes and try again, or ask an Owner to check your account.",
@@ -43,6 +44,12 @@ func (s *Service) Authenticate(ctx context.Context, email, password string) (use
 		}
 	}
 	if user, err = s.checkPassword(ctx, email, password); err != nil {
+		if attempt != 0 && ErrorCode(err) != EUNAUTHORIZED {
+			// Neither right nor wrong: it must not count toward a lockout.
+			if ferr := s.Throttle.ForgetLoginAttempt(context.WithoutCancel(ctx), attempt); ferr != nil {
+				s.logger().Error("forget login attempt", "err", ferr)
+			}
+		}
 		return nil, err
 	}
 	if s.Throttle != nil {

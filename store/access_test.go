@@ -186,7 +186,7 @@ func TestLoginFailures(t *testing.T) {
 	for i, f := range []struct{ email, addr string }{
 		{"ada@example.com", "10.0.0.1"}, {"ADA@example.com", "10.0.0.2"}, {"bob@example.com", "10.0.0.1"},
 	} {
-		if err := db.ReserveLoginAttempt(ctx, f.email, f.addr, now.Add(time.Duration(i)*time.Minute), since, 3, 10); err != nil {
+		if _, err := db.ReserveLoginAttempt(ctx, f.email, f.addr, now.Add(time.Duration(i)*time.Minute), since, 3, 10); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -195,14 +195,22 @@ func TestLoginFailures(t *testing.T) {
 		t.Errorf("counts = %d, %d, %v; want 2, 2", byEmail, byAddr, err)
 	}
 	// The third attempt for ada is the last the limit of 3 allows.
-	if err := db.ReserveLoginAttempt(ctx, "ada@example.com", "10.0.0.3", now, since, 3, 10); err != nil {
+	third, err := db.ReserveLoginAttempt(ctx, "ada@example.com", "10.0.0.3", now, since, 3, 10)
+	if err != nil {
 		t.Fatal(err)
 	}
-	if err := db.ReserveLoginAttempt(ctx, "ada@example.com", "10.0.0.4", now, since, 3, 10); instancehub.ErrorCode(err) != instancehub.ETHROTTLED {
+	if _, err := db.ReserveLoginAttempt(ctx, "ada@example.com", "10.0.0.4", now, since, 3, 10); instancehub.ErrorCode(err) != instancehub.ETHROTTLED {
 		t.Errorf("fourth attempt: %v, want throttled", err)
 	}
+	// An attempt taken back frees its place.
+	if err := db.ForgetLoginAttempt(ctx, third); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.ReserveLoginAttempt(ctx, "ada@example.com", "10.0.0.4", now, since, 3, 10); err != nil {
+		t.Errorf("after forgetting one: %v", err)
+	}
 	// By address too.
-	if err := db.ReserveLoginAttempt(ctx, "carol@example.com", "10.0.0.1", now, since, 3, 2); instancehub.ErrorCode(err) != instancehub.ETHROTTLED {
+	if _, err := db.ReserveLoginAttempt(ctx, "carol@example.com", "10.0.0.1", now, since, 3, 2); instancehub.ErrorCode(err) != instancehub.ETHROTTLED {
 		t.Errorf("third attempt from one address with a limit of 2: %v", err)
 	}
 	if err := db.ClearLoginFailures(ctx, "ada@example.com", since); err != nil {
@@ -211,6 +219,15 @@ func TestLoginFailures(t *testing.T) {
 	byEmail, byAddr, _ = db.CountLoginFailures(ctx, "ada@example.com", "10.0.0.1", since)
 	if byEmail != 0 || byAddr != 1 {
 		t.Errorf("after clearing: %d, %d; want 0, 1", byEmail, byAddr)
+	}
+	// Failures older than the window are dropped at the next attempt.
+	later := now.Add(time.Hour)
+	if _, err := db.ReserveLoginAttempt(ctx, "dave@example.com", "10.0.0.9", later, later.Add(-15*time.Minute), 3, 10); err != nil {
+		t.Fatal(err)
+	}
+	var rows int
+	if err := db.db.QueryRowContext(ctx, `SELECT count(*) FROM login_failures`).Scan(&rows); err != nil || rows != 1 {
+		t.Errorf("%d failures kept, want only the newest (%v)", rows, err)
 	}
 }
 

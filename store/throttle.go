@@ -12,8 +12,14 @@ import (
 // ReserveLoginAttempt counts the recent failures and, under both limits,
 // records this attempt as a failure, in one transaction: it holds the
 // write lock from its start, so parallel attempts are counted one by one.
-func (db *DB) ReserveLoginAttempt(ctx context.Context, email, addr string, t, since time.Time, perEmail, perAddr int) error {
+func (db *DB) ReserveLoginAttempt(ctx context.Context, email, addr string, t, since time.Time, perEmail, perAddr int) (int64, error) {
+	var id int64
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		// Old failures count no more; dropping them keeps the table small
+		// whoever floods it.
+		if _, err := tx.ExecContext(ctx, `DELETE FROM login_failures WHERE at < ?`, millis(since)); err != nil {
+			return err
+		}
 		var byEmail, byAddr int
 		err := tx.QueryRowContext(ctx, `
 			SELECT (SELECT count(*) FROM login_failures WHERE email = ? AND at >= ?),
@@ -25,10 +31,22 @@ func (db *DB) ReserveLoginAttempt(ctx context.Context, email, addr string, t, si
 		if byEmail >= perEmail || byAddr >= perAddr {
 			return instancehub.Errorf(instancehub.ETHROTTLED, "Too many failed sign-ins.")
 		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO login_failures (email, source_ip, at) VALUES (?, ?, ?)`, email, addr, millis(t))
+		res, err := tx.ExecContext(ctx, `INSERT INTO login_failures (email, source_ip, at) VALUES (?, ?, ?)`, email, addr, millis(t))
+		if err != nil {
+			return err
+		}
+		id, err = res.LastInsertId()
 		return err
 	})
-	return wrap(err, "reserve login attempt")
+	return id, wrap(err, "reserve login attempt")
+}
+
+// ForgetLoginAttempt deletes a reserved attempt.
+func (db *DB) ForgetLoginAttempt(ctx context.Context, id int64) error {
+	if _, err := db.db.ExecContext(ctx, `DELETE FROM login_failures WHERE id = ?`, id); err != nil {
+		return fmt.Errorf("forget login attempt %d: %w", id, err)
+	}
+	return nil
 }
 
 // CountLoginFailures counts the failed sign-ins since a time, for the email
