@@ -87,7 +87,7 @@ func TestSignInAndOut(t *testing.T) {
 
 func TestOpenRedirectRefused(t *testing.T) {
 	s := newSite(t, 0)
-	for _, next := range []string{"https://evil.example/", "//evil.example/", "/\\evil.example", "/\t/evil.example/y", "/\n/evil.example", " //evil.example", "javascript:alert(1)"} {
+	for _, next := range []string{"https://evil.example/", "//evil.example/", "/\\evil.example", "/\t/evil.example/y", "/\n/evil.example", " //evil.example", "javascript:alert(1)", "/" + strings.Repeat("a", 600)} {
 		r := s.post(t, "/login", url.Values{"email": {"ada@example.com"}, "password": {testportal.Password}, "next": {next}})
 		if loc := r.Header.Get("Location"); loc != "/" {
 			t.Errorf("next=%q: Location %q, want / (home)", next, loc)

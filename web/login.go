@@ -60,13 +60,17 @@ func (s *Server) logout(c echo.Context) error {
 	return c.Redirect(http.StatusSeeOther, "/login")
 }
 
+// maxNext bounds a post-sign-in address: single sign-on carries it in a
+// cookie, which browsers drop past 4 KiB.
+const maxNext = 512
+
 // safeNext keeps a post-sign-in redirect on this site: a path of its own,
 // never a scheme, a host, a backslash or a control character, which
 // browsers read in ways that lead elsewhere ("/\t/evil.example").
 func safeNext(next string) string {
 	u, err := url.Parse(next)
 	switch {
-	case err != nil, u.Scheme != "", u.Host != "", u.Opaque != "",
+	case err != nil, len(next) > maxNext, u.Scheme != "", u.Host != "", u.Opaque != "",
 		!strings.HasPrefix(next, "/"), strings.HasPrefix(next, "//"),
 		strings.ContainsFunc(next, func(r rune) bool { return r == '\\' || r < 0x20 || r == 0x7f || unicode.IsSpace(r) }):
 		return "/"
@@ -77,11 +81,12 @@ func safeNext(next string) string {
 const loginErrorCookie = "instancehub_login_error"
 
 // loginError sends the browser to the sign-in page with a message. The
-// message travels in a cookie of this site, never in the address, so that
-// no link from elsewhere can put words on the sign-in page.
+// message travels in a cookie the server signs, never in the address, so
+// that neither a link from elsewhere nor a sibling site can put words on the
+// sign-in page.
 func (s *Server) loginError(c echo.Context, message string) error {
 	c.SetCookie(&http.Cookie{
-		Name: loginErrorCookie, Value: url.QueryEscape(message), Path: "/login", MaxAge: 60,
+		Name: loginErrorCookie, Value: s.sealValue([]byte(message)), Path: "/login", MaxAge: 60,
 		HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: s.secure(c),
 	})
 	return c.Redirect(http.StatusSeeOther, "/login")
@@ -93,6 +98,6 @@ func (s *Server) takeLoginError(c echo.Context) string {
 		return ""
 	}
 	s.clearCookieAt(c, loginErrorCookie, "/login")
-	message, _ := url.QueryUnescape(cookie.Value)
-	return message
+	message, _ := s.openValue(cookie.Value)
+	return string(message)
 }

@@ -36,22 +36,33 @@ type loginAttempt struct {
 // seal signs an attempt into a cookie value.
 func (s *Server) seal(a loginAttempt) string {
 	payload, _ := json.Marshal(a)
-	body := base64.RawURLEncoding.EncodeToString(payload)
-	return body + "." + s.sign(body)
+	return s.sealValue(payload)
 }
 
 // open returns the attempt of a cookie value the server signed, unexpired.
 func (s *Server) open(value string, now time.Time) (loginAttempt, bool) {
 	var a loginAttempt
-	body, sig, ok := strings.Cut(value, ".")
-	if !ok || !hmac.Equal([]byte(sig), []byte(s.sign(body))) {
-		return a, false
-	}
-	payload, err := base64.RawURLEncoding.DecodeString(body)
-	if err != nil || json.Unmarshal(payload, &a) != nil {
+	payload, ok := s.openValue(value)
+	if !ok || json.Unmarshal(payload, &a) != nil {
 		return a, false
 	}
 	return a, now.Unix() < a.Expires
+}
+
+// sealValue signs payload into a cookie value only this server can make.
+func (s *Server) sealValue(payload []byte) string {
+	body := base64.RawURLEncoding.EncodeToString(payload)
+	return body + "." + s.sign(body)
+}
+
+// openValue returns what sealValue signed, if the signature holds.
+func (s *Server) openValue(value string) ([]byte, bool) {
+	body, sig, ok := strings.Cut(value, ".")
+	if !ok || !hmac.Equal([]byte(sig), []byte(s.sign(body))) {
+		return nil, false
+	}
+	payload, err := base64.RawURLEncoding.DecodeString(body)
+	return payload, err == nil
 }
 
 func (s *Server) sign(body string) string {

@@ -137,6 +137,12 @@ func TestSingleSignOnRefusesBadState(t *testing.T) {
 		t.Errorf("the sign-in page shows a message from its address: %q", msg)
 	}
 	s.follow(t, s.server.URL+"/auth/oidc/callback?error=x&error_description=Call+555-0100")
+	// Nor can a cookie set by someone else: the message must carry the server's signature.
+	u, _ := url.Parse(s.server.URL + "/login")
+	s.client.Jar.SetCookies(u, []*http.Cookie{{Name: "instancehub_login_error", Value: "Call 555-0100", Path: "/login"}})
+	if msg := text(s.get(t, "/login").doc.Find(`[data-testid="login-error"]`)); strings.Contains(msg, "555") {
+		t.Errorf("the sign-in page shows an unsigned cookie: %q", msg)
+	}
 	log, _ := s.Service.AuditEvents(s.Ctx, instancehub.AuditFilter{Action: "session.signIn", Result: instancehub.AuditDenied}, 1)
 	if log.Total != 3 {
 		t.Errorf("%d refused sign-ins audited, want 3", log.Total)
