@@ -31,11 +31,3 @@ func UserFromContext(ctx context.Context) *User {
 	user, _ := ctx.Value(userContextKey).(*User)
 	return user
 }
-
-// UserIDFromContext returns the signed-in user's ID, or 0.
-func UserIDFromContext(ctx context.Context) int64 {
-	if user := UserFromContext(ctx); user != nil {
-		return user.ID
-	}
-	return 0
-}

@@ -74,9 +74,6 @@ func (i *Instance) SSHCommand() string {
 	return fmt.Sprintf("ssh -p %d %s@%s", i.SSHPort, SSHUser, host)
 }
 
-// IsGPU reports whether the instance has GPUs.
-func (i *Instance) IsGPU() bool { return i.GPUs > 0 }
-
 // Application is a web application that runs on every instance.
 type Application struct {
 	Slug  string // used in URLs
