@@ -33,13 +33,27 @@ func (s *Service) RoleAssignments(ctx context.Context, role Role) (*AccessPage, 
 		if page.Users, err = s.Users.FindUsers(ctx, "", 0); err != nil {
 			return nil, err
 		}
-		owners, err := s.Roles.FindRoleAssignments(ctx, RoleOwner)
-		if err != nil {
+		if page.Owners, err = s.countOwners(ctx, role, page.Assignments); err != nil {
 			return nil, err
 		}
-		page.Owners = len(owners)
 	}
 	return page, nil
+}
+
+// countOwners counts the Owner assignments, from the list already read when
+// it holds them all.
+func (s *Service) countOwners(ctx context.Context, role Role, listed []*RoleAssignment) (int, error) {
+	if role != "" && role != RoleOwner {
+		owners, err := s.Roles.FindRoleAssignments(ctx, RoleOwner)
+		return len(owners), err
+	}
+	n := 0
+	for _, a := range listed {
+		if a.Role == RoleOwner {
+			n++
+		}
+	}
+	return n, nil
 }
 
 // AssignRole gives the user with email the role, as the signed-in Owner.
