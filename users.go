@@ -84,13 +84,6 @@ func (s *Service) checkPassword(ctx context.Context, email, password string) (*U
 	return user, nil
 }
 
-// SignedOut audits a sign-out.
-func (s *Service) SignedOut(ctx context.Context) {
-	if user := UserFromContext(ctx); user != nil {
-		s.record(ctx, "session.signOut", user.Email, nil)
-	}
-}
-
 // CreateUser adds a local account. It is how the command line and the first
 // start make accounts; the checks are the form's.
 func (s *Service) CreateUser(ctx context.Context, email, name, password string) (user *User, err error) {

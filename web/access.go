@@ -7,10 +7,10 @@ import (
 
 	"github.com/instancehub/instancehub"
 	"github.com/instancehub/instancehub/views"
-	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v5"
 )
 
-func (s *Server) accessPage(c echo.Context) error {
+func (s *Server) accessPage(c *echo.Context) error {
 	role, _ := instancehub.ParseRole(c.QueryParam("role"))
 	page, err := s.service.RoleAssignments(c.Request().Context(), role)
 	if err != nil {
@@ -19,7 +19,7 @@ func (s *Server) accessPage(c echo.Context) error {
 	return s.render(c, http.StatusOK, "access", views.AccessPage(page, views.AssignForm{}))
 }
 
-func (s *Server) assignRole(c echo.Context) error {
+func (s *Server) assignRole(c *echo.Context) error {
 	ctx := c.Request().Context()
 	form := views.AssignForm{Email: c.FormValue("email"), Role: c.FormValue("role")}
 	role, err := instancehub.ParseRole(form.Role)
@@ -40,10 +40,10 @@ func (s *Server) assignRole(c echo.Context) error {
 	return c.Redirect(http.StatusSeeOther, "/access")
 }
 
-func (s *Server) removeRole(c echo.Context) error {
+func (s *Server) removeRole(c *echo.Context) error {
 	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
 	if err != nil {
-		return echo.NewHTTPError(http.StatusNotFound)
+		return echo.ErrNotFound
 	}
 	a, err := s.service.RemoveRoleAssignment(c.Request().Context(), id)
 	if err != nil {

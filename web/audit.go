@@ -10,12 +10,12 @@ import (
 
 	"github.com/instancehub/instancehub"
 	"github.com/instancehub/instancehub/views"
-	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v5"
 )
 
 // parseAuditQuery reads the filter; dates are whole days in UTC, the "to"
 // day included.
-func parseAuditQuery(c echo.Context) (views.AuditQuery, instancehub.AuditFilter) {
+func parseAuditQuery(c *echo.Context) (views.AuditQuery, instancehub.AuditFilter) {
 	q := views.AuditQuery{
 		User: c.QueryParam("user"), Action: c.QueryParam("action"), Target: c.QueryParam("target"),
 		Result: c.QueryParam("result"), From: c.QueryParam("from"), To: c.QueryParam("to"),
@@ -34,7 +34,7 @@ func parseAuditQuery(c echo.Context) (views.AuditQuery, instancehub.AuditFilter)
 	return q, f
 }
 
-func (s *Server) auditPage(c echo.Context) error {
+func (s *Server) auditPage(c *echo.Context) error {
 	q, f := parseAuditQuery(c)
 	page, _ := strconv.Atoi(c.QueryParam("page"))
 	events, err := s.service.AuditEvents(c.Request().Context(), f, max(page, 1))
@@ -45,7 +45,7 @@ func (s *Server) auditPage(c echo.Context) error {
 }
 
 // auditExport writes every matching event as CSV.
-func (s *Server) auditExport(c echo.Context) error {
+func (s *Server) auditExport(c *echo.Context) error {
 	_, f := parseAuditQuery(c)
 	events, err := s.service.AuditEvents(c.Request().Context(), f, 0)
 	if err != nil {

@@ -118,52 +118,75 @@ func TestSecurityHeaders(t *testing.T) {
 	}
 }
 
-// TestCSRF covers both of the middleware's paths: the token for clients
-// that send no Sec-Fetch-Site, and Sec-Fetch-Site for browsers.
+// TestCSRF: a change must come from the portal's own origin and carry the
+// token of its own session, in the body or a header.
 func TestCSRF(t *testing.T) {
 	s := newSite(t, 0)
 	s.signIn(t, "ada@example.com")
 	s.Seed(t, "csrf", 1, s.User)
+	s.EnsureUser(t, "grace@example.com", "Grace Hopper", instancehub.RoleReader)
+	mallory := newClient()
+	signIn(t, &site{Portal: s.Portal, server: s.server, client: mallory}, "grace@example.com")
+	other := s.csrfToken(t, mallory)
+	own := s.csrfToken(t, s.client)
 	tests := []struct {
 		desc    string
-		token   string
+		form    url.Values
+		query   string
 		headers []string
 		status  int
 	}{
-		{"no token", "-", nil, http.StatusForbidden},
-		{"wrong token", "forged", nil, http.StatusForbidden},
-		{"right token", "", nil, http.StatusSeeOther},
-		{"cross-site browser, even with the token", "", []string{"Sec-Fetch-Site", "cross-site"}, http.StatusForbidden},
-		{"same-site browser without the token", "-", []string{"Sec-Fetch-Site", "same-site"}, http.StatusForbidden},
-		{"same-origin browser", "-", []string{"Sec-Fetch-Site", "same-origin"}, http.StatusSeeOther},
+		{"no token", url.Values{}, "", nil, http.StatusForbidden},
+		{"wrong token", url.Values{"_csrf": {"forged"}}, "", nil, http.StatusForbidden},
+		{"another session's token", url.Values{"_csrf": {other}}, "", nil, http.StatusForbidden},
+		{"token in the address only", url.Values{}, "?_csrf=" + own, nil, http.StatusForbidden},
+		{"right token", url.Values{"_csrf": {own}}, "", nil, http.StatusSeeOther},
+		{"right token in the header", url.Values{}, "", []string{"X-CSRF-Token", own}, http.StatusSeeOther},
+		{"same-origin browser with the token", url.Values{"_csrf": {own}}, "", []string{"Sec-Fetch-Site", "same-origin"}, http.StatusSeeOther},
+		{"same-origin browser without the token", url.Values{}, "", []string{"Sec-Fetch-Site", "same-origin"}, http.StatusForbidden},
+		{"cross-site browser, even with the token", url.Values{"_csrf": {own}}, "", []string{"Sec-Fetch-Site", "cross-site"}, http.StatusForbidden},
+		// A sibling subdomain (or an application's origin) is same-site.
+		{"same-site browser, even with the token", url.Values{"_csrf": {own}}, "", []string{"Sec-Fetch-Site", "same-site"}, http.StatusForbidden},
+		{"another origin, by Origin alone", url.Values{"_csrf": {own}}, "", []string{"Origin", "http://evil.example.test"}, http.StatusForbidden},
 	}
 	for _, tt := range tests {
 		t.Run(tt.desc, func(t *testing.T) {
-			form := url.Values{}
-			switch tt.token {
-			case "-":
-				form.Set("_csrf", "")
-			case "":
-			default:
-				form.Set("_csrf", tt.token)
+			req, _ := http.NewRequest(http.MethodPost, s.server.URL+"/instances/refresh"+tt.query, strings.NewReader(tt.form.Encode()))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			for i := 0; i+1 < len(tt.headers); i += 2 {
+				req.Header.Set(tt.headers[i], tt.headers[i+1])
 			}
-			if tt.token == "-" {
-				form.Del("_csrf")
-				req, _ := http.NewRequest(http.MethodPost, s.server.URL+"/instances/refresh", strings.NewReader(form.Encode()))
-				req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-				for i := 0; i+1 < len(tt.headers); i += 2 {
-					req.Header.Set(tt.headers[i], tt.headers[i+1])
-				}
-				wantStatus(t, s.do(t, s.client, req), tt.status)
-				return
-			}
-			wantStatus(t, s.post(t, "/instances/refresh", form, tt.headers...), tt.status)
+			wantStatus(t, s.do(t, s.client, req), tt.status)
 		})
 	}
 	// Every refusal is in the audit log, the browser's cross-site one included.
 	log, err := s.Service.AuditEvents(s.Ctx, instancehub.AuditFilter{Action: "request.csrf"}, 1)
-	if err != nil || log.Total != 4 {
-		t.Errorf("%d CSRF refusals audited, want 4 (%v)", log.Total, err)
+	if err != nil || log.Total != 8 {
+		t.Errorf("%d CSRF refusals audited, want 8 (%v)", log.Total, err)
+	}
+}
+
+// TestCSRFTokenRotates: the token changes at every sign-in, and a signed-out
+// session's token opens nothing.
+func TestCSRFTokenRotates(t *testing.T) {
+	s := newSite(t, 0)
+	s.signIn(t, "ada@example.com")
+	first := s.csrfToken(t, s.client)
+	page := s.get(t, "/instances")
+	if got, _ := page.doc.Find(`form[action="/logout"] input[name="_csrf"]`).Attr("value"); got != first {
+		t.Fatalf("the page's token %q is not the session's %q", got, first)
+	}
+	s.signIn(t, "ada@example.com")
+	second := s.csrfToken(t, s.client)
+	if second == first || second == "" {
+		t.Fatalf("token did not change at sign-in: %q then %q", first, second)
+	}
+	wantStatus(t, s.post(t, "/instances/refresh", url.Values{"_csrf": {first}}), http.StatusForbidden)
+	wantStatus(t, s.post(t, "/logout", nil), http.StatusSeeOther)
+	// Signed out, the old token is worth nothing: the request is a visitor's.
+	r := s.post(t, "/instances/refresh", url.Values{"_csrf": {second}})
+	if r.StatusCode != http.StatusSeeOther || r.Header.Get("Location") != "/login" {
+		t.Fatalf("after sign-out: %d %s", r.StatusCode, r.Header.Get("Location"))
 	}
 }
 

@@ -159,7 +159,7 @@ func newAuthzSite(t *testing.T) *authzSite {
 	t.Helper()
 	p := testportal.Open(t, t.TempDir(), 0)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	srv := web.New(web.Config{Static: static.FS, Logger: log, LocalAccounts: true}, p.Service, p.DB)
+	srv := web.New(web.Config{Static: static.FS, Logger: log, LocalAccounts: true}, p.Service)
 	server := httptest.NewServer(srv.Handler())
 	t.Cleanup(server.Close)
 	a := &authzSite{site: &site{Portal: p, server: server}, clients: map[persona]*http.Client{}, fixtures: map[persona]fixture{}, routes: srv.Routes()}

@@ -21,7 +21,7 @@ import (
 func BenchmarkListPage1000(b *testing.B) {
 	p := testportal.OpenWith(b, b.TempDir(), emulator.Options{})
 	p.Seed(b, "load", 1000, p.User)
-	handler := web.New(web.Config{Static: static.FS, LocalAccounts: true}, p.Service, p.DB).Handler()
+	handler := web.New(web.Config{Static: static.FS, LocalAccounts: true}, p.Service).Handler()
 	server := httptest.NewServer(handler)
 	defer server.Close()
 	s := &site{Portal: p, server: server, client: newClient()}

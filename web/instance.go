@@ -5,10 +5,10 @@ import (
 
 	"github.com/instancehub/instancehub"
 	"github.com/instancehub/instancehub/views"
-	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v5"
 )
 
-func (s *Server) showInstance(c echo.Context) error {
+func (s *Server) showInstance(c *echo.Context) error {
 	detail, err := s.service.InstanceDetail(c.Request().Context(), c.Param("name"))
 	if instancehub.ErrorCode(err) == instancehub.ENOTFOUND && htmxTarget(c) == "detail" {
 		// The details page polled an instance that is now deleted: back to
@@ -27,7 +27,7 @@ func (s *Server) showInstance(c echo.Context) error {
 
 // instanceRow is the list row of one instance, for rows that poll. A row
 // whose instance is gone is removed.
-func (s *Server) instanceRow(c echo.Context) error {
+func (s *Server) instanceRow(c *echo.Context) error {
 	inst, err := s.service.Instance(c.Request().Context(), c.Param("name"))
 	if instancehub.ErrorCode(err) == instancehub.ENOTFOUND {
 		return c.HTML(http.StatusOK, "")
@@ -39,7 +39,7 @@ func (s *Server) instanceRow(c echo.Context) error {
 
 // openApplication is where an application of an instance opens. Only its
 // owner gets past the service's check.
-func (s *Server) openApplication(c echo.Context) error {
+func (s *Server) openApplication(c *echo.Context) error {
 	inst, app, err := s.service.OpenApplication(c.Request().Context(), c.Param("name"), c.Param("app"))
 	if err != nil {
 		return err

@@ -6,16 +6,16 @@ import (
 
 	"github.com/instancehub/instancehub"
 	"github.com/instancehub/instancehub/views"
-	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v5"
 )
 
 // act starts a Start, Stop, Restart or Delete. htmx requests get the row or
 // the details back with a toast; plain forms are redirected.
-func (s *Server) act(c echo.Context) error {
+func (s *Server) act(c *echo.Context) error {
 	ctx := c.Request().Context()
 	kind, err := instancehub.ParseOperationKind(c.Param("action"))
 	if err != nil || kind == instancehub.OpCreate {
-		return echo.NewHTTPError(http.StatusNotFound)
+		return echo.ErrNotFound
 	}
 	inst, err := s.service.Act(ctx, c.Param("name"), kind)
 	if err != nil {
@@ -52,7 +52,7 @@ func actionMessage(kind instancehub.OperationKind, name string) string {
 }
 
 // confirmDelete asks before a delete, for browsers without JavaScript.
-func (s *Server) confirmDelete(c echo.Context) error {
+func (s *Server) confirmDelete(c *echo.Context) error {
 	inst, err := s.service.InstanceForAction(c.Request().Context(), c.Param("name"), instancehub.OpDelete)
 	if err != nil {
 		return err

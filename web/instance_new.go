@@ -7,10 +7,10 @@ import (
 	"github.com/a-h/templ"
 	"github.com/instancehub/instancehub"
 	"github.com/instancehub/instancehub/views"
-	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v5"
 )
 
-func (s *Server) newInstance(c echo.Context) error {
+func (s *Server) newInstance(c *echo.Context) error {
 	opts, err := s.service.CreateOptions(c.Request().Context(), c.QueryParam("region"))
 	if err != nil {
 		return err
@@ -20,7 +20,7 @@ func (s *Server) newInstance(c echo.Context) error {
 }
 
 // checkName is the live "name available?" check of the create form.
-func (s *Server) checkName(c echo.Context) error {
+func (s *Server) checkName(c *echo.Context) error {
 	name := c.QueryParam("name")
 	err := s.service.CheckName(c.Request().Context(), name)
 	if err != nil && instancehub.ErrorCode(err) != instancehub.EINVALID {
@@ -30,7 +30,7 @@ func (s *Server) checkName(c echo.Context) error {
 }
 
 // placement is the region-dependent part of the form, for another region.
-func (s *Server) placement(c echo.Context) error {
+func (s *Server) placement(c *echo.Context) error {
 	opts, err := s.service.CreateOptions(c.Request().Context(), c.QueryParam("region"))
 	if err != nil {
 		return err
@@ -43,7 +43,7 @@ func (s *Server) placement(c echo.Context) error {
 }
 
 // subnets lists the subnets of the network chosen in the form.
-func (s *Server) subnets(c echo.Context) error {
+func (s *Server) subnets(c *echo.Context) error {
 	opts, err := s.service.CreateOptions(c.Request().Context(), c.QueryParam("region"))
 	if err != nil {
 		return err
@@ -51,7 +51,7 @@ func (s *Server) subnets(c echo.Context) error {
 	return s.render(c, http.StatusOK, "compute", views.SubnetField(opts.Networks, c.QueryParam("virtual_network"), "", ""))
 }
 
-func parseCreateForm(c echo.Context) views.CreateForm {
+func parseCreateForm(c *echo.Context) views.CreateForm {
 	return views.CreateForm{
 		Request: instancehub.CreateRequest{
 			Name:           c.FormValue("name"),
@@ -69,7 +69,7 @@ func parseCreateForm(c echo.Context) views.CreateForm {
 
 // createInstance creates, or shows the form again with a message by each
 // field that needs one and everything entered kept.
-func (s *Server) createInstance(c echo.Context) error {
+func (s *Server) createInstance(c *echo.Context) error {
 	ctx := c.Request().Context()
 	form := parseCreateForm(c)
 	inst, err := s.service.CreateInstance(ctx, form.Request)

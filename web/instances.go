@@ -7,12 +7,12 @@ import (
 
 	"github.com/instancehub/instancehub"
 	"github.com/instancehub/instancehub/views"
-	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v5"
 )
 
 // parseListQuery reads the list's filters from the query string or, for
 // Refresh, the form that carries them.
-func parseListQuery(c echo.Context) instancehub.ListQuery {
+func parseListQuery(c *echo.Context) instancehub.ListQuery {
 	page, _ := strconv.Atoi(c.FormValue("page"))
 	return instancehub.ListQuery{
 		OnlyMine: c.FormValue("mine") != "",
@@ -22,7 +22,7 @@ func parseListQuery(c echo.Context) instancehub.ListQuery {
 	}
 }
 
-func (s *Server) listInstances(c echo.Context) error {
+func (s *Server) listInstances(c *echo.Context) error {
 	list, err := s.service.ListInstances(c.Request().Context(), parseListQuery(c))
 	if err != nil {
 		return err
@@ -34,7 +34,7 @@ func (s *Server) listInstances(c echo.Context) error {
 }
 
 // refreshInstances reconciles with Azure, then shows the list as filtered.
-func (s *Server) refreshInstances(c echo.Context) error {
+func (s *Server) refreshInstances(c *echo.Context) error {
 	ctx := c.Request().Context()
 	report, err := s.service.Refresh(ctx)
 	if err != nil {

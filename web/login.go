@@ -8,7 +8,7 @@ import (
 
 	"github.com/instancehub/instancehub"
 	"github.com/instancehub/instancehub/views"
-	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v5"
 )
 
 // loginOptions says how people may sign in here.
@@ -20,7 +20,7 @@ func (s *Server) loginOptions(next string) views.LoginOptions {
 	return opts
 }
 
-func (s *Server) loginPage(c echo.Context) error {
+func (s *Server) loginPage(c *echo.Context) error {
 	next := safeNext(c.QueryParam("next"))
 	if instancehub.UserFromContext(c.Request().Context()) != nil {
 		return c.Redirect(http.StatusSeeOther, next)
@@ -30,14 +30,14 @@ func (s *Server) loginPage(c echo.Context) error {
 	return s.render(c, http.StatusOK, "", views.LoginPage("", opts))
 }
 
-func (s *Server) login(c echo.Context) error {
+func (s *Server) login(c *echo.Context) error {
 	email, next := c.FormValue("email"), safeNext(c.FormValue("next"))
 	opts := s.loginOptions(next)
 	if !s.cfg.LocalAccounts {
 		opts.Error = "Signing in with a password is turned off here; use single sign-on."
 		return s.render(c, http.StatusForbidden, "", views.LoginPage(email, opts))
 	}
-	user, err := s.service.Authenticate(c.Request().Context(), email, c.FormValue("password"))
+	in, err := s.service.SignIn(c.Request().Context(), email, c.FormValue("password"), s.readCookie(c, sessionCookie))
 	switch code := instancehub.ErrorCode(err); code {
 	case "":
 	case instancehub.EUNAUTHORIZED, instancehub.ETHROTTLED:
@@ -46,17 +46,15 @@ func (s *Server) login(c echo.Context) error {
 	default:
 		return err
 	}
-	if err := s.startSession(c, user); err != nil {
-		return err
-	}
+	s.signedIn(c, in)
 	return c.Redirect(http.StatusSeeOther, next)
 }
 
-func (s *Server) logout(c echo.Context) error {
-	s.service.SignedOut(c.Request().Context())
-	if err := s.endSession(c); err != nil {
+func (s *Server) logout(c *echo.Context) error {
+	if err := s.service.SignOut(c.Request().Context(), sessionToken(c)); err != nil {
 		return err
 	}
+	s.clearCookie(c, sessionCookie)
 	return c.Redirect(http.StatusSeeOther, "/login")
 }
 
@@ -84,20 +82,17 @@ const loginErrorCookie = "instancehub_login_error"
 // message travels in a cookie the server signs, never in the address, so
 // that neither a link from elsewhere nor a sibling site can put words on the
 // sign-in page.
-func (s *Server) loginError(c echo.Context, message string) error {
-	c.SetCookie(&http.Cookie{
-		Name: loginErrorCookie, Value: s.sealValue([]byte(message)), Path: "/login", MaxAge: 60,
-		HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: s.secure(c),
-	})
+func (s *Server) loginError(c *echo.Context, message string) error {
+	c.SetCookie(s.cookie(c, loginErrorCookie, s.sealValue(loginErrorCookie, []byte(message)), 60))
 	return c.Redirect(http.StatusSeeOther, "/login")
 }
 
-func (s *Server) takeLoginError(c echo.Context) string {
-	cookie, err := c.Cookie(loginErrorCookie)
-	if err != nil {
+func (s *Server) takeLoginError(c *echo.Context) string {
+	cookie := s.readCookie(c, loginErrorCookie)
+	if cookie == "" {
 		return ""
 	}
-	s.clearCookieAt(c, loginErrorCookie, "/login")
-	message, _ := s.openValue(cookie.Value)
+	s.clearCookie(c, loginErrorCookie)
+	message, _ := s.openValue(loginErrorCookie, cookie)
 	return string(message)
 }

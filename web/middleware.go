@@ -1,14 +1,14 @@
 package web
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"runtime/debug"
 	"time"
 
 	"github.com/instancehub/instancehub"
-	"github.com/labstack/echo/v4"
-	"github.com/labstack/echo/v4/middleware"
+	"github.com/labstack/echo/v5"
 )
 
 // contentSecurityPolicy allows nothing inline and nothing from elsewhere.
@@ -16,7 +16,7 @@ const contentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 
 	"font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 
 func (s *Server) securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
-	return func(c echo.Context) error {
+	return func(c *echo.Context) error {
 		h := c.Response().Header()
 		h.Set("Content-Security-Policy", contentSecurityPolicy)
 		h.Set("X-Content-Type-Options", "nosniff")
@@ -24,49 +24,85 @@ func (s *Server) securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 		h.Set("Referrer-Policy", "same-origin")
 		h.Set("Cross-Origin-Opener-Policy", "same-origin")
 		h.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+		// Pages show who may do what to which instance: no cache keeps them,
+		// nor exports. Static files set their own.
+		h.Set("Cache-Control", "no-store")
 		if s.secure(c) {
-			h.Set("Strict-Transport-Security", "max-age=31536000")
+			h.Set("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
 		}
 		return next(c)
 	}
 }
 
-// csrf protects every state-changing request: browsers that send
-// Sec-Fetch-Site are checked on it, others with a token kept in a cookie
-// and sent back in a form field or the X-CSRF-Token header.
-func (s *Server) csrf() echo.MiddlewareFunc {
-	return middleware.CSRFWithConfig(middleware.CSRFConfig{
-		TokenLookup:    "header:X-CSRF-Token,form:_csrf",
-		CookieName:     "instancehub_csrf",
-		CookiePath:     "/",
-		CookieHTTPOnly: true,
-		CookieSameSite: http.SameSiteLaxMode,
-		CookieSecure:   s.cfg.SecureCookies,
-		CookieMaxAge:   int((12 * time.Hour).Seconds()),
-		// A browser's cross-site request is refused, and audited, here; a
-		// same-site one must show the token.
-		AllowSecFetchSiteFunc: func(c echo.Context) (bool, error) {
-			if c.Request().Header.Get(echo.HeaderSecFetchSite) == "same-site" {
-				return false, nil
+// csrf protects every state-changing request twice over. It must come from
+// the portal's own origin: browsers say where a request comes from in
+// Sec-Fetch-Site or Origin, and anything but same-origin is refused, a
+// sibling site or an application's origin included (net/http's
+// CrossOriginProtection). A signed-in request must also carry the token
+// bound to its session, in the form body or the X-CSRF-Token header (never
+// the address, which leaks into logs and Referer).
+func (s *Server) csrf(next echo.HandlerFunc) echo.HandlerFunc {
+	origin := http.NewCrossOriginProtection()
+	return func(c *echo.Context) error {
+		r := c.Request()
+		switch r.Method {
+		case http.MethodGet, http.MethodHead, http.MethodOptions:
+			return next(c)
+		}
+		if err := origin.Check(r); err != nil {
+			return s.refuseForgery(c)
+		}
+		if token := sessionToken(c); token != "" {
+			sent := r.Header.Get("X-CSRF-Token")
+			if sent == "" {
+				sent = r.PostFormValue("_csrf")
 			}
-			return false, s.refuseForgery(c)
-		},
-		ErrorHandler: func(_ error, c echo.Context) error { return s.refuseForgery(c) },
-	})
+			if !instancehub.ValidCSRFToken(token, sent) {
+				return s.refuseForgery(c)
+			}
+		}
+		return next(c)
+	}
 }
 
 // refuseForgery audits and refuses a state-changing request that did not
 // come from the portal's own pages.
-func (s *Server) refuseForgery(c echo.Context) error {
+func (s *Server) refuseForgery(c *echo.Context) error {
 	reason := "The request was refused because it did not come from this portal's own page. Reload the page and try again."
 	s.service.RecordRefusal(c.Request().Context(), "request.csrf", c.Request().Method+" "+c.Request().URL.Path, reason)
 	return echo.NewHTTPError(http.StatusForbidden, reason)
 }
 
+// maxFormBody bounds what a form may send: the portal's largest field is an
+// SSH public key.
+const maxFormBody = 64 << 10
+
+// limitBody bounds every request body, and refuses one over the limit before
+// any handler reads it.
+func (s *Server) limitBody(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c *echo.Context) error {
+		r := c.Request()
+		if r.ContentLength > maxFormBody {
+			return echo.NewHTTPError(http.StatusRequestEntityTooLarge, "The request is too large.")
+		}
+		r.Body = http.MaxBytesReader(c.Response(), r.Body, maxFormBody)
+		if r.Method == http.MethodPost {
+			if err := r.ParseForm(); err != nil {
+				var tooLarge *http.MaxBytesError
+				if errors.As(err, &tooLarge) {
+					return echo.NewHTTPError(http.StatusRequestEntityTooLarge, "The request is too large.")
+				}
+				return echo.NewHTTPError(http.StatusBadRequest, "The form could not be read.")
+			}
+		}
+		return next(c)
+	}
+}
+
 // withSource puts the request's address into its context, for the audit log
 // and the sign-in limit.
 func (s *Server) withSource(next echo.HandlerFunc) echo.HandlerFunc {
-	return func(c echo.Context) error {
+	return func(c *echo.Context) error {
 		ctx := instancehub.NewContextWithSource(c.Request().Context(), c.RealIP())
 		c.SetRequest(c.Request().WithContext(ctx))
 		return next(c)
@@ -74,7 +110,7 @@ func (s *Server) withSource(next echo.HandlerFunc) echo.HandlerFunc {
 }
 
 func (s *Server) recoverPanics(next echo.HandlerFunc) echo.HandlerFunc {
-	return func(c echo.Context) (err error) {
+	return func(c *echo.Context) (err error) {
 		defer func() {
 			if r := recover(); r != nil {
 				s.cfg.Logger.Error("panic", "path", c.Path(), "panic", r, "stack", string(debug.Stack()))
@@ -86,16 +122,20 @@ func (s *Server) recoverPanics(next echo.HandlerFunc) echo.HandlerFunc {
 }
 
 func (s *Server) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
-	return func(c echo.Context) error {
+	return func(c *echo.Context) error {
 		start := time.Now()
 		err := next(c)
 		if err != nil {
-			c.Error(err)
+			s.handleError(c, err)
 		}
 		req := c.Request()
 		if c.Path() != "/static/*" && c.Path() != "/healthz" {
+			status := 0
+			if resp, err := echo.UnwrapResponse(c.Response()); err == nil {
+				status = resp.Status
+			}
 			s.cfg.Logger.Debug("request", "method", req.Method, "path", req.URL.Path,
-				"status", c.Response().Status, "took", time.Since(start).Round(time.Microsecond), "ip", c.RealIP())
+				"status", status, "took", time.Since(start).Round(time.Microsecond), "ip", c.RealIP())
 		}
 		return nil
 	}
@@ -103,14 +143,14 @@ func (s *Server) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
 
 // secure reports whether the request reached the portal over TLS, or the
 // portal was told it sits behind a proxy that terminates TLS.
-func (s *Server) secure(c echo.Context) bool {
+func (s *Server) secure(c *echo.Context) bool {
 	return s.cfg.SecureCookies || c.Request().TLS != nil
 }
 
-func isHTMX(c echo.Context) bool { return c.Request().Header.Get("HX-Request") == "true" }
+func isHTMX(c *echo.Context) bool { return c.Request().Header.Get("HX-Request") == "true" }
 
 // htmxTarget is the id of the element an htmx request swaps.
-func htmxTarget(c echo.Context) string {
+func htmxTarget(c *echo.Context) string {
 	if !isHTMX(c) {
 		return ""
 	}

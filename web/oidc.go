@@ -1,9 +1,7 @@
 package web
 
 import (
-	"crypto/hmac"
 	"crypto/rand"
-	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
 	"encoding/json"
@@ -12,7 +10,7 @@ import (
 	"time"
 
 	"github.com/instancehub/instancehub"
-	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v5"
 	"golang.org/x/oauth2"
 )
 
@@ -23,8 +21,9 @@ const (
 )
 
 // loginAttempt is a single sign-on under way: what the answer is checked
-// with. It lives in a cookie signed by the server, so the server keeps no
-// table that a flood of sign-ins could fill.
+// with. It lives in a cookie the server seals (encrypts and authenticates),
+// so the PKCE verifier stays unreadable to the browser and the server keeps
+// no table that a flood of sign-ins could fill.
 type loginAttempt struct {
 	State    string `json:"s"`
 	Nonce    string `json:"n"`
@@ -33,42 +32,20 @@ type loginAttempt struct {
 	Expires  int64  `json:"e"`
 }
 
-// seal signs an attempt into a cookie value.
+// seal turns an attempt into a cookie value.
 func (s *Server) seal(a loginAttempt) string {
 	payload, _ := json.Marshal(a)
-	return s.sealValue(payload)
+	return s.sealValue(oidcCookie, payload)
 }
 
-// open returns the attempt of a cookie value the server signed, unexpired.
+// open returns the attempt of a cookie value the server sealed, unexpired.
 func (s *Server) open(value string, now time.Time) (loginAttempt, bool) {
 	var a loginAttempt
-	payload, ok := s.openValue(value)
+	payload, ok := s.openValue(oidcCookie, value)
 	if !ok || json.Unmarshal(payload, &a) != nil {
 		return a, false
 	}
 	return a, now.Unix() < a.Expires
-}
-
-// sealValue signs payload into a cookie value only this server can make.
-func (s *Server) sealValue(payload []byte) string {
-	body := base64.RawURLEncoding.EncodeToString(payload)
-	return body + "." + s.sign(body)
-}
-
-// openValue returns what sealValue signed, if the signature holds.
-func (s *Server) openValue(value string) ([]byte, bool) {
-	body, sig, ok := strings.Cut(value, ".")
-	if !ok || !hmac.Equal([]byte(sig), []byte(s.sign(body))) {
-		return nil, false
-	}
-	payload, err := base64.RawURLEncoding.DecodeString(body)
-	return payload, err == nil
-}
-
-func (s *Server) sign(body string) string {
-	mac := hmac.New(sha256.New, s.secret)
-	mac.Write([]byte(body))
-	return base64.RawURLEncoding.EncodeToString(mac.Sum(nil))
 }
 
 func randomToken() string {
@@ -80,38 +57,35 @@ func randomToken() string {
 // oidcLogin sends the browser to the identity provider with a fresh state,
 // nonce and PKCE verifier. The state also goes into a cookie, which binds
 // the answer to this browser.
-func (s *Server) oidcLogin(c echo.Context) error {
+func (s *Server) oidcLogin(c *echo.Context) error {
 	if s.cfg.Identity == nil {
 		return echo.NewHTTPError(http.StatusNotFound, "Single sign-on is not configured here.")
 	}
 	a := loginAttempt{State: randomToken(), Nonce: randomToken(), Verifier: oauth2.GenerateVerifier(),
 		Next: safeNext(c.QueryParam("next")), Expires: s.cfg.Now().Add(oidcAttemptTTL).Unix()}
-	c.SetCookie(&http.Cookie{
-		Name: oidcCookie, Value: s.seal(a), Path: "/auth/oidc/", MaxAge: int(oidcAttemptTTL.Seconds()),
-		HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: s.secure(c),
-	})
+	c.SetCookie(s.cookie(c, oidcCookie, s.seal(a), int(oidcAttemptTTL.Seconds())))
 	return c.Redirect(http.StatusFound, s.cfg.Identity.AuthCodeURL(a.State, a.Nonce, a.Verifier))
 }
 
 // oidcCallback checks the identity provider's answer — state against the
 // cookie and the attempt, then the code and ID token — and signs the person in.
 // Nothing the answer says is shown or logged before its state checks out.
-func (s *Server) oidcCallback(c echo.Context) error {
+func (s *Server) oidcCallback(c *echo.Context) error {
 	if s.cfg.Identity == nil {
 		return echo.NewHTTPError(http.StatusNotFound, "Single sign-on is not configured here.")
 	}
 	ctx := c.Request().Context()
-	s.clearCookieAt(c, oidcCookie, "/auth/oidc/")
+	s.clearCookie(c, oidcCookie)
 	refuse := func(message string) error {
 		s.service.RecordRefusal(ctx, "session.signIn", "single sign-on", message)
 		return s.loginError(c, message)
 	}
 	state := c.QueryParam("state")
-	cookie, err := c.Cookie(oidcCookie)
-	if err != nil {
+	cookie := s.readCookie(c, oidcCookie)
+	if cookie == "" {
 		return refuse("Single sign-on took too long, was already used, or started in another browser. Try again.")
 	}
-	attempt, fresh := s.open(cookie.Value, s.cfg.Now())
+	attempt, fresh := s.open(cookie, s.cfg.Now())
 	switch {
 	case state == "" || subtle.ConstantTimeCompare([]byte(attempt.State), []byte(state)) != 1:
 		return refuse("Single sign-on failed: the answer does not belong to a sign-in started in this browser. Try again.")
@@ -126,15 +100,13 @@ func (s *Server) oidcCallback(c echo.Context) error {
 		s.cfg.Logger.Warn("single sign-on refused", "err", err)
 		return refuse(instancehub.ErrorMessage(err))
 	}
-	user, err := s.service.SignInExternal(ctx, identity)
+	in, err := s.service.SignInWithIdentity(ctx, identity, s.readCookie(c, sessionCookie))
 	if instancehub.ErrorCode(err) == instancehub.EUNAUTHORIZED {
 		return s.loginError(c, instancehub.ErrorMessage(err))
 	} else if err != nil {
 		return err
 	}
-	if err := s.startSession(c, user); err != nil {
-		return err
-	}
+	s.signedIn(c, in)
 	return c.Redirect(http.StatusSeeOther, attempt.Next)
 }
 

@@ -45,7 +45,7 @@ func newSSOSite(t *testing.T) *ssoSite {
 		t.Fatal(err)
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	handler = web.New(web.Config{Static: static.FS, Logger: log, LocalAccounts: true, Identity: provider}, p.Service, p.DB).Handler()
+	handler = web.New(web.Config{Static: static.FS, Logger: log, LocalAccounts: true, Identity: provider}, p.Service).Handler()
 	return &ssoSite{site: &site{Portal: p, server: server, client: newClient()}, issuer: issuer}
 }
 
@@ -157,7 +157,7 @@ func TestSingleSignOnRefusesBadState(t *testing.T) {
 func TestLocalAccountsOff(t *testing.T) {
 	s := newSite(t, 0)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	server := httptest.NewServer(web.New(web.Config{Static: static.FS, Logger: log, LocalAccounts: false}, s.Service, s.DB).Handler())
+	server := httptest.NewServer(web.New(web.Config{Static: static.FS, Logger: log, LocalAccounts: false}, s.Service).Handler())
 	t.Cleanup(server.Close)
 	s.server = server
 	r := s.post(t, "/login", url.Values{"email": {"ada@example.com"}, "password": {testportal.Password}})

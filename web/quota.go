@@ -9,10 +9,10 @@ import (
 
 	"github.com/instancehub/instancehub"
 	"github.com/instancehub/instancehub/views"
-	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v5"
 )
 
-func (s *Server) quotaPage(c echo.Context) error {
+func (s *Server) quotaPage(c *echo.Context) error {
 	page, err := s.service.Quota(c.Request().Context(), c.QueryParam("region"))
 	if err != nil {
 		return err
@@ -21,7 +21,7 @@ func (s *Server) quotaPage(c echo.Context) error {
 }
 
 // setQuota sets or removes (empty) a family's workspace limit.
-func (s *Server) setQuota(c echo.Context) error {
+func (s *Server) setQuota(c *echo.Context) error {
 	ctx := c.Request().Context()
 	region, family := c.FormValue("region"), c.FormValue("family")
 	form := views.QuotaForm{Family: family, Limit: strings.TrimSpace(c.FormValue("limit"))}

@@ -2,25 +2,25 @@ package web
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"net/http"
 
 	"github.com/a-h/templ"
 	"github.com/instancehub/instancehub"
 	"github.com/instancehub/instancehub/views"
-	"github.com/labstack/echo/v4"
-	"github.com/labstack/echo/v4/middleware"
+	"github.com/labstack/echo/v5"
 )
 
 // page is what the layout needs from this request.
-func (s *Server) page(c echo.Context, section string) *views.Page {
+func (s *Server) page(c *echo.Context, section string) *views.Page {
 	p := &views.Page{
 		User:      instancehub.UserFromContext(c.Request().Context()),
 		Workspace: s.cfg.Workspace,
 		Section:   section,
 	}
-	if token, ok := c.Get(middleware.DefaultCSRFConfig.ContextKey).(string); ok {
-		p.CSRFToken = token
+	if token := sessionToken(c); token != "" {
+		p.CSRFToken = instancehub.CSRFToken(token)
 	}
 	// A notice left by a redirect belongs to the next whole page, not to a
 	// fragment another tab happens to poll.
@@ -33,7 +33,7 @@ func (s *Server) page(c echo.Context, section string) *views.Page {
 }
 
 // render writes a component with status, its page data in the context.
-func (s *Server) render(c echo.Context, status int, section string, component templ.Component) error {
+func (s *Server) render(c *echo.Context, status int, section string, component templ.Component) error {
 	ctx := views.WithPage(c.Request().Context(), s.page(c, section))
 	var buf bytes.Buffer
 	if err := component.Render(ctx, &buf); err != nil {
@@ -43,7 +43,7 @@ func (s *Server) render(c echo.Context, status int, section string, component te
 }
 
 // renderWithNotice writes a fragment and a toast beside it.
-func (s *Server) renderWithNotice(c echo.Context, status int, component templ.Component, notice views.Notice) error {
+func (s *Server) renderWithNotice(c *echo.Context, status int, component templ.Component, notice views.Notice) error {
 	return s.render(c, status, "", templ.Join(component, views.ToastOOB(notice)))
 }
 
@@ -75,24 +75,30 @@ var titles = map[int]string{
 // handleError is the one place errors become responses. Internal errors are
 // logged in full and shown as a generic message; the others are shown as
 // they are. htmx requests get a toast instead of a page.
-func (s *Server) handleError(err error, c echo.Context) {
-	if c.Response().Committed {
+func (s *Server) handleError(c *echo.Context, err error) {
+	if resp, uerr := echo.UnwrapResponse(c.Response()); uerr == nil && resp.Committed {
 		return
 	}
 	status, message := http.StatusInternalServerError, instancehub.ErrorMessage(err)
 	var he *echo.HTTPError
-	if errors.As(err, &he) {
-		status = he.Code
-		if m, ok := he.Message.(string); ok {
-			message = m
-		}
-	} else if code := instancehub.ErrorCode(err); code != "" {
-		status = statuses[code]
+	fromEcho := echo.StatusCode(err) != 0
+	switch {
+	case errors.As(err, &he):
+		status, message = he.Code, he.Message
+	case fromEcho: // echo's own answers: no route, no such method
+		status, message = echo.StatusCode(err), http.StatusText(echo.StatusCode(err))
+	case instancehub.ErrorCode(err) != "":
+		status = statuses[instancehub.ErrorCode(err)]
 	}
-	if status >= http.StatusInternalServerError && instancehub.ErrorCode(err) == instancehub.EINTERNAL && he == nil {
+	switch {
+	case errors.Is(err, context.Canceled) && c.Request().Context().Err() != nil:
+		// The browser went away: nothing to answer, nothing wrong here.
+		s.cfg.Logger.Debug("request cancelled by the client", "method", c.Request().Method, "path", c.Request().URL.Path)
+		return
+	case status >= http.StatusInternalServerError && instancehub.ErrorCode(err) == instancehub.EINTERNAL && !fromEcho:
 		s.cfg.Logger.Error("request failed", "method", c.Request().Method, "path", c.Request().URL.Path, "err", err)
 	}
-	if status == http.StatusNotFound && he != nil {
+	if status == http.StatusNotFound && fromEcho && (he == nil || he.Message == "") {
 		message = "There is nothing at this address."
 	}
 	if err := s.writeError(c, status, message); err != nil {
@@ -100,7 +106,7 @@ func (s *Server) handleError(err error, c echo.Context) {
 	}
 }
 
-func (s *Server) writeError(c echo.Context, status int, message string) error {
+func (s *Server) writeError(c *echo.Context, status int, message string) error {
 	if isHTMX(c) {
 		h := c.Response().Header()
 		h.Set("HX-Retarget", "#toasts")

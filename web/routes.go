@@ -4,14 +4,14 @@ import (
 	"net/http"
 
 	"github.com/instancehub/instancehub"
-	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v5"
 )
 
 // routes lists every route of the portal in one place. Signing in is all a
 // route group checks; what a user may do is decided by the service.
 func (s *Server) routes() {
 	e := s.echo
-	e.Use(s.recoverPanics, s.logRequests, s.securityHeaders, s.withSource, s.loadSession, s.csrf())
+	e.Use(s.recoverPanics, s.logRequests, s.securityHeaders, s.withSource, s.limitBody, s.loadSession, s.csrf)
 
 	e.GET("/healthz", s.health)
 	e.GET("/static/*", s.serveStatic)
@@ -46,7 +46,7 @@ func (s *Server) routes() {
 }
 
 // home sends people to the first page they may see.
-func (s *Server) home(c echo.Context) error {
+func (s *Server) home(c *echo.Context) error {
 	user := instancehub.UserFromContext(c.Request().Context())
 	if !user.Can(instancehub.PermReadInstances) && user.Can(instancehub.PermReadAudit) {
 		return c.Redirect(http.StatusSeeOther, "/audit")
@@ -56,6 +56,6 @@ func (s *Server) home(c echo.Context) error {
 
 // applicationSlash adds the slash applications expect at the end of their
 // address.
-func (s *Server) applicationSlash(c echo.Context) error {
+func (s *Server) applicationSlash(c *echo.Context) error {
 	return c.Redirect(http.StatusMovedPermanently, c.Request().URL.Path+"/")
 }

@@ -5,7 +5,7 @@ package web
 
 import (
 	"context"
-	"crypto/rand"
+	"crypto/cipher"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -17,7 +17,7 @@ import (
 
 	"github.com/instancehub/instancehub"
 	"github.com/instancehub/instancehub/views"
-	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v5"
 )
 
 // Config is how the server is set up.
@@ -43,29 +43,28 @@ type Config struct {
 
 // Server serves the portal.
 type Server struct {
-	cfg      Config
-	echo     *echo.Echo
-	service  *instancehub.Service
-	sessions instancehub.SessionStore
-	http     *http.Server
-	// secret signs the cookies of single sign-ons under way; made at start,
-	// so a restart only asks those in the middle to sign in again.
-	secret []byte
+	cfg     Config
+	echo    *echo.Echo
+	service *instancehub.Service
+	http    *http.Server
+	// aead seals the portal's short-lived cookies (seal.go).
+	aead cipher.AEAD
 }
 
-// New returns a server over the service, with sessions kept in sessions.
-func New(cfg Config, service *instancehub.Service, sessions instancehub.SessionStore) *Server {
+// New returns a server over the service.
+func New(cfg Config, service *instancehub.Service) *Server {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	s := &Server{cfg: cfg, echo: echo.New(), service: service, sessions: sessions, secret: make([]byte, 32)}
-	if _, err := rand.Read(s.secret); err != nil {
-		panic(err) // crypto/rand never fails on the platforms Go supports
-	}
-	s.echo.HideBanner, s.echo.HidePort = true, true
+	s := &Server{cfg: cfg, service: service, aead: newAEAD()}
+	s.echo = echo.NewWithConfig(echo.Config{
+		Logger: cfg.Logger,
+		// HEAD is answered as GET without the body, on every GET route.
+		Router: echo.NewRouter(echo.RouterConfig{AutoHandleHEAD: true}),
+	})
 	// The address of a request is the connection's unless it comes through
 	// a proxy the configuration trusts (echo's advisories GO-2026-6872/6875).
 	s.echo.IPExtractor = echo.ExtractIPDirect()
@@ -85,7 +84,7 @@ func New(cfg Config, service *instancehub.Service, sessions instancehub.SessionS
 // Routes lists every registered route as "METHOD path".
 func (s *Server) Routes() []string {
 	var routes []string
-	for _, r := range s.echo.Routes() {
+	for _, r := range s.echo.Router().Routes() {
 		if r.Method != echo.RouteNotFound {
 			routes = append(routes, r.Method+" "+r.Path)
 		}

@@ -1,67 +1,84 @@
 package web
 
 import (
-	"crypto/rand"
-	"crypto/sha256"
-	"encoding/base64"
-	"encoding/hex"
 	"net/http"
 	"net/url"
 	"strings"
 	"time"
 
 	"github.com/instancehub/instancehub"
-	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v5"
 )
 
 const (
 	sessionCookie = "instancehub_session"
 	noticeCookie  = "instancehub_notice"
-	// A session ends after sessionIdle without a request, and after
-	// sessionLifetime in any case.
-	sessionIdle     = 8 * time.Hour
-	sessionLifetime = 7 * 24 * time.Hour
-	// touchEvery limits writes: last-seen is recorded at most this often.
-	touchEvery = time.Minute
+	// sessionKey is where a request's session token waits in echo's context,
+	// for the CSRF check and for signing out.
+	sessionKey = "session"
 )
 
-func hashToken(token string) string {
-	sum := sha256.Sum256([]byte(token))
-	return hex.EncodeToString(sum[:])
+// cookieName prefixes name with __Host- over TLS: browsers then take the
+// cookie only from this very host, Secure and for path /, so no sibling
+// site can set or replace it.
+func (s *Server) cookieName(c *echo.Context, name string) string {
+	if s.secure(c) {
+		return "__Host-" + name
+	}
+	return name
 }
+
+// cookie is a cookie of the portal: host-only, path /, HttpOnly, SameSite
+// Lax, Secure over TLS. maxAge 0 makes it last as long as the browser;
+// below 0, it deletes it.
+func (s *Server) cookie(c *echo.Context, name, value string, maxAge int) *http.Cookie {
+	return &http.Cookie{
+		Name: s.cookieName(c, name), Value: value, Path: "/", MaxAge: maxAge,
+		HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: s.secure(c),
+	}
+}
+
+// readCookie returns the value of one of the portal's cookies, or "".
+func (s *Server) readCookie(c *echo.Context, name string) string {
+	cookie, err := c.Cookie(s.cookieName(c, name))
+	if err != nil {
+		return ""
+	}
+	return cookie.Value
+}
+
+func (s *Server) clearCookie(c *echo.Context, name string) { c.SetCookie(s.cookie(c, name, "", -1)) }
 
 // loadSession puts the signed-in user, if any, into the request's context.
 func (s *Server) loadSession(next echo.HandlerFunc) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		cookie, err := c.Cookie(sessionCookie)
-		if err != nil || cookie.Value == "" {
+	return func(c *echo.Context) error {
+		token := s.readCookie(c, sessionCookie)
+		if token == "" {
 			return next(c)
 		}
 		ctx := c.Request().Context()
-		now := s.cfg.Now()
-		hash := hashToken(cookie.Value)
-		sess, err := s.sessions.FindSession(ctx, hash, now)
-		if err != nil || now.Sub(sess.LastSeenAt) > sessionIdle {
-			if err == nil {
-				_ = s.sessions.DeleteSession(ctx, hash)
-			}
+		user, err := s.service.UserBySession(ctx, token)
+		if instancehub.ErrorCode(err) == instancehub.EUNAUTHORIZED {
 			s.clearCookie(c, sessionCookie)
 			return next(c)
+		} else if err != nil {
+			return err
 		}
-		if now.Sub(sess.LastSeenAt) > touchEvery {
-			if err := s.sessions.TouchSession(ctx, hash, now); err != nil {
-				return err
-			}
-		}
-		c.Set("session", hash)
-		c.SetRequest(c.Request().WithContext(instancehub.NewContextWithUser(ctx, sess.User)))
+		c.Set(sessionKey, token)
+		c.SetRequest(c.Request().WithContext(instancehub.NewContextWithUser(ctx, user)))
 		return next(c)
 	}
 }
 
+// sessionToken is the request's session token, or "" when signed out.
+func sessionToken(c *echo.Context) string {
+	token, _ := c.Get(sessionKey).(string)
+	return token
+}
+
 // requireUser sends visitors who are not signed in to the sign-in page.
 func (s *Server) requireUser(next echo.HandlerFunc) echo.HandlerFunc {
-	return func(c echo.Context) error {
+	return func(c *echo.Context) error {
 		if instancehub.UserFromContext(c.Request().Context()) != nil {
 			return next(c)
 		}
@@ -77,73 +94,27 @@ func (s *Server) requireUser(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
-// startSession signs user in with a fresh session: any session the browser
-// had is ended first, so a session token can never be fixed in advance.
-func (s *Server) startSession(c echo.Context, user *instancehub.User) error {
-	ctx := c.Request().Context()
-	if old, err := c.Cookie(sessionCookie); err == nil && old.Value != "" {
-		if err := s.sessions.DeleteSession(ctx, hashToken(old.Value)); err != nil {
-			return err
-		}
-	}
-	raw := make([]byte, 32)
-	if _, err := rand.Read(raw); err != nil {
-		return err
-	}
-	token := base64.RawURLEncoding.EncodeToString(raw)
-	now := s.cfg.Now().UTC()
-	sess := &instancehub.Session{
-		TokenHash: hashToken(token), UserID: user.ID,
-		CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(sessionLifetime),
-	}
-	if err := s.sessions.CreateSession(ctx, sess); err != nil {
-		return err
-	}
-	c.SetCookie(&http.Cookie{
-		Name: sessionCookie, Value: token, Path: "/", Expires: sess.ExpiresAt,
-		HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: s.secure(c),
-	})
-	return nil
-}
-
-func (s *Server) endSession(c echo.Context) error {
-	if hash, ok := c.Get("session").(string); ok {
-		if err := s.sessions.DeleteSession(c.Request().Context(), hash); err != nil {
-			return err
-		}
-	}
-	s.clearCookie(c, sessionCookie)
-	return nil
-}
-
-func (s *Server) clearCookie(c echo.Context, name string) { s.clearCookieAt(c, name, "/") }
-
-func (s *Server) clearCookieAt(c echo.Context, name, path string) {
-	c.SetCookie(&http.Cookie{
-		Name: name, Value: "", Path: path, MaxAge: -1,
-		HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: s.secure(c),
-	})
+// signedIn gives the browser the cookie of a session just started.
+func (s *Server) signedIn(c *echo.Context, in *instancehub.SignedIn) {
+	c.SetCookie(s.cookie(c, sessionCookie, in.Token, int(time.Until(in.ExpiresAt).Seconds())))
 }
 
 // setNotice keeps a toast for the page a redirect leads to.
-func (s *Server) setNotice(c echo.Context, tone, message string) {
-	c.SetCookie(&http.Cookie{
-		Name: noticeCookie, Value: url.QueryEscape(tone + "|" + message), Path: "/",
-		MaxAge: 60, HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: s.secure(c),
-	})
+func (s *Server) setNotice(c *echo.Context, tone, message string) {
+	c.SetCookie(s.cookie(c, noticeCookie, s.sealValue(noticeCookie, []byte(tone+"|"+message)), 60))
 }
 
 // takeNotice returns the toast a redirect left, once.
-func (s *Server) takeNotice(c echo.Context) (tone, message string) {
-	cookie, err := c.Cookie(noticeCookie)
-	if err != nil {
+func (s *Server) takeNotice(c *echo.Context) (tone, message string) {
+	value := s.readCookie(c, noticeCookie)
+	if value == "" {
 		return "", ""
 	}
 	s.clearCookie(c, noticeCookie)
-	v, err := url.QueryUnescape(cookie.Value)
-	if err != nil {
+	v, ok := s.openValue(noticeCookie, value)
+	if !ok {
 		return "", ""
 	}
-	tone, message, _ = strings.Cut(v, "|")
+	tone, message, _ = strings.Cut(string(v), "|")
 	return tone, message
 }

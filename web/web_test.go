@@ -28,7 +28,7 @@ func newSite(t *testing.T, latency float64) *site {
 	t.Helper()
 	p := testportal.Open(t, t.TempDir(), latency)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	srv := web.New(web.Config{Workspace: "Test workspace", Static: static.FS, Logger: log, LocalAccounts: true}, p.Service, p.DB)
+	srv := web.New(web.Config{Workspace: "Test workspace", Static: static.FS, Logger: log, LocalAccounts: true}, p.Service)
 	server := httptest.NewServer(srv.Handler())
 	t.Cleanup(server.Close)
 	return &site{Portal: p, server: server, client: newClient()}
@@ -78,24 +78,16 @@ func (s *site) get(t *testing.T, path string, headers ...string) *response {
 	return s.do(t, s.client, req)
 }
 
-// csrfToken is the token the server keeps in its cookie for this client.
+// csrfToken is the token of this client's session, as its pages carry it;
+// "" when it is signed out (nothing to bind a token to).
 func (s *site) csrfToken(t testing.TB, c *http.Client) string {
 	t.Helper()
 	u, _ := url.Parse(s.server.URL)
 	for _, cookie := range c.Jar.Cookies(u) {
-		if cookie.Name == "instancehub_csrf" {
-			return cookie.Value
+		if cookie.Name == "instancehub_session" {
+			return instancehub.CSRFToken(cookie.Value)
 		}
 	}
-	// A first GET hands out the token.
-	req, _ := http.NewRequest(http.MethodGet, s.server.URL+"/login", nil)
-	s.do(t, c, req)
-	for _, cookie := range c.Jar.Cookies(u) {
-		if cookie.Name == "instancehub_csrf" {
-			return cookie.Value
-		}
-	}
-	t.Fatal("no CSRF cookie")
 	return ""
 }
 

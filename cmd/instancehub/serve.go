@@ -90,7 +90,7 @@ func serve(ctx context.Context, c Config, ln net.Listener, log *slog.Logger) err
 	server := web.New(web.Config{
 		Workspace: c.Workspace, SecureCookies: c.SecureCookies, Static: static.FS, Logger: log,
 		LocalAccounts: c.LocalAccounts, Identity: identity, TrustedProxies: proxies,
-	}, service, db)
+	}, service)
 	errc := make(chan error, 1)
 	go func() { errc <- server.Serve(ln) }()
 	log.Info("serving the portal", "url", "http://"+ln.Addr().String(), "data", c.Data)
