@@ -174,3 +174,27 @@ func duration(d time.Duration) string {
 }
 
 func urlQuery(s string) string { return url.QueryEscape(s) }
+
+// plain neutralises text that someone else typed — a name, an email, an
+// audit target — for display: the Unicode controls that reorder text
+// (bidirectional embeddings, overrides and isolates) are dropped, so that
+// "‮moc.elpmaxe@yda" cannot pass for another person's name.
+func plain(s string) string {
+	if !strings.ContainsFunc(s, isBidiControl) {
+		return s
+	}
+	return strings.Map(func(r rune) rune {
+		if isBidiControl(r) {
+			return -1
+		}
+		return r
+	}, s)
+}
+
+func isBidiControl(r rune) bool {
+	switch {
+	case r >= 0x202A && r <= 0x202E, r >= 0x2066 && r <= 0x2069, r == 0x200E, r == 0x200F, r == 0x061C:
+		return true
+	}
+	return false
+}
