@@ -77,17 +77,49 @@ func (s *Service) sizeOptions(ctx context.Context, region string) ([]SizeOption,
 	if err != nil {
 		return nil, err
 	}
-	usage, err := s.Cloud.Usage(ctx, region)
-	if err != nil {
-		return nil, err
-	}
+	// The store is read before Azure: a create whose VM Azure accepts in
+	// between is then counted twice, never not at all.
 	var ws *WorkspaceQuota
 	if s.Quotas != nil {
 		if ws, err = s.Quotas.WorkspaceQuota(ctx, region); err != nil {
 			return nil, err
 		}
 	}
-	return FitSizes(region, sizes, usage, ws), nil
+	usage, err := s.Cloud.Usage(ctx, region)
+	if err != nil {
+		return nil, err
+	}
+	return FitSizes(region, sizes, s.withAdmitted(usage, ws), ws), nil
+}
+
+// withAdmitted adds to Azure's usage the creates the portal admitted whose
+// VM Azure does not count yet: Azure counts a VM once it accepted its PUT,
+// the last step of a create, and creates admitted before then would
+// otherwise all fit into the same free cores, to be refused by Azure later.
+func (s *Service) withAdmitted(usage []Usage, ws *WorkspaceQuota) []Usage {
+	if ws == nil {
+		return usage
+	}
+	admitted := map[string]int{}
+	for _, inst := range ws.Holders {
+		if inst.State == StateCreating && !s.vmAccepted(inst) {
+			admitted[strings.ToLower(inst.Family)] += inst.VCPUs
+			admitted[TotalRegionalVCPUs] += inst.VCPUs
+		}
+	}
+	out := slices.Clone(usage)
+	for i := range out {
+		out[i].Current += admitted[strings.ToLower(out[i].Name)]
+	}
+	return out
+}
+
+// vmAccepted reports whether Azure accepted the VM of inst's create: its
+// last step has begun and Azure gave it a poller.
+func (s *Service) vmAccepted(inst *Instance) bool {
+	op := inst.LastOperation
+	steps := s.Cloud.Steps(OpCreate, inst)
+	return op != nil && op.Kind == OpCreate && op.ResumeToken != "" && op.Step == steps[len(steps)-1]
 }
 
 // FitSizes marks which sizes the quota can fit now — the subscription's, by
@@ -172,6 +204,10 @@ func (s *Service) CreateInstance(ctx context.Context, req CreateRequest) (inst *
 		return nil, FieldError("ssh_public_key", fmt.Sprintf(
 			"SSH access can be turned on only by the instance's owner: leave it off when you create an instance for %s.", owner.Name))
 	}
+	// Creates are admitted one at a time, so that each one's quota check
+	// counts every create admitted before it.
+	s.admission.Lock()
+	defer s.admission.Unlock()
 	inst, err = s.validateCreate(ctx, req)
 	if err != nil {
 		return nil, err

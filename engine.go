@@ -2,7 +2,6 @@ package instancehub
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -21,8 +20,8 @@ type Engine struct {
 	Logger    *slog.Logger
 	// PollInterval is how often a step in progress is polled.
 	PollInterval time.Duration
-	// SyncInterval is how often the store is reconciled with Azure; 0 turns
-	// the background sync off.
+	// SyncInterval is how often the store is reconciled with Azure, the
+	// first time at Start; 0 turns the background sync off.
 	SyncInterval time.Duration
 	// UnreachableFor is how long a step may go without an answer from Azure
 	// before its operation is given up as failed.
@@ -30,7 +29,8 @@ type Engine struct {
 	Now            func() time.Time
 
 	mu       sync.Mutex
-	syncMu   sync.Mutex // one sync at a time: each compares its own fresh reads
+	syncMu   sync.Mutex // guards lastSync
+	lastSync *syncRun   // the sync running, or the last one
 	ctx      context.Context
 	cancel   context.CancelFunc
 	wg       sync.WaitGroup
@@ -177,6 +177,12 @@ func (e *Engine) run(ctx context.Context, op *Operation, inst *Instance) {
 				return
 			}
 			log.Warn("operation failed", "step", step, "err", err)
+			if op.Kind == OpCreate {
+				e.undoCreate(ctx, inst, err, log)
+				if ctx.Err() != nil {
+					return
+				}
+			}
 			e.finish(ctx, op, inst, err)
 			return
 		}
@@ -196,7 +202,7 @@ func (e *Engine) runStep(ctx context.Context, op *Operation, inst *Instance, ste
 		if err := e.Instances.SaveOperationProgress(ctx, op); err != nil {
 			return err
 		}
-		token, err := e.begin(ctx, op, inst, step, resumed)
+		token, err := e.begin(ctx, op.Kind, step, inst)
 		if err != nil {
 			return err
 		}
@@ -208,18 +214,20 @@ func (e *Engine) runStep(ctx context.Context, op *Operation, inst *Instance, ste
 			return err
 		}
 	}
-	return e.poll(ctx, op, inst, step)
+	return e.poll(ctx, op.Kind, step, inst, op.ResumeToken)
 }
 
-// begin starts a step. A step sent again after a restart may meet its own
-// first attempt still running, which Azure refuses as busy; it then waits
-// and tries again, for as long as Azure may go without answering. Any other
-// refusal ends the operation.
-func (e *Engine) begin(ctx context.Context, op *Operation, inst *Instance, step string, resumed bool) (string, error) {
+// begin starts a step. Azure refuses a write as busy while another
+// operation runs on the resource or on one it depends on: the first creates
+// in a region all write into one new network, and a step sent again after a
+// restart may meet its own first attempt. The step then waits and tries
+// again, for as long as Azure may go without answering. Any other refusal
+// ends the operation.
+func (e *Engine) begin(ctx context.Context, kind OperationKind, step string, inst *Instance) (string, error) {
 	deadline := e.Now().Add(e.UnreachableFor)
 	for {
-		token, err := e.Cloud.BeginStep(ctx, op.Kind, step, inst)
-		if err == nil || !resumed || !busy(err) || e.Now().After(deadline) {
+		token, err := e.Cloud.BeginStep(ctx, kind, step, inst)
+		if err == nil || !busy(err) || e.Now().After(deadline) {
 			return token, err
 		}
 		if err := e.sleep(ctx, e.PollInterval); err != nil {
@@ -245,14 +253,15 @@ func busy(err error) bool {
 }
 
 // poll asks Azure about a step until it ends. Azure not answering is
-// tolerated for a while; the step's own failure ends the operation.
-func (e *Engine) poll(ctx context.Context, op *Operation, inst *Instance, step string) error {
+// tolerated for a while; the step's own failure ends the operation, and so
+// does Azure answering that the resource is gone (ENOTFOUND).
+func (e *Engine) poll(ctx context.Context, kind OperationKind, step string, inst *Instance, token string) error {
 	var unreachableSince time.Time
 	for {
 		if err := e.sleep(ctx, e.PollInterval); err != nil {
 			return err
 		}
-		done, err := e.Cloud.PollStep(ctx, op.Kind, step, inst, op.ResumeToken)
+		done, err := e.Cloud.PollStep(ctx, kind, step, inst, token)
 		switch {
 		case err != nil && ctx.Err() != nil:
 			return ctx.Err()
@@ -298,7 +307,7 @@ func (e *Engine) finish(ctx context.Context, op *Operation, inst *Instance, opEr
 	} else {
 		op.ResumeToken = ""
 	}
-	update := e.outcome(ctx, op, inst)
+	update := e.outcome(ctx, op, inst, opErr)
 	if err := e.Instances.FinishOperation(ctx, op, update); err != nil {
 		e.Logger.Error("record operation outcome", "op", op.ID, "err", err)
 		return
@@ -309,12 +318,22 @@ func (e *Engine) finish(ctx context.Context, op *Operation, inst *Instance, opEr
 	}
 }
 
-// outcome works out an instance's state after op ended.
-func (e *Engine) outcome(ctx context.Context, op *Operation, inst *Instance) InstanceUpdate {
-	if op.Kind == OpDelete && op.Status == StatusSucceeded {
-		return InstanceUpdate{State: StateDeleted}
-	}
+// outcome works out an instance's state after op ended. A VM that Azure
+// said was gone makes the instance Missing at once, so that it can be
+// deleted; a VM still being deleted by someone else would otherwise show
+// as Deleting, which the portal cannot act on, until a sync.
+func (e *Engine) outcome(ctx context.Context, op *Operation, inst *Instance, opErr error) InstanceUpdate {
 	update := InstanceUpdate{State: StateUnknown, PrivateIP: inst.PrivateIP, PublicIP: inst.PublicIP}
+	switch {
+	case op.Kind == OpDelete && op.Status == StatusSucceeded:
+		return InstanceUpdate{State: StateDeleted}
+	case op.Kind == OpCreate && op.Status == StatusFailed:
+		update.State = StateCreateFailed
+		return update
+	case ErrorCode(opErr) == ENOTFOUND:
+		update.State = StateMissing
+		return update
+	}
 	vm, err := e.Cloud.VM(ctx, inst)
 	switch {
 	case err == nil:
@@ -326,101 +345,30 @@ func (e *Engine) outcome(ctx context.Context, op *Operation, inst *Instance) Ins
 	default:
 		e.Logger.Warn("read VM after operation", "instance", inst.Name, "err", err)
 	}
-	if op.Kind == OpCreate && op.Status == StatusFailed {
-		update.State = StateCreateFailed
-	}
 	return update
 }
 
-// SyncReport says what a sync found.
-type SyncReport struct {
-	Checked int // instances compared with Azure
-	Changed int // instances whose state changed
-	Missing int // instances whose VM was gone
-}
-
-// Sync reconciles the store with Azure: a power state changed outside the
-// portal is taken over; a VM gone without the portal deleting it is marked
-// Missing, never dropped. Instances with an operation in flight are left to it.
-func (e *Engine) Sync(ctx context.Context) (SyncReport, error) {
-	e.syncMu.Lock()
-	defer e.syncMu.Unlock()
-	var report SyncReport
-	// The instances are read first: one that changes while Azure is asked
-	// has a newer version, and SyncInstance leaves it alone.
-	instances, _, err := e.Instances.FindInstances(ctx, InstanceFilter{})
-	if err != nil {
-		return report, fmt.Errorf("sync: %w", err)
+// undoCreate removes what a failed create made — the network interface,
+// security group and public IP, and the VM if Azure kept a failed one —
+// since they cost money and hold quota; the instance keeps its error until
+// its owner deletes it. Only resources the portal made for the instance are
+// removed (the delete steps check). When Azure could not be reached, or
+// does not answer in time, they are left for Delete.
+func (e *Engine) undoCreate(ctx context.Context, inst *Instance, cause error, log *slog.Logger) {
+	if ErrorCode(cause) == EUNAVAILABLE {
+		return
 	}
-	vms, err := e.Cloud.VMs(ctx)
-	if err != nil {
-		return report, fmt.Errorf("sync: %w", err)
-	}
-	for _, inst := range instances {
-		if inst.LastOperation != nil && inst.LastOperation.Status == StatusInProgress {
-			continue
+	undo, cancel := context.WithTimeout(ctx, e.UnreachableFor)
+	defer cancel()
+	for _, step := range e.Cloud.Steps(OpDelete, inst) {
+		token, err := e.begin(undo, OpDelete, step, inst)
+		if err == nil && token != "" {
+			err = e.poll(undo, OpDelete, step, inst, token)
 		}
-		report.Checked++
-		update, ok := syncUpdate(inst, vms)
-		if ok && update.State == StateMissing && !e.confirmMissing(ctx, inst) {
-			continue
-		}
-		if !ok {
-			continue
-		}
-		changed, err := e.Instances.SyncInstance(ctx, inst.ID, inst.Version, update)
 		if err != nil {
-			return report, fmt.Errorf("sync %s: %w", inst.Name, err)
-		}
-		if changed {
-			report.Changed++
-			if update.State == StateMissing {
-				report.Missing++
-			}
-			e.Logger.Info("instance changed outside the portal", "instance", inst.Name, "from", inst.State, "to", update.State)
-		}
-	}
-	return report, nil
-}
-
-// confirmMissing asks Azure for the one VM a list did not show before the
-// portal calls it gone: a list is a snapshot, the VM may be brand new.
-func (e *Engine) confirmMissing(ctx context.Context, inst *Instance) bool {
-	_, err := e.Cloud.VM(ctx, inst)
-	return ErrorCode(err) == ENOTFOUND
-}
-
-// syncUpdate is the state Azure implies for inst, if any.
-func syncUpdate(inst *Instance, vms map[string]VM) (InstanceUpdate, bool) {
-	update := InstanceUpdate{State: inst.State, PrivateIP: inst.PrivateIP, PublicIP: inst.PublicIP}
-	vm, exists := vms[strings.ToLower(inst.Name)]
-	switch {
-	case exists:
-		update.State = vm.State()
-	case inst.State == StateCreateFailed || inst.State == StateMissing:
-		return update, false // a failed create may have made no VM at all
-	default:
-		update.State = StateMissing
-	}
-	return update, update.State != inst.State
-}
-
-func (e *Engine) syncLoop() {
-	defer e.wg.Done()
-	t := time.NewTicker(e.SyncInterval)
-	defer t.Stop()
-	for {
-		select {
-		case <-e.ctx.Done():
+			log.Warn("clean up after failed create", "step", step, "err", err)
 			return
-		case <-t.C:
-			if b, ok := e.Cloud.(ReadBackoff); ok && b.ReadBackoff() > 0 {
-				e.Logger.Info("background sync skipped: Azure's read budget is low", "retry_in", b.ReadBackoff().Round(time.Second))
-				continue
-			}
-			if _, err := e.Sync(e.ctx); err != nil && !errors.Is(err, context.Canceled) {
-				e.Logger.Warn("background sync", "err", err)
-			}
 		}
 	}
+	log.Info("cleaned up after failed create")
 }

@@ -2,6 +2,7 @@ package instancehub_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -333,4 +334,135 @@ func TestResumedStepWaitsForBusyVM(t *testing.T) {
 	if got := stopped.LastOperation; got.ID != op.ID || got.Status != instancehub.StatusSucceeded {
 		t.Errorf("resumed stop = %+v, want it to succeed once the VM was free", got)
 	}
+}
+
+// TestVMDeletedDuringStart: a VM deleted outside the portal while it
+// starts makes Azure answer the start's poll with ResourceNotFound. The
+// Start ends failed at once, the instance is Missing, and Delete cleans up.
+func TestVMDeletedDuringStart(t *testing.T) {
+	p := testportal.Open(t, t.TempDir(), 0.25) // a start ≈ 1 s
+	if _, err := p.Service.CreateInstance(p.Ctx, testportal.Request("vanishing")); err != nil {
+		t.Fatal(err)
+	}
+	p.WaitState(t, "vanishing", instancehub.StateRunning)
+	if _, err := p.Service.Act(p.Ctx, "vanishing", instancehub.OpStop); err != nil {
+		t.Fatal(err)
+	}
+	p.WaitState(t, "vanishing", instancehub.StateStopped)
+	if _, err := p.Service.Act(p.Ctx, "vanishing", instancehub.OpStart); err != nil {
+		t.Fatal(err)
+	}
+	for {
+		inst, err := p.DB.FindInstanceByName(p.Ctx, "vanishing")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if op := inst.LastOperation; op.Kind == instancehub.OpStart && op.ResumeToken != "" {
+			break // Azure accepted the start
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	vms, err := armcompute.NewVirtualMachinesClient(p.Emu.SubscriptionID(), p.Emu.Credential(), p.Emu.ClientOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := vms.BeginDelete(context.Background(), p.Emu.ResourceGroup(), "vanishing", nil); err != nil {
+		t.Fatal(err)
+	}
+	missing := p.WaitState(t, "vanishing", instancehub.StateMissing)
+	if op := missing.LastOperation; op.Kind != instancehub.OpStart || op.Status != instancehub.StatusFailed || op.ErrorCode != "ResourceNotFound" {
+		t.Errorf("start = %s %s %s, want it failed with ResourceNotFound", op.Kind, op.Status, op.ErrorCode)
+	}
+	if _, err := p.Service.Act(p.Ctx, "vanishing", instancehub.OpDelete); err != nil {
+		t.Fatal(err)
+	}
+	p.WaitGone(t, "vanishing")
+}
+
+const listVMs = "VirtualMachinesClient.NewListAllPager"
+
+// TestRefreshesShareOneListing: forty refreshes at once list Azure's VMs
+// once or twice, not forty times, and one right after reuses the result.
+func TestRefreshesShareOneListing(t *testing.T) {
+	p := testportal.Open(t, t.TempDir(), 0)
+	if _, err := p.Service.CreateInstance(p.Ctx, testportal.Request("listed")); err != nil {
+		t.Fatal(err)
+	}
+	p.WaitState(t, "listed", instancehub.StateRunning)
+	reader := p.EnsureUser(t, "rita@example.com", "Rita Reader", instancehub.RoleReader)
+	before := p.Emu.CallsTo(listVMs)
+	const n = 40
+	errs := make(chan error, n)
+	for range n {
+		go func() {
+			report, err := p.Service.Refresh(p.As(reader))
+			if err == nil && report.Checked != 1 {
+				err = fmt.Errorf("report %+v, want 1 checked", report)
+			}
+			errs <- err
+		}()
+	}
+	for range n {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if calls := p.Emu.CallsTo(listVMs) - before; calls < 1 || calls > 2 {
+		t.Errorf("%d refreshes listed Azure's VMs %d times, want once or twice", n, calls)
+	}
+	listed := p.Emu.CallsTo(listVMs)
+	if _, err := p.Service.Refresh(p.As(reader)); err != nil {
+		t.Fatal(err)
+	}
+	if p.Emu.CallsTo(listVMs) != listed {
+		t.Error("a refresh right after another listed Azure again")
+	}
+}
+
+// lowBudget is Azure that reports its read budget nearly spent.
+type lowBudget struct{ instancehub.Cloud }
+
+func (lowBudget) ReadBackoff() time.Duration { return 90 * time.Second }
+
+// TestRefreshKeepsToReadBudget: while Azure's read budget is low, a user's
+// refresh waits as the background sync does, and says so.
+func TestRefreshKeepsToReadBudget(t *testing.T) {
+	p := testportal.Open(t, t.TempDir(), 0)
+	engine := &instancehub.Engine{Instances: p.DB, Cloud: lowBudget{p.Cloud}, Logger: p.Engine.Logger}
+	service := &instancehub.Service{Instances: p.DB, Audit: p.DB, Cloud: p.Cloud, Engine: engine, Logger: p.Engine.Logger}
+	before := p.Emu.CallsTo(listVMs)
+	_, err := service.Refresh(p.Ctx)
+	if instancehub.ErrorCode(err) != instancehub.ETHROTTLED || !strings.Contains(instancehub.ErrorMessage(err), "1m30s") {
+		t.Errorf("refresh on a low budget: %v, want it refused until the budget refills", err)
+	}
+	if p.Emu.CallsTo(listVMs) != before {
+		t.Error("the refresh listed Azure's VMs anyway")
+	}
+}
+
+// TestSyncAtStart: what changed in Azure while the portal was down shows
+// as soon as it starts, not one sync interval later.
+func TestSyncAtStart(t *testing.T) {
+	p := testportal.Open(t, t.TempDir(), 0)
+	if _, err := p.Service.CreateInstance(p.Ctx, testportal.Request("was-down")); err != nil {
+		t.Fatal(err)
+	}
+	p.WaitState(t, "was-down", instancehub.StateRunning)
+	vms, err := armcompute.NewVirtualMachinesClient(p.Emu.SubscriptionID(), p.Emu.Credential(), p.Emu.ClientOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	stop, err := vms.BeginDeallocate(context.Background(), p.Emu.ResourceGroup(), "was-down", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := stop.PollUntilDone(context.Background(), nil); err != nil {
+		t.Fatal(err)
+	}
+	engine := &instancehub.Engine{Instances: p.DB, Cloud: p.Cloud, Logger: p.Engine.Logger, SyncInterval: time.Hour}
+	if err := engine.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	defer engine.Stop()
+	p.WaitState(t, "was-down", instancehub.StateStopped)
 }

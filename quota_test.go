@@ -1,6 +1,7 @@
 package instancehub_test
 
 import (
+	"fmt"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -189,5 +190,50 @@ func TestSubscriptionQuota(t *testing.T) {
 	op := failed.LastOperation
 	if op.ErrorCode != "OperationNotAllowed" || op.ErrorMessage != want+" (Azure refused the request.)" {
 		t.Errorf("failed create = %q %q", op.ErrorCode, op.ErrorMessage)
+	}
+}
+
+// TestSubscriptionQuotaCountsAdmittedCreates: with 8 vCPUs in the
+// subscription, thirty 2-vCPU creates at once: Azure counts a VM only once
+// it accepted it, so the portal counts the creates it admitted before then.
+// At most four are admitted, and they all run; the others are refused up
+// front with the quota sentence, and none is left CreateFailed.
+func TestSubscriptionQuotaCountsAdmittedCreates(t *testing.T) {
+	dir := t.TempDir()
+	p := testportal.OpenWith(t, dir, emulator.Options{
+		Path: filepath.Join(dir, "emulator.json"), Latency: 0.1, Quota: map[string]map[string]int{"eastus": {"cores": 8}},
+	})
+	const n = 30
+	type result struct {
+		name string
+		err  error
+	}
+	results := make(chan result, n)
+	for i := range n {
+		go func() {
+			req := testportal.Request(fmt.Sprintf("quota-%c%c", 'a'+i/26, 'a'+i%26))
+			req.VMSize = "Standard_DS2_v2"
+			_, err := p.Service.CreateInstance(p.Ctx, req)
+			results <- result{req.Name, err}
+		}()
+	}
+	var admitted []string
+	for range n {
+		r := <-results
+		if r.err == nil {
+			admitted = append(admitted, r.name)
+			continue
+		}
+		msg := instancehub.ErrorFields(r.err)["vm_size"]
+		if !strings.HasPrefix(msg, "Total regional vCPUs: 2 vCPUs requested, but ") || !strings.HasSuffix(msg, " of the subscription's limit of 8 are in use in eastus.") {
+			t.Errorf("%s: %v %q, want the quota sentence", r.name, r.err, msg)
+		}
+	}
+	if len(admitted) == 0 || len(admitted) > 4 {
+		t.Fatalf("%d creates admitted, want at most 4 (and some)", len(admitted))
+	}
+	t.Logf("admitted: %v", admitted)
+	for _, name := range admitted {
+		p.WaitState(t, name, instancehub.StateRunning)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -33,6 +34,8 @@ type Service struct {
 	// RoleMap maps values of the identity provider's groups claim to roles.
 	RoleMap map[string]Role
 	Now     func() time.Time
+
+	admission sync.Mutex // creates are admitted one at a time (quota)
 }
 
 func (s *Service) logger() *slog.Logger {

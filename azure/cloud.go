@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
@@ -136,6 +137,8 @@ type Cloud struct {
 
 	catalog catalog
 	budget  readBudget
+	// networkMu makes the portal's writes of its shared networks one at a time.
+	networkMu sync.Mutex
 
 	// cred and arm serve the doctor's checks, which use no typed client.
 	cred azcore.TokenCredential

@@ -11,11 +11,19 @@ import (
 
 // ensureSharedNetwork makes the portal's own network of the instance's
 // region unless it exists. A PUT of an existing network would replace its
-// subnets, so it is read first and left alone when found.
+// subnets, so it is read first and left alone when found. The first creates
+// in a region all come here at once: the portal's own writes are made one at
+// a time, and a network still being written is busy for the others, who
+// wait for it as for any busy resource.
 func (c *Cloud) ensureSharedNetwork(ctx context.Context, inst *instancehub.Instance) (string, error) {
+	c.networkMu.Lock()
+	defer c.networkMu.Unlock()
 	rg := c.cfg.ResourceGroup
-	_, err := c.vnets.Get(ctx, rg, inst.VirtualNetwork, nil)
+	existing, err := c.vnets.Get(ctx, rg, inst.VirtualNetwork, nil)
 	switch {
+	case err == nil && writing(existing.Properties):
+		return "", &instancehub.Error{Code: instancehub.ECONFLICT, CloudCode: "AnotherOperationInProgress",
+			Message: fmt.Sprintf("The shared network %s is still being made.", inst.VirtualNetwork)}
 	case err == nil:
 		return "", nil
 	case !notFound(err):
@@ -41,4 +49,17 @@ func (c *Cloud) ensureSharedNetwork(ctx context.Context, inst *instancehub.Insta
 		return "", fmt.Errorf("make the shared network %s: %w", inst.VirtualNetwork, err)
 	}
 	return token, nil
+}
+
+// writing reports whether a network is being written (made, updated or
+// deleted): instances cannot join it yet.
+func writing(p *armnetwork.VirtualNetworkPropertiesFormat) bool {
+	if p == nil || p.ProvisioningState == nil {
+		return false
+	}
+	switch *p.ProvisioningState {
+	case armnetwork.ProvisioningStateUpdating, armnetwork.ProvisioningStateDeleting:
+		return true
+	}
+	return false
 }

@@ -185,13 +185,16 @@ func begun[T any](ctx context.Context, p *runtime.Poller[T], err error) (string,
 }
 
 // polled polls a rehydrated poller once and reports whether it finished,
-// with the operation's error if it failed.
+// with the operation's error if it failed. Azure answering that the
+// resource is gone is an answer, not Azure being unreachable.
 func polled[T any](ctx context.Context, p *runtime.Poller[T], err error) (bool, error) {
 	if err != nil {
 		return false, err
 	}
 	if !p.Done() {
-		if _, err := p.Poll(ctx); err != nil {
+		if _, err := p.Poll(ctx); notFound(err) {
+			return false, err
+		} else if err != nil {
 			return false, unreachable{err}
 		}
 	}

@@ -67,10 +67,14 @@ func (e *Emulator) vmAction(api, name, kind string) (done bool, err error) {
 			return notFound(typeVM, name, c.ResourceGroup)
 		}
 		if op := r.active(); op != nil {
-			if r.Active == kindDelete && kind == kindDelete {
+			switch {
+			case r.Active == kindDelete && kind == kindDelete:
 				return nil // joins the deletion in progress, as ARM does
+			case kind == kindDelete && r.Active != kindPut:
+				c.preempt(r)
+			default:
+				return busyVM(r, op, kind)
 			}
-			return busyVM(r, op, kind)
 		}
 		t, err := vmActionTransition(r, kind)
 		if err != nil {
@@ -105,6 +109,16 @@ func vmActionTransition(r *resource, kind string) (vmTransition, error) {
 		return vmTransition{name: kind, state: stateUpdating, during: "starting", after: "running", time: vmActionTime}, nil
 	}
 	return vmTransition{name: kind, state: stateDeleting, during: r.Power, after: r.Power, time: vmActionTime}, nil
+}
+
+// preempt ends the power action in progress on r for a delete, as compute
+// lets a delete preempt a start, deallocate or restart. The action is
+// forgotten with the VM: its pollers then hear ResourceNotFound.
+func (c *cloud) preempt(r *resource) {
+	r.Power = r.active().Before
+	delete(r.Ops, r.Active)
+	r.Active = ""
+	c.dirty = true
 }
 
 // busyVM refuses an operation on a VM while another runs, as compute does.

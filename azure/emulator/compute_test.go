@@ -203,3 +203,19 @@ func TestIdempotentCalls(t *testing.T) {
 		t.Error("deallocate of a deallocated VM should finish at once")
 	}
 }
+
+// TestDeletePreemptsStart: a delete is accepted while a VM starts, as
+// compute lets it preempt a power action; the start's poller then hears
+// ResourceNotFound, and the delete ends with the VM gone.
+func TestDeletePreemptsStart(t *testing.T) {
+	k := newKit(t, emulator.Options{Latency: 0.25}) // a start ≈ 1 s
+	k.workstation("ws1", "eastus", "Standard_DS1_v2")
+	try(await(k.vms.BeginDeallocate(ctx, k.rg, "ws1", nil))).must(t)
+	start := try(k.vms.BeginStart(ctx, k.rg, "ws1", nil)).must(t)
+	del := try(k.vms.BeginDelete(ctx, k.rg, "ws1", nil)).must(t)
+	_, err := start.Poll(ctx)
+	wantFailure(t, err, http.StatusNotFound, "ResourceNotFound", "virtualMachines/ws1")
+	try(await(del, nil)).must(t)
+	_, err = k.vms.Get(ctx, k.rg, "ws1", nil)
+	wantFailure(t, err, http.StatusNotFound, "ResourceNotFound", "ws1")
+}

@@ -113,14 +113,15 @@ func pollAnswer(req *http.Request, status int, fakeStatus string, body []byte) *
 	return resp
 }
 
-// lookupOp finds the latest operation of a kind on a resource, or on its
-// tombstone once it is deleted.
+// lookupOp finds the latest operation of a kind on a resource. Only a
+// deletion is still found on the tombstone: any other operation of a
+// resource that is gone answers ResourceNotFound, as ARM does.
 func (c *cloud) lookupOp(typ, name, kind string) (*resource, *operation) {
 	k := key(typ, name)
 	if r := c.Resources[k]; r != nil && r.Ops[kind] != nil {
 		return r, r.Ops[kind]
 	}
-	if r := c.Tombstones[k]; r != nil && r.Ops[kind] != nil {
+	if r := c.Tombstones[k]; r != nil && r.Ops[kind] != nil && kind == kindDelete {
 		return r, r.Ops[kind]
 	}
 	return nil, nil

@@ -130,3 +130,17 @@ func TestNetworkRefusals(t *testing.T) {
 	try(await(k.pips.BeginDelete(ctx, k.rg, "ws1-ip", nil))).must(t)
 	try(await(k.nsgs.BeginDelete(ctx, k.rg, "ws1-nsg", nil))).must(t)
 }
+
+// TestNICWaitsForItsNetwork: while a virtual network is being written, a NIC
+// PUT into one of its subnets is refused as busy, as the network resource
+// provider does; once the network is written, the same PUT is accepted.
+func TestNICWaitsForItsNetwork(t *testing.T) {
+	k := newKit(t, emulator.Options{Latency: 0.5}) // a network PUT ≈ 1 s
+	vnet := try(k.vnets.Get(ctx, k.rg, "vnet-eastus", nil)).must(t)
+	update := try(k.vnets.BeginCreateOrUpdate(ctx, k.rg, "vnet-eastus", vnet.VirtualNetwork, nil)).must(t)
+	nic := nicParams("eastus", k.subnetID("eastus", "default"), "", "")
+	_, err := k.nics.BeginCreateOrUpdate(ctx, k.rg, "early-nic", nic, nil)
+	wantFailure(t, err, http.StatusConflict, "AnotherOperationInProgress", "virtualNetworks/vnet-eastus")
+	try(await(update, nil)).must(t)
+	try(await(k.nics.BeginCreateOrUpdate(ctx, k.rg, "early-nic", nic, nil))).must(t)
+}

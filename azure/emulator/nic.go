@@ -63,6 +63,11 @@ func (c *cloud) buildIPConfig(r, old *resource, nicID string, i int, ipc *armnet
 	if err != nil {
 		return cfg, err
 	}
+	if vnet.Active != "" {
+		// The network resource provider writes a NIC into its subnet: it
+		// refuses while the network itself is being written.
+		return cfg, anotherOperation(c.id(typeVNet, vnet.Name))
+	}
 	cfg.VNet, cfg.Subnet = key(typeVNet, vnet.Name), subnet.Name
 	if p.PublicIPAddress != nil {
 		pip, err := c.ref(p.PublicIPAddress.ID, typePIP, r, nicID)

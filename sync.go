@@ -1,0 +1,190 @@
+package instancehub
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// SyncFresh is how long a finished sync answers for Azure: a refresh within
+// it gets that sync's report, since listing every VM again so soon would
+// spend Azure's read budget to learn nothing new.
+const SyncFresh = 5 * time.Second
+
+// SyncReport says what a sync found.
+type SyncReport struct {
+	Checked int // instances compared with Azure
+	Changed int // instances whose state changed
+	Missing int // instances whose VM was gone
+}
+
+// syncRun is one sync, which later callers may join.
+type syncRun struct {
+	done     chan struct{} // closed when the sync ended
+	finished time.Time     // set before done is closed
+	report   SyncReport
+	err      error
+}
+
+func (r *syncRun) over() bool {
+	select {
+	case <-r.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// Sync reconciles the store with Azure: a power state changed outside the
+// portal is taken over; a VM gone without the portal deleting it is marked
+// Missing, never dropped. Instances with an operation in flight are left to it.
+//
+// Syncs are shared, so that any number of requests cost Azure one listing:
+// a call joins the sync in progress, or gets the report of one that ended
+// less than SyncFresh ago. A new sync waits, like the background sync,
+// while Azure's read budget is low: ETHROTTLED then.
+func (e *Engine) Sync(ctx context.Context) (SyncReport, error) {
+	run, err := e.joinSync(ctx)
+	if err != nil {
+		return SyncReport{}, err
+	}
+	select {
+	case <-run.done:
+		return run.report, run.err
+	case <-ctx.Done():
+		return SyncReport{}, ctx.Err()
+	}
+}
+
+// joinSync returns the sync a caller shares, starting one if none is
+// running or fresh. One sync runs at a time: each compares its own fresh
+// reads of the store and of Azure.
+func (e *Engine) joinSync(ctx context.Context) (*syncRun, error) {
+	e.syncMu.Lock()
+	defer e.syncMu.Unlock()
+	if last := e.lastSync; last != nil && (!last.over() || time.Since(last.finished) < SyncFresh) {
+		return last, nil
+	}
+	if b, ok := e.Cloud.(ReadBackoff); ok {
+		if wait := b.ReadBackoff(); wait > 0 {
+			return nil, Errorf(ETHROTTLED, "Azure's read budget for the subscription is low, so the list was not refreshed from Azure; try again in %s.",
+				wait.Round(time.Second))
+		}
+	}
+	run := &syncRun{done: make(chan struct{})}
+	e.lastSync = run
+	syncCtx, done := e.detach(ctx)
+	go func() {
+		defer done()
+		run.report, run.err = e.sync(syncCtx)
+		run.finished = time.Now()
+		close(run.done)
+	}()
+	return run, nil
+}
+
+// detach returns the context a shared sync runs in: not its first caller's,
+// whose leaving must not end it for the others, but the engine's, so that
+// Stop ends it and waits for it. The returned func marks it ended.
+func (e *Engine) detach(ctx context.Context) (context.Context, func()) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	switch {
+	case e.ctx == nil: // not started: a sync on its own, as in tests
+		return context.WithoutCancel(ctx), func() {}
+	case e.ctx.Err() != nil:
+		return e.ctx, func() {}
+	}
+	e.wg.Add(1)
+	return e.ctx, e.wg.Done
+}
+
+func (e *Engine) sync(ctx context.Context) (SyncReport, error) {
+	var report SyncReport
+	// The instances are read first: one that changes while Azure is asked
+	// has a newer version, and SyncInstance leaves it alone.
+	instances, _, err := e.Instances.FindInstances(ctx, InstanceFilter{})
+	if err != nil {
+		return report, fmt.Errorf("sync: %w", err)
+	}
+	vms, err := e.Cloud.VMs(ctx)
+	if err != nil {
+		return report, fmt.Errorf("sync: %w", err)
+	}
+	for _, inst := range instances {
+		if inst.LastOperation != nil && inst.LastOperation.Status == StatusInProgress {
+			continue
+		}
+		report.Checked++
+		update, ok := syncUpdate(inst, vms)
+		if ok && update.State == StateMissing && !e.confirmMissing(ctx, inst) {
+			continue
+		}
+		if !ok {
+			continue
+		}
+		changed, err := e.Instances.SyncInstance(ctx, inst.ID, inst.Version, update)
+		if err != nil {
+			return report, fmt.Errorf("sync %s: %w", inst.Name, err)
+		}
+		if changed {
+			report.Changed++
+			if update.State == StateMissing {
+				report.Missing++
+			}
+			e.Logger.Info("instance changed outside the portal", "instance", inst.Name, "from", inst.State, "to", update.State)
+		}
+	}
+	return report, nil
+}
+
+// confirmMissing asks Azure for the one VM a list did not show before the
+// portal calls it gone: a list is a snapshot, the VM may be brand new.
+func (e *Engine) confirmMissing(ctx context.Context, inst *Instance) bool {
+	_, err := e.Cloud.VM(ctx, inst)
+	return ErrorCode(err) == ENOTFOUND
+}
+
+// syncUpdate is the state Azure implies for inst, if any.
+func syncUpdate(inst *Instance, vms map[string]VM) (InstanceUpdate, bool) {
+	update := InstanceUpdate{State: inst.State, PrivateIP: inst.PrivateIP, PublicIP: inst.PublicIP}
+	vm, exists := vms[strings.ToLower(inst.Name)]
+	switch {
+	case exists:
+		update.State = vm.State()
+	case inst.State == StateCreateFailed || inst.State == StateMissing:
+		return update, false // a failed create may have made no VM at all
+	default:
+		update.State = StateMissing
+	}
+	return update, update.State != inst.State
+}
+
+// syncLoop syncs at start, so that what changed in Azure while the portal
+// was down shows at once, then every SyncInterval.
+func (e *Engine) syncLoop() {
+	defer e.wg.Done()
+	t := time.NewTicker(e.SyncInterval)
+	defer t.Stop()
+	for {
+		e.backgroundSync()
+		select {
+		case <-e.ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+func (e *Engine) backgroundSync() {
+	_, err := e.Sync(e.ctx)
+	switch {
+	case err == nil || errors.Is(err, context.Canceled):
+	case ErrorCode(err) == ETHROTTLED:
+		e.Logger.Info("background sync skipped", "reason", ErrorMessage(err))
+	default:
+		e.Logger.Warn("background sync", "err", err)
+	}
+}
