@@ -353,7 +353,9 @@ func (e *Engine) outcome(ctx context.Context, op *Operation, inst *Instance, opE
 // since they cost money and hold quota; the instance keeps its error until
 // its owner deletes it. Only resources the portal made for the instance are
 // removed (the delete steps check). When Azure could not be reached, or
-// does not answer in time, they are left for Delete.
+// does not answer in time, they are left for Delete. The clean-up is not
+// recorded: a portal stopped during it sends the failed step again on
+// restart, and cleans up again if that fails again.
 func (e *Engine) undoCreate(ctx context.Context, inst *Instance, cause error, log *slog.Logger) {
 	if ErrorCode(cause) == EUNAVAILABLE {
 		return
