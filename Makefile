@@ -18,8 +18,15 @@ export CGO_ENABLED := 0
 # Go 1.27.3 fixes the standard library's known vulnerabilities of 1.26.8; the
 # module proxy serves it as a toolchain, fetched once per machine.
 export GOTOOLCHAIN := go1.27.3
+# The Go vulnerability database as the golang.org/x/vulndb module publishes
+# it; the module proxy serves it, so `make vulncheck` reaches no other host.
+VULNDB_MODULE := golang.org/x/vulndb@v0.0.0-20261105234957-e22db6528018
+VULNDB        := .cache/vulndb/$(lastword $(subst @, ,$(VULNDB_MODULE)))
+# How long `make fuzz` runs each fuzz target, and `make test` after the tests.
+FUZZTIME      ?= 30s
+TEST_FUZZTIME ?= 2s
 
-.PHONY: build run test check bench screenshots deps generate clean chromium e2e-driver
+.PHONY: build run test fuzz check vulncheck bench screenshots deps generate clean chromium e2e-driver
 
 ## build: generate the templates, fetch htmx and build bin/instancehub
 build: $(BIN)
@@ -47,9 +54,30 @@ static/vendor/htmx.min.js: node_modules/.package-lock.json
 generate:
 	go tool templ generate -path views >/dev/null 2>&1
 
-## test: every test, browser tests included (installs Chromium if missing)
+## test: every test, browser tests included (installs Chromium if missing),
+## then each fuzz target for $(TEST_FUZZTIME)
 test: build chromium e2e-driver
 	PLAYWRIGHT_DRIVER_PATH=$(DRIVER_DIR) INSTANCEHUB_CHROMIUM=$(CHROMIUM) go test -count=1 -timeout 30m ./...
+	$(call fuzz-each,$(TEST_FUZZTIME))
+
+## fuzz: each fuzz target for $(FUZZTIME); a failing input is written to the
+## target's testdata/fuzz, where it stays as a test case once committed
+fuzz:
+	$(call fuzz-each,$(FUZZTIME))
+
+# fuzz-each fuzzes every Fuzz function of every test file for $(1), one at a
+# time: go test -fuzz takes one target of one package. The list comes from
+# the sources rather than `go test -list`, which would run the browser
+# tests' TestMain.
+define fuzz-each
+@files=$$(grep -rlE --include='*_test.go' --exclude-dir=node_modules '^func Fuzz[A-Za-z0-9_]*\(' . | sort || true); \
+	for file in $$files; do \
+		for target in $$(grep -oE '^func Fuzz[A-Za-z0-9_]*' "$$file" | cut -d' ' -f2); do \
+			echo "go test -fuzz $$target -fuzztime $(1) $$(dirname "$$file")"; \
+			go test -run '^$$' -fuzz "^$$target\$$" -fuzztime $(1) "$$(dirname "$$file")"; \
+		done; \
+	done
+endef
 
 ## bench: the benchmarks of the list page, the refresh and the store
 bench: build
@@ -60,13 +88,27 @@ screenshots: build chromium e2e-driver
 	PLAYWRIGHT_DRIVER_PATH=$(DRIVER_DIR) INSTANCEHUB_CHROMIUM=$(CHROMIUM) INSTANCEHUB_UPDATE_SCREENSHOTS=1 \
 		go test -count=1 -run 'TestInstanceJourney|TestCreateFormMessages|TestAccessControlJourney|TestQuotaJourney' ./e2e/
 
-## check: formatting, vet, staticcheck and generated templates up to date
+## check: formatting, vet, staticcheck, generated templates up to date and
+## no known vulnerability (vulncheck)
 check: deps
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
 	go vet ./...
 	go tool staticcheck ./...
 	go tool templ generate -path views >/dev/null 2>&1
 	@git diff --quiet -- 'views/*_templ.go' || { echo "views/*_templ.go are stale: run make generate and commit"; exit 1; }
+	@$(MAKE) --no-print-directory vulncheck
+
+## vulncheck: govulncheck against the Go vulnerability database, built offline
+## from $(VULNDB_MODULE); fails on any reachable vulnerability
+vulncheck: $(VULNDB)/index/db.json
+	go tool govulncheck -db file://$(CURDIR)/$(VULNDB) ./...
+
+# Built again only for another vulndb version or a changed builder.
+$(VULNDB)/index/db.json: $(filter-out %_test.go,$(wildcard internal/tools/vulndb/*.go))
+	go mod download $(VULNDB_MODULE)
+	go run ./internal/tools/vulndb -out $(VULNDB) \
+		-osv "$$(go list -m -f '{{.Dir}}' $(VULNDB_MODULE))/data/osv" \
+		-modified "$$(go list -m -f '{{.Time.Format "2006-01-02T15:04:05Z07:00"}}' $(VULNDB_MODULE))"
 
 ## chromium: Debian's Chromium for the browser tests
 chromium:
@@ -86,4 +128,4 @@ e2e-driver: node_modules/.package-lock.json
 	PLAYWRIGHT_DRIVER_PATH=$(DRIVER_DIR) go tool playwright --version >/dev/null
 
 clean:
-	rm -rf bin static/vendor $(DRIVER_DIR)
+	rm -rf bin static/vendor $(DRIVER_DIR) .cache
