@@ -143,6 +143,7 @@ func (s *Service) AuditEvents(ctx context.Context, f AuditFilter, page int) (p *
 	if page == 0 {
 		action = "audit.export"
 	}
+	f = f.bound()
 	defer func() { s.record(ctx, action, auditFilterText(f), err) }()
 	if _, err := authorize(ctx, PermReadAudit, "read the audit log"); err != nil {
 		return nil, err

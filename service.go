@@ -66,7 +66,7 @@ func (s *Service) ListInstances(ctx context.Context, q ListQuery) (*InstancePage
 		return nil, err
 	}
 	q.Sort = ParseInstanceSort(string(q.Sort))
-	q.Search = strings.TrimSpace(q.Search)
+	q.Search = prefix(strings.TrimSpace(q.Search), MaxSearchLength)
 	if q.Page < 1 {
 		q.Page = 1
 	}
@@ -184,7 +184,7 @@ func (s *Service) OpenApplication(ctx context.Context, name, slug string) (inst 
 	}
 	app, ok := FindApplication(slug)
 	if !ok {
-		return nil, app, Errorf(ENOTFOUND, "There is no application %q on compute instances.", slug)
+		return nil, app, Errorf(ENOTFOUND, "There is no application %q on compute instances.", Clip(slug, MaxResourceNameLength))
 	}
 	inst, err = s.Instances.FindInstanceByName(ctx, name)
 	if err != nil {
