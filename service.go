@@ -33,6 +33,9 @@ type Service struct {
 	// RoleMap maps values of the identity provider's groups claim to roles.
 	RoleMap map[string]Role
 	Now     func() time.Time
+	// Wait pauses for d, or until ctx ends; nil waits on a timer. A slowed
+	// sign-in waits with it, so that tests need not.
+	Wait func(ctx context.Context, d time.Duration) error
 }
 
 func (s *Service) logger() *slog.Logger {
