@@ -79,6 +79,9 @@ func (s *Service) assignRole(ctx context.Context, email string, role Role, a *Ro
 	if _, err := ParseRole(string(role)); err != nil {
 		return nil, err
 	}
+	if err := tooLong("email", "An email address", email, MaxEmailLength); err != nil {
+		return nil, err
+	}
 	user, err := s.Users.FindUserByEmail(ctx, email)
 	if ErrorCode(err) == ENOTFOUND {
 		return nil, FieldError("email", fmt.Sprintf("There is no user with the email %s. People appear here once they have signed in, or once an account is added for them.", email))

@@ -11,6 +11,10 @@ import (
 const (
 	// MaxEmailLength is RFC 5321's limit on an address in a mail path.
 	MaxEmailLength = 254
+	// MaxSubjectLength bounds who an identity provider says signed in:
+	// OpenID Connect's sub has at most 255 characters, and the issuer is
+	// put in front of it.
+	MaxSubjectLength = 1024
 	// MaxDisplayNameLength bounds a person's display name.
 	MaxDisplayNameLength = 200
 	// MaxSearchLength bounds a search of the list and a filter of the log.

@@ -172,8 +172,11 @@ func (s *Service) SignedOut(ctx context.Context) {
 // start make accounts; the checks are the form's.
 func (s *Service) CreateUser(ctx context.Context, email, name, password string) (user *User, err error) {
 	email, name = strings.TrimSpace(email), strings.TrimSpace(name)
-	defer func() { s.record(ctx, "user.add", email, err) }()
+	defer func() { s.record(ctx, "user.add", Clip(email, MaxEmailLength), err) }()
 	if err := checkEmail(email); err != nil {
+		return nil, err
+	}
+	if err := tooLong("name", "A name", name, MaxDisplayNameLength); err != nil {
 		return nil, err
 	}
 	if name == "" {
@@ -191,6 +194,9 @@ func (s *Service) CreateUser(ctx context.Context, email, name, password string) 
 }
 
 func checkEmail(email string) error {
+	if err := tooLong("email", "An email address", email, MaxEmailLength); err != nil {
+		return err
+	}
 	addr, err := mail.ParseAddress(email)
 	if err != nil || addr.Address != email {
 		return FieldError("email", fmt.Sprintf("%q is not an email address.", email))
@@ -237,7 +243,7 @@ func (s *Service) SignInExternal(ctx context.Context, id *Identity) (user *User,
 		if user != nil {
 			audited = NewContextWithUser(ctx, user)
 		}
-		s.record(audited, "session.signIn", id.Email+" (single sign-on)", err)
+		s.record(audited, "session.signIn", Clip(id.Email, MaxEmailLength)+" (single sign-on)", err)
 	}()
 	if user, err = s.externalUser(ctx, id); err != nil {
 		return nil, err
@@ -252,10 +258,11 @@ func (s *Service) SignInExternal(ctx context.Context, id *Identity) (user *User,
 }
 
 func (s *Service) externalUser(ctx context.Context, id *Identity) (*User, error) {
-	if id.Subject == "" || checkEmail(id.Email) != nil {
-		return nil, Errorf(EUNAUTHORIZED, "The identity provider sent no usable identity (email %q).", id.Email)
+	if id.Subject == "" || len(id.Subject) > MaxSubjectLength || checkEmail(id.Email) != nil {
+		return nil, Errorf(EUNAUTHORIZED, "The identity provider sent no usable identity (email %q).", Clip(id.Email, MaxEmailLength))
 	}
-	name := strings.TrimSpace(id.Name)
+	// The provider's display name is not ours to refuse; it is cut instead.
+	name := Clip(strings.TrimSpace(id.Name), MaxDisplayNameLength)
 	if name == "" {
 		name = id.Email[:strings.IndexByte(id.Email, '@')]
 	}
