@@ -35,7 +35,9 @@ func TestLongInputsAreRefused(t *testing.T) {
 		{"a 5 MB key comment", "ssh_public_key", "too long for an SSH public key",
 			create(func(r *instancehub.CreateRequest) { r.SSHEnabled, r.SSHPublicKey = true, key[0]+" "+key[1]+" "+huge })},
 		{"a 1 KB key comment", "ssh_public_key", "at most 256 bytes",
-			create(func(r *instancehub.CreateRequest) { r.SSHEnabled, r.SSHPublicKey = true, key[0]+" "+key[1]+" "+huge[:1024] })},
+			create(func(r *instancehub.CreateRequest) {
+				r.SSHEnabled, r.SSHPublicKey = true, key[0]+" "+key[1]+" "+huge[:1024]
+			})},
 		{"a VM size", "vm_size", "too long", create(func(r *instancehub.CreateRequest) { r.VMSize = huge })},
 		{"a virtual network", "virtual_network", "too long", create(func(r *instancehub.CreateRequest) { r.VirtualNetwork = huge })},
 		{"a subnet", "subnet", "too long", create(func(r *instancehub.CreateRequest) { r.VirtualNetwork, r.Subnet = "vnet-eastus", huge })},
