@@ -19,7 +19,7 @@ export CGO_ENABLED := 0
 # module proxy serves it as a toolchain, fetched once per machine.
 export GOTOOLCHAIN := go1.27.3
 
-.PHONY: build run test check bench screenshots deps generate clean chromium e2e-driver
+.PHONY: build run test check bench fuzz screenshots deps generate clean chromium e2e-driver
 
 ## build: generate the templates, fetch htmx and build bin/instancehub
 build: $(BIN)
@@ -54,6 +54,16 @@ test: build chromium e2e-driver
 ## bench: the benchmarks of the list page, the refresh and the store
 bench: build
 	go test -run '^$$' -bench . -benchmem ./...
+
+## fuzz: every fuzz test for $(FUZZTIME) each (`make test` runs only their seeds)
+FUZZTIME ?= 1m
+fuzz: generate
+	@for pkg in $$(go list ./...); do \
+		for target in $$(go test -list '^Fuzz' $$pkg | grep '^Fuzz' || true); do \
+			echo "$$pkg $$target"; \
+			go test -run '^$$' -fuzz "^$$target$$" -fuzztime $(FUZZTIME) $$pkg; \
+		done; \
+	done
 
 ## screenshots: refresh docs/screenshots from the browser tests
 screenshots: build chromium e2e-driver
