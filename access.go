@@ -139,7 +139,8 @@ type AuditPage struct {
 const AuditPageSize = 100
 
 // AuditEvents returns a page of the audit log (page from 1), or every
-// matching event when page is 0, for the export. Reading the log is itself
+// matching event when page is 0; an export should call ExportAudit, which
+// streams them instead. Reading the log is itself
 // audited: reviewers want to know who looked, and who took a copy.
 func (s *Service) AuditEvents(ctx context.Context, f AuditFilter, page int) (p *AuditPage, err error) {
 	action := "audit.read"
