@@ -79,6 +79,9 @@ func (s *Service) assignRole(ctx context.Context, email string, role Role, a *Ro
 	if _, err := ParseRole(string(role)); err != nil {
 		return nil, err
 	}
+	if err := tooLong("email", "An email address", email, MaxEmailLength); err != nil {
+		return nil, err
+	}
 	user, err := s.Users.FindUserByEmail(ctx, email)
 	if ErrorCode(err) == ENOTFOUND {
 		return nil, FieldError("email", fmt.Sprintf("There is no user with the email %s. People appear here once they have signed in, or once an account is added for them.", email))
@@ -136,13 +139,15 @@ type AuditPage struct {
 const AuditPageSize = 100
 
 // AuditEvents returns a page of the audit log (page from 1), or every
-// matching event when page is 0, for the export. Reading the log is itself
+// matching event when page is 0; an export should call ExportAudit, which
+// streams them instead. Reading the log is itself
 // audited: reviewers want to know who looked, and who took a copy.
 func (s *Service) AuditEvents(ctx context.Context, f AuditFilter, page int) (p *AuditPage, err error) {
 	action := "audit.read"
 	if page == 0 {
 		action = "audit.export"
 	}
+	f = f.bound()
 	defer func() { s.record(ctx, action, auditFilterText(f), err) }()
 	if _, err := authorize(ctx, PermReadAudit, "read the audit log"); err != nil {
 		return nil, err

@@ -2,7 +2,6 @@ package instancehub_test
 
 import (
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/instancehub/instancehub"
@@ -177,60 +176,5 @@ func TestRoleManagement(t *testing.T) {
 	auditor := p.EnsureUser(t, "it@example.com", "IT Reviewer", instancehub.RoleAuditReader)
 	if _, err := p.Service.AuditEvents(p.As(auditor), instancehub.AuditFilter{}, 1); err != nil {
 		t.Errorf("an Audit Reader reads the audit log: %v", err)
-	}
-}
-
-func TestSignInThrottle(t *testing.T) {
-	p := testportal.Open(t, t.TempDir(), 0)
-	ctx := instancehub.NewContextWithSource(p.Ctx, "192.0.2.7")
-	for range instancehub.MaxFailuresPerAccount {
-		if _, err := p.Service.Authenticate(ctx, "ada@example.com", "wrong password"); instancehub.ErrorCode(err) != instancehub.EUNAUTHORIZED {
-			t.Fatalf("wrong password: %v", err)
-		}
-	}
-	_, err := p.Service.Authenticate(ctx, "ada@example.com", testportal.Password)
-	if instancehub.ErrorCode(err) != instancehub.ETHROTTLED {
-		t.Fatalf("after %d failures the right password: %v, want throttled", instancehub.MaxFailuresPerAccount, err)
-	}
-	// Another account from another address is not affected.
-	p.EnsureUser(t, "bob@example.com", "Bob", instancehub.RoleReader)
-	other := instancehub.NewContextWithSource(p.Ctx, "192.0.2.8")
-	if _, err := p.Service.Authenticate(other, "bob@example.com", testportal.Password); err != nil {
-		t.Errorf("bob: %v", err)
-	}
-	log, _ := p.Service.AuditEvents(p.Ctx, instancehub.AuditFilter{Action: "session.signIn", Target: "ada@"}, 1)
-	if log.Total != instancehub.MaxFailuresPerAccount+1 || log.Events[0].Result != instancehub.AuditFailed || log.Events[1].SourceIP != "192.0.2.7" {
-		t.Errorf("audit of sign-ins: %d events, newest %+v", log.Total, log.Events[0])
-	}
-}
-
-// TestSignInThrottleHoldsUnderParallelGuesses sends forty wrong passwords at
-// once: only as many reach the password check as the limit allows.
-func TestSignInThrottleHoldsUnderParallelGuesses(t *testing.T) {
-	p := testportal.Open(t, t.TempDir(), 0)
-	ctx := instancehub.NewContextWithSource(p.Ctx, "192.0.2.9")
-	var wg sync.WaitGroup
-	codes := make([]string, 40)
-	for i := range codes {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			_, err := p.Service.Authenticate(ctx, "ada@example.com", "guess number "+string(rune('a'+i)))
-			codes[i] = instancehub.ErrorCode(err)
-		}()
-	}
-	wg.Wait()
-	checked := 0
-	for _, c := range codes {
-		switch c {
-		case instancehub.EUNAUTHORIZED:
-			checked++
-		case instancehub.ETHROTTLED:
-		default:
-			t.Errorf("code %q", c)
-		}
-	}
-	if checked != instancehub.MaxFailuresPerAccount {
-		t.Errorf("%d guesses checked, want %d", checked, instancehub.MaxFailuresPerAccount)
 	}
 }

@@ -22,6 +22,33 @@ type AuditEvent struct {
 	// Reason says why an action failed or was denied.
 	Reason   string
 	SourceIP string
+	// Count is how many times it happened: refusals repeated within a
+	// minute are kept as one event that counts them.
+	Count int
+}
+
+// clip bounds every text of e, marking what it cut.
+func (e *AuditEvent) clip() {
+	e.UserName = Clip(e.UserName, MaxDisplayNameLength)
+	e.UserEmail = Clip(e.UserEmail, MaxEmailLength)
+	e.Action = Clip(e.Action, MaxResourceNameLength)
+	e.Target = Clip(e.Target, MaxAuditTargetLength)
+	e.Reason = Clip(e.Reason, MaxAuditReasonLength)
+	e.SourceIP = Clip(e.SourceIP, MaxSourceLength)
+}
+
+// bound cuts a filter's texts to what a search can mean.
+func (f AuditFilter) bound() AuditFilter {
+	f.User, f.Target = prefix(f.User, MaxSearchLength), prefix(f.Target, MaxSearchLength)
+	f.Action, f.Result = prefix(f.Action, MaxResourceNameLength), prefix(f.Result, MaxResourceNameLength)
+	return f
+}
+
+// isRefusal reports whether e is a refusal that a stranger, or a script,
+// can repeat at will: any denial, and any failure of a visitor not signed in
+// (a throttled sign-in). Those are tallied, not kept one by one.
+func (e *AuditEvent) isRefusal() bool {
+	return e.Result == AuditDenied || (e.Result == AuditFailed && e.UserID == 0)
 }
 
 // The results of audited actions.
@@ -45,9 +72,18 @@ type AuditFilter struct {
 
 // AuditStore keeps the audit log.
 type AuditStore interface {
-	// RecordAudit adds e, setting its ID.
+	// RecordAudit adds e, setting its ID; its Count is 1.
 	RecordAudit(ctx context.Context, e *AuditEvent) error
+	// TallyAudit counts e in the event of the same minute, action, result,
+	// user and source that TallyAudit added before, or adds e when there
+	// is none; it sets e's ID and Count to those of the event counted in.
+	// The event keeps the target and reason of the first it counted.
+	TallyAudit(ctx context.Context, e *AuditEvent) error
 	// FindAuditEvents returns the matching events, newest first, and how
 	// many match in all.
 	FindAuditEvents(ctx context.Context, f AuditFilter) ([]*AuditEvent, int, error)
+	// WalkAuditEvents calls fn with each matching event, newest first,
+	// reading them one at a time, and stops at fn's first error, which it
+	// returns. Offset and Limit are ignored.
+	WalkAuditEvents(ctx context.Context, f AuditFilter, fn func(*AuditEvent) error) error
 }

@@ -75,7 +75,12 @@ func (s *Service) record(ctx context.Context, action, target string, err error) 
 	if s.Audit == nil {
 		return
 	}
-	if rerr := s.Audit.RecordAudit(context.WithoutCancel(ctx), e); rerr != nil {
+	e.clip() // whatever a stranger typed, the log keeps a bounded part of it
+	add := s.Audit.RecordAudit
+	if e.isRefusal() {
+		add = s.Audit.TallyAudit
+	}
+	if rerr := add(context.WithoutCancel(ctx), e); rerr != nil {
 		s.logger().Error("record audit event", "action", action, "err", rerr)
 	}
 }

@@ -189,7 +189,7 @@ func (s *Service) nameFree(ctx context.Context, name string) error {
 // creating it in Azure. A rejected form returns an EINVALID error with a
 // message per field.
 func (s *Service) CreateInstance(ctx context.Context, req CreateRequest) (inst *Instance, err error) {
-	defer func() { s.record(ctx, "instance.create", strings.TrimSpace(req.Name), err) }()
+	defer func() { s.record(ctx, "instance.create", Clip(strings.TrimSpace(req.Name), MaxAuditTargetLength), err) }()
 	user, err := authorize(ctx, PermCreateInstances, "create compute instances")
 	if err != nil {
 		return nil, err
@@ -234,6 +234,9 @@ func (s *Service) owner(ctx context.Context, user *User, assignTo string) (*User
 	assignTo = strings.TrimSpace(assignTo)
 	if assignTo == "" || strings.EqualFold(assignTo, user.Email) {
 		return user, nil
+	}
+	if err := tooLong("assign_to", "An email address", assignTo, MaxEmailLength); err != nil {
+		return nil, err
 	}
 	if !user.Can(PermAssignInstances) {
 		return nil, denied(PermAssignInstances, "create instances for other users")
@@ -309,6 +312,9 @@ func (s *Service) validateSize(ctx context.Context, req CreateRequest, inst *Ins
 	if req.VMSize == "" {
 		return FieldError("vm_size", "Choose a virtual machine size.")
 	}
+	if err := tooLong("vm_size", "A size's name", req.VMSize, MaxResourceNameLength); err != nil {
+		return err
+	}
 	options, err := s.sizeOptions(ctx, req.Region)
 	if err != nil {
 		return err
@@ -328,6 +334,12 @@ func (s *Service) validateSize(ctx context.Context, req CreateRequest, inst *Ins
 // validateNetwork checks the chosen network and subnet, or picks the
 // region's default: its first network and that network's "default" subnet.
 func (s *Service) validateNetwork(ctx context.Context, req CreateRequest, inst *Instance) error {
+	if err := tooLong("virtual_network", "A virtual network's name", req.VirtualNetwork, MaxResourceNameLength); err != nil {
+		return err
+	}
+	if err := tooLong("subnet", "A subnet's name", req.Subnet, MaxResourceNameLength); err != nil {
+		return err
+	}
 	networks, err := s.Cloud.VirtualNetworks(ctx, req.Region)
 	if err != nil {
 		return err

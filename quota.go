@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -167,6 +168,31 @@ func quotaRow(u Usage, ws *WorkspaceQuota) QuotaRow {
 	return row
 }
 
+// MaxWorkspaceLimit bounds a workspace limit: far above any subscription's
+// quota, and far from the overflow of an int.
+const MaxWorkspaceLimit = 1_000_000
+
+var limitMessage = fmt.Sprintf("Enter a whole number of vCPUs from 0 to %d, or leave it empty for no limit.", MaxWorkspaceLimit)
+
+// ParseWorkspaceLimit reads the quota form's limit: empty (spaces aside)
+// for no limit, which it returns as -1, else a whole number of vCPUs, digits
+// only, from 0 to MaxWorkspaceLimit. An EINVALID error on the field "limit"
+// otherwise.
+func ParseWorkspaceLimit(s string) (int, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return -1, nil
+	}
+	if len(s) > len(strconv.Itoa(MaxWorkspaceLimit)) || strings.ContainsFunc(s, func(r rune) bool { return !isDigit(r) }) {
+		return 0, FieldError("limit", limitMessage)
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n > MaxWorkspaceLimit {
+		return 0, FieldError("limit", limitMessage)
+	}
+	return n, nil
+}
+
 // SetWorkspaceLimit sets a family's workspace limit in a region, never above
 // the subscription's; a negative limit removes it.
 func (s *Service) SetWorkspaceLimit(ctx context.Context, region, family string, limit int) (err error) {
@@ -184,6 +210,12 @@ func (s *Service) SetWorkspaceLimit(ctx context.Context, region, family string, 
 	}
 	if err := s.validateRegion(ctx, region); err != nil {
 		return err
+	}
+	if err := tooLong("limit", "A quota family's name", family, MaxResourceNameLength); err != nil {
+		return err
+	}
+	if limit > MaxWorkspaceLimit {
+		return FieldError("limit", limitMessage)
 	}
 	usage, err := s.Cloud.Usage(ctx, region)
 	if err != nil {

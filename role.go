@@ -39,7 +39,7 @@ func ParseRole(s string) (Role, error) {
 	for i, r := range Roles {
 		names[i] = string(r)
 	}
-	return "", FieldError("role", fmt.Sprintf("There is no role %q. The roles are %s.", s, strings.Join(names, ", ")))
+	return "", FieldError("role", fmt.Sprintf("There is no role %q. The roles are %s.", Clip(s, MaxResourceNameLength), strings.Join(names, ", ")))
 }
 
 // Description says what a role is for, on the access control page.

@@ -36,6 +36,9 @@ type Service struct {
 	Now     func() time.Time
 
 	admission sync.Mutex // creates are admitted one at a time (quota)
+	// Wait pauses for d, or until ctx ends; nil waits on a timer. A slowed
+	// sign-in waits with it, so that tests need not.
+	Wait func(ctx context.Context, d time.Duration) error
 }
 
 func (s *Service) logger() *slog.Logger {
@@ -69,7 +72,7 @@ func (s *Service) ListInstances(ctx context.Context, q ListQuery) (*InstancePage
 		return nil, err
 	}
 	q.Sort = ParseInstanceSort(string(q.Sort))
-	q.Search = strings.TrimSpace(q.Search)
+	q.Search = prefix(strings.TrimSpace(q.Search), MaxSearchLength)
 	if q.Page < 1 {
 		q.Page = 1
 	}
@@ -187,7 +190,7 @@ func (s *Service) OpenApplication(ctx context.Context, name, slug string) (inst 
 	}
 	app, ok := FindApplication(slug)
 	if !ok {
-		return nil, app, Errorf(ENOTFOUND, "There is no application %q on compute instances.", slug)
+		return nil, app, Errorf(ENOTFOUND, "There is no application %q on compute instances.", Clip(slug, MaxResourceNameLength))
 	}
 	inst, err = s.Instances.FindInstanceByName(ctx, name)
 	if err != nil {

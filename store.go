@@ -106,23 +106,26 @@ type UserStore interface {
 	CountUsers(ctx context.Context) (int, error)
 }
 
-// LoginThrottle counts failed sign-ins, to limit guessing.
+// LoginThrottle counts failed sign-ins, per account and address together,
+// to slow guessing down.
 type LoginThrottle interface {
-	// ReserveLoginAttempt counts the failures since a time for the email
-	// and for the address and, when neither has reached its limit, records
-	// this attempt as a failure at t in the same transaction, so that
-	// attempts sent at once cannot all pass the count, and returns its ID.
-	// Failures before since are dropped. ETHROTTLED when a limit is reached.
-	ReserveLoginAttempt(ctx context.Context, email, addr string, t, since time.Time, perEmail, perAddr int) (int64, error)
-	// ForgetLoginAttempt takes back a reserved attempt that ended neither
-	// right nor wrong (the request was cancelled, the database failed).
+	// ReserveLoginAttempt drops the attempts before since, then counts the
+	// address's failures and attempts under way and, under perAddr, records
+	// this attempt to sign in to email as under way at t, in the same
+	// transaction, so that attempts sent at once cannot all pass the count.
+	// It returns the attempt's ID and how many failures the account has had
+	// from addr. ETHROTTLED when the address reached perAddr.
+	ReserveLoginAttempt(ctx context.Context, email, addr string, t, since time.Time, perAddr int) (id int64, failures int, err error)
+	// FailLoginAttempt records an attempt under way as a failure: its
+	// password was wrong.
+	FailLoginAttempt(ctx context.Context, id int64) error
+	// ForgetLoginAttempt takes back an attempt under way that did not fail:
+	// its password was right, or it ended neither right nor wrong (the
+	// request was cancelled, the database failed).
 	ForgetLoginAttempt(ctx context.Context, id int64) error
-	// CountLoginFailures counts the failures since a time, for the email and
-	// for the address.
-	CountLoginFailures(ctx context.Context, email, addr string, since time.Time) (byEmail, byAddr int, err error)
-	// ClearLoginFailures forgets an account's failures, its reserved attempt
-	// included, and every failure older than before.
-	ClearLoginFailures(ctx context.Context, email string, before time.Time) error
+	// ClearLoginFailures forgets an account's failures from addr, or from
+	// every address when addr is "", and returns how many it forgot.
+	ClearLoginFailures(ctx context.Context, email, addr string) (int, error)
 }
 
 // SessionStore keeps signed-in browsers.

@@ -9,20 +9,44 @@ import (
 	"time"
 )
 
-// The brute-force limit on local sign-in: after this many failures in the
-// window, an account — or an address — must wait until the window passes.
+// The limits on guessing passwords. Failures count per account and
+// address together, so a stranger's wrong guesses slow down only their own
+// next guesses at that account, never its owner signing in from elsewhere.
+// After FreeFailures, each attempt waits twice as long as the one before,
+// up to MaxSignInDelay, rather than being refused. An address is refused
+// outright only once it has MaxFailuresPerAddress failures or attempts
+// under way in the window, over every account.
 const (
-	MaxFailuresPerAccount = 5
+	FreeFailures          = 3
+	FirstSignInDelay      = time.Second
+	MaxSignInDelay        = 30 * time.Second
 	MaxFailuresPerAddress = 20
 	FailureWindow         = 15 * time.Minute
 )
 
+// SignInDelay is how long a sign-in waits after so many failures for its
+// account from its address.
+func SignInDelay(failures int) time.Duration {
+	if failures < FreeFailures {
+		return 0
+	}
+	d := FirstSignInDelay
+	for range failures - FreeFailures {
+		if d *= 2; d >= MaxSignInDelay {
+			return MaxSignInDelay
+		}
+	}
+	return d
+}
+
 // Authenticate checks a local account's email and password. A wrong email
-// and a wrong password get the same EUNAUTHORIZED error and take as long;
-// too many failures for the account or from the address get ETHROTTLED
-// until the window passes. Every attempt is audited.
+// and a wrong password get the same EUNAUTHORIZED error and take as long.
+// Repeated failures slow the next attempts for the account from the same
+// address down; too many failures from one address get ETHROTTLED until the
+// window passes. A right password never counts as a failure. Every attempt
+// is audited.
 func (s *Service) Authenticate(ctx context.Context, email, password string) (user *User, err error) {
-	email = strings.TrimSpace(email)
+	email = Clip(strings.TrimSpace(email), MaxEmailLength)
 	defer func() {
 		audited := ctx
 		if user != nil {
@@ -30,34 +54,87 @@ func (s *Service) Authenticate(ctx context.Context, email, password string) (use
 		}
 		s.record(audited, "session.signIn", email, err)
 	}()
-	var attempt int64
-	if s.Throttle != nil {
-		// The attempt counts as a failure until the password proves right.
-		now := s.now()
-		attempt, err = s.Throttle.ReserveLoginAttempt(ctx, email, SourceFromContext(ctx), now, now.Add(-FailureWindow),
-			MaxFailuresPerAccount, MaxFailuresPerAddress)
-		if ErrorCode(err) == ETHROTTLED {
-			return nil, Errorf(ETHROTTLED, "Too many failed sign-ins. Wait %d minutes and try again, or ask an Owner to check your account.",
-				int(FailureWindow.Minutes()))
-		} else if err != nil {
-			return nil, err
-		}
+	if s.Throttle == nil {
+		return s.checkPassword(ctx, email, password)
 	}
-	if user, err = s.checkPassword(ctx, email, password); err != nil {
-		if attempt != 0 && ErrorCode(err) != EUNAUTHORIZED {
-			// Neither right nor wrong: it must not count toward a lockout.
-			if ferr := s.Throttle.ForgetLoginAttempt(context.WithoutCancel(ctx), attempt); ferr != nil {
-				s.logger().Error("forget login attempt", "err", ferr)
-			}
-		}
+	addr, now := SourceFromContext(ctx), s.now()
+	attempt, failures, err := s.Throttle.ReserveLoginAttempt(ctx, email, addr, now, now.Add(-FailureWindow), MaxFailuresPerAddress)
+	if ErrorCode(err) == ETHROTTLED {
+		return nil, Errorf(ETHROTTLED, "Too many failed sign-ins from your network. Wait %d minutes and try again.",
+			int(FailureWindow.Minutes()))
+	} else if err != nil {
 		return nil, err
 	}
-	if s.Throttle != nil {
-		if err := s.Throttle.ClearLoginFailures(ctx, email, s.now().Add(-FailureWindow)); err != nil {
-			return nil, err
+	if err = s.wait(ctx, SignInDelay(failures)); err == nil {
+		user, err = s.checkPassword(ctx, email, password)
+	}
+	if serr := s.settleAttempt(context.WithoutCancel(ctx), attempt, email, addr, err); serr != nil {
+		return nil, serr
+	}
+	return user, err
+}
+
+// settleAttempt records how an attempt ended: a wrong password is a
+// failure; a right one clears the account's failures from its address; an
+// attempt that ended neither right nor wrong is taken back.
+func (s *Service) settleAttempt(ctx context.Context, attempt int64, email, addr string, err error) error {
+	switch ErrorCode(err) {
+	case EUNAUTHORIZED:
+		return s.Throttle.FailLoginAttempt(ctx, attempt)
+	case "":
+		if _, err := s.Throttle.ClearLoginFailures(ctx, email, addr); err != nil {
+			return err
 		}
 	}
-	return user, nil
+	return s.Throttle.ForgetLoginAttempt(ctx, attempt)
+}
+
+// UnlockAccount forgets an account's failed sign-ins from every address, as
+// the signed-in Owner, so that its next sign-ins wait no more; it returns
+// how many failures it forgot. EFORBIDDEN without roles/write; an EINVALID
+// field error for an unknown email.
+func (s *Service) UnlockAccount(ctx context.Context, email string) (n int, err error) {
+	email = Clip(strings.TrimSpace(email), MaxEmailLength)
+	defer func() { s.record(ctx, "user.unlock", email, err) }()
+	if _, err := authorize(ctx, PermWriteRoles, "unlock accounts"); err != nil {
+		return 0, err
+	}
+	return s.unlockAccount(ctx, email)
+}
+
+// UnlockAccountFromCLI is UnlockAccount from the command line, which is
+// trusted: how an Owner who cannot sign in gets back.
+func (s *Service) UnlockAccountFromCLI(ctx context.Context, email string) (n int, err error) {
+	email = Clip(strings.TrimSpace(email), MaxEmailLength)
+	defer func() { s.record(ctx, "user.unlock", email+" (command line)", err) }()
+	return s.unlockAccount(ctx, email)
+}
+
+func (s *Service) unlockAccount(ctx context.Context, email string) (int, error) {
+	if _, err := s.Users.FindUserByEmail(ctx, email); ErrorCode(err) == ENOTFOUND {
+		return 0, FieldError("email", fmt.Sprintf("There is no user with the email %s.", email))
+	} else if err != nil {
+		return 0, err
+	}
+	return s.Throttle.ClearLoginFailures(ctx, email, "")
+}
+
+// wait pauses for d, or until ctx ends.
+func (s *Service) wait(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return nil
+	}
+	if s.Wait != nil {
+		return s.Wait(ctx, d)
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 func (s *Service) checkPassword(ctx context.Context, email, password string) (*User, error) {
@@ -88,8 +165,11 @@ func (s *Service) checkPassword(ctx context.Context, email, password string) (*U
 // start make accounts; the checks are the form's.
 func (s *Service) CreateUser(ctx context.Context, email, name, password string) (user *User, err error) {
 	email, name = strings.TrimSpace(email), strings.TrimSpace(name)
-	defer func() { s.record(ctx, "user.add", email, err) }()
+	defer func() { s.record(ctx, "user.add", Clip(email, MaxEmailLength), err) }()
 	if err := checkEmail(email); err != nil {
+		return nil, err
+	}
+	if err := tooLong("name", "A name", name, MaxDisplayNameLength); err != nil {
 		return nil, err
 	}
 	if name == "" {
@@ -107,6 +187,9 @@ func (s *Service) CreateUser(ctx context.Context, email, name, password string) 
 }
 
 func checkEmail(email string) error {
+	if err := tooLong("email", "An email address", email, MaxEmailLength); err != nil {
+		return err
+	}
 	addr, err := mail.ParseAddress(email)
 	if err != nil || addr.Address != email {
 		return FieldError("email", fmt.Sprintf("%q is not an email address.", email))
@@ -153,7 +236,7 @@ func (s *Service) SignInExternal(ctx context.Context, id *Identity) (user *User,
 		if user != nil {
 			audited = NewContextWithUser(ctx, user)
 		}
-		s.record(audited, "session.signIn", id.Email+" (single sign-on)", err)
+		s.record(audited, "session.signIn", Clip(id.Email, MaxEmailLength)+" (single sign-on)", err)
 	}()
 	if user, err = s.externalUser(ctx, id); err != nil {
 		return nil, err
@@ -168,10 +251,11 @@ func (s *Service) SignInExternal(ctx context.Context, id *Identity) (user *User,
 }
 
 func (s *Service) externalUser(ctx context.Context, id *Identity) (*User, error) {
-	if id.Subject == "" || checkEmail(id.Email) != nil {
-		return nil, Errorf(EUNAUTHORIZED, "The identity provider sent no usable identity (email %q).", id.Email)
+	if id.Subject == "" || len(id.Subject) > MaxSubjectLength || checkEmail(id.Email) != nil {
+		return nil, Errorf(EUNAUTHORIZED, "The identity provider sent no usable identity (email %q).", Clip(id.Email, MaxEmailLength))
 	}
-	name := strings.TrimSpace(id.Name)
+	// The provider's display name is not ours to refuse; it is cut instead.
+	name := Clip(strings.TrimSpace(id.Name), MaxDisplayNameLength)
 	if name == "" {
 		name = id.Email[:strings.IndexByte(id.Email, '@')]
 	}

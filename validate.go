@@ -54,6 +54,10 @@ func ParseSSHPublicKey(s string) (string, error) {
 	if s == "" {
 		return "", FieldError("ssh_public_key", "Paste your SSH public key, or turn SSH access off.")
 	}
+	if len(s) > MaxSSHKeyLength {
+		return "", FieldError("ssh_public_key", fmt.Sprintf(
+			"This is too long for an SSH public key: at most %d bytes, and this has %d. Paste only the .pub file's one line.", MaxSSHKeyLength, len(s)))
+	}
 	if strings.ContainsAny(s, "\r\n") {
 		return "", FieldError("ssh_public_key", "Paste one key on a single line, as in your .pub file.")
 	}
@@ -75,6 +79,10 @@ func ParseSSHPublicKey(s string) (string, error) {
 		}
 	default:
 		return "", FieldError("ssh_public_key", fmt.Sprintf("Keys of type %s are not supported. Use ssh-ed25519, ssh-rsa (2048 bits or more) or ecdsa-sha2-nistp256/384/521.", key.Type()))
+	}
+	if len(comment) > MaxSSHKeyCommentLength {
+		return "", FieldError("ssh_public_key", fmt.Sprintf(
+			"The comment after the key can be at most %d bytes long; this one has %d. Shorten it, or leave it out.", MaxSSHKeyCommentLength, len(comment)))
 	}
 	line := strings.TrimSpace(string(ssh.MarshalAuthorizedKey(key)))
 	if comment != "" {

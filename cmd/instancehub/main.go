@@ -2,6 +2,7 @@
 //
 //	instancehub serve            serve the portal
 //	instancehub users add        add a local account (password on stdin)
+//	instancehub users unlock     forget an account's failed sign-ins
 //
 // Run `instancehub help` for every flag and its environment variable.
 package main
@@ -24,6 +25,7 @@ const usage = `instancehub: a self-hosted portal for cloud data-science workstat
 Usage:
   instancehub serve [flags]                       serve the portal
   instancehub users add --email E [--name N]      add a local account; the password is read from stdin
+  instancehub users unlock EMAIL                  forget an account's failed sign-ins, so they slow it no more
   instancehub roles assign --email E --role R     give a user a role (Owner, Contributor, Compute Operator,
                                                   Data Scientist, Reader, Audit Reader)
   instancehub doctor [flags]                      check the configuration against Azure (or the emulator)
@@ -56,10 +58,13 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	case "serve":
 		return serveCommand(ctx, args[1:], stderr)
 	case "users":
-		if len(args) < 2 || args[1] != "add" {
-			return fmt.Errorf("usage: instancehub users add --email E [--name N]")
+		switch {
+		case len(args) >= 2 && args[1] == "add":
+			return usersAddCommand(ctx, args[2:], stdin, stdout, stderr)
+		case len(args) >= 2 && args[1] == "unlock":
+			return usersUnlockCommand(ctx, args[2:], stdout, stderr)
 		}
-		return usersAddCommand(ctx, args[2:], stdin, stdout, stderr)
+		return fmt.Errorf("usage: instancehub users add --email E [--name N], or instancehub users unlock EMAIL")
 	case "doctor":
 		return doctorCommand(ctx, args[1:], stdout, stderr)
 	case "roles":

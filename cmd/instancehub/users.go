@@ -48,6 +48,39 @@ func usersAddCommand(ctx context.Context, args []string, stdin io.Reader, stdout
 	return nil
 }
 
+// usersUnlockCommand forgets an account's failed sign-ins from every
+// address: how an Owner whose sign-ins a stranger slowed down gets back at
+// once. The email comes first or as --email.
+func usersUnlockCommand(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	var c Config
+	var email string
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		email, args = args[0], args[1:]
+	}
+	err := parse("users unlock", args, stderr, func(f *flags) {
+		c.bindCommon(f)
+		f.fs.StringVar(&email, "email", email, "email of the account (required)")
+	})
+	if err != nil {
+		return err
+	}
+	if email == "" {
+		return fmt.Errorf("usage: instancehub users unlock EMAIL [--data D]")
+	}
+	db, err := store.Open(ctx, filepath.Join(c.Data, "instancehub.db"))
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	service := &instancehub.Service{Users: db, Audit: db, Throttle: db}
+	n, err := service.UnlockAccountFromCLI(ctx, email)
+	if err != nil {
+		return fmt.Errorf("%s", instancehub.ErrorMessage(err))
+	}
+	fmt.Fprintf(stdout, "Forgot %d failed sign-ins of %s; its sign-ins wait no more.\n", n, email)
+	return nil
+}
+
 func readPassword(stdin io.Reader, stderr io.Writer) (string, error) {
 	if f, ok := stdin.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
 		fmt.Fprint(stderr, "Password: ")
