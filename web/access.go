@@ -16,7 +16,7 @@ func (s *Server) accessPage(c *echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return s.render(c, http.StatusOK, "access", views.AccessPage(page, views.AssignForm{}))
+	return s.render(c, http.StatusOK, "access", views.AccessPage(page, views.AssignForm{}, views.UnlockForm{}))
 }
 
 func (s *Server) assignRole(c *echo.Context) error {
@@ -32,7 +32,7 @@ func (s *Server) assignRole(c *echo.Context) error {
 			return perr
 		}
 		form.Errors = instancehub.ErrorFields(err)
-		return s.render(c, http.StatusUnprocessableEntity, "access", views.AccessPage(page, form))
+		return s.render(c, http.StatusUnprocessableEntity, "access", views.AccessPage(page, form, views.UnlockForm{}))
 	} else if err != nil {
 		return err
 	}
@@ -50,5 +50,28 @@ func (s *Server) removeRole(c *echo.Context) error {
 		return err
 	}
 	s.setNotice(c, "success", fmt.Sprintf("Removed the %s role from %s.", a.Role, a.UserName))
+	return c.Redirect(http.StatusSeeOther, "/access")
+}
+
+// unlockAccount forgets an account's failed sign-ins.
+func (s *Server) unlockAccount(c *echo.Context) error {
+	ctx := c.Request().Context()
+	form := views.UnlockForm{Email: c.FormValue("email")}
+	n, err := s.service.UnlockAccount(ctx, form.Email)
+	if instancehub.ErrorCode(err) == instancehub.EINVALID {
+		page, perr := s.service.RoleAssignments(ctx, "")
+		if perr != nil {
+			return perr
+		}
+		form.Errors = instancehub.ErrorFields(err)
+		return s.render(c, http.StatusUnprocessableEntity, "access", views.AccessPage(page, views.AssignForm{}, form))
+	} else if err != nil {
+		return err
+	}
+	message := fmt.Sprintf("%s had no failed sign-ins to forget.", form.Email)
+	if n > 0 {
+		message = fmt.Sprintf("Forgot %d failed sign-ins of %s; they can sign in at once.", n, form.Email)
+	}
+	s.setNotice(c, "success", message)
 	return c.Redirect(http.StatusSeeOther, "/access")
 }

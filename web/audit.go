@@ -1,8 +1,8 @@
 package web
 
 import (
-	"encoding/csv"
 	"fmt"
+	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -44,31 +44,14 @@ func (s *Server) auditPage(c *echo.Context) error {
 	return s.render(c, http.StatusOK, "audit", views.AuditPage(events, q))
 }
 
-// auditExport writes every matching event as CSV.
+// auditExport streams every matching event as CSV, one at a time.
 func (s *Server) auditExport(c *echo.Context) error {
 	_, f := parseAuditQuery(c)
-	events, err := s.service.AuditEvents(c.Request().Context(), f, 0)
-	if err != nil {
-		return err
-	}
-	h := c.Response().Header()
-	h.Set(echo.HeaderContentType, "text/csv; charset=utf-8")
-	h.Set(echo.HeaderContentDisposition, fmt.Sprintf(`attachment; filename="instancehub-audit-%s.csv"`, s.cfg.Now().UTC().Format("20060102-1504")))
-	c.Response().WriteHeader(http.StatusOK)
-	w := csv.NewWriter(c.Response())
-	_ = w.Write([]string{"time_utc", "user_name", "user_email", "action", "target", "result", "reason", "source_address"})
-	for _, e := range events.Events {
-		_ = w.Write([]string{e.At.UTC().Format(time.RFC3339), cell(e.UserName), cell(e.UserEmail), cell(e.Action),
-			cell(e.Target), e.Result, cell(e.Reason), cell(e.SourceIP)})
-	}
-	w.Flush()
-	return w.Error()
-}
-
-// cell keeps a spreadsheet from running a value as a formula.
-func cell(v string) string {
-	if v != "" && strings.ContainsRune("=+-@\t\r", rune(v[0])) {
-		return "'" + v
-	}
-	return v
+	return s.service.ExportAudit(c.Request().Context(), f, func() io.Writer {
+		h := c.Response().Header()
+		h.Set(echo.HeaderContentType, "text/csv; charset=utf-8")
+		h.Set(echo.HeaderContentDisposition, fmt.Sprintf(`attachment; filename="instancehub-audit-%s.csv"`, s.cfg.Now().UTC().Format("20060102-1504")))
+		c.Response().WriteHeader(http.StatusOK)
+		return c.Response()
+	})
 }

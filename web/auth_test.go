@@ -1,10 +1,12 @@
 package web_test
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/instancehub/instancehub"
 	"github.com/instancehub/instancehub/internal/testportal"
@@ -161,8 +163,8 @@ func TestCSRF(t *testing.T) {
 	}
 	// Every refusal is in the audit log, the browser's cross-site one included.
 	log, err := s.Service.AuditEvents(s.Ctx, instancehub.AuditFilter{Action: "request.csrf"}, 1)
-	if err != nil || log.Total != 8 {
-		t.Errorf("%d CSRF refusals audited, want 8 (%v)", log.Total, err)
+	if err != nil || auditCount(log) != 8 {
+		t.Errorf("%d CSRF refusals audited, want 8 (%v)", auditCount(log), err)
 	}
 }
 
@@ -201,10 +203,49 @@ func TestAuditExport(t *testing.T) {
 		t.Errorf("headers = %v", r.Header)
 	}
 	lines := strings.Split(strings.TrimSpace(r.body), "\n")
-	if len(lines) != 2 || lines[0] != "time_utc,user_name,user_email,action,target,result,reason,source_address" {
+	if len(lines) != 2 || lines[0] != "time_utc,user_name,user_email,action,target,result,reason,source_address,count" {
 		t.Fatalf("csv = %q", r.body)
 	}
 	if !strings.Contains(lines[1], ",Ada Lovelace,ada@example.com,role.assign,'=cmd@example.com: Reader,failed,") {
 		t.Errorf("row = %q", lines[1])
 	}
+}
+
+// TestUnlockAccount: wrong passwords slow an account's sign-ins down; an
+// Owner forgets them from the access page, and the audit log shows the
+// refused sign-ins counted in one event.
+func TestUnlockAccount(t *testing.T) {
+	s := newSite(t, 0)
+	var waited []time.Duration
+	s.Service.Wait = func(_ context.Context, d time.Duration) error { waited = append(waited, d); return nil }
+	s.EnsureUser(t, "grace@example.com", "Grace Hopper", instancehub.RoleReader)
+	guesser := &site{Portal: s.Portal, server: s.server, client: newClient()}
+	for range 5 {
+		r := guesser.post(t, "/login", url.Values{"email": {"grace@example.com"}, "password": {"wrong"}})
+		wantStatus(t, r, http.StatusUnauthorized)
+	}
+	if len(waited) == 0 {
+		t.Fatal("repeated wrong passwords were not slowed down")
+	}
+	s.signIn(t, "ada@example.com")
+	page := s.get(t, "/access")
+	if page.doc.Find(`[data-testid="unlock-form"] option[value="grace@example.com"]`).Length() != 1 {
+		t.Fatal("the access page has no unlock form listing Grace")
+	}
+	r := s.post(t, "/access/unlock", url.Values{"email": {"grace@example.com"}})
+	wantStatus(t, r, http.StatusSeeOther)
+	notice := text(s.get(t, "/access").doc.Find(".toast"))
+	if !strings.Contains(notice, "Forgot 5 failed sign-ins of grace@example.com") {
+		t.Errorf("notice = %q", notice)
+	}
+	waited = nil
+	signIn(t, guesser, "grace@example.com")
+	if len(waited) != 0 {
+		t.Errorf("after unlock the sign-in still waited %v", waited)
+	}
+	audit := s.get(t, "/audit?action=session.signIn&result=denied")
+	if got := text(audit.doc.Find(`[data-testid="audit-count"]`).First()); got != "5 times in that minute" {
+		t.Errorf("audit count = %q", got)
+	}
+	wantStatus(t, s.post(t, "/access/unlock", url.Values{"email": {"nobody@example.com"}}), http.StatusUnprocessableEntity)
 }

@@ -139,6 +139,9 @@ var matrix = map[string]check{
 	"POST /access": {func(f fixture) (string, string, url.Values) {
 		return "POST", "/access", url.Values{"email": {"olive@example.com"}, "role": {"Reader"}}
 	}, statuses(forbidden, anonymous, redirect, owner, redirect)},
+	"POST /access/unlock": {func(f fixture) (string, string, url.Values) {
+		return "POST", "/access/unlock", url.Values{"email": {"ada@example.com"}}
+	}, statuses(forbidden, anonymous, redirect, owner, redirect)},
 	"POST /access/:id/delete": {func(f fixture) (string, string, url.Values) {
 		return "POST", fmt.Sprintf("/access/%d/delete", f.assignment), nil
 	}, statuses(forbidden, anonymous, redirect, owner, redirect)},

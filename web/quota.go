@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 
 	"github.com/instancehub/instancehub"
@@ -25,13 +24,7 @@ func (s *Server) setQuota(c *echo.Context) error {
 	ctx := c.Request().Context()
 	region, family := c.FormValue("region"), c.FormValue("family")
 	form := views.QuotaForm{Family: family, Limit: strings.TrimSpace(c.FormValue("limit"))}
-	limit := -1
-	var err error
-	if form.Limit != "" {
-		if limit, err = strconv.Atoi(form.Limit); err != nil || limit < 0 {
-			err = instancehub.FieldError("limit", "Enter a whole number of vCPUs, 0 or more, or leave it empty for no limit.")
-		}
-	}
+	limit, err := instancehub.ParseWorkspaceLimit(form.Limit)
 	if err == nil {
 		err = s.service.SetWorkspaceLimit(ctx, region, family, limit)
 	}

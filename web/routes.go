@@ -40,6 +40,7 @@ func (s *Server) routes() {
 	g.POST("/quota", s.setQuota)
 	g.GET("/access", s.accessPage)
 	g.POST("/access", s.assignRole)
+	g.POST("/access/unlock", s.unlockAccount)
 	g.POST("/access/:id/delete", s.removeRole)
 	g.GET("/audit", s.auditPage)
 	g.GET("/audit/export.csv", s.auditExport)

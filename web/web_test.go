@@ -152,3 +152,13 @@ func (s *site) waitRunning(t *testing.T, name string) *instancehub.Instance {
 	t.Helper()
 	return s.WaitState(t, name, instancehub.StateRunning)
 }
+
+// auditCount adds up the events of a page of the audit log: refusals
+// repeated within a minute are counted in one event.
+func auditCount(p *instancehub.AuditPage) int {
+	n := 0
+	for _, e := range p.Events {
+		n += e.Count
+	}
+	return n
+}
