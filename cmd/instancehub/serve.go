@@ -27,6 +27,13 @@ func serveCommand(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 	log := newLogger(stderr, c.LogLevel)
+	// The lock comes first: a second portal must stop before it touches the
+	// database, the emulator's state or the first one's port.
+	lock, err := lockData(c.Data)
+	if err != nil {
+		return err
+	}
+	defer lock.Release()
 	ln, err := net.Listen("tcp", c.Addr)
 	if err != nil {
 		return err
@@ -34,8 +41,9 @@ func serveCommand(ctx context.Context, args []string, stderr io.Writer) error {
 	return serve(ctx, c, ln, log)
 }
 
-// serve runs the portal on ln until ctx ends, then shuts down in order:
-// requests first, then the operations (which resume on the next start).
+// serve runs the portal on ln, over a data directory the caller has locked,
+// until ctx ends, then shuts down in order: requests first, then the
+// operations (which resume on the next start).
 func serve(ctx context.Context, c Config, ln net.Listener, log *slog.Logger) error {
 	db, err := store.Open(ctx, filepath.Join(c.Data, "instancehub.db"))
 	if err != nil {
