@@ -190,22 +190,11 @@ func (c *Config) azureConfig(subscription, resourceGroup string, regions []strin
 	}, nil
 }
 
-// roleMap parses "group=Role,group=Role".
+// roleMap parses --oidc-role-map.
 func (c *Config) roleMap() (map[string]instancehub.Role, error) {
-	m := map[string]instancehub.Role{}
-	for _, pair := range strings.Split(c.OIDC.RoleMap, ",") {
-		if strings.TrimSpace(pair) == "" {
-			continue
-		}
-		group, roleName, ok := strings.Cut(pair, "=")
-		if !ok {
-			return nil, fmt.Errorf("--oidc-role-map: %q is not group=Role", pair)
-		}
-		role, err := instancehub.ParseRole(strings.TrimSpace(roleName))
-		if err != nil {
-			return nil, fmt.Errorf("--oidc-role-map: %s", instancehub.ErrorMessage(err))
-		}
-		m[strings.TrimSpace(group)] = role
+	m, err := instancehub.ParseRoleMap(c.OIDC.RoleMap)
+	if err != nil {
+		return nil, fmt.Errorf("--oidc-role-map: %s", instancehub.ErrorMessage(err))
 	}
 	return m, nil
 }

@@ -80,6 +80,9 @@ func serve(ctx context.Context, c Config, ln net.Listener, log *slog.Logger) err
 	if err != nil {
 		return err
 	}
+	if len(roleMap) > 0 {
+		log.Info("single sign-on groups give roles", "role_map", instancehub.FormatRoleMap(roleMap))
+	}
 	service := &instancehub.Service{
 		Instances: db, Users: db, Sessions: db, Roles: db, Audit: db, Throttle: db, Quotas: db,
 		Cloud: cloud, Engine: engine, Logger: log, RoleMap: roleMap,
