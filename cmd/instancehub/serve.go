@@ -95,6 +95,12 @@ func serve(ctx context.Context, c Config, ln net.Listener, log *slog.Logger) err
 	}
 	defer engine.Stop()
 
+	stopDebug, err := serveDebug(ctx, c.DebugAddr, log)
+	if err != nil {
+		return err
+	}
+	defer stopDebug()
+
 	if _, err := fs.Stat(static.FS, "vendor/htmx.min.js"); err != nil {
 		log.Warn("htmx is missing from static/vendor; build with `make` so pages update in place")
 	}
