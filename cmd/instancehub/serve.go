@@ -87,8 +87,18 @@ func serve(ctx context.Context, c Config, ln net.Listener, log *slog.Logger) err
 		Instances: db, Users: db, Sessions: db, Roles: db, Audit: db, Throttle: db, Quotas: db,
 		Cloud: cloud, Engine: engine, Logger: log, RoleMap: roleMap,
 	}
+	if !c.Adopt {
+		if err := checkRecords(ctx, service); err != nil {
+			return err
+		}
+	}
 	if err := firstUser(ctx, service, c.AdminEmail, log); err != nil {
 		return err
+	}
+	if c.Adopt {
+		if err := adopt(ctx, service, log); err != nil {
+			return err
+		}
 	}
 	if err := engine.Start(ctx); err != nil {
 		return err
@@ -205,5 +215,31 @@ func firstUser(ctx context.Context, service *instancehub.Service, email string, 
 	default:
 		log.Info("created the first account", "email", user.Email)
 	}
+	return nil
+}
+
+// checkRecords refuses to start a fresh database over a cloud that has the
+// portal's VMs, and says what to do.
+func checkRecords(ctx context.Context, service *instancehub.Service) error {
+	err := service.CheckRecordsMatchCloud(ctx)
+	if instancehub.ErrorCode(err) == instancehub.ECONFLICT {
+		return fmt.Errorf("%s Start with --adopt to rebuild their instances from the VMs and their tags, "+
+			"or give --data the directory that holds this portal's database", instancehub.ErrorMessage(err))
+	} else if err != nil {
+		return fmt.Errorf("check the cloud for this portal's virtual machines: %w", err)
+	}
+	return nil
+}
+
+// adopt rebuilds the instances whose records are missing, and logs each.
+func adopt(ctx context.Context, service *instancehub.Service, log *slog.Logger) error {
+	adopted, err := service.AdoptVMs(ctx)
+	for _, inst := range adopted {
+		log.Warn("adopted an instance from its virtual machine", "instance", inst.Name, "owner", inst.OwnerEmail, "state", inst.State)
+	}
+	if err != nil {
+		return fmt.Errorf("--adopt: %w", err)
+	}
+	log.Info("adoption done", "instances", len(adopted))
 	return nil
 }
