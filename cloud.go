@@ -137,6 +137,28 @@ type Cloud interface {
 	// VMs reads the state of every virtual machine of the portal in paged list
 	// calls, keyed by lower-case name. It returns no addresses.
 	VMs(ctx context.Context) (map[string]VM, error)
+	// PortalVMs lists the virtual machines that carry this portal's tag,
+	// with what rebuilds their instances: tags, size, network, key, state
+	// and addresses.
+	PortalVMs(ctx context.Context) ([]PortalVM, error)
+}
+
+// PortalVM is a virtual machine the portal made, as Azure and the tags the
+// portal put on it describe it: enough to rebuild an instance whose record
+// was lost.
+type PortalVM struct {
+	VM
+	// Instance and OwnerEmail are the instance and owner tags.
+	Instance   string
+	OwnerEmail string
+	Region     string
+	VMSize     string
+	// SSHPublicKey is the key the VM admits, "" when it was made without SSH.
+	SSHPublicKey   string
+	VirtualNetwork string
+	Subnet         string
+	// CreatedAt is when Azure made the VM; zero when it does not say.
+	CreatedAt time.Time
 }
 
 // ReadBackoff is implemented by clouds that know their remaining read budget

@@ -49,6 +49,11 @@ type InstanceStore interface {
 	// live instance has the same name, compared case-insensitively; EQUOTA
 	// when it would exceed a workspace limit (checked in the transaction).
 	CreateInstance(ctx context.Context, inst *Instance, op *Operation) error
+	// AdoptInstance inserts an instance whose virtual machine outlived its
+	// record, in the state Azure reports and with no operation; workspace
+	// limits do not apply, since the VM exists already. ECONFLICT when a
+	// live instance has the same name.
+	AdoptInstance(ctx context.Context, inst *Instance) error
 	// FindInstanceByName returns the live instance with that name (compared
 	// case-insensitively) with its last operation. ENOTFOUND if there is none.
 	FindInstanceByName(ctx context.Context, name string) (*Instance, error)

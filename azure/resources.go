@@ -186,7 +186,7 @@ func sealedKey() (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("ssh key: %w", err)
 	}
-	return strings.TrimSpace(string(ssh.MarshalAuthorizedKey(sshKey))) + " instancehub-no-ssh", nil
+	return strings.TrimSpace(string(ssh.MarshalAuthorizedKey(sshKey))) + sealedKeyComment, nil
 }
 
 // cloudInit prepares the workstation for its owner: JupyterLab (which also

@@ -22,7 +22,8 @@ const (
 	msgUnverified      = "Single sign-on failed: the sign-in answer could not be verified. Please try again."
 	msgNonce           = "Single sign-on failed: the sign-in answer does not belong to this sign-in. Please start again from the sign-in page."
 	msgNoSubject       = "Single sign-on failed: the identity provider did not say who signed in."
-	msgNoEmail         = "Single sign-on failed: the identity provider sent no email address. Ask your administrator to grant the email scope, or to add the email (or, for Microsoft Entra ID, preferred_username) claim to the ID token."
+	msgOtherSubject    = "Single sign-on failed: the identity provider's answers disagree about who signed in. Please try again."
+	msgNoEmail         = "Single sign-on failed: the identity provider sent no email address. Ask your administrator to grant the email scope, or to add the email (or, for Microsoft Entra ID, preferred_username) claim to the ID token or UserInfo."
 	msgEmailUnverified = "Single sign-on failed: the identity provider has not verified your email address."
 )
 

@@ -91,15 +91,21 @@ func signIn(t *testing.T, p *oidc.Provider) answer {
 // claimsUser is a person whose ID token carries the claims a test chooses,
 // laid over mockoidc's own (iss, sub, aud, exp, nonce…), which they may
 // override. mockoidc's MockUser cannot send Entra's claims, nor a name.
+// UserInfo answers sub and the userinfo claims, which may override it.
 type claimsUser struct {
-	sub   string
-	extra map[string]any
+	sub      string
+	extra    map[string]any
+	userinfo map[string]any
 }
 
 func (u claimsUser) ID() string { return u.sub }
 
 func (u claimsUser) Userinfo([]string) ([]byte, error) {
-	return json.Marshal(map[string]string{"sub": u.sub})
+	info := map[string]any{"sub": u.sub}
+	for name, v := range u.userinfo {
+		info[name] = v
+	}
+	return json.Marshal(info)
 }
 
 func (u claimsUser) Claims(_ []string, base *mockoidc.IDTokenClaims) (jwt.Claims, error) {

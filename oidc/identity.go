@@ -2,7 +2,10 @@ package oidc
 
 import (
 	"errors"
+	"fmt"
+	"maps"
 	"net/mail"
+	"slices"
 	"strings"
 
 	"github.com/instancehub/instancehub"
@@ -60,7 +63,7 @@ func subjectOf(c claims) string {
 // may be anything the user chose, so only Entra's is trusted.
 func emailOf(c claims) (string, error) {
 	if v := c["email_verified"]; v == false || v == "false" {
-		return "", refuse(msgEmailUnverified, errors.New("the ID token says email_verified is false"))
+		return "", refuse(msgEmailUnverified, errors.New("the provider says email_verified is false"))
 	}
 	if email := c.str("email"); isAddress(email) {
 		return email, nil
@@ -72,7 +75,7 @@ func emailOf(c claims) (string, error) {
 			}
 		}
 	}
-	return "", refuse(msgNoEmail, errors.New("the ID token has no email claim that is an address (nor, from Entra, preferred_username or upn)"))
+	return "", refuse(msgNoEmail, errors.New("neither the ID token nor UserInfo has an email claim that is an address (nor, from Entra, preferred_username or upn)"))
 }
 
 // isAddress reports whether s is a bare email address, not a user name nor
@@ -116,4 +119,48 @@ func groupsOf(c claims, name string) []string {
 		return groups
 	}
 	return nil
+}
+
+// lacksProfile reports whether the ID token leaves out an email address, a
+// name or the configured groups claim, which UserInfo may hold instead.
+func lacksProfile(c claims, groupsClaim string) bool {
+	_, err := emailOf(c)
+	return err != nil || c.str("name") == "" && c.str("given_name") == "" && c.str("family_name") == "" ||
+		groupsClaim != "" && c[groupsClaim] == nil
+}
+
+// profileClaims are the claims UserInfo may add to the ID token's. Anything
+// else, tid and oid above all (they make the subject), is the ID token's
+// alone: UserInfo is not signed, and it describes the person, not the sign-in.
+var profileClaims = []string{"email", "name", "given_name", "family_name"}
+
+// withUserInfo lays UserInfo's profile claims under the ID token's: a claim
+// the token has wins. UserInfo must be about the token's subject (OpenID
+// Connect Core 5.3.2), or else it may describe someone else entirely.
+func withUserInfo(c, info claims, groupsClaim string) (claims, error) {
+	if c.str("sub") == "" {
+		return nil, refuse(msgNoSubject, errors.New("the ID token has no sub claim"))
+	}
+	sub, _ := info["sub"].(string)
+	if want, _ := c["sub"].(string); sub != want {
+		return nil, refuse(msgOtherSubject, fmt.Errorf("UserInfo's sub %q is not the ID token's %q", sub, want))
+	}
+	merged := maps.Clone(c)
+	names := profileClaims
+	if groupsClaim != "" {
+		names = append(slices.Clip(names), groupsClaim)
+	}
+	for _, name := range names {
+		if _, ok := merged[name]; !ok && info[name] != nil {
+			merged[name] = info[name]
+		}
+	}
+	// Whether the email is verified is said by whoever gave the email.
+	if _, ok := c["email"]; !ok {
+		delete(merged, "email_verified")
+		if v, ok := info["email_verified"]; ok {
+			merged["email_verified"] = v
+		}
+	}
+	return merged, nil
 }

@@ -72,6 +72,22 @@ func TestSignIn(t *testing.T) {
 		}},
 		want: instancehub.Identity{Subject: "entra:" + tid + ":" + oid, Email: "ada@contoso.com", Name: "Ada"},
 	}, {
+		name: "email and name in UserInfo alone, as OpenID Connect Core 5.4 allows",
+		user: claimsUser{sub: "u-1", userinfo: map[string]any{
+			"email": "ada@example.com", "email_verified": true, "given_name": "Ada", "family_name": "Lovelace",
+			"groups": []string{"staff"},
+		}},
+		config: func(c *oidc.Config) { c.GroupsClaim = "groups" },
+		want: instancehub.Identity{
+			Subject: "{issuer}#u-1", Email: "ada@example.com", Name: "Ada Lovelace", Groups: []string{"staff"},
+		},
+	}, {
+		name: "the ID token's claims win over UserInfo's, which cannot change the subject",
+		user: claimsUser{sub: "u-2", extra: map[string]any{"email": "ada@example.com"}, userinfo: map[string]any{
+			"email": "the.boss@example.com", "name": "Ada", "tid": tid, "oid": oid,
+		}},
+		want: instancehub.Identity{Subject: "{issuer}#u-2", Email: "ada@example.com", Name: "Ada"},
+	}, {
 		name: "sub alone is no Entra identity",
 		user: claimsUser{sub: "abc", extra: map[string]any{"tid": tid, "email": "ada@contoso.com"}},
 		want: instancehub.Identity{Subject: "{issuer}#abc", Email: "ada@contoso.com", Name: "ada"},

@@ -54,6 +54,9 @@ type Provider struct {
 	client      *http.Client
 	oauth2      oauth2.Config
 	verifier    *gooidc.IDTokenVerifier
+	// discovered reads UserInfo, when the discovery document names its
+	// endpoint.
+	discovered *gooidc.Provider
 }
 
 var _ instancehub.IdentityProvider = (*Provider)(nil)
@@ -90,7 +93,8 @@ func New(ctx context.Context, cfg Config) (*Provider, error) {
 			RedirectURL:  cfg.RedirectURL,
 			Scopes:       scopes(cfg.Scopes),
 		},
-		verifier: discovered.Verifier(&gooidc.Config{ClientID: cfg.ClientID, Now: cfg.Now}),
+		verifier:   discovered.Verifier(&gooidc.Config{ClientID: cfg.ClientID, Now: cfg.Now}),
+		discovered: discovered,
 	}, nil
 }
 
@@ -168,10 +172,12 @@ func (p *Provider) AuthCodeURL(state, nonce, verifier string) string {
 }
 
 // Identify redeems code with its PKCE verifier, verifies the ID token and
-// that it carries nonce, and returns who signed in. Every failure is
-// EUNAUTHORIZED, with a message for the user and the cause in its chain.
+// that it carries nonce, completes its claims from UserInfo when needed, and
+// returns who signed in. Every failure is EUNAUTHORIZED, with a message for
+// the user and the cause in its chain.
 func (p *Provider) Identify(ctx context.Context, code, verifier, nonce string) (*instancehub.Identity, error) {
-	idToken, err := p.redeem(ctx, code, verifier)
+	ctx = gooidc.ClientContext(ctx, p.client)
+	token, idToken, err := p.redeem(ctx, code, verifier)
 	if err != nil {
 		return nil, err
 	}
@@ -182,26 +188,49 @@ func (p *Provider) Identify(ctx context.Context, code, verifier, nonce string) (
 	if err := p.checkBinding(idToken.Nonce, c, nonce); err != nil {
 		return nil, err
 	}
+	if c, err = p.completeClaims(ctx, token, c); err != nil {
+		return nil, err
+	}
 	return identityFromClaims(c, p.groupsClaim)
 }
 
 // redeem exchanges the code for tokens and verifies the ID token among them:
 // signature, issuer, audience and expiry.
-func (p *Provider) redeem(ctx context.Context, code, verifier string) (*gooidc.IDToken, error) {
-	ctx = gooidc.ClientContext(ctx, p.client)
+func (p *Provider) redeem(ctx context.Context, code, verifier string) (*oauth2.Token, *gooidc.IDToken, error) {
 	token, err := p.oauth2.Exchange(ctx, code, oauth2.VerifierOption(verifier))
 	if err != nil {
-		return nil, refuse(exchangeMessage(err), fmt.Errorf("redeem the authorization code: %w", err))
+		return nil, nil, refuse(exchangeMessage(err), fmt.Errorf("redeem the authorization code: %w", err))
 	}
 	raw, _ := token.Extra("id_token").(string)
 	if raw == "" {
-		return nil, refuse(msgNoIDToken, errors.New("the token response has no id_token"))
+		return nil, nil, refuse(msgNoIDToken, errors.New("the token response has no id_token"))
 	}
 	idToken, err := p.verifier.Verify(ctx, raw)
 	if err != nil {
-		return nil, refuse(verifyMessage(err), fmt.Errorf("verify the ID token: %w", err))
+		return nil, nil, refuse(verifyMessage(err), fmt.Errorf("verify the ID token: %w", err))
 	}
-	return idToken, nil
+	return token, idToken, nil
+}
+
+// completeClaims asks UserInfo for what the ID token lacks: OpenID Connect
+// Core 5.4 lets a provider that issues an access token keep the email and
+// profile claims for UserInfo alone, and many standard providers do. The
+// call is made only when something is missing, and only to a provider that
+// has UserInfo.
+func (p *Provider) completeClaims(ctx context.Context, token *oauth2.Token, c claims) (claims, error) {
+	if !lacksProfile(c, p.groupsClaim) || p.discovered.UserInfoEndpoint() == "" || token.AccessToken == "" {
+		return c, nil
+	}
+	info, err := p.discovered.UserInfo(ctx, oauth2.StaticTokenSource(token))
+	if err != nil {
+		// Going on with half the claims could take roles given by groups away.
+		return nil, refuse(msgUnreachable, fmt.Errorf("read UserInfo: %w", err))
+	}
+	var extra claims
+	if err := info.Claims(&extra); err != nil {
+		return nil, refuse(msgUnverified, fmt.Errorf("decode UserInfo: %w", err))
+	}
+	return withUserInfo(c, extra, p.groupsClaim)
 }
 
 // checkBinding makes sure the token answers this very sign-in: its nonce is

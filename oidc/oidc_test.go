@@ -99,6 +99,18 @@ func TestIdentifyRefuses(t *testing.T) {
 		user: claimsUser{sub: "s", extra: map[string]any{"email": "ceo@example.com", "email_verified": false}},
 		want: "not verified your email", cause: "email_verified",
 	}, {
+		name: "UserInfo about someone else",
+		user: claimsUser{sub: "s", userinfo: map[string]any{"sub": "another", "email": "the.boss@example.com"}},
+		want: "disagree about who signed in", cause: `UserInfo's sub "another"`,
+	}, {
+		name: "UserInfo's email not verified",
+		user: claimsUser{sub: "s", userinfo: map[string]any{"email": "ceo@example.com", "email_verified": false}},
+		want: "not verified your email", cause: "email_verified",
+	}, {
+		name: "no email in the ID token nor in UserInfo",
+		user: claimsUser{sub: "s", userinfo: map[string]any{"name": "Ada"}},
+		want: "sent no email address", cause: "no email",
+	}, {
 		name: "no subject",
 		user: claimsUser{sub: "", extra: map[string]any{"email": "a@example.com"}},
 		want: "did not say who signed in", cause: "no sub",

@@ -29,6 +29,8 @@ type Config struct {
 	AdminEmail      string
 	LocalAccounts   bool
 	TrustedProxies  string
+	DebugAddr       string
+	Adopt           bool
 
 	Azure AzureConfig
 	OIDC  OIDCConfig
@@ -143,6 +145,8 @@ func (c *Config) bindServe(f *flags) {
 	f.string(&c.AdminEmail, "admin-email", "admin@instancehub.local",
 		"email of the Owner created on first start; its password comes from INSTANCEHUB_ADMIN_PASSWORD or is generated and logged once")
 	f.bool(&c.LocalAccounts, "local-accounts", true, "allow signing in with a local account's password")
+	f.bool(&c.Adopt, "adopt", false, "at start, rebuild an instance for every VM tagged as this portal's that none records, as after a lost database")
+	f.string(&c.DebugAddr, "debug-addr", "", "address of the operator endpoints: Go runtime metrics and pprof under /debug/; empty (the default) serves none; keep it private")
 	f.string(&c.TrustedProxies, "trusted-proxies", "", "comma-separated networks (CIDR) of reverse proxies whose X-Forwarded-For is believed")
 	f.string(&c.OIDC.Issuer, "oidc-issuer", "", "OpenID Connect issuer URL, e.g. https://login.microsoftonline.com/<tenant>/v2.0; empty turns single sign-on off")
 	f.string(&c.OIDC.ClientID, "oidc-client-id", "", "client (application) ID registered with the identity provider")
@@ -190,22 +194,11 @@ func (c *Config) azureConfig(subscription, resourceGroup string, regions []strin
 	}, nil
 }
 
-// roleMap parses "group=Role,group=Role".
+// roleMap parses --oidc-role-map.
 func (c *Config) roleMap() (map[string]instancehub.Role, error) {
-	m := map[string]instancehub.Role{}
-	for _, pair := range strings.Split(c.OIDC.RoleMap, ",") {
-		if strings.TrimSpace(pair) == "" {
-			continue
-		}
-		group, roleName, ok := strings.Cut(pair, "=")
-		if !ok {
-			return nil, fmt.Errorf("--oidc-role-map: %q is not group=Role", pair)
-		}
-		role, err := instancehub.ParseRole(strings.TrimSpace(roleName))
-		if err != nil {
-			return nil, fmt.Errorf("--oidc-role-map: %s", instancehub.ErrorMessage(err))
-		}
-		m[strings.TrimSpace(group)] = role
+	m, err := instancehub.ParseRoleMap(c.OIDC.RoleMap)
+	if err != nil {
+		return nil, fmt.Errorf("--oidc-role-map: %s", instancehub.ErrorMessage(err))
 	}
 	return m, nil
 }

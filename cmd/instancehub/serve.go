@@ -27,6 +27,13 @@ func serveCommand(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 	log := newLogger(stderr, c.LogLevel)
+	// The lock comes first: a second portal must stop before it touches the
+	// database, the emulator's state or the first one's port.
+	lock, err := lockData(c.Data)
+	if err != nil {
+		return err
+	}
+	defer lock.Release()
 	ln, err := net.Listen("tcp", c.Addr)
 	if err != nil {
 		return err
@@ -34,8 +41,9 @@ func serveCommand(ctx context.Context, args []string, stderr io.Writer) error {
 	return serve(ctx, c, ln, log)
 }
 
-// serve runs the portal on ln until ctx ends, then shuts down in order:
-// requests first, then the operations (which resume on the next start).
+// serve runs the portal on ln, over a data directory the caller has locked,
+// until ctx ends, then shuts down in order: requests first, then the
+// operations (which resume on the next start).
 func serve(ctx context.Context, c Config, ln net.Listener, log *slog.Logger) error {
 	db, err := store.Open(ctx, filepath.Join(c.Data, "instancehub.db"))
 	if err != nil {
@@ -72,17 +80,36 @@ func serve(ctx context.Context, c Config, ln net.Listener, log *slog.Logger) err
 	if err != nil {
 		return err
 	}
+	if len(roleMap) > 0 {
+		log.Info("single sign-on groups give roles", "role_map", instancehub.FormatRoleMap(roleMap))
+	}
 	service := &instancehub.Service{
 		Instances: db, Users: db, Sessions: db, Roles: db, Audit: db, Throttle: db, Quotas: db,
 		Cloud: cloud, Engine: engine, Logger: log, RoleMap: roleMap,
 	}
+	if !c.Adopt {
+		if err := checkRecords(ctx, service); err != nil {
+			return err
+		}
+	}
 	if err := firstUser(ctx, service, c.AdminEmail, log); err != nil {
 		return err
+	}
+	if c.Adopt {
+		if err := adopt(ctx, service, log); err != nil {
+			return err
+		}
 	}
 	if err := engine.Start(ctx); err != nil {
 		return err
 	}
 	defer engine.Stop()
+
+	stopDebug, err := serveDebug(ctx, c.DebugAddr, log)
+	if err != nil {
+		return err
+	}
+	defer stopDebug()
 
 	if _, err := fs.Stat(static.FS, "vendor/htmx.min.js"); err != nil {
 		log.Warn("htmx is missing from static/vendor; build with `make` so pages update in place")
@@ -188,5 +215,31 @@ func firstUser(ctx context.Context, service *instancehub.Service, email string, 
 	default:
 		log.Info("created the first account", "email", user.Email)
 	}
+	return nil
+}
+
+// checkRecords refuses to start a fresh database over a cloud that has the
+// portal's VMs, and says what to do.
+func checkRecords(ctx context.Context, service *instancehub.Service) error {
+	err := service.CheckRecordsMatchCloud(ctx)
+	if instancehub.ErrorCode(err) == instancehub.ECONFLICT {
+		return fmt.Errorf("%s Start with --adopt to rebuild their instances from the VMs and their tags, "+
+			"or give --data the directory that holds this portal's database", instancehub.ErrorMessage(err))
+	} else if err != nil {
+		return fmt.Errorf("check the cloud for this portal's virtual machines: %w", err)
+	}
+	return nil
+}
+
+// adopt rebuilds the instances whose records are missing, and logs each.
+func adopt(ctx context.Context, service *instancehub.Service, log *slog.Logger) error {
+	adopted, err := service.AdoptVMs(ctx)
+	for _, inst := range adopted {
+		log.Warn("adopted an instance from its virtual machine", "instance", inst.Name, "owner", inst.OwnerEmail, "state", inst.State)
+	}
+	if err != nil {
+		return fmt.Errorf("--adopt: %w", err)
+	}
+	log.Info("adoption done", "instances", len(adopted))
 	return nil
 }

@@ -1,0 +1,98 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestOperatorEndpoints: with --debug-addr, Go's runtime metrics, expvar
+// and pprof answer there, and the portal's own address serves none of them.
+func TestOperatorEndpoints(t *testing.T) {
+	var c Config
+	args := []string{"--data", t.TempDir(), "--emulator-latency", "0", "--sync-interval", "1h", "--debug-addr", "127.0.0.1:0"}
+	if err := parse("serve", args, io.Discard, c.bindServe); err != nil {
+		t.Fatal(err)
+	}
+	portal, logs := startServe(t, c)
+	found := regexp.MustCompile(`operator endpoints.* url=(http://\S+)/debug/`).FindStringSubmatch(logs.String())
+	if found == nil {
+		t.Fatalf("the operator endpoints' address is not logged:\n%s", logs.String())
+	}
+	debug := found[1]
+	for path, want := range map[string]string{
+		"/debug/metrics":                 "/sched/goroutines:goroutines ",
+		"/debug/pprof/":                  "goroutine",
+		"/debug/pprof/cmdline":           "instancehub.test", // this test's own command line
+		"/debug/pprof/goroutine?debug=1": "goroutine profile: total",
+	} {
+		status, body := get(t, debug+path)
+		if status != http.StatusOK || !strings.Contains(body, want) {
+			t.Errorf("GET %s: %d, want 200 with %q", path, status, want)
+		}
+		if status, body := get(t, portal+path); status == http.StatusOK && strings.Contains(body, want) {
+			t.Errorf("the portal's own address serves %s", path)
+		}
+	}
+	_, body := get(t, debug+"/debug/vars")
+	var vars map[string]json.RawMessage
+	if err := json.Unmarshal([]byte(body), &vars); err != nil || vars["memstats"] == nil {
+		t.Errorf("/debug/vars = %.200s, %v", body, err)
+	}
+}
+
+func TestOperatorEndpointsAreOffByDefault(t *testing.T) {
+	var c Config
+	if err := parse("serve", []string{"--data", t.TempDir(), "--emulator-latency", "0"}, io.Discard, c.bindServe); err != nil {
+		t.Fatal(err)
+	}
+	if c.DebugAddr != "" {
+		t.Fatalf("--debug-addr defaults to %q", c.DebugAddr)
+	}
+	_, logs := startServe(t, c)
+	if strings.Contains(logs.String(), "operator endpoints") {
+		t.Errorf("operator endpoints served by default:\n%s", logs.String())
+	}
+}
+
+// startServe runs serve on a free port until the test ends and returns the
+// portal's URL and its logs, once it serves.
+func startServe(t *testing.T, c Config) (string, *syncBuffer) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	logs := &syncBuffer{}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- serve(ctx, c, ln, slog.New(slog.NewTextHandler(logs, nil))) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	})
+	for i := 0; i < 500 && !strings.Contains(logs.String(), "serving the portal"); i++ {
+		time.Sleep(10 * time.Millisecond)
+	}
+	return "http://" + ln.Addr().String(), logs
+}
+
+func get(t *testing.T, url string) (int, string) {
+	t.Helper()
+	resp, err := (&http.Client{Timeout: 10 * time.Second}).Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(body)
+}
