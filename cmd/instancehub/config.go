@@ -22,6 +22,8 @@ type Config struct {
 	Workspace       string
 	LogLevel        string
 	SecureCookies   bool
+	TLSCert         string
+	TLSKey          string
 	EmulatorLatency float64
 	EmulatorQuota   string
 	PollInterval    time.Duration
@@ -137,6 +139,8 @@ func (c *Config) bindServe(f *flags) {
 	f.string(&c.Addr, "addr", "127.0.0.1:8080", "address to serve the portal on")
 	f.string(&c.Workspace, "workspace", "Data science workspace", "workspace name shown in the top bar")
 	f.bool(&c.SecureCookies, "secure-cookies", false, "mark cookies Secure; set when a proxy in front terminates TLS")
+	f.string(&c.TLSCert, "tls-cert", "", "PEM certificate (chain) to serve HTTPS with, read again when it changes; with --tls-key")
+	f.string(&c.TLSKey, "tls-key", "", "PEM private key of --tls-cert")
 	f.float(&c.EmulatorLatency, "emulator-latency", 1, "scale of the offline emulator's operation times (1 = realistic, 0 = instant)")
 	f.string(&c.EmulatorQuota, "emulator-quota", "",
 		`the emulator's subscription vCPU limits, e.g. "eastus/standardNCSv3Family=0,westeurope/cores=40" (cores: the regional total)`)

@@ -118,9 +118,17 @@ func serve(ctx context.Context, c Config, ln net.Listener, log *slog.Logger) err
 		Workspace: c.Workspace, SecureCookies: c.SecureCookies, Static: static.FS, Logger: log,
 		LocalAccounts: c.LocalAccounts, Identity: identity, TrustedProxies: proxies,
 	}, service)
+	scheme := "http"
+	if c.TLSCert != "" || c.TLSKey != "" {
+		cert, err := loadCertificate(c.TLSCert, c.TLSKey)
+		if err != nil {
+			return err
+		}
+		ln, scheme = cert.listen(ln), "https"
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- server.Serve(ln) }()
-	log.Info("serving the portal", "url", "http://"+ln.Addr().String(), "data", c.Data)
+	log.Info("serving the portal", "url", scheme+"://"+ln.Addr().String(), "data", c.Data)
 
 	select {
 	case err := <-errc:
