@@ -62,14 +62,16 @@ var statuses = map[string]int{
 }
 
 var titles = map[int]string{
-	http.StatusNotFound:            "Not found",
-	http.StatusForbidden:           "Not allowed",
-	http.StatusUnauthorized:        "Sign in",
-	http.StatusConflict:            "Not possible now",
-	http.StatusBadRequest:          "Bad request",
-	http.StatusServiceUnavailable:  "Azure is not answering",
-	http.StatusBadGateway:          "Azure refused",
-	http.StatusInternalServerError: "Something went wrong",
+	http.StatusNotFound:              "Not found",
+	http.StatusForbidden:             "Not allowed",
+	http.StatusUnauthorized:          "Sign in",
+	http.StatusConflict:              "Not possible now",
+	http.StatusBadRequest:            "Bad request",
+	http.StatusTooManyRequests:       "Try again shortly",
+	http.StatusRequestEntityTooLarge: "Too large",
+	http.StatusServiceUnavailable:    "Azure is not answering",
+	http.StatusBadGateway:            "Azure refused",
+	http.StatusInternalServerError:   "Something went wrong",
 }
 
 // handleError is the one place errors become responses. Internal errors are
