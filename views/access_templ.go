@@ -184,7 +184,7 @@ func unlockForm(p *instancehub.AccessPage, form UnlockForm) templ.Component {
 		}
 		ctx = templ.InitializeContext(ctx)
 		ctx = templ.ClearChildren(ctx)
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 14, "<form method=\"post\" action=\"/access/unlock\" class=\"card assign-form\" data-testid=\"unlock-form\">")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 14, "<form method=\"post\" action=\"/access/unlock\" class=\"card assign-form unlock-form\" data-testid=\"unlock-form\">")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -192,7 +192,7 @@ func unlockForm(p *instancehub.AccessPage, form UnlockForm) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 15, "<h2>Sign-in failures</h2><p class=\"secondary\">Failed password sign-ins slow down further attempts from the same network. When someone is kept out, forget their account's failures.</p><div class=\"field-row field-row-3\"><div class=\"field\"><label for=\"unlock-email\">Account</label> <select id=\"unlock-email\" name=\"email\" aria-describedby=\"unlock-email-error\"><option value=\"\">Choose a user</option> ")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 15, "<h2>Sign-in failures</h2><p class=\"secondary\">Failed password sign-ins slow down further attempts from the same network. When someone is kept out, forget their account's failures.</p><div class=\"field-row field-row-2\"><div class=\"field\"><label for=\"unlock-email\">Account</label> <select id=\"unlock-email\" name=\"email\" aria-describedby=\"unlock-email-error\"><option value=\"\">Choose a user</option> ")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
