@@ -103,6 +103,9 @@ func (s *Server) Serve(ln net.Listener) error {
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      60 * time.Second,
 		IdleTimeout:       2 * time.Minute,
+		// A request line and headers larger than this are refused (431):
+		// cookies and addresses of the portal are far smaller.
+		MaxHeaderBytes: 64 << 10,
 	}
 	err := s.http.Serve(ln)
 	if errors.Is(err, http.ErrServerClosed) {
