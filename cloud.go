@@ -110,8 +110,9 @@ func (vm VM) State() State {
 // Cloud is Azure as the portal uses it. Methods return *Error: ENOTFOUND for
 // what does not exist, ECONFLICT when Azure refuses for the state of a
 // resource (CloudCode holds Azure's code), EQUOTA when a vCPU quota would be
-// exceeded, EINVALID for a bad request and EUNAVAILABLE when Azure cannot be
-// reached or fails.
+// exceeded, EINVALID for a bad request, ECLOUD when an operation failed or
+// the portal's identity lacks a permission (the message names it), and
+// EUNAVAILABLE when Azure cannot be reached or fails.
 type Cloud interface {
 	// Regions lists the regions instances may be created in.
 	Regions(ctx context.Context) ([]Region, error)

@@ -11,11 +11,26 @@ import (
 	"github.com/instancehub/instancehub"
 )
 
-// RequiredActions are the ARM actions the portal's identity needs on its
-// resource group (the README turns them into a custom role). The reads of
-// usage, sizes, SKUs and images, and the subscription-wide VM status list,
-// are subscription-level reads.
-var RequiredActions = []string{
+// SubscriptionActions are the reads the portal's identity needs at
+// subscription scope: quota, sizes, SKUs and image versions are
+// subscription-level resources; the VM status list is subscription-wide; and
+// the status of every long-running operation is read under
+// /providers/Microsoft.*/locations/{region}, outside the resource group.
+var SubscriptionActions = []string{
+	"Microsoft.Compute/virtualMachines/read",
+	"Microsoft.Compute/locations/usages/read",
+	"Microsoft.Compute/locations/vmSizes/read",
+	"Microsoft.Compute/skus/read",
+	"Microsoft.Compute/locations/publishers/artifacttypes/offers/skus/versions/read",
+	"Microsoft.Compute/locations/operations/read",
+	"Microsoft.Network/locations/operations/read",
+	"Microsoft.Network/locations/operationResults/read",
+	"Microsoft.Authorization/permissions/read",
+}
+
+// ResourceGroupActions are what the portal's identity needs on its resource
+// group, where everything it writes stays.
+var ResourceGroupActions = []string{
 	"Microsoft.Resources/subscriptions/resourceGroups/read",
 	"Microsoft.Compute/virtualMachines/read",
 	"Microsoft.Compute/virtualMachines/write",
@@ -27,10 +42,6 @@ var RequiredActions = []string{
 	"Microsoft.Compute/disks/read",
 	"Microsoft.Compute/disks/write",
 	"Microsoft.Compute/disks/delete",
-	"Microsoft.Compute/locations/usages/read",
-	"Microsoft.Compute/locations/vmSizes/read",
-	"Microsoft.Compute/skus/read",
-	"Microsoft.Compute/locations/publishers/artifacttypes/offers/skus/versions/read",
 	"Microsoft.Network/virtualNetworks/read",
 	"Microsoft.Network/virtualNetworks/write",
 	"Microsoft.Network/virtualNetworks/subnets/read",
@@ -47,7 +58,6 @@ var RequiredActions = []string{
 	"Microsoft.Network/networkInterfaces/write",
 	"Microsoft.Network/networkInterfaces/delete",
 	"Microsoft.Network/networkInterfaces/join/action",
-	"Microsoft.Authorization/permissions/read",
 }
 
 // Check is one line of the doctor's report.
@@ -77,7 +87,10 @@ func (c *Cloud) Doctor(ctx context.Context, emulated bool) []Check {
 	if emulated {
 		return append(checks, Check{Name: "permissions", Status: "skip", Detail: "the emulator allows every action"})
 	}
-	return append(checks, c.checkPermissions(ctx))
+	subscription := runtime.JoinPaths("subscriptions", c.cfg.SubscriptionID)
+	return append(checks,
+		c.checkPermissions(ctx, "permissions on subscription", subscription, SubscriptionActions),
+		c.checkPermissions(ctx, "permissions on group", runtime.JoinPaths(subscription, "resourceGroups", c.cfg.ResourceGroup), ResourceGroupActions))
 }
 
 func ok(name, format string, args ...any) Check {
@@ -175,42 +188,50 @@ func (c *Cloud) checkNetwork(ctx context.Context, region string) Check {
 	return ok(name, "instances join %s/%s (%s)", n.Name, n.Subnets[0].Name, n.Subnets[0].AddressPrefix)
 }
 
-// checkPermissions asks ARM what the portal's identity may do on the
-// resource group and lists the required actions it may not.
-func (c *Cloud) checkPermissions(ctx context.Context) Check {
-	url := runtime.JoinPaths(c.arm.Endpoint(), "subscriptions", c.cfg.SubscriptionID, "resourceGroups", c.cfg.ResourceGroup,
-		"providers/Microsoft.Authorization/permissions")
+// checkPermissions asks ARM what the portal's identity may do at scope and
+// lists the required actions it may not.
+func (c *Cloud) checkPermissions(ctx context.Context, name, scope string, actions []string) Check {
+	perms, err := c.permissions(ctx, scope)
+	if err != nil {
+		return fail(name, instancehub.ErrorMessage(cloudError(err, "read permissions")),
+			"grant Microsoft.Authorization/permissions/read (any built-in role has it)")
+	}
+	var missing []string
+	for _, action := range actions {
+		if !allowed(action, perms) {
+			missing = append(missing, action)
+		}
+	}
+	if len(missing) > 0 {
+		return fail(name, "missing "+strings.Join(missing, ", "), "assign the custom roles in the README to the portal's identity")
+	}
+	return ok(name, "all %d required actions are allowed on /%s", len(actions), scope)
+}
+
+// permissions reads the identity's permissions at scope.
+func (c *Cloud) permissions(ctx context.Context, scope string) ([]permission, error) {
+	url := runtime.JoinPaths(c.arm.Endpoint(), scope, "providers/Microsoft.Authorization/permissions")
 	req, err := runtime.NewRequest(ctx, http.MethodGet, url)
 	if err != nil {
-		return fail("permissions", err.Error(), "")
+		return nil, err
 	}
 	q := req.Raw().URL.Query()
 	q.Set("api-version", "2022-04-01")
 	req.Raw().URL.RawQuery = q.Encode()
 	resp, err := c.arm.Pipeline().Do(req)
-	if err == nil && !runtime.HasStatusCode(resp, http.StatusOK) {
-		err = runtime.NewResponseError(resp)
-	}
 	if err != nil {
-		return fail("permissions", instancehub.ErrorMessage(cloudError(err, "read permissions")),
-			"grant Microsoft.Authorization/permissions/read (any built-in role has it)")
+		return nil, err
+	}
+	if !runtime.HasStatusCode(resp, http.StatusOK) {
+		return nil, runtime.NewResponseError(resp)
 	}
 	var body struct {
 		Value []permission `json:"value"`
 	}
 	if err := runtime.UnmarshalAsJSON(resp, &body); err != nil {
-		return fail("permissions", err.Error(), "")
+		return nil, err
 	}
-	var missing []string
-	for _, action := range RequiredActions {
-		if !allowed(action, body.Value) {
-			missing = append(missing, action)
-		}
-	}
-	if len(missing) > 0 {
-		return fail("permissions", "missing "+strings.Join(missing, ", "), "assign the custom role in the README to the portal's identity")
-	}
-	return ok("permissions", "all %d required actions are allowed on %s", len(RequiredActions), c.cfg.ResourceGroup)
+	return body.Value, nil
 }
 
 type permission struct {

@@ -186,13 +186,17 @@ func begun[T any](ctx context.Context, p *runtime.Poller[T], err error) (string,
 
 // polled polls a rehydrated poller once and reports whether it finished,
 // with the operation's error if it failed. Azure answering that the
-// resource is gone is an answer, not Azure being unreachable.
+// resource is gone is an answer, not Azure being unreachable; so is Azure
+// refusing to tell for lack of permission: the status URLs live under
+// /providers/Microsoft.*/locations/{region}/operations at subscription
+// scope, and asking again for ten minutes would fail a step that may well
+// have succeeded without saying why.
 func polled[T any](ctx context.Context, p *runtime.Poller[T], err error) (bool, error) {
 	if err != nil {
 		return false, err
 	}
 	if !p.Done() {
-		if _, err := p.Poll(ctx); notFound(err) {
+		if _, err := p.Poll(ctx); notFound(err) || refused(err) {
 			return false, err
 		} else if err != nil {
 			return false, unreachable{err}
