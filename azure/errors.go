@@ -43,7 +43,9 @@ func cloudError(err error, doing string) error {
 	case isQuota(code, message):
 		e.Code = instancehub.EQUOTA
 		e.Message = quotaMessage(message)
-	case re.StatusCode == http.StatusConflict:
+	case re.StatusCode == http.StatusConflict, code == "NicReservedForAnotherVm":
+		// Network answers 400 while a network interface is still held for
+		// the VM it belonged to: a refusal for the state of a resource.
 		e.Code = instancehub.ECONFLICT
 	case re.StatusCode == http.StatusBadRequest:
 		e.Code = instancehub.EINVALID
