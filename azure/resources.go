@@ -123,9 +123,18 @@ func (c *Cloud) networkInterface(inst *instancehub.Instance) armnetwork.Interfac
 
 // virtualMachine is the workstation: Linux with SSH keys only, its OS disk
 // deleted with it, cloud-init preparing the applications for the owner.
-func (c *Cloud) virtualMachine(ctx context.Context, inst *instancehub.Instance) (armcompute.VirtualMachine, error) {
-	key := inst.SSHPublicKey
-	if !inst.SSHEnabled || key == "" {
+//
+// The PUT is sent again when a create resumes without a token, and Azure
+// refuses to change the SSH keys or the image of a VM that exists
+// (PropertyChangeNotAllowed). So when the VM already exists (existing has a
+// name), its key and image are sent back as they are, rather than a new
+// throw-away key and whatever "latest" resolves to now.
+func (c *Cloud) virtualMachine(ctx context.Context, inst *instancehub.Instance, existing armcompute.VirtualMachine) (armcompute.VirtualMachine, error) {
+	key, img := keyOf(existing), imageOf(existing)
+	if key == "" && inst.SSHEnabled {
+		key = inst.SSHPublicKey
+	}
+	if key == "" {
 		// Azure wants a key when passwords are off; a key whose private half
 		// nobody has keeps the instance closed to SSH.
 		var err error
@@ -133,9 +142,11 @@ func (c *Cloud) virtualMachine(ctx context.Context, inst *instancehub.Instance) 
 			return armcompute.VirtualMachine{}, err
 		}
 	}
-	img, err := c.image(ctx, inst.Region)
-	if err != nil {
-		return armcompute.VirtualMachine{}, err
+	if img == (Image{}) {
+		var err error
+		if img, err = c.image(ctx, inst.Region); err != nil {
+			return armcompute.VirtualMachine{}, err
+		}
 	}
 	return armcompute.VirtualMachine{
 		Location: to.Ptr(inst.Region),
@@ -174,6 +185,32 @@ func (c *Cloud) virtualMachine(ctx context.Context, inst *instancehub.Instance) 
 			}}},
 		},
 	}, nil
+}
+
+// keyOf is the SSH key an existing VM was made with.
+func keyOf(vm armcompute.VirtualMachine) string {
+	p := vm.Properties
+	if p == nil || p.OSProfile == nil || p.OSProfile.LinuxConfiguration == nil || p.OSProfile.LinuxConfiguration.SSH == nil {
+		return ""
+	}
+	for _, k := range p.OSProfile.LinuxConfiguration.SSH.PublicKeys {
+		if k != nil && deref(k.KeyData) != "" {
+			return deref(k.KeyData)
+		}
+	}
+	return ""
+}
+
+// imageOf is the image an existing VM was made from, as it was asked for.
+func imageOf(vm armcompute.VirtualMachine) Image {
+	if vm.Properties == nil || vm.Properties.StorageProfile == nil || vm.Properties.StorageProfile.ImageReference == nil {
+		return Image{}
+	}
+	ref := vm.Properties.StorageProfile.ImageReference
+	if ref.Publisher == nil || ref.Version == nil {
+		return Image{}
+	}
+	return Image{Publisher: deref(ref.Publisher), Offer: deref(ref.Offer), SKU: deref(ref.SKU), Version: deref(ref.Version)}
 }
 
 // sealedKey returns a fresh ed25519 public key whose private key is thrown away.

@@ -82,7 +82,11 @@ func (c *Cloud) beginStep(ctx context.Context, op instancehub.OperationKind, ste
 		p, err := c.nics.BeginCreateOrUpdate(ctx, rg, nicName(name), c.networkInterface(inst), nil)
 		return begun(ctx, p, err)
 	case op == instancehub.OpCreate && step == StepVirtualMachine:
-		vm, err := c.virtualMachine(ctx, inst)
+		existing, err := c.vms.Get(ctx, rg, name, nil)
+		if err != nil && !notFound(err) {
+			return "", err
+		}
+		vm, err := c.virtualMachine(ctx, inst, existing.VirtualMachine)
 		if err != nil {
 			return "", err
 		}
