@@ -127,7 +127,6 @@ type Cloud struct {
 
 	vms       *armcompute.VirtualMachinesClient
 	images    *armcompute.VirtualMachineImagesClient
-	sizes     *armcompute.VirtualMachineSizesClient
 	skus      *armcompute.ResourceSKUsClient
 	usage     *armcompute.UsageClient
 	vnets     *armnetwork.VirtualNetworksClient
@@ -174,7 +173,7 @@ func New(cfg Config, cred azcore.TokenCredential, opts *arm.ClientOptions) (*Clo
 		return nil, fmt.Errorf("azure: network clients: %w", err)
 	}
 	c.vms, c.images = compute.NewVirtualMachinesClient(), compute.NewVirtualMachineImagesClient()
-	c.sizes, c.skus, c.usage = compute.NewVirtualMachineSizesClient(), compute.NewResourceSKUsClient(), compute.NewUsageClient()
+	c.skus, c.usage = compute.NewResourceSKUsClient(), compute.NewUsageClient()
 	c.vnets, c.nics = network.NewVirtualNetworksClient(), network.NewInterfacesClient()
 	c.publicIPs, c.nsgs = network.NewPublicIPAddressesClient(), network.NewSecurityGroupsClient()
 	return c, nil

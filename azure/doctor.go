@@ -12,14 +12,13 @@ import (
 )
 
 // SubscriptionActions are the reads the portal's identity needs at
-// subscription scope: quota, sizes, SKUs and image versions are
+// subscription scope: quota, VM SKUs and image versions are
 // subscription-level resources; the VM status list is subscription-wide; and
 // the status of every long-running operation is read under
 // /providers/Microsoft.*/locations/{region}, outside the resource group.
 var SubscriptionActions = []string{
 	"Microsoft.Compute/virtualMachines/read",
 	"Microsoft.Compute/locations/usages/read",
-	"Microsoft.Compute/locations/vmSizes/read",
 	"Microsoft.Compute/skus/read",
 	"Microsoft.Compute/locations/publishers/artifacttypes/offers/skus/versions/read",
 	"Microsoft.Compute/locations/operations/read",

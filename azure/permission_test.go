@@ -48,7 +48,6 @@ func subscription(t *testing.T, answers map[string]string) *armServer {
 var emptySubscription = map[string]string{
 	"GET /resourceGroups/rg-1/providers/Microsoft.Compute/virtualMachines":                                     `{"value":[]}`,
 	"GET /providers/Microsoft.Compute/skus":                                                                    `{"value":[]}`,
-	"GET /locations/eastus/vmSizes":                                                                            `{"value":[]}`,
 	"GET /locations/eastus/usages":                                                                             `{"value":[]}`,
 	"GET /publishers/microsoft-dsvm/artifacttypes/vmimage/offers/ubuntu-2204/skus/2204-gen2/versions":          `[{"name":"25.04.22","location":"eastus"}]`,
 	"GET /publishers/microsoft-dsvm/artifacttypes/vmimage/offers/ubuntu-2204/skus/2204-gen2/versions/25.04.22": `{"name":"25.04.22","location":"eastus"}`,
@@ -113,7 +112,7 @@ func contains(list []string, s string) bool {
 func TestDoctorPermissionScopes(t *testing.T) {
 	a := subscription(t, with(emptySubscription, map[string]string{
 		"GET /subscriptions/sub-1/resourceGroups/rg-1/providers/Microsoft.Authorization/permissions": `{"value":[{"actions":["Microsoft.Compute/*","Microsoft.Network/*","Microsoft.Resources/subscriptions/resourceGroups/read"],"notActions":[]}]}`,
-		"GET /subscriptions/sub-1/providers/Microsoft.Authorization/permissions":                     `{"value":[{"actions":["Microsoft.Compute/virtualMachines/read","Microsoft.Compute/locations/usages/read","Microsoft.Compute/locations/vmSizes/read","Microsoft.Compute/skus/read","Microsoft.Compute/locations/publishers/*","Microsoft.Authorization/permissions/read"],"notActions":[]}]}`,
+		"GET /subscriptions/sub-1/providers/Microsoft.Authorization/permissions":                     `{"value":[{"actions":["Microsoft.Compute/virtualMachines/read","Microsoft.Compute/locations/usages/read","Microsoft.Compute/skus/read","Microsoft.Compute/locations/publishers/*","Microsoft.Authorization/permissions/read"],"notActions":[]}]}`,
 	}))
 	checks := loopbackCloud(t, a).Doctor(context.Background(), false)
 	byName := map[string]azure.Check{}
