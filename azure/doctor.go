@@ -62,7 +62,7 @@ var ResourceGroupActions = []string{
 // Check is one line of the doctor's report.
 type Check struct {
 	Name   string
-	Status string // "ok", "fail" or "skip"
+	Status string // "ok", "warn", "fail" or "skip"
 	Detail string
 	Fix    string // what to do, when it failed
 }
@@ -132,6 +132,9 @@ func (c *Cloud) checkRegionReadable(ctx context.Context, region string) Check {
 	name := "region " + region
 	sizes, err := c.VMSizes(ctx, region)
 	if err != nil {
+		if denied(err) {
+			return fail(name, instancehub.ErrorMessage(err), "assign the reader role in the README at the subscription (Microsoft.Compute/skus/read)")
+		}
 		return fail(name, instancehub.ErrorMessage(err), "check that the region exists and is enabled for the subscription")
 	}
 	usage, err := c.Usage(ctx, region)
@@ -188,54 +191,74 @@ func (c *Cloud) checkNetwork(ctx context.Context, region string) Check {
 }
 
 // checkPermissions asks ARM what the portal's identity may do at scope and
-// lists the required actions it may not.
+// lists the required actions it may not. An action granted only under a
+// condition may or may not be allowed when the portal acts: that is a
+// warning, since the doctor cannot evaluate the condition.
 func (c *Cloud) checkPermissions(ctx context.Context, name, scope string, actions []string) Check {
 	perms, err := c.permissions(ctx, scope)
 	if err != nil {
 		return fail(name, instancehub.ErrorMessage(cloudError(err, "read permissions")),
 			"grant Microsoft.Authorization/permissions/read (any built-in role has it)")
 	}
-	var missing []string
+	var unconditional []permission
+	for _, p := range perms {
+		if p.Condition == "" {
+			unconditional = append(unconditional, p)
+		}
+	}
+	var missing, conditional []string
 	for _, action := range actions {
-		if !allowed(action, perms) {
+		switch {
+		case allowed(action, unconditional):
+		case allowed(action, perms):
+			conditional = append(conditional, action)
+		default:
 			missing = append(missing, action)
 		}
 	}
-	if len(missing) > 0 {
+	switch {
+	case len(missing) > 0:
 		return fail(name, "missing "+strings.Join(missing, ", "), "assign the custom roles in the README to the portal's identity")
+	case len(conditional) > 0:
+		return Check{Name: name, Status: "warn", Detail: "allowed only under a condition: " + strings.Join(conditional, ", "),
+			Fix: "make sure the role assignment's condition holds for the portal's requests, or assign the roles in the README without one"}
 	}
 	return ok(name, "all %d required actions are allowed on /%s", len(actions), scope)
 }
 
-// permissions reads the identity's permissions at scope.
+// permissions reads the identity's permissions at scope, every page of them.
 func (c *Cloud) permissions(ctx context.Context, scope string) ([]permission, error) {
-	url := runtime.JoinPaths(c.arm.Endpoint(), scope, "providers/Microsoft.Authorization/permissions")
-	req, err := runtime.NewRequest(ctx, http.MethodGet, url)
-	if err != nil {
-		return nil, err
+	next := runtime.JoinPaths(c.arm.Endpoint(), scope, "providers/Microsoft.Authorization/permissions") + "?api-version=2022-04-01"
+	var perms []permission
+	for next != "" {
+		req, err := runtime.NewRequest(ctx, http.MethodGet, next)
+		if err != nil {
+			return nil, err
+		}
+		resp, err := c.arm.Pipeline().Do(req)
+		if err != nil {
+			return nil, err
+		}
+		if !runtime.HasStatusCode(resp, http.StatusOK) {
+			return nil, runtime.NewResponseError(resp)
+		}
+		var page struct {
+			Value    []permission `json:"value"`
+			NextLink string       `json:"nextLink"`
+		}
+		if err := runtime.UnmarshalAsJSON(resp, &page); err != nil {
+			return nil, err
+		}
+		perms, next = append(perms, page.Value...), page.NextLink
 	}
-	q := req.Raw().URL.Query()
-	q.Set("api-version", "2022-04-01")
-	req.Raw().URL.RawQuery = q.Encode()
-	resp, err := c.arm.Pipeline().Do(req)
-	if err != nil {
-		return nil, err
-	}
-	if !runtime.HasStatusCode(resp, http.StatusOK) {
-		return nil, runtime.NewResponseError(resp)
-	}
-	var body struct {
-		Value []permission `json:"value"`
-	}
-	if err := runtime.UnmarshalAsJSON(resp, &body); err != nil {
-		return nil, err
-	}
-	return body.Value, nil
+	return perms, nil
 }
 
 type permission struct {
 	Actions    []string `json:"actions"`
 	NotActions []string `json:"notActions"`
+	// Condition restricts the permission (attribute-based access control).
+	Condition string `json:"condition"`
 }
 
 // allowed reports whether some permission grants action without excluding it.
@@ -272,6 +295,15 @@ func wildcard(pattern, s string) bool {
 		if wildcard(rest, s[i:]) {
 			return true
 		}
+	}
+	return false
+}
+
+// denied reports whether err is Azure refusing the portal's identity.
+func denied(err error) bool {
+	switch instancehub.CloudErrorCode(err) {
+	case "AuthorizationFailed", "LinkedAuthorizationFailed", "InvalidAuthenticationToken", "AuthenticationFailed":
+		return true
 	}
 	return false
 }

@@ -13,7 +13,9 @@ import (
 )
 
 // subscription is a loopback ARM whose answers are looked up by the end of
-// the request's path ("METHOD suffix"); what it does not know is 404.
+// the request's path ("METHOD suffix"); what it does not know is 404. An
+// answer may start with its status ("201 …") and an Azure-AsyncOperation
+// URL ending in "#"; "{server}" stands for the server's address.
 func subscription(t *testing.T, answers map[string]string) *armServer {
 	t.Helper()
 	server := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -26,10 +28,10 @@ func subscription(t *testing.T, answers map[string]string) *armServer {
 					fmt.Sscan(code, &status)
 					body = rest
 				}
-				if strings.Contains(body, "{server}") {
-					body = strings.ReplaceAll(body, "{server}", "https://"+r.Host)
-					w.Header().Set("Azure-AsyncOperation", body[strings.Index(body, "https://"):strings.Index(body, "#")])
-					body = body[strings.Index(body, "#")+1:]
+				body = strings.ReplaceAll(body, "{server}", "https://"+r.Host)
+				if url, rest, ok := strings.Cut(body, "#"); ok && strings.HasPrefix(url, "https://") {
+					w.Header().Set("Azure-AsyncOperation", url)
+					body = rest
 				}
 				w.WriteHeader(status)
 				fmt.Fprint(w, body)
@@ -126,5 +128,44 @@ func TestDoctorPermissionScopes(t *testing.T) {
 	if sub.Status != "fail" || !strings.Contains(sub.Detail, "Microsoft.Network/locations/operations/read") ||
 		!strings.Contains(sub.Detail, "Microsoft.Compute/locations/operations/read") || strings.Contains(sub.Detail, "skus") {
 		t.Errorf("subscription check = %+v, want the operation reads missing", sub)
+	}
+}
+
+// TestDoctorPermissionsComplete: the permission list is read to its last
+// page, an action granted only under a condition is a warning rather than
+// a pass, and a region check Azure refuses for lack of permission says so
+// instead of suggesting the region does not exist.
+func TestDoctorPermissionsComplete(t *testing.T) {
+	answers := with(emptySubscription, map[string]string{
+		"GET /subscriptions/sub-1/providers/Microsoft.Authorization/permissions": `{"value":[{"actions":["Microsoft.Compute/*/read","Microsoft.Authorization/permissions/read"]}],` +
+			`"nextLink":"{server}/subscriptions/sub-1/providers/Microsoft.Authorization/permissions/page-2?api-version=2022-04-01"}`,
+		"GET /subscriptions/sub-1/providers/Microsoft.Authorization/permissions/page-2": `{"value":[{"actions":["Microsoft.Network/locations/*/read"]}]}`,
+		"GET /subscriptions/sub-1/resourceGroups/rg-1/providers/Microsoft.Authorization/permissions": `{"value":[` +
+			`{"actions":["Microsoft.Compute/*","Microsoft.Resources/subscriptions/resourceGroups/read","Microsoft.Network/*/read","Microsoft.Network/*/join/action","Microsoft.Network/*/delete"]},` +
+			`{"actions":["Microsoft.Network/*/write"],"condition":"@Resource[Microsoft.Network/virtualNetworks:name] StringEquals 'vnet-1'","conditionVersion":"2.0"}]}`,
+	})
+	checks := loopbackCloud(t, subscription(t, answers)).Doctor(context.Background(), false)
+	byName := map[string]azure.Check{}
+	for _, c := range checks {
+		byName[c.Name] = c
+	}
+	if sub := byName["permissions on subscription"]; sub.Status != "ok" {
+		t.Errorf("subscription check = %+v, want ok with the second page read", sub)
+	}
+	if group := byName["permissions on group"]; group.Status != "warn" || !strings.Contains(group.Detail, "Microsoft.Network/networkSecurityGroups/write") {
+		t.Errorf("group check = %+v, want a warning naming the conditional writes", group)
+	}
+
+	answers["GET /providers/Microsoft.Compute/skus"] = `403 {"error":{"code":"AuthorizationFailed","message":"The client does not have authorization to perform action 'Microsoft.Compute/skus/read'."}}`
+	checks = loopbackCloud(t, subscription(t, answers)).Doctor(context.Background(), false)
+	found := false
+	for _, c := range checks {
+		found = found || c.Name == "region eastus"
+		if c.Name == "region eastus" && (c.Status != "fail" || strings.Contains(c.Fix, "region exists") || !strings.Contains(c.Fix, "Microsoft.Compute/skus/read")) {
+			t.Errorf("region check refused = %+v, want the missing permission, not a missing region", c)
+		}
+	}
+	if !found {
+		t.Errorf("no region check in %+v", checks)
 	}
 }
