@@ -65,9 +65,12 @@ type Config struct {
 	PortalID string
 	// PublicIP gives instances with SSH access a Standard static public IP.
 	PublicIP bool
-	// SSHSourceRange is the address range SSH is open to (CIDR or a service tag).
+	// SSHSourceRange is the address range SSH is open to (CIDR or a service
+	// tag, such as a Bastion subnet); empty, SSH is open to nobody and
+	// instances get no public IP.
 	SSHSourceRange string
-	// AppSourceRange is where the portal reaches the applications from.
+	// AppSourceRange is the portal's address range (CIDR), the only source
+	// the applications admit; empty, they admit none.
 	AppSourceRange string
 	// VirtualNetwork and Subnet name the network instances join when their
 	// creator picks none: an existing network of the resource group,
@@ -87,12 +90,6 @@ type Config struct {
 func (c *Config) setDefaults() {
 	if c.PortalID == "" {
 		c.PortalID = "instancehub"
-	}
-	if c.SSHSourceRange == "" {
-		c.SSHSourceRange = "Internet"
-	}
-	if c.AppSourceRange == "" {
-		c.AppSourceRange = "VirtualNetwork"
 	}
 	if c.Image == (Image{}) {
 		c.Image = DataScienceVM

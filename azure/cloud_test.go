@@ -28,6 +28,7 @@ func newCloud(t *testing.T, opts emulator.Options) (*azure.Cloud, *emulator.Emul
 	cloud, err := azure.New(azure.Config{
 		SubscriptionID: emu.SubscriptionID(), ResourceGroup: emu.ResourceGroup(),
 		Regions: emu.Regions(), PublicIP: true, PortalID: "test-portal",
+		SSHSourceRange: "203.0.113.0/24", AppSourceRange: "10.9.0.0/24",
 	}, emu.Credential(), emu.ClientOptions())
 	if err != nil {
 		t.Fatal(err)
@@ -310,18 +311,44 @@ func TestRequestBodies(t *testing.T) {
 			t.Errorf("%s tags: %s", kind.typ, body)
 		}
 	}
-	rules := func(name string) string {
+	nsg := func(name string) map[string]armnetwork.SecurityRulePropertiesFormat {
 		body, _ := emu.RequestBody("networkSecurityGroups", name)
-		return string(body)
+		var group armnetwork.SecurityGroup
+		if err := json.Unmarshal(body, &group); err != nil {
+			t.Fatalf("NSG %s: %v", name, err)
+		}
+		out := map[string]armnetwork.SecurityRulePropertiesFormat{}
+		for _, r := range group.Properties.SecurityRules {
+			out[*r.Name] = *r.Properties
+		}
+		return out
 	}
-	if r := rules("with-ssh-nsg"); !strings.Contains(r, `"allow-ssh"`) || !strings.Contains(r, `"22"`) || !strings.Contains(r, `"sourceAddressPrefix":"Internet"`) {
-		t.Errorf("NSG with SSH: %s", r)
+	ports := func(p armnetwork.SecurityRulePropertiesFormat) string {
+		var s []string
+		for _, port := range p.DestinationPortRanges {
+			s = append(s, *port)
+		}
+		return strings.Join(s, ",")
 	}
-	if r := rules("with-ssh-nsg"); !strings.Contains(r, `"destinationPortRanges":["8888","8787"]`) || !strings.Contains(r, `"sourceAddressPrefix":"VirtualNetwork"`) {
-		t.Errorf("the applications' rule: %s", r)
+	withSSHRules := nsg("with-ssh-nsg")
+	if r := withSSHRules["allow-ssh"]; r.Priority == nil || *r.SourceAddressPrefix != "203.0.113.0/24" || ports(r) != "22" {
+		t.Errorf("SSH rule: %+v, want SSH from the configured source only", r)
 	}
-	if r := rules("no-ssh-nsg"); strings.Contains(r, "allow-ssh") || !strings.Contains(r, "allow-portal-apps") {
-		t.Errorf("NSG without SSH: %s", r)
+	if r := withSSHRules["allow-portal-apps"]; r.Priority == nil || *r.SourceAddressPrefix != "10.9.0.0/24" || ports(r) != "8888,8787" {
+		t.Errorf("the applications' rule: %+v, want them from the portal's range only", r)
+	}
+	// Azure's AllowVnetInBound (65000) would admit the whole network and its
+	// peers: an explicit deny under the allows closes that.
+	if r := withSSHRules["deny-network-apps-ssh"]; r.Priority == nil || *r.Access != armnetwork.SecurityRuleAccessDeny ||
+		*r.SourceAddressPrefix != "VirtualNetwork" || ports(r) != "8888,8787,22" || *r.Priority <= 200 || *r.Priority >= 65000 {
+		t.Errorf("deny rule: %+v", r)
+	}
+	noSSH := nsg("no-ssh-nsg")
+	if _, ok := noSSH["allow-ssh"]; ok {
+		t.Errorf("NSG without SSH allows SSH: %+v", noSSH)
+	}
+	if _, ok := noSSH["deny-network-apps-ssh"]; !ok {
+		t.Errorf("NSG without SSH lacks the deny: %+v", noSSH)
 	}
 	if _, ok := emu.RequestBody("publicIPAddresses", "no-ssh-ip"); ok {
 		t.Error("an instance without SSH got a public IP")
@@ -487,5 +514,32 @@ func TestRegionsFromAzure(t *testing.T) {
 	regions, err := c.Regions(context.Background())
 	if err != nil || len(regions) != 2 || regions[0].Name != "westeurope" || regions[1].DisplayName != "East US" {
 		t.Errorf("regions = %+v, %v", regions, err)
+	}
+}
+
+// TestNoSSHSourceNoSSH: until an operator names where SSH may come from,
+// an instance with SSH on gets no public IP and no rule admitting SSH.
+func TestNoSSHSourceNoSSH(t *testing.T) {
+	emu, err := emulator.Open(emulator.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { emu.Close() })
+	c, err := azure.New(azure.Config{SubscriptionID: emu.SubscriptionID(), ResourceGroup: emu.ResourceGroup(),
+		Regions: emu.Regions(), PublicIP: true}, emu.Credential(), emu.ClientOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	inst := instance("closed-box", "Standard_DS1_v2", true)
+	inst.SSHPublicKey = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHb8mN5o0H9GmWQ0jDmK5aS5cOl0pM3r3JQUgD0c0iYv ada@laptop"
+	if err := run(t, c, instancehub.OpCreate, inst); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := emu.RequestBody("publicIPAddresses", "closed-box-ip"); ok {
+		t.Error("a public IP was made with no SSH source configured")
+	}
+	body, _ := emu.RequestBody("networkSecurityGroups", "closed-box-nsg")
+	if strings.Contains(string(body), "allow-ssh") || strings.Contains(string(body), "Internet") || !strings.Contains(string(body), "deny-network-apps-ssh") {
+		t.Errorf("NSG: %s", body)
 	}
 }

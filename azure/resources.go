@@ -50,16 +50,25 @@ func (c *Cloud) subnetID(inst *instancehub.Instance) string {
 	return c.resourceID("Microsoft.Network", "virtualNetworks", inst.VirtualNetwork) + "/subnets/" + inst.Subnet
 }
 
-// securityGroup admits SSH only when the instance has it, and the
-// applications only from where the portal reaches them; Azure's default
-// rules deny every other inbound connection.
+// securityGroup admits SSH only when the instance has it and an operator
+// named where from, and the applications only from the portal's address
+// range. Azure's default AllowVnetInBound rule (65000) would let every VM of
+// the network, and of networks peered with it, reach those ports; an
+// explicit deny of VirtualNetwork under the allows closes them to all else.
 func (c *Cloud) securityGroup(inst *instancehub.Instance) armnetwork.SecurityGroup {
-	rules := []*armnetwork.SecurityRule{
-		inboundRule("allow-portal-apps", 200, c.cfg.AppSourceRange, portJupyter, portRStudio),
+	ssh := fmt.Sprint(inst.SSHPort)
+	closed := []string{portJupyter, portRStudio, "22"}
+	if ssh != "22" {
+		closed = append(closed, ssh)
 	}
-	if inst.SSHEnabled {
-		rules = append(rules, inboundRule("allow-ssh", 100, c.cfg.SSHSourceRange, fmt.Sprint(inst.SSHPort)))
+	var rules []*armnetwork.SecurityRule
+	if inst.SSHEnabled && c.cfg.SSHSourceRange != "" {
+		rules = append(rules, inboundRule("allow-ssh", 100, armnetwork.SecurityRuleAccessAllow, c.cfg.SSHSourceRange, ssh))
 	}
+	if c.cfg.AppSourceRange != "" {
+		rules = append(rules, inboundRule("allow-portal-apps", 200, armnetwork.SecurityRuleAccessAllow, c.cfg.AppSourceRange, portJupyter, portRStudio))
+	}
+	rules = append(rules, inboundRule("deny-network-apps-ssh", 4000, armnetwork.SecurityRuleAccessDeny, "VirtualNetwork", closed...))
 	return armnetwork.SecurityGroup{
 		Location:   to.Ptr(inst.Region),
 		Tags:       c.tags(inst),
@@ -67,13 +76,13 @@ func (c *Cloud) securityGroup(inst *instancehub.Instance) armnetwork.SecurityGro
 	}
 }
 
-func inboundRule(name string, priority int32, source string, ports ...string) *armnetwork.SecurityRule {
+func inboundRule(name string, priority int32, access armnetwork.SecurityRuleAccess, source string, ports ...string) *armnetwork.SecurityRule {
 	return &armnetwork.SecurityRule{
 		Name: to.Ptr(name),
 		Properties: &armnetwork.SecurityRulePropertiesFormat{
 			Priority:                 to.Ptr(priority),
 			Direction:                to.Ptr(armnetwork.SecurityRuleDirectionInbound),
-			Access:                   to.Ptr(armnetwork.SecurityRuleAccessAllow),
+			Access:                   to.Ptr(access),
 			Protocol:                 to.Ptr(armnetwork.SecurityRuleProtocolTCP),
 			SourceAddressPrefix:      to.Ptr(source),
 			SourcePortRange:          to.Ptr("*"),

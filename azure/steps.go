@@ -41,8 +41,10 @@ func (c *Cloud) Steps(op instancehub.OperationKind, inst *instancehub.Instance) 
 	return []string{StepVirtualMachine}
 }
 
+// wantsPublicIP: a public address serves SSH only, and only once an
+// operator has named where SSH may come from.
 func (c *Cloud) wantsPublicIP(inst *instancehub.Instance) bool {
-	return c.cfg.PublicIP && inst.SSHEnabled
+	return c.cfg.PublicIP && inst.SSHEnabled && c.cfg.SSHSourceRange != ""
 }
 
 // BeginStep starts one step and returns its poller's resume token, or ""
