@@ -146,3 +146,10 @@ type Cloud interface {
 type ReadBackoff interface {
 	ReadBackoff() time.Duration
 }
+
+// PollAfter is implemented by clouds whose operations say when to ask about
+// them next (Azure's Retry-After on an operation's status): the engine
+// waits that long instead of its own poll interval.
+type PollAfter interface {
+	PollAfter(token string) time.Duration
+}

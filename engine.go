@@ -276,8 +276,8 @@ func busy(err error) bool {
 // does Azure answering that the resource is gone (ENOTFOUND).
 func (e *Engine) poll(ctx context.Context, kind OperationKind, step string, inst *Instance, token string) error {
 	var unreachableSince time.Time
-	for {
-		if err := e.sleep(ctx, e.PollInterval); err != nil {
+	for wait := e.PollInterval; ; wait = e.pollAfter(token) {
+		if err := e.sleep(ctx, wait); err != nil {
 			return err
 		}
 		done, err := e.Cloud.PollStep(ctx, kind, step, inst, token)
@@ -298,6 +298,21 @@ func (e *Engine) poll(ctx context.Context, kind OperationKind, step string, inst
 			unreachableSince = time.Time{}
 		}
 	}
+}
+
+// maxPollAfter bounds the wait an operation may ask for, so that a step
+// is never left unwatched for long.
+const maxPollAfter = 2 * time.Minute
+
+// pollAfter is how long to wait before polling token's step again: what the
+// operation asked for, when the cloud says, else the poll interval.
+func (e *Engine) pollAfter(token string) time.Duration {
+	if c, ok := e.Cloud.(PollAfter); ok {
+		if d := c.PollAfter(token); d > 0 {
+			return min(d, maxPollAfter)
+		}
+	}
+	return e.PollInterval
 }
 
 func (e *Engine) sleep(ctx context.Context, d time.Duration) error {

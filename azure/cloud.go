@@ -133,6 +133,10 @@ type Cloud struct {
 
 	catalog catalog
 	budget  readBudget
+	// retryAfter holds, per operation in progress, how long it asked to be
+	// left before the next poll.
+	pollMu     sync.Mutex
+	retryAfter map[string]time.Duration
 	// networkMu makes the portal's writes of its shared networks one at a time.
 	networkMu sync.Mutex
 
@@ -141,7 +145,10 @@ type Cloud struct {
 	arm  *arm.Client
 }
 
-var _ instancehub.Cloud = (*Cloud)(nil)
+var (
+	_ instancehub.Cloud     = (*Cloud)(nil)
+	_ instancehub.PollAfter = (*Cloud)(nil)
+)
 
 // New returns a Cloud that calls Azure with cred; opts carries the transport
 // (the emulator's in offline mode) and the cloud configuration.

@@ -104,3 +104,46 @@ func TestDeleteWaitsOutNICReservation(t *testing.T) {
 		t.Errorf("%d NIC deletes, %d security group deletes; want the reserved NIC retried until free, then the group removed", nicDeletes, nsgDeletes)
 	}
 }
+
+// TestEngineWaitsRetryAfter: the engine polls an operation when the
+// operation's status says to (Retry-After), not at its own faster interval.
+func TestEngineWaitsRetryAfter(t *testing.T) {
+	var mu sync.Mutex
+	var polls []time.Time
+	server := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		w.Header().Set("Content-Type", "application/json")
+		switch {
+		case strings.HasSuffix(r.URL.Path, "/restart") && r.Method == http.MethodPost:
+			w.Header().Set("Azure-AsyncOperation", "https://"+r.Host+"/subscriptions/sub-1/providers/Microsoft.Compute/locations/eastus/operations/op-9?api-version=2024-07-01")
+			w.WriteHeader(http.StatusAccepted)
+		case strings.HasSuffix(r.URL.Path, "/operations/op-9"):
+			polls = append(polls, time.Now())
+			w.Header().Set("Retry-After", "1")
+			status := "InProgress"
+			if len(polls) >= 3 {
+				status = "Succeeded"
+			}
+			fmt.Fprintf(w, `{"status":%q}`, status)
+		case strings.HasSuffix(r.URL.Path, "/virtualMachines/slow-box"):
+			fmt.Fprint(w, `{"name":"slow-box","properties":{"instanceView":{"statuses":[{"code":"ProvisioningState/succeeded"},{"code":"PowerState/running"}]}}}`)
+		default:
+			w.WriteHeader(http.StatusNotFound)
+			fmt.Fprint(w, `{"error":{"code":"ResourceNotFound","message":"Not found."}}`)
+		}
+	}))
+	defer server.Close()
+	inst := &instancehub.Instance{ID: 1, Name: "slow-box", Region: "eastus", State: instancehub.StateRunning}
+	op := runOperation(t, loopbackCloud(t, &armServer{Server: server}), inst, instancehub.OpRestart)
+	if op.Status != instancehub.StatusSucceeded {
+		t.Fatalf("restart %s: %s", op.Status, op.ErrorMessage)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	for i := 1; i < len(polls); i++ {
+		if gap := polls[i].Sub(polls[i-1]); gap < 900*time.Millisecond {
+			t.Errorf("poll %d came %v after the one before, want the 1 s the operation asked for", i+1, gap)
+		}
+	}
+}

@@ -4,6 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/runtime"
 	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/compute/armcompute/v8"
@@ -112,7 +117,9 @@ func (c *Cloud) beginStep(ctx context.Context, op instancehub.OperationKind, ste
 // PollStep asks Azure once how a step is going. The poller is rebuilt from
 // its token each time, so a step survives a restart of the portal.
 func (c *Cloud) PollStep(ctx context.Context, op instancehub.OperationKind, step string, inst *instancehub.Instance, token string) (bool, error) {
-	done, err := c.pollStep(ctx, op, step, inst, token)
+	var resp *http.Response
+	done, err := c.pollStep(policy.WithCaptureResponse(ctx, &resp), op, step, inst, token)
+	c.rememberRetryAfter(token, resp, done || err != nil)
 	if err != nil {
 		if op == instancehub.OpDelete && notFound(err) {
 			return true, nil // already gone: that is what delete wants
@@ -168,6 +175,45 @@ func (c *Cloud) pollStep(ctx context.Context, op instancehub.OperationKind, step
 		return c.pollDelete(ctx, step, inst, token)
 	}
 	return false, fmt.Errorf("no step %q in %s", step, op)
+}
+
+// rememberRetryAfter keeps the Retry-After of an operation's status
+// response, when it has one, for PollAfter.
+func (c *Cloud) rememberRetryAfter(token string, resp *http.Response, finished bool) {
+	c.pollMu.Lock()
+	defer c.pollMu.Unlock()
+	delete(c.retryAfter, token)
+	if finished || resp == nil {
+		return
+	}
+	if d := retryAfter(resp.Header.Get("Retry-After")); d > 0 {
+		if c.retryAfter == nil {
+			c.retryAfter = map[string]time.Duration{}
+		}
+		c.retryAfter[token] = d
+	}
+}
+
+// PollAfter is how long the operation of token asked to be left before the
+// next poll (its status response's Retry-After), 0 when it did not say.
+func (c *Cloud) PollAfter(token string) time.Duration {
+	c.pollMu.Lock()
+	defer c.pollMu.Unlock()
+	return c.retryAfter[token]
+}
+
+// retryAfter reads Retry-After in seconds or as an HTTP date.
+func retryAfter(v string) time.Duration {
+	if v == "" {
+		return 0
+	}
+	if n, err := strconv.Atoi(v); err == nil {
+		return time.Duration(n) * time.Second
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		return time.Until(t)
+	}
+	return 0
 }
 
 // unreachable marks an error in asking about an operation, as opposed to
