@@ -375,6 +375,11 @@ func TestSharedNetwork(t *testing.T) {
 		t.Errorf("after the first create: %+v", nets[0])
 	}
 	body, _ := emu.RequestBody("virtualNetworks", "instancehub-eastus")
+	// Private by default with network API versions after March 2026: the
+	// portal says outright that its instances may reach the Internet.
+	if !strings.Contains(string(body), `"defaultOutboundAccess":true`) {
+		t.Errorf("the shared subnet does not set its outbound access: %s", body)
+	}
 	if !strings.Contains(string(body), `"10.200.0.0/16"`) || !strings.Contains(string(body), `"test-portal"`) {
 		t.Errorf("network body = %s", body)
 	}

@@ -187,7 +187,35 @@ func (c *Cloud) checkNetwork(ctx context.Context, region string) Check {
 	if c.cfg.Subnet != "" && (len(n.Subnets) == 0 || n.Subnets[0].Name != c.cfg.Subnet) {
 		return fail(name, fmt.Sprintf("%s has no subnet %s", n.Name, c.cfg.Subnet), "set --azure-subnet to one of its subnets")
 	}
+	if private, err := c.privateSubnet(ctx, n.Name, n.Subnets[0].Name); err != nil {
+		return fail(name, instancehub.ErrorMessage(err), "grant Microsoft.Network/virtualNetworks/read on the resource group")
+	} else if private {
+		return Check{Name: name, Status: "warn",
+			Detail: fmt.Sprintf("%s/%s is private (no default outbound access) and has no NAT gateway: instances without a public IP cannot reach the Internet (packages, the RStudio image)", n.Name, n.Subnets[0].Name),
+			Fix:    "attach a NAT gateway to the subnet (az network vnet subnet update --nat-gateway …), or route its traffic through a firewall"}
+	}
 	return ok(name, "instances join %s/%s (%s)", n.Name, n.Subnets[0].Name, n.Subnets[0].AddressPrefix)
+}
+
+// privateSubnet reports whether a subnet gives its VMs no way out: default
+// outbound access turned off, and no NAT gateway. A subnet that does not
+// say (made with an older API version) has default outbound access.
+func (c *Cloud) privateSubnet(ctx context.Context, network, subnet string) (bool, error) {
+	vnet, err := c.vnets.Get(ctx, c.cfg.ResourceGroup, network, nil)
+	if err != nil {
+		return false, cloudError(err, "read virtual network "+network)
+	}
+	if vnet.Properties == nil {
+		return false, nil
+	}
+	for _, s := range vnet.Properties.Subnets {
+		if s == nil || deref(s.Name) != subnet || s.Properties == nil {
+			continue
+		}
+		p := s.Properties
+		return p.DefaultOutboundAccess != nil && !*p.DefaultOutboundAccess && p.NatGateway == nil, nil
+	}
+	return false, nil
 }
 
 // checkPermissions asks ARM what the portal's identity may do at scope and

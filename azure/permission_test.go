@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	azfake "github.com/Azure/azure-sdk-for-go/sdk/azcore/fake"
 	"github.com/instancehub/instancehub"
 	"github.com/instancehub/instancehub/azure"
 )
@@ -167,5 +168,40 @@ func TestDoctorPermissionsComplete(t *testing.T) {
 	}
 	if !found {
 		t.Errorf("no region check in %+v", checks)
+	}
+}
+
+// TestDoctorWarnsPrivateSubnet: a configured subnet that is private (no
+// default outbound access) and has no NAT gateway leaves instances without
+// a public IP cut off from the Internet; the doctor warns. A subnet with a
+// NAT gateway, or one that does not say (older API versions), passes.
+func TestDoctorWarnsPrivateSubnet(t *testing.T) {
+	for _, tt := range []struct {
+		subnet string
+		want   string
+	}{
+		{`{"name":"default","properties":{"addressPrefix":"10.1.0.0/24","defaultOutboundAccess":false}}`, "warn"},
+		{`{"name":"default","properties":{"addressPrefix":"10.1.0.0/24","defaultOutboundAccess":false,"natGateway":{"id":"/subscriptions/sub-1/resourceGroups/rg-1/providers/Microsoft.Network/natGateways/nat"}}}`, "ok"},
+		{`{"name":"default","properties":{"addressPrefix":"10.1.0.0/24"}}`, "ok"},
+	} {
+		vnet := `{"name":"vnet-1","location":"eastus","properties":{"addressSpace":{"addressPrefixes":["10.1.0.0/16"]},"subnets":[` + tt.subnet + `]}}`
+		a := subscription(t, with(emptySubscription, map[string]string{
+			"GET /resourceGroups/rg-1/providers/Microsoft.Network/virtualNetworks":        `{"value":[` + vnet + `]}`,
+			"GET /resourceGroups/rg-1/providers/Microsoft.Network/virtualNetworks/vnet-1": vnet,
+		}))
+		c, err := azure.New(azure.Config{SubscriptionID: "sub-1", ResourceGroup: "rg-1", Regions: []string{"eastus"},
+			VirtualNetwork: "vnet-1", Subnet: "default"}, &azfake.TokenCredential{}, loopbackOptions(a))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := ""
+		for _, check := range c.Doctor(context.Background(), true) {
+			if check.Name == "network in eastus" {
+				got = check.Status
+			}
+		}
+		if got != tt.want {
+			t.Errorf("subnet %s: network check %q, want %s", tt.subnet, got, tt.want)
+		}
 	}
 }
