@@ -153,3 +153,10 @@ type ReadBackoff interface {
 type PollAfter interface {
 	PollAfter(token string) time.Duration
 }
+
+// StoppedBilling is implemented by clouds that know what an instance keeps
+// costing while it is stopped: a stopped (deallocated) VM bills no compute,
+// but its disk and a static public IP go on billing.
+type StoppedBilling interface {
+	StoppedBilling(inst *Instance) string
+}

@@ -201,3 +201,12 @@ func (s *Service) OpenApplication(ctx context.Context, name, slug string) (inst 
 	}
 	return inst, app, nil
 }
+
+// StoppedBilling says, in a sentence for the page that offers Stop, what
+// inst keeps costing while stopped; "" when the cloud does not say.
+func (s *Service) StoppedBilling(inst *Instance) string {
+	if c, ok := s.Cloud.(StoppedBilling); ok {
+		return c.StoppedBilling(inst)
+	}
+	return ""
+}

@@ -548,3 +548,16 @@ func TestNoSSHSourceNoSSH(t *testing.T) {
 		t.Errorf("NSG: %s", body)
 	}
 }
+
+// TestStoppedBilling: a stopped instance still bills its disk, and its
+// public IP when it has one; the page offering Stop says so.
+func TestStoppedBilling(t *testing.T) {
+	c, _ := newCloud(t, emulator.Options{})
+	withSSH := instance("paid-box", "Standard_DS1_v2", true)
+	if got := c.StoppedBilling(withSSH); got != "While stopped, paid-box bills no compute, but its 128 GiB Premium SSD OS disk and its static public IP keep billing." {
+		t.Errorf("with SSH: %q", got)
+	}
+	if got := c.StoppedBilling(instance("quiet-box", "Standard_DS1_v2", false)); strings.Contains(got, "public IP") || !strings.Contains(got, "128 GiB Premium SSD OS disk keeps billing") {
+		t.Errorf("without SSH: %q", got)
+	}
+}

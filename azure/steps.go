@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
@@ -50,6 +51,30 @@ func (c *Cloud) Steps(op instancehub.OperationKind, inst *instancehub.Instance) 
 // operator has named where SSH may come from.
 func (c *Cloud) wantsPublicIP(inst *instancehub.Instance) bool {
 	return c.cfg.PublicIP && inst.SSHEnabled && c.cfg.SSHSourceRange != ""
+}
+
+// StoppedBilling says what keeps billing while inst is stopped: Azure
+// bills no compute for a deallocated VM, but the managed OS disk bills for
+// its size and tier, and a Standard public IP is static and bills whether
+// or not its VM runs.
+func (c *Cloud) StoppedBilling(inst *instancehub.Instance) string {
+	disk := fmt.Sprintf("its %d GiB %s OS disk", c.cfg.OSDiskSizeGB, diskLabel(c.cfg.OSDiskType))
+	if c.wantsPublicIP(inst) {
+		return "While stopped, " + inst.Name + " bills no compute, but " + disk + " and its static public IP keep billing."
+	}
+	return "While stopped, " + inst.Name + " bills no compute, but " + disk + " keeps billing."
+}
+
+func diskLabel(diskType string) string {
+	switch strings.ToLower(diskType) {
+	case "premium_lrs", "premium_zrs":
+		return "Premium SSD"
+	case "standardssd_lrs", "standardssd_zrs":
+		return "Standard SSD"
+	case "standard_lrs":
+		return "Standard HDD"
+	}
+	return diskType
 }
 
 // BeginStep starts one step and returns its poller's resume token, or ""
