@@ -83,6 +83,22 @@ func TestCreateChoosesNetwork(t *testing.T) {
 	}
 }
 
+// TestCreateMakesAppSecret: each instance gets its own upstream secret at
+// create, stored with it, for the applications on its VM to accept only
+// the portal.
+func TestCreateMakesAppSecret(t *testing.T) {
+	p := testportal.Open(t, t.TempDir(), 0)
+	for _, name := range []string{"secret-one", "secret-two"} {
+		if _, err := p.Service.CreateInstance(p.Ctx, testportal.Request(name)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	one, two := p.WaitState(t, "secret-one", instancehub.StateRunning), p.WaitState(t, "secret-two", instancehub.StateRunning)
+	if len(one.AppSecret) < 43 || one.AppSecret == two.AppSecret {
+		t.Errorf("secrets %q and %q, want 256 random bits each", one.AppSecret, two.AppSecret)
+	}
+}
+
 // TestConcurrentActions has many users press Stop on one instance at once:
 // exactly one operation starts, the others are told the state changed.
 func TestConcurrentActions(t *testing.T) {

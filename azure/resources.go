@@ -5,6 +5,7 @@ import (
 	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"strings"
 
@@ -235,13 +236,25 @@ func sealedKey() (string, error) {
 	return strings.TrimSpace(string(ssh.MarshalAuthorizedKey(sshKey))) + " instancehub-no-ssh", nil
 }
 
-// cloudInit prepares the workstation for its owner: JupyterLab (which also
-// serves the classic Jupyter interface) and RStudio Server run as the owner's
-// account, on the ports the security group opens to the portal only, and
-// the portal's marker records whose instance this is.
+// cloudInit prepares the workstation for its owner, reached only through
+// the portal's gateway, each application on its own origin and so at the
+// root path: JupyterLab (which also serves the classic interface and the
+// terminal) with the instance's own secret as its token, and RStudio
+// Server, which the Data Science VM no longer ships (release notes, June
+// 2022), as a rocker container with its login off, the portal's secret and
+// the security group (the portal's range only) standing in for it. Both
+// listen on the VM's private address only. The marker records whose
+// instance this is.
 func (c *Cloud) cloudInit(inst *instancehub.Instance) string {
-	return fmt.Sprintf(cloudInitTemplate, c.cfg.PortalID, inst.Name, inst.OwnerEmail,
-		instancehub.SSHUser, portJupyter, inst.Name, instancehub.SSHUser, portRStudio, instancehub.SSHUser)
+	marker, _ := json.Marshal(map[string]string{"portal": c.cfg.PortalID, "instance": inst.Name, "owner": inst.OwnerEmail})
+	return strings.NewReplacer(
+		"{marker}", string(marker),
+		"{token}", inst.AppSecret,
+		"{user}", instancehub.SSHUser,
+		"{jupyter}", portJupyter,
+		"{rstudio}", portRStudio,
+		"{rstudioImage}", RStudioImage,
+	).Replace(cloudInitTemplate)
 }
 
 // The ports of the applications: JupyterLab (and Jupyter) and RStudio Server.
@@ -250,34 +263,56 @@ const (
 	portRStudio = "8787"
 )
 
+// RStudioImage is the container RStudio Server runs from, pinned; pulling
+// it needs outbound Internet access from the VM.
+const RStudioImage = "rocker/rstudio:4.4.2"
+
+// privateAddress is the VM's private address, from the shell: cloud-init
+// runs before the portal learns it.
+const privateAddress = `$(hostname -I | cut -d" " -f1)`
+
 const cloudInitTemplate = `#cloud-config
 write_files:
   - path: /etc/instancehub/instance.json
     permissions: "0644"
     content: |
-      {"portal": %q, "instance": %q, "owner": %q}
+      {marker}
+  - path: /etc/instancehub/jupyter.env
+    permissions: "0600"
+    content: |
+      JUPYTER_TOKEN={token}
   - path: /etc/systemd/system/instancehub-jupyter.service
     permissions: "0644"
     content: |
       [Unit]
-      Description=JupyterLab for the instance's owner (instancehub)
+      Description=JupyterLab for the instance's owner, through the portal (instancehub)
+      Wants=network-online.target
       After=network-online.target
       [Service]
-      User=%s
-      WorkingDirectory=/home/azureuser
-      ExecStart=/anaconda/bin/jupyter lab --ip=0.0.0.0 --port=%s --no-browser --ServerApp.base_url=/instances/%s/apps/
+      User={user}
+      WorkingDirectory=/home/{user}
+      EnvironmentFile=/etc/instancehub/jupyter.env
+      ExecStart=/bin/sh -c 'exec /anaconda/bin/jupyter lab --no-browser --ip=` + privateAddress + ` --port={jupyter} --ServerApp.base_url=/ --ServerApp.token="$JUPYTER_TOKEN" --ServerApp.allow_remote_access=True'
       Restart=always
       [Install]
       WantedBy=multi-user.target
-  - path: /etc/rstudio/rserver.conf
+  - path: /etc/systemd/system/instancehub-rstudio.service
     permissions: "0644"
     content: |
-      auth-required-user-group=%s
-      www-port=%s
+      [Unit]
+      Description=RStudio Server for the instance's owner, through the portal (instancehub)
+      Requires=docker.service
+      After=docker.service network-online.target
+      [Service]
+      ExecStartPre=-/usr/bin/docker rm -f instancehub-rstudio
+      ExecStart=/bin/sh -c 'exec /usr/bin/docker run --rm --name instancehub-rstudio -p ` + privateAddress + `:{rstudio}:8787 -e DISABLE_AUTH=true -e USERID=1000 -v /home/{user}:/home/rstudio {rstudioImage}'
+      Restart=always
+      RestartSec=30
+      [Install]
+      WantedBy=multi-user.target
 runcmd:
-  - [usermod, -aG, %s, azureuser]
   - [systemctl, daemon-reload]
   - [systemctl, disable, --now, jupyterhub]
   - [systemctl, enable, --now, instancehub-jupyter]
-  - [systemctl, restart, rstudio-server]
+  - [systemctl, enable, --now, --no-block, instancehub-rstudio]
 `
