@@ -205,3 +205,40 @@ func TestDoctorWarnsPrivateSubnet(t *testing.T) {
 		}
 	}
 }
+
+// TestDoctorPortalPlacement: the applications admit only the portal's
+// range, so the doctor checks that range is inside the instances' network
+// or in a network peered with it, and says how to place the portal if not.
+func TestDoctorPortalPlacement(t *testing.T) {
+	vnet := `{"name":"vnet-1","location":"eastus","properties":{"addressSpace":{"addressPrefixes":["10.1.0.0/16"]},` +
+		`"subnets":[{"name":"default","properties":{"addressPrefix":"10.1.0.0/24"}}],` +
+		`"virtualNetworkPeerings":[{"name":"to-portal","properties":{"peeringState":"Connected","remoteAddressSpace":{"addressPrefixes":["172.16.0.0/20"]}}},` +
+		`{"name":"half-made","properties":{"peeringState":"Initiated","remoteAddressSpace":{"addressPrefixes":["192.168.0.0/16"]}}}]}}`
+	a := subscription(t, with(emptySubscription, map[string]string{
+		"GET /resourceGroups/rg-1/providers/Microsoft.Network/virtualNetworks":        `{"value":[` + vnet + `]}`,
+		"GET /resourceGroups/rg-1/providers/Microsoft.Network/virtualNetworks/vnet-1": vnet,
+		"GET /providers/Microsoft.Authorization/permissions":                          `{"value":[{"actions":["*"]}]}`,
+	}))
+	for _, tt := range []struct{ source, want, fix string }{
+		{"", "fail", "--azure-portal-source"},
+		{"10.1.7.0/24", "ok", ""},
+		{"172.16.3.0/24", "ok", ""},
+		{"192.168.1.0/24", "fail", "peering create"},
+		{"10.9.0.0/24", "fail", "peering create"},
+	} {
+		c, err := azure.New(azure.Config{SubscriptionID: "sub-1", ResourceGroup: "rg-1", Regions: []string{"eastus"},
+			VirtualNetwork: "vnet-1", Subnet: "default", AppSourceRange: tt.source}, &azfake.TokenCredential{}, loopbackOptions(a))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got azure.Check
+		for _, check := range c.Doctor(context.Background(), false) {
+			if check.Name == "portal reach eastus" {
+				got = check
+			}
+		}
+		if got.Status != tt.want || !strings.Contains(got.Fix+got.Detail, tt.fix) {
+			t.Errorf("portal at %q: %+v, want %s mentioning %q", tt.source, got, tt.want, tt.fix)
+		}
+	}
+}
