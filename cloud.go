@@ -160,3 +160,12 @@ type PollAfter interface {
 type StoppedBilling interface {
 	StoppedBilling(inst *Instance) string
 }
+
+// ApplicationAvailability is implemented by clouds that know when an
+// application cannot work on an instance, such as RStudio, whose container
+// image the VM must download, on a VM with no way out to the Internet.
+type ApplicationAvailability interface {
+	// ApplicationUnavailable returns why the application of slug cannot
+	// work on inst, or "" when it can (or when the cloud cannot tell).
+	ApplicationUnavailable(ctx context.Context, inst *Instance, slug string) string
+}

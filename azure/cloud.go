@@ -146,8 +146,10 @@ type Cloud struct {
 }
 
 var (
-	_ instancehub.Cloud     = (*Cloud)(nil)
-	_ instancehub.PollAfter = (*Cloud)(nil)
+	_ instancehub.Cloud                   = (*Cloud)(nil)
+	_ instancehub.PollAfter               = (*Cloud)(nil)
+	_ instancehub.StoppedBilling          = (*Cloud)(nil)
+	_ instancehub.ApplicationAvailability = (*Cloud)(nil)
 )
 
 // New returns a Cloud that calls Azure with cred; opts carries the transport

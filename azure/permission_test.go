@@ -242,3 +242,29 @@ func TestDoctorPortalPlacement(t *testing.T) {
 		}
 	}
 }
+
+// TestRStudioNeedsOutbound: RStudio is a container image the VM downloads;
+// on a private subnet without a NAT gateway, and without a public IP, it
+// cannot work, and the reason is given instead of offering it.
+func TestRStudioNeedsOutbound(t *testing.T) {
+	for _, tt := range []struct {
+		subnet, want string
+	}{
+		{`{"name":"default","properties":{"defaultOutboundAccess":false}}`, "no way out to the Internet"},
+		{`{"name":"default","properties":{"defaultOutboundAccess":false,"natGateway":{"id":"nat"}}}`, ""},
+		{`{"name":"default","properties":{}}`, ""},
+	} {
+		a := subscription(t, map[string]string{
+			"GET /resourceGroups/rg-1/providers/Microsoft.Network/virtualNetworks/vnet-1": `{"name":"vnet-1","properties":{"subnets":[` + tt.subnet + `]}}`,
+		})
+		c := loopbackCloud(t, a)
+		inst := &instancehub.Instance{Name: "r-box", Region: "eastus", VirtualNetwork: "vnet-1", Subnet: "default"}
+		got := c.ApplicationUnavailable(context.Background(), inst, "rstudio")
+		if (tt.want == "") != (got == "") || !strings.Contains(got, tt.want) {
+			t.Errorf("subnet %s: %q, want %q", tt.subnet, got, tt.want)
+		}
+		if got := c.ApplicationUnavailable(context.Background(), inst, "jupyterlab"); got != "" {
+			t.Errorf("JupyterLab, which the image has: %q", got)
+		}
+	}
+}
