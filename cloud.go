@@ -110,8 +110,9 @@ func (vm VM) State() State {
 // Cloud is Azure as the portal uses it. Methods return *Error: ENOTFOUND for
 // what does not exist, ECONFLICT when Azure refuses for the state of a
 // resource (CloudCode holds Azure's code), EQUOTA when a vCPU quota would be
-// exceeded, EINVALID for a bad request and EUNAVAILABLE when Azure cannot be
-// reached or fails.
+// exceeded, EINVALID for a bad request, ECLOUD when an operation failed or
+// the portal's identity lacks a permission (the message names it), and
+// EUNAVAILABLE when Azure cannot be reached or fails.
 type Cloud interface {
 	// Regions lists the regions instances may be created in.
 	Regions(ctx context.Context) ([]Region, error)
@@ -166,4 +167,27 @@ type PortalVM struct {
 // background sync, hold off for the returned time when it is not zero.
 type ReadBackoff interface {
 	ReadBackoff() time.Duration
+}
+
+// PollAfter is implemented by clouds whose operations say when to ask about
+// them next (Azure's Retry-After on an operation's status): the engine
+// waits that long instead of its own poll interval.
+type PollAfter interface {
+	PollAfter(token string) time.Duration
+}
+
+// StoppedBilling is implemented by clouds that know what an instance keeps
+// costing while it is stopped: a stopped (deallocated) VM bills no compute,
+// but its disk and a static public IP go on billing.
+type StoppedBilling interface {
+	StoppedBilling(inst *Instance) string
+}
+
+// ApplicationAvailability is implemented by clouds that know when an
+// application cannot work on an instance, such as RStudio, whose container
+// image the VM must download, on a VM with no way out to the Internet.
+type ApplicationAvailability interface {
+	// ApplicationUnavailable returns why the application of slug cannot
+	// work on inst, or "" when it can (or when the cloud cannot tell).
+	ApplicationUnavailable(ctx context.Context, inst *Instance, slug string) string
 }

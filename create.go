@@ -2,6 +2,8 @@ package instancehub
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/base64"
 	"fmt"
 	"slices"
 	"strings"
@@ -215,6 +217,9 @@ func (s *Service) CreateInstance(ctx context.Context, req CreateRequest) (inst *
 	inst.OwnerID, inst.OwnerName, inst.OwnerEmail = owner.ID, owner.Name, owner.Email
 	inst.CreatedByID, inst.CreatedByName = user.ID, user.Name
 	inst.Access = access(user, inst)
+	if inst.AppSecret, err = newAppSecret(); err != nil {
+		return nil, err
+	}
 	if _, err := s.Engine.Create(ctx, inst, TriggerUser); err != nil {
 		switch ErrorCode(err) {
 		case ECONFLICT:
@@ -375,4 +380,14 @@ func DefaultSubnet(networks []VirtualNetwork) (network, subnet string, ok bool) 
 		return "", "", false
 	}
 	return networks[0].Name, networks[0].Subnets[0].Name, true
+}
+
+// newAppSecret makes an instance's upstream secret: 256 random bits,
+// URL-safe, so that it may stand as a Jupyter token.
+func newAppSecret() (string, error) {
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		return "", fmt.Errorf("make the instance's application secret: %w", err)
+	}
+	return base64.RawURLEncoding.EncodeToString(b), nil
 }

@@ -224,10 +224,10 @@ func (e *Engine) runStep(ctx context.Context, op *Operation, inst *Instance, ste
 // again, for as long as Azure may go without answering. Any other refusal
 // ends the operation.
 func (e *Engine) begin(ctx context.Context, kind OperationKind, step string, inst *Instance) (string, error) {
-	deadline := e.Now().Add(e.UnreachableFor)
+	first := e.Now()
 	for {
 		token, err := e.Cloud.BeginStep(ctx, kind, step, inst)
-		if err == nil || !busy(err) || e.Now().After(deadline) {
+		if err == nil || e.Now().Sub(first) > e.busyFor(err) {
 			return token, err
 		}
 		if err := e.sleep(ctx, e.PollInterval); err != nil {
@@ -236,15 +236,34 @@ func (e *Engine) begin(ctx context.Context, kind OperationKind, step string, ins
 	}
 }
 
+// nicReservation is how long Azure keeps a network interface for the VM it
+// was attached to after that VM failed or was deleted (180 s), with a
+// margin: deleting it before then is refused with NicReservedForAnotherVm.
+const nicReservation = 200 * time.Second
+
+// busyFor says how long a refusal is worth waiting out: 0 for a refusal
+// that waiting will not change.
+func (e *Engine) busyFor(err error) time.Duration {
+	switch {
+	case !busy(err):
+		return 0
+	case CloudErrorCode(err) == "NicReservedForAnotherVm":
+		return min(nicReservation, e.UnreachableFor)
+	}
+	return e.UnreachableFor
+}
+
 // busy reports whether Azure refused because another operation is still
 // under way on the resource: compute says OperationNotAllowed "…since
-// another operation is in progress", network AnotherOperationInProgress.
+// another operation is in progress", network AnotherOperationInProgress,
+// and a network interface is held for its VM right after that VM failed or
+// went (NicReservedForAnotherVm, often right after a quota refusal).
 func busy(err error) bool {
 	if ErrorCode(err) != ECONFLICT {
 		return false
 	}
 	switch CloudErrorCode(err) {
-	case "Conflict", "AnotherOperationInProgress", "OperationPreempted":
+	case "Conflict", "AnotherOperationInProgress", "OperationPreempted", "NicReservedForAnotherVm":
 		return true
 	case "OperationNotAllowed":
 		return strings.Contains(strings.ToLower(ErrorMessage(err)), "another operation is in progress")
@@ -257,8 +276,8 @@ func busy(err error) bool {
 // does Azure answering that the resource is gone (ENOTFOUND).
 func (e *Engine) poll(ctx context.Context, kind OperationKind, step string, inst *Instance, token string) error {
 	var unreachableSince time.Time
-	for {
-		if err := e.sleep(ctx, e.PollInterval); err != nil {
+	for wait := e.PollInterval; ; wait = e.pollAfter(token) {
+		if err := e.sleep(ctx, wait); err != nil {
 			return err
 		}
 		done, err := e.Cloud.PollStep(ctx, kind, step, inst, token)
@@ -279,6 +298,21 @@ func (e *Engine) poll(ctx context.Context, kind OperationKind, step string, inst
 			unreachableSince = time.Time{}
 		}
 	}
+}
+
+// maxPollAfter bounds the wait an operation may ask for, so that a step
+// is never left unwatched for long.
+const maxPollAfter = 2 * time.Minute
+
+// pollAfter is how long to wait before polling token's step again: what the
+// operation asked for, when the cloud says, else the poll interval.
+func (e *Engine) pollAfter(token string) time.Duration {
+	if c, ok := e.Cloud.(PollAfter); ok {
+		if d := c.PollAfter(token); d > 0 {
+			return min(d, maxPollAfter)
+		}
+	}
+	return e.PollInterval
 }
 
 func (e *Engine) sleep(ctx context.Context, d time.Duration) error {

@@ -33,6 +33,10 @@ type Instance struct {
 	PublicIP  string
 	// Image is what the VM was made from, version included, once Azure says.
 	Image string
+	// AppSecret is the instance's own upstream secret, made at create: the
+	// applications on the VM (the Jupyter token) accept only the portal,
+	// which holds it. Never shown in a page or written to the audit log.
+	AppSecret string
 
 	// OwnerID is the user the instance belongs to: its creator, or the user
 	// it was created for. Only the owner may open its applications.

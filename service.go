@@ -202,5 +202,26 @@ func (s *Service) OpenApplication(ctx context.Context, name, slug string) (inst 
 	if inst.State != StateRunning {
 		return inst, app, Errorf(ECONFLICT, "%s is %s; start it to open %s.", inst.Name, strings.ToLower(inst.State.Label()), app.Label)
 	}
+	if reason := s.ApplicationUnavailable(ctx, inst, app.Slug); reason != "" {
+		return inst, app, Errorf(ECONFLICT, "%s", reason)
+	}
 	return inst, app, nil
+}
+
+// ApplicationUnavailable says why the application of slug cannot work on
+// inst, for the page to show instead of offering it; "" when it can.
+func (s *Service) ApplicationUnavailable(ctx context.Context, inst *Instance, slug string) string {
+	if c, ok := s.Cloud.(ApplicationAvailability); ok {
+		return c.ApplicationUnavailable(ctx, inst, slug)
+	}
+	return ""
+}
+
+// StoppedBilling says, in a sentence for the page that offers Stop, what
+// inst keeps costing while stopped; "" when the cloud does not say.
+func (s *Service) StoppedBilling(inst *Instance) string {
+	if c, ok := s.Cloud.(StoppedBilling); ok {
+		return c.StoppedBilling(inst)
+	}
+	return ""
 }

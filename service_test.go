@@ -27,6 +27,9 @@ func TestCreateValidation(t *testing.T) {
 		{"size without quota", func(r *instancehub.CreateRequest) { r.VMSize = "Standard_NC24ads_A100_v4" }, map[string]string{"vm_size": "No quota for Standard NCADSA100v4 Family"}},
 		{"ssh without key", func(r *instancehub.CreateRequest) { r.SSHEnabled = true }, map[string]string{"ssh_public_key": "Paste your SSH public key"}},
 		{"ssh with bad key", func(r *instancehub.CreateRequest) { r.SSHEnabled, r.SSHPublicKey = true, "ssh-rsa AAAA" }, map[string]string{"ssh_public_key": "not a valid"}},
+		{"ssh with an ecdsa key, which Azure refuses", func(r *instancehub.CreateRequest) {
+			r.SSHEnabled, r.SSHPublicKey = true, "ecdsa-sha2-nistp256 AAAAE2VjZHNhLXNoYTItbmlzdHAyNTYAAAAIbmlzdHAyNTYAAABBBDLfUExpukQ0t9RA+whWXKDnzeZ19k03urQdr4uoEthjcikBrDZf8mB/n6SN0ri1qyYJB6wCVZA5jYUHVCbn2zE= eve@laptop"
+		}, map[string]string{"ssh_public_key": "Azure does not accept ECDSA keys"}},
 		{"unknown network", func(r *instancehub.CreateRequest) { r.VirtualNetwork = "vnet-nowhere" }, map[string]string{"virtual_network": "no virtual network vnet-nowhere"}},
 		{"network without subnet", func(r *instancehub.CreateRequest) { r.VirtualNetwork = "vnet-eastus" }, map[string]string{"subnet": "Choose a subnet"}},
 		{"unknown subnet", func(r *instancehub.CreateRequest) { r.VirtualNetwork, r.Subnet = "vnet-eastus", "nope" }, map[string]string{"subnet": "has no subnet nope"}},
@@ -77,6 +80,22 @@ func TestCreateChoosesNetwork(t *testing.T) {
 	inst = p.WaitState(t, "by-default", instancehub.StateRunning)
 	if inst.VirtualNetwork != "instancehub-eastus" || inst.Subnet != "workstations" || !strings.HasPrefix(inst.PrivateIP, "10.200.0.") {
 		t.Errorf("default placement %s/%s at %s, want the portal's own network, instancehub-eastus/workstations at 10.200.0.x", inst.VirtualNetwork, inst.Subnet, inst.PrivateIP)
+	}
+}
+
+// TestCreateMakesAppSecret: each instance gets its own upstream secret at
+// create, stored with it, for the applications on its VM to accept only
+// the portal.
+func TestCreateMakesAppSecret(t *testing.T) {
+	p := testportal.Open(t, t.TempDir(), 0)
+	for _, name := range []string{"secret-one", "secret-two"} {
+		if _, err := p.Service.CreateInstance(p.Ctx, testportal.Request(name)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	one, two := p.WaitState(t, "secret-one", instancehub.StateRunning), p.WaitState(t, "secret-two", instancehub.StateRunning)
+	if len(one.AppSecret) < 43 || one.AppSecret == two.AppSecret {
+		t.Errorf("secrets %q and %q, want 256 random bits each", one.AppSecret, two.AppSecret)
 	}
 }
 

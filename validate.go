@@ -48,7 +48,9 @@ const MinRSABits = 2048
 
 // ParseSSHPublicKey checks a public key in OpenSSH's one-line format
 // ("ssh-ed25519 AAAA… comment") and returns it normalised, comment kept.
-// RSA keys of at least 2048 bits, ed25519 and ECDSA keys are accepted.
+// RSA keys of at least 2048 bits and ed25519 keys are accepted: they are
+// the formats Azure puts on a Linux VM ("SSH key formats supported");
+// Azure refuses any other only at the VM step, minutes after the form.
 func ParseSSHPublicKey(s string) (string, error) {
 	s = strings.TrimSpace(s)
 	if s == "" {
@@ -62,7 +64,7 @@ func ParseSSHPublicKey(s string) (string, error) {
 		return "", FieldError("ssh_public_key", "Paste one key on a single line, as in your .pub file.")
 	}
 	if strings.HasPrefix(s, "-----BEGIN") {
-		return "", FieldError("ssh_public_key", "This looks like a PEM file. Paste the OpenSSH public key (the .pub file), which starts with ssh-ed25519, ssh-rsa or ecdsa-sha2-.")
+		return "", FieldError("ssh_public_key", "This looks like a PEM file. Paste the OpenSSH public key (the .pub file), which starts with ssh-ed25519 or ssh-rsa.")
 	}
 	key, comment, options, _, err := ssh.ParseAuthorizedKey([]byte(s))
 	if err != nil {
@@ -72,13 +74,15 @@ func ParseSSHPublicKey(s string) (string, error) {
 		return "", FieldError("ssh_public_key", "Remove the options in front of the key; paste only the key itself.")
 	}
 	switch key.Type() {
-	case ssh.KeyAlgoED25519, ssh.KeyAlgoECDSA256, ssh.KeyAlgoECDSA384, ssh.KeyAlgoECDSA521:
+	case ssh.KeyAlgoED25519:
+	case ssh.KeyAlgoECDSA256, ssh.KeyAlgoECDSA384, ssh.KeyAlgoECDSA521:
+		return "", FieldError("ssh_public_key", "Azure does not accept ECDSA keys on its virtual machines; use an ed25519 key (ssh-keygen -t ed25519) or ssh-rsa of 2048 bits or more.")
 	case ssh.KeyAlgoRSA:
 		if bits := rsaBits(key); bits < MinRSABits {
 			return "", FieldError("ssh_public_key", fmt.Sprintf("This RSA key has %d bits; use at least %d bits, or an ed25519 key.", bits, MinRSABits))
 		}
 	default:
-		return "", FieldError("ssh_public_key", fmt.Sprintf("Keys of type %s are not supported. Use ssh-ed25519, ssh-rsa (2048 bits or more) or ecdsa-sha2-nistp256/384/521.", key.Type()))
+		return "", FieldError("ssh_public_key", fmt.Sprintf("Keys of type %s are not supported. Use ssh-ed25519 or ssh-rsa (2048 bits or more), the formats Azure accepts.", key.Type()))
 	}
 	if len(comment) > MaxSSHKeyCommentLength {
 		return "", FieldError("ssh_public_key", fmt.Sprintf(

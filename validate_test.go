@@ -81,7 +81,7 @@ func TestParseSSHPublicKey(t *testing.T) {
 	}{
 		{"ed25519 with comment", ed, ed, ""},
 		{"surrounding space trimmed", "  " + ed + "\n", ed, ""},
-		{"ecdsa", authorizedKey(t, &ec.PublicKey, ""), authorizedKey(t, &ec.PublicKey, ""), ""},
+		{"ecdsa, which Azure refuses", authorizedKey(t, &ec.PublicKey, ""), "", "Azure does not accept ECDSA keys"},
 		{"rsa 2048", authorizedKey(t, &rsa2048.PublicKey, "bob"), authorizedKey(t, &rsa2048.PublicKey, "bob"), ""},
 		{"rsa 1024", authorizedKey(t, &rsa1024.PublicKey, ""), "", "has 1024 bits; use at least 2048"},
 		{"empty", "", "", "Paste your SSH public key"},

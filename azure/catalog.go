@@ -61,8 +61,8 @@ func (c *Cloud) checkRegion(region string) error {
 	return nil
 }
 
-// VMSizes lists the sizes offered in region. Sizes come from the sizes API;
-// their quota family and GPUs from the resource SKUs API, which alone has them.
+// VMSizes lists the sizes offered in region that can run the portal's VM,
+// as the resource SKUs API describes them.
 func (c *Cloud) VMSizes(ctx context.Context, region string) ([]instancehub.VMSize, error) {
 	if err := c.checkRegion(region); err != nil {
 		return nil, err
@@ -72,28 +72,39 @@ func (c *Cloud) VMSizes(ctx context.Context, region string) ([]instancehub.VMSiz
 	})
 }
 
+// listSizes reads every virtual machine SKU of region, skipping those
+// restricted for the subscription there and those that cannot run the VM
+// the portal makes: the image is Generation 2 and x64, and the OS disk is
+// Premium SSD unless configured otherwise. The SKUs alone carry the quota
+// family, vCPUs, memory and GPUs (the virtual machine sizes API is
+// deprecated and knows none of this).
 func (c *Cloud) listSizes(ctx context.Context, region string) ([]instancehub.VMSize, error) {
-	skus, err := c.listSKUs(ctx, region)
-	if err != nil {
-		return nil, err
-	}
+	premium := strings.HasPrefix(strings.ToLower(c.cfg.OSDiskType), "premium")
+	seen := map[string]bool{}
 	var sizes []instancehub.VMSize
-	pager := c.sizes.NewListPager(region, nil)
+	filter := fmt.Sprintf("location eq '%s'", region)
+	pager := c.skus.NewListPager(&armcompute.ResourceSKUsClientListOptions{Filter: &filter})
 	for pager.More() {
 		page, err := pager.NextPage(ctx)
 		if err != nil {
-			return nil, cloudError(err, "list VM sizes in "+region)
+			return nil, cloudError(err, "list resource SKUs in "+region)
 		}
-		for _, s := range page.Value {
-			name := deref(s.Name)
-			sku, ok := skus[strings.ToLower(name)]
-			if !ok {
-				continue // not offered to this subscription in the region
+		for _, sku := range page.Value {
+			name := deref(sku.Name)
+			if !strings.EqualFold(deref(sku.ResourceType), "virtualMachines") || restricted(sku, region) || seen[strings.ToLower(name)] {
+				continue
 			}
-			sku.Name = name
-			sku.VCPUs = int(deref(s.NumberOfCores))
-			sku.MemoryGiB = float64(deref(s.MemoryInMB)) / 1024
-			sizes = append(sizes, sku)
+			caps := capabilities(sku)
+			if !slices.Contains(strings.Split(caps["HyperVGenerations"], ","), "V2") ||
+				caps["CpuArchitectureType"] != "x64" || (premium && caps["PremiumIO"] != "True") {
+				continue
+			}
+			seen[strings.ToLower(name)] = true
+			size := instancehub.VMSize{Name: name, Family: deref(sku.Family)}
+			size.VCPUs, _ = strconv.Atoi(caps["vCPUs"])
+			size.GPUs, _ = strconv.Atoi(caps["GPUs"])
+			size.MemoryGiB, _ = strconv.ParseFloat(caps["MemoryGB"], 64)
+			sizes = append(sizes, size)
 		}
 	}
 	slices.SortFunc(sizes, func(a, b instancehub.VMSize) int {
@@ -105,31 +116,12 @@ func (c *Cloud) listSizes(ctx context.Context, region string) ([]instancehub.VMS
 	return sizes, nil
 }
 
-// listSKUs reads the family and GPUs of every virtual machine SKU in region,
-// skipping SKUs restricted for the subscription there.
-func (c *Cloud) listSKUs(ctx context.Context, region string) (map[string]instancehub.VMSize, error) {
-	skus := map[string]instancehub.VMSize{}
-	filter := fmt.Sprintf("location eq '%s'", region)
-	pager := c.skus.NewListPager(&armcompute.ResourceSKUsClientListOptions{Filter: &filter})
-	for pager.More() {
-		page, err := pager.NextPage(ctx)
-		if err != nil {
-			return nil, cloudError(err, "list resource SKUs in "+region)
-		}
-		for _, sku := range page.Value {
-			if !strings.EqualFold(deref(sku.ResourceType), "virtualMachines") || restricted(sku, region) {
-				continue
-			}
-			size := instancehub.VMSize{Family: deref(sku.Family)}
-			for _, capability := range sku.Capabilities {
-				if deref(capability.Name) == "GPUs" {
-					size.GPUs, _ = strconv.Atoi(deref(capability.Value))
-				}
-			}
-			skus[strings.ToLower(deref(sku.Name))] = size
-		}
+func capabilities(sku *armcompute.ResourceSKU) map[string]string {
+	caps := map[string]string{}
+	for _, c := range sku.Capabilities {
+		caps[deref(c.Name)] = deref(c.Value)
 	}
-	return skus, nil
+	return caps
 }
 
 func restricted(sku *armcompute.ResourceSKU, region string) bool {

@@ -65,9 +65,12 @@ type Config struct {
 	PortalID string
 	// PublicIP gives instances with SSH access a Standard static public IP.
 	PublicIP bool
-	// SSHSourceRange is the address range SSH is open to (CIDR or a service tag).
+	// SSHSourceRange is the address range SSH is open to (CIDR or a service
+	// tag, such as a Bastion subnet); empty, SSH is open to nobody and
+	// instances get no public IP.
 	SSHSourceRange string
-	// AppSourceRange is where the portal reaches the applications from.
+	// AppSourceRange is the portal's address range (CIDR), the only source
+	// the applications admit; empty, they admit none.
 	AppSourceRange string
 	// VirtualNetwork and Subnet name the network instances join when their
 	// creator picks none: an existing network of the resource group,
@@ -87,12 +90,6 @@ type Config struct {
 func (c *Config) setDefaults() {
 	if c.PortalID == "" {
 		c.PortalID = "instancehub"
-	}
-	if c.SSHSourceRange == "" {
-		c.SSHSourceRange = "Internet"
-	}
-	if c.AppSourceRange == "" {
-		c.AppSourceRange = "VirtualNetwork"
 	}
 	if c.Image == (Image{}) {
 		c.Image = DataScienceVM
@@ -127,7 +124,6 @@ type Cloud struct {
 
 	vms       *armcompute.VirtualMachinesClient
 	images    *armcompute.VirtualMachineImagesClient
-	sizes     *armcompute.VirtualMachineSizesClient
 	skus      *armcompute.ResourceSKUsClient
 	usage     *armcompute.UsageClient
 	vnets     *armnetwork.VirtualNetworksClient
@@ -137,6 +133,10 @@ type Cloud struct {
 
 	catalog catalog
 	budget  readBudget
+	// retryAfter holds, per operation in progress, how long it asked to be
+	// left before the next poll.
+	pollMu     sync.Mutex
+	retryAfter map[string]time.Duration
 	// networkMu makes the portal's writes of its shared networks one at a time.
 	networkMu sync.Mutex
 
@@ -145,7 +145,12 @@ type Cloud struct {
 	arm  *arm.Client
 }
 
-var _ instancehub.Cloud = (*Cloud)(nil)
+var (
+	_ instancehub.Cloud                   = (*Cloud)(nil)
+	_ instancehub.PollAfter               = (*Cloud)(nil)
+	_ instancehub.StoppedBilling          = (*Cloud)(nil)
+	_ instancehub.ApplicationAvailability = (*Cloud)(nil)
+)
 
 // New returns a Cloud that calls Azure with cred; opts carries the transport
 // (the emulator's in offline mode) and the cloud configuration.
@@ -174,7 +179,7 @@ func New(cfg Config, cred azcore.TokenCredential, opts *arm.ClientOptions) (*Clo
 		return nil, fmt.Errorf("azure: network clients: %w", err)
 	}
 	c.vms, c.images = compute.NewVirtualMachinesClient(), compute.NewVirtualMachineImagesClient()
-	c.sizes, c.skus, c.usage = compute.NewVirtualMachineSizesClient(), compute.NewResourceSKUsClient(), compute.NewUsageClient()
+	c.skus, c.usage = compute.NewResourceSKUsClient(), compute.NewUsageClient()
 	c.vnets, c.nics = network.NewVirtualNetworksClient(), network.NewInterfacesClient()
 	c.publicIPs, c.nsgs = network.NewPublicIPAddressesClient(), network.NewSecurityGroupsClient()
 	return c, nil

@@ -28,6 +28,7 @@ func newCloud(t *testing.T, opts emulator.Options) (*azure.Cloud, *emulator.Emul
 	cloud, err := azure.New(azure.Config{
 		SubscriptionID: emu.SubscriptionID(), ResourceGroup: emu.ResourceGroup(),
 		Regions: emu.Regions(), PublicIP: true, PortalID: "test-portal",
+		SSHSourceRange: "203.0.113.0/24", AppSourceRange: "10.9.0.0/24",
 	}, emu.Credential(), emu.ClientOptions())
 	if err != nil {
 		t.Fatal(err)
@@ -294,7 +295,7 @@ func TestRequestBodies(t *testing.T) {
 		t.Fatal("no cloud-init")
 	}
 	initData, _ := base64.StdEncoding.DecodeString(*p.OSProfile.CustomData)
-	for _, want := range []string{"#cloud-config", `"instance": "with-ssh"`, `"owner": "ada@example.com"`, "jupyter lab", "rstudio-server"} {
+	for _, want := range []string{"#cloud-config", `"instance":"with-ssh"`, `"owner":"ada@example.com"`, "jupyter lab", "rocker/rstudio"} {
 		if !strings.Contains(string(initData), want) {
 			t.Errorf("cloud-init lacks %q", want)
 		}
@@ -310,18 +311,44 @@ func TestRequestBodies(t *testing.T) {
 			t.Errorf("%s tags: %s", kind.typ, body)
 		}
 	}
-	rules := func(name string) string {
+	nsg := func(name string) map[string]armnetwork.SecurityRulePropertiesFormat {
 		body, _ := emu.RequestBody("networkSecurityGroups", name)
-		return string(body)
+		var group armnetwork.SecurityGroup
+		if err := json.Unmarshal(body, &group); err != nil {
+			t.Fatalf("NSG %s: %v", name, err)
+		}
+		out := map[string]armnetwork.SecurityRulePropertiesFormat{}
+		for _, r := range group.Properties.SecurityRules {
+			out[*r.Name] = *r.Properties
+		}
+		return out
 	}
-	if r := rules("with-ssh-nsg"); !strings.Contains(r, `"allow-ssh"`) || !strings.Contains(r, `"22"`) || !strings.Contains(r, `"sourceAddressPrefix":"Internet"`) {
-		t.Errorf("NSG with SSH: %s", r)
+	ports := func(p armnetwork.SecurityRulePropertiesFormat) string {
+		var s []string
+		for _, port := range p.DestinationPortRanges {
+			s = append(s, *port)
+		}
+		return strings.Join(s, ",")
 	}
-	if r := rules("with-ssh-nsg"); !strings.Contains(r, `"destinationPortRanges":["8888","8787"]`) || !strings.Contains(r, `"sourceAddressPrefix":"VirtualNetwork"`) {
-		t.Errorf("the applications' rule: %s", r)
+	withSSHRules := nsg("with-ssh-nsg")
+	if r := withSSHRules["allow-ssh"]; r.Priority == nil || *r.SourceAddressPrefix != "203.0.113.0/24" || ports(r) != "22" {
+		t.Errorf("SSH rule: %+v, want SSH from the configured source only", r)
 	}
-	if r := rules("no-ssh-nsg"); strings.Contains(r, "allow-ssh") || !strings.Contains(r, "allow-portal-apps") {
-		t.Errorf("NSG without SSH: %s", r)
+	if r := withSSHRules["allow-portal-apps"]; r.Priority == nil || *r.SourceAddressPrefix != "10.9.0.0/24" || ports(r) != "8888,8787" {
+		t.Errorf("the applications' rule: %+v, want them from the portal's range only", r)
+	}
+	// Azure's AllowVnetInBound (65000) would admit the whole network and its
+	// peers: an explicit deny under the allows closes that.
+	if r := withSSHRules["deny-network-apps-ssh"]; r.Priority == nil || *r.Access != armnetwork.SecurityRuleAccessDeny ||
+		*r.SourceAddressPrefix != "VirtualNetwork" || ports(r) != "8888,8787,22" || *r.Priority <= 200 || *r.Priority >= 65000 {
+		t.Errorf("deny rule: %+v", r)
+	}
+	noSSH := nsg("no-ssh-nsg")
+	if _, ok := noSSH["allow-ssh"]; ok {
+		t.Errorf("NSG without SSH allows SSH: %+v", noSSH)
+	}
+	if _, ok := noSSH["deny-network-apps-ssh"]; !ok {
+		t.Errorf("NSG without SSH lacks the deny: %+v", noSSH)
 	}
 	if _, ok := emu.RequestBody("publicIPAddresses", "no-ssh-ip"); ok {
 		t.Error("an instance without SSH got a public IP")
@@ -348,6 +375,11 @@ func TestSharedNetwork(t *testing.T) {
 		t.Errorf("after the first create: %+v", nets[0])
 	}
 	body, _ := emu.RequestBody("virtualNetworks", "instancehub-eastus")
+	// Private by default with network API versions after March 2026: the
+	// portal says outright that its instances may reach the Internet.
+	if !strings.Contains(string(body), `"defaultOutboundAccess":true`) {
+		t.Errorf("the shared subnet does not set its outbound access: %s", body)
+	}
 	if !strings.Contains(string(body), `"10.200.0.0/16"`) || !strings.Contains(string(body), `"test-portal"`) {
 		t.Errorf("network body = %s", body)
 	}
@@ -487,5 +519,45 @@ func TestRegionsFromAzure(t *testing.T) {
 	regions, err := c.Regions(context.Background())
 	if err != nil || len(regions) != 2 || regions[0].Name != "westeurope" || regions[1].DisplayName != "East US" {
 		t.Errorf("regions = %+v, %v", regions, err)
+	}
+}
+
+// TestNoSSHSourceNoSSH: until an operator names where SSH may come from,
+// an instance with SSH on gets no public IP and no rule admitting SSH.
+func TestNoSSHSourceNoSSH(t *testing.T) {
+	emu, err := emulator.Open(emulator.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { emu.Close() })
+	c, err := azure.New(azure.Config{SubscriptionID: emu.SubscriptionID(), ResourceGroup: emu.ResourceGroup(),
+		Regions: emu.Regions(), PublicIP: true}, emu.Credential(), emu.ClientOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	inst := instance("closed-box", "Standard_DS1_v2", true)
+	inst.SSHPublicKey = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHb8mN5o0H9GmWQ0jDmK5aS5cOl0pM3r3JQUgD0c0iYv ada@laptop"
+	if err := run(t, c, instancehub.OpCreate, inst); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := emu.RequestBody("publicIPAddresses", "closed-box-ip"); ok {
+		t.Error("a public IP was made with no SSH source configured")
+	}
+	body, _ := emu.RequestBody("networkSecurityGroups", "closed-box-nsg")
+	if strings.Contains(string(body), "allow-ssh") || strings.Contains(string(body), "Internet") || !strings.Contains(string(body), "deny-network-apps-ssh") {
+		t.Errorf("NSG: %s", body)
+	}
+}
+
+// TestStoppedBilling: a stopped instance still bills its disk, and its
+// public IP when it has one; the page offering Stop says so.
+func TestStoppedBilling(t *testing.T) {
+	c, _ := newCloud(t, emulator.Options{})
+	withSSH := instance("paid-box", "Standard_DS1_v2", true)
+	if got := c.StoppedBilling(withSSH); got != "While stopped, paid-box bills no compute, but its 128 GiB Premium SSD OS disk and its static public IP keep billing." {
+		t.Errorf("with SSH: %q", got)
+	}
+	if got := c.StoppedBilling(instance("quiet-box", "Standard_DS1_v2", false)); strings.Contains(got, "public IP") || !strings.Contains(got, "128 GiB Premium SSD OS disk keeps billing") {
+		t.Errorf("without SSH: %q", got)
 	}
 }

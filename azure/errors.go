@@ -43,13 +43,21 @@ func cloudError(err error, doing string) error {
 	case isQuota(code, message):
 		e.Code = instancehub.EQUOTA
 		e.Message = quotaMessage(message)
-	case re.StatusCode == http.StatusConflict:
+	case re.StatusCode == http.StatusConflict, code == "NicReservedForAnotherVm":
+		// Network answers 400 while a network interface is still held for
+		// the VM it belonged to: a refusal for the state of a resource.
 		e.Code = instancehub.ECONFLICT
 	case re.StatusCode == http.StatusBadRequest:
 		e.Code = instancehub.EINVALID
 	case re.StatusCode < http.StatusBadRequest:
 		// A long-running operation Azure carried out and reported as failed.
 		e.Code = instancehub.ECLOUD
+	case re.StatusCode == http.StatusUnauthorized || re.StatusCode == http.StatusForbidden:
+		// The portal's identity lacks a permission: asking again will not
+		// help, and the resources made so far are still the portal's to
+		// clean up.
+		e.Code = instancehub.ECLOUD
+		e.Message = permissionMessage(re, message)
 	case re.StatusCode == http.StatusTooManyRequests:
 		e.Code = instancehub.EUNAVAILABLE
 		e.Message = "Azure is throttling the portal's requests; try again in a minute. " + message
@@ -110,6 +118,58 @@ func quotaMessage(message string) string {
 
 func isQuota(code, message string) bool {
 	return code == "OperationNotAllowed" && strings.Contains(strings.ToLower(message), "quota")
+}
+
+// permissionMessage names the action Azure refused, read from the request's
+// path, so that the operator knows what to add to the portal's role.
+func permissionMessage(re *azcore.ResponseError, message string) string {
+	if re.RawResponse == nil || re.RawResponse.Request == nil {
+		return "The portal's identity is not allowed to do this. " + message
+	}
+	return fmt.Sprintf("The portal's identity lacks the permission %s: add it to the portal's role (see the README). Azure said: %s",
+		actionOf(re.RawResponse.Request.Method, re.RawResponse.Request.URL.Path), message)
+}
+
+// actionOf is the ARM action a request needs: the provider and the resource
+// types of its path, then the verb, as in
+// /subscriptions/s/providers/Microsoft.Network/locations/eastus/operations/op-1
+// → Microsoft.Network/locations/operations/read.
+func actionOf(method, path string) string {
+	_, rest, found := cutLast(path, "/providers/")
+	if !found {
+		return "Microsoft.Resources/subscriptions/resourceGroups/read"
+	}
+	parts := strings.Split(strings.Trim(rest, "/"), "/")
+	if len(parts) < 2 {
+		return rest
+	}
+	action := []string{parts[0]}
+	for i := 1; i < len(parts); i += 2 {
+		action = append(action, parts[i])
+	}
+	switch method {
+	case http.MethodPut, http.MethodPatch:
+		return strings.Join(action, "/") + "/write"
+	case http.MethodDelete:
+		return strings.Join(action, "/") + "/delete"
+	case http.MethodPost:
+		return strings.Join(action, "/") + "/action"
+	}
+	return strings.Join(action, "/") + "/read"
+}
+
+func cutLast(s, sep string) (before, after string, found bool) {
+	i := strings.LastIndex(s, sep)
+	if i < 0 {
+		return s, "", false
+	}
+	return s[:i], s[i+len(sep):], true
+}
+
+// refused reports whether Azure refused a request for lack of permission.
+func refused(err error) bool {
+	var re *azcore.ResponseError
+	return errors.As(err, &re) && (re.StatusCode == http.StatusUnauthorized || re.StatusCode == http.StatusForbidden)
 }
 
 // notFound reports whether Azure answered 404 Not Found.

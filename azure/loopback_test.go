@@ -82,15 +82,7 @@ func nsgJSON(state string) string {
 // against Azure, with the cloud configuration naming the server's endpoint.
 func loopbackCloud(t *testing.T, a *armServer, retry ...policy.RetryOptions) *azure.Cloud {
 	t.Helper()
-	opts := &arm.ClientOptions{ClientOptions: azcore.ClientOptions{
-		Cloud: cloud.Configuration{
-			ActiveDirectoryAuthorityHost: "https://login.invalid/",
-			Services: map[cloud.ServiceName]cloud.ServiceConfiguration{
-				cloud.ResourceManager: {Endpoint: a.URL, Audience: "https://management.azure.com"},
-			},
-		},
-		Transport: a.Client(),
-	}}
+	opts := loopbackOptions(a)
 	if len(retry) > 0 {
 		opts.Retry = retry[0]
 	}
@@ -99,6 +91,19 @@ func loopbackCloud(t *testing.T, a *armServer, retry ...policy.RetryOptions) *az
 		t.Fatal(err)
 	}
 	return c
+}
+
+// loopbackOptions name the server as Azure Resource Manager's endpoint.
+func loopbackOptions(a *armServer) *arm.ClientOptions {
+	return &arm.ClientOptions{ClientOptions: azcore.ClientOptions{
+		Cloud: cloud.Configuration{
+			ActiveDirectoryAuthorityHost: "https://login.invalid/",
+			Services: map[cloud.ServiceName]cloud.ServiceConfiguration{
+				cloud.ResourceManager: {Endpoint: a.URL, Audience: "https://management.azure.com"},
+			},
+		},
+		Transport: a.Client(),
+	}}
 }
 
 // TestThrottlingAndAsyncOperation proves, over real HTTP and TLS, that a

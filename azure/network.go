@@ -35,8 +35,13 @@ func (c *Cloud) ensureSharedNetwork(ctx context.Context, inst *instancehub.Insta
 		Properties: &armnetwork.VirtualNetworkPropertiesFormat{
 			AddressSpace: &armnetwork.AddressSpace{AddressPrefixes: []*string{to.Ptr(sharedAddressSpace)}},
 			Subnets: []*armnetwork.Subnet{{
-				Name:       to.Ptr(sharedSubnet),
-				Properties: &armnetwork.SubnetPropertiesFormat{AddressPrefix: to.Ptr(sharedSubnetPrefix)},
+				Name: to.Ptr(sharedSubnet),
+				// Networks made with API versions after March 2026 have
+				// private subnets by default: instances without a public
+				// IP would have no way out (no packages, no RStudio
+				// image). Say what the portal wants rather than rely on
+				// a default that changes.
+				Properties: &armnetwork.SubnetPropertiesFormat{AddressPrefix: to.Ptr(sharedSubnetPrefix), DefaultOutboundAccess: to.Ptr(true)},
 			}},
 		},
 	}

@@ -5,6 +5,7 @@ import (
 	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"strings"
 
@@ -50,16 +51,25 @@ func (c *Cloud) subnetID(inst *instancehub.Instance) string {
 	return c.resourceID("Microsoft.Network", "virtualNetworks", inst.VirtualNetwork) + "/subnets/" + inst.Subnet
 }
 
-// securityGroup admits SSH only when the instance has it, and the
-// applications only from where the portal reaches them; Azure's default
-// rules deny every other inbound connection.
+// securityGroup admits SSH only when the instance has it and an operator
+// named where from, and the applications only from the portal's address
+// range. Azure's default AllowVnetInBound rule (65000) would let every VM of
+// the network, and of networks peered with it, reach those ports; an
+// explicit deny of VirtualNetwork under the allows closes them to all else.
 func (c *Cloud) securityGroup(inst *instancehub.Instance) armnetwork.SecurityGroup {
-	rules := []*armnetwork.SecurityRule{
-		inboundRule("allow-portal-apps", 200, c.cfg.AppSourceRange, portJupyter, portRStudio),
+	ssh := fmt.Sprint(inst.SSHPort)
+	closed := []string{portJupyter, portRStudio, "22"}
+	if ssh != "22" {
+		closed = append(closed, ssh)
 	}
-	if inst.SSHEnabled {
-		rules = append(rules, inboundRule("allow-ssh", 100, c.cfg.SSHSourceRange, fmt.Sprint(inst.SSHPort)))
+	var rules []*armnetwork.SecurityRule
+	if inst.SSHEnabled && c.cfg.SSHSourceRange != "" {
+		rules = append(rules, inboundRule("allow-ssh", 100, armnetwork.SecurityRuleAccessAllow, c.cfg.SSHSourceRange, ssh))
 	}
+	if c.cfg.AppSourceRange != "" {
+		rules = append(rules, inboundRule("allow-portal-apps", 200, armnetwork.SecurityRuleAccessAllow, c.cfg.AppSourceRange, portJupyter, portRStudio))
+	}
+	rules = append(rules, inboundRule("deny-network-apps-ssh", 4000, armnetwork.SecurityRuleAccessDeny, "VirtualNetwork", closed...))
 	return armnetwork.SecurityGroup{
 		Location:   to.Ptr(inst.Region),
 		Tags:       c.tags(inst),
@@ -67,13 +77,13 @@ func (c *Cloud) securityGroup(inst *instancehub.Instance) armnetwork.SecurityGro
 	}
 }
 
-func inboundRule(name string, priority int32, source string, ports ...string) *armnetwork.SecurityRule {
+func inboundRule(name string, priority int32, access armnetwork.SecurityRuleAccess, source string, ports ...string) *armnetwork.SecurityRule {
 	return &armnetwork.SecurityRule{
 		Name: to.Ptr(name),
 		Properties: &armnetwork.SecurityRulePropertiesFormat{
 			Priority:                 to.Ptr(priority),
 			Direction:                to.Ptr(armnetwork.SecurityRuleDirectionInbound),
-			Access:                   to.Ptr(armnetwork.SecurityRuleAccessAllow),
+			Access:                   to.Ptr(access),
 			Protocol:                 to.Ptr(armnetwork.SecurityRuleProtocolTCP),
 			SourceAddressPrefix:      to.Ptr(source),
 			SourcePortRange:          to.Ptr("*"),
@@ -123,9 +133,18 @@ func (c *Cloud) networkInterface(inst *instancehub.Instance) armnetwork.Interfac
 
 // virtualMachine is the workstation: Linux with SSH keys only, its OS disk
 // deleted with it, cloud-init preparing the applications for the owner.
-func (c *Cloud) virtualMachine(ctx context.Context, inst *instancehub.Instance) (armcompute.VirtualMachine, error) {
-	key := inst.SSHPublicKey
-	if !inst.SSHEnabled || key == "" {
+//
+// The PUT is sent again when a create resumes without a token, and Azure
+// refuses to change the SSH keys or the image of a VM that exists
+// (PropertyChangeNotAllowed). So when the VM already exists (existing has a
+// name), its key and image are sent back as they are, rather than a new
+// throw-away key and whatever "latest" resolves to now.
+func (c *Cloud) virtualMachine(ctx context.Context, inst *instancehub.Instance, existing armcompute.VirtualMachine) (armcompute.VirtualMachine, error) {
+	key, img := keyOf(existing), imageOf(existing)
+	if key == "" && inst.SSHEnabled {
+		key = inst.SSHPublicKey
+	}
+	if key == "" {
 		// Azure wants a key when passwords are off; a key whose private half
 		// nobody has keeps the instance closed to SSH.
 		var err error
@@ -133,9 +152,11 @@ func (c *Cloud) virtualMachine(ctx context.Context, inst *instancehub.Instance) 
 			return armcompute.VirtualMachine{}, err
 		}
 	}
-	img, err := c.image(ctx, inst.Region)
-	if err != nil {
-		return armcompute.VirtualMachine{}, err
+	if img == (Image{}) {
+		var err error
+		if img, err = c.image(ctx, inst.Region); err != nil {
+			return armcompute.VirtualMachine{}, err
+		}
 	}
 	return armcompute.VirtualMachine{
 		Location: to.Ptr(inst.Region),
@@ -176,6 +197,32 @@ func (c *Cloud) virtualMachine(ctx context.Context, inst *instancehub.Instance) 
 	}, nil
 }
 
+// keyOf is the SSH key an existing VM was made with.
+func keyOf(vm armcompute.VirtualMachine) string {
+	p := vm.Properties
+	if p == nil || p.OSProfile == nil || p.OSProfile.LinuxConfiguration == nil || p.OSProfile.LinuxConfiguration.SSH == nil {
+		return ""
+	}
+	for _, k := range p.OSProfile.LinuxConfiguration.SSH.PublicKeys {
+		if k != nil && deref(k.KeyData) != "" {
+			return deref(k.KeyData)
+		}
+	}
+	return ""
+}
+
+// imageOf is the image an existing VM was made from, as it was asked for.
+func imageOf(vm armcompute.VirtualMachine) Image {
+	if vm.Properties == nil || vm.Properties.StorageProfile == nil || vm.Properties.StorageProfile.ImageReference == nil {
+		return Image{}
+	}
+	ref := vm.Properties.StorageProfile.ImageReference
+	if ref.Publisher == nil || ref.Version == nil {
+		return Image{}
+	}
+	return Image{Publisher: deref(ref.Publisher), Offer: deref(ref.Offer), SKU: deref(ref.SKU), Version: deref(ref.Version)}
+}
+
 // sealedKey returns a fresh ed25519 public key whose private key is thrown away.
 func sealedKey() (string, error) {
 	pub, _, err := ed25519.GenerateKey(rand.Reader)
@@ -189,13 +236,25 @@ func sealedKey() (string, error) {
 	return strings.TrimSpace(string(ssh.MarshalAuthorizedKey(sshKey))) + sealedKeyComment, nil
 }
 
-// cloudInit prepares the workstation for its owner: JupyterLab (which also
-// serves the classic Jupyter interface) and RStudio Server run as the owner's
-// account, on the ports the security group opens to the portal only, and
-// the portal's marker records whose instance this is.
+// cloudInit prepares the workstation for its owner, reached only through
+// the portal's gateway, each application on its own origin and so at the
+// root path: JupyterLab (which also serves the classic interface and the
+// terminal) with the instance's own secret as its token, and RStudio
+// Server, which the Data Science VM no longer ships (release notes, June
+// 2022), as a rocker container with its login off, the portal's secret and
+// the security group (the portal's range only) standing in for it. Both
+// listen on the VM's private address only. The marker records whose
+// instance this is.
 func (c *Cloud) cloudInit(inst *instancehub.Instance) string {
-	return fmt.Sprintf(cloudInitTemplate, c.cfg.PortalID, inst.Name, inst.OwnerEmail,
-		instancehub.SSHUser, portJupyter, inst.Name, instancehub.SSHUser, portRStudio, instancehub.SSHUser)
+	marker, _ := json.Marshal(map[string]string{"portal": c.cfg.PortalID, "instance": inst.Name, "owner": inst.OwnerEmail})
+	return strings.NewReplacer(
+		"{marker}", string(marker),
+		"{token}", inst.AppSecret,
+		"{user}", instancehub.SSHUser,
+		"{jupyter}", portJupyter,
+		"{rstudio}", portRStudio,
+		"{rstudioImage}", RStudioImage,
+	).Replace(cloudInitTemplate)
 }
 
 // The ports of the applications: JupyterLab (and Jupyter) and RStudio Server.
@@ -204,34 +263,56 @@ const (
 	portRStudio = "8787"
 )
 
+// RStudioImage is the container RStudio Server runs from, pinned; pulling
+// it needs outbound Internet access from the VM.
+const RStudioImage = "rocker/rstudio:4.4.2"
+
+// privateAddress is the VM's private address, from the shell: cloud-init
+// runs before the portal learns it.
+const privateAddress = `$(hostname -I | cut -d" " -f1)`
+
 const cloudInitTemplate = `#cloud-config
 write_files:
   - path: /etc/instancehub/instance.json
     permissions: "0644"
     content: |
-      {"portal": %q, "instance": %q, "owner": %q}
+      {marker}
+  - path: /etc/instancehub/jupyter.env
+    permissions: "0600"
+    content: |
+      JUPYTER_TOKEN={token}
   - path: /etc/systemd/system/instancehub-jupyter.service
     permissions: "0644"
     content: |
       [Unit]
-      Description=JupyterLab for the instance's owner (instancehub)
+      Description=JupyterLab for the instance's owner, through the portal (instancehub)
+      Wants=network-online.target
       After=network-online.target
       [Service]
-      User=%s
-      WorkingDirectory=/home/azureuser
-      ExecStart=/anaconda/bin/jupyter lab --ip=0.0.0.0 --port=%s --no-browser --ServerApp.base_url=/instances/%s/apps/
+      User={user}
+      WorkingDirectory=/home/{user}
+      EnvironmentFile=/etc/instancehub/jupyter.env
+      ExecStart=/bin/sh -c 'exec /anaconda/bin/jupyter lab --no-browser --ip=` + privateAddress + ` --port={jupyter} --ServerApp.base_url=/ --ServerApp.token="$JUPYTER_TOKEN" --ServerApp.allow_remote_access=True'
       Restart=always
       [Install]
       WantedBy=multi-user.target
-  - path: /etc/rstudio/rserver.conf
+  - path: /etc/systemd/system/instancehub-rstudio.service
     permissions: "0644"
     content: |
-      auth-required-user-group=%s
-      www-port=%s
+      [Unit]
+      Description=RStudio Server for the instance's owner, through the portal (instancehub)
+      Requires=docker.service
+      After=docker.service network-online.target
+      [Service]
+      ExecStartPre=-/usr/bin/docker rm -f instancehub-rstudio
+      ExecStart=/bin/sh -c 'exec /usr/bin/docker run --rm --name instancehub-rstudio -p ` + privateAddress + `:{rstudio}:8787 -e DISABLE_AUTH=true -e USERID=1000 -v /home/{user}:/home/rstudio {rstudioImage}'
+      Restart=always
+      RestartSec=30
+      [Install]
+      WantedBy=multi-user.target
 runcmd:
-  - [usermod, -aG, %s, azureuser]
   - [systemctl, daemon-reload]
   - [systemctl, disable, --now, jupyterhub]
   - [systemctl, enable, --now, instancehub-jupyter]
-  - [systemctl, restart, rstudio-server]
+  - [systemctl, enable, --now, --no-block, instancehub-rstudio]
 `

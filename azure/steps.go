@@ -4,6 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/runtime"
 	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/compute/armcompute/v8"
@@ -41,8 +47,51 @@ func (c *Cloud) Steps(op instancehub.OperationKind, inst *instancehub.Instance) 
 	return []string{StepVirtualMachine}
 }
 
+// wantsPublicIP: a public address serves SSH only, and only once an
+// operator has named where SSH may come from.
 func (c *Cloud) wantsPublicIP(inst *instancehub.Instance) bool {
-	return c.cfg.PublicIP && inst.SSHEnabled
+	return c.cfg.PublicIP && inst.SSHEnabled && c.cfg.SSHSourceRange != ""
+}
+
+// StoppedBilling says what keeps billing while inst is stopped: Azure
+// bills no compute for a deallocated VM, but the managed OS disk bills for
+// its size and tier, and a Standard public IP is static and bills whether
+// or not its VM runs.
+func (c *Cloud) StoppedBilling(inst *instancehub.Instance) string {
+	disk := fmt.Sprintf("its %d GiB %s OS disk", c.cfg.OSDiskSizeGB, diskLabel(c.cfg.OSDiskType))
+	if c.wantsPublicIP(inst) {
+		return "While stopped, " + inst.Name + " bills no compute, but " + disk + " and its static public IP keep billing."
+	}
+	return "While stopped, " + inst.Name + " bills no compute, but " + disk + " keeps billing."
+}
+
+func diskLabel(diskType string) string {
+	switch strings.ToLower(diskType) {
+	case "premium_lrs", "premium_zrs":
+		return "Premium SSD"
+	case "standardssd_lrs", "standardssd_zrs":
+		return "Standard SSD"
+	case "standard_lrs":
+		return "Standard HDD"
+	}
+	return diskType
+}
+
+// ApplicationUnavailable says why an application cannot work on inst:
+// RStudio runs from a container image the VM downloads, which a VM with no
+// public IP on a private subnet without a NAT gateway cannot do. When the
+// subnet cannot be read, RStudio is offered: the portal cannot tell.
+func (c *Cloud) ApplicationUnavailable(ctx context.Context, inst *instancehub.Instance, slug string) string {
+	if slug != "rstudio" || c.wantsPublicIP(inst) {
+		return ""
+	}
+	key := "private/" + inst.VirtualNetwork + "/" + inst.Subnet
+	private, err := cached(&c.catalog, key, func() (bool, error) { return c.privateSubnet(ctx, inst.VirtualNetwork, inst.Subnet) })
+	if err != nil || !private {
+		return ""
+	}
+	return fmt.Sprintf("RStudio is not available on %s: it runs from a container image the instance downloads, and its subnet %s/%s has no way out to the Internet (no NAT gateway, default outbound access off).",
+		inst.Name, inst.VirtualNetwork, inst.Subnet)
 }
 
 // BeginStep starts one step and returns its poller's resume token, or ""
@@ -82,7 +131,11 @@ func (c *Cloud) beginStep(ctx context.Context, op instancehub.OperationKind, ste
 		p, err := c.nics.BeginCreateOrUpdate(ctx, rg, nicName(name), c.networkInterface(inst), nil)
 		return begun(ctx, p, err)
 	case op == instancehub.OpCreate && step == StepVirtualMachine:
-		vm, err := c.virtualMachine(ctx, inst)
+		existing, err := c.vms.Get(ctx, rg, name, nil)
+		if err != nil && !notFound(err) {
+			return "", err
+		}
+		vm, err := c.virtualMachine(ctx, inst, existing.VirtualMachine)
 		if err != nil {
 			return "", err
 		}
@@ -106,7 +159,9 @@ func (c *Cloud) beginStep(ctx context.Context, op instancehub.OperationKind, ste
 // PollStep asks Azure once how a step is going. The poller is rebuilt from
 // its token each time, so a step survives a restart of the portal.
 func (c *Cloud) PollStep(ctx context.Context, op instancehub.OperationKind, step string, inst *instancehub.Instance, token string) (bool, error) {
-	done, err := c.pollStep(ctx, op, step, inst, token)
+	var resp *http.Response
+	done, err := c.pollStep(policy.WithCaptureResponse(ctx, &resp), op, step, inst, token)
+	c.rememberRetryAfter(token, resp, done || err != nil)
 	if err != nil {
 		if op == instancehub.OpDelete && notFound(err) {
 			return true, nil // already gone: that is what delete wants
@@ -164,6 +219,45 @@ func (c *Cloud) pollStep(ctx context.Context, op instancehub.OperationKind, step
 	return false, fmt.Errorf("no step %q in %s", step, op)
 }
 
+// rememberRetryAfter keeps the Retry-After of an operation's status
+// response, when it has one, for PollAfter.
+func (c *Cloud) rememberRetryAfter(token string, resp *http.Response, finished bool) {
+	c.pollMu.Lock()
+	defer c.pollMu.Unlock()
+	delete(c.retryAfter, token)
+	if finished || resp == nil {
+		return
+	}
+	if d := retryAfter(resp.Header.Get("Retry-After")); d > 0 {
+		if c.retryAfter == nil {
+			c.retryAfter = map[string]time.Duration{}
+		}
+		c.retryAfter[token] = d
+	}
+}
+
+// PollAfter is how long the operation of token asked to be left before the
+// next poll (its status response's Retry-After), 0 when it did not say.
+func (c *Cloud) PollAfter(token string) time.Duration {
+	c.pollMu.Lock()
+	defer c.pollMu.Unlock()
+	return c.retryAfter[token]
+}
+
+// retryAfter reads Retry-After in seconds or as an HTTP date.
+func retryAfter(v string) time.Duration {
+	if v == "" {
+		return 0
+	}
+	if n, err := strconv.Atoi(v); err == nil {
+		return time.Duration(n) * time.Second
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		return time.Until(t)
+	}
+	return 0
+}
+
 // unreachable marks an error in asking about an operation, as opposed to
 // the operation's own failure: the first is worth asking again.
 type unreachable struct{ err error }
@@ -186,13 +280,17 @@ func begun[T any](ctx context.Context, p *runtime.Poller[T], err error) (string,
 
 // polled polls a rehydrated poller once and reports whether it finished,
 // with the operation's error if it failed. Azure answering that the
-// resource is gone is an answer, not Azure being unreachable.
+// resource is gone is an answer, not Azure being unreachable; so is Azure
+// refusing to tell for lack of permission: the status URLs live under
+// /providers/Microsoft.*/locations/{region}/operations at subscription
+// scope, and asking again for ten minutes would fail a step that may well
+// have succeeded without saying why.
 func polled[T any](ctx context.Context, p *runtime.Poller[T], err error) (bool, error) {
 	if err != nil {
 		return false, err
 	}
 	if !p.Done() {
-		if _, err := p.Poll(ctx); notFound(err) {
+		if _, err := p.Poll(ctx); notFound(err) || refused(err) {
 			return false, err
 		} else if err != nil {
 			return false, unreachable{err}

@@ -22,7 +22,7 @@ const live = `i.state <> 'Deleted'`
 const instanceSelect = `
 SELECT i.id, i.name, i.region, i.vm_size, i.family, i.vcpus, i.memory_gib, i.gpus,
        i.ssh_enabled, i.ssh_public_key, i.ssh_port, i.virtual_network, i.subnet,
-       i.state, i.private_ip, i.public_ip, i.image,
+       i.state, i.private_ip, i.public_ip, i.image, i.app_secret,
        i.owner_id, owner.name, owner.email, i.created_by_id, creator.name,
        i.created_at, i.updated_at, i.version,
        ` + operationColumns + `
@@ -70,11 +70,11 @@ func insertInstance(ctx context.Context, tx *sql.Tx, inst *instancehub.Instance)
 	res, err := tx.ExecContext(ctx, `
 		INSERT INTO instances (name, region, vm_size, family, vcpus, memory_gib, gpus,
 			ssh_enabled, ssh_public_key, ssh_port, virtual_network, subnet,
-			state, private_ip, public_ip, owner_id, created_by_id, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			state, private_ip, public_ip, app_secret, owner_id, created_by_id, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		inst.Name, inst.Region, inst.VMSize, inst.Family, inst.VCPUs, inst.MemoryGiB, inst.GPUs,
 		inst.SSHEnabled, inst.SSHPublicKey, inst.SSHPort, inst.VirtualNetwork, inst.Subnet,
-		inst.State, inst.PrivateIP, inst.PublicIP, inst.OwnerID, inst.CreatedByID,
+		inst.State, inst.PrivateIP, inst.PublicIP, inst.AppSecret, inst.OwnerID, inst.CreatedByID,
 		millis(inst.CreatedAt), millis(inst.UpdatedAt))
 	if isUnique(err) {
 		return instancehub.Errorf(instancehub.ECONFLICT, "An instance named %s already exists.", inst.Name)
@@ -200,7 +200,7 @@ func scanInstance(row scanner) (*instancehub.Instance, error) {
 	var op operationRow
 	dest := append([]any{&i.ID, &i.Name, &i.Region, &i.VMSize, &i.Family, &i.VCPUs, &i.MemoryGiB, &i.GPUs,
 		&i.SSHEnabled, &i.SSHPublicKey, &i.SSHPort, &i.VirtualNetwork, &i.Subnet,
-		&i.State, &i.PrivateIP, &i.PublicIP, &i.Image,
+		&i.State, &i.PrivateIP, &i.PublicIP, &i.Image, &i.AppSecret,
 		&i.OwnerID, &i.OwnerName, &i.OwnerEmail, &i.CreatedByID, &i.CreatedByName,
 		&created, &updated, &i.Version}, op.dest()...)
 	if err := row.Scan(dest...); err != nil {

@@ -92,6 +92,7 @@ func TestCreateInstance(t *testing.T) {
 
 	inst := newInstance("ada-gpu", ada)
 	inst.CreatedByID = admin.ID
+	inst.AppSecret = "the-instance-own-secret" // read back as it was stored
 	op := &instancehub.Operation{Trigger: instancehub.TriggerUser, UserID: admin.ID}
 	if err := db.CreateInstance(ctx, inst, op); err != nil {
 		t.Fatal(err)

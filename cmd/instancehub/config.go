@@ -64,6 +64,7 @@ type AzureConfig struct {
 	OSDiskType     string
 	PublicIP       bool
 	SSHSource      string
+	PortalSource   string
 }
 
 // envName is the environment variable of a flag: --emulator-latency is
@@ -170,7 +171,9 @@ func (c *Config) bindServe(f *flags) {
 	f.int(&c.Azure.OSDiskSizeGB, "azure-os-disk-size", 128, "OS disk size in GiB")
 	f.string(&c.Azure.OSDiskType, "azure-os-disk-type", "Premium_LRS", "OS disk type: Premium_LRS, StandardSSD_LRS or Standard_LRS")
 	f.bool(&c.Azure.PublicIP, "azure-public-ip", true, "give instances with SSH on a Standard static public IP")
-	f.string(&c.Azure.SSHSource, "azure-ssh-source", "Internet", "address range allowed to reach SSH: CIDR or service tag")
+	// Network exposure: nothing is open until an operator names a source.
+	f.string(&c.Azure.SSHSource, "azure-ssh-source", "", "address range allowed to reach SSH: CIDR or service tag (e.g. the Bastion subnet); empty: no SSH from anywhere, and no public IP")
+	f.string(&c.Azure.PortalSource, "azure-portal-source", "", "the portal's address range (CIDR), the only source the applications on instances admit")
 }
 
 // regions are the allowed regions, the default first.
@@ -190,9 +193,15 @@ func (c *Config) azureConfig(subscription, resourceGroup string, regions []strin
 	if err != nil {
 		return azure.Config{}, fmt.Errorf("--azure-image: %w", err)
 	}
+	sshSource, portalSource := c.Azure.SSHSource, c.Azure.PortalSource
+	if c.Azure.SubscriptionID == "" && sshSource == "" && portalSource == "" {
+		// The emulated subscription has nothing to expose: it shows the
+		// SSH path and addresses a configured subscription would give.
+		sshSource, portalSource = "Internet", "10.0.0.0/8"
+	}
 	return azure.Config{
 		SubscriptionID: subscription, ResourceGroup: resourceGroup, Regions: regions,
-		PortalID: c.Azure.PortalID, PublicIP: c.Azure.PublicIP, SSHSourceRange: c.Azure.SSHSource,
+		PortalID: c.Azure.PortalID, PublicIP: c.Azure.PublicIP, SSHSourceRange: sshSource, AppSourceRange: portalSource,
 		VirtualNetwork: c.Azure.VirtualNetwork, Subnet: c.Azure.Subnet, Image: img,
 		OSDiskSizeGB: int32(c.Azure.OSDiskSizeGB), OSDiskType: c.Azure.OSDiskType,
 	}, nil

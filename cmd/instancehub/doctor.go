@@ -37,9 +37,9 @@ func doctorCommand(ctx context.Context, args []string, stdout, stderr io.Writer)
 		fmt.Fprintf(stdout, "%-5s %-24s %s\n", check.Status, check.Name, check.Detail)
 		if check.Status == "fail" {
 			failed++
-			if check.Fix != "" {
-				fmt.Fprintf(stdout, "%-5s %-24s fix: %s\n", "", "", check.Fix)
-			}
+		}
+		if check.Fix != "" && check.Status != "ok" {
+			fmt.Fprintf(stdout, "%-5s %-24s fix: %s\n", "", "", check.Fix)
 		}
 	}
 	if failed > 0 {

@@ -56,7 +56,7 @@ func OpenWith(t testing.TB, dir string, opts emulator.Options) *Portal {
 	}
 	cloud, err := azure.New(azure.Config{
 		SubscriptionID: emu.SubscriptionID(), ResourceGroup: emu.ResourceGroup(),
-		Regions: emu.Regions(), PublicIP: true,
+		Regions: emu.Regions(), PublicIP: true, SSHSourceRange: "Internet", AppSourceRange: "10.0.0.0/8",
 	}, emu.Credential(), emu.ClientOptions())
 	if err != nil {
 		t.Fatal(err)

@@ -1,0 +1,105 @@
+package azure_test
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/instancehub/instancehub"
+	"github.com/instancehub/instancehub/azure"
+	"github.com/instancehub/instancehub/azure/emulator"
+	"go.yaml.in/yaml/v3"
+)
+
+type cloudConfig struct {
+	WriteFiles []struct {
+		Path        string `yaml:"path"`
+		Permissions string `yaml:"permissions"`
+		Content     string `yaml:"content"`
+	} `yaml:"write_files"`
+	RunCmd [][]string `yaml:"runcmd"`
+}
+
+// TestCloudInit renders the VM's cloud-init, parses it as cloud-init does
+// (YAML), and checks what the portal's gateway relies on: JupyterLab with
+// the instance's own secret as its token at the root path on 8888, RStudio
+// (which the Data Science VM no longer has) as a rocker container on 8787
+// with its own login off, both on the private address only.
+func TestCloudInit(t *testing.T) {
+	c, emu := newCloud(t, emulator.Options{})
+	inst := instance("apps-box", "Standard_DS1_v2", false)
+	inst.AppSecret = "s3cret-token_for-apps-box"
+	if err := run(t, c, instancehub.OpCreate, inst); err != nil {
+		t.Fatal(err)
+	}
+	body, _ := emu.RequestBody("virtualMachines", "apps-box")
+	var vm struct {
+		Properties struct {
+			OSProfile struct {
+				CustomData string `json:"customData"`
+			} `json:"osProfile"`
+		} `json:"properties"`
+	}
+	if err := json.Unmarshal(body, &vm); err != nil {
+		t.Fatal(err)
+	}
+	raw, err := base64.StdEncoding.DecodeString(vm.Properties.OSProfile.CustomData)
+	if err != nil || !strings.HasPrefix(string(raw), "#cloud-config\n") {
+		t.Fatalf("custom data is not cloud-config: %v\n%s", err, raw)
+	}
+	var cfg cloudConfig
+	if err := yaml.Unmarshal(raw, &cfg); err != nil {
+		t.Fatalf("cloud-init is not YAML: %v\n%s", err, raw)
+	}
+	files := map[string]string{}
+	modes := map[string]string{}
+	for _, f := range cfg.WriteFiles {
+		files[f.Path], modes[f.Path] = f.Content, f.Permissions
+	}
+
+	var marker map[string]string
+	if err := json.Unmarshal([]byte(files["/etc/instancehub/instance.json"]), &marker); err != nil || marker["instance"] != "apps-box" {
+		t.Errorf("marker %q: %v", files["/etc/instancehub/instance.json"], err)
+	}
+	if env := files["/etc/instancehub/jupyter.env"]; strings.TrimSpace(env) != "JUPYTER_TOKEN=s3cret-token_for-apps-box" || modes["/etc/instancehub/jupyter.env"] != "0600" {
+		t.Errorf("the token file (%s) = %q, want the instance's secret, readable by root only", modes["/etc/instancehub/jupyter.env"], env)
+	}
+	jupyter := execStart(files["/etc/systemd/system/instancehub-jupyter.service"])
+	for _, want := range []string{"jupyter lab", "--port=8888", "--ServerApp.base_url=/ ", `--ServerApp.token="$JUPYTER_TOKEN"`, `--ip=$(hostname -I`} {
+		if !strings.Contains(jupyter, want) {
+			t.Errorf("JupyterLab's command lacks %q: %s", want, jupyter)
+		}
+	}
+	if !strings.Contains(files["/etc/systemd/system/instancehub-jupyter.service"], "EnvironmentFile=/etc/instancehub/jupyter.env") {
+		t.Error("JupyterLab does not read its token")
+	}
+	rstudio := execStart(files["/etc/systemd/system/instancehub-rstudio.service"])
+	for _, want := range []string{"docker run", azure.RStudioImage, ":8787:8787", "DISABLE_AUTH=true", `-p $(hostname -I`} {
+		if !strings.Contains(rstudio, want) {
+			t.Errorf("RStudio's command lacks %q: %s", want, rstudio)
+		}
+	}
+	run := strings.Join(flatten(cfg.RunCmd), " ")
+	if strings.Contains(run, "rstudio-server") || !strings.Contains(run, "enable --now instancehub-jupyter") ||
+		!strings.Contains(run, "instancehub-rstudio") {
+		t.Errorf("runcmd: %s", run)
+	}
+}
+
+func execStart(unit string) string {
+	for _, line := range strings.Split(unit, "\n") {
+		if rest, ok := strings.CutPrefix(line, "ExecStart="); ok {
+			return rest
+		}
+	}
+	return ""
+}
+
+func flatten(cmds [][]string) []string {
+	var out []string
+	for _, c := range cmds {
+		out = append(out, strings.Join(c, " "))
+	}
+	return out
+}
