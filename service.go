@@ -109,6 +109,10 @@ func (s *Service) Instance(ctx context.Context, name string) (*Instance, error) 
 type InstanceDetail struct {
 	*Instance
 	Operations []*Operation
+	// StoppedBilling says what the instance keeps costing while stopped.
+	StoppedBilling string
+	// Unavailable holds, by slug, why an application cannot work on it.
+	Unavailable map[string]string
 }
 
 // HistoryLength is how many operations the details page lists.
@@ -124,7 +128,13 @@ func (s *Service) InstanceDetail(ctx context.Context, name string) (*InstanceDet
 	if err != nil {
 		return nil, err
 	}
-	return &InstanceDetail{Instance: inst, Operations: ops}, nil
+	d := &InstanceDetail{Instance: inst, Operations: ops, StoppedBilling: s.StoppedBilling(inst), Unavailable: map[string]string{}}
+	for _, app := range Applications {
+		if reason := s.ApplicationUnavailable(ctx, inst, app.Slug); reason != "" {
+			d.Unavailable[app.Slug] = reason
+		}
+	}
+	return d, nil
 }
 
 // Act starts a Start, Stop, Restart or Delete of the named instance.

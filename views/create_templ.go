@@ -231,7 +231,7 @@ func CreatePage(opts *instancehub.CreateOptions, form CreateForm) templ.Componen
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 24, "</textarea><p id=\"ssh-key-hint\" class=\"field-hint\">One line from your .pub file: ssh-ed25519, ecdsa-sha2-nistp256/384/521, or ssh-rsa of 2048 bits or more.</p>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 24, "</textarea><p id=\"ssh-key-hint\" class=\"field-hint\">One line from your .pub file: ssh-ed25519, or ssh-rsa of 2048 bits or more (Azure takes no other kind).</p>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

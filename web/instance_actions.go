@@ -22,6 +22,9 @@ func (s *Server) act(c *echo.Context) error {
 		return err
 	}
 	notice := views.Notice{Tone: "success", Message: actionMessage(kind, inst.Name)}
+	if billing := s.service.StoppedBilling(inst); kind == instancehub.OpStop && billing != "" {
+		notice.Message = fmt.Sprintf("Stopping %s. %s", inst.Name, billing)
+	}
 	if !isHTMX(c) {
 		s.setNotice(c, notice.Tone, notice.Message)
 		if c.FormValue("from") == "detail" && kind != instancehub.OpDelete {

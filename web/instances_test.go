@@ -361,3 +361,21 @@ func TestCreateOnBehalfThroughTheForm(t *testing.T) {
 		t.Error("Dana does not see her instance under Only mine with its applications")
 	}
 }
+
+// TestStoppedBillingShown: the details page and the Stop notice say what an
+// instance keeps costing while stopped.
+func TestStoppedBillingShown(t *testing.T) {
+	s := newSite(t, 0)
+	s.signIn(t, "ada@example.com")
+	s.SeedNamed(t, "billing-box", s.User)
+	page := s.get(t, "/instances/billing-box")
+	wantStatus(t, page, http.StatusOK)
+	if got := text(page.doc.Find(`[data-testid="stopped-billing"]`)); !strings.Contains(got, "bills no compute") || !strings.Contains(got, "OS disk") {
+		t.Errorf("details page: %q", got)
+	}
+	r := s.post(t, "/instances/billing-box/stop", nil, "HX-Request", "true")
+	wantStatus(t, r, http.StatusOK)
+	if got := text(r.doc.Find(".toast")); !strings.Contains(got, "Stopping billing-box. While stopped") {
+		t.Errorf("stop notice: %q", got)
+	}
+}
