@@ -3,11 +3,14 @@ package apps
 import (
 	"context"
 	"encoding/json"
+	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -52,6 +55,13 @@ func (f *fakeUpstreams) start(t testing.TB, name string) {
 		switch r.URL.Path {
 		case "/ws":
 			echo(w, r)
+		case "/upload":
+			n, _ := io.Copy(io.Discard, r.Body)
+			fmt.Fprint(w, n)
+		case "/download":
+			n, _ := strconv.ParseInt(r.URL.Query().Get("n"), 10, 64)
+			w.Header().Set("Content-Length", strconv.FormatInt(n, 10))
+			_, _ = io.Copy(w, io.LimitReader(pattern{}, n))
 		case "/cookies":
 			http.SetCookie(w, &http.Cookie{Name: "_xsrf", Value: "app", Path: "/"})
 			http.SetCookie(w, &http.Cookie{Name: cookieBase, Value: "shadow", Path: "/"})
@@ -73,6 +83,16 @@ func (f *fakeUpstreams) hitsOf(name string) int {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return f.hits[name]
+}
+
+// pattern is an endless body that costs no memory.
+type pattern struct{}
+
+func (pattern) Read(p []byte) (int, error) {
+	for i := range p {
+		p[i] = byte(i)
+	}
+	return len(p), nil
 }
 
 // echo is a WebSocket upstream that checks Origin against its own Host, as
