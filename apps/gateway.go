@@ -50,7 +50,9 @@ type Config struct {
 	// the default is a plain page.
 	Refuse func(w http.ResponseWriter, r *http.Request, status int, message string)
 	// Activity, if set, is told of each instance's user activity, at most
-	// once per ActivityEvery (default 5 s). See countsAsActivity.
+	// once per ActivityEvery (default 5 s). See countsAsActivity. It is
+	// called on the proxy's path: it must return at once (note the time in
+	// memory, write it down elsewhere).
 	Activity      func(name string, at time.Time)
 	ActivityEvery time.Duration
 	// RecheckEvery is how often open connections are authorized again
