@@ -61,8 +61,12 @@ type Config struct {
 	// Landing is the path each application opens at after sign-in, by
 	// slug ("/" when missing): Jupyter's terminal is /terminals/1.
 	Landing map[string]string
-	Logger  *slog.Logger
-	Now     func() time.Time
+	// PortalOpen, if set, is the portal's address that opens an
+	// application (and issues its ticket): a page load on an application's
+	// origin without a sign-in is sent there, so bookmarks work.
+	PortalOpen func(name, slug string) string
+	Logger     *slog.Logger
+	Now        func() time.Time
 }
 
 // Gateway serves applications. It is an http.Handler for the hosts of the
@@ -169,6 +173,10 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c, err := g.readCookie(r, name, slug)
+	if err != nil && g.cfg.PortalOpen != nil && r.Method == http.MethodGet && countsAsActivity(r) {
+		http.Redirect(w, r, g.cfg.PortalOpen(name, slug), http.StatusSeeOther)
+		return
+	}
 	if err != nil {
 		g.refuse(w, r, err)
 		return

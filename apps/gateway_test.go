@@ -404,3 +404,31 @@ func TestRecheckClosesWebSocketsOfAnEndedSession(t *testing.T) {
 	}
 	waitClosed(t, ws, 3*time.Second)
 }
+
+func TestPageLoadWithoutSignInGoesToThePortal(t *testing.T) {
+	f := newFixture(t, time.Hour)
+	f.g.cfg.PortalOpen = func(name, slug string) string {
+		return "http://localhost:" + f.port + "/instances/" + name + "/applications/" + slug
+	}
+	c := f.client()
+	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	req, _ := http.NewRequest(http.MethodGet, "http://"+f.host("adas-box", "jupyter")+"/tree", nil)
+	req.Header.Set("Sec-Fetch-Mode", "navigate")
+	res, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if loc := res.Header.Get("Location"); res.StatusCode != http.StatusSeeOther || !strings.HasSuffix(loc, "/instances/adas-box/applications/jupyter") {
+		t.Errorf("page load without sign-in: %d to %q, want the portal's open address", res.StatusCode, loc)
+	}
+	// The page's own requests are refused, not redirected.
+	res, err = c.Get("http://" + f.host("adas-box", "jupyter") + "/api/kernels")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusUnauthorized {
+		t.Errorf("API request without sign-in: %d, want 401", res.StatusCode)
+	}
+}
