@@ -1,0 +1,35 @@
+package instancehub
+
+import (
+	"context"
+	"net/url"
+)
+
+// ApplicationUpstreams knows where the applications of running instances
+// listen. The offline emulator and Azure each implement it; the applications
+// gateway proxies to what it returns.
+type ApplicationUpstreams interface {
+	// Upstream returns the base URL of app's server on the running instance
+	// inst, and the instance's own upstream secret, which the gateway sends
+	// as the application's token and which never reaches a browser.
+	// EUNAVAILABLE, with the reason in words, when the application cannot run
+	// there (no Jupyter installed offline, no outbound internet for RStudio);
+	// ENOTFOUND when inst does not offer app.
+	Upstream(ctx context.Context, inst *Instance, app Application) (base *url.URL, secret string, err error)
+}
+
+// ApplicationGateway serves the applications of instances, each on its own
+// origin. The web layer calls it from the portal's own origin.
+type ApplicationGateway interface {
+	// OpenURL checks, as OpenApplication does, that the signed-in user of ctx
+	// may open application slug of instance name now, and returns a URL on
+	// the application's own origin that signs the browser in there once.
+	// sessionToken is the portal session's token: the sign-in on the
+	// application's origin ends with that session. Errors as OpenApplication,
+	// and EUNAVAILABLE when the application cannot run on the instance.
+	OpenURL(ctx context.Context, sessionToken, name, slug string) (string, error)
+	// Revoke rechecks at once the open connections to name's applications
+	// and closes those no longer allowed. Call it after a stop, restart,
+	// delete or change of owner of the instance.
+	Revoke(name string)
+}

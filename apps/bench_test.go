@@ -1,0 +1,135 @@
+package apps
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"runtime"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+)
+
+func median(d []time.Duration) time.Duration {
+	slices.Sort(d)
+	return d[len(d)/2]
+}
+
+// BenchmarkSmallGET times a small GET straight to the upstream and through
+// the gateway, alternately in the same run; added-p50-µs is the gateway's
+// cost (goal ≤ 1000).
+func BenchmarkSmallGET(b *testing.B) {
+	f := newFixture(b, time.Hour)
+	c, res := f.open(b, f.p.User, f.adaToken, "adas-box", "jupyter")
+	res.Body.Close()
+	direct, via := f.up.servers["adas-box"].URL+"/api/status", "http://"+f.host("adas-box", "jupyter")+"/api/status"
+	plain := &http.Client{}
+	get := func(c *http.Client, u string) time.Duration {
+		start := time.Now()
+		res, err := c.Get(u)
+		if err != nil {
+			b.Fatal(err)
+		}
+		_, _ = io.Copy(io.Discard, res.Body)
+		res.Body.Close()
+		return time.Since(start)
+	}
+	var d, g []time.Duration
+	for b.Loop() {
+		d = append(d, get(plain, direct))
+		g = append(g, get(c, via))
+	}
+	pd, pg := median(d), median(g)
+	b.ReportMetric(float64(pd.Microseconds()), "direct-p50-µs")
+	b.ReportMetric(float64(pg.Microseconds()), "gateway-p50-µs")
+	b.ReportMetric(float64((pg - pd).Microseconds()), "added-p50-µs")
+}
+
+// BenchmarkWebSocketRoundTrips exchanges messages with an echo upstream
+// straight and through the gateway, alternately in the same run;
+// gateway-% is the gateway's rate against the direct one (goal ≥ 80).
+func BenchmarkWebSocketRoundTrips(b *testing.B) {
+	f := newFixture(b, time.Hour)
+	c, res := f.open(b, f.p.User, f.adaToken, "adas-box", "jupyter")
+	res.Body.Close()
+	ctx := context.Background()
+	up := f.up.servers["adas-box"]
+	direct, _, err := websocket.Dial(ctx, "ws"+up.URL[len("http"):]+"/ws", nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer direct.CloseNow()
+	mine := f.host("adas-box", "jupyter")
+	via, _, err := f.dialWS(ctx, c, mine, "http://"+mine)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer via.CloseNow()
+	msg := []byte(`{"header":{"msg_type":"execute_request"},"content":{"code":"print(6*7)"}}`)
+	roundTrip := func(ws *websocket.Conn) time.Duration {
+		start := time.Now()
+		if err := ws.Write(ctx, websocket.MessageText, msg); err != nil {
+			b.Fatal(err)
+		}
+		if _, _, err := ws.Read(ctx); err != nil {
+			b.Fatal(err)
+		}
+		return time.Since(start)
+	}
+	var td, tg time.Duration
+	for b.Loop() {
+		td += roundTrip(direct)
+		tg += roundTrip(via)
+	}
+	n := float64(b.N)
+	b.ReportMetric(n/td.Seconds(), "direct-rt/s")
+	b.ReportMetric(n/tg.Seconds(), "gateway-rt/s")
+	b.ReportMetric(100*td.Seconds()/tg.Seconds(), "gateway-%")
+}
+
+// BenchmarkIdleWebSocketMemory keeps one more idle WebSocket open at each
+// iteration, straight to the upstream or through the gateway, and reports
+// the heap and goroutines each costs the process (both ends included: the
+// gateway's share is the difference of the two). Run it with a fixed
+// -benchtime such as 500x.
+func BenchmarkIdleWebSocketMemory(b *testing.B) {
+	f := newFixture(b, time.Hour)
+	c, res := f.open(b, f.p.User, f.adaToken, "adas-box", "jupyter")
+	res.Body.Close()
+	ctx := context.Background()
+	up := f.up.servers["adas-box"]
+	mine := f.host("adas-box", "jupyter")
+	dials := map[string]func() (*websocket.Conn, *http.Response, error){
+		"direct": func() (*websocket.Conn, *http.Response, error) {
+			return websocket.Dial(ctx, "ws"+up.URL[len("http"):]+"/ws", nil)
+		},
+		"gateway": func() (*websocket.Conn, *http.Response, error) { return f.dialWS(ctx, c, mine, "http://"+mine) },
+	}
+	for _, name := range []string{"direct", "gateway"} {
+		b.Run(name, func(b *testing.B) {
+			runtime.GC()
+			var before, after runtime.MemStats
+			runtime.ReadMemStats(&before)
+			g0 := runtime.NumGoroutine()
+			var conns []*websocket.Conn
+			for b.Loop() {
+				ws, _, err := dials[name]()
+				if err != nil {
+					b.Fatal(err)
+				}
+				conns = append(conns, ws)
+			}
+			time.Sleep(100 * time.Millisecond) // let both ends settle
+			runtime.GC()
+			runtime.ReadMemStats(&after)
+			n := float64(len(conns))
+			b.ReportMetric(float64(int64(after.HeapAlloc)-int64(before.HeapAlloc))/n/1024, "heap-KiB/ws")
+			b.ReportMetric(float64(runtime.NumGoroutine()-g0)/n, "goroutines/ws")
+			for _, ws := range conns {
+				ws.CloseNow()
+			}
+		})
+	}
+}

@@ -1,0 +1,261 @@
+package apps
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+	"github.com/instancehub/instancehub"
+	"github.com/instancehub/instancehub/internal/testportal"
+)
+
+// seen is what a test upstream tells of the request it received.
+type seen struct {
+	Instance string      `json:"instance"`
+	Path     string      `json:"path"`
+	Header   http.Header `json:"header"`
+}
+
+// fakeUpstreams serves, per instance, an httptest upstream that answers
+// with what it received, echoes WebSocket messages on /ws, and counts hits.
+type fakeUpstreams struct {
+	mu      sync.Mutex
+	servers map[string]*httptest.Server
+	hits    map[string]int
+}
+
+func (f *fakeUpstreams) Upstream(_ context.Context, inst *instancehub.Instance, _ instancehub.Application) (*url.URL, string, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	srv, ok := f.servers[strings.ToLower(inst.Name)]
+	if !ok {
+		return nil, "", instancehub.Errorf(instancehub.EUNAVAILABLE, "No Jupyter on %s.", inst.Name)
+	}
+	u, _ := url.Parse(srv.URL)
+	return u, "secret-" + inst.Name, nil
+}
+
+func (f *fakeUpstreams) start(t testing.TB, name string) {
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		f.mu.Lock()
+		f.hits[name]++
+		f.mu.Unlock()
+		switch r.URL.Path {
+		case "/ws":
+			echo(w, r)
+		case "/upload":
+			n, _ := io.Copy(io.Discard, r.Body)
+			fmt.Fprint(w, n)
+		case "/download":
+			n, _ := strconv.ParseInt(r.URL.Query().Get("n"), 10, 64)
+			w.Header().Set("Content-Length", strconv.FormatInt(n, 10))
+			_, _ = io.Copy(w, io.LimitReader(pattern{}, n))
+		case "/cookies":
+			http.SetCookie(w, &http.Cookie{Name: "_xsrf", Value: "app", Path: "/"})
+			http.SetCookie(w, &http.Cookie{Name: cookieBase, Value: "shadow", Path: "/"})
+			http.SetCookie(w, &http.Cookie{Name: "wide", Value: "x", Domain: "apps.localhost", Path: "/"})
+			http.Redirect(w, r, "http://"+r.Host+"/tree", http.StatusFound)
+		default:
+			w.Header().Set("Content-Type", "application/json")
+			_ = json.NewEncoder(w).Encode(seen{Instance: name, Path: r.URL.Path, Header: r.Header})
+		}
+	})
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	f.mu.Lock()
+	f.servers[name] = srv
+	f.mu.Unlock()
+}
+
+func (f *fakeUpstreams) hitsOf(name string) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.hits[name]
+}
+
+// pattern is an endless body that costs no memory.
+type pattern struct{}
+
+func (pattern) Read(p []byte) (int, error) {
+	for i := range p {
+		p[i] = byte(i)
+	}
+	return len(p), nil
+}
+
+// echo is a WebSocket upstream that checks Origin against its own Host, as
+// Jupyter does, and sends back every message.
+func echo(w http.ResponseWriter, r *http.Request) {
+	c, err := websocket.Accept(w, r, nil)
+	if err != nil {
+		return
+	}
+	defer c.CloseNow()
+	c.SetReadLimit(-1)
+	ctx := r.Context()
+	for {
+		typ, msg, err := c.Read(ctx)
+		if err != nil {
+			return
+		}
+		if c.Write(ctx, typ, msg) != nil {
+			return
+		}
+	}
+}
+
+// fixture is a portal with two running instances, adas-box (Ada's) and
+// bobs-box (Bob's; Bob is a workspace Owner too), behind a gateway.
+type fixture struct {
+	p        *testportal.Portal
+	g        *Gateway
+	srv      *httptest.Server
+	up       *fakeUpstreams
+	bob      *instancehub.User
+	adaToken string
+	bobToken string
+	port     string
+	clock    *clock
+	activity chan string
+}
+
+type clock struct {
+	mu  sync.Mutex
+	off time.Duration
+}
+
+func (c *clock) now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return time.Now().Add(c.off)
+}
+
+func (c *clock) advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.off += d
+}
+
+func newFixture(t testing.TB, recheck time.Duration) *fixture {
+	t.Helper()
+	p := testportal.Open(t, t.TempDir(), 0)
+	f := &fixture{p: p, up: &fakeUpstreams{servers: map[string]*httptest.Server{}, hits: map[string]int{}},
+		clock: &clock{}, activity: make(chan string, 100)}
+	f.bob = p.EnsureUser(t, "bob@example.com", "Bob", instancehub.RoleOwner)
+	for name, ctx := range map[string]context.Context{"adas-box": p.Ctx, "bobs-box": p.As(f.bob)} {
+		if _, err := p.Service.CreateInstance(ctx, testportal.Request(name)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, name := range []string{"adas-box", "bobs-box"} {
+		p.WaitState(t, name, instancehub.StateRunning)
+		f.up.start(t, name)
+	}
+	f.adaToken = f.signIn(t, "ada@example.com")
+	f.bobToken = f.signIn(t, "bob@example.com")
+
+	// The gateway's domain names the test server's port, known once it
+	// listens; the handler is set after.
+	var handler http.Handler = http.NotFoundHandler()
+	f.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { handler.ServeHTTP(w, r) }))
+	t.Cleanup(f.srv.Close)
+	_, f.port, _ = net.SplitHostPort(f.srv.Listener.Addr().String())
+	g, err := New(Config{
+		Domain: "apps.localhost:" + f.port, Key: []byte(strings.Repeat("k", 32)),
+		Service: p.Service, Upstreams: f.up, RecheckEvery: recheck, Now: f.clock.now,
+		Activity: func(name string, _ time.Time) {
+			select {
+			case f.activity <- name:
+			default: // a benchmark does not read them
+			}
+		},
+		ActivityEvery: time.Nanosecond,
+		Landing:       map[string]string{"terminal": "/terminals/1"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(g.Close)
+	f.g = g
+	handler = g.Wrap(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "the portal", http.StatusTeapot)
+	}))
+	return f
+}
+
+func (f *fixture) signIn(t testing.TB, email string) string {
+	t.Helper()
+	in, err := f.p.Service.SignIn(context.Background(), email, testportal.Password, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return in.Token
+}
+
+// client is a browser: every host name reaches the test server, and it
+// keeps cookies per host.
+func (f *fixture) client() *http.Client {
+	jar, _ := cookiejar.New(nil)
+	addr := f.srv.Listener.Addr().String()
+	return &http.Client{
+		Jar: jar,
+		Transport: &http.Transport{DialContext: func(ctx context.Context, network, _ string) (net.Conn, error) {
+			return (&net.Dialer{}).DialContext(ctx, network, addr)
+		}},
+	}
+}
+
+// host is an application's host on the test server.
+func (f *fixture) host(name, slug string) string {
+	return name + "--" + slug + ".apps.localhost:" + f.port
+}
+
+// open signs a client in to an application as the owner would, from the
+// portal, and returns it with the page it landed on.
+func (f *fixture) open(t testing.TB, user *instancehub.User, token, name, slug string) (*http.Client, *http.Response) {
+	t.Helper()
+	u, err := f.g.OpenURL(instancehub.NewContextWithUser(context.Background(), user), token, name, slug)
+	if err != nil {
+		t.Fatalf("open %s/%s: %v", name, slug, err)
+	}
+	c := f.client()
+	res, err := c.Get(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c, res
+}
+
+func decodeSeen(t testing.TB, res *http.Response) seen {
+	t.Helper()
+	defer res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("status %d, want 200", res.StatusCode)
+	}
+	var s seen
+	if err := json.NewDecoder(res.Body).Decode(&s); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// dialWS opens a WebSocket through the gateway with that client's cookies.
+func (f *fixture) dialWS(ctx context.Context, c *http.Client, host, origin string) (*websocket.Conn, *http.Response, error) {
+	h := http.Header{}
+	if origin != "" {
+		h.Set("Origin", origin)
+	}
+	return websocket.Dial(ctx, "ws://"+host+"/ws", &websocket.DialOptions{HTTPClient: c, HTTPHeader: h})
+}
