@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"path/filepath"
 	"runtime"
 	"slices"
 	"strconv"
@@ -42,6 +43,9 @@ func TestStopEndsTheServerAndItsKernelsAndTheNextOpenStartsAnother(t *testing.T)
 	if len(s.Running()) != 0 {
 		t.Fatalf("running after Stop: %v", s.Running())
 	}
+	if left, _ := os.ReadDir(filepath.Join(dataDir, "jupyter")); len(left) != 0 {
+		t.Fatalf("the stopped server's configuration, token included, is still there: %v", left)
+	}
 
 	again := open(t, s, inst, jupyterApp)
 	if code, _ := call(t, again, inst.AppSecret, http.MethodGet, "api/status", ""); code != http.StatusOK {
@@ -54,8 +58,15 @@ func TestStopEndsTheServerAndItsKernelsAndTheNextOpenStartsAnother(t *testing.T)
 	if answers(again) {
 		t.Fatalf("%s still answers after Close", again.Host)
 	}
+	stale := filepath.Join(dataDir, "jupyter", "vm1-left-by-a-crash")
+	if err := os.MkdirAll(stale, 0o700); err != nil {
+		t.Fatal(err)
+	}
 	restarted := newServers(t, jupyter, dataDir, 0)
 	back := open(t, restarted, inst, jupyterApp)
+	if _, err := os.Stat(stale); !os.IsNotExist(err) {
+		t.Fatalf("the folder a crashed portal's server left is still there (%v)", err)
+	}
 	if code, body := call(t, back, inst.AppSecret, http.MethodGet, "api/contents/kept.txt", ""); code != http.StatusOK {
 		t.Fatalf("the file after a restart: %d %s", code, body)
 	}

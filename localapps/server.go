@@ -24,6 +24,7 @@ type server struct {
 	name     string
 	ownerID  int64
 	secret   string
+	config   string    // its own JUPYTER_CONFIG_DIR, token inside
 	lastUsed time.Time // guarded by Servers.mu
 
 	ready    chan struct{} // closed once base answers or the start failed
@@ -42,39 +43,46 @@ func start(cfg Config, inst *instancehub.Instance) (*server, error) {
 		return nil, instancehub.Errorf(instancehub.EUNAVAILABLE, "Jupyter is not installed on the portal's machine (%s not found).", cfg.Jupyter)
 	}
 	notebooks := filepath.Join(cfg.DataDir, "notebooks", strconv.FormatInt(inst.OwnerID, 10))
-	config := filepath.Join(cfg.DataDir, "jupyter", inst.Name)
-	if err := prepareDirs(notebooks, config, inst.AppSecret); err != nil {
+	config, err := prepareDirs(cfg.DataDir, notebooks, inst)
+	if err != nil {
 		return nil, fmt.Errorf("prepare jupyter for %s: %w", inst.Name, err)
 	}
-	srv := &server{name: inst.Name, ownerID: inst.OwnerID, secret: inst.AppSecret, lastUsed: time.Now(), ready: make(chan struct{})}
-	go srv.launch(cfg, jupyter, notebooks, config)
+	srv := &server{name: inst.Name, ownerID: inst.OwnerID, secret: inst.AppSecret, config: config, lastUsed: time.Now(), ready: make(chan struct{})}
+	go srv.launch(cfg, jupyter, notebooks)
 	return srv, nil
 }
 
-// prepareDirs makes the owner's notebook folder and the server's own
-// configuration folder, which holds its token. The token goes in a file
-// readable by the portal's user alone rather than on the command line, where
-// every user of the machine could read it, or in the environment, which
-// kernels and terminals inherit. The folder also keeps the developer's own
-// ~/.jupyter settings (a password, another base URL) out.
-func prepareDirs(notebooks, config, secret string) error {
+// prepareDirs makes the owner's notebook folder and a configuration folder
+// of the server's own, which holds its token, and returns the latter. The
+// token goes in a file readable by the portal's user alone rather than on
+// the command line, where every user of the machine could read it, or in
+// the environment, which kernels and terminals inherit. The folder also
+// keeps the developer's own ~/.jupyter settings (a password, another base
+// URL) out. It is the server's alone, so that the folder of a server being
+// stopped is not the one a new server of the same instance reads.
+func prepareDirs(dataDir, notebooks string, inst *instancehub.Instance) (string, error) {
 	if err := os.MkdirAll(notebooks, 0o700); err != nil {
-		return err
+		return "", err
 	}
-	if err := os.MkdirAll(filepath.Join(config, "runtime"), 0o700); err != nil {
-		return err
+	parent := filepath.Join(dataDir, "jupyter")
+	if err := os.MkdirAll(parent, 0o700); err != nil {
+		return "", err
 	}
-	settings, err := json.Marshal(map[string]any{"NotebookApp": map[string]any{"token": secret, "password": ""}})
+	config, err := os.MkdirTemp(parent, inst.Name+"-")
 	if err != nil {
-		return err
+		return "", err
 	}
-	return os.WriteFile(filepath.Join(config, "jupyter_notebook_config.json"), settings, 0o600)
+	settings, err := json.Marshal(map[string]any{"NotebookApp": map[string]any{"token": inst.AppSecret, "password": ""}})
+	if err != nil {
+		return "", err
+	}
+	return config, os.WriteFile(filepath.Join(config, "jupyter_notebook_config.json"), settings, 0o600)
 }
 
 // launch starts Jupyter on a free port and waits until it answers. A port
 // another program took between choosing and binding it is retried with
 // another.
-func (srv *server) launch(cfg Config, jupyter, notebooks, config string) {
+func (srv *server) launch(cfg Config, jupyter, notebooks string) {
 	defer close(srv.ready)
 	deadline := time.Now().Add(cfg.StartTimeout)
 	for attempt := 1; ; attempt++ {
@@ -84,7 +92,7 @@ func (srv *server) launch(cfg Config, jupyter, notebooks, config string) {
 			return
 		}
 		base := &url.URL{Scheme: "http", Host: net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), Path: "/"}
-		proc, err := srv.run(jupyter, notebookArgs(port, notebooks), config)
+		proc, err := srv.run(jupyter, notebookArgs(port, notebooks))
 		if err != nil {
 			srv.readyErr = err
 			return
@@ -119,14 +127,14 @@ func notebookArgs(port int, notebooks string) []string {
 }
 
 // run starts one attempt, unless the server was stopped meanwhile.
-func (srv *server) run(jupyter string, args []string, config string) (*process, error) {
+func (srv *server) run(jupyter string, args []string) (*process, error) {
 	srv.mu.Lock()
 	defer srv.mu.Unlock()
 	if srv.stopped {
 		return nil, instancehub.Errorf(instancehub.EUNAVAILABLE, "Jupyter for %s was stopped while it started.", srv.name)
 	}
 	cmd := exec.Command(jupyter, args...)
-	cmd.Env = append(os.Environ(), "JUPYTER_CONFIG_DIR="+config, "JUPYTER_RUNTIME_DIR="+filepath.Join(config, "runtime"))
+	cmd.Env = append(os.Environ(), "JUPYTER_CONFIG_DIR="+srv.config, "JUPYTER_RUNTIME_DIR="+filepath.Join(srv.config, "runtime"))
 	proc, err := startProcess(cmd, srv.secret)
 	if err != nil {
 		return nil, fmt.Errorf("start jupyter for %s: %w", srv.name, err)
@@ -203,7 +211,8 @@ func (srv *server) exited() bool {
 	return srv.proc == nil || srv.proc.exited()
 }
 
-// stop ends the server and waits for it, and keeps it from starting again.
+// stop ends the server and waits for it, keeps it from starting again, and
+// removes its configuration, token included.
 func (srv *server) stop() {
 	srv.mu.Lock()
 	srv.stopped = true
@@ -212,4 +221,6 @@ func (srv *server) stop() {
 	if proc != nil {
 		proc.stop()
 	}
+	<-srv.ready // launch is done with the folder
+	_ = os.RemoveAll(srv.config)
 }

@@ -18,7 +18,9 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"sync"
 	"time"
 
@@ -52,6 +54,7 @@ type Servers struct {
 	mu      sync.Mutex
 	servers map[string]*server // by instance name
 	closed  bool
+	swept   bool // the folders of an earlier portal's servers are gone
 }
 
 var _ instancehub.ApplicationUpstreams = (*Servers)(nil)
@@ -141,6 +144,9 @@ func (s *Servers) serverFor(inst *instancehub.Instance) (*server, error) {
 		delete(s.servers, inst.Name)
 		go srv.stop()
 	}
+	if !s.swept {
+		s.sweep()
+	}
 	for len(s.servers) >= s.cfg.MaxServers {
 		s.evictOldest()
 	}
@@ -150,6 +156,16 @@ func (s *Servers) serverFor(inst *instancehub.Instance) (*server, error) {
 	}
 	s.servers[inst.Name] = srv
 	return srv, nil
+}
+
+// sweep removes the configuration folders (tokens included) that servers
+// of a portal that died left behind; s.mu is held. Only one portal runs per
+// data directory, so none of them is in use.
+func (s *Servers) sweep() {
+	s.swept = true
+	if err := os.RemoveAll(filepath.Join(s.cfg.DataDir, "jupyter")); err != nil {
+		s.cfg.Logger.Warn("jupyter folders left by an earlier portal", "err", err)
+	}
 }
 
 // evictOldest stops the least recently used server; s.mu is held.
