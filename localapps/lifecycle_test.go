@@ -1,3 +1,5 @@
+//go:build unix
+
 package localapps
 
 import (
@@ -11,6 +13,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -69,6 +72,31 @@ func TestStopEndsTheServerAndItsKernelsAndTheNextOpenStartsAnother(t *testing.T)
 	}
 	if code, body := call(t, back, inst.AppSecret, http.MethodGet, "api/contents/kept.txt", ""); code != http.StatusOK {
 		t.Fatalf("the file after a restart: %d %s", code, body)
+	}
+}
+
+func TestACrashedServerStartsAgainOnTheNextOpen(t *testing.T) {
+	s := newServers(t, realJupyter(t), "", 0)
+	inst := running("vm1", 1)
+	base := open(t, s, inst, jupyterApp)
+	pid := serverPID(t, s, inst.Name)
+	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	waitGone(t, pid)
+	deadline := time.Now().Add(5 * time.Second)
+	for len(s.Running()) != 0 { // the process is reaped a moment after
+		if time.Now().After(deadline) {
+			t.Fatal("the killed server is still counted as running")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	again := open(t, s, inst, jupyterApp)
+	if again.String() == base.String() && serverPID(t, s, inst.Name) == pid {
+		t.Fatal("the crashed server was returned")
+	}
+	if code, _ := call(t, again, inst.AppSecret, http.MethodGet, "api/status", ""); code != http.StatusOK {
+		t.Fatalf("after the crash: status %d", code)
 	}
 }
 

@@ -40,7 +40,7 @@ type server struct {
 func start(cfg Config, inst *instancehub.Instance) (*server, error) {
 	jupyter, err := exec.LookPath(cfg.Jupyter)
 	if err != nil {
-		return nil, instancehub.Errorf(instancehub.EUNAVAILABLE, "Jupyter is not installed on the portal's machine (%s not found).", cfg.Jupyter)
+		return nil, instancehub.Errorf(instancehub.EUNAVAILABLE, "%s", notInstalled(cfg.Jupyter))
 	}
 	notebooks := filepath.Join(cfg.DataDir, "notebooks", strconv.FormatInt(inst.OwnerID, 10))
 	config, err := prepareDirs(cfg.DataDir, notebooks, inst)

@@ -84,10 +84,14 @@ func (s *Servers) Unavailable(slug string) string {
 		return "JupyterLab and RStudio are not packaged by Debian, so the offline emulator cannot run them; on Azure they run on the instance."
 	case "jupyter", "terminal":
 		if _, err := exec.LookPath(s.cfg.Jupyter); err != nil {
-			return fmt.Sprintf("Jupyter is not installed on the portal's machine (%s not found), so the offline emulator cannot run it; install Debian's jupyter-notebook, python3-ipykernel and python3-terminado.", s.cfg.Jupyter)
+			return notInstalled(s.cfg.Jupyter)
 		}
 	}
 	return ""
+}
+
+func notInstalled(jupyter string) string {
+	return fmt.Sprintf("Jupyter is not installed on the portal's machine (%s not found), so the offline emulator cannot run it; install Debian's jupyter-notebook, python3-ipykernel and python3-terminado.", jupyter)
 }
 
 // Upstream returns the base URL of the Jupyter server of the running
@@ -113,9 +117,6 @@ func (s *Servers) Upstream(ctx context.Context, inst *instancehub.Instance, app 
 		// An empty token would turn Jupyter's authentication off.
 		return nil, "", instancehub.Errorf(instancehub.EUNAVAILABLE, "%s has no application secret, so its Jupyter cannot be opened safely.", inst.Name)
 	}
-	if reason := s.Unavailable(app.Slug); reason != "" {
-		return nil, "", instancehub.Errorf(instancehub.EUNAVAILABLE, "%s", reason)
-	}
 	srv, err := s.serverFor(inst)
 	if err != nil {
 		return nil, "", err
@@ -129,7 +130,8 @@ func (s *Servers) Upstream(ctx context.Context, inst *instancehub.Instance, app 
 // serverFor returns inst's server, started now if it has none, it has
 // exited, or it belongs to an earlier instance of the same name (another
 // secret or owner). Starting one beyond the cap stops the least recently
-// used.
+// used. The gateway asks on every request: a running server costs a map
+// look-up, no more.
 func (s *Servers) serverFor(inst *instancehub.Instance) (*server, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
