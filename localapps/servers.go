@@ -57,7 +57,10 @@ type Servers struct {
 	swept   bool // the folders of an earlier portal's servers are gone
 }
 
-var _ instancehub.ApplicationUpstreams = (*Servers)(nil)
+var (
+	_ instancehub.ApplicationUpstreams    = (*Servers)(nil)
+	_ instancehub.ApplicationAvailability = (*Servers)(nil)
+)
 
 // New returns Servers that start nothing until an application is opened.
 func New(cfg Config) *Servers {
@@ -76,9 +79,11 @@ func New(cfg Config) *Servers {
 	return &Servers{cfg: cfg, servers: map[string]*server{}}
 }
 
-// Unavailable says why the application of slug cannot run offline, "" when
-// it can; the page shows the reason instead of a link.
-func (s *Servers) Unavailable(slug string) string {
+// ApplicationUnavailable says why the application of slug cannot run on the
+// offline instance inst, "" when it can, for the page to show the reason
+// instead of a link: the offline cloud's answer to
+// instancehub.ApplicationAvailability.
+func (s *Servers) ApplicationUnavailable(_ context.Context, _ *instancehub.Instance, slug string) string {
 	switch slug {
 	case "jupyterlab", "rstudio":
 		return "JupyterLab and RStudio are not packaged by Debian, so the offline emulator cannot run them; on Azure they run on the instance."
@@ -106,7 +111,7 @@ func (s *Servers) Upstream(ctx context.Context, inst *instancehub.Instance, app 
 	switch app.Slug {
 	case "jupyter", "terminal":
 	case "jupyterlab", "rstudio":
-		return nil, "", instancehub.Errorf(instancehub.EUNAVAILABLE, "%s", s.Unavailable(app.Slug))
+		return nil, "", instancehub.Errorf(instancehub.EUNAVAILABLE, "%s", s.ApplicationUnavailable(ctx, inst, app.Slug))
 	default:
 		return nil, "", instancehub.Errorf(instancehub.ENOTFOUND, "%s does not offer %s.", inst.Name, app.Label)
 	}

@@ -36,6 +36,11 @@ func TestApplicationsThatCannotRunOfflineSayWhy(t *testing.T) {
 			}
 		})
 	}
+	for _, slug := range []string{"jupyterlab", "rstudio"} {
+		if reason := s.ApplicationUnavailable(context.Background(), running("vm1", 1), slug); !strings.Contains(reason, "not packaged by Debian") {
+			t.Fatalf("ApplicationUnavailable(%s) = %q, want the reason", slug, reason)
+		}
+	}
 	if len(s.Running()) != 0 {
 		t.Fatalf("servers started: %v", s.Running())
 	}
@@ -49,8 +54,8 @@ func TestNoJupyterInstalledIsUnavailableWithTheReason(t *testing.T) {
 		if instancehub.ErrorCode(err) != instancehub.EUNAVAILABLE || !strings.Contains(instancehub.ErrorMessage(err), "Jupyter is not installed") {
 			t.Fatalf("%s: got %v, want EUNAVAILABLE saying Jupyter is not installed", app.Slug, err)
 		}
-		if reason := s.Unavailable(app.Slug); !strings.Contains(reason, "jupyter-notebook") {
-			t.Fatalf("Unavailable(%s) = %q, want what to install", app.Slug, reason)
+		if reason := s.ApplicationUnavailable(context.Background(), running("vm1", 1), app.Slug); !strings.Contains(reason, "jupyter-notebook") {
+			t.Fatalf("ApplicationUnavailable(%s) = %q, want what to install", app.Slug, reason)
 		}
 	}
 }
