@@ -146,6 +146,12 @@ func TestNotebooksBelongToTheOwnerAcrossInstancesAndOutliveThem(t *testing.T) {
 	if code, _ := call(t, newBase, first.AppSecret, http.MethodGet, "api/status", ""); code != http.StatusForbidden {
 		t.Fatalf("the deleted instance's secret on the new server: %d, want 403", code)
 	}
+	_ = s.Close() // waits for the servers stopped in the background too
+	for _, b := range []*url.URL{base, newBase} {
+		if answers(b) {
+			t.Fatalf("%s answers after Close", b.Host)
+		}
+	}
 }
 
 // serverPID is the process id of name's running server.

@@ -55,6 +55,8 @@ type Servers struct {
 	servers map[string]*server // by instance name
 	closed  bool
 	swept   bool // the folders of an earlier portal's servers are gone
+
+	stopping sync.WaitGroup // servers stopped in the background, which Close awaits
 }
 
 var (
@@ -149,7 +151,7 @@ func (s *Servers) serverFor(inst *instancehub.Instance) (*server, error) {
 			return srv, nil
 		}
 		delete(s.servers, inst.Name)
-		go srv.stop()
+		s.stopping.Go(srv.stop)
 	}
 	if !s.swept {
 		s.sweep()
@@ -185,7 +187,7 @@ func (s *Servers) evictOldest() {
 	}
 	delete(s.servers, oldest.name)
 	s.cfg.Logger.Info("jupyter stopped to make room", "instance", oldest.name, "max", s.cfg.MaxServers)
-	go oldest.stop()
+	s.stopping.Go(oldest.stop)
 }
 
 // Stop stops the Jupyter server of instance name, if one runs, and waits
@@ -222,11 +224,10 @@ func (s *Servers) Close() error {
 	all := s.servers
 	s.servers = map[string]*server{}
 	s.mu.Unlock()
-	var wg sync.WaitGroup
 	for _, srv := range all {
-		wg.Go(srv.stop)
+		s.stopping.Go(srv.stop)
 	}
-	wg.Wait()
+	s.stopping.Wait()
 	return nil
 }
 
