@@ -48,7 +48,14 @@ func TestJupyterServesTheInstanceWithItsSecretOnly(t *testing.T) {
 		if code != http.StatusCreated || kernel.ID == "" {
 			t.Fatalf("start kernel: %d %s", code, body)
 		}
-		ws := dial(t, base, inst.AppSecret, "api/kernels/"+kernel.ID+"/channels")
+		channels := "api/kernels/" + kernel.ID + "/channels"
+		// The gateway sends Jupyter's own origin. (Jupyter 6.4 skips its
+		// Origin check for a request with the token, so the gateway alone
+		// refuses foreign origins; should a later Jupyter check, this passes.)
+		ws, err := dialFrom(t, base, inst.AppSecret, channels, "http://"+base.Host)
+		if err != nil {
+			t.Fatalf("dial with Jupyter's own origin: %v", err)
+		}
 		if got := execute(t, ws, "print(6*7)"); got != "42\n" {
 			t.Fatalf("stdout %q, want 42", got)
 		}
@@ -84,17 +91,32 @@ func TestJupyterServesTheInstanceWithItsSecretOnly(t *testing.T) {
 // ends.
 func dial(t *testing.T, base *url.URL, secret, path string) *websocket.Conn {
 	t.Helper()
-	u := base.JoinPath(path)
-	u.Scheme = "ws"
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	ws, _, err := websocket.Dial(ctx, u.String(), &websocket.DialOptions{HTTPHeader: http.Header{"Authorization": {"token " + secret}}})
+	ws, err := dialFrom(t, base, secret, path, "")
 	if err != nil {
 		t.Fatalf("dial %s: %v", path, err)
 	}
+	return ws
+}
+
+// dialFrom is dial with the Origin header a browser on origin sends, none
+// when origin is empty.
+func dialFrom(t *testing.T, base *url.URL, secret, path, origin string) (*websocket.Conn, error) {
+	t.Helper()
+	u := base.JoinPath(path)
+	u.Scheme = "ws"
+	header := http.Header{"Authorization": {"token " + secret}}
+	if origin != "" {
+		header.Set("Origin", origin)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	ws, _, err := websocket.Dial(ctx, u.String(), &websocket.DialOptions{HTTPHeader: header})
+	if err != nil {
+		return nil, err
+	}
 	ws.SetReadLimit(1 << 20)
 	t.Cleanup(func() { ws.CloseNow() })
-	return ws
+	return ws, nil
 }
 
 // execute runs code in the kernel over its channels socket, in Jupyter's

@@ -114,9 +114,10 @@ func (srv *server) launch(cfg Config, jupyter, notebooks string) {
 
 // notebookArgs runs the server on the loopback address only, at the root
 // path, which the gateway maps each application origin onto. Jupyter's
-// allow_origin stays unset: the gateway checks the browser's Origin against
-// the application's origin and sends Jupyter its own, so Jupyter's same-host
-// check holds, and nothing else is let in.
+// allow_origin stays unset: Jupyter 6.4 skips its Origin and XSRF checks on
+// every request that carries the token, which the gateway adds to each, so
+// the gateway alone refuses foreign origins and cross-origin writes; it
+// sends Jupyter's own origin, which passes should a later Jupyter check.
 func notebookArgs(port int, notebooks string) []string {
 	args := []string{"notebook", "--no-browser", "--ip=127.0.0.1", "--port=" + strconv.Itoa(port),
 		"--NotebookApp.port_retries=0", "--NotebookApp.base_url=/", "--notebook-dir=" + notebooks}
