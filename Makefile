@@ -1,7 +1,8 @@
 # instancehub: `make run` serves the portal, `make test` runs every test.
 # Both install what they need on a fresh machine: npm packages from the
 # lockfile, Go modules and tools (the `tool` lines of go.mod), and, for the
-# browser tests, Debian's Chromium.
+# browser tests, Debian's Chromium; for the offline instances' applications,
+# Debian's Jupyter Notebook.
 
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -11,6 +12,7 @@ BIN         := bin/instancehub
 ADDR        ?= 127.0.0.1:8080
 DATA        ?= ./data
 CHROMIUM    ?= /usr/bin/chromium
+JUPYTER     ?= /usr/bin/jupyter
 DRIVER_DIR  := $(CURDIR)/.pw-driver
 TEMPL_SRC   := $(wildcard views/*.templ)
 GO_SRC      := $(shell find . -name '*.go' -not -path './node_modules/*' -not -name '*_test.go')
@@ -26,7 +28,7 @@ VULNDB        := .cache/vulndb/$(lastword $(subst @, ,$(VULNDB_MODULE)))
 FUZZTIME      ?= 30s
 TEST_FUZZTIME ?= 2s
 
-.PHONY: build run test fuzz check vulncheck bench screenshots deps generate clean chromium e2e-driver
+.PHONY: build run test fuzz check vulncheck bench screenshots deps generate clean chromium jupyter e2e-driver
 
 ## build: generate the templates, fetch htmx and build bin/instancehub
 build: $(BIN)
@@ -35,7 +37,7 @@ $(BIN): deps generate static/vendor/htmx.min.js $(GO_SRC)
 	go build -trimpath -o $(BIN) ./cmd/instancehub
 
 ## run: build and serve the portal on $(ADDR) with data in $(DATA)
-run: build
+run: build jupyter
 	./$(BIN) serve --addr $(ADDR) --data $(DATA)
 
 ## deps: npm packages from package-lock.json and the Go modules
@@ -54,10 +56,10 @@ static/vendor/htmx.min.js: node_modules/.package-lock.json
 generate:
 	go tool templ generate -path views >/dev/null 2>&1
 
-## test: every test, browser tests included (installs Chromium if missing),
-## then each fuzz target for $(TEST_FUZZTIME)
-test: build chromium e2e-driver
-	PLAYWRIGHT_DRIVER_PATH=$(DRIVER_DIR) INSTANCEHUB_CHROMIUM=$(CHROMIUM) go test -count=1 -timeout 30m ./...
+## test: every test, browser tests included (installs Chromium and Jupyter if
+## missing), then each fuzz target for $(TEST_FUZZTIME)
+test: build chromium jupyter e2e-driver
+	PLAYWRIGHT_DRIVER_PATH=$(DRIVER_DIR) INSTANCEHUB_CHROMIUM=$(CHROMIUM) INSTANCEHUB_JUPYTER=$(JUPYTER) go test -count=1 -timeout 30m ./...
 	$(call fuzz-each,$(TEST_FUZZTIME))
 
 ## fuzz: each fuzz target for $(FUZZTIME); a failing input is written to the
@@ -118,6 +120,17 @@ chromium:
 		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; \
 	fi
 	@test -x "$(CHROMIUM)" || { echo "Chromium is not at $(CHROMIUM); the browser tests cannot run"; exit 1; }
+
+## jupyter: Debian's Jupyter Notebook server, with the Python kernel and the
+## terminal, which the offline emulator runs behind each running instance's
+## Jupyter and Terminal links (about 450 MB; a few minutes)
+jupyter:
+	@if [ ! -x "$(JUPYTER)" ]; then \
+		echo "installing Jupyter Notebook (apt-get)"; \
+		SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq jupyter-notebook python3-ipykernel python3-terminado >/dev/null; \
+	fi
+	@test -x "$(JUPYTER)" || { echo "Jupyter is not at $(JUPYTER); the offline Jupyter and Terminal cannot run"; exit 1; }
 
 ## e2e-driver: playwright-go's driver, made of the machine's node and the
 ## npm playwright-core (nothing is downloaded)

@@ -1,0 +1,177 @@
+package localapps
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+	"github.com/coder/websocket/wsjson"
+)
+
+func TestJupyterServesTheInstanceWithItsSecretOnly(t *testing.T) {
+	s := newServers(t, realJupyter(t), "", 0)
+	inst := running("vm1", 1)
+	base := open(t, s, inst, jupyterApp)
+	if base.Hostname() != "127.0.0.1" || base.Path != "/" {
+		t.Fatalf("base %s, want the loopback address at the root path", base)
+	}
+	if again := open(t, s, inst, terminalApp); again.String() != base.String() {
+		t.Fatalf("terminal at %s, want the same server as Jupyter at %s", again, base)
+	}
+
+	t.Run("status needs the secret", func(t *testing.T) {
+		if code, _ := call(t, base, "", http.MethodGet, "api/status", ""); code != http.StatusForbidden {
+			t.Fatalf("without the token: %d, want 403", code)
+		}
+		if code, _ := call(t, base, "wrong", http.MethodGet, "api/status", ""); code != http.StatusForbidden {
+			t.Fatalf("with another token: %d, want 403", code)
+		}
+		code, body := call(t, base, inst.AppSecret, http.MethodGet, "api/status", "")
+		var status struct{ Kernels int }
+		decode(t, body, &status)
+		if code != http.StatusOK {
+			t.Fatalf("with the token: %d %s", code, body)
+		}
+	})
+
+	t.Run("a Python kernel prints 42", func(t *testing.T) {
+		code, body := call(t, base, inst.AppSecret, http.MethodPost, "api/kernels", `{"name":"python3"}`)
+		var kernel struct{ ID string }
+		decode(t, body, &kernel)
+		if code != http.StatusCreated || kernel.ID == "" {
+			t.Fatalf("start kernel: %d %s", code, body)
+		}
+		channels := "api/kernels/" + kernel.ID + "/channels"
+		// The gateway sends Jupyter's own origin. (Jupyter 6.4 skips its
+		// Origin check for a request with the token, so the gateway alone
+		// refuses foreign origins; should a later Jupyter check, this passes.)
+		ws, err := dialFrom(t, base, inst.AppSecret, channels, "http://"+base.Host)
+		if err != nil {
+			t.Fatalf("dial with Jupyter's own origin: %v", err)
+		}
+		if got := execute(t, ws, "print(6*7)"); got != "42\n" {
+			t.Fatalf("stdout %q, want 42", got)
+		}
+	})
+
+	t.Run("a terminal runs a command", func(t *testing.T) {
+		code, body := call(t, base, inst.AppSecret, http.MethodPost, "api/terminals", "")
+		var term struct{ Name string }
+		decode(t, body, &term)
+		if code != http.StatusOK || term.Name == "" {
+			t.Fatalf("create terminal: %d %s", code, body)
+		}
+		ws := dial(t, base, inst.AppSecret, "terminals/websocket/"+term.Name)
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if err := wsjson.Write(ctx, ws, []string{"stdin", "echo $((6*7))x\r"}); err != nil {
+			t.Fatal(err)
+		}
+		var out strings.Builder
+		for !strings.Contains(out.String(), "42x") {
+			var msg []any
+			if err := wsjson.Read(ctx, ws, &msg); err != nil {
+				t.Fatalf("read terminal (so far %q): %v", out.String(), err)
+			}
+			if len(msg) == 2 && msg[0] == "stdout" {
+				out.WriteString(msg[1].(string))
+			}
+		}
+	})
+}
+
+// dial opens a WebSocket to Jupyter with the token, closed when the test
+// ends.
+func dial(t *testing.T, base *url.URL, secret, path string) *websocket.Conn {
+	t.Helper()
+	ws, err := dialFrom(t, base, secret, path, "")
+	if err != nil {
+		t.Fatalf("dial %s: %v", path, err)
+	}
+	return ws
+}
+
+// dialFrom is dial with the Origin header a browser on origin sends, none
+// when origin is empty.
+func dialFrom(t *testing.T, base *url.URL, secret, path, origin string) (*websocket.Conn, error) {
+	t.Helper()
+	u := base.JoinPath(path)
+	u.Scheme = "ws"
+	header := http.Header{"Authorization": {"token " + secret}}
+	if origin != "" {
+		header.Set("Origin", origin)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	ws, _, err := websocket.Dial(ctx, u.String(), &websocket.DialOptions{HTTPHeader: header})
+	if err != nil {
+		return nil, err
+	}
+	ws.SetReadLimit(1 << 20)
+	t.Cleanup(func() { ws.CloseNow() })
+	return ws, nil
+}
+
+// execute runs code in the kernel over its channels socket, in Jupyter's
+// messaging protocol, and returns what it printed.
+func execute(t *testing.T, ws *websocket.Conn, code string) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	id := randomHex()
+	request := map[string]any{
+		"header":        map[string]any{"msg_id": id, "username": "test", "session": randomHex(), "msg_type": "execute_request", "version": "5.3"},
+		"parent_header": map[string]any{},
+		"metadata":      map[string]any{},
+		"content":       map[string]any{"code": code, "silent": false, "store_history": false, "user_expressions": map[string]any{}, "allow_stdin": false},
+		"channel":       "shell",
+	}
+	if err := wsjson.Write(ctx, ws, request); err != nil {
+		t.Fatal(err)
+	}
+	var out strings.Builder
+	for {
+		var msg struct {
+			Channel string
+			Header  struct {
+				MsgType string `json:"msg_type"`
+			}
+			ParentHeader struct {
+				MsgID string `json:"msg_id"`
+			} `json:"parent_header"`
+			Content json.RawMessage
+		}
+		if err := wsjson.Read(ctx, ws, &msg); err != nil {
+			t.Fatalf("read kernel (printed so far %q): %v", out.String(), err)
+		}
+		if msg.ParentHeader.MsgID != id {
+			continue
+		}
+		var content struct {
+			Text           string
+			ExecutionState string `json:"execution_state"`
+		}
+		_ = json.Unmarshal(msg.Content, &content)
+		switch msg.Header.MsgType {
+		case "stream":
+			out.WriteString(content.Text)
+		case "status":
+			if content.ExecutionState == "idle" {
+				return out.String()
+			}
+		}
+	}
+}
+
+func randomHex() string {
+	b := make([]byte, 16)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}

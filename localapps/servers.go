@@ -1,0 +1,235 @@
+// Package localapps runs the applications of the offline emulator's
+// instances: Debian's Jupyter Notebook server (jupyter-notebook 6.4.12 on
+// Debian 12), which also serves the Terminal. A server is started on the
+// first open of a running instance's application, not for every running VM:
+// one costs about 90 MB of memory and each kernel about 70 MB more, so a
+// laptop holds a handful, not the thousands of instances the emulator keeps.
+// A cap (default 8) stops the least recently used server when another one
+// must start.
+//
+// Offline, Jupyter runs as the portal's own user on the portal's machine:
+// it is a development stand-in for the instance's VM, not an isolation
+// boundary.
+package localapps
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/instancehub/instancehub"
+)
+
+// Config says where Jupyter is and how many servers may run at once.
+type Config struct {
+	// Jupyter is the jupyter command: a path, or a name looked up in PATH
+	// ("jupyter" when empty).
+	Jupyter string
+	// DataDir is the portal's data directory. Notebooks live in
+	// DataDir/notebooks/<owner's user id>, shared by the owner's instances
+	// as the reference product's workspace file share is, so they outlive
+	// any one instance.
+	DataDir string
+	// MaxServers is how many servers may run at once (default 8).
+	MaxServers int
+	// StartTimeout bounds the wait for a new server to answer (default 60 s;
+	// a cold start on a busy 2-core machine takes a few seconds).
+	StartTimeout time.Duration
+	Logger       *slog.Logger
+}
+
+// Servers implements instancehub.ApplicationUpstreams with one Jupyter
+// server per running instance, started lazily and stopped on Stop, on
+// eviction and on Close.
+type Servers struct {
+	cfg Config
+
+	mu      sync.Mutex
+	servers map[string]*server // by instance name
+	closed  bool
+	swept   bool // the folders of an earlier portal's servers are gone
+
+	stopping sync.WaitGroup // servers stopped in the background, which Close awaits
+}
+
+var (
+	_ instancehub.ApplicationUpstreams    = (*Servers)(nil)
+	_ instancehub.ApplicationAvailability = (*Servers)(nil)
+)
+
+// New returns Servers that start nothing until an application is opened.
+func New(cfg Config) *Servers {
+	if cfg.Jupyter == "" {
+		cfg.Jupyter = "jupyter"
+	}
+	if cfg.MaxServers <= 0 {
+		cfg.MaxServers = 8
+	}
+	if cfg.StartTimeout <= 0 {
+		cfg.StartTimeout = 60 * time.Second
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	return &Servers{cfg: cfg, servers: map[string]*server{}}
+}
+
+// ApplicationUnavailable says why the application of slug cannot run on the
+// offline instance inst, "" when it can, for the page to show the reason
+// instead of a link: the offline cloud's answer to
+// instancehub.ApplicationAvailability.
+func (s *Servers) ApplicationUnavailable(_ context.Context, _ *instancehub.Instance, slug string) string {
+	switch slug {
+	case "jupyterlab", "rstudio":
+		return "JupyterLab and RStudio are not packaged by Debian, so the offline emulator cannot run them; on Azure they run on the instance."
+	case "jupyter", "terminal":
+		if _, err := exec.LookPath(s.cfg.Jupyter); err != nil {
+			return notInstalled(s.cfg.Jupyter)
+		}
+	}
+	return ""
+}
+
+func notInstalled(jupyter string) string {
+	return fmt.Sprintf("Jupyter is not installed on the portal's machine (%s not found), so the offline emulator cannot run it; install Debian's jupyter-notebook, python3-ipykernel and python3-terminado.", jupyter)
+}
+
+// Upstream returns the base URL of the Jupyter server of the running
+// instance inst, starting it if it is not running, and inst's secret, which
+// the server takes as its token. Jupyter and the Terminal share one server
+// and one base URL, the server's root: the gateway maps an application's
+// origin onto it path for path, and opens the Terminal at /terminals/1.
+// EUNAVAILABLE for JupyterLab and RStudio, when Jupyter is not installed, or
+// when the server does not answer in time; ECONFLICT when inst is not
+// running; ENOTFOUND for any other application.
+func (s *Servers) Upstream(ctx context.Context, inst *instancehub.Instance, app instancehub.Application) (*url.URL, string, error) {
+	switch app.Slug {
+	case "jupyter", "terminal":
+	case "jupyterlab", "rstudio":
+		return nil, "", instancehub.Errorf(instancehub.EUNAVAILABLE, "%s", s.ApplicationUnavailable(ctx, inst, app.Slug))
+	default:
+		return nil, "", instancehub.Errorf(instancehub.ENOTFOUND, "%s does not offer %s.", inst.Name, app.Label)
+	}
+	if inst.State != instancehub.StateRunning {
+		return nil, "", instancehub.Errorf(instancehub.ECONFLICT, "%s is not running; start it to open %s.", inst.Name, app.Label)
+	}
+	if inst.AppSecret == "" {
+		// An empty token would turn Jupyter's authentication off.
+		return nil, "", instancehub.Errorf(instancehub.EUNAVAILABLE, "%s has no application secret, so its Jupyter cannot be opened safely.", inst.Name)
+	}
+	srv, err := s.serverFor(inst)
+	if err != nil {
+		return nil, "", err
+	}
+	if err := srv.waitReady(ctx); err != nil {
+		return nil, "", err
+	}
+	return srv.base, inst.AppSecret, nil
+}
+
+// serverFor returns inst's server, started now if it has none, it has
+// exited, or it belongs to an earlier instance of the same name (another
+// secret or owner). Starting one beyond the cap stops the least recently
+// used. The gateway asks on every request: a running server costs a map
+// look-up, no more.
+func (s *Servers) serverFor(inst *instancehub.Instance) (*server, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return nil, instancehub.Errorf(instancehub.EUNAVAILABLE, "The portal is shutting down.")
+	}
+	if srv := s.servers[inst.Name]; srv != nil {
+		if srv.serves(inst) && !srv.exited() {
+			srv.lastUsed = time.Now()
+			return srv, nil
+		}
+		delete(s.servers, inst.Name)
+		s.stopping.Go(srv.stop)
+	}
+	if !s.swept {
+		s.sweep()
+	}
+	for len(s.servers) >= s.cfg.MaxServers {
+		s.evictOldest()
+	}
+	srv, err := start(s.cfg, inst)
+	if err != nil {
+		return nil, err
+	}
+	s.servers[inst.Name] = srv
+	return srv, nil
+}
+
+// sweep removes the configuration folders (tokens included) that servers
+// of a portal that died left behind; s.mu is held. Only one portal runs per
+// data directory, so none of them is in use.
+func (s *Servers) sweep() {
+	s.swept = true
+	if err := os.RemoveAll(filepath.Join(s.cfg.DataDir, "jupyter")); err != nil {
+		s.cfg.Logger.Warn("jupyter folders left by an earlier portal", "err", err)
+	}
+}
+
+// evictOldest stops the least recently used server; s.mu is held.
+func (s *Servers) evictOldest() {
+	var oldest *server
+	for _, srv := range s.servers {
+		if oldest == nil || srv.lastUsed.Before(oldest.lastUsed) {
+			oldest = srv
+		}
+	}
+	delete(s.servers, oldest.name)
+	s.cfg.Logger.Info("jupyter stopped to make room", "instance", oldest.name, "max", s.cfg.MaxServers)
+	s.stopping.Go(oldest.stop)
+}
+
+// Stop stops the Jupyter server of instance name, if one runs, and waits
+// for its processes to end. Call it when the instance stops, restarts or is
+// deleted; the next Upstream after a start brings a server back.
+func (s *Servers) Stop(name string) {
+	s.mu.Lock()
+	srv := s.servers[name]
+	delete(s.servers, name)
+	s.mu.Unlock()
+	if srv != nil {
+		srv.stop()
+	}
+}
+
+// Running lists the instances whose server runs, for tests and diagnostics.
+func (s *Servers) Running() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	names := make([]string, 0, len(s.servers))
+	for name, srv := range s.servers {
+		if !srv.exited() {
+			names = append(names, name)
+		}
+	}
+	return names
+}
+
+// Close stops every server and refuses to start more: call it when the
+// portal shuts down, so that no Jupyter outlives it.
+func (s *Servers) Close() error {
+	s.mu.Lock()
+	s.closed = true
+	all := s.servers
+	s.servers = map[string]*server{}
+	s.mu.Unlock()
+	for _, srv := range all {
+		s.stopping.Go(srv.stop)
+	}
+	s.stopping.Wait()
+	return nil
+}
+
+// errExited is a server that ended before it answered.
+var errExited = errors.New("jupyter exited")

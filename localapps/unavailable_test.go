@@ -1,0 +1,78 @@
+package localapps
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/instancehub/instancehub"
+)
+
+func TestApplicationsThatCannotRunOfflineSayWhy(t *testing.T) {
+	s := newServers(t, "jupyter", "", 0)
+	stopped := running("stopped1", 1)
+	stopped.State = instancehub.StateStopped
+	noSecret := running("nosecret1", 1)
+	noSecret.AppSecret = ""
+	for _, tc := range []struct {
+		name string
+		inst *instancehub.Instance
+		app  instancehub.Application
+		code string
+		says string
+	}{
+		{"jupyterlab", running("vm1", 1), instancehub.Application{Slug: "jupyterlab", Label: "JupyterLab"}, instancehub.EUNAVAILABLE, "not packaged by Debian"},
+		{"rstudio", running("vm1", 1), instancehub.Application{Slug: "rstudio", Label: "RStudio"}, instancehub.EUNAVAILABLE, "not packaged by Debian"},
+		{"unknown application", running("vm1", 1), instancehub.Application{Slug: "vscode", Label: "VS Code"}, instancehub.ENOTFOUND, "does not offer VS Code"},
+		{"stopped instance", stopped, jupyterApp, instancehub.ECONFLICT, "not running"},
+		{"no secret: Jupyter would run without a token", noSecret, jupyterApp, instancehub.EUNAVAILABLE, "no application secret"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, _, err := s.Upstream(context.Background(), tc.inst, tc.app)
+			if instancehub.ErrorCode(err) != tc.code || !strings.Contains(instancehub.ErrorMessage(err), tc.says) {
+				t.Fatalf("got %v, want %s saying %q", err, tc.code, tc.says)
+			}
+		})
+	}
+	for _, slug := range []string{"jupyterlab", "rstudio"} {
+		if reason := s.ApplicationUnavailable(context.Background(), running("vm1", 1), slug); !strings.Contains(reason, "not packaged by Debian") {
+			t.Fatalf("ApplicationUnavailable(%s) = %q, want the reason", slug, reason)
+		}
+	}
+	if len(s.Running()) != 0 {
+		t.Fatalf("servers started: %v", s.Running())
+	}
+}
+
+func TestNoJupyterInstalledIsUnavailableWithTheReason(t *testing.T) {
+	missing := filepath.Join(t.TempDir(), "jupyter")
+	s := newServers(t, missing, "", 0)
+	for _, app := range []instancehub.Application{jupyterApp, terminalApp} {
+		_, _, err := s.Upstream(context.Background(), running("vm1", 1), app)
+		if instancehub.ErrorCode(err) != instancehub.EUNAVAILABLE || !strings.Contains(instancehub.ErrorMessage(err), "Jupyter is not installed") {
+			t.Fatalf("%s: got %v, want EUNAVAILABLE saying Jupyter is not installed", app.Slug, err)
+		}
+		if reason := s.ApplicationUnavailable(context.Background(), running("vm1", 1), app.Slug); !strings.Contains(reason, "jupyter-notebook") {
+			t.Fatalf("ApplicationUnavailable(%s) = %q, want what to install", app.Slug, reason)
+		}
+	}
+}
+
+func TestAJupyterThatFailsToStartIsUnavailableWithoutItsSecret(t *testing.T) {
+	broken := filepath.Join(t.TempDir(), "jupyter")
+	script := "#!/bin/sh\necho \"token in $JUPYTER_CONFIG_DIR\" >&2\nexit 1\n"
+	if err := os.WriteFile(broken, []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	s := newServers(t, broken, "", 0)
+	inst := running("vm1", 1)
+	_, _, err := s.Upstream(context.Background(), inst, jupyterApp)
+	if instancehub.ErrorCode(err) != instancehub.EUNAVAILABLE || !strings.Contains(instancehub.ErrorMessage(err), "did not start") {
+		t.Fatalf("got %v, want EUNAVAILABLE saying Jupyter did not start", err)
+	}
+	if strings.Contains(err.Error(), inst.AppSecret) {
+		t.Fatal("the error carries the secret")
+	}
+}
