@@ -90,6 +90,7 @@ var Applications = []Application{
 	{Slug: "jupyterlab", Label: "JupyterLab"},
 	{Slug: "jupyter", Label: "Jupyter"},
 	{Slug: "rstudio", Label: "RStudio"},
+	{Slug: "terminal", Label: "Terminal"},
 }
 
 // FindApplication returns the application with the given slug.

@@ -30,7 +30,10 @@ type Service struct {
 	Quotas    QuotaStore
 	Cloud     Cloud
 	Engine    *Engine
-	Logger    *slog.Logger
+	// Applications, if set, also says which applications cannot run where
+	// (the offline emulator's Jupyter servers run no JupyterLab).
+	Applications ApplicationAvailability
+	Logger       *slog.Logger
 	// RoleMap maps values of the identity provider's groups claim to roles.
 	RoleMap map[string]Role
 	Now     func() time.Time
@@ -221,6 +224,11 @@ func (s *Service) OpenApplication(ctx context.Context, name, slug string) (inst 
 // ApplicationUnavailable says why the application of slug cannot work on
 // inst, for the page to show instead of offering it; "" when it can.
 func (s *Service) ApplicationUnavailable(ctx context.Context, inst *Instance, slug string) string {
+	if s.Applications != nil {
+		if reason := s.Applications.ApplicationUnavailable(ctx, inst, slug); reason != "" {
+			return reason
+		}
+	}
 	if c, ok := s.Cloud.(ApplicationAvailability); ok {
 		return c.ApplicationUnavailable(ctx, inst, slug)
 	}

@@ -37,12 +37,38 @@ func (s *Server) instanceRow(c *echo.Context) error {
 	return s.render(c, http.StatusOK, "compute", views.InstanceRow(inst))
 }
 
-// openApplication is where an application of an instance opens. Only its
-// owner gets past the service's check.
+// openApplication opens an application of an instance: the gateway checks
+// that the signed-in user owns the running instance and sends the browser to
+// the application's own origin with a single-use ticket.
 func (s *Server) openApplication(c *echo.Context) error {
-	inst, app, err := s.service.OpenApplication(c.Request().Context(), c.Param("name"), c.Param("app"))
-	if err != nil {
+	ctx := c.Request().Context()
+	name, slug := c.Param("name"), c.Param("app")
+	if s.cfg.Applications == nil {
+		inst, app, err := s.service.OpenApplication(ctx, name, slug)
+		if err != nil {
+			return err
+		}
+		return s.render(c, http.StatusOK, "compute", views.ApplicationPage(inst.Name, app.Label, ""))
+	}
+	target, err := s.cfg.Applications.OpenURL(ctx, sessionToken(c), name, slug)
+	if instancehub.ErrorCode(err) == instancehub.EUNAVAILABLE {
+		app, _ := instancehub.FindApplication(slug)
+		return s.render(c, http.StatusServiceUnavailable, "compute", views.ApplicationPage(name, app.Label, instancehub.ErrorMessage(err)))
+	} else if err != nil {
 		return err
 	}
-	return s.render(c, http.StatusOK, "compute", views.ApplicationPage(inst.Name, app.Label))
+	return c.Redirect(http.StatusSeeOther, target)
+}
+
+// RefuseApplication writes, in the portal's look, the page of a request the
+// applications gateway refused.
+func (s *Server) RefuseApplication(w http.ResponseWriter, r *http.Request, status int, message string) {
+	c := s.echo.NewContext(r, w)
+	title := titles[status]
+	if title == "" {
+		title = http.StatusText(status)
+	}
+	if err := s.render(c, status, "", views.ErrorPage(status, title, message)); err != nil {
+		s.cfg.Logger.Error("write a refused application's page", "err", err)
+	}
 }

@@ -21,6 +21,10 @@ func (s *Server) act(c *echo.Context) error {
 	if err != nil {
 		return err
 	}
+	if s.cfg.Applications != nil && kind != instancehub.OpStart {
+		// The instance is no longer running: its open applications close now.
+		s.cfg.Applications.Revoke(inst.Name)
+	}
 	notice := views.Notice{Tone: "success", Message: actionMessage(kind, inst.Name)}
 	if billing := s.service.StoppedBilling(inst); kind == instancehub.OpStop && billing != "" {
 		notice.Message = fmt.Sprintf("Stopping %s. %s", inst.Name, billing)

@@ -75,7 +75,7 @@ func TestCreateThroughTheForm(t *testing.T) {
 	if _, polls := row.Attr("hx-trigger"); polls {
 		t.Error("a settled row still polls")
 	}
-	if apps := strings.Join(texts(row.Find(".app-links li")), ","); apps != "JupyterLab,Jupyter,RStudio" {
+	if apps := strings.Join(texts(row.Find(".app-links li")), ","); apps != "JupyterLab,Jupyter,RStudio,Terminal" {
 		t.Errorf("applications = %q", apps)
 	}
 	if href, _ := row.Find(".app-links a").First().Attr("href"); href != "/instances/ada-ws/apps/jupyterlab/" {

@@ -82,6 +82,11 @@ const maxFormBody = 64 << 10
 func (s *Server) limitBody(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c *echo.Context) error {
 		r := c.Request()
+		// No request of the portal's own takes long: a slow body or a reader
+		// that stops reading is cut off (unsupported only by test recorders).
+		rc := http.NewResponseController(c.Response())
+		_ = rc.SetReadDeadline(time.Now().Add(30 * time.Second))
+		_ = rc.SetWriteDeadline(time.Now().Add(60 * time.Second))
 		if r.ContentLength > maxFormBody {
 			return echo.NewHTTPError(http.StatusRequestEntityTooLarge, "The request is too large.")
 		}

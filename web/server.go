@@ -37,8 +37,22 @@ type Config struct {
 	LocalAccounts bool
 	// Identity is the single sign-on provider, if any.
 	Identity instancehub.IdentityProvider
-	Logger   *slog.Logger
-	Now      func() time.Time
+	// Applications serves the instances' applications, each on an origin
+	// of its own; requests for its hosts go to it. Nil leaves application
+	// links on a page that says they are not available.
+	Applications Applications
+	Logger       *slog.Logger
+	Now          func() time.Time
+}
+
+// Applications is the applications gateway as the portal uses it: it
+// opens an application for its owner, drops connections no longer allowed,
+// and serves the hosts of the applications' domain.
+type Applications interface {
+	instancehub.ApplicationGateway
+	http.Handler
+	// Owns reports whether host (with its port) is an application's origin.
+	Owns(host string) bool
 }
 
 // Server serves the portal.
@@ -92,16 +106,29 @@ func (s *Server) Routes() []string {
 	return routes
 }
 
-// Handler returns the portal as an http.Handler.
-func (s *Server) Handler() http.Handler { return s.echo }
+// Handler returns the portal as an http.Handler: the applications' hosts
+// go to the gateway, every other host to the portal's own routes.
+func (s *Server) Handler() http.Handler {
+	if s.cfg.Applications == nil {
+		return s.echo
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if s.cfg.Applications.Owns(r.Host) {
+			s.cfg.Applications.ServeHTTP(w, r)
+			return
+		}
+		s.echo.ServeHTTP(w, r)
+	})
+}
 
 // Serve serves on ln until Shutdown.
 func (s *Server) Serve(ln net.Listener) error {
 	s.http = &http.Server{
-		Handler:           s.echo,
+		Handler: s.Handler(),
+		// Reading and writing are bounded per request of the portal
+		// (limitBody); the applications' uploads, downloads and WebSockets
+		// last as long as they need.
 		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      60 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		// A request line and headers larger than this are refused (431):
 		// cookies and addresses of the portal are far smaller.

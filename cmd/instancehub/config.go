@@ -32,6 +32,9 @@ type Config struct {
 	LocalAccounts   bool
 	TrustedProxies  string
 	DebugAddr       string
+	AppsDomain      string
+	Jupyter         string
+	JupyterMax      int
 	Adopt           bool
 
 	Azure AzureConfig
@@ -151,6 +154,9 @@ func (c *Config) bindServe(f *flags) {
 		"email of the Owner created on first start; its password comes from INSTANCEHUB_ADMIN_PASSWORD or is generated and logged once")
 	f.bool(&c.LocalAccounts, "local-accounts", true, "allow signing in with a local account's password")
 	f.bool(&c.Adopt, "adopt", false, "at start, rebuild an instance for every VM tagged as this portal's that none records, as after a lost database")
+	f.string(&c.Jupyter, "jupyter", "jupyter", "the jupyter command that runs the offline emulator's applications (a path, or a name in PATH)")
+	f.int(&c.JupyterMax, "jupyter-max", 8, "how many offline Jupyter servers may run at once; opening one more stops the least recently used")
+	f.string(&c.AppsDomain, "apps-domain", "", `domain of the applications' origins, <instance>--<app>.<domain>, with a port if not the default; needs a wildcard DNS record and, with TLS, a wildcard certificate (default: apps.localhost on the portal's port, which browsers resolve to this machine)`)
 	f.string(&c.DebugAddr, "debug-addr", "", "address of the operator endpoints: Go runtime metrics and pprof under /debug/; empty (the default) serves none; keep it private")
 	f.string(&c.TrustedProxies, "trusted-proxies", "", "comma-separated networks (CIDR) of reverse proxies whose X-Forwarded-For is believed")
 	f.string(&c.OIDC.Issuer, "oidc-issuer", "", "OpenID Connect issuer URL, e.g. https://login.microsoftonline.com/<tenant>/v2.0; empty turns single sign-on off")

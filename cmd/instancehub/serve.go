@@ -7,6 +7,8 @@ import (
 	"io/fs"
 	"log/slog"
 	"net"
+	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"time"
@@ -15,6 +17,7 @@ import (
 	"github.com/instancehub/instancehub"
 	"github.com/instancehub/instancehub/azure"
 	"github.com/instancehub/instancehub/azure/emulator"
+	"github.com/instancehub/instancehub/localapps"
 	"github.com/instancehub/instancehub/oidc"
 	"github.com/instancehub/instancehub/static"
 	"github.com/instancehub/instancehub/store"
@@ -114,10 +117,6 @@ func serve(ctx context.Context, c Config, ln net.Listener, log *slog.Logger) err
 	if _, err := fs.Stat(static.FS, "vendor/htmx.min.js"); err != nil {
 		log.Warn("htmx is missing from static/vendor; build with `make` so pages update in place")
 	}
-	server := web.New(web.Config{
-		Workspace: c.Workspace, SecureCookies: c.SecureCookies, Static: static.FS, Logger: log,
-		LocalAccounts: c.LocalAccounts, Identity: identity, TrustedProxies: proxies,
-	}, service)
 	scheme := "http"
 	if c.TLSCert != "" || c.TLSKey != "" {
 		cert, err := loadCertificate(c.TLSCert, c.TLSKey)
@@ -126,6 +125,32 @@ func serve(ctx context.Context, c Config, ln net.Listener, log *slog.Logger) err
 		}
 		ln, scheme = cert.listen(ln), "https"
 	}
+	// Applications run on the instances; offline, on Jupyter servers of
+	// this machine, one per instance opened.
+	var upstreams instancehub.ApplicationUpstreams = cloud
+	var servers *localapps.Servers
+	if c.Azure.SubscriptionID == "" {
+		servers = localapps.New(localapps.Config{Jupyter: c.Jupyter, DataDir: c.Data, MaxServers: c.JupyterMax, Logger: log})
+		defer servers.Close()
+		upstreams, service.Applications = servers, servers
+	}
+	var server *web.Server
+	refuse := func(w http.ResponseWriter, r *http.Request, status int, message string) {
+		server.RefuseApplication(w, r, status, message)
+	}
+	gw, err := openApplications(c, service, upstreams, &url.URL{Scheme: scheme, Host: ln.Addr().String()}, refuse, log)
+	if err != nil {
+		return err
+	}
+	defer gw.Close()
+	var gateway web.Applications = gw
+	if servers != nil {
+		gateway = offlineGateway{Gateway: gw, servers: servers}
+	}
+	server = web.New(web.Config{
+		Workspace: c.Workspace, SecureCookies: c.SecureCookies, Static: static.FS, Logger: log,
+		LocalAccounts: c.LocalAccounts, Identity: identity, TrustedProxies: proxies, Applications: gateway,
+	}, service)
 	errc := make(chan error, 1)
 	go func() { errc <- server.Serve(ln) }()
 	log.Info("serving the portal", "url", scheme+"://"+ln.Addr().String(), "data", c.Data)

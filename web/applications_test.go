@@ -1,0 +1,103 @@
+package web_test
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/instancehub/instancehub"
+	"github.com/instancehub/instancehub/apps"
+	"github.com/instancehub/instancehub/internal/testportal"
+	"github.com/instancehub/instancehub/static"
+	"github.com/instancehub/instancehub/web"
+)
+
+// upstreamsFunc serves every application from one function.
+type upstreamsFunc func(*instancehub.Instance, instancehub.Application) (*url.URL, string, error)
+
+func (f upstreamsFunc) Upstream(_ context.Context, inst *instancehub.Instance, app instancehub.Application) (*url.URL, string, error) {
+	return f(inst, app)
+}
+
+// TestApplicationsOpenOnTheirOwnOrigin: through the portal, the owner is sent
+// to the application's own origin with a ticket, which signs the browser in
+// there; an application that cannot run says why on the portal's page; and a
+// refusal on an application's origin has the portal's look.
+func TestApplicationsOpenOnTheirOwnOrigin(t *testing.T) {
+	p := testportal.Open(t, t.TempDir(), 0)
+	jupyter := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") != "token s3cret" || r.Header.Get("Cookie") != "" {
+			http.Error(w, "bad credentials", http.StatusForbidden)
+			return
+		}
+		io.WriteString(w, "jupyter home "+r.URL.Path)
+	}))
+	defer jupyter.Close()
+	base, _ := url.Parse(jupyter.URL + "/")
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	var srv *web.Server
+	gw, err := apps.New(apps.Config{
+		Domain: "apps.localhost", Key: []byte(strings.Repeat("k", 32)), Service: p.Service, Logger: log,
+		Upstreams: upstreamsFunc(func(inst *instancehub.Instance, app instancehub.Application) (*url.URL, string, error) {
+			if app.Slug == "rstudio" {
+				return nil, "", instancehub.Errorf(instancehub.EUNAVAILABLE, "RStudio cannot run here, for a reason.")
+			}
+			return base, "s3cret", nil
+		}),
+		Refuse: func(w http.ResponseWriter, r *http.Request, status int, msg string) {
+			srv.RefuseApplication(w, r, status, msg)
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer gw.Close()
+	srv = web.New(web.Config{Static: static.FS, Logger: log, LocalAccounts: true, Applications: gw}, p.Service)
+	server := httptest.NewServer(srv.Handler())
+	defer server.Close()
+	s := &site{Portal: p, server: server, client: newClient()}
+	signIn(t, s, "ada@example.com")
+	p.SeedNamed(t, "ada-box", p.User)
+
+	r := s.get(t, "/instances/ada-box/apps/jupyter/")
+	wantStatus(t, r, http.StatusSeeOther)
+	ticket, _ := url.Parse(r.Header.Get("Location"))
+	if ticket.Host != "ada-box--jupyter.apps.localhost" || ticket.Query().Get("t") == "" {
+		t.Fatalf("open sends to %q", r.Header.Get("Location"))
+	}
+	// The application's origin is this same server, reached by its name.
+	visit := func(c *http.Client, u *url.URL) *response {
+		req, _ := http.NewRequest(http.MethodGet, server.URL+u.RequestURI(), nil)
+		req.Host = u.Host
+		for _, ck := range c.Jar.Cookies(&url.URL{Scheme: "http", Host: u.Host}) {
+			req.AddCookie(ck)
+		}
+		resp := s.do(t, c, req)
+		u2 := &url.URL{Scheme: "http", Host: u.Host}
+		c.Jar.SetCookies(u2, resp.Cookies())
+		return resp
+	}
+	signedIn := visit(s.client, ticket)
+	wantStatus(t, signedIn, http.StatusSeeOther)
+	home := visit(s.client, &url.URL{Scheme: "http", Host: ticket.Host, Path: "/tree"})
+	wantStatus(t, home, http.StatusOK)
+	if home.body != "jupyter home /tree" {
+		t.Errorf("application page = %q", home.body)
+	}
+	// The same ticket again is refused, in the portal's look.
+	again := visit(newClient(), ticket)
+	if again.StatusCode < 400 || again.doc.Find(`[data-testid="error-page"]`).Length() != 1 {
+		t.Errorf("replayed ticket: %d\n%s", again.StatusCode, truncate(again.body))
+	}
+	// An application that cannot run says why, on the portal.
+	r = s.get(t, "/instances/ada-box/apps/rstudio/")
+	wantStatus(t, r, http.StatusServiceUnavailable)
+	if got := text(r.doc.Find(`[data-testid="app-unavailable-reason"]`)); got != "RStudio cannot run here, for a reason." {
+		t.Errorf("reason = %q", got)
+	}
+}
