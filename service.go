@@ -216,7 +216,7 @@ func (s *Service) OpenApplication(ctx context.Context, name, slug string) (inst 
 		return inst, app, Errorf(ECONFLICT, "%s is %s; start it to open %s.", inst.Name, strings.ToLower(inst.State.Label()), app.Label)
 	}
 	if reason := s.ApplicationUnavailable(ctx, inst, app.Slug); reason != "" {
-		return inst, app, Errorf(ECONFLICT, "%s", reason)
+		return inst, app, Errorf(EUNAVAILABLE, "%s", reason)
 	}
 	return inst, app, nil
 }

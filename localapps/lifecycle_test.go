@@ -105,7 +105,7 @@ func TestStartingOneServerBeyondTheCapStopsTheLeastRecentlyUsed(t *testing.T) {
 	a, b, c := running("vma", 1), running("vmb", 1), running("vmc", 2)
 	open(t, s, a, jupyterApp)
 	bBase := open(t, s, b, jupyterApp)
-	open(t, s, a, terminalApp) // a is now used more recently than b
+	open(t, s, a, jupyterApp) // a is now used more recently than b
 	open(t, s, c, jupyterApp)
 
 	got := s.Running()

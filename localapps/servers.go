@@ -93,9 +93,17 @@ func (s *Servers) ApplicationUnavailable(_ context.Context, _ *instancehub.Insta
 		if _, err := exec.LookPath(s.cfg.Jupyter); err != nil {
 			return notInstalled(s.cfg.Jupyter)
 		}
+		if slug == "terminal" {
+			return terminalBroken
+		}
 	}
 	return ""
 }
+
+// terminalBroken is why the offline Terminal is off: the terminals run (a
+// notebook's terminal API works), but Debian 12's Notebook 6.4.12 terminal
+// page stops in Chromium on its xterm.js bundle ("exports is not defined").
+const terminalBroken = "The terminal page of Debian's Jupyter Notebook does not load in browsers (its xterm.js bundle fails), so the offline emulator offers no Terminal; on Azure the Terminal runs in JupyterLab."
 
 func notInstalled(jupyter string) string {
 	return fmt.Sprintf("Jupyter is not installed on the portal's machine (%s not found), so the offline emulator cannot run it; install Debian's jupyter-notebook, python3-ipykernel and python3-terminado.", jupyter)
@@ -111,8 +119,8 @@ func notInstalled(jupyter string) string {
 // running; ENOTFOUND for any other application.
 func (s *Servers) Upstream(ctx context.Context, inst *instancehub.Instance, app instancehub.Application) (*url.URL, string, error) {
 	switch app.Slug {
-	case "jupyter", "terminal":
-	case "jupyterlab", "rstudio":
+	case "jupyter":
+	case "jupyterlab", "rstudio", "terminal":
 		return nil, "", instancehub.Errorf(instancehub.EUNAVAILABLE, "%s", s.ApplicationUnavailable(ctx, inst, app.Slug))
 	default:
 		return nil, "", instancehub.Errorf(instancehub.ENOTFOUND, "%s does not offer %s.", inst.Name, app.Label)

@@ -53,7 +53,7 @@ func (s *Server) openApplication(c *echo.Context) error {
 	target, err := s.cfg.Applications.OpenURL(ctx, sessionToken(c), name, slug)
 	if instancehub.ErrorCode(err) == instancehub.EUNAVAILABLE {
 		app, _ := instancehub.FindApplication(slug)
-		return s.render(c, http.StatusServiceUnavailable, "compute", views.ApplicationPage(name, app.Label, instancehub.ErrorMessage(err)))
+		return s.render(c, http.StatusOK, "compute", views.ApplicationPage(name, app.Label, instancehub.ErrorMessage(err)))
 	} else if err != nil {
 		return err
 	}

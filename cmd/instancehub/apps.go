@@ -19,6 +19,12 @@ import (
 // portal's look; portal is the portal's own base URL.
 func openApplications(c Config, service *instancehub.Service, upstreams instancehub.ApplicationUpstreams,
 	portal *url.URL, refuse func(http.ResponseWriter, *http.Request, int, string), log *slog.Logger) (*apps.Gateway, error) {
+	// The Terminal opens Jupyter's first terminal, made on first use: the
+	// classic Notebook server offline, JupyterLab on Azure's image.
+	landing := map[string]string{"terminal": "/terminals/new/1"}
+	if c.Azure.SubscriptionID != "" {
+		landing["terminal"] = "/lab/terminals/1"
+	}
 	domain := c.AppsDomain
 	if domain == "" {
 		domain = "apps.localhost"
@@ -32,7 +38,7 @@ func openApplications(c Config, service *instancehub.Service, upstreams instance
 	_, _ = rand.Read(key)
 	return apps.New(apps.Config{
 		Domain: domain, Scheme: portal.Scheme, Key: key, Service: service, Upstreams: upstreams,
-		Refuse: refuse, Logger: log, Landing: map[string]string{"terminal": "/terminals/1"},
+		Refuse: refuse, Logger: log, Landing: landing,
 		PortalOpen: func(name, slug string) string {
 			return portal.JoinPath("instances", name, "apps", slug, "/").String()
 		},

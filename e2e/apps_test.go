@@ -1,0 +1,82 @@
+package e2e
+
+import (
+	"os/exec"
+	"strings"
+	"testing"
+
+	"github.com/mxschmitt/playwright-go"
+)
+
+// TestApplicationsJourney: the owner opens Jupyter from the instance's row
+// and lands on an origin of its own, where a real Jupyter runs print(6*7)
+// in a Python kernel; another Owner of the workspace is refused at the same
+// address; after Stop the links are text and the open kernel's socket is
+// closed.
+func TestApplicationsJourney(t *testing.T) {
+	if _, err := exec.LookPath("jupyter"); err != nil {
+		t.Fatal("jupyter is not installed: run `make test`, which installs Debian's jupyter-notebook")
+	}
+	p := startPortal(t)
+	p.addUser(t, "olga@example.com", "Olga Owner", "olga-password-1")
+	p.assignRole(t, "olga@example.com", "Owner")
+	page := newPage(t)
+	signIn(t, page, p.URL, "admin@example.com", adminPassword)
+	body := page.Locator("body")
+	must(t, button(body, "New").Click())
+	must(t, page.GetByLabel("Compute name").Fill("lab-box"))
+	must(t, expect.Locator(page.GetByTestId("name-message")).ToHaveText("This name is available."))
+	must(t, button(body, "Create").Click())
+	must(t, page.WaitForURL(p.URL+"/instances"))
+	row := page.Locator(`tr[data-name="lab-box"]`)
+	must(t, expect.Locator(row.GetByTestId("state")).ToHaveText("Running", playwright.LocatorAssertionsToHaveTextOptions{Timeout: playwright.Float(45000)}))
+
+	// Jupyter opens in a new tab, on its own origin.
+	jupyter, err := page.Context().ExpectPage(func() error {
+		return row.GetByRole("link", playwright.LocatorGetByRoleOptions{Name: "Jupyter", Exact: playwright.Bool(true)}).Click()
+	})
+	must(t, err)
+	must(t, jupyter.WaitForURL("**/tree**", playwright.PageWaitForURLOptions{Timeout: playwright.Float(60000)}))
+	origin := strings.SplitN(jupyter.URL(), "/tree", 2)[0]
+	if !strings.HasPrefix(origin, "http://lab-box--jupyter.apps.localhost:") || strings.HasPrefix(origin, p.URL) {
+		t.Fatalf("Jupyter opened at %s", jupyter.URL())
+	}
+	// A notebook, made through Jupyter's own API on its origin, runs print(6*7).
+	_, err = jupyter.Evaluate(`fetch("/api/contents/e2e.ipynb", {method: "PUT", headers: {"Content-Type": "application/json"},
+		body: JSON.stringify({type: "notebook", content: {cells: [], metadata: {kernelspec: {name: "python3", display_name: "Python 3", language: "python"}}, nbformat: 4, nbformat_minor: 5}})}).then(r => r.status)`)
+	must(t, err)
+	_, err = jupyter.Goto(origin + "/notebooks/e2e.ipynb")
+	must(t, err)
+	must(t, expect.Locator(jupyter.Locator("#kernel_indicator_icon.kernel_idle_icon")).ToBeAttached(playwright.LocatorAssertionsToBeAttachedOptions{Timeout: playwright.Float(60000)}))
+	must(t, jupyter.Locator(".cell .CodeMirror").First().Click())
+	must(t, jupyter.Keyboard().Type("print(6*7)"))
+	must(t, jupyter.Keyboard().Press("Shift+Enter"))
+	must(t, expect.Locator(jupyter.Locator(".output_subarea").First()).ToHaveText("42", playwright.LocatorAssertionsToHaveTextOptions{Timeout: playwright.Float(30000)}))
+
+	// Offline, the Terminal says why it cannot open.
+	_, err = page.Goto(p.URL + "/instances/lab-box/apps/terminal/")
+	must(t, err)
+	must(t, expect.Locator(page.GetByTestId("app-unavailable-reason")).ToContainText("terminal page"))
+	_, err = page.Goto(p.URL + "/instances")
+	must(t, err)
+
+	// Another Owner of the workspace is refused at the same address.
+	olga := newPage(t)
+	signIn(t, olga, p.URL, "olga@example.com", "olga-password-1")
+	resp, err := olga.Goto(origin + "/tree")
+	must(t, err)
+	if resp.Status() < 400 {
+		// No sign-in there yet: sent to the portal, which refuses her.
+		must(t, expect.Locator(olga.Locator("body")).ToContainText("Only the owner of lab-box"))
+	}
+	_, err = olga.Goto(p.URL + "/instances/lab-box/apps/jupyter/")
+	must(t, err)
+	must(t, expect.Locator(olga.Locator("body")).ToContainText("Only the owner of lab-box"))
+
+	// After Stop the links are text, and the kernel's socket closes.
+	must(t, button(row, "Stop").Click())
+	must(t, expect.Locator(row.GetByTestId("state")).ToHaveText("Stopped", playwright.LocatorAssertionsToHaveTextOptions{Timeout: playwright.Float(30000)}))
+	must(t, expect.Locator(row.GetByRole("link", playwright.LocatorGetByRoleOptions{Name: "Jupyter", Exact: playwright.Bool(true)})).ToHaveCount(0))
+	_, err = jupyter.WaitForFunction(`() => !Jupyter.notebook.kernel.is_connected()`, nil, playwright.PageWaitForFunctionOptions{Timeout: playwright.Float(20000)})
+	must(t, err)
+}
