@@ -51,7 +51,10 @@ func TestAccessControlJourney(t *testing.T) {
 	must(t, expect.Locator(danaRow.GetByTestId("state")).ToHaveText("Running", playwright.LocatorAssertionsToHaveTextOptions{Timeout: playwright.Float(45000)}))
 	must(t, danaRow.GetByRole("link", playwright.LocatorGetByRoleOptions{Name: "dana-box"}).Click())
 	must(t, dana.WaitForURL(p.URL+"/instances/dana-box"))
-	must(t, expect.Locator(dana.Locator("#applications ~ .app-links").GetByRole("link", playwright.LocatorGetByRoleOptions{Name: "RStudio"})).ToBeVisible())
+	apps := dana.Locator("#applications ~ .app-links")
+	must(t, expect.Locator(apps.GetByRole("link", playwright.LocatorGetByRoleOptions{Name: "Jupyter", Exact: playwright.Bool(true)})).ToBeVisible())
+	// Offline, RStudio does not run: the page says why instead of linking.
+	must(t, expect.Locator(apps.GetByTestId("unavailable-rstudio")).ToContainText("not packaged by Debian"))
 	must(t, expect.Locator(button(dana.GetByTestId("detail"), "Stop")).ToBeEnabled())
 
 	// A forged request: the page never offers it, the server refuses it.
