@@ -30,6 +30,14 @@ func TestJupyterServesTheInstanceWithItsSecretOnly(t *testing.T) {
 		t.Fatalf("terminal: %v, want EUNAVAILABLE with the reason", err)
 	}
 
+	t.Run("no page shows the secret", func(t *testing.T) {
+		for _, path := range []string{"tree", "notebooks/x.ipynb", "terminals/1"} {
+			code, body := call(t, base, inst.AppSecret, http.MethodGet, path, "")
+			if code >= 500 || strings.Contains(body, inst.AppSecret) {
+				t.Fatalf("GET /%s: %d, and the page holds the secret: %v", path, code, strings.Contains(body, inst.AppSecret))
+			}
+		}
+	})
 	t.Run("status needs the secret", func(t *testing.T) {
 		if code, _ := call(t, base, "", http.MethodGet, "api/status", ""); code != http.StatusForbidden {
 			t.Fatalf("without the token: %d, want 403", code)
