@@ -63,12 +63,7 @@ func (s *Server) openApplication(c *echo.Context) error {
 // RefuseApplication writes, in the portal's look, the page of a request the
 // applications gateway refused.
 func (s *Server) RefuseApplication(w http.ResponseWriter, r *http.Request, status int, message string) {
-	c := s.echo.NewContext(r, w)
-	title := titles[status]
-	if title == "" {
-		title = http.StatusText(status)
-	}
-	if err := s.render(c, status, "", views.ErrorPage(status, title, message)); err != nil {
+	if err := s.writeError(s.echo.NewContext(r, w), status, message); err != nil {
 		s.cfg.Logger.Error("write a refused application's page", "err", err)
 	}
 }
