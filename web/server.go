@@ -50,9 +50,9 @@ type Config struct {
 // and serves the hosts of the applications' domain.
 type Applications interface {
 	instancehub.ApplicationGateway
-	http.Handler
-	// Owns reports whether host (with its port) is an application's origin.
-	Owns(host string) bool
+	// Wrap sends the requests for the applications' hosts to the gateway
+	// and every other request to portal.
+	Wrap(portal http.Handler) http.Handler
 }
 
 // Server serves the portal.
@@ -112,13 +112,7 @@ func (s *Server) Handler() http.Handler {
 	if s.cfg.Applications == nil {
 		return s.echo
 	}
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if s.cfg.Applications.Owns(r.Host) {
-			s.cfg.Applications.ServeHTTP(w, r)
-			return
-		}
-		s.echo.ServeHTTP(w, r)
-	})
+	return s.cfg.Applications.Wrap(s.echo)
 }
 
 // Serve serves on ln until Shutdown.
