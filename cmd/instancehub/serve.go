@@ -130,7 +130,8 @@ func serve(ctx context.Context, c Config, ln net.Listener, log *slog.Logger) err
 	var upstreams instancehub.ApplicationUpstreams = cloud
 	var servers *localapps.Servers
 	if c.Azure.SubscriptionID == "" {
-		servers = localapps.New(localapps.Config{Jupyter: c.Jupyter, DataDir: c.Data, MaxServers: c.JupyterMax, Logger: log})
+		terminal, _ := fs.Sub(static.FS, "vendor/xterm")
+		servers = localapps.New(localapps.Config{Jupyter: c.Jupyter, DataDir: c.Data, MaxServers: c.JupyterMax, Terminal: terminal, Logger: log})
 		defer servers.Close()
 		upstreams, service.Applications = servers, servers
 	}
