@@ -1,12 +1,12 @@
 package localapps
 
 import (
-	"io/fs"
 	"context"
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
 	"io"
+	"io/fs"
 	"net/http"
 	"net/url"
 	"os"
