@@ -51,6 +51,10 @@ type Instance struct {
 	// says only to the version it compared.
 	Version int64
 
+	// LastActivity is the last time the gateway saw a person use the
+	// instance's applications, written at most once a minute; zero for never.
+	LastActivity time.Time
+
 	// LastOperation is the newest operation on the instance, if any.
 	LastOperation *Operation
 

@@ -34,11 +34,14 @@ type Service struct {
 	// (the offline emulator's Jupyter servers run no JupyterLab).
 	Applications ApplicationAvailability
 	Logger       *slog.Logger
+	// Probe, if set, asks a running instance's Jupyter how it is used.
+	Probe ApplicationProbe
 	// RoleMap maps values of the identity provider's groups claim to roles.
 	RoleMap map[string]Role
 	Now     func() time.Time
 
 	admission sync.Mutex // creates are admitted one at a time (quota)
+	activity  throttle   // activity is written once a minute per instance
 	// Wait pauses for d, or until ctx ends; nil waits on a timer. A slowed
 	// sign-in waits with it, so that tests need not.
 	Wait func(ctx context.Context, d time.Duration) error
@@ -116,6 +119,8 @@ type InstanceDetail struct {
 	StoppedBilling string
 	// Unavailable holds, by slug, why an application cannot work on it.
 	Unavailable map[string]string
+	// Activity is the use of its applications, as far as known.
+	Activity Activity
 }
 
 // HistoryLength is how many operations the details page lists.
@@ -131,7 +136,8 @@ func (s *Service) InstanceDetail(ctx context.Context, name string) (*InstanceDet
 	if err != nil {
 		return nil, err
 	}
-	d := &InstanceDetail{Instance: inst, Operations: ops, StoppedBilling: s.StoppedBilling(inst), Unavailable: map[string]string{}}
+	d := &InstanceDetail{Instance: inst, Operations: ops, StoppedBilling: s.StoppedBilling(inst),
+		Unavailable: map[string]string{}, Activity: s.lastActivity(ctx, inst)}
 	for _, app := range Applications {
 		if reason := s.ApplicationUnavailable(ctx, inst, app.Slug); reason != "" {
 			d.Unavailable[app.Slug] = reason

@@ -71,6 +71,15 @@ func TestApplicationsJourney(t *testing.T) {
 		nil, playwright.PageWaitForFunctionOptions{Timeout: playwright.Float(20000), Polling: playwright.Float(500)})
 	must(t, err)
 
+	// The details page tells of the use: the last activity the gateway saw,
+	// and the kernel and terminal Jupyter reports.
+	_, err = page.Goto(p.URL + "/instances/lab-box")
+	must(t, err)
+	must(t, expect.Locator(page.GetByTestId("last-activity").Locator("time")).ToBeVisible())
+	must(t, expect.Locator(page.GetByTestId("in-use")).ToHaveText("1 kernel (1 connected); 1 terminal open"))
+	_, err = page.Goto(p.URL + "/instances")
+	must(t, err)
+
 	// Another Owner of the workspace is refused at the same address.
 	olga := newPage(t)
 	signIn(t, olga, p.URL, "olga@example.com", "olga-password-1")

@@ -231,7 +231,16 @@ func (s *Servers) Stop(name string) {
 	}
 }
 
-// Running lists the instances whose server runs, for tests and diagnostics.
+// Serving tells whether a server runs for instance name, for the probe of
+// idle shutdown, which must never start one.
+func (s *Servers) Serving(name string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	srv := s.servers[name]
+	return srv != nil && !srv.exited()
+}
+
+// Running lists the instances whose server runs.
 func (s *Servers) Running() []string {
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -139,14 +139,20 @@ func serve(ctx context.Context, c Config, ln net.Listener, log *slog.Logger) err
 	refuse := func(w http.ResponseWriter, r *http.Request, status int, message string) {
 		server.RefuseApplication(w, r, status, message)
 	}
-	gw, err := openApplications(c, service, upstreams, &url.URL{Scheme: scheme, Host: ln.Addr().String()}, refuse, log)
+	var running func(string) bool
+	if servers != nil {
+		running = servers.Serving
+	}
+	gw, err := openApplications(c, service, upstreams, running, &url.URL{Scheme: scheme, Host: ln.Addr().String()}, refuse, log)
 	if err != nil {
 		return err
 	}
 	defer gw.Close()
+	service.Probe = gw
 	var gateway web.Applications = gw
 	if servers != nil {
 		gateway = offlineGateway{Gateway: gw, servers: servers}
+		go followPowerState(ctx, service.Instances, servers, 15*time.Second, log)
 	}
 	server = web.New(web.Config{
 		Workspace: c.Workspace, SecureCookies: c.SecureCookies, Static: static.FS, Logger: log,
