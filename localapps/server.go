@@ -22,11 +22,12 @@ import (
 
 // server is one Jupyter Notebook server, for one instance.
 type server struct {
-	name     string
-	ownerID  int64
-	secret   string
-	config   string    // its own JUPYTER_CONFIG_DIR, token inside
-	lastUsed time.Time // guarded by Servers.mu
+	name      string
+	ownerID   int64
+	secret    string
+	config    string    // its own JUPYTER_CONFIG_DIR, token inside
+	notebooks string    // the owner's folder, where it starts
+	lastUsed  time.Time // guarded by Servers.mu
 
 	ready    chan struct{} // closed once base answers or the start failed
 	base     *url.URL      // set before ready closes
@@ -48,7 +49,8 @@ func start(cfg Config, inst *instancehub.Instance) (*server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("prepare jupyter for %s: %w", inst.Name, err)
 	}
-	srv := &server{name: inst.Name, ownerID: inst.OwnerID, secret: inst.AppSecret, config: config, lastUsed: time.Now(), ready: make(chan struct{})}
+	srv := &server{name: inst.Name, ownerID: inst.OwnerID, secret: inst.AppSecret, config: config, notebooks: notebooks,
+		lastUsed: time.Now(), ready: make(chan struct{})}
 	go srv.launch(cfg, jupyter, notebooks)
 	return srv, nil
 }
@@ -216,6 +218,9 @@ func (srv *server) run(jupyter string, args []string) (*process, error) {
 		return nil, instancehub.Errorf(instancehub.EUNAVAILABLE, "Jupyter for %s was stopped while it started.", srv.name)
 	}
 	cmd := exec.Command(jupyter, args...)
+	// Terminals open where the process runs: in the owner's folder, as
+	// kernels do, not wherever the portal was started.
+	cmd.Dir = srv.notebooks
 	cmd.Env = append(os.Environ(), "JUPYTER_CONFIG_DIR="+srv.config, "JUPYTER_RUNTIME_DIR="+filepath.Join(srv.config, "runtime"))
 	proc, err := startProcess(cmd, srv.secret)
 	if err != nil {
