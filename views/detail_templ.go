@@ -641,7 +641,7 @@ func Detail(d *instancehub.InstanceDetail) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = appLinks(d.Instance, false, d.Unavailable).Render(ctx, templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = appLinks(d.Instance, d.Unavailable).Render(ctx, templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}

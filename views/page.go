@@ -66,8 +66,6 @@ func timeText(t time.Time) string {
 
 func timeISO(t time.Time) string { return t.UTC().Format(time.RFC3339) }
 
-func timeTitle(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05") + " UTC" }
-
 func instanceURL(name string) string { return "/instances/" + url.PathEscape(name) }
 
 func actionURL(name string, kind instancehub.OperationKind) string {

@@ -119,7 +119,7 @@ func TestApplicationsSayWhyTheyAreClosedInText(t *testing.T) {
 		if got := text(page.doc.Find(`[data-testid="apps-when-running"]`).First()); got != "Open when the instance is running." {
 			t.Errorf("%s: the reason reads %q", path, got)
 		}
-		if page.doc.Find(`.app-links a`).Length() != 0 || page.doc.Find(`.app-links [title]`).Length() != 0 {
+		if page.doc.Find(`.app-links a, .apps a`).Length() != 0 || page.doc.Find(`.app-links [title], .apps [title]`).Length() != 0 {
 			t.Errorf("%s: links or tooltips in the applications of a stopped instance", path)
 		}
 	}
