@@ -1,0 +1,408 @@
+// Command benchhttp is the portal's load benchmark (make bench-http). It
+// starts the real server on a temporary data directory with the emulator at
+// latency 0, seeds N instances through the create form one after another
+// (timing each create), and then, for each page under test, serves the
+// identical bytes from a static Go server and drives both with wrk, the same
+// load generator with the same settings, one after the other in the same
+// run. It prints requests per second, p50 and p99, the page's bytes and the
+// portal's share of the static ceiling, and the processes' memory.
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+)
+
+const password = "bench-password-1"
+
+func main() {
+	bin := flag.String("bin", "bin/instancehub", "the portal's binary")
+	n := flag.Int("n", 1000, "how many instances to seed")
+	duration := flag.Duration("duration", 8*time.Second, "how long wrk drives each server")
+	conns := flag.Int("conns", 16, "wrk's connections")
+	threads := flag.Int("threads", 2, "wrk's threads")
+	wrk := flag.String("wrk", "wrk", "the wrk command")
+	keep := flag.Bool("keep", false, "keep the data directory")
+	flag.Parse()
+	if err := run(*bin, *wrk, *n, *threads, *conns, *duration, *keep); err != nil {
+		fmt.Fprintln(os.Stderr, "bench-http:", err)
+		os.Exit(1)
+	}
+}
+
+func run(bin, wrk string, n, threads, conns int, duration time.Duration, keep bool) error {
+	if _, err := exec.LookPath(wrk); err != nil {
+		return fmt.Errorf("%s is not installed (make bench-http installs Debian's wrk): %w", wrk, err)
+	}
+	dir, err := os.MkdirTemp("", "instancehub-bench-")
+	if err != nil {
+		return err
+	}
+	if keep {
+		fmt.Println("data directory:", dir)
+	} else {
+		defer os.RemoveAll(dir)
+	}
+	portal, err := startPortal(bin, dir, n)
+	if err != nil {
+		return err
+	}
+	defer portal.stop()
+	fmt.Printf("cold start: %s to the first 200\n", portal.coldStart.Round(time.Millisecond))
+	fmt.Printf("idle portal: %.1f MB RSS\n", rssMB(portal.cmd.Process.Pid))
+
+	c, err := signIn(portal.base)
+	if err != nil {
+		return err
+	}
+	if err := seed(c, portal.base, n); err != nil {
+		return err
+	}
+	fmt.Printf("after seeding: portal (with the emulator) %.1f MB RSS\n", rssMB(portal.cmd.Process.Pid))
+
+	refresh, err := timeRefresh(c, portal.base)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("refresh of %d instances: %s\n\n", n, refresh.Round(time.Millisecond))
+
+	middle := fmt.Sprintf("load%05d", n/2)
+	pages := []struct{ name, path string }{
+		{"list (50 of N)", "/instances?page=3"},
+		{"search", "/instances?q=load000"},
+		{"sort by name", "/instances?sort=-name&page=2"},
+		{"details", "/instances/" + middle},
+		{"row fragment", "/instances/" + middle + "/row"},
+		{"quota", "/quota"},
+	}
+	cookie := cookieHeader(c, portal.base)
+	fmt.Printf("wrk -t%d -c%d -d%s, signed in, no compression\n", threads, conns, duration)
+	fmt.Printf("%-16s %8s %10s %9s %9s %10s %9s %9s %8s\n", "page", "bytes", "portal/s", "p50", "p99", "static/s", "p50", "p99", "share")
+	for _, p := range pages {
+		body, ctype, err := get(c, portal.base+p.path)
+		if err != nil {
+			return fmt.Errorf("%s: %w", p.name, err)
+		}
+		dyn, err := load(wrk, portal.base+p.path, cookie, threads, conns, duration)
+		if err != nil {
+			return fmt.Errorf("%s: %w", p.name, err)
+		}
+		static, err := serveStatic(body, ctype)
+		if err != nil {
+			return err
+		}
+		ceil, err := load(wrk, static.url+p.path, "", threads, conns, duration)
+		static.close()
+		if err != nil {
+			return fmt.Errorf("%s (static): %w", p.name, err)
+		}
+		fmt.Printf("%-16s %8d %10.0f %9s %9s %10.0f %9s %9s %7.1f%%\n", p.name, len(body),
+			dyn.rps, dyn.p50, dyn.p99, ceil.rps, ceil.p50, ceil.p99, 100*dyn.rps/ceil.rps)
+	}
+	fmt.Printf("\nafter the load: portal (with the emulator) %.1f MB RSS\n", rssMB(portal.cmd.Process.Pid))
+	return nil
+}
+
+type portal struct {
+	cmd       *exec.Cmd
+	base      string
+	coldStart time.Duration
+}
+
+// startPortal runs the real server with the emulator at latency 0 and room
+// in its quota for n instances, and waits for its first 200.
+func startPortal(bin, dir string, n int) (*portal, error) {
+	port, err := freePort()
+	if err != nil {
+		return nil, err
+	}
+	addr := "127.0.0.1:" + strconv.Itoa(port)
+	limit := strconv.Itoa(4*n + 100)
+	cmd := exec.Command(bin, "serve", "--addr", addr, "--data", dir, "--emulator-latency", "0",
+		"--emulator-quota", "eastus/cores="+limit+",eastus/standardDSv2Family="+limit+",eastus/standardDSv3Family="+limit,
+		"--admin-email", "admin@example.com")
+	cmd.Env = append(os.Environ(), "INSTANCEHUB_ADMIN_PASSWORD="+password)
+	log, err := os.Create(filepath.Join(dir, "portal.log"))
+	if err != nil {
+		return nil, err
+	}
+	cmd.Stdout, cmd.Stderr = log, log
+	start := time.Now()
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	p := &portal{cmd: cmd, base: "http://" + addr}
+	for {
+		res, err := http.Get(p.base + "/login")
+		if err == nil {
+			res.Body.Close()
+			if res.StatusCode == http.StatusOK {
+				p.coldStart = time.Since(start)
+				return p, nil
+			}
+		}
+		if time.Since(start) > 30*time.Second {
+			p.stop()
+			b, _ := os.ReadFile(log.Name())
+			return nil, fmt.Errorf("the portal did not answer within 30 s:\n%s", b)
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+}
+
+func (p *portal) stop() {
+	_ = p.cmd.Process.Signal(os.Interrupt)
+	done := make(chan struct{})
+	go func() { _ = p.cmd.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(15 * time.Second):
+		_ = p.cmd.Process.Kill()
+	}
+}
+
+func freePort() (int, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port, nil
+}
+
+// signIn signs the administrator in, as a browser does: same origin.
+func signIn(base string) (*http.Client, error) {
+	jar, _ := cookiejar.New(nil)
+	c := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	res, err := post(c, base, "/login", url.Values{"email": {"admin@example.com"}, "password": {password}})
+	if err != nil {
+		return nil, err
+	}
+	if res.StatusCode != http.StatusSeeOther {
+		return nil, fmt.Errorf("sign in: %s", res.Status)
+	}
+	return c, nil
+}
+
+func post(c *http.Client, base, path string, form url.Values) (*http.Response, error) {
+	req, _ := http.NewRequest(http.MethodPost, base+path, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Origin", base)
+	req.Header.Set("Sec-Fetch-Site", "same-origin")
+	res, err := c.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer res.Body.Close()
+	if res.StatusCode >= 400 {
+		b, _ := io.ReadAll(io.LimitReader(res.Body, 1<<20))
+		var errs []string
+		for _, m := range fieldError.FindAllSubmatch(b, -1) {
+			errs = append(errs, string(m[1]))
+		}
+		return res, fmt.Errorf("POST %s: %s: %s", path, res.Status, strings.Join(errs, "; "))
+	}
+	_, _ = io.Copy(io.Discard, res.Body)
+	return res, nil
+}
+
+var fieldError = regexp.MustCompile(`role="alert"[^>]*>(?:<i[^>]*></i>)?\s*<span>([^<]+)<`)
+
+var csrfInput = regexp.MustCompile(`name="_csrf" value="([^"]+)"`)
+
+// seed creates n instances through the create form, one after another, and
+// waits until the last is running.
+func seed(c *http.Client, base string, n int) error {
+	page, _, err := get(c, base+"/instances/new")
+	if err != nil {
+		return err
+	}
+	m := csrfInput.FindSubmatch(page)
+	if m == nil {
+		return errors.New("no CSRF token in the create form")
+	}
+	token := string(m[1])
+	took := make([]time.Duration, 0, n)
+	start := time.Now()
+	for i := 1; i <= n; i++ {
+		form := url.Values{"_csrf": {token}, "name": {fmt.Sprintf("load%05d", i)}, "region": {"eastus"},
+			"vm_size": {"Standard_DS1_v2"}, "type": {"cpu"}}
+		t := time.Now()
+		res, err := post(c, base, "/instances", form)
+		if err != nil {
+			return err
+		}
+		if res.StatusCode != http.StatusSeeOther {
+			return fmt.Errorf("create %d: %s", i, res.Status)
+		}
+		took = append(took, time.Since(t))
+	}
+	total := time.Since(start)
+	k := max(1, min(100, n/10))
+	fmt.Printf("%d creates through the form: %s in all; mean of the first %d %s, of the last %d %s\n",
+		n, total.Round(time.Millisecond), k, mean(took[:k]).Round(time.Microsecond), k, mean(took[n-k:]).Round(time.Microsecond))
+	last := fmt.Sprintf("/instances/load%05d/row", n)
+	for deadline := time.Now().Add(5 * time.Minute); ; {
+		row, _, err := get(c, base+last)
+		if err != nil {
+			return err
+		}
+		if bytes.Contains(row, []byte(">Running<")) {
+			break
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("the instances did not all start within 5 minutes; the last one's row:\n%s", row)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	fmt.Printf("all %d running %s after the first create\n", n, time.Since(start).Round(time.Millisecond))
+	return nil
+}
+
+func mean(ds []time.Duration) time.Duration {
+	var sum time.Duration
+	for _, d := range ds {
+		sum += d
+	}
+	return sum / time.Duration(len(ds))
+}
+
+// timeRefresh presses Refresh, which reconciles every instance with Azure.
+func timeRefresh(c *http.Client, base string) (time.Duration, error) {
+	page, _, err := get(c, base+"/instances")
+	if err != nil {
+		return 0, err
+	}
+	m := csrfInput.FindSubmatch(page)
+	if m == nil {
+		return 0, errors.New("no CSRF token in the list")
+	}
+	start := time.Now()
+	res, err := post(c, base, "/instances/refresh", url.Values{"_csrf": {string(m[1])}})
+	if err != nil {
+		return 0, err
+	}
+	if res.StatusCode >= 400 {
+		return 0, fmt.Errorf("refresh: %s", res.Status)
+	}
+	return time.Since(start), nil
+}
+
+func get(c *http.Client, u string) ([]byte, string, error) {
+	req, _ := http.NewRequest(http.MethodGet, u, nil)
+	req.Header.Set("Accept-Encoding", "identity")
+	res, err := c.Do(req)
+	if err != nil {
+		return nil, "", err
+	}
+	defer res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		return nil, "", fmt.Errorf("GET %s: %s", u, res.Status)
+	}
+	b, err := io.ReadAll(res.Body)
+	return b, res.Header.Get("Content-Type"), err
+}
+
+func cookieHeader(c *http.Client, base string) string {
+	u, _ := url.Parse(base)
+	var parts []string
+	for _, k := range c.Jar.Cookies(u) {
+		parts = append(parts, k.Name+"="+k.Value)
+	}
+	return strings.Join(parts, "; ")
+}
+
+type static struct {
+	url   string
+	close func()
+}
+
+// serveStatic answers every request with body, as a Go server can at best.
+func serveStatic(body []byte, ctype string) (*static, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", ctype)
+		w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+		_, _ = w.Write(body)
+	})}
+	go func() { _ = srv.Serve(ln) }()
+	return &static{url: "http://" + ln.Addr().String(), close: func() { _ = srv.Shutdown(context.Background()) }}, nil
+}
+
+type result struct {
+	rps      float64
+	p50, p99 string
+}
+
+var (
+	rpsLine = regexp.MustCompile(`Requests/sec:\s+([0-9.]+)`)
+	pctLine = regexp.MustCompile(`(?m)^\s+(50|99)%\s+(\S+)`)
+	errLine = regexp.MustCompile(`Non-2xx or 3xx responses: (\d+)`)
+)
+
+// load drives u with wrk and reads its summary.
+func load(wrk, u, cookie string, threads, conns int, d time.Duration) (result, error) {
+	args := []string{"-t", strconv.Itoa(threads), "-c", strconv.Itoa(conns), "-d", d.String(), "--latency"}
+	if cookie != "" {
+		args = append(args, "-H", "Cookie: "+cookie)
+	}
+	out, err := exec.Command(wrk, append(args, u)...).CombinedOutput()
+	if err != nil {
+		return result{}, fmt.Errorf("wrk: %v\n%s", err, out)
+	}
+	if m := errLine.FindSubmatch(out); m != nil {
+		return result{}, fmt.Errorf("%s answered %s requests with an error:\n%s", u, m[1], out)
+	}
+	var r result
+	m := rpsLine.FindSubmatch(out)
+	if m == nil {
+		return r, fmt.Errorf("no requests/sec in wrk's output:\n%s", out)
+	}
+	r.rps, _ = strconv.ParseFloat(string(m[1]), 64)
+	for _, p := range pctLine.FindAllSubmatch(out, -1) {
+		if string(p[1]) == "50" {
+			r.p50 = string(p[2])
+		} else {
+			r.p99 = string(p[2])
+		}
+	}
+	return r, nil
+}
+
+// rssMB reads a process's resident memory from /proc (Linux).
+func rssMB(pid int) float64 {
+	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0
+	}
+	defer f.Close()
+	s := bufio.NewScanner(f)
+	for s.Scan() {
+		if rest, ok := strings.CutPrefix(s.Text(), "VmRSS:"); ok {
+			fields := strings.Fields(rest)
+			kb, _ := strconv.ParseFloat(fields[0], 64)
+			return kb / 1024
+		}
+	}
+	return 0
+}
+
