@@ -14,6 +14,8 @@ COPY go.mod go.sum ./
 RUN go mod download
 COPY . .
 COPY --from=assets /src/node_modules/htmx.org/dist/htmx.min.js static/vendor/htmx.min.js
+COPY --from=assets /src/node_modules/xterm/dist/xterm.js static/vendor/xterm/xterm.js
+COPY --from=assets /src/node_modules/xterm/dist/addons/fit/fit.js static/vendor/xterm/fit.js
 RUN go tool templ generate -path views && \
     go build -trimpath -ldflags="-s -w" -o /out/instancehub ./cmd/instancehub && \
     mkdir -p /out/data

@@ -33,7 +33,9 @@ TEST_FUZZTIME ?= 2s
 ## build: generate the templates, fetch htmx and build bin/instancehub
 build: $(BIN)
 
-$(BIN): deps generate static/vendor/htmx.min.js $(GO_SRC)
+VENDOR := static/vendor/htmx.min.js static/vendor/xterm/xterm.js static/vendor/xterm/fit.js
+
+$(BIN): deps generate $(VENDOR) $(GO_SRC)
 	go build -trimpath -o $(BIN) ./cmd/instancehub
 
 ## run: build and serve the portal on $(ADDR) with data in $(DATA)
@@ -51,6 +53,17 @@ node_modules/.package-lock.json: package.json package-lock.json
 static/vendor/htmx.min.js: node_modules/.package-lock.json
 	mkdir -p static/vendor
 	cp node_modules/htmx.org/dist/htmx.min.js $@
+
+# xterm.js 3.8, the release Debian's Jupyter Notebook was built for, as the
+# browser build its terminal page loads in place of Debian's, which is
+# CommonJS and does not run in a browser (see localapps).
+static/vendor/xterm/xterm.js: node_modules/.package-lock.json
+	mkdir -p static/vendor/xterm
+	cp node_modules/xterm/dist/xterm.js $@
+
+static/vendor/xterm/fit.js: node_modules/.package-lock.json
+	mkdir -p static/vendor/xterm
+	cp node_modules/xterm/dist/addons/fit/fit.js $@
 
 ## generate: turn views/*.templ into Go
 generate:
@@ -88,7 +101,7 @@ bench: build
 ## screenshots: refresh docs/screenshots from the browser tests
 screenshots: build chromium e2e-driver
 	PLAYWRIGHT_DRIVER_PATH=$(DRIVER_DIR) INSTANCEHUB_CHROMIUM=$(CHROMIUM) INSTANCEHUB_UPDATE_SCREENSHOTS=1 \
-		go test -count=1 -run 'TestInstanceJourney|TestCreateFormMessages|TestAccessControlJourney|TestQuotaJourney' ./e2e/
+		go test -count=1 -run 'TestInstanceJourney|TestCreateFormMessages|TestAccessControlJourney|TestQuotaJourney|TestApplicationsJourney' ./e2e/
 
 ## check: formatting, vet, staticcheck, generated templates up to date and
 ## no known vulnerability (vulncheck)

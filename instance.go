@@ -51,7 +51,8 @@ type Instance struct {
 	// says only to the version it compared.
 	Version int64
 
-	// LastActivity is the last user activity the applications proxy saw.
+	// LastActivity is the last time the gateway saw a person use the
+	// instance's applications, written at most once a minute; zero for never.
 	LastActivity time.Time
 	// IdleShutdown is how long the instance may go without activity before
 	// the portal stops it; 0 for never. IdleChangedAt is when it was last

@@ -230,21 +230,6 @@ func TestScheduledStartOverQuota(t *testing.T) {
 	}
 }
 
-// probe is an ApplicationProbe that says what the test sets.
-type probe struct {
-	mu       sync.Mutex
-	activity instancehub.Activity
-	err      error
-	calls    int
-}
-
-func (p *probe) Probe(context.Context, *instancehub.Instance) (instancehub.Activity, error) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.calls++
-	return p.activity, p.err
-}
-
 // Idle shutdown stops an instance after its idle time, not before, and not
 // while a kernel is busy or a notebook's WebSocket is open.
 func TestIdleShutdown(t *testing.T) {
@@ -275,7 +260,13 @@ func TestIdleShutdown(t *testing.T) {
 	if r := tick(t, s); r.IdleStopped != 0 {
 		t.Fatalf("stopped with a notebook's WebSocket open: %+v", r)
 	}
+	// In use, the instance's activity was recorded: its idle clock starts
+	// again from then.
 	jupyter.err = instancehub.Errorf(instancehub.EUNAVAILABLE, "no Jupyter running")
+	if r := tick(t, s); r.IdleStopped != 0 {
+		t.Fatalf("stopped right after it was in use: %+v", r)
+	}
+	c.Set(set.Add(61 * time.Minute))
 	if r := tick(t, s); r.IdleStopped != 1 {
 		t.Fatalf("not stopped once idle: %+v", r)
 	}

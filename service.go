@@ -31,20 +31,20 @@ type Service struct {
 	// Automation keeps schedules, idle shutdown and the workspace's
 	// defaults; nil in tests that need none of them.
 	Automation AutomationStore
-	// Probe, if set, asks a running instance's applications whether they
-	// are in use.
-	Probe  ApplicationProbe
-	Cloud  Cloud
-	Engine *Engine
+	Cloud      Cloud
+	Engine     *Engine
 	// Applications, if set, also says which applications cannot run where
 	// (the offline emulator's Jupyter servers run no JupyterLab).
 	Applications ApplicationAvailability
 	Logger       *slog.Logger
+	// Probe, if set, asks a running instance's Jupyter how it is used.
+	Probe ApplicationProbe
 	// RoleMap maps values of the identity provider's groups claim to roles.
 	RoleMap map[string]Role
 	Now     func() time.Time
 
 	admission sync.Mutex // creates are admitted one at a time (quota)
+	activity  throttle   // activity is written once a minute per instance
 	// Wait pauses for d, or until ctx ends; nil waits on a timer. A slowed
 	// sign-in waits with it, so that tests need not.
 	Wait func(ctx context.Context, d time.Duration) error
@@ -128,6 +128,8 @@ type InstanceDetail struct {
 	StoppedBilling string
 	// Unavailable holds, by slug, why an application cannot work on it.
 	Unavailable map[string]string
+	// Activity is the use of its applications, as far as known.
+	Activity Activity
 	// Schedules are its start/stop schedules; IdleStopAt is when idle
 	// shutdown will stop it if nothing happens (zero: it will not).
 	Schedules  []*Schedule
@@ -147,8 +149,8 @@ func (s *Service) InstanceDetail(ctx context.Context, name string) (*InstanceDet
 	if err != nil {
 		return nil, err
 	}
-	d := &InstanceDetail{Instance: inst, Operations: ops, StoppedBilling: s.StoppedBilling(inst), Unavailable: map[string]string{},
-		IdleStopAt: IdleStopAt(inst)}
+	d := &InstanceDetail{Instance: inst, Operations: ops, StoppedBilling: s.StoppedBilling(inst),
+		Unavailable: map[string]string{}, Activity: s.lastActivity(ctx, inst), IdleStopAt: IdleStopAt(inst)}
 	if d.Schedules, err = s.instanceSchedules(ctx, inst); err != nil {
 		return nil, err
 	}

@@ -86,6 +86,10 @@ type InstanceStore interface {
 	// version (nothing changed it since it was read) and has no operation in
 	// progress, and reports whether anything changed.
 	SyncInstance(ctx context.Context, id, version int64, update InstanceUpdate) (bool, error)
+	// RecordActivity sets the last activity of the live instance name to at,
+	// unless it is later already. It leaves the instance's version alone.
+	// Nothing happens for an unknown name.
+	RecordActivity(ctx context.Context, name string, at time.Time) error
 }
 
 // UserStore keeps the people who may sign in.

@@ -89,6 +89,64 @@ func BenchmarkWebSocketRoundTrips(b *testing.B) {
 	b.ReportMetric(100*td.Seconds()/tg.Seconds(), "gateway-%")
 }
 
+// BenchmarkWebSocketStreams keeps 32 messages in flight on a WebSocket,
+// straight and through the gateway, alternately in the same run, as a
+// kernel's replies and a terminal's output do: gateway-% is the gateway's
+// rate of round trips against the direct one. (One message at a time, as in
+// BenchmarkWebSocketRoundTrips, the loopback round trip is four system calls
+// straight and eight through any proxy, so no proxy reaches 80 % there.)
+func BenchmarkWebSocketStreams(b *testing.B) {
+	f := newFixture(b, time.Hour)
+	c, res := f.open(b, f.p.User, f.adaToken, "adas-box", "jupyter")
+	res.Body.Close()
+	ctx := context.Background()
+	up := f.up.servers["adas-box"]
+	direct, _, err := websocket.Dial(ctx, "ws"+up.URL[len("http"):]+"/ws", nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer direct.CloseNow()
+	mine := f.host("adas-box", "jupyter")
+	via, _, err := f.dialWS(ctx, c, mine, "http://"+mine)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer via.CloseNow()
+	msg := []byte(`{"header":{"msg_type":"stream"},"content":{"name":"stdout","text":"42\n"}}`)
+	const window = 32
+	stream := func(ws *websocket.Conn) time.Duration {
+		start := time.Now()
+		done := make(chan error, 1)
+		go func() {
+			for range window {
+				if _, _, err := ws.Read(ctx); err != nil {
+					done <- err
+					return
+				}
+			}
+			done <- nil
+		}()
+		for range window {
+			if err := ws.Write(ctx, websocket.MessageText, msg); err != nil {
+				b.Fatal(err)
+			}
+		}
+		if err := <-done; err != nil {
+			b.Fatal(err)
+		}
+		return time.Since(start)
+	}
+	var td, tg time.Duration
+	for b.Loop() {
+		td += stream(direct)
+		tg += stream(via)
+	}
+	n := float64(b.N * window)
+	b.ReportMetric(n/td.Seconds(), "direct-rt/s")
+	b.ReportMetric(n/tg.Seconds(), "gateway-rt/s")
+	b.ReportMetric(100*td.Seconds()/tg.Seconds(), "gateway-%")
+}
+
 // BenchmarkIdleWebSocketMemory keeps one more idle WebSocket open at each
 // iteration, straight to the upstream or through the gateway, and reports
 // the heap and goroutines each costs the process (both ends included: the

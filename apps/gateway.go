@@ -55,6 +55,10 @@ type Config struct {
 	// memory, write it down elsewhere).
 	Activity      func(name string, at time.Time)
 	ActivityEvery time.Duration
+	// Running, if set, tells whether the applications of instance name run
+	// now, so that Probe never starts a server just to ask it (the offline
+	// emulator starts Jupyter on first open); unset, they always do.
+	Running func(name string) bool
 	// RecheckEvery is how often open connections are authorized again
 	// (default 5 s); Revoke rechecks one instance's at once.
 	RecheckEvery time.Duration
@@ -81,6 +85,7 @@ type Gateway struct {
 	proxy   *httputil.ReverseProxy
 	live    *liveConns
 	active  *activity
+	probes  *http.Client // Probe's, with a timeout of its own
 	stop    context.CancelFunc
 }
 
@@ -108,6 +113,8 @@ func New(cfg Config) (*Gateway, error) {
 		tickets: newSealer(cfg.Key, "ticket"), cookies: newSealer(cfg.Key, "cookie"),
 		spent: newSpentTickets(100_000), csrf: http.NewCrossOriginProtection(),
 		live: newLiveConns(), active: newActivity(cfg.Activity, cfg.ActivityEvery),
+		probes: &http.Client{Transport: newTransport(), Timeout: 10 * time.Second,
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }},
 	}
 	g.proxy = g.newProxy()
 	ctx, stop := context.WithCancel(context.Background())

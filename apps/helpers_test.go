@@ -62,6 +62,18 @@ func (f *fakeUpstreams) start(t testing.TB, name string) {
 			n, _ := strconv.ParseInt(r.URL.Query().Get("n"), 10, 64)
 			w.Header().Set("Content-Length", strconv.FormatInt(n, 10))
 			_, _ = io.Copy(w, io.LimitReader(pattern{}, n))
+		case "/api/kernels", "/api/terminals":
+			if r.Header.Get("Authorization") != "token secret-"+name {
+				http.Error(w, "forbidden", http.StatusForbidden)
+				return
+			}
+			w.Header().Set("Content-Type", "application/json")
+			if r.URL.Path == "/api/kernels" {
+				fmt.Fprint(w, `[{"id":"k1","execution_state":"busy","connections":1,"last_activity":"2026-11-30T09:05:00.123456Z"},
+					{"id":"k2","execution_state":"idle","connections":0,"last_activity":"2026-11-30T08:00:00Z"}]`)
+			} else {
+				fmt.Fprint(w, `[{"name":"1","last_activity":"2026-11-30T09:07:00Z"}]`)
+			}
 		case "/cookies":
 			http.SetCookie(w, &http.Cookie{Name: "_xsrf", Value: "app", Path: "/"})
 			http.SetCookie(w, &http.Cookie{Name: cookieBase, Value: "shadow", Path: "/"})

@@ -15,6 +15,8 @@ import (
 type cloudConfig struct {
 	WriteFiles []struct {
 		Path        string `yaml:"path"`
+		Owner       string `yaml:"owner"`
+		Defer       bool   `yaml:"defer"`
 		Permissions string `yaml:"permissions"`
 		Content     string `yaml:"content"`
 	} `yaml:"write_files"`
@@ -62,17 +64,30 @@ func TestCloudInit(t *testing.T) {
 	if err := json.Unmarshal([]byte(files["/etc/instancehub/instance.json"]), &marker); err != nil || marker["instance"] != "apps-box" {
 		t.Errorf("marker %q: %v", files["/etc/instancehub/instance.json"], err)
 	}
-	if env := files["/etc/instancehub/jupyter.env"]; strings.TrimSpace(env) != "JUPYTER_TOKEN=s3cret-token_for-apps-box" || modes["/etc/instancehub/jupyter.env"] != "0600" {
-		t.Errorf("the token file (%s) = %q, want the instance's secret, readable by root only", modes["/etc/instancehub/jupyter.env"], env)
+	const config = "/etc/instancehub/jupyter_server_config.py"
+	var configFile = cfg.WriteFiles[0]
+	for _, f := range cfg.WriteFiles {
+		if f.Path == config {
+			configFile = f
+		}
+	}
+	// The owner's Jupyter reads it; written once the owner's account exists.
+	if configFile.Path != config || configFile.Permissions != "0600" || configFile.Owner != "azureuser:azureuser" || !configFile.Defer {
+		t.Errorf("Jupyter's configuration: %+v, want it readable by azureuser only, written after the users", configFile)
+	}
+	if configFile.Content != azure.JupyterConfig(inst.AppSecret) {
+		t.Errorf("Jupyter's configuration is not the gateway's:\n%s", configFile.Content)
 	}
 	jupyter := execStart(files["/etc/systemd/system/instancehub-jupyter.service"])
-	for _, want := range []string{"jupyter lab", "--port=8888", "--ServerApp.base_url=/ ", `--ServerApp.token="$JUPYTER_TOKEN"`, `--ip=$(hostname -I`} {
+	for _, want := range []string{"jupyter lab", "--port=8888", "--ServerApp.base_url=/ ", "--config=" + config, `--ip=$(hostname -I`} {
 		if !strings.Contains(jupyter, want) {
 			t.Errorf("JupyterLab's command lacks %q: %s", want, jupyter)
 		}
 	}
-	if !strings.Contains(files["/etc/systemd/system/instancehub-jupyter.service"], "EnvironmentFile=/etc/instancehub/jupyter.env") {
-		t.Error("JupyterLab does not read its token")
+	// The secret is no token of Jupyter's: JupyterLab writes its token into
+	// every page.
+	if strings.Contains(string(raw), "token=") || strings.Contains(string(raw), "JUPYTER_TOKEN") {
+		t.Errorf("the secret is passed as Jupyter's token:\n%s", raw)
 	}
 	rstudio := execStart(files["/etc/systemd/system/instancehub-rstudio.service"])
 	for _, want := range []string{"docker run", azure.RStudioImage, ":8787:8787", "DISABLE_AUTH=true", `-p $(hostname -I`} {

@@ -39,7 +39,7 @@ func TestAccessControlJourney(t *testing.T) {
 	signIn(t, dana, p.URL, "dana@example.com", "dana-password-1")
 	adminRow := dana.Locator(`tr[data-name="admin-box"]`)
 	must(t, expect.Locator(adminRow).ToBeVisible())
-	must(t, expect.Locator(adminRow.Locator(".app-links")).ToHaveCount(0))
+	must(t, expect.Locator(adminRow.Locator(".apps")).ToHaveCount(0))
 	must(t, expect.Locator(button(adminRow, "Stop")).ToHaveCount(0))
 	_, err = dana.Goto(p.URL + "/instances/new")
 	must(t, err)

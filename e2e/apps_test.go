@@ -53,10 +53,32 @@ func TestApplicationsJourney(t *testing.T) {
 	must(t, jupyter.Keyboard().Press("Shift+Enter"))
 	must(t, expect.Locator(jupyter.Locator(".output_subarea").First()).ToHaveText("42", playwright.LocatorAssertionsToHaveTextOptions{Timeout: playwright.Float(30000)}))
 
-	// Offline, the Terminal says why it cannot open.
-	_, err = page.Goto(p.URL + "/instances/lab-box/apps/terminal/")
+	// The Terminal opens from the row, on an origin of its own, in the
+	// owner's folder, and runs a command whose file Jupyter then serves.
+	terminal, err := page.Context().ExpectPage(func() error {
+		return row.GetByRole("link", playwright.LocatorGetByRoleOptions{Name: "Terminal", Exact: playwright.Bool(true)}).Click()
+	})
 	must(t, err)
-	must(t, expect.Locator(page.GetByTestId("app-unavailable-reason")).ToContainText("terminal page"))
+	must(t, terminal.WaitForURL("**/terminals/1", playwright.PageWaitForURLOptions{Timeout: playwright.Float(60000)}))
+	if !strings.HasPrefix(terminal.URL(), "http://lab-box--terminal.apps.localhost:") {
+		t.Fatalf("Terminal opened at %s", terminal.URL())
+	}
+	must(t, expect.Locator(terminal.Locator(".xterm")).ToBeVisible(playwright.LocatorAssertionsToBeVisibleOptions{Timeout: playwright.Float(30000)}))
+	must(t, terminal.Locator(".xterm").Click())
+	must(t, terminal.Keyboard().Type(`echo $((6*7)) > from-terminal.txt`))
+	must(t, terminal.Keyboard().Press("Enter"))
+	_, err = jupyter.WaitForFunction(`() => fetch("/api/contents/from-terminal.txt?content=1").then(r => r.ok ? r.json() : {}).then(f => f.content === "42\n")`,
+		nil, playwright.PageWaitForFunctionOptions{Timeout: playwright.Float(20000), Polling: playwright.Float(500)})
+	must(t, err)
+
+	// The details page tells of the use: the last activity the gateway saw,
+	// and the kernel and terminal Jupyter reports.
+	_, err = page.Goto(p.URL + "/instances/lab-box")
+	must(t, err)
+	must(t, expect.Locator(page.GetByTestId("last-activity").Locator("time")).ToBeVisible())
+	must(t, expect.Locator(page.GetByTestId("in-use")).ToHaveText("1 kernel (1 connected); 1 terminal open"))
+	screenshot(t, page, "details-applications", true)
+	screenshot(t, terminal, "terminal", false)
 	_, err = page.Goto(p.URL + "/instances")
 	must(t, err)
 

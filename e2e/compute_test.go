@@ -142,7 +142,7 @@ func TestCreatedByTheRealUser(t *testing.T) {
 	row := admin.Locator(`tr[data-name="bobs-box"]`)
 	must(t, expect.Locator(row.Locator("td").Nth(3)).ToHaveText("Bob Smith"))
 	must(t, expect.Locator(row.GetByTestId("state")).ToHaveText("Running", playwright.LocatorAssertionsToHaveTextOptions{Timeout: playwright.Float(45000)}))
-	must(t, expect.Locator(row.Locator(".app-links")).ToHaveCount(0))
+	must(t, expect.Locator(row.Locator(".apps")).ToHaveCount(0))
 	must(t, admin.GetByLabel("Only mine").Check())
 	must(t, expect.Locator(row).ToHaveCount(0))
 	must(t, expect.Locator(admin.GetByTestId("no-matches")).ToBeVisible())

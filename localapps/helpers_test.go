@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"io"
+	"io/fs"
 	"net/http"
 	"net/url"
 	"os"
@@ -15,6 +16,7 @@ import (
 	"time"
 
 	"github.com/instancehub/instancehub"
+	"github.com/instancehub/instancehub/static"
 )
 
 var (
@@ -47,7 +49,11 @@ func newServers(t *testing.T, jupyter, dataDir string, max int) *Servers {
 	if dataDir == "" {
 		dataDir = t.TempDir()
 	}
-	s := New(Config{Jupyter: jupyter, DataDir: dataDir, MaxServers: max})
+	terminal, err := fs.Sub(static.FS, "vendor/xterm")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := New(Config{Jupyter: jupyter, DataDir: dataDir, MaxServers: max, Terminal: terminal})
 	t.Cleanup(func() { _ = s.Close() })
 	return s
 }

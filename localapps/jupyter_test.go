@@ -13,7 +13,6 @@ import (
 
 	"github.com/coder/websocket"
 	"github.com/coder/websocket/wsjson"
-	"github.com/instancehub/instancehub"
 )
 
 func TestJupyterServesTheInstanceWithItsSecretOnly(t *testing.T) {
@@ -23,12 +22,21 @@ func TestJupyterServesTheInstanceWithItsSecretOnly(t *testing.T) {
 	if base.Hostname() != "127.0.0.1" || base.Path != "/" {
 		t.Fatalf("base %s, want the loopback address at the root path", base)
 	}
-	// The terminals run (below, through the API), but Debian's terminal
-	// page does not load in a browser: the Terminal says so.
-	if _, _, err := s.Upstream(context.Background(), inst, terminalApp); instancehub.ErrorCode(err) != instancehub.EUNAVAILABLE ||
-		!strings.Contains(instancehub.ErrorMessage(err), "terminal page") {
-		t.Fatalf("terminal: %v, want EUNAVAILABLE with the reason", err)
+	// The Terminal is the same server, whose terminal page loads xterm.js
+	// 3.8's browser build instead of Debian's bundle.
+	if term, _, err := s.Upstream(context.Background(), inst, terminalApp); err != nil || term.String() != base.String() {
+		t.Fatalf("terminal: %v at %v, want the Jupyter server %s", err, term, base)
 	}
+	t.Run("the terminal page loads xterm.js's browser build", func(t *testing.T) {
+		code, body := call(t, base, inst.AppSecret, http.MethodGet, "static/terminal/js/main.min.js", "")
+		if code != http.StatusOK || !strings.Contains(body, `"xterm": "components/instancehub-xterm/xterm"`) {
+			t.Fatalf("terminal script: %d %.200s", code, body)
+		}
+		code, body = call(t, base, inst.AppSecret, http.MethodGet, "static/components/instancehub-xterm/xterm.js", "")
+		if code != http.StatusOK || !strings.Contains(body[:300], "define.amd") || strings.HasPrefix(body, "Object.defineProperty(exports") {
+			t.Fatalf("xterm.js: %d %.200s, want the UMD build", code, body)
+		}
+	})
 
 	t.Run("no page shows the secret", func(t *testing.T) {
 		for _, path := range []string{"tree", "notebooks/x.ipynb", "terminals/1"} {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net"
 	"net/http"
 	"net/url"
@@ -21,11 +22,12 @@ import (
 
 // server is one Jupyter Notebook server, for one instance.
 type server struct {
-	name     string
-	ownerID  int64
-	secret   string
-	config   string    // its own JUPYTER_CONFIG_DIR, token inside
-	lastUsed time.Time // guarded by Servers.mu
+	name      string
+	ownerID   int64
+	secret    string
+	config    string    // its own JUPYTER_CONFIG_DIR, token inside
+	notebooks string    // the owner's folder, where it starts
+	lastUsed  time.Time // guarded by Servers.mu
 
 	ready    chan struct{} // closed once base answers or the start failed
 	base     *url.URL      // set before ready closes
@@ -43,11 +45,12 @@ func start(cfg Config, inst *instancehub.Instance) (*server, error) {
 		return nil, instancehub.Errorf(instancehub.EUNAVAILABLE, "%s", notInstalled(cfg.Jupyter))
 	}
 	notebooks := filepath.Join(cfg.DataDir, "notebooks", strconv.FormatInt(inst.OwnerID, 10))
-	config, err := prepareDirs(cfg.DataDir, notebooks, inst)
+	config, err := prepareDirs(cfg.DataDir, notebooks, inst, cfg.Terminal)
 	if err != nil {
 		return nil, fmt.Errorf("prepare jupyter for %s: %w", inst.Name, err)
 	}
-	srv := &server{name: inst.Name, ownerID: inst.OwnerID, secret: inst.AppSecret, config: config, lastUsed: time.Now(), ready: make(chan struct{})}
+	srv := &server{name: inst.Name, ownerID: inst.OwnerID, secret: inst.AppSecret, config: config, notebooks: notebooks,
+		lastUsed: time.Now(), ready: make(chan struct{})}
 	go srv.launch(cfg, jupyter, notebooks)
 	return srv, nil
 }
@@ -60,7 +63,7 @@ func start(cfg Config, inst *instancehub.Instance) (*server, error) {
 // keeps the developer's own ~/.jupyter settings (a password, another base
 // URL) out. It is the server's alone, so that the folder of a server being
 // stopped is not the one a new server of the same instance reads.
-func prepareDirs(dataDir, notebooks string, inst *instancehub.Instance) (string, error) {
+func prepareDirs(dataDir, notebooks string, inst *instancehub.Instance, terminal fs.FS) (string, error) {
 	if err := os.MkdirAll(notebooks, 0o700); err != nil {
 		return "", err
 	}
@@ -76,8 +79,55 @@ func prepareDirs(dataDir, notebooks string, inst *instancehub.Instance) (string,
 	if err != nil {
 		return "", err
 	}
-	return config, os.WriteFile(filepath.Join(config, "jupyter_notebook_config.py"),
-		[]byte(strings.Replace(loginConfig, "@SECRET@", string(secret), 1)), 0o600)
+	settings := strings.Replace(loginConfig, "@SECRET@", string(secret), 1)
+	if terminal != nil {
+		static := filepath.Join(config, "static")
+		if err := writeTerminalPage(static, terminal); err != nil {
+			return "", err
+		}
+		dir, _ := json.Marshal(static)
+		settings += "c.NotebookApp.extra_static_paths = [" + string(dir) + "]\n"
+	}
+	return config, os.WriteFile(filepath.Join(config, "jupyter_notebook_config.py"), []byte(settings), 0o600)
+}
+
+// terminalPage replaces the script of Notebook's terminal page. Debian
+// builds that script (terminal/js/main.min.js) with its own xterm.js
+// package, which is CommonJS and stops in a browser ("exports is not
+// defined"). This one loads the page's modules one by one, as Notebook does
+// in development, with xterm.js 3.8's browser build, the release Notebook
+// 6.4 was made for. Notebook serves a file of extra_static_paths in place of
+// its own of the same path.
+const terminalPage = `// instancehub: Debian's bundle of this page carries an xterm.js that does
+// not run in a browser; load the page's modules with xterm.js 3.8's own build.
+require.config({paths: {
+    "xterm": "components/instancehub-xterm/xterm",
+    "xtermjs-fit": "components/instancehub-xterm/fit"
+}});
+requirejs(["terminal/js/main"]);
+`
+
+// writeTerminalPage lays out the replacement of the terminal page's script
+// and the xterm.js files it loads under static.
+func writeTerminalPage(static string, terminal fs.FS) error {
+	files := map[string][]byte{filepath.Join("terminal", "js", "main.min.js"): []byte(terminalPage)}
+	for _, name := range []string{"xterm.js", "fit.js"} {
+		b, err := fs.ReadFile(terminal, name)
+		if err != nil {
+			return fmt.Errorf("xterm.js for the terminal: %w", err)
+		}
+		files[filepath.Join("components", "instancehub-xterm", name)] = b
+	}
+	for name, b := range files {
+		path := filepath.Join(static, name)
+		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+			return err
+		}
+		if err := os.WriteFile(path, b, 0o600); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // loginConfig makes the gateway the only way in: a request is signed in when
@@ -168,6 +218,9 @@ func (srv *server) run(jupyter string, args []string) (*process, error) {
 		return nil, instancehub.Errorf(instancehub.EUNAVAILABLE, "Jupyter for %s was stopped while it started.", srv.name)
 	}
 	cmd := exec.Command(jupyter, args...)
+	// Terminals open where the process runs: in the owner's folder, as
+	// kernels do, not wherever the portal was started.
+	cmd.Dir = srv.notebooks
 	cmd.Env = append(os.Environ(), "JUPYTER_CONFIG_DIR="+srv.config, "JUPYTER_RUNTIME_DIR="+filepath.Join(srv.config, "runtime"))
 	proc, err := startProcess(cmd, srv.secret)
 	if err != nil {

@@ -16,6 +16,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net/url"
 	"os"
@@ -42,7 +43,11 @@ type Config struct {
 	// StartTimeout bounds the wait for a new server to answer (default 60 s;
 	// a cold start on a busy 2-core machine takes a few seconds).
 	StartTimeout time.Duration
-	Logger       *slog.Logger
+	// Terminal holds the browser build of xterm.js 3.8 ("xterm.js" and
+	// "fit.js"), which the Terminal's page loads instead of Debian's (see
+	// terminalPage). Without it the offline Terminal is off, with that reason.
+	Terminal fs.FS
+	Logger   *slog.Logger
 }
 
 // Servers implements instancehub.ApplicationUpstreams with one Jupyter
@@ -93,17 +98,28 @@ func (s *Servers) ApplicationUnavailable(_ context.Context, _ *instancehub.Insta
 		if _, err := exec.LookPath(s.cfg.Jupyter); err != nil {
 			return notInstalled(s.cfg.Jupyter)
 		}
-		if slug == "terminal" {
-			return terminalBroken
+		if slug == "terminal" && !s.hasTerminal() {
+			return terminalMissing
 		}
 	}
 	return ""
 }
 
-// terminalBroken is why the offline Terminal is off: the terminals run (a
-// notebook's terminal API works), but Debian 12's Notebook 6.4.12 terminal
-// page stops in Chromium on its xterm.js bundle ("exports is not defined").
-const terminalBroken = "The terminal page of Debian's Jupyter Notebook does not load in browsers (its xterm.js bundle fails), so the offline emulator offers no Terminal; on Azure the Terminal runs in JupyterLab."
+// terminalMissing is why the offline Terminal is off when the portal was
+// built without xterm.js: Debian's own build does not run in a browser.
+const terminalMissing = "The portal was built without xterm.js (run make), and the terminal page of Debian's Jupyter Notebook does not load without it; on Azure the Terminal runs in JupyterLab."
+
+func (s *Servers) hasTerminal() bool {
+	if s.cfg.Terminal == nil {
+		return false
+	}
+	for _, name := range []string{"xterm.js", "fit.js"} {
+		if _, err := fs.Stat(s.cfg.Terminal, name); err != nil {
+			return false
+		}
+	}
+	return true
+}
 
 func notInstalled(jupyter string) string {
 	return fmt.Sprintf("Jupyter is not installed on the portal's machine (%s not found), so the offline emulator cannot run it; install Debian's jupyter-notebook, python3-ipykernel and python3-terminado.", jupyter)
@@ -120,7 +136,11 @@ func notInstalled(jupyter string) string {
 func (s *Servers) Upstream(ctx context.Context, inst *instancehub.Instance, app instancehub.Application) (*url.URL, string, error) {
 	switch app.Slug {
 	case "jupyter":
-	case "jupyterlab", "rstudio", "terminal":
+	case "terminal":
+		if !s.hasTerminal() {
+			return nil, "", instancehub.Errorf(instancehub.EUNAVAILABLE, "%s", terminalMissing)
+		}
+	case "jupyterlab", "rstudio":
 		return nil, "", instancehub.Errorf(instancehub.EUNAVAILABLE, "%s", s.ApplicationUnavailable(ctx, inst, app.Slug))
 	default:
 		return nil, "", instancehub.Errorf(instancehub.ENOTFOUND, "%s does not offer %s.", inst.Name, app.Label)
@@ -211,7 +231,16 @@ func (s *Servers) Stop(name string) {
 	}
 }
 
-// Running lists the instances whose server runs, for tests and diagnostics.
+// Serving tells whether a server runs for instance name, for the probe of
+// idle shutdown, which must never start one.
+func (s *Servers) Serving(name string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	srv := s.servers[name]
+	return srv != nil && !srv.exited()
+}
+
+// Running lists the instances whose server runs.
 func (s *Servers) Running() []string {
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -76,3 +76,18 @@ func TestAJupyterThatFailsToStartIsUnavailableWithoutItsSecret(t *testing.T) {
 		t.Fatal("the error carries the secret")
 	}
 }
+
+func TestTerminalWithoutXtermIsUnavailableWithTheReason(t *testing.T) {
+	s := New(Config{Jupyter: "jupyter", DataDir: t.TempDir()})
+	t.Cleanup(func() { _ = s.Close() })
+	_, _, err := s.Upstream(context.Background(), running("vm1", 1), terminalApp)
+	if instancehub.ErrorCode(err) != instancehub.EUNAVAILABLE || !strings.Contains(instancehub.ErrorMessage(err), "without xterm.js") {
+		t.Fatalf("got %v, want EUNAVAILABLE saying the portal was built without xterm.js", err)
+	}
+	if reason := s.ApplicationUnavailable(context.Background(), running("vm1", 1), "terminal"); !strings.Contains(reason, "run make") {
+		t.Fatalf("ApplicationUnavailable(terminal) = %q, want what to do", reason)
+	}
+	if len(s.Running()) != 0 {
+		t.Fatalf("servers started: %v", s.Running())
+	}
+}

@@ -25,7 +25,7 @@ SELECT i.id, i.name, i.region, i.vm_size, i.family, i.vcpus, i.memory_gib, i.gpu
        i.ssh_enabled, i.ssh_public_key, i.ssh_port, i.virtual_network, i.subnet,
        i.state, i.private_ip, i.public_ip, i.image, i.app_secret,
        i.owner_id, owner.name, owner.email, i.created_by_id, creator.name,
-       i.created_at, i.updated_at, i.version,
+       i.created_at, i.updated_at, i.version, i.last_activity_at,
        i.idle_shutdown_minutes, i.idle_changed_at, i.keep_running_until,
        ` + operationColumns + `
 FROM instances i
@@ -200,18 +200,21 @@ type scanner interface {
 
 func scanInstance(row scanner) (*instancehub.Instance, error) {
 	var i instancehub.Instance
-	var created, updated, idleChanged, keepRunning sql.NullInt64
+	var created, updated, activity, idleChanged, keepRunning sql.NullInt64
 	var idleMinutes int64
 	var op operationRow
 	dest := append([]any{&i.ID, &i.Name, &i.Region, &i.VMSize, &i.Family, &i.VCPUs, &i.MemoryGiB, &i.GPUs,
 		&i.SSHEnabled, &i.SSHPublicKey, &i.SSHPort, &i.VirtualNetwork, &i.Subnet,
 		&i.State, &i.PrivateIP, &i.PublicIP, &i.Image, &i.AppSecret,
 		&i.OwnerID, &i.OwnerName, &i.OwnerEmail, &i.CreatedByID, &i.CreatedByName,
-		&created, &updated, &i.Version, &idleMinutes, &idleChanged, &keepRunning}, op.dest()...)
+		&created, &updated, &i.Version, &activity, &idleMinutes, &idleChanged, &keepRunning}, op.dest()...)
 	if err := row.Scan(dest...); err != nil {
 		return nil, err
 	}
 	i.CreatedAt, i.UpdatedAt = fromMillis(created), fromMillis(updated)
+	if activity.Int64 > 0 {
+		i.LastActivity = fromMillis(activity)
+	}
 	i.IdleShutdown = time.Duration(idleMinutes) * time.Minute
 	i.IdleChangedAt, i.KeepRunningUntil = fromMillis(idleChanged), fromMillis(keepRunning)
 	i.LastOperation = op.operation()
@@ -229,4 +232,15 @@ func scanInstances(rows *sql.Rows) ([]*instancehub.Instance, error) {
 		instances = append(instances, inst)
 	}
 	return instances, rows.Err()
+}
+
+// RecordActivity sets the last activity of the live instance name to at,
+// unless it is later already; the version stays, as this is no change the
+// sync could conflict with.
+func (db *DB) RecordActivity(ctx context.Context, name string, at time.Time) error {
+	_, err := db.db.ExecContext(ctx, `
+		UPDATE instances SET last_activity_at = ?
+		WHERE name = ? AND `+strings.ReplaceAll(live, "i.", "")+` AND last_activity_at < ?`,
+		millis(at), name, millis(at))
+	return wrap(err, "record activity of %s", name)
 }

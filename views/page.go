@@ -66,8 +66,6 @@ func timeText(t time.Time) string {
 
 func timeISO(t time.Time) string { return t.UTC().Format(time.RFC3339) }
 
-func timeTitle(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05") + " UTC" }
-
 func instanceURL(name string) string { return "/instances/" + url.PathEscape(name) }
 
 func actionURL(name string, kind instancehub.OperationKind) string {
@@ -197,4 +195,28 @@ func isBidiControl(r rune) bool {
 		return true
 	}
 	return false
+}
+
+// inUse says what runs on an instance's Jupyter: "2 kernels (1 busy), 1
+// open in a notebook; 1 terminal".
+func inUse(a instancehub.Activity) string {
+	var parts []string
+	if a.Kernels > 0 {
+		k := plural(a.Kernels, "kernel", "kernels")
+		var more []string
+		if a.BusyKernels > 0 {
+			more = append(more, fmt.Sprintf("%d busy", a.BusyKernels))
+		}
+		if a.Connections > 0 {
+			more = append(more, fmt.Sprintf("%d connected", a.Connections))
+		}
+		if len(more) > 0 {
+			k += " (" + strings.Join(more, ", ") + ")"
+		}
+		parts = append(parts, k)
+	}
+	if a.Terminals > 0 {
+		parts = append(parts, plural(a.Terminals, "terminal", "terminals")+" open")
+	}
+	return strings.Join(parts, "; ")
 }

@@ -101,3 +101,35 @@ func TestApplicationsOpenOnTheirOwnOrigin(t *testing.T) {
 		t.Errorf("reason = %q", got)
 	}
 }
+
+// TestApplicationsSayWhyTheyAreClosedInText: why an application does not
+// open is in words on the page, which a keyboard and a screen reader reach,
+// never only in a tooltip.
+func TestApplicationsSayWhyTheyAreClosedInText(t *testing.T) {
+	s := newSite(t, 0)
+	s.signIn(t, "ada@example.com")
+	s.create(t, "ada-box", nil)
+	s.waitRunning(t, "ada-box")
+	if _, err := s.Service.Act(s.Ctx, "ada-box", instancehub.OpStop); err != nil {
+		t.Fatal(err)
+	}
+	s.WaitState(t, "ada-box", instancehub.StateStopped)
+	for _, path := range []string{"/instances", "/instances/ada-box"} {
+		page := s.get(t, path)
+		if got := text(page.doc.Find(`[data-testid="apps-when-running"]`).First()); got != "Open when the instance is running." {
+			t.Errorf("%s: the reason reads %q", path, got)
+		}
+		if page.doc.Find(`.app-links a, .apps a`).Length() != 0 || page.doc.Find(`.app-links [title], .apps [title]`).Length() != 0 {
+			t.Errorf("%s: links or tooltips in the applications of a stopped instance", path)
+		}
+	}
+
+	// Someone else sees who may open them.
+	s.EnsureUser(t, "bob@example.com", "Bob", instancehub.RoleOwner)
+	s.client = newClient()
+	s.signIn(t, "bob@example.com")
+	cell := s.get(t, "/instances").doc.Find(`tr[data-name="ada-box"] [data-testid="apps-owner-only"]`)
+	if got := text(cell); got != "Owner only: only Ada Lovelace can open the applications" {
+		t.Errorf("another user's row reads %q", got)
+	}
+}

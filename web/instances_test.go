@@ -75,10 +75,10 @@ func TestCreateThroughTheForm(t *testing.T) {
 	if _, polls := row.Attr("hx-trigger"); polls {
 		t.Error("a settled row still polls")
 	}
-	if apps := strings.Join(texts(row.Find(".app-links li")), ","); apps != "JupyterLab,Jupyter,RStudio,Terminal" {
+	if apps := strings.Join(texts(row.Find(".apps a")), ","); apps != "JupyterLab,Jupyter,RStudio,Terminal" {
 		t.Errorf("applications = %q", apps)
 	}
-	if href, _ := row.Find(".app-links a").First().Attr("href"); href != "/instances/ada-ws/apps/jupyterlab/" {
+	if href, _ := row.Find(".apps a").First().Attr("href"); href != "/instances/ada-ws/apps/jupyterlab/" {
 		t.Errorf("JupyterLab link = %q", href)
 	}
 	wantEnabled(t, row, map[string]bool{"Start": false, "Stop": true, "Restart": true, "Delete": true})
@@ -256,21 +256,21 @@ func TestListPagingSearchAndFilter(t *testing.T) {
 	s.Seed(t, "bob", 5, bob)
 
 	r := s.get(t, "/instances")
-	if n := r.doc.Find(`tr[data-testid="instance-row"]`).Length(); n != 50 {
+	if n := r.doc.Find(`tr[data-name]`).Length(); n != 50 {
 		t.Errorf("page 1 has %d rows, want 50", n)
 	}
 	if pager := text(r.doc.Find(`[data-testid="pager"]`)); !strings.Contains(pager, "Showing 1–50 of 60 instances") || !strings.Contains(pager, "Page 1 of 2") {
 		t.Errorf("pager = %q", pager)
 	}
-	if first := r.doc.Find(`tr[data-testid="instance-row"]`).First().AttrOr("data-name", ""); first != "ada0055" {
+	if first := r.doc.Find(`tr[data-name]`).First().AttrOr("data-name", ""); first != "ada0055" {
 		t.Errorf("newest first: %q", first)
 	}
 	r = s.get(t, "/instances?page=2")
-	if n := r.doc.Find(`tr[data-testid="instance-row"]`).Length(); n != 10 {
+	if n := r.doc.Find(`tr[data-name]`).Length(); n != 10 {
 		t.Errorf("page 2 has %d rows, want 10", n)
 	}
 	r = s.get(t, "/instances?sort=name")
-	if first := r.doc.Find(`tr[data-testid="instance-row"]`).First().AttrOr("data-name", ""); first != "ada0001" {
+	if first := r.doc.Find(`tr[data-name]`).First().AttrOr("data-name", ""); first != "ada0001" {
 		t.Errorf("by name: %q", first)
 	}
 	if sort, _ := r.doc.Find(`th[aria-sort="ascending"]`).Attr("aria-sort"); sort != "ascending" {
@@ -280,7 +280,7 @@ func TestListPagingSearchAndFilter(t *testing.T) {
 	if r.doc.Find("html").Length() != 0 && r.doc.Find(".topbar").Length() != 0 {
 		t.Error("the htmx list request returned a whole page")
 	}
-	if n := r.doc.Find(`tr[data-testid="instance-row"]`).Length(); n != 5 {
+	if n := r.doc.Find(`tr[data-name]`).Length(); n != 5 {
 		t.Errorf("search bob: %d rows, want 5", n)
 	}
 	r = s.get(t, "/instances?mine=1&q=bob")
@@ -293,7 +293,7 @@ func TestListPagingSearchAndFilter(t *testing.T) {
 	}
 	// Bob's rows show no application links to Ada.
 	r = s.get(t, "/instances?q=bob0001")
-	if n := r.doc.Find(`tr[data-name="bob0001"] .app-links`).Length(); n != 0 {
+	if n := r.doc.Find(`tr[data-name="bob0001"] .apps`).Length(); n != 0 {
 		t.Error("another user's instance shows application links")
 	}
 }
@@ -348,7 +348,7 @@ func TestCreateOnBehalfThroughTheForm(t *testing.T) {
 	}
 	// The creator sees no application links on it; Dana does.
 	row := s.get(t, "/instances").doc.Find(`tr[data-name="for-dana"]`)
-	if row.Find(".app-links").Length() != 0 {
+	if row.Find(".apps").Length() != 0 {
 		t.Error("the creator sees the owner's application links")
 	}
 	s.client = newClient()
@@ -357,7 +357,7 @@ func TestCreateOnBehalfThroughTheForm(t *testing.T) {
 		t.Error("a Data Scientist is offered to assign instances to others")
 	}
 	mine := s.get(t, "/instances?mine=1").doc.Find(`tr[data-name="for-dana"]`)
-	if mine.Find(".app-links").Length() != 1 {
+	if mine.Find(".apps").Length() != 1 {
 		t.Error("Dana does not see her instance under Only mine with its applications")
 	}
 }

@@ -1,11 +1,13 @@
 package main
 
 import (
+	"context"
 	"crypto/rand"
 	"log/slog"
 	"net"
 	"net/http"
 	"net/url"
+	"time"
 
 	"github.com/instancehub/instancehub"
 	"github.com/instancehub/instancehub/apps"
@@ -18,7 +20,7 @@ import (
 // this machine), proxied to upstreams. refuse writes its refusals in the
 // portal's look; portal is the portal's own base URL.
 func openApplications(c Config, service *instancehub.Service, upstreams instancehub.ApplicationUpstreams,
-	portal *url.URL, refuse func(http.ResponseWriter, *http.Request, int, string), log *slog.Logger) (*apps.Gateway, error) {
+	running func(string) bool, portal *url.URL, refuse func(http.ResponseWriter, *http.Request, int, string), log *slog.Logger) (*apps.Gateway, error) {
 	// The Terminal opens Jupyter's first terminal, made on first use: the
 	// classic Notebook server offline, JupyterLab on Azure's image.
 	landing := map[string]string{"terminal": "/terminals/new/1"}
@@ -38,7 +40,16 @@ func openApplications(c Config, service *instancehub.Service, upstreams instance
 	_, _ = rand.Read(key)
 	return apps.New(apps.Config{
 		Domain: domain, Scheme: portal.Scheme, Key: key, Service: service, Upstreams: upstreams,
-		Refuse: refuse, Logger: log, Landing: landing,
+		Refuse: refuse, Logger: log, Landing: landing, Running: running,
+		// The gateway calls on its request path: the service notes the
+		// time and writes it at most once a minute, off that path.
+		Activity: func(name string, at time.Time) {
+			go func() {
+				if err := service.RecordActivity(context.Background(), name, at); err != nil {
+					log.Warn("record activity", "instance", name, "err", err)
+				}
+			}()
+		},
 		PortalOpen: func(name, slug string) string {
 			return portal.JoinPath("instances", name, "apps", slug, "/").String()
 		},
@@ -55,4 +66,32 @@ type offlineGateway struct {
 func (g offlineGateway) Revoke(name string) {
 	g.Gateway.Revoke(name)
 	go g.servers.Stop(name) // waits for the processes to end
+}
+
+// followPowerState stops the offline Jupyter server of every instance that is
+// no longer running, checked every interval until ctx ends: a stop through
+// the portal stops its server at once (offlineGateway.Revoke), but an
+// instance stopped or deleted by the sync, by another replica or by an
+// operation resumed after a restart is only found here.
+func followPowerState(ctx context.Context, instances instancehub.InstanceStore, servers *localapps.Servers, interval time.Duration, log *slog.Logger) {
+	tick := time.NewTicker(interval)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		for _, name := range servers.Running() {
+			inst, err := instances.FindInstanceByName(ctx, name)
+			if err != nil && instancehub.ErrorCode(err) != instancehub.ENOTFOUND {
+				log.Warn("power state of an offline instance", "instance", name, "err", err)
+				continue
+			}
+			if err != nil || inst.State != instancehub.StateRunning {
+				log.Info("jupyter stopped: its instance is not running", "instance", name)
+				servers.Stop(name)
+			}
+		}
+	}
 }

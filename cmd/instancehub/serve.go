@@ -130,7 +130,8 @@ func serve(ctx context.Context, c Config, ln net.Listener, log *slog.Logger) err
 	var upstreams instancehub.ApplicationUpstreams = cloud
 	var servers *localapps.Servers
 	if c.Azure.SubscriptionID == "" {
-		servers = localapps.New(localapps.Config{Jupyter: c.Jupyter, DataDir: c.Data, MaxServers: c.JupyterMax, Logger: log})
+		terminal, _ := fs.Sub(static.FS, "vendor/xterm")
+		servers = localapps.New(localapps.Config{Jupyter: c.Jupyter, DataDir: c.Data, MaxServers: c.JupyterMax, Terminal: terminal, Logger: log})
 		defer servers.Close()
 		upstreams, service.Applications = servers, servers
 	}
@@ -138,14 +139,20 @@ func serve(ctx context.Context, c Config, ln net.Listener, log *slog.Logger) err
 	refuse := func(w http.ResponseWriter, r *http.Request, status int, message string) {
 		server.RefuseApplication(w, r, status, message)
 	}
-	gw, err := openApplications(c, service, upstreams, &url.URL{Scheme: scheme, Host: ln.Addr().String()}, refuse, log)
+	var running func(string) bool
+	if servers != nil {
+		running = servers.Serving
+	}
+	gw, err := openApplications(c, service, upstreams, running, &url.URL{Scheme: scheme, Host: ln.Addr().String()}, refuse, log)
 	if err != nil {
 		return err
 	}
 	defer gw.Close()
+	service.Probe = gw
 	var gateway web.Applications = gw
 	if servers != nil {
 		gateway = offlineGateway{Gateway: gw, servers: servers}
+		go followPowerState(ctx, service.Instances, servers, 15*time.Second, log)
 	}
 	server = web.New(web.Config{
 		Workspace: c.Workspace, SecureCookies: c.SecureCookies, Static: static.FS, Logger: log,

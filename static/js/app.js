@@ -8,7 +8,7 @@
     month: "short", day: "numeric", year: "numeric", hour: "2-digit", minute: "2-digit", hour12: false,
   });
 
-  // Times arrive in UTC; show them in the viewer's time zone, keeping the
+  // Times arrive in UTC; show them in the viewer's time zone, with the
   // exact UTC time in the tooltip.
   function localTimes(root) {
     root.querySelectorAll("time[datetime]").forEach(function (el) {
@@ -16,6 +16,7 @@
       var d = new Date(el.getAttribute("datetime"));
       if (isNaN(d)) return;
       el.textContent = timeFormat.format(d);
+      el.title = d.toISOString().replace("T", " ").replace(/\.\d+Z$/, " UTC");
       el.dataset.local = "1";
     });
   }
@@ -109,10 +110,30 @@
     dialog.showModal();
   }
 
+  // The list's row actions: one form around the table, each button naming
+  // its action. With htmx the action is posted and its answer, the row as it
+  // is now, replaces the row; Delete asks first. Without script the form
+  // posts (or, for Delete, opens the page that asks).
+  document.addEventListener("submit", function (e) {
+    if (e.target.id !== "row-actions" || !window.htmx || !e.submitter) return;
+    e.preventDefault();
+    var button = e.submitter;
+    var row = button.closest("tr");
+    var send = function () {
+      htmx.ajax("POST", button.getAttribute("formaction"), { source: button, target: row, swap: "outerHTML" });
+    };
+    if (button.hasAttribute("data-confirm")) {
+      ask("Delete " + row.dataset.name + "? The virtual machine, its disk and its network interface are removed. Files on the workspace share are kept.",
+        button.getAttribute("aria-label"), send);
+    } else {
+      send();
+    }
+  });
+
   // Plain forms whose button asks first (removing a role) use the same dialog.
   document.addEventListener("submit", function (e) {
     var submitter = e.submitter;
-    if (!submitter || !submitter.dataset.confirm || submitter.hasAttribute("hx-post") || e.target.dataset.confirmed) return;
+    if (e.defaultPrevented || !submitter || !submitter.dataset.confirm || submitter.hasAttribute("hx-post") || e.target.dataset.confirmed) return;
     e.preventDefault();
     var form = e.target;
     ask(submitter.dataset.confirm, submitter.textContent.trim(), function () {

@@ -1,0 +1,44 @@
+package web_test
+
+import (
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+
+	"github.com/instancehub/instancehub/azure/emulator"
+	"github.com/instancehub/instancehub/internal/testportal"
+	"github.com/instancehub/instancehub/static"
+	"github.com/instancehub/instancehub/web"
+)
+
+// TestListPageWeight: the list page of 50 rows, with every action of an
+// Owner, stays within 60 KB, and within 10 KB gzipped for a browser that
+// accepts it.
+func TestListPageWeight(t *testing.T) {
+	p := testportal.OpenWith(t, t.TempDir(), emulator.Options{})
+	p.Seed(t, "weight", 60, p.User)
+	server := httptest.NewServer(web.New(web.Config{Static: static.FS, LocalAccounts: true}, p.Service).Handler())
+	defer server.Close()
+	s := &site{Portal: p, server: server, client: newClient()}
+	signIn(t, s, "ada@example.com")
+	for _, tc := range []struct {
+		encoding string
+		max      int64
+	}{{"identity", 60_000}, {"gzip", 10_000}} {
+		req, _ := http.NewRequest(http.MethodGet, server.URL+"/instances", nil)
+		req.Header.Set("Accept-Encoding", tc.encoding)
+		// As a browser: the encoding it accepts, and the bytes on the wire.
+		c := &http.Client{Jar: s.client.Jar, Transport: &http.Transport{DisableCompression: true}}
+		resp, err := c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n, _ := io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		t.Logf("%s: %d bytes", tc.encoding, n)
+		if resp.StatusCode != http.StatusOK || n > tc.max {
+			t.Errorf("%s: status %d, %d bytes, want at most %d", tc.encoding, resp.StatusCode, n, tc.max)
+		}
+	}
+}
