@@ -23,6 +23,16 @@ func (s *Service) workspaceSettings(ctx context.Context) (WorkspaceSettings, err
 	return s.Automation.WorkspaceSettings(ctx)
 }
 
+// WorkspaceSettingsToEdit returns the workspace's defaults for the
+// settings page. Owners only.
+func (s *Service) WorkspaceSettingsToEdit(ctx context.Context) (WorkspaceSettings, error) {
+	if _, err := authorize(ctx, PermWriteSettings, "change the workspace's defaults"); err != nil {
+		s.recordDenial(ctx, "workspace.settingsForm", "", err)
+		return WorkspaceSettings{}, err
+	}
+	return s.workspaceSettings(ctx)
+}
+
 // SaveWorkspaceSettings sets the workspace's idle shutdown default. Owners
 // only.
 func (s *Service) SaveWorkspaceSettings(ctx context.Context, on bool, minutes string) (w WorkspaceSettings, err error) {
