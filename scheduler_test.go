@@ -2,6 +2,7 @@ package instancehub_test
 
 import (
 	"context"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -373,4 +374,53 @@ func TestSchedulesPerInstance(t *testing.T) {
 	if len(detail.Schedules) != 3 || detail.Schedules[0].Cron != "0 7 * * 1-5" {
 		t.Errorf("schedules = %+v", detail.Schedules)
 	}
+}
+
+// BenchmarkSchedulerTick evaluates the schedules and idle rules of 10,000
+// running instances, none due, in one tick, and reports the bytes the tick
+// wrote to the database's log: none.
+func BenchmarkSchedulerTick(b *testing.B) {
+	p := testportal.Open(b, b.TempDir(), 0)
+	const n = 10_000
+	p.Seed(b, "bench", n, p.User)
+	instances, _, err := p.DB.FindInstances(p.Ctx, instancehub.InstanceFilter{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	made := utc("2026-11-27 09:00:00")
+	for i, inst := range instances {
+		if err := p.DB.SetIdleShutdown(p.Ctx, inst.ID, 3*24*time.Hour, made); err != nil {
+			b.Fatal(err)
+		}
+		req := instancehub.ScheduleRequest{Action: "Stop", Kind: "Cron", Cron: "0 23 * * 1-5", TimeZone: "Europe/Berlin"}
+		if i%2 == 1 {
+			req = instancehub.ScheduleRequest{Action: "Start", Times: "07:30", WeekDays: []string{"Monday"}, TimeZone: "Pacific Standard Time"}
+		}
+		sch, _ := instancehub.ParseSchedule(req)
+		sch.InstanceID, sch.CreatedAt = inst.ID, made
+		if err := p.DB.AddSchedule(p.Ctx, sch); err != nil {
+			b.Fatal(err)
+		}
+	}
+	c := &clock{t: utc("2026-11-27 12:00:00")}
+	s := schedulerFor(p, c)
+	wal := filepath.Join(p.Dir, "instancehub.db-wal")
+	before := fileSize(b, wal)
+	b.ResetTimer()
+	for b.Loop() {
+		if r, err := s.RunTick(context.Background()); err != nil || r != (instancehub.TickReport{}) {
+			b.Fatalf("tick = %+v, %v", r, err)
+		}
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(b.Elapsed().Milliseconds())/float64(b.N), "ms/tick")
+	b.ReportMetric(float64(fileSize(b, wal)-before), "wal-bytes-written")
+}
+
+func fileSize(b *testing.B, path string) int64 {
+	fi, err := os.Stat(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return fi.Size()
 }

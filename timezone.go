@@ -3,6 +3,8 @@ package instancehub
 import (
 	"fmt"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	// Every zone is known even where the system has no zoneinfo (a
@@ -20,6 +22,28 @@ const MaxTimeZoneLength = 64
 // Time"), compared case-insensitively. Schedules keep the name their owner
 // gave, for pages to show. EINVALID for any other name.
 func LoadTimeZone(name string) (*time.Location, error) {
+	// Reading a zone unpacks it from the embedded tzdata: a tick over
+	// thousands of schedules reads each zone once.
+	if loc, ok := zoneCache.Load(name); ok {
+		return loc.(*time.Location), nil
+	}
+	loc, err := loadTimeZone(name)
+	if err == nil && zoneCacheSize.Add(1) <= maxCachedZones {
+		zoneCache.Store(name, loc)
+	}
+	return loc, err
+}
+
+var (
+	zoneCache     sync.Map // name as given → *time.Location
+	zoneCacheSize atomic.Int64
+)
+
+// maxCachedZones bounds the cache: there are about 600 zones, and each
+// may be spelled in a few cases.
+const maxCachedZones = 4096
+
+func loadTimeZone(name string) (*time.Location, error) {
 	name = strings.TrimSpace(name)
 	if name == "" {
 		return nil, FieldError("time_zone", "Choose a time zone, such as Europe/Berlin or Pacific Standard Time.")
