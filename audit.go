@@ -2,6 +2,7 @@ package instancehub
 
 import (
 	"context"
+	"fmt"
 	"time"
 )
 
@@ -86,4 +87,33 @@ type AuditStore interface {
 	// reading them one at a time, and stops at fn's first error, which it
 	// returns. Offset and Limit are ignored.
 	WalkAuditEvents(ctx context.Context, f AuditFilter, fn func(*AuditEvent) error) error
+}
+
+// AuditSkipped is the result of an automatic action that did not apply:
+// a schedule's start while the instance was running.
+const AuditSkipped = "skipped"
+
+// PortalActor is the name the audit log gives the portal when it acts by
+// itself, on a schedule or an idle rule.
+const PortalActor = "Portal"
+
+// recordAutomatic writes the audit event of an operation the portal
+// started by itself: its actor is the portal, its reason names the trigger
+// and the rule; result is a Firing result.
+func (s *Service) recordAutomatic(ctx context.Context, target string, kind OperationKind, trigger Trigger, rule, result string, err error) {
+	e := &AuditEvent{At: s.now(), UserName: PortalActor, Action: "instance." + kind.Verb(), Target: target,
+		Result: AuditSucceeded, Reason: fmt.Sprintf("Trigger %s: %s.", trigger, rule)}
+	switch result {
+	case FiringSkipped:
+		e.Result, e.Reason = AuditSkipped, e.Reason+" Skipped: "+ErrorMessage(err)
+	case FiringFailed:
+		e.Result, e.Reason = AuditFailed, e.Reason+" "+ErrorMessage(err)
+	}
+	if s.Audit == nil {
+		return
+	}
+	e.clip()
+	if rerr := s.Audit.RecordAudit(context.WithoutCancel(ctx), e); rerr != nil {
+		s.logger().Error("record audit event", "action", e.Action, "err", rerr)
+	}
 }

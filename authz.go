@@ -42,6 +42,12 @@ func access(user *User, inst *Instance) Access {
 // authorizeManage checks that the user may act on inst: anyone's with
 // instances/manage, their own with instances/manage-own.
 func authorizeManage(ctx context.Context, inst *Instance, kind OperationKind) (*User, error) {
+	return authorizeChange(ctx, inst, kind.Verb())
+}
+
+// authorizeChange checks that the user may manage inst; verb completes
+// "… to verb your own instances" in the refusal.
+func authorizeChange(ctx context.Context, inst *Instance, verb string) (*User, error) {
 	user, err := authorize(ctx, PermReadInstances, "see compute instances")
 	if err != nil {
 		return nil, err
@@ -50,9 +56,9 @@ func authorizeManage(ctx context.Context, inst *Instance, kind OperationKind) (*
 		return user, nil
 	}
 	if inst.OwnerID == user.ID {
-		return nil, denied(PermManageOwn, fmt.Sprintf("%s your own instances", kind.Verb()))
+		return nil, denied(PermManageOwn, fmt.Sprintf("%s your own instances", verb))
 	}
-	return nil, denied(PermManageAll, fmt.Sprintf("%s %s, which belongs to %s", kind.Verb(), inst.Name, inst.OwnerName))
+	return nil, denied(PermManageAll, fmt.Sprintf("%s %s, which belongs to %s", verb, inst.Name, inst.OwnerName))
 }
 
 // record writes the audit event of a state-changing action: succeeded when

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 )
 
 // CreateRequest is the create form as submitted.
@@ -21,6 +22,11 @@ type CreateRequest struct {
 	// AssignTo is the email of the user to create the instance for, who
 	// becomes its owner; empty for oneself.
 	AssignTo string
+	// IdleShutdownOn and IdleMinutes are the Scheduling section's idle
+	// shutdown; Schedules its start/stop schedules (blank ones ignored).
+	IdleShutdownOn bool
+	IdleMinutes    string
+	Schedules      []ScheduleRequest
 }
 
 // SizeOption is a VM size as the create form offers it: whether the
@@ -40,6 +46,8 @@ type CreateOptions struct {
 	// Assignees are the users an instance may be created for; empty unless
 	// the user may create instances for others.
 	Assignees []*User
+	// Defaults are the workspace's, which the Scheduling section proposes.
+	Defaults WorkspaceSettings
 }
 
 // CreateOptions returns the regions, and the sizes and networks of region
@@ -66,6 +74,9 @@ func (s *Service) CreateOptions(ctx context.Context, region string) (*CreateOpti
 		return nil, err
 	}
 	opts := &CreateOptions{Regions: regions, Region: region, Sizes: sizes, Networks: networks}
+	if opts.Defaults, err = s.workspaceSettings(ctx); err != nil {
+		return nil, err
+	}
 	if user.Can(PermAssignInstances) {
 		if opts.Assignees, err = s.Users.FindUsers(ctx, "", 0); err != nil {
 			return nil, err
@@ -210,10 +221,12 @@ func (s *Service) CreateInstance(ctx context.Context, req CreateRequest) (inst *
 	// counts every create admitted before it.
 	s.admission.Lock()
 	defer s.admission.Unlock()
+	idle, schedules, schedulingErr := s.validateScheduling(req)
 	inst, err = s.validateCreate(ctx, req)
-	if err != nil {
+	if err = withFieldErrors(err, schedulingErr); err != nil {
 		return nil, err
 	}
+	inst.IdleShutdown = idle
 	inst.OwnerID, inst.OwnerName, inst.OwnerEmail = owner.ID, owner.Name, owner.Email
 	inst.CreatedByID, inst.CreatedByName = user.ID, user.Name
 	inst.Access = access(user, inst)
@@ -230,7 +243,67 @@ func (s *Service) CreateInstance(ctx context.Context, req CreateRequest) (inst *
 		}
 		return nil, err
 	}
+	for _, sch := range schedules {
+		sch.InstanceID, sch.CreatedAt = inst.ID, inst.CreatedAt
+		if err := s.Automation.AddSchedule(ctx, sch); err != nil {
+			return nil, fmt.Errorf("add the schedules of %s: %w", inst.Name, err)
+		}
+	}
 	return inst, nil
+}
+
+// validateScheduling reads the Scheduling section: the idle shutdown it
+// sets on inst and the schedules to add once inst is recorded. Field
+// messages are named idle_minutes and schedule-N-field.
+func (s *Service) validateScheduling(req CreateRequest) (time.Duration, []*Schedule, error) {
+	fields := map[string]string{}
+	idle, err := ParseIdleShutdown(req.IdleShutdownOn, req.IdleMinutes)
+	if err != nil {
+		fields["idle_minutes"] = ErrorMessage(err)
+	}
+	var schedules []*Schedule
+	for i, r := range req.Schedules {
+		if r.Blank() {
+			continue
+		}
+		sch, err := ParseSchedule(r)
+		for k, v := range ErrorFields(err) {
+			fields[fmt.Sprintf("schedule-%d-%s", i, k)] = v
+		}
+		if err == nil {
+			schedules = append(schedules, sch)
+		}
+	}
+	if len(schedules) > MaxSchedules {
+		fields["schedules"] = fmt.Sprintf("An instance has at most %d schedules.", MaxSchedules)
+	}
+	if len(schedules) > 0 && s.Automation == nil {
+		return 0, nil, Errorf(EINTERNAL, "schedules are not kept")
+	}
+	if len(fields) > 0 {
+		return 0, nil, &Error{Code: EINVALID, Message: "Some settings need your attention.", Fields: fields}
+	}
+	return idle, schedules, nil
+}
+
+// withFieldErrors joins two validations' refusals: a form shows every
+// field's message at once. Any other error wins.
+func withFieldErrors(a, b error) error {
+	switch {
+	case b == nil:
+		return a
+	case a == nil || ErrorCode(b) != EINVALID:
+		return b
+	case ErrorCode(a) != EINVALID:
+		return a
+	}
+	fields := map[string]string{}
+	for _, err := range []error{a, b} {
+		for k, v := range ErrorFields(err) {
+			fields[k] = v
+		}
+	}
+	return &Error{Code: EINVALID, Message: "Some settings need your attention.", Fields: fields}
 }
 
 // owner is who a new instance belongs to: the user, or the one it is

@@ -109,10 +109,17 @@ func (e *Engine) Create(ctx context.Context, inst *Instance, trigger Trigger) (*
 // Submit records a Start, Stop, Restart or Delete of inst and starts it.
 // ECONFLICT when the instance's state does not allow it.
 func (e *Engine) Submit(ctx context.Context, inst *Instance, kind OperationKind, trigger Trigger) (*Operation, error) {
+	return e.SubmitAutomatic(ctx, inst, kind, trigger, "")
+}
+
+// SubmitAutomatic is Submit for an operation the portal starts by itself:
+// rule names the schedule or idle rule that started it.
+func (e *Engine) SubmitAutomatic(ctx context.Context, inst *Instance, kind OperationKind, trigger Trigger, rule string) (*Operation, error) {
 	if err := kind.Check(inst.State); err != nil {
 		return nil, err
 	}
 	op := e.newOperation(ctx, kind, trigger)
+	op.Rule = rule
 	op.InstanceID, op.InstanceName = inst.ID, inst.Name
 	if err := e.Instances.BeginOperation(ctx, op); err != nil {
 		if ErrorCode(err) != ECONFLICT {

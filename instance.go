@@ -54,6 +54,17 @@ type Instance struct {
 	// LastActivity is the last time the gateway saw a person use the
 	// instance's applications, written at most once a minute; zero for never.
 	LastActivity time.Time
+	// IdleShutdown is how long the instance may go without activity before
+	// the portal stops it; 0 for never. IdleChangedAt is when it was last
+	// set, which restarts the idle clock.
+	IdleShutdown  time.Duration
+	IdleChangedAt time.Time
+	// KeepRunningUntil holds automatic stops back: its owner postponed the
+	// one announced.
+	KeepRunningUntil time.Time
+	// AutoStop is the automatic stop due within NoticeBefore, if any, set
+	// by the service; it is not stored.
+	AutoStop *AutoStop
 
 	// LastOperation is the newest operation on the instance, if any.
 	LastOperation *Operation
@@ -118,8 +129,11 @@ type Operation struct {
 	Kind         OperationKind
 	Status       OperationStatus
 	Trigger      Trigger
-	UserID       int64
-	UserName     string
+	// Rule names the schedule or idle rule that started an automatic
+	// operation; "" for a user's.
+	Rule     string
+	UserID   int64
+	UserName string
 
 	// Step is the Azure step under way ("network interface"); ResumeToken
 	// is its poller's token, "" until Azure accepted the step.
@@ -140,6 +154,20 @@ func (o *Operation) StatusLabel() string {
 		return string(o.Kind) + "Failed"
 	}
 	return string(o.Status)
+}
+
+// Actor says who started the operation: the user, or the portal with the
+// rule that made it act.
+func (o *Operation) Actor() string {
+	switch {
+	case o.UserName != "":
+		return o.UserName
+	case o.Rule != "":
+		return "Portal (" + o.Rule + ")"
+	case o.Trigger != TriggerUser && o.Trigger != "":
+		return "Portal"
+	}
+	return ""
 }
 
 // Duration is how long the operation took, or has taken so far.

@@ -74,11 +74,13 @@ const (
 	PermReadRoles       Permission = "roles/read"
 	PermWriteRoles      Permission = "roles/write"
 	PermReadAudit       Permission = "audit/read"
+	// PermWriteSettings sets the workspace's defaults (idle shutdown).
+	PermWriteSettings Permission = "settings/write"
 )
 
 var rolePermissions = map[Role][]Permission{
 	RoleOwner: {PermReadInstances, PermCreateInstances, PermAssignInstances, PermManageOwn, PermManageAll,
-		PermReadQuota, PermWriteQuota, PermReadRoles, PermWriteRoles, PermReadAudit},
+		PermReadQuota, PermWriteQuota, PermReadRoles, PermWriteRoles, PermReadAudit, PermWriteSettings},
 	RoleContributor:     {PermReadInstances, PermCreateInstances, PermAssignInstances, PermManageOwn, PermManageAll, PermReadQuota, PermReadRoles},
 	RoleComputeOperator: {PermReadInstances, PermCreateInstances, PermAssignInstances, PermManageOwn, PermManageAll, PermReadQuota, PermReadRoles},
 	RoleDataScientist:   {PermReadInstances, PermCreateInstances, PermManageOwn, PermReadQuota, PermReadRoles},

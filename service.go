@@ -28,8 +28,11 @@ type Service struct {
 	Audit     AuditStore
 	Throttle  LoginThrottle
 	Quotas    QuotaStore
-	Cloud     Cloud
-	Engine    *Engine
+	// Automation keeps schedules, idle shutdown and the workspace's
+	// defaults; nil in tests that need none of them.
+	Automation AutomationStore
+	Cloud      Cloud
+	Engine     *Engine
 	// Applications, if set, also says which applications cannot run where
 	// (the offline emulator's Jupyter servers run no JupyterLab).
 	Applications ApplicationAvailability
@@ -93,6 +96,9 @@ func (s *Service) ListInstances(ctx context.Context, q ListQuery) (*InstancePage
 	for _, inst := range instances {
 		inst.Access = access(user, inst)
 	}
+	if err := s.setAutoStops(ctx, instances); err != nil {
+		return nil, err
+	}
 	return &InstancePage{Query: q, Instances: instances, Total: total, Pages: max(1, (total+PageSize-1)/PageSize)}, nil
 }
 
@@ -108,6 +114,9 @@ func (s *Service) Instance(ctx context.Context, name string) (*Instance, error) 
 		return nil, err
 	}
 	inst.Access = access(user, inst)
+	if err := s.setAutoStops(ctx, []*Instance{inst}); err != nil {
+		return nil, err
+	}
 	return inst, nil
 }
 
@@ -121,6 +130,10 @@ type InstanceDetail struct {
 	Unavailable map[string]string
 	// Activity is the use of its applications, as far as known.
 	Activity Activity
+	// Schedules are its start/stop schedules; IdleStopAt is when idle
+	// shutdown will stop it if nothing happens (zero: it will not).
+	Schedules  []*Schedule
+	IdleStopAt time.Time
 }
 
 // HistoryLength is how many operations the details page lists.
@@ -137,7 +150,10 @@ func (s *Service) InstanceDetail(ctx context.Context, name string) (*InstanceDet
 		return nil, err
 	}
 	d := &InstanceDetail{Instance: inst, Operations: ops, StoppedBilling: s.StoppedBilling(inst),
-		Unavailable: map[string]string{}, Activity: s.lastActivity(ctx, inst)}
+		Unavailable: map[string]string{}, Activity: s.lastActivity(ctx, inst), IdleStopAt: IdleStopAt(inst)}
+	if d.Schedules, err = s.instanceSchedules(ctx, inst); err != nil {
+		return nil, err
+	}
 	for _, app := range Applications {
 		if reason := s.ApplicationUnavailable(ctx, inst, app.Slug); reason != "" {
 			d.Unavailable[app.Slug] = reason

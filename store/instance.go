@@ -26,6 +26,7 @@ SELECT i.id, i.name, i.region, i.vm_size, i.family, i.vcpus, i.memory_gib, i.gpu
        i.state, i.private_ip, i.public_ip, i.image, i.app_secret,
        i.owner_id, owner.name, owner.email, i.created_by_id, creator.name,
        i.created_at, i.updated_at, i.version, i.last_activity_at,
+       i.idle_shutdown_minutes, i.idle_changed_at, i.keep_running_until,
        ` + operationColumns + `
 FROM instances i
 JOIN users owner ON owner.id = i.owner_id
@@ -71,12 +72,14 @@ func insertInstance(ctx context.Context, tx *sql.Tx, inst *instancehub.Instance)
 	res, err := tx.ExecContext(ctx, `
 		INSERT INTO instances (name, region, vm_size, family, vcpus, memory_gib, gpus,
 			ssh_enabled, ssh_public_key, ssh_port, virtual_network, subnet,
-			state, private_ip, public_ip, app_secret, owner_id, created_by_id, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			state, private_ip, public_ip, app_secret, owner_id, created_by_id, created_at, updated_at,
+			idle_shutdown_minutes)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		inst.Name, inst.Region, inst.VMSize, inst.Family, inst.VCPUs, inst.MemoryGiB, inst.GPUs,
 		inst.SSHEnabled, inst.SSHPublicKey, inst.SSHPort, inst.VirtualNetwork, inst.Subnet,
 		inst.State, inst.PrivateIP, inst.PublicIP, inst.AppSecret, inst.OwnerID, inst.CreatedByID,
-		millis(inst.CreatedAt), millis(inst.UpdatedAt))
+		millis(inst.CreatedAt), millis(inst.UpdatedAt),
+		int64(inst.IdleShutdown/time.Minute))
 	if isUnique(err) {
 		return instancehub.Errorf(instancehub.ECONFLICT, "An instance named %s already exists.", inst.Name)
 	} else if err != nil {
@@ -197,13 +200,14 @@ type scanner interface {
 
 func scanInstance(row scanner) (*instancehub.Instance, error) {
 	var i instancehub.Instance
-	var created, updated, activity sql.NullInt64
+	var created, updated, activity, idleChanged, keepRunning sql.NullInt64
+	var idleMinutes int64
 	var op operationRow
 	dest := append([]any{&i.ID, &i.Name, &i.Region, &i.VMSize, &i.Family, &i.VCPUs, &i.MemoryGiB, &i.GPUs,
 		&i.SSHEnabled, &i.SSHPublicKey, &i.SSHPort, &i.VirtualNetwork, &i.Subnet,
 		&i.State, &i.PrivateIP, &i.PublicIP, &i.Image, &i.AppSecret,
 		&i.OwnerID, &i.OwnerName, &i.OwnerEmail, &i.CreatedByID, &i.CreatedByName,
-		&created, &updated, &i.Version, &activity}, op.dest()...)
+		&created, &updated, &i.Version, &activity, &idleMinutes, &idleChanged, &keepRunning}, op.dest()...)
 	if err := row.Scan(dest...); err != nil {
 		return nil, err
 	}
@@ -211,6 +215,8 @@ func scanInstance(row scanner) (*instancehub.Instance, error) {
 	if activity.Int64 > 0 {
 		i.LastActivity = fromMillis(activity)
 	}
+	i.IdleShutdown = time.Duration(idleMinutes) * time.Minute
+	i.IdleChangedAt, i.KeepRunningUntil = fromMillis(idleChanged), fromMillis(keepRunning)
 	i.LastOperation = op.operation()
 	return &i, nil
 }

@@ -12,7 +12,7 @@ import (
 
 // operationColumns are the columns operationRow reads, from operations o,
 // their instance i and their user ou.
-const operationColumns = `o.id, o.instance_id, i.name, o.kind, o.status, o.triggered_by,
+const operationColumns = `o.id, o.instance_id, i.name, o.kind, o.status, o.triggered_by, o.rule,
        o.user_id, ou.name, o.step, o.resume_token, o.error_code, o.error_message,
        o.started_at, o.finished_at`
 
@@ -91,10 +91,10 @@ func placeholders(n int) string {
 
 func insertOperation(ctx context.Context, tx *sql.Tx, op *instancehub.Operation) error {
 	res, err := tx.ExecContext(ctx, `
-		INSERT INTO operations (instance_id, kind, status, triggered_by, user_id, step,
+		INSERT INTO operations (instance_id, kind, status, triggered_by, rule, user_id, step,
 			resume_token, error_code, error_message, started_at, finished_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		op.InstanceID, op.Kind, op.Status, op.Trigger, nullID(op.UserID), op.Step,
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		op.InstanceID, op.Kind, op.Status, op.Trigger, op.Rule, nullID(op.UserID), op.Step,
 		op.ResumeToken, op.ErrorCode, op.ErrorMessage, millis(op.StartedAt), nullMillis(op.FinishedAt))
 	if isUnique(err) { // operations_in_progress: the schema's own guard
 		return errInProgress
@@ -207,13 +207,13 @@ func (db *DB) findOperations(ctx context.Context, tail string, args ...any) ([]*
 // operationRow receives operationColumns. They are all NULL for an instance
 // without operations, hence the nullable types.
 type operationRow struct {
-	id, instanceID, userID, startedAt, finishedAt       sql.NullInt64
-	instanceName, kind, status, trigger, userName, step sql.NullString
-	resumeToken, errorCode, errorMessage                sql.NullString
+	id, instanceID, userID, startedAt, finishedAt             sql.NullInt64
+	instanceName, kind, status, trigger, rule, userName, step sql.NullString
+	resumeToken, errorCode, errorMessage                      sql.NullString
 }
 
 func (r *operationRow) dest() []any {
-	return []any{&r.id, &r.instanceID, &r.instanceName, &r.kind, &r.status, &r.trigger,
+	return []any{&r.id, &r.instanceID, &r.instanceName, &r.kind, &r.status, &r.trigger, &r.rule,
 		&r.userID, &r.userName, &r.step, &r.resumeToken, &r.errorCode, &r.errorMessage,
 		&r.startedAt, &r.finishedAt}
 }
@@ -230,6 +230,7 @@ func (r *operationRow) operation() *instancehub.Operation {
 		Kind:         instancehub.OperationKind(r.kind.String),
 		Status:       instancehub.OperationStatus(r.status.String),
 		Trigger:      instancehub.Trigger(r.trigger.String),
+		Rule:         r.rule.String,
 		UserID:       r.userID.Int64,
 		UserName:     r.userName.String,
 		Step:         r.step.String,

@@ -30,6 +30,8 @@ func resultLabel(r string) string {
 		return "Failed"
 	case instancehub.AuditDenied:
 		return "Denied"
+	case instancehub.AuditSkipped:
+		return "Skipped"
 	}
 	return r
 }

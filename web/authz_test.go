@@ -145,6 +145,30 @@ var matrix = map[string]check{
 	"POST /access/:id/delete": {func(f fixture) (string, string, url.Values) {
 		return "POST", fmt.Sprintf("/access/%d/delete", f.assignment), nil
 	}, statuses(forbidden, anonymous, redirect, owner, redirect)},
+	// Idle shutdown and schedules are managed as Start and Stop are: by
+	// instances/manage for anyone's (instances/manage-own for one's own).
+	"POST /instances/:name/idle-shutdown": {func(f fixture) (string, string, url.Values) {
+		return "POST", "/instances/" + f.other + "/idle-shutdown", url.Values{"idle_shutdown": {"on"}, "idle_minutes": {"30"}}
+	}, statuses(redirect, notManager, forbidden)},
+	"POST /instances/:name/schedules": {func(f fixture) (string, string, url.Values) {
+		return "POST", "/instances/" + f.other + "/schedules", url.Values{"action": {"Stop"}, "kind": {"Cron"}, "cron": {"0 18 * * *"}, "time_zone": {"UTC"}}
+	}, statuses(redirect, notManager, forbidden)},
+	"GET /instances/:name/schedules/:id": {get("/instances/otherpa/schedules/999"), statuses(notFound, anonymous, redirect, notManager, forbidden)},
+	"POST /instances/:name/schedules/:id": {func(f fixture) (string, string, url.Values) {
+		return "POST", "/instances/" + f.other + "/schedules/999", url.Values{"action": {"Stop"}, "kind": {"Cron"}, "cron": {"0 18 * * *"}, "time_zone": {"UTC"}}
+	}, statuses(notFound, anonymous, redirect, notManager, forbidden)},
+	"POST /instances/:name/schedules/:id/delete": {func(f fixture) (string, string, url.Values) {
+		return "POST", "/instances/" + f.other + "/schedules/999/delete", nil
+	}, statuses(notFound, anonymous, redirect, notManager, forbidden)},
+	// Only the owner keeps their instance running; with no stop announced,
+	// there is nothing to postpone.
+	"POST /instances/:name/keep-running": {func(f fixture) (string, string, url.Values) {
+		return "POST", "/instances/" + f.own + "/keep-running", nil
+	}, statuses(http.StatusConflict, anonymous, redirect, noRead, forbidden)},
+	"GET /settings": {get("/settings"), statuses(forbidden, anonymous, redirect, owner, ok)},
+	"POST /settings": {func(fixture) (string, string, url.Values) {
+		return "POST", "/settings", url.Values{"idle_shutdown": {"on"}, "idle_minutes": {"90"}}
+	}, statuses(forbidden, anonymous, redirect, owner, redirect)},
 	"GET /audit":            {get("/audit"), statuses(forbidden, anonymous, redirect, owner, ok, auditor, ok)},
 	"GET /audit/export.csv": {get("/audit/export.csv"), statuses(forbidden, anonymous, redirect, owner, ok, auditor, ok)},
 }

@@ -15,7 +15,8 @@ func (s *Server) newInstance(c *echo.Context) error {
 	if err != nil {
 		return err
 	}
-	form := views.CreateForm{Request: instancehub.CreateRequest{Region: opts.Region}}
+	form := views.CreateForm{Request: instancehub.CreateRequest{Region: opts.Region,
+		IdleShutdownOn: opts.Defaults.IdleShutdownOn, IdleMinutes: views.IdleMinutesText(opts.Defaults.IdleShutdown)}}
 	return s.render(c, http.StatusOK, "compute", views.CreatePage(opts, form))
 }
 
@@ -62,6 +63,9 @@ func parseCreateForm(c *echo.Context) views.CreateForm {
 			VirtualNetwork: c.FormValue("virtual_network"),
 			Subnet:         c.FormValue("subnet"),
 			AssignTo:       c.FormValue("assign_to"),
+			IdleShutdownOn: c.FormValue("idle_shutdown") != "",
+			IdleMinutes:    c.FormValue("idle_minutes"),
+			Schedules:      parseCreateSchedules(c),
 		},
 		Type: c.FormValue("type"),
 	}
@@ -72,6 +76,14 @@ func parseCreateForm(c *echo.Context) views.CreateForm {
 func (s *Server) createInstance(c *echo.Context) error {
 	ctx := c.Request().Context()
 	form := parseCreateForm(c)
+	if c.FormValue("add_schedule") != "" {
+		// "Add schedule" shows the form again with one more schedule.
+		opts, err := s.service.CreateOptions(ctx, form.Request.Region)
+		if err != nil {
+			return err
+		}
+		return s.render(c, http.StatusOK, "compute", views.CreatePage(opts, form))
+	}
 	inst, err := s.service.CreateInstance(ctx, form.Request)
 	if instancehub.ErrorCode(err) == instancehub.EINVALID {
 		opts, oerr := s.service.CreateOptions(ctx, form.Request.Region)

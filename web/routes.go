@@ -34,6 +34,12 @@ func (s *Server) routes() {
 	g.GET("/instances/:name/row", s.instanceRow)
 	g.GET("/instances/:name/delete", s.confirmDelete)
 	g.POST("/instances/:name/:action", s.act)
+	g.POST("/instances/:name/idle-shutdown", s.setIdleShutdown)
+	g.POST("/instances/:name/keep-running", s.keepRunning)
+	g.POST("/instances/:name/schedules", s.addSchedule)
+	g.GET("/instances/:name/schedules/:id", s.editSchedule)
+	g.POST("/instances/:name/schedules/:id", s.updateSchedule)
+	g.POST("/instances/:name/schedules/:id/delete", s.deleteSchedule)
 	g.GET("/instances/:name/apps/:app", s.applicationSlash)
 	g.GET("/instances/:name/apps/:app/*", s.openApplication)
 	g.GET("/quota", s.quotaPage)
@@ -44,6 +50,8 @@ func (s *Server) routes() {
 	g.POST("/access/:id/delete", s.removeRole)
 	g.GET("/audit", s.auditPage)
 	g.GET("/audit/export.csv", s.auditExport)
+	g.GET("/settings", s.settingsPage)
+	g.POST("/settings", s.saveSettings)
 }
 
 // home sends people to the first page they may see.

@@ -87,7 +87,7 @@ func serve(ctx context.Context, c Config, ln net.Listener, log *slog.Logger) err
 		log.Info("single sign-on groups give roles", "role_map", instancehub.FormatRoleMap(roleMap))
 	}
 	service := &instancehub.Service{
-		Instances: db, Users: db, Sessions: db, Roles: db, Audit: db, Throttle: db, Quotas: db,
+		Instances: db, Users: db, Sessions: db, Roles: db, Audit: db, Throttle: db, Quotas: db, Automation: db,
 		Cloud: cloud, Engine: engine, Logger: log, RoleMap: roleMap,
 	}
 	if !c.Adopt {
@@ -149,6 +149,11 @@ func serve(ctx context.Context, c Config, ln net.Listener, log *slog.Logger) err
 	}
 	defer gw.Close()
 	service.Probe = gw
+	// The schedules and idle shutdown run beside the engine, once the
+	// probe that tells an idle instance from one in use is set.
+	scheduler := &instancehub.Scheduler{Service: service, Logger: log}
+	scheduler.Start(ctx)
+	defer scheduler.Stop()
 	var gateway web.Applications = gw
 	if servers != nil {
 		gateway = offlineGateway{Gateway: gw, servers: servers}

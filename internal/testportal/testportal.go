@@ -67,7 +67,7 @@ func OpenWith(t testing.TB, dir string, opts emulator.Options) *Portal {
 		Dir: dir, DB: db, Emu: emu, Cloud: cloud, Engine: engine,
 		Service: &instancehub.Service{
 			Instances: db, Users: db, Sessions: db, Roles: db, Audit: db, Throttle: db, Quotas: db,
-			Cloud: cloud, Engine: engine, Logger: log,
+			Automation: db, Cloud: cloud, Engine: engine, Logger: log,
 		},
 	}
 	if err := engine.Start(ctx); err != nil {

@@ -1,0 +1,111 @@
+package instancehub
+
+import (
+	"fmt"
+	"time"
+)
+
+// The bounds of idle shutdown, the reference product's: 15 minutes to 3
+// days without activity.
+const (
+	MinIdleShutdown = 15 * time.Minute
+	MaxIdleShutdown = 3 * 24 * time.Hour
+)
+
+// DefaultIdleShutdown is the time a new workspace proposes.
+const DefaultIdleShutdown = 60 * time.Minute
+
+// WorkspaceSettings are the defaults Owners choose for the workspace.
+type WorkspaceSettings struct {
+	// IdleShutdown is the create form's proposal: on or off, and after
+	// how long.
+	IdleShutdownOn bool
+	IdleShutdown   time.Duration
+}
+
+// DefaultWorkspaceSettings are a new workspace's: idle shutdown on, after
+// an hour, since forgotten instances are the largest waste.
+var DefaultWorkspaceSettings = WorkspaceSettings{IdleShutdownOn: true, IdleShutdown: DefaultIdleShutdown}
+
+// ParseIdleShutdown reads the "Shut down after" field (minutes) when on is
+// set; off is 0. EINVALID outside the bounds.
+func ParseIdleShutdown(on bool, minutes string) (time.Duration, error) {
+	if !on {
+		return 0, nil
+	}
+	var n int
+	if _, err := fmt.Sscan(minutes, &n); err != nil || len(minutes) > 8 {
+		return 0, FieldError("idle_minutes", "Give the idle time in minutes, from 15 to 4320 (3 days).")
+	}
+	d := time.Duration(n) * time.Minute
+	if d < MinIdleShutdown || d > MaxIdleShutdown {
+		return 0, FieldError("idle_minutes", fmt.Sprintf("Idle shutdown takes from 15 minutes to 3 days (4320 minutes); %d minutes is outside.", n))
+	}
+	return d, nil
+}
+
+// IdleText says how long an idle time is, in the largest whole unit.
+func IdleText(d time.Duration) string {
+	switch {
+	case d == 0:
+		return "off"
+	case d%(24*time.Hour) == 0:
+		return plural(int(d/(24*time.Hour)), "day")
+	case d%time.Hour == 0:
+		return plural(int(d/time.Hour), "hour")
+	}
+	return plural(int(d/time.Minute), "minute")
+}
+
+func plural(n int, unit string) string {
+	if n == 1 {
+		return "1 " + unit
+	}
+	return fmt.Sprintf("%d %ss", n, unit)
+}
+
+// IdleSince is when inst's idle clock started: its last activity, the
+// last change of its idle setting, or the last change of the instance
+// (becoming Running among them), whichever is latest.
+func IdleSince(inst *Instance) time.Time {
+	since := inst.UpdatedAt
+	for _, t := range []time.Time{inst.LastActivity, inst.IdleChangedAt} {
+		if t.After(since) {
+			since = t
+		}
+	}
+	if op := inst.LastOperation; op != nil && op.FinishedAt.After(since) {
+		since = op.FinishedAt
+	}
+	return since
+}
+
+// IdleStopAt is when idle shutdown will stop inst if nothing happens, or
+// the zero time when it will not (off, or not running).
+func IdleStopAt(inst *Instance) time.Time {
+	if inst.IdleShutdown == 0 || inst.State != StateRunning {
+		return time.Time{}
+	}
+	at := IdleSince(inst).Add(inst.IdleShutdown)
+	if inst.KeepRunningUntil.After(at) {
+		at = inst.KeepRunningUntil
+	}
+	return at
+}
+
+// NoticeBefore is how long before an automatic stop the instance's row and
+// details page say when and why it will stop.
+const NoticeBefore = 15 * time.Minute
+
+// KeepRunningFor is how long "Keep running" postpones an automatic stop.
+const KeepRunningFor = time.Hour
+
+// AutoStop is an automatic stop on its way: when, and why.
+type AutoStop struct {
+	At      time.Time
+	Trigger Trigger // TriggerSchedule or TriggerIdleShutdown
+	Reason  string  // "idle shutdown after 1 hour", "schedule 2: Stop at 18:00…"
+	// Postponed is set once the owner kept the instance running: it can be
+	// postponed only once.
+	Postponed bool
+}
