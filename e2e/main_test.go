@@ -183,7 +183,7 @@ func newPage(t *testing.T) playwright.Page {
 		// Refusals (4xx) are expected where a test provokes them; htmx and
 		// Chromium both log them.
 		if m.Type() == "error" && !strings.Contains(m.Text(), "status of 4") && !strings.Contains(m.Text(), "Response Status Error Code 4") {
-			t.Errorf("console error: %s", m.Text())
+			t.Errorf("console error at %s: %s", m.Location().URL, m.Text())
 		}
 	})
 	return page

@@ -131,8 +131,10 @@ func failureText(op *instancehub.Operation) string {
 }
 
 // htmxConfig keeps htmx within the Content-Security-Policy (no inline
-// styles) and lets error responses swap, so that refusals arrive as toasts.
-const htmxConfig = `{"includeIndicatorStyles":false,"allowEval":false,"responseHandling":[{"code":"204","swap":false},{"code":"[23]..","swap":true},{"code":"[45]..","swap":true,"error":true}]}`
+// styles: neither its indicator styles nor the style attribute it would copy
+// while settling a swapped element, which Chromium blocks and reports) and
+// lets error responses swap, so that refusals arrive as toasts.
+const htmxConfig = `{"includeIndicatorStyles":false,"allowEval":false,"attributesToSettle":["class","width","height"],"responseHandling":[{"code":"204","swap":false},{"code":"[23]..","swap":true},{"code":"[45]..","swap":true,"error":true}]}`
 
 // StaticVersion is appended to static URLs so browsers fetch new files
 // after an upgrade; the web server sets it.
