@@ -27,7 +27,7 @@ func (db *DB) TallyAudit(ctx context.Context, e *instancehub.AuditEvent) error {
 // addAudit inserts e, or counts it in the event of the same tally minute.
 func (db *DB) addAudit(ctx context.Context, e *instancehub.AuditEvent, minute sql.NullInt64) error {
 	e.At = db.orNow(e.At)
-	err := db.db.QueryRowContext(ctx, `
+	err := db.queryRow(ctx, `
 		INSERT INTO audit_events (at, user_id, user_name, user_email, action, target, result, reason, source_ip, tally_minute)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (tally_minute, action, result, user_email, source_ip) WHERE tally_minute IS NOT NULL
@@ -46,7 +46,7 @@ func (db *DB) addAudit(ctx context.Context, e *instancehub.AuditEvent, minute sq
 func (db *DB) FindAuditEvents(ctx context.Context, f instancehub.AuditFilter) ([]*instancehub.AuditEvent, int, error) {
 	where, args := auditWhere(f)
 	var total int
-	if err := db.db.QueryRowContext(ctx, `SELECT count(*) FROM audit_events WHERE `+where, args...).Scan(&total); err != nil {
+	if err := db.queryRow(ctx, `SELECT count(*) FROM audit_events WHERE `+where, args...).Scan(&total); err != nil {
 		return nil, 0, fmt.Errorf("count audit events: %w", err)
 	}
 	var events []*instancehub.AuditEvent
@@ -70,7 +70,7 @@ func (db *DB) walkAudit(ctx context.Context, f instancehub.AuditFilter, offset, 
 	if limit <= 0 {
 		limit = -1
 	}
-	rows, err := db.db.QueryContext(ctx, `
+	rows, err := db.query(ctx, `
 		SELECT id, at, COALESCE(user_id, 0), user_name, user_email, action, target, result, reason, source_ip, count
 		FROM audit_events WHERE `+where+` ORDER BY at DESC, id DESC LIMIT ? OFFSET ?`,
 		append(args, limit, offset)...)

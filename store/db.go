@@ -33,7 +33,10 @@ const pragmas = "_pragma=journal_mode(WAL)&_pragma=busy_timeout(5000)" +
 
 // DB is instancehub's SQLite database.
 type DB struct {
-	db *sql.DB
+	db      *sql.DB
+	stmts   statements
+	changes *changes
+	pages   pageCache
 
 	// Now returns the current time. The store stamps with it the times a
 	// caller leaves zero; tests replace it to control them.
@@ -60,7 +63,12 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		db.Close()
 		return nil, fmt.Errorf("migrate database %s: %w", path, err)
 	}
-	return &DB{db: db, Now: time.Now}, nil
+	changes, err := openChanges(path)
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open database %s: %w", path, err)
+	}
+	return &DB{db: db, changes: changes, Now: time.Now}, nil
 }
 
 // dsn escapes path because SQLite reads it as a URI, in which "?", "#" and
@@ -86,6 +94,8 @@ func migrate(ctx context.Context, db *sql.DB) error {
 
 // Close closes the database.
 func (db *DB) Close() error {
+	db.stmts.close()
+	_ = db.changes.close()
 	return db.db.Close()
 }
 

@@ -104,7 +104,7 @@ func (db *DB) FindInstanceByID(ctx context.Context, id int64) (*instancehub.Inst
 }
 
 func (db *DB) findInstance(ctx context.Context, where string, arg any) (*instancehub.Instance, error) {
-	inst, err := scanInstance(db.db.QueryRowContext(ctx, instanceSelect+` WHERE `+where, arg))
+	inst, err := scanInstance(db.queryRow(ctx, instanceSelect+` WHERE `+where, arg))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, instancehub.Errorf(instancehub.ENOTFOUND, "Instance not found.")
 	}
@@ -114,9 +114,32 @@ func (db *DB) findInstance(ctx context.Context, where string, arg any) (*instanc
 // FindInstances returns a page of live instances with their last operations,
 // and how many match the filter in all.
 func (db *DB) FindInstances(ctx context.Context, filter instancehub.InstanceFilter) ([]*instancehub.Instance, int, error) {
+	// A page (not a whole listing, as the sync asks) is served from memory
+	// while nothing was committed since it was read.
+	if filter.Limit <= 0 || filter.Limit > maxCachedLimit {
+		return db.findInstances(ctx, filter)
+	}
+	version, err := db.changes.version(ctx)
+	if err != nil {
+		return db.findInstances(ctx, filter)
+	}
+	if page, ok := db.pages.get(version, filter); ok {
+		return copies(page.instances), page.total, nil
+	}
+	instances, total, err := db.findInstances(ctx, filter)
+	if err == nil {
+		db.pages.put(version, filter, cachedPage{instances: copies(instances), total: total})
+	}
+	return instances, total, err
+}
+
+// maxCachedLimit is the largest page kept in memory.
+const maxCachedLimit = 100
+
+func (db *DB) findInstances(ctx context.Context, filter instancehub.InstanceFilter) ([]*instancehub.Instance, int, error) {
 	where, args := instanceWhere(filter)
 	var total int
-	err := db.db.QueryRowContext(ctx, `SELECT count(*) FROM instances i WHERE `+where, args...).Scan(&total)
+	err := db.queryRow(ctx, `SELECT count(*) FROM instances i WHERE `+where, args...).Scan(&total)
 	if err != nil {
 		return nil, 0, fmt.Errorf("count instances: %w", err)
 	}
@@ -129,7 +152,7 @@ func (db *DB) FindInstances(ctx context.Context, filter instancehub.InstanceFilt
 		limit = -1 // SQLite's "no limit"
 	}
 	order := instanceOrders[instancehub.ParseInstanceSort(string(filter.Sort))]
-	rows, err := db.db.QueryContext(ctx,
+	rows, err := db.query(ctx,
 		instanceSelect+` WHERE `+where+` ORDER BY `+order+` LIMIT ? OFFSET ?`,
 		append(args, limit, offset)...)
 	if err != nil {
@@ -167,7 +190,7 @@ func contains(s string) string { return "%" + escapeLike(s) + "%" }
 // checks and the change are one statement, so an operation that begins, or
 // ends, meanwhile is never overwritten.
 func (db *DB) SyncInstance(ctx context.Context, id, version int64, update instancehub.InstanceUpdate) (bool, error) {
-	res, err := db.db.ExecContext(ctx, `
+	res, err := db.exec(ctx, `
 		UPDATE instances
 		SET state = :state, private_ip = :private_ip, public_ip = :public_ip, updated_at = :now, version = version + 1
 		WHERE id = :id AND version = :version AND state <> 'Deleted'
@@ -238,7 +261,7 @@ func scanInstances(rows *sql.Rows) ([]*instancehub.Instance, error) {
 // unless it is later already; the version stays, as this is no change the
 // sync could conflict with.
 func (db *DB) RecordActivity(ctx context.Context, name string, at time.Time) error {
-	_, err := db.db.ExecContext(ctx, `
+	_, err := db.exec(ctx, `
 		UPDATE instances SET last_activity_at = ?
 		WHERE name = ? AND `+strings.ReplaceAll(live, "i.", "")+` AND last_activity_at < ?`,
 		millis(at), name, millis(at))

@@ -108,7 +108,7 @@ func insertOperation(ctx context.Context, tx *sql.Tx, op *instancehub.Operation)
 // SaveOperationProgress stores op's current step and resume token.
 // ENOTFOUND if the operation does not exist.
 func (db *DB) SaveOperationProgress(ctx context.Context, op *instancehub.Operation) error {
-	res, err := db.db.ExecContext(ctx,
+	res, err := db.exec(ctx,
 		`UPDATE operations SET step = ?, resume_token = ? WHERE id = ?`,
 		op.Step, op.ResumeToken, op.ID)
 	if err != nil {
@@ -188,7 +188,7 @@ func (db *DB) FindOperations(ctx context.Context, instanceID int64, limit int) (
 }
 
 func (db *DB) findOperations(ctx context.Context, tail string, args ...any) ([]*instancehub.Operation, error) {
-	rows, err := db.db.QueryContext(ctx, operationSelect+" "+tail, args...)
+	rows, err := db.query(ctx, operationSelect+" "+tail, args...)
 	if err != nil {
 		return nil, err
 	}

@@ -79,7 +79,7 @@ func heldVCPUs(ctx context.Context, tx *sql.Tx, region, name string) (int, error
 // that hold quota in it, with what they hold by family and in total.
 func (db *DB) WorkspaceQuota(ctx context.Context, region string) (*instancehub.WorkspaceQuota, error) {
 	q := &instancehub.WorkspaceQuota{Limits: map[string]int{}, Used: map[string]int{}}
-	rows, err := db.db.QueryContext(ctx, `SELECT family, vcpu_limit FROM workspace_quotas WHERE region = ?`, region)
+	rows, err := db.query(ctx, `SELECT family, vcpu_limit FROM workspace_quotas WHERE region = ?`, region)
 	if err != nil {
 		return nil, fmt.Errorf("workspace quota of %s: %w", region, err)
 	}
@@ -93,7 +93,7 @@ func (db *DB) WorkspaceQuota(ctx context.Context, region string) (*instancehub.W
 		q.Limits[family] = limit
 	}
 	rows.Close()
-	rows, err = db.db.QueryContext(ctx, instanceSelect+` WHERE i.region = ? AND i.state IN (`+placeholders(len(heldStates))+`)
+	rows, err = db.query(ctx, instanceSelect+` WHERE i.region = ? AND i.state IN (`+placeholders(len(heldStates))+`)
 		ORDER BY `+instanceOrders[instancehub.SortNameAsc], append([]any{region}, heldStates...)...)
 	if err != nil {
 		return nil, fmt.Errorf("workspace quota of %s: %w", region, err)
@@ -113,9 +113,9 @@ func (db *DB) WorkspaceQuota(ctx context.Context, region string) (*instancehub.W
 func (db *DB) SetWorkspaceLimit(ctx context.Context, region, family string, limit int) error {
 	var err error
 	if limit < 0 {
-		_, err = db.db.ExecContext(ctx, `DELETE FROM workspace_quotas WHERE region = ? AND family = ?`, region, family)
+		_, err = db.exec(ctx, `DELETE FROM workspace_quotas WHERE region = ? AND family = ?`, region, family)
 	} else {
-		_, err = db.db.ExecContext(ctx, `
+		_, err = db.exec(ctx, `
 			INSERT INTO workspace_quotas (region, family, vcpu_limit, updated_at) VALUES (?, ?, ?, ?)
 			ON CONFLICT (region, family) DO UPDATE SET vcpu_limit = excluded.vcpu_limit, updated_at = excluded.updated_at`,
 			region, family, limit, millis(db.now()))

@@ -17,7 +17,7 @@ func (db *DB) AssignRole(ctx context.Context, a *instancehub.RoleAssignment) err
 	if a.Source == "" {
 		a.Source = instancehub.SourcePortal
 	}
-	res, err := db.db.ExecContext(ctx, `
+	res, err := db.exec(ctx, `
 		INSERT INTO role_assignments (user_id, role, assigned_by_id, assigned_at, source)
 		SELECT id, ?, ?, ?, ? FROM users WHERE id = ?`,
 		string(a.Role), nullID(a.AssignedByID), millis(a.AssignedAt), a.Source, a.UserID)
@@ -79,7 +79,7 @@ func findAssignment(ctx context.Context, tx *sql.Tx, id int64) (*instancehub.Rol
 // FindRoleAssignments lists assignments by user name, then role; only those
 // of role when it is set.
 func (db *DB) FindRoleAssignments(ctx context.Context, role instancehub.Role) ([]*instancehub.RoleAssignment, error) {
-	rows, err := db.db.QueryContext(ctx, assignmentColumns+`
+	rows, err := db.query(ctx, assignmentColumns+`
 		WHERE ? = '' OR a.role = ?
 		ORDER BY u.name COLLATE NOCASE, u.id, a.role`, string(role), string(role))
 	if err != nil {
@@ -99,7 +99,7 @@ func (db *DB) FindRoleAssignments(ctx context.Context, role instancehub.Role) ([
 
 // UserRoles lists the roles of a user, most powerful first.
 func (db *DB) UserRoles(ctx context.Context, userID int64) ([]instancehub.Role, error) {
-	rows, err := db.db.QueryContext(ctx, `SELECT role FROM role_assignments WHERE user_id = ?`, userID)
+	rows, err := db.query(ctx, `SELECT role FROM role_assignments WHERE user_id = ?`, userID)
 	if err != nil {
 		return nil, fmt.Errorf("roles of user %d: %w", userID, err)
 	}

@@ -58,7 +58,7 @@ func (db *DB) AddSchedule(ctx context.Context, s *instancehub.Schedule) error {
 func (db *DB) UpdateSchedule(ctx context.Context, s *instancehub.Schedule) error {
 	s.UpdatedAt = db.orNow(s.UpdatedAt)
 	hours, minutes, days := scheduleLists(s)
-	res, err := db.db.ExecContext(ctx, `
+	res, err := db.exec(ctx, `
 		UPDATE schedules SET action = ?, kind = ?, cron = ?, hours = ?, minutes = ?, week_days = ?, time_zone = ?, updated_at = ?
 		WHERE id = ? AND instance_id = ?`,
 		s.Action, s.Kind, s.Cron, hours, minutes, days, s.TimeZone, millis(s.UpdatedAt), s.ID, s.InstanceID)
@@ -68,7 +68,7 @@ func (db *DB) UpdateSchedule(ctx context.Context, s *instancehub.Schedule) error
 // DeleteSchedule removes a schedule of an instance, with its firings.
 // ENOTFOUND when the instance has none with that ID.
 func (db *DB) DeleteSchedule(ctx context.Context, instanceID, id int64) error {
-	res, err := db.db.ExecContext(ctx, `DELETE FROM schedules WHERE id = ? AND instance_id = ?`, id, instanceID)
+	res, err := db.exec(ctx, `DELETE FROM schedules WHERE id = ? AND instance_id = ?`, id, instanceID)
 	return db.oneRow(res, err, "delete schedule %d", id)
 }
 
@@ -95,7 +95,7 @@ func (db *DB) FindSchedules(ctx context.Context, instanceIDs ...int64) ([]*insta
 			args = append(args, id)
 		}
 	}
-	rows, err := db.db.QueryContext(ctx, `
+	rows, err := db.query(ctx, `
 		SELECT s.id, s.instance_id, s.action, s.kind, s.cron, s.hours, s.minutes, s.week_days, s.time_zone,
 		       s.created_at, s.updated_at,
 		       (SELECT max(f.occurrence) FROM schedule_firings f WHERE f.schedule_id = s.id)
@@ -155,7 +155,7 @@ func ints(s string) []int {
 func (db *DB) ClaimFiring(ctx context.Context, f *instancehub.Firing) error {
 	f.FiredAt = db.orNow(f.FiredAt)
 	f.Result = instancehub.FiringClaimed
-	_, err := db.db.ExecContext(ctx, `
+	_, err := db.exec(ctx, `
 		INSERT INTO schedule_firings (schedule_id, occurrence, fired_at, result) VALUES (?, ?, ?, ?)`,
 		f.ScheduleID, millis(f.Occurrence), millis(f.FiredAt), f.Result)
 	var e *sqlite.Error
@@ -170,14 +170,14 @@ func (db *DB) ClaimFiring(ctx context.Context, f *instancehub.Firing) error {
 
 // FinishFiring records a claimed firing's result.
 func (db *DB) FinishFiring(ctx context.Context, f *instancehub.Firing) error {
-	_, err := db.db.ExecContext(ctx, `UPDATE schedule_firings SET result = ?, reason = ? WHERE schedule_id = ? AND occurrence = ?`,
+	_, err := db.exec(ctx, `UPDATE schedule_firings SET result = ?, reason = ? WHERE schedule_id = ? AND occurrence = ?`,
 		f.Result, f.Reason, f.ScheduleID, millis(f.Occurrence))
 	return wrap(err, "finish firing of schedule %d", f.ScheduleID)
 }
 
 // SetIdleShutdown saves an instance's idle time and when it changed.
 func (db *DB) SetIdleShutdown(ctx context.Context, instanceID int64, idle time.Duration, at time.Time) error {
-	res, err := db.db.ExecContext(ctx, `
+	res, err := db.exec(ctx, `
 		UPDATE instances SET idle_shutdown_minutes = ?, idle_changed_at = ?, keep_running_until = NULL
 		WHERE id = ? AND state <> 'Deleted'`, int64(idle/time.Minute), millis(db.orNow(at)), instanceID)
 	return instanceRow(res, err, "set idle shutdown of instance %d", instanceID)
@@ -185,7 +185,7 @@ func (db *DB) SetIdleShutdown(ctx context.Context, instanceID int64, idle time.D
 
 // KeepRunning holds an instance's automatic stops until until.
 func (db *DB) KeepRunning(ctx context.Context, instanceID int64, until time.Time) error {
-	res, err := db.db.ExecContext(ctx, `UPDATE instances SET keep_running_until = ? WHERE id = ? AND state <> 'Deleted'`,
+	res, err := db.exec(ctx, `UPDATE instances SET keep_running_until = ? WHERE id = ? AND state <> 'Deleted'`,
 		millis(until), instanceID)
 	return instanceRow(res, err, "keep instance %d running", instanceID)
 }
@@ -206,7 +206,7 @@ func instanceRow(res sql.Result, err error, format string, args ...any) error {
 func (db *DB) WorkspaceSettings(ctx context.Context) (instancehub.WorkspaceSettings, error) {
 	w := instancehub.DefaultWorkspaceSettings
 	var minutes int64
-	err := db.db.QueryRowContext(ctx, `SELECT idle_shutdown_on, idle_shutdown_minutes FROM workspace_settings WHERE id = 1`).
+	err := db.queryRow(ctx, `SELECT idle_shutdown_on, idle_shutdown_minutes FROM workspace_settings WHERE id = 1`).
 		Scan(&w.IdleShutdownOn, &minutes)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
@@ -220,7 +220,7 @@ func (db *DB) WorkspaceSettings(ctx context.Context) (instancehub.WorkspaceSetti
 
 // SaveWorkspaceSettings saves the defaults.
 func (db *DB) SaveWorkspaceSettings(ctx context.Context, w instancehub.WorkspaceSettings) error {
-	_, err := db.db.ExecContext(ctx, `
+	_, err := db.exec(ctx, `
 		INSERT INTO workspace_settings (id, idle_shutdown_on, idle_shutdown_minutes, updated_at) VALUES (1, ?, ?, ?)
 		ON CONFLICT (id) DO UPDATE SET idle_shutdown_on = excluded.idle_shutdown_on,
 			idle_shutdown_minutes = excluded.idle_shutdown_minutes, updated_at = excluded.updated_at`,
@@ -239,7 +239,7 @@ func (db *DB) RecordFailedOperation(ctx context.Context, op *instancehub.Operati
 
 // AddUserNotice keeps a message for a user's next visit.
 func (db *DB) AddUserNotice(ctx context.Context, userID int64, message string, at time.Time) error {
-	_, err := db.db.ExecContext(ctx, `INSERT INTO user_notices (user_id, message, created_at) VALUES (?, ?, ?)`,
+	_, err := db.exec(ctx, `INSERT INTO user_notices (user_id, message, created_at) VALUES (?, ?, ?)`,
 		userID, message, millis(db.orNow(at)))
 	return wrap(err, "add notice for user %d", userID)
 }
@@ -248,10 +248,10 @@ func (db *DB) AddUserNotice(ctx context.Context, userID int64, message string, a
 // waiting reads, and writes nothing.
 func (db *DB) TakeUserNotices(ctx context.Context, userID int64) ([]string, error) {
 	var waiting int
-	if err := db.db.QueryRowContext(ctx, `SELECT count(*) FROM user_notices WHERE user_id = ?`, userID).Scan(&waiting); err != nil || waiting == 0 {
+	if err := db.queryRow(ctx, `SELECT count(*) FROM user_notices WHERE user_id = ?`, userID).Scan(&waiting); err != nil || waiting == 0 {
 		return nil, wrap(err, "notices of user %d", userID)
 	}
-	rows, err := db.db.QueryContext(ctx, `DELETE FROM user_notices WHERE user_id = ? RETURNING id, message`, userID)
+	rows, err := db.query(ctx, `DELETE FROM user_notices WHERE user_id = ? RETURNING id, message`, userID)
 	if err != nil {
 		return nil, fmt.Errorf("take notices of user %d: %w", userID, err)
 	}

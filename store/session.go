@@ -14,7 +14,7 @@ import (
 func (db *DB) CreateSession(ctx context.Context, s *instancehub.Session) error {
 	s.CreatedAt = db.orNow(s.CreatedAt)
 	s.LastSeenAt = db.orNow(s.LastSeenAt)
-	_, err := db.db.ExecContext(ctx, `
+	_, err := db.exec(ctx, `
 		INSERT INTO sessions (token_hash, user_id, created_at, last_seen_at, expires_at)
 		VALUES (?, ?, ?, ?, ?)`,
 		s.TokenHash, s.UserID, millis(s.CreatedAt), millis(s.LastSeenAt), millis(s.ExpiresAt))
@@ -29,7 +29,7 @@ func (db *DB) CreateSession(ctx context.Context, s *instancehub.Session) error {
 func (db *DB) FindSession(ctx context.Context, tokenHash string, now time.Time) (*instancehub.Session, error) {
 	s := instancehub.Session{User: &instancehub.User{}}
 	var created, lastSeen, expires, userCreated sql.NullInt64
-	err := db.db.QueryRowContext(ctx, `
+	err := db.queryRow(ctx, `
 		SELECT s.token_hash, s.user_id, s.created_at, s.last_seen_at, s.expires_at,
 		       u.id, u.email, u.name, u.password_hash, u.subject, u.created_at
 		FROM sessions s JOIN users u ON u.id = s.user_id
@@ -53,7 +53,7 @@ func (db *DB) FindSession(ctx context.Context, tokenHash string, now time.Time) 
 // TouchSession records that the session was used at t. A session that no
 // longer exists is not an error: the browser is simply signed out.
 func (db *DB) TouchSession(ctx context.Context, tokenHash string, t time.Time) error {
-	_, err := db.db.ExecContext(ctx,
+	_, err := db.exec(ctx,
 		`UPDATE sessions SET last_seen_at = ? WHERE token_hash = ?`, millis(t), tokenHash)
 	if err != nil {
 		return fmt.Errorf("touch session: %w", err)
@@ -63,7 +63,7 @@ func (db *DB) TouchSession(ctx context.Context, tokenHash string, t time.Time) e
 
 // DeleteSession signs a browser out; signing out twice is no error.
 func (db *DB) DeleteSession(ctx context.Context, tokenHash string) error {
-	if _, err := db.db.ExecContext(ctx, `DELETE FROM sessions WHERE token_hash = ?`, tokenHash); err != nil {
+	if _, err := db.exec(ctx, `DELETE FROM sessions WHERE token_hash = ?`, tokenHash); err != nil {
 		return fmt.Errorf("delete session: %w", err)
 	}
 	return nil
@@ -71,7 +71,7 @@ func (db *DB) DeleteSession(ctx context.Context, tokenHash string) error {
 
 // DeleteUserSessions signs a user out everywhere.
 func (db *DB) DeleteUserSessions(ctx context.Context, userID int64) error {
-	if _, err := db.db.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = ?`, userID); err != nil {
+	if _, err := db.exec(ctx, `DELETE FROM sessions WHERE user_id = ?`, userID); err != nil {
 		return fmt.Errorf("delete sessions of user %d: %w", userID, err)
 	}
 	return nil
@@ -80,7 +80,7 @@ func (db *DB) DeleteUserSessions(ctx context.Context, userID int64) error {
 // DeleteExpiredSessions removes the sessions FindSession no longer returns
 // (those expiring at or before now) and returns how many.
 func (db *DB) DeleteExpiredSessions(ctx context.Context, now time.Time) (int, error) {
-	res, err := db.db.ExecContext(ctx, `DELETE FROM sessions WHERE expires_at <= ?`, millis(now))
+	res, err := db.exec(ctx, `DELETE FROM sessions WHERE expires_at <= ?`, millis(now))
 	if err != nil {
 		return 0, fmt.Errorf("delete expired sessions: %w", err)
 	}

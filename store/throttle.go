@@ -44,7 +44,7 @@ func (db *DB) ReserveLoginAttempt(ctx context.Context, email, addr string, t, si
 
 // FailLoginAttempt records an attempt under way as a failure.
 func (db *DB) FailLoginAttempt(ctx context.Context, id int64) error {
-	if _, err := db.db.ExecContext(ctx, `UPDATE login_failures SET pending = 0 WHERE id = ?`, id); err != nil {
+	if _, err := db.exec(ctx, `UPDATE login_failures SET pending = 0 WHERE id = ?`, id); err != nil {
 		return fmt.Errorf("fail login attempt %d: %w", id, err)
 	}
 	return nil
@@ -52,7 +52,7 @@ func (db *DB) FailLoginAttempt(ctx context.Context, id int64) error {
 
 // ForgetLoginAttempt deletes an attempt.
 func (db *DB) ForgetLoginAttempt(ctx context.Context, id int64) error {
-	if _, err := db.db.ExecContext(ctx, `DELETE FROM login_failures WHERE id = ?`, id); err != nil {
+	if _, err := db.exec(ctx, `DELETE FROM login_failures WHERE id = ?`, id); err != nil {
 		return fmt.Errorf("forget login attempt %d: %w", id, err)
 	}
 	return nil
@@ -61,7 +61,7 @@ func (db *DB) ForgetLoginAttempt(ctx context.Context, id int64) error {
 // ClearLoginFailures forgets an account's failures from addr, or from every
 // address when addr is "". Attempts under way are left to finish.
 func (db *DB) ClearLoginFailures(ctx context.Context, email, addr string) (int, error) {
-	res, err := db.db.ExecContext(ctx, `
+	res, err := db.exec(ctx, `
 		DELETE FROM login_failures WHERE email = ? AND (? = '' OR source_ip = ?) AND pending = 0`, email, addr, addr)
 	if err != nil {
 		return 0, fmt.Errorf("clear login failures of %s: %w", email, err)

@@ -13,7 +13,7 @@ import (
 // ECONFLICT when the email is taken, compared case-insensitively.
 func (db *DB) CreateUser(ctx context.Context, u *instancehub.User) error {
 	u.CreatedAt = db.orNow(u.CreatedAt)
-	res, err := db.db.ExecContext(ctx,
+	res, err := db.exec(ctx,
 		`INSERT INTO users (email, name, password_hash, subject, created_at) VALUES (?, ?, ?, ?, ?)`,
 		u.Email, u.Name, u.PasswordHash, u.Subject, millis(u.CreatedAt))
 	if isUnique(err) {
@@ -53,7 +53,7 @@ func (db *DB) FindUserBySubject(ctx context.Context, subject string) (*instanceh
 // UpdateUser saves u's email, name and subject. ECONFLICT when the email or
 // subject belongs to another user.
 func (db *DB) UpdateUser(ctx context.Context, u *instancehub.User) error {
-	_, err := db.db.ExecContext(ctx, `UPDATE users SET email = ?, name = ?, subject = ? WHERE id = ?`,
+	_, err := db.exec(ctx, `UPDATE users SET email = ?, name = ?, subject = ? WHERE id = ?`,
 		u.Email, u.Name, u.Subject, u.ID)
 	if isUnique(err) {
 		return instancehub.Errorf(instancehub.ECONFLICT, "Another user already has the email %s.", u.Email)
@@ -69,7 +69,7 @@ func (db *DB) FindUsers(ctx context.Context, query string, limit int) ([]*instan
 	if limit <= 0 {
 		limit = -1
 	}
-	rows, err := db.db.QueryContext(ctx, `
+	rows, err := db.query(ctx, `
 		SELECT id, email, name, subject, created_at FROM users
 		WHERE ? = '' OR name LIKE ? ESCAPE '\' OR email LIKE ? ESCAPE '\'
 		ORDER BY name COLLATE NOCASE, id LIMIT ?`,
@@ -94,7 +94,7 @@ func (db *DB) FindUsers(ctx context.Context, query string, limit int) ([]*instan
 // CountUsers returns how many users exist.
 func (db *DB) CountUsers(ctx context.Context) (int, error) {
 	var n int
-	if err := db.db.QueryRowContext(ctx, `SELECT count(*) FROM users`).Scan(&n); err != nil {
+	if err := db.queryRow(ctx, `SELECT count(*) FROM users`).Scan(&n); err != nil {
 		return 0, fmt.Errorf("count users: %w", err)
 	}
 	return n, nil
@@ -104,7 +104,7 @@ func (db *DB) CountUsers(ctx context.Context) (int, error) {
 func (db *DB) findUser(ctx context.Context, where string, arg any) (*instancehub.User, error) {
 	var u instancehub.User
 	var created sql.NullInt64
-	err := db.db.QueryRowContext(ctx,
+	err := db.queryRow(ctx,
 		`SELECT id, email, name, password_hash, subject, created_at FROM users WHERE `+where, arg).
 		Scan(&u.ID, &u.Email, &u.Name, &u.PasswordHash, &u.Subject, &created)
 	if errors.Is(err, sql.ErrNoRows) {
