@@ -19,13 +19,17 @@ func (e *Emulator) createOrUpdateVM(name string, vm armcompute.VirtualMachine) (
 		if err != nil {
 			return err
 		}
-		r := c.applyVM(put, now)
+		r, err := c.applyVM(put, now)
+		if err != nil {
+			return err
+		}
 		fault := e.takeFault(apiCreateVM, name, true)
 		t := vmPutTransition(put.old, r)
 		if t.noop && fault == nil {
 			r.Ops[kindPut] = &operation{Name: t.name, Started: now, Due: now, Power: r.Power}
-			done = &armcompute.VirtualMachinesClientCreateOrUpdateResponse{VirtualMachine: c.vmModel(r, false)}
-			return nil
+			vm, err := c.vmModel(r, false)
+			done = &armcompute.VirtualMachinesClientCreateOrUpdateResponse{VirtualMachine: vm}
+			return err
 		}
 		e.startVMOp(c, r, kindPut, t, fault, now)
 		return nil
@@ -83,7 +87,8 @@ func (e *Emulator) vmAction(api, name, kind string) (done bool, err error) {
 		fault := e.takeFault(api, name, true)
 		if t.noop && fault == nil {
 			r.Ops[kind] = &operation{Name: kind, Started: now, Due: now, Power: r.Power}
-			c.dirty, done = true, true
+			c.touch(r)
+			done = true
 			return nil
 		}
 		e.startVMOp(c, r, kind, t, fault, now)
@@ -117,8 +122,8 @@ func vmActionTransition(r *resource, kind string) (vmTransition, error) {
 func (c *cloud) preempt(r *resource) {
 	r.Power = r.active().Before
 	delete(r.Ops, r.Active)
-	r.Active = ""
-	c.dirty = true
+	c.idx.setActive(r, "")
+	c.touch(r)
 }
 
 // busyVM refuses an operation on a VM while another runs, as compute does.

@@ -61,7 +61,7 @@ func TestListAllStatusOnly(t *testing.T) {
 // TestConcurrentUse creates, polls, lists and operates on VMs from many
 // goroutines at once (run with -race).
 func TestConcurrentUse(t *testing.T) {
-	k := newKit(t, emulator.Options{Path: t.TempDir() + "/cloud.json", Latency: 0.005})
+	k := newKit(t, emulator.Options{Path: t.TempDir() + "/cloud.db", Latency: 0.005})
 	subnet := map[string]string{}
 	for _, region := range k.e.Regions() {
 		subnet[region] = k.subnetID(region, "default")

@@ -98,7 +98,11 @@ func (e *Emulator) answerPoll(req *http.Request, api string) (*http.Response, er
 			resp = pollAnswer(req, http.StatusOK, "Failed", op.Fail.body())
 			resp.Header.Set("x-ms-error-code", op.Fail.Code)
 		case t.kind == kindPut:
-			resp = pollAnswer(req, http.StatusOK, "Succeeded", mustJSON(c.render(r)))
+			v, err := c.render(r)
+			if err != nil {
+				return err
+			}
+			resp = pollAnswer(req, http.StatusOK, "Succeeded", mustJSON(v))
 		default:
 			resp = pollAnswer(req, http.StatusOK, "Succeeded", nil)
 		}
@@ -128,7 +132,7 @@ func (c *cloud) lookupOp(typ, name, kind string) (*resource, *operation) {
 }
 
 // render is a resource as GET returns it.
-func (c *cloud) render(r *resource) any {
+func (c *cloud) render(r *resource) (any, error) {
 	switch r.Type {
 	case typeVM:
 		return c.vmModel(r, false)

@@ -2,9 +2,7 @@ package emulator
 
 import (
 	"crypto/rand"
-	"encoding/json"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 )
@@ -36,26 +34,35 @@ const (
 )
 
 // tombstoneTTL is how long a deleted resource is remembered: long enough for
-// any poller of its deletion to hear that it succeeded.
-const tombstoneTTL = 24 * time.Hour
+// any poller of its deletion to hear that it succeeded. Tombstones are
+// swept every sweepEvery, not on every request: there may be thousands.
+const (
+	tombstoneTTL = 24 * time.Hour
+	sweepEvery   = time.Minute
+)
 
 // cloud is the emulated resource group: its resources, the operations running
-// on them and tombstones of deleted ones. It is what Options.Path holds.
+// on them and tombstones of deleted ones. It is kept on disk (see disk):
+// every change is written before the request that made it is answered.
 type cloud struct {
-	Version        int                  `json:"version"`
-	SubscriptionID string               `json:"subscriptionId"`
-	ResourceGroup  string               `json:"resourceGroup"`
-	Resources      map[string]*resource `json:"resources"`
-	Tombstones     map[string]*resource `json:"tombstones"`
-	PublicIPs      int                  `json:"publicIPsAllocated"`
+	SubscriptionID string
+	ResourceGroup  string
+	Resources      map[string]*resource
+	Tombstones     map[string]*resource
+	PublicIPs      int // public addresses handed out so far
 
-	dirty bool // changed since last saved
+	idx     indexes
+	swept   time.Time              // when tombstones were last swept
+	changed map[*resource]struct{} // resources changed, added or dropped since last saved
+	counter bool                   // PublicIPs changed since last saved
+	disk    *disk
 }
 
-// resource is one ARM resource. Body is what GET returns (less what is
-// computed on read: provisioning state, instance view, back references); Sent
-// is the last PUT body as the client sent it. The other fields are what the
-// rules need, kept apart so no rule has to parse a body.
+// resource is one ARM resource. Its bodies — what GET returns (less what is
+// computed on read: provisioning state, instance view, back references) and
+// the last PUT as the client sent it — stay on disk, read when asked for;
+// the fields here are what the rules need, kept apart so no rule has to
+// read a body.
 type resource struct {
 	Type     string                `json:"type"`
 	Name     string                `json:"name"`
@@ -66,8 +73,6 @@ type resource struct {
 	Changed  time.Time             `json:"changed"`              // when State or Power last changed
 	Active   string                `json:"active,omitempty"`     // kind of the operation in progress
 	Ops      map[string]*operation `json:"operations"`           // latest operation of each kind
-	Body     json.RawMessage       `json:"body"`
-	Sent     json.RawMessage       `json:"sent,omitempty"`
 	Deleted  time.Time             `json:"deleted,omitzero"`
 
 	GUID      string      `json:"guid,omitempty"`      // a network resource's resourceGuid
@@ -77,6 +82,9 @@ type resource struct {
 	NSG       string      `json:"nsg,omitempty"`       // a NIC's security group (model key)
 	Address   string      `json:"address,omitempty"`   // a public IP's address
 	Subnets   []subnetDef `json:"subnets,omitempty"`   // a virtual network's subnets
+
+	row        int64  // its row on disk; 0 until first saved
+	body, sent []byte // the bodies of a PUT not saved yet
 }
 
 // nicLink is a VM's reference to a NIC; Delete is the NIC's deleteOption.
@@ -111,21 +119,33 @@ type operation struct {
 	Before  string    `json:"before,omitempty"` // VM power state to fall back to if it fails
 }
 
-func newCloud(subscriptionID, resourceGroup string, now time.Time) *cloud {
-	c := &cloud{Version: fileVersion, SubscriptionID: subscriptionID, ResourceGroup: resourceGroup,
-		Resources: map[string]*resource{}, Tombstones: map[string]*resource{}}
-	c.seedNetworks(now)
-	return c
+func newCloud(subscriptionID, resourceGroup string) *cloud {
+	return &cloud{SubscriptionID: subscriptionID, ResourceGroup: resourceGroup,
+		Resources: map[string]*resource{}, Tombstones: map[string]*resource{},
+		idx: newIndexes(), changed: map[*resource]struct{}{}}
 }
 
 func key(typ, name string) string { return typ + "/" + strings.ToLower(name) }
 
 func (c *cloud) get(typ, name string) *resource { return c.Resources[key(typ, name)] }
 
-func (c *cloud) put(r *resource) {
-	c.Resources[key(r.Type, r.Name)] = r
-	c.dirty = true
+// put adds r, with the bodies of its PUT, in place of the resource of its
+// name if there is one.
+func (c *cloud) put(r *resource, body, sent []byte) {
+	k := key(r.Type, r.Name)
+	if old := c.Resources[k]; old != nil {
+		c.idx.unindex(old)
+		c.touch(old)
+	}
+	r.body, r.sent = body, sent
+	c.Resources[k] = r
+	c.idx.index(r)
+	c.touch(r)
 }
+
+// touch marks r to be saved: written if it is still in the cloud, its row
+// dropped if not.
+func (c *cloud) touch(r *resource) { c.changed[r] = struct{}{} }
 
 // id is the ARM resource ID of a resource of the resource group.
 func (c *cloud) id(typ, name string) string {
@@ -157,21 +177,9 @@ func (c *cloud) begin(r *resource, kind string, op *operation, state, power stri
 		r.Ops = map[string]*operation{}
 	}
 	r.Ops[kind] = op
-	r.Active = kind
+	c.idx.setActive(r, kind)
 	r.State, r.Power, r.Failure, r.Changed = state, power, nil, now
-	c.dirty = true
-}
-
-// sorted lists the resources of a type by name, so lists are stable.
-func (c *cloud) sorted(typ string) []*resource {
-	var out []*resource
-	for _, r := range c.Resources {
-		if r.Type == typ {
-			out = append(out, r)
-		}
-	}
-	slices.SortFunc(out, func(a, b *resource) int { return strings.Compare(strings.ToLower(a.Name), strings.ToLower(b.Name)) })
-	return out
+	c.touch(r)
 }
 
 // active is the operation in progress on r, nil when there is none.
@@ -185,24 +193,29 @@ func (r *resource) active() *operation {
 // settle brings the model up to now: every operation whose time has come
 // takes effect. Called before every read and write.
 func (c *cloud) settle(now time.Time) {
-	for _, r := range c.Resources {
+	for _, r := range c.idx.running {
 		if op := r.active(); op != nil && !now.Before(op.Due) {
 			c.finish(r, op)
 		}
 	}
+	if now.Sub(c.swept) < sweepEvery {
+		return
+	}
+	c.swept = now
 	for k, t := range c.Tombstones {
 		if now.Sub(t.Deleted) > tombstoneTTL {
 			delete(c.Tombstones, k)
-			c.dirty = true
+			c.touch(t)
 		}
 	}
 }
 
 // finish applies the outcome of r's operation, at the time it was due.
 func (c *cloud) finish(r *resource, op *operation) {
-	c.dirty = true
+	c.touch(r)
 	kind := r.Active
-	r.Active, r.Changed = "", op.Due
+	c.idx.setActive(r, "")
+	r.Changed = op.Due
 	switch {
 	case op.Fail != nil:
 		r.State, r.Failure, r.Power = stateFailed, op.Fail, op.Before
@@ -217,10 +230,14 @@ func (c *cloud) finish(r *resource, op *operation) {
 // so pollers of the deletion still hear of it.
 func (c *cloud) remove(r *resource, at time.Time) {
 	k := key(r.Type, r.Name)
+	c.idx.unindex(r)
 	delete(c.Resources, k)
 	r.Deleted, r.Active = at, ""
+	if old := c.Tombstones[k]; old != nil {
+		c.touch(old)
+	}
 	c.Tombstones[k] = r
-	c.dirty = true
+	c.touch(r)
 	for _, n := range r.NICs {
 		if nic := c.Resources[n.Key]; n.Delete && nic != nil {
 			c.remove(nic, at)
