@@ -26,7 +26,7 @@ func (e *Emulator) createOrUpdateVM(name string, vm armcompute.VirtualMachine) (
 		fault := e.takeFault(apiCreateVM, name, true)
 		t := vmPutTransition(put.old, r)
 		if t.noop && fault == nil {
-			r.Ops[kindPut] = &operation{Name: t.name, Started: now, Due: now, Power: r.Power}
+			r.Ops.set(kindPut, &operation{Name: t.name, Due: now, Power: r.Power})
 			vm, err := c.vmModel(r, false)
 			done = &armcompute.VirtualMachinesClientCreateOrUpdateResponse{VirtualMachine: vm}
 			return err
@@ -86,7 +86,7 @@ func (e *Emulator) vmAction(api, name, kind string) (done bool, err error) {
 		}
 		fault := e.takeFault(api, name, true)
 		if t.noop && fault == nil {
-			r.Ops[kind] = &operation{Name: kind, Started: now, Due: now, Power: r.Power}
+			r.Ops.set(kind, &operation{Name: kind, Due: now, Power: r.Power})
 			c.touch(r)
 			done = true
 			return nil
@@ -121,7 +121,7 @@ func vmActionTransition(r *resource, kind string) (vmTransition, error) {
 // forgotten with the VM: its pollers then hear ResourceNotFound.
 func (c *cloud) preempt(r *resource) {
 	r.Power = r.active().Before
-	delete(r.Ops, r.Active)
+	r.Ops.drop(r.Active)
 	c.idx.setActive(r, "")
 	c.touch(r)
 }
@@ -150,6 +150,6 @@ func opLabel(kind string) string {
 // startVMOp puts r in the transition's running state; it ends by time, failed
 // with fault if there is one.
 func (e *Emulator) startVMOp(c *cloud, r *resource, kind string, t vmTransition, fault *armError, now time.Time) {
-	op := &operation{Name: t.name, Started: now, Due: now.Add(e.scale(t.time)), Fail: fault, Power: t.after, Before: r.Power}
+	op := &operation{Name: t.name, Due: now.Add(e.scale(t.time)), Fail: fault, Power: t.after, Before: r.Power}
 	c.begin(r, kind, op, t.state, t.during, now)
 }

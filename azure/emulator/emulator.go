@@ -234,6 +234,9 @@ func (e *Emulator) takeFault(api, name string, async bool) *armError {
 func (e *Emulator) RequestBody(resourceType, name string) (json.RawMessage, bool) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	if e.stopped {
+		return nil, false
+	}
 	k := key(resourceType, name)
 	r := e.cloud.Resources[k]
 	if r == nil {
@@ -250,7 +253,8 @@ func (e *Emulator) RequestBody(resourceType, name string) (json.RawMessage, bool
 }
 
 // Close saves the cloud and stops serving: later requests fail, and so do
-// requests in flight that would change the cloud after its last save.
+// requests in flight that would change the cloud after its last save. The
+// cloud leaves memory, though the Emulator may still be referenced.
 func (e *Emulator) Close() error {
 	if e.closed.Swap(true) {
 		return nil
@@ -259,7 +263,9 @@ func (e *Emulator) Close() error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	e.stopped = true
-	return errors.Join(err, e.cloud.disk.close())
+	err = errors.Join(err, e.cloud.disk.close())
+	e.cloud = nil
+	return err
 }
 
 // withCloud runs fn on the model brought up to now, under the lock, and saves

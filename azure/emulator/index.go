@@ -13,13 +13,13 @@ import (
 // scanning every resource: put and remove keep them, so a change costs the
 // same with ten instances as with ten thousand.
 type indexes struct {
-	names   map[string][]string        // type -> keys of its resources, sorted: lists are by name
-	running map[string]*resource       // key -> resource with an operation in progress
-	owners  map[string]string          // NIC key -> key of the VM it is attached to
-	ipUsers map[string]ipUser          // public IP key -> the IP configuration using it
-	nsgNICs map[string]map[string]bool // security group key -> keys of the NICs using it
-	subnets map[string]*subnetUse      // subnetKey -> the addresses taken in it
-	usage   map[string]*regionUsage    // region -> what its VMs hold
+	names   map[string][]string     // type -> keys of its resources, sorted: lists are by name
+	running map[string]*resource    // key -> resource with an operation in progress
+	owners  map[string]string       // NIC key -> key of the VM it is attached to
+	ipUsers map[string]ipUser       // public IP key -> the IP configuration using it
+	nsgNICs map[string][]string     // security group key -> keys of the NICs using it
+	subnets map[string]*subnetUse   // subnetKey -> the addresses taken in it
+	usage   map[string]*regionUsage // region -> what its VMs hold
 }
 
 // ipUser is the NIC, and its IP configuration, a public IP is attached to.
@@ -42,7 +42,7 @@ type regionUsage struct {
 
 func newIndexes() indexes {
 	return indexes{names: map[string][]string{}, running: map[string]*resource{}, owners: map[string]string{},
-		ipUsers: map[string]ipUser{}, nsgNICs: map[string]map[string]bool{}, subnets: map[string]*subnetUse{},
+		ipUsers: map[string]ipUser{}, nsgNICs: map[string][]string{}, subnets: map[string]*subnetUse{},
 		usage: map[string]*regionUsage{}}
 }
 
@@ -50,7 +50,7 @@ func subnetKey(vnetKey, subnet string) string { return vnetKey + "/" + strings.T
 
 // index adds a live resource to the indexes.
 func (x *indexes) index(r *resource) {
-	k := key(r.Type, r.Name)
+	k := r.key
 	names := x.names[r.Type]
 	if i, found := slices.BinarySearch(names, k); !found {
 		x.names[r.Type] = slices.Insert(names, i, k)
@@ -68,10 +68,7 @@ func (x *indexes) index(r *resource) {
 		}
 	}
 	if r.NSG != "" {
-		if x.nsgNICs[r.NSG] == nil {
-			x.nsgNICs[r.NSG] = map[string]bool{}
-		}
-		x.nsgNICs[r.NSG][k] = true
+		x.nsgNICs[r.NSG] = append(x.nsgNICs[r.NSG], k)
 	}
 	if r.Type == typeVM {
 		x.count(r, 1)
@@ -80,7 +77,7 @@ func (x *indexes) index(r *resource) {
 
 // unindex takes a resource that is replaced or gone out of the indexes.
 func (x *indexes) unindex(r *resource) {
-	k := key(r.Type, r.Name)
+	k := r.key
 	if i, found := slices.BinarySearch(x.names[r.Type], k); found {
 		x.names[r.Type] = slices.Delete(x.names[r.Type], i, i+1)
 	}
@@ -100,8 +97,10 @@ func (x *indexes) unindex(r *resource) {
 			delete(x.ipUsers, cfg.PublicIP)
 		}
 	}
-	if r.NSG != "" {
-		delete(x.nsgNICs[r.NSG], k)
+	if nics := slices.DeleteFunc(x.nsgNICs[r.NSG], func(nic string) bool { return nic == k }); len(nics) > 0 {
+		x.nsgNICs[r.NSG] = nics
+	} else {
+		delete(x.nsgNICs, r.NSG)
 	}
 	if r.Type == typeVM {
 		x.count(r, -1)
@@ -112,9 +111,9 @@ func (x *indexes) unindex(r *resource) {
 func (x *indexes) setActive(r *resource, kind string) {
 	r.Active = kind
 	if kind == "" {
-		delete(x.running, key(r.Type, r.Name))
+		delete(x.running, r.key)
 	} else {
-		x.running[key(r.Type, r.Name)] = r
+		x.running[r.key] = r
 	}
 }
 
@@ -183,12 +182,12 @@ func (c *cloud) sorted(typ string) []*resource {
 
 // nicOwner is the VM a NIC is attached to, if any.
 func (c *cloud) nicOwner(nic *resource) *resource {
-	return c.Resources[c.idx.owners[key(typeNIC, nic.Name)]]
+	return c.Resources[c.idx.owners[nic.key]]
 }
 
 // publicIPUser is the NIC, and its IP configuration, a public IP is attached to.
 func (c *cloud) publicIPUser(pip *resource) (*resource, string) {
-	u, found := c.idx.ipUsers[key(typePIP, pip.Name)]
+	u, found := c.idx.ipUsers[pip.key]
 	if !found {
 		return nil, ""
 	}
@@ -197,7 +196,7 @@ func (c *cloud) publicIPUser(pip *resource) (*resource, string) {
 
 // nsgUsers are the IDs of the NICs using a security group, by name.
 func (c *cloud) nsgUsers(nsg *resource) []string {
-	keys := slices.Sorted(maps.Keys(c.idx.nsgNICs[key(typeNSG, nsg.Name)]))
+	keys := slices.Sorted(slices.Values(c.idx.nsgNICs[nsg.key]))
 	ids := make([]string, len(keys))
 	for i, k := range keys {
 		ids[i] = c.id(typeNIC, c.Resources[k].Name)
@@ -208,7 +207,7 @@ func (c *cloud) nsgUsers(nsg *resource) []string {
 // subnetUsers are the IDs of the NIC IP configurations in a subnet, by NIC
 // name and in each NIC's order.
 func (c *cloud) subnetUsers(vnet *resource, subnet string) []string {
-	vnetKey := key(typeVNet, vnet.Name)
+	vnetKey := vnet.key
 	u := c.idx.subnets[subnetKey(vnetKey, subnet)]
 	if u == nil {
 		return nil

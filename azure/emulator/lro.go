@@ -122,11 +122,11 @@ func pollAnswer(req *http.Request, status int, fakeStatus string, body []byte) *
 // resource that is gone answers ResourceNotFound, as ARM does.
 func (c *cloud) lookupOp(typ, name, kind string) (*resource, *operation) {
 	k := key(typ, name)
-	if r := c.Resources[k]; r != nil && r.Ops[kind] != nil {
-		return r, r.Ops[kind]
+	if r := c.Resources[k]; r != nil && r.Ops.of(kind) != nil {
+		return r, r.Ops.of(kind)
 	}
-	if r := c.Tombstones[k]; r != nil && r.Ops[kind] != nil && kind == kindDelete {
-		return r, r.Ops[kind]
+	if r := c.Tombstones[k]; r != nil && r.Ops.of(kind) != nil && kind == kindDelete {
+		return r, r.Ops.of(kind)
 	}
 	return nil, nil
 }

@@ -3,8 +3,10 @@ package emulator
 import (
 	"crypto/rand"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
+	"unique"
 )
 
 // ARM resource types the model holds.
@@ -52,9 +54,9 @@ type cloud struct {
 	PublicIPs      int // public addresses handed out so far
 
 	idx     indexes
-	swept   time.Time              // when tombstones were last swept
-	changed map[*resource]struct{} // resources changed, added or dropped since last saved
-	counter bool                   // PublicIPs changed since last saved
+	swept   time.Time             // when tombstones were last swept
+	changed map[*resource]*bodies // resources changed, added (with their bodies) or dropped since last saved
+	counter bool                  // PublicIPs changed since last saved
 	disk    *disk
 }
 
@@ -64,16 +66,16 @@ type cloud struct {
 // the fields here are what the rules need, kept apart so no rule has to
 // read a body.
 type resource struct {
-	Type     string                `json:"type"`
-	Name     string                `json:"name"`
-	Location string                `json:"location"`
-	State    string                `json:"provisioningState"`
-	Failure  *armError             `json:"failure,omitempty"`    // why State is Failed
-	Power    string                `json:"powerState,omitempty"` // VMs only
-	Changed  time.Time             `json:"changed"`              // when State or Power last changed
-	Active   string                `json:"active,omitempty"`     // kind of the operation in progress
-	Ops      map[string]*operation `json:"operations"`           // latest operation of each kind
-	Deleted  time.Time             `json:"deleted,omitzero"`
+	Type     string     `json:"type"`
+	Name     string     `json:"name"`
+	Location string     `json:"location"`
+	State    string     `json:"provisioningState"`
+	Failure  *armError  `json:"failure,omitempty"`    // why State is Failed
+	Power    string     `json:"powerState,omitempty"` // VMs only
+	Changed  time.Time  `json:"changed"`              // when State or Power last changed
+	Active   string     `json:"active,omitempty"`     // kind of the operation in progress
+	Ops      operations `json:"operations"`           // latest operation of each kind
+	Deleted  time.Time  `json:"deleted,omitzero"`
 
 	GUID      string      `json:"guid,omitempty"`      // a network resource's resourceGuid
 	Size      string      `json:"size,omitempty"`      // VM size
@@ -83,9 +85,12 @@ type resource struct {
 	Address   string      `json:"address,omitempty"`   // a public IP's address
 	Subnets   []subnetDef `json:"subnets,omitempty"`   // a virtual network's subnets
 
-	row        int64  // its row on disk; 0 until first saved
-	body, sent []byte // the bodies of a PUT not saved yet
+	key string // its model key, shared by the indexes
+	row int64  // its row on disk; 0 until first saved
 }
+
+// bodies are the bodies of a PUT not saved yet.
+type bodies struct{ body, sent []byte }
 
 // nicLink is a VM's reference to a NIC; Delete is the NIC's deleteOption.
 type nicLink struct {
@@ -111,18 +116,41 @@ type subnetDef struct {
 // operation is a long-running operation on a resource. Its outcome is fixed
 // when it starts; it takes effect once Due passes, whoever looks first.
 type operation struct {
-	Name    string    `json:"name"` // create, update, start, deallocate, restart, delete
-	Started time.Time `json:"started"`
-	Due     time.Time `json:"due"`
-	Fail    *armError `json:"fail,omitempty"`   // the error it ends with, nil if it succeeds
-	Power   string    `json:"power,omitempty"`  // VM power state once it succeeded
-	Before  string    `json:"before,omitempty"` // VM power state to fall back to if it fails
+	Kind   string    `json:"kind"` // kindPut, kindDelete, kindStart...
+	Name   string    `json:"name"` // create, update, start, deallocate, restart, delete
+	Due    time.Time `json:"due"`
+	Fail   *armError `json:"fail,omitempty"`   // the error it ends with, nil if it succeeds
+	Power  string    `json:"power,omitempty"`  // VM power state once it succeeded
+	Before string    `json:"before,omitempty"` // VM power state to fall back to if it fails
+}
+
+// operations are the latest operation of each kind on a resource: a short
+// list, lighter than a map for the one or two most resources have.
+type operations []*operation
+
+func (ops operations) of(kind string) *operation {
+	for _, op := range ops {
+		if op.Kind == kind {
+			return op
+		}
+	}
+	return nil
+}
+
+func (ops *operations) set(kind string, op *operation) {
+	op.Kind = kind
+	ops.drop(kind)
+	*ops = append(*ops, op)
+}
+
+func (ops *operations) drop(kind string) {
+	*ops = slices.DeleteFunc(*ops, func(op *operation) bool { return op.Kind == kind })
 }
 
 func newCloud(subscriptionID, resourceGroup string) *cloud {
 	return &cloud{SubscriptionID: subscriptionID, ResourceGroup: resourceGroup,
 		Resources: map[string]*resource{}, Tombstones: map[string]*resource{},
-		idx: newIndexes(), changed: map[*resource]struct{}{}}
+		idx: newIndexes(), changed: map[*resource]*bodies{}}
 }
 
 func key(typ, name string) string { return typ + "/" + strings.ToLower(name) }
@@ -132,20 +160,43 @@ func (c *cloud) get(typ, name string) *resource { return c.Resources[key(typ, na
 // put adds r, with the bodies of its PUT, in place of the resource of its
 // name if there is one.
 func (c *cloud) put(r *resource, body, sent []byte) {
-	k := key(r.Type, r.Name)
-	if old := c.Resources[k]; old != nil {
+	r.Name = strings.Clone(r.Name) // not the fake's slice of the whole request path
+	r.compact()
+	if old := c.Resources[r.key]; old != nil {
 		c.idx.unindex(old)
 		c.touch(old)
 	}
-	r.body, r.sent = body, sent
-	c.Resources[k] = r
+	c.Resources[r.key] = r
 	c.idx.index(r)
-	c.touch(r)
+	c.changed[r] = &bodies{body: body, sent: sent}
 }
 
 // touch marks r to be saved: written if it is still in the cloud, its row
 // dropped if not.
-func (c *cloud) touch(r *resource) { c.changed[r] = struct{}{} }
+func (c *cloud) touch(r *resource) {
+	if _, found := c.changed[r]; !found {
+		c.changed[r] = nil
+	}
+}
+
+// compact gives r its key and makes the strings that many resources share
+// (types, regions, states, sizes, networks) one copy each: read from disk,
+// every resource would have its own, and with thousands of resources the
+// copies would weigh more than the resources.
+func (r *resource) compact() {
+	r.Type, r.Location, r.State, r.Power, r.Active, r.Size =
+		intern(r.Type), intern(r.Location), intern(r.State), intern(r.Power), intern(r.Active), intern(r.Size)
+	r.key = key(r.Type, r.Name)
+	for _, op := range r.Ops {
+		op.Kind, op.Name, op.Power, op.Before = intern(op.Kind), intern(op.Name), intern(op.Power), intern(op.Before)
+	}
+	for i := range r.IPConfigs {
+		cfg := &r.IPConfigs[i]
+		cfg.Name, cfg.VNet, cfg.Subnet = intern(cfg.Name), intern(cfg.VNet), intern(cfg.Subnet)
+	}
+}
+
+func intern(s string) string { return unique.Make(s).Value() }
 
 // id is the ARM resource ID of a resource of the resource group.
 func (c *cloud) id(typ, name string) string {
@@ -173,10 +224,7 @@ func (c *cloud) parseID(id string, typ string) (name, child string, ok bool) {
 // begin starts an operation of the given kind on r: r shows state and power
 // until the operation is due.
 func (c *cloud) begin(r *resource, kind string, op *operation, state, power string, now time.Time) {
-	if r.Ops == nil {
-		r.Ops = map[string]*operation{}
-	}
-	r.Ops[kind] = op
+	r.Ops.set(kind, op)
 	c.idx.setActive(r, kind)
 	r.State, r.Power, r.Failure, r.Changed = state, power, nil, now
 	c.touch(r)
@@ -187,7 +235,7 @@ func (r *resource) active() *operation {
 	if r.Active == "" {
 		return nil
 	}
-	return r.Ops[r.Active]
+	return r.Ops.of(r.Active)
 }
 
 // settle brings the model up to now: every operation whose time has come
@@ -229,14 +277,13 @@ func (c *cloud) finish(r *resource, op *operation) {
 // remove deletes r, and the NICs its deletion takes along, keeping tombstones
 // so pollers of the deletion still hear of it.
 func (c *cloud) remove(r *resource, at time.Time) {
-	k := key(r.Type, r.Name)
 	c.idx.unindex(r)
-	delete(c.Resources, k)
+	delete(c.Resources, r.key)
 	r.Deleted, r.Active = at, ""
-	if old := c.Tombstones[k]; old != nil {
+	if old := c.Tombstones[r.key]; old != nil {
 		c.touch(old)
 	}
-	c.Tombstones[k] = r
+	c.Tombstones[r.key] = r
 	c.touch(r)
 	for _, n := range r.NICs {
 		if nic := c.Resources[n.Key]; n.Delete && nic != nil {

@@ -45,7 +45,7 @@ func (e *Emulator) putNetwork(p networkPut) error {
 			return err
 		}
 		c.put(r, mustJSON(body), mustJSON(p.sent))
-		op := &operation{Name: "createOrUpdate", Started: now, Due: now.Add(e.scale(p.time)), Fail: e.takeFault(p.api, p.name, true)}
+		op := &operation{Name: "createOrUpdate", Due: now.Add(e.scale(p.time)), Fail: e.takeFault(p.api, p.name, true)}
 		c.begin(r, kindPut, op, stateUpdating, "", now)
 		return nil
 	})
@@ -66,7 +66,7 @@ func (e *Emulator) deleteNetwork(api, typ, name string) error {
 		if err := c.inUse(r); err != nil {
 			return err
 		}
-		op := &operation{Name: "delete", Started: now, Due: now.Add(e.scale(netDelTime)), Fail: e.takeFault(api, name, true)}
+		op := &operation{Name: "delete", Due: now.Add(e.scale(netDelTime)), Fail: e.takeFault(api, name, true)}
 		c.begin(r, kindDelete, op, stateDeleting, "", now)
 		return nil
 	})

@@ -31,7 +31,7 @@ func (c *cloud) buildNIC(r, old *resource, nic armnetwork.Interface) (armnetwork
 		if err != nil {
 			return nic, err
 		}
-		r.NSG = key(typeNSG, nsg.Name)
+		r.NSG = nsg.key
 		p.NetworkSecurityGroup = &armnetwork.SecurityGroup{ID: to.Ptr(c.id(typeNSG, nsg.Name))}
 	}
 	for i, ipc := range p.IPConfigurations {
@@ -67,7 +67,7 @@ func (c *cloud) buildIPConfig(r, old *resource, nicID string, i int, ipc *armnet
 		// refuses while the network itself is being written.
 		return cfg, anotherOperation(c.id(typeVNet, vnet.Name))
 	}
-	cfg.VNet, cfg.Subnet = key(typeVNet, vnet.Name), subnet.Name
+	cfg.VNet, cfg.Subnet = vnet.key, subnet.Name
 	if p.PublicIPAddress != nil {
 		pip, err := c.ref(p.PublicIPAddress.ID, typePIP, r, nicID)
 		if err != nil {
@@ -77,7 +77,7 @@ func (c *cloud) buildIPConfig(r, old *resource, nicID string, i int, ipc *armnet
 			return cfg, armErr(http.StatusBadRequest, "PublicIPAddressInUse", "Public IP address %s is already in use by %s.",
 				c.id(typePIP, pip.Name), c.id(typeNIC, nic.Name))
 		}
-		cfg.PublicIP = key(typePIP, pip.Name)
+		cfg.PublicIP = pip.key
 		p.PublicIPAddress = &armnetwork.PublicIPAddress{ID: to.Ptr(c.id(typePIP, pip.Name))}
 	}
 	if cfg.PrivateIP, err = c.privateIP(r, old, vnet, subnet, cfg.Name, p); err != nil {
@@ -99,7 +99,7 @@ func (c *cloud) buildIPConfig(r, old *resource, nicID string, i int, ipc *armnet
 // privateIP is the address of an IP configuration: the one asked for if
 // static, else the one it had, else the subnet's next free one.
 func (c *cloud) privateIP(r, old *resource, vnet *resource, s subnetDef, cfg string, p *armnetwork.InterfaceIPConfigurationPropertiesFormat) (string, error) {
-	book := c.addressBook(r, key(typeVNet, vnet.Name), s)
+	book := c.addressBook(r, vnet.key, s)
 	if p.PrivateIPAllocationMethod != nil && *p.PrivateIPAllocationMethod == armnetwork.IPAllocationMethodStatic && p.PrivateIPAddress != nil {
 		return book.static(*p.PrivateIPAddress)
 	}
@@ -127,7 +127,7 @@ func (c *cloud) nicModel(r *resource) (armnetwork.Interface, error) {
 	if vm := c.nicOwner(r); vm != nil {
 		p.VirtualMachine = &armnetwork.SubResource{ID: to.Ptr(c.id(typeVM, vm.Name))}
 		p.MacAddress = to.Ptr(macAddress(r.Name))
-		p.Primary = to.Ptr(vm.NICs[0].Key == key(typeNIC, r.Name))
+		p.Primary = to.Ptr(vm.NICs[0].Key == r.key)
 	}
 	return nic, nil
 }

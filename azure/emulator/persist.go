@@ -154,12 +154,12 @@ func (d *disk) load() (*cloud, error) {
 
 // restore puts back a resource read from disk, live or a tombstone.
 func (c *cloud) restore(r *resource) {
-	k := key(r.Type, r.Name)
+	r.compact()
 	if !r.Deleted.IsZero() {
-		c.Tombstones[k] = r
+		c.Tombstones[r.key] = r
 		return
 	}
-	c.Resources[k] = r
+	c.Resources[r.key] = r
 	c.idx.index(r)
 }
 
@@ -178,8 +178,8 @@ func (c *cloud) save() error {
 		return fmt.Errorf("emulator: save: %w", err)
 	}
 	rows := map[*resource]int64{}
-	for r := range c.changed {
-		row, err := c.write(tx, r)
+	for r, b := range c.changed {
+		row, err := c.write(tx, r, b)
 		if err != nil {
 			return fmt.Errorf("emulator: save %s %s: %w", r.Type, r.Name, err)
 		}
@@ -190,20 +190,17 @@ func (c *cloud) save() error {
 	}
 	for r, row := range rows {
 		r.row = row
-		if row != 0 {
-			r.body, r.sent = nil, nil // on disk now
-		}
 	}
-	clear(c.changed)
+	clear(c.changed) // with the bodies, on disk now
 	c.counter = false
 	return nil
 }
 
 // write writes one changed resource and returns its row: a new row for a
-// PUT, its model for a change, no row for a resource no longer kept.
-func (c *cloud) write(tx *sql.Tx, r *resource) (int64, error) {
-	k := key(r.Type, r.Name)
-	if c.Resources[k] != r && c.Tombstones[k] != r {
+// PUT, with its bodies b, its model for a change, no row for a resource no
+// longer kept.
+func (c *cloud) write(tx *sql.Tx, r *resource, b *bodies) (int64, error) {
+	if c.Resources[r.key] != r && c.Tombstones[r.key] != r {
 		if r.row != 0 {
 			_, err := tx.Stmt(c.disk.drop).Exec(r.row)
 			return 0, err
@@ -218,7 +215,7 @@ func (c *cloud) write(tx *sql.Tx, r *resource) (int64, error) {
 		_, err := tx.Stmt(c.disk.update).Exec(model, r.row)
 		return r.row, err
 	}
-	res, err := tx.Stmt(c.disk.insert).Exec(k, model, r.body, r.sent)
+	res, err := tx.Stmt(c.disk.insert).Exec(r.key, model, b.body, b.sent)
 	if err != nil {
 		return 0, err
 	}
@@ -228,7 +225,7 @@ func (c *cloud) write(tx *sql.Tx, r *resource) (int64, error) {
 // bodyOf is what GET returns of r, less what is computed on read.
 func (c *cloud) bodyOf(r *resource) ([]byte, error) {
 	if r.row == 0 {
-		return r.body, nil
+		return c.unsaved(r).body, nil
 	}
 	var b []byte
 	err := c.disk.body.QueryRow(r.row).Scan(&b)
@@ -241,7 +238,7 @@ func (c *cloud) bodyOf(r *resource) ([]byte, error) {
 // sentOf is r's last PUT body as the client sent it; nil if none was kept.
 func (c *cloud) sentOf(r *resource) ([]byte, error) {
 	if r.row == 0 {
-		return r.sent, nil
+		return c.unsaved(r).sent, nil
 	}
 	var b []byte
 	err := c.disk.sent.QueryRow(r.row).Scan(&b)
@@ -249,6 +246,14 @@ func (c *cloud) sentOf(r *resource) ([]byte, error) {
 		return nil, fmt.Errorf("emulator: read %s %s: %w", r.Type, r.Name, err)
 	}
 	return b, nil
+}
+
+// unsaved are the bodies of r's PUT, which is not saved yet.
+func (c *cloud) unsaved(r *resource) *bodies {
+	if b := c.changed[r]; b != nil {
+		return b
+	}
+	return &bodies{} // never put: nothing was sent
 }
 
 // read decodes what GET returns of r into v.
@@ -275,8 +280,9 @@ func importJSON(path string) (*cloud, error) {
 	}
 	type v1Resource struct {
 		resource
-		Body json.RawMessage `json:"body"`
-		Sent json.RawMessage `json:"sent"`
+		Ops  map[string]*operation `json:"operations"`
+		Body json.RawMessage       `json:"body"`
+		Sent json.RawMessage       `json:"sent"`
 	}
 	var v1 struct {
 		Version        int                    `json:"version"`
@@ -297,9 +303,11 @@ func importJSON(path string) (*cloud, error) {
 	for _, set := range []map[string]*v1Resource{v1.Resources, v1.Tombstones} {
 		for _, old := range set {
 			r := &old.resource
-			r.body, r.sent = old.Body, old.Sent
+			for kind, op := range old.Ops {
+				r.Ops.set(kind, op)
+			}
 			c.restore(r)
-			c.touch(r)
+			c.changed[r] = &bodies{body: old.Body, sent: old.Sent}
 		}
 	}
 	return c, nil

@@ -155,14 +155,14 @@ func (c *cloud) checkNICs(p *vmPut) error {
 				c.id(typeNIC, nic.Name), c.id(typeVM, owner.Name))
 		}
 		del := ref.Properties != nil && ref.Properties.DeleteOption != nil && *ref.Properties.DeleteOption == armcompute.DeleteOptionsDelete
-		p.nics = append(p.nics, nicLink{Key: key(typeNIC, nic.Name), Delete: del})
+		p.nics = append(p.nics, nicLink{Key: nic.key, Delete: del})
 	}
 	return nil
 }
 
 // applyVM stores the VM a checked PUT describes, replacing the old one.
 func (c *cloud) applyVM(p *vmPut, now time.Time) (*resource, error) {
-	r := &resource{Type: typeVM, Name: p.name, Location: p.location, Ops: map[string]*operation{}, Changed: now}
+	r := &resource{Type: typeVM, Name: p.name, Location: p.location, Changed: now}
 	var prev armcompute.VirtualMachine
 	if old := p.old; old != nil {
 		r.State, r.Power, r.Failure, r.Changed, r.Ops = old.State, old.Power, old.Failure, old.Changed, old.Ops
