@@ -41,9 +41,11 @@ func BenchmarkScale(b *testing.B) {
 	perInstance := float64(heap()-before) / float64(n)
 	b.Logf("seeded %d instances in %s (%.2f ms each), %.0f heap bytes each", n, seeded.Round(time.Millisecond),
 		float64(seeded.Microseconds())/1000/float64(n), perInstance)
+	start = time.Now()
 	k = k.reopen(b)
+	opened := time.Since(start)
 	reloaded := float64(heap()-before) / float64(n)
-	b.Logf("reopened: %.0f heap bytes each", reloaded)
+	b.Logf("reopened in %s: %.0f heap bytes each", opened.Round(time.Millisecond), reloaded)
 
 	b.Run(fmt.Sprintf("create/N=%d", n), func(b *testing.B) {
 		for i := 0; b.Loop(); i++ {

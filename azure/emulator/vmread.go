@@ -3,7 +3,6 @@ package emulator
 import (
 	"context"
 	"net/http"
-	"strings"
 	"time"
 
 	azfake "github.com/Azure/azure-sdk-for-go/sdk/azcore/fake"
@@ -38,28 +37,16 @@ func instanceView(r *resource, vm armcompute.VirtualMachine) *armcompute.Virtual
 	return iv
 }
 
-// statuses are "ProvisioningState/<state>[/<code>]" and, once the VM has
-// one, "PowerState/<state>".
+// statuses are a VM's status lines in the SDK's types.
 func statuses(r *resource) []*armcompute.InstanceViewStatus {
-	state := strings.ToLower(r.State)
-	ps := &armcompute.InstanceViewStatus{
-		Code:          to.Ptr("ProvisioningState/" + state),
-		Level:         to.Ptr(armcompute.StatusLevelTypesInfo),
-		DisplayStatus: to.Ptr("Provisioning " + state),
-		Time:          to.Ptr(r.Changed.UTC()),
-	}
-	if f := r.Failure; f != nil && r.State == stateFailed {
-		ps.Code = to.Ptr(*ps.Code + "/" + f.Code)
-		ps.Level = to.Ptr(armcompute.StatusLevelTypesError)
-		ps.Message = to.Ptr(f.Message)
-	}
-	out := []*armcompute.InstanceViewStatus{ps}
-	if r.Power != "" {
-		out = append(out, &armcompute.InstanceViewStatus{
-			Code:          to.Ptr("PowerState/" + r.Power),
-			Level:         to.Ptr(armcompute.StatusLevelTypesInfo),
-			DisplayStatus: to.Ptr("VM " + r.Power),
-		})
+	var out []*armcompute.InstanceViewStatus
+	for _, l := range statusLines(r) {
+		s := &armcompute.InstanceViewStatus{Code: to.Ptr(l.Code), Level: to.Ptr(armcompute.StatusLevelTypes(l.Level)),
+			DisplayStatus: to.Ptr(l.DisplayStatus), Time: l.Time}
+		if l.Message != "" {
+			s.Message = to.Ptr(l.Message)
+		}
+		out = append(out, s)
 	}
 	return out
 }
@@ -81,31 +68,19 @@ func (e *Emulator) vmInstanceView(_ context.Context, _, name string, _ *armcompu
 
 func (e *Emulator) listVMs(_ string, opts *armcompute.VirtualMachinesClientListOptions) azfake.PagerResponder[armcompute.VirtualMachinesClientListResponse] {
 	expand := opts != nil && opts.Expand != nil && *opts.Expand == armcompute.ExpandTypeForListVMsInstanceView
-	vms, err := e.vms(false, expand)
+	vms, err := readAll(e, typeVM, vmReader(expand))
 	return pager(vms, err, e.opts.PageSize, func(v []*armcompute.VirtualMachine) armcompute.VirtualMachinesClientListResponse {
 		return armcompute.VirtualMachinesClientListResponse{VirtualMachineListResult: armcompute.VirtualMachineListResult{Value: v}}
 	})
 }
 
+// listAllVMs lists every VM of the subscription; the front door answers
+// the status list (statusOnly=true) itself.
 func (e *Emulator) listAllVMs(opts *armcompute.VirtualMachinesClientListAllOptions) azfake.PagerResponder[armcompute.VirtualMachinesClientListAllResponse] {
-	statusOnly := opts != nil && opts.StatusOnly != nil && strings.EqualFold(*opts.StatusOnly, "true")
 	expand := opts != nil && opts.Expand != nil && *opts.Expand == armcompute.ExpandTypesForListVMsInstanceView
-	vms, err := e.vms(statusOnly, expand)
+	vms, err := readAll(e, typeVM, vmReader(expand))
 	return pager(vms, err, e.opts.PageSize, func(v []*armcompute.VirtualMachine) armcompute.VirtualMachinesClientListAllResponse {
 		return armcompute.VirtualMachinesClientListAllResponse{VirtualMachineListResult: armcompute.VirtualMachineListResult{Value: v}}
-	})
-}
-
-// vms lists the VMs by name; statusOnly keeps only what identifies them and
-// their statuses, as ARM's statusOnly=true does, and needs no body.
-func (e *Emulator) vms(statusOnly, expand bool) ([]*armcompute.VirtualMachine, error) {
-	if !statusOnly {
-		return readAll(e, typeVM, vmReader(expand))
-	}
-	return readAll(e, typeVM, func(c *cloud, r *resource) (armcompute.VirtualMachine, error) {
-		return armcompute.VirtualMachine{ID: to.Ptr(c.id(typeVM, r.Name)), Name: to.Ptr(r.Name),
-			Type: to.Ptr("Microsoft.Compute/virtualMachines"), Location: to.Ptr(r.Location),
-			Properties: &armcompute.VirtualMachineProperties{InstanceView: &armcompute.VirtualMachineInstanceView{Statuses: statuses(r)}}}, nil
 	})
 }
 
