@@ -37,7 +37,7 @@ func TestAdoptVMs(t *testing.T) {
 	old.Close()
 
 	// A new database over the same cloud, in which Carol has no account.
-	p := testportal.OpenWith(t, t.TempDir(), emulator.Options{Path: filepath.Join(dir, "emulator.json")})
+	p := testportal.OpenWith(t, t.TempDir(), emulator.Options{Path: filepath.Join(dir, "emulator.db")})
 	newBob := p.EnsureUser(t, "bob@example.com", "Bob", instancehub.RoleDataScientist)
 	adopted, err := p.Service.AdoptVMs(p.Ctx)
 	if err != nil || len(adopted) != 3 {

@@ -19,13 +19,17 @@ func (e *Emulator) createOrUpdateVM(name string, vm armcompute.VirtualMachine) (
 		if err != nil {
 			return err
 		}
-		r := c.applyVM(put, now)
+		r, err := c.applyVM(put, now)
+		if err != nil {
+			return err
+		}
 		fault := e.takeFault(apiCreateVM, name, true)
 		t := vmPutTransition(put.old, r)
 		if t.noop && fault == nil {
-			r.Ops[kindPut] = &operation{Name: t.name, Started: now, Due: now, Power: r.Power}
-			done = &armcompute.VirtualMachinesClientCreateOrUpdateResponse{VirtualMachine: c.vmModel(r, false)}
-			return nil
+			r.Ops.set(kindPut, &operation{Name: t.name, Due: now, Power: r.Power})
+			vm, err := c.vmModel(r, false)
+			done = &armcompute.VirtualMachinesClientCreateOrUpdateResponse{VirtualMachine: vm}
+			return err
 		}
 		e.startVMOp(c, r, kindPut, t, fault, now)
 		return nil
@@ -82,8 +86,9 @@ func (e *Emulator) vmAction(api, name, kind string) (done bool, err error) {
 		}
 		fault := e.takeFault(api, name, true)
 		if t.noop && fault == nil {
-			r.Ops[kind] = &operation{Name: kind, Started: now, Due: now, Power: r.Power}
-			c.dirty, done = true, true
+			r.Ops.set(kind, &operation{Name: kind, Due: now, Power: r.Power})
+			c.touch(r)
+			done = true
 			return nil
 		}
 		e.startVMOp(c, r, kind, t, fault, now)
@@ -116,9 +121,9 @@ func vmActionTransition(r *resource, kind string) (vmTransition, error) {
 // forgotten with the VM: its pollers then hear ResourceNotFound.
 func (c *cloud) preempt(r *resource) {
 	r.Power = r.active().Before
-	delete(r.Ops, r.Active)
-	r.Active = ""
-	c.dirty = true
+	r.Ops.drop(r.Active)
+	c.idx.setActive(r, "")
+	c.touch(r)
 }
 
 // busyVM refuses an operation on a VM while another runs, as compute does.
@@ -145,6 +150,6 @@ func opLabel(kind string) string {
 // startVMOp puts r in the transition's running state; it ends by time, failed
 // with fault if there is one.
 func (e *Emulator) startVMOp(c *cloud, r *resource, kind string, t vmTransition, fault *armError, now time.Time) {
-	op := &operation{Name: t.name, Started: now, Due: now.Add(e.scale(t.time)), Fail: fault, Power: t.after, Before: r.Power}
+	op := &operation{Name: t.name, Due: now.Add(e.scale(t.time)), Fail: fault, Power: t.after, Before: r.Power}
 	c.begin(r, kind, op, t.state, t.during, now)
 }

@@ -13,6 +13,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
 	"slices"
 	"strings"
 	"sync"
@@ -26,7 +27,8 @@ import (
 
 // Options configure an Emulator.
 type Options struct {
-	Path           string                    // JSON file the cloud is kept in (created if missing); "" = memory only
+	Path           string                    // SQLite database the cloud is kept in (created if missing); "" = memory only
+	Import         string                    // JSON file an older emulator kept the cloud in: read once into a new database at Path, then renamed *.imported
 	Latency        float64                   // scales operation durations and per-request latency; 0 = instant (tests), 1 = realistic
 	SubscriptionID string                    // default "00000000-0000-0000-0000-000000000000"
 	ResourceGroup  string                    // default "instancehub"
@@ -64,27 +66,53 @@ type Fault struct {
 	Async      bool // false: the Begin call itself is refused; true: the LRO is accepted and then ends Failed with this error
 }
 
-// Open starts an emulator, loading the cloud from opts.Path if the file
-// exists. A fresh cloud has one virtual network per region.
+// Open starts an emulator, loading the cloud kept at opts.Path if there is
+// one, else the one opts.Import holds. A fresh cloud has one virtual network
+// per region.
 func Open(opts Options) (*Emulator, error) {
 	opts, err := withDefaults(opts)
 	if err != nil {
 		return nil, err
 	}
-	c, err := load(opts.Path)
+	d, err := openDisk(opts.Path)
 	if err != nil {
 		return nil, err
 	}
-	if c == nil {
-		c = newCloud(opts.SubscriptionID, opts.ResourceGroup, time.Now())
-	} else if !strings.EqualFold(c.SubscriptionID, opts.SubscriptionID) || !strings.EqualFold(c.ResourceGroup, opts.ResourceGroup) {
+	e, err := open(opts, d)
+	if err != nil {
+		d.close()
+		return nil, err
+	}
+	return e, nil
+}
+
+func open(opts Options, d *disk) (*Emulator, error) {
+	c, err := d.load()
+	imported := false
+	if c == nil && err == nil && opts.Import != "" {
+		c, err = importJSON(opts.Import)
+		imported = c != nil
+	}
+	switch {
+	case err != nil:
+		return nil, err
+	case c == nil:
+		c = newCloud(opts.SubscriptionID, opts.ResourceGroup)
+		c.seedNetworks(time.Now())
+	case !strings.EqualFold(c.SubscriptionID, opts.SubscriptionID) || !strings.EqualFold(c.ResourceGroup, opts.ResourceGroup):
 		return nil, fmt.Errorf("emulator: %s holds subscription %s, resource group %s, not %s, %s",
 			opts.Path, c.SubscriptionID, c.ResourceGroup, opts.SubscriptionID, opts.ResourceGroup)
 	}
+	c.disk = d
 	e := &Emulator{opts: opts, quota: mergeQuota(opts.Quota), cloud: c}
 	e.door = newFrontDoor(e)
 	if err := e.withCloud(func(*cloud, time.Time) error { return nil }); err != nil {
 		return nil, err
+	}
+	if imported { // saved: the old file is not read again, but kept
+		if err := os.Rename(opts.Import, opts.Import+".imported"); err != nil {
+			return nil, fmt.Errorf("emulator: %w", err)
+		}
 	}
 	return e, nil
 }
@@ -206,27 +234,37 @@ func (e *Emulator) takeFault(api, name string, async bool) *armError {
 func (e *Emulator) RequestBody(resourceType, name string) (json.RawMessage, bool) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	if e.stopped {
+		return nil, false
+	}
 	k := key(resourceType, name)
 	r := e.cloud.Resources[k]
 	if r == nil {
 		r = e.cloud.Tombstones[k]
 	}
-	if r == nil || r.Sent == nil {
+	if r == nil {
 		return nil, false
 	}
-	return slices.Clone(r.Sent), true
+	sent, err := e.cloud.sentOf(r)
+	if err != nil || sent == nil {
+		return nil, false
+	}
+	return slices.Clone(sent), true
 }
 
 // Close saves the cloud and stops serving: later requests fail, and so do
-// requests in flight that would change the cloud after its last save.
+// requests in flight that would change the cloud after its last save. The
+// cloud leaves memory, though the Emulator may still be referenced.
 func (e *Emulator) Close() error {
 	if e.closed.Swap(true) {
 		return nil
 	}
 	err := e.withCloud(func(*cloud, time.Time) error { return nil })
 	e.mu.Lock()
+	defer e.mu.Unlock()
 	e.stopped = true
-	e.mu.Unlock()
+	err = errors.Join(err, e.cloud.disk.close())
+	e.cloud = nil
 	return err
 }
 
@@ -242,7 +280,7 @@ func (e *Emulator) withCloud(fn func(c *cloud, now time.Time) error) error {
 	now := time.Now()
 	e.cloud.settle(now)
 	err := fn(e.cloud, now)
-	if serr := e.saveLocked(); serr != nil && err == nil {
+	if serr := e.cloud.save(); serr != nil && err == nil {
 		err = serr
 	}
 	return err

@@ -14,7 +14,7 @@ import (
 
 // The real SDK clients take the emulator's credential and client options.
 func Example() {
-	e, err := emulator.Open(emulator.Options{}) // a demo: Path: "cloud.json", Latency: 1
+	e, err := emulator.Open(emulator.Options{}) // a demo: Path: "cloud.db", Latency: 1
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -93,6 +93,9 @@ func (d *frontDoor) serve(req *http.Request, api string) (*http.Response, error)
 	if err := d.e.takeFault(api, resourceName(path), false); err != nil {
 		return nil, err
 	}
+	if listsStatuses(req, api) {
+		return d.e.statusPage(req)
+	}
 	next := d.route(path)
 	if next == nil {
 		return nil, armErr(http.StatusBadRequest, "NoRegisteredProviderFound", "The emulator serves no resource provider for %s.", path)

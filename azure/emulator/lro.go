@@ -98,7 +98,11 @@ func (e *Emulator) answerPoll(req *http.Request, api string) (*http.Response, er
 			resp = pollAnswer(req, http.StatusOK, "Failed", op.Fail.body())
 			resp.Header.Set("x-ms-error-code", op.Fail.Code)
 		case t.kind == kindPut:
-			resp = pollAnswer(req, http.StatusOK, "Succeeded", mustJSON(c.render(r)))
+			v, err := c.render(r)
+			if err != nil {
+				return err
+			}
+			resp = pollAnswer(req, http.StatusOK, "Succeeded", mustJSON(v))
 		default:
 			resp = pollAnswer(req, http.StatusOK, "Succeeded", nil)
 		}
@@ -118,17 +122,17 @@ func pollAnswer(req *http.Request, status int, fakeStatus string, body []byte) *
 // resource that is gone answers ResourceNotFound, as ARM does.
 func (c *cloud) lookupOp(typ, name, kind string) (*resource, *operation) {
 	k := key(typ, name)
-	if r := c.Resources[k]; r != nil && r.Ops[kind] != nil {
-		return r, r.Ops[kind]
+	if r := c.Resources[k]; r != nil && r.Ops.of(kind) != nil {
+		return r, r.Ops.of(kind)
 	}
-	if r := c.Tombstones[k]; r != nil && r.Ops[kind] != nil && kind == kindDelete {
-		return r, r.Ops[kind]
+	if r := c.Tombstones[k]; r != nil && r.Ops.of(kind) != nil && kind == kindDelete {
+		return r, r.Ops.of(kind)
 	}
 	return nil, nil
 }
 
 // render is a resource as GET returns it.
-func (c *cloud) render(r *resource) any {
+func (c *cloud) render(r *resource) (any, error) {
 	switch r.Type {
 	case typeVM:
 		return c.vmModel(r, false)

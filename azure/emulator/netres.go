@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"time"
 
 	azfake "github.com/Azure/azure-sdk-for-go/sdk/azcore/fake"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/to"
@@ -51,48 +50,25 @@ func priority(p *int32) string {
 	return fmt.Sprint(*p)
 }
 
-// nsgUsers are the IDs of the NICs using a security group.
-func (c *cloud) nsgUsers(nsg *resource) []string {
-	var ids []string
-	for _, n := range c.sorted(typeNIC) {
-		if n.NSG == key(typeNSG, nsg.Name) {
-			ids = append(ids, c.id(typeNIC, n.Name))
-		}
-	}
-	return ids
-}
-
-func (c *cloud) nsgModel(r *resource) armnetwork.SecurityGroup {
+func (c *cloud) nsgModel(r *resource) (armnetwork.SecurityGroup, error) {
 	var nsg armnetwork.SecurityGroup
-	mustUnmarshal(r.Body, &nsg)
+	if err := c.read(r, &nsg); err != nil {
+		return nsg, err
+	}
 	nsg.Properties.ProvisioningState = netState(r)
 	for _, id := range c.nsgUsers(r) {
 		nsg.Properties.NetworkInterfaces = append(nsg.Properties.NetworkInterfaces, &armnetwork.Interface{ID: to.Ptr(id)})
 	}
-	return nsg
+	return nsg, nil
 }
 
 func (e *Emulator) getNSG(_ context.Context, _, name string, _ *armnetwork.SecurityGroupsClientGetOptions) (azfake.Responder[armnetwork.SecurityGroupsClientGetResponse], azfake.ErrorResponder) {
-	var out armnetwork.SecurityGroupsClientGetResponse
-	err := e.withCloud(func(c *cloud, _ time.Time) error {
-		r := c.get(typeNSG, name)
-		if r == nil {
-			return notFound(typeNSG, name, c.ResourceGroup)
-		}
-		out.SecurityGroup = c.nsgModel(r)
-		return nil
-	})
-	return respond(out, err)
+	nsg, err := readOne(e, typeNSG, name, (*cloud).nsgModel)
+	return respond(armnetwork.SecurityGroupsClientGetResponse{SecurityGroup: nsg}, err)
 }
 
 func (e *Emulator) listNSGs(_ string, _ *armnetwork.SecurityGroupsClientListOptions) azfake.PagerResponder[armnetwork.SecurityGroupsClientListResponse] {
-	var items []*armnetwork.SecurityGroup
-	err := e.withCloud(func(c *cloud, _ time.Time) error {
-		for _, r := range c.sorted(typeNSG) {
-			items = append(items, to.Ptr(c.nsgModel(r)))
-		}
-		return nil
-	})
+	items, err := readAll(e, typeNSG, (*cloud).nsgModel)
 	return pager(items, err, e.opts.PageSize, func(v []*armnetwork.SecurityGroup) armnetwork.SecurityGroupsClientListResponse {
 		return armnetwork.SecurityGroupsClientListResponse{SecurityGroupListResult: armnetwork.SecurityGroupListResult{Value: v}}
 	})
@@ -142,40 +118,29 @@ func (c *cloud) nextPublicIP(region string) string {
 	reg, _ := findRegion(region)
 	n := c.PublicIPs
 	c.PublicIPs++
+	c.counter = true
 	return fmt.Sprintf("%s.%d.%d", reg.publicNet, n/250%256, n%250+4)
 }
 
-func (c *cloud) publicIPModel(r *resource) armnetwork.PublicIPAddress {
+func (c *cloud) publicIPModel(r *resource) (armnetwork.PublicIPAddress, error) {
 	var pip armnetwork.PublicIPAddress
-	mustUnmarshal(r.Body, &pip)
+	if err := c.read(r, &pip); err != nil {
+		return pip, err
+	}
 	pip.Properties.ProvisioningState = netState(r)
 	if nic, cfg := c.publicIPUser(r); nic != nil {
 		pip.Properties.IPConfiguration = &armnetwork.IPConfiguration{ID: to.Ptr(c.id(typeNIC, nic.Name) + "/ipConfigurations/" + cfg)}
 	}
-	return pip
+	return pip, nil
 }
 
 func (e *Emulator) getPublicIP(_ context.Context, _, name string, _ *armnetwork.PublicIPAddressesClientGetOptions) (azfake.Responder[armnetwork.PublicIPAddressesClientGetResponse], azfake.ErrorResponder) {
-	var out armnetwork.PublicIPAddressesClientGetResponse
-	err := e.withCloud(func(c *cloud, _ time.Time) error {
-		r := c.get(typePIP, name)
-		if r == nil {
-			return notFound(typePIP, name, c.ResourceGroup)
-		}
-		out.PublicIPAddress = c.publicIPModel(r)
-		return nil
-	})
-	return respond(out, err)
+	pip, err := readOne(e, typePIP, name, (*cloud).publicIPModel)
+	return respond(armnetwork.PublicIPAddressesClientGetResponse{PublicIPAddress: pip}, err)
 }
 
 func (e *Emulator) listPublicIPs(_ string, _ *armnetwork.PublicIPAddressesClientListOptions) azfake.PagerResponder[armnetwork.PublicIPAddressesClientListResponse] {
-	var items []*armnetwork.PublicIPAddress
-	err := e.withCloud(func(c *cloud, _ time.Time) error {
-		for _, r := range c.sorted(typePIP) {
-			items = append(items, to.Ptr(c.publicIPModel(r)))
-		}
-		return nil
-	})
+	items, err := readAll(e, typePIP, (*cloud).publicIPModel)
 	return pager(items, err, e.opts.PageSize, func(v []*armnetwork.PublicIPAddress) armnetwork.PublicIPAddressesClientListResponse {
 		return armnetwork.PublicIPAddressesClientListResponse{PublicIPAddressListResult: armnetwork.PublicIPAddressListResult{Value: v}}
 	})

@@ -29,7 +29,7 @@ func (e *Emulator) putNetwork(p networkPut) error {
 		if _, ok := findRegion(loc); !ok {
 			return locationNotAvailable(loc, providerOf(p.typ)+"/"+p.typ)
 		}
-		r := &resource{Type: p.typ, Name: p.name, Location: loc, Sent: mustJSON(p.sent), GUID: newUUID()}
+		r := &resource{Type: p.typ, Name: p.name, Location: loc, GUID: newUUID()}
 		old := c.get(p.typ, p.name)
 		if old != nil {
 			if old.Active != "" {
@@ -44,9 +44,8 @@ func (e *Emulator) putNetwork(p networkPut) error {
 		if err != nil {
 			return err
 		}
-		r.Body = mustJSON(body)
-		c.put(r)
-		op := &operation{Name: "createOrUpdate", Started: now, Due: now.Add(e.scale(p.time)), Fail: e.takeFault(p.api, p.name, true)}
+		c.put(r, mustJSON(body), mustJSON(p.sent))
+		op := &operation{Name: "createOrUpdate", Due: now.Add(e.scale(p.time)), Fail: e.takeFault(p.api, p.name, true)}
 		c.begin(r, kindPut, op, stateUpdating, "", now)
 		return nil
 	})
@@ -67,7 +66,7 @@ func (e *Emulator) deleteNetwork(api, typ, name string) error {
 		if err := c.inUse(r); err != nil {
 			return err
 		}
-		op := &operation{Name: "delete", Started: now, Due: now.Add(e.scale(netDelTime)), Fail: e.takeFault(api, name, true)}
+		op := &operation{Name: "delete", Due: now.Add(e.scale(netDelTime)), Fail: e.takeFault(api, name, true)}
 		c.begin(r, kindDelete, op, stateDeleting, "", now)
 		return nil
 	})

@@ -6,7 +6,6 @@ import (
 	"hash/fnv"
 	"net/http"
 	"strings"
-	"time"
 
 	azfake "github.com/Azure/azure-sdk-for-go/sdk/azcore/fake"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/to"
@@ -32,7 +31,7 @@ func (c *cloud) buildNIC(r, old *resource, nic armnetwork.Interface) (armnetwork
 		if err != nil {
 			return nic, err
 		}
-		r.NSG = key(typeNSG, nsg.Name)
+		r.NSG = nsg.key
 		p.NetworkSecurityGroup = &armnetwork.SecurityGroup{ID: to.Ptr(c.id(typeNSG, nsg.Name))}
 	}
 	for i, ipc := range p.IPConfigurations {
@@ -68,7 +67,7 @@ func (c *cloud) buildIPConfig(r, old *resource, nicID string, i int, ipc *armnet
 		// refuses while the network itself is being written.
 		return cfg, anotherOperation(c.id(typeVNet, vnet.Name))
 	}
-	cfg.VNet, cfg.Subnet = key(typeVNet, vnet.Name), subnet.Name
+	cfg.VNet, cfg.Subnet = vnet.key, subnet.Name
 	if p.PublicIPAddress != nil {
 		pip, err := c.ref(p.PublicIPAddress.ID, typePIP, r, nicID)
 		if err != nil {
@@ -78,7 +77,7 @@ func (c *cloud) buildIPConfig(r, old *resource, nicID string, i int, ipc *armnet
 			return cfg, armErr(http.StatusBadRequest, "PublicIPAddressInUse", "Public IP address %s is already in use by %s.",
 				c.id(typePIP, pip.Name), c.id(typeNIC, nic.Name))
 		}
-		cfg.PublicIP = key(typePIP, pip.Name)
+		cfg.PublicIP = pip.key
 		p.PublicIPAddress = &armnetwork.PublicIPAddress{ID: to.Ptr(c.id(typePIP, pip.Name))}
 	}
 	if cfg.PrivateIP, err = c.privateIP(r, old, vnet, subnet, cfg.Name, p); err != nil {
@@ -100,44 +99,26 @@ func (c *cloud) buildIPConfig(r, old *resource, nicID string, i int, ipc *armnet
 // privateIP is the address of an IP configuration: the one asked for if
 // static, else the one it had, else the subnet's next free one.
 func (c *cloud) privateIP(r, old *resource, vnet *resource, s subnetDef, cfg string, p *armnetwork.InterfaceIPConfigurationPropertiesFormat) (string, error) {
-	used := c.usedIPs(key(typeVNet, vnet.Name), s.Name, r)
+	book := c.addressBook(r, vnet.key, s)
 	if p.PrivateIPAllocationMethod != nil && *p.PrivateIPAllocationMethod == armnetwork.IPAllocationMethodStatic && p.PrivateIPAddress != nil {
-		return staticIP(*p.PrivateIPAddress, s, used)
+		return book.static(*p.PrivateIPAddress)
 	}
 	if old != nil {
 		for _, o := range old.IPConfigs {
-			if strings.EqualFold(o.Name, cfg) && o.VNet == key(typeVNet, vnet.Name) && strings.EqualFold(o.Subnet, s.Name) && !used[o.PrivateIP] {
+			if strings.EqualFold(o.Name, cfg) && o.VNet == book.vnet && strings.EqualFold(o.Subnet, s.Name) && book.free(ipNumber(o.PrivateIP)) {
 				return o.PrivateIP, nil
 			}
 		}
 	}
-	return nextFreeIP(s, used)
-}
-
-// usedIPs are the private addresses taken in a subnet by other NICs and by
-// the IP configurations of r resolved so far.
-func (c *cloud) usedIPs(vnetKey, subnet string, r *resource) map[string]bool {
-	used := map[string]bool{}
-	add := func(cfgs []ipConfig) {
-		for _, cfg := range cfgs {
-			if cfg.VNet == vnetKey && strings.EqualFold(cfg.Subnet, subnet) {
-				used[cfg.PrivateIP] = true
-			}
-		}
-	}
-	for _, n := range c.Resources {
-		if n.Type == typeNIC && !strings.EqualFold(n.Name, r.Name) {
-			add(n.IPConfigs)
-		}
-	}
-	add(r.IPConfigs)
-	return used
+	return book.next()
 }
 
 // nicModel is a NIC as GET returns it, with the VM it is attached to.
-func (c *cloud) nicModel(r *resource) armnetwork.Interface {
+func (c *cloud) nicModel(r *resource) (armnetwork.Interface, error) {
 	var nic armnetwork.Interface
-	mustUnmarshal(r.Body, &nic)
+	if err := c.read(r, &nic); err != nil {
+		return nic, err
+	}
 	p := nic.Properties
 	p.ProvisioningState = netState(r)
 	for _, ipc := range p.IPConfigurations {
@@ -146,9 +127,9 @@ func (c *cloud) nicModel(r *resource) armnetwork.Interface {
 	if vm := c.nicOwner(r); vm != nil {
 		p.VirtualMachine = &armnetwork.SubResource{ID: to.Ptr(c.id(typeVM, vm.Name))}
 		p.MacAddress = to.Ptr(macAddress(r.Name))
-		p.Primary = to.Ptr(vm.NICs[0].Key == key(typeNIC, r.Name))
+		p.Primary = to.Ptr(vm.NICs[0].Key == r.key)
 	}
-	return nic
+	return nic, nil
 }
 
 // macAddress is a stable MAC address in Microsoft's range for a NIC.
@@ -159,40 +140,13 @@ func macAddress(name string) string {
 	return fmt.Sprintf("00-0D-3A-%02X-%02X-%02X", byte(s>>16), byte(s>>8), byte(s))
 }
 
-// publicIPUser is the NIC, and its IP configuration, a public IP is attached to.
-func (c *cloud) publicIPUser(pip *resource) (*resource, string) {
-	k := key(typePIP, pip.Name)
-	for _, n := range c.Resources {
-		for _, cfg := range n.IPConfigs {
-			if cfg.PublicIP == k {
-				return n, cfg.Name
-			}
-		}
-	}
-	return nil, ""
-}
-
 func (e *Emulator) getNIC(_ context.Context, _, name string, _ *armnetwork.InterfacesClientGetOptions) (azfake.Responder[armnetwork.InterfacesClientGetResponse], azfake.ErrorResponder) {
-	var out armnetwork.InterfacesClientGetResponse
-	err := e.withCloud(func(c *cloud, _ time.Time) error {
-		r := c.get(typeNIC, name)
-		if r == nil {
-			return notFound(typeNIC, name, c.ResourceGroup)
-		}
-		out.Interface = c.nicModel(r)
-		return nil
-	})
-	return respond(out, err)
+	nic, err := readOne(e, typeNIC, name, (*cloud).nicModel)
+	return respond(armnetwork.InterfacesClientGetResponse{Interface: nic}, err)
 }
 
 func (e *Emulator) listNICs(_ string, _ *armnetwork.InterfacesClientListOptions) azfake.PagerResponder[armnetwork.InterfacesClientListResponse] {
-	var items []*armnetwork.Interface
-	err := e.withCloud(func(c *cloud, _ time.Time) error {
-		for _, r := range c.sorted(typeNIC) {
-			items = append(items, to.Ptr(c.nicModel(r)))
-		}
-		return nil
-	})
+	items, err := readAll(e, typeNIC, (*cloud).nicModel)
 	return pager(items, err, e.opts.PageSize, func(v []*armnetwork.Interface) armnetwork.InterfacesClientListResponse {
 		return armnetwork.InterfacesClientListResponse{InterfaceListResult: armnetwork.InterfaceListResult{Value: v}}
 	})

@@ -1,83 +1,316 @@
 package emulator
 
 import (
+	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
+	"net/url"
 	"os"
 	"path/filepath"
+
+	_ "modernc.org/sqlite" // the database/sql driver "sqlite"
 )
 
-// fileVersion is the version of the file format; a file of another is refused
-// rather than misread.
-const fileVersion = 1
+// formatVersion is the version of the database's layout (SQLite's
+// user_version); a database of another is refused rather than misread.
+// Version 1 was one JSON file, which Options.Import reads.
+const formatVersion = 2
 
-// load reads the cloud kept at path; nil when there is none yet.
-func load(path string) (*cloud, error) {
-	if path == "" {
+// The cloud is kept in SQLite: one row per resource, written in one
+// transaction per request that changed anything, so a change costs the same
+// however many resources there are. A PUT adds a row with the resource's
+// bodies; later changes rewrite only its model, the small JSON of what the
+// rules need. The bodies are read back when a GET asks for them, so memory
+// holds the models alone.
+const schema = `
+CREATE TABLE cloud (
+	id INTEGER PRIMARY KEY CHECK (id = 1),
+	subscription TEXT NOT NULL,
+	resource_group TEXT NOT NULL,
+	public_ips INTEGER NOT NULL -- public addresses handed out so far
+);
+CREATE TABLE resources (
+	id INTEGER PRIMARY KEY,
+	key TEXT NOT NULL, -- type/name, for people reading the file
+	model TEXT NOT NULL, -- the resource's JSON, tombstones included
+	body BLOB NOT NULL, -- what GET returns, less what is computed on read
+	sent BLOB -- the PUT as the client sent it
+);
+PRAGMA user_version = 2;
+`
+
+// Every commit is synced to disk before the request is answered (WAL,
+// synchronous FULL): a change the client heard of survives a crash of the
+// machine. One connection: the emulator's lock orders all access anyway,
+// and a database in memory lives only as long as its connection.
+const pragmas = "_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=busy_timeout(5000)"
+
+// disk is the database the cloud is kept in, with its statements prepared
+// once: parsing SQL would cost more than running it.
+type disk struct {
+	db                                          *sql.DB
+	saveCloud, insert, update, drop, body, sent *sql.Stmt
+}
+
+func (d *disk) statements() map[**sql.Stmt]string {
+	return map[**sql.Stmt]string{
+		&d.saveCloud: `INSERT INTO cloud (id, subscription, resource_group, public_ips) VALUES (1, ?, ?, ?)
+			ON CONFLICT (id) DO UPDATE SET public_ips = excluded.public_ips`,
+		&d.insert: "INSERT INTO resources (key, model, body, sent) VALUES (?, ?, ?, ?)",
+		&d.update: "UPDATE resources SET model = ? WHERE id = ?",
+		&d.drop:   "DELETE FROM resources WHERE id = ?",
+		&d.body:   "SELECT body FROM resources WHERE id = ?",
+		&d.sent:   "SELECT sent FROM resources WHERE id = ?",
+	}
+}
+
+// openDisk opens the database at path, creating it if needed; "" keeps it
+// in memory.
+func openDisk(path string) (*disk, error) {
+	dsn := "file::memory:"
+	if path != "" {
+		if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
+			return nil, fmt.Errorf("emulator: %w", err)
+		}
+		// Escaped: SQLite reads the name as a URI, in which "?", "#" and "%" mean something.
+		dsn = "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + pragmas
+	}
+	db, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("emulator: open %s: %w", path, err)
+	}
+	db.SetMaxOpenConns(1)
+	d := &disk{db: db}
+	if err := d.prepare(); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("emulator: open %s: %w", path, err)
+	}
+	return d, nil
+}
+
+// prepare creates the tables of a new database and refuses one of another
+// version.
+func (d *disk) prepare() error {
+	var version int
+	if err := d.db.QueryRow("PRAGMA user_version").Scan(&version); err != nil {
+		return fmt.Errorf("not a database the emulator can read: %w", err)
+	}
+	switch version {
+	case formatVersion:
+	case 0:
+		if _, err := d.db.Exec(schema); err != nil {
+			return err
+		}
+	default:
+		return fmt.Errorf("format version %d, want %d", version, formatVersion)
+	}
+	for stmt, query := range d.statements() {
+		var err error
+		if *stmt, err = d.db.Prepare(query); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (d *disk) close() error { return d.db.Close() }
+
+// load reads the cloud; nil when the database holds none yet.
+func (d *disk) load() (*cloud, error) {
+	var sub, rg string
+	var publicIPs int
+	err := d.db.QueryRow("SELECT subscription, resource_group, public_ips FROM cloud").Scan(&sub, &rg, &publicIPs)
+	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	}
+	if err != nil {
+		return nil, fmt.Errorf("emulator: load: %w", err)
+	}
+	c := newCloud(sub, rg)
+	c.PublicIPs, c.disk = publicIPs, d
+	rows, err := d.db.Query("SELECT id, model FROM resources")
+	if err != nil {
+		return nil, fmt.Errorf("emulator: load: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		r := &resource{}
+		var model []byte
+		if err := rows.Scan(&r.row, &model); err != nil {
+			return nil, fmt.Errorf("emulator: load: %w", err)
+		}
+		if err := json.Unmarshal(model, r); err != nil {
+			return nil, fmt.Errorf("emulator: load resource %d: %w", r.row, err)
+		}
+		c.restore(r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("emulator: load: %w", err)
+	}
+	return c, nil
+}
+
+// restore puts back a resource read from disk, live or a tombstone.
+func (c *cloud) restore(r *resource) {
+	r.compact()
+	if !r.Deleted.IsZero() {
+		c.Tombstones[r.key] = r
+		return
+	}
+	c.Resources[r.key] = r
+	c.idx.index(r)
+}
+
+// save writes what changed since the last save in one transaction. Until it
+// commits, nothing is marked saved, so a failed save is tried again whole.
+func (c *cloud) save() error {
+	if len(c.changed) == 0 && !c.counter {
+		return nil
+	}
+	tx, err := c.disk.db.Begin()
+	if err != nil {
+		return fmt.Errorf("emulator: save: %w", err)
+	}
+	defer tx.Rollback() //nolint:errcheck // fails harmlessly once committed
+	if _, err := tx.Stmt(c.disk.saveCloud).Exec(c.SubscriptionID, c.ResourceGroup, c.PublicIPs); err != nil {
+		return fmt.Errorf("emulator: save: %w", err)
+	}
+	rows := map[*resource]int64{}
+	for r, b := range c.changed {
+		row, err := c.write(tx, r, b)
+		if err != nil {
+			return fmt.Errorf("emulator: save %s %s: %w", r.Type, r.Name, err)
+		}
+		rows[r] = row
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("emulator: save: %w", err)
+	}
+	for r, row := range rows {
+		r.row = row
+	}
+	clear(c.changed) // with the bodies, on disk now
+	c.counter = false
+	return nil
+}
+
+// write writes one changed resource and returns its row: a new row for a
+// PUT, with its bodies b, its model for a change, no row for a resource no
+// longer kept.
+func (c *cloud) write(tx *sql.Tx, r *resource, b *bodies) (int64, error) {
+	if c.Resources[r.key] != r && c.Tombstones[r.key] != r {
+		if r.row != 0 {
+			_, err := tx.Stmt(c.disk.drop).Exec(r.row)
+			return 0, err
+		}
+		return 0, nil
+	}
+	model, err := json.Marshal(r)
+	if err != nil {
+		return 0, err
+	}
+	if r.row != 0 {
+		_, err := tx.Stmt(c.disk.update).Exec(model, r.row)
+		return r.row, err
+	}
+	res, err := tx.Stmt(c.disk.insert).Exec(r.key, model, b.body, b.sent)
+	if err != nil {
+		return 0, err
+	}
+	return res.LastInsertId()
+}
+
+// bodyOf is what GET returns of r, less what is computed on read.
+func (c *cloud) bodyOf(r *resource) ([]byte, error) {
+	if r.row == 0 {
+		return c.unsaved(r).body, nil
+	}
+	var b []byte
+	err := c.disk.body.QueryRow(r.row).Scan(&b)
+	if err != nil {
+		return nil, fmt.Errorf("emulator: read %s %s: %w", r.Type, r.Name, err)
+	}
+	return b, nil
+}
+
+// sentOf is r's last PUT body as the client sent it; nil if none was kept.
+func (c *cloud) sentOf(r *resource) ([]byte, error) {
+	if r.row == 0 {
+		return c.unsaved(r).sent, nil
+	}
+	var b []byte
+	err := c.disk.sent.QueryRow(r.row).Scan(&b)
+	if err != nil {
+		return nil, fmt.Errorf("emulator: read %s %s: %w", r.Type, r.Name, err)
+	}
+	return b, nil
+}
+
+// unsaved are the bodies of r's PUT, which is not saved yet.
+func (c *cloud) unsaved(r *resource) *bodies {
+	if b := c.changed[r]; b != nil {
+		return b
+	}
+	return &bodies{} // never put: nothing was sent
+}
+
+// read decodes what GET returns of r into v.
+func (c *cloud) read(r *resource, v any) error {
+	b, err := c.bodyOf(r)
+	if err != nil {
+		return err
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		return fmt.Errorf("emulator: read %s %s: %w", r.Type, r.Name, err)
+	}
+	return nil
+}
+
+// importJSON reads a cloud an emulator of format version 1 kept in one JSON
+// file; nil when there is no such file. Every resource of it is to be saved.
+func importJSON(path string) (*cloud, error) {
 	b, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("emulator: %w", err)
+		return nil, fmt.Errorf("emulator: import: %w", err)
 	}
-	var c cloud
-	if err := json.Unmarshal(b, &c); err != nil {
-		return nil, fmt.Errorf("emulator: read %s: %w", path, err)
+	type v1Resource struct {
+		resource
+		Ops  map[string]*operation `json:"operations"`
+		Body json.RawMessage       `json:"body"`
+		Sent json.RawMessage       `json:"sent"`
 	}
-	if c.Version != fileVersion {
-		return nil, fmt.Errorf("emulator: %s has format version %d, want %d", path, c.Version, fileVersion)
+	var v1 struct {
+		Version        int                    `json:"version"`
+		SubscriptionID string                 `json:"subscriptionId"`
+		ResourceGroup  string                 `json:"resourceGroup"`
+		Resources      map[string]*v1Resource `json:"resources"`
+		Tombstones     map[string]*v1Resource `json:"tombstones"`
+		PublicIPs      int                    `json:"publicIPsAllocated"`
 	}
-	if c.Resources == nil {
-		c.Resources = map[string]*resource{}
+	if err := json.Unmarshal(b, &v1); err != nil {
+		return nil, fmt.Errorf("emulator: import %s: %w", path, err)
 	}
-	if c.Tombstones == nil {
-		c.Tombstones = map[string]*resource{}
+	if v1.Version != 1 {
+		return nil, fmt.Errorf("emulator: import %s: format version %d, want 1", path, v1.Version)
 	}
-	return &c, nil
-}
-
-// saveLocked writes the cloud if it changed. It writes a temporary file and
-// renames it over the old one, so a crash never leaves half a cloud behind.
-func (e *Emulator) saveLocked() error {
-	c := e.cloud
-	if !c.dirty || e.opts.Path == "" {
-		c.dirty = false
-		return nil
+	c := newCloud(v1.SubscriptionID, v1.ResourceGroup)
+	c.PublicIPs, c.counter = v1.PublicIPs, true
+	for _, set := range []map[string]*v1Resource{v1.Resources, v1.Tombstones} {
+		for _, old := range set {
+			r := &old.resource
+			for kind, op := range old.Ops {
+				r.Ops.set(kind, op)
+			}
+			c.restore(r)
+			c.changed[r] = &bodies{body: old.Body, sent: old.Sent}
+		}
 	}
-	b, err := json.MarshalIndent(c, "", " ")
-	if err != nil {
-		return fmt.Errorf("emulator: save: %w", err)
-	}
-	if err := writeAtomic(e.opts.Path, b); err != nil {
-		return fmt.Errorf("emulator: save: %w", err)
-	}
-	c.dirty = false
-	return nil
-}
-
-func writeAtomic(path string, b []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".*.tmp")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name()) // fails harmlessly once renamed
-	if _, err := tmp.Write(b); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
+	return c, nil
 }
 
 // mustJSON marshals a value the SDK's models can always marshal.
@@ -87,11 +320,4 @@ func mustJSON(v any) []byte {
 		panic(fmt.Sprintf("emulator: marshal %T: %v", v, err))
 	}
 	return b
-}
-
-// mustUnmarshal reads a body the emulator itself wrote.
-func mustUnmarshal(b []byte, v any) {
-	if err := json.Unmarshal(b, v); err != nil {
-		panic(fmt.Sprintf("emulator: unmarshal %T: %v", v, err))
-	}
 }

@@ -1,8 +1,15 @@
 package emulator_test
 
 import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/compute/armcompute/v8"
 
@@ -12,7 +19,7 @@ import (
 // TestResumeAfterRestart: a process that restarts mid-operation resumes its
 // pollers from resume tokens against a new emulator on the same file.
 func TestResumeAfterRestart(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "cloud.json")
+	path := filepath.Join(t.TempDir(), "cloud.db")
 	opts := emulator.Options{Path: path, Latency: 0.05} // create 400 ms, start 200 ms
 	k := newKit(t, opts)
 	nicID := k.network("ws1", "eastus")
@@ -58,7 +65,7 @@ func restart(t *testing.T, k *kit, opts emulator.Options) *kit {
 // TestPersistence: VMs, their network and finished deletions outlive the
 // emulator; a deleted VM's name can be used again.
 func TestPersistence(t *testing.T) {
-	opts := emulator.Options{Path: filepath.Join(t.TempDir(), "cloud.json")}
+	opts := emulator.Options{Path: filepath.Join(t.TempDir(), "cloud.db")}
 	k := newKit(t, opts)
 	k.workstation("keep", "westeurope", "Standard_E4s_v3")
 	k.workstation("gone", "westeurope", "Standard_E4s_v3")
@@ -85,7 +92,7 @@ func TestPersistence(t *testing.T) {
 
 // TestOpenRefusesOtherResourceGroup: a file belongs to one resource group.
 func TestOpenRefusesOtherResourceGroup(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "cloud.json")
+	path := filepath.Join(t.TempDir(), "cloud.db")
 	e := try(emulator.Open(emulator.Options{Path: path})).must(t)
 	if err := e.Close(); err != nil {
 		t.Fatal(err)
@@ -96,4 +103,126 @@ func TestOpenRefusesOtherResourceGroup(t *testing.T) {
 	if _, err := emulator.Open(emulator.Options{Quota: map[string]map[string]int{"mars": {"cores": 1}}}); err == nil {
 		t.Error("want an error for quota of an unknown region")
 	}
+}
+
+// TestImportJSON: a cloud an older emulator kept in one JSON file is read
+// into the database once, every resource as it was, and the file is kept
+// aside under another name.
+func TestImportJSON(t *testing.T) {
+	dir := t.TempDir()
+	legacy := filepath.Join(dir, "emulator.json")
+	b := try(os.ReadFile("testdata/v1.json")).must(t)
+	if err := os.WriteFile(legacy, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	opts := emulator.Options{Path: filepath.Join(dir, "emulator.db"), Import: legacy}
+	k := newKit(t, opts)
+	if _, err := os.Stat(legacy + ".imported"); err != nil {
+		t.Errorf("the JSON file should be kept as .imported: %v", err)
+	}
+	if err := k.e.Close(); err != nil {
+		t.Fatal(err)
+	}
+	k = newKit(t, emulator.Options{Path: opts.Path}) // the database alone
+	for vm, want := range map[string]string{"keep": "succeeded/running", "stopped": "succeeded/deallocated"} {
+		if got := k.states(vm); got != want {
+			t.Errorf("%s: %s, want %s", vm, got, want)
+		}
+	}
+	if ip := k.privateIP("keep-nic"); ip != "10.2.1.4" {
+		t.Errorf("keep-nic address %s", ip)
+	}
+	if got := k.usageOf("westeurope", "standardESv3Family"); got != 8 {
+		t.Errorf("usage %d, want 8: two E4s_v3", got)
+	}
+	if _, found := k.e.RequestBody("virtualMachines", "gone"); !found {
+		t.Error("the deleted VM's request should be kept with its tombstone")
+	}
+	kept := try(k.pips.Get(ctx, k.rg, "keep-ip", nil)).must(t)
+	fresh := try(await(k.pips.BeginCreateOrUpdate(ctx, k.rg, "fresh-ip", pipParams("westeurope"), nil))).must(t)
+	if *fresh.Properties.IPAddress == *kept.Properties.IPAddress || *fresh.Properties.IPAddress == "" {
+		t.Errorf("a new public IP got %s: addresses handed out before the import are not given again", *fresh.Properties.IPAddress)
+	}
+	k.workstation("gone", "westeurope", "Standard_E4s_v3")
+}
+
+// TestKilledMidWay: a process killed without closing its emulator loses
+// nothing any client was answered: the VMs, their network, a create and a
+// deallocation in flight all come back, and the pollers resume from their
+// tokens.
+func TestKilledMidWay(t *testing.T) {
+	if path := os.Getenv("EMULATOR_KILLED_PATH"); path != "" {
+		runUntilKilled(t, path)
+		return
+	}
+	path := filepath.Join(t.TempDir(), "cloud.db")
+	child := exec.Command(os.Args[0], "-test.run=^TestKilledMidWay$")
+	child.Env = append(os.Environ(), "EMULATOR_KILLED_PATH="+path)
+	out := try(child.StdoutPipe()).must(t)
+	child.Stderr = os.Stderr
+	if err := child.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var tokens map[string]string
+	lines := bufio.NewScanner(out)
+	for tokens == nil && lines.Scan() {
+		if rest, found := bytes.CutPrefix(lines.Bytes(), []byte("tokens ")); found {
+			_ = json.Unmarshal(rest, &tokens)
+		}
+	}
+	if tokens == nil {
+		_ = child.Process.Kill()
+		t.Fatalf("the child said no tokens: %v", lines.Err())
+	}
+	if err := child.Process.Kill(); err != nil { // SIGKILL: no Close, no last save
+		t.Fatal(err)
+	}
+	_ = child.Wait()
+
+	k := newKit(t, emulator.Options{Path: path, Latency: killedLatency})
+	if got := k.states("ws1"); got != "updating/deallocating" && got != "succeeded/deallocated" {
+		t.Errorf("ws1 after the kill: %s", got)
+	}
+	try(await(k.vms.BeginDeallocate(ctx, k.rg, "ws1", &armcompute.VirtualMachinesClientBeginDeallocateOptions{ResumeToken: tokens["deallocate"]}))).must(t)
+	vm := try(await(k.vms.BeginCreateOrUpdate(ctx, k.rg, "ws2", armcompute.VirtualMachine{},
+		&armcompute.VirtualMachinesClientBeginCreateOrUpdateOptions{ResumeToken: tokens["create"]}))).must(t)
+	if *vm.Properties.ProvisioningState != "Succeeded" {
+		t.Errorf("ws2's resumed create ended %s", *vm.Properties.ProvisioningState)
+	}
+	if got := k.states("ws1") + " " + k.states("ws2"); got != "succeeded/deallocated succeeded/running" {
+		t.Errorf("after the resumed pollers: %s", got)
+	}
+	if ip := k.privateIP("ws2-nic"); ip != "10.1.1.5" {
+		t.Errorf("ws2-nic address %s, want 10.1.1.5 (ws1-nic holds .4)", ip)
+	}
+	if got := k.usageOf("eastus", "standardDSv2Family"); got != 2 {
+		t.Errorf("usage %d, want 2", got)
+	}
+	if _, found := k.e.RequestBody("virtualMachines", "ws2"); !found {
+		t.Error("ws2's request was lost")
+	}
+}
+
+// killedLatency makes operations last long enough to be in flight at the kill.
+const killedLatency = 0.05
+
+// runUntilKilled is the child of TestKilledMidWay: it makes ws1, begins a
+// create of ws2 and a deallocation of ws1, says their resume tokens and
+// waits to be killed.
+func runUntilKilled(t *testing.T, path string) {
+	e := try(emulator.Open(emulator.Options{Path: path, Latency: killedLatency})).must(t)
+	k := kitFor(t, e)
+	k.workstation("ws1", "eastus", "Standard_DS1_v2")
+	nicID := k.network("ws2", "eastus")
+	create := try(k.vms.BeginCreateOrUpdate(ctx, k.rg, "ws2", vmParams("ws2", "eastus", "Standard_DS1_v2", nicID), nil)).must(t)
+	deallocate := try(k.vms.BeginDeallocate(ctx, k.rg, "ws1", nil)).must(t)
+	tokens := map[string]string{"create": try(create.ResumeToken()).must(t), "deallocate": try(deallocate.ResumeToken()).must(t)}
+	fmt.Printf("tokens %s\n", mustMarshal(t, tokens))
+	time.Sleep(time.Minute)
+	t.Fatal("not killed")
+}
+
+func mustMarshal(t *testing.T, v any) []byte {
+	t.Helper()
+	return try(json.Marshal(v)).must(t)
 }

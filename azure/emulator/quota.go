@@ -11,24 +11,6 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/compute/armcompute/v8"
 )
 
-// usage counts the vCPUs the VMs of a region hold, per family and in total
-// (TotalCores), leaving out the VM with model key except. Every VM that
-// exists counts — running, deallocated, failed or being deleted — because
-// Azure frees cores only when a VM is gone.
-func (c *cloud) usage(region, except string) (cores map[string]int, vms int) {
-	cores = map[string]int{}
-	for k, r := range c.Resources {
-		if r.Type != typeVM || r.Location != region || k == except {
-			continue
-		}
-		s, _ := findSize(r.Size)
-		cores[s.Family] += s.VCPUs
-		cores[TotalCores] += s.VCPUs
-		vms++
-	}
-	return cores, vms
-}
-
 // checkQuota refuses a VM whose cores would exceed its family's limit or the
 // region's total, with the message Azure gives.
 func (c *cloud) checkQuota(p *vmPut, limits map[string]int) error {

@@ -155,36 +155,24 @@ func (c *cloud) checkNICs(p *vmPut) error {
 				c.id(typeNIC, nic.Name), c.id(typeVM, owner.Name))
 		}
 		del := ref.Properties != nil && ref.Properties.DeleteOption != nil && *ref.Properties.DeleteOption == armcompute.DeleteOptionsDelete
-		p.nics = append(p.nics, nicLink{Key: key(typeNIC, nic.Name), Delete: del})
-	}
-	return nil
-}
-
-// nicOwner is the VM a NIC is attached to, if any.
-func (c *cloud) nicOwner(nic *resource) *resource {
-	k := key(typeNIC, nic.Name)
-	for _, vm := range c.Resources {
-		for _, l := range vm.NICs {
-			if l.Key == k {
-				return vm
-			}
-		}
+		p.nics = append(p.nics, nicLink{Key: nic.key, Delete: del})
 	}
 	return nil
 }
 
 // applyVM stores the VM a checked PUT describes, replacing the old one.
-func (c *cloud) applyVM(p *vmPut, now time.Time) *resource {
-	r := &resource{Type: typeVM, Name: p.name, Location: p.location, Ops: map[string]*operation{}, Changed: now}
+func (c *cloud) applyVM(p *vmPut, now time.Time) (*resource, error) {
+	r := &resource{Type: typeVM, Name: p.name, Location: p.location, Changed: now}
 	var prev armcompute.VirtualMachine
 	if old := p.old; old != nil {
 		r.State, r.Power, r.Failure, r.Changed, r.Ops = old.State, old.Power, old.Failure, old.Changed, old.Ops
-		mustUnmarshal(old.Body, &prev)
+		if err := c.read(old, &prev); err != nil {
+			return nil, err
+		}
 	}
-	r.Size, r.NICs, r.Sent = p.size.Name, p.nics, p.sent
-	r.Body = mustJSON(c.vmBody(p, prev, now))
-	c.put(r)
-	return r
+	r.Size, r.NICs = p.size.Name, p.nics
+	c.put(r, mustJSON(c.vmBody(p, prev, now)), p.sent)
+	return r, nil
 }
 
 // vmBody is the VM as GET returns it: what the client sent, less the secrets

@@ -3,7 +3,6 @@ package emulator
 import (
 	"context"
 	"net/http"
-	"strings"
 	"time"
 
 	azfake "github.com/Azure/azure-sdk-for-go/sdk/azcore/fake"
@@ -12,14 +11,21 @@ import (
 )
 
 // vmModel is a VM as GET returns it, with its instance view if asked.
-func (c *cloud) vmModel(r *resource, expand bool) armcompute.VirtualMachine {
+func (c *cloud) vmModel(r *resource, expand bool) (armcompute.VirtualMachine, error) {
 	var vm armcompute.VirtualMachine
-	mustUnmarshal(r.Body, &vm)
+	if err := c.read(r, &vm); err != nil {
+		return vm, err
+	}
 	vm.Properties.ProvisioningState = to.Ptr(r.State)
 	if expand {
 		vm.Properties.InstanceView = instanceView(r, vm)
 	}
-	return vm
+	return vm, nil
+}
+
+// vmReader reads VMs as GET returns them, with their instance views if asked.
+func vmReader(expand bool) func(*cloud, *resource) (armcompute.VirtualMachine, error) {
+	return func(c *cloud, r *resource) (armcompute.VirtualMachine, error) { return c.vmModel(r, expand) }
 }
 
 // instanceView holds the statuses power states are read from, with Azure's codes.
@@ -31,90 +37,78 @@ func instanceView(r *resource, vm armcompute.VirtualMachine) *armcompute.Virtual
 	return iv
 }
 
-// statuses are "ProvisioningState/<state>[/<code>]" and, once the VM has
-// one, "PowerState/<state>".
+// statuses are a VM's status lines in the SDK's types.
 func statuses(r *resource) []*armcompute.InstanceViewStatus {
-	state := strings.ToLower(r.State)
-	ps := &armcompute.InstanceViewStatus{
-		Code:          to.Ptr("ProvisioningState/" + state),
-		Level:         to.Ptr(armcompute.StatusLevelTypesInfo),
-		DisplayStatus: to.Ptr("Provisioning " + state),
-		Time:          to.Ptr(r.Changed.UTC()),
-	}
-	if f := r.Failure; f != nil && r.State == stateFailed {
-		ps.Code = to.Ptr(*ps.Code + "/" + f.Code)
-		ps.Level = to.Ptr(armcompute.StatusLevelTypesError)
-		ps.Message = to.Ptr(f.Message)
-	}
-	out := []*armcompute.InstanceViewStatus{ps}
-	if r.Power != "" {
-		out = append(out, &armcompute.InstanceViewStatus{
-			Code:          to.Ptr("PowerState/" + r.Power),
-			Level:         to.Ptr(armcompute.StatusLevelTypesInfo),
-			DisplayStatus: to.Ptr("VM " + r.Power),
-		})
+	var out []*armcompute.InstanceViewStatus
+	for _, l := range statusLines(r) {
+		s := &armcompute.InstanceViewStatus{Code: to.Ptr(l.Code), Level: to.Ptr(armcompute.StatusLevelTypes(l.Level)),
+			DisplayStatus: to.Ptr(l.DisplayStatus), Time: l.Time}
+		if l.Message != "" {
+			s.Message = to.Ptr(l.Message)
+		}
+		out = append(out, s)
 	}
 	return out
 }
 
 func (e *Emulator) getVM(_ context.Context, _, name string, opts *armcompute.VirtualMachinesClientGetOptions) (azfake.Responder[armcompute.VirtualMachinesClientGetResponse], azfake.ErrorResponder) {
 	expand := opts != nil && opts.Expand != nil && *opts.Expand == armcompute.InstanceViewTypesInstanceView
-	var out armcompute.VirtualMachinesClientGetResponse
-	err := e.withCloud(func(c *cloud, _ time.Time) error {
-		r := c.get(typeVM, name)
-		if r == nil {
-			return notFound(typeVM, name, c.ResourceGroup)
-		}
-		out.VirtualMachine = c.vmModel(r, expand)
-		return nil
-	})
-	return respond(out, err)
+	vm, err := readOne(e, typeVM, name, vmReader(expand))
+	return respond(armcompute.VirtualMachinesClientGetResponse{VirtualMachine: vm}, err)
 }
 
 func (e *Emulator) vmInstanceView(_ context.Context, _, name string, _ *armcompute.VirtualMachinesClientInstanceViewOptions) (azfake.Responder[armcompute.VirtualMachinesClientInstanceViewResponse], azfake.ErrorResponder) {
+	vm, err := readOne(e, typeVM, name, vmReader(true))
 	var out armcompute.VirtualMachinesClientInstanceViewResponse
-	err := e.withCloud(func(c *cloud, _ time.Time) error {
-		r := c.get(typeVM, name)
-		if r == nil {
-			return notFound(typeVM, name, c.ResourceGroup)
-		}
-		out.VirtualMachineInstanceView = *c.vmModel(r, true).Properties.InstanceView
-		return nil
-	})
+	if err == nil {
+		out.VirtualMachineInstanceView = *vm.Properties.InstanceView
+	}
 	return respond(out, err)
 }
 
 func (e *Emulator) listVMs(_ string, opts *armcompute.VirtualMachinesClientListOptions) azfake.PagerResponder[armcompute.VirtualMachinesClientListResponse] {
 	expand := opts != nil && opts.Expand != nil && *opts.Expand == armcompute.ExpandTypeForListVMsInstanceView
-	vms, err := e.vms(false, expand)
+	vms, err := readAll(e, typeVM, vmReader(expand))
 	return pager(vms, err, e.opts.PageSize, func(v []*armcompute.VirtualMachine) armcompute.VirtualMachinesClientListResponse {
 		return armcompute.VirtualMachinesClientListResponse{VirtualMachineListResult: armcompute.VirtualMachineListResult{Value: v}}
 	})
 }
 
+// listAllVMs lists every VM of the subscription; the front door answers
+// the status list (statusOnly=true) itself.
 func (e *Emulator) listAllVMs(opts *armcompute.VirtualMachinesClientListAllOptions) azfake.PagerResponder[armcompute.VirtualMachinesClientListAllResponse] {
-	statusOnly := opts != nil && opts.StatusOnly != nil && strings.EqualFold(*opts.StatusOnly, "true")
 	expand := opts != nil && opts.Expand != nil && *opts.Expand == armcompute.ExpandTypesForListVMsInstanceView
-	vms, err := e.vms(statusOnly, expand)
+	vms, err := readAll(e, typeVM, vmReader(expand))
 	return pager(vms, err, e.opts.PageSize, func(v []*armcompute.VirtualMachine) armcompute.VirtualMachinesClientListAllResponse {
 		return armcompute.VirtualMachinesClientListAllResponse{VirtualMachineListResult: armcompute.VirtualMachineListResult{Value: v}}
 	})
 }
 
-// vms lists the VMs by name; statusOnly keeps only what identifies them and
-// their statuses, as ARM's statusOnly=true does.
-func (e *Emulator) vms(statusOnly, expand bool) ([]*armcompute.VirtualMachine, error) {
-	var out []*armcompute.VirtualMachine
+// readOne reads the named resource of a type as GET returns it.
+func readOne[T any](e *Emulator, typ, name string, model func(*cloud, *resource) (T, error)) (T, error) {
+	var out T
 	err := e.withCloud(func(c *cloud, _ time.Time) error {
-		for _, r := range c.sorted(typeVM) {
-			if statusOnly { // no need to read the body
-				out = append(out, &armcompute.VirtualMachine{ID: to.Ptr(c.id(typeVM, r.Name)), Name: to.Ptr(r.Name),
-					Type: to.Ptr("Microsoft.Compute/virtualMachines"), Location: to.Ptr(r.Location),
-					Properties: &armcompute.VirtualMachineProperties{InstanceView: &armcompute.VirtualMachineInstanceView{Statuses: statuses(r)}}})
-				continue
+		r := c.get(typ, name)
+		if r == nil {
+			return notFound(typ, name, c.ResourceGroup)
+		}
+		var err error
+		out, err = model(c, r)
+		return err
+	})
+	return out, err
+}
+
+// readAll reads every resource of a type, by name, as GET returns them.
+func readAll[T any](e *Emulator, typ string, model func(*cloud, *resource) (T, error)) ([]*T, error) {
+	var out []*T
+	err := e.withCloud(func(c *cloud, _ time.Time) error {
+		for _, r := range c.sorted(typ) {
+			m, err := model(c, r)
+			if err != nil {
+				return err
 			}
-			vm := c.vmModel(r, expand)
-			out = append(out, &vm)
+			out = append(out, &m)
 		}
 		return nil
 	})

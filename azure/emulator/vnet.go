@@ -32,8 +32,7 @@ func (c *cloud) seedNetworks(now time.Time) {
 		if err != nil {
 			panic(fmt.Sprintf("emulator: seed network: %v", err))
 		}
-		r.Body = mustJSON(body)
-		c.put(r)
+		c.put(r, mustJSON(body), nil)
 	}
 }
 
@@ -127,19 +126,6 @@ func (r *resource) subnet(name string) (subnetDef, bool) {
 	return subnetDef{}, false
 }
 
-// subnetUsers are the IDs of the NIC IP configurations in a subnet.
-func (c *cloud) subnetUsers(vnet *resource, subnet string) []string {
-	var ids []string
-	for _, n := range c.sorted(typeNIC) {
-		for _, cfg := range n.IPConfigs {
-			if cfg.VNet == key(typeVNet, vnet.Name) && strings.EqualFold(cfg.Subnet, subnet) {
-				ids = append(ids, c.id(typeNIC, n.Name)+"/ipConfigurations/"+cfg.Name)
-			}
-		}
-	}
-	return ids
-}
-
 func (c *cloud) subnetInUse(vnet *resource, subnet string) error {
 	if users := c.subnetUsers(vnet, subnet); len(users) > 0 {
 		return armErr(http.StatusBadRequest, "InUseSubnetCannotBeDeleted",
@@ -163,14 +149,16 @@ func (c *cloud) refSubnet(id string, r *resource, by string) (*resource, subnetD
 	return vnet, s, nil
 }
 
-func (c *cloud) vnetModel(r *resource) armnetwork.VirtualNetwork {
+func (c *cloud) vnetModel(r *resource) (armnetwork.VirtualNetwork, error) {
 	var vnet armnetwork.VirtualNetwork
-	mustUnmarshal(r.Body, &vnet)
+	if err := c.read(r, &vnet); err != nil {
+		return vnet, err
+	}
 	vnet.Properties.ProvisioningState = netState(r)
 	for _, s := range vnet.Properties.Subnets {
 		c.fillSubnet(r, s)
 	}
-	return vnet
+	return vnet, nil
 }
 
 // fillSubnet adds what a subnet shows on read: its state and who uses it.
@@ -182,38 +170,19 @@ func (c *cloud) fillSubnet(vnet *resource, s *armnetwork.Subnet) {
 }
 
 func (e *Emulator) getVNet(_ context.Context, _, name string, _ *armnetwork.VirtualNetworksClientGetOptions) (azfake.Responder[armnetwork.VirtualNetworksClientGetResponse], azfake.ErrorResponder) {
-	var out armnetwork.VirtualNetworksClientGetResponse
-	err := e.withCloud(func(c *cloud, _ time.Time) error {
-		r := c.get(typeVNet, name)
-		if r == nil {
-			return notFound(typeVNet, name, c.ResourceGroup)
-		}
-		out.VirtualNetwork = c.vnetModel(r)
-		return nil
-	})
-	return respond(out, err)
-}
-
-func (e *Emulator) vnets() ([]*armnetwork.VirtualNetwork, error) {
-	var items []*armnetwork.VirtualNetwork
-	err := e.withCloud(func(c *cloud, _ time.Time) error {
-		for _, r := range c.sorted(typeVNet) {
-			items = append(items, to.Ptr(c.vnetModel(r)))
-		}
-		return nil
-	})
-	return items, err
+	vnet, err := readOne(e, typeVNet, name, (*cloud).vnetModel)
+	return respond(armnetwork.VirtualNetworksClientGetResponse{VirtualNetwork: vnet}, err)
 }
 
 func (e *Emulator) listVNets(_ string, _ *armnetwork.VirtualNetworksClientListOptions) azfake.PagerResponder[armnetwork.VirtualNetworksClientListResponse] {
-	items, err := e.vnets()
+	items, err := readAll(e, typeVNet, (*cloud).vnetModel)
 	return pager(items, err, e.opts.PageSize, func(v []*armnetwork.VirtualNetwork) armnetwork.VirtualNetworksClientListResponse {
 		return armnetwork.VirtualNetworksClientListResponse{VirtualNetworkListResult: armnetwork.VirtualNetworkListResult{Value: v}}
 	})
 }
 
 func (e *Emulator) listAllVNets(_ *armnetwork.VirtualNetworksClientListAllOptions) azfake.PagerResponder[armnetwork.VirtualNetworksClientListAllResponse] {
-	items, err := e.vnets()
+	items, err := readAll(e, typeVNet, (*cloud).vnetModel)
 	return pager(items, err, e.opts.PageSize, func(v []*armnetwork.VirtualNetwork) armnetwork.VirtualNetworksClientListAllResponse {
 		return armnetwork.VirtualNetworksClientListAllResponse{VirtualNetworkListResult: armnetwork.VirtualNetworkListResult{Value: v}}
 	})
@@ -221,16 +190,11 @@ func (e *Emulator) listAllVNets(_ *armnetwork.VirtualNetworksClientListAllOption
 
 // subnets lists a network's subnets as read, or the ARM error if it does not exist.
 func (e *Emulator) subnets(vnetName string) ([]*armnetwork.Subnet, error) {
-	var out []*armnetwork.Subnet
-	err := e.withCloud(func(c *cloud, _ time.Time) error {
-		r := c.get(typeVNet, vnetName)
-		if r == nil {
-			return notFound(typeVNet, vnetName, c.ResourceGroup)
-		}
-		out = c.vnetModel(r).Properties.Subnets
-		return nil
-	})
-	return out, err
+	vnet, err := readOne(e, typeVNet, vnetName, (*cloud).vnetModel)
+	if err != nil {
+		return nil, err
+	}
+	return vnet.Properties.Subnets, nil
 }
 
 func (e *Emulator) getSubnet(_ context.Context, _, vnetName, name string, _ *armnetwork.SubnetsClientGetOptions) (azfake.Responder[armnetwork.SubnetsClientGetResponse], azfake.ErrorResponder) {

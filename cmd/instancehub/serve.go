@@ -187,7 +187,8 @@ func openCloud(c Config, log *slog.Logger) (*azure.Cloud, func(), error) {
 			return nil, nil, err
 		}
 		emu, err := emulator.Open(emulator.Options{
-			Path:    filepath.Join(c.Data, "emulator.json"),
+			Path:    filepath.Join(c.Data, "emulator.db"),
+			Import:  filepath.Join(c.Data, "emulator.json"), // where earlier versions kept it
 			Latency: c.EmulatorLatency,
 			Quota:   quota,
 		})

@@ -38,7 +38,7 @@ const Password = "correct horse battery"
 // the emulator's operation times. The portal closes when the test ends.
 func Open(t testing.TB, dir string, latency float64) *Portal {
 	t.Helper()
-	return OpenWith(t, dir, emulator.Options{Path: filepath.Join(dir, "emulator.json"), Latency: latency})
+	return OpenWith(t, dir, emulator.Options{Path: filepath.Join(dir, "emulator.db"), Latency: latency})
 }
 
 // OpenWith opens a portal over the database in dir and an emulator opened
