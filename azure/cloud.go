@@ -139,6 +139,9 @@ type Cloud struct {
 	retryAfter map[string]time.Duration
 	// networkMu makes the portal's writes of its shared networks one at a time.
 	networkMu sync.Mutex
+	// networksReady holds, by name, when a shared network was last found
+	// ready; guarded by networkMu.
+	networksReady map[string]time.Time
 
 	// cred and arm serve the doctor's checks, which use no typed client.
 	cred azcore.TokenCredential

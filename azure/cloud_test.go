@@ -383,7 +383,9 @@ func TestSharedNetwork(t *testing.T) {
 	if !strings.Contains(string(body), `"10.200.0.0/16"`) || !strings.Contains(string(body), `"test-portal"`) {
 		t.Errorf("network body = %s", body)
 	}
-	// The second instance joins it; the network is not sent again.
+	// The second instance joins it; the network is not sent again, and,
+	// once found ready, not read again either (its answer lists every
+	// address in use: thousands at scale).
 	puts := emu.CallsTo("VirtualNetworksClient.BeginCreateOrUpdate")
 	second := instance("second-box", "Standard_DS1_v2", false)
 	second.VirtualNetwork, second.Subnet = "instancehub-eastus", "workstations"
@@ -392,6 +394,21 @@ func TestSharedNetwork(t *testing.T) {
 	}
 	if n := emu.CallsTo("VirtualNetworksClient.BeginCreateOrUpdate") - puts; n != 0 {
 		t.Errorf("the existing network was sent %d more times", n)
+	}
+	reads := emu.CallsTo("VirtualNetworksClient.Get")
+	if reads == 0 {
+		t.Fatal("the network was never read: the count is not of its reads")
+	}
+	third := instance("third-box", "Standard_DS1_v2", false)
+	third.VirtualNetwork, third.Subnet = "instancehub-eastus", "workstations"
+	if err := run(t, c, instancehub.OpCreate, third); err != nil {
+		t.Fatal(err)
+	}
+	if n := emu.CallsTo("VirtualNetworksClient.Get") - reads; n != 0 {
+		t.Errorf("the ready network was read %d more times", n)
+	}
+	if err := run(t, c, instancehub.OpDelete, third); err != nil {
+		t.Fatal(err)
 	}
 	// Deleting instances never removes the shared network.
 	if err := run(t, c, instancehub.OpDelete, first); err != nil {

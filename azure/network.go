@@ -3,6 +3,8 @@ package azure
 import (
 	"context"
 	"fmt"
+	"strings"
+	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/to"
 	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/network/armnetwork/v9"
@@ -18,6 +20,13 @@ import (
 func (c *Cloud) ensureSharedNetwork(ctx context.Context, inst *instancehub.Instance) (string, error) {
 	c.networkMu.Lock()
 	defer c.networkMu.Unlock()
+	// A network found ready is not read again for a while: its answer lists
+	// every address in use, which at thousands of instances costs a create
+	// more than the rest of its requests.
+	key := strings.ToLower(inst.VirtualNetwork)
+	if at, ok := c.networksReady[key]; ok && time.Since(at) < networkReadyFor {
+		return "", nil
+	}
 	rg := c.cfg.ResourceGroup
 	existing, err := c.vnets.Get(ctx, rg, inst.VirtualNetwork, nil)
 	switch {
@@ -25,6 +34,10 @@ func (c *Cloud) ensureSharedNetwork(ctx context.Context, inst *instancehub.Insta
 		return "", &instancehub.Error{Code: instancehub.ECONFLICT, CloudCode: "AnotherOperationInProgress",
 			Message: fmt.Sprintf("The shared network %s is still being made.", inst.VirtualNetwork)}
 	case err == nil:
+		if c.networksReady == nil {
+			c.networksReady = map[string]time.Time{}
+		}
+		c.networksReady[key] = time.Now()
 		return "", nil
 	case !notFound(err):
 		return "", err
@@ -55,6 +68,11 @@ func (c *Cloud) ensureSharedNetwork(ctx context.Context, inst *instancehub.Insta
 	}
 	return token, nil
 }
+
+// networkReadyFor is how long a network found ready is taken to stay so, as
+// long as the catalog keeps Azure's lists: one deleted behind the portal's
+// back is made again after that.
+const networkReadyFor = 10 * time.Minute
 
 // writing reports whether a network is being written (made, updated or
 // deleted): instances cannot join it yet.
