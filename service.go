@@ -265,3 +265,23 @@ func (s *Service) StoppedBilling(inst *Instance) string {
 	}
 	return ""
 }
+
+// changeCounter is implemented by stores that can tell cheaply whether
+// anything was committed since an earlier moment (SQLite's data_version).
+type changeCounter interface {
+	DataVersion(ctx context.Context) (int64, error)
+}
+
+// DataVersion returns the stores' current data version, which differs from
+// an earlier one whenever anything was committed in between, by this
+// process or another; ok is false when the store cannot tell, and then
+// nothing may be kept on the strength of it. Pages rendered from the
+// database alone are kept for as long as it stays the same.
+func (s *Service) DataVersion(ctx context.Context) (version int64, ok bool) {
+	counter, isCounter := s.Instances.(changeCounter)
+	if !isCounter {
+		return 0, false
+	}
+	version, err := counter.DataVersion(ctx)
+	return version, err == nil
+}

@@ -99,3 +99,52 @@ func copies(kept []*instancehub.Instance) []*instancehub.Instance {
 	}
 	return out
 }
+
+// DataVersion returns the database's data version: it differs from an
+// earlier one whenever anything was committed in between, by this process
+// or another.
+func (db *DB) DataVersion(ctx context.Context) (int64, error) { return db.changes.version(ctx) }
+
+// maxCachedSessions bounds the sessions kept per data version.
+const maxCachedSessions = 10_000
+
+// sessionCache keeps FindSession's answers for the data version they were
+// read at: every request of a signed-in user asks for its session, and
+// anything that could change the answer (a sign-out, a role, a rename, the
+// last-seen time) is a commit, which empties it.
+type sessionCache struct {
+	mu       sync.Mutex
+	version  int64
+	sessions map[string]*instancehub.Session
+}
+
+func (c *sessionCache) get(version int64, hash string) (*instancehub.Session, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.version != version {
+		return nil, false
+	}
+	s, ok := c.sessions[hash]
+	return s, ok
+}
+
+func (c *sessionCache) put(version int64, s *instancehub.Session) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if version < c.version {
+		return
+	}
+	if version != c.version || c.sessions == nil || len(c.sessions) >= maxCachedSessions {
+		c.version, c.sessions = version, make(map[string]*instancehub.Session)
+	}
+	c.sessions[s.TokenHash] = s
+}
+
+// copySession returns a copy a caller may change.
+func copySession(s *instancehub.Session) *instancehub.Session {
+	c := *s
+	u := *s.User
+	u.Roles = append([]instancehub.Role(nil), s.User.Roles...)
+	c.User = &u
+	return &c
+}

@@ -33,10 +33,11 @@ const pragmas = "_pragma=journal_mode(WAL)&_pragma=busy_timeout(5000)" +
 
 // DB is instancehub's SQLite database.
 type DB struct {
-	db      *sql.DB
-	stmts   statements
-	changes *changes
-	pages   pageCache
+	db       *sql.DB
+	stmts    statements
+	changes  *changes
+	pages    pageCache
+	sessions sessionCache
 
 	// Now returns the current time. The store stamps with it the times a
 	// caller leaves zero; tests replace it to control them.

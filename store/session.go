@@ -27,6 +27,24 @@ func (db *DB) CreateSession(ctx context.Context, s *instancehub.Session) error {
 // FindSession returns the session with that token hash, with its user and
 // the user's roles, provided it expires after now. ENOTFOUND if there is none.
 func (db *DB) FindSession(ctx context.Context, tokenHash string, now time.Time) (*instancehub.Session, error) {
+	version, err := db.changes.version(ctx)
+	if err != nil {
+		return db.findSession(ctx, tokenHash, now)
+	}
+	if kept, ok := db.sessions.get(version, tokenHash); ok {
+		if !kept.ExpiresAt.After(now) {
+			return nil, instancehub.Errorf(instancehub.ENOTFOUND, "Session not found.")
+		}
+		return copySession(kept), nil
+	}
+	s, err := db.findSession(ctx, tokenHash, now)
+	if err == nil {
+		db.sessions.put(version, copySession(s))
+	}
+	return s, err
+}
+
+func (db *DB) findSession(ctx context.Context, tokenHash string, now time.Time) (*instancehub.Session, error) {
 	s := instancehub.Session{User: &instancehub.User{}}
 	var created, lastSeen, expires, userCreated sql.NullInt64
 	err := db.queryRow(ctx, `

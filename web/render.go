@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"sync"
 
 	"github.com/a-h/templ"
 	"github.com/instancehub/instancehub"
@@ -34,12 +35,28 @@ func (s *Server) page(c *echo.Context, section string) *views.Page {
 
 // render writes a component with status, its page data in the context.
 func (s *Server) render(c *echo.Context, status int, section string, component templ.Component) error {
-	ctx := views.WithPage(c.Request().Context(), s.page(c, section))
-	var buf bytes.Buffer
-	if err := component.Render(ctx, &buf); err != nil {
+	page := s.page(c, section)
+	ctx := views.WithPage(c.Request().Context(), page)
+	buf := pageBuffers.Get().(*bytes.Buffer)
+	defer putPageBuffer(buf)
+	buf.Reset()
+	if err := component.Render(ctx, buf); err != nil {
 		return err
 	}
+	s.keep(c, status, buf.Bytes(), page.Notice != nil)
 	return c.HTMLBlob(status, buf.Bytes())
+}
+
+// pageBuffers keep the buffers pages are rendered into: a list page is
+// 60 KB, which a new buffer reaches by growing and clearing seven times.
+var pageBuffers = sync.Pool{New: func() any { return bytes.NewBuffer(make([]byte, 0, 64<<10)) }}
+
+// putPageBuffer keeps buf for the next page, unless an unusual page made it
+// large.
+func putPageBuffer(buf *bytes.Buffer) {
+	if buf.Cap() <= 1<<20 {
+		pageBuffers.Put(buf)
+	}
 }
 
 // renderWithNotice writes a fragment and a toast beside it.

@@ -61,6 +61,7 @@ type Server struct {
 	cfg     Config
 	echo    *echo.Echo
 	handler http.Handler // echo behind compression
+	pages   renderedPages // the list's pages as last rendered (pagecache.go)
 	service *instancehub.Service
 	http    *http.Server
 	// aead seals the portal's short-lived cookies (seal.go).

@@ -1,0 +1,105 @@
+package web
+
+import (
+	"context"
+	"crypto/sha256"
+	"net/http"
+	"sync"
+
+	"github.com/labstack/echo/v5"
+)
+
+// A department keeps the list open all day and it polls; between changes,
+// every poll would render the same page again. So the list and its rows are
+// kept as rendered, per session and address, for the database version they
+// were rendered at (SQLite's data_version: any commit, by this process or
+// another, makes a new one) and the minute (pages say "stops in 12
+// minutes"). A kept page is exactly the page a new rendering would give, and
+// pages that carry a notice (and so clear its cookie) are never kept.
+
+// maxCachedBytes bounds the memory of kept pages (a list page is 60 KB).
+const maxCachedBytes = 8 << 20
+
+type pageKey struct {
+	session [sha256.Size]byte // the session's token, hashed: no secret in memory twice
+	uri     string
+	htmx    string // HX-Request and HX-Target: a fragment is another answer
+}
+
+type keptPage struct {
+	version int64
+	minute  int64
+	status  int
+	body    []byte
+}
+
+type renderedPages struct {
+	mu    sync.Mutex
+	pages map[pageKey]keptPage
+	bytes int
+}
+
+func (r *renderedPages) get(k pageKey, version, minute int64) (keptPage, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	p, ok := r.pages[k]
+	if !ok || p.version != version || p.minute != minute {
+		return keptPage{}, false
+	}
+	return p, true
+}
+
+func (r *renderedPages) put(k pageKey, p keptPage) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if old, ok := r.pages[k]; ok {
+		r.bytes -= len(old.body)
+	}
+	if r.pages == nil || r.bytes+len(p.body) > maxCachedBytes {
+		r.pages, r.bytes = make(map[pageKey]keptPage), 0
+	}
+	r.pages[k] = p
+	r.bytes += len(p.body)
+}
+
+// keeping is what render needs to keep the page it renders.
+type keeping struct {
+	key     pageKey
+	version int64
+	minute  int64
+}
+
+type keepingKey struct{}
+
+// kept serves a page from the kept ones when nothing changed since it was
+// rendered, and otherwise lets render keep the new one. It runs after the
+// session is checked, so a signed-out or refused session never reaches it.
+func (s *Server) kept(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c *echo.Context) error {
+		req := c.Request()
+		token := sessionToken(c)
+		version, ok := s.service.DataVersion(req.Context())
+		if !ok || token == "" || req.Method != http.MethodGet || s.readCookie(c, noticeCookie) != "" {
+			return next(c)
+		}
+		k := pageKey{session: sha256.Sum256([]byte(token)), uri: req.RequestURI,
+			htmx: req.Header.Get("HX-Request") + "|" + req.Header.Get("HX-Target")}
+		minute := s.cfg.Now().Unix() / 60
+		if p, ok := s.pages.get(k, version, minute); ok {
+			return c.HTMLBlob(p.status, p.body)
+		}
+		ctx := context.WithValue(req.Context(), keepingKey{}, &keeping{key: k, version: version, minute: minute})
+		c.SetRequest(req.WithContext(ctx))
+		return next(c)
+	}
+}
+
+// keep keeps a page render has just made, when kept asked for it.
+func (s *Server) keep(c *echo.Context, status int, body []byte, hadNotice bool) {
+	k, ok := c.Request().Context().Value(keepingKey{}).(*keeping)
+	if !ok || hadNotice || status != http.StatusOK {
+		return
+	}
+	s.pages.put(k.key, keptPage{version: k.version, minute: k.minute, status: status, body: append([]byte(nil), body...)})
+}
+

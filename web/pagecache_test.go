@@ -1,0 +1,75 @@
+package web_test
+
+import (
+	"context"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/instancehub/instancehub"
+	"github.com/instancehub/instancehub/store"
+)
+
+// TestKeptPagesFollowEveryChange: the list is served as last rendered only
+// while nothing was committed; a change through the portal, or one another
+// process makes to the same database, shows at the next view.
+func TestKeptPagesFollowEveryChange(t *testing.T) {
+	s := newSite(t, 0)
+	s.signIn(t, "ada@example.com")
+	s.create(t, "ada-box", nil)
+	s.waitRunning(t, "ada-box")
+
+	s.get(t, "/instances") // takes the create's notice
+	first := s.get(t, "/instances")
+	again := s.get(t, "/instances")
+	if first.body != again.body {
+		t.Fatal("two views with nothing changed in between differ")
+	}
+	state := func(r *response) string { return text(r.doc.Find(`tr[data-name="ada-box"] [data-testid="state"]`)) }
+	if got := state(again); got != "Running" {
+		t.Fatalf("state %q", got)
+	}
+
+	// A change through the portal.
+	if _, err := s.Service.Act(s.Ctx, "ada-box", instancehub.OpStop); err != nil {
+		t.Fatal(err)
+	}
+	s.WaitState(t, "ada-box", instancehub.StateStopped)
+	if got := state(s.get(t, "/instances")); got != "Stopped" {
+		t.Fatalf("after Stop the list says %q", got)
+	}
+	row := s.get(t, "/instances/ada-box/row")
+	if !strings.Contains(row.body, "Stopped") {
+		t.Fatalf("the row after Stop: %s", row.body)
+	}
+
+	// A change by another process on the same database: the creator's name.
+	other, err := store.Open(context.Background(), filepath.Join(s.Dir, "instancehub.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	ada, err := other.FindUserByEmail(context.Background(), "ada@example.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ada.Name = "Ada King"
+	if err := other.UpdateUser(context.Background(), ada); err != nil {
+		t.Fatal(err)
+	}
+	if got := text(s.get(t, "/instances").doc.Find(`tr[data-name="ada-box"] td:nth-child(5)`)); got != "Ada King" {
+		t.Fatalf("after another process renamed the creator, the list says %q", got)
+	}
+	if r := s.get(t, "/instances/ada-box/row"); !strings.Contains(r.body, "Ada King") {
+		t.Fatalf("the row after the rename: %s", r.body)
+	}
+
+	// Another session never gets this one's page (its CSRF token is in it).
+	s.EnsureUser(t, "bob@example.com", "Bob", instancehub.RoleOwner)
+	mine := s.get(t, "/instances")
+	s.client = newClient()
+	s.signIn(t, "bob@example.com")
+	if theirs := s.get(t, "/instances"); theirs.body == mine.body || !strings.Contains(theirs.body, ">Bob<") {
+		t.Fatal("another session got this one's page")
+	}
+}
