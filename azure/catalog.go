@@ -143,6 +143,16 @@ func (c *Cloud) Usage(ctx context.Context, region string) ([]instancehub.Usage, 
 	if err := c.checkRegion(region); err != nil {
 		return nil, err
 	}
+	usages, err := cached(&c.usageCache, region, func() ([]instancehub.Usage, error) { return c.listUsage(ctx, region) })
+	return append([]instancehub.Usage(nil), usages...), err
+}
+
+// usageTTL is how long a region's usage is kept between the portal's own
+// operations; changes made outside the portal show within it, and Azure
+// refuses what they leave no room for in any case.
+const usageTTL = 10 * time.Second
+
+func (c *Cloud) listUsage(ctx context.Context, region string) ([]instancehub.Usage, error) {
 	var usages []instancehub.Usage
 	pager := c.usage.NewListPager(region, nil)
 	for pager.More() {
@@ -274,6 +284,13 @@ func cached[T any](c *catalog, key string, load func() (T, error)) (T, error) {
 	}
 	c.entries[key] = catalogEntry{value: v, expires: time.Now().Add(c.ttl)}
 	return v, nil
+}
+
+// clear drops every entry.
+func (c *catalog) clear() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.entries = nil
 }
 
 // forget drops an entry, so that the next read goes to Azure.

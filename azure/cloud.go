@@ -132,7 +132,12 @@ type Cloud struct {
 	nsgs      *armnetwork.SecurityGroupsClient
 
 	catalog catalog
-	budget  readBudget
+	// usageCache keeps each region's quota usage for a few seconds: the
+	// quota page asks for it on every view, and Azure's usage list is slow.
+	// The portal's own operations forget it (BeginStep, a step done), so
+	// that admission counts what they changed at once.
+	usageCache catalog
+	budget     readBudget
 	// retryAfter holds, per operation in progress, how long it asked to be
 	// left before the next poll.
 	pollMu     sync.Mutex
@@ -167,6 +172,7 @@ func New(cfg Config, cred azcore.TokenCredential, opts *arm.ClientOptions) (*Clo
 	}
 	c := &Cloud{cfg: cfg, cred: cred}
 	c.catalog.ttl = cfg.CacheTTL
+	c.usageCache.ttl = usageTTL
 	opts = withPolicies(opts, &c.budget)
 	generic, err := arm.NewClient("instancehub", "v1.0.0", cred, opts)
 	if err != nil {

@@ -98,6 +98,7 @@ func (c *Cloud) ApplicationUnavailable(ctx context.Context, inst *instancehub.In
 // when Azure finished the step at once.
 func (c *Cloud) BeginStep(ctx context.Context, op instancehub.OperationKind, step string, inst *instancehub.Instance) (string, error) {
 	doing := fmt.Sprintf("%s %s of %s", op.Verb(), step, inst.Name)
+	c.usageCache.clear()
 	token, err := c.beginStep(ctx, op, step, inst)
 	return token, cloudError(err, doing)
 }
@@ -162,6 +163,9 @@ func (c *Cloud) PollStep(ctx context.Context, op instancehub.OperationKind, step
 	var resp *http.Response
 	done, err := c.pollStep(policy.WithCaptureResponse(ctx, &resp), op, step, inst, token)
 	c.rememberRetryAfter(token, resp, done || err != nil)
+	if done {
+		c.usageCache.clear()
+	}
 	if err != nil {
 		if op == instancehub.OpDelete && notFound(err) {
 			return true, nil // already gone: that is what delete wants

@@ -301,7 +301,9 @@ func timeRefresh(c *http.Client, base string) (time.Duration, error) {
 	if res.StatusCode >= 400 {
 		return 0, fmt.Errorf("refresh: %s", res.Status)
 	}
-	return time.Since(start), nil
+	took := time.Since(start)
+	_, _, err = get(c, base+"/instances") // takes the Refresh's notice
+	return took, err
 }
 
 func get(c *http.Client, u string) ([]byte, string, error) {
@@ -323,7 +325,11 @@ func cookieHeader(c *http.Client, base string) string {
 	u, _ := url.Parse(base)
 	var parts []string
 	for _, k := range c.Jar.Cookies(u) {
-		parts = append(parts, k.Name+"="+k.Value)
+		// The session only: a notice left by the last action would be
+		// shown, and taken, by every request.
+		if strings.HasSuffix(k.Name, "instancehub_session") {
+			parts = append(parts, k.Name+"="+k.Value)
+		}
 	}
 	return strings.Join(parts, "; ")
 }
