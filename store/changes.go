@@ -148,3 +148,37 @@ func copySession(s *instancehub.Session) *instancehub.Session {
 	c.User = &u
 	return &c
 }
+
+// byVersion keeps values by key for the data version they were read at;
+// any commit empties it.
+type byVersion[T any] struct {
+	mu      sync.Mutex
+	version int64
+	values  map[string]T
+}
+
+// maxByVersion bounds the keys a byVersion keeps.
+const maxByVersion = 1024
+
+func (c *byVersion[T]) get(version int64, key string) (T, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var zero T
+	if c.version != version {
+		return zero, false
+	}
+	v, ok := c.values[key]
+	return v, ok
+}
+
+func (c *byVersion[T]) put(version int64, key string, v T) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if version < c.version {
+		return
+	}
+	if version != c.version || c.values == nil || len(c.values) >= maxByVersion {
+		c.version, c.values = version, make(map[string]T)
+	}
+	c.values[key] = v
+}

@@ -38,6 +38,7 @@ type DB struct {
 	changes  *changes
 	pages    pageCache
 	sessions sessionCache
+	quotas   byVersion[*instancehub.WorkspaceQuota]
 
 	// Now returns the current time. The store stamps with it the times a
 	// caller leaves zero; tests replace it to control them.

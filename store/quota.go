@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"maps"
 
 	"github.com/instancehub/instancehub"
 )
@@ -78,6 +79,31 @@ func heldVCPUs(ctx context.Context, tx *sql.Tx, region, name string) (int, error
 // WorkspaceQuota returns a region's workspace limits and the live instances
 // that hold quota in it, with what they hold by family and in total.
 func (db *DB) WorkspaceQuota(ctx context.Context, region string) (*instancehub.WorkspaceQuota, error) {
+	// Read from memory while nothing was committed: the quota page lists
+	// every instance holding quota in the region, thousands at scale.
+	version, err := db.changes.version(ctx)
+	if err != nil {
+		return db.workspaceQuota(ctx, region)
+	}
+	if q, ok := db.quotas.get(version, region); ok {
+		return copyQuota(q), nil
+	}
+	q, err := db.workspaceQuota(ctx, region)
+	if err == nil {
+		db.quotas.put(version, region, copyQuota(q))
+	}
+	return q, err
+}
+
+// copyQuota returns a copy a caller may change; its holders are copies too.
+func copyQuota(q *instancehub.WorkspaceQuota) *instancehub.WorkspaceQuota {
+	c := *q
+	c.Limits, c.Used = maps.Clone(q.Limits), maps.Clone(q.Used)
+	c.Holders = copies(q.Holders)
+	return &c
+}
+
+func (db *DB) workspaceQuota(ctx context.Context, region string) (*instancehub.WorkspaceQuota, error) {
 	q := &instancehub.WorkspaceQuota{Limits: map[string]int{}, Used: map[string]int{}}
 	rows, err := db.query(ctx, `SELECT family, vcpu_limit FROM workspace_quotas WHERE region = ?`, region)
 	if err != nil {
