@@ -94,7 +94,7 @@ func (s *Service) sizeOptions(ctx context.Context, region string) ([]SizeOption,
 	// between is then counted twice, never not at all.
 	var ws *WorkspaceQuota
 	if s.Quotas != nil {
-		if ws, err = s.Quotas.WorkspaceQuota(ctx, region); err != nil {
+		if ws, err = s.Quotas.WorkspaceUsage(ctx, region); err != nil {
 			return nil, err
 		}
 	}

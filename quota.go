@@ -77,6 +77,10 @@ type QuotaStore interface {
 	// WorkspaceQuota returns a region's limits and the instances that hold
 	// quota in it.
 	WorkspaceQuota(ctx context.Context, region string) (*WorkspaceQuota, error)
+	// WorkspaceUsage is WorkspaceQuota for a create's checks: the limits and
+	// the vCPUs held, with only the holders still being created, so that
+	// its cost does not grow with the instances there.
+	WorkspaceUsage(ctx context.Context, region string) (*WorkspaceQuota, error)
 	// SetWorkspaceLimit sets a family's limit (TotalRegionalVCPUs for the
 	// total), or removes it when limit is negative.
 	SetWorkspaceLimit(ctx context.Context, region, family string, limit int) error

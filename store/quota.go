@@ -105,21 +105,10 @@ func copyQuota(q *instancehub.WorkspaceQuota) *instancehub.WorkspaceQuota {
 
 func (db *DB) workspaceQuota(ctx context.Context, region string) (*instancehub.WorkspaceQuota, error) {
 	q := &instancehub.WorkspaceQuota{Limits: map[string]int{}, Used: map[string]int{}}
-	rows, err := db.query(ctx, `SELECT family, vcpu_limit FROM workspace_quotas WHERE region = ?`, region)
-	if err != nil {
-		return nil, fmt.Errorf("workspace quota of %s: %w", region, err)
+	if err := db.readLimits(ctx, region, q); err != nil {
+		return nil, err
 	}
-	for rows.Next() {
-		var family string
-		var limit int
-		if err := rows.Scan(&family, &limit); err != nil {
-			rows.Close()
-			return nil, err
-		}
-		q.Limits[family] = limit
-	}
-	rows.Close()
-	rows, err = db.query(ctx, instanceSelect+` WHERE i.region = ? AND i.state IN (`+placeholders(len(heldStates))+`)
+	rows, err := db.query(ctx, instanceSelect+` WHERE i.region = ? AND i.state IN (`+placeholders(len(heldStates))+`)
 		ORDER BY `+instanceOrders[instancehub.SortNameAsc], append([]any{region}, heldStates...)...)
 	if err != nil {
 		return nil, fmt.Errorf("workspace quota of %s: %w", region, err)
@@ -153,3 +142,59 @@ func (db *DB) SetWorkspaceLimit(ctx context.Context, region, family string, limi
 }
 
 var _ instancehub.QuotaStore = (*DB)(nil)
+
+// WorkspaceUsage returns a region's limits and the vCPUs held there by
+// family, with only the holders still being created (which a create's
+// admission counts apart): its cost does not grow with the instances.
+func (db *DB) WorkspaceUsage(ctx context.Context, region string) (*instancehub.WorkspaceQuota, error) {
+	q := &instancehub.WorkspaceQuota{Limits: map[string]int{}, Used: map[string]int{}}
+	if err := db.readLimits(ctx, region, q); err != nil {
+		return nil, err
+	}
+	rows, err := db.query(ctx, `SELECT family, SUM(vcpus) FROM instances
+		WHERE region = ? AND state IN (`+placeholders(len(heldStates))+`) GROUP BY family`,
+		append([]any{region}, heldStates...)...)
+	if err != nil {
+		return nil, fmt.Errorf("workspace usage of %s: %w", region, err)
+	}
+	for rows.Next() {
+		var family string
+		var used int
+		if err := rows.Scan(&family, &used); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		q.Used[family] += used
+		q.Used[instancehub.TotalRegionalVCPUs] += used
+	}
+	if err := rows.Close(); err != nil {
+		return nil, err
+	}
+	rows, err = db.query(ctx, instanceSelect+` WHERE i.region = ? AND i.state = ? ORDER BY `+instanceOrders[instancehub.SortNameAsc],
+		region, instancehub.StateCreating)
+	if err != nil {
+		return nil, fmt.Errorf("workspace usage of %s: %w", region, err)
+	}
+	if q.Holders, err = scanInstances(rows); err != nil {
+		return nil, fmt.Errorf("workspace usage of %s: %w", region, err)
+	}
+	return q, nil
+}
+
+// readLimits reads a region's workspace limits into q.
+func (db *DB) readLimits(ctx context.Context, region string, q *instancehub.WorkspaceQuota) error {
+	rows, err := db.query(ctx, `SELECT family, vcpu_limit FROM workspace_quotas WHERE region = ?`, region)
+	if err != nil {
+		return fmt.Errorf("workspace quota of %s: %w", region, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var family string
+		var limit int
+		if err := rows.Scan(&family, &limit); err != nil {
+			return err
+		}
+		q.Limits[family] = limit
+	}
+	return rows.Err()
+}
