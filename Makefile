@@ -28,7 +28,7 @@ VULNDB        := .cache/vulndb/$(lastword $(subst @, ,$(VULNDB_MODULE)))
 FUZZTIME      ?= 30s
 TEST_FUZZTIME ?= 2s
 
-.PHONY: build run test fuzz check vulncheck bench screenshots deps generate clean chromium jupyter e2e-driver
+.PHONY: build run test fuzz check vulncheck bench bench-http screenshots deps generate clean chromium jupyter wrk e2e-driver
 
 ## build: generate the templates, fetch htmx and build bin/instancehub
 build: $(BIN)
@@ -97,6 +97,21 @@ endef
 ## bench: the benchmarks of the list page, the refresh and the store
 bench: build
 	go test -run '^$$' -bench . -benchmem ./...
+
+## bench-http: the load benchmark: seeds N instances (default 1000) through
+## the create form of the real server, then drives each page and a static
+## server sending its identical bytes with wrk (Debian's, installed if
+## missing), and prints req/s, p50, p99 and the share of that ceiling
+N ?= 1000
+bench-http: build wrk
+	go run ./internal/tools/benchhttp -bin $(BIN) -n $(N)
+
+wrk:
+	@if ! command -v wrk >/dev/null; then \
+		echo "installing wrk (apt-get)"; \
+		SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq wrk >/dev/null; \
+	fi
 
 ## screenshots: refresh docs/screenshots from the browser tests
 screenshots: build chromium e2e-driver

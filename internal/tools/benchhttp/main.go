@@ -31,6 +31,9 @@ import (
 
 const password = "bench-password-1"
 
+// regions are the emulator's, over which the instances are spread.
+var regions = []string{"eastus", "westeurope", "southeastasia"}
+
 func main() {
 	bin := flag.String("bin", "bin/instancehub", "the portal's binary")
 	n := flag.Int("n", 1000, "how many instances to seed")
@@ -133,10 +136,13 @@ func startPortal(bin, dir string, n int) (*portal, error) {
 		return nil, err
 	}
 	addr := "127.0.0.1:" + strconv.Itoa(port)
-	limit := strconv.Itoa(4*n + 100)
+	limit := strconv.Itoa(n + 100)
+	var quota []string
+	for _, region := range regions {
+		quota = append(quota, region+"/cores="+limit, region+"/standardDSv2Family="+limit)
+	}
 	cmd := exec.Command(bin, "serve", "--addr", addr, "--data", dir, "--emulator-latency", "0",
-		"--emulator-quota", "eastus/cores="+limit+",eastus/standardDSv2Family="+limit+",eastus/standardDSv3Family="+limit,
-		"--admin-email", "admin@example.com")
+		"--emulator-quota", strings.Join(quota, ","), "--admin-email", "admin@example.com")
 	cmd.Env = append(os.Environ(), "INSTANCEHUB_ADMIN_PASSWORD="+password)
 	log, err := os.Create(filepath.Join(dir, "portal.log"))
 	if err != nil {
@@ -241,7 +247,9 @@ func seed(c *http.Client, base string, n int) error {
 	took := make([]time.Duration, 0, n)
 	start := time.Now()
 	for i := 1; i <= n; i++ {
-		form := url.Values{"_csrf": {token}, "name": {fmt.Sprintf("load%05d", i)}, "region": {"eastus"},
+		// Spread over the regions: a region's shared subnet holds about
+		// 4,000 addresses, as on Azure.
+		form := url.Values{"_csrf": {token}, "name": {fmt.Sprintf("load%05d", i)}, "region": {regions[i%len(regions)]},
 			"vm_size": {"Standard_DS1_v2"}, "type": {"cpu"}}
 		t := time.Now()
 		res, err := post(c, base, "/instances", form)
