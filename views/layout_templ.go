@@ -443,7 +443,7 @@ func sideNav() templ.Component {
 			}
 		}
 		if can(ctx, instancehub.PermWriteSettings) {
-			templ_7745c5c3_Err = navItem("settings", "/settings", "Settings", "quota").Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = navItem("settings", "/settings", "Settings", "settings").Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

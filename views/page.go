@@ -222,3 +222,12 @@ func inUse(a instancehub.Activity) string {
 	}
 	return strings.Join(parts, "; ")
 }
+
+// progressLine says what an operation in progress is doing, before the time
+// it started: "Creating: virtual network, started".
+func progressLine(state, step string) string {
+	if step != "" {
+		state += ": " + step
+	}
+	return state + ", started"
+}
