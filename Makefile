@@ -116,7 +116,7 @@ wrk:
 ## screenshots: refresh docs/screenshots from the browser tests
 screenshots: build chromium e2e-driver
 	PLAYWRIGHT_DRIVER_PATH=$(DRIVER_DIR) INSTANCEHUB_CHROMIUM=$(CHROMIUM) INSTANCEHUB_UPDATE_SCREENSHOTS=1 \
-		go test -count=1 -run 'TestInstanceJourney|TestCreateFormMessages|TestAccessControlJourney|TestQuotaJourney|TestApplicationsJourney' ./e2e/
+		go test -count=1 -run 'TestInstanceJourney|TestCreateFormMessages|TestAccessControlJourney|TestQuotaJourney|TestApplicationsJourney|TestSchedulingJourney' ./e2e/
 
 ## check: formatting, vet, staticcheck, generated templates up to date and
 ## no known vulnerability (vulncheck)
