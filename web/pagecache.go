@@ -102,4 +102,3 @@ func (s *Server) keep(c *echo.Context, status int, body []byte, hadNotice bool) 
 	}
 	s.pages.put(k.key, keptPage{version: k.version, minute: k.minute, status: status, body: append([]byte(nil), body...)})
 }
-

@@ -60,7 +60,7 @@ type Applications interface {
 type Server struct {
 	cfg     Config
 	echo    *echo.Echo
-	handler http.Handler // echo behind compression
+	handler http.Handler  // echo behind compression
 	pages   renderedPages // the list's pages as last rendered (pagecache.go)
 	service *instancehub.Service
 	http    *http.Server

@@ -419,4 +419,3 @@ func rssMB(pid int) float64 {
 	}
 	return 0
 }
-
