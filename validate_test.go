@@ -127,3 +127,19 @@ func TestPassword(t *testing.T) {
 		t.Errorf("short password: err = %v, want invalid", err)
 	}
 }
+
+// TestDummyHashMatchesTheParameters: the hash checked for unknown accounts
+// costs what a real account's does, and is of the dummy password.
+func TestDummyHashMatchesTheParameters(t *testing.T) {
+	real, err := instancehub.HashPassword("any-password-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	params := func(h string) string { return strings.Join(strings.Split(h, "$")[1:4], "$") }
+	if params(instancehub.DummyHash) != params(real) {
+		t.Fatalf("dummy hash parameters %s, want %s", params(instancehub.DummyHash), params(real))
+	}
+	if !instancehub.CheckPassword(instancehub.DummyHash, "instancehub-dummy-password") {
+		t.Fatal("the dummy hash is not of the dummy password")
+	}
+}
