@@ -68,6 +68,7 @@ func run(bin, wrk string, n, threads, conns int, duration time.Duration, keep bo
 	}
 	defer portal.stop()
 	fmt.Printf("cold start: %s to the first 200\n", portal.coldStart.Round(time.Millisecond))
+	time.Sleep(time.Second) // the start-up garbage goes back to the system once it serves
 	fmt.Printf("idle portal: %.1f MB RSS\n", rssMB(portal.cmd.Process.Pid))
 
 	c, err := signIn(portal.base)
