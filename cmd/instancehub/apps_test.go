@@ -58,3 +58,19 @@ func TestOfflineJupyterFollowsAStopMadeElsewhere(t *testing.T) {
 		t.Fatalf("the running instance's Jupyter was stopped too: %v", servers.Running())
 	}
 }
+
+func TestDefaultPollIntervalFollowsTheEmulatorsTimes(t *testing.T) {
+	for _, tc := range []struct {
+		c    Config
+		want time.Duration
+	}{
+		{Config{EmulatorLatency: 1}, time.Second},
+		{Config{EmulatorLatency: 0.1}, 100 * time.Millisecond},
+		{Config{EmulatorLatency: 0}, 20 * time.Millisecond},
+		{Config{Azure: AzureConfig{SubscriptionID: "sub"}, EmulatorLatency: 0}, 5 * time.Second},
+	} {
+		if got := defaultPollInterval(tc.c); got != tc.want {
+			t.Errorf("%+v: %s, want %s", tc.c.EmulatorLatency, got, tc.want)
+		}
+	}
+}

@@ -148,7 +148,7 @@ func (c *Config) bindServe(f *flags) {
 	f.float(&c.EmulatorLatency, "emulator-latency", 1, "scale of the offline emulator's operation times (1 = realistic, 0 = instant)")
 	f.string(&c.EmulatorQuota, "emulator-quota", "",
 		`the emulator's subscription vCPU limits, e.g. "eastus/standardNCSv3Family=0,westeurope/cores=40" (cores: the regional total)`)
-	f.duration(&c.PollInterval, "poll-interval", 0, "how often an operation in progress is polled (0: 1s with the emulator, 5s on Azure)")
+	f.duration(&c.PollInterval, "poll-interval", 0, "how often an operation in progress is polled (0: 5s on Azure; with the emulator 1s, scaled with --emulator-latency, at least 20ms)")
 	f.duration(&c.SyncInterval, "sync-interval", 30*time.Second, "how often the portal reconciles with Azure")
 	f.string(&c.AdminEmail, "admin-email", "admin@instancehub.local",
 		"email of the Owner created on first start; its password comes from INSTANCEHUB_ADMIN_PASSWORD or is generated and logged once")

@@ -56,11 +56,7 @@ func serve(ctx context.Context, c Config, ln net.Listener, log *slog.Logger) err
 	defer db.Close()
 
 	if c.PollInterval == 0 {
-		// The emulator answers at once; Azure's read budget is better spent slowly.
-		c.PollInterval = time.Second
-		if c.Azure.SubscriptionID != "" {
-			c.PollInterval = 5 * time.Second
-		}
+		c.PollInterval = defaultPollInterval(c)
 	}
 	cloud, closeCloud, err := openCloud(c, log)
 	if err != nil {
@@ -293,4 +289,17 @@ func adopt(ctx context.Context, service *instancehub.Service, log *slog.Logger) 
 	}
 	log.Info("adoption done", "instances", len(adopted))
 	return nil
+}
+
+// defaultPollInterval is how often operations are polled: every 5 s on
+// Azure, whose read budget is better spent slowly; with the emulator, every
+// second at its realistic times (latency 1), scaled down with them, so that
+// an instant emulator (latency 0, for benchmarks and demos) does not keep
+// each operation waiting whole seconds between its steps and thousands of
+// them in flight.
+func defaultPollInterval(c Config) time.Duration {
+	if c.Azure.SubscriptionID != "" {
+		return 5 * time.Second
+	}
+	return max(20*time.Millisecond, time.Duration(c.EmulatorLatency*float64(time.Second)))
 }
