@@ -47,10 +47,9 @@ func BenchmarkSmallGET(b *testing.B) {
 	b.ReportMetric(float64((pg - pd).Microseconds()), "added-p50-µs")
 }
 
-// BenchmarkWebSocketRoundTrips exchanges messages with an echo upstream
-// straight and through the gateway, alternately in the same run;
-// gateway-% is the gateway's rate against the direct one (goal ≥ 80).
-func BenchmarkWebSocketRoundTrips(b *testing.B) {
+// echoSockets opens two WebSockets to Ada's echo upstream: one straight,
+// one through the gateway. They close when the benchmark ends.
+func echoSockets(b *testing.B) (direct, via *websocket.Conn) {
 	f := newFixture(b, time.Hour)
 	c, res := f.open(b, f.p.User, f.adaToken, "adas-box", "jupyter")
 	res.Body.Close()
@@ -60,13 +59,22 @@ func BenchmarkWebSocketRoundTrips(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer direct.CloseNow()
+	b.Cleanup(func() { direct.CloseNow() })
 	mine := f.host("adas-box", "jupyter")
-	via, _, err := f.dialWS(ctx, c, mine, "http://"+mine)
+	via, _, err = f.dialWS(ctx, c, mine, "http://"+mine)
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer via.CloseNow()
+	b.Cleanup(func() { via.CloseNow() })
+	return direct, via
+}
+
+// BenchmarkWebSocketRoundTrips exchanges messages with an echo upstream
+// straight and through the gateway, alternately in the same run;
+// gateway-% is the gateway's rate against the direct one (goal ≥ 80).
+func BenchmarkWebSocketRoundTrips(b *testing.B) {
+	ctx := context.Background()
+	direct, via := echoSockets(b)
 	msg := []byte(`{"header":{"msg_type":"execute_request"},"content":{"code":"print(6*7)"}}`)
 	roundTrip := func(ws *websocket.Conn) time.Duration {
 		start := time.Now()
@@ -96,22 +104,8 @@ func BenchmarkWebSocketRoundTrips(b *testing.B) {
 // BenchmarkWebSocketRoundTrips, the loopback round trip is four system calls
 // straight and eight through any proxy, so no proxy reaches 80 % there.)
 func BenchmarkWebSocketStreams(b *testing.B) {
-	f := newFixture(b, time.Hour)
-	c, res := f.open(b, f.p.User, f.adaToken, "adas-box", "jupyter")
-	res.Body.Close()
 	ctx := context.Background()
-	up := f.up.servers["adas-box"]
-	direct, _, err := websocket.Dial(ctx, "ws"+up.URL[len("http"):]+"/ws", nil)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer direct.CloseNow()
-	mine := f.host("adas-box", "jupyter")
-	via, _, err := f.dialWS(ctx, c, mine, "http://"+mine)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer via.CloseNow()
+	direct, via := echoSockets(b)
 	msg := []byte(`{"header":{"msg_type":"stream"},"content":{"name":"stdout","text":"42\n"}}`)
 	const window = 32
 	stream := func(ws *websocket.Conn) time.Duration {
