@@ -75,7 +75,8 @@ type WorkspaceQuota struct {
 // exceed one.
 type QuotaStore interface {
 	// WorkspaceQuota returns a region's limits and the instances that hold
-	// quota in it.
+	// quota in it. The holders may be shared with other callers: read them,
+	// never change them.
 	WorkspaceQuota(ctx context.Context, region string) (*WorkspaceQuota, error)
 	// WorkspaceUsage is WorkspaceQuota for a create's checks: the limits and
 	// the vCPUs held, with only the holders still being created, so that
@@ -143,8 +144,12 @@ func (s *Service) Quota(ctx context.Context, region string) (*QuotaPage, error) 
 		return nil, err
 	}
 	page := &QuotaPage{Regions: regions, Region: region, CanEdit: user.Can(PermWriteQuota)}
+	byFamily := map[string][]*Instance{}
+	for _, inst := range ws.Holders {
+		byFamily[inst.Family] = append(byFamily[inst.Family], inst)
+	}
 	for _, u := range usage {
-		row := quotaRow(u, ws)
+		row := quotaRow(u, ws, byFamily[u.Name])
 		if u.Name == TotalRegionalVCPUs {
 			row.Label, row.Holders = "Total regional vCPUs", ws.Holders
 			page.Total = row
@@ -156,18 +161,13 @@ func (s *Service) Quota(ctx context.Context, region string) (*QuotaPage, error) 
 	return page, nil
 }
 
-func quotaRow(u Usage, ws *WorkspaceQuota) QuotaRow {
+func quotaRow(u Usage, ws *WorkspaceQuota, holders []*Instance) QuotaRow {
 	row := QuotaRow{
 		Name: u.Name, Label: FamilyLabel(u.Name), WorkspaceUsed: ws.Used[u.Name], WorkspaceLimit: -1,
-		SubscriptionUsed: u.Current, SubscriptionLimit: u.Limit,
+		SubscriptionUsed: u.Current, SubscriptionLimit: u.Limit, Holders: holders,
 	}
 	if limit, ok := ws.Limits[u.Name]; ok {
 		row.WorkspaceLimit = limit
-	}
-	for _, inst := range ws.Holders {
-		if inst.Family == u.Name {
-			row.Holders = append(row.Holders, inst)
-		}
 	}
 	return row
 }

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"maps"
+	"slices"
 
 	"github.com/instancehub/instancehub"
 )
@@ -95,11 +96,14 @@ func (db *DB) WorkspaceQuota(ctx context.Context, region string) (*instancehub.W
 	return q, err
 }
 
-// copyQuota returns a copy a caller may change; its holders are copies too.
+// copyQuota returns a copy whose maps and list a caller may change; the
+// holders themselves are shared, read-only (QuotaStore says so): copying
+// thousands of instances on every view of the quota page cost more than
+// reading them.
 func copyQuota(q *instancehub.WorkspaceQuota) *instancehub.WorkspaceQuota {
 	c := *q
 	c.Limits, c.Used = maps.Clone(q.Limits), maps.Clone(q.Used)
-	c.Holders = copies(q.Holders)
+	c.Holders = slices.Clone(q.Holders)
 	return &c
 }
 
