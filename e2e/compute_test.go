@@ -20,6 +20,7 @@ func TestInstanceJourney(t *testing.T) {
 
 	must(t, expect.Locator(page.GetByTestId("empty-state")).ToBeVisible())
 	must(t, expect.Locator(button(page.GetByTestId("empty-state"), "Create")).ToBeVisible())
+	checkAccessibility(t, page, "empty list")
 	must(t, button(body, "New").Click())
 	must(t, page.WaitForURL(p.URL+"/instances/new"))
 
@@ -75,6 +76,7 @@ func TestInstanceJourney(t *testing.T) {
 	must(t, button(detail, "Delete").Click())
 	dialog := page.GetByRole("dialog")
 	must(t, expect.Locator(dialog).ToContainText("Delete ada-ws?"))
+	checkAccessibility(t, page, "delete dialog")
 	must(t, button(dialog, "Delete").Click())
 	must(t, expect.Locator(detail.GetByTestId("state")).ToHaveText("Deleting"))
 	_, err = page.Goto(p.URL + "/instances")

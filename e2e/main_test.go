@@ -215,6 +215,8 @@ func button(scope playwright.Locator, name string) playwright.Locator {
 // docs/screenshots when INSTANCEHUB_UPDATE_SCREENSHOTS is set.
 func screenshot(t *testing.T, page playwright.Page, name string, full bool) {
 	t.Helper()
+	// Every state worth a picture is checked for accessibility too.
+	checkAccessibility(t, page, name)
 	if full {
 		// A sticky top bar would otherwise be drawn where the page was scrolled.
 		_, err := page.Evaluate(`window.scrollTo(0, 0)`)
@@ -228,5 +230,34 @@ func screenshot(t *testing.T, page playwright.Page, name string, full bool) {
 		must(t, os.MkdirAll(dir, 0o755))
 		_, err := page.Screenshot(playwright.PageScreenshotOptions{Path: playwright.String(filepath.Join(dir, name+".png")), FullPage: playwright.Bool(full)})
 		must(t, err)
+	}
+}
+
+// axeSource is axe-core's browser build, from npm (make test installs it).
+var axeSource = sync.OnceValues(func() (string, error) {
+	b, err := os.ReadFile(filepath.Join("..", "node_modules", "axe-core", "axe.min.js"))
+	return string(b), err
+})
+
+// checkAccessibility runs axe-core on the page as it is now and fails the
+// test on every violation, naming its rule and the first elements.
+// Applications' own pages (Jupyter's) are not the portal's to fix.
+func checkAccessibility(t *testing.T, page playwright.Page, where string) {
+	t.Helper()
+	if strings.Contains(page.URL(), ".apps.localhost") {
+		return
+	}
+	src, err := axeSource()
+	if err != nil {
+		t.Fatalf("axe-core is not installed (make test installs it from npm): %v", err)
+	}
+	_, err = page.Evaluate(src)
+	must(t, err)
+	found, err := page.Evaluate(`axe.run(document, {resultTypes: ["violations"]}).then(r => r.violations.map(v =>
+		v.id + " (" + v.impact + "): " + v.nodes.slice(0, 3).map(n => n.target.join(" ") + " " + (n.failureSummary || "").split("\n").slice(1, 2).join("")).join("; ")))`)
+	must(t, err)
+	list, _ := found.([]any)
+	for _, v := range list {
+		t.Errorf("accessibility, %s: %v", where, v)
 	}
 }

@@ -34,6 +34,7 @@ func TestQuotaJourney(t *testing.T) {
 	must(t, expect.Locator(ds4).ToBeDisabled())
 	must(t, expect.Locator(dana.Locator(`[data-size="Standard_DS4_v2"]`)).ToContainText("Standard DSv2 Family: 8 vCPUs requested, but 0 of the workspace's limit of 4 are in use in eastus."))
 	must(t, expect.Locator(sizes.GetByRole("radio", playwright.LocatorGetByRoleOptions{Name: "Standard_DS3_v2"})).ToBeChecked())
+	checkAccessibility(t, dana, "create form with sizes over quota")
 	must(t, dana.GetByLabel("Compute name").Fill("dana-box"))
 	must(t, button(dana.Locator("body"), "Create").Click())
 	must(t, dana.WaitForURL(p.URL+"/instances"))
