@@ -59,6 +59,11 @@ const (
 	AuditDenied    = "denied"
 )
 
+// AuditRefusals is the Action of a filter that selects every refusal: the
+// requests refused before any action (a cross-site form) and every action
+// denied for want of a permission.
+const AuditRefusals = "refused"
+
 // AuditFilter selects audit events; empty fields select everything.
 type AuditFilter struct {
 	User   string // a part of the user's name or email

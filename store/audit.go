@@ -98,7 +98,11 @@ func auditWhere(f instancehub.AuditFilter) (string, []any) {
 	if f.User != "" {
 		add(`(user_name LIKE ? ESCAPE '\' OR user_email LIKE ? ESCAPE '\')`, contains(f.User), contains(f.User))
 	}
-	if f.Action != "" {
+	switch f.Action {
+	case "":
+	case instancehub.AuditRefusals:
+		add(`(action LIKE 'request.%' OR result = ?)`, instancehub.AuditDenied)
+	default:
 		add(`action LIKE ? ESCAPE '\'`, escapeLike(f.Action)+"%")
 	}
 	if f.Target != "" {

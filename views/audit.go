@@ -3,11 +3,14 @@ package views
 import (
 	"net/url"
 	"strconv"
+	"strings"
+	"unicode"
 
 	"github.com/instancehub/instancehub"
 )
 
-// auditActions are the actions the filter offers; each is a prefix.
+// auditActions are the actions the filter offers; each is a prefix, but
+// "Refused requests", which selects every refusal.
 var auditActions = []struct{ value, label string }{
 	{"instance.", "Any instance action"},
 	{"instance.create", "Create instance"},
@@ -15,11 +18,70 @@ var auditActions = []struct{ value, label string }{
 	{"instance.stop", "Stop instance"},
 	{"instance.restart", "Restart instance"},
 	{"instance.delete", "Delete instance"},
+	{"instance.schedule.", "Schedules"},
+	{"instance.idleShutdown", "Idle shutdown"},
 	{"application.open", "Open application"},
 	{"role.", "Any role change"},
+	{"quota.", "Quota"},
 	{"session.", "Sign-in and sign-out"},
-	{"request.", "Refused requests"},
+	{"user.", "Accounts"},
+	{"workspace.", "Workspace settings"},
+	{instancehub.AuditRefusals, "Refused requests"},
 	{"audit.", "Audit log access"},
+}
+
+// actionLabels name the audit log's actions in words.
+var actionLabels = map[string]string{
+	"application.open":         "Open application",
+	"audit.export":             "Export the audit log",
+	"audit.read":               "Read the audit log",
+	"instance.adopt":           "Adopt instance",
+	"instance.create":          "Create instance",
+	"instance.createForm":      "Open the create form",
+	"instance.start":           "Start instance",
+	"instance.stop":            "Stop instance",
+	"instance.restart":         "Restart instance",
+	"instance.delete":          "Delete instance",
+	"instance.idleShutdown":    "Set idle shutdown",
+	"instance.keepRunning":     "Keep running",
+	"instance.list":            "List instances",
+	"instance.read":            "View instance",
+	"instance.refresh":         "Refresh instances",
+	"instance.schedule.add":    "Add schedule",
+	"instance.schedule.delete": "Delete schedule",
+	"instance.schedule.edit":   "Edit schedule",
+	"quota.read":               "View quota",
+	"quota.update":             "Set workspace quota",
+	"request.csrf":             "Cross-site request refused",
+	"role.assign":              "Assign role",
+	"role.list":                "View role assignments",
+	"role.remove":              "Remove role assignment",
+	"session.signIn":           "Sign in",
+	"session.signOut":          "Sign out",
+	"user.add":                 "Add user",
+	"user.unlock":              "Forget sign-in failures",
+	"workspace.settings":       "Change workspace settings",
+	"workspace.settingsForm":   "View workspace settings",
+}
+
+// actionLabel names an action in words; one without a name (an action
+// added later) reads as its identifier with its parts spaced out.
+func actionLabel(action string) string {
+	if label, ok := actionLabels[action]; ok {
+		return label
+	}
+	var b strings.Builder
+	for i, r := range strings.ReplaceAll(action, ".", " ") {
+		if unicode.IsUpper(r) {
+			b.WriteRune(' ')
+			r = unicode.ToLower(r)
+		}
+		if i == 0 {
+			r = unicode.ToUpper(r)
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
 }
 
 func resultLabel(r string) string {

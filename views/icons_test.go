@@ -46,3 +46,15 @@ func TestEveryIconHasItsDrawing(t *testing.T) {
 		}
 	}
 }
+
+func TestAuditActionsReadAsWords(t *testing.T) {
+	for action, want := range map[string]string{
+		"session.signIn":        "Sign in",
+		"request.csrf":          "Cross-site request refused",
+		"instance.somethingNew": "Instance something new",
+	} {
+		if got := actionLabel(action); got != want {
+			t.Errorf("actionLabel(%q) = %q, want %q", action, got, want)
+		}
+	}
+}
