@@ -178,3 +178,21 @@ func TestRoleManagement(t *testing.T) {
 		t.Errorf("an Audit Reader reads the audit log: %v", err)
 	}
 }
+
+// TestAssigningNoRoleAsksForOne: the form preselects no role, and sending
+// none is refused next to the field, never taken as Owner.
+func TestAssigningNoRoleAsksForOne(t *testing.T) {
+	p := testportal.Open(t, t.TempDir(), 0)
+	p.EnsureUser(t, "bob@example.com", "Bob")
+	_, err := p.Service.AssignRole(p.Ctx, "bob@example.com", "")
+	if instancehub.ErrorCode(err) != instancehub.EINVALID || instancehub.ErrorMessage(err) != "Choose a role." {
+		t.Fatalf("no role: %v, want EINVALID asking for one", err)
+	}
+	bob, err := p.Service.Users.FindUserByEmail(p.Ctx, "bob@example.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if roles, _ := p.DB.UserRoles(p.Ctx, bob.ID); len(roles) != 0 {
+		t.Fatalf("Bob has roles %v", roles)
+	}
+}

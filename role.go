@@ -29,6 +29,9 @@ var Roles = []Role{RoleOwner, RoleContributor, RoleComputeOperator, RoleDataScie
 // ParseRole returns the role named s, case and spaces aside ("data scientist",
 // "DataScientist").
 func ParseRole(s string) (Role, error) {
+	if strings.TrimSpace(s) == "" {
+		return "", FieldError("role", "Choose a role.")
+	}
 	norm := func(s string) string { return strings.ToLower(strings.ReplaceAll(s, " ", "")) }
 	for _, r := range Roles {
 		if norm(string(r)) == norm(s) {
