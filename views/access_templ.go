@@ -446,7 +446,7 @@ func Assignments(p *instancehub.AccessPage) templ.Component {
 		}
 		ctx = templ.InitializeContext(ctx)
 		ctx = templ.ClearChildren(ctx)
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 41, "<div id=\"assignments\" class=\"table-wrap\"><table class=\"grid\" data-testid=\"assignments\"><thead><tr><th scope=\"col\">User</th><th scope=\"col\">Role</th><th scope=\"col\">Assigned by</th><th scope=\"col\">Assigned on</th><th scope=\"col\">Source</th>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 41, "<div id=\"assignments\" class=\"table-wrap\" tabindex=\"0\" role=\"region\" aria-label=\"Role assignments\"><table class=\"grid\" data-testid=\"assignments\"><thead><tr><th scope=\"col\">User</th><th scope=\"col\">Role</th><th scope=\"col\">Assigned by</th><th scope=\"col\">Assigned on</th><th scope=\"col\">Source</th>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}

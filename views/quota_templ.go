@@ -242,7 +242,7 @@ func workspaceTable(p *instancehub.QuotaPage, form QuotaForm) templ.Component {
 		}
 		ctx = templ.InitializeContext(ctx)
 		ctx = templ.ClearChildren(ctx)
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 18, "<div class=\"table-wrap\" id=\"quota-table\"><table class=\"grid quota-table\" data-testid=\"quota-table\"><thead><tr><th scope=\"col\">Family</th><th scope=\"col\">Usage</th><th scope=\"col\" class=\"num\">vCPUs in use</th><th scope=\"col\" class=\"num\">Workspace limit</th><th scope=\"col\" class=\"num\">Subscription limit</th><th scope=\"col\">Held by</th></tr></thead> <tbody>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 18, "<div class=\"table-wrap\" id=\"quota-table\" tabindex=\"0\" role=\"region\" aria-label=\"Quota by family\"><table class=\"grid quota-table\" data-testid=\"quota-table\"><thead><tr><th scope=\"col\">Family</th><th scope=\"col\">Usage</th><th scope=\"col\" class=\"num\">vCPUs in use</th><th scope=\"col\" class=\"num\">Workspace limit</th><th scope=\"col\" class=\"num\">Subscription limit</th><th scope=\"col\">Held by</th></tr></thead> <tbody>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -599,7 +599,7 @@ func subscriptionTable(p *instancehub.QuotaPage) templ.Component {
 		}
 		ctx = templ.InitializeContext(ctx)
 		ctx = templ.ClearChildren(ctx)
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 47, "<div class=\"table-wrap\" id=\"quota-table\"><table class=\"grid quota-table\" data-testid=\"quota-table\"><thead><tr><th scope=\"col\">Family</th><th scope=\"col\">Usage</th><th scope=\"col\" class=\"num\">vCPUs in use</th><th scope=\"col\" class=\"num\">Subscription limit</th></tr></thead> <tbody>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 47, "<div class=\"table-wrap\" id=\"quota-table\" tabindex=\"0\" role=\"region\" aria-label=\"Quota by family\"><table class=\"grid quota-table\" data-testid=\"quota-table\"><thead><tr><th scope=\"col\">Family</th><th scope=\"col\">Usage</th><th scope=\"col\" class=\"num\">vCPUs in use</th><th scope=\"col\" class=\"num\">Subscription limit</th></tr></thead> <tbody>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
