@@ -23,6 +23,8 @@ func TestInstanceJourney(t *testing.T) {
 	checkAccessibility(t, page, "empty list")
 	must(t, button(body, "New").Click())
 	must(t, page.WaitForURL(p.URL+"/instances/new"))
+	// The keyboard starts in the form's first field.
+	must(t, expect.Locator(page.GetByLabel("Compute name")).ToBeFocused())
 
 	must(t, page.GetByLabel("Compute name").Fill("ada-ws"))
 	must(t, expect.Locator(page.GetByTestId("name-message")).ToHaveText("This name is available."))
@@ -79,6 +81,8 @@ func TestInstanceJourney(t *testing.T) {
 	checkAccessibility(t, page, "delete dialog")
 	must(t, button(dialog, "Delete").Click())
 	must(t, expect.Locator(detail.GetByTestId("state")).ToHaveText("Deleting"))
+	// The focus stays on the page's title, not lost with the swapped button.
+	must(t, expect.Locator(detail.Locator("h1")).ToBeFocused())
 	_, err = page.Goto(p.URL + "/instances")
 	must(t, err)
 	must(t, expect.Locator(row).ToHaveCount(0, playwright.LocatorAssertionsToHaveCountOptions{Timeout: playwright.Float(30000)}))

@@ -351,6 +351,10 @@ func TestCreateOnBehalfThroughTheForm(t *testing.T) {
 	if row.Find(".apps").Length() != 0 {
 		t.Error("the creator sees the owner's application links")
 	}
+	// The row says for whom it was made, beside who made it.
+	if got := text(row.Find(`[data-testid="owner"]`)); got != "for Dana Scientist" {
+		t.Errorf("the row's owner reads %q", got)
+	}
 	s.client = newClient()
 	s.signIn(t, "dana@example.com")
 	if s.get(t, "/instances/new").doc.Find("#assign_to").Length() != 0 {

@@ -47,6 +47,19 @@
   });
   document.addEventListener("htmx:load", function (e) { enhance(e.target); });
 
+  // An action swaps the row or the details it came from, and the button
+  // that had the keyboard's focus with it: give the focus to the new row's
+  // name, or the details' title, rather than let it fall to the page.
+  document.addEventListener("htmx:afterSettle", function (e) {
+    if (document.activeElement && document.activeElement !== document.body) return;
+    var target = e.detail.elt;
+    var place = target && target.matches && (target.matches("tr[data-name]") ? target.querySelector("th a") :
+      target.id === "detail" ? target.querySelector("h1") : null);
+    if (!place) return;
+    if (place.tagName === "H1") place.setAttribute("tabindex", "-1");
+    place.focus();
+  });
+
   document.addEventListener("click", function (e) {
     var close = e.target.closest("[data-dismiss]");
     if (close) {
