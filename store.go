@@ -113,6 +113,14 @@ type UserStore interface {
 	FindUsers(ctx context.Context, query string, limit int) ([]*User, error)
 	// CountUsers returns how many users exist.
 	CountUsers(ctx context.Context) (int, error)
+	// CreatePasswordLink keeps a link to set a password.
+	CreatePasswordLink(ctx context.Context, l *PasswordLink) error
+	// UsePasswordLink sets the password hash of the link's user and uses
+	// the link up, in one transaction, provided it is unused and expires
+	// after now; it returns the user. ENOTFOUND otherwise.
+	UsePasswordLink(ctx context.Context, tokenHash string, now time.Time, passwordHash string) (*User, error)
+	// PasswordLinkWorks tells whether a link is unused and expires after now.
+	PasswordLinkWorks(ctx context.Context, tokenHash string, now time.Time) (bool, error)
 }
 
 // LoginThrottle counts failed sign-ins, per account and address together,

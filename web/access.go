@@ -3,6 +3,7 @@ package web
 import (
 	"fmt"
 	"net/http"
+	"net/url"
 	"strconv"
 
 	"github.com/instancehub/instancehub"
@@ -74,4 +75,63 @@ func (s *Server) unlockAccount(c *echo.Context) error {
 	}
 	s.setNotice(c, "success", message)
 	return c.Redirect(http.StatusSeeOther, "/access")
+}
+
+// addUser adds an account with a role and shows the Owner the link that
+// sets its password, once: it is kept nowhere the Owner could see it again.
+func (s *Server) addUser(c *echo.Context) error {
+	ctx := c.Request().Context()
+	form := views.AddUserForm{Email: c.FormValue("email"), Name: c.FormValue("name"), Role: c.FormValue("role")}
+	user, token, err := s.service.AddUser(ctx, instancehub.NewUser{Email: form.Email, Name: form.Name, Role: form.Role}, s.cfg.LocalAccounts)
+	status := http.StatusOK
+	switch {
+	case instancehub.ErrorCode(err) == instancehub.EINVALID:
+		form.Errors, status = instancehub.ErrorFields(err), http.StatusUnprocessableEntity
+	case err != nil:
+		return err
+	default:
+		added := views.AddUserForm{Added: user}
+		if token != "" {
+			added.Link = c.Scheme() + "://" + c.Request().Host + "/set-password?token=" + url.QueryEscape(token)
+		}
+		form = added
+	}
+	return s.render(c, status, "access", views.AddUserPage(form))
+}
+
+// addUserPage is the form that adds someone, for Owners.
+func (s *Server) addUserPage(c *echo.Context) error {
+	if !instancehub.UserFromContext(c.Request().Context()).Can(instancehub.PermWriteRoles) {
+		return instancehub.Errorf(instancehub.EFORBIDDEN, "Adding users takes the Owner role.")
+	}
+	return s.render(c, http.StatusOK, "access", views.AddUserPage(views.AddUserForm{}))
+}
+
+// setPasswordPage asks a new account for its password, with the link an
+// Owner passed on.
+func (s *Server) setPasswordPage(c *echo.Context) error {
+	token := c.QueryParam("token")
+	works := s.service.PasswordLinkWorks(c.Request().Context(), token)
+	status := http.StatusOK
+	if !works {
+		status = http.StatusGone
+	}
+	return s.render(c, status, "", views.SetPasswordPage(token, works, nil))
+}
+
+func (s *Server) setPassword(c *echo.Context) error {
+	token := c.FormValue("token")
+	_, err := s.service.SetPasswordWithLink(c.Request().Context(), token, c.FormValue("password"), c.FormValue("confirm"))
+	if instancehub.ErrorCode(err) == instancehub.EINVALID {
+		fields := instancehub.ErrorFields(err)
+		status := http.StatusUnprocessableEntity
+		if fields["link"] != "" {
+			status = http.StatusGone
+		}
+		return s.render(c, status, "", views.SetPasswordPage(token, fields["link"] == "", fields))
+	} else if err != nil {
+		return err
+	}
+	s.setNotice(c, "success", "Your password is set. Sign in with it.")
+	return c.Redirect(http.StatusSeeOther, "/login")
 }

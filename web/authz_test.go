@@ -139,6 +139,16 @@ var matrix = map[string]check{
 	"POST /access": {func(f fixture) (string, string, url.Values) {
 		return "POST", "/access", url.Values{"email": {"olive@example.com"}, "role": {"Reader"}}
 	}, statuses(forbidden, anonymous, redirect, owner, redirect)},
+	"GET /access/users/new": {get("/access/users/new"), statuses(forbidden, anonymous, redirect, owner, ok)},
+	"POST /access/users": {func(f fixture) (string, string, url.Values) {
+		return "POST", "/access/users", url.Values{"email": {"new-" + f.slug + "@example.com"}, "name": {"New " + f.slug}, "role": {"Reader"}}
+	}, statuses(forbidden, anonymous, redirect, owner, ok)},
+	// Setting a password takes a link, not a session: anyone may try one,
+	// and an unknown link is gone for everyone.
+	"GET /set-password": {get("/set-password?token=unknown"), statuses(http.StatusGone)},
+	"POST /set-password": {func(f fixture) (string, string, url.Values) {
+		return "POST", "/set-password", url.Values{"token": {"unknown"}, "password": {"long-enough-1"}, "confirm": {"long-enough-1"}}
+	}, statuses(http.StatusGone)},
 	"POST /access/unlock": {func(f fixture) (string, string, url.Values) {
 		return "POST", "/access/unlock", url.Values{"email": {"ada@example.com"}}
 	}, statuses(forbidden, anonymous, redirect, owner, redirect)},

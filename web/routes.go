@@ -17,6 +17,8 @@ func (s *Server) routes() {
 	e.GET("/static/*", s.serveStatic)
 	e.GET("/login", s.loginPage)
 	e.POST("/login", s.login)
+	e.GET("/set-password", s.setPasswordPage)
+	e.POST("/set-password", s.setPassword)
 	e.GET("/auth/oidc/login", s.oidcLogin)
 	e.GET("/auth/oidc/callback", s.oidcCallback)
 
@@ -47,6 +49,8 @@ func (s *Server) routes() {
 	g.GET("/access", s.accessPage)
 	g.POST("/access", s.assignRole)
 	g.POST("/access/unlock", s.unlockAccount)
+	g.GET("/access/users/new", s.addUserPage)
+	g.POST("/access/users", s.addUser)
 	g.POST("/access/:id/delete", s.removeRole)
 	g.GET("/audit", s.auditPage)
 	g.GET("/audit/export.csv", s.auditExport)

@@ -1,0 +1,54 @@
+package web_test
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+)
+
+// TestAddUserAndSetPassword: an Owner adds someone from the access control
+// page and passes on the link shown; the link sets a password once, and
+// the new account signs in with it.
+func TestAddUserAndSetPassword(t *testing.T) {
+	s := newSite(t, 0)
+	s.signIn(t, "ada@example.com") // an Owner
+	page := s.post(t, "/access/users", url.Values{"email": {"nora@example.com"}, "name": {"Nora New"}, "role": {""}})
+	wantStatus(t, page, http.StatusUnprocessableEntity)
+	if got := text(page.doc.Find(`[data-testid="new-role-error"]`)); got != "Choose a role." {
+		t.Fatalf("no role: %q", got)
+	}
+	page = s.post(t, "/access/users", url.Values{"email": {"nora@example.com"}, "name": {"Nora New"}, "role": {"Data Scientist"}})
+	wantStatus(t, page, http.StatusOK)
+	link := text(page.doc.Find(`[data-testid="password-link"]`))
+	if !strings.HasPrefix(link, s.server.URL+"/set-password?token=") {
+		t.Fatalf("link %q", link)
+	}
+	if !strings.Contains(text(s.get(t, "/access").doc.Find("#assignments")), "nora@example.com") {
+		t.Error("Nora's role is not listed")
+	}
+
+	// Nora, signed out, opens the link and sets her password.
+	s.client = newClient()
+	path := strings.TrimPrefix(link, s.server.URL)
+	wantStatus(t, s.get(t, path), http.StatusOK)
+	token, _ := url.ParseQuery(strings.SplitN(path, "?", 2)[1])
+	set := url.Values{"token": {token.Get("token")}, "password": {"nora-password-1"}, "confirm": {"nora-password-1"}}
+	r := s.post(t, "/set-password", set)
+	if r.StatusCode != http.StatusSeeOther || r.Header.Get("Location") != "/login" {
+		t.Fatalf("set password: %d %s", r.StatusCode, r.Header.Get("Location"))
+	}
+	in := s.post(t, "/login", url.Values{"email": {"nora@example.com"}, "password": {"nora-password-1"}})
+	if in.StatusCode != http.StatusSeeOther {
+		t.Fatalf("Nora signs in with her password: %d", in.StatusCode)
+	}
+
+	// The link works once.
+	s.client = newClient()
+	wantStatus(t, s.get(t, path), http.StatusGone)
+	again := s.post(t, "/set-password", url.Values{"token": {token.Get("token")}, "password": {"someone-else-1"}, "confirm": {"someone-else-1"}})
+	wantStatus(t, again, http.StatusGone)
+	if got := text(again.doc.Find(`[data-testid="link-error"]`)); !strings.Contains(got, "used already") {
+		t.Fatalf("replayed link: %q", got)
+	}
+}
