@@ -36,7 +36,9 @@ type NewUser struct {
 // field at fault; ECONFLICT, on "email", when the account exists.
 func (s *Service) AddUser(ctx context.Context, n NewUser, localAccounts bool) (user *User, token string, err error) {
 	n.Email, n.Name = strings.TrimSpace(n.Email), strings.TrimSpace(n.Name)
-	defer func() { s.record(ctx, "user.add", Clip(n.Email, MaxEmailLength)+" as "+Clip(n.Role, MaxResourceNameLength), err) }()
+	defer func() {
+		s.record(ctx, "user.add", Clip(n.Email, MaxEmailLength)+" as "+Clip(n.Role, MaxResourceNameLength), err)
+	}()
 	by, err := authorize(ctx, PermWriteRoles, "add users")
 	if err != nil {
 		return nil, "", err
