@@ -4,7 +4,6 @@ package localapps
 
 import (
 	"fmt"
-	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -37,7 +36,7 @@ func TestStopEndsTheServerAndItsKernelsAndTheNextOpenStartsAnother(t *testing.T)
 	}
 
 	s.Stop(inst.Name)
-	if answers(base) {
+	if answers(base, inst.AppSecret) {
 		t.Fatalf("%s still answers after Stop", base.Host)
 	}
 	for _, p := range append(kernels, pid) {
@@ -58,7 +57,7 @@ func TestStopEndsTheServerAndItsKernelsAndTheNextOpenStartsAnother(t *testing.T)
 	// A portal restart: Close stops everything, and the new portal's first
 	// open brings the server back, with the owner's files.
 	_ = s.Close()
-	if answers(again) {
+	if answers(again, inst.AppSecret) {
 		t.Fatalf("%s still answers after Close", again.Host)
 	}
 	stale := filepath.Join(dataDir, "jupyter", "vm1-left-by-a-crash")
@@ -114,7 +113,7 @@ func TestStartingOneServerBeyondTheCapStopsTheLeastRecentlyUsed(t *testing.T) {
 		t.Fatalf("running %v, want vma and vmc (vmb was used least recently)", got)
 	}
 	deadline := time.Now().Add(15 * time.Second)
-	for answers(bBase) {
+	for answers(bBase, b.AppSecret) {
 		if time.Now().After(deadline) {
 			t.Fatalf("vmb's server at %s still answers", bBase.Host)
 		}
@@ -147,8 +146,8 @@ func TestNotebooksBelongToTheOwnerAcrossInstancesAndOutliveThem(t *testing.T) {
 		t.Fatalf("the deleted instance's secret on the new server: %d, want 403", code)
 	}
 	_ = s.Close() // waits for the servers stopped in the background too
-	for _, b := range []*url.URL{base, newBase} {
-		if answers(b) {
+	for b, secret := range map[*url.URL]string{base: first.AppSecret, newBase: recreated.AppSecret} {
+		if answers(b, secret) {
 			t.Fatalf("%s answers after Close", b.Host)
 		}
 	}
@@ -203,10 +202,20 @@ func waitGone(t *testing.T, pid int) {
 }
 
 // answers reports whether anything listens at base's address.
-func answers(base *url.URL) bool {
-	conn, err := net.DialTimeout("tcp", base.Host, time.Second)
-	if err == nil {
-		conn.Close()
+// answers tells whether the server of the instance with that secret still
+// answers at base. Another server that took the port since (other tests'
+// and packages' Jupyters pick free ports too) has another secret and says
+// 403: it is not that server.
+func answers(base *url.URL, secret string) bool {
+	req, err := http.NewRequest(http.MethodGet, base.JoinPath("api/status").String(), nil)
+	if err != nil {
+		return false
 	}
-	return err == nil
+	req.Header.Set("Authorization", "token "+secret)
+	res, err := (&http.Client{Timeout: 2 * time.Second}).Do(req)
+	if err != nil {
+		return false
+	}
+	res.Body.Close()
+	return res.StatusCode == http.StatusOK
 }

@@ -31,9 +31,10 @@ func TestNoServerOutlivesAPortalKilledOutright(t *testing.T) {
 	t.Cleanup(func() { _ = portal.Process.Kill(); _ = portal.Wait() })
 	var pid int
 	var base *url.URL
+	var secret string
 	lines := bufio.NewScanner(stdout)
 	for lines.Scan() {
-		if _, err := fmt.Sscanf(lines.Text(), "jupyter %d %s", &pid, new(string)); err == nil {
+		if _, err := fmt.Sscanf(lines.Text(), "jupyter %d %s %s", &pid, new(string), &secret); err == nil {
 			base, _ = url.Parse(strings.Fields(lines.Text())[2])
 			break
 		}
@@ -50,7 +51,7 @@ func TestNoServerOutlivesAPortalKilledOutright(t *testing.T) {
 	for _, p := range append(kernels, pid) {
 		waitGone(t, p)
 	}
-	if answers(base) {
+	if answers(base, secret) {
 		t.Fatalf("%s still answers after the portal died", base.Host)
 	}
 }
@@ -66,6 +67,6 @@ func TestHelperPortal(t *testing.T) {
 	inst := running("vm1", 1)
 	base := open(t, s, inst, jupyterApp)
 	call(t, base, inst.AppSecret, "POST", "api/kernels", `{"name":"python3"}`)
-	fmt.Println("jupyter", strconv.Itoa(serverPID(t, s, inst.Name)), base.String())
+	fmt.Println("jupyter", strconv.Itoa(serverPID(t, s, inst.Name)), base.String(), inst.AppSecret)
 	time.Sleep(time.Minute)
 }
