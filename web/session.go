@@ -59,7 +59,10 @@ func (s *Server) loadSession(next echo.HandlerFunc) echo.HandlerFunc {
 		ctx := c.Request().Context()
 		user, err := s.service.UserBySession(ctx, token)
 		if instancehub.ErrorCode(err) == instancehub.EUNAUTHORIZED {
+			// Say why on the sign-in page this leads to: being sent there
+			// with no word is baffling to someone whose access was removed.
 			s.clearCookie(c, sessionCookie)
+			s.setNotice(c, "info", "Your session has ended: you signed out elsewhere, it expired, or your access changed. Sign in again.")
 			return next(c)
 		} else if err != nil {
 			return err

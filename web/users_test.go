@@ -5,6 +5,8 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/instancehub/instancehub"
 )
 
 // TestAddUserAndSetPassword: an Owner adds someone from the access control
@@ -38,6 +40,9 @@ func TestAddUserAndSetPassword(t *testing.T) {
 	if r.StatusCode != http.StatusSeeOther || r.Header.Get("Location") != "/login" {
 		t.Fatalf("set password: %d %s", r.StatusCode, r.Header.Get("Location"))
 	}
+	if got := text(s.get(t, "/login").doc.Find(".toast")); !strings.Contains(got, "Your password is set") {
+		t.Fatalf("the sign-in page after setting the password says %q", got)
+	}
 	in := s.post(t, "/login", url.Values{"email": {"nora@example.com"}, "password": {"nora-password-1"}})
 	if in.StatusCode != http.StatusSeeOther {
 		t.Fatalf("Nora signs in with her password: %d", in.StatusCode)
@@ -50,5 +55,34 @@ func TestAddUserAndSetPassword(t *testing.T) {
 	wantStatus(t, again, http.StatusGone)
 	if got := text(again.doc.Find(`[data-testid="link-error"]`)); !strings.Contains(got, "used already") {
 		t.Fatalf("replayed link: %q", got)
+	}
+}
+
+// TestSignedOutForLostAccessIsToldWhy: someone whose last role is removed
+// is signed out everywhere, and the sign-in page they land on says why.
+func TestSignedOutForLostAccessIsToldWhy(t *testing.T) {
+	s := newSite(t, 0)
+	bob := s.EnsureUser(t, "bob@example.com", "Bob", instancehub.RoleReader)
+	s.signIn(t, "bob@example.com")
+	wantStatus(t, s.get(t, "/instances"), http.StatusOK)
+
+	page, err := s.Service.RoleAssignments(s.Ctx, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range page.Assignments {
+		if a.UserID == bob.ID {
+			if _, err := s.Service.RemoveRoleAssignment(s.Ctx, a.ID); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	r := s.get(t, "/instances")
+	if r.StatusCode != http.StatusSeeOther || !strings.HasPrefix(r.Header.Get("Location"), "/login") {
+		t.Fatalf("after losing his role: %d %s", r.StatusCode, r.Header.Get("Location"))
+	}
+	login := s.get(t, r.Header.Get("Location"))
+	if got := text(login.doc.Find(".toast")); !strings.Contains(got, "your access changed") {
+		t.Fatalf("the sign-in page says %q", got)
 	}
 }
