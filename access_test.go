@@ -55,6 +55,12 @@ func TestInstancePermissions(t *testing.T) {
 			if r.AssignTo == "" {
 				r.AssignTo = user.Email
 			}
+			if r.AssignTo == user.Email && !role.Allows(instancehub.PermManageOwn) {
+				// No one may make an instance for a role that cannot use
+				// it; this one is there as if made before that role came.
+				p.SeedNamed(t, r.Name, user)
+				continue
+			}
 			if _, err := p.Service.CreateInstance(p.Ctx, r); err != nil && instancehub.ErrorCode(err) != instancehub.EFORBIDDEN {
 				t.Fatal(err)
 			}
@@ -194,5 +200,40 @@ func TestAssigningNoRoleAsksForOne(t *testing.T) {
 	}
 	if roles, _ := p.DB.UserRoles(p.Ctx, bob.ID); len(roles) != 0 {
 		t.Fatalf("Bob has roles %v", roles)
+	}
+}
+
+// TestInstancesAreMadeOnlyForThoseWhoCanUseThem: "Assign to another user"
+// offers only people whose roles let them use an instance of their own, and
+// a create for anyone else is refused next to the field.
+func TestInstancesAreMadeOnlyForThoseWhoCanUseThem(t *testing.T) {
+	p := testportal.Open(t, t.TempDir(), 0)
+	dana := p.EnsureUser(t, "dana@example.com", "Dana", instancehub.RoleDataScientist)
+	p.EnsureUser(t, "rita@example.com", "Rita", instancehub.RoleReader)
+	p.EnsureUser(t, "audrey@example.com", "Audrey", instancehub.RoleAuditReader)
+	p.EnsureUser(t, "nobody@example.com", "Nobody")
+	opts, err := p.Service.CreateOptions(p.Ctx, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var offered []string
+	for _, u := range opts.Assignees {
+		offered = append(offered, u.Email)
+	}
+	if strings.Join(offered, ",") != "ada@example.com,dana@example.com" && strings.Join(offered, ",") != "dana@example.com,ada@example.com" {
+		t.Fatalf("offered %v, want Ada (Owner) and Dana (Data Scientist)", offered)
+	}
+	for _, email := range []string{"rita@example.com", "audrey@example.com", "nobody@example.com"} {
+		req := testportal.Request("for-" + strings.Split(email, "@")[0])
+		req.AssignTo = email
+		_, err := p.Service.CreateInstance(p.Ctx, req)
+		if !strings.Contains(instancehub.ErrorFields(err)["assign_to"], "no role that lets them use an instance") {
+			t.Errorf("a create for %s: %v", email, err)
+		}
+	}
+	req := testportal.Request("for-dana")
+	req.AssignTo = dana.Email
+	if _, err := p.Service.CreateInstance(p.Ctx, req); err != nil {
+		t.Fatalf("a create for Dana: %v", err)
 	}
 }

@@ -78,11 +78,33 @@ func (s *Service) CreateOptions(ctx context.Context, region string) (*CreateOpti
 		return nil, err
 	}
 	if user.Can(PermAssignInstances) {
-		if opts.Assignees, err = s.Users.FindUsers(ctx, "", 0); err != nil {
+		if opts.Assignees, err = s.assignees(ctx); err != nil {
 			return nil, err
 		}
 	}
 	return opts, nil
+}
+
+// assignees are the users an instance may be created for: those whose
+// roles let them use one of their own (start, stop, open it). An instance
+// made for a Reader, an Audit Reader or someone with no role would hold
+// cores its owner could neither use nor stop.
+func (s *Service) assignees(ctx context.Context) ([]*User, error) {
+	assignments, err := s.Roles.FindRoleAssignments(ctx, "")
+	if err != nil {
+		return nil, err
+	}
+	may := map[int64]bool{}
+	for _, a := range assignments {
+		if a.Role.Allows(PermManageOwn) {
+			may[a.UserID] = true
+		}
+	}
+	users, err := s.Users.FindUsers(ctx, "", 0)
+	if err != nil {
+		return nil, err
+	}
+	return slices.DeleteFunc(users, func(u *User) bool { return !may[u.ID] }), nil
 }
 
 func (s *Service) sizeOptions(ctx context.Context, region string) ([]SizeOption, error) {
@@ -322,8 +344,21 @@ func (s *Service) owner(ctx context.Context, user *User, assignTo string) (*User
 	owner, err := s.Users.FindUserByEmail(ctx, assignTo)
 	if ErrorCode(err) == ENOTFOUND {
 		return nil, FieldError("assign_to", fmt.Sprintf("There is no user with the email %s.", assignTo))
+	} else if err != nil {
+		return nil, err
 	}
-	return owner, err
+	if owner.Roles, err = s.Roles.UserRoles(ctx, owner.ID); err != nil {
+		return nil, err
+	}
+	if !owner.Can(PermManageOwn) {
+		var roles []string
+		for _, r := range PermManageOwn.Grantors() {
+			roles = append(roles, string(r))
+		}
+		return nil, FieldError("assign_to", fmt.Sprintf("%s has no role that lets them use an instance of their own (%s); give them one first.",
+			owner.Name, strings.Join(roles, ", ")))
+	}
+	return owner, nil
 }
 
 // validateCreate checks every field and reports all that are wrong at once.
