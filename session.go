@@ -50,6 +50,9 @@ func (s *Service) SignInWithIdentity(ctx context.Context, id *Identity, previous
 }
 
 func (s *Service) startSession(ctx context.Context, user *User, previous string) (*SignedIn, error) {
+	if !user.DisabledAt.IsZero() {
+		return nil, Errorf(EUNAUTHORIZED, "This account is disabled. Ask an Owner of the workspace.")
+	}
 	if previous != "" {
 		if err := s.Sessions.DeleteSession(ctx, hashSessionToken(previous)); err != nil {
 			return nil, err

@@ -121,6 +121,10 @@ type UserStore interface {
 	UsePasswordLink(ctx context.Context, tokenHash string, now time.Time, passwordHash string) (*User, error)
 	// PasswordLinkWorks tells whether a link is unused and expires after now.
 	PasswordLinkWorks(ctx context.Context, tokenHash string, now time.Time) (bool, error)
+	// SetUserDisabled disables the user at at, ending their sessions in the
+	// same transaction, or enables them again (at zero). ENOTFOUND for an
+	// unknown user.
+	SetUserDisabled(ctx context.Context, id int64, at time.Time) error
 }
 
 // LoginThrottle counts failed sign-ins, per account and address together,

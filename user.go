@@ -8,6 +8,9 @@ type User struct {
 	Email        string
 	Name         string
 	PasswordHash string // empty for users who sign in only with single sign-on
+	// DisabledAt is when an Owner disabled the account, zero while it is
+	// enabled: a disabled account cannot sign in; its instances stay.
+	DisabledAt time.Time
 	// Subject identifies the user at the identity provider; empty for
 	// local accounts.
 	Subject   string

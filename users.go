@@ -325,3 +325,87 @@ func (s *Service) syncMappedRoles(ctx context.Context, user *User, groups []stri
 	}
 	return nil
 }
+
+// People returns every account with its roles, for the access control
+// page's list of users (PermReadRoles).
+func (s *Service) People(ctx context.Context) ([]*User, error) {
+	if _, err := authorize(ctx, PermReadRoles, "see the users"); err != nil {
+		return nil, err
+	}
+	users, err := s.Users.FindUsers(ctx, "", 0)
+	if err != nil {
+		return nil, err
+	}
+	assignments, err := s.Roles.FindRoleAssignments(ctx, "")
+	if err != nil {
+		return nil, err
+	}
+	byID := map[int64]*User{}
+	for _, u := range users {
+		byID[u.ID] = u
+	}
+	for _, a := range assignments {
+		if u := byID[a.UserID]; u != nil {
+			u.Roles = append(u.Roles, a.Role)
+		}
+	}
+	return users, nil
+}
+
+// SetUserDisabled disables the account with id, which ends its sessions at
+// once and keeps it from signing in (its instances stay, and keep running),
+// or enables it again. Owners only. ECONFLICT for one's own account, and
+// for the last Owner who can sign in.
+func (s *Service) SetUserDisabled(ctx context.Context, id int64, disabled bool) (user *User, err error) {
+	action := "user.enable"
+	if disabled {
+		action = "user.disable"
+	}
+	defer func() {
+		target := ""
+		if user != nil {
+			target = user.Email
+		}
+		s.record(ctx, action, target, err)
+	}()
+	by, err := authorize(ctx, PermWriteRoles, "disable or enable users")
+	if err != nil {
+		return nil, err
+	}
+	if user, err = s.Users.FindUserByID(ctx, id); err != nil {
+		return nil, err
+	}
+	at := time.Time{}
+	if disabled {
+		if user.ID == by.ID {
+			return user, Errorf(ECONFLICT, "You cannot disable your own account.")
+		}
+		if err := s.keepAnOwner(ctx, user); err != nil {
+			return user, err
+		}
+		at = s.now()
+	}
+	return user, s.Users.SetUserDisabled(ctx, user.ID, at)
+}
+
+// keepAnOwner refuses to disable the last Owner who can sign in.
+func (s *Service) keepAnOwner(ctx context.Context, user *User) error {
+	owners, err := s.Roles.FindRoleAssignments(ctx, RoleOwner)
+	if err != nil {
+		return err
+	}
+	others, isOwner := 0, false
+	for _, a := range owners {
+		if a.UserID == user.ID {
+			isOwner = true
+			continue
+		}
+		if u, err := s.Users.FindUserByID(ctx, a.UserID); err == nil && u.DisabledAt.IsZero() {
+			others++
+		}
+	}
+	if isOwner && others == 0 {
+		return Errorf(ECONFLICT, "%s is the last Owner who can sign in; make someone else an Owner first.", user.Name)
+	}
+	return nil
+}

@@ -43,4 +43,18 @@ func TestAddUserJourney(t *testing.T) {
 	_, err = again.Goto(address)
 	must(t, err)
 	must(t, expect.Locator(again.GetByTestId("link-error")).ToContainText("used already"))
+
+	// The Owner disables Nora from the Users tab: her page sends her to
+	// sign in, which tells her why.
+	_, err = admin.Goto(p.URL + "/access")
+	must(t, err)
+	must(t, admin.GetByRole("link", playwright.PageGetByRoleOptions{Name: "Users", Exact: playwright.Bool(true)}).Click())
+	must(t, admin.WaitForURL(p.URL+"/access/people"))
+	checkAccessibility(t, admin, "users")
+	must(t, admin.GetByRole("button", playwright.PageGetByRoleOptions{Name: "Disable Nora New"}).Click())
+	must(t, expect.Locator(admin.Locator(`tr[data-email="nora@example.com"] [data-testid="status"]`)).ToHaveText("Disabled"))
+	_, err = nora.Reload()
+	must(t, err)
+	must(t, nora.WaitForURL("**/login**"))
+	must(t, expect.Locator(nora.Locator(".toast")).ToContainText("your access changed"))
 }

@@ -51,7 +51,7 @@ func (db *DB) findSession(ctx context.Context, tokenHash string, now time.Time) 
 		SELECT s.token_hash, s.user_id, s.created_at, s.last_seen_at, s.expires_at,
 		       u.id, u.email, u.name, u.password_hash, u.subject, u.created_at
 		FROM sessions s JOIN users u ON u.id = s.user_id
-		WHERE s.token_hash = ? AND s.expires_at > ?`,
+		WHERE s.token_hash = ? AND s.expires_at > ? AND u.disabled_at = 0`,
 		tokenHash, millis(now)).
 		Scan(&s.TokenHash, &s.UserID, &created, &lastSeen, &expires,
 			&s.User.ID, &s.User.Email, &s.User.Name, &s.User.PasswordHash, &s.User.Subject, &userCreated)

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/instancehub/instancehub"
 )
@@ -70,7 +71,7 @@ func (db *DB) FindUsers(ctx context.Context, query string, limit int) ([]*instan
 		limit = -1
 	}
 	rows, err := db.query(ctx, `
-		SELECT id, email, name, subject, created_at FROM users
+		SELECT id, email, name, subject, created_at, disabled_at FROM users
 		WHERE ? = '' OR name LIKE ? ESCAPE '\' OR email LIKE ? ESCAPE '\'
 		ORDER BY name COLLATE NOCASE, id LIMIT ?`,
 		query, contains(query), contains(query), limit)
@@ -82,10 +83,11 @@ func (db *DB) FindUsers(ctx context.Context, query string, limit int) ([]*instan
 	for rows.Next() {
 		var u instancehub.User
 		var created sql.NullInt64
-		if err := rows.Scan(&u.ID, &u.Email, &u.Name, &u.Subject, &created); err != nil {
+		var disabled int64
+		if err := rows.Scan(&u.ID, &u.Email, &u.Name, &u.Subject, &created, &disabled); err != nil {
 			return nil, fmt.Errorf("find users: %w", err)
 		}
-		u.CreatedAt = fromMillis(created)
+		u.CreatedAt, u.DisabledAt = fromMillis(created), fromDisabled(disabled)
 		users = append(users, &u)
 	}
 	return users, rows.Err()
@@ -104,9 +106,11 @@ func (db *DB) CountUsers(ctx context.Context) (int, error) {
 func (db *DB) findUser(ctx context.Context, where string, arg any) (*instancehub.User, error) {
 	var u instancehub.User
 	var created sql.NullInt64
+	var disabled int64
 	err := db.queryRow(ctx,
-		`SELECT id, email, name, password_hash, subject, created_at FROM users WHERE `+where, arg).
-		Scan(&u.ID, &u.Email, &u.Name, &u.PasswordHash, &u.Subject, &created)
+		`SELECT id, email, name, password_hash, subject, created_at, disabled_at FROM users WHERE `+where, arg).
+		Scan(&u.ID, &u.Email, &u.Name, &u.PasswordHash, &u.Subject, &created, &disabled)
+	u.DisabledAt = fromDisabled(disabled)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, instancehub.Errorf(instancehub.ENOTFOUND, "User not found.")
 	} else if err != nil {
@@ -114,4 +118,36 @@ func (db *DB) findUser(ctx context.Context, where string, arg any) (*instancehub
 	}
 	u.CreatedAt = fromMillis(created)
 	return &u, nil
+}
+
+// fromDisabled reads disabled_at, 0 for an enabled account.
+func fromDisabled(ms int64) time.Time {
+	if ms == 0 {
+		return time.Time{}
+	}
+	return time.UnixMilli(ms).UTC()
+}
+
+// SetUserDisabled disables the user (at, not zero) and ends their sessions,
+// in one transaction, or enables them again (at zero). ENOTFOUND for an
+// unknown user.
+func (db *DB) SetUserDisabled(ctx context.Context, id int64, at time.Time) error {
+	var ms int64
+	if !at.IsZero() {
+		ms = millis(at)
+	}
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE users SET disabled_at = ? WHERE id = ?`, ms, id)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return instancehub.Errorf(instancehub.ENOTFOUND, "User not found.")
+		}
+		if ms != 0 {
+			_, err = tx.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = ?`, id)
+		}
+		return err
+	})
+	return wrap(err, "disable user %d", id)
 }

@@ -231,3 +231,24 @@ func progressLine(state, step string) string {
 	}
 	return state + ", started"
 }
+
+// rolesText lists roles in words, "No role" for none.
+func rolesText(roles []instancehub.Role) string {
+	if len(roles) == 0 {
+		return "No role"
+	}
+	names := make([]string, len(roles))
+	for i, r := range roles {
+		names[i] = string(r)
+	}
+	return strings.Join(names, ", ")
+}
+
+// peopleAction is where a user's Disable or Enable goes.
+func peopleAction(u *instancehub.User) string {
+	verb := "disable"
+	if !u.DisabledAt.IsZero() {
+		verb = "enable"
+	}
+	return fmt.Sprintf("/access/people/%d/%s", u.ID, verb)
+}

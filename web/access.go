@@ -135,3 +135,35 @@ func (s *Server) setPassword(c *echo.Context) error {
 	s.setNotice(c, "success", "Your password is set. Sign in with it.")
 	return c.Redirect(http.StatusSeeOther, "/login")
 }
+
+// people lists the accounts with their roles.
+func (s *Server) people(c *echo.Context) error {
+	users, err := s.service.People(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	canWrite := instancehub.UserFromContext(c.Request().Context()).Can(instancehub.PermWriteRoles)
+	return s.render(c, http.StatusOK, "access", views.PeoplePage(users, canWrite))
+}
+
+// setUserDisabled disables or enables an account.
+func (s *Server) setUserDisabled(c *echo.Context) error {
+	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	if err != nil {
+		return echo.ErrNotFound
+	}
+	disable := c.Param("verb") == "disable"
+	if !disable && c.Param("verb") != "enable" {
+		return echo.ErrNotFound
+	}
+	user, err := s.service.SetUserDisabled(c.Request().Context(), id, disable)
+	if err != nil {
+		return err
+	}
+	if disable {
+		s.setNotice(c, "success", fmt.Sprintf("%s is disabled: signed out, and cannot sign in until enabled. Their instances stay.", user.Name))
+	} else {
+		s.setNotice(c, "success", fmt.Sprintf("%s is enabled and can sign in again.", user.Name))
+	}
+	return c.Redirect(http.StatusSeeOther, "/access/people")
+}

@@ -139,6 +139,10 @@ var matrix = map[string]check{
 	"POST /access": {func(f fixture) (string, string, url.Values) {
 		return "POST", "/access", url.Values{"email": {"olive@example.com"}, "role": {"Reader"}}
 	}, statuses(forbidden, anonymous, redirect, owner, redirect)},
+	"GET /access/people": {get("/access/people"), statuses(ok, anonymous, redirect, noRead, forbidden)},
+	"POST /access/people/:id/:verb": {func(f fixture) (string, string, url.Values) {
+		return "POST", "/access/people/999999/enable", nil
+	}, statuses(forbidden, anonymous, redirect, owner, notFound)},
 	"GET /access/users/new": {get("/access/users/new"), statuses(forbidden, anonymous, redirect, owner, ok)},
 	"POST /access/users": {func(f fixture) (string, string, url.Values) {
 		return "POST", "/access/users", url.Values{"email": {"new-" + f.slug + "@example.com"}, "name": {"New " + f.slug}, "role": {"Reader"}}

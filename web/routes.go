@@ -49,6 +49,8 @@ func (s *Server) routes() {
 	g.GET("/access", s.accessPage)
 	g.POST("/access", s.assignRole)
 	g.POST("/access/unlock", s.unlockAccount)
+	g.GET("/access/people", s.people)
+	g.POST("/access/people/:id/:verb", s.setUserDisabled)
 	g.GET("/access/users/new", s.addUserPage)
 	g.POST("/access/users", s.addUser)
 	g.POST("/access/:id/delete", s.removeRole)

@@ -1,12 +1,14 @@
 package web_test
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
 
 	"github.com/instancehub/instancehub"
+	"github.com/instancehub/instancehub/internal/testportal"
 )
 
 // TestAddUserAndSetPassword: an Owner adds someone from the access control
@@ -84,5 +86,56 @@ func TestSignedOutForLostAccessIsToldWhy(t *testing.T) {
 	login := s.get(t, r.Header.Get("Location"))
 	if got := text(login.doc.Find(".toast")); !strings.Contains(got, "your access changed") {
 		t.Fatalf("the sign-in page says %q", got)
+	}
+}
+
+// TestDisableAndEnableAUser: an Owner disables an account from the Users
+// tab; its session ends at once, it cannot sign in, its instance stays; it
+// signs in again once enabled. Nobody disables themself or the last Owner.
+func TestDisableAndEnableAUser(t *testing.T) {
+	s := newSite(t, 0)
+	bob := s.EnsureUser(t, "bob@example.com", "Bob", instancehub.RoleDataScientist)
+	s.SeedNamed(t, "bobs-box", bob)
+	bobs := &site{Portal: s.Portal, server: s.server, client: newClient()}
+	bobs.signIn(t, "bob@example.com")
+	wantStatus(t, bobs.get(t, "/instances"), http.StatusOK)
+
+	s.signIn(t, "ada@example.com") // an Owner
+	people := s.get(t, "/access/people")
+	if got := text(people.doc.Find(`tr[data-email="bob@example.com"] [data-testid="status"]`)); got != "Active" {
+		t.Fatalf("Bob's status %q", got)
+	}
+	r := s.post(t, fmt.Sprintf("/access/people/%d/disable", bob.ID), nil)
+	if r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("disable: %d", r.StatusCode)
+	}
+	if got := text(s.get(t, "/access/people").doc.Find(`tr[data-email="bob@example.com"] [data-testid="status"]`)); got != "Disabled" {
+		t.Fatalf("after disabling, Bob's status %q", got)
+	}
+	if r := bobs.get(t, "/instances"); r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("Bob's session after he was disabled: %d", r.StatusCode)
+	}
+	in := bobs.post(t, "/login", url.Values{"email": {"bob@example.com"}, "password": {testportal.Password}})
+	if in.StatusCode == http.StatusSeeOther || !strings.Contains(in.body, "This account is disabled") {
+		t.Fatalf("a disabled account signs in: %d", in.StatusCode)
+	}
+	if inst, err := s.DB.FindInstanceByName(s.Ctx, "bobs-box"); err != nil || inst.State != instancehub.StateRunning {
+		t.Fatalf("Bob's instance: %v %v", inst, err)
+	}
+
+	wantStatus(t, s.post(t, fmt.Sprintf("/access/people/%d/enable", bob.ID), nil), http.StatusSeeOther)
+	bobs.client = newClient()
+	bobs.signIn(t, "bob@example.com")
+
+	// Not oneself, and not the last Owner.
+	if _, err := s.Service.SetUserDisabled(s.Ctx, s.User.ID, true); instancehub.ErrorCode(err) != instancehub.ECONFLICT {
+		t.Fatalf("disabling oneself: %v", err)
+	}
+	other := s.EnsureUser(t, "olga@example.com", "Olga", instancehub.RoleOwner)
+	if _, err := s.Service.SetUserDisabled(s.As(other), s.User.ID, true); err != nil {
+		t.Fatalf("another Owner disables Ada: %v", err)
+	}
+	if _, err := s.Service.SetUserDisabled(s.As(bob), other.ID, true); instancehub.ErrorCode(err) != instancehub.EFORBIDDEN {
+		t.Fatalf("a Data Scientist disables an Owner: %v", err)
 	}
 }
