@@ -44,45 +44,10 @@ func (c *changes) version(ctx context.Context) (int64, error) {
 
 func (c *changes) close() error { return c.conn.Close() }
 
-// maxCachedPages bounds the pages of instances kept per data version: the
-// filters people use at once (pages, searches, sorts).
-const maxCachedPages = 128
-
-// pageCache keeps FindInstances' answers for the data version they were
-// read at; any commit empties it.
-type pageCache struct {
-	mu      sync.Mutex
-	version int64
-	pages   map[instancehub.InstanceFilter]cachedPage
-}
-
+// cachedPage is a page of FindInstances' answer.
 type cachedPage struct {
 	instances []*instancehub.Instance
 	total     int
-}
-
-func (p *pageCache) get(version int64, f instancehub.InstanceFilter) (cachedPage, bool) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.version != version {
-		return cachedPage{}, false
-	}
-	page, ok := p.pages[f]
-	return page, ok
-}
-
-// put keeps a page read after version was; a page read at an older
-// version than the cache's is dropped.
-func (p *pageCache) put(version int64, f instancehub.InstanceFilter, page cachedPage) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if version < p.version {
-		return
-	}
-	if version != p.version || p.pages == nil || len(p.pages) >= maxCachedPages {
-		p.version, p.pages = version, make(map[instancehub.InstanceFilter]cachedPage)
-	}
-	p.pages[f] = page
 }
 
 // copies returns copies of the kept instances, which callers may change
@@ -105,41 +70,6 @@ func copies(kept []*instancehub.Instance) []*instancehub.Instance {
 // or another.
 func (db *DB) DataVersion(ctx context.Context) (int64, error) { return db.changes.version(ctx) }
 
-// maxCachedSessions bounds the sessions kept per data version.
-const maxCachedSessions = 10_000
-
-// sessionCache keeps FindSession's answers for the data version they were
-// read at: every request of a signed-in user asks for its session, and
-// anything that could change the answer (a sign-out, a role, a rename, the
-// last-seen time) is a commit, which empties it.
-type sessionCache struct {
-	mu       sync.Mutex
-	version  int64
-	sessions map[string]*instancehub.Session
-}
-
-func (c *sessionCache) get(version int64, hash string) (*instancehub.Session, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.version != version {
-		return nil, false
-	}
-	s, ok := c.sessions[hash]
-	return s, ok
-}
-
-func (c *sessionCache) put(version int64, s *instancehub.Session) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if version < c.version {
-		return
-	}
-	if version != c.version || c.sessions == nil || len(c.sessions) >= maxCachedSessions {
-		c.version, c.sessions = version, make(map[string]*instancehub.Session)
-	}
-	c.sessions[s.TokenHash] = s
-}
-
 // copySession returns a copy a caller may change.
 func copySession(s *instancehub.Session) *instancehub.Session {
 	c := *s
@@ -150,20 +80,23 @@ func copySession(s *instancehub.Session) *instancehub.Session {
 }
 
 // byVersion keeps values by key for the data version they were read at;
-// any commit empties it.
-type byVersion[T any] struct {
+// any commit empties it. It holds at most max keys: past them it starts
+// over, which costs at most a read each.
+type byVersion[K comparable, V any] struct {
+	max     int
 	mu      sync.Mutex
 	version int64
-	values  map[string]T
+	values  map[K]V
 }
 
-// maxByVersion bounds the keys a byVersion keeps.
-const maxByVersion = 1024
+func newByVersion[K comparable, V any](max int) byVersion[K, V] {
+	return byVersion[K, V]{max: max}
+}
 
-func (c *byVersion[T]) get(version int64, key string) (T, bool) {
+func (c *byVersion[K, V]) get(version int64, key K) (V, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	var zero T
+	var zero V
 	if c.version != version {
 		return zero, false
 	}
@@ -171,14 +104,16 @@ func (c *byVersion[T]) get(version int64, key string) (T, bool) {
 	return v, ok
 }
 
-func (c *byVersion[T]) put(version int64, key string, v T) {
+// put keeps a value read after version was; one read at an older version
+// than the cache's is dropped.
+func (c *byVersion[K, V]) put(version int64, key K, v V) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if version < c.version {
 		return
 	}
-	if version != c.version || c.values == nil || len(c.values) >= maxByVersion {
-		c.version, c.values = version, make(map[string]T)
+	if version != c.version || c.values == nil || len(c.values) >= c.max {
+		c.version, c.values = version, make(map[K]V)
 	}
 	c.values[key] = v
 }

@@ -33,12 +33,17 @@ const pragmas = "_pragma=journal_mode(WAL)&_pragma=busy_timeout(5000)" +
 
 // DB is instancehub's SQLite database.
 type DB struct {
-	db       *sql.DB
-	stmts    statements
-	changes  *changes
-	pages    pageCache
-	sessions sessionCache
-	quotas   byVersion[*instancehub.WorkspaceQuota]
+	db      *sql.DB
+	stmts   statements
+	changes *changes
+	// Reads kept while nothing was committed (changes.go): pages of
+	// instances (the filters people use at once: pages, searches, sorts);
+	// sessions, which every request of a signed-in user asks for and whose
+	// every change (sign-out, role, rename, last use) is a commit; and the
+	// workspace quota of each region.
+	pages    byVersion[instancehub.InstanceFilter, cachedPage]
+	sessions byVersion[string, *instancehub.Session]
+	quotas   byVersion[string, *instancehub.WorkspaceQuota]
 
 	// Now returns the current time. The store stamps with it the times a
 	// caller leaves zero; tests replace it to control them.
@@ -70,7 +75,11 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		db.Close()
 		return nil, fmt.Errorf("open database %s: %w", path, err)
 	}
-	return &DB{db: db, changes: changes, Now: time.Now}, nil
+	return &DB{db: db, changes: changes, Now: time.Now,
+		pages:    newByVersion[instancehub.InstanceFilter, cachedPage](128),
+		sessions: newByVersion[string, *instancehub.Session](10_000),
+		quotas:   newByVersion[string, *instancehub.WorkspaceQuota](1024),
+	}, nil
 }
 
 // dsn escapes path because SQLite reads it as a URI, in which "?", "#" and

@@ -39,7 +39,7 @@ func (db *DB) FindSession(ctx context.Context, tokenHash string, now time.Time) 
 	}
 	s, err := db.findSession(ctx, tokenHash, now)
 	if err == nil {
-		db.sessions.put(version, copySession(s))
+		db.sessions.put(version, tokenHash, copySession(s))
 	}
 	return s, err
 }
