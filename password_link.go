@@ -73,6 +73,16 @@ func (s *Service) AddUser(ctx context.Context, n NewUser, localAccounts bool) (u
 	return user, token, err
 }
 
+// CheckAddUser says whether the signed-in user may add people, before the
+// form is shown: Owners only (PermWriteRoles), the refusal audited.
+func (s *Service) CheckAddUser(ctx context.Context) error {
+	if _, err := authorize(ctx, PermWriteRoles, "add users"); err != nil {
+		s.recordDenial(ctx, "user.addForm", "", err)
+		return err
+	}
+	return nil
+}
+
 func (s *Service) newPasswordLink(ctx context.Context, user *User) (string, error) {
 	b := make([]byte, 32)
 	if _, err := rand.Read(b); err != nil {

@@ -101,8 +101,8 @@ func (s *Server) addUser(c *echo.Context) error {
 
 // addUserPage is the form that adds someone, for Owners.
 func (s *Server) addUserPage(c *echo.Context) error {
-	if !instancehub.UserFromContext(c.Request().Context()).Can(instancehub.PermWriteRoles) {
-		return instancehub.Errorf(instancehub.EFORBIDDEN, "Adding users takes the Owner role.")
+	if err := s.service.CheckAddUser(c.Request().Context()); err != nil {
+		return err
 	}
 	return s.render(c, http.StatusOK, "access", views.AddUserPage(views.AddUserForm{}))
 }
