@@ -351,12 +351,8 @@ func (s *Service) owner(ctx context.Context, user *User, assignTo string) (*User
 		return nil, err
 	}
 	if !owner.Can(PermManageOwn) {
-		var roles []string
-		for _, r := range PermManageOwn.Grantors() {
-			roles = append(roles, string(r))
-		}
 		return nil, FieldError("assign_to", fmt.Sprintf("%s has no role that lets them use an instance of their own (%s); give them one first.",
-			owner.Name, strings.Join(roles, ", ")))
+			owner.Name, roleNames(PermManageOwn.Grantors())))
 	}
 	return owner, nil
 }

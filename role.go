@@ -38,11 +38,16 @@ func ParseRole(s string) (Role, error) {
 			return r, nil
 		}
 	}
-	names := make([]string, len(Roles))
-	for i, r := range Roles {
+	return "", FieldError("role", fmt.Sprintf("There is no role %q. The roles are %s.", Clip(s, MaxResourceNameLength), roleNames(Roles)))
+}
+
+// roleNames lists roles for a sentence: "Owner, Contributor".
+func roleNames(roles []Role) string {
+	names := make([]string, len(roles))
+	for i, r := range roles {
 		names[i] = string(r)
 	}
-	return "", FieldError("role", fmt.Sprintf("There is no role %q. The roles are %s.", Clip(s, MaxResourceNameLength), strings.Join(names, ", ")))
+	return strings.Join(names, ", ")
 }
 
 // Description says what a role is for, on the access control page.
@@ -119,11 +124,7 @@ func (u *User) HasRole() bool { return u != nil && len(u.Roles) > 0 }
 // denied is the refusal of an action for want of p: it names the
 // permission and the roles that grant it.
 func denied(p Permission, doing string) *Error {
-	names := make([]string, 0, 3)
-	for _, r := range p.Grantors() {
-		names = append(names, string(r))
-	}
-	return Errorf(EFORBIDDEN, "You need the %s permission to %s. Roles that grant it: %s.", p, doing, strings.Join(names, ", "))
+	return Errorf(EFORBIDDEN, "You need the %s permission to %s. Roles that grant it: %s.", p, doing, roleNames(p.Grantors()))
 }
 
 // RoleAssignment gives a user a role in the workspace.
