@@ -52,7 +52,7 @@ func (s *Service) RecordActivity(ctx context.Context, name string, at time.Time)
 	return s.Instances.RecordActivity(ctx, name, at)
 }
 
-// LastActivity returns what is known of the use of inst's applications:
+// lastActivity returns what is known of the use of inst's applications:
 // the time stored, and, when the instance is running and a probe is set,
 // what its Jupyter says now (within a second: the details page waits for
 // it). Probe failures leave only the stored time.
