@@ -27,6 +27,11 @@ type CreateRequest struct {
 	IdleShutdownOn bool
 	IdleMinutes    string
 	Schedules      []ScheduleRequest
+	// Description, Tags and Identity come from the API and the az ml
+	// file; the form leaves them empty.
+	Description string
+	Tags        map[string]string
+	Identity    ManagedIdentity
 }
 
 // SizeOption is a VM size as the create form offers it: whether the

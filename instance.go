@@ -28,6 +28,12 @@ type Instance struct {
 	VirtualNetwork string
 	Subnet         string
 
+	// Description and Tags are what its creator wrote about it; Identity
+	// is the managed identity its VM has.
+	Description string
+	Tags        map[string]string
+	Identity    ManagedIdentity
+
 	State     State
 	PrivateIP string
 	PublicIP  string
