@@ -17,10 +17,17 @@ func authorize(ctx context.Context, p Permission, doing string) (*User, error) {
 		return nil, Errorf(EUNAUTHORIZED, "Sign in to continue.")
 	case !user.HasRole():
 		return nil, Errorf(EFORBIDDEN, "You have no role in this workspace yet. Ask an Owner for access.")
+	case user.ReadOnly && !slices.Contains(readPermissions, p):
+		return nil, readOnlyRefusal(doing)
 	case !user.Can(p):
 		return nil, denied(p, doing)
 	}
 	return user, nil
+}
+
+// readOnlyRefusal refuses a change asked with a read-only token.
+func readOnlyRefusal(doing string) *Error {
+	return Errorf(EFORBIDDEN, "This token is read-only: it cannot %s. Use a token without the read-only scope.", doing)
 }
 
 // Access is what the signed-in user may do with one instance. The service
@@ -54,6 +61,9 @@ func authorizeChange(ctx context.Context, inst *Instance, verb string) (*User, e
 	}
 	if access(user, inst).Manage {
 		return user, nil
+	}
+	if user.ReadOnly {
+		return nil, readOnlyRefusal(fmt.Sprintf("%s %s", verb, inst.Name))
 	}
 	if inst.OwnerID == user.ID {
 		return nil, denied(PermManageOwn, fmt.Sprintf("%s your own instances", verb))

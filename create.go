@@ -32,7 +32,13 @@ type CreateRequest struct {
 	Description string
 	Tags        map[string]string
 	Identity    ManagedIdentity
+	// IdempotencyKey, from the API's Idempotency-Key header, makes a
+	// retried create return the instance the first one made.
+	IdempotencyKey string
 }
+
+// MaxIdempotencyKeyLength bounds an Idempotency-Key: a UUID takes 36.
+const MaxIdempotencyKeyLength = 255
 
 // SizeOption is a VM size as the create form offers it: whether the
 // region's quota can fit it now, and if not, why.
@@ -229,9 +235,16 @@ func (s *Service) nameFree(ctx context.Context, name string) error {
 // creating it in Azure. A rejected form returns an EINVALID error with a
 // message per field.
 func (s *Service) CreateInstance(ctx context.Context, req CreateRequest) (inst *Instance, err error) {
-	defer func() { s.record(ctx, "instance.create", Clip(strings.TrimSpace(req.Name), MaxAuditTargetLength), err) }()
+	defer func() {
+		if inst == nil || !inst.Replayed {
+			s.record(ctx, "instance.create", Clip(strings.TrimSpace(req.Name), MaxAuditTargetLength), err)
+		}
+	}()
 	user, err := authorize(ctx, PermCreateInstances, "create compute instances")
 	if err != nil {
+		return nil, err
+	}
+	if err := checkIdempotencyKey(req.IdempotencyKey); err != nil {
 		return nil, err
 	}
 	owner, err := s.owner(ctx, user, req.AssignTo)
@@ -248,12 +261,16 @@ func (s *Service) CreateInstance(ctx context.Context, req CreateRequest) (inst *
 	// counts every create admitted before it.
 	s.admission.Lock()
 	defer s.admission.Unlock()
+	if prev, err := s.replay(ctx, user, req); prev != nil || err != nil {
+		return prev, err
+	}
 	idle, schedules, schedulingErr := s.validateScheduling(req)
 	inst, err = s.validateCreate(ctx, req)
 	if err = withFieldErrors(err, schedulingErr); err != nil {
 		return nil, err
 	}
 	inst.IdleShutdown = idle
+	inst.IdempotencyKey = req.IdempotencyKey
 	inst.OwnerID, inst.OwnerName, inst.OwnerEmail = owner.ID, owner.Name, owner.Email
 	inst.CreatedByID, inst.CreatedByName = user.ID, user.Name
 	inst.Access = access(user, inst)
@@ -263,6 +280,10 @@ func (s *Service) CreateInstance(ctx context.Context, req CreateRequest) (inst *
 	if _, err := s.Engine.Create(ctx, inst, TriggerUser); err != nil {
 		switch ErrorCode(err) {
 		case ECONFLICT:
+			// Another process may have made it, under the same key.
+			if prev, err := s.replay(ctx, user, req); prev != nil || err != nil {
+				return prev, err
+			}
 			return nil, s.nameFree(ctx, inst.Name)
 		case EQUOTA:
 			// Someone took the last cores between the form and now.
@@ -277,6 +298,41 @@ func (s *Service) CreateInstance(ctx context.Context, req CreateRequest) (inst *
 		}
 	}
 	return inst, nil
+}
+
+// checkIdempotencyKey refuses a key too long or of other than printable
+// ASCII, as the header's specification allows.
+func checkIdempotencyKey(key string) error {
+	if err := tooLong("idempotency_key", "An Idempotency-Key", key, MaxIdempotencyKeyLength); err != nil {
+		return err
+	}
+	for _, r := range key {
+		if r < 0x21 || r > 0x7e {
+			return FieldError("idempotency_key", "An Idempotency-Key holds printable ASCII characters only, such as a UUID.")
+		}
+	}
+	return nil
+}
+
+// replay returns the instance user's create with req's Idempotency-Key
+// made already, or nil when there is none. A key used for the create of
+// another name is refused: the request is not a retry.
+func (s *Service) replay(ctx context.Context, user *User, req CreateRequest) (*Instance, error) {
+	if req.IdempotencyKey == "" {
+		return nil, nil
+	}
+	prev, err := s.Instances.FindInstanceByIdempotencyKey(ctx, user.ID, req.IdempotencyKey)
+	switch {
+	case ErrorCode(err) == ENOTFOUND:
+		return nil, nil
+	case err != nil:
+		return nil, err
+	case !strings.EqualFold(prev.Name, strings.TrimSpace(req.Name)):
+		return nil, FieldError("idempotency_key", fmt.Sprintf(
+			"This Idempotency-Key was used for the create of %s; a create of another instance needs a key of its own.", prev.Name))
+	}
+	prev.Access, prev.Replayed = access(user, prev), true
+	return prev, nil
 }
 
 // validateScheduling reads the Scheduling section: the idle shutdown it
@@ -405,6 +461,11 @@ func (s *Service) validateCreate(ctx context.Context, req CreateRequest) (*Insta
 		_ = note(err) // only ever EINVALID
 		inst.SSHPublicKey = key
 	}
+	inst.Description = strings.TrimSpace(req.Description)
+	_ = note(tooLong("description", "A description", inst.Description, MaxDescriptionLength))
+	_ = note(ValidateTags(req.Tags))
+	_ = note(ValidateIdentity(req.Identity))
+	inst.Tags, inst.Identity = req.Tags, req.Identity
 	if len(fields) > 0 {
 		return nil, &Error{Code: EINVALID, Message: "Some settings need your attention.", Fields: fields}
 	}

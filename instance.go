@@ -33,6 +33,11 @@ type Instance struct {
 	Description string
 	Tags        map[string]string
 	Identity    ManagedIdentity
+	// IdempotencyKey is the Idempotency-Key its create came with, unique
+	// per creator; Replayed is set, not stored, when a retried create
+	// returns the instance the first one made.
+	IdempotencyKey string
+	Replayed       bool
 
 	State     State
 	PrivateIP string

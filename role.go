@@ -84,11 +84,16 @@ const (
 	PermReadAudit       Permission = "audit/read"
 	// PermWriteSettings sets the workspace's defaults (idle shutdown).
 	PermWriteSettings Permission = "settings/write"
+	// PermManageTokens sees and revokes everyone's API tokens.
+	PermManageTokens Permission = "tokens/manage"
 )
+
+// readPermissions are what a read-only token keeps of its user's rights.
+var readPermissions = []Permission{PermReadInstances, PermReadQuota, PermReadRoles, PermReadAudit}
 
 var rolePermissions = map[Role][]Permission{
 	RoleOwner: {PermReadInstances, PermCreateInstances, PermAssignInstances, PermManageOwn, PermManageAll,
-		PermReadQuota, PermWriteQuota, PermReadRoles, PermWriteRoles, PermReadAudit, PermWriteSettings},
+		PermReadQuota, PermWriteQuota, PermReadRoles, PermWriteRoles, PermReadAudit, PermWriteSettings, PermManageTokens},
 	RoleContributor:     {PermReadInstances, PermCreateInstances, PermAssignInstances, PermManageOwn, PermManageAll, PermReadQuota, PermReadRoles},
 	RoleComputeOperator: {PermReadInstances, PermCreateInstances, PermAssignInstances, PermManageOwn, PermManageAll, PermReadQuota, PermReadRoles},
 	RoleDataScientist:   {PermReadInstances, PermCreateInstances, PermManageOwn, PermReadQuota, PermReadRoles},
@@ -112,7 +117,7 @@ func (p Permission) Grantors() []Role {
 
 // Can reports whether u holds a role that grants p.
 func (u *User) Can(p Permission) bool {
-	if u == nil {
+	if u == nil || (u.ReadOnly && !slices.Contains(readPermissions, p)) {
 		return false
 	}
 	return slices.ContainsFunc(u.Roles, func(r Role) bool { return r.Allows(p) })

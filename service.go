@@ -24,6 +24,7 @@ type Service struct {
 	Instances InstanceStore
 	Users     UserStore
 	Sessions  SessionStore
+	Tokens    TokenStore
 	Roles     RoleStore
 	Audit     AuditStore
 	Throttle  LoginThrottle

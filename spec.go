@@ -8,11 +8,12 @@ import (
 )
 
 // Bounds of what an instance carries besides its settings, as Azure bounds
-// them on a resource: at most 50 tags, a name of at most 512 characters
-// (128 kept here, as a storage account's tags are) and a value of 256.
+// them on a resource: at most 50 tags, of which the portal keeps 3 for its
+// own (instancehub-…), a name of at most 512 characters (128 kept here, as
+// a storage account's tags are) and a value of 256.
 const (
 	MaxDescriptionLength = 1024
-	MaxTags              = 50
+	MaxTags              = 47
 	MaxTagNameLength     = 128
 	MaxTagValueLength    = 256
 	// MaxUserAssignedIdentities is how many user-assigned identities a VM
@@ -89,6 +90,8 @@ func ValidateTags(tags map[string]string) error {
 			return FieldError("tags", "A tag needs a name.")
 		case len(k) > MaxTagNameLength:
 			return FieldError("tags", fmt.Sprintf("The tag name %q is too long: at most %d bytes.", Clip(k, 40), MaxTagNameLength))
+		case strings.HasPrefix(strings.ToLower(k), "instancehub"):
+			return FieldError("tags", fmt.Sprintf("The tag name %s is kept for the portal's own tags (instancehub-…); choose another.", k))
 		case strings.ContainsAny(k, `<>%&\?/`):
 			return FieldError("tags", fmt.Sprintf("The tag name %q has a character Azure refuses in tag names: < > %% & \\ ? /.", k))
 		case len(tags[k]) > MaxTagValueLength:

@@ -57,6 +57,10 @@ type InstanceStore interface {
 	// FindInstanceByName returns the live instance with that name (compared
 	// case-insensitively) with its last operation. ENOTFOUND if there is none.
 	FindInstanceByName(ctx context.Context, name string) (*Instance, error)
+	// FindInstanceByIdempotencyKey returns the instance, deleted or not,
+	// that userID created with that Idempotency-Key. ENOTFOUND if there is
+	// none.
+	FindInstanceByIdempotencyKey(ctx context.Context, userID int64, key string) (*Instance, error)
 	// FindInstanceByID returns an instance, deleted ones included. ENOTFOUND
 	// if there is none.
 	FindInstanceByID(ctx context.Context, id int64) (*Instance, error)

@@ -17,6 +17,11 @@ type User struct {
 	CreatedAt time.Time
 	// Roles are the user's roles, loaded with the session.
 	Roles []Role
+	// ViaToken is set when the request came with a personal access token,
+	// and ReadOnly when that token's scope is read-only: the user then
+	// holds only the read permissions of their roles.
+	ViaToken bool
+	ReadOnly bool
 }
 
 // Session is a signed-in browser. The cookie holds a random token; only its

@@ -578,3 +578,44 @@ func TestStoppedBilling(t *testing.T) {
 		t.Errorf("without SSH: %q", got)
 	}
 }
+
+// The instance's managed identity and tags reach its VM; the portal's own
+// tags win over a tag of the same name.
+func TestIdentityAndTags(t *testing.T) {
+	c, emu := newCloud(t, emulator.Options{})
+	inst := instance("with-identity", "Standard_DS3_v2", false)
+	uami := "/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/ids/providers/Microsoft.ManagedIdentity/userAssignedIdentities/reader"
+	inst.Identity = instancehub.ManagedIdentity{SystemAssigned: true, UserAssigned: []string{uami}}
+	inst.Tags = map[string]string{"team": "vision", "cost-center": "4711"}
+	if err := run(t, c, instancehub.OpCreate, inst); err != nil {
+		t.Fatal(err)
+	}
+	vms, err := armcompute.NewVirtualMachinesClient(emu.SubscriptionID(), emu.Credential(), emu.ClientOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := vms.Get(context.Background(), emu.ResourceGroup(), "with-identity", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	vm := got.VirtualMachine
+	if vm.Identity == nil || *vm.Identity.Type != armcompute.ResourceIdentityTypeSystemAssignedUserAssigned {
+		t.Fatalf("identity = %+v, want system and user assigned", vm.Identity)
+	}
+	if _, ok := vm.Identity.UserAssignedIdentities[uami]; !ok || len(vm.Identity.UserAssignedIdentities) != 1 {
+		t.Errorf("user-assigned identities = %v", vm.Identity.UserAssignedIdentities)
+	}
+	if vm.Identity.PrincipalID == nil || vm.Identity.TenantID == nil {
+		t.Errorf("the system-assigned identity has no principal: %+v", vm.Identity)
+	}
+	if *vm.Tags["team"] != "vision" || *vm.Tags["cost-center"] != "4711" || *vm.Tags[azure.TagInstance] != "with-identity" {
+		t.Errorf("tags = %v", vm.Tags)
+	}
+	plain := instance("no-identity", "Standard_DS3_v2", false)
+	if err := run(t, c, instancehub.OpCreate, plain); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := vms.Get(context.Background(), emu.ResourceGroup(), "no-identity", nil); err != nil || got.Identity != nil {
+		t.Errorf("a VM without identity got %+v (%v)", got.Identity, err)
+	}
+}

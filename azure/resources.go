@@ -30,11 +30,31 @@ func nicName(instance string) string      { return instance + "-nic" }
 func osDiskName(instance string) string   { return instance + "-osdisk" }
 
 func (c *Cloud) tags(inst *instancehub.Instance) map[string]*string {
-	return map[string]*string{
-		TagPortal:   to.Ptr(c.cfg.PortalID),
-		TagInstance: to.Ptr(inst.Name),
-		TagOwner:    to.Ptr(inst.OwnerEmail),
+	tags := map[string]*string{}
+	// The instance's own tags go on every resource, for cost reports by
+	// team or project; the portal's own are set last, so they always win.
+	for k, v := range inst.Tags {
+		tags[k] = to.Ptr(v)
 	}
+	tags[TagPortal] = to.Ptr(c.cfg.PortalID)
+	tags[TagInstance] = to.Ptr(inst.Name)
+	tags[TagOwner] = to.Ptr(inst.OwnerEmail)
+	return tags
+}
+
+// vmIdentity is the managed identity the VM of inst gets; nil for none.
+func vmIdentity(m instancehub.ManagedIdentity) *armcompute.VirtualMachineIdentity {
+	if m.None() {
+		return nil
+	}
+	id := &armcompute.VirtualMachineIdentity{Type: to.Ptr(armcompute.ResourceIdentityType(m.Type()))}
+	if len(m.UserAssigned) > 0 {
+		id.UserAssignedIdentities = map[string]*armcompute.UserAssignedIdentitiesValue{}
+		for _, r := range m.UserAssigned {
+			id.UserAssignedIdentities[r] = &armcompute.UserAssignedIdentitiesValue{}
+		}
+	}
+	return id
 }
 
 // ours reports whether tags mark a resource as made by this portal for inst.
@@ -161,6 +181,7 @@ func (c *Cloud) virtualMachine(ctx context.Context, inst *instancehub.Instance, 
 	return armcompute.VirtualMachine{
 		Location: to.Ptr(inst.Region),
 		Tags:     c.tags(inst),
+		Identity: vmIdentity(inst.Identity),
 		Properties: &armcompute.VirtualMachineProperties{
 			HardwareProfile: &armcompute.HardwareProfile{VMSize: to.Ptr(armcompute.VirtualMachineSizeTypes(inst.VMSize))},
 			StorageProfile: &armcompute.StorageProfile{

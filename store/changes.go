@@ -3,6 +3,8 @@ package store
 import (
 	"context"
 	"database/sql"
+	"maps"
+	"slices"
 	"sync"
 
 	"github.com/instancehub/instancehub"
@@ -56,6 +58,8 @@ func copies(kept []*instancehub.Instance) []*instancehub.Instance {
 	out := make([]*instancehub.Instance, len(kept))
 	for i, inst := range kept {
 		c := *inst
+		c.Tags = maps.Clone(inst.Tags)
+		c.Identity.UserAssigned = slices.Clone(inst.Identity.UserAssigned)
 		if inst.LastOperation != nil {
 			op := *inst.LastOperation
 			c.LastOperation = &op

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -27,6 +28,7 @@ SELECT i.id, i.name, i.region, i.vm_size, i.family, i.vcpus, i.memory_gib, i.gpu
        i.owner_id, owner.name, owner.email, i.created_by_id, creator.name,
        i.created_at, i.updated_at, i.version, i.last_activity_at,
        i.idle_shutdown_minutes, i.idle_changed_at, i.keep_running_until,
+       i.description, i.tags, i.identity_system, i.identity_user, i.idempotency_key,
        ` + operationColumns + `
 FROM instances i
 JOIN users owner ON owner.id = i.owner_id
@@ -73,14 +75,17 @@ func insertInstance(ctx context.Context, tx *sql.Tx, inst *instancehub.Instance)
 		INSERT INTO instances (name, region, vm_size, family, vcpus, memory_gib, gpus,
 			ssh_enabled, ssh_public_key, ssh_port, virtual_network, subnet,
 			state, private_ip, public_ip, app_secret, owner_id, created_by_id, created_at, updated_at,
-			idle_shutdown_minutes)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			idle_shutdown_minutes, description, tags, identity_system, identity_user, idempotency_key)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		inst.Name, inst.Region, inst.VMSize, inst.Family, inst.VCPUs, inst.MemoryGiB, inst.GPUs,
 		inst.SSHEnabled, inst.SSHPublicKey, inst.SSHPort, inst.VirtualNetwork, inst.Subnet,
 		inst.State, inst.PrivateIP, inst.PublicIP, inst.AppSecret, inst.OwnerID, inst.CreatedByID,
 		millis(inst.CreatedAt), millis(inst.UpdatedAt),
-		int64(inst.IdleShutdown/time.Minute))
-	if isUnique(err) {
+		int64(inst.IdleShutdown/time.Minute), inst.Description, jsonText(inst.Tags),
+		inst.Identity.SystemAssigned, jsonText(inst.Identity.UserAssigned), inst.IdempotencyKey)
+	if isUnique(err) && strings.Contains(err.Error(), "idempotency_key") {
+		return instancehub.Errorf(instancehub.ECONFLICT, "An instance was created with this Idempotency-Key already.")
+	} else if isUnique(err) {
 		return instancehub.Errorf(instancehub.ECONFLICT, "An instance named %s already exists.", inst.Name)
 	} else if err != nil {
 		return err
@@ -94,6 +99,16 @@ func insertInstance(ctx context.Context, tx *sql.Tx, inst *instancehub.Instance)
 func (db *DB) FindInstanceByName(ctx context.Context, name string) (*instancehub.Instance, error) {
 	inst, err := db.findInstance(ctx, `i.name = ? AND `+live, name)
 	return inst, wrap(err, "find instance %q", name)
+}
+
+// FindInstanceByIdempotencyKey returns the instance, deleted or not, that
+// userID created with the Idempotency-Key key. ENOTFOUND if there is none.
+func (db *DB) FindInstanceByIdempotencyKey(ctx context.Context, userID int64, key string) (*instancehub.Instance, error) {
+	inst, err := scanInstance(db.queryRow(ctx, instanceSelect+` WHERE i.created_by_id = ? AND i.idempotency_key = ?`, userID, key))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, instancehub.Errorf(instancehub.ENOTFOUND, "Instance not found.")
+	}
+	return inst, wrap(err, "find instance by idempotency key")
 }
 
 // FindInstanceByID returns an instance, deleted ones included, with its last
@@ -225,14 +240,22 @@ func scanInstance(row scanner) (*instancehub.Instance, error) {
 	var i instancehub.Instance
 	var created, updated, activity, idleChanged, keepRunning sql.NullInt64
 	var idleMinutes int64
+	var tags, identities string
 	var op operationRow
 	dest := append([]any{&i.ID, &i.Name, &i.Region, &i.VMSize, &i.Family, &i.VCPUs, &i.MemoryGiB, &i.GPUs,
 		&i.SSHEnabled, &i.SSHPublicKey, &i.SSHPort, &i.VirtualNetwork, &i.Subnet,
 		&i.State, &i.PrivateIP, &i.PublicIP, &i.Image, &i.AppSecret,
 		&i.OwnerID, &i.OwnerName, &i.OwnerEmail, &i.CreatedByID, &i.CreatedByName,
-		&created, &updated, &i.Version, &activity, &idleMinutes, &idleChanged, &keepRunning}, op.dest()...)
+		&created, &updated, &i.Version, &activity, &idleMinutes, &idleChanged, &keepRunning,
+		&i.Description, &tags, &i.Identity.SystemAssigned, &identities, &i.IdempotencyKey}, op.dest()...)
 	if err := row.Scan(dest...); err != nil {
 		return nil, err
+	}
+	if err := fromJSONText(tags, &i.Tags); err != nil {
+		return nil, fmt.Errorf("tags of %s: %w", i.Name, err)
+	}
+	if err := fromJSONText(identities, &i.Identity.UserAssigned); err != nil {
+		return nil, fmt.Errorf("identities of %s: %w", i.Name, err)
 	}
 	i.CreatedAt, i.UpdatedAt = fromMillis(created), fromMillis(updated)
 	if activity.Int64 > 0 {
@@ -266,4 +289,21 @@ func (db *DB) RecordActivity(ctx context.Context, name string, at time.Time) err
 		WHERE name = ? AND `+strings.ReplaceAll(live, "i.", "")+` AND last_activity_at < ?`,
 		millis(at), name, millis(at))
 	return wrap(err, "record activity of %s", name)
+}
+
+// jsonText stores a map or list as JSON, and an empty one as "".
+func jsonText[T any](v T) string {
+	b, err := json.Marshal(v)
+	if err != nil || string(b) == "null" || string(b) == "{}" || string(b) == "[]" {
+		return ""
+	}
+	return string(b)
+}
+
+// fromJSONText reads what jsonText stored.
+func fromJSONText(s string, v any) error {
+	if s == "" {
+		return nil
+	}
+	return json.Unmarshal([]byte(s), v)
 }

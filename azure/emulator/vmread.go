@@ -2,7 +2,10 @@ package emulator
 
 import (
 	"context"
+	"crypto/sha256"
+	"fmt"
 	"net/http"
+	"strings"
 	"time"
 
 	azfake "github.com/Azure/azure-sdk-for-go/sdk/azcore/fake"
@@ -17,6 +20,11 @@ func (c *cloud) vmModel(r *resource, expand bool) (armcompute.VirtualMachine, er
 		return vm, err
 	}
 	vm.Properties.ProvisioningState = to.Ptr(r.State)
+	if id := vm.Identity; id != nil && id.Type != nil && strings.Contains(string(*id.Type), "SystemAssigned") {
+		// Azure gives a system-assigned identity a principal in the
+		// subscription's tenant; the emulator makes one up from the name.
+		id.PrincipalID, id.TenantID = to.Ptr(fakeGUID("principal/"+r.Name)), to.Ptr(fakeGUID("tenant"))
+	}
 	if expand {
 		vm.Properties.InstanceView = instanceView(r, vm)
 	}
@@ -138,4 +146,10 @@ func pager[P, T any](items []T, err error, size int, page func([]T) P) (p azfake
 	}
 	p.AddPage(http.StatusOK, page(items), nil)
 	return p
+}
+
+// fakeGUID is a GUID that stays the same for the same seed.
+func fakeGUID(seed string) string {
+	b := sha256.Sum256([]byte(seed))
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
 }
