@@ -277,7 +277,8 @@ func (s *Service) CreateInstance(ctx context.Context, req CreateRequest) (inst *
 	if inst.AppSecret, err = newAppSecret(); err != nil {
 		return nil, err
 	}
-	if _, err := s.Engine.Create(ctx, inst, TriggerUser); err != nil {
+	op, err := s.Engine.Create(ctx, inst, TriggerUser)
+	if err != nil {
 		switch ErrorCode(err) {
 		case ECONFLICT:
 			// Another process may have made it, under the same key.
@@ -291,6 +292,7 @@ func (s *Service) CreateInstance(ctx context.Context, req CreateRequest) (inst *
 		}
 		return nil, err
 	}
+	inst.LastOperation = op
 	for _, sch := range schedules {
 		sch.InstanceID, sch.CreatedAt = inst.ID, inst.CreatedAt
 		if err := s.Automation.AddSchedule(ctx, sch); err != nil {

@@ -180,14 +180,16 @@ func (s *Service) Act(ctx context.Context, name string, kind OperationKind) (ins
 	if err != nil {
 		return nil, err
 	}
-	if _, err := s.Engine.Submit(ctx, inst, kind, TriggerUser); err != nil {
+	op, err := s.Engine.Submit(ctx, inst, kind, TriggerUser)
+	if err != nil {
 		return nil, err
 	}
 	inst, err = s.Instances.FindInstanceByID(ctx, inst.ID)
 	if err != nil {
 		return nil, err
 	}
-	inst.Access = access(user, inst)
+	// The operation just begun, whatever began since.
+	inst.Access, inst.LastOperation = access(user, inst), op
 	return inst, nil
 }
 

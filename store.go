@@ -83,6 +83,9 @@ type InstanceStore interface {
 	FinishOperation(ctx context.Context, op *Operation, update InstanceUpdate) error
 	// PendingOperations lists the operations in progress, oldest first.
 	PendingOperations(ctx context.Context) ([]*Operation, error)
+	// FindOperation returns an operation, of a deleted instance too.
+	// ENOTFOUND if there is none.
+	FindOperation(ctx context.Context, id int64) (*Operation, error)
 	// FindOperations lists an instance's operations, newest first.
 	FindOperations(ctx context.Context, instanceID int64, limit int) ([]*Operation, error)
 

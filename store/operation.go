@@ -187,6 +187,19 @@ func (db *DB) FindOperations(ctx context.Context, instanceID int64, limit int) (
 	return ops, wrap(err, "find operations of instance %d", instanceID)
 }
 
+// FindOperation returns an operation, of a deleted instance too. ENOTFOUND
+// if there is none.
+func (db *DB) FindOperation(ctx context.Context, id int64) (*instancehub.Operation, error) {
+	ops, err := db.findOperations(ctx, `WHERE o.id = ?`, id)
+	if err != nil {
+		return nil, wrap(err, "find operation %d", id)
+	}
+	if len(ops) == 0 {
+		return nil, instancehub.Errorf(instancehub.ENOTFOUND, "There is no operation %d.", id)
+	}
+	return ops[0], nil
+}
+
 func (db *DB) findOperations(ctx context.Context, tail string, args ...any) ([]*instancehub.Operation, error) {
 	rows, err := db.query(ctx, operationSelect+" "+tail, args...)
 	if err != nil {

@@ -252,3 +252,13 @@ func peopleAction(u *instancehub.User) string {
 	}
 	return fmt.Sprintf("/access/people/%d/%s", u.ID, verb)
 }
+
+// tokenRevokeURL is where a token's Revoke posts; from the Owners' list it
+// returns there.
+func tokenRevokeURL(t *instancehub.APIToken, all bool) string {
+	u := fmt.Sprintf("/tokens/%d/revoke", t.ID)
+	if all {
+		u += "?from=all"
+	}
+	return u
+}

@@ -119,6 +119,15 @@ func (s *Server) handleError(c *echo.Context, err error) {
 	}
 	if status == http.StatusNotFound && fromEcho && (he == nil || he.Message == "") {
 		message = "There is nothing at this address."
+		if isAPI(c) {
+			message = "There is no such address in the API; it is described at " + apiPrefix + "/openapi.json."
+		}
+	}
+	if isAPI(c) {
+		if err := s.writeAPIError(c, status, err, message); err != nil {
+			s.cfg.Logger.Error("write error response", "err", err)
+		}
+		return
 	}
 	if err := s.writeError(c, status, message); err != nil {
 		s.cfg.Logger.Error("write error response", "err", err)

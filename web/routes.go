@@ -58,6 +58,28 @@ func (s *Server) routes() {
 	g.GET("/audit/export.csv", s.auditExport)
 	g.GET("/settings", s.settingsPage)
 	g.POST("/settings", s.saveSettings)
+	g.GET("/tokens", s.tokensPage)
+	g.POST("/tokens", s.createToken)
+	g.POST("/tokens/:id/revoke", s.revokeToken)
+	g.GET("/access/tokens", s.allTokens)
+
+	// The JSON API: a personal access token, never the cookie (api.go).
+	e.GET(apiPrefix+"/openapi.json", s.openAPIDocument)
+	api := e.Group(apiPrefix, s.requireToken)
+	api.GET("/computes", s.apiListComputes)
+	api.POST("/computes", s.apiCreateCompute)
+	api.POST(`/computes\:apply`, s.apiApplyCompute)
+	api.GET("/computes/:name", s.apiGetCompute)
+	api.DELETE("/computes/:name", s.apiDeleteCompute)
+	api.POST("/computes/:name/:action", s.apiAct)
+	api.GET("/computes/:name/operations", s.apiOperations)
+	api.GET("/computes/:name/operations/:id", s.apiOperation)
+	api.GET("/roleAssignments", s.apiRoleAssignments)
+	api.POST("/roleAssignments", s.apiAssignRole)
+	api.DELETE("/roleAssignments/:id", s.apiRemoveRole)
+	api.GET("/quotas", s.apiQuota)
+	api.PUT("/quotas/:region/:family", s.apiSetQuota)
+	api.GET("/auditEvents", s.apiAuditEvents)
 }
 
 // home sends people to the first page they may see.

@@ -1,0 +1,33 @@
+package instancehub
+
+import (
+	"context"
+	"fmt"
+	"strings"
+)
+
+// Operations lists the operations of the live instance name, newest first:
+// the API's history of an instance.
+func (s *Service) Operations(ctx context.Context, name string) ([]*Operation, error) {
+	inst, err := s.Instance(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	return s.Instances.FindOperations(ctx, inst.ID, HistoryLength)
+}
+
+// Operation returns the operation id of the instance name, which may be
+// deleted since: a client polls a Delete to its end.
+func (s *Service) Operation(ctx context.Context, name string, id int64) (*Operation, error) {
+	if _, err := authorize(ctx, PermReadInstances, "see compute instances"); err != nil {
+		s.recordDenial(ctx, "instance.read", name, err)
+		return nil, err
+	}
+	op, err := s.Instances.FindOperation(ctx, id)
+	if ErrorCode(err) == ENOTFOUND || (err == nil && !strings.EqualFold(op.InstanceName, name)) {
+		return nil, Errorf(ENOTFOUND, "%s has no operation %d.", Clip(name, MaxResourceNameLength), id)
+	} else if err != nil {
+		return nil, fmt.Errorf("operation %d of %s: %w", id, name, err)
+	}
+	return op, nil
+}

@@ -1,0 +1,113 @@
+package web
+
+import (
+	"net/http"
+	"strconv"
+
+	"github.com/instancehub/instancehub"
+	"github.com/labstack/echo/v5"
+)
+
+// apiListComputes lists a page of compute instances: ?search=, ?mine=true,
+// ?sort=name|-name|created|-created, ?page=.
+func (s *Server) apiListComputes(c *echo.Context) error {
+	page, err := pageParam(c)
+	if err != nil {
+		return err
+	}
+	q := instancehub.ListQuery{Search: c.QueryParam("search"), Sort: instancehub.InstanceSort(c.QueryParam("sort")), Page: page}
+	switch c.QueryParam("mine") {
+	case "", "false":
+	case "true":
+		q.OnlyMine = true
+	default:
+		return instancehub.FieldError("mine", "mine is true or false.")
+	}
+	list, err := s.service.ListInstances(c.Request().Context(), q)
+	if err != nil {
+		return err
+	}
+	out := listJSON[computeJSON]{Value: make([]computeJSON, 0, len(list.Instances)), Count: list.Total,
+		NextLink: s.nextLink(c, page, list.Pages)}
+	for _, inst := range list.Instances {
+		out.Value = append(out.Value, s.computeOf(c, inst, nil))
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+// apiGetCompute answers one instance, with its schedules.
+func (s *Server) apiGetCompute(c *echo.Context) error {
+	d, err := s.service.InstanceDetail(c.Request().Context(), c.Param("name"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, s.computeOf(c, d.Instance, d.Schedules))
+}
+
+// apiAct starts a Start, Stop or Restart: 202 with the operation to poll.
+func (s *Server) apiAct(c *echo.Context) error {
+	var kind instancehub.OperationKind
+	switch c.Param("action") {
+	case "start":
+		kind = instancehub.OpStart
+	case "stop":
+		kind = instancehub.OpStop
+	case "restart":
+		kind = instancehub.OpRestart
+	default:
+		return echo.ErrNotFound
+	}
+	return s.apiSubmit(c, kind)
+}
+
+// apiDeleteCompute starts a Delete: 202 with the operation to poll.
+func (s *Server) apiDeleteCompute(c *echo.Context) error { return s.apiSubmit(c, instancehub.OpDelete) }
+
+func (s *Server) apiSubmit(c *echo.Context, kind instancehub.OperationKind) error {
+	inst, err := s.service.Act(c.Request().Context(), c.Param("name"), kind)
+	if err != nil {
+		return err
+	}
+	if s.cfg.Applications != nil && kind != instancehub.OpStart {
+		s.cfg.Applications.Revoke(inst.Name)
+	}
+	return s.accepted(c, inst.LastOperation)
+}
+
+// accepted answers 202 with the operation and where to poll it.
+func (s *Server) accepted(c *echo.Context, op *instancehub.Operation) error {
+	h := c.Response().Header()
+	h.Set(echo.HeaderLocation, s.operationAddress(op))
+	h.Set("Retry-After", "5")
+	return c.JSON(http.StatusAccepted, operationOf(op))
+}
+
+// apiOperations lists an instance's operations, newest first.
+func (s *Server) apiOperations(c *echo.Context) error {
+	ops, err := s.service.Operations(c.Request().Context(), c.Param("name"))
+	if err != nil {
+		return err
+	}
+	out := listJSON[operationJSON]{Value: make([]operationJSON, 0, len(ops)), Count: len(ops)}
+	for _, op := range ops {
+		out.Value = append(out.Value, operationOf(op))
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+// apiOperation answers one operation; while it runs, Retry-After says when
+// to ask again.
+func (s *Server) apiOperation(c *echo.Context) error {
+	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	if err != nil || id < 1 {
+		return instancehub.Errorf(instancehub.ENOTFOUND, "%s has no operation %q.", c.Param("name"), instancehub.Clip(c.Param("id"), 40))
+	}
+	op, err := s.service.Operation(c.Request().Context(), c.Param("name"), id)
+	if err != nil {
+		return err
+	}
+	if op.Status == instancehub.StatusInProgress {
+		c.Response().Header().Set("Retry-After", "5")
+	}
+	return c.JSON(http.StatusOK, operationOf(op))
+}
