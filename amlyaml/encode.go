@@ -161,11 +161,13 @@ func scheduleNode(s *instancehub.Schedule) (*yaml.Node, error) {
 			return nil, instancehub.Errorf(instancehub.EINTERNAL, "schedule %d: a recurrence without hours, minutes or days of the week", s.ID)
 		}
 		trigger.str("type", "recurrence").str("frequency", "week").add("interval", scalar("!!int", "1"))
-		trigger.add("schedule", recurrenceNode(s))
+		trigger.str("time_zone", s.TimeZone).add("schedule", recurrenceNode(s))
 	default:
 		return nil, instancehub.Errorf(instancehub.EINTERNAL, "schedule %d: kind %q is neither cron nor recurrence", s.ID, s.Kind)
 	}
-	trigger.str("time_zone", s.TimeZone)
+	if s.Kind == instancehub.ScheduleCron {
+		trigger.str("time_zone", s.TimeZone)
+	}
 	m := (&mapping{}).str("action", strings.ToLower(string(s.Action))).str("state", "enabled")
 	return m.add("trigger", trigger.node()).node(), nil
 }

@@ -95,6 +95,9 @@ func suggest(key string, known []string) string {
 		}
 		// A short key needs a closer match: "id" is not a typo of "size".
 		limit := min(2, len(k)/3)
+		if len(key) >= 4 && strings.HasPrefix(k, strings.ToLower(key)) && bestDistance > 2 {
+			best, bestDistance = k, 2 // a key cut short: vnet for vnet_name
+		}
 		if d := distance(strings.ToLower(key), k); d <= limit && d < bestDistance {
 			best, bestDistance = k, d
 		}

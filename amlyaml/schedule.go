@@ -163,6 +163,7 @@ func (d *decoder) recurrence(path string, n *yaml.Node, v map[string]*yaml.Node,
 	default:
 		ok = false
 	}
+	ok = ok && freqOK
 	schedPath := join(path, "schedule")
 	s := d.mapping(schedPath, v["schedule"], recurrenceKeys)
 	if s == nil {
@@ -173,8 +174,12 @@ func (d *decoder) recurrence(path string, n *yaml.Node, v map[string]*yaml.Node,
 	}
 	hours, hoursOK := d.clock(join(schedPath, "hours"), v["schedule"], s["hours"], 23, "hours")
 	minutes, minutesOK := d.clock(join(schedPath, "minutes"), v["schedule"], s["minutes"], 59, "minutes")
+	if !ok {
+		// Which days go with a frequency that is wrong is not known.
+		return false
+	}
 	days, daysOK := d.weekDays(join(schedPath, "week_days"), v["schedule"], s["week_days"], strings.EqualFold(freq, "day"))
-	if !ok || !freqOK || !hoursOK || !minutesOK || !daysOK {
+	if !hoursOK || !minutesOK || !daysOK {
 		return false
 	}
 	r.Kind, r.Times, r.WeekDays = string(instancehub.ScheduleRecurrence), times(hours, minutes), days
