@@ -404,10 +404,19 @@ func (s *Service) owner(ctx context.Context, user *User, assignTo string) (*User
 	if !user.Can(PermAssignInstances) {
 		return nil, denied(PermAssignInstances, "create instances for other users")
 	}
-	owner, err := s.Users.FindUserByEmail(ctx, assignTo)
-	if ErrorCode(err) == ENOTFOUND {
-		return nil, FieldError("assign_to", fmt.Sprintf("There is no user with the email %s.", assignTo))
-	} else if err != nil {
+	find, what := s.Users.FindUserByEmail, "the email"
+	if !strings.Contains(assignTo, "@") {
+		// az ml's create_on_behalf_of names the owner by object ID.
+		find, what = s.Users.FindUserByObjectID, "the single sign-on object ID"
+	}
+	owner, err := find(ctx, assignTo)
+	switch ErrorCode(err) {
+	case "":
+	case ENOTFOUND:
+		return nil, FieldError("assign_to", fmt.Sprintf("There is no user with %s %s.", what, assignTo))
+	case ECONFLICT:
+		return nil, FieldError("assign_to", ErrorMessage(err)+" Name the user by email instead.")
+	default:
 		return nil, err
 	}
 	if owner.Roles, err = s.Roles.UserRoles(ctx, owner.ID); err != nil {

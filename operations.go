@@ -31,3 +31,19 @@ func (s *Service) Operation(ctx context.Context, name string, id int64) (*Operat
 	}
 	return op, nil
 }
+
+// DefaultRegion is the region a create without one goes to: the first the
+// cloud offers, as the create form proposes it.
+func (s *Service) DefaultRegion(ctx context.Context) (string, error) {
+	if _, err := authorize(ctx, PermReadInstances, "see compute instances"); err != nil {
+		return "", err
+	}
+	regions, err := s.Cloud.Regions(ctx)
+	if err != nil {
+		return "", err
+	}
+	if len(regions) == 0 {
+		return "", Errorf(EUNAVAILABLE, "The cloud offers no region.")
+	}
+	return regions[0].Name, nil
+}

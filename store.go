@@ -112,6 +112,11 @@ type UserStore interface {
 	// FindUserBySubject returns the user an identity provider knows by
 	// subject. ENOTFOUND if there is none.
 	FindUserBySubject(ctx context.Context, subject string) (*User, error)
+	// FindUserByObjectID returns the user whose single sign-on subject is
+	// id or ends in it after the provider's part ("entra:<tenant>:<id>",
+	// "<issuer>#<id>"): the object ID of az ml's create_on_behalf_of.
+	// ENOTFOUND if there is none; ECONFLICT if several match.
+	FindUserByObjectID(ctx context.Context, id string) (*User, error)
 	// UpdateUser saves u's email, name and subject. ECONFLICT when the email
 	// or subject belongs to another user.
 	UpdateUser(ctx context.Context, u *User) error

@@ -82,7 +82,7 @@ func (d *decoder) file(root *yaml.Node, f *File) {
 	r.SSHPublicKey = d.sshSettings("ssh_settings", v["ssh_settings"])
 	r.VirtualNetwork, r.Subnet = d.network("network_settings", v["network_settings"])
 	if minutes, ok := d.idle(v["idle_time_before_shutdown"], v["idle_time_before_shutdown_minutes"]); ok {
-		r.IdleShutdownOn, r.IdleMinutes, f.IdleSet = true, strconv.FormatInt(minutes, 10), true
+		r.IdleShutdownOn, r.IdleMinutes, f.IdleSet = minutes > 0, strconv.FormatInt(minutes, 10), true
 	}
 	r.AssignTo = d.onBehalfOf("create_on_behalf_of", v["create_on_behalf_of"])
 	r.Identity = d.identity("identity", v["identity"])

@@ -37,9 +37,9 @@ func Encode(inst *instancehub.Instance, schedules []*instancehub.Schedule, onBeh
 	}
 	m.add("ssh_settings", (&mapping{}).str("ssh_key_value", inst.SSHPublicKey).node())
 	m.add("network_settings", (&mapping{}).str("vnet_name", inst.VirtualNetwork).str("subnet", inst.Subnet).node())
-	if minutes := int64(inst.IdleShutdown / time.Minute); minutes > 0 {
-		m.add("idle_time_before_shutdown_minutes", scalar("!!int", strconv.FormatInt(minutes, 10)))
-	}
+	// 0 says "no idle shutdown", which leaving the key out would not: the
+	// workspace's default would apply.
+	m.add("idle_time_before_shutdown_minutes", scalar("!!int", strconv.FormatInt(int64(inst.IdleShutdown/time.Minute), 10)))
 	m.add("create_on_behalf_of", (&mapping{}).str("user_object_id", onBehalfOf).node())
 	m.add("identity", identityNode(inst.Identity))
 	starts, err := schedulesNode(schedules)

@@ -11,14 +11,16 @@ import (
 // digits); the service then checks it is from 15 minutes to 3 days.
 const maxIdleMinutes = 99_999_999
 
-// idle reads the idle time, given as an ISO 8601 duration or in minutes.
+// idle reads the idle time, given as an ISO 8601 duration or in minutes;
+// 0 minutes turns idle shutdown off (rather than leaving the workspace's
+// default), which is how Encode writes an instance without it.
 // az ml compute show prints both, so both are accepted when they agree.
 func (d *decoder) idle(duration, minutes *yaml.Node) (int64, bool) {
 	const dPath, mPath = "idle_time_before_shutdown", "idle_time_before_shutdown_minutes"
 	fromDuration, okD := d.isoIdle(dPath, duration)
 	fromMinutes, okM := d.integer(mPath, minutes)
-	if okM && (fromMinutes < 1 || fromMinutes > maxIdleMinutes) {
-		d.at(mPath, minutes, "%s must be a number of minutes from 1 to %d, not %d", mPath, maxIdleMinutes, fromMinutes)
+	if okM && (fromMinutes < 0 || fromMinutes > maxIdleMinutes) {
+		d.at(mPath, minutes, "%s must be a number of minutes from 1 to %d, or 0 for no idle shutdown, not %d", mPath, maxIdleMinutes, fromMinutes)
 		okM = false
 	}
 	switch {

@@ -67,15 +67,24 @@ func TestRoundTrip(t *testing.T) {
 }
 
 // TestEncodeLeavesOutEmpty checks that a bare instance writes only its
-// name, type and size, which read back as the defaults.
+// name, type, size and idle time (0: none, where leaving it out would mean
+// the workspace's default), which read back as it was.
 func TestEncodeLeavesOutEmpty(t *testing.T) {
 	data, err := amlyaml.Encode(&instancehub.Instance{Name: "box", VMSize: instancehub.DefaultVMSize}, nil, "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := "$schema: " + amlyaml.SchemaURL + "\nname: box\ntype: computeinstance\nsize: " + instancehub.DefaultVMSize + "\n"
+	want := "$schema: " + amlyaml.SchemaURL + "\nname: box\ntype: computeinstance\nsize: " + instancehub.DefaultVMSize +
+		"\nidle_time_before_shutdown_minutes: 0\n"
 	if string(data) != want {
 		t.Errorf("got\n%s\nwant\n%s", data, want)
+	}
+	f, err := amlyaml.Decode(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !f.IdleSet || f.Request.IdleShutdownOn {
+		t.Errorf("idle 0 read back as set %v, on %v; want set and off", f.IdleSet, f.Request.IdleShutdownOn)
 	}
 }
 

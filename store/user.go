@@ -51,6 +51,39 @@ func (db *DB) FindUserBySubject(ctx context.Context, subject string) (*instanceh
 	return u, wrap(err, "find user by subject")
 }
 
+// FindUserByObjectID returns the user whose single sign-on subject is id,
+// or ends in it after the provider's part ("entra:<tenant>:<id>",
+// "<issuer>#<id>"). ENOTFOUND if there is none; ECONFLICT if several match.
+func (db *DB) FindUserByObjectID(ctx context.Context, id string) (*instancehub.User, error) {
+	if id == "" {
+		return nil, instancehub.Errorf(instancehub.ENOTFOUND, "User not found.")
+	}
+	rows, err := db.query(ctx, `SELECT id FROM users WHERE subject = ?1
+		OR (length(subject) > length(?1) AND substr(subject, -length(?1) - 1) IN (':' || ?1, '#' || ?1)) LIMIT 2`, id)
+	if err != nil {
+		return nil, fmt.Errorf("find user by object ID: %w", err)
+	}
+	var ids []int64
+	for rows.Next() {
+		var uid int64
+		if err := rows.Scan(&uid); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("find user by object ID: %w", err)
+		}
+		ids = append(ids, uid)
+	}
+	rows.Close()
+	switch {
+	case rows.Err() != nil:
+		return nil, fmt.Errorf("find user by object ID: %w", rows.Err())
+	case len(ids) == 0:
+		return nil, instancehub.Errorf(instancehub.ENOTFOUND, "User not found.")
+	case len(ids) > 1:
+		return nil, instancehub.Errorf(instancehub.ECONFLICT, "Several users have the object ID %s.", id)
+	}
+	return db.FindUserByID(ctx, ids[0])
+}
+
 // UpdateUser saves u's email, name and subject. ECONFLICT when the email or
 // subject belongs to another user.
 func (db *DB) UpdateUser(ctx context.Context, u *instancehub.User) error {

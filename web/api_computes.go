@@ -3,6 +3,7 @@ package web
 import (
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/instancehub/instancehub"
 	"github.com/labstack/echo/v5"
@@ -40,6 +41,9 @@ func (s *Server) apiGetCompute(c *echo.Context) error {
 	d, err := s.service.InstanceDetail(c.Request().Context(), c.Param("name"))
 	if err != nil {
 		return err
+	}
+	if acceptsYAML(c) {
+		return s.computeFile(c, d)
 	}
 	return c.JSON(http.StatusOK, s.computeOf(c, d.Instance, d.Schedules))
 }
@@ -110,4 +114,13 @@ func (s *Server) apiOperation(c *echo.Context) error {
 		c.Response().Header().Set("Retry-After", "5")
 	}
 	return c.JSON(http.StatusOK, operationOf(op))
+}
+
+// acceptsYAML reports whether the client asked for the instance as a
+// compute-instance file: Accept names YAML before JSON.
+func acceptsYAML(c *echo.Context) bool {
+	accept := strings.ToLower(c.Request().Header.Get(echo.HeaderAccept))
+	y := strings.Index(accept, "yaml")
+	j := strings.Index(accept, "json")
+	return y >= 0 && (j < 0 || y < j)
 }

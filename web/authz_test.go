@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -40,6 +41,11 @@ type fixture struct {
 	slug       string // unique per persona, for names
 	own, other string
 	assignment int64
+	// For the API: instances of another user to delete and to act on,
+	// the create operation of other, and an assignment to remove.
+	del, act      string
+	otherOp       int64
+	apiAssignment int64
 }
 
 // check is one route's expected status for every persona, and how to make
@@ -48,6 +54,32 @@ type check struct {
 	request func(f fixture) (method, path string, form url.Values)
 	want    map[persona]int
 }
+
+// apiCheck is an API route's check: the request goes with the persona's
+// token instead of its cookie, with a body of type contentType.
+type apiCheck struct {
+	method string
+	path   func(f fixture) string
+	body   func(f fixture) (contentType, body string)
+	want   map[persona]int
+}
+
+func apiCall(method string, path func(f fixture) string, body func(f fixture) (string, string), want map[persona]int) apiCheck {
+	if body == nil {
+		body = func(fixture) (string, string) { return "", "" }
+	}
+	return apiCheck{method, path, body, want}
+}
+
+func at(path string) func(fixture) string { return func(fixture) string { return path } }
+
+func jsonBody(body string) func(fixture) (string, string) {
+	return func(fixture) (string, string) { return "application/json", body }
+}
+
+const accepted = http.StatusAccepted
+
+var apiRead = statuses(ok, anonymous, http.StatusUnauthorized, noRead, forbidden)
 
 // statuses builds a want map: def for everyone, then the exceptions.
 func statuses(def int, except ...any) map[persona]int {
@@ -185,13 +217,72 @@ var matrix = map[string]check{
 	}, statuses(forbidden, anonymous, redirect, owner, redirect)},
 	"GET /audit":            {get("/audit"), statuses(forbidden, anonymous, redirect, owner, ok, auditor, ok)},
 	"GET /audit/export.csv": {get("/audit/export.csv"), statuses(forbidden, anonymous, redirect, owner, ok, auditor, ok)},
+	// Tokens: everyone signed in has their own; Owners see everyone's.
+	"GET /tokens": {get("/tokens"), statuses(ok, anonymous, redirect)},
+	"POST /tokens": {func(f fixture) (string, string, url.Values) {
+		return "POST", "/tokens", url.Values{"name": {"matrix " + f.slug}, "expires": {"7d"}}
+	}, statuses(http.StatusCreated, anonymous, redirect)},
+	"POST /tokens/:id/revoke": {func(fixture) (string, string, url.Values) { return "POST", "/tokens/999999/revoke", nil },
+		statuses(notFound, anonymous, redirect)},
+"GET /access/tokens": {get("/access/tokens"), statuses(forbidden, anonymous, redirect, owner, ok)},
+	"GET /api/v1/openapi.json": {get("/api/v1/openapi.json"), statuses(ok)},
 }
+
+// apiMatrix is every route of the API against every persona, each with
+// its token: 401 without one. A route in neither matrix fails
+// TestAuthorizationMatrix.
+var apiMatrix = map[string]apiCheck{
+	"GET /api/v1/computes":     apiCall("GET", at("/api/v1/computes"), nil, apiRead),
+	"POST /api/v1/computes": apiCall("POST", at("/api/v1/computes"), func(f fixture) (string, string) {
+		return "application/yaml", "name: api-" + f.slug + "\ntype: computeinstance\nsize: Standard_DS1_v2\nlocation: eastus\n"
+	}, statuses(accepted, anonymous, http.StatusUnauthorized, noCreate, forbidden)),
+	"POST /api/v1/computes\\:apply": apiCall("POST", at("/api/v1/computes:apply"), func(f fixture) (string, string) {
+		return "application/json", `{"name": "apply-` + f.slug + `", "type": "computeinstance", "size": "standard_ds1_v2", "location": "eastus"}`
+	}, statuses(accepted, anonymous, http.StatusUnauthorized, noCreate, forbidden)),
+	"GET /api/v1/computes/:name": apiCall("GET", func(f fixture) string { return "/api/v1/computes/" + f.other }, nil, apiRead),
+	"DELETE /api/v1/computes/:name": apiCall("DELETE", func(f fixture) string { return "/api/v1/computes/" + f.del }, nil,
+		statuses(accepted, anonymous, http.StatusUnauthorized, notManager, forbidden)),
+	"POST /api/v1/computes/:name/:action": apiCall("POST", func(f fixture) string { return "/api/v1/computes/" + f.act + "/stop" }, nil,
+		statuses(accepted, anonymous, http.StatusUnauthorized, notManager, forbidden)),
+	"GET /api/v1/computes/:name/operations": apiCall("GET", func(f fixture) string { return "/api/v1/computes/" + f.other + "/operations" }, nil, apiRead),
+	"GET /api/v1/computes/:name/operations/:id": apiCall("GET", func(f fixture) string {
+		return fmt.Sprintf("/api/v1/computes/%s/operations/%d", f.other, f.otherOp)
+	}, nil, apiRead),
+	"GET /api/v1/roleAssignments": apiCall("GET", at("/api/v1/roleAssignments"), nil, apiRead),
+	"POST /api/v1/roleAssignments": apiCall("POST", at("/api/v1/roleAssignments"), jsonBody(`{"email": "api-target@example.com", "role": "Reader"}`),
+		statuses(forbidden, anonymous, http.StatusUnauthorized, owner, http.StatusCreated)),
+	"DELETE /api/v1/roleAssignments/:id": apiCall("DELETE", func(f fixture) string { return fmt.Sprintf("/api/v1/roleAssignments/%d", f.apiAssignment) }, nil,
+		statuses(forbidden, anonymous, http.StatusUnauthorized, owner, http.StatusNoContent)),
+	"GET /api/v1/quotas": apiCall("GET", at("/api/v1/quotas?region=eastus"), nil, apiRead),
+	"PUT /api/v1/quotas/:region/:family": apiCall("PUT", at("/api/v1/quotas/eastus/standardDSv2Family"), jsonBody(`{"limit": 32}`),
+		statuses(forbidden, anonymous, http.StatusUnauthorized, owner, ok)),
+	"GET /api/v1/auditEvents": apiCall("GET", at("/api/v1/auditEvents"), nil,
+		statuses(forbidden, anonymous, http.StatusUnauthorized, owner, ok, auditor, ok)),
+}
+
+// allChecks is both matrices as one: the API's checks as requests.
+func allChecks() map[string]check {
+	all := maps.Clone(matrix)
+	for route, c := range apiMatrix {
+		all[route] = check{request: func(f fixture) (string, string, url.Values) {
+			ctype, body := c.body(f)
+			return c.method, c.path(f), url.Values{apiContentType: {ctype}, apiBody: {body}}
+		}, want: c.want}
+	}
+	return all
+}
+
+// apiContentType and apiBody carry an API check's body through a check's
+// form; a form with them goes with a token.
+const apiContentType, apiBody = "\x00api-content-type", "\x00api-body"
+
 
 // authzSite is a portal with one signed-in client per persona and each
 // persona's fixture.
 type authzSite struct {
 	*site
 	clients  map[persona]*http.Client
+	tokens   map[persona]string
 	fixtures map[persona]fixture
 	routes   []string
 }
@@ -203,9 +294,11 @@ func newAuthzSite(t *testing.T) *authzSite {
 	srv := web.New(web.Config{Static: static.FS, Logger: log, LocalAccounts: true}, p.Service)
 	server := httptest.NewServer(srv.Handler())
 	t.Cleanup(server.Close)
-	a := &authzSite{site: &site{Portal: p, server: server}, clients: map[persona]*http.Client{}, fixtures: map[persona]fixture{}, routes: srv.Routes()}
+	a := &authzSite{site: &site{Portal: p, server: server}, clients: map[persona]*http.Client{}, tokens: map[persona]string{}, fixtures: map[persona]fixture{}, routes: srv.Routes()}
 	olive := p.EnsureUser(t, "olive@example.com", "Olive Other", instancehub.RoleDataScientist)
 	throwaway := p.EnsureUser(t, "tmp@example.com", "Temporary")
+	throwaway2 := p.EnsureUser(t, "tmp2@example.com", "Temporary Two")
+	p.EnsureUser(t, "api-target@example.com", "Api Target")
 	for i, who := range personas {
 		f := fixture{slug: fmt.Sprintf("p%c", 'a'+i)}
 		f.own, f.other = "own"+f.slug, "other"+f.slug
@@ -217,15 +310,35 @@ func newAuthzSite(t *testing.T) *authzSite {
 			}
 			user = p.EnsureUser(t, f.slug+"@example.com", string(who), roles...)
 		}
+		f.del, f.act = "del"+f.slug, "act"+f.slug
+		for _, name := range []string{f.other, f.del, f.act} {
+			seedOne(t, p, name, olive)
+		}
 		seedOne(t, p, f.own, user)
-		seedOne(t, p, f.other, olive)
+		other, err := p.DB.FindInstanceByName(p.Ctx, f.other)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.otherOp = other.LastOperation.ID
 		a.fixtures[who] = f
 		ra := &instancehub.RoleAssignment{UserID: throwaway.ID, Role: instancehub.Roles[i%len(instancehub.Roles)], Source: instancehub.SourceCLI}
 		if err := p.DB.AssignRole(p.Ctx, ra); err != nil && instancehub.ErrorCode(err) != instancehub.ECONFLICT {
 			t.Fatal(err)
 		}
 		f.assignment = ra.ID
+		ra2 := &instancehub.RoleAssignment{UserID: throwaway2.ID, Role: instancehub.Roles[i%len(instancehub.Roles)], Source: instancehub.SourceCLI}
+		if err := p.DB.AssignRole(p.Ctx, ra2); err != nil && instancehub.ErrorCode(err) != instancehub.ECONFLICT {
+			t.Fatal(err)
+		}
+		f.apiAssignment = ra2.ID
 		a.fixtures[who] = f
+		if who != anonymous {
+			created, err := p.Service.CreateTokenFromCLI(p.Ctx, f.slug+"@example.com", instancehub.NewToken{Name: "matrix"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			a.tokens[who] = created.Secret
+		}
 		c := newClient()
 		a.clients[who] = c
 		if who != anonymous {
@@ -260,10 +373,24 @@ func (a *authzSite) request(t *testing.T, who persona, method, path string, form
 	return a.do(t, c, req)
 }
 
+// apiRequest sends an API request with the persona's token, and no cookie.
+func (a *authzSite) apiRequest(t *testing.T, who persona, method, path, contentType, body string) *response {
+	t.Helper()
+	req, _ := http.NewRequest(method, a.server.URL+path, strings.NewReader(body))
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	if token := a.tokens[who]; token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	return a.do(t, http.DefaultClient, req)
+}
+
 // TestAuthorizationMatrix sends every route as every persona and checks the
 // outcome. Logout goes last: it ends the persona's session.
 func TestAuthorizationMatrix(t *testing.T) {
 	a := newAuthzSite(t)
+	matrix := allChecks()
 	for _, route := range a.routes {
 		if _, ok := matrix[route]; !ok {
 			t.Errorf("route %q has no entry in the authorization matrix", route)
@@ -282,9 +409,14 @@ func TestAuthorizationMatrix(t *testing.T) {
 		c := matrix[route]
 		for _, who := range personas {
 			method, path, form := c.request(a.fixtures[who])
-			r := a.request(t, who, method, path, form)
+			var r *response
+			if _, isAPI := form[apiBody]; isAPI {
+				r = a.apiRequest(t, who, method, path, form.Get(apiContentType), form.Get(apiBody))
+			} else {
+				r = a.request(t, who, method, path, form)
+			}
 			if want := c.want[who]; r.StatusCode != want {
-				t.Errorf("%s as %s (%s %s): status %d, want %d\n%s", route, who, method, path, r.StatusCode, want, text(r.doc.Find(".error-page, .toast, [data-testid=no-access], [data-testid=login-error]")))
+				t.Errorf("%s as %s (%s %s): status %d, want %d\n%s", route, who, method, path, r.StatusCode, want, explain(r))
 			}
 			if want := c.want[who]; want == forbidden && who != noRole && method == http.MethodPost && !strings.Contains(r.body, "permission") {
 				t.Errorf("%s as %s: the refusal does not name the missing permission", route, who)
@@ -340,4 +472,13 @@ func TestRefusalAsNotice(t *testing.T) {
 	if err != nil || log.Total != 1 || log.Events[0].UserEmail != a.fixtures[scientist].slug+"@example.com" || log.Events[0].SourceIP != "127.0.0.1" {
 		t.Errorf("audit = %+v, %v", log, err)
 	}
+}
+
+// explain is what a response says about itself: a page's error or toast,
+// or an API's JSON.
+func explain(r *response) string {
+	if strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") {
+		return r.body
+	}
+	return text(r.doc.Find(".error-page, .toast, [data-testid=no-access], [data-testid=login-error]"))
 }

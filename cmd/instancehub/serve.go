@@ -84,7 +84,7 @@ func serve(ctx context.Context, c Config, ln net.Listener, log *slog.Logger) err
 		log.Info("single sign-on groups give roles", "role_map", instancehub.FormatRoleMap(roleMap))
 	}
 	service := &instancehub.Service{
-		Instances: db, Users: db, Sessions: db, Roles: db, Audit: db, Throttle: db, Quotas: db, Automation: db,
+		Instances: db, Users: db, Sessions: db, Tokens: db, Roles: db, Audit: db, Throttle: db, Quotas: db, Automation: db,
 		Cloud: cloud, Engine: engine, Logger: log, RoleMap: roleMap,
 	}
 	if !c.Adopt {

@@ -66,7 +66,7 @@ func OpenWith(t testing.TB, dir string, opts emulator.Options) *Portal {
 	p := &Portal{
 		Dir: dir, DB: db, Emu: emu, Cloud: cloud, Engine: engine,
 		Service: &instancehub.Service{
-			Instances: db, Users: db, Sessions: db, Roles: db, Audit: db, Throttle: db, Quotas: db,
+			Instances: db, Users: db, Sessions: db, Tokens: db, Roles: db, Audit: db, Throttle: db, Quotas: db,
 			Automation: db, Cloud: cloud, Engine: engine, Logger: log,
 		},
 	}
