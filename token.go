@@ -150,7 +150,9 @@ func (s *Service) CreateToken(ctx context.Context, n NewToken) (t *CreatedToken,
 // CreateTokenFromCLI makes a token for the user with that email, from the
 // server's own command line (for automation to start from).
 func (s *Service) CreateTokenFromCLI(ctx context.Context, email string, n NewToken) (t *CreatedToken, err error) {
-	defer func() { s.record(ctx, "token.create", Clip(email+": "+strings.TrimSpace(n.Name), MaxAuditTargetLength), err) }()
+	defer func() {
+		s.record(ctx, "token.create", Clip(email+": "+strings.TrimSpace(n.Name), MaxAuditTargetLength), err)
+	}()
 	user, err := s.Users.FindUserByEmail(ctx, strings.TrimSpace(email))
 	if ErrorCode(err) == ENOTFOUND {
 		return nil, FieldError("email", fmt.Sprintf("There is no user with the email %s.", Clip(email, MaxEmailLength)))

@@ -224,7 +224,7 @@ var matrix = map[string]check{
 	}, statuses(http.StatusCreated, anonymous, redirect)},
 	"POST /tokens/:id/revoke": {func(fixture) (string, string, url.Values) { return "POST", "/tokens/999999/revoke", nil },
 		statuses(notFound, anonymous, redirect)},
-"GET /access/tokens": {get("/access/tokens"), statuses(forbidden, anonymous, redirect, owner, ok)},
+	"GET /access/tokens":       {get("/access/tokens"), statuses(forbidden, anonymous, redirect, owner, ok)},
 	"GET /api/v1/openapi.json": {get("/api/v1/openapi.json"), statuses(ok)},
 }
 
@@ -232,7 +232,7 @@ var matrix = map[string]check{
 // its token: 401 without one. A route in neither matrix fails
 // TestAuthorizationMatrix.
 var apiMatrix = map[string]apiCheck{
-	"GET /api/v1/computes":     apiCall("GET", at("/api/v1/computes"), nil, apiRead),
+	"GET /api/v1/computes": apiCall("GET", at("/api/v1/computes"), nil, apiRead),
 	"POST /api/v1/computes": apiCall("POST", at("/api/v1/computes"), func(f fixture) (string, string) {
 		return "application/yaml", "name: api-" + f.slug + "\ntype: computeinstance\nsize: Standard_DS1_v2\nlocation: eastus\n"
 	}, statuses(accepted, anonymous, http.StatusUnauthorized, noCreate, forbidden)),
@@ -275,7 +275,6 @@ func allChecks() map[string]check {
 // apiContentType and apiBody carry an API check's body through a check's
 // form; a form with them goes with a token.
 const apiContentType, apiBody = "\x00api-content-type", "\x00api-body"
-
 
 // authzSite is a portal with one signed-in client per persona and each
 // persona's fixture.
