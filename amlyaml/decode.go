@@ -20,6 +20,10 @@ type File struct {
 	IdleSet bool
 	// LocationSet is whether the file names a location; when it does not, the caller uses the default region.
 	LocationSet bool
+	// Positions says where each key read is, "line L, column C" by key
+	// path ("size", "schedules.compute_start_stop[0].trigger"), so that a
+	// refusal of its value can point at it.
+	Positions map[string]string
 }
 
 // Decode reads a compute-instance file, YAML or JSON, into a create request.
@@ -27,8 +31,8 @@ type File struct {
 // its Fields keyed by key path ("schedules.compute_start_stop[0].action")
 // and each starting "line L, column C: ".
 func Decode(data []byte) (*File, error) {
-	d := &decoder{}
-	f := &File{}
+	d := &decoder{positions: map[string]string{}}
+	f := &File{Positions: d.positions}
 	if root := d.parse(data); root != nil {
 		d.file(root, f)
 	}

@@ -104,6 +104,10 @@ func TestDecodeKeys(t *testing.T) {
 				if err != nil {
 					t.Fatalf("Decode(%q): %v %v", data, err, instancehub.ErrorFields(err))
 				}
+				if got.Positions["name"] == "" || got.Positions["type"] == "" {
+					t.Errorf("Decode(%q) kept no positions: %v", data, got.Positions)
+				}
+				got.Positions = nil // TestPositions reads them
 				if !reflect.DeepEqual(*got, want) {
 					t.Errorf("Decode(%q)\n got %+v\nwant %+v", data, *got, want)
 				}
@@ -124,7 +128,9 @@ func comma(members string) string {
 // printed is accepted.
 func TestDecodeExamples(t *testing.T) {
 	full := decodeFile(t, "testdata/full.yaml")
-	if asJSON := decodeFile(t, "testdata/full.json"); !reflect.DeepEqual(full, asJSON) {
+	asJSON := decodeFile(t, "testdata/full.json")
+	full.Positions, asJSON.Positions = nil, nil // the two files are laid out differently
+	if !reflect.DeepEqual(full, asJSON) {
 		t.Errorf("full.json differs from full.yaml:\n%+v\n%+v", asJSON, full)
 	}
 	r := full.Request
@@ -164,4 +170,21 @@ func decodeFile(t *testing.T, name string) amlyaml.File {
 		t.Fatalf("%s: %v %v", name, err, instancehub.ErrorFields(err))
 	}
 	return *f
+}
+
+// TestPositions: Decode says where each key it read is, so that the
+// service's refusal of a value can point at the line.
+func TestPositions(t *testing.T) {
+	f, err := amlyaml.Decode([]byte("name: box\ntype: computeinstance\nsize: Standard_Nope\nschedules:\n  compute_start_stop:\n    - action: stop\n      trigger: {type: cron, expression: '0 18 * * *'}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for path, want := range map[string]string{
+		"size": "line 3, column 1", "schedules.compute_start_stop[0].trigger": "line 7, column 7",
+		"schedules.compute_start_stop[0].trigger.expression": "line 7, column 29",
+	} {
+		if got := f.Positions[path]; got != want {
+			t.Errorf("position of %s = %q, want %q", path, got, want)
+		}
+	}
 }

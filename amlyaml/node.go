@@ -17,6 +17,9 @@ const maxEntries = 1000
 // decoder reads a file's node tree, collecting its problems.
 type decoder struct {
 	problems
+	// positions holds where each key read was: "line L, column C" by key
+	// path, for the service's refusals of values to point at.
+	positions map[string]string
 }
 
 // keySet is what a mapping of the file may hold.
@@ -73,6 +76,9 @@ func (d *decoder) mapping(path string, n *yaml.Node, ks keySet) map[string]*yaml
 		switch {
 		case slices.Contains(ks.read, name):
 			values[name] = value
+			if d.positions != nil {
+				d.positions[keyPath] = fmt.Sprintf("line %d, column %d", key.Line, key.Column)
+			}
 		case slices.Contains(ks.shown, name):
 		case ks.unsupported[name].why != "":
 			d.feature(keyPath, name, value, ks.unsupported[name])

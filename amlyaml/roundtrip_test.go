@@ -47,6 +47,7 @@ func TestRoundTrip(t *testing.T) {
 			{Action: "Stop", Kind: "Cron", Cron: "0 19 * * 1-5", TimeZone: "W. Europe Standard Time"},
 		},
 	}}
+	got.Positions = nil
 	if !reflect.DeepEqual(*got, want) {
 		t.Errorf("round trip of\n%s\n got %+v\nwant %+v", data, *got, want)
 	}
@@ -131,7 +132,10 @@ func checkRoundTrip(t *testing.T, f *amlyaml.File) {
 	if err != nil {
 		t.Fatalf("Decode of\n%s\n%v %q", data, err, instancehub.ErrorFields(err))
 	}
-	if !reflect.DeepEqual(again, f) {
+	// The file written is laid out anew: only where its keys are differs.
+	want := *f
+	again.Positions, want.Positions = nil, nil
+	if !reflect.DeepEqual(*again, want) {
 		t.Fatalf("round trip through\n%s\n got %+v\nwant %+v", data, again, f)
 	}
 }

@@ -21,39 +21,39 @@ const mimeYAML = "application/yaml"
 // readComputeFile reads a request's compute-instance file, YAML or JSON,
 // and fills in what it leaves to the workspace: the default region and
 // idle shutdown.
-func (s *Server) readComputeFile(c *echo.Context) (instancehub.CreateRequest, error) {
+func (s *Server) readComputeFile(c *echo.Context) (instancehub.CreateRequest, *amlyaml.File, error) {
 	r := c.Request()
 	ct := strings.ToLower(strings.TrimSpace(strings.Split(r.Header.Get(echo.HeaderContentType), ";")[0]))
 	switch ct {
 	case echo.MIMEApplicationJSON, mimeYAML, "application/x-yaml", "text/yaml", "text/x-yaml":
 	default:
-		return instancehub.CreateRequest{}, instancehub.Errorf(instancehub.EINVALID,
+		return instancehub.CreateRequest{}, nil, instancehub.Errorf(instancehub.EINVALID,
 			"Send a compute-instance file as YAML (Content-Type: application/yaml) or JSON (application/json).")
 	}
 	data, err := io.ReadAll(io.LimitReader(r.Body, int64(amlyaml.MaxFileSize)+1))
 	if err != nil {
-		return instancehub.CreateRequest{}, instancehub.Errorf(instancehub.EINVALID, "The request body could not be read.")
+		return instancehub.CreateRequest{}, nil, instancehub.Errorf(instancehub.EINVALID, "The request body could not be read.")
 	}
 	file, err := amlyaml.Decode(data)
 	if err != nil {
-		return instancehub.CreateRequest{}, err
+		return instancehub.CreateRequest{}, nil, err
 	}
 	req := file.Request
 	ctx := r.Context()
 	if !file.LocationSet {
 		if req.Region, err = s.service.DefaultRegion(ctx); err != nil {
-			return req, err
+			return req, nil, err
 		}
 	}
 	if !file.IdleSet {
 		ws, err := s.service.WorkspaceSettings(ctx)
 		if err != nil {
-			return req, err
+			return req, nil, err
 		}
 		req.IdleShutdownOn, req.IdleMinutes = ws.IdleShutdownOn, strconv.Itoa(int(ws.IdleShutdown/time.Minute))
 	}
 	req.IdempotencyKey = r.Header.Get("Idempotency-Key")
-	return req, nil
+	return req, file, nil
 }
 
 // fileKeys names, for the service's refusals of a file, the keys of the
@@ -69,8 +69,8 @@ var fileKeys = map[string]string{
 var scheduleField = regexp.MustCompile(`^schedule-(\d+)-(\w+)$`)
 
 // inFileTerms renames the field errors of a refused create to the keys of
-// the file that caused them.
-func inFileTerms(err error) error {
+// the file that caused them, and says where they are in it.
+func inFileTerms(err error, file *amlyaml.File) error {
 	fields := instancehub.ErrorFields(err)
 	if instancehub.ErrorCode(err) != instancehub.EINVALID || len(fields) == 0 {
 		return err
@@ -83,6 +83,9 @@ func inFileTerms(err error) error {
 		case m != nil:
 			k = fmt.Sprintf("schedules.compute_start_stop[%s].trigger", m[1])
 		}
+		if at, ok := file.Positions[k]; ok {
+			v = at + ": " + v
+		}
 		out.Fields[k] = v
 	}
 	return out
@@ -92,11 +95,11 @@ func inFileTerms(err error) error {
 // with the create operation to poll. With an Idempotency-Key, a retry
 // answers the same, and makes nothing.
 func (s *Server) apiCreateCompute(c *echo.Context) error {
-	req, err := s.readComputeFile(c)
+	req, file, err := s.readComputeFile(c)
 	if err != nil {
 		return err
 	}
-	return s.createFromFile(c, req)
+	return s.createFromFile(c, req, file)
 }
 
 // apiApplyCompute makes what a file describes true: it creates the instance
@@ -104,7 +107,7 @@ func (s *Server) apiCreateCompute(c *echo.Context) error {
 // file describes. An instance can't be changed once made, so one that
 // differs is a conflict that names the keys.
 func (s *Server) apiApplyCompute(c *echo.Context) error {
-	req, err := s.readComputeFile(c)
+	req, file, err := s.readComputeFile(c)
 	if err != nil {
 		return err
 	}
@@ -112,7 +115,7 @@ func (s *Server) apiApplyCompute(c *echo.Context) error {
 	d, err := s.service.InstanceDetail(ctx, strings.TrimSpace(req.Name))
 	switch instancehub.ErrorCode(err) {
 	case instancehub.ENOTFOUND:
-		return s.createFromFile(c, req)
+		return s.createFromFile(c, req, file)
 	case "":
 	default:
 		return err
@@ -127,10 +130,10 @@ func (s *Server) apiApplyCompute(c *echo.Context) error {
 
 // createFromFile creates the instance of a file: 202 with its create
 // operation, the same for a retry with the same Idempotency-Key.
-func (s *Server) createFromFile(c *echo.Context, req instancehub.CreateRequest) error {
+func (s *Server) createFromFile(c *echo.Context, req instancehub.CreateRequest, file *amlyaml.File) error {
 	inst, err := s.service.CreateInstance(c.Request().Context(), req)
 	if err != nil {
-		return inFileTerms(err)
+		return inFileTerms(err, file)
 	}
 	if inst.Replayed {
 		c.Response().Header().Set("Idempotent-Replayed", "true")
