@@ -1,0 +1,128 @@
+package web_test
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/getkin/kin-openapi/openapi3filter"
+	"github.com/getkin/kin-openapi/routers/gorillamux"
+	"github.com/instancehub/instancehub"
+)
+
+// TestOpenAPI checks, with kin-openapi, that the document the portal
+// serves is valid OpenAPI 3, and that the real answers of every endpoint
+// (successes and refusals) match it, statuses included.
+func TestOpenAPI(t *testing.T) {
+	s := newSite(t, 0)
+	ctx := context.Background()
+	r := s.get(t, "/api/v1/openapi.json")
+	wantStatus(t, r, http.StatusOK)
+	loader := openapi3.NewLoader()
+	doc, err := loader.LoadFromData([]byte(r.body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := doc.Validate(ctx); err != nil {
+		t.Fatalf("the OpenAPI document is not valid: %v", err)
+	}
+	doc.Servers = openapi3.Servers{{URL: s.server.URL + "/api/v1"}}
+	router, err := gorillamux.NewRouter(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	owner := apiClient{s, newToken(t, s, "ada@example.com", instancehub.NewToken{})}
+	reader := apiClient{s, newToken(t, s, s.EnsureUser(t, "rita@example.com", "Rita Reader", instancehub.RoleReader).Email, instancehub.NewToken{})}
+	nobody := apiClient{s, ""}
+	s.SeedNamed(t, "seeded", s.User)
+	s.SeedNamed(t, "doomed", s.User)
+	s.EnsureUser(t, "new-reader@example.com", "New Reader")
+	seeded, err := s.DB.FindInstanceByName(ctx, "seeded")
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := "name: described\ntype: computeinstance\nsize: Standard_DS1_v2\nlocation: eastus\ntags: {team: vision}\n" +
+		"identity: {type: system_assigned}\nschedules:\n  compute_start_stop:\n    - action: stop\n      trigger: {type: cron, expression: '0 18 * * *', time_zone: UTC}\n" +
+		"    - action: start\n      trigger: {type: recurrence, frequency: week, interval: 1, time_zone: UTC, schedule: {hours: [8], minutes: [0], week_days: [monday]}}\n"
+
+	type call struct {
+		a                   apiClient
+		method, path, ctype string
+		body                string
+		status              int
+		headers             []string
+	}
+	calls := []call{
+		{owner, "GET", "/api/v1/computes", "", "", 200, nil},
+		{owner, "GET", "/api/v1/computes?search=seed&sort=name&mine=true&page=1", "", "", 200, nil},
+		{nobody, "GET", "/api/v1/computes", "", "", 401, nil},
+		{owner, "GET", "/api/v1/computes?page=0", "", "", 422, nil},
+		{owner, "POST", "/api/v1/computes", "application/yaml", file, 202, []string{"Idempotency-Key", "k-1"}},
+		{owner, "POST", "/api/v1/computes", "application/yaml", "name: x\nsizee: 1\n", 422, nil},
+		{reader, "POST", "/api/v1/computes", "application/json", `{"name": "by-reader", "type": "computeinstance"}`, 403, nil},
+		{owner, "POST", "/api/v1/computes:apply", "application/yaml", file, 200, nil},
+		{owner, "POST", "/api/v1/computes:apply", "application/yaml", strings.Replace(file, "team: vision", "team: nlp", 1), 409, nil},
+		{owner, "POST", "/api/v1/computes:apply", "application/json", `{"name": "applied", "type": "computeinstance", "size": "Standard_DS1_v2"}`, 202, nil},
+		{owner, "GET", "/api/v1/computes/described", "", "", 200, nil},
+		{owner, "GET", "/api/v1/computes/described", "", "", 200, []string{"Accept", "application/yaml"}},
+		{owner, "GET", "/api/v1/computes/nothing", "", "", 404, nil},
+		{owner, "POST", "/api/v1/computes/seeded/restart", "", "", 202, nil},
+		{owner, "POST", "/api/v1/computes/seeded/start", "", "", 409, nil},
+		{reader, "POST", "/api/v1/computes/seeded/stop", "", "", 403, nil},
+		{owner, "GET", "/api/v1/computes/seeded/operations", "", "", 200, nil},
+		{owner, "GET", "/api/v1/computes/seeded/operations/" + strconv.FormatInt(seeded.LastOperation.ID, 10), "", "", 200, nil},
+		{owner, "GET", "/api/v1/computes/seeded/operations/99999", "", "", 404, nil},
+		{reader, "DELETE", "/api/v1/computes/described", "", "", 403, nil},
+		{owner, "DELETE", "/api/v1/computes/applied", "", "", 409, nil}, // still creating
+		{owner, "DELETE", "/api/v1/computes/doomed", "", "", 202, nil},
+		{owner, "GET", "/api/v1/roleAssignments?role=Owner", "", "", 200, nil},
+		{owner, "POST", "/api/v1/roleAssignments", "application/json", `{"email": "new-reader@example.com", "role": "Reader"}`, 201, nil},
+		{owner, "POST", "/api/v1/roleAssignments", "application/json", `{"email": "new-reader@example.com", "role": "Reader"}`, 422, nil},
+		{owner, "POST", "/api/v1/roleAssignments", "application/json", `{"email": "nobody@example.com", "role": "Reader"}`, 422, nil},
+		{reader, "DELETE", "/api/v1/roleAssignments/1", "", "", 403, nil},
+		{owner, "DELETE", "/api/v1/roleAssignments/1", "", "", 409, nil}, // the last Owner
+		{owner, "GET", "/api/v1/quotas?region=eastus", "", "", 200, nil},
+		{owner, "GET", "/api/v1/quotas?region=atlantis", "", "", 422, nil},
+		{owner, "PUT", "/api/v1/quotas/eastus/standardDSv2Family", "application/json", `{"limit": 24}`, 200, nil},
+		{owner, "PUT", "/api/v1/quotas/eastus/standardDSv2Family", "application/json", `{"limit": null}`, 200, nil},
+		{owner, "PUT", "/api/v1/quotas/eastus/standardDSv2Family", "application/json", `{"limit": 100000}`, 422, nil},
+		{owner, "GET", "/api/v1/auditEvents?action=instance.&result=succeeded", "", "", 200, nil},
+		{reader, "GET", "/api/v1/auditEvents", "", "", 403, nil},
+	}
+	seen := map[string]bool{}
+	for _, c := range calls {
+		resp := c.a.call(t, c.method, c.path, c.ctype, c.body, c.headers...)
+		if resp.StatusCode != c.status {
+			t.Errorf("%s %s: status %d, want %d: %s", c.method, c.path, resp.StatusCode, c.status, truncate(resp.body))
+			continue
+		}
+		req, _ := http.NewRequest(c.method, s.server.URL+c.path, strings.NewReader(c.body))
+		route, params, err := router.FindRoute(req)
+		if err != nil {
+			t.Errorf("%s %s: not in the document: %v", c.method, c.path, err)
+			continue
+		}
+		seen[route.Method+" "+route.Path] = true
+		in := &openapi3filter.ResponseValidationInput{
+			RequestValidationInput: &openapi3filter.RequestValidationInput{Request: req, PathParams: params, Route: route},
+			Status:                 resp.StatusCode, Header: resp.Header, Body: io.NopCloser(bytes.NewReader([]byte(resp.body))),
+			Options: &openapi3filter.Options{IncludeResponseStatus: true},
+		}
+		if err := openapi3filter.ValidateResponse(ctx, in); err != nil {
+			t.Errorf("%s %s (%d) does not match the document: %v\n%s", c.method, c.path, resp.StatusCode, err, truncate(resp.body))
+		}
+	}
+	for path, item := range doc.Paths.Map() {
+		for method := range item.Operations() {
+			if !seen[method+" "+path] {
+				t.Errorf("%s %s: no answer of it was checked", method, path)
+			}
+		}
+	}
+}
