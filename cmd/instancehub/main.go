@@ -3,6 +3,8 @@
 //	instancehub serve            serve the portal
 //	instancehub users add        add a local account (password on stdin)
 //	instancehub users unlock     forget an account's failed sign-ins
+//	instancehub tokens create    print a new API token for a user
+//	instancehub compute …        drive compute instances through the API
 //
 // Run `instancehub help` for every flag and its environment variable.
 package main
@@ -28,6 +30,10 @@ Usage:
   instancehub users unlock EMAIL                  forget an account's failed sign-ins, so they slow it no more
   instancehub roles assign --email E --role R     give a user a role (Owner, Contributor, Compute Operator,
                                                   Data Scientist, Reader, Audit Reader)
+  instancehub tokens create --email E --name N    print a new API token for a user [--expires 30d] [--read-only]
+  instancehub compute COMMAND [NAME] [flags]      drive compute instances through the API with a token:
+                                                  list, show, create [--file F.yml], start, stop,
+                                                  restart, delete, ops (run instancehub compute help)
   instancehub doctor [flags]                      check the configuration against Azure (or the emulator)
   instancehub help                                show this help
 
@@ -42,13 +48,23 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	err := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
+	var usage usageError
 	switch {
 	case errors.Is(err, flag.ErrHelp):
-	case err != nil:
+	case errors.As(err, &usage):
 		fmt.Fprintln(os.Stderr, "instancehub:", err)
 		os.Exit(2)
+	case err != nil:
+		fmt.Fprintln(os.Stderr, "instancehub:", err)
+		os.Exit(1)
 	}
 }
+
+// usageError is a command used wrongly (exit status 2); any other error is
+// a refusal or a failure (exit status 1).
+type usageError struct{ error }
+
+func (e usageError) Unwrap() error { return e.error }
 
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
@@ -64,12 +80,19 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		case len(args) >= 2 && args[1] == "unlock":
 			return usersUnlockCommand(ctx, args[2:], stdout, stderr)
 		}
-		return fmt.Errorf("usage: instancehub users add --email E [--name N], or instancehub users unlock EMAIL")
+		return usageError{fmt.Errorf("usage: instancehub users add --email E [--name N], or instancehub users unlock EMAIL")}
 	case "doctor":
 		return doctorCommand(ctx, args[1:], stdout, stderr)
+	case "tokens":
+		if len(args) < 2 || args[1] != "create" {
+			return usageError{fmt.Errorf("usage: instancehub tokens create --email E --name N [--expires 30d] [--read-only]")}
+		}
+		return tokensCreateCommand(ctx, args[2:], stdout, stderr)
+	case "compute":
+		return computeCommand(ctx, args[1:], stdout, stderr)
 	case "roles":
 		if len(args) < 2 || args[1] != "assign" {
-			return fmt.Errorf("usage: instancehub roles assign --email E --role R")
+			return usageError{fmt.Errorf("usage: instancehub roles assign --email E --role R")}
 		}
 		return rolesAssignCommand(ctx, args[2:], stdout, stderr)
 	case "help", "-h", "-help", "--help":
@@ -85,7 +108,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	if strings.HasPrefix(args[0], "-") {
 		return serveCommand(ctx, args, stderr)
 	}
-	return fmt.Errorf("unknown command %q; run instancehub help", args[0])
+	return usageError{fmt.Errorf("unknown command %q; run instancehub help", args[0])}
 }
 
 func parse(name string, args []string, stderr io.Writer, bind func(*flags)) error {
@@ -93,9 +116,12 @@ func parse(name string, args []string, stderr io.Writer, bind func(*flags)) erro
 	f.fs.SetOutput(stderr)
 	bind(f)
 	if f.err != nil {
-		return f.err
+		return usageError{f.err}
 	}
-	return f.fs.Parse(args)
+	if err := f.fs.Parse(args); err != nil {
+		return usageError{err}
+	}
+	return nil
 }
 
 func newLogger(w io.Writer, level string) *slog.Logger {

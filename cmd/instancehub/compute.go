@@ -1,0 +1,501 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"golang.org/x/term"
+)
+
+const computeUsage = `Usage: instancehub compute COMMAND [NAME] [flags]
+
+Drives a portal's compute instances through its JSON API, with a personal
+access token (the Tokens page, or instancehub tokens create).
+
+  list                         list the instances (--search S, --mine)
+  show NAME                    show one (--output table, json or yaml: the az ml file)
+  create --file FILE.yml       create one from an az ml compute-instance file (YAML or JSON)
+  create NAME [--size S] [--location L] [--description D]
+  start|stop|restart NAME      start, stop or restart one
+  delete NAME                  delete one
+  ops NAME                     list its operations, newest first
+
+Flags of every command: --url (INSTANCEHUB_URL), --token (INSTANCEHUB_TOKEN),
+--output table|json, --wait (wait for the operation to end, with a progress
+line on a terminal), --timeout (how long --wait waits).
+
+Exit status: 0 done, 1 refused or failed, 2 bad usage.
+`
+
+// computeCLI is one run of instancehub compute.
+type computeCLI struct {
+	url, token, output string
+	wait               bool
+	timeout            time.Duration
+	stdout, stderr     io.Writer
+	client             *http.Client
+	// terminal is set when stderr is a terminal: --wait then redraws one
+	// progress line.
+	terminal bool
+}
+
+// computeCommand runs instancehub compute.
+func computeCommand(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
+		fmt.Fprint(stdout, computeUsage)
+		if len(args) == 0 {
+			return usageError{errors.New("a command is needed")}
+		}
+		return nil
+	}
+	verb, args := args[0], args[1:]
+	switch verb {
+	case "list", "show", "create", "start", "stop", "restart", "delete", "ops":
+	default:
+		return usageError{fmt.Errorf("unknown command compute %s; run instancehub compute help", verb)}
+	}
+	var name string
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		name, args = args[0], args[1:]
+	}
+	cli := &computeCLI{stdout: stdout, stderr: stderr, client: &http.Client{Timeout: time.Minute}}
+	if f, ok := stderr.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		cli.terminal = true
+	}
+	var file, search, size, location, description string
+	var mine bool
+	err := parse("compute "+verb, args, stderr, func(f *flags) {
+		f.string(&cli.url, "url", "http://127.0.0.1:8080", "address of the portal")
+		f.string(&cli.token, "token", "", "personal access token")
+		f.fs.StringVar(&cli.output, "output", "table", "table or json (show: yaml too)")
+		f.fs.BoolVar(&cli.wait, "wait", false, "wait for the operation to end")
+		f.fs.DurationVar(&cli.timeout, "timeout", 30*time.Minute, "how long --wait waits")
+		switch verb {
+		case "list":
+			f.fs.StringVar(&search, "search", "", "a part of the name")
+			f.fs.BoolVar(&mine, "mine", false, "only your own")
+		case "create":
+			f.fs.StringVar(&file, "file", "", "an az ml compute-instance file, YAML or JSON")
+			f.fs.StringVar(&size, "size", "", "VM size (default Standard_DS3_v2)")
+			f.fs.StringVar(&location, "location", "", "region (default the portal's first)")
+			f.fs.StringVar(&description, "description", "", "what it is for")
+		}
+	})
+	if err != nil {
+		return usageError{err}
+	}
+	if name == "" && len(args) > 0 {
+		// The name may also come after the flags.
+		if rest := flagArgs(args); len(rest) > 0 {
+			name = rest[0]
+		}
+	}
+	switch {
+	case cli.output != "table" && cli.output != "json" && !(cli.output == "yaml" && verb == "show"):
+		return usageError{fmt.Errorf("--output is table or json (or yaml for show), not %q", cli.output)}
+	case cli.token == "":
+		return usageError{errors.New("no token: give --token or set INSTANCEHUB_TOKEN (create one on the portal's Tokens page)")}
+	}
+	needsName := verb != "list" && !(verb == "create" && file != "")
+	if needsName && name == "" {
+		return usageError{fmt.Errorf("compute %s needs the instance's name", verb)}
+	}
+	switch verb {
+	case "list":
+		return cli.list(ctx, search, mine)
+	case "show":
+		return cli.show(ctx, name)
+	case "create":
+		return cli.create(ctx, name, file, size, location, description)
+	case "start", "stop", "restart":
+		return cli.act(ctx, "POST", "/computes/"+url.PathEscape(name)+"/"+verb, nil, "", "")
+	case "delete":
+		return cli.act(ctx, "DELETE", "/computes/"+url.PathEscape(name), nil, "", "")
+	}
+	return cli.ops(ctx, name)
+}
+
+// flagArgs is what flag parsing leaves over: the arguments after the flags.
+func flagArgs(args []string) []string {
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if !strings.HasPrefix(a, "-") {
+			return args[i:]
+		}
+		if !strings.Contains(a, "=") && !isBoolFlag(a) {
+			i++ // its value
+		}
+	}
+	return nil
+}
+
+func isBoolFlag(a string) bool {
+	switch strings.TrimLeft(a, "-") {
+	case "wait", "mine":
+		return true
+	}
+	return false
+}
+
+// apiFailure is the portal's refusal, as its JSON error says it.
+type apiFailure struct {
+	Status int
+	Error  struct {
+		Code    string
+		Message string
+		Details []struct{ Target, Message string }
+	}
+}
+
+func (f *apiFailure) String() string {
+	var b strings.Builder
+	b.WriteString(f.Error.Message)
+	for _, d := range f.Error.Details {
+		if d.Message != f.Error.Message {
+			fmt.Fprintf(&b, "\n  %s: %s", d.Target, d.Message)
+		}
+	}
+	return b.String()
+}
+
+// do calls the API and decodes a successful answer into out (unless nil);
+// the portal's refusal is returned as an error with its message.
+func (cli *computeCLI) do(ctx context.Context, method, path string, body io.Reader, contentType, accept string, out any, headers ...string) (*http.Response, []byte, error) {
+	target := path
+	if !strings.HasPrefix(path, "http://") && !strings.HasPrefix(path, "https://") {
+		if !strings.HasPrefix(path, "/api/") {
+			path = "/api/v1" + path
+		}
+		target = strings.TrimRight(cli.url, "/") + path
+	}
+	req, err := http.NewRequestWithContext(ctx, method, target, body)
+	if err != nil {
+		return nil, nil, usageError{fmt.Errorf("--url: %w", err)}
+	}
+	req.Header.Set("Authorization", "Bearer "+cli.token)
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	if accept == "" {
+		accept = "application/json"
+	}
+	req.Header.Set("Accept", accept)
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
+	resp, err := cli.client.Do(req)
+	if err != nil {
+		return nil, nil, fmt.Errorf("the portal at %s did not answer: %w", cli.url, err)
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
+	if err != nil {
+		return nil, nil, fmt.Errorf("read the portal's answer: %w", err)
+	}
+	if resp.StatusCode >= 300 {
+		f := &apiFailure{Status: resp.StatusCode}
+		if json.Unmarshal(data, f) != nil || f.Error.Message == "" {
+			return resp, data, fmt.Errorf("the portal answered %s", resp.Status)
+		}
+		return resp, data, errors.New(f.String())
+	}
+	if out != nil {
+		if err := json.Unmarshal(data, out); err != nil {
+			return resp, data, fmt.Errorf("the portal's answer is not the JSON expected: %w", err)
+		}
+	}
+	return resp, data, nil
+}
+
+// compute is the part of an instance's JSON the table shows.
+type compute struct {
+	Name       string
+	Location   string
+	Properties struct {
+		Description string
+		CreatedOn   time.Time
+		Properties  struct {
+			VMSize                string
+			State                 string
+			ConnectivityEndpoints struct{ PublicIPAddress, PrivateIPAddress string }
+			SSHSettings           struct {
+				SSHPublicAccess, AdminUserName string
+				SSHPort                        int
+			}
+			Applications  []struct{ DisplayName, EndpointURI string }
+			CreatedBy     struct{ UserName string }
+			AssignedUser  *struct{ UserName string }
+			LastOperation *struct {
+				OperationName, OperationStatus, OperationTrigger string
+				OperationTime                                    time.Time
+			}
+			IdleTimeBeforeShutdown string
+			Errors                 []struct{ Code, Message string }
+		}
+	}
+}
+
+func (cli *computeCLI) list(ctx context.Context, search string, mine bool) error {
+	q := url.Values{}
+	if search != "" {
+		q.Set("search", search)
+	}
+	if mine {
+		q.Set("mine", "true")
+	}
+	next := "/computes?" + q.Encode()
+	var all []json.RawMessage
+	for next != "" {
+		var page struct {
+			Value    []json.RawMessage
+			NextLink string
+		}
+		if _, _, err := cli.do(ctx, "GET", next, nil, "", "", &page); err != nil {
+			return err
+		}
+		all = append(all, page.Value...)
+		next = page.NextLink
+	}
+	if cli.output == "json" {
+		return writeJSON(cli.stdout, all)
+	}
+	w := tabwriter.NewWriter(cli.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(w, "NAME\tSTATE\tSIZE\tLOCATION\tCREATED BY\tCREATED ON")
+	for _, raw := range all {
+		var c compute
+		if err := json.Unmarshal(raw, &c); err != nil {
+			return err
+		}
+		p := c.Properties.Properties
+		by := p.CreatedBy.UserName
+		if p.AssignedUser != nil {
+			by += " for " + p.AssignedUser.UserName
+		}
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\n", c.Name, p.State, p.VMSize, c.Location, by, c.Properties.CreatedOn.Local().Format("2006-01-02 15:04"))
+	}
+	return w.Flush()
+}
+
+func (cli *computeCLI) show(ctx context.Context, name string) error {
+	path := "/computes/" + url.PathEscape(name)
+	if cli.output == "yaml" {
+		_, data, err := cli.do(ctx, "GET", path, nil, "", "application/yaml", nil)
+		if err != nil {
+			return err
+		}
+		_, err = cli.stdout.Write(data)
+		return err
+	}
+	var raw json.RawMessage
+	if _, _, err := cli.do(ctx, "GET", path, nil, "", "", &raw); err != nil {
+		return err
+	}
+	if cli.output == "json" {
+		return writeJSON(cli.stdout, raw)
+	}
+	var c compute
+	if err := json.Unmarshal(raw, &c); err != nil {
+		return err
+	}
+	p := c.Properties.Properties
+	w := tabwriter.NewWriter(cli.stdout, 0, 4, 2, ' ', 0)
+	row := func(k, v string) {
+		if v != "" {
+			fmt.Fprintf(w, "%s\t%s\n", k, v)
+		}
+	}
+	row("Name", c.Name)
+	row("State", p.State)
+	row("Size", p.VMSize)
+	row("Location", c.Location)
+	row("Description", c.Properties.Description)
+	row("Created by", p.CreatedBy.UserName)
+	if p.AssignedUser != nil {
+		row("Assigned to", p.AssignedUser.UserName)
+	}
+	row("Created on", c.Properties.CreatedOn.Local().Format("2006-01-02 15:04"))
+	row("Private IP", p.ConnectivityEndpoints.PrivateIPAddress)
+	row("Public IP", p.ConnectivityEndpoints.PublicIPAddress)
+	row("SSH", p.SSHSettings.SSHPublicAccess)
+	if m := strings.TrimSuffix(strings.TrimPrefix(p.IdleTimeBeforeShutdown, "PT"), "M"); m != "" {
+		row("Idle shutdown", "after "+m+" minutes idle")
+	}
+	if op := p.LastOperation; op != nil {
+		row("Last operation", fmt.Sprintf("%s %s (%s, %s)", op.OperationName, op.OperationStatus, op.OperationTrigger, op.OperationTime.Local().Format("2006-01-02 15:04")))
+	}
+	for _, e := range p.Errors {
+		row("Error", e.Message)
+	}
+	for _, app := range p.Applications {
+		row(app.DisplayName, app.EndpointURI)
+	}
+	return w.Flush()
+}
+
+func (cli *computeCLI) create(ctx context.Context, name, file, size, location, description string) error {
+	var body []byte
+	contentType := "application/json"
+	if file != "" {
+		if name != "" || size != "" || location != "" || description != "" {
+			return usageError{errors.New("create takes either --file or a name with --size, --location and --description")}
+		}
+		var err error
+		if body, err = os.ReadFile(file); err != nil {
+			return usageError{err}
+		}
+		if !strings.HasSuffix(strings.ToLower(file), ".json") {
+			contentType = "application/yaml"
+		}
+	} else {
+		spec := map[string]string{"name": name, "type": "computeinstance", "size": size, "location": location, "description": description}
+		for k, v := range spec {
+			if v == "" {
+				delete(spec, k)
+			}
+		}
+		body, _ = json.Marshal(spec)
+	}
+	// A create retried after a lost answer must not make a second instance.
+	return cli.act(ctx, "POST", "/computes", body, contentType, newIdempotencyKey())
+}
+
+func newIdempotencyKey() string {
+	b := make([]byte, 16)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// operation is an operation as the API answers it.
+type operation struct {
+	ID, Name, Status, Compute, Trigger, Step, UserName string
+	StartTime                                          time.Time
+	EndTime                                            *time.Time
+	Error                                              *struct{ Code, Message string }
+}
+
+// act sends a request that starts an operation, then says so, or waits for
+// its end with --wait. A create is sent again once if the portal could not
+// be reached, with the same Idempotency-Key.
+func (cli *computeCLI) act(ctx context.Context, method, path string, body []byte, contentType, key string) error {
+	var op operation
+	var headers []string
+	if key != "" {
+		headers = []string{"Idempotency-Key", key}
+	}
+	resp, _, err := cli.do(ctx, method, path, bytes.NewReader(body), contentType, "", &op, headers...)
+	if resp == nil && err != nil && key != "" && ctx.Err() == nil {
+		resp, _, err = cli.do(ctx, method, path, bytes.NewReader(body), contentType, "", &op, headers...)
+	}
+	if err != nil {
+		return err
+	}
+	location := resp.Header.Get("Location")
+	if !cli.wait {
+		if cli.output == "json" {
+			return writeJSON(cli.stdout, op)
+		}
+		fmt.Fprintf(cli.stdout, "%s of %s accepted (operation %s). Follow it with: instancehub compute ops %s\n", op.Name, op.Compute, op.ID, op.Compute)
+		return nil
+	}
+	return cli.follow(ctx, location, op)
+}
+
+// follow polls an operation until it ends, redrawing a progress line on a
+// terminal; a failed operation is exit status 1.
+func (cli *computeCLI) follow(ctx context.Context, location string, op operation) error {
+	ctx, cancel := context.WithTimeout(ctx, cli.timeout)
+	defer cancel()
+	start := time.Now()
+	for op.Status == "InProgress" {
+		if cli.terminal {
+			step := ""
+			if op.Step != "" {
+				step = ": " + op.Step
+			}
+			fmt.Fprintf(cli.stderr, "\r\x1b[K%s %s%s … %s", op.Name, op.Compute, step, time.Since(start).Round(time.Second))
+		}
+		select {
+		case <-ctx.Done():
+			if cli.terminal {
+				fmt.Fprintln(cli.stderr)
+			}
+			return fmt.Errorf("%s of %s is still in progress after %s; follow it with: instancehub compute ops %s", op.Name, op.Compute, cli.timeout, op.Compute)
+		case <-time.After(pollEvery(time.Since(start))):
+		}
+		if _, _, err := cli.do(ctx, "GET", location, nil, "", "", &op); err != nil {
+			return err
+		}
+	}
+	if cli.terminal {
+		fmt.Fprint(cli.stderr, "\r\x1b[K")
+	}
+	if cli.output == "json" {
+		if err := writeJSON(cli.stdout, op); err != nil {
+			return err
+		}
+	} else if op.Status == "Succeeded" {
+		fmt.Fprintf(cli.stdout, "%s of %s succeeded in %s.\n", op.Name, op.Compute, time.Since(start).Round(time.Second))
+	}
+	if op.Status != "Succeeded" {
+		reason := "no reason given"
+		if op.Error != nil {
+			reason = op.Error.Message
+		}
+		return fmt.Errorf("%s of %s failed: %s", op.Name, op.Compute, reason)
+	}
+	return nil
+}
+
+// pollEvery is how long to wait before asking again: soon at first, then
+// every few seconds, as Azure's own pollers do.
+func pollEvery(elapsed time.Duration) time.Duration {
+	switch {
+	case elapsed < 2*time.Second:
+		return 100 * time.Millisecond
+	case elapsed < 20*time.Second:
+		return time.Second
+	}
+	return 5 * time.Second
+}
+
+func (cli *computeCLI) ops(ctx context.Context, name string) error {
+	var list struct{ Value []operation }
+	if _, _, err := cli.do(ctx, "GET", "/computes/"+url.PathEscape(name)+"/operations", nil, "", "", &list); err != nil {
+		return err
+	}
+	if cli.output == "json" {
+		return writeJSON(cli.stdout, list.Value)
+	}
+	w := tabwriter.NewWriter(cli.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(w, "ID\tOPERATION\tSTATUS\tTRIGGER\tBY\tSTARTED\tENDED\tERROR")
+	for _, op := range list.Value {
+		ended, reason := "", ""
+		if op.EndTime != nil {
+			ended = op.EndTime.Local().Format("2006-01-02 15:04:05")
+		}
+		if op.Error != nil {
+			reason = op.Error.Message
+		}
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", op.ID, op.Name, op.Status, op.Trigger, op.UserName,
+			op.StartTime.Local().Format("2006-01-02 15:04:05"), ended, reason)
+	}
+	return w.Flush()
+}
+
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
