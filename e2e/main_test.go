@@ -253,6 +253,12 @@ func checkAccessibility(t *testing.T, page playwright.Page, where string) {
 	}
 	_, err = page.Evaluate(src)
 	must(t, err)
+	// A toast fading in has, for a moment, the contrast of half its
+	// colours: axe looks at the page once its finite animations ended.
+	_, err = page.Evaluate(`Promise.all(document.getAnimations()
+		.filter(a => a.effect && a.effect.getTiming().iterations !== Infinity)
+		.map(a => a.finished.catch(() => null)))`)
+	must(t, err)
 	found, err := page.Evaluate(`axe.run(document, {resultTypes: ["violations"]}).then(r => r.violations.map(v =>
 		v.id + " (" + v.impact + "): " + v.nodes.slice(0, 3).map(n => n.target.join(" ") + " " + (n.failureSummary || "").split("\n").slice(1, 2).join("")).join("; ")))`)
 	must(t, err)

@@ -7,6 +7,7 @@ package views
 import (
 	"context"
 	"fmt"
+	"github.com/a-h/templ"
 	"net/url"
 	"strings"
 	"time"
@@ -261,4 +262,13 @@ func tokenRevokeURL(t *instancehub.APIToken, all bool) string {
 		u += "?from=all"
 	}
 	return u
+}
+
+// currentPage marks the link to the page being shown (aria-current="page"),
+// which tabs and screen readers both read.
+func currentPage(on bool) templ.Attributes {
+	if on {
+		return templ.Attributes{"aria-current": "page"}
+	}
+	return nil
 }
