@@ -47,3 +47,18 @@ func (s *Service) DefaultRegion(ctx context.Context) (string, error) {
 	}
 	return regions[0].Name, nil
 }
+
+// InstanceWithSchedules returns a live instance with its start/stop
+// schedules, for the API: what the details page shows but the use of its
+// applications, which asks the instance itself.
+func (s *Service) InstanceWithSchedules(ctx context.Context, name string) (*Instance, []*Schedule, error) {
+	inst, err := s.Instance(ctx, name)
+	if err != nil {
+		return nil, nil, err
+	}
+	schedules, err := s.instanceSchedules(ctx, inst)
+	if err != nil {
+		return nil, nil, err
+	}
+	return inst, schedules, nil
+}

@@ -43,6 +43,7 @@ type DB struct {
 	// workspace quota of each region.
 	pages    byVersion[instancehub.InstanceFilter, cachedPage]
 	sessions byVersion[string, *instancehub.Session]
+	tokens   byVersion[string, *instancehub.APIToken]
 	quotas   byVersion[string, *instancehub.WorkspaceQuota]
 
 	// Now returns the current time. The store stamps with it the times a
@@ -78,6 +79,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	return &DB{db: db, changes: changes, Now: time.Now,
 		pages:    newByVersion[instancehub.InstanceFilter, cachedPage](128),
 		sessions: newByVersion[string, *instancehub.Session](10_000),
+		tokens:   newByVersion[string, *instancehub.APIToken](10_000),
 		quotas:   newByVersion[string, *instancehub.WorkspaceQuota](1024),
 	}, nil
 }

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -47,8 +48,37 @@ func (db *DB) CreateToken(ctx context.Context, t *instancehub.APIToken, now time
 }
 
 // FindToken returns the live token with that hash, with its user and the
-// user's roles, read anew on every call. ENOTFOUND otherwise.
+// user's roles as they are now. ENOTFOUND otherwise. A token read is kept
+// while nothing is committed: a revocation, a change of roles or of the
+// user, and the minutely record of its use are all commits.
 func (db *DB) FindToken(ctx context.Context, hash string, now time.Time) (*instancehub.APIToken, error) {
+	version, err := db.changes.version(ctx)
+	if err != nil {
+		return db.findToken(ctx, hash, now)
+	}
+	if kept, ok := db.tokens.get(version, hash); ok {
+		if !kept.ExpiresAt.After(now) {
+			return nil, instancehub.Errorf(instancehub.ENOTFOUND, "Token not found.")
+		}
+		return copyToken(kept), nil
+	}
+	t, err := db.findToken(ctx, hash, now)
+	if err == nil {
+		db.tokens.put(version, hash, copyToken(t))
+	}
+	return t, err
+}
+
+// copyToken returns a copy a caller may change.
+func copyToken(t *instancehub.APIToken) *instancehub.APIToken {
+	c := *t
+	u := *t.User
+	u.Roles = slices.Clone(t.User.Roles)
+	c.User = &u
+	return &c
+}
+
+func (db *DB) findToken(ctx context.Context, hash string, now time.Time) (*instancehub.APIToken, error) {
 	t, err := scanToken(db.queryRow(ctx, tokenSelect+`
 		WHERE t.token_hash = ? AND t.revoked_at = 0 AND t.expires_at > ? AND u.disabled_at = 0`, hash, millis(now)))
 	if errors.Is(err, sql.ErrNoRows) {

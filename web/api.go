@@ -154,3 +154,14 @@ func (s *Server) absolute(c *echo.Context, path string) string {
 	}
 	return (&url.URL{Scheme: scheme, Host: c.Request().Host}).String() + path
 }
+
+// sendJSON answers v as JSON, and keeps the answer when keptAPI asked.
+func (s *Server) sendJSON(c *echo.Context, status int, v any) error {
+	body, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	body = append(body, '\n')
+	s.keepAs(c, status, echo.MIMEApplicationJSON, body, false)
+	return c.Blob(status, echo.MIMEApplicationJSON, body)
+}

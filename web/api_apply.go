@@ -112,7 +112,7 @@ func (s *Server) apiApplyCompute(c *echo.Context) error {
 		return err
 	}
 	ctx := c.Request().Context()
-	d, err := s.service.InstanceDetail(ctx, strings.TrimSpace(req.Name))
+	inst, schedules, err := s.service.InstanceWithSchedules(ctx, strings.TrimSpace(req.Name))
 	switch instancehub.ErrorCode(err) {
 	case instancehub.ENOTFOUND:
 		return s.createFromFile(c, req, file)
@@ -120,12 +120,12 @@ func (s *Server) apiApplyCompute(c *echo.Context) error {
 	default:
 		return err
 	}
-	if diff := differences(d, req); len(diff) > 0 {
+	if diff := differences(inst, schedules, req); len(diff) > 0 {
 		return instancehub.Errorf(instancehub.ECONFLICT,
 			"%s exists and differs from the file in %s. An instance's settings are fixed when it is created: delete it first, or give the file another name.",
-			d.Name, strings.Join(diff, ", "))
+			inst.Name, strings.Join(diff, ", "))
 	}
-	return c.JSON(http.StatusOK, s.computeOf(c, d.Instance, d.Schedules))
+	return c.JSON(http.StatusOK, s.computeOf(c, inst, schedules))
 }
 
 // createFromFile creates the instance of a file: 202 with its create
@@ -143,7 +143,7 @@ func (s *Server) createFromFile(c *echo.Context, req instancehub.CreateRequest, 
 }
 
 // differences lists the file's keys whose values differ from the instance.
-func differences(d *instancehub.InstanceDetail, req instancehub.CreateRequest) []string {
+func differences(d *instancehub.Instance, schedules []*instancehub.Schedule, req instancehub.CreateRequest) []string {
 	var diff []string
 	check := func(key string, same bool) {
 		if !same {
@@ -165,7 +165,7 @@ func differences(d *instancehub.InstanceDetail, req instancehub.CreateRequest) [
 		idle, _ = strconv.Atoi(req.IdleMinutes)
 	}
 	check("idle_time_before_shutdown_minutes", int(d.IdleShutdown/time.Minute) == idle)
-	check("schedules", len(d.Schedules) == countSchedules(req.Schedules))
+	check("schedules", len(schedules) == countSchedules(req.Schedules))
 	return diff
 }
 
@@ -202,14 +202,15 @@ func countSchedules(rs []instancehub.ScheduleRequest) int {
 
 // computeFile answers an instance as a compute-instance file of az ml, for
 // GET with Accept: application/yaml.
-func (s *Server) computeFile(c *echo.Context, d *instancehub.InstanceDetail) error {
+func (s *Server) computeFile(c *echo.Context, inst *instancehub.Instance, schedules []*instancehub.Schedule) error {
 	onBehalfOf := ""
-	if d.OwnerID != d.CreatedByID {
-		onBehalfOf = d.OwnerEmail
+	if inst.OwnerID != inst.CreatedByID {
+		onBehalfOf = inst.OwnerEmail
 	}
-	data, err := amlyaml.Encode(d.Instance, d.Schedules, onBehalfOf)
+	data, err := amlyaml.Encode(inst, schedules, onBehalfOf)
 	if err != nil {
 		return err
 	}
+	s.keepAs(c, http.StatusOK, mimeYAML+"; charset=utf-8", data, false)
 	return c.Blob(http.StatusOK, mimeYAML+"; charset=utf-8", data)
 }

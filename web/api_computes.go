@@ -33,19 +33,19 @@ func (s *Server) apiListComputes(c *echo.Context) error {
 	for _, inst := range list.Instances {
 		out.Value = append(out.Value, s.computeOf(c, inst, nil))
 	}
-	return c.JSON(http.StatusOK, out)
+	return s.sendJSON(c, http.StatusOK, out)
 }
 
 // apiGetCompute answers one instance, with its schedules.
 func (s *Server) apiGetCompute(c *echo.Context) error {
-	d, err := s.service.InstanceDetail(c.Request().Context(), c.Param("name"))
+	inst, schedules, err := s.service.InstanceWithSchedules(c.Request().Context(), c.Param("name"))
 	if err != nil {
 		return err
 	}
 	if acceptsYAML(c) {
-		return s.computeFile(c, d)
+		return s.computeFile(c, inst, schedules)
 	}
-	return c.JSON(http.StatusOK, s.computeOf(c, d.Instance, d.Schedules))
+	return s.sendJSON(c, http.StatusOK, s.computeOf(c, inst, schedules))
 }
 
 // apiAct starts a Start, Stop or Restart: 202 with the operation to poll.

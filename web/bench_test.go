@@ -39,6 +39,33 @@ func BenchmarkListPage1000(b *testing.B) {
 	}
 }
 
+// BenchmarkAPIList1000 answers GET /api/v1/computes (50 of 1,000) with a
+// token: token lookup, the page query and the JSON written.
+func BenchmarkAPIList1000(b *testing.B) {
+	p := testportal.OpenWith(b, b.TempDir(), emulator.Options{})
+	p.Seed(b, "load", 1000, p.User)
+	handler := web.New(web.Config{Static: static.FS, LocalAccounts: true}, p.Service).Handler()
+	server := httptest.NewServer(handler)
+	defer server.Close()
+	created, err := p.Service.CreateTokenFromCLI(p.Ctx, "ada@example.com", instancehub.NewToken{Name: "bench"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	req, _ := http.NewRequest("GET", server.URL+"/api/v1/computes?page=3", nil)
+	req.Header.Set("Authorization", "Bearer "+created.Secret)
+	for b.Loop() {
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			b.Fatal(err)
+		}
+		n, _ := io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK || n < 50_000 {
+			b.Fatalf("status %d, %d bytes", resp.StatusCode, n)
+		}
+	}
+}
+
 // BenchmarkRenderRows1000 renders 1,000 rows with templ alone.
 func BenchmarkRenderRows1000(b *testing.B) {
 	p := testportal.OpenWith(b, b.TempDir(), emulator.Options{})

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/instancehub/instancehub"
 	_ "modernc.org/sqlite"
 )
 
@@ -22,6 +23,8 @@ func TestPageViewsWriteNothing(t *testing.T) {
 	s.create(t, "ada-box", nil)
 	s.waitRunning(t, "ada-box")
 	s.get(t, "/instances") // the first view may note the session's use
+	api := apiClient{s, newToken(t, s, "ada@example.com", instancehub.NewToken{})}
+	api.get(t, "/api/v1/computes") // and the first call the token's first use
 
 	watch, err := sql.Open("sqlite", "file:"+filepath.Join(s.Dir, "instancehub.db")+"?mode=ro")
 	if err != nil {
@@ -42,6 +45,15 @@ func TestPageViewsWriteNothing(t *testing.T) {
 		v := version()
 		for range 3 {
 			wantStatus(t, s.get(t, path), 200)
+		}
+		if w := version(); w != v {
+			t.Errorf("GET %s wrote to the database", path)
+		}
+	}
+	for _, path := range []string{"/api/v1/computes", "/api/v1/computes/ada-box", "/api/v1/computes/ada-box/operations", "/api/v1/quotas"} {
+		v := version()
+		for range 3 {
+			wantStatus(t, api.get(t, path), 200)
 		}
 		if w := version(); w != v {
 			t.Errorf("GET %s wrote to the database", path)

@@ -30,6 +30,7 @@ type keptPage struct {
 	version int64
 	minute  int64
 	status  int
+	ctype   string // "" for HTML
 	body    []byte
 }
 
@@ -94,11 +95,40 @@ func (s *Server) kept(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
+// keptAPI is kept for the API's reads: an answer is kept per token (its
+// hash), host (the answers name the portal's own addresses), address and
+// Accept, for the database version it was made at. It runs after the token
+// is checked, so a revoked or refused token never reaches it.
+func (s *Server) keptAPI(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c *echo.Context) error {
+		req := c.Request()
+		version, ok := s.service.DataVersion(req.Context())
+		if !ok || req.Method != http.MethodGet {
+			return next(c)
+		}
+		k := pageKey{session: sha256.Sum256([]byte(req.Header.Get(echo.HeaderAuthorization))),
+			uri: req.Host + " " + req.RequestURI, htmx: "api|" + req.Header.Get(echo.HeaderAccept)}
+		minute := s.cfg.Now().Unix() / 60
+		if p, ok := s.pages.get(k, version, minute); ok {
+			return c.Blob(p.status, p.ctype, p.body)
+		}
+		ctx := context.WithValue(req.Context(), keepingKey{}, &keeping{key: k, version: version, minute: minute})
+		c.SetRequest(req.WithContext(ctx))
+		return next(c)
+	}
+}
+
 // keep keeps a page render has just made, when kept asked for it.
 func (s *Server) keep(c *echo.Context, status int, body []byte, hadNotice bool) {
+	s.keepAs(c, status, "", body, hadNotice)
+}
+
+// keepAs keeps an answer of type ctype ("" for HTML), when kept or
+// keptAPI asked for it.
+func (s *Server) keepAs(c *echo.Context, status int, ctype string, body []byte, hadNotice bool) {
 	k, ok := c.Request().Context().Value(keepingKey{}).(*keeping)
 	if !ok || hadNotice || status != http.StatusOK {
 		return
 	}
-	s.pages.put(k.key, keptPage{version: k.version, minute: k.minute, status: status, body: append([]byte(nil), body...)})
+	s.pages.put(k.key, keptPage{version: k.version, minute: k.minute, status: status, ctype: ctype, body: append([]byte(nil), body...)})
 }

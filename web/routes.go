@@ -66,10 +66,10 @@ func (s *Server) routes() {
 	// The JSON API: a personal access token, never the cookie (api.go).
 	e.GET(apiPrefix+"/openapi.json", s.openAPIDocument)
 	api := e.Group(apiPrefix, s.requireToken)
-	api.GET("/computes", s.apiListComputes)
+	api.GET("/computes", s.apiListComputes, s.keptAPI)
 	api.POST("/computes", s.apiCreateCompute)
 	api.POST(`/computes\:apply`, s.apiApplyCompute)
-	api.GET("/computes/:name", s.apiGetCompute)
+	api.GET("/computes/:name", s.apiGetCompute, s.keptAPI)
 	api.DELETE("/computes/:name", s.apiDeleteCompute)
 	api.POST("/computes/:name/:action", s.apiAct)
 	api.GET("/computes/:name/operations", s.apiOperations)

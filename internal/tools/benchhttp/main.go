@@ -86,24 +86,38 @@ func run(bin, wrk string, n, threads, conns int, duration time.Duration, keep bo
 	}
 	fmt.Printf("refresh of %d instances: %s\n\n", n, refresh.Round(time.Millisecond))
 
-	middle := fmt.Sprintf("load%05d", n/2)
-	pages := []struct{ name, path string }{
-		{"list (50 of N)", "/instances?page=3"},
-		{"search", "/instances?q=load000"},
-		{"sort by name", "/instances?sort=-name&page=2"},
-		{"details", "/instances/" + middle},
-		{"row fragment", "/instances/" + middle + "/row"},
-		{"quota", "/quota"},
+	token, err := newToken(bin, dir)
+	if err != nil {
+		return err
 	}
-	cookie := cookieHeader(c, portal.base)
-	fmt.Printf("wrk -t%d -c%d -d%s, signed in, no compression\n", threads, conns, duration)
+	middle := fmt.Sprintf("load%05d", n/2)
+	pages := []struct {
+		name, path string
+		api        bool // with the token, not the cookie
+	}{
+		{"list (50 of N)", "/instances?page=3", false},
+		{"API list (50)", "/api/v1/computes?page=3", true},
+		{"search", "/instances?q=load000", false},
+		{"sort by name", "/instances?sort=-name&page=2", false},
+		{"details", "/instances/" + middle, false},
+		{"API details", "/api/v1/computes/" + middle, true},
+		{"row fragment", "/instances/" + middle + "/row", false},
+		{"quota", "/quota", false},
+	}
+	cookie := "Cookie: " + cookieHeader(c, portal.base)
+	bearer := "Authorization: Bearer " + token
+	fmt.Printf("wrk -t%d -c%d -d%s, signed in (pages: the session cookie; API: a token), no compression\n", threads, conns, duration)
 	fmt.Printf("%-16s %8s %10s %9s %9s %10s %9s %9s %8s\n", "page", "bytes", "portal/s", "p50", "p99", "static/s", "p50", "p99", "share")
 	for _, p := range pages {
-		body, ctype, err := get(c, portal.base+p.path)
+		header := cookie
+		if p.api {
+			header = bearer
+		}
+		body, ctype, err := get(c, portal.base+p.path, header)
 		if err != nil {
 			return fmt.Errorf("%s: %w", p.name, err)
 		}
-		dyn, err := load(wrk, portal.base+p.path, cookie, threads, conns, duration)
+		dyn, err := load(wrk, portal.base+p.path, header, threads, conns, duration)
 		if err != nil {
 			return fmt.Errorf("%s: %w", p.name, err)
 		}
@@ -236,7 +250,7 @@ var csrfInput = regexp.MustCompile(`name="_csrf" value="([^"]+)"`)
 // seed creates n instances through the create form, one after another, and
 // waits until the last is running.
 func seed(c *http.Client, base string, n int) error {
-	page, _, err := get(c, base+"/instances/new")
+	page, _, err := get(c, base+"/instances/new", "")
 	if err != nil {
 		return err
 	}
@@ -268,7 +282,7 @@ func seed(c *http.Client, base string, n int) error {
 		n, total.Round(time.Millisecond), k, mean(took[:k]).Round(time.Microsecond), k, mean(took[n-k:]).Round(time.Microsecond))
 	last := fmt.Sprintf("/instances/load%05d/row", n)
 	for deadline := time.Now().Add(5 * time.Minute); ; {
-		row, _, err := get(c, base+last)
+		row, _, err := get(c, base+last, "")
 		if err != nil {
 			return err
 		}
@@ -294,7 +308,7 @@ func mean(ds []time.Duration) time.Duration {
 
 // timeRefresh presses Refresh, which reconciles every instance with Azure.
 func timeRefresh(c *http.Client, base string) (time.Duration, error) {
-	page, _, err := get(c, base+"/instances")
+	page, _, err := get(c, base+"/instances", "")
 	if err != nil {
 		return 0, err
 	}
@@ -314,13 +328,17 @@ func timeRefresh(c *http.Client, base string) (time.Duration, error) {
 		return 0, fmt.Errorf("refresh: %s", res.Status)
 	}
 	took := time.Since(start)
-	_, _, err = get(c, base+"/instances") // takes the Refresh's notice
+	_, _, err = get(c, base+"/instances", "") // takes the Refresh's notice
 	return took, err
 }
 
-func get(c *http.Client, u string) ([]byte, string, error) {
+// get fetches u as load does, with header ("Name: value") if set.
+func get(c *http.Client, u, header string) ([]byte, string, error) {
 	req, _ := http.NewRequest(http.MethodGet, u, nil)
 	req.Header.Set("Accept-Encoding", "identity")
+	if name, value, ok := strings.Cut(header, ": "); ok && name == "Authorization" {
+		req.Header.Set(name, value) // the cookie comes from c's jar
+	}
 	res, err := c.Do(req)
 	if err != nil {
 		return nil, "", err
@@ -377,11 +395,12 @@ var (
 	errLine = regexp.MustCompile(`Non-2xx or 3xx responses: (\d+)`)
 )
 
-// load drives u with wrk and reads its summary.
-func load(wrk, u, cookie string, threads, conns int, d time.Duration) (result, error) {
+// load drives u with wrk, sending header ("Name: value") if set, and
+// reads its summary.
+func load(wrk, u, header string, threads, conns int, d time.Duration) (result, error) {
 	args := []string{"-t", strconv.Itoa(threads), "-c", strconv.Itoa(conns), "-d", d.String(), "--latency"}
-	if cookie != "" {
-		args = append(args, "-H", "Cookie: "+cookie)
+	if header != "" {
+		args = append(args, "-H", header)
 	}
 	out, err := exec.Command(wrk, append(args, u)...).CombinedOutput()
 	if err != nil {
@@ -404,6 +423,16 @@ func load(wrk, u, cookie string, threads, conns int, d time.Duration) (result, e
 		}
 	}
 	return r, nil
+}
+
+// newToken makes an API token for the administrator with the program's
+// own command.
+func newToken(bin, dir string) (string, error) {
+	out, err := exec.Command(bin, "tokens", "create", "--data", dir, "--email", "admin@example.com", "--name", "benchmark").Output()
+	if err != nil {
+		return "", fmt.Errorf("tokens create: %w", err)
+	}
+	return strings.TrimSpace(string(out)), nil
 }
 
 // rssMB reads a process's resident memory from /proc (Linux).
