@@ -62,8 +62,8 @@ type applicationJSON struct {
 }
 
 type connectivityJSON struct {
-	PublicIPAddress  string `json:"publicIpAddress"`
-	PrivateIPAddress string `json:"privateIpAddress"`
+	PublicIPAddress  string `json:"publicIpAddress,omitempty"`
+	PrivateIPAddress string `json:"privateIpAddress,omitempty"`
 }
 
 type sshSettingsJSON struct {

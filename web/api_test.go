@@ -133,6 +133,12 @@ identity:
 
 	r = a.get(t, "/api/v1/computes/api-box")
 	wantStatus(t, r, http.StatusOK)
+	for h, want := range map[string]string{"Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'",
+		"X-Content-Type-Options": "nosniff", "Cache-Control": "no-store", "Content-Type": "application/json"} {
+		if got := r.Header.Get(h); got != want {
+			t.Errorf("%s: %q, want %q", h, got, want)
+		}
+	}
 	var c struct {
 		Name, Location string
 		Tags           map[string]string

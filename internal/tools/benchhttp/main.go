@@ -42,7 +42,9 @@ func main() {
 	threads := flag.Int("threads", 2, "wrk's threads")
 	wrk := flag.String("wrk", "wrk", "the wrk command")
 	keep := flag.Bool("keep", false, "keep the data directory")
+	pattern := flag.String("only", "", "drive only the pages whose name matches this regular expression")
 	flag.Parse()
+	only = regexp.MustCompile(*pattern)
 	if err := run(*bin, *wrk, *n, *threads, *conns, *duration, *keep); err != nil {
 		fmt.Fprintln(os.Stderr, "bench-http:", err)
 		os.Exit(1)
@@ -109,6 +111,9 @@ func run(bin, wrk string, n, threads, conns int, duration time.Duration, keep bo
 	fmt.Printf("wrk -t%d -c%d -d%s, signed in (pages: the session cookie; API: a token), no compression\n", threads, conns, duration)
 	fmt.Printf("%-16s %8s %10s %9s %9s %10s %9s %9s %8s\n", "page", "bytes", "portal/s", "p50", "p99", "static/s", "p50", "p99", "share")
 	for _, p := range pages {
+		if !only.MatchString(p.name) {
+			continue
+		}
 		header := cookie
 		if p.api {
 			header = bearer
@@ -394,6 +399,9 @@ var (
 	pctLine = regexp.MustCompile(`(?m)^\s+(50|99)%\s+(\S+)`)
 	errLine = regexp.MustCompile(`Non-2xx or 3xx responses: (\d+)`)
 )
+
+// only selects the pages to drive (-only).
+var only = regexp.MustCompile("")
 
 // load drives u with wrk, sending header ("Name: value") if set, and
 // reads its summary.
