@@ -35,7 +35,8 @@ func TestTokensJourney(t *testing.T) {
 	screenshot(t, page, "tokens", false)
 
 	file := filepath.Join(t.TempDir(), "from-cli.yml")
-	must(t, os.WriteFile(file, []byte("name: from-cli\ntype: computeinstance\nsize: standard_ds1_v2\ndescription: Made with the command line\n"), 0o600))
+	must(t, os.WriteFile(file, []byte("name: from-cli\ntype: computeinstance\nsize: standard_ds1_v2\ndescription: Made with the command line\n"+
+		"tags: {team: vision, cost-center: 4711}\nidentity: {type: system_assigned}\n"), 0o600))
 	cli := exec.Command(binary, "compute", "create", "--file", file, "--wait")
 	cli.Env = append(os.Environ(), "INSTANCEHUB_URL="+p.URL, "INSTANCEHUB_TOKEN="+secret)
 	out, err := cli.CombinedOutput()
@@ -45,6 +46,12 @@ func TestTokensJourney(t *testing.T) {
 	_, err = page.Goto(p.URL + "/instances")
 	must(t, err)
 	must(t, expect.Locator(page.Locator(`tr:has-text("from-cli")`)).ToContainText("Running"))
+	_, err = page.Goto(p.URL + "/instances/from-cli")
+	must(t, err)
+	must(t, expect.Locator(page.GetByTestId("description")).ToHaveText("Made with the command line"))
+	must(t, expect.Locator(page.GetByTestId("tags")).ToContainText("team: vision"))
+	must(t, expect.Locator(page.GetByTestId("identity")).ToContainText("System-assigned"))
+	screenshot(t, page, "details-from-file", false)
 
 	_, err = page.Goto(p.URL + "/tokens")
 	must(t, err)

@@ -7,10 +7,13 @@ package views
 import (
 	"context"
 	"fmt"
-	"github.com/a-h/templ"
+	"maps"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
+
+	"github.com/a-h/templ"
 
 	"github.com/instancehub/instancehub"
 )
@@ -271,4 +274,16 @@ func currentPage(on bool) templ.Attributes {
 		return templ.Attributes{"aria-current": "page"}
 	}
 	return nil
+}
+
+// sortedKeys lists a map's keys in order, for tags to read the same on
+// every visit.
+func sortedKeys(m map[string]string) []string {
+	return slices.Sorted(maps.Keys(m))
+}
+
+// identityName is the name at the end of a user-assigned identity's
+// resource ID.
+func identityName(id string) string {
+	return id[strings.LastIndex(id, "/")+1:]
 }
