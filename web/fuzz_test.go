@@ -68,7 +68,7 @@ func FuzzListQuery(f *testing.F) {
 // the portal accepted (the instance it recorded, the VM it asked Azure
 // for) passes every rule of the form.
 func FuzzAPICreate(f *testing.F) {
-	seeds, _ := filepath.Glob("../amlyaml/testdata/*")
+	seeds, _ := filepath.Glob("../amlyaml/testdata/*.*")
 	for _, name := range seeds {
 		if data, err := os.ReadFile(name); err == nil {
 			f.Add(data, strings.HasSuffix(name, ".json"))
