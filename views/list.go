@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/url"
 	"strconv"
+	"strings"
 
 	"github.com/instancehub/instancehub"
 )
@@ -95,4 +96,65 @@ func actionTitle(inst *instancehub.Instance, kind instancehub.OperationKind) str
 		return reason
 	}
 	return fmt.Sprintf("%s %s", kind, inst.Name)
+}
+
+// anyManaged reports whether the user may act on any of the instances, so
+// that the list offers to select them.
+func anyManaged(instances []*instancehub.Instance) bool {
+	for _, inst := range instances {
+		if inst.Access.Manage {
+			return true
+		}
+	}
+	return false
+}
+
+// BulkMessage says what a bulk action did and what it left alone, and why.
+func BulkMessage(r *instancehub.BulkResult) (tone, message string) {
+	var b strings.Builder
+	tone = "success"
+	if len(r.Done) > 0 {
+		fmt.Fprintf(&b, "%s %s: %s.", progressive(r.Kind), plural(len(r.Done), "instance", "instances"), strings.Join(r.Done, ", "))
+	}
+	if len(r.Refused) > 0 {
+		tone = "warning"
+		if len(r.Done) == 0 {
+			tone = "danger"
+		}
+		if b.Len() > 0 {
+			b.WriteString(" ")
+		}
+		fmt.Fprintf(&b, "Not %s:", pastTense(r.Kind))
+		for _, x := range r.Refused {
+			fmt.Fprintf(&b, " %s (%s)", x.Name, strings.TrimSuffix(x.Reason, "."))
+			b.WriteString(";")
+		}
+		s := strings.TrimSuffix(b.String(), ";") + "."
+		return tone, instancehub.Clip(s, 1500)
+	}
+	return tone, instancehub.Clip(b.String(), 1500)
+}
+
+func progressive(k instancehub.OperationKind) string {
+	switch k {
+	case instancehub.OpStart:
+		return "Starting"
+	case instancehub.OpStop:
+		return "Stopping"
+	case instancehub.OpRestart:
+		return "Restarting"
+	case instancehub.OpDelete:
+		return "Deleting"
+	}
+	return string(k)
+}
+
+func pastTense(k instancehub.OperationKind) string {
+	switch k {
+	case instancehub.OpStop:
+		return "stopped"
+	case instancehub.OpDelete:
+		return "deleted"
+	}
+	return k.Verb() + "ed"
 }

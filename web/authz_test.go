@@ -142,6 +142,12 @@ var matrix = map[string]check{
 	"POST /instances": {func(f fixture) (string, string, url.Values) {
 		return "POST", "/instances", url.Values{"name": {"new-" + f.slug}, "region": {"eastus"}, "vm_size": {"Standard_DS1_v2"}}
 	}, statuses(redirect, noCreate, forbidden)},
+	// A bulk action is a single action per instance: refusals of rights to
+	// an instance come back in the notice (TestBulkActions); without a role
+	// there is nothing to select.
+	"POST /instances/actions": {func(f fixture) (string, string, url.Values) {
+		return "POST", "/instances/actions", url.Values{"action": {"restart"}, "n": {f.other, f.own}}
+	}, statuses(redirect, noRead, forbidden)},
 	"GET /instances/:name": {func(f fixture) (string, string, url.Values) { return "GET", "/instances/" + f.other, nil },
 		statuses(ok, anonymous, redirect, noRead, forbidden)},
 	"GET /instances/:name/row": {func(f fixture) (string, string, url.Values) { return "GET", "/instances/" + f.other + "/row", nil },

@@ -32,6 +32,7 @@ func (s *Server) routes() {
 	g.GET("/instances/new/placement", s.placement)
 	g.GET("/instances/new/subnets", s.subnets)
 	g.POST("/instances", s.createInstance)
+	g.POST("/instances/actions", s.bulkAct)
 	g.GET("/instances/:name", s.showInstance)
 	g.GET("/instances/:name/row", s.instanceRow, s.kept)
 	g.GET("/instances/:name/delete", s.confirmDelete)

@@ -39,6 +39,10 @@
   function enhance(root) {
     localTimes(root);
     scheduleToasts(document);
+    // The list's application links open in a tab of their own, as the
+    // details page's do (the rows leave the target out, to stay light).
+    var apps = root.querySelectorAll ? root.querySelectorAll(".instances .apps a") : [];
+    for (var i = 0; i < apps.length; i++) apps[i].target = "_blank";
   }
 
   document.addEventListener("DOMContentLoaded", function () {
@@ -128,7 +132,7 @@
   // is now, replaces the row; Delete asks first. Without script the form
   // posts (or, for Delete, opens the page that asks).
   document.addEventListener("submit", function (e) {
-    if (e.target.id !== "row-actions" || !window.htmx || !e.submitter) return;
+    if (e.target.id !== "row-actions" || !window.htmx || !e.submitter || e.submitter.hasAttribute("data-bulk")) return;
     e.preventDefault();
     var button = e.submitter;
     var row = button.closest("tr");
@@ -137,7 +141,7 @@
     };
     if (button.hasAttribute("data-confirm")) {
       ask("Delete " + row.dataset.name + "? The virtual machine, its disk and its network interface are removed. Files on the workspace share are kept.",
-        button.getAttribute("aria-label"), send);
+        button.textContent.trim(), send);
     } else {
       send();
     }
@@ -171,6 +175,65 @@
     var first = document.querySelector("tr[data-kind='" + kind + "'] input[name='vm_size']:not([disabled])");
     if (current) current.checked = false;
     if (first) first.checked = true;
+  });
+
+  // The list's selection: a checkbox on each row the user may act on, one
+  // in the heading for the page. The toolbar says how many are selected; its
+  // Delete asks first. A row that refreshes itself keeps its tick.
+  function selectionChanged(form) {
+    var boxes = form.querySelectorAll("input[name='n']");
+    var n = 0;
+    for (var i = 0; i < boxes.length; i++) if (boxes[i].checked) n++;
+    var all = form.querySelector("[data-select-all]");
+    if (all) {
+      all.checked = n > 0 && n === boxes.length;
+      all.indeterminate = n > 0 && n < boxes.length;
+    }
+    var count = document.getElementById("selection-count");
+    if (count) count.textContent = n ? n + " selected" : "";
+    return n;
+  }
+
+  document.addEventListener("change", function (e) {
+    var form = e.target.form;
+    if (!form || form.id !== "row-actions") return;
+    if (e.target.hasAttribute("data-select-all")) {
+      var boxes = form.querySelectorAll("input[name='n']");
+      for (var i = 0; i < boxes.length; i++) boxes[i].checked = e.target.checked;
+    }
+    selectionChanged(form);
+  });
+
+  var ticked = {};
+  document.addEventListener("htmx:beforeSwap", function (e) {
+    var row = e.detail.target;
+    if (!row || !row.matches || !row.matches("tr[data-name]")) return;
+    var box = row.querySelector("input[name='n']");
+    ticked[row.dataset.name] = !!(box && box.checked);
+  });
+  document.addEventListener("htmx:load", function (e) {
+    var row = e.target;
+    if (!row.matches || !row.matches("tr[data-name]") || !ticked[row.dataset.name]) return;
+    var box = row.querySelector("input[name='n']");
+    if (box) box.checked = true;
+    delete ticked[row.dataset.name];
+  });
+
+  document.addEventListener("submit", function (e) {
+    var button = e.submitter;
+    if (!button || !button.hasAttribute("data-confirm-bulk") || e.target.dataset.confirmed) return;
+    var form = e.target;
+    var n = selectionChanged(form);
+    if (!n) return; // the portal says to select some first
+    e.preventDefault();
+    ask("Delete the " + (n === 1 ? "selected instance" : n + " selected instances") +
+      "? Their virtual machines, disks and network interfaces are removed. Files on the workspace share are kept.", "Delete", function () {
+      var yes = document.createElement("input");
+      yes.type = "hidden"; yes.name = "confirmed"; yes.value = "1";
+      form.appendChild(yes);
+      form.dataset.confirmed = "1";
+      form.requestSubmit(button);
+    });
   });
 
   function toggleNav() {
