@@ -35,14 +35,18 @@ func readOnlyRefusal(doing string) *Error {
 type Access struct {
 	Manage   bool // start, stop, restart, delete
 	OpenApps bool // the applications: the owner only
+	// AddSSHKey is adding one's SSH key to an instance with SSH on: the
+	// owner only, as the applications.
+	AddSSHKey bool
 }
 
 // access works out what user may do with inst.
 func access(user *User, inst *Instance) Access {
 	mine := user != nil && inst.OwnerID == user.ID
 	return Access{
-		Manage:   user.Can(PermManageAll) || (mine && user.Can(PermManageOwn)),
-		OpenApps: mine && user.Can(PermReadInstances),
+		Manage:    user.Can(PermManageAll) || (mine && user.Can(PermManageOwn)),
+		OpenApps:  mine && user.Can(PermReadInstances),
+		AddSSHKey: mine && inst.SSHEnabled && user.Can(PermManageOwn),
 	}
 }
 

@@ -191,3 +191,11 @@ type ApplicationAvailability interface {
 	// work on inst, or "" when it can (or when the cloud cannot tell).
 	ApplicationUnavailable(ctx context.Context, inst *Instance, slug string) string
 }
+
+// SSHKeyAdder is a cloud that can add an SSH key to a running instance's
+// user after it was made (on Azure, the VM access extension).
+type SSHKeyAdder interface {
+	// AddSSHKey adds key to the instance's user and returns once it is
+	// applied. The instance must be running.
+	AddSSHKey(ctx context.Context, inst *Instance, key string) error
+}

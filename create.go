@@ -12,11 +12,14 @@ import (
 
 // CreateRequest is the create form as submitted.
 type CreateRequest struct {
-	Name           string
-	Region         string
-	VMSize         string
-	SSHEnabled     bool
-	SSHPublicKey   string
+	Name         string
+	Region       string
+	VMSize       string
+	SSHEnabled   bool
+	SSHPublicKey string
+	// SSHKeyLater turns SSH on with no key yet: the instance's owner adds
+	// theirs on the details page once it runs.
+	SSHKeyLater    bool
 	VirtualNetwork string
 	Subnet         string
 	// AssignTo is the email of the user to create the instance for, who
@@ -251,11 +254,11 @@ func (s *Service) CreateInstance(ctx context.Context, req CreateRequest) (inst *
 	if err != nil {
 		return nil, err
 	}
-	if owner.ID != user.ID && req.SSHEnabled {
+	if owner.ID != user.ID && req.SSHEnabled && !req.SSHKeyLater {
 		// A key of the creator's would let them in as the owner, and through
 		// a tunnel into the applications only the owner may open.
 		return nil, FieldError("ssh_public_key", fmt.Sprintf(
-			"SSH access can be turned on only by the instance's owner: leave it off when you create an instance for %s.", owner.Name))
+			"Only the instance's owner may give it a key: choose \"Set up an SSH key later\", and %s adds theirs on the details page.", owner.Name))
 	}
 	// Creates are admitted one at a time, so that each one's quota check
 	// counts every create admitted before it.
@@ -467,7 +470,7 @@ func (s *Service) validateCreate(ctx context.Context, req CreateRequest) (*Insta
 			return nil, err
 		}
 	}
-	if req.SSHEnabled {
+	if req.SSHEnabled && !req.SSHKeyLater {
 		key, err := ParseSSHPublicKey(req.SSHPublicKey)
 		_ = note(err) // only ever EINVALID
 		inst.SSHPublicKey = key

@@ -93,6 +93,9 @@ type InstanceStore interface {
 	// version (nothing changed it since it was read) and has no operation in
 	// progress, and reports whether anything changed.
 	SyncInstance(ctx context.Context, id, version int64, update InstanceUpdate) (bool, error)
+	// SetSSHKey records the SSH public key Azure added to a live instance.
+	// ENOTFOUND when there is no such live instance.
+	SetSSHKey(ctx context.Context, id int64, key string) error
 	// RecordActivity sets the last activity of the live instance name to at,
 	// unless it is later already. It leaves the instance's version alone.
 	// Nothing happens for an unknown name.

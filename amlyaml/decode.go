@@ -84,6 +84,9 @@ func (d *decoder) file(root *yaml.Node, f *File) {
 	r.Tags = d.tags("tags", v["tags"])
 	r.SSHEnabled, _ = d.boolean("ssh_public_access_enabled", v["ssh_public_access_enabled"])
 	r.SSHPublicKey = d.sshSettings("ssh_settings", v["ssh_settings"])
+	// SSH on without a key is the reference's "set up an SSH key later":
+	// the owner adds theirs once the instance runs.
+	r.SSHKeyLater = r.SSHEnabled && r.SSHPublicKey == ""
 	r.VirtualNetwork, r.Subnet = d.network("network_settings", v["network_settings"])
 	if minutes, ok := d.idle(v["idle_time_before_shutdown"], v["idle_time_before_shutdown_minutes"]); ok {
 		r.IdleShutdownOn, r.IdleMinutes, f.IdleSet = minutes > 0, strconv.FormatInt(minutes, 10), true

@@ -42,6 +42,8 @@ func TestDecodeKeys(t *testing.T) {
 			`"ssh_public_access_enabled": true, "ssh_settings": {"ssh_key_value": "ssh-ed25519 AAAA me", "admin_username": "azureuser", "ssh_port": "22"}`,
 			func(f *amlyaml.File) { f.Request.SSHEnabled, f.Request.SSHPublicKey = true, "ssh-ed25519 AAAA me" }},
 		{"ssh off", "ssh_public_access_enabled: false\n", `"ssh_public_access_enabled": false`, func(f *amlyaml.File) {}},
+		{"ssh on, key later", "ssh_public_access_enabled: true\n", `"ssh_public_access_enabled": true`,
+			func(f *amlyaml.File) { f.Request.SSHEnabled, f.Request.SSHKeyLater = true, true }},
 		{"network", "network_settings: {vnet_name: ml-vnet, subnet: default, private_ip_address: 10.0.0.4}\n",
 			`"network_settings": {"vnet_name": "ml-vnet", "subnet": "default", "private_ip_address": "10.0.0.4"}`,
 			func(f *amlyaml.File) { f.Request.VirtualNetwork, f.Request.Subnet = "ml-vnet", "default" }},

@@ -122,14 +122,15 @@ func (c *Config) sharedNetwork(name, region string) bool {
 type Cloud struct {
 	cfg Config
 
-	vms       *armcompute.VirtualMachinesClient
-	images    *armcompute.VirtualMachineImagesClient
-	skus      *armcompute.ResourceSKUsClient
-	usage     *armcompute.UsageClient
-	vnets     *armnetwork.VirtualNetworksClient
-	nics      *armnetwork.InterfacesClient
-	publicIPs *armnetwork.PublicIPAddressesClient
-	nsgs      *armnetwork.SecurityGroupsClient
+	vms        *armcompute.VirtualMachinesClient
+	extensions *armcompute.VirtualMachineExtensionsClient
+	images     *armcompute.VirtualMachineImagesClient
+	skus       *armcompute.ResourceSKUsClient
+	usage      *armcompute.UsageClient
+	vnets      *armnetwork.VirtualNetworksClient
+	nics       *armnetwork.InterfacesClient
+	publicIPs  *armnetwork.PublicIPAddressesClient
+	nsgs       *armnetwork.SecurityGroupsClient
 
 	catalog catalog
 	// usageCache keeps each region's quota usage for a few seconds: the
@@ -158,6 +159,7 @@ var (
 	_ instancehub.PollAfter               = (*Cloud)(nil)
 	_ instancehub.StoppedBilling          = (*Cloud)(nil)
 	_ instancehub.ApplicationAvailability = (*Cloud)(nil)
+	_ instancehub.SSHKeyAdder             = (*Cloud)(nil)
 )
 
 // New returns a Cloud that calls Azure with cred; opts carries the transport
@@ -188,6 +190,7 @@ func New(cfg Config, cred azcore.TokenCredential, opts *arm.ClientOptions) (*Clo
 		return nil, fmt.Errorf("azure: network clients: %w", err)
 	}
 	c.vms, c.images = compute.NewVirtualMachinesClient(), compute.NewVirtualMachineImagesClient()
+	c.extensions = compute.NewVirtualMachineExtensionsClient()
 	c.skus, c.usage = compute.NewResourceSKUsClient(), compute.NewUsageClient()
 	c.vnets, c.nics = network.NewVirtualNetworksClient(), network.NewInterfacesClient()
 	c.publicIPs, c.nsgs = network.NewPublicIPAddressesClient(), network.NewSecurityGroupsClient()

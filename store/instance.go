@@ -280,6 +280,22 @@ func scanInstances(rows *sql.Rows) ([]*instancehub.Instance, error) {
 	return instances, rows.Err()
 }
 
+// SetSSHKey records the SSH public key Azure added to a live instance; the
+// version moves on, so that kept pages show it.
+func (db *DB) SetSSHKey(ctx context.Context, id int64, key string) error {
+	res, err := db.exec(ctx, `UPDATE instances SET ssh_public_key = ?, updated_at = ?, version = version + 1
+		WHERE id = ? AND state <> 'Deleted'`, key, millis(db.now()), id)
+	if err != nil {
+		return fmt.Errorf("set the SSH key of instance %d: %w", id, err)
+	}
+	if n, err := rowsAffected(res); err != nil {
+		return err
+	} else if n == 0 {
+		return instancehub.Errorf(instancehub.ENOTFOUND, "Instance not found.")
+	}
+	return nil
+}
+
 // RecordActivity sets the last activity of the live instance name to at,
 // unless it is later already; the version stays, as this is no change the
 // sync could conflict with.

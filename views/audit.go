@@ -49,6 +49,7 @@ var actionLabels = map[string]string{
 	"instance.read":            "View instance",
 	"instance.refresh":         "Refresh instances",
 	"instance.schedule.add":    "Add schedule",
+	"instance.sshKey":          "Add SSH key",
 	"instance.schedule.delete": "Delete schedule",
 	"instance.schedule.edit":   "Edit schedule",
 	"quota.read":               "View quota",

@@ -202,6 +202,11 @@ var matrix = map[string]check{
 	"POST /instances/:name/idle-shutdown": {func(f fixture) (string, string, url.Values) {
 		return "POST", "/instances/" + f.other + "/idle-shutdown", url.Values{"idle_shutdown": {"on"}, "idle_minutes": {"30"}}
 	}, statuses(redirect, notManager, forbidden)},
+	// Only an instance's owner adds an SSH key to it; the fixtures have SSH
+	// off, so the owner hears that, everyone else is refused.
+	"POST /instances/:name/ssh-key": {func(f fixture) (string, string, url.Values) {
+		return "POST", "/instances/" + f.own + "/ssh-key", url.Values{"ssh_public_key": {"ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHb8mN5o0H9GmWQ0jDmK5aS5cOl0pM3r3JQUgD0c0iYv a@b"}}
+	}, statuses(http.StatusConflict, anonymous, redirect, []persona{noRole, reader, auditor}, forbidden)},
 	"POST /instances/:name/schedules": {func(f fixture) (string, string, url.Values) {
 		return "POST", "/instances/" + f.other + "/schedules", url.Values{"action": {"Stop"}, "kind": {"Cron"}, "cron": {"0 18 * * *"}, "time_zone": {"UTC"}}
 	}, statuses(redirect, notManager, forbidden)},

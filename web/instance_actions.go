@@ -66,3 +66,23 @@ func (s *Server) confirmDelete(c *echo.Context) error {
 	}
 	return s.render(c, http.StatusOK, "compute", views.ConfirmDeletePage(inst))
 }
+
+// addSSHKey has Azure add the owner's key to their running instance, and
+// shows the details page again, with the key's message next to its field
+// when it was refused.
+func (s *Server) addSSHKey(c *echo.Context) error {
+	ctx, name, key := c.Request().Context(), c.Param("name"), c.FormValue("ssh_public_key")
+	_, err := s.service.AddSSHKey(ctx, name, key)
+	if instancehub.ErrorCode(err) == instancehub.EINVALID {
+		detail, derr := s.service.InstanceDetail(ctx, name)
+		if derr != nil {
+			return derr
+		}
+		forms := views.DetailForms{SSHKey: key, KeyError: instancehub.ErrorMessage(err)}
+		return s.render(c, http.StatusUnprocessableEntity, "compute", views.DetailPageWith(detail, forms))
+	} else if err != nil {
+		return err
+	}
+	s.setNotice(c, "success", "Azure added your SSH key to "+name+"; the SSH command on this page now lets you in.")
+	return c.Redirect(http.StatusSeeOther, "/instances/"+name)
+}

@@ -60,6 +60,7 @@ func parseCreateForm(c *echo.Context) views.CreateForm {
 			VMSize:         c.FormValue("vm_size"),
 			SSHEnabled:     c.FormValue("ssh_enabled") != "",
 			SSHPublicKey:   c.FormValue("ssh_public_key"),
+			SSHKeyLater:    c.FormValue("ssh_key_later") != "",
 			VirtualNetwork: c.FormValue("virtual_network"),
 			Subnet:         c.FormValue("subnet"),
 			AssignTo:       c.FormValue("assign_to"),

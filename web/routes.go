@@ -38,6 +38,7 @@ func (s *Server) routes() {
 	g.GET("/instances/:name/delete", s.confirmDelete)
 	g.POST("/instances/:name/:action", s.act)
 	g.POST("/instances/:name/idle-shutdown", s.setIdleShutdown)
+	g.POST("/instances/:name/ssh-key", s.addSSHKey)
 	g.POST("/instances/:name/keep-running", s.keepRunning)
 	g.POST("/instances/:name/schedules", s.addSchedule)
 	g.GET("/instances/:name/schedules/:id", s.editSchedule)

@@ -60,7 +60,7 @@ func (s *Server) addSchedule(c *echo.Context) error {
 		return derr
 	}
 	form := views.ScheduleForm{Request: parseSchedule(c, ""), Errors: instancehub.ErrorFields(err)}
-	return s.render(c, http.StatusUnprocessableEntity, "compute", views.DetailPageWith(detail, form))
+	return s.render(c, http.StatusUnprocessableEntity, "compute", views.DetailPageWith(detail, views.DetailForms{Schedule: form}))
 }
 
 func (s *Server) editSchedule(c *echo.Context) error {

@@ -84,6 +84,8 @@ type resource struct {
 	NSG       string      `json:"nsg,omitempty"`       // a NIC's security group (model key)
 	Address   string      `json:"address,omitempty"`   // a public IP's address
 	Subnets   []subnetDef `json:"subnets,omitempty"`   // a virtual network's subnets
+	// AccessKeys are the SSH keys the VM access extension added to a VM.
+	AccessKeys []string `json:"accessKeys,omitempty"`
 
 	key string // its model key, shared by the indexes
 	row int64  // its row on disk; 0 until first saved

@@ -44,6 +44,11 @@ func computeServers(e *Emulator) *computefake.ServerFactory {
 			NewListPager:    e.listVMs,
 			NewListAllPager: e.listAllVMs,
 		},
+		VirtualMachineExtensionsServer: computefake.VirtualMachineExtensionsServer{
+			BeginCreateOrUpdate: func(_ context.Context, rg, vm, ext string, body armcompute.VirtualMachineExtension, _ *armcompute.VirtualMachineExtensionsClientBeginCreateOrUpdateOptions) (azfake.PollerResponder[armcompute.VirtualMachineExtensionsClientCreateOrUpdateResponse], azfake.ErrorResponder) {
+				return e.putExtension(rg, vm, ext, body)
+			},
+		},
 		VirtualMachineSizesServer:  computefake.VirtualMachineSizesServer{NewListPager: e.listSizes},
 		ResourceSKUsServer:         computefake.ResourceSKUsServer{NewListPager: e.listSKUs},
 		UsageServer:                computefake.UsageServer{NewListPager: e.listUsage},

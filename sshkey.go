@@ -1,0 +1,51 @@
+package instancehub
+
+import (
+	"context"
+	"fmt"
+	"strings"
+)
+
+// AddSSHKey has Azure add the signed-in user's SSH public key to their
+// running instance, for one created with SSH on and its key left for later
+// (or to replace the key it has). Only the instance's owner may: the key
+// opens a shell as the instance's user, which is theirs alone, as its
+// applications are.
+func (s *Service) AddSSHKey(ctx context.Context, name, key string) (inst *Instance, err error) {
+	defer func() { s.record(ctx, "instance.sshKey", name, err) }()
+	user, err := authorize(ctx, PermManageOwn, "add an SSH key to your instance")
+	if err != nil {
+		return nil, err
+	}
+	inst, err = s.Instances.FindInstanceByName(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case inst.OwnerID != user.ID:
+		return nil, Errorf(EFORBIDDEN, "Only the owner of %s, %s, may add an SSH key to it.", inst.Name, inst.OwnerName)
+	case !inst.SSHEnabled:
+		return nil, Errorf(ECONFLICT, "SSH access is off for %s; it is chosen when an instance is created.", inst.Name)
+	case inst.State != StateRunning:
+		return nil, Errorf(ECONFLICT, "%s is %s; start it first: Azure adds keys to a running VM only.", inst.Name, strings.ToLower(inst.State.Label()))
+	case inst.LastOperation != nil && inst.LastOperation.Status == StatusInProgress:
+		return nil, Errorf(ECONFLICT, "%s has an operation in progress; add the key once it has finished.", inst.Name)
+	}
+	parsed, err := ParseSSHPublicKey(key)
+	if err != nil {
+		return nil, err
+	}
+	adder, ok := s.Cloud.(SSHKeyAdder)
+	if !ok {
+		return nil, Errorf(EUNAVAILABLE, "This cloud cannot add an SSH key to a running instance.")
+	}
+	if err := adder.AddSSHKey(ctx, inst, parsed); err != nil {
+		return nil, err
+	}
+	if err := s.Instances.SetSSHKey(ctx, inst.ID, parsed); err != nil {
+		return nil, fmt.Errorf("record the SSH key of %s: %w", inst.Name, err)
+	}
+	inst.SSHPublicKey = parsed
+	inst.Access = access(user, inst)
+	return inst, nil
+}
