@@ -20,7 +20,7 @@ import (
 
 // startPortal serves a portal on a loopback port until the test ends and
 // returns its address and data directory.
-func startPortal(t *testing.T) (string, string) {
+func startPortal(t *testing.T, extra ...string) (string, string) {
 	t.Helper()
 	dir := t.TempDir()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -28,7 +28,7 @@ func startPortal(t *testing.T) (string, string) {
 		t.Fatal(err)
 	}
 	var c Config
-	args := []string{"--data", dir, "--admin-email", "owner@example.com", "--emulator-latency", "0.01", "--sync-interval", "1h"}
+	args := append([]string{"--data", dir, "--admin-email", "owner@example.com", "--emulator-latency", "0.01", "--sync-interval", "1h"}, extra...)
 	if err := parse("serve", args, io.Discard, c.bindServe); err != nil {
 		t.Fatal(err)
 	}

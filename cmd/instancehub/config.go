@@ -26,16 +26,20 @@ type Config struct {
 	TLSKey          string
 	EmulatorLatency float64
 	EmulatorQuota   string
-	PollInterval    time.Duration
-	SyncInterval    time.Duration
-	AdminEmail      string
-	LocalAccounts   bool
-	TrustedProxies  string
-	DebugAddr       string
-	AppsDomain      string
-	Jupyter         string
-	JupyterMax      int
-	Adopt           bool
+	// EmulatorURL and EmulatorCA reach an emulator served by its own
+	// process (instancehub emulator) instead of one in this process.
+	EmulatorURL    string
+	EmulatorCA     string
+	PollInterval   time.Duration
+	SyncInterval   time.Duration
+	AdminEmail     string
+	LocalAccounts  bool
+	TrustedProxies string
+	DebugAddr      string
+	AppsDomain     string
+	Jupyter        string
+	JupyterMax     int
+	Adopt          bool
 
 	Azure AzureConfig
 	OIDC  OIDCConfig
@@ -148,6 +152,8 @@ func (c *Config) bindServe(f *flags) {
 	f.float(&c.EmulatorLatency, "emulator-latency", 1, "scale of the offline emulator's operation times (1 = realistic, 0 = instant)")
 	f.string(&c.EmulatorQuota, "emulator-quota", "",
 		`the emulator's subscription vCPU limits, e.g. "eastus/standardNCSv3Family=0,westeurope/cores=40" (cores: the regional total)`)
+	f.string(&c.EmulatorURL, "emulator-url", "", "address of an emulator served by its own process (instancehub emulator), which portals then share; empty runs one in this process")
+	f.string(&c.EmulatorCA, "emulator-ca", "", "that emulator's certificate (emulator-cert.pem in its data directory), to trust")
 	f.duration(&c.PollInterval, "poll-interval", 0, "how often an operation in progress is polled (0: 5s on Azure; with the emulator 1s, scaled with --emulator-latency, at least 20ms)")
 	f.duration(&c.SyncInterval, "sync-interval", 30*time.Second, "how often the portal reconciles with Azure")
 	f.string(&c.AdminEmail, "admin-email", "admin@instancehub.local",

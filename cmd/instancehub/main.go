@@ -34,6 +34,8 @@ Usage:
   instancehub compute COMMAND [NAME] [flags]      drive compute instances through the API with a token:
                                                   list, show, create [--file F.yml], start, stop,
                                                   restart, delete, ops (run instancehub compute help)
+  instancehub emulator [--addr A] [--data D]      serve the offline emulator in a process of its own, over HTTPS,
+                                                  for portals to share (serve --emulator-url, --emulator-ca)
   instancehub doctor [flags]                      check the configuration against Azure (or the emulator)
   instancehub help                                show this help
 
@@ -90,6 +92,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return tokensCreateCommand(ctx, args[2:], stdout, stderr)
 	case "compute":
 		return computeCommand(ctx, args[1:], stdout, stderr)
+	case "emulator":
+		return emulatorCommand(ctx, args[1:], stderr)
 	case "roles":
 		if len(args) < 2 || args[1] != "assign" {
 			return usageError{fmt.Errorf("usage: instancehub roles assign --email E --role R")}

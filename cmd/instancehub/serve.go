@@ -182,6 +182,22 @@ func serve(ctx context.Context, c Config, ln net.Listener, log *slog.Logger) err
 // openCloud returns Azure, or the offline emulator when no subscription is
 // configured: the same clients and code either way.
 func openCloud(c Config, log *slog.Logger) (*azure.Cloud, func(), error) {
+	if c.Azure.SubscriptionID == "" && c.EmulatorURL != "" {
+		remote, err := emulator.Dial(context.Background(), c.EmulatorURL, c.EmulatorCA)
+		if err != nil {
+			return nil, nil, err
+		}
+		cfg, err := c.azureConfig(remote.SubscriptionID, remote.ResourceGroup, remote.Regions)
+		if err != nil {
+			return nil, nil, err
+		}
+		cloud, err := azure.New(cfg, remote.Credential(), remote.ClientOptions())
+		if err != nil {
+			return nil, nil, err
+		}
+		log.Info("using the emulator of another process", "url", c.EmulatorURL, "regions", remote.Regions)
+		return cloud, func() {}, nil
+	}
 	if c.Azure.SubscriptionID == "" {
 		quota, err := c.emulatorQuota()
 		if err != nil {
