@@ -43,6 +43,7 @@ func main() {
 	wrk := flag.String("wrk", "wrk", "the wrk command")
 	keep := flag.Bool("keep", false, "keep the data directory")
 	pattern := flag.String("only", "", "drive only the pages whose name matches this regular expression")
+	flag.BoolVar(&separate, "separate-emulator", false, "run the emulator as a process of its own (instancehub emulator), to measure the portal alone")
 	flag.Parse()
 	only = regexp.MustCompile(*pattern)
 	if err := run(*bin, *wrk, *n, *threads, *conns, *duration, *keep); err != nil {
@@ -64,7 +65,16 @@ func run(bin, wrk string, n, threads, conns int, duration time.Duration, keep bo
 	} else {
 		defer os.RemoveAll(dir)
 	}
-	portal, err := startPortal(bin, dir, n)
+	var extra []string
+	var emu *exec.Cmd
+	if separate {
+		var err error
+		if emu, extra, err = startEmulator(bin, filepath.Join(dir, "emulator"), n); err != nil {
+			return err
+		}
+		defer stopProcess(emu)
+	}
+	portal, err := startPortal(bin, dir, n, extra...)
 	if err != nil {
 		return err
 	}
@@ -72,6 +82,13 @@ func run(bin, wrk string, n, threads, conns int, duration time.Duration, keep bo
 	fmt.Printf("cold start: %s to the first 200\n", portal.coldStart.Round(time.Millisecond))
 	time.Sleep(time.Second) // the start-up garbage goes back to the system once it serves
 	fmt.Printf("idle portal: %.1f MB RSS\n", rssMB(portal.cmd.Process.Pid))
+	memory := func(when string) {
+		if emu == nil {
+			fmt.Printf("%s: portal (with the emulator) %.1f MB RSS\n", when, rssMB(portal.cmd.Process.Pid))
+			return
+		}
+		fmt.Printf("%s: portal %.1f MB RSS, emulator process %.1f MB RSS\n", when, rssMB(portal.cmd.Process.Pid), rssMB(emu.Process.Pid))
+	}
 
 	c, err := signIn(portal.base)
 	if err != nil {
@@ -80,7 +97,13 @@ func run(bin, wrk string, n, threads, conns int, duration time.Duration, keep bo
 	if err := seed(c, portal.base, n); err != nil {
 		return err
 	}
-	fmt.Printf("after seeding: portal (with the emulator) %.1f MB RSS\n", rssMB(portal.cmd.Process.Pid))
+	memory("after seeding")
+	if emu != nil {
+		// The portal idle at N instances: its start-up and seeding garbage
+		// returned, nothing asked of it for a while.
+		time.Sleep(8 * time.Second)
+		memory("idle after seeding")
+	}
 
 	refresh, err := timeRefresh(c, portal.base)
 	if err != nil {
@@ -138,7 +161,8 @@ func run(bin, wrk string, n, threads, conns int, duration time.Duration, keep bo
 		fmt.Printf("%-16s %8d %10.0f %9s %9s %10.0f %9s %9s %7.1f%%\n", p.name, len(body),
 			dyn.rps, dyn.p50, dyn.p99, ceil.rps, ceil.p50, ceil.p99, 100*dyn.rps/ceil.rps)
 	}
-	fmt.Printf("\nafter the load: portal (with the emulator) %.1f MB RSS\n", rssMB(portal.cmd.Process.Pid))
+	fmt.Println()
+	memory("after the load")
 	return nil
 }
 
@@ -150,19 +174,14 @@ type portal struct {
 
 // startPortal runs the real server with the emulator at latency 0 and room
 // in its quota for n instances, and waits for its first 200.
-func startPortal(bin, dir string, n int) (*portal, error) {
+func startPortal(bin, dir string, n int, extra ...string) (*portal, error) {
 	port, err := freePort()
 	if err != nil {
 		return nil, err
 	}
 	addr := "127.0.0.1:" + strconv.Itoa(port)
-	limit := strconv.Itoa(n + 100)
-	var quota []string
-	for _, region := range regions {
-		quota = append(quota, region+"/cores="+limit, region+"/standardDSv2Family="+limit)
-	}
-	cmd := exec.Command(bin, "serve", "--addr", addr, "--data", dir, "--emulator-latency", "0",
-		"--emulator-quota", strings.Join(quota, ","), "--admin-email", "admin@example.com")
+	cmd := exec.Command(bin, append([]string{"serve", "--addr", addr, "--data", dir, "--emulator-latency", "0",
+		"--emulator-quota", quotaFor(n), "--admin-email", "admin@example.com"}, extra...)...)
 	cmd.Env = append(os.Environ(), "INSTANCEHUB_ADMIN_PASSWORD="+password)
 	log, err := os.Create(filepath.Join(dir, "portal.log"))
 	if err != nil {
@@ -192,15 +211,60 @@ func startPortal(bin, dir string, n int) (*portal, error) {
 	}
 }
 
-func (p *portal) stop() {
-	_ = p.cmd.Process.Signal(os.Interrupt)
+func (p *portal) stop() { stopProcess(p.cmd) }
+
+func stopProcess(cmd *exec.Cmd) {
+	_ = cmd.Process.Signal(os.Interrupt)
 	done := make(chan struct{})
-	go func() { _ = p.cmd.Wait(); close(done) }()
+	go func() { _ = cmd.Wait(); close(done) }()
 	select {
 	case <-done:
 	case <-time.After(15 * time.Second):
-		_ = p.cmd.Process.Kill()
+		_ = cmd.Process.Kill()
 	}
+}
+
+// quotaFor is the emulator's quota with room for n instances.
+func quotaFor(n int) string {
+	limit := strconv.Itoa(n + 100)
+	var quota []string
+	for _, region := range regions {
+		quota = append(quota, region+"/cores="+limit, region+"/standardDSv2Family="+limit)
+	}
+	return strings.Join(quota, ",")
+}
+
+// startEmulator runs `instancehub emulator` at latency 0 with room for n
+// instances, and returns it with the portal's flags that use it.
+func startEmulator(bin, dir string, n int) (*exec.Cmd, []string, error) {
+	port, err := freePort()
+	if err != nil {
+		return nil, nil, err
+	}
+	addr := "127.0.0.1:" + strconv.Itoa(port)
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return nil, nil, err
+	}
+	cmd := exec.Command(bin, "emulator", "--addr", addr, "--data", dir, "--emulator-latency", "0", "--emulator-quota", quotaFor(n))
+	log, err := os.Create(filepath.Join(dir, "emulator.log"))
+	if err != nil {
+		return nil, nil, err
+	}
+	cmd.Stdout, cmd.Stderr = log, log
+	if err := cmd.Start(); err != nil {
+		return nil, nil, err
+	}
+	cert := filepath.Join(dir, "emulator-cert.pem")
+	for start := time.Now(); ; time.Sleep(10 * time.Millisecond) {
+		if b, _ := os.ReadFile(log.Name()); strings.Contains(string(b), "serving the emulator") {
+			break
+		}
+		if time.Since(start) > 30*time.Second {
+			stopProcess(cmd)
+			return nil, nil, fmt.Errorf("the emulator did not start")
+		}
+	}
+	return cmd, []string{"--emulator-url", "https://" + addr, "--emulator-ca", cert}, nil
 }
 
 func freePort() (int, error) {
@@ -399,6 +463,9 @@ var (
 	pctLine = regexp.MustCompile(`(?m)^\s+(50|99)%\s+(\S+)`)
 	errLine = regexp.MustCompile(`Non-2xx or 3xx responses: (\d+)`)
 )
+
+// separate runs the emulator in a process of its own (-separate-emulator).
+var separate bool
 
 // only selects the pages to drive (-only).
 var only = regexp.MustCompile("")
