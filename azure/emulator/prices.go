@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 )
 
@@ -51,6 +52,7 @@ const pricesPageSize = 40
 // should read the emulator's price list: it answers the API's GET, whatever
 // the host, in the API's shape, with the Windows, Spot and Low Priority
 // meters a client must skip, a page of pricesPageSize items at a time.
+// CallsTo("RetailPrices") counts its pages; Calls counts ARM's only.
 func (e *Emulator) PricesTransport() http.RoundTripper { return pricesDoor{e} }
 
 type pricesDoor struct{ e *Emulator }
@@ -65,7 +67,9 @@ func (d pricesDoor) RoundTrip(req *http.Request) (*http.Response, error) {
 	if d.e.closed.Load() {
 		return nil, errClosed
 	}
-	d.e.count("RetailPrices")
+	// Counted apart: Calls counts ARM's requests, and this is no ARM API.
+	n, _ := d.e.perAPI.LoadOrStore("RetailPrices", new(atomic.Int64))
+	n.(*atomic.Int64).Add(1)
 	t := time.NewTimer(d.e.scale(readLatency))
 	defer t.Stop()
 	select {
