@@ -120,8 +120,8 @@ func TestCreateOnBehalf(t *testing.T) {
 	req = testportal.Request("for-dana-ssh")
 	req.AssignTo, req.SSHEnabled, req.SSHPublicKey = ds.Email, true, testportal.SSHKey
 	_, err = p.Service.CreateInstance(p.As(op), req)
-	if msg := instancehub.ErrorFields(err)["ssh_public_key"]; !strings.Contains(msg, "only by the instance's owner") {
-		t.Errorf("SSH on for someone else: %v", err)
+	if msg := instancehub.ErrorFields(err)["ssh_public_key"]; !strings.Contains(msg, "Only the instance's owner may give it a key") {
+		t.Errorf("SSH on for someone else with the creator's key: %v", err)
 	}
 	req = testportal.Request("for-nobody")
 	req.AssignTo = "ghost@example.com"

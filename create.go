@@ -49,6 +49,8 @@ type SizeOption struct {
 	VMSize
 	Fits   bool
 	Reason string
+	// Price is its price per hour in the region, if known.
+	Price Price
 }
 
 // CreateOptions is what the create form offers for a region.
@@ -86,6 +88,10 @@ func (s *Service) CreateOptions(ctx context.Context, region string) (*CreateOpti
 	networks, err := s.Cloud.VirtualNetworks(ctx, region)
 	if err != nil {
 		return nil, err
+	}
+	prices := s.sizePrices(ctx, region)
+	for i := range sizes {
+		sizes[i].Price, _ = PriceOf(prices, sizes[i].Name)
 	}
 	opts := &CreateOptions{Regions: regions, Region: region, Sizes: sizes, Networks: networks}
 	if opts.Defaults, err = s.workspaceSettings(ctx); err != nil {

@@ -119,6 +119,9 @@ type QuotaPage struct {
 	Rows    []QuotaRow
 	Total   QuotaRow
 	CanEdit bool
+	// Cost estimates what the region's instances cost this month; nil
+	// without prices.
+	Cost *MonthCost
 }
 
 // Quota returns the quota page of region (the default region when empty).
@@ -158,6 +161,9 @@ func (s *Service) Quota(ctx context.Context, region string) (*QuotaPage, error) 
 		page.Rows = append(page.Rows, row)
 	}
 	slices.SortFunc(page.Rows, func(a, b QuotaRow) int { return strings.Compare(a.Label, b.Label) })
+	if page.Cost, err = s.monthCost(ctx, region); err != nil {
+		return nil, err
+	}
 	return page, nil
 }
 

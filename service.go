@@ -34,6 +34,10 @@ type Service struct {
 	Automation AutomationStore
 	Cloud      Cloud
 	Engine     *Engine
+	// Prices and RunningTimes, if set, give the cost estimates: the prices
+	// of sizes, and the running time recorded of instances.
+	Prices       PriceList
+	RunningTimes RunningTimeStore
 	// Applications, if set, also says which applications cannot run where
 	// (the offline emulator's Jupyter servers run no JupyterLab).
 	Applications ApplicationAvailability
@@ -135,6 +139,8 @@ type InstanceDetail struct {
 	// shutdown will stop it if nothing happens (zero: it will not).
 	Schedules  []*Schedule
 	IdleStopAt time.Time
+	// Cost estimates its compute's cost; nil without a price.
+	Cost *InstanceCost
 }
 
 // HistoryLength is how many operations the details page lists.
@@ -153,6 +159,9 @@ func (s *Service) InstanceDetail(ctx context.Context, name string) (*InstanceDet
 	d := &InstanceDetail{Instance: inst, Operations: ops, StoppedBilling: s.StoppedBilling(inst),
 		Unavailable: map[string]string{}, Activity: s.lastActivity(ctx, inst), IdleStopAt: IdleStopAt(inst)}
 	if d.Schedules, err = s.instanceSchedules(ctx, inst); err != nil {
+		return nil, err
+	}
+	if d.Cost, err = s.instanceCost(ctx, inst); err != nil {
 		return nil, err
 	}
 	for _, app := range Applications {

@@ -72,6 +72,12 @@ func TestRemoteEmulator(t *testing.T) {
 	if emu.CallsTo("VirtualMachinesClient.BeginStart") == 0 || emu.CallsTo("VirtualMachinesClient.BeginDelete") == 0 {
 		t.Error("the emulator did not count the remote calls by API")
 	}
+	// Its price list comes the same way, through the prices client.
+	prices := azure.NewRetailPrices(azure.PricesConfig{URL: remote.PricesURL(), Client: remote.HTTPClient(), Source: instancehub.SourceEmulator})
+	list, err := prices.Prices(ctx, "eastus")
+	if want, _ := emulator.PricePerHour("Standard_DS3_v2", "eastus"); err != nil || len(list) == 0 || priceOf(list, "Standard_DS3_v2") != want {
+		t.Errorf("prices through the remote emulator: %d prices, DS3_v2 %v (want %v), %v", len(list), priceOf(list, "Standard_DS3_v2"), want, err)
+	}
 	// A portal that trusts another certificate does not reach it.
 	certFile, keyFile, err := emulator.EnsureCertificate(t.TempDir())
 	if err != nil {
@@ -91,4 +97,14 @@ func TestRemoteEmulator(t *testing.T) {
 	if _, err := emulator.Dial(ctx, other.URL, certFile); err != nil {
 		t.Errorf("the emulator's own certificate: %v", err)
 	}
+}
+
+// priceOf is the price per hour of size in list, whatever the case of its key.
+func priceOf(list map[string]instancehub.Price, size string) float64 {
+	for k, p := range list {
+		if strings.EqualFold(k, size) {
+			return p.PerHour
+		}
+	}
+	return -1
 }

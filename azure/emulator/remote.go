@@ -45,6 +45,16 @@ type Info struct {
 // Handler serves the emulator over HTTP, for clients of other processes.
 func (e *Emulator) Handler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasSuffix(r.URL.Path, "/api/retail/prices") {
+			// Its price list, in the Azure Retail Prices API's shape.
+			resp, err := e.PricesTransport().RoundTrip(r.Clone(r.Context()))
+			if err != nil {
+				http.Error(w, err.Error(), http.StatusServiceUnavailable)
+				return
+			}
+			writeResponse(w, resp)
+			return
+		}
 		if r.URL.Path == infoPath {
 			w.Header().Set("Content-Type", "application/json")
 			_ = json.NewEncoder(w).Encode(Info{SubscriptionID: e.SubscriptionID(), ResourceGroup: e.ResourceGroup(), Regions: e.Regions()})
@@ -67,13 +77,19 @@ func (e *Emulator) Handler() http.Handler {
 			http.Error(w, err.Error(), status)
 			return
 		}
-		defer resp.Body.Close()
-		for k, v := range resp.Header {
-			w.Header()[k] = v
-		}
-		w.WriteHeader(resp.StatusCode)
-		_, _ = io.Copy(w, resp.Body)
+		writeResponse(w, resp)
 	})
+}
+
+// writeResponse answers with resp, as the client's transport would have
+// received it in process.
+func writeResponse(w http.ResponseWriter, resp *http.Response) {
+	defer resp.Body.Close()
+	for k, v := range resp.Header {
+		w.Header()[k] = v
+	}
+	w.WriteHeader(resp.StatusCode)
+	_, _ = io.Copy(w, resp.Body)
 }
 
 // Remote is an emulator served by another process, as its clients see it.
@@ -131,6 +147,13 @@ func (r *Remote) ClientOptions() *arm.ClientOptions {
 		Cloud: endpoint, Transport: r.transport, PerCallPolicies: []policy.Policy{apiName{}},
 	}}
 }
+
+// PricesURL is the address of the remote emulator's price list, in the
+// Azure Retail Prices API's shape; HTTPClient is the client that trusts it.
+func (r *Remote) PricesURL() string { return r.url + "/api/retail/prices" }
+
+// HTTPClient is the HTTP client that trusts the remote emulator.
+func (r *Remote) HTTPClient() *http.Client { return r.transport }
 
 // Credential is the credential of the remote emulator's clients; it checks
 // none.

@@ -40,6 +40,7 @@ type Config struct {
 	Jupyter        string
 	JupyterMax     int
 	Adopt          bool
+	PricesURL      string
 
 	Azure AzureConfig
 	OIDC  OIDCConfig
@@ -163,6 +164,7 @@ func (c *Config) bindServe(f *flags) {
 	f.string(&c.Jupyter, "jupyter", "jupyter", "the jupyter command that runs the offline emulator's applications (a path, or a name in PATH)")
 	f.int(&c.JupyterMax, "jupyter-max", 8, "how many offline Jupyter servers may run at once; opening one more stops the least recently used")
 	f.string(&c.AppsDomain, "apps-domain", "", `domain of the applications' origins, <instance>--<app>.<domain>, with a port if not the default; needs a wildcard DNS record and, with TLS, a wildcard certificate (default: apps.localhost on the portal's port, which browsers resolve to this machine)`)
+	f.string(&c.PricesURL, "prices-url", azure.RetailPricesURL, "the Azure Retail Prices API, read once a day per region for the prices of sizes and the cost estimates (the emulator serves its own)")
 	f.string(&c.DebugAddr, "debug-addr", "", "address of the operator endpoints: Go runtime metrics and pprof under /debug/; empty (the default) serves none; keep it private")
 	f.string(&c.TrustedProxies, "trusted-proxies", "", "comma-separated networks (CIDR) of reverse proxies whose X-Forwarded-For is believed")
 	f.string(&c.OIDC.Issuer, "oidc-issuer", "", "OpenID Connect issuer URL, e.g. https://login.microsoftonline.com/<tenant>/v2.0; empty turns single sign-on off")

@@ -58,7 +58,7 @@ func serve(ctx context.Context, c Config, ln net.Listener, log *slog.Logger) err
 	if c.PollInterval == 0 {
 		c.PollInterval = defaultPollInterval(c)
 	}
-	cloud, closeCloud, err := openCloud(c, log)
+	cloud, prices, closeCloud, err := openCloud(c, log)
 	if err != nil {
 		return err
 	}
@@ -85,7 +85,7 @@ func serve(ctx context.Context, c Config, ln net.Listener, log *slog.Logger) err
 	}
 	service := &instancehub.Service{
 		Instances: db, Users: db, Sessions: db, Tokens: db, Roles: db, Audit: db, Throttle: db, Quotas: db, Automation: db,
-		Cloud: cloud, Engine: engine, Logger: log, RoleMap: roleMap,
+		Cloud: cloud, Engine: engine, Logger: log, RoleMap: roleMap, Prices: prices, RunningTimes: db,
 	}
 	if !c.Adopt {
 		if err := checkRecords(ctx, service); err != nil {
@@ -104,6 +104,10 @@ func serve(ctx context.Context, c Config, ln net.Listener, log *slog.Logger) err
 		return err
 	}
 	defer engine.Stop()
+	// Prices are read now, so that the first create form need not wait.
+	for _, region := range cloud.Config().Regions {
+		go prices.Prices(ctx, region)
+	}
 
 	stopDebug, err := serveDebug(ctx, c.DebugAddr, log)
 	if err != nil {
@@ -179,29 +183,32 @@ func serve(ctx context.Context, c Config, ln net.Listener, log *slog.Logger) err
 	return server.Shutdown(shutdown)
 }
 
-// openCloud returns Azure, or the offline emulator when no subscription is
-// configured: the same clients and code either way.
-func openCloud(c Config, log *slog.Logger) (*azure.Cloud, func(), error) {
+// openCloud returns Azure and its prices, or the offline emulator and its
+// price list when no subscription is configured (in this process, or
+// another's with --emulator-url): the same clients and code either way.
+func openCloud(c Config, log *slog.Logger) (*azure.Cloud, *azure.RetailPrices, func(), error) {
+	prices := azure.PricesConfig{URL: c.PricesURL, Logger: log}
 	if c.Azure.SubscriptionID == "" && c.EmulatorURL != "" {
 		remote, err := emulator.Dial(context.Background(), c.EmulatorURL, c.EmulatorCA)
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 		cfg, err := c.azureConfig(remote.SubscriptionID, remote.ResourceGroup, remote.Regions)
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 		cloud, err := azure.New(cfg, remote.Credential(), remote.ClientOptions())
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 		log.Info("using the emulator of another process", "url", c.EmulatorURL, "regions", remote.Regions)
-		return cloud, func() {}, nil
+		prices.URL, prices.Client, prices.Source = remote.PricesURL(), remote.HTTPClient(), instancehub.SourceEmulator
+		return cloud, azure.NewRetailPrices(prices), func() {}, nil
 	}
 	if c.Azure.SubscriptionID == "" {
 		quota, err := c.emulatorQuota()
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 		emu, err := emulator.Open(emulator.Options{
 			Path:    filepath.Join(c.Data, "emulator.db"),
@@ -210,20 +217,21 @@ func openCloud(c Config, log *slog.Logger) (*azure.Cloud, func(), error) {
 			Quota:   quota,
 		})
 		if err != nil {
-			return nil, nil, fmt.Errorf("open the emulator: %w", err)
+			return nil, nil, nil, fmt.Errorf("open the emulator: %w", err)
 		}
 		cfg, err := c.azureConfig(emu.SubscriptionID(), emu.ResourceGroup(), emu.Regions())
 		if err != nil {
 			emu.Close()
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 		cloud, err := azure.New(cfg, emu.Credential(), emu.ClientOptions())
 		if err != nil {
 			emu.Close()
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 		log.Info("using the offline Azure emulator", "latency", c.EmulatorLatency, "regions", emu.Regions())
-		return cloud, func() {
+		prices.Client, prices.Source = &http.Client{Transport: emu.PricesTransport()}, instancehub.SourceEmulator
+		return cloud, azure.NewRetailPrices(prices), func() {
 			if err := emu.Close(); err != nil {
 				log.Error("close the emulator", "err", err)
 			}
@@ -231,18 +239,18 @@ func openCloud(c Config, log *slog.Logger) (*azure.Cloud, func(), error) {
 	}
 	cred, err := azidentity.NewDefaultAzureCredential(nil)
 	if err != nil {
-		return nil, nil, fmt.Errorf("azure credential: %w", err)
+		return nil, nil, nil, fmt.Errorf("azure credential: %w", err)
 	}
 	cfg, err := c.azureConfig(c.Azure.SubscriptionID, c.Azure.ResourceGroup, c.regions())
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	cloud, err := azure.New(cfg, cred, nil)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	log.Info("using Azure", "subscription", c.Azure.SubscriptionID, "resource_group", c.Azure.ResourceGroup)
-	return cloud, func() {}, nil
+	return cloud, azure.NewRetailPrices(prices), func() {}, nil
 }
 
 // openIdentity returns the single sign-on provider, or nil when none is

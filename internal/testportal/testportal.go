@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"path/filepath"
 	"testing"
 	"time"
@@ -67,7 +68,10 @@ func OpenWith(t testing.TB, dir string, opts emulator.Options) *Portal {
 		Dir: dir, DB: db, Emu: emu, Cloud: cloud, Engine: engine,
 		Service: &instancehub.Service{
 			Instances: db, Users: db, Sessions: db, Tokens: db, Roles: db, Audit: db, Throttle: db, Quotas: db,
-			Automation: db, Cloud: cloud, Engine: engine, Logger: log,
+			Automation: db, Cloud: cloud, Engine: engine, Logger: log, RunningTimes: db,
+			Prices: azure.NewRetailPrices(azure.PricesConfig{
+				Client: &http.Client{Transport: emu.PricesTransport()}, Source: instancehub.SourceEmulator, Logger: log,
+			}),
 		},
 	}
 	if err := engine.Start(ctx); err != nil {

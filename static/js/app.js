@@ -175,6 +175,7 @@
     var first = document.querySelector("tr[data-kind='" + kind + "'] input[name='vm_size']:not([disabled])");
     if (current) current.checked = false;
     if (first) first.checked = true;
+    showEstimate(first && first.closest("tr"));
   });
 
   // The list's selection: a checkbox on each row the user may act on, one
@@ -235,6 +236,22 @@
       form.requestSubmit(button);
     });
   });
+
+  // In the create form, the estimated cost follows the size chosen; each
+  // size's row carries its prices, as the server wrote them.
+  document.addEventListener("change", function (e) {
+    if (e.target.name === "vm_size") showEstimate(e.target.closest("tr"));
+  });
+
+  function showEstimate(row) {
+    var estimate = document.getElementById("size-estimate");
+    if (!estimate) return;
+    var values = { size: row ? row.dataset.size : "—", hour: row ? row.dataset.hour : "—", month: row ? row.dataset.month : "—" };
+    Object.keys(values).forEach(function (part) {
+      var el = estimate.querySelector("[data-estimate='" + part + "']");
+      if (el) el.textContent = values[part];
+    });
+  }
 
   function toggleNav() {
     var shell = document.getElementById("shell");

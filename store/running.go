@@ -1,0 +1,56 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+
+	"github.com/instancehub/instancehub"
+)
+
+var _ instancehub.RunningTimeStore = (*DB)(nil)
+
+// overlap is the milliseconds of an interval (alias r) that fall between
+// :since and :until, an open one running until :until.
+const overlap = `MIN(COALESCE(r.stopped_at, :until), :until) - MAX(r.started_at, :since)`
+
+// overlaps keeps the intervals of r that meet the window.
+const overlaps = `r.started_at < :until AND (r.stopped_at IS NULL OR r.stopped_at > :since)`
+
+// RunningTime sums how long the instance ran between since and until.
+func (db *DB) RunningTime(ctx context.Context, instanceID int64, since, until time.Time) (time.Duration, error) {
+	var ms int64
+	err := db.queryRow(ctx, `SELECT COALESCE(SUM(`+overlap+`), 0) FROM running_intervals r
+		WHERE r.instance_id = :id AND `+overlaps,
+		sql.Named("id", instanceID), sql.Named("since", millis(since)), sql.Named("until", millis(until))).Scan(&ms)
+	if err != nil {
+		return 0, fmt.Errorf("running time of instance %d: %w", instanceID, err)
+	}
+	return time.Duration(ms) * time.Millisecond, nil
+}
+
+// RunningTimeBySize sums, per VM size, how long the instances of region,
+// deleted ones included, ran between since and until.
+func (db *DB) RunningTimeBySize(ctx context.Context, region string, since, until time.Time) ([]instancehub.SizeRunningTime, error) {
+	rows, err := db.query(ctx, `SELECT i.vm_size, i.family, SUM(`+overlap+`)
+		FROM running_intervals r JOIN instances i ON i.id = r.instance_id
+		WHERE i.region = :region AND `+overlaps+`
+		GROUP BY i.vm_size, i.family ORDER BY i.vm_size`,
+		sql.Named("region", region), sql.Named("since", millis(since)), sql.Named("until", millis(until)))
+	if err != nil {
+		return nil, fmt.Errorf("running time in %s: %w", region, err)
+	}
+	defer rows.Close()
+	var out []instancehub.SizeRunningTime
+	for rows.Next() {
+		var r instancehub.SizeRunningTime
+		var ms int64
+		if err := rows.Scan(&r.VMSize, &r.Family, &ms); err != nil {
+			return nil, fmt.Errorf("running time in %s: %w", region, err)
+		}
+		r.Running = time.Duration(ms) * time.Millisecond
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}

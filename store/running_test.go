@@ -1,0 +1,237 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"io/fs"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/instancehub/instancehub"
+	"github.com/pressly/goose/v3"
+)
+
+// allStates are every state an instance can be in.
+var allStates = []instancehub.State{
+	instancehub.StateCreating, instancehub.StateCreateFailed, instancehub.StateRunning, instancehub.StateStopping,
+	instancehub.StateStopped, instancehub.StateStarting, instancehub.StateRestarting, instancehub.StateDeleting,
+	instancehub.StateUnusable, instancehub.StateUnknown, instancehub.StateMissing, instancehub.StateDeleted,
+}
+
+func runningTime(t *testing.T, db *DB, inst *instancehub.Instance, since, until time.Time) time.Duration {
+	t.Helper()
+	d, err := db.RunningTime(context.Background(), inst.ID, since, until)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+// TestRunningTimeFollowsOperations runs an instance through a create, a
+// stop, a start and a restart, and reads its running time back in windows.
+func TestRunningTimeFollowsOperations(t *testing.T) {
+	db, clock := openTestDB(t)
+	ada := createUser(t, db, "ada@example.com", "Ada")
+	inst, op := createInstance(t, db, "lab", ada)
+	clock.Add(5 * time.Minute) // creating bills nothing
+	finish(t, db, op, instancehub.StateRunning)
+	clock.Add(time.Hour)
+	stop := begin(t, db, inst, instancehub.OpStop, ada)
+	clock.Add(2 * time.Minute) // stopping bills until the VM is deallocated
+	finish(t, db, stop, instancehub.StateStopped)
+	clock.Add(3 * time.Hour)
+	start := begin(t, db, inst, instancehub.OpStart, ada)
+	clock.Add(time.Minute)
+	finish(t, db, start, instancehub.StateRunning)
+	clock.Add(10 * time.Minute)
+	restart := begin(t, db, inst, instancehub.OpRestart, ada)
+	clock.Add(time.Minute)
+	finish(t, db, restart, instancehub.StateRunning)
+	clock.Add(19 * time.Minute)
+	now := clock.Now()
+
+	if got, want := runningTime(t, db, inst, time.Time{}, now), time.Hour+32*time.Minute; got != want {
+		t.Errorf("running time so far = %v, want %v", got, want)
+	}
+	// From the middle of the stop on.
+	if got, want := runningTime(t, db, inst, stop.StartedAt.Add(time.Minute), now), 31*time.Minute; got != want {
+		t.Errorf("running time since the stop's middle = %v, want %v", got, want)
+	}
+	// A window that ends before the start ends the open interval too.
+	if got, want := runningTime(t, db, inst, time.Time{}, start.StartedAt), time.Hour+2*time.Minute; got != want {
+		t.Errorf("running time until the start = %v, want %v", got, want)
+	}
+	var intervals int
+	if err := db.db.QueryRow(`SELECT COUNT(*) FROM running_intervals WHERE instance_id = ?`, inst.ID).Scan(&intervals); err != nil {
+		t.Fatal(err)
+	}
+	if intervals != 2 {
+		t.Errorf("%d intervals, want 2: a restart keeps the VM allocated", intervals)
+	}
+}
+
+// TestRunningTimeAcrossTheMonth counts an interval that spans the start of
+// the month in both months, an open one until now, and a deleted
+// instance's time in its region's sums.
+func TestRunningTimeAcrossTheMonth(t *testing.T) {
+	db, clock := openTestDB(t)
+	ctx := context.Background()
+	ada := createUser(t, db, "ada@example.com", "Ada")
+	clock.Add(-10 * time.Hour) // Feb 28, 23:00
+	old := runningInstance(t, db, "old-lab", ada)
+	gpu := newInstance("gpu-lab", ada)
+	gpu.VMSize, gpu.Family, gpu.VCPUs = "Standard_NC6s_v3", "standardNCSv3Family", 6
+	if err := db.CreateInstance(ctx, gpu, &instancehub.Operation{Trigger: instancehub.TriggerUser, UserID: ada.ID}); err != nil {
+		t.Fatal(err)
+	}
+	other := newInstance("elsewhere", ada)
+	other.Region = "eastus"
+	if err := db.CreateInstance(ctx, other, &instancehub.Operation{Trigger: instancehub.TriggerUser, UserID: ada.ID}); err != nil {
+		t.Fatal(err)
+	}
+	finish(t, db, lastOp(t, db, other), instancehub.StateRunning)
+	clock.Add(12 * time.Hour) // Mar 1, 11:00
+	deleteInstance(t, db, old, ada)
+	finish(t, db, lastOp(t, db, gpu), instancehub.StateRunning)
+	clock.Add(3 * time.Hour) // Mar 1, 14:00
+	now := clock.Now()
+	month := instancehub.MonthStart(now)
+
+	if got, want := runningTime(t, db, old, month, now), 11*time.Hour; got != want {
+		t.Errorf("deleted instance this month = %v, want %v", got, want)
+	}
+	if got, want := runningTime(t, db, old, time.Time{}, now), 12*time.Hour; got != want {
+		t.Errorf("deleted instance so far = %v, want %v", got, want)
+	}
+	if got, want := runningTime(t, db, gpu, month, now), 3*time.Hour; got != want {
+		t.Errorf("open interval = %v, want %v", got, want)
+	}
+	got, err := db.RunningTimeBySize(ctx, "westeurope", month, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []instancehub.SizeRunningTime{
+		{VMSize: "Standard_DS3_v2", Family: "standardDSv2Family", Running: 11 * time.Hour},
+		{VMSize: "Standard_NC6s_v3", Family: "standardNCSv3Family", Running: 3 * time.Hour},
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("westeurope this month = %v, want %v", got, want)
+	}
+}
+
+func lastOp(t *testing.T, db *DB, inst *instancehub.Instance) *instancehub.Operation {
+	t.Helper()
+	return findByID(t, db, inst.ID).LastOperation
+}
+
+// TestRunningTimeFromEveryWriter records running time whoever changes the
+// state: the sync, an adopted VM, and another process's plain UPDATE.
+func TestRunningTimeFromEveryWriter(t *testing.T) {
+	db, clock := openTestDB(t)
+	ctx := context.Background()
+	ada := createUser(t, db, "ada@example.com", "Ada")
+	synced := runningInstance(t, db, "synced", ada)
+	clock.Add(time.Hour)
+	setState(t, db, synced, instancehub.StateStopped) // the sync found it deallocated
+
+	adopted := newInstance("adopted", ada)
+	adopted.State = instancehub.StateRunning
+	if err := db.AdoptInstance(ctx, adopted); err != nil {
+		t.Fatal(err)
+	}
+	other, _ := createInstance(t, db, "other-process", ada)
+	if _, err := db.db.ExecContext(ctx, `UPDATE instances SET state = 'Running', updated_at = ? WHERE id = ?`,
+		millis(clock.Now()), other.ID); err != nil {
+		t.Fatal(err)
+	}
+	clock.Add(30 * time.Minute)
+	now := clock.Now()
+	for _, tt := range []struct {
+		inst *instancehub.Instance
+		want time.Duration
+	}{{synced, time.Hour}, {adopted, 30 * time.Minute}, {other, 30 * time.Minute}} {
+		if got := runningTime(t, db, tt.inst, time.Time{}, now); got != tt.want {
+			t.Errorf("%s: running time %v, want %v", tt.inst.Name, got, tt.want)
+		}
+	}
+}
+
+// TestRunningIntervalsFollowBilledStates checks the migration's triggers
+// against instancehub.BilledStates: entering any billed state from one that
+// is not opens an interval, and leaving them all closes it.
+func TestRunningIntervalsFollowBilledStates(t *testing.T) {
+	db, clock := openTestDB(t)
+	ctx := context.Background()
+	ada := createUser(t, db, "ada@example.com", "Ada")
+	inst := runningInstance(t, db, "lab", ada)
+	open := func() bool {
+		var n int
+		if err := db.db.QueryRow(`SELECT COUNT(*) FROM running_intervals WHERE instance_id = ? AND stopped_at IS NULL`, inst.ID).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n == 1
+	}
+	set := func(s instancehub.State) {
+		clock.Add(time.Minute)
+		if _, err := db.db.ExecContext(ctx, `UPDATE instances SET state = ?, updated_at = ? WHERE id = ?`, s, millis(clock.Now()), inst.ID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, s := range allStates {
+		set(instancehub.StateStopped)
+		set(s)
+		if open() != s.Billed() {
+			t.Errorf("Stopped → %s: an interval open is %v, want %v", s, open(), s.Billed())
+		}
+		set(instancehub.StateRunning)
+		set(s)
+		if open() != s.Billed() {
+			t.Errorf("Running → %s: an interval open is %v, want %v", s, open(), s.Billed())
+		}
+	}
+}
+
+// TestRunningTimeBackFilled opens a database made before running time was
+// recorded: an instance running then has run since its last change.
+func TestRunningTimeBackFilled(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "old.db")
+	raw, err := sql.Open("sqlite", dsn(path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fsys, _ := fs.Sub(migrations, "migrations")
+	provider, err := goose.NewProvider(goose.DialectSQLite3, raw, fsys, goose.WithDisableGlobalRegistry(true))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := provider.UpTo(ctx, 15); err != nil {
+		t.Fatal(err)
+	}
+	changed := start.Add(-2 * time.Hour)
+	for _, stmt := range []string{
+		`INSERT INTO users (id, email, name, created_at) VALUES (1, 'ada@example.com', 'Ada', 0)`,
+		fmt.Sprintf(`INSERT INTO instances (id, name, region, vm_size, family, vcpus, memory_gib, state, owner_id, created_by_id, created_at, updated_at)
+			VALUES (1, 'running', 'eastus', 'Standard_DS3_v2', 'standardDSv2Family', 4, 14, 'Running', 1, 1, 0, %d),
+			       (2, 'stopped', 'eastus', 'Standard_DS3_v2', 'standardDSv2Family', 4, 14, 'Stopped', 1, 1, 0, %d)`,
+			millis(changed), millis(changed)),
+	} {
+		if _, err := raw.ExecContext(ctx, stmt); err != nil {
+			t.Fatal(err)
+		}
+	}
+	raw.Close()
+
+	db, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	for id, want := range map[int64]time.Duration{1: 2 * time.Hour, 2: 0} {
+		if got, err := db.RunningTime(ctx, id, time.Time{}, start); err != nil || got != want {
+			t.Errorf("instance %d: running time %v, %v; want %v", id, got, err, want)
+		}
+	}
+}
