@@ -1159,7 +1159,7 @@ func assignSection(opts *instancehub.CreateOptions, form CreateForm) templ.Compo
 		}
 		ctx = templ.InitializeContext(ctx)
 		ctx = templ.ClearChildren(ctx)
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 113, "<section class=\"form-section\" aria-labelledby=\"assign\"><h2 id=\"assign\">Owner</h2><p class=\"field-hint\">The user you choose owns the instance: only they can open its applications, and it is listed under their “Only mine”. SSH access stays off: only an owner can turn it on.</p><div class=\"field\"><label for=\"assign_to\">Assign to another user</label> <select id=\"assign_to\" name=\"assign_to\" aria-describedby=\"assign_to-error\"")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 113, "<section class=\"form-section\" aria-labelledby=\"assign\"><h2 id=\"assign\">Owner</h2><p class=\"field-hint\">The user you choose owns the instance: only they can open its applications, and it is listed under their “Only mine”. For SSH, choose “Set up an SSH key later”: only they can give it their key.</p><div class=\"field\"><label for=\"assign_to\">Assign to another user</label> <select id=\"assign_to\" name=\"assign_to\" aria-describedby=\"assign_to-error\"")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
