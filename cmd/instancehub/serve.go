@@ -171,6 +171,7 @@ func serve(ctx context.Context, c Config, ln net.Listener, log *slog.Logger) err
 	// collection, which an idle portal may never reach: the first Owner's
 	// password hash alone takes 19 MiB (argon2id). Give it back now.
 	debug.FreeOSMemory()
+	go newIdleRelease(20*time.Second, 256<<20).run(ctx)
 
 	select {
 	case err := <-errc:
