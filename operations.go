@@ -62,3 +62,29 @@ func (s *Service) InstanceWithSchedules(ctx context.Context, name string) (*Inst
 	}
 	return inst, schedules, nil
 }
+
+// readinessChecker is a store that can tell its schema version and the one
+// this build expects.
+type readinessChecker interface {
+	Readiness(ctx context.Context) (current, expected int64, err error)
+}
+
+// Ready tells whether the portal can serve: its database answers and its
+// schema is the one this build expects (a replica of an older build, or
+// one started before another migrated, is not). It returns the schema
+// version; EUNAVAILABLE when not ready, saying why.
+func (s *Service) Ready(ctx context.Context) (int64, error) {
+	checker, ok := s.Instances.(readinessChecker)
+	if !ok {
+		return 0, nil
+	}
+	current, expected, err := checker.Readiness(ctx)
+	switch {
+	case err != nil:
+		s.logger().Error("readiness", "err", err)
+		return 0, Errorf(EUNAVAILABLE, "The database does not answer.")
+	case current != expected:
+		return current, Errorf(EUNAVAILABLE, "The database's schema is at version %d; this build expects %d.", current, expected)
+	}
+	return current, nil
+}

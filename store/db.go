@@ -12,6 +12,8 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/instancehub/instancehub"
@@ -194,3 +196,25 @@ var (
 	_ instancehub.AuditStore    = (*DB)(nil)
 	_ instancehub.LoginThrottle = (*DB)(nil)
 )
+
+// Readiness reports the database's schema version and the one this build
+// expects (its newest embedded migration), reading the database, so that an
+// unreachable one answers an error.
+func (db *DB) Readiness(ctx context.Context) (current, expected int64, err error) {
+	if err := db.queryRow(ctx, `SELECT COALESCE(max(version_id), 0) FROM goose_db_version WHERE is_applied`).Scan(&current); err != nil {
+		return 0, 0, fmt.Errorf("read the schema version: %w", err)
+	}
+	return current, latestMigration(), nil
+}
+
+// latestMigration is the number of the newest embedded migration.
+func latestMigration() int64 {
+	entries, _ := fs.ReadDir(migrations, "migrations")
+	var latest int64
+	for _, e := range entries {
+		if n, err := strconv.ParseInt(strings.SplitN(e.Name(), "_", 2)[0], 10, 64); err == nil && n > latest {
+			latest = n
+		}
+	}
+	return latest
+}

@@ -186,3 +186,20 @@ func TestUpgradeFromBeforeRoles(t *testing.T) {
 		t.Errorf("second account's roles = %v, want none", roles)
 	}
 }
+
+// TestReadiness: a database just opened is at the newest embedded
+// migration; one a step behind (an older build's) is not, and says so.
+func TestReadiness(t *testing.T) {
+	db, _ := openTestDB(t)
+	ctx := context.Background()
+	current, expected, err := db.Readiness(ctx)
+	if err != nil || current != expected || expected < 16 {
+		t.Fatalf("readiness = %d, %d, %v", current, expected, err)
+	}
+	if _, err := db.db.ExecContext(ctx, `UPDATE goose_db_version SET is_applied = 0 WHERE version_id = ?`, expected); err != nil {
+		t.Fatal(err)
+	}
+	if current, _, _ := db.Readiness(ctx); current != expected-1 {
+		t.Errorf("one migration behind reads as %d, want %d", current, expected-1)
+	}
+}

@@ -123,6 +123,7 @@ var (
 // missing here fails TestAuthorizationMatrix.
 var matrix = map[string]check{
 	"GET /healthz":  {get("/healthz"), statuses(ok)},
+	"GET /readyz":   {get("/readyz"), statuses(ok)},
 	"GET /static/*": {get("/static/css/app.css"), statuses(ok)},
 	"GET /login":    {get("/login"), statuses(redirect, anonymous, ok)},
 	"POST /login": {func(f fixture) (string, string, url.Values) {

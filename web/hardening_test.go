@@ -190,3 +190,24 @@ func TestClientGoneIsNotAnError(t *testing.T) {
 		t.Errorf("a cancelled request was logged as an error:\n%s", logs.String())
 	}
 }
+
+// TestReadiness: /readyz answers ready with the schema version while the
+// database answers at the version this build expects, and 503 with the
+// reason once it does not (here: closed).
+func TestReadiness(t *testing.T) {
+	s := newSite(t, 0)
+	r := s.get(t, "/readyz")
+	wantStatus(t, r, http.StatusOK)
+	if !strings.Contains(r.body, `"status":"ready"`) || !strings.Contains(r.body, `"schema":`) {
+		t.Errorf("ready: %s", r.body)
+	}
+	if err := s.DB.Close(); err != nil {
+		t.Fatal(err)
+	}
+	r = s.get(t, "/readyz")
+	wantStatus(t, r, http.StatusServiceUnavailable)
+	if !strings.Contains(r.body, "does not answer") {
+		t.Errorf("not ready: %s", r.body)
+	}
+	wantStatus(t, s.get(t, "/healthz"), http.StatusOK)
+}

@@ -146,7 +146,7 @@ func (s *Server) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
 			s.handleError(c, err)
 		}
 		req := c.Request()
-		if c.Path() != "/static/*" && c.Path() != "/healthz" {
+		if c.Path() != "/static/*" && c.Path() != "/healthz" && c.Path() != "/readyz" {
 			status := 0
 			if resp, err := echo.UnwrapResponse(c.Response()); err == nil {
 				status = resp.Status

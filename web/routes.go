@@ -14,6 +14,7 @@ func (s *Server) routes() {
 	e.Use(s.recoverPanics, s.logRequests, s.securityHeaders, s.withSource, s.limitBody, s.loadSession, s.csrf)
 
 	e.GET("/healthz", s.health)
+	e.GET("/readyz", s.ready)
 	e.GET("/static/*", s.serveStatic)
 	e.GET("/login", s.loginPage)
 	e.POST("/login", s.login)

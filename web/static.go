@@ -1,6 +1,7 @@
 package web
 
 import (
+	"github.com/instancehub/instancehub"
 	"io/fs"
 	"net/http"
 	"strings"
@@ -27,4 +28,15 @@ func (s *Server) serveStatic(c *echo.Context) error {
 
 func (s *Server) health(c *echo.Context) error {
 	return c.JSON(http.StatusOK, map[string]string{"status": "ok"})
+}
+
+// ready tells a load balancer whether to send this portal requests: its
+// database answers and its schema is the one this build expects. /healthz
+// only says that the process lives.
+func (s *Server) ready(c *echo.Context) error {
+	version, err := s.service.Ready(c.Request().Context())
+	if err != nil {
+		return c.JSON(http.StatusServiceUnavailable, map[string]any{"status": "not ready", "reason": instancehub.ErrorMessage(err)})
+	}
+	return c.JSON(http.StatusOK, map[string]any{"status": "ready", "schema": version})
 }
