@@ -114,7 +114,7 @@ func BulkMessage(r *instancehub.BulkResult) (tone, message string) {
 	var b strings.Builder
 	tone = "success"
 	if len(r.Done) > 0 {
-		fmt.Fprintf(&b, "%s %s: %s.", progressive(r.Kind), plural(len(r.Done), "instance", "instances"), strings.Join(r.Done, ", "))
+		fmt.Fprintf(&b, "%s %s: %s.", string(r.Kind.Progressive()), plural(len(r.Done), "instance", "instances"), strings.Join(r.Done, ", "))
 	}
 	if len(r.Refused) > 0 {
 		tone = "warning"
@@ -133,20 +133,6 @@ func BulkMessage(r *instancehub.BulkResult) (tone, message string) {
 		return tone, instancehub.Clip(s, 1500)
 	}
 	return tone, instancehub.Clip(b.String(), 1500)
-}
-
-func progressive(k instancehub.OperationKind) string {
-	switch k {
-	case instancehub.OpStart:
-		return "Starting"
-	case instancehub.OpStop:
-		return "Stopping"
-	case instancehub.OpRestart:
-		return "Restarting"
-	case instancehub.OpDelete:
-		return "Deleting"
-	}
-	return string(k)
 }
 
 func pastTense(k instancehub.OperationKind) string {
