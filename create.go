@@ -484,12 +484,32 @@ func (s *Service) validateCreate(ctx context.Context, req CreateRequest) (*Insta
 	inst.Description = strings.TrimSpace(req.Description)
 	_ = note(tooLong("description", "A description", inst.Description, MaxDescriptionLength))
 	_ = note(ValidateTags(req.Tags))
-	_ = note(ValidateIdentity(req.Identity))
+	if err := ValidateIdentity(req.Identity); err != nil {
+		_ = note(err)
+	} else {
+		_ = note(s.identitiesAllowed(req.Identity))
+	}
 	inst.Tags, inst.Identity = req.Tags, req.Identity
 	if len(fields) > 0 {
 		return nil, &Error{Code: EINVALID, Message: "Some settings need your attention.", Fields: fields}
 	}
 	return inst, nil
+}
+
+// identitiesAllowed refuses a user-assigned identity the operator did not
+// list: whoever runs code on the VM acts with its rights, which may be far
+// beyond the creator's own.
+func (s *Service) identitiesAllowed(m ManagedIdentity) error {
+	for _, id := range m.UserAssigned {
+		if !slices.ContainsFunc(s.UserAssignedIdentities, func(a string) bool { return strings.EqualFold(a, id) }) {
+			if len(s.UserAssignedIdentities) == 0 {
+				return FieldError("identity", "This portal gives instances no user-assigned identity; an operator lists the ones it may give (--azure-identities).")
+			}
+			return FieldError("identity", fmt.Sprintf("%s is not one of the user-assigned identities this portal may give instances: %s.",
+				Clip(id, MaxAuditTargetLength), strings.Join(s.UserAssignedIdentities, ", ")))
+		}
+	}
+	return nil
 }
 
 func (s *Service) validateRegion(ctx context.Context, region string) error {

@@ -46,6 +46,10 @@ type Service struct {
 	Probe ApplicationProbe
 	// RoleMap maps values of the identity provider's groups claim to roles.
 	RoleMap map[string]Role
+	// UserAssignedIdentities are the resource IDs of the user-assigned
+	// managed identities an instance may be given: an identity's rights are
+	// anyone's who runs code on its VM, so only those an operator listed.
+	UserAssignedIdentities []string
 	Now     func() time.Time
 
 	admission sync.Mutex // creates are admitted one at a time (quota)

@@ -40,6 +40,9 @@ var ResourceGroupActions = []string{
 	"Microsoft.Compute/virtualMachines/deallocate/action",
 	"Microsoft.Compute/virtualMachines/restart/action",
 	"Microsoft.Compute/virtualMachines/instanceView/read",
+	// The VM access extension adds the SSH key an owner sets up later.
+	"Microsoft.Compute/virtualMachines/extensions/read",
+	"Microsoft.Compute/virtualMachines/extensions/write",
 	"Microsoft.Compute/disks/read",
 	"Microsoft.Compute/disks/write",
 	"Microsoft.Compute/disks/delete",

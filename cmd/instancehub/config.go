@@ -63,6 +63,8 @@ type AzureConfig struct {
 	SubscriptionID string
 	ResourceGroup  string
 	Region         string
+	// Identities are the user-assigned identities instances may be given.
+	Identities     string
 	Regions        string
 	PortalID       string
 	VirtualNetwork string
@@ -178,6 +180,7 @@ func (c *Config) bindServe(f *flags) {
 	f.string(&c.Azure.ResourceGroup, "azure-resource-group", "instancehub", "resource group of the portal's resources")
 	f.string(&c.Azure.Region, "azure-region", "eastus", "default region of new instances")
 	f.string(&c.Azure.Regions, "azure-regions", "", "comma-separated regions instances may use (default: the default region alone)")
+	f.string(&c.Azure.Identities, "azure-identities", "", "comma-separated resource IDs of the user-assigned managed identities instances may be given (default: none; the system-assigned one is always offered)")
 	f.string(&c.Azure.PortalID, "azure-portal-id", "instancehub", "tag value that marks the resources this portal makes")
 	f.string(&c.Azure.VirtualNetwork, "azure-vnet", "", `existing virtual network of the resource group instances join by default ("{region}" for the region); empty: the portal makes instancehub-{region}`)
 	f.string(&c.Azure.Subnet, "azure-subnet", "", "its subnet")
@@ -273,4 +276,15 @@ func (c *Config) emulatorQuota() (map[string]map[string]int, error) {
 		quota[region][family] = limit
 	}
 	return quota, nil
+}
+
+// identities are the user-assigned identities instances may be given.
+func (c Config) identities() []string {
+	var ids []string
+	for _, id := range strings.Split(c.Azure.Identities, ",") {
+		if id = strings.TrimSpace(id); id != "" {
+			ids = append(ids, id)
+		}
+	}
+	return ids
 }
