@@ -4,11 +4,16 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 )
 
-// AddSSHKey has Azure add the signed-in user's SSH public key to their
-// running instance, for one created with SSH on and its key left for later
-// (or to replace the key it has). Only the instance's owner may: the key
+// sshKeyTimeout bounds how long adding an SSH key may take: Azure's VM
+// access extension takes a minute or two.
+const sshKeyTimeout = 10 * time.Minute
+
+// AddSSHKey has Azure make the signed-in user's SSH public key the key of
+// their running instance, for one created with SSH on and its key left for
+// later, or to replace the key it has (the old one stops working). Only the instance's owner may: the key
 // opens a shell as the instance's user, which is theirs alone, as its
 // applications are.
 func (s *Service) AddSSHKey(ctx context.Context, name, key string) (inst *Instance, err error) {
@@ -39,10 +44,14 @@ func (s *Service) AddSSHKey(ctx context.Context, name, key string) (inst *Instan
 	if !ok {
 		return nil, Errorf(EUNAVAILABLE, "This cloud cannot add an SSH key to a running instance.")
 	}
-	if err := adder.AddSSHKey(ctx, inst, parsed); err != nil {
+	// Azure takes a minute or so: the key is applied and recorded even if
+	// the person who asked stops waiting, so that the page and the VM agree.
+	work, cancel := context.WithTimeout(context.WithoutCancel(ctx), sshKeyTimeout)
+	defer cancel()
+	if err := adder.AddSSHKey(work, inst, parsed); err != nil {
 		return nil, err
 	}
-	if err := s.Instances.SetSSHKey(ctx, inst.ID, parsed); err != nil {
+	if err := s.Instances.SetSSHKey(work, inst.ID, parsed); err != nil {
 		return nil, fmt.Errorf("record the SSH key of %s: %w", inst.Name, err)
 	}
 	inst.SSHPublicKey = parsed

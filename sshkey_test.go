@@ -62,6 +62,14 @@ func TestSSHKeyLater(t *testing.T) {
 	if stored, _ := p.DB.FindInstanceByName(p.Ctx, "for-dana"); stored.SSHPublicKey != testportal.SSHKey {
 		t.Errorf("stored key %q", stored.SSHPublicKey)
 	}
+	// A replaced key stops working: the VM keeps the new one alone.
+	newKey := "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOHm3zDbTJmSWLYYMb4rGRjMEjlCv5CmGZRS9VqdNYQo dana@new-laptop"
+	if _, err := p.Service.AddSSHKey(danaCtx, "for-dana", newKey); err != nil {
+		t.Fatal(err)
+	}
+	if keys := p.Emu.AccessKeys("for-dana"); len(keys) != 1 || keys[0] != newKey {
+		t.Errorf("after replacing: the VM's keys %v", keys)
+	}
 
 	// A stopped instance, and one without SSH, take no key.
 	if _, err := p.Service.Act(danaCtx, "for-dana", instancehub.OpStop); err != nil {
@@ -76,7 +84,7 @@ func TestSSHKeyLater(t *testing.T) {
 		t.Errorf("an instance without SSH: %v", err)
 	}
 	events, _ := p.Service.AuditEvents(p.Ctx, instancehub.AuditFilter{Action: "instance.sshKey"}, 1)
-	if events.Total != 5 {
-		t.Errorf("audited key additions: %d, want 5 (one done, four refused)", events.Total)
+	if events.Total != 6 {
+		t.Errorf("audited key additions: %d, want 6 (two done, four refused)", events.Total)
 	}
 }

@@ -21,9 +21,10 @@ const (
 	vmAccessVersion   = "1.5"
 )
 
-// AddSSHKey adds key to the instance VM's user (azureuser), through the VM
-// access extension, and waits until Azure has applied it (a minute or so
-// on Azure; at once in the emulator). The VM must be running.
+// AddSSHKey makes key the one SSH key of the instance VM's user
+// (azureuser), through the VM access extension, and waits until Azure has
+// applied it (a minute or so on Azure; at once in the emulator). The VM
+// must be running.
 func (c *Cloud) AddSSHKey(ctx context.Context, inst *instancehub.Instance, key string) error {
 	ext := armcompute.VirtualMachineExtension{
 		Location: to.Ptr(inst.Region),
@@ -33,7 +34,9 @@ func (c *Cloud) AddSSHKey(ctx context.Context, inst *instancehub.Instance, key s
 			Type:                    to.Ptr(vmAccessType),
 			TypeHandlerVersion:      to.Ptr(vmAccessVersion),
 			AutoUpgradeMinorVersion: to.Ptr(true),
-			ProtectedSettings:       map[string]any{"username": instancehub.SSHUser, "ssh_key": key},
+			// The key replaces any before it: the sealed one the VM was
+			// made with, or the owner's old one, which must stop working.
+			ProtectedSettings: map[string]any{"username": instancehub.SSHUser, "ssh_key": key, "remove_prior_keys": true},
 		},
 	}
 	doing := "add an SSH key to " + inst.Name

@@ -3,6 +3,7 @@ package web
 import (
 	"fmt"
 	"net/http"
+	"time"
 
 	"github.com/instancehub/instancehub"
 	"github.com/instancehub/instancehub/views"
@@ -72,6 +73,8 @@ func (s *Server) confirmDelete(c *echo.Context) error {
 // when it was refused.
 func (s *Server) addSSHKey(c *echo.Context) error {
 	ctx, name, key := c.Request().Context(), c.Param("name"), c.FormValue("ssh_public_key")
+	// Azure takes a minute or two; the answer waits for it.
+	_ = http.NewResponseController(c.Response()).SetWriteDeadline(time.Now().Add(11 * time.Minute))
 	_, err := s.service.AddSSHKey(ctx, name, key)
 	if instancehub.ErrorCode(err) == instancehub.EINVALID {
 		detail, derr := s.service.InstanceDetail(ctx, name)

@@ -46,7 +46,9 @@ func (e *Emulator) putExtension(_ string, vmName, extName string, ext armcompute
 		if user == "" || key == "" {
 			return armErr(http.StatusBadRequest, "InvalidParameter", "VMAccessForLinux needs protectedSettings username and ssh_key.")
 		}
-		if !slices.Contains(r.AccessKeys, key) {
+		if replace, _ := settings["remove_prior_keys"].(bool); replace {
+			r.AccessKeys = []string{key}
+		} else if !slices.Contains(r.AccessKeys, key) {
 			r.AccessKeys = append(r.AccessKeys, key)
 		}
 		c.touch(r)
