@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"net/http"
@@ -76,7 +77,9 @@ func computeCommand(ctx context.Context, args []string, stdout, stderr io.Writer
 	}
 	var file, search, size, location, description string
 	var mine bool
+	var parsed *flag.FlagSet
 	err := parse("compute "+verb, args, stderr, func(f *flags) {
+		parsed = f.fs
 		f.string(&cli.url, "url", "http://127.0.0.1:8080", "address of the portal")
 		f.string(&cli.token, "token", "", "personal access token")
 		f.fs.StringVar(&cli.output, "output", "table", "table or json (show: yaml too)")
@@ -96,10 +99,17 @@ func computeCommand(ctx context.Context, args []string, stdout, stderr io.Writer
 	if err != nil {
 		return usageError{err}
 	}
-	if name == "" && len(args) > 0 {
-		// The name may also come after the flags.
-		if rest := flagArgs(args); len(rest) > 0 {
-			name = rest[0]
+	// The name may also come after flags, and more flags after it.
+	if rest := parsed.Args(); len(rest) > 0 {
+		if name != "" {
+			return usageError{fmt.Errorf("compute %s takes one instance name; %q is one too many", verb, rest[0])}
+		}
+		name = rest[0]
+		if err := parsed.Parse(rest[1:]); err != nil {
+			return usageError{err}
+		}
+		if extra := parsed.Args(); len(extra) > 0 {
+			return usageError{fmt.Errorf("compute %s takes one instance name; %q is one too many", verb, extra[0])}
 		}
 	}
 	switch {
@@ -127,28 +137,6 @@ func computeCommand(ctx context.Context, args []string, stdout, stderr io.Writer
 	return cli.ops(ctx, name)
 }
 
-// flagArgs is what flag parsing leaves over: the arguments after the flags.
-func flagArgs(args []string) []string {
-	for i := 0; i < len(args); i++ {
-		a := args[i]
-		if !strings.HasPrefix(a, "-") {
-			return args[i:]
-		}
-		if !strings.Contains(a, "=") && !isBoolFlag(a) {
-			i++ // its value
-		}
-	}
-	return nil
-}
-
-func isBoolFlag(a string) bool {
-	switch strings.TrimLeft(a, "-") {
-	case "wait", "mine":
-		return true
-	}
-	return false
-}
-
 // apiFailure is the portal's refusal, as its JSON error says it.
 type apiFailure struct {
 	Status int
@@ -173,13 +161,16 @@ func (f *apiFailure) String() string {
 // do calls the API and decodes a successful answer into out (unless nil);
 // the portal's refusal is returned as an error with its message.
 func (cli *computeCLI) do(ctx context.Context, method, path string, body io.Reader, contentType, accept string, out any, headers ...string) (*http.Response, []byte, error) {
-	target := path
-	if !strings.HasPrefix(path, "http://") && !strings.HasPrefix(path, "https://") {
-		if !strings.HasPrefix(path, "/api/") {
-			path = "/api/v1" + path
-		}
-		target = strings.TrimRight(cli.url, "/") + path
+	if u, err := url.Parse(path); err == nil && u.IsAbs() {
+		// A link the portal gave (the next page): only its path and query
+		// are taken, sent to --url, so that the token never goes to another
+		// address or over plain HTTP because of what a proxy in front said.
+		path = u.RequestURI()
 	}
+	if !strings.HasPrefix(path, "/api/") {
+		path = "/api/v1" + path
+	}
+	target := strings.TrimRight(cli.url, "/") + path
 	req, err := http.NewRequestWithContext(ctx, method, target, body)
 	if err != nil {
 		return nil, nil, usageError{fmt.Errorf("--url: %w", err)}

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -142,7 +143,8 @@ schedules:
 	if err != nil || !strings.Contains(out, "NAME") || !strings.Contains(out, "cli-box") {
 		t.Errorf("list: %q %v", out, err)
 	}
-	out, _, err = cli(t, "compute", "stop", "cli-box", "--wait")
+	// Flags before and after the name both count.
+	out, _, err = cli(t, "compute", "stop", "--output", "table", "cli-box", "--wait")
 	if err != nil || !strings.Contains(out, "Stop of cli-box succeeded") {
 		t.Errorf("stop --wait: %q %v", out, err)
 	}
@@ -172,6 +174,8 @@ schedules:
 		{"compute", "frobnicate", "x"},
 		{"compute", "frobnicate"},
 		{"compute", "show"},
+		{"compute", "show", "cli-box", "other-box"},
+		{"compute", "show", "--output", "json", "cli-box", "other-box"},
 		{"compute", "list", "--output", "xml"},
 		{"compute", "create", "--file", bad, "--size", "x"},
 		{"tokens", "create", "--data", dir, "--email", "owner@example.com"},
@@ -186,5 +190,29 @@ schedules:
 	}
 	if _, _, err := cli(t, "compute", "list", "--token", "ihp_wrong"); err == nil || isUsage(err) || !strings.Contains(err.Error(), "not valid") {
 		t.Errorf("a wrong token: %v", err)
+	}
+}
+
+// TestComputeListFollowsLinksToItsOwnPortal: a next page's link is taken
+// for its path alone and asked of --url, so the token never goes to the
+// host or scheme the link names (a proxy's, over plain HTTP).
+func TestComputeListFollowsLinksToItsOwnPortal(t *testing.T) {
+	var asked []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		asked = append(asked, r.URL.RequestURI()+" "+r.Header.Get("Authorization"))
+		w.Header().Set("Content-Type", "application/json")
+		if r.URL.Query().Get("page") == "2" {
+			_, _ = w.Write([]byte(`{"value":[{"name":"second","location":"eastus","properties":{"properties":{"state":"Running"}}}],"count":2}`))
+			return
+		}
+		_, _ = w.Write([]byte(`{"value":[{"name":"first","location":"eastus","properties":{"properties":{"state":"Running"}}}],"count":2,"nextLink":"http://elsewhere.invalid:9/api/v1/computes?page=2"}`))
+	}))
+	defer srv.Close()
+	out, _, err := cli(t, "compute", "list", "--url", srv.URL, "--token", "ihp_secret")
+	if err != nil || !strings.Contains(out, "first") || !strings.Contains(out, "second") {
+		t.Fatalf("list: %q %v", out, err)
+	}
+	if len(asked) != 2 || asked[1] != "/api/v1/computes?page=2 Bearer ihp_secret" {
+		t.Errorf("asked %q", asked)
 	}
 }
