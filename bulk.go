@@ -3,7 +3,6 @@ package instancehub
 import (
 	"context"
 	"fmt"
-	"slices"
 	"strings"
 )
 
@@ -35,10 +34,15 @@ func (s *Service) BulkAct(ctx context.Context, names []string, kind OperationKin
 	if _, err := authorize(ctx, PermReadInstances, "see compute instances"); err != nil {
 		return nil, err
 	}
+	if len(names) > 4*MaxBulk {
+		return nil, Errorf(EINVALID, "Select at most %d instances at once; %d were sent.", MaxBulk, len(names))
+	}
 	var unique []string
+	seen := map[string]bool{}
 	for _, n := range names {
 		n = strings.TrimSpace(n)
-		if n != "" && !slices.ContainsFunc(unique, func(u string) bool { return strings.EqualFold(u, n) }) {
+		if k := strings.ToLower(n); n != "" && !seen[k] {
+			seen[k] = true
 			unique = append(unique, n)
 		}
 	}

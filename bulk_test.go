@@ -63,6 +63,13 @@ func TestBulkAct(t *testing.T) {
 	if _, err := p.Service.BulkAct(ctx, many, instancehub.OpStart); instancehub.ErrorCode(err) != instancehub.EINVALID {
 		t.Errorf("too many selected: %v", err)
 	}
+	flood := make([]string, 4*instancehub.MaxBulk+1)
+	for i := range flood {
+		flood[i] = "dana-one"
+	}
+	if _, err := p.Service.BulkAct(ctx, flood, instancehub.OpStart); instancehub.ErrorCode(err) != instancehub.EINVALID {
+		t.Errorf("a flood of names: %v", err)
+	}
 	nobody := p.EnsureUser(t, "nobody@example.com", "Nobody")
 	if _, err := p.Service.BulkAct(p.As(nobody), []string{"dana-one"}, instancehub.OpStop); instancehub.ErrorCode(err) != instancehub.EFORBIDDEN {
 		t.Errorf("someone without a role: %v", err)

@@ -342,6 +342,16 @@ func (s *Service) replay(ctx context.Context, user *User, req CreateRequest) (*I
 		return nil, FieldError("idempotency_key", fmt.Sprintf(
 			"This Idempotency-Key was used for the create of %s; a create of another instance needs a key of its own.", prev.Name))
 	}
+	// The answer names the create, whatever happened to the instance since.
+	ops, err := s.Instances.FindOperations(ctx, prev.ID, 0)
+	if err != nil {
+		return nil, err
+	}
+	for _, op := range ops {
+		if op.Kind == OpCreate {
+			prev.LastOperation = op
+		}
+	}
 	prev.Access, prev.Replayed = access(user, prev), true
 	return prev, nil
 }

@@ -219,11 +219,12 @@ func (s *Service) UserByToken(ctx context.Context, secret string) (*User, error)
 	user := *t.User
 	user.ViaToken, user.ReadOnly = true, t.ReadOnly
 	if t.LastUsedAt.IsZero() || now.Sub(t.LastUsedAt) > tokenTouchEvery {
+		// Bookkeeping: a failure to note the use must not fail the call.
 		first, err := s.Tokens.TouchToken(ctx, t.ID, now)
 		if err != nil {
-			return nil, err
+			s.logger().Error("record a token's use", "token", t.ID, "err", err)
 		}
-		if first {
+		if err == nil && first {
 			s.record(NewContextWithUser(ctx, &user), "token.use", tokenTarget(t), nil)
 		}
 	}

@@ -72,7 +72,7 @@ func NewRetailPrices(cfg PricesConfig) *RetailPrices {
 		cfg.URL = RetailPricesURL
 	}
 	if cfg.Client == nil {
-		cfg.Client = &http.Client{Timeout: 30 * time.Second}
+		cfg.Client = &http.Client{Timeout: 30 * time.Second, CheckRedirect: stayOnOrigin}
 	}
 	if cfg.Source == "" {
 		cfg.Source = instancehub.SourceRetailPrices
@@ -252,10 +252,24 @@ func (p *RetailPrices) readPage(ctx context.Context, link string) ([]retailItem,
 		return page.Items, "", nil
 	}
 	next, err := req.URL.Parse(page.NextPageLink)
-	if err != nil || !strings.EqualFold(next.Hostname(), req.URL.Hostname()) || next.Scheme != req.URL.Scheme {
+	if err != nil || !sameOrigin(next, req.URL) {
 		return nil, "", fmt.Errorf("the next page of prices is elsewhere: %q", page.NextPageLink)
 	}
 	return page.Items, next.String(), nil
+}
+
+// sameOrigin reports whether a and b have the same scheme, host and port.
+func sameOrigin(a, b *url.URL) bool {
+	return a.Scheme == b.Scheme && strings.EqualFold(a.Host, b.Host)
+}
+
+// stayOnOrigin refuses a redirect to another origin than the price list's:
+// the portal reads from the address it was given and nowhere else.
+func stayOnOrigin(req *http.Request, via []*http.Request) error {
+	if len(via) >= 5 || !sameOrigin(req.URL, via[0].URL) {
+		return fmt.Errorf("the price list redirected elsewhere: %s", req.URL.Redacted())
+	}
+	return nil
 }
 
 // validRegionName keeps a region's name, which goes into the filter

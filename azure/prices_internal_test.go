@@ -275,3 +275,20 @@ func TestEmulatorPrices(t *testing.T) {
 		t.Errorf("DS3 v2 costs %v in East US and %v in West Europe; want 0.293 and a little more", east, europe)
 	}
 }
+
+// TestPricesStayOnTheirOrigin: a redirect to another origin (another host,
+// or another port of the same) is refused, as a next page there is.
+func TestPricesStayOnTheirOrigin(t *testing.T) {
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		t.Errorf("the price list was read from %s", r.URL)
+	}))
+	defer other.Close()
+	redirect := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, other.URL+"/api/retail/prices", http.StatusFound)
+	}))
+	defer redirect.Close()
+	list := NewRetailPrices(PricesConfig{URL: redirect.URL + "/api/retail/prices"})
+	if _, err := list.Prices(context.Background(), "eastus"); err == nil {
+		t.Error("prices read through a redirect elsewhere")
+	}
+}

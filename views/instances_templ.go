@@ -87,7 +87,7 @@ func InstancesPage(p *instancehub.InstancePage) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			if can(ctx, instancehub.PermManageOwn) {
+			if can(ctx, instancehub.PermManageOwn) && anyManaged(p.Instances) {
 				templ_7745c5c3_Err = bulkActions().Render(ctx, templ_7745c5c3_Buffer)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err

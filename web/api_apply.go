@@ -155,7 +155,9 @@ func differences(d *instancehub.Instance, schedules []*instancehub.Schedule, req
 	check("description", d.Description == strings.TrimSpace(req.Description))
 	check("tags", mapsEqual(d.Tags, req.Tags))
 	check("ssh_public_access_enabled", d.SSHEnabled == req.SSHEnabled)
-	check("ssh_settings.ssh_key_value", !req.SSHEnabled || strings.TrimSpace(req.SSHPublicKey) == d.SSHPublicKey)
+	// A key left for later is the owner's to add: one there since is no
+	// difference.
+	check("ssh_settings.ssh_key_value", !req.SSHEnabled || req.SSHKeyLater || strings.TrimSpace(req.SSHPublicKey) == d.SSHPublicKey)
 	check("network_settings.vnet_name", req.VirtualNetwork == "" || req.VirtualNetwork == d.VirtualNetwork)
 	check("network_settings.subnet", req.Subnet == "" || req.Subnet == d.Subnet)
 	check("identity", d.Identity.SystemAssigned == req.Identity.SystemAssigned &&

@@ -227,6 +227,18 @@ func TestAPIIdempotentCreate(t *testing.T) {
 	if e := apiErrorOf(t, other); len(e.Error.Details) != 1 || e.Error.Details[0].Target != "Idempotency-Key" {
 		t.Errorf("reused key: %s", other.body)
 	}
+	// After the instance changed, a retry still answers its create.
+	s.WaitState(t, "once", instancehub.StateRunning)
+	if _, err := s.Service.Act(s.Ctx, "once", instancehub.OpStop); err != nil {
+		t.Fatal(err)
+	}
+	late := a.call(t, "POST", "/api/v1/computes", "application/yaml", file, "Idempotency-Key", "7b0c6c2e-retry")
+	wantStatus(t, late, http.StatusAccepted)
+	var op map[string]any
+	decodeJSON(t, late, &op)
+	if late.Header.Get("Location") != first.Header.Get("Location") || op["name"] != "Create" {
+		t.Errorf("a retry after a stop answers %s: %v", late.Header.Get("Location"), op)
+	}
 	// Without a key, the same file is a second create, refused by name.
 	again := a.call(t, "POST", "/api/v1/computes", "application/yaml", file)
 	wantStatus(t, again, http.StatusUnprocessableEntity)

@@ -54,3 +54,19 @@ func TestSSHKeyLaterThroughThePages(t *testing.T) {
 		t.Errorf("after adding: key %q, command %q", text(page.doc.Find(`[data-testid="ssh-key"]`)), text(page.doc.Find(`[data-testid="ssh-command"]`)))
 	}
 }
+
+// TestApplyAfterTheKeyWasAdded: a file that leaves the SSH key for later
+// still describes its instance once the owner added theirs: applying it
+// again changes nothing and is no conflict.
+func TestApplyAfterTheKeyWasAdded(t *testing.T) {
+	s := newSite(t, 0)
+	a := apiClient{s, newToken(t, s, "ada@example.com", instancehub.NewToken{})}
+	file := "name: later-box\ntype: computeinstance\nsize: Standard_DS1_v2\nssh_public_access_enabled: true\n"
+	wantStatus(t, a.call(t, "POST", "/api/v1/computes:apply", "application/yaml", file), http.StatusAccepted)
+	s.WaitState(t, "later-box", instancehub.StateRunning)
+	if _, err := s.Service.AddSSHKey(s.Ctx, "later-box", testportal.SSHKey); err != nil {
+		t.Fatal(err)
+	}
+	r := a.call(t, "POST", "/api/v1/computes:apply", "application/yaml", file)
+	wantStatus(t, r, http.StatusOK)
+}
