@@ -1,6 +1,7 @@
 package web
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"io"
@@ -83,7 +84,11 @@ func (s *Server) writeAPIError(c *echo.Context, status int, err error, message s
 	if c.Request().Method == http.MethodHead {
 		return c.NoContent(status)
 	}
-	return c.JSON(status, apiError{Error: body})
+	out, err := marshalJSON(apiError{Error: body})
+	if err != nil {
+		return err
+	}
+	return c.Blob(status, echo.MIMEApplicationJSON, out)
 }
 
 // codeOfStatus is the error code of an answer that did not come from the
@@ -157,11 +162,22 @@ func (s *Server) absolute(c *echo.Context, path string) string {
 
 // sendJSON answers v as JSON, and keeps the answer when keptAPI asked.
 func (s *Server) sendJSON(c *echo.Context, status int, v any) error {
-	body, err := json.Marshal(v)
+	body, err := marshalJSON(v)
 	if err != nil {
 		return err
 	}
-	body = append(body, '\n')
 	s.keepAs(c, status, echo.MIMEApplicationJSON, body, false)
 	return c.Blob(status, echo.MIMEApplicationJSON, body)
+}
+
+// marshalJSON writes v as the API's JSON: a line, with < > & as they are
+// (answers are data, never HTML: nosniff and a CSP that runs nothing).
+func marshalJSON(v any) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
 }

@@ -83,7 +83,7 @@ func (s *Server) accepted(c *echo.Context, op *instancehub.Operation) error {
 	h := c.Response().Header()
 	h.Set(echo.HeaderLocation, s.operationAddress(op))
 	h.Set("Retry-After", "5")
-	return c.JSON(http.StatusAccepted, operationOf(op))
+	return s.sendJSON(c, http.StatusAccepted, operationOf(op))
 }
 
 // apiOperations lists an instance's operations, newest first.
@@ -96,7 +96,7 @@ func (s *Server) apiOperations(c *echo.Context) error {
 	for _, op := range ops {
 		out.Value = append(out.Value, operationOf(op))
 	}
-	return c.JSON(http.StatusOK, out)
+	return s.sendJSON(c, http.StatusOK, out)
 }
 
 // apiOperation answers one operation; while it runs, Retry-After says when
@@ -113,7 +113,7 @@ func (s *Server) apiOperation(c *echo.Context) error {
 	if op.Status == instancehub.StatusInProgress {
 		c.Response().Header().Set("Retry-After", "5")
 	}
-	return c.JSON(http.StatusOK, operationOf(op))
+	return s.sendJSON(c, http.StatusOK, operationOf(op))
 }
 
 // acceptsYAML reports whether the client asked for the instance as a

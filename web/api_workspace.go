@@ -44,7 +44,7 @@ func (s *Server) apiRoleAssignments(c *echo.Context) error {
 	for _, a := range page.Assignments {
 		out.Value = append(out.Value, roleAssignmentOf(a))
 	}
-	return c.JSON(http.StatusOK, out)
+	return s.sendJSON(c, http.StatusOK, out)
 }
 
 // apiAssignRole gives a user a role: {"email": …, "role": …}.
@@ -65,7 +65,7 @@ func (s *Server) apiAssignRole(c *echo.Context) error {
 		return err
 	}
 	c.Response().Header().Set(echo.HeaderLocation, apiPrefix+"/roleAssignments/"+strconv.FormatInt(a.ID, 10))
-	return c.JSON(http.StatusCreated, roleAssignmentOf(a))
+	return s.sendJSON(c, http.StatusCreated, roleAssignmentOf(a))
 }
 
 // apiRemoveRole removes a role assignment.
@@ -134,7 +134,7 @@ func (s *Server) apiQuota(c *echo.Context) error {
 	for _, r := range page.Rows {
 		out.Value = append(out.Value, quotaRowOf(r))
 	}
-	return c.JSON(http.StatusOK, out)
+	return s.sendJSON(c, http.StatusOK, out)
 }
 
 // apiSetQuota sets the workspace's limit of a family in a region:
@@ -163,7 +163,7 @@ func (s *Server) apiSetQuota(c *echo.Context) error {
 	}
 	for _, r := range append(page.Rows, page.Total) {
 		if r.Name == c.Param("family") {
-			return c.JSON(http.StatusOK, quotaRowOf(r))
+			return s.sendJSON(c, http.StatusOK, quotaRowOf(r))
 		}
 	}
 	return instancehub.Errorf(instancehub.ENOTFOUND, "There is no quota family %s.", c.Param("family"))
@@ -205,5 +205,5 @@ func (s *Server) apiAuditEvents(c *echo.Context) error {
 		out.Value = append(out.Value, auditEventJSON{ID: strconv.FormatInt(e.ID, 10), Time: e.At, User: e.UserName, Email: e.UserEmail,
 			Action: e.Action, Target: e.Target, Result: e.Result, Reason: e.Reason, SourceIP: e.SourceIP, Count: e.Count})
 	}
-	return c.JSON(http.StatusOK, out)
+	return s.sendJSON(c, http.StatusOK, out)
 }
