@@ -99,9 +99,9 @@ func run(bin, wrk string, n, threads, conns int, duration time.Duration, keep bo
 	}
 	memory("after seeding")
 	if emu != nil {
-		// The portal idle at N instances: its start-up and seeding garbage
-		// returned, nothing asked of it for a while.
-		time.Sleep(8 * time.Second)
+		// The portal idle at N instances: nothing asked of it for longer
+		// than its idle release's period (20 s), which returns the garbage.
+		time.Sleep(25 * time.Second)
 		memory("idle after seeding")
 	}
 
