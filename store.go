@@ -34,6 +34,18 @@ type InstanceFilter struct {
 	Limit   int // 0 for all
 }
 
+// SyncState is what the sync compares of an instance with Azure.
+type SyncState struct {
+	ID        int64
+	Name      string
+	Version   int64
+	State     State
+	PrivateIP string
+	PublicIP  string
+	// Busy is set while an operation is in progress on the instance.
+	Busy bool
+}
+
 // InstanceUpdate is what an operation or a sync learned of an instance.
 type InstanceUpdate struct {
 	State     State
@@ -89,6 +101,9 @@ type InstanceStore interface {
 	// FindOperations lists an instance's operations, newest first.
 	FindOperations(ctx context.Context, instanceID int64, limit int) ([]*Operation, error)
 
+	// SyncStates lists what the sync compares of every live instance: a
+	// few fields each, so that a sync of thousands holds little.
+	SyncStates(ctx context.Context) ([]SyncState, error)
 	// SyncInstance applies update to a live instance that is still at
 	// version (nothing changed it since it was read) and has no operation in
 	// progress, and reports whether anything changed.

@@ -105,7 +105,9 @@ func (e *Engine) sync(ctx context.Context) (SyncReport, error) {
 	var report SyncReport
 	// The instances are read first: one that changes while Azure is asked
 	// has a newer version, and SyncInstance leaves it alone.
-	instances, _, err := e.Instances.FindInstances(ctx, InstanceFilter{})
+	// Only what is compared is read: at 10,000 instances, whole ones would
+	// weigh megabytes for a moment every sync.
+	instances, err := e.Instances.SyncStates(ctx)
 	if err != nil {
 		return report, fmt.Errorf("sync: %w", err)
 	}
@@ -114,7 +116,7 @@ func (e *Engine) sync(ctx context.Context) (SyncReport, error) {
 		return report, fmt.Errorf("sync: %w", err)
 	}
 	for _, inst := range instances {
-		if inst.LastOperation != nil && inst.LastOperation.Status == StatusInProgress {
+		if inst.Busy {
 			continue
 		}
 		report.Checked++
@@ -142,13 +144,17 @@ func (e *Engine) sync(ctx context.Context) (SyncReport, error) {
 
 // confirmMissing asks Azure for the one VM a list did not show before the
 // portal calls it gone: a list is a snapshot, the VM may be brand new.
-func (e *Engine) confirmMissing(ctx context.Context, inst *Instance) bool {
-	_, err := e.Cloud.VM(ctx, inst)
+func (e *Engine) confirmMissing(ctx context.Context, st SyncState) bool {
+	inst, err := e.Instances.FindInstanceByID(ctx, st.ID)
+	if err != nil {
+		return false
+	}
+	_, err = e.Cloud.VM(ctx, inst)
 	return ErrorCode(err) == ENOTFOUND
 }
 
 // syncUpdate is the state Azure implies for inst, if any.
-func syncUpdate(inst *Instance, vms map[string]VM) (InstanceUpdate, bool) {
+func syncUpdate(inst SyncState, vms map[string]VM) (InstanceUpdate, bool) {
 	update := InstanceUpdate{State: inst.State, PrivateIP: inst.PrivateIP, PublicIP: inst.PublicIP}
 	vm, exists := vms[strings.ToLower(inst.Name)]
 	switch {

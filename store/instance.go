@@ -200,6 +200,28 @@ var escapeLike = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace
 // contains is the LIKE pattern (with ESCAPE '\') of values containing s.
 func contains(s string) string { return "%" + escapeLike(s) + "%" }
 
+// SyncStates lists what the sync compares of every live instance, read in
+// one query without the joins of a page: a few fields each.
+func (db *DB) SyncStates(ctx context.Context) ([]instancehub.SyncState, error) {
+	rows, err := db.query(ctx, `
+		SELECT i.id, i.name, i.version, i.state, i.private_ip, i.public_ip,
+		       EXISTS (SELECT 1 FROM operations o WHERE o.instance_id = i.id AND o.status = 'InProgress')
+		FROM instances i WHERE `+live+` ORDER BY i.id`)
+	if err != nil {
+		return nil, fmt.Errorf("sync states: %w", err)
+	}
+	defer rows.Close()
+	var states []instancehub.SyncState
+	for rows.Next() {
+		var st instancehub.SyncState
+		if err := rows.Scan(&st.ID, &st.Name, &st.Version, &st.State, &st.PrivateIP, &st.PublicIP, &st.Busy); err != nil {
+			return nil, fmt.Errorf("sync states: %w", err)
+		}
+		states = append(states, st)
+	}
+	return states, wrap(rows.Err(), "sync states")
+}
+
 // SyncInstance applies update to a live instance still at version that has
 // no operation in progress, and reports whether anything changed. The
 // checks and the change are one statement, so an operation that begins, or

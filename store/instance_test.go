@@ -349,3 +349,29 @@ func reversed(s []string) []string {
 	slices.Reverse(r)
 	return r
 }
+
+// TestSyncStates: the sync's read lists every live instance with its
+// version and state, marks those with an operation in progress, and leaves
+// deleted ones out.
+func TestSyncStates(t *testing.T) {
+	db, _ := openTestDB(t)
+	ada := createUser(t, db, "ada@example.com", "Ada")
+	createInstance(t, db, "busy", ada)
+	_, doneOp := createInstance(t, db, "done", ada)
+	finish(t, db, doneOp, instancehub.StateRunning)
+	_, goneOp := createInstance(t, db, "gone", ada)
+	finish(t, db, goneOp, instancehub.StateDeleted)
+	states, err := db.SyncStates(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]instancehub.SyncState{}
+	for _, st := range states {
+		got[st.Name] = st
+	}
+	if len(states) != 2 || !got["busy"].Busy || got["done"].Busy || got["done"].State != instancehub.StateRunning ||
+		got["done"].PrivateIP != "10.0.0.4" || got["done"].Version == 0 {
+		t.Errorf("sync states = %+v", states)
+	}
+
+}
