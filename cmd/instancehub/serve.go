@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"runtime"
 	"runtime/debug"
 	"time"
 
@@ -29,6 +30,11 @@ func serveCommand(ctx context.Context, args []string, stderr io.Writer) error {
 	var c Config
 	if err := parse("serve", args, stderr, c.bindServe); err != nil {
 		return err
+	}
+	if c.DebugAddr == "" {
+		// Heap profiles are read only at the operator endpoints: without
+		// them, the sampling's buckets (a megabyte or two) are not kept.
+		runtime.MemProfileRate = 0
 	}
 	log := newLogger(stderr, c.LogLevel)
 	// The lock comes first: a second portal must stop before it touches the
