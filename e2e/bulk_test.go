@@ -26,7 +26,11 @@ func TestBulkActionsJourney(t *testing.T) {
 	page := newPage(t)
 	signIn(t, page, p.URL, "admin@example.com", adminPassword)
 	body := page.Locator("body")
+	// Until a row is selected, the toolbar offers nothing that acts on a
+	// selection: a row's own Stop is the only button of that name in it.
+	must(t, expect.Locator(page.GetByRole("button", playwright.PageGetByRoleOptions{Name: "Stop"})).ToHaveCount(3))
 	must(t, page.GetByRole("checkbox", playwright.PageGetByRoleOptions{Name: "Select bulk-a"}).Check())
+	must(t, expect.Locator(button(body, "Stop selected")).ToBeVisible())
 	must(t, page.GetByRole("checkbox", playwright.PageGetByRoleOptions{Name: "Select bulk-b"}).Check())
 	must(t, expect.Locator(page.Locator("#selection-count")).ToHaveText("2 selected"))
 	screenshot(t, page, "bulk-selected", false)

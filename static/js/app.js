@@ -192,6 +192,8 @@
     }
     var count = document.getElementById("selection-count");
     if (count) count.textContent = n ? n + " selected" : "";
+    var actions = document.querySelector("[data-bulk-actions]");
+    if (actions) actions.hidden = n === 0;
     return n;
   }
 
