@@ -9,7 +9,7 @@ import (
 // Operations lists the operations of the live instance name, newest first:
 // the API's history of an instance.
 func (s *Service) Operations(ctx context.Context, name string) ([]*Operation, error) {
-	inst, err := s.Instance(ctx, name)
+	inst, err := s.liveInstance(ctx, name)
 	if err != nil {
 		return nil, err
 	}
@@ -46,21 +46,6 @@ func (s *Service) DefaultRegion(ctx context.Context) (string, error) {
 		return "", Errorf(EUNAVAILABLE, "The cloud offers no region.")
 	}
 	return regions[0].Name, nil
-}
-
-// InstanceWithSchedules returns a live instance with its start/stop
-// schedules, for the API: what the details page shows but the use of its
-// applications, which asks the instance itself.
-func (s *Service) InstanceWithSchedules(ctx context.Context, name string) (*Instance, []*Schedule, error) {
-	inst, err := s.Instance(ctx, name)
-	if err != nil {
-		return nil, nil, err
-	}
-	schedules, err := s.instanceSchedules(ctx, inst)
-	if err != nil {
-		return nil, nil, err
-	}
-	return inst, schedules, nil
 }
 
 // readinessChecker is a store that can tell its schema version and the one

@@ -113,6 +113,19 @@ func (s *Service) ListInstances(ctx context.Context, q ListQuery) (*InstancePage
 
 // Instance returns one live instance.
 func (s *Service) Instance(ctx context.Context, name string) (*Instance, error) {
+	inst, err := s.liveInstance(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.setAutoStops(ctx, []*Instance{inst}); err != nil {
+		return nil, err
+	}
+	return inst, nil
+}
+
+// liveInstance returns one live instance the signed-in user may see, with
+// their access to it.
+func (s *Service) liveInstance(ctx context.Context, name string) (*Instance, error) {
 	user, err := authorize(ctx, PermReadInstances, "see compute instances")
 	if err != nil {
 		s.recordDenial(ctx, "instance.read", name, err)
@@ -123,10 +136,28 @@ func (s *Service) Instance(ctx context.Context, name string) (*Instance, error) 
 		return nil, err
 	}
 	inst.Access = access(user, inst)
-	if err := s.setAutoStops(ctx, []*Instance{inst}); err != nil {
-		return nil, err
-	}
 	return inst, nil
+}
+
+// InstanceWithSchedules returns a live instance with its start/stop
+// schedules, read once for both the schedules and the automatic stop due
+// (what the details page and the API show of them).
+func (s *Service) InstanceWithSchedules(ctx context.Context, name string) (*Instance, []*Schedule, error) {
+	inst, err := s.liveInstance(ctx, name)
+	if err != nil {
+		return nil, nil, err
+	}
+	if s.Automation == nil {
+		return inst, nil, nil
+	}
+	schedules, err := s.Automation.FindSchedules(ctx, inst.ID)
+	if err != nil {
+		return nil, nil, err
+	}
+	if inst.State == StateRunning {
+		inst.AutoStop = nextAutoStop(inst, schedules, s.now())
+	}
+	return inst, schedules, nil
 }
 
 // InstanceDetail is an instance with its history of operations.
@@ -152,7 +183,7 @@ const HistoryLength = 20
 
 // InstanceDetail returns an instance with its operations, newest first.
 func (s *Service) InstanceDetail(ctx context.Context, name string) (*InstanceDetail, error) {
-	inst, err := s.Instance(ctx, name)
+	inst, schedules, err := s.InstanceWithSchedules(ctx, name)
 	if err != nil {
 		return nil, err
 	}
@@ -160,11 +191,8 @@ func (s *Service) InstanceDetail(ctx context.Context, name string) (*InstanceDet
 	if err != nil {
 		return nil, err
 	}
-	d := &InstanceDetail{Instance: inst, Operations: ops, StoppedBilling: s.StoppedBilling(inst),
+	d := &InstanceDetail{Instance: inst, Operations: ops, StoppedBilling: s.StoppedBilling(inst), Schedules: schedules,
 		Unavailable: map[string]string{}, Activity: s.lastActivity(ctx, inst), IdleStopAt: IdleStopAt(inst)}
-	if d.Schedules, err = s.instanceSchedules(ctx, inst); err != nil {
-		return nil, err
-	}
 	if d.Cost, err = s.instanceCost(ctx, inst); err != nil {
 		return nil, err
 	}

@@ -240,14 +240,6 @@ func (s *Service) TakeNotices(ctx context.Context) ([]string, error) {
 	return s.Automation.TakeUserNotices(ctx, user.ID)
 }
 
-// InstanceSchedules lists an instance's schedules, for its details page.
-func (s *Service) instanceSchedules(ctx context.Context, inst *Instance) ([]*Schedule, error) {
-	if s.Automation == nil {
-		return nil, nil
-	}
-	return s.Automation.FindSchedules(ctx, inst.ID)
-}
-
 // ScheduleID reads a schedule's ID from a URL. ENOTFOUND when it is none.
 func ScheduleID(s string) (int64, error) {
 	id, err := strconv.ParseInt(s, 10, 64)
