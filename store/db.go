@@ -161,6 +161,15 @@ func fromMillis(ms sql.NullInt64) time.Time {
 	return time.UnixMilli(ms.Int64).UTC()
 }
 
+// zeroMillis reads a time stored as 0 for never (a user's disabled_at, a
+// token's last use or revocation, an instance's last activity).
+func zeroMillis(ms int64) time.Time {
+	if ms == 0 {
+		return time.Time{}
+	}
+	return time.UnixMilli(ms).UTC()
+}
+
 // nullID stores the ID 0 as NULL, for references that may be absent.
 func nullID(id int64) sql.NullInt64 {
 	return sql.NullInt64{Int64: id, Valid: id != 0}

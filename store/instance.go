@@ -104,10 +104,7 @@ func (db *DB) FindInstanceByName(ctx context.Context, name string) (*instancehub
 // FindInstanceByIdempotencyKey returns the instance, deleted or not, that
 // userID created with the Idempotency-Key key. ENOTFOUND if there is none.
 func (db *DB) FindInstanceByIdempotencyKey(ctx context.Context, userID int64, key string) (*instancehub.Instance, error) {
-	inst, err := scanInstance(db.queryRow(ctx, instanceSelect+` WHERE i.created_by_id = ? AND i.idempotency_key = ?`, userID, key))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, instancehub.Errorf(instancehub.ENOTFOUND, "Instance not found.")
-	}
+	inst, err := db.findInstance(ctx, `i.created_by_id = ? AND i.idempotency_key = ?`, userID, key)
 	return inst, wrap(err, "find instance by idempotency key")
 }
 
@@ -118,8 +115,8 @@ func (db *DB) FindInstanceByID(ctx context.Context, id int64) (*instancehub.Inst
 	return inst, wrap(err, "find instance %d", id)
 }
 
-func (db *DB) findInstance(ctx context.Context, where string, arg any) (*instancehub.Instance, error) {
-	inst, err := scanInstance(db.queryRow(ctx, instanceSelect+` WHERE `+where, arg))
+func (db *DB) findInstance(ctx context.Context, where string, args ...any) (*instancehub.Instance, error) {
+	inst, err := scanInstance(db.queryRow(ctx, instanceSelect+` WHERE `+where, args...))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, instancehub.Errorf(instancehub.ENOTFOUND, "Instance not found.")
 	}
@@ -280,9 +277,7 @@ func scanInstance(row scanner) (*instancehub.Instance, error) {
 		return nil, fmt.Errorf("identities of %s: %w", i.Name, err)
 	}
 	i.CreatedAt, i.UpdatedAt = fromMillis(created), fromMillis(updated)
-	if activity.Int64 > 0 {
-		i.LastActivity = fromMillis(activity)
-	}
+	i.LastActivity = zeroMillis(activity.Int64)
 	i.IdleShutdown = time.Duration(idleMinutes) * time.Minute
 	i.IdleChangedAt, i.KeepRunningUntil = fromMillis(idleChanged), fromMillis(keepRunning)
 	i.LastOperation = op.operation()

@@ -165,15 +165,7 @@ func scanToken(row scanner) (*instancehub.APIToken, error) {
 	if err != nil {
 		return nil, err
 	}
-	t.CreatedAt, t.ExpiresAt = fromMillis(sql.NullInt64{Int64: created, Valid: true}), fromMillis(sql.NullInt64{Int64: expires, Valid: true})
+	t.CreatedAt, t.ExpiresAt = time.UnixMilli(created).UTC(), time.UnixMilli(expires).UTC()
 	t.LastUsedAt, t.RevokedAt = zeroMillis(used), zeroMillis(revoked)
 	return &t, nil
-}
-
-// zeroMillis reads a time stored as 0 for never.
-func zeroMillis(ms int64) time.Time {
-	if ms == 0 {
-		return time.Time{}
-	}
-	return time.UnixMilli(ms).UTC()
 }

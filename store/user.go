@@ -120,7 +120,7 @@ func (db *DB) FindUsers(ctx context.Context, query string, limit int) ([]*instan
 		if err := rows.Scan(&u.ID, &u.Email, &u.Name, &u.Subject, &created, &disabled); err != nil {
 			return nil, fmt.Errorf("find users: %w", err)
 		}
-		u.CreatedAt, u.DisabledAt = fromMillis(created), fromDisabled(disabled)
+		u.CreatedAt, u.DisabledAt = fromMillis(created), zeroMillis(disabled)
 		users = append(users, &u)
 	}
 	return users, rows.Err()
@@ -143,7 +143,7 @@ func (db *DB) findUser(ctx context.Context, where string, arg any) (*instancehub
 	err := db.queryRow(ctx,
 		`SELECT id, email, name, password_hash, subject, created_at, disabled_at FROM users WHERE `+where, arg).
 		Scan(&u.ID, &u.Email, &u.Name, &u.PasswordHash, &u.Subject, &created, &disabled)
-	u.DisabledAt = fromDisabled(disabled)
+	u.DisabledAt = zeroMillis(disabled)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, instancehub.Errorf(instancehub.ENOTFOUND, "User not found.")
 	} else if err != nil {
@@ -151,14 +151,6 @@ func (db *DB) findUser(ctx context.Context, where string, arg any) (*instancehub
 	}
 	u.CreatedAt = fromMillis(created)
 	return &u, nil
-}
-
-// fromDisabled reads disabled_at, 0 for an enabled account.
-func fromDisabled(ms int64) time.Time {
-	if ms == 0 {
-		return time.Time{}
-	}
-	return time.UnixMilli(ms).UTC()
 }
 
 // SetUserDisabled disables the user (at, not zero) and ends their sessions,
