@@ -111,28 +111,26 @@ func anyManaged(instances []*instancehub.Instance) bool {
 
 // BulkMessage says what a bulk action did and what it left alone, and why.
 func BulkMessage(r *instancehub.BulkResult) (tone, message string) {
-	var b strings.Builder
-	tone = "success"
+	var parts []string
 	if len(r.Done) > 0 {
-		fmt.Fprintf(&b, "%s %s: %s.", string(r.Kind.Progressive()), plural(len(r.Done), "instance", "instances"), strings.Join(r.Done, ", "))
+		parts = append(parts, fmt.Sprintf("%s %s: %s.", r.Kind.Progressive(), plural(len(r.Done), "instance", "instances"), strings.Join(r.Done, ", ")))
 	}
 	if len(r.Refused) > 0 {
-		tone = "warning"
-		if len(r.Done) == 0 {
-			tone = "danger"
+		refused := make([]string, len(r.Refused))
+		for i, x := range r.Refused {
+			refused[i] = fmt.Sprintf("%s (%s)", x.Name, strings.TrimSuffix(x.Reason, "."))
 		}
-		if b.Len() > 0 {
-			b.WriteString(" ")
-		}
-		fmt.Fprintf(&b, "Not %s:", pastTense(r.Kind))
-		for _, x := range r.Refused {
-			fmt.Fprintf(&b, " %s (%s)", x.Name, strings.TrimSuffix(x.Reason, "."))
-			b.WriteString(";")
-		}
-		s := strings.TrimSuffix(b.String(), ";") + "."
-		return tone, instancehub.Clip(s, 1500)
+		parts = append(parts, fmt.Sprintf("Not %s: %s.", pastTense(r.Kind), strings.Join(refused, "; ")))
 	}
-	return tone, instancehub.Clip(b.String(), 1500)
+	switch {
+	case len(r.Refused) == 0:
+		tone = "success"
+	case len(r.Done) == 0:
+		tone = "danger"
+	default:
+		tone = "warning"
+	}
+	return tone, instancehub.Clip(strings.Join(parts, " "), 1500)
 }
 
 func pastTense(k instancehub.OperationKind) string {

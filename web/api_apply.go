@@ -3,6 +3,7 @@ package web
 import (
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"regexp"
 	"slices"
@@ -153,7 +154,7 @@ func differences(d *instancehub.Instance, schedules []*instancehub.Schedule, req
 	check("size", strings.EqualFold(d.VMSize, req.VMSize))
 	check("location", d.Region == req.Region)
 	check("description", d.Description == strings.TrimSpace(req.Description))
-	check("tags", mapsEqual(d.Tags, req.Tags))
+	check("tags", maps.Equal(d.Tags, req.Tags))
 	check("ssh_public_access_enabled", d.SSHEnabled == req.SSHEnabled)
 	// A key left for later is the owner's to add: one there since is no
 	// difference.
@@ -169,18 +170,6 @@ func differences(d *instancehub.Instance, schedules []*instancehub.Schedule, req
 	check("idle_time_before_shutdown_minutes", int(d.IdleShutdown/time.Minute) == idle)
 	check("schedules", len(schedules) == countSchedules(req.Schedules))
 	return diff
-}
-
-func mapsEqual(a, b map[string]string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for k, v := range a {
-		if w, ok := b[k]; !ok || w != v {
-			return false
-		}
-	}
-	return true
 }
 
 func sortedCopy(s []string) []string {

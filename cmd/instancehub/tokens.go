@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
 	"path/filepath"
+	"slices"
 
 	"github.com/instancehub/instancehub"
 	"github.com/instancehub/instancehub/store"
@@ -46,12 +48,14 @@ func tokensCreateCommand(ctx context.Context, args []string, stdout, stderr io.W
 	return nil
 }
 
-// messageWithFields is an error's message followed by its fields' own.
+// messageWithFields is an error's message followed by its fields' own, in
+// the fields' order.
 func messageWithFields(err error) string {
 	msg := instancehub.ErrorMessage(err)
-	for k, v := range instancehub.ErrorFields(err) {
-		if v != msg {
-			msg += fmt.Sprintf("\n  %s: %s", k, v)
+	fields := instancehub.ErrorFields(err)
+	for _, k := range slices.Sorted(maps.Keys(fields)) {
+		if fields[k] != msg {
+			msg += fmt.Sprintf("\n  %s: %s", k, fields[k])
 		}
 	}
 	return msg
