@@ -79,20 +79,33 @@ func (s *Server) kept(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c *echo.Context) error {
 		req := c.Request()
 		token := sessionToken(c)
-		version, ok := s.service.DataVersion(req.Context())
-		if !ok || token == "" || req.Method != http.MethodGet || s.readCookie(c, noticeCookie) != "" {
+		if token == "" || req.Method != http.MethodGet || s.readCookie(c, noticeCookie) != "" {
 			return next(c)
 		}
-		k := pageKey{session: sha256.Sum256([]byte(token)), uri: req.RequestURI,
-			htmx: req.Header.Get("HX-Request") + "|" + req.Header.Get("HX-Target")}
-		minute := s.cfg.Now().Unix() / 60
-		if p, ok := s.pages.get(k, version, minute); ok {
-			return c.HTMLBlob(p.status, p.body)
-		}
-		ctx := context.WithValue(req.Context(), keepingKey{}, &keeping{key: k, version: version, minute: minute})
-		c.SetRequest(req.WithContext(ctx))
+		return s.serveKept(c, next, pageKey{session: sha256.Sum256([]byte(token)), uri: req.RequestURI,
+			htmx: req.Header.Get("HX-Request") + "|" + req.Header.Get("HX-Target")})
+	}
+}
+
+// serveKept answers the request with the answer kept under k, when nothing
+// was committed since it was made and the minute is the same, and otherwise
+// lets next make it, and render or sendJSON keep it.
+func (s *Server) serveKept(c *echo.Context, next echo.HandlerFunc, k pageKey) error {
+	req := c.Request()
+	version, ok := s.service.DataVersion(req.Context())
+	if !ok {
 		return next(c)
 	}
+	minute := s.cfg.Now().Unix() / 60
+	if p, ok := s.pages.get(k, version, minute); ok {
+		if p.ctype == "" {
+			return c.HTMLBlob(p.status, p.body)
+		}
+		return c.Blob(p.status, p.ctype, p.body)
+	}
+	ctx := context.WithValue(req.Context(), keepingKey{}, &keeping{key: k, version: version, minute: minute})
+	c.SetRequest(req.WithContext(ctx))
+	return next(c)
 }
 
 // keptAPI is kept for the API's reads: an answer is kept per token (its
@@ -102,19 +115,11 @@ func (s *Server) kept(next echo.HandlerFunc) echo.HandlerFunc {
 func (s *Server) keptAPI(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c *echo.Context) error {
 		req := c.Request()
-		version, ok := s.service.DataVersion(req.Context())
-		if !ok || req.Method != http.MethodGet {
+		if req.Method != http.MethodGet {
 			return next(c)
 		}
-		k := pageKey{session: sha256.Sum256([]byte(req.Header.Get(echo.HeaderAuthorization))),
-			uri: req.Host + " " + req.RequestURI, htmx: "api|" + req.Header.Get(echo.HeaderAccept)}
-		minute := s.cfg.Now().Unix() / 60
-		if p, ok := s.pages.get(k, version, minute); ok {
-			return c.Blob(p.status, p.ctype, p.body)
-		}
-		ctx := context.WithValue(req.Context(), keepingKey{}, &keeping{key: k, version: version, minute: minute})
-		c.SetRequest(req.WithContext(ctx))
-		return next(c)
+		return s.serveKept(c, next, pageKey{session: sha256.Sum256([]byte(req.Header.Get(echo.HeaderAuthorization))),
+			uri: req.Host + " " + req.RequestURI, htmx: "api|" + req.Header.Get(echo.HeaderAccept)})
 	}
 }
 
