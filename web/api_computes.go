@@ -72,9 +72,7 @@ func (s *Server) apiSubmit(c *echo.Context, kind instancehub.OperationKind) erro
 	if err != nil {
 		return err
 	}
-	if s.cfg.Applications != nil && kind != instancehub.OpStart {
-		s.cfg.Applications.Revoke(inst.Name)
-	}
+	s.closeApplications(kind, inst.Name)
 	return s.accepted(c, inst.LastOperation)
 }
 

@@ -32,11 +32,7 @@ func (s *Server) bulkAct(c *echo.Context) error {
 	} else if err != nil {
 		return err
 	}
-	if s.cfg.Applications != nil && kind != instancehub.OpStart {
-		for _, name := range result.Done {
-			s.cfg.Applications.Revoke(name)
-		}
-	}
+	s.closeApplications(kind, result.Done...)
 	tone, message := views.BulkMessage(result)
 	s.setNotice(c, tone, message)
 	return c.Redirect(http.StatusSeeOther, "/instances")

@@ -22,10 +22,7 @@ func (s *Server) act(c *echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if s.cfg.Applications != nil && kind != instancehub.OpStart {
-		// The instance is no longer running: its open applications close now.
-		s.cfg.Applications.Revoke(inst.Name)
-	}
+	s.closeApplications(kind, inst.Name)
 	notice := views.Notice{Tone: "success", Message: actionMessage(kind, inst.Name)}
 	if billing := s.service.StoppedBilling(inst); kind == instancehub.OpStop && billing != "" {
 		notice.Message = fmt.Sprintf("Stopping %s. %s", inst.Name, billing)
@@ -88,4 +85,15 @@ func (s *Server) addSSHKey(c *echo.Context) error {
 	}
 	s.setNotice(c, "success", "Azure added your SSH key to "+name+"; the SSH command on this page now lets you in.")
 	return c.Redirect(http.StatusSeeOther, "/instances/"+name)
+}
+
+// closeApplications closes the open applications of instances an action
+// other than Start was just begun on: they are no longer running.
+func (s *Server) closeApplications(kind instancehub.OperationKind, names ...string) {
+	if s.cfg.Applications == nil || kind == instancehub.OpStart {
+		return
+	}
+	for _, name := range names {
+		s.cfg.Applications.Revoke(name)
+	}
 }
