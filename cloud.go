@@ -135,9 +135,10 @@ type Cloud interface {
 	// VM reads one instance's virtual machine with its addresses; ENOTFOUND
 	// when it does not exist.
 	VM(ctx context.Context, inst *Instance) (*VM, error)
-	// VMs reads the state of every virtual machine of the portal in paged list
-	// calls, keyed by lower-case name. It returns no addresses.
-	VMs(ctx context.Context) (map[string]VM, error)
+	// VMs reads the state of every virtual machine of the portal in paged
+	// list calls and calls each with every one, a page at a time, so that a
+	// sync of thousands holds no list of them. It reads no addresses.
+	VMs(ctx context.Context, each func(VM)) error
 	// PortalVMs lists the virtual machines that carry this portal's tag,
 	// with what rebuilds their instances: tags, size, network, key, state
 	// and addresses.

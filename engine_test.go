@@ -3,6 +3,7 @@ package instancehub_test
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -278,9 +279,7 @@ func stateOf(inst *instancehub.Instance) instancehub.State {
 // was made: the one VM it lacks still exists.
 type staleList struct{ instancehub.Cloud }
 
-func (staleList) VMs(context.Context) (map[string]instancehub.VM, error) {
-	return map[string]instancehub.VM{}, nil
-}
+func (staleList) VMs(context.Context, func(instancehub.VM)) error { return nil }
 
 // TestSyncConfirmsBeforeMissing: a VM absent from a list is asked for by
 // name before the portal calls it missing.
@@ -299,6 +298,51 @@ func TestSyncConfirmsBeforeMissing(t *testing.T) {
 		t.Errorf("report = %+v: an existing VM was called missing", report)
 	}
 	p.WaitState(t, "fresh-box", instancehub.StateRunning)
+}
+
+// singleReads is Azure that records which VMs were read one by one.
+type singleReads struct {
+	instancehub.Cloud
+	read []string
+}
+
+func (c *singleReads) VM(ctx context.Context, inst *instancehub.Instance) (*instancehub.VM, error) {
+	c.read = append(c.read, inst.Name)
+	return c.Cloud.VM(ctx, inst)
+}
+
+// TestSyncMatchesNamesInAnyCase: the sync finds each instance's VM in the
+// list whatever the case of its name, so that only the VM really absent
+// is asked for one by one.
+func TestSyncMatchesNamesInAnyCase(t *testing.T) {
+	p := testportal.Open(t, t.TempDir(), 0)
+	names := []string{"Zed-Box", "alpha-box", "Mid-Box", "beta-BOX", "gone-box"}
+	for _, name := range names {
+		if _, err := p.Service.CreateInstance(p.Ctx, testportal.Request(name)); err != nil {
+			t.Fatal(err)
+		}
+		p.WaitState(t, name, instancehub.StateRunning)
+	}
+	vms, err := armcompute.NewVirtualMachinesClient(p.Emu.SubscriptionID(), p.Emu.Credential(), p.Emu.ClientOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	del, err := vms.BeginDelete(p.Ctx, p.Emu.ResourceGroup(), "gone-box", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := del.PollUntilDone(p.Ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	cloud := &singleReads{Cloud: p.Cloud}
+	engine := &instancehub.Engine{Instances: p.DB, Cloud: cloud, Logger: p.Engine.Logger}
+	report, err := engine.Sync(p.Ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if report.Checked != 5 || report.Changed != 1 || report.Missing != 1 || !slices.Equal(cloud.read, []string{"gone-box"}) {
+		t.Errorf("report = %+v, read one by one %q; want 5 checked, gone-box alone missing and read", report, cloud.read)
+	}
 }
 
 // TestResumedStepWaitsForBusyVM: a Stop recorded before a crash but never

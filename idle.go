@@ -64,33 +64,54 @@ func plural(n int, unit string) string {
 	return fmt.Sprintf("%d %ss", n, unit)
 }
 
+// IdleClock is what idle shutdown and the schedules need of an instance:
+// the scheduler reads it of every live instance each minute, and whole
+// instances only of those due, so that a tick over thousands holds little.
+type IdleClock struct {
+	ID               int64
+	State            State
+	IdleShutdown     time.Duration
+	UpdatedAt        time.Time
+	LastActivity     time.Time
+	IdleChangedAt    time.Time
+	KeepRunningUntil time.Time
+	// Busy is set while an operation is in progress; LastFinished is when
+	// the last operation ended (zero while it runs, or if there is none).
+	Busy         bool
+	LastFinished time.Time
+}
+
+// Clock is inst's IdleClock.
+func (inst *Instance) Clock() IdleClock {
+	c := IdleClock{ID: inst.ID, State: inst.State, IdleShutdown: inst.IdleShutdown, UpdatedAt: inst.UpdatedAt,
+		LastActivity: inst.LastActivity, IdleChangedAt: inst.IdleChangedAt, KeepRunningUntil: inst.KeepRunningUntil}
+	if op := inst.LastOperation; op != nil {
+		c.Busy, c.LastFinished = op.Status == StatusInProgress, op.FinishedAt
+	}
+	return c
+}
+
 // IdleSince is when inst's idle clock started: its last activity, the
 // last change of its idle setting, or the last change of the instance
 // (becoming Running among them), whichever is latest.
-func IdleSince(inst *Instance) time.Time {
-	since := inst.UpdatedAt
-	for _, t := range []time.Time{inst.LastActivity, inst.IdleChangedAt} {
-		if t.After(since) {
-			since = t
-		}
-	}
-	if op := inst.LastOperation; op != nil && op.FinishedAt.After(since) {
-		since = op.FinishedAt
-	}
-	return since
+func IdleSince(inst *Instance) time.Time { return inst.Clock().IdleSince() }
+
+// IdleSince is when the idle clock started (see the function IdleSince).
+func (c IdleClock) IdleSince() time.Time {
+	return latest(c.UpdatedAt, c.LastActivity, c.IdleChangedAt, c.LastFinished)
 }
 
 // IdleStopAt is when idle shutdown will stop inst if nothing happens, or
 // the zero time when it will not (off, or not running).
-func IdleStopAt(inst *Instance) time.Time {
-	if inst.IdleShutdown == 0 || inst.State != StateRunning {
+func IdleStopAt(inst *Instance) time.Time { return inst.Clock().IdleStopAt() }
+
+// IdleStopAt is when idle shutdown will stop the instance (see the
+// function IdleStopAt).
+func (c IdleClock) IdleStopAt() time.Time {
+	if c.IdleShutdown == 0 || c.State != StateRunning {
 		return time.Time{}
 	}
-	at := IdleSince(inst).Add(inst.IdleShutdown)
-	if inst.KeepRunningUntil.After(at) {
-		at = inst.KeepRunningUntil
-	}
-	return at
+	return latest(c.IdleSince().Add(c.IdleShutdown), c.KeepRunningUntil)
 }
 
 // NoticeBefore is how long before an automatic stop the instance's row and

@@ -104,6 +104,9 @@ type InstanceStore interface {
 	// SyncStates lists what the sync compares of every live instance: a
 	// few fields each, so that a sync of thousands holds little.
 	SyncStates(ctx context.Context) ([]SyncState, error)
+	// EachIdleClock calls fn with the idle clock of every live instance,
+	// for the scheduler's tick. fn must not use the store.
+	EachIdleClock(ctx context.Context, fn func(IdleClock)) error
 	// SyncInstance applies update to a live instance that is still at
 	// version (nothing changed it since it was read) and has no operation in
 	// progress, and reports whether anything changed.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 )
@@ -104,23 +105,34 @@ func (e *Engine) detach(ctx context.Context) (context.Context, func()) {
 func (e *Engine) sync(ctx context.Context) (SyncReport, error) {
 	var report SyncReport
 	// The instances are read first: one that changes while Azure is asked
-	// has a newer version, and SyncInstance leaves it alone.
-	// Only what is compared is read: at 10,000 instances, whole ones would
-	// weigh megabytes for a moment every sync.
-	instances, err := e.Instances.SyncStates(ctx)
+	// has a newer version, and SyncInstance leaves it alone. Only what is
+	// compared is read, and Azure's list is compared a page at a time as
+	// it comes: at 10,000 instances, whole instances or the whole list
+	// would weigh megabytes for a moment every sync.
+	states, err := e.Instances.SyncStates(ctx)
 	if err != nil {
 		return report, fmt.Errorf("sync: %w", err)
 	}
-	vms, err := e.Cloud.VMs(ctx)
-	if err != nil {
-		return report, fmt.Errorf("sync: %w", err)
+	states = slices.DeleteFunc(states, func(st SyncState) bool { return st.Busy })
+	for i := range states {
+		states[i].Name = strings.ToLower(states[i].Name)
 	}
-	for _, inst := range instances {
-		if inst.Busy {
-			continue
+	slices.SortFunc(states, func(a, b SyncState) int { return strings.Compare(a.Name, b.Name) })
+	// What Azure says of each instance: its state, or unseen (Missing).
+	azure := make([]State, len(states))
+	err = e.Cloud.VMs(ctx, func(vm VM) {
+		if i, ok := slices.BinarySearchFunc(states, strings.ToLower(vm.Name), func(st SyncState, name string) int {
+			return strings.Compare(st.Name, name)
+		}); ok {
+			azure[i] = vm.State()
 		}
+	})
+	if err != nil {
+		return report, fmt.Errorf("sync: %w", err)
+	}
+	for i, inst := range states {
 		report.Checked++
-		update, ok := syncUpdate(inst, vms)
+		update, ok := syncUpdate(inst, azure[i])
 		if ok && update.State == StateMissing && !e.confirmMissing(ctx, inst) {
 			continue
 		}
@@ -153,13 +165,13 @@ func (e *Engine) confirmMissing(ctx context.Context, st SyncState) bool {
 	return ErrorCode(err) == ENOTFOUND
 }
 
-// syncUpdate is the state Azure implies for inst, if any.
-func syncUpdate(inst SyncState, vms map[string]VM) (InstanceUpdate, bool) {
+// syncUpdate is the state Azure implies for inst, if any: the state of its
+// VM, or Missing when the list did not show it ("").
+func syncUpdate(inst SyncState, azure State) (InstanceUpdate, bool) {
 	update := InstanceUpdate{State: inst.State, PrivateIP: inst.PrivateIP, PublicIP: inst.PublicIP}
-	vm, exists := vms[strings.ToLower(inst.Name)]
 	switch {
-	case exists:
-		update.State = vm.State()
+	case azure != "":
+		update.State = azure
 	case inst.State == StateCreateFailed || inst.State == StateMissing:
 		return update, false // a failed create may have made no VM at all
 	default:

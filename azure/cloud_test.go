@@ -505,7 +505,8 @@ func TestVMsListsInPages(t *testing.T) {
 		}
 	}
 	before := emu.CallsTo("VirtualMachinesClient.NewListAllPager")
-	vms, err := c.VMs(context.Background())
+	vms := map[string]instancehub.VM{}
+	err := c.VMs(context.Background(), func(vm instancehub.VM) { vms[vm.Name] = vm })
 	if err != nil {
 		t.Fatal(err)
 	}

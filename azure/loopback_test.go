@@ -169,7 +169,7 @@ func TestThrottlingSurfaces(t *testing.T) {
 	defer server.Close()
 	// The portal's own retry policy waits up to a minute; a short one proves the same.
 	c := loopbackCloud(t, &armServer{Server: server}, policy.RetryOptions{MaxRetries: 4, RetryDelay: 10 * time.Millisecond, MaxRetryDelay: 50 * time.Millisecond})
-	_, err := c.VMs(context.Background())
+	err := c.VMs(context.Background(), func(instancehub.VM) {})
 	if instancehub.ErrorCode(err) != instancehub.EUNAVAILABLE || !strings.Contains(instancehub.ErrorMessage(err), "throttling") {
 		t.Fatalf("err = %v, want Azure's throttling surfaced", err)
 	}

@@ -32,7 +32,7 @@ func TestBudgetsWatched(t *testing.T) {
 
 	reads = "0"
 	c := loopbackCloud(t, &armServer{Server: server})
-	if _, err := c.VMs(ctx); err != nil {
+	if err := c.VMs(ctx, func(instancehub.VM) {}); err != nil {
 		t.Fatal(err)
 	}
 	if d := c.ReadBackoff(); d <= 0 || d > 5*time.Second {
@@ -41,7 +41,7 @@ func TestBudgetsWatched(t *testing.T) {
 
 	reads, compute = "240", "Microsoft.Compute/HighCostGet3Min;3,Microsoft.Compute/HighCostGet30Min;400"
 	c = loopbackCloud(t, &armServer{Server: server})
-	if _, err := c.VMs(ctx); err != nil {
+	if err := c.VMs(ctx, func(instancehub.VM) {}); err != nil {
 		t.Fatal(err)
 	}
 	if d := c.ReadBackoff(); d < 30*time.Second {
@@ -50,7 +50,7 @@ func TestBudgetsWatched(t *testing.T) {
 
 	compute = "Microsoft.Compute/HighCostGet3Min;150,Microsoft.Compute/HighCostGet30Min;700"
 	c = loopbackCloud(t, &armServer{Server: server})
-	if _, err := c.VMs(ctx); err != nil {
+	if err := c.VMs(ctx, func(instancehub.VM) {}); err != nil {
 		t.Fatal(err)
 	}
 	if d := c.ReadBackoff(); d != 0 {

@@ -71,14 +71,13 @@ func (c *Cloud) addresses(ctx context.Context, inst *instancehub.Instance, vm *i
 // group with the subscription-wide status list: one call per page, however
 // many instances there are. Each call lists afresh: a listing shared with a
 // caller that started earlier would be older than what that caller read.
-func (c *Cloud) VMs(ctx context.Context) (map[string]instancehub.VM, error) {
-	vms := map[string]instancehub.VM{}
+func (c *Cloud) VMs(ctx context.Context, each func(instancehub.VM)) error {
 	inGroup := "/resourcegroups/" + strings.ToLower(c.cfg.ResourceGroup) + "/"
 	pager := c.vms.NewListAllPager(&armcompute.VirtualMachinesClientListAllOptions{StatusOnly: to.Ptr("true")})
 	for pager.More() {
 		page, err := pager.NextPage(ctx)
 		if err != nil {
-			return nil, cloudError(err, "list virtual machines")
+			return cloudError(err, "list virtual machines")
 		}
 		for _, r := range page.Value {
 			if !strings.Contains(strings.ToLower(deref(r.ID)), inGroup) {
@@ -88,10 +87,10 @@ func (c *Cloud) VMs(ctx context.Context) (map[string]instancehub.VM, error) {
 			if r.Properties != nil && r.Properties.InstanceView != nil {
 				vm.ProvisioningState, vm.PowerState = statuses(r.Properties.InstanceView.Statuses)
 			}
-			vms[strings.ToLower(vm.Name)] = vm
+			each(vm)
 		}
 	}
-	return vms, nil
+	return nil
 }
 
 // statuses reads "ProvisioningState/failed/AllocationFailed" and

@@ -108,21 +108,21 @@ func TestOpenSetsPragmasOnEveryConnection(t *testing.T) {
 		}
 		defer conn.Close()
 		var mode string
-		var foreignKeys, busyTimeout, synchronous int
+		var foreignKeys, busyTimeout, synchronous, cacheSize int
 		for _, p := range []struct {
 			pragma string
 			dest   any
 		}{
 			{"journal_mode", &mode}, {"foreign_keys", &foreignKeys},
-			{"busy_timeout", &busyTimeout}, {"synchronous", &synchronous},
+			{"busy_timeout", &busyTimeout}, {"synchronous", &synchronous}, {"cache_size", &cacheSize},
 		} {
 			if err := conn.QueryRowContext(ctx, "PRAGMA "+p.pragma).Scan(p.dest); err != nil {
 				t.Fatal(err)
 			}
 		}
-		if mode != "wal" || foreignKeys != 1 || busyTimeout != 5000 || synchronous != 1 {
-			t.Errorf("connection %d: journal_mode=%s foreign_keys=%d busy_timeout=%d synchronous=%d",
-				i, mode, foreignKeys, busyTimeout, synchronous)
+		if mode != "wal" || foreignKeys != 1 || busyTimeout != 5000 || synchronous != 1 || cacheSize != -512 {
+			t.Errorf("connection %d: journal_mode=%s foreign_keys=%d busy_timeout=%d synchronous=%d cache_size=%d",
+				i, mode, foreignKeys, busyTimeout, synchronous, cacheSize)
 		}
 	}
 }

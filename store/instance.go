@@ -219,6 +219,41 @@ func (db *DB) SyncStates(ctx context.Context) ([]instancehub.SyncState, error) {
 	return states, wrap(rows.Err(), "sync states")
 }
 
+// EachIdleClock calls fn with the idle clock of every live instance, in
+// one query: the scheduler's minute tick over thousands of instances holds
+// one at a time, not whole instances with their joins. fn must not use the
+// store: the query is open while it runs.
+func (db *DB) EachIdleClock(ctx context.Context, fn func(instancehub.IdleClock)) error {
+	rows, err := db.query(ctx, `
+		SELECT i.id, i.state, i.idle_shutdown_minutes, i.updated_at, i.last_activity_at,
+		       i.idle_changed_at, i.keep_running_until, o.status, o.finished_at
+		FROM instances i
+		LEFT JOIN operations o ON o.id = (
+		    SELECT last.id FROM operations last WHERE last.instance_id = i.id ORDER BY last.id DESC LIMIT 1)
+		WHERE `+live+` ORDER BY i.id`)
+	if err != nil {
+		return fmt.Errorf("idle clocks: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var c instancehub.IdleClock
+		var idleMinutes int64
+		var updated, activity, idleChanged, keepRunning, finished sql.NullInt64
+		var status sql.NullString
+		if err := rows.Scan(&c.ID, &c.State, &idleMinutes, &updated, &activity,
+			&idleChanged, &keepRunning, &status, &finished); err != nil {
+			return fmt.Errorf("idle clocks: %w", err)
+		}
+		c.IdleShutdown = time.Duration(idleMinutes) * time.Minute
+		c.UpdatedAt, c.LastActivity = fromMillis(updated), zeroMillis(activity.Int64)
+		c.IdleChangedAt, c.KeepRunningUntil = fromMillis(idleChanged), fromMillis(keepRunning)
+		c.Busy = status.String == string(instancehub.StatusInProgress)
+		c.LastFinished = fromMillis(finished)
+		fn(c)
+	}
+	return wrap(rows.Err(), "idle clocks")
+}
+
 // SyncInstance applies update to a live instance still at version that has
 // no operation in progress, and reports whether anything changed. The
 // checks and the change are one statement, so an operation that begins, or

@@ -286,6 +286,55 @@ func TestFindInstancesFillsJoins(t *testing.T) {
 	}
 }
 
+// TestEachIdleClock reads the idle clocks the scheduler's tick compares:
+// those of live instances only, each the Clock of the whole instance.
+func TestEachIdleClock(t *testing.T) {
+	db, _ := openTestDB(t)
+	ctx := context.Background()
+	ada := createUser(t, db, "ada@example.com", "Ada")
+	idle := runningInstance(t, db, "idle", ada)
+	at := time.Date(2026, 11, 30, 9, 0, 0, 0, time.UTC)
+	if err := db.SetIdleShutdown(ctx, idle.ID, 90*time.Minute, at); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.KeepRunning(ctx, idle.ID, at.Add(3*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.RecordActivity(ctx, "idle", at.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	createInstance(t, db, "creating", ada) // its Create is in progress
+	deleted := runningInstance(t, db, "deleted", ada)
+	deleteInstance(t, db, deleted, ada)
+
+	got := map[int64]instancehub.IdleClock{}
+	if err := db.EachIdleClock(ctx, func(c instancehub.IdleClock) { got[c.ID] = c }); err != nil {
+		t.Fatal(err)
+	}
+	instances, _, err := db.FindInstances(ctx, instancehub.InstanceFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 || len(instances) != 2 {
+		t.Fatalf("%d clocks of %d live instances: %+v", len(got), len(instances), got)
+	}
+	for _, inst := range instances {
+		if want := inst.Clock(); got[inst.ID] != want {
+			t.Errorf("%s: clock %+v, want %+v", inst.Name, got[inst.ID], want)
+		}
+	}
+	c := got[idle.ID]
+	if c.IdleShutdown != 90*time.Minute || !c.LastActivity.Equal(at.Add(time.Hour)) || c.Busy ||
+		!c.IdleStopAt().Equal(at.Add(3*time.Hour)) {
+		t.Errorf("idle: %+v, stops at %v", c, c.IdleStopAt())
+	}
+	for _, inst := range instances {
+		if inst.Name == "creating" && (!got[inst.ID].Busy || !got[inst.ID].LastFinished.IsZero()) {
+			t.Errorf("creating: %+v", got[inst.ID])
+		}
+	}
+}
+
 func TestSyncInstance(t *testing.T) {
 	db, _ := openTestDB(t)
 	ctx := context.Background()

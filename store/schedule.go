@@ -142,6 +142,9 @@ func intList(v []int) string {
 
 func ints(s string) []int {
 	var out []int
+	if s == "" {
+		return nil
+	}
 	for part := range strings.SplitSeq(s, ",") {
 		if n, err := strconv.Atoi(part); err == nil {
 			out = append(out, n)
