@@ -2,7 +2,8 @@
 # Both install what they need on a fresh machine: npm packages from the
 # lockfile, Go modules and tools (the `tool` lines of go.mod), and, for the
 # browser tests, Debian's Chromium; for the offline instances' applications,
-# Debian's Jupyter Notebook.
+# Debian's Jupyter Notebook; for the PostgreSQL store's tests, Debian's
+# PostgreSQL.
 
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -28,7 +29,7 @@ VULNDB        := .cache/vulndb/$(lastword $(subst @, ,$(VULNDB_MODULE)))
 FUZZTIME      ?= 30s
 TEST_FUZZTIME ?= 2s
 
-.PHONY: build run test fuzz check vulncheck bench bench-http screenshots deps generate clean chromium jupyter wrk e2e-driver
+.PHONY: build run test fuzz check vulncheck bench bench-http screenshots deps generate clean chromium jupyter postgres wrk e2e-driver
 
 ## build: generate the templates, fetch htmx and build bin/instancehub
 build: $(BIN)
@@ -71,7 +72,7 @@ generate:
 
 ## test: every test, browser tests included (installs Chromium and Jupyter if
 ## missing), then each fuzz target for $(TEST_FUZZTIME)
-test: build chromium jupyter e2e-driver
+test: build chromium jupyter postgres e2e-driver
 	PLAYWRIGHT_DRIVER_PATH=$(DRIVER_DIR) INSTANCEHUB_CHROMIUM=$(CHROMIUM) INSTANCEHUB_JUPYTER=$(JUPYTER) go test -count=1 -timeout 30m ./...
 	$(call fuzz-each,$(TEST_FUZZTIME))
 
@@ -159,6 +160,17 @@ jupyter:
 		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq jupyter-notebook python3-ipykernel python3-terminado >/dev/null; \
 	fi
 	@test -x "$(JUPYTER)" || { echo "Jupyter is not at $(JUPYTER); the offline Jupyter and Terminal cannot run"; exit 1; }
+
+## postgres: Debian's PostgreSQL server, unless the tests are given one
+## (INSTANCEHUB_TEST_POSTGRES, or a server on 127.0.0.1:5432): the store's
+## tests run against it too, each in a throwaway cluster (internal/pgtest)
+postgres:
+	@if [ -z "$${INSTANCEHUB_TEST_POSTGRES:-}" ] && ! (exec 3<>/dev/tcp/127.0.0.1/5432) 2>/dev/null \
+		&& ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
+		echo "installing PostgreSQL (apt-get)"; \
+		SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq postgresql >/dev/null; \
+	fi
 
 ## e2e-driver: playwright-go's driver, made of the machine's node and the
 ## npm playwright-core (nothing is downloaded)

@@ -158,10 +158,10 @@ func TestAuditLogIsAppendOnly(t *testing.T) {
 	if e := got[0]; e.UserEmail != "bob@example.com" || e.Reason != "needs instances/manage" || !e.At.Equal(base.Add(time.Minute)) {
 		t.Errorf("event = %+v", e)
 	}
-	if _, err := db.db.ExecContext(ctx, `UPDATE audit_events SET result = 'succeeded' WHERE id = 2`); err == nil || !strings.Contains(err.Error(), "append-only") {
+	if _, err := db.rawExec(ctx, `UPDATE audit_events SET result = 'succeeded' WHERE id = 2`); err == nil || !strings.Contains(err.Error(), "append-only") {
 		t.Errorf("update: %v, want refused", err)
 	}
-	if _, err := db.db.ExecContext(ctx, `DELETE FROM audit_events`); err == nil {
+	if _, err := db.rawExec(ctx, `DELETE FROM audit_events`); err == nil {
 		t.Error("delete was allowed")
 	}
 }
@@ -230,7 +230,7 @@ func TestLoginFailures(t *testing.T) {
 		t.Fatal(err)
 	}
 	var rows int
-	if err := db.db.QueryRowContext(ctx, `SELECT count(*) FROM login_failures`).Scan(&rows); err != nil || rows != 1 {
+	if err := db.rawQueryRow(ctx, `SELECT count(*) FROM login_failures`).Scan(&rows); err != nil || rows != 1 {
 		t.Errorf("%d attempts kept, want only the newest (%v)", rows, err)
 	}
 }

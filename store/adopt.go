@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
 
 	"github.com/instancehub/instancehub"
 )
@@ -14,7 +13,7 @@ import (
 func (db *DB) AdoptInstance(ctx context.Context, inst *instancehub.Instance) error {
 	inst.CreatedAt = db.orNow(inst.CreatedAt)
 	inst.UpdatedAt = db.now()
-	err := db.inTx(ctx, func(tx *sql.Tx) error {
+	err := db.inTx(ctx, func(tx *Tx) error {
 		if err := insertInstance(ctx, tx, inst); err != nil {
 			return err
 		}

@@ -31,7 +31,7 @@ func (db *DB) addAudit(ctx context.Context, e *instancehub.AuditEvent, minute sq
 		INSERT INTO audit_events (at, user_id, user_name, user_email, action, target, result, reason, source_ip, tally_minute)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (tally_minute, action, result, user_email, source_ip) WHERE tally_minute IS NOT NULL
-		DO UPDATE SET count = count + 1
+		DO UPDATE SET count = audit_events.count + 1
 		RETURNING id, count`,
 		millis(e.At), nullID(e.UserID), e.UserName, e.UserEmail, e.Action, e.Target, e.Result, e.Reason, e.SourceIP, minute).
 		Scan(&e.ID, &e.Count)
@@ -44,7 +44,7 @@ func (db *DB) addAudit(ctx context.Context, e *instancehub.AuditEvent, minute sq
 // FindAuditEvents returns the matching events, newest first, and how many
 // match in all.
 func (db *DB) FindAuditEvents(ctx context.Context, f instancehub.AuditFilter) ([]*instancehub.AuditEvent, int, error) {
-	where, args := auditWhere(f)
+	where, args := db.auditWhere(f)
 	var total int
 	if err := db.queryRow(ctx, `SELECT count(*) FROM audit_events WHERE `+where, args...).Scan(&total); err != nil {
 		return nil, 0, fmt.Errorf("count audit events: %w", err)
@@ -66,9 +66,9 @@ func (db *DB) WalkAuditEvents(ctx context.Context, f instancehub.AuditFilter, fn
 
 // walkAudit calls fn with a page of the matching events (limit 0 for all).
 func (db *DB) walkAudit(ctx context.Context, f instancehub.AuditFilter, offset, limit int, fn func(*instancehub.AuditEvent) error) error {
-	where, args := auditWhere(f)
+	where, args := db.auditWhere(f)
 	if limit <= 0 {
-		limit = -1
+		limit = noLimit
 	}
 	rows, err := db.query(ctx, `
 		SELECT id, at, COALESCE(user_id, 0), user_name, user_email, action, target, result, reason, source_ip, count
@@ -92,21 +92,22 @@ func (db *DB) walkAudit(ctx context.Context, f instancehub.AuditFilter, offset, 
 	return rows.Err()
 }
 
-func auditWhere(f instancehub.AuditFilter) (string, []any) {
+func (db *DB) auditWhere(f instancehub.AuditFilter) (string, []any) {
+	like := db.d.like
 	conds, args := []string{"1 = 1"}, []any{}
 	add := func(cond string, arg ...any) { conds, args = append(conds, cond), append(args, arg...) }
 	if f.User != "" {
-		add(`(user_name LIKE ? ESCAPE '\' OR user_email LIKE ? ESCAPE '\')`, contains(f.User), contains(f.User))
+		add(`(user_name `+like+` ? ESCAPE '\' OR user_email `+like+` ? ESCAPE '\')`, contains(f.User), contains(f.User))
 	}
 	switch f.Action {
 	case "":
 	case instancehub.AuditRefusals:
 		add(`(action LIKE 'request.%' OR result = ?)`, instancehub.AuditDenied)
 	default:
-		add(`action LIKE ? ESCAPE '\'`, escapeLike(f.Action)+"%")
+		add(`action `+like+` ? ESCAPE '\'`, escapeLike(f.Action)+"%")
 	}
 	if f.Target != "" {
-		add(`target LIKE ? ESCAPE '\'`, contains(f.Target))
+		add(`target `+like+` ? ESCAPE '\'`, contains(f.Target))
 	}
 	if f.Result != "" {
 		add(`result = ?`, f.Result)

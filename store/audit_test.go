@@ -56,7 +56,7 @@ func TestAuditTally(t *testing.T) {
 		t.Errorf("the flood's event = %+v, want the first's target and time, counting 500", flood)
 	}
 	var rows int
-	if err := db.db.QueryRowContext(ctx, `SELECT count(*) FROM audit_events`).Scan(&rows); err != nil || rows != 5 {
+	if err := db.rawQueryRow(ctx, `SELECT count(*) FROM audit_events`).Scan(&rows); err != nil || rows != 5 {
 		t.Errorf("%d rows stored, want 5 (%v)", rows, err)
 	}
 	// Only the count of a tallied event grows; nothing else changes.
@@ -65,7 +65,7 @@ func TestAuditTally(t *testing.T) {
 		`UPDATE audit_events SET count = 1 WHERE tally_minute IS NOT NULL`,
 		`UPDATE audit_events SET count = count + 1, target = 'x' WHERE tally_minute IS NOT NULL`,
 	} {
-		if _, err := db.db.ExecContext(ctx, stmt); err == nil || !strings.Contains(err.Error(), "append-only") {
+		if _, err := db.rawExec(ctx, stmt); err == nil || !strings.Contains(err.Error(), "append-only") {
 			t.Errorf("%s: %v, want refused", stmt, err)
 		}
 	}

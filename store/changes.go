@@ -10,6 +10,12 @@ import (
 	"github.com/instancehub/instancehub"
 )
 
+// changeCounter tells whether anything was committed since a moment.
+type changeCounter interface {
+	version(ctx context.Context) (int64, error)
+	close() error
+}
+
 // changes tells whether anything was committed to the database since a
 // moment: SQLite's data_version, read on a connection of its own that never
 // writes, changes whenever another connection commits, be it one of this

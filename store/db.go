@@ -18,11 +18,10 @@ import (
 
 	"github.com/instancehub/instancehub"
 	"github.com/pressly/goose/v3"
-	"modernc.org/sqlite"
-	sqlite3 "modernc.org/sqlite/lib"
+	_ "modernc.org/sqlite"
 )
 
-//go:embed migrations/*.sql
+//go:embed migrations/*.sql migrations_postgres/*.sql
 var migrations embed.FS
 
 // Every connection of the pool gets these pragmas: WAL lets readers work
@@ -38,11 +37,13 @@ var migrations embed.FS
 const pragmas = "_pragma=journal_mode(WAL)&_pragma=busy_timeout(5000)" +
 	"&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_pragma=cache_size(-512)&_txlock=immediate"
 
-// DB is instancehub's SQLite database.
+// DB is instancehub's database: a SQLite file, or PostgreSQL for several
+// replicas (postgres.go).
 type DB struct {
 	db      *sql.DB
+	d       *dialect
 	stmts   statements
-	changes *changes
+	changes changeCounter
 	// Reads kept while nothing was committed (changes.go): pages of
 	// instances (the filters people use at once: pages, searches, sorts);
 	// sessions, which every request of a signed-in user asks for and whose
@@ -83,12 +84,16 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		db.Close()
 		return nil, fmt.Errorf("open database %s: %w", path, err)
 	}
-	return &DB{db: db, changes: changes, Now: time.Now,
+	return newDB(db, sqliteDialect, changes), nil
+}
+
+func newDB(db *sql.DB, d *dialect, changes changeCounter) *DB {
+	return &DB{db: db, d: d, changes: changes, Now: time.Now,
 		pages:    newByVersion[instancehub.InstanceFilter, cachedPage](128),
 		sessions: newByVersion[string, *instancehub.Session](10_000),
 		tokens:   newByVersion[string, *instancehub.APIToken](10_000),
 		quotas:   newByVersion[string, *instancehub.WorkspaceQuota](1024),
-	}, nil
+	}
 }
 
 // dsn escapes path because SQLite reads it as a URI, in which "?", "#" and
@@ -99,12 +104,19 @@ func dsn(path string) string {
 
 // migrate applies the embedded migrations, each in its own transaction.
 func migrate(ctx context.Context, db *sql.DB) error {
-	fsys, err := fs.Sub(migrations, "migrations")
+	return migrateDialect(ctx, db, sqliteDialect)
+}
+
+func migrateDialect(ctx context.Context, db *sql.DB, d *dialect) error {
+	fsys, err := fs.Sub(migrations, d.migrations())
 	if err != nil {
 		return err
 	}
-	provider, err := goose.NewProvider(goose.DialectSQLite3, db, fsys,
-		goose.WithDisableGlobalRegistry(true))
+	gd := goose.DialectSQLite3
+	if d.postgres() {
+		gd = goose.DialectPostgres
+	}
+	provider, err := goose.NewProvider(gd, db, fsys, goose.WithDisableGlobalRegistry(true))
 	if err != nil {
 		return err
 	}
@@ -133,14 +145,22 @@ func (db *DB) orNow(t time.Time) time.Time {
 }
 
 // inTx runs fn in a transaction, committed when fn returns nil. The
-// transaction takes the write lock at once (_txlock=immediate), so fn may
-// read before it writes without failing on a concurrent writer.
-func (db *DB) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+// transaction takes the write lock at once (SQLite's _txlock=immediate;
+// on PostgreSQL, the store's advisory lock, writeLock), so fn may read
+// before it writes, and what it read holds until it commits, whichever
+// process or replica writes meanwhile.
+func (db *DB) inTx(ctx context.Context, fn func(tx *Tx) error) error {
 	tx, err := db.db.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}
-	if err := fn(tx); err != nil {
+	if db.d.postgres() {
+		if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1)`, writeLock); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("take the write lock: %w", err)
+		}
+	}
+	if err := fn(&Tx{tx: tx, d: db.d}); err != nil {
 		tx.Rollback()
 		return err
 	}
@@ -180,12 +200,6 @@ func nullID(id int64) sql.NullInt64 {
 	return sql.NullInt64{Int64: id, Valid: id != 0}
 }
 
-// isUnique reports whether err is the violation of a UNIQUE index.
-func isUnique(err error) bool {
-	var e *sqlite.Error
-	return errors.As(err, &e) && e.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE
-}
-
 // rowsAffected returns how many rows a statement changed.
 func rowsAffected(res sql.Result) (int64, error) {
 	n, err := res.RowsAffected()
@@ -218,12 +232,12 @@ func (db *DB) Readiness(ctx context.Context) (current, expected int64, err error
 	if err := db.queryRow(ctx, `SELECT COALESCE(max(version_id), 0) FROM goose_db_version WHERE is_applied`).Scan(&current); err != nil {
 		return 0, 0, fmt.Errorf("read the schema version: %w", err)
 	}
-	return current, latestMigration(), nil
+	return current, db.latestMigration(), nil
 }
 
 // latestMigration is the number of the newest embedded migration.
-func latestMigration() int64 {
-	entries, _ := fs.ReadDir(migrations, "migrations")
+func (db *DB) latestMigration() int64 {
+	entries, _ := fs.ReadDir(migrations, db.d.migrations())
 	var latest int64
 	for _, e := range entries {
 		if n, err := strconv.ParseInt(strings.SplitN(e.Name(), "_", 2)[0], 10, 64); err == nil && n > latest {

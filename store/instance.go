@@ -57,7 +57,7 @@ func (db *DB) CreateInstance(ctx context.Context, inst *instancehub.Instance, op
 	inst.UpdatedAt = db.now()
 	op.Kind, op.Status = instancehub.OpCreate, instancehub.StatusInProgress
 	op.StartedAt = db.orNow(op.StartedAt)
-	err := db.inTx(ctx, func(tx *sql.Tx) error {
+	err := db.inTx(ctx, func(tx *Tx) error {
 		if err := insertInstance(ctx, tx, inst); err != nil {
 			return err
 		}
@@ -70,27 +70,24 @@ func (db *DB) CreateInstance(ctx context.Context, inst *instancehub.Instance, op
 	return wrap(err, "create instance %s", inst.Name)
 }
 
-func insertInstance(ctx context.Context, tx *sql.Tx, inst *instancehub.Instance) error {
-	res, err := tx.ExecContext(ctx, `
+func insertInstance(ctx context.Context, tx *Tx, inst *instancehub.Instance) error {
+	err := tx.QueryRowContext(ctx, `
 		INSERT INTO instances (name, region, vm_size, family, vcpus, memory_gib, gpus,
 			ssh_enabled, ssh_public_key, ssh_port, virtual_network, subnet,
 			state, private_ip, public_ip, app_secret, owner_id, created_by_id, created_at, updated_at,
 			idle_shutdown_minutes, description, tags, identity_system, identity_user, idempotency_key)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
 		inst.Name, inst.Region, inst.VMSize, inst.Family, inst.VCPUs, inst.MemoryGiB, inst.GPUs,
 		inst.SSHEnabled, inst.SSHPublicKey, inst.SSHPort, inst.VirtualNetwork, inst.Subnet,
 		inst.State, inst.PrivateIP, inst.PublicIP, inst.AppSecret, inst.OwnerID, inst.CreatedByID,
 		millis(inst.CreatedAt), millis(inst.UpdatedAt),
 		int64(inst.IdleShutdown/time.Minute), inst.Description, jsonText(inst.Tags),
-		inst.Identity.SystemAssigned, jsonText(inst.Identity.UserAssigned), inst.IdempotencyKey)
+		inst.Identity.SystemAssigned, jsonText(inst.Identity.UserAssigned), inst.IdempotencyKey).Scan(&inst.ID)
 	if isUnique(err) && strings.Contains(err.Error(), "idempotency_key") {
 		return instancehub.Errorf(instancehub.ECONFLICT, "An instance was created with this Idempotency-Key already.")
 	} else if isUnique(err) {
 		return instancehub.Errorf(instancehub.ECONFLICT, "An instance named %s already exists.", inst.Name)
-	} else if err != nil {
-		return err
 	}
-	inst.ID, err = res.LastInsertId()
 	return err
 }
 
@@ -149,7 +146,7 @@ func (db *DB) FindInstances(ctx context.Context, filter instancehub.InstanceFilt
 const maxCachedLimit = 100
 
 func (db *DB) findInstances(ctx context.Context, filter instancehub.InstanceFilter) ([]*instancehub.Instance, int, error) {
-	where, args := instanceWhere(filter)
+	where, args := db.instanceWhere(filter)
 	var total int
 	err := db.queryRow(ctx, `SELECT count(*) FROM instances i WHERE `+where, args...).Scan(&total)
 	if err != nil {
@@ -161,7 +158,7 @@ func (db *DB) findInstances(ctx context.Context, filter instancehub.InstanceFilt
 	}
 	limit := filter.Limit
 	if limit <= 0 {
-		limit = -1 // SQLite's "no limit"
+		limit = noLimit
 	}
 	order := instanceOrders[instancehub.ParseInstanceSort(string(filter.Sort))]
 	rows, err := db.query(ctx,
@@ -178,13 +175,13 @@ func (db *DB) findInstances(ctx context.Context, filter instancehub.InstanceFilt
 }
 
 // instanceWhere is the condition and arguments selecting filter's instances.
-func instanceWhere(filter instancehub.InstanceFilter) (string, []any) {
+func (db *DB) instanceWhere(filter instancehub.InstanceFilter) (string, []any) {
 	conds, args := []string{live}, []any{}
 	if filter.OwnerID != 0 {
 		conds, args = append(conds, `i.owner_id = ?`), append(args, filter.OwnerID)
 	}
 	if filter.Search != "" {
-		conds = append(conds, `i.name LIKE ? ESCAPE '\'`)
+		conds = append(conds, `i.name `+db.d.like+` ? ESCAPE '\'`)
 		args = append(args, contains(filter.Search))
 	}
 	return strings.Join(conds, " AND "), args
@@ -261,14 +258,12 @@ func (db *DB) EachIdleClock(ctx context.Context, fn func(instancehub.IdleClock))
 func (db *DB) SyncInstance(ctx context.Context, id, version int64, update instancehub.InstanceUpdate) (bool, error) {
 	res, err := db.exec(ctx, `
 		UPDATE instances
-		SET state = :state, private_ip = :private_ip, public_ip = :public_ip, updated_at = :now, version = version + 1
-		WHERE id = :id AND version = :version AND state <> 'Deleted'
-		  AND (state <> :state OR private_ip <> :private_ip OR public_ip <> :public_ip)
+		SET state = ?1, private_ip = ?2, public_ip = ?3, updated_at = ?4, version = version + 1
+		WHERE id = ?5 AND version = ?6 AND state <> 'Deleted'
+		  AND (state <> ?1 OR private_ip <> ?2 OR public_ip <> ?3)
 		  AND NOT EXISTS (SELECT 1 FROM operations o
 		                  WHERE o.instance_id = instances.id AND o.status = 'InProgress')`,
-		sql.Named("state", update.State), sql.Named("private_ip", update.PrivateIP),
-		sql.Named("public_ip", update.PublicIP), sql.Named("now", millis(db.now())),
-		sql.Named("id", id), sql.Named("version", version))
+		update.State, update.PrivateIP, update.PublicIP, millis(db.now()), id, version)
 	if err != nil {
 		return false, fmt.Errorf("sync instance %d: %w", id, err)
 	}
@@ -277,7 +272,7 @@ func (db *DB) SyncInstance(ctx context.Context, id, version int64, update instan
 }
 
 // updateInstance applies what an operation learned to its instance.
-func (db *DB) updateInstance(ctx context.Context, tx *sql.Tx, id int64, update instancehub.InstanceUpdate) error {
+func (db *DB) updateInstance(ctx context.Context, tx *Tx, id int64, update instancehub.InstanceUpdate) error {
 	_, err := tx.ExecContext(ctx, `
 		UPDATE instances SET state = ?, private_ip = ?, public_ip = ?, image = COALESCE(NULLIF(?, ''), image),
 			updated_at = ?, version = version + 1 WHERE id = ?`,

@@ -30,7 +30,7 @@ LEFT JOIN users ou ON ou.id = o.user_id`
 func (db *DB) BeginOperation(ctx context.Context, op *instancehub.Operation) error {
 	op.Status = instancehub.StatusInProgress
 	op.StartedAt = db.orNow(op.StartedAt)
-	err := db.inTx(ctx, func(tx *sql.Tx) error {
+	err := db.inTx(ctx, func(tx *Tx) error {
 		if err := db.claimInstance(ctx, tx, op); err != nil {
 			return err
 		}
@@ -47,7 +47,7 @@ func (db *DB) BeginOperation(ctx context.Context, op *instancehub.Operation) err
 // claimInstance moves op's instance to op's progressive state. The check and
 // the move are one statement, so of two requests racing for the same
 // instance only one can pass.
-func (db *DB) claimInstance(ctx context.Context, tx *sql.Tx, op *instancehub.Operation) error {
+func (db *DB) claimInstance(ctx context.Context, tx *Tx, op *instancehub.Operation) error {
 	from := op.Kind.From()
 	args := []any{op.Kind.Progressive(), millis(db.now()), op.InstanceID}
 	for _, s := range from {
@@ -67,7 +67,7 @@ func (db *DB) claimInstance(ctx context.Context, tx *sql.Tx, op *instancehub.Ope
 
 // whyNotClaimed explains why op could not begin. The transaction already
 // holds the write lock, so the instance cannot change in between.
-func whyNotClaimed(ctx context.Context, tx *sql.Tx, op *instancehub.Operation) error {
+func whyNotClaimed(ctx context.Context, tx *Tx, op *instancehub.Operation) error {
 	var state instancehub.State
 	err := tx.QueryRowContext(ctx, `SELECT state FROM instances WHERE id = ?`, op.InstanceID).Scan(&state)
 	if errors.Is(err, sql.ErrNoRows) || state == instancehub.StateDeleted {
@@ -84,24 +84,26 @@ func whyNotClaimed(ctx context.Context, tx *sql.Tx, op *instancehub.Operation) e
 var errInProgress = instancehub.Errorf(instancehub.ECONFLICT,
 	"Another operation is under way on the instance; wait until it finishes.")
 
-// placeholders returns n comma-separated "?".
+// placeholders returns n comma-separated "?", or NULL for none: "IN ()"
+// is SQLite's, an error on PostgreSQL, and "IN (NULL)" matches nothing
+// on both.
 func placeholders(n int) string {
+	if n == 0 {
+		return "NULL"
+	}
 	return strings.TrimSuffix(strings.Repeat("?, ", n), ", ")
 }
 
-func insertOperation(ctx context.Context, tx *sql.Tx, op *instancehub.Operation) error {
-	res, err := tx.ExecContext(ctx, `
+func insertOperation(ctx context.Context, tx *Tx, op *instancehub.Operation) error {
+	err := tx.QueryRowContext(ctx, `
 		INSERT INTO operations (instance_id, kind, status, triggered_by, rule, user_id, step,
 			resume_token, error_code, error_message, started_at, finished_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
 		op.InstanceID, op.Kind, op.Status, op.Trigger, op.Rule, nullID(op.UserID), op.Step,
-		op.ResumeToken, op.ErrorCode, op.ErrorMessage, millis(op.StartedAt), nullMillis(op.FinishedAt))
+		op.ResumeToken, op.ErrorCode, op.ErrorMessage, millis(op.StartedAt), nullMillis(op.FinishedAt)).Scan(&op.ID)
 	if isUnique(err) { // operations_in_progress: the schema's own guard
 		return errInProgress
-	} else if err != nil {
-		return err
 	}
-	op.ID, err = res.LastInsertId()
 	return err
 }
 
@@ -136,7 +138,7 @@ func (db *DB) FinishOperation(ctx context.Context, op *instancehub.Operation, up
 		return fmt.Errorf("finish operation %d: status %q does not end an operation", op.ID, op.Status)
 	}
 	op.FinishedAt = db.orNow(op.FinishedAt)
-	err := db.inTx(ctx, func(tx *sql.Tx) error {
+	err := db.inTx(ctx, func(tx *Tx) error {
 		instanceID, err := endOperation(ctx, tx, op)
 		if err != nil {
 			return err
@@ -147,7 +149,7 @@ func (db *DB) FinishOperation(ctx context.Context, op *instancehub.Operation, up
 }
 
 // endOperation records the end of op and returns its instance's ID.
-func endOperation(ctx context.Context, tx *sql.Tx, op *instancehub.Operation) (int64, error) {
+func endOperation(ctx context.Context, tx *Tx, op *instancehub.Operation) (int64, error) {
 	var instanceID int64
 	err := tx.QueryRowContext(ctx, `
 		UPDATE operations SET status = ?, error_code = ?, error_message = ?, finished_at = ?,
@@ -181,7 +183,7 @@ func (db *DB) PendingOperations(ctx context.Context) ([]*instancehub.Operation, 
 // them all.
 func (db *DB) FindOperations(ctx context.Context, instanceID int64, limit int) ([]*instancehub.Operation, error) {
 	if limit <= 0 {
-		limit = -1 // SQLite's "no limit"
+		limit = noLimit
 	}
 	ops, err := db.findOperations(ctx, `WHERE o.instance_id = ? ORDER BY o.id DESC LIMIT ?`, instanceID, limit)
 	return ops, wrap(err, "find operations of instance %d", instanceID)

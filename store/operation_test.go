@@ -77,7 +77,7 @@ func TestBeginOperationRefused(t *testing.T) {
 	// An instance whose state allows Stop while an operation is under way,
 	// which only a bug could cause: the operation in progress still wins.
 	odd, _ := createInstance(t, db, "odd", ada)
-	if _, err := db.db.ExecContext(ctx, `UPDATE instances SET state = 'Running' WHERE id = ?`, odd.ID); err != nil {
+	if _, err := db.rawExec(ctx, `UPDATE instances SET state = 'Running' WHERE id = ?`, odd.ID); err != nil {
 		t.Fatal(err)
 	}
 
@@ -160,7 +160,7 @@ func TestOneOperationInProgressIsASchemaRule(t *testing.T) {
 	db, _ := openTestDB(t)
 	ada := createUser(t, db, "ada@example.com", "Ada")
 	inst, _ := createInstance(t, db, "lab", ada)
-	_, err := db.db.ExecContext(context.Background(), `
+	_, err := db.rawExec(context.Background(), `
 		INSERT INTO operations (instance_id, kind, status, triggered_by, started_at)
 		VALUES (?, 'Delete', 'InProgress', 'User', 0)`, inst.ID)
 	if !isUnique(err) {

@@ -22,7 +22,7 @@ func (db *DB) CreatePasswordLink(ctx context.Context, l *instancehub.PasswordLin
 // sets the password. ENOTFOUND for a link unknown, used or expired.
 func (db *DB) UsePasswordLink(ctx context.Context, tokenHash string, now time.Time, passwordHash string) (*instancehub.User, error) {
 	var userID int64
-	err := db.inTx(ctx, func(tx *sql.Tx) error {
+	err := db.inTx(ctx, func(tx *Tx) error {
 		err := tx.QueryRowContext(ctx, `
 			UPDATE password_links SET used_at = ?
 			WHERE token_hash = ? AND used_at = 0 AND expires_at > ?

@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"maps"
 	"slices"
@@ -24,7 +23,7 @@ var heldStates = func() []any {
 // workspace limit, by family or in total. The transaction holds SQLite's
 // write lock from its start, so no other create or start can slip in
 // between: concurrent requests can never together exceed a limit.
-func checkWorkspaceQuota(ctx context.Context, tx *sql.Tx, instanceID int64) error {
+func checkWorkspaceQuota(ctx context.Context, tx *Tx, instanceID int64) error {
 	var region, family string
 	var vcpus int
 	err := tx.QueryRowContext(ctx, `SELECT region, family, vcpus FROM instances WHERE id = ?`, instanceID).
@@ -65,8 +64,8 @@ func checkWorkspaceQuota(ctx context.Context, tx *sql.Tx, instanceID int64) erro
 }
 
 // heldVCPUs sums the vCPUs held in region by a family, or by all for the total.
-func heldVCPUs(ctx context.Context, tx *sql.Tx, region, name string) (int, error) {
-	query := `SELECT COALESCE(SUM(vcpus), 0) FROM instances WHERE region = ? AND state IN (` + placeholders(len(heldStates)) + `)`
+func heldVCPUs(ctx context.Context, tx *Tx, region, name string) (int, error) {
+	query := `SELECT CAST(COALESCE(SUM(vcpus), 0) AS BIGINT) FROM instances WHERE region = ? AND state IN (` + placeholders(len(heldStates)) + `)`
 	args := append([]any{region}, heldStates...)
 	if name != instancehub.TotalRegionalVCPUs {
 		query += ` AND family = ?`
@@ -155,7 +154,7 @@ func (db *DB) WorkspaceUsage(ctx context.Context, region string) (*instancehub.W
 	if err := db.readLimits(ctx, region, q); err != nil {
 		return nil, err
 	}
-	rows, err := db.query(ctx, `SELECT family, SUM(vcpus) FROM instances
+	rows, err := db.query(ctx, `SELECT family, CAST(SUM(vcpus) AS BIGINT) FROM instances
 		WHERE region = ? AND state IN (`+placeholders(len(heldStates))+`) GROUP BY family`,
 		append([]any{region}, heldStates...)...)
 	if err != nil {

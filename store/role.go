@@ -17,22 +17,19 @@ func (db *DB) AssignRole(ctx context.Context, a *instancehub.RoleAssignment) err
 	if a.Source == "" {
 		a.Source = instancehub.SourcePortal
 	}
-	res, err := db.exec(ctx, `
+	err := db.queryRow(ctx, `
 		INSERT INTO role_assignments (user_id, role, assigned_by_id, assigned_at, source)
-		SELECT id, ?, ?, ?, ? FROM users WHERE id = ?`,
-		string(a.Role), nullID(a.AssignedByID), millis(a.AssignedAt), a.Source, a.UserID)
-	if isUnique(err) {
+		SELECT id, ?, ?, ?, ? FROM users WHERE id = ? RETURNING id`,
+		string(a.Role), nullID(a.AssignedByID), millis(a.AssignedAt), a.Source, a.UserID).Scan(&a.ID)
+	switch {
+	case isUnique(err):
 		return instancehub.Errorf(instancehub.ECONFLICT, "The user already has the %s role.", a.Role)
-	} else if err != nil {
+	case errors.Is(err, sql.ErrNoRows):
+		return instancehub.Errorf(instancehub.ENOTFOUND, "User not found.")
+	case err != nil:
 		return fmt.Errorf("assign role %s to user %d: %w", a.Role, a.UserID, err)
 	}
-	if n, err := rowsAffected(res); err != nil {
-		return err
-	} else if n == 0 {
-		return instancehub.Errorf(instancehub.ENOTFOUND, "User not found.")
-	}
-	a.ID, err = res.LastInsertId()
-	return err
+	return nil
 }
 
 // RemoveRoleAssignment deletes an assignment and returns it. The check that
@@ -40,7 +37,7 @@ func (db *DB) AssignRole(ctx context.Context, a *instancehub.RoleAssignment) err
 // removing each other at once cannot leave the workspace without one.
 func (db *DB) RemoveRoleAssignment(ctx context.Context, id int64) (*instancehub.RoleAssignment, error) {
 	var removed *instancehub.RoleAssignment
-	err := db.inTx(ctx, func(tx *sql.Tx) error {
+	err := db.inTx(ctx, func(tx *Tx) error {
 		a, err := findAssignment(ctx, tx, id)
 		if err != nil {
 			return err
@@ -68,7 +65,7 @@ const assignmentColumns = `
 	JOIN users u ON u.id = a.user_id
 	LEFT JOIN users b ON b.id = a.assigned_by_id`
 
-func findAssignment(ctx context.Context, tx *sql.Tx, id int64) (*instancehub.RoleAssignment, error) {
+func findAssignment(ctx context.Context, tx *Tx, id int64) (*instancehub.RoleAssignment, error) {
 	a, err := scanAssignment(tx.QueryRowContext(ctx, assignmentColumns+` WHERE a.id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, instancehub.Errorf(instancehub.ENOTFOUND, "That role assignment no longer exists.")
@@ -81,7 +78,7 @@ func findAssignment(ctx context.Context, tx *sql.Tx, id int64) (*instancehub.Rol
 func (db *DB) FindRoleAssignments(ctx context.Context, role instancehub.Role) ([]*instancehub.RoleAssignment, error) {
 	rows, err := db.query(ctx, assignmentColumns+`
 		WHERE ? = '' OR a.role = ?
-		ORDER BY u.name COLLATE NOCASE, u.id, a.role`, string(role), string(role))
+		ORDER BY lower(u.name), u.id, a.role`, string(role), string(role))
 	if err != nil {
 		return nil, fmt.Errorf("find role assignments: %w", err)
 	}

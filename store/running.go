@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"time"
 
@@ -12,18 +11,20 @@ import (
 var _ instancehub.RunningTimeStore = (*DB)(nil)
 
 // overlap is the milliseconds of an interval (alias r) that fall between
-// :since and :until, an open one running until :until.
-const overlap = `MIN(COALESCE(r.stopped_at, :until), :until) - MAX(r.started_at, :since)`
+// since (?2) and until (?3), an open one running until then.
+func (db *DB) overlap() string {
+	return db.d.least + `(COALESCE(r.stopped_at, ?3), ?3) - ` + db.d.greatest + `(r.started_at, ?2)`
+}
 
 // overlaps keeps the intervals of r that meet the window.
-const overlaps = `r.started_at < :until AND (r.stopped_at IS NULL OR r.stopped_at > :since)`
+const overlaps = `r.started_at < ?3 AND (r.stopped_at IS NULL OR r.stopped_at > ?2)`
 
 // RunningTime sums how long the instance ran between since and until.
 func (db *DB) RunningTime(ctx context.Context, instanceID int64, since, until time.Time) (time.Duration, error) {
 	var ms int64
-	err := db.queryRow(ctx, `SELECT COALESCE(SUM(`+overlap+`), 0) FROM running_intervals r
-		WHERE r.instance_id = :id AND `+overlaps,
-		sql.Named("id", instanceID), sql.Named("since", millis(since)), sql.Named("until", millis(until))).Scan(&ms)
+	err := db.queryRow(ctx, `SELECT CAST(COALESCE(SUM(`+db.overlap()+`), 0) AS BIGINT) FROM running_intervals r
+		WHERE r.instance_id = ?1 AND `+overlaps,
+		instanceID, millis(since), millis(until)).Scan(&ms)
 	if err != nil {
 		return 0, fmt.Errorf("running time of instance %d: %w", instanceID, err)
 	}
@@ -33,11 +34,11 @@ func (db *DB) RunningTime(ctx context.Context, instanceID int64, since, until ti
 // RunningTimeBySize sums, per VM size, how long the instances of region,
 // deleted ones included, ran between since and until.
 func (db *DB) RunningTimeBySize(ctx context.Context, region string, since, until time.Time) ([]instancehub.SizeRunningTime, error) {
-	rows, err := db.query(ctx, `SELECT i.vm_size, i.family, SUM(`+overlap+`)
+	rows, err := db.query(ctx, `SELECT i.vm_size, i.family, CAST(SUM(`+db.overlap()+`) AS BIGINT)
 		FROM running_intervals r JOIN instances i ON i.id = r.instance_id
-		WHERE i.region = :region AND `+overlaps+`
+		WHERE i.region = ?1 AND `+overlaps+`
 		GROUP BY i.vm_size, i.family ORDER BY i.vm_size`,
-		sql.Named("region", region), sql.Named("since", millis(since)), sql.Named("until", millis(until)))
+		region, millis(since), millis(until))
 	if err != nil {
 		return nil, fmt.Errorf("running time in %s: %w", region, err)
 	}

@@ -64,7 +64,7 @@ func TestRunningTimeFollowsOperations(t *testing.T) {
 		t.Errorf("running time until the start = %v, want %v", got, want)
 	}
 	var intervals int
-	if err := db.db.QueryRow(`SELECT COUNT(*) FROM running_intervals WHERE instance_id = ?`, inst.ID).Scan(&intervals); err != nil {
+	if err := db.rawQueryRow(context.Background(), `SELECT COUNT(*) FROM running_intervals WHERE instance_id = ?`, inst.ID).Scan(&intervals); err != nil {
 		t.Fatal(err)
 	}
 	if intervals != 2 {
@@ -142,7 +142,7 @@ func TestRunningTimeFromEveryWriter(t *testing.T) {
 		t.Fatal(err)
 	}
 	other, _ := createInstance(t, db, "other-process", ada)
-	if _, err := db.db.ExecContext(ctx, `UPDATE instances SET state = 'Running', updated_at = ? WHERE id = ?`,
+	if _, err := db.rawExec(ctx, `UPDATE instances SET state = 'Running', updated_at = ? WHERE id = ?`,
 		millis(clock.Now()), other.ID); err != nil {
 		t.Fatal(err)
 	}
@@ -168,14 +168,14 @@ func TestRunningIntervalsFollowBilledStates(t *testing.T) {
 	inst := runningInstance(t, db, "lab", ada)
 	open := func() bool {
 		var n int
-		if err := db.db.QueryRow(`SELECT COUNT(*) FROM running_intervals WHERE instance_id = ? AND stopped_at IS NULL`, inst.ID).Scan(&n); err != nil {
+		if err := db.rawQueryRow(ctx, `SELECT COUNT(*) FROM running_intervals WHERE instance_id = ? AND stopped_at IS NULL`, inst.ID).Scan(&n); err != nil {
 			t.Fatal(err)
 		}
 		return n == 1
 	}
 	set := func(s instancehub.State) {
 		clock.Add(time.Minute)
-		if _, err := db.db.ExecContext(ctx, `UPDATE instances SET state = ?, updated_at = ? WHERE id = ?`, s, millis(clock.Now()), inst.ID); err != nil {
+		if _, err := db.rawExec(ctx, `UPDATE instances SET state = ?, updated_at = ? WHERE id = ?`, s, millis(clock.Now()), inst.ID); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -12,8 +12,6 @@ import (
 	"time"
 
 	"github.com/instancehub/instancehub"
-	"modernc.org/sqlite"
-	sqlite3 "modernc.org/sqlite/lib"
 )
 
 var _ instancehub.AutomationStore = (*DB)(nil)
@@ -24,7 +22,7 @@ var _ instancehub.AutomationStore = (*DB)(nil)
 func (db *DB) AddSchedule(ctx context.Context, s *instancehub.Schedule) error {
 	s.CreatedAt = db.orNow(s.CreatedAt)
 	s.UpdatedAt = s.CreatedAt
-	err := db.inTx(ctx, func(tx *sql.Tx) error {
+	err := db.inTx(ctx, func(tx *Tx) error {
 		var live, count int
 		err := tx.QueryRowContext(ctx, `
 			SELECT (SELECT count(*) FROM instances WHERE id = ? AND state <> 'Deleted'),
@@ -38,15 +36,10 @@ func (db *DB) AddSchedule(ctx context.Context, s *instancehub.Schedule) error {
 			return instancehub.Errorf(instancehub.ECONFLICT, "An instance has at most %d schedules; edit or delete one first.", instancehub.MaxSchedules)
 		}
 		hours, minutes, days := scheduleLists(s)
-		res, err := tx.ExecContext(ctx, `
+		return tx.QueryRowContext(ctx, `
 			INSERT INTO schedules (instance_id, action, kind, cron, hours, minutes, week_days, time_zone, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			s.InstanceID, s.Action, s.Kind, s.Cron, hours, minutes, days, s.TimeZone, millis(s.CreatedAt), millis(s.UpdatedAt))
-		if err != nil {
-			return err
-		}
-		s.ID, err = res.LastInsertId()
-		return err
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+			s.InstanceID, s.Action, s.Kind, s.Cron, hours, minutes, days, s.TimeZone, millis(s.CreatedAt), millis(s.UpdatedAt)).Scan(&s.ID)
 	})
 	return wrap(err, "add schedule to instance %d", s.InstanceID)
 }
@@ -161,9 +154,8 @@ func (db *DB) ClaimFiring(ctx context.Context, f *instancehub.Firing) error {
 	_, err := db.exec(ctx, `
 		INSERT INTO schedule_firings (schedule_id, occurrence, fired_at, result) VALUES (?, ?, ?, ?)`,
 		f.ScheduleID, millis(f.Occurrence), millis(f.FiredAt), f.Result)
-	var e *sqlite.Error
 	switch {
-	case errors.As(err, &e) && e.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY:
+	case isDuplicateKey(err):
 		return instancehub.Errorf(instancehub.ECONFLICT, "This occurrence of the schedule has fired already.")
 	case err != nil:
 		return fmt.Errorf("claim firing of schedule %d: %w", f.ScheduleID, err)
@@ -236,7 +228,7 @@ func (db *DB) RecordFailedOperation(ctx context.Context, op *instancehub.Operati
 	op.Status = instancehub.StatusFailed
 	op.StartedAt = db.orNow(op.StartedAt)
 	op.FinishedAt = db.orNow(op.FinishedAt)
-	err := db.inTx(ctx, func(tx *sql.Tx) error { return insertOperation(ctx, tx, op) })
+	err := db.inTx(ctx, func(tx *Tx) error { return insertOperation(ctx, tx, op) })
 	return wrap(err, "record failed %s of instance %d", op.Kind.Verb(), op.InstanceID)
 }
 

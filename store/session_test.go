@@ -124,7 +124,7 @@ func TestDeleteExpiredSessions(t *testing.T) {
 		t.Errorf("the valid session was deleted: %v", err)
 	}
 	var left int
-	if err := db.db.QueryRowContext(ctx, `SELECT count(*) FROM sessions`).Scan(&left); err != nil || left != 1 {
+	if err := db.rawQueryRow(ctx, `SELECT count(*) FROM sessions`).Scan(&left); err != nil || left != 1 {
 		t.Errorf("%d sessions left (%v), want 1", left, err)
 	}
 	if n, err := db.DeleteExpiredSessions(ctx, now); err != nil || n != 0 {

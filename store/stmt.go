@@ -20,14 +20,14 @@ type statements struct {
 	stmts map[string]*sql.Stmt
 }
 
-func (s *statements) get(ctx context.Context, db *sql.DB, query string) (*sql.Stmt, error) {
+func (s *statements) get(ctx context.Context, db *sql.DB, d *dialect, query string) (*sql.Stmt, error) {
 	s.mu.Lock()
 	stmt := s.stmts[query]
 	s.mu.Unlock()
 	if stmt != nil {
 		return stmt, nil
 	}
-	stmt, err := db.PrepareContext(ctx, query)
+	stmt, err := db.PrepareContext(ctx, d.rebind(query))
 	if err != nil {
 		return nil, err
 	}
@@ -56,7 +56,7 @@ func (s *statements) close() {
 // query, queryRow and exec run a statement outside a transaction through
 // the kept prepared statements.
 func (db *DB) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	stmt, err := db.stmts.get(ctx, db.db, query)
+	stmt, err := db.stmts.get(ctx, db.db, db.d, query)
 	if err != nil {
 		return nil, err
 	}
@@ -64,16 +64,27 @@ func (db *DB) query(ctx context.Context, query string, args ...any) (*sql.Rows, 
 }
 
 func (db *DB) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
-	stmt, err := db.stmts.get(ctx, db.db, query)
+	stmt, err := db.stmts.get(ctx, db.db, db.d, query)
 	if err != nil {
 		// A Row carrying the error: Scan returns it.
-		return db.db.QueryRowContext(ctx, query, args...)
+		return db.db.QueryRowContext(ctx, db.d.rebind(query), args...)
 	}
 	return stmt.QueryRowContext(ctx, args...)
 }
 
+// On PostgreSQL, exec writes in a transaction that takes the write lock
+// (inTx), as SQLite's single writer would.
 func (db *DB) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	stmt, err := db.stmts.get(ctx, db.db, query)
+	if db.d.postgres() {
+		var res sql.Result
+		err := db.inTx(ctx, func(tx *Tx) error {
+			var err error
+			res, err = tx.ExecContext(ctx, query, args...)
+			return err
+		})
+		return res, err
+	}
+	stmt, err := db.stmts.get(ctx, db.db, db.d, query)
 	if err != nil {
 		return nil, err
 	}

@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"time"
 
@@ -15,7 +14,7 @@ import (
 // attempts are counted one by one. It returns the attempt's ID and the
 // failures of the account from this address.
 func (db *DB) ReserveLoginAttempt(ctx context.Context, email, addr string, t, since time.Time, perAddr int) (id int64, failures int, err error) {
-	err = db.inTx(ctx, func(tx *sql.Tx) error {
+	err = db.inTx(ctx, func(tx *Tx) error {
 		// Old failures count no more; dropping them keeps the table small
 		// whoever floods it.
 		if _, err := tx.ExecContext(ctx, `DELETE FROM login_failures WHERE at < ?`, millis(since)); err != nil {
@@ -32,12 +31,8 @@ func (db *DB) ReserveLoginAttempt(ctx context.Context, email, addr string, t, si
 		if byAddr >= perAddr {
 			return instancehub.Errorf(instancehub.ETHROTTLED, "Too many failed sign-ins.")
 		}
-		res, err := tx.ExecContext(ctx, `INSERT INTO login_failures (email, source_ip, at, pending) VALUES (?, ?, ?, 1)`, email, addr, millis(t))
-		if err != nil {
-			return err
-		}
-		id, err = res.LastInsertId()
-		return err
+		return tx.QueryRowContext(ctx, `INSERT INTO login_failures (email, source_ip, at, pending) VALUES (?, ?, ?, 1) RETURNING id`,
+			email, addr, millis(t)).Scan(&id)
 	})
 	return id, failures, wrap(err, "reserve login attempt")
 }

@@ -22,7 +22,7 @@ FROM api_tokens t JOIN users u ON u.id = t.user_id`
 // token of that name, or MaxTokensPerUser working ones at now, checked in
 // the transaction.
 func (db *DB) CreateToken(ctx context.Context, t *instancehub.APIToken, now time.Time) error {
-	err := db.inTx(ctx, func(tx *sql.Tx) error {
+	err := db.inTx(ctx, func(tx *Tx) error {
 		var n int
 		err := tx.QueryRowContext(ctx, `SELECT count(*) FROM api_tokens WHERE user_id = ? AND revoked_at = 0 AND expires_at > ?`,
 			t.UserID, millis(now)).Scan(&n)
@@ -32,16 +32,13 @@ func (db *DB) CreateToken(ctx context.Context, t *instancehub.APIToken, now time
 		if n >= instancehub.MaxTokensPerUser {
 			return instancehub.Errorf(instancehub.ECONFLICT, "You have %d tokens that work already, the most one may have. Revoke one you no longer use.", n)
 		}
-		res, err := tx.ExecContext(ctx, `
+		err = tx.QueryRowContext(ctx, `
 			INSERT INTO api_tokens (user_id, name, token_hash, prefix, read_only, created_at, expires_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?)`,
-			t.UserID, t.Name, t.Hash, t.Prefix, t.ReadOnly, millis(t.CreatedAt), millis(t.ExpiresAt))
+			VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+			t.UserID, t.Name, t.Hash, t.Prefix, t.ReadOnly, millis(t.CreatedAt), millis(t.ExpiresAt)).Scan(&t.ID)
 		if isUnique(err) {
 			return instancehub.Errorf(instancehub.ECONFLICT, "You have a token named %s already. Choose another name, or revoke that one first.", t.Name)
-		} else if err != nil {
-			return err
 		}
-		t.ID, err = res.LastInsertId()
 		return err
 	})
 	return wrap(err, "create token")

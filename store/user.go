@@ -14,15 +14,12 @@ import (
 // ECONFLICT when the email is taken, compared case-insensitively.
 func (db *DB) CreateUser(ctx context.Context, u *instancehub.User) error {
 	u.CreatedAt = db.orNow(u.CreatedAt)
-	res, err := db.exec(ctx,
-		`INSERT INTO users (email, name, password_hash, subject, created_at) VALUES (?, ?, ?, ?, ?)`,
-		u.Email, u.Name, u.PasswordHash, u.Subject, millis(u.CreatedAt))
+	err := db.queryRow(ctx,
+		`INSERT INTO users (email, name, password_hash, subject, created_at) VALUES (?, ?, ?, ?, ?) RETURNING id`,
+		u.Email, u.Name, u.PasswordHash, u.Subject, millis(u.CreatedAt)).Scan(&u.ID)
 	if isUnique(err) {
 		return instancehub.Errorf(instancehub.ECONFLICT, "A user with the email %s already exists.", u.Email)
 	} else if err != nil {
-		return fmt.Errorf("create user %s: %w", u.Email, err)
-	}
-	if u.ID, err = res.LastInsertId(); err != nil {
 		return fmt.Errorf("create user %s: %w", u.Email, err)
 	}
 	return nil
@@ -59,7 +56,7 @@ func (db *DB) FindUserByObjectID(ctx context.Context, id string) (*instancehub.U
 		return nil, instancehub.Errorf(instancehub.ENOTFOUND, "User not found.")
 	}
 	rows, err := db.query(ctx, `SELECT id FROM users WHERE subject = ?1
-		OR (length(subject) > length(?1) AND substr(subject, -length(?1) - 1) IN (':' || ?1, '#' || ?1)) LIMIT 2`, id)
+		OR (length(subject) > length(?1) AND `+db.d.lastChars("subject", "length(?1) + 1")+` IN (':' || ?1, '#' || ?1)) LIMIT 2`, id)
 	if err != nil {
 		return nil, fmt.Errorf("find user by object ID: %w", err)
 	}
@@ -101,12 +98,12 @@ func (db *DB) UpdateUser(ctx context.Context, u *instancehub.User) error {
 // whose name or email contains it, case-insensitively.
 func (db *DB) FindUsers(ctx context.Context, query string, limit int) ([]*instancehub.User, error) {
 	if limit <= 0 {
-		limit = -1
+		limit = noLimit
 	}
 	rows, err := db.query(ctx, `
 		SELECT id, email, name, subject, created_at, disabled_at FROM users
-		WHERE ? = '' OR name LIKE ? ESCAPE '\' OR email LIKE ? ESCAPE '\'
-		ORDER BY name COLLATE NOCASE, id LIMIT ?`,
+		WHERE ? = '' OR name `+db.d.like+` ? ESCAPE '\' OR email `+db.d.like+` ? ESCAPE '\'
+		ORDER BY lower(name), id LIMIT ?`,
 		query, contains(query), contains(query), limit)
 	if err != nil {
 		return nil, fmt.Errorf("find users: %w", err)
@@ -161,7 +158,7 @@ func (db *DB) SetUserDisabled(ctx context.Context, id int64, at time.Time) error
 	if !at.IsZero() {
 		ms = millis(at)
 	}
-	err := db.inTx(ctx, func(tx *sql.Tx) error {
+	err := db.inTx(ctx, func(tx *Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE users SET disabled_at = ? WHERE id = ?`, ms, id)
 		if err != nil {
 			return err

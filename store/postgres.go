@@ -1,0 +1,59 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
+)
+
+// writeLock is the key of the advisory lock every write transaction on
+// PostgreSQL takes first, held until it commits. Writers are serialised
+// as SQLite serialises them, across every replica on the database: each
+// guarantee the store keeps by reading and then writing in one
+// transaction (a quota check and the reservation it allows, one operation
+// per instance, the last Owner, sign-in limits, a schedule's firing)
+// holds as it does on SQLite. Reads take no lock and run in parallel.
+const writeLock int64 = 0x696e7374 // "inst"
+
+// OpenPostgres opens the PostgreSQL database at url (postgres://…) and
+// applies the migrations it has not had yet; several portals may share it.
+func OpenPostgres(ctx context.Context, url string) (*DB, error) {
+	db, err := sql.Open("pgx", url)
+	if err != nil {
+		return nil, fmt.Errorf("open database: %w", err)
+	}
+	db.SetMaxOpenConns(16)
+	db.SetMaxIdleConns(4)
+	db.SetConnMaxIdleTime(5 * time.Minute)
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open database: %w", err)
+	}
+	if err := migrateDialect(ctx, db, postgresDialect); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("migrate database: %w", err)
+	}
+	return newDB(db, postgresDialect, pgChanges{db}), nil
+}
+
+// pgChanges reads the data version that triggers move on with every write
+// (migration 00016 of migrations_postgres).
+type pgChanges struct{ db *sql.DB }
+
+func (c pgChanges) version(ctx context.Context) (int64, error) {
+	var v int64
+	err := c.db.QueryRowContext(ctx, `SELECT version FROM data_version WHERE id = 1`).Scan(&v)
+	return v, err
+}
+
+func (pgChanges) close() error { return nil }
+
+func (d *dialect) migrations() string {
+	if d.postgres() {
+		return "migrations_postgres"
+	}
+	return "migrations"
+}
