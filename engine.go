@@ -2,8 +2,12 @@ package instancehub
 
 import (
 	"context"
+	"crypto/rand"
+	"errors"
 	"fmt"
 	"log/slog"
+	"os"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -28,14 +32,34 @@ type Engine struct {
 	UnreachableFor time.Duration
 	Now            func() time.Time
 
+	// Replica names this portal among those sharing the database; a
+	// random one unless set. Each operation is driven by the replica that
+	// holds its lease, for LeaseFor unless renewed (every third of it);
+	// once a lease lapses, because its replica died, another claims the
+	// operation and resumes it from its resume token. The background sync
+	// runs on the replica holding the lease "sync".
+	Replica  string
+	LeaseFor time.Duration
+	// Exclusive says this portal is the only one on its database (SQLite,
+	// whose data directory one portal locks): at Start it takes over every
+	// operation in progress at once, without waiting for a lease to lapse.
+	Exclusive bool
+
 	mu       sync.Mutex
 	syncMu   sync.Mutex // guards lastSync
 	lastSync *syncRun   // the sync running, or the last one
 	ctx      context.Context
 	cancel   context.CancelFunc
 	wg       sync.WaitGroup
-	inflight map[int64]bool
+	inflight map[int64]context.CancelFunc
 }
+
+// ErrLeaseLost is what the store answers a replica that writes to an
+// operation another replica has taken over: it stops driving it.
+var ErrLeaseLost = Errorf(ECONFLICT, "Another portal has taken over the operation.")
+
+// SyncLease is the name of the lease of the background sync.
+const SyncLease = "sync"
 
 // Start resumes the operations in flight and starts the background sync.
 // Operations run until Stop.
@@ -43,21 +67,14 @@ func (e *Engine) Start(ctx context.Context) error {
 	e.setDefaults()
 	e.mu.Lock()
 	e.ctx, e.cancel = context.WithCancel(context.WithoutCancel(ctx))
-	e.inflight = map[int64]bool{}
+	e.inflight = map[int64]context.CancelFunc{}
 	e.mu.Unlock()
 
-	pending, err := e.Instances.PendingOperations(ctx)
-	if err != nil {
-		return fmt.Errorf("resume operations: %w", err)
+	if err := e.takeOver(ctx, e.Exclusive); err != nil {
+		return err
 	}
-	for _, op := range pending {
-		inst, err := e.Instances.FindInstanceByID(ctx, op.InstanceID)
-		if err != nil {
-			return fmt.Errorf("resume operation %d: %w", op.ID, err)
-		}
-		e.Logger.Info("resuming operation", "op", op.ID, "kind", op.Kind, "instance", inst.Name, "step", op.Step)
-		e.launch(op, inst)
-	}
+	e.wg.Add(1)
+	go e.leaseLoop()
 	if e.SyncInterval > 0 {
 		e.wg.Add(1)
 		go e.syncLoop()
@@ -78,18 +95,114 @@ func (e *Engine) setDefaults() {
 	if e.Now == nil {
 		e.Now = time.Now
 	}
+	if e.Replica == "" {
+		e.Replica = NewReplicaName()
+	}
+	if e.LeaseFor == 0 {
+		e.LeaseFor = DefaultLeaseFor
+	}
+}
+
+// DefaultLeaseFor is how long a replica's lease of an operation lasts
+// without renewal: the longest another replica waits to take over the
+// operations of one that died.
+const DefaultLeaseFor = 15 * time.Second
+
+// NewReplicaName names a portal process: its host, its process ID and a
+// random part, so that a restarted process is another replica.
+func NewReplicaName() string {
+	host, _ := os.Hostname()
+	b := make([]byte, 4)
+	_, _ = rand.Read(b)
+	return fmt.Sprintf("%s/%d/%x", host, os.Getpid(), b)
+}
+
+// takeOver claims the operations whose lease lapsed (all: every one in
+// progress) and drives them.
+func (e *Engine) takeOver(ctx context.Context, all bool) error {
+	ids, err := e.Instances.ClaimLapsedOperations(ctx, e.Replica, e.Now().Add(e.LeaseFor), all)
+	if err != nil {
+		return fmt.Errorf("resume operations: %w", err)
+	}
+	for _, id := range ids {
+		op, err := e.Instances.FindOperation(ctx, id)
+		if err != nil {
+			return fmt.Errorf("resume operation %d: %w", id, err)
+		}
+		inst, err := e.Instances.FindInstanceByID(ctx, op.InstanceID)
+		if err != nil {
+			return fmt.Errorf("resume operation %d: %w", op.ID, err)
+		}
+		op.LeaseOwner = e.Replica
+		e.Logger.Info("resuming operation", "op", op.ID, "kind", op.Kind, "instance", inst.Name, "step", op.Step)
+		e.launch(op, inst)
+	}
+	return nil
+}
+
+// leaseLoop renews the leases of the operations this replica drives, stops
+// driving those another took over, and takes over lapsed ones, every third
+// of a lease.
+func (e *Engine) leaseLoop() {
+	defer e.wg.Done()
+	t := time.NewTicker(e.LeaseFor / 3)
+	defer t.Stop()
+	for {
+		select {
+		case <-e.ctx.Done():
+			return
+		case <-t.C:
+		}
+		e.renew()
+		if err := e.takeOver(e.ctx, false); err != nil && e.ctx.Err() == nil {
+			e.Logger.Warn("take over operations", "err", err)
+		}
+	}
+}
+
+func (e *Engine) renew() {
+	e.mu.Lock()
+	ids := make([]int64, 0, len(e.inflight))
+	for id := range e.inflight {
+		ids = append(ids, id)
+	}
+	e.mu.Unlock()
+	held, err := e.Instances.RenewOperations(e.ctx, e.Replica, ids, e.Now().Add(e.LeaseFor))
+	if err != nil {
+		if e.ctx.Err() == nil {
+			e.Logger.Warn("renew operation leases", "err", err)
+		}
+		return
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for _, id := range ids {
+		if !slices.Contains(held, id) {
+			if cancel := e.inflight[id]; cancel != nil {
+				e.Logger.Warn("operation taken over by another portal", "op", id)
+				cancel()
+			}
+		}
+	}
 }
 
 // Stop stops following operations and waits for the goroutines to end.
-// Operations in flight stay recorded as InProgress and resume on the next Start.
+// Operations in flight stay recorded as InProgress, their leases let go,
+// and resume on another replica at once, or on the next Start.
 func (e *Engine) Stop() {
 	e.mu.Lock()
 	cancel := e.cancel
 	e.mu.Unlock()
-	if cancel != nil {
-		cancel()
+	if cancel == nil {
+		return
 	}
+	cancel()
 	e.wg.Wait()
+	ctx, done := context.WithTimeout(context.Background(), 5*time.Second)
+	defer done()
+	if err := e.Instances.ReleaseOperations(ctx, e.Replica); err != nil {
+		e.Logger.Warn("release operation leases", "err", err)
+	}
 }
 
 // Create records inst, in state Creating, with its Create operation and
@@ -142,6 +255,9 @@ func (e *Engine) SubmitAutomatic(ctx context.Context, inst *Instance, kind Opera
 
 func (e *Engine) newOperation(ctx context.Context, kind OperationKind, trigger Trigger) *Operation {
 	op := &Operation{Kind: kind, Status: StatusInProgress, Trigger: trigger, StartedAt: e.Now().UTC()}
+	if e.Replica != "" {
+		op.LeaseOwner, op.LeaseUntil = e.Replica, e.Now().Add(e.LeaseFor)
+	}
 	if user := UserFromContext(ctx); user != nil {
 		op.UserID, op.UserName = user.ID, user.Name
 	}
@@ -151,10 +267,11 @@ func (e *Engine) newOperation(ctx context.Context, kind OperationKind, trigger T
 func (e *Engine) launch(op *Operation, inst *Instance) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if e.inflight[op.ID] || e.ctx == nil || e.ctx.Err() != nil {
+	if e.inflight[op.ID] != nil || e.ctx == nil || e.ctx.Err() != nil {
 		return
 	}
-	e.inflight[op.ID] = true
+	ctx, cancel := context.WithCancel(e.ctx)
+	e.inflight[op.ID] = cancel
 	e.wg.Add(1)
 	go func() {
 		defer e.wg.Done()
@@ -162,8 +279,9 @@ func (e *Engine) launch(op *Operation, inst *Instance) {
 			e.mu.Lock()
 			delete(e.inflight, op.ID)
 			e.mu.Unlock()
+			cancel()
 		}()
-		e.run(e.ctx, op, inst)
+		e.run(ctx, op, inst)
 	}()
 }
 
@@ -181,6 +299,10 @@ func (e *Engine) run(ctx context.Context, op *Operation, inst *Instance) {
 	for _, step := range steps[first:] {
 		if err := e.runStep(ctx, op, inst, step); err != nil {
 			if ctx.Err() != nil {
+				return
+			}
+			if errors.Is(err, ErrLeaseLost) {
+				log.Warn("operation taken over by another portal", "step", step)
 				return
 			}
 			log.Warn("operation failed", "step", step, "err", err)
@@ -349,7 +471,10 @@ func (e *Engine) finish(ctx context.Context, op *Operation, inst *Instance, opEr
 		op.ResumeToken = ""
 	}
 	update := e.outcome(ctx, op, inst, opErr)
-	if err := e.Instances.FinishOperation(ctx, op, update); err != nil {
+	if err := e.Instances.FinishOperation(ctx, op, update); errors.Is(err, ErrLeaseLost) {
+		e.Logger.Warn("operation taken over by another portal before it was recorded", "op", op.ID)
+		return
+	} else if err != nil {
 		e.Logger.Error("record operation outcome", "op", op.ID, "err", err)
 		return
 	}

@@ -156,6 +156,11 @@ type Operation struct {
 
 	StartedAt  time.Time
 	FinishedAt time.Time
+
+	// LeaseOwner is the portal driving the operation, until LeaseUntil
+	// unless it renews (Engine); "" leaves it to whichever portal claims it.
+	LeaseOwner string
+	LeaseUntil time.Time
 }
 
 // StatusLabel is the status the reference product shows: InProgress,

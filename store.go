@@ -104,6 +104,19 @@ type InstanceStore interface {
 	// SyncStates lists what the sync compares of every live instance: a
 	// few fields each, so that a sync of thousands holds little.
 	SyncStates(ctx context.Context) ([]SyncState, error)
+	// ClaimLapsedOperations gives owner, until until, every operation in
+	// progress whose lease lapsed (with all, every one), and returns
+	// their IDs; each goes to one claimer.
+	ClaimLapsedOperations(ctx context.Context, owner string, until time.Time, all bool) ([]int64, error)
+	// RenewOperations extends owner's leases of ids and returns those it
+	// still held.
+	RenewOperations(ctx context.Context, owner string, ids []int64, until time.Time) ([]int64, error)
+	// ReleaseOperations lets go of owner's leases, for another portal to
+	// take over at once.
+	ReleaseOperations(ctx context.Context, owner string) error
+	// AcquireLease takes or renews the lease name for owner until until,
+	// and reports whether owner holds it.
+	AcquireLease(ctx context.Context, name, owner string, until time.Time) (bool, error)
 	// EachIdleClock calls fn with the idle clock of every live instance,
 	// for the scheduler's tick. fn must not use the store.
 	EachIdleClock(ctx context.Context, fn func(IdleClock)) error

@@ -196,7 +196,21 @@ func (e *Engine) syncLoop() {
 	}
 }
 
+// backgroundSync syncs if this replica holds the sync's lease (for two
+// intervals, renewed at each): one replica at a time lists Azure.
 func (e *Engine) backgroundSync() {
+	if !e.Exclusive {
+		held, err := e.Instances.AcquireLease(e.ctx, SyncLease, e.Replica, e.Now().Add(2*e.SyncInterval))
+		if err != nil {
+			if e.ctx.Err() == nil {
+				e.Logger.Warn("background sync: lease", "err", err)
+			}
+			return
+		}
+		if !held {
+			return
+		}
+	}
 	_, err := e.Sync(e.ctx)
 	switch {
 	case err == nil || errors.Is(err, context.Canceled):

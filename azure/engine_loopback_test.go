@@ -20,9 +20,13 @@ type operations struct {
 	finished chan *instancehub.Operation
 }
 
-func (o *operations) PendingOperations(context.Context) ([]*instancehub.Operation, error) {
+func (o *operations) ClaimLapsedOperations(context.Context, string, time.Time, bool) ([]int64, error) {
 	return nil, nil
 }
+func (o *operations) RenewOperations(_ context.Context, _ string, ids []int64, _ time.Time) ([]int64, error) {
+	return ids, nil
+}
+func (o *operations) ReleaseOperations(context.Context, string) error { return nil }
 func (o *operations) BeginOperation(_ context.Context, op *instancehub.Operation) error {
 	op.ID = 1
 	return nil

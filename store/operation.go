@@ -97,10 +97,11 @@ func placeholders(n int) string {
 func insertOperation(ctx context.Context, tx *Tx, op *instancehub.Operation) error {
 	err := tx.QueryRowContext(ctx, `
 		INSERT INTO operations (instance_id, kind, status, triggered_by, rule, user_id, step,
-			resume_token, error_code, error_message, started_at, finished_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+			resume_token, error_code, error_message, started_at, finished_at, lease_owner, lease_until)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
 		op.InstanceID, op.Kind, op.Status, op.Trigger, op.Rule, nullID(op.UserID), op.Step,
-		op.ResumeToken, op.ErrorCode, op.ErrorMessage, millis(op.StartedAt), nullMillis(op.FinishedAt)).Scan(&op.ID)
+		op.ResumeToken, op.ErrorCode, op.ErrorMessage, millis(op.StartedAt), nullMillis(op.FinishedAt),
+		op.LeaseOwner, millis(op.LeaseUntil)).Scan(&op.ID)
 	if isUnique(err) { // operations_in_progress: the schema's own guard
 		return errInProgress
 	}
@@ -108,20 +109,33 @@ func insertOperation(ctx context.Context, tx *Tx, op *instancehub.Operation) err
 }
 
 // SaveOperationProgress stores op's current step and resume token.
-// ENOTFOUND if the operation does not exist.
+// ENOTFOUND if the operation does not exist; ECONFLICT if op names a lease
+// owner and another portal has taken the operation over.
 func (db *DB) SaveOperationProgress(ctx context.Context, op *instancehub.Operation) error {
-	res, err := db.exec(ctx,
-		`UPDATE operations SET step = ?, resume_token = ? WHERE id = ?`,
-		op.Step, op.ResumeToken, op.ID)
-	if err != nil {
-		return fmt.Errorf("save progress of operation %d: %w", op.ID, err)
-	}
-	if n, err := rowsAffected(res); err != nil {
-		return fmt.Errorf("save progress of operation %d: %w", op.ID, err)
+	err := db.inTx(ctx, func(tx *Tx) error {
+		res, err := tx.ExecContext(ctx,
+			`UPDATE operations SET step = ?, resume_token = ? WHERE id = ? AND `+leaseCondition,
+			op.Step, op.ResumeToken, op.ID, op.LeaseOwner, op.LeaseOwner)
+		if err != nil {
+			return err
+		}
+		if n, err := rowsAffected(res); err != nil || n > 0 {
+			return err
+		}
+		return whyNotWritten(ctx, tx, op.ID)
+	})
+	return wrap(err, "save progress of operation %d", op.ID)
+}
+
+// whyNotWritten explains a write to an operation that matched no row.
+func whyNotWritten(ctx context.Context, tx *Tx, id int64) error {
+	var n int
+	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM operations WHERE id = ?`, id).Scan(&n); err != nil {
+		return err
 	} else if n == 0 {
 		return errOperationNotFound
 	}
-	return nil
+	return errLeaseLost
 }
 
 var errOperationNotFound = instancehub.Errorf(instancehub.ENOTFOUND, "Operation not found.")
@@ -154,18 +168,21 @@ func endOperation(ctx context.Context, tx *Tx, op *instancehub.Operation) (int64
 	err := tx.QueryRowContext(ctx, `
 		UPDATE operations SET status = ?, error_code = ?, error_message = ?, finished_at = ?,
 			step = ?, resume_token = ?
-		WHERE id = ? AND status = 'InProgress'
+		WHERE id = ? AND status = 'InProgress' AND `+leaseCondition+`
 		RETURNING instance_id`,
 		op.Status, op.ErrorCode, op.ErrorMessage, millis(op.FinishedAt),
-		op.Step, op.ResumeToken, op.ID).Scan(&instanceID)
+		op.Step, op.ResumeToken, op.ID, op.LeaseOwner, op.LeaseOwner).Scan(&instanceID)
 	if !errors.Is(err, sql.ErrNoRows) {
 		return instanceID, err
 	}
-	var n int
-	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM operations WHERE id = ?`, op.ID).Scan(&n); err != nil {
-		return 0, err
-	} else if n == 0 {
+	var status string
+	if err := tx.QueryRowContext(ctx, `SELECT status FROM operations WHERE id = ?`, op.ID).Scan(&status); errors.Is(err, sql.ErrNoRows) {
 		return 0, errOperationNotFound
+	} else if err != nil {
+		return 0, err
+	}
+	if status == string(instancehub.StatusInProgress) {
+		return 0, errLeaseLost
 	}
 	return 0, instancehub.Errorf(instancehub.ECONFLICT, "The operation has already finished.")
 }

@@ -9,9 +9,10 @@ import (
 
 // The portal's short-lived cookies (a single sign-on under way, with its
 // PKCE verifier; a message for the next page) are sealed: encrypted and
-// authenticated with a key made at start, so the browser can neither read
-// nor forge them, and a value sealed for one cookie is refused in another.
-// A restart only asks those in the middle of a sign-in to begin again.
+// authenticated with a key every portal on the database shares (kept in
+// it: Config.SealKey), so the browser can neither read nor forge them, a
+// value sealed for one cookie is refused in another, and a sign-in begun
+// on one replica ends on whichever the callback reaches.
 
 // sealValue encrypts payload for the cookie named purpose.
 func (s *Server) sealValue(purpose string, payload []byte) string {
@@ -31,10 +32,12 @@ func (s *Server) openValue(purpose, value string) ([]byte, bool) {
 	return payload, err == nil
 }
 
-// newAEAD returns AES-256-GCM under a fresh random key.
-func newAEAD() cipher.AEAD {
-	key := make([]byte, 32)
-	_, _ = rand.Read(key) // never fails on the platforms Go supports
+// newAEAD returns AES-256-GCM under key, or a fresh random key when nil.
+func newAEAD(key []byte) cipher.AEAD {
+	if key == nil {
+		key = make([]byte, 32)
+		_, _ = rand.Read(key) // never fails on the platforms Go supports
+	}
 	block, err := aes.NewCipher(key)
 	if err != nil {
 		panic(err) // a 32-byte key is always valid

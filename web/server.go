@@ -25,6 +25,11 @@ import (
 type Config struct {
 	// Workspace is the name shown in the top bar.
 	Workspace string
+	// SealKey is the 32-byte key of the sealed cookies (a single sign-on
+	// under way, a message for the next page), shared by every portal on
+	// the database so that any of them opens what another sealed; a fresh
+	// random one when nil.
+	SealKey []byte
 	// SecureCookies marks cookies Secure even when the portal itself does
 	// not terminate TLS (behind a proxy that does).
 	SecureCookies bool
@@ -76,7 +81,7 @@ func New(cfg Config, service *instancehub.Service) *Server {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	s := &Server{cfg: cfg, service: service, aead: newAEAD()}
+	s := &Server{cfg: cfg, service: service, aead: newAEAD(cfg.SealKey)}
 	s.echo = echo.NewWithConfig(echo.Config{
 		Logger: cfg.Logger,
 		// HEAD is answered as GET without the body, on every GET route.

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
 	"log/slog"
 	"net"
 	"net/http"
@@ -19,7 +18,7 @@ import (
 // (by default apps.localhost on the portal's port, which browsers resolve to
 // this machine), proxied to upstreams. refuse writes its refusals in the
 // portal's look; portal is the portal's own base URL.
-func openApplications(c Config, service *instancehub.Service, upstreams instancehub.ApplicationUpstreams,
+func openApplications(c Config, key []byte, service *instancehub.Service, upstreams instancehub.ApplicationUpstreams,
 	running func(string) bool, portal *url.URL, refuse func(http.ResponseWriter, *http.Request, int, string), log *slog.Logger) (*apps.Gateway, error) {
 	// The Terminal opens Jupyter's first terminal, made on first use: the
 	// classic Notebook server offline, JupyterLab on Azure's image.
@@ -34,10 +33,8 @@ func openApplications(c Config, service *instancehub.Service, upstreams instance
 			domain += ":" + port
 		}
 	}
-	// A key per start: a restart only asks open applications to be opened
-	// again from the portal.
-	key := make([]byte, 32)
-	_, _ = rand.Read(key)
+	// key is shared by every portal on the database (kept in it), so a
+	// ticket one replica made opens on whichever the browser reaches.
 	return apps.New(apps.Config{
 		Domain: domain, Scheme: portal.Scheme, Key: key, Service: service, Upstreams: upstreams,
 		Refuse: refuse, Logger: log, Landing: landing, Running: running,

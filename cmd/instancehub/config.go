@@ -1,10 +1,13 @@
 package main
 
 import (
+	"context"
 	"flag"
 	"fmt"
 	"net"
+	"net/url"
 	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -12,13 +15,17 @@ import (
 
 	"github.com/instancehub/instancehub"
 	"github.com/instancehub/instancehub/azure"
+	"github.com/instancehub/instancehub/store"
 )
 
 // Config is everything the portal can be told, by flag or by the
 // INSTANCEHUB_* environment variable of the same name.
 type Config struct {
-	Addr            string
-	Data            string
+	Addr string
+	Data string
+	// Database is PostgreSQL's URL (postgres://…) for several portals on
+	// one database; empty, the SQLite file in Data.
+	Database        string
 	Workspace       string
 	LogLevel        string
 	SecureCookies   bool
@@ -144,9 +151,16 @@ func (c *Config) bindCommon(f *flags) {
 	f.string(&c.LogLevel, "log-level", "info", "log level: debug, info, warn or error")
 }
 
+// bindDatabase binds what the commands that read the portal's records need.
+func (c *Config) bindDatabase(f *flags) {
+	c.bindCommon(f)
+	f.string(&c.Database, "database", "",
+		"PostgreSQL URL (postgres://user:password@host/db) for several portals on one database; empty: the SQLite file in --data")
+}
+
 // bindServe binds the flags of `instancehub serve`.
 func (c *Config) bindServe(f *flags) {
-	c.bindCommon(f)
+	c.bindDatabase(f)
 	f.string(&c.Addr, "addr", "127.0.0.1:8080", "address to serve the portal on")
 	f.string(&c.Workspace, "workspace", "Data science workspace", "workspace name shown in the top bar")
 	f.bool(&c.SecureCookies, "secure-cookies", false, "mark cookies Secure; set when a proxy in front terminates TLS")
@@ -287,4 +301,24 @@ func (c Config) identities() []string {
 		}
 	}
 	return ids
+}
+
+// openStore opens the portal's records: PostgreSQL when --database is
+// given, else the SQLite file in the data directory.
+func openStore(ctx context.Context, c Config) (*store.DB, error) {
+	if c.Database != "" {
+		if !strings.HasPrefix(c.Database, "postgres://") && !strings.HasPrefix(c.Database, "postgresql://") {
+			return nil, fmt.Errorf("--database: %q is not a postgres:// URL", redactURL(c.Database))
+		}
+		return store.OpenPostgres(ctx, c.Database)
+	}
+	return store.Open(ctx, filepath.Join(c.Data, "instancehub.db"))
+}
+
+// redactURL hides a URL's password, for messages.
+func redactURL(s string) string {
+	if u, err := url.Parse(s); err == nil {
+		return u.Redacted()
+	}
+	return "(not a URL)"
 }

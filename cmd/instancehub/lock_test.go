@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/instancehub/instancehub/internal/pgtest"
 )
 
 // heldDataEnv makes the test binary, re-executed, a portal that serves the
@@ -24,7 +26,9 @@ func TestMain(m *testing.M) {
 		fmt.Println("serve ended:", err)
 		os.Exit(1)
 	}
-	os.Exit(m.Run())
+	code := m.Run()
+	pgtest.Stop()
+	os.Exit(code)
 }
 
 // TestSecondPortalOnOneDataDirectoryStops: while one process serves a data

@@ -16,13 +16,13 @@ import (
 	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
+
 	"github.com/instancehub/instancehub"
 	"github.com/instancehub/instancehub/azure"
 	"github.com/instancehub/instancehub/azure/emulator"
 	"github.com/instancehub/instancehub/localapps"
 	"github.com/instancehub/instancehub/oidc"
 	"github.com/instancehub/instancehub/static"
-	"github.com/instancehub/instancehub/store"
 	"github.com/instancehub/instancehub/web"
 )
 
@@ -55,7 +55,7 @@ func serveCommand(ctx context.Context, args []string, stderr io.Writer) error {
 // until ctx ends, then shuts down in order: requests first, then the
 // operations (which resume on the next start).
 func serve(ctx context.Context, c Config, ln net.Listener, log *slog.Logger) error {
-	db, err := store.Open(ctx, filepath.Join(c.Data, "instancehub.db"))
+	db, err := openStore(ctx, c)
 	if err != nil {
 		return err
 	}
@@ -73,6 +73,9 @@ func serve(ctx context.Context, c Config, ln net.Listener, log *slog.Logger) err
 	engine := &instancehub.Engine{
 		Instances: db, Cloud: cloud, Logger: log,
 		PollInterval: c.PollInterval, SyncInterval: c.SyncInterval,
+		// On SQLite this portal, which holds the data directory's lock, is
+		// the only one: it takes over what a crash left at once.
+		Exclusive: c.Database == "",
 	}
 	roleMap, err := c.roleMap()
 	if err != nil {
@@ -106,6 +109,14 @@ func serve(ctx context.Context, c Config, ln net.Listener, log *slog.Logger) err
 		if err := adopt(ctx, service, log); err != nil {
 			return err
 		}
+	}
+	sealKey, err := db.PortalKey(ctx, "sealed-cookies")
+	if err != nil {
+		return err
+	}
+	appsKey, err := db.PortalKey(ctx, "applications")
+	if err != nil {
+		return err
 	}
 	if err := engine.Start(ctx); err != nil {
 		return err
@@ -151,7 +162,7 @@ func serve(ctx context.Context, c Config, ln net.Listener, log *slog.Logger) err
 	if servers != nil {
 		running = servers.Serving
 	}
-	gw, err := openApplications(c, service, upstreams, running, &url.URL{Scheme: scheme, Host: ln.Addr().String()}, refuse, log)
+	gw, err := openApplications(c, appsKey, service, upstreams, running, &url.URL{Scheme: scheme, Host: ln.Addr().String()}, refuse, log)
 	if err != nil {
 		return err
 	}
@@ -168,6 +179,7 @@ func serve(ctx context.Context, c Config, ln net.Listener, log *slog.Logger) err
 		go followPowerState(ctx, service.Instances, servers, 15*time.Second, log)
 	}
 	server = web.New(web.Config{
+		SealKey:   sealKey,
 		Workspace: c.Workspace, SecureCookies: c.SecureCookies, Static: static.FS, Logger: log,
 		LocalAccounts: c.LocalAccounts, Identity: identity, TrustedProxies: proxies, Applications: gateway,
 	}, service)

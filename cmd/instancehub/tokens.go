@@ -5,11 +5,9 @@ import (
 	"fmt"
 	"io"
 	"maps"
-	"path/filepath"
 	"slices"
 
 	"github.com/instancehub/instancehub"
-	"github.com/instancehub/instancehub/store"
 )
 
 // tokensCreateCommand prints a new personal access token for a user, from
@@ -20,7 +18,7 @@ func tokensCreateCommand(ctx context.Context, args []string, stdout, stderr io.W
 	var n instancehub.NewToken
 	var email string
 	err := parse("tokens create", args, stderr, func(f *flags) {
-		c.bindCommon(f)
+		c.bindDatabase(f)
 		f.fs.StringVar(&email, "email", "", "email of the token's user (required)")
 		f.fs.StringVar(&n.Name, "name", "", "what the token is for (required)")
 		f.fs.StringVar(&n.Expires, "expires", "30d", "how long it works: days (30d) or a duration (12h), at most 365d")
@@ -32,7 +30,7 @@ func tokensCreateCommand(ctx context.Context, args []string, stdout, stderr io.W
 	if email == "" || n.Name == "" {
 		return usageError{fmt.Errorf("--email and --name are required")}
 	}
-	db, err := store.Open(ctx, filepath.Join(c.Data, "instancehub.db"))
+	db, err := openStore(ctx, c)
 	if err != nil {
 		return err
 	}

@@ -6,12 +6,11 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"strings"
 
-	"github.com/instancehub/instancehub"
-	"github.com/instancehub/instancehub/store"
 	"golang.org/x/term"
+
+	"github.com/instancehub/instancehub"
 )
 
 // usersAddCommand adds a local account. The password is read from stdin,
@@ -20,7 +19,7 @@ func usersAddCommand(ctx context.Context, args []string, stdin io.Reader, stdout
 	var c Config
 	var email, name string
 	err := parse("users add", args, stderr, func(f *flags) {
-		c.bindCommon(f)
+		c.bindDatabase(f)
 		f.fs.StringVar(&email, "email", "", "email of the new account (required)")
 		f.fs.StringVar(&name, "name", "", "display name of the new account")
 	})
@@ -34,7 +33,7 @@ func usersAddCommand(ctx context.Context, args []string, stdin io.Reader, stdout
 	if err != nil {
 		return err
 	}
-	db, err := store.Open(ctx, filepath.Join(c.Data, "instancehub.db"))
+	db, err := openStore(ctx, c)
 	if err != nil {
 		return err
 	}
@@ -58,7 +57,7 @@ func usersUnlockCommand(ctx context.Context, args []string, stdout, stderr io.Wr
 		email, args = args[0], args[1:]
 	}
 	err := parse("users unlock", args, stderr, func(f *flags) {
-		c.bindCommon(f)
+		c.bindDatabase(f)
 		f.fs.StringVar(&email, "email", email, "email of the account (required)")
 	})
 	if err != nil {
@@ -67,7 +66,7 @@ func usersUnlockCommand(ctx context.Context, args []string, stdout, stderr io.Wr
 	if email == "" {
 		return fmt.Errorf("usage: instancehub users unlock EMAIL [--data D]")
 	}
-	db, err := store.Open(ctx, filepath.Join(c.Data, "instancehub.db"))
+	db, err := openStore(ctx, c)
 	if err != nil {
 		return err
 	}
@@ -106,7 +105,7 @@ func rolesAssignCommand(ctx context.Context, args []string, stdout, stderr io.Wr
 	var c Config
 	var email, roleName string
 	err := parse("roles assign", args, stderr, func(f *flags) {
-		c.bindCommon(f)
+		c.bindDatabase(f)
 		f.fs.StringVar(&email, "email", "", "email of the user (required)")
 		f.fs.StringVar(&roleName, "role", "", "the role to give (required)")
 	})
@@ -120,7 +119,7 @@ func rolesAssignCommand(ctx context.Context, args []string, stdout, stderr io.Wr
 	if err != nil {
 		return fmt.Errorf("%s", instancehub.ErrorMessage(err))
 	}
-	db, err := store.Open(ctx, filepath.Join(c.Data, "instancehub.db"))
+	db, err := openStore(ctx, c)
 	if err != nil {
 		return err
 	}

@@ -30,6 +30,8 @@ type Portal struct {
 	// User is an account made on first open; Ctx carries it.
 	User *instancehub.User
 	Ctx  context.Context
+
+	url string // PostgreSQL's, for Replica
 }
 
 // Password is the password of every account made here.
@@ -46,11 +48,47 @@ func Open(t testing.TB, dir string, latency float64) *Portal {
 // with opts.
 func OpenWith(t testing.TB, dir string, opts emulator.Options) *Portal {
 	t.Helper()
-	ctx := context.Background()
-	db, err := store.Open(ctx, filepath.Join(dir, "instancehub.db"))
+	db, err := store.Open(context.Background(), filepath.Join(dir, "instancehub.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
+	emu, cloud := openCloud(t, opts)
+	p := newPortal(t, dir, db, emu, cloud, &instancehub.Engine{Exclusive: true})
+	t.Cleanup(p.Close)
+	return p
+}
+
+// OpenPostgres opens a portal, the first of several replicas (Replica),
+// over the PostgreSQL database at url and an emulator opened with opts.
+func OpenPostgres(t testing.TB, url, replica string, lease time.Duration, opts emulator.Options) *Portal {
+	t.Helper()
+	db, err := store.OpenPostgres(context.Background(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	emu, cloud := openCloud(t, opts)
+	p := newPortal(t, t.TempDir(), db, emu, cloud, &instancehub.Engine{Replica: replica, LeaseFor: lease})
+	p.url = url
+	t.Cleanup(p.Close)
+	return p
+}
+
+// Replica opens another portal on p's PostgreSQL database with its own
+// connections and engine, sharing p's emulator as replicas share the
+// emulator's process.
+func (p *Portal) Replica(t testing.TB, name string, lease time.Duration) *Portal {
+	t.Helper()
+	db, err := store.OpenPostgres(context.Background(), p.url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := newPortal(t, t.TempDir(), db, p.Emu, p.Cloud, &instancehub.Engine{Replica: name, LeaseFor: lease})
+	t.Cleanup(func() { r.Engine.Stop(); r.DB.Close() })
+	return r
+}
+
+func openCloud(t testing.TB, opts emulator.Options) (*emulator.Emulator, *azure.Cloud) {
+	t.Helper()
 	emu, err := emulator.Open(opts)
 	if err != nil {
 		t.Fatal(err)
@@ -62,8 +100,16 @@ func OpenWith(t testing.TB, dir string, opts emulator.Options) *Portal {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return emu, cloud
+}
+
+// newPortal wires the service and engine over db and cloud and starts the
+// engine, which has its replica settings set.
+func newPortal(t testing.TB, dir string, db *store.DB, emu *emulator.Emulator, cloud *azure.Cloud, engine *instancehub.Engine) *Portal {
+	t.Helper()
+	ctx := context.Background()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	engine := &instancehub.Engine{Instances: db, Cloud: cloud, Logger: log, PollInterval: 5 * time.Millisecond}
+	engine.Instances, engine.Cloud, engine.Logger, engine.PollInterval = db, cloud, log, 5*time.Millisecond
 	p := &Portal{
 		Dir: dir, DB: db, Emu: emu, Cloud: cloud, Engine: engine,
 		Service: &instancehub.Service{
@@ -77,7 +123,6 @@ func OpenWith(t testing.TB, dir string, opts emulator.Options) *Portal {
 	if err := engine.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(p.Close)
 	p.User = p.EnsureUser(t, "ada@example.com", "Ada Lovelace", instancehub.RoleOwner)
 	p.Ctx = instancehub.NewContextWithUser(ctx, p.User)
 	return p

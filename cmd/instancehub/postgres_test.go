@@ -1,0 +1,91 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/instancehub/instancehub/internal/pgtest"
+)
+
+// TestServeReplicasOnPostgres: two portals, each with a data directory of
+// its own, serve one PostgreSQL database: the first migrates it and makes
+// the first account, the second finds both, and each answers /readyz at
+// the schema version of the build.
+func TestServeReplicasOnPostgres(t *testing.T) {
+	database := pgtest.NewDatabase(t)
+	start := func(logs *syncBuffer) (string, func()) {
+		t.Helper()
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var c Config
+		args := []string{"--data", t.TempDir(), "--database", database, "--admin-email", "owner@example.com",
+			"--emulator-latency", "0", "--sync-interval", "1h"}
+		if err := parse("serve", args, io.Discard, c.bindServe); err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		go func() { done <- serve(ctx, c, ln, slog.New(slog.NewTextHandler(logs, nil))) }()
+		for i := 0; i < 500 && !strings.Contains(logs.String(), "serving the portal"); i++ {
+			select {
+			case err := <-done:
+				t.Fatalf("serve ended: %v\n%s", err, logs.String())
+			case <-time.After(10 * time.Millisecond):
+			}
+		}
+		return "http://" + ln.Addr().String(), func() {
+			cancel()
+			if err := <-done; err != nil {
+				t.Error(err)
+			}
+		}
+	}
+	var logs1, logs2 syncBuffer
+	url1, stop1 := start(&logs1)
+	defer stop1()
+	url2, stop2 := start(&logs2)
+	defer stop2()
+	for _, u := range []string{url1, url2} {
+		resp, err := http.Get(u + "/readyz")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ready struct {
+			Status string
+			Schema int64
+		}
+		err = json.NewDecoder(resp.Body).Decode(&ready)
+		resp.Body.Close()
+		if err != nil || resp.StatusCode != http.StatusOK || ready.Status != "ready" || ready.Schema < 17 {
+			t.Errorf("%s/readyz = %d %+v, %v", u, resp.StatusCode, ready, err)
+		}
+	}
+	if !strings.Contains(logs1.String(), "password is shown only now") {
+		t.Errorf("the first portal made no first account:\n%s", logs1.String())
+	}
+	if strings.Contains(logs2.String(), "password") {
+		t.Errorf("the second portal made another first account:\n%s", logs2.String())
+	}
+}
+
+// TestDatabaseFlagTakesPostgresOnly: --database takes a postgres:// URL,
+// and a refusal does not show the password.
+func TestDatabaseFlagTakesPostgresOnly(t *testing.T) {
+	var c Config
+	if err := parse("serve", []string{"--data", t.TempDir(), "--database", "mysql://root:s3cret@db/x"}, io.Discard, c.bindServe); err != nil {
+		t.Fatal(err)
+	}
+	_, err := openStore(context.Background(), c)
+	if err == nil || !strings.Contains(err.Error(), "not a postgres:// URL") || strings.Contains(err.Error(), "s3cret") {
+		t.Errorf("err = %v", err)
+	}
+}
