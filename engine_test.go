@@ -97,21 +97,7 @@ func TestEngineResumesAfterRestart(t *testing.T) {
 	if _, err := p.Service.CreateInstance(p.Ctx, testportal.Request("resume-me")); err != nil {
 		t.Fatal(err)
 	}
-	// Wait until the VM step is under way with its resume token stored.
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		inst, err := p.DB.FindInstanceByName(p.Ctx, "resume-me")
-		if err != nil {
-			t.Fatal(err)
-		}
-		if op := inst.LastOperation; op.Step == "virtual machine" && op.ResumeToken != "" {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("create never reached the VM step: %+v", inst.LastOperation)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	p.WaitStep(t, "resume-me", "virtual machine")
 	p.Close()
 
 	p2 := testportal.Open(t, dir, 0.2)
@@ -218,12 +204,7 @@ func TestEngineRecordsSynchronousRefusal(t *testing.T) {
 
 func TestSyncFollowsAzure(t *testing.T) {
 	p := testportal.Open(t, t.TempDir(), 0)
-	for _, name := range []string{"stays-up", "stopped-outside", "deleted-outside"} {
-		if _, err := p.Service.CreateInstance(p.Ctx, testportal.Request(name)); err != nil {
-			t.Fatal(err)
-		}
-		p.WaitState(t, name, instancehub.StateRunning)
-	}
+	p.RunningInstances(t, "stays-up", "stopped-outside", "deleted-outside")
 	// Change two VMs behind the portal's back, with the SDK directly.
 	vms, err := armcompute.NewVirtualMachinesClient(p.Emu.SubscriptionID(), p.Emu.Credential(), p.Emu.ClientOptions())
 	if err != nil {
@@ -316,13 +297,7 @@ func (c *singleReads) VM(ctx context.Context, inst *instancehub.Instance) (*inst
 // is asked for one by one.
 func TestSyncMatchesNamesInAnyCase(t *testing.T) {
 	p := testportal.Open(t, t.TempDir(), 0)
-	names := []string{"Zed-Box", "alpha-box", "Mid-Box", "beta-BOX", "gone-box"}
-	for _, name := range names {
-		if _, err := p.Service.CreateInstance(p.Ctx, testportal.Request(name)); err != nil {
-			t.Fatal(err)
-		}
-		p.WaitState(t, name, instancehub.StateRunning)
-	}
+	p.RunningInstances(t, "Zed-Box", "alpha-box", "Mid-Box", "beta-BOX", "gone-box")
 	vms, err := armcompute.NewVirtualMachinesClient(p.Emu.SubscriptionID(), p.Emu.Credential(), p.Emu.ClientOptions())
 	if err != nil {
 		t.Fatal(err)

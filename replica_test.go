@@ -32,20 +32,7 @@ func TestReplicaTakesOverAfterCrash(t *testing.T) {
 	if _, err := p.Service.CreateInstance(p.Ctx, testportal.Request("failover")); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		inst, err := p.DB.FindInstanceByName(p.Ctx, "failover")
-		if err != nil {
-			t.Fatal(err)
-		}
-		if op := inst.LastOperation; op.Step == "virtual machine" && op.ResumeToken != "" {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("create never reached the VM step: %+v", inst.LastOperation)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	p.WaitStep(t, "failover", "virtual machine")
 	a.Crash()
 	crashed := time.Now()
 	running := p.WaitState(t, "failover", instancehub.StateRunning)

@@ -209,6 +209,37 @@ func (p *Portal) WaitState(t testing.TB, name string, want instancehub.State) *i
 	}
 }
 
+// RunningInstances creates an instance of each name and waits until all run.
+func (p *Portal) RunningInstances(t testing.TB, names ...string) {
+	t.Helper()
+	for _, name := range names {
+		if _, err := p.Service.CreateInstance(p.Ctx, Request(name)); err != nil {
+			t.Fatal(err)
+		}
+		p.WaitState(t, name, instancehub.StateRunning)
+	}
+}
+
+// WaitStep waits until the last operation of the instance name is at step
+// with its resume token stored: under way in Azure, as a crash would find it.
+func (p *Portal) WaitStep(t testing.TB, name, step string) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		inst, err := p.DB.FindInstanceByName(p.Ctx, name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if op := inst.LastOperation; op.Step == step && op.ResumeToken != "" {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s never reached the step %s: %+v", name, step, inst.LastOperation)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
 // WaitGone waits until the named instance has left the list.
 func (p *Portal) WaitGone(t testing.TB, name string) {
 	t.Helper()
