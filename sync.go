@@ -113,17 +113,15 @@ func (e *Engine) sync(ctx context.Context) (SyncReport, error) {
 	if err != nil {
 		return report, fmt.Errorf("sync: %w", err)
 	}
+	// Names compare as Azure's do, whatever their case; ToLower copies
+	// only a name that has capitals.
+	byName := func(st SyncState, name string) int { return strings.Compare(strings.ToLower(st.Name), name) }
 	states = slices.DeleteFunc(states, func(st SyncState) bool { return st.Busy })
-	for i := range states {
-		states[i].Name = strings.ToLower(states[i].Name)
-	}
-	slices.SortFunc(states, func(a, b SyncState) int { return strings.Compare(a.Name, b.Name) })
+	slices.SortFunc(states, func(a, b SyncState) int { return byName(a, strings.ToLower(b.Name)) })
 	// What Azure says of each instance: its state, or unseen (Missing).
 	azure := make([]State, len(states))
 	err = e.Cloud.VMs(ctx, func(vm VM) {
-		if i, ok := slices.BinarySearchFunc(states, strings.ToLower(vm.Name), func(st SyncState, name string) int {
-			return strings.Compare(st.Name, name)
-		}); ok {
+		if i, ok := slices.BinarySearchFunc(states, strings.ToLower(vm.Name), byName); ok {
 			azure[i] = vm.State()
 		}
 	})

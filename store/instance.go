@@ -33,9 +33,12 @@ SELECT i.id, i.name, i.region, i.vm_size, i.family, i.vcpus, i.memory_gib, i.gpu
 FROM instances i
 JOIN users owner ON owner.id = i.owner_id
 JOIN users creator ON creator.id = i.created_by_id
-LEFT JOIN operations o ON o.id = (
-    SELECT last.id FROM operations last WHERE last.instance_id = i.id ORDER BY last.id DESC LIMIT 1)
+` + lastOperationJoin + `
 LEFT JOIN users ou ON ou.id = o.user_id`
+
+// lastOperationJoin joins each instance i to its last operation o, if any.
+const lastOperationJoin = `LEFT JOIN operations o ON o.id = (
+    SELECT last.id FROM operations last WHERE last.instance_id = i.id ORDER BY last.id DESC LIMIT 1)`
 
 // instanceOrders maps each sort to its ORDER BY clause. The id breaks ties
 // so that pages never overlap; names sort case-insensitively through the
@@ -224,9 +227,7 @@ func (db *DB) EachIdleClock(ctx context.Context, fn func(instancehub.IdleClock))
 	rows, err := db.query(ctx, `
 		SELECT i.id, i.state, i.idle_shutdown_minutes, i.updated_at, i.last_activity_at,
 		       i.idle_changed_at, i.keep_running_until, o.status, o.finished_at
-		FROM instances i
-		LEFT JOIN operations o ON o.id = (
-		    SELECT last.id FROM operations last WHERE last.instance_id = i.id ORDER BY last.id DESC LIMIT 1)
+		FROM instances i `+lastOperationJoin+`
 		WHERE `+live+` ORDER BY i.id`)
 	if err != nil {
 		return fmt.Errorf("idle clocks: %w", err)

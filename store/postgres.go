@@ -10,12 +10,15 @@ import (
 )
 
 // writeLock is the key of the advisory lock every write transaction on
-// PostgreSQL takes first, held until it commits. Writers are serialised
-// as SQLite serialises them, across every replica on the database: each
-// guarantee the store keeps by reading and then writing in one
-// transaction (a quota check and the reservation it allows, one operation
-// per instance, the last Owner, sign-in limits, a schedule's firing)
-// holds as it does on SQLite. Reads take no lock and run in parallel.
+// PostgreSQL (inTx, and exec, which writes in one) takes first, held until
+// it commits. Those writers are serialised as SQLite serialises them,
+// across every replica on the database: each guarantee the store keeps by
+// reading and then writing in one transaction (a quota check and the
+// reservation it allows, one operation per instance, the last Owner,
+// sign-in limits, a schedule's firing) holds as it does on SQLite. Reads
+// take no lock and run in parallel, nor do the few single INSERTs that
+// read nothing first (a user, a role assignment, an audit event), which
+// their unique indexes guard alone.
 const writeLock int64 = 0x696e7374 // "inst"
 
 // OpenPostgres opens the PostgreSQL database at url (postgres://…) and
