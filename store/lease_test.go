@@ -112,3 +112,26 @@ func TestPortalKey(t *testing.T) {
 		t.Errorf("another name's key = %x, %v; want its own", other, err)
 	}
 }
+
+// TestIdleLeaseWorkChangesNothing: the lease work every replica does every
+// few seconds (claiming none, renewing none, releasing none) leaves the
+// data version alone, so that the pages and sessions kept in memory stay.
+func TestIdleLeaseWorkChangesNothing(t *testing.T) {
+	db, clock := openTestDB(t)
+	ctx := context.Background()
+	ada := createUser(t, db, "ada@example.com", "Ada")
+	runningInstance(t, db, "quiet", ada)
+	before, err := db.DataVersion(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ids, err := db.ClaimLapsedOperations(ctx, "a", clock.Now().Add(time.Minute), false); err != nil || len(ids) != 0 {
+		t.Fatalf("claimed %v, %v", ids, err)
+	}
+	if err := db.ReleaseOperations(ctx, "a"); err != nil {
+		t.Fatal(err)
+	}
+	if after, err := db.DataVersion(ctx); err != nil || after != before {
+		t.Errorf("data version %d, then %d after lease work that changed no row (%v)", before, after, err)
+	}
+}

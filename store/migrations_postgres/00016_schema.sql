@@ -258,9 +258,10 @@ END $$;
 CREATE TRIGGER running_intervals_follow AFTER INSERT OR UPDATE OF state ON instances
     FOR EACH ROW EXECUTE FUNCTION running_intervals_follow();
 
--- data_version moves on with every statement that writes a table the
--- portal reads, whichever replica runs it: reads kept in memory at one
--- version are served while it stays.
+-- data_version moves on with every statement that changes a row of a table
+-- the portal reads, whichever replica runs it: reads kept in memory at one
+-- version are served while it stays. A statement that changes nothing (the
+-- lease work every replica does every few seconds, mostly) leaves it.
 CREATE TABLE data_version (
     id      BIGINT PRIMARY KEY CHECK (id = 1),
     version BIGINT NOT NULL
@@ -269,7 +270,16 @@ INSERT INTO data_version (id, version) VALUES (1, 1);
 -- +goose StatementBegin
 CREATE FUNCTION data_version_bump() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    UPDATE data_version SET version = version + 1 WHERE id = 1;
+    -- Each branch reads only the transition table its event has.
+    IF TG_OP = 'TRUNCATE' THEN
+        UPDATE data_version SET version = version + 1 WHERE id = 1;
+    ELSIF TG_OP = 'DELETE' THEN
+        IF EXISTS (SELECT 1 FROM old_rows) THEN
+            UPDATE data_version SET version = version + 1 WHERE id = 1;
+        END IF;
+    ELSIF EXISTS (SELECT 1 FROM new_rows) THEN
+        UPDATE data_version SET version = version + 1 WHERE id = 1;
+    END IF;
     RETURN NULL;
 END $$;
 -- +goose StatementEnd
@@ -281,8 +291,14 @@ BEGIN
     FOREACH t IN ARRAY ARRAY['users', 'sessions', 'instances', 'operations', 'role_assignments',
         'audit_events', 'login_failures', 'workspace_quotas', 'schedules', 'schedule_firings',
         'workspace_settings', 'user_notices', 'password_links', 'api_tokens', 'running_intervals'] LOOP
-        EXECUTE format('CREATE TRIGGER %I AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON %I
-            FOR EACH STATEMENT EXECUTE FUNCTION data_version_bump()', t || '_data_version', t);
+        EXECUTE format('CREATE TRIGGER %I AFTER INSERT ON %I REFERENCING NEW TABLE AS new_rows
+            FOR EACH STATEMENT EXECUTE FUNCTION data_version_bump()', t || '_data_version_insert', t);
+        EXECUTE format('CREATE TRIGGER %I AFTER UPDATE ON %I REFERENCING NEW TABLE AS new_rows
+            FOR EACH STATEMENT EXECUTE FUNCTION data_version_bump()', t || '_data_version_update', t);
+        EXECUTE format('CREATE TRIGGER %I AFTER DELETE ON %I REFERENCING OLD TABLE AS old_rows
+            FOR EACH STATEMENT EXECUTE FUNCTION data_version_bump()', t || '_data_version_delete', t);
+        EXECUTE format('CREATE TRIGGER %I AFTER TRUNCATE ON %I
+            FOR EACH STATEMENT EXECUTE FUNCTION data_version_bump()', t || '_data_version_truncate', t);
     END LOOP;
 END $$;
 -- +goose StatementEnd
