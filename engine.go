@@ -42,7 +42,8 @@ type Engine struct {
 	LeaseFor time.Duration
 	// Exclusive says this portal is the only one on its database (SQLite,
 	// whose data directory one portal locks): at Start it takes over every
-	// operation in progress at once, without waiting for a lease to lapse.
+	// operation in progress at once, without waiting for a lease to lapse,
+	// and it renews no lease, which nobody else would claim.
 	Exclusive bool
 
 	mu       sync.Mutex
@@ -73,8 +74,10 @@ func (e *Engine) Start(ctx context.Context) error {
 	if err := e.takeOver(ctx, e.Exclusive); err != nil {
 		return err
 	}
-	e.wg.Add(1)
-	go e.leaseLoop()
+	if !e.Exclusive { // alone, nobody takes over and nothing lapses
+		e.wg.Add(1)
+		go e.leaseLoop()
+	}
 	if e.SyncInterval > 0 {
 		e.wg.Add(1)
 		go e.syncLoop()

@@ -20,7 +20,6 @@ import (
 // PostgreSQL's citext). Where they differ, a query takes its words from
 // here, and each store has its own migrations.
 type dialect struct {
-	name string // "sqlite" or "postgres"
 	// like matches case-insensitively, as SQLite's LIKE does for ASCII.
 	like string
 	// least and greatest are the scalar minimum and maximum.
@@ -30,9 +29,9 @@ type dialect struct {
 }
 
 var (
-	sqliteDialect = &dialect{name: "sqlite", like: "LIKE", least: "MIN", greatest: "MAX",
+	sqliteDialect = &dialect{like: "LIKE", least: "MIN", greatest: "MAX",
 		lastChars: func(s, n string) string { return "substr(" + s + ", -(" + n + "))" }}
-	postgresDialect = &dialect{name: "postgres", like: "ILIKE", least: "LEAST", greatest: "GREATEST",
+	postgresDialect = &dialect{like: "ILIKE", least: "LEAST", greatest: "GREATEST",
 		lastChars: func(s, n string) string { return "right(" + s + ", " + n + ")" }}
 )
 

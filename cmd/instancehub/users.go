@@ -8,9 +8,8 @@ import (
 	"os"
 	"strings"
 
-	"golang.org/x/term"
-
 	"github.com/instancehub/instancehub"
+	"golang.org/x/term"
 )
 
 // usersAddCommand adds a local account. The password is read from stdin,
