@@ -58,6 +58,28 @@ func openSQLite(tb testing.TB) *DB {
 	return db
 }
 
+// olderDatabase makes a SQLite file as a build whose newest migration was
+// version left it, and returns its path and the file opened without the
+// store, to fill in as that build would have.
+func olderDatabase(t *testing.T, version int64) (string, *sql.DB) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "old.db")
+	raw, err := sql.Open("sqlite", dsn(path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { raw.Close() })
+	fsys, _ := fs.Sub(migrations, "migrations")
+	provider, err := goose.NewProvider(goose.DialectSQLite3, raw, fsys, goose.WithDisableGlobalRegistry(true))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := provider.UpTo(context.Background(), version); err != nil {
+		t.Fatal(err)
+	}
+	return path, raw
+}
+
 // wantCode fails the test unless err carries the error code want ("" for nil).
 func wantCode(t *testing.T, err error, want string) {
 	t.Helper()
@@ -160,19 +182,7 @@ func TestOpenFails(t *testing.T) {
 // its first account becomes the Owner, the others have no role yet.
 func TestUpgradeFromBeforeRoles(t *testing.T) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "old.db")
-	raw, err := sql.Open("sqlite", dsn(path))
-	if err != nil {
-		t.Fatal(err)
-	}
-	fsys, _ := fs.Sub(migrations, "migrations")
-	provider, err := goose.NewProvider(goose.DialectSQLite3, raw, fsys, goose.WithDisableGlobalRegistry(true))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := provider.UpTo(ctx, 1); err != nil {
-		t.Fatal(err)
-	}
+	path, raw := olderDatabase(t, 1)
 	for i, email := range []string{"first@example.com", "second@example.com"} {
 		if _, err := raw.ExecContext(ctx, `INSERT INTO users (email, name, created_at) VALUES (?, ?, ?)`, email, email, 1000+i); err != nil {
 			t.Fatal(err)

@@ -2,15 +2,11 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
-	"io/fs"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/instancehub/instancehub"
-	"github.com/pressly/goose/v3"
 )
 
 // allStates are every state an instance can be in.
@@ -197,19 +193,7 @@ func TestRunningIntervalsFollowBilledStates(t *testing.T) {
 // recorded: an instance running then has run since its last change.
 func TestRunningTimeBackFilled(t *testing.T) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "old.db")
-	raw, err := sql.Open("sqlite", dsn(path))
-	if err != nil {
-		t.Fatal(err)
-	}
-	fsys, _ := fs.Sub(migrations, "migrations")
-	provider, err := goose.NewProvider(goose.DialectSQLite3, raw, fsys, goose.WithDisableGlobalRegistry(true))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := provider.UpTo(ctx, 15); err != nil {
-		t.Fatal(err)
-	}
+	path, raw := olderDatabase(t, 15)
 	changed := start.Add(-2 * time.Hour)
 	for _, stmt := range []string{
 		`INSERT INTO users (id, email, name, created_at) VALUES (1, 'ada@example.com', 'Ada', 0)`,
