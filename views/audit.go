@@ -52,6 +52,7 @@ var actionLabels = map[string]string{
 	"instance.sshKey":          "Add SSH key",
 	"instance.schedule.delete": "Delete schedule",
 	"instance.schedule.edit":   "Edit schedule",
+	"data.migrate":             "Copy the data from SQLite",
 	"quota.read":               "View quota",
 	"quota.update":             "Set workspace quota",
 	"request.csrf":             "Cross-site request refused",

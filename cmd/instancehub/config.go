@@ -307,12 +307,20 @@ func (c Config) identities() []string {
 // given, else the SQLite file in the data directory.
 func openStore(ctx context.Context, c Config) (*store.DB, error) {
 	if c.Database != "" {
-		if !strings.HasPrefix(c.Database, "postgres://") && !strings.HasPrefix(c.Database, "postgresql://") {
-			return nil, fmt.Errorf("--database: %q is not a postgres:// URL", redactURL(c.Database))
+		if err := postgresURL(c.Database); err != nil {
+			return nil, fmt.Errorf("--database: %w", err)
 		}
 		return store.OpenPostgres(ctx, c.Database)
 	}
 	return store.Open(ctx, filepath.Join(c.Data, "instancehub.db"))
+}
+
+// postgresURL checks that s is PostgreSQL's URL; the error hides its password.
+func postgresURL(s string) error {
+	if !strings.HasPrefix(s, "postgres://") && !strings.HasPrefix(s, "postgresql://") {
+		return fmt.Errorf("%q is not a postgres:// URL", redactURL(s))
+	}
+	return nil
 }
 
 // redactURL hides a URL's password, for messages.

@@ -36,6 +36,9 @@ Usage:
                                                   restart, delete, ops (run instancehub compute help)
   instancehub emulator [--addr A] [--data D]      serve the offline emulator in a process of its own, over HTTPS,
                                                   for portals to share (serve --emulator-url, --emulator-ca)
+  instancehub migrate-data --from sqlite:PATH --to postgres://…
+                                                  copy a stopped portal's records into a new PostgreSQL
+                                                  database, for several replicas; counts verified
   instancehub doctor [flags]                      check the configuration against Azure (or the emulator)
   instancehub help                                show this help
 
@@ -94,6 +97,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return computeCommand(ctx, args[1:], stdout, stderr)
 	case "emulator":
 		return emulatorCommand(ctx, args[1:], stderr)
+	case "migrate-data":
+		return migrateDataCommand(ctx, args[1:], stdout, stderr)
 	case "roles":
 		if len(args) < 2 || args[1] != "assign" {
 			return usageError{fmt.Errorf("usage: instancehub roles assign --email E --role R")}

@@ -1,17 +1,22 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/instancehub/instancehub"
 	"github.com/instancehub/instancehub/internal/pgtest"
+	"github.com/instancehub/instancehub/store"
 )
 
 // TestServeReplicasOnPostgres: two portals, each with a data directory of
@@ -87,5 +92,65 @@ func TestDatabaseFlagTakesPostgresOnly(t *testing.T) {
 	_, err := openStore(context.Background(), c)
 	if err == nil || !strings.Contains(err.Error(), "not a postgres:// URL") || strings.Contains(err.Error(), "s3cret") {
 		t.Errorf("err = %v", err)
+	}
+}
+
+// TestMigrateData: a portal's SQLite records are copied into a new
+// PostgreSQL database, where the account signs in with the same password;
+// a second copy into it, a copy while a portal holds the data directory,
+// and a source that is not there are refused.
+func TestMigrateData(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	err := run(ctx, []string{"users", "add", "--data", dir, "--email", "grace@example.com", "--name", "Grace Hopper"},
+		strings.NewReader("a long password\n"), io.Discard, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	database := pgtest.NewDatabase(t)
+	var out bytes.Buffer
+	if err := run(ctx, []string{"migrate-data", "--from", "sqlite:" + dir, "--to", database}, nil, &out, io.Discard); err != nil {
+		t.Fatalf("%v\n%s", err, out.String())
+	}
+	for _, want := range []string{"Copied " + filepath.Join(dir, "instancehub.db"), "(schema 17)", "users                       1", "each table as many as were read"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("output lacks %q:\n%s", want, out.String())
+		}
+	}
+	db, err := store.OpenPostgres(ctx, database)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	u, err := db.FindUserByEmail(ctx, "grace@example.com")
+	if err != nil || !instancehub.CheckPassword(u.PasswordHash, "a long password") {
+		t.Errorf("user on PostgreSQL = %+v, %v", u, err)
+	}
+	events, _, err := db.FindAuditEvents(ctx, instancehub.AuditFilter{Action: "data.migrate"})
+	if err != nil || len(events) != 1 {
+		t.Errorf("audit events of the copy = %v, %v", events, err)
+	}
+
+	err = run(ctx, []string{"migrate-data", "--from", "sqlite:" + filepath.Join(dir, "instancehub.db"), "--to", database}, nil, io.Discard, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "nothing was copied: the target database is not empty (users, ") {
+		t.Errorf("a second copy: %v", err)
+	}
+	lock, err := lockData(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = run(ctx, []string{"migrate-data", "--from", "sqlite:" + dir, "--to", pgtest.NewDatabase(t)}, nil, io.Discard, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "in use by another instancehub") {
+		t.Errorf("while a portal serves the data: %v", err)
+	}
+	lock.Release()
+	err = run(ctx, []string{"migrate-data", "--from", "sqlite:" + t.TempDir(), "--to", database}, nil, io.Discard, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "holds no portal database") {
+		t.Errorf("an empty directory: %v", err)
+	}
+	var usage usageError
+	err = run(ctx, []string{"migrate-data", "--from", dir, "--to", "mysql://root:s3cret@db/x"}, nil, io.Discard, io.Discard)
+	if !errors.As(err, &usage) || strings.Contains(err.Error(), "s3cret") {
+		t.Errorf("no sqlite: prefix, and not PostgreSQL: %v", err)
 	}
 }
