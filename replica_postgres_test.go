@@ -1,11 +1,14 @@
 package instancehub_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -13,6 +16,7 @@ import (
 	"github.com/instancehub/instancehub/azure/emulator"
 	"github.com/instancehub/instancehub/internal/pgtest"
 	"github.com/instancehub/instancehub/internal/testportal"
+	"github.com/instancehub/instancehub/store"
 )
 
 func TestMain(m *testing.M) {
@@ -81,4 +85,48 @@ func isQuotaRefusal(err error) bool {
 		return false
 	}
 	return e.Code == instancehub.EQUOTA || strings.Contains(e.Fields["vm_size"], "vCPUs requested")
+}
+
+// TestFirstUserOnceAmongPortalsStartingTogether: portals started at the
+// same moment on one empty database each try to make the first account;
+// one makes it, and the others start without an error (they once failed
+// on the duplicate email), on SQLite's file as on PostgreSQL.
+func TestFirstUserOnceAmongPortalsStartingTogether(t *testing.T) {
+	ctx := context.Background()
+	sqlite, err := store.Open(ctx, filepath.Join(t.TempDir(), "instancehub.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sqlite.Close()
+	postgres, err := store.OpenPostgres(ctx, pgtest.NewDatabase(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer postgres.Close()
+	for _, db := range []*store.DB{sqlite, postgres} {
+		var wg sync.WaitGroup
+		var made, failed atomic.Int32
+		for range 6 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				s := &instancehub.Service{Users: db, Roles: db, Audit: db}
+				user, _, err := s.EnsureFirstUser(ctx, "first@example.com", "")
+				if err != nil {
+					t.Error(err)
+					failed.Add(1)
+				} else if user != nil {
+					made.Add(1)
+				}
+			}()
+		}
+		wg.Wait()
+		u, err := db.FindUserByEmail(ctx, "first@example.com")
+		if made.Load() != 1 || failed.Load() != 0 || err != nil {
+			t.Fatalf("made %d, failed %d; user %v, %v", made.Load(), failed.Load(), u, err)
+		}
+		if roles, err := db.UserRoles(ctx, u.ID); err != nil || len(roles) != 1 || roles[0] != instancehub.RoleOwner {
+			t.Errorf("roles = %v, %v", roles, err)
+		}
+	}
 }

@@ -199,7 +199,8 @@ func checkEmail(email string) error {
 
 // EnsureFirstUser creates the first account, an Owner, when there is none,
 // with the given password or a generated one, which it returns so that it
-// can be shown once. It does nothing when accounts exist.
+// can be shown once. It does nothing when accounts exist, or when another
+// portal starting beside it makes the account first.
 func (s *Service) EnsureFirstUser(ctx context.Context, email, password string) (user *User, generated string, err error) {
 	n, err := s.Users.CountUsers(ctx)
 	if err != nil || n > 0 {
@@ -209,7 +210,12 @@ func (s *Service) EnsureFirstUser(ctx context.Context, email, password string) (
 		generated = GeneratePassword()
 		password = generated
 	}
-	if user, err = s.CreateUser(ctx, email, "Administrator", password); err != nil {
+	user, err = s.CreateUser(ctx, email, "Administrator", password)
+	if ErrorCode(err) == ECONFLICT {
+		// Another portal on the database, started at the same moment,
+		// made it first.
+		return nil, "", nil
+	} else if err != nil {
 		return nil, "", err
 	}
 	owner := &RoleAssignment{UserID: user.ID, Role: RoleOwner, Source: SourceCLI, AssignedAt: s.now()}

@@ -112,11 +112,15 @@ func migrateDialect(ctx context.Context, db *sql.DB, d *dialect) error {
 	if err != nil {
 		return err
 	}
-	gd := goose.DialectSQLite3
+	gd, opts := goose.DialectSQLite3, []goose.ProviderOption{goose.WithDisableGlobalRegistry(true)}
 	if d.postgres() {
-		gd = goose.DialectPostgres
+		// Replicas started together migrate one at a time: each holds a
+		// session advisory lock while it migrates, and the next finds
+		// nothing left to do. SQLite's file has one portal, whose lock
+		// on the data directory it holds.
+		gd, opts = goose.DialectPostgres, append(opts, goose.WithSessionLocker(migrationLocker{}))
 	}
-	provider, err := goose.NewProvider(gd, db, fsys, goose.WithDisableGlobalRegistry(true))
+	provider, err := goose.NewProvider(gd, db, fsys, opts...)
 	if err != nil {
 		return err
 	}

@@ -21,6 +21,27 @@ import (
 // their unique indexes guard alone.
 const writeLock int64 = 0x696e7374 // "inst"
 
+// migrationLock is the key of the session advisory lock a replica holds
+// while it applies migrations.
+const migrationLock int64 = 0x696e6d67 // "inmg"
+
+// migrationLocker is goose's session lock on PostgreSQL: it waits for the
+// lock, rather than polling for it every second as goose's own does, so
+// that replicas started together each start the moment the one before
+// has migrated. A replica that dies migrating ends its session, and so
+// lets go of the lock.
+type migrationLocker struct{}
+
+func (migrationLocker) SessionLock(ctx context.Context, conn *sql.Conn) error {
+	_, err := conn.ExecContext(ctx, `SELECT pg_advisory_lock($1)`, migrationLock)
+	return err
+}
+
+func (migrationLocker) SessionUnlock(ctx context.Context, conn *sql.Conn) error {
+	_, err := conn.ExecContext(ctx, `SELECT pg_advisory_unlock($1)`, migrationLock)
+	return err
+}
+
 // OpenPostgres opens the PostgreSQL database at url (postgres://…) and
 // applies the migrations it has not had yet; several portals may share it.
 func OpenPostgres(ctx context.Context, url string) (*DB, error) {
