@@ -111,6 +111,52 @@ func TestLastOwnerRace(t *testing.T) {
 	}
 }
 
+// TestLastOwnerRaceInterleaved: the race above, made to happen. Another
+// portal's write transaction removes one of two Owners and holds on before
+// committing; the removal of the other, begun meanwhile, waits for it (on
+// SQLite for the file's write lock, on PostgreSQL for the advisory one),
+// then finds itself the last Owner's and is refused. Without the wait it
+// counted two Owners, both removals committed, and none was left.
+func TestLastOwnerRaceInterleaved(t *testing.T) {
+	db, _ := openTestDB(t)
+	ctx := context.Background()
+	var ids []int64
+	for _, email := range []string{"a@example.com", "b@example.com"} {
+		u := createUser(t, db, email, email)
+		a := &instancehub.RoleAssignment{UserID: u.ID, Role: instancehub.RoleOwner}
+		if err := db.AssignRole(ctx, a); err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, a.ID)
+	}
+	removed := make(chan struct{})
+	second := make(chan error, 1)
+	go func() {
+		<-removed
+		_, err := db.RemoveRoleAssignment(ctx, ids[1])
+		second <- err
+	}()
+	err := db.inTx(ctx, func(tx *Tx) error {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM role_assignments WHERE id = ?`, ids[0]); err != nil {
+			return err
+		}
+		close(removed)
+		select {
+		case err := <-second:
+			t.Errorf("the second removal did not wait for the first to commit: %v", err)
+		case <-time.After(300 * time.Millisecond):
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantCode(t, <-second, instancehub.ECONFLICT)
+	if owners, _ := db.FindRoleAssignments(ctx, instancehub.RoleOwner); len(owners) != 1 {
+		t.Errorf("%d owners left, want 1", len(owners))
+	}
+}
+
 func TestAuditLogIsAppendOnly(t *testing.T) {
 	db, _ := openTestDB(t)
 	ctx := context.Background()

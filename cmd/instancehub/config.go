@@ -35,10 +35,13 @@ type Config struct {
 	EmulatorQuota   string
 	// EmulatorURL and EmulatorCA reach an emulator served by its own
 	// process (instancehub emulator) instead of one in this process.
-	EmulatorURL    string
-	EmulatorCA     string
-	PollInterval   time.Duration
-	SyncInterval   time.Duration
+	EmulatorURL  string
+	EmulatorCA   string
+	PollInterval time.Duration
+	SyncInterval time.Duration
+	// Lease is how long a replica's lease of an operation lasts unless
+	// renewed (instancehub.Engine.LeaseFor).
+	Lease          time.Duration
 	AdminEmail     string
 	LocalAccounts  bool
 	TrustedProxies string
@@ -173,6 +176,7 @@ func (c *Config) bindServe(f *flags) {
 	f.string(&c.EmulatorCA, "emulator-ca", "", "that emulator's certificate (emulator-cert.pem in its data directory), to trust")
 	f.duration(&c.PollInterval, "poll-interval", 0, "how often an operation in progress is polled (0: 5s on Azure; with the emulator 1s, scaled with --emulator-latency, at least 20ms)")
 	f.duration(&c.SyncInterval, "sync-interval", 30*time.Second, "how often the portal reconciles with Azure")
+	f.duration(&c.Lease, "lease", instancehub.DefaultLeaseFor, "with --database, how long a replica's lease of an operation lasts unless renewed (every third of it): the longest another replica waits to take over the operations of one that died (1s to 10m)")
 	f.string(&c.AdminEmail, "admin-email", "admin@instancehub.local",
 		"email of the Owner created on first start; its password comes from INSTANCEHUB_ADMIN_PASSWORD or is generated and logged once")
 	f.bool(&c.LocalAccounts, "local-accounts", true, "allow signing in with a local account's password")

@@ -19,7 +19,15 @@ import (
 // portal would be.
 const heldDataEnv = "INSTANCEHUB_TEST_SERVE_DATA"
 
+// mainEnv makes the test binary run as the instancehub command, with its
+// arguments: the tests' portals and emulators in processes of their own.
+const mainEnv = "INSTANCEHUB_TEST_MAIN"
+
 func TestMain(m *testing.M) {
+	if os.Getenv(mainEnv) == "1" {
+		main()
+		os.Exit(0)
+	}
 	if dir := os.Getenv(heldDataEnv); dir != "" {
 		err := run(context.Background(), []string{"serve", "--data", dir, "--addr", "127.0.0.1:0",
 			"--emulator-latency", "0", "--sync-interval", "1h"}, nil, os.Stdout, os.Stdout)

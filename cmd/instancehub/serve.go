@@ -54,6 +54,9 @@ func serveCommand(ctx context.Context, args []string, stderr io.Writer) error {
 // until ctx ends, then shuts down in order: requests first, then the
 // operations (which resume on the next start).
 func serve(ctx context.Context, c Config, ln net.Listener, log *slog.Logger) error {
+	if c.Lease < time.Second || c.Lease > 10*time.Minute {
+		return usageError{fmt.Errorf("--lease %s: give 1s to 10m", c.Lease)}
+	}
 	db, err := openStore(ctx, c)
 	if err != nil {
 		return err
@@ -74,7 +77,7 @@ func serve(ctx context.Context, c Config, ln net.Listener, log *slog.Logger) err
 		PollInterval: c.PollInterval, SyncInterval: c.SyncInterval,
 		// On SQLite this portal, which holds the data directory's lock, is
 		// the only one: it takes over what a crash left at once.
-		Exclusive: c.Database == "",
+		Exclusive: c.Database == "", LeaseFor: c.Lease,
 	}
 	roleMap, err := c.roleMap()
 	if err != nil {
@@ -184,7 +187,7 @@ func serve(ctx context.Context, c Config, ln net.Listener, log *slog.Logger) err
 	}, service)
 	errc := make(chan error, 1)
 	go func() { errc <- server.Serve(ln) }()
-	log.Info("serving the portal", "url", scheme+"://"+ln.Addr().String(), "data", c.Data)
+	log.Info("serving the portal", "url", scheme+"://"+ln.Addr().String(), "data", c.Data, "replica", engine.Replica)
 	// Starting leaves garbage the heap would keep until its next
 	// collection, which an idle portal may never reach: the first Owner's
 	// password hash alone takes 19 MiB (argon2id). Give it back now.
