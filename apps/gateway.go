@@ -69,8 +69,11 @@ type Config struct {
 	// application (and issues its ticket): a page load on an application's
 	// origin without a sign-in is sent there, so bookmarks work.
 	PortalOpen func(name, slug string) string
-	Logger     *slog.Logger
-	Now        func() time.Time
+	// Spent records the tickets redeemed: the database, for portals that
+	// share one; by default, this gateway's memory.
+	Spent  TicketLedger
+	Logger *slog.Logger
+	Now    func() time.Time
 }
 
 // Gateway serves applications. It is an http.Handler for the hosts of the
@@ -80,7 +83,7 @@ type Gateway struct {
 	origins origins
 	tickets sealer
 	cookies sealer
-	spent   *spentTickets
+	spent   TicketLedger
 	csrf    *http.CrossOriginProtection
 	proxy   *httputil.ReverseProxy
 	live    *liveConns
@@ -111,7 +114,7 @@ func New(cfg Config) (*Gateway, error) {
 	g := &Gateway{
 		cfg: cfg, origins: o,
 		tickets: newSealer(cfg.Key, "ticket"), cookies: newSealer(cfg.Key, "cookie"),
-		spent: newSpentTickets(100_000), csrf: http.NewCrossOriginProtection(),
+		spent: cfg.Spent, csrf: http.NewCrossOriginProtection(),
 		live: newLiveConns(), active: newActivity(cfg.Activity, cfg.ActivityEvery),
 		probes: &http.Client{Transport: newTransport(), Timeout: 10 * time.Second,
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }},
@@ -138,6 +141,9 @@ func withDefaults(cfg Config) Config {
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	if cfg.Spent == nil {
+		cfg.Spent = newSpentTickets(100_000)
 	}
 	return cfg
 }

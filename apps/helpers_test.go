@@ -186,7 +186,7 @@ func newFixture(t testing.TB, recheck time.Duration) *fixture {
 	_, f.port, _ = net.SplitHostPort(f.srv.Listener.Addr().String())
 	g, err := New(Config{
 		Domain: "apps.localhost:" + f.port, Key: []byte(strings.Repeat("k", 32)),
-		Service: p.Service, Upstreams: f.up, RecheckEvery: recheck, Now: f.clock.now,
+		Service: p.Service, Upstreams: f.up, RecheckEvery: recheck, Now: f.clock.now, Spent: p.DB,
 		Activity: func(name string, _ time.Time) {
 			select {
 			case f.activity <- name:

@@ -65,7 +65,7 @@ func (g *Gateway) redeem(w http.ResponseWriter, r *http.Request, name, slug stri
 	}
 	t, err := g.checkTicket(r.URL.Query().Get("t"), name, slug)
 	if err == nil {
-		err = g.spent.spend(t.ID, time.Unix(t.Expires, 0), g.cfg.Now())
+		err = g.spent.SpendTicket(r.Context(), t.ID, time.Unix(t.Expires, 0), g.cfg.Now())
 	}
 	if err == nil {
 		err = g.checkHolder(r.Context(), t, name, slug)

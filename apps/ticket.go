@@ -1,6 +1,7 @@
 package apps
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/base64"
 	"strings"
@@ -37,9 +38,18 @@ func (t *ticket) names(name, slug string) bool {
 	return strings.EqualFold(t.Instance, name) && t.App == slug
 }
 
-// spentTickets remembers redeemed tickets until they expire, so that none is
-// redeemed twice. It holds at most max of them: past that it refuses
-// sign-ins rather than forget a ticket still alive.
+// TicketLedger records the tickets redeemed, until they expire, so that
+// none is redeemed twice. Portals that share a database share it (the
+// store's SpendTicket), since a ticket one replica issued may be redeemed,
+// and replayed, on any of them.
+type TicketLedger interface {
+	// SpendTicket marks ticket id redeemed; EUNAUTHORIZED when it was.
+	SpendTicket(ctx context.Context, id string, expires, now time.Time) error
+}
+
+// spentTickets is a TicketLedger in memory, for a gateway alone: it holds
+// at most max tickets, and past that refuses sign-ins rather than forget a
+// ticket still alive.
 type spentTickets struct {
 	mu  sync.Mutex
 	ids map[string]time.Time
@@ -50,9 +60,9 @@ func newSpentTickets(max int) *spentTickets {
 	return &spentTickets{ids: make(map[string]time.Time), max: max}
 }
 
-// spend marks a ticket redeemed. EUNAUTHORIZED when it was already;
+// SpendTicket marks a ticket redeemed. EUNAUTHORIZED when it was already;
 // EUNAVAILABLE when too many live tickets are remembered.
-func (s *spentTickets) spend(id string, expires, now time.Time) error {
+func (s *spentTickets) SpendTicket(_ context.Context, id string, expires, now time.Time) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if _, used := s.ids[id]; used {

@@ -13,7 +13,8 @@ import (
 // copyTables are the portal's tables in an order that inserts no row before
 // the rows it references; migrate-data copies them in this order. A table a
 // migration adds joins this list (a test fails until it does). The leases
-// of named jobs are not copied: they belong to the portals of the source.
+// of named jobs and the spent application tickets are not copied: they
+// belong to the portals of the source, and last seconds.
 var copyTables = []string{
 	"users", "sessions", "instances", "operations", "role_assignments", "audit_events",
 	"login_failures", "workspace_quotas", "schedules", "schedule_firings", "workspace_settings",
@@ -22,7 +23,7 @@ var copyTables = []string{
 
 // notCopied are the tables that are not the portal's records: the
 // migrations' own, and what each store keeps for itself.
-var notCopied = []string{"goose_db_version", "data_version", "leases"}
+var notCopied = []string{"goose_db_version", "data_version", "leases", "spent_tickets"}
 
 // TableCount is how many rows one table holds.
 type TableCount struct {

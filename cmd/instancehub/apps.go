@@ -18,7 +18,7 @@ import (
 // (by default apps.localhost on the portal's port, which browsers resolve to
 // this machine), proxied to upstreams. refuse writes its refusals in the
 // portal's look; portal is the portal's own base URL.
-func openApplications(c Config, key []byte, service *instancehub.Service, upstreams instancehub.ApplicationUpstreams,
+func openApplications(c Config, key []byte, spent apps.TicketLedger, service *instancehub.Service, upstreams instancehub.ApplicationUpstreams,
 	running func(string) bool, portal *url.URL, refuse func(http.ResponseWriter, *http.Request, int, string), log *slog.Logger) (*apps.Gateway, error) {
 	// The Terminal opens Jupyter's first terminal, made on first use: the
 	// classic Notebook server offline, JupyterLab on Azure's image.
@@ -33,11 +33,12 @@ func openApplications(c Config, key []byte, service *instancehub.Service, upstre
 			domain += ":" + port
 		}
 	}
-	// key is shared by every portal on the database (kept in it), so a
-	// ticket one replica made opens on whichever the browser reaches.
+	// key and spent are shared by every portal on the database (kept in
+	// it), so a ticket one replica made opens on whichever the browser
+	// reaches, and once only on all of them.
 	return apps.New(apps.Config{
 		Domain: domain, Scheme: portal.Scheme, Key: key, Service: service, Upstreams: upstreams,
-		Refuse: refuse, Logger: log, Landing: landing, Running: running,
+		Refuse: refuse, Logger: log, Landing: landing, Running: running, Spent: spent,
 		// The gateway calls on its request path: the service notes the
 		// time and writes it at most once a minute, off that path.
 		Activity: func(name string, at time.Time) {

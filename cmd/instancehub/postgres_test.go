@@ -113,7 +113,7 @@ func TestMigrateData(t *testing.T) {
 	if err := run(ctx, []string{"migrate-data", "--from", "sqlite:" + dir, "--to", database}, nil, &out, io.Discard); err != nil {
 		t.Fatalf("%v\n%s", err, out.String())
 	}
-	for _, want := range []string{"Copied " + filepath.Join(dir, "instancehub.db"), "(schema 17)", "users                       1", "each table as many as were read"} {
+	for _, want := range []string{"Copied " + filepath.Join(dir, "instancehub.db"), "(schema 18)", "users                       1", "each table as many as were read"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("output lacks %q:\n%s", want, out.String())
 		}

@@ -164,7 +164,7 @@ func serve(ctx context.Context, c Config, ln net.Listener, log *slog.Logger) err
 	if servers != nil {
 		running = servers.Serving
 	}
-	gw, err := openApplications(c, appsKey, service, upstreams, running, &url.URL{Scheme: scheme, Host: ln.Addr().String()}, refuse, log)
+	gw, err := openApplications(c, appsKey, db, service, upstreams, running, &url.URL{Scheme: scheme, Host: ln.Addr().String()}, refuse, log)
 	if err != nil {
 		return err
 	}
