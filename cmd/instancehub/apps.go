@@ -17,7 +17,7 @@ import (
 // applications on an origin of their own under the applications' domain
 // (by default apps.localhost on the portal's port, which browsers resolve to
 // this machine), proxied to upstreams. refuse writes its refusals in the
-// portal's look; portal is the portal's own base URL.
+// portal's look; portal is the portal's address as people open it.
 func openApplications(c Config, key []byte, spent apps.TicketLedger, service *instancehub.Service, upstreams instancehub.ApplicationUpstreams,
 	running func(string) bool, portal *url.URL, refuse func(http.ResponseWriter, *http.Request, int, string), log *slog.Logger) (*apps.Gateway, error) {
 	// The Terminal opens Jupyter's first terminal, made on first use: the

@@ -47,6 +47,7 @@ type Config struct {
 	TrustedProxies string
 	DebugAddr      string
 	AppsDomain     string
+	PublicURL      string
 	Jupyter        string
 	JupyterMax     int
 	Adopt          bool
@@ -183,6 +184,7 @@ func (c *Config) bindServe(f *flags) {
 	f.bool(&c.Adopt, "adopt", false, "at start, rebuild an instance for every VM tagged as this portal's that none records, as after a lost database")
 	f.string(&c.Jupyter, "jupyter", "jupyter", "the jupyter command that runs the offline emulator's applications (a path, or a name in PATH)")
 	f.int(&c.JupyterMax, "jupyter-max", 8, "how many offline Jupyter servers may run at once; opening one more stops the least recently used")
+	f.string(&c.PublicURL, "public-url", "", "the address people open the portal at, when a proxy or load balancer is in front of it (https://portal.example.com): where an application's origin sends a visitor not signed in; default: the address it serves on")
 	f.string(&c.AppsDomain, "apps-domain", "", `domain of the applications' origins, <instance>--<app>.<domain>, with a port if not the default; needs a wildcard DNS record and, with TLS, a wildcard certificate (default: apps.localhost on the portal's port, which browsers resolve to this machine)`)
 	f.string(&c.PricesURL, "prices-url", azure.RetailPricesURL, "the Azure Retail Prices API, read once a day per region for the prices of sizes and the cost estimates (the emulator serves its own)")
 	f.string(&c.DebugAddr, "debug-addr", "", "address of the operator endpoints: Go runtime metrics and pprof under /debug/; empty (the default) serves none; keep it private")
@@ -325,6 +327,20 @@ func postgresURL(s string) error {
 		return fmt.Errorf("%q is not a postgres:// URL", redactURL(s))
 	}
 	return nil
+}
+
+// publicURL is the portal's address as people open it: --public-url, else
+// served, the address it serves on.
+func (c *Config) publicURL(served *url.URL) (*url.URL, error) {
+	if c.PublicURL == "" {
+		return served, nil
+	}
+	u, err := url.Parse(c.PublicURL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || strings.Trim(u.Path, "/") != "" ||
+		u.RawQuery != "" || u.Fragment != "" || u.User != nil {
+		return nil, fmt.Errorf("--public-url %q: give the portal's origin, such as https://portal.example.com", c.PublicURL)
+	}
+	return &url.URL{Scheme: u.Scheme, Host: u.Host}, nil
 }
 
 // redactURL hides a URL's password, for messages.

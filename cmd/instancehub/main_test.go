@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -188,5 +189,30 @@ func TestDoctorWithTheEmulator(t *testing.T) {
 	err = run(context.Background(), []string{"doctor", "--data", t.TempDir(), "--azure-image", "microsoft-dsvm:ubuntu-2204:2204-gen2:1.0.0", "--azure-vnet", "corp-net"}, nil, &out, io.Discard)
 	if err == nil || !strings.Contains(out.String(), "fail  image in eastus") || !strings.Contains(out.String(), "fail  network in eastus        the virtual network corp-net does not exist") {
 		t.Errorf("a missing image version and network: %v\n%s", err, out.String())
+	}
+}
+
+// TestPublicURL: --public-url is the portal's origin, nothing else.
+func TestPublicURL(t *testing.T) {
+	served := &url.URL{Scheme: "http", Host: "127.0.0.1:8080"}
+	for _, tc := range []struct{ flag, want string }{
+		{"", "http://127.0.0.1:8080"},
+		{"https://portal.example.com", "https://portal.example.com"},
+		{"https://portal.example.com:8443/", "https://portal.example.com:8443"},
+		{"portal.example.com", ""},
+		{"ftp://portal.example.com", ""},
+		{"https://portal.example.com/instancehub", ""},
+		{"https://portal.example.com/?a=1", ""},
+		{"https://user:pw@portal.example.com", ""},
+	} {
+		c := Config{PublicURL: tc.flag}
+		u, err := c.publicURL(served)
+		if tc.want == "" {
+			if err == nil || !strings.Contains(err.Error(), "--public-url") {
+				t.Errorf("%q: %v, %v; want a refusal", tc.flag, u, err)
+			}
+		} else if err != nil || u.String() != tc.want {
+			t.Errorf("%q: %v, %v; want %s", tc.flag, u, err, tc.want)
+		}
 	}
 }

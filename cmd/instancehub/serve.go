@@ -57,6 +57,9 @@ func serve(ctx context.Context, c Config, ln net.Listener, log *slog.Logger) err
 	if c.Lease < time.Second || c.Lease > 10*time.Minute {
 		return usageError{fmt.Errorf("--lease %s: give 1s to 10m", c.Lease)}
 	}
+	if _, err := c.publicURL(nil); err != nil {
+		return usageError{err}
+	}
 	db, err := openStore(ctx, c)
 	if err != nil {
 		return err
@@ -164,7 +167,11 @@ func serve(ctx context.Context, c Config, ln net.Listener, log *slog.Logger) err
 	if servers != nil {
 		running = servers.Serving
 	}
-	gw, err := openApplications(c, appsKey, db, service, upstreams, running, &url.URL{Scheme: scheme, Host: ln.Addr().String()}, refuse, log)
+	public, err := c.publicURL(&url.URL{Scheme: scheme, Host: ln.Addr().String()})
+	if err != nil {
+		return usageError{err}
+	}
+	gw, err := openApplications(c, appsKey, db, service, upstreams, running, public, refuse, log)
 	if err != nil {
 		return err
 	}
