@@ -29,7 +29,7 @@ VULNDB        := .cache/vulndb/$(lastword $(subst @, ,$(VULNDB_MODULE)))
 FUZZTIME      ?= 30s
 TEST_FUZZTIME ?= 2s
 
-.PHONY: build run test fuzz check vulncheck bench bench-http screenshots deps generate clean chromium jupyter postgres wrk e2e-driver
+.PHONY: build run test fuzz check vulncheck bench bench-http bench-replicas screenshots deps generate clean chromium jupyter postgres wrk e2e-driver
 
 ## build: generate the templates, fetch htmx and build bin/instancehub
 build: $(BIN)
@@ -106,6 +106,13 @@ bench: build
 N ?= 1000
 bench-http: build wrk
 	go run ./internal/tools/benchhttp -bin $(BIN) -n $(N)
+
+## bench-replicas: one portal on SQLite against one, two and three
+## replicas on PostgreSQL (a throwaway cluster unless INSTANCEHUB_TEST_POSTGRES
+## names a server): creates/s through the form, the list page's req/s and
+## p99 with wrk, and the takeover time after SIGKILL
+bench-replicas: build wrk postgres
+	go run ./internal/tools/benchhttp -bin $(BIN) -replicas -n 400
 
 wrk:
 	@if ! command -v wrk >/dev/null; then \

@@ -58,28 +58,39 @@ func Stop() {
 // database is dropped when tb ends.
 func NewDatabase(tb testing.TB) string {
 	tb.Helper()
-	base, err := Server()
+	u, drop, err := CreateDatabase()
 	if err != nil {
 		tb.Fatalf("PostgreSQL for the tests: %v", err)
+	}
+	tb.Cleanup(drop)
+	return u
+}
+
+// CreateDatabase creates an empty database on the server and returns its
+// URL, and a function that drops it.
+func CreateDatabase() (string, func(), error) {
+	base, err := Server()
+	if err != nil {
+		return "", nil, err
 	}
 	name := fmt.Sprintf("ih_%d_%d_%d", os.Getpid(), time.Now().UnixNano()%1e9, count.Add(1))
 	admin, err := sql.Open("pgx", base)
 	if err != nil {
-		tb.Fatal(err)
+		return "", nil, err
 	}
 	defer admin.Close()
 	if _, err := admin.Exec(`CREATE DATABASE ` + name); err != nil {
-		tb.Fatalf("create database %s: %v", name, err)
+		return "", nil, fmt.Errorf("create database %s: %w", name, err)
 	}
-	tb.Cleanup(func() {
+	drop := func() {
 		admin, err := sql.Open("pgx", base)
 		if err != nil {
 			return
 		}
 		defer admin.Close()
 		_, _ = admin.Exec(`DROP DATABASE IF EXISTS ` + name + ` WITH (FORCE)`)
-	})
-	return withDatabase(base, name)
+	}
+	return withDatabase(base, name), drop, nil
 }
 
 func withDatabase(base, name string) string {

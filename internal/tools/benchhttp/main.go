@@ -44,8 +44,16 @@ func main() {
 	keep := flag.Bool("keep", false, "keep the data directory")
 	pattern := flag.String("only", "", "drive only the pages whose name matches this regular expression")
 	flag.BoolVar(&separate, "separate-emulator", false, "run the emulator as a process of its own (instancehub emulator), to measure the portal alone")
+	replicas := flag.Bool("replicas", false, "compare one portal on SQLite with one, two and three replicas on PostgreSQL instead (n creates)")
 	flag.Parse()
 	only = regexp.MustCompile(*pattern)
+	if *replicas {
+		if err := runReplicas(*bin, *wrk, *n, *threads, *conns, *duration); err != nil {
+			fmt.Fprintln(os.Stderr, "bench-http:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if err := run(*bin, *wrk, *n, *threads, *conns, *duration, *keep); err != nil {
 		fmt.Fprintln(os.Stderr, "bench-http:", err)
 		os.Exit(1)
@@ -69,7 +77,7 @@ func run(bin, wrk string, n, threads, conns int, duration time.Duration, keep bo
 	var emu *exec.Cmd
 	if separate {
 		var err error
-		if emu, extra, err = startEmulator(bin, filepath.Join(dir, "emulator"), n); err != nil {
+		if emu, extra, err = startEmulator(bin, filepath.Join(dir, "emulator"), n, 0); err != nil {
 			return err
 		}
 		defer stopProcess(emu)
@@ -169,6 +177,7 @@ func run(bin, wrk string, n, threads, conns int, duration time.Duration, keep bo
 type portal struct {
 	cmd       *exec.Cmd
 	base      string
+	log       string // the file of its log
 	coldStart time.Duration
 }
 
@@ -192,7 +201,7 @@ func startPortal(bin, dir string, n int, extra ...string) (*portal, error) {
 	if err := cmd.Start(); err != nil {
 		return nil, err
 	}
-	p := &portal{cmd: cmd, base: "http://" + addr}
+	p := &portal{cmd: cmd, base: "http://" + addr, log: log.Name()}
 	for {
 		res, err := http.Get(p.base + "/login")
 		if err == nil {
@@ -234,9 +243,9 @@ func quotaFor(n int) string {
 	return strings.Join(quota, ",")
 }
 
-// startEmulator runs `instancehub emulator` at latency 0 with room for n
+// startEmulator runs `instancehub emulator` at latency with room for n
 // instances, and returns it with the portal's flags that use it.
-func startEmulator(bin, dir string, n int) (*exec.Cmd, []string, error) {
+func startEmulator(bin, dir string, n int, latency float64) (*exec.Cmd, []string, error) {
 	port, err := freePort()
 	if err != nil {
 		return nil, nil, err
@@ -245,7 +254,7 @@ func startEmulator(bin, dir string, n int) (*exec.Cmd, []string, error) {
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return nil, nil, err
 	}
-	cmd := exec.Command(bin, "emulator", "--addr", addr, "--data", dir, "--emulator-latency", "0", "--emulator-quota", quotaFor(n))
+	cmd := exec.Command(bin, "emulator", "--addr", addr, "--data", dir, "--emulator-latency", fmt.Sprint(latency), "--emulator-quota", quotaFor(n))
 	log, err := os.Create(filepath.Join(dir, "emulator.log"))
 	if err != nil {
 		return nil, nil, err
