@@ -130,3 +130,55 @@ func TestFirstUserOnceAmongPortalsStartingTogether(t *testing.T) {
 		}
 	}
 }
+
+// TestReplicasFireSchedulesAndIdleShutdownOnce: two replicas on one
+// PostgreSQL database tick in the same second, when a schedule is due on
+// one instance and another has been idle past its shutdown: each stops
+// once, whichever replica's tick got there first.
+func TestReplicasFireSchedulesAndIdleShutdownOnce(t *testing.T) {
+	first := testportal.OpenPostgres(t, pgtest.NewDatabase(t), "r0", 3*time.Second, emulator.Options{})
+	second := first.Replica(t, "r1", 3*time.Second)
+	evening, idle := running(t, first, "evening-box"), running(t, first, "idle-box")
+	set := instancehub.IdleSince(idle).Add(time.Minute)
+	due := set.Add(31 * time.Minute).Truncate(time.Minute)
+	addSchedule(t, first, evening, instancehub.ScheduleRequest{Action: "Stop", Kind: "Cron",
+		Cron: fmt.Sprintf("%d %d * * *", due.Minute(), due.Hour()), TimeZone: "UTC"}, set)
+	c := &clock{t: set}
+	schedulers := []*instancehub.Scheduler{schedulerFor(first, c), schedulerFor(second, c)}
+	for _, p := range []*testportal.Portal{first, second} {
+		p.Service.Probe = &probe{} // no kernel, no connection: idle
+	}
+	if err := first.Service.SetIdleShutdown(first.Ctx, "idle-box", true, "30"); err != nil {
+		t.Fatal(err)
+	}
+	c.Set(due.Add(5 * time.Second))
+	var wg sync.WaitGroup
+	reports := make([]instancehub.TickReport, 2)
+	for i, s := range schedulers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			reports[i] = tick(t, s)
+		}()
+	}
+	wg.Wait()
+	if fired, stopped := reports[0].Fired+reports[1].Fired, reports[0].IdleStopped+reports[1].IdleStopped; fired != 1 || stopped != 1 {
+		t.Fatalf("fired %d, idle-stopped %d; want 1 and 1: %+v", fired, stopped, reports)
+	}
+	for _, name := range []string{"evening-box", "idle-box"} {
+		first.WaitState(t, name, instancehub.StateStopped)
+		ops, err := first.DB.FindOperations(first.Ctx, map[string]int64{"evening-box": evening.ID, "idle-box": idle.ID}[name], 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		stops := 0
+		for _, op := range ops {
+			if op.Kind == instancehub.OpStop {
+				stops++
+			}
+		}
+		if stops != 1 {
+			t.Errorf("%s was stopped %d times", name, stops)
+		}
+	}
+}
