@@ -143,22 +143,26 @@ func (e *Engine) takeOver(ctx context.Context, all bool) error {
 	return nil
 }
 
-// leaseLoop renews the leases of the operations this replica drives, stops
-// driving those another took over, and takes over lapsed ones, every third
-// of a lease.
+// leaseLoop renews the leases of the operations this replica drives, and
+// stops driving those another took over, every third of a lease; and it
+// looks for lapsed ones to take over every tenth, so that the operations of
+// a replica that died resume at most a tenth of a lease after their leases
+// lapse (the look is one UPDATE that mostly matches nothing).
 func (e *Engine) leaseLoop() {
 	defer e.wg.Done()
-	t := time.NewTicker(e.LeaseFor / 3)
-	defer t.Stop()
+	renew, claim := time.NewTicker(e.LeaseFor/3), time.NewTicker(e.LeaseFor/10)
+	defer renew.Stop()
+	defer claim.Stop()
 	for {
 		select {
 		case <-e.ctx.Done():
 			return
-		case <-t.C:
-		}
-		e.renew()
-		if err := e.takeOver(e.ctx, false); err != nil && e.ctx.Err() == nil {
-			e.Logger.Warn("take over operations", "err", err)
+		case <-renew.C:
+			e.renew()
+		case <-claim.C:
+			if err := e.takeOver(e.ctx, false); err != nil && e.ctx.Err() == nil {
+				e.Logger.Warn("take over operations", "err", err)
+			}
 		}
 	}
 }
