@@ -202,13 +202,19 @@ func benchSetup(bin, wrk string, setup replicaSetup, n, threads, conns int, dura
 	}
 	var rps float64
 	var p99 time.Duration
+	var each []string
 	for _, r := range results {
 		rps += r.rps
 		if d, err := time.ParseDuration(r.p99); err == nil && d > p99 {
 			p99 = d
 		}
+		each = append(each, fmt.Sprintf("%.0f/s p99 %s", r.rps, r.p99))
 	}
-	fmt.Printf("%-18s %10.0f %12s %10.0f %9s\n", setup.name, float64(n)/created.Seconds(), running.Round(time.Millisecond), rps, p99)
+	fmt.Printf("%-18s %10.0f %12s %10.0f %9s", setup.name, float64(n)/created.Seconds(), running.Round(time.Millisecond), rps, p99)
+	if len(results) > 1 {
+		fmt.Printf("   each: %s", strings.Join(each, ", "))
+	}
+	fmt.Println()
 	return nil
 }
 
