@@ -213,6 +213,13 @@ func benchSetup(bin, wrk string, setup replicaSetup, n, threads, conns int, dura
 	fmt.Printf("%-18s %10.0f %12s %10.0f %9s", setup.name, float64(n)/created.Seconds(), running.Round(time.Millisecond), rps, p99)
 	if len(results) > 1 {
 		fmt.Printf("   each: %s", strings.Join(each, ", "))
+		// One wrk on one replica, as on one portal: what the replicas do
+		// to each other, apart from what several wrks do to the cores.
+		alone, err := load(wrk, c.portals[0].base+"/instances?page=3", "Cookie: "+cookie, threads, conns, duration)
+		if err != nil {
+			return err
+		}
+		fmt.Printf("; one wrk on the first alone: %.0f/s p99 %s", alone.rps, alone.p99)
 	}
 	fmt.Println()
 	return nil
