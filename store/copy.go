@@ -303,9 +303,9 @@ func resetIdentities(ctx context.Context, tx *Tx) error {
 	return nil
 }
 
-// Tables names the tables of the database, but for those of the
+// tables names the tables of the database, but for those of the
 // migrations and each store's own bookkeeping: the tables CopyTo copies.
-func (db *DB) Tables(ctx context.Context) ([]string, error) {
+func (db *DB) tables(ctx context.Context) ([]string, error) {
 	query := `SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'`
 	if db.d.postgres() {
 		query = `SELECT table_name FROM information_schema.tables

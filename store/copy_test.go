@@ -15,7 +15,7 @@ import (
 // made, so that a table added later is not left behind unnoticed.
 func TestCopyTablesAreEveryTable(t *testing.T) {
 	db := openStore(t)
-	tables, err := db.Tables(context.Background())
+	tables, err := db.tables(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}

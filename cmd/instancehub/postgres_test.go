@@ -7,13 +7,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
-	"net"
 	"net/http"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/instancehub/instancehub"
 	"github.com/instancehub/instancehub/internal/pgtest"
@@ -26,40 +23,18 @@ import (
 // the schema version of the build.
 func TestServeReplicasOnPostgres(t *testing.T) {
 	database := pgtest.NewDatabase(t)
-	start := func(logs *syncBuffer) (string, func()) {
+	start := func() (string, *syncBuffer) {
 		t.Helper()
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
 		var c Config
 		args := []string{"--data", t.TempDir(), "--database", database, "--admin-email", "owner@example.com",
 			"--emulator-latency", "0", "--sync-interval", "1h"}
 		if err := parse("serve", args, io.Discard, c.bindServe); err != nil {
 			t.Fatal(err)
 		}
-		ctx, cancel := context.WithCancel(context.Background())
-		done := make(chan error, 1)
-		go func() { done <- serve(ctx, c, ln, slog.New(slog.NewTextHandler(logs, nil))) }()
-		for i := 0; i < 500 && !strings.Contains(logs.String(), "serving the portal"); i++ {
-			select {
-			case err := <-done:
-				t.Fatalf("serve ended: %v\n%s", err, logs.String())
-			case <-time.After(10 * time.Millisecond):
-			}
-		}
-		return "http://" + ln.Addr().String(), func() {
-			cancel()
-			if err := <-done; err != nil {
-				t.Error(err)
-			}
-		}
+		return startServe(t, c)
 	}
-	var logs1, logs2 syncBuffer
-	url1, stop1 := start(&logs1)
-	defer stop1()
-	url2, stop2 := start(&logs2)
-	defer stop2()
+	url1, logs1 := start()
+	url2, logs2 := start()
 	for _, u := range []string{url1, url2} {
 		resp, err := http.Get(u + "/readyz")
 		if err != nil {
