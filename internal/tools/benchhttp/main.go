@@ -12,7 +12,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -328,24 +327,17 @@ var csrfInput = regexp.MustCompile(`name="_csrf" value="([^"]+)"`)
 // seed creates n instances through the create form, one after another, and
 // waits until the last is running.
 func seed(c *http.Client, base string, n int) error {
-	page, _, err := get(c, base+"/instances/new", "")
+	token, err := formToken(c, base+"/instances/new")
 	if err != nil {
 		return err
 	}
-	m := csrfInput.FindSubmatch(page)
-	if m == nil {
-		return errors.New("no CSRF token in the create form")
-	}
-	token := string(m[1])
 	took := make([]time.Duration, 0, n)
 	start := time.Now()
 	for i := 1; i <= n; i++ {
 		// Spread over the regions: a region's shared subnet holds about
 		// 4,000 addresses, as on Azure.
-		form := url.Values{"_csrf": {token}, "name": {fmt.Sprintf("load%05d", i)}, "region": {regions[i%len(regions)]},
-			"vm_size": {"Standard_DS1_v2"}, "type": {"cpu"}}
 		t := time.Now()
-		res, err := post(c, base, "/instances", form)
+		res, err := post(c, base, "/instances", createForm(token, fmt.Sprintf("load%05d", i), regions[i%len(regions)]))
 		if err != nil {
 			return err
 		}
@@ -358,22 +350,46 @@ func seed(c *http.Client, base string, n int) error {
 	k := max(1, min(100, n/10))
 	fmt.Printf("%d creates through the form: %s in all; mean of the first %d %s, of the last %d %s\n",
 		n, total.Round(time.Millisecond), k, mean(took[:k]).Round(time.Microsecond), k, mean(took[n-k:]).Round(time.Microsecond))
-	last := fmt.Sprintf("/instances/load%05d/row", n)
-	for deadline := time.Now().Add(5 * time.Minute); ; {
-		row, _, err := get(c, base+last, "")
+	if err := waitRunning(c, base, fmt.Sprintf("load%05d", n)); err != nil {
+		return err
+	}
+	fmt.Printf("all %d running %s after the first create\n", n, time.Since(start).Round(time.Millisecond))
+	return nil
+}
+
+// formToken reads the CSRF token of the page at u.
+func formToken(c *http.Client, u string) (string, error) {
+	page, _, err := get(c, u, "")
+	if err != nil {
+		return "", err
+	}
+	m := csrfInput.FindSubmatch(page)
+	if m == nil {
+		return "", fmt.Errorf("no CSRF token in %s", u)
+	}
+	return string(m[1]), nil
+}
+
+// createForm is the create form filled in for an instance of the smallest size.
+func createForm(token, name, region string) url.Values {
+	return url.Values{"_csrf": {token}, "name": {name}, "region": {region}, "vm_size": {"Standard_DS1_v2"}, "type": {"cpu"}}
+}
+
+// waitRunning waits until the row of the instance name, created last,
+// shows it Running.
+func waitRunning(c *http.Client, base, name string) error {
+	for deadline := time.Now().Add(5 * time.Minute); ; time.Sleep(100 * time.Millisecond) {
+		row, _, err := get(c, base+"/instances/"+name+"/row", "")
 		if err != nil {
 			return err
 		}
 		if bytes.Contains(row, []byte(">Running<")) {
-			break
+			return nil
 		}
 		if time.Now().After(deadline) {
 			return fmt.Errorf("the instances did not all start within 5 minutes; the last one's row:\n%s", row)
 		}
-		time.Sleep(200 * time.Millisecond)
 	}
-	fmt.Printf("all %d running %s after the first create\n", n, time.Since(start).Round(time.Millisecond))
-	return nil
 }
 
 func mean(ds []time.Duration) time.Duration {
@@ -386,19 +402,15 @@ func mean(ds []time.Duration) time.Duration {
 
 // timeRefresh presses Refresh, which reconciles every instance with Azure.
 func timeRefresh(c *http.Client, base string) (time.Duration, error) {
-	page, _, err := get(c, base+"/instances", "")
+	token, err := formToken(c, base+"/instances")
 	if err != nil {
 		return 0, err
-	}
-	m := csrfInput.FindSubmatch(page)
-	if m == nil {
-		return 0, errors.New("no CSRF token in the list")
 	}
 	// A sync finished less than 5 s ago (instancehub.SyncFresh) is shared
 	// rather than run again: wait it out, to time a whole one.
 	time.Sleep(6 * time.Second)
 	start := time.Now()
-	res, err := post(c, base, "/instances/refresh", url.Values{"_csrf": {string(m[1])}})
+	res, err := post(c, base, "/instances/refresh", url.Values{"_csrf": {token}})
 	if err != nil {
 		return 0, err
 	}

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -129,15 +128,12 @@ func benchSetup(bin, wrk string, setup replicaSetup, n, threads, conns int, dura
 	if err != nil {
 		return err
 	}
-	// The session cookie works on every portal of the database.
+	// The session cookie works on every portal of the database; the
+	// client's jar sends it to each (cookies ignore ports).
 	cookie := cookieHeader(client, c.portals[0].base)
-	page, _, err := get(client, c.portals[0].base+"/instances/new", "")
+	token, err := formToken(client, c.portals[0].base+"/instances/new")
 	if err != nil {
 		return err
-	}
-	m := csrfInput.FindSubmatch(page)
-	if m == nil {
-		return errors.New("no CSRF token in the create form")
 	}
 	start := time.Now()
 	var next atomic.Int64
@@ -153,9 +149,7 @@ func benchSetup(bin, wrk string, setup replicaSetup, n, threads, conns int, dura
 					return
 				}
 				base := c.portals[i%len(c.portals)].base
-				form := url.Values{"_csrf": {string(m[1])}, "name": {fmt.Sprintf("load%05d", i)}, "region": {regions[i%len(regions)]},
-					"vm_size": {"Standard_DS1_v2"}, "type": {"cpu"}}
-				res, err := postWithCookie(base, "/instances", form, cookie)
+				res, err := post(client, base, "/instances", createForm(token, fmt.Sprintf("load%05d", i), regions[i%len(regions)]))
 				if err == nil && res.StatusCode != http.StatusSeeOther {
 					err = fmt.Errorf("create %d: %s", i, res.Status)
 				}
@@ -171,18 +165,8 @@ func benchSetup(bin, wrk string, setup replicaSetup, n, threads, conns int, dura
 		return err
 	}
 	created := time.Since(start)
-	last := fmt.Sprintf("/instances/load%05d/row", n)
-	for deadline := time.Now().Add(5 * time.Minute); ; time.Sleep(100 * time.Millisecond) {
-		row, _, err := get(client, c.portals[0].base+last, "")
-		if err != nil {
-			return err
-		}
-		if strings.Contains(string(row), ">Running<") {
-			break
-		}
-		if time.Now().After(deadline) {
-			return errors.New("not all running within 5 minutes")
-		}
+	if err := waitRunning(client, c.portals[0].base, fmt.Sprintf("load%05d", n)); err != nil {
+		return err
 	}
 	running := time.Since(start)
 
@@ -225,23 +209,6 @@ func benchSetup(bin, wrk string, setup replicaSetup, n, threads, conns int, dura
 	return nil
 }
 
-// postWithCookie posts a form as the browser whose session is cookie.
-func postWithCookie(base, path string, form url.Values, cookie string) (*http.Response, error) {
-	req, _ := http.NewRequest(http.MethodPost, base+path, strings.NewReader(form.Encode()))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set("Origin", base)
-	req.Header.Set("Sec-Fetch-Site", "same-origin")
-	req.Header.Set("Cookie", cookie)
-	res, err := noRedirects.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	res.Body.Close()
-	return res, nil
-}
-
-var noRedirects = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-
 var resumedLine = regexp.MustCompile(`(?m)^time=(\S+) .*msg="resuming operation"`)
 
 // benchTakeover: k replicas at the default lease, the emulator at latency
@@ -259,19 +226,13 @@ func benchTakeover(bin string, k int) error {
 	if err != nil {
 		return err
 	}
-	page, _, err := get(client, victim.base+"/instances/new", "")
+	token, err := formToken(client, victim.base+"/instances/new")
 	if err != nil {
 		return err
 	}
-	m := csrfInput.FindSubmatch(page)
-	if m == nil {
-		return errors.New("no CSRF token in the create form")
-	}
 	const creates = 6
 	for i := range creates {
-		form := url.Values{"_csrf": {string(m[1])}, "name": {fmt.Sprintf("takeover%d", i)}, "region": {"eastus"},
-			"vm_size": {"Standard_DS1_v2"}, "type": {"cpu"}}
-		if _, err := post(client, victim.base, "/instances", form); err != nil {
+		if _, err := post(client, victim.base, "/instances", createForm(token, fmt.Sprintf("takeover%d", i), "eastus")); err != nil {
 			return err
 		}
 	}
