@@ -93,8 +93,6 @@ type InstanceStore interface {
 	// time and applies update to its instance, in one transaction. ECONFLICT
 	// when op already finished; ENOTFOUND for an unknown operation.
 	FinishOperation(ctx context.Context, op *Operation, update InstanceUpdate) error
-	// PendingOperations lists the operations in progress, oldest first.
-	PendingOperations(ctx context.Context) ([]*Operation, error)
 	// FindOperation returns an operation, of a deleted instance too.
 	// ENOTFOUND if there is none.
 	FindOperation(ctx context.Context, id int64) (*Operation, error)

@@ -187,8 +187,9 @@ func endOperation(ctx context.Context, tx *Tx, op *instancehub.Operation) (int64
 	return 0, instancehub.Errorf(instancehub.ECONFLICT, "The operation has already finished.")
 }
 
-// PendingOperations lists the operations in progress, oldest first, for
-// resuming them after a restart.
+// PendingOperations lists the operations in progress, oldest first. The
+// engine no longer reads them all (it claims those whose lease lapsed,
+// ClaimLapsedOperations); the store's tests do, to see what is in flight.
 func (db *DB) PendingOperations(ctx context.Context) ([]*instancehub.Operation, error) {
 	// The unary + keeps SQLite from walking the whole history in id order:
 	// it reads the few rows of the operations_in_progress index, then sorts.

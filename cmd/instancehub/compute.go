@@ -68,9 +68,6 @@ func computeCommand(ctx context.Context, args []string, stdout, stderr io.Writer
 		return usageError{fmt.Errorf("unknown command compute %s; run instancehub compute help", verb)}
 	}
 	var name string
-	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
-		name, args = args[0], args[1:]
-	}
 	cli := &computeCLI{stdout: stdout, stderr: stderr, client: &http.Client{Timeout: time.Minute}}
 	if f, ok := stderr.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
 		cli.terminal = true
@@ -99,18 +96,18 @@ func computeCommand(ctx context.Context, args []string, stdout, stderr io.Writer
 	if err != nil {
 		return usageError{err}
 	}
-	// The name may also come after flags, and more flags after it.
-	if rest := parsed.Args(); len(rest) > 0 {
-		if name != "" {
-			return usageError{fmt.Errorf("compute %s takes one instance name; %q is one too many", verb, rest[0])}
-		}
+	// The name may come before flags or after them, and more flags after it:
+	// parsing stops at it.
+	rest := parsed.Args()
+	if len(rest) > 0 {
 		name = rest[0]
 		if err := parsed.Parse(rest[1:]); err != nil {
 			return usageError{err}
 		}
-		if extra := parsed.Args(); len(extra) > 0 {
-			return usageError{fmt.Errorf("compute %s takes one instance name; %q is one too many", verb, extra[0])}
-		}
+		rest = parsed.Args()
+	}
+	if len(rest) > 0 {
+		return usageError{fmt.Errorf("compute %s takes one instance name; %q is one too many", verb, rest[0])}
 	}
 	switch {
 	case cli.output != "table" && cli.output != "json" && !(cli.output == "yaml" && verb == "show"):

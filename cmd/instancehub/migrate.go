@@ -21,11 +21,10 @@ import (
 // The target must be empty; the copy is one transaction, committed only
 // once every table holds as many rows as were read.
 func migrateDataCommand(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	var from, to, logLevel string
+	var from, to string
 	err := parse("migrate-data", args, stderr, func(f *flags) {
 		f.string(&from, "from", "", "the SQLite database to copy: sqlite:PATH, PATH its file or the portal's data directory")
 		f.string(&to, "to", "", "the new PostgreSQL database: postgres://user:password@host/db (prefer the environment variable)")
-		f.string(&logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	})
 	if err != nil {
 		return err
