@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -53,12 +55,10 @@ func runReplicas(bin, wrk string, n, threads, conns int, duration time.Duration)
 // cluster is a set of portals on one store, with their emulator.
 type cluster struct {
 	portals []*portal
-	emu     *cmdStopper
+	emu     *exec.Cmd
 	drop    func()
 	dir     string
 }
-
-type cmdStopper struct{ stop func() }
 
 func (c *cluster) close() {
 	for _, p := range c.portals {
@@ -66,7 +66,9 @@ func (c *cluster) close() {
 			p.stop()
 		}
 	}
-	c.emu.stop()
+	if c.emu != nil {
+		stopProcess(c.emu)
+	}
 	if c.drop != nil {
 		c.drop()
 	}
@@ -80,13 +82,13 @@ func startCluster(bin string, k int, postgres bool, n int, latency float64, extr
 	if err != nil {
 		return nil, err
 	}
-	c := &cluster{dir: dir, emu: &cmdStopper{func() {}}}
+	c := &cluster{dir: dir}
 	emu, flags, err := startEmulator(bin, filepath.Join(dir, "emulator"), n, latency)
 	if err != nil {
 		c.close()
 		return nil, err
 	}
-	c.emu.stop = func() { stopProcess(emu) }
+	c.emu = emu
 	if postgres {
 		database, drop, err := pgtest.CreateDatabase()
 		if err != nil {
@@ -250,10 +252,7 @@ func benchTakeover(bin string, k int) error {
 			}
 		}
 		if len(times) >= creates {
-			first, last := times[0], times[0]
-			for _, t := range times {
-				first, last = minTime(first, t), maxTime(last, t)
-			}
+			first, last := slices.MinFunc(times, time.Time.Compare), slices.MaxFunc(times, time.Time.Compare)
 			fmt.Printf("takeover, %d replicas, lease 15 s: %d creates of the killed one resumed %s (first) to %s (last) after SIGKILL\n",
 				k, len(times), first.Sub(killed).Round(time.Millisecond), last.Sub(killed).Round(time.Millisecond))
 			return nil
@@ -262,18 +261,4 @@ func benchTakeover(bin string, k int) error {
 			return fmt.Errorf("%d of %d operations taken over 2 minutes after the kill", len(times), creates)
 		}
 	}
-}
-
-func minTime(a, b time.Time) time.Time {
-	if b.Before(a) {
-		return b
-	}
-	return a
-}
-
-func maxTime(a, b time.Time) time.Time {
-	if b.After(a) {
-		return b
-	}
-	return a
 }
