@@ -72,13 +72,18 @@ func (d *frontDoor) wait(req *http.Request) error {
 	if req.Method == http.MethodGet || req.Method == http.MethodHead {
 		latency = readLatency
 	}
-	t := time.NewTimer(d.e.scale(latency))
+	return d.e.pause(req.Context(), latency)
+}
+
+// pause sleeps latency, scaled, or until ctx ends.
+func (e *Emulator) pause(ctx context.Context, latency time.Duration) error {
+	t := time.NewTimer(e.scale(latency))
 	defer t.Stop()
 	select {
 	case <-t.C:
 		return nil
-	case <-req.Context().Done():
-		return req.Context().Err()
+	case <-ctx.Done():
+		return ctx.Err()
 	}
 }
 

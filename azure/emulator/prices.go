@@ -2,8 +2,6 @@ package emulator
 
 import (
 	"encoding/json"
-	"fmt"
-	"io"
 	"math"
 	"net/http"
 	"net/url"
@@ -11,7 +9,6 @@ import (
 	"strconv"
 	"strings"
 	"sync/atomic"
-	"time"
 )
 
 // eastUSPrices are the catalog's pay-as-you-go Linux prices, USD per hour
@@ -42,7 +39,7 @@ func PricePerHour(size, region string) (float64, bool) {
 	if !ok || !s.offeredIn(region) {
 		return 0, false
 	}
-	return math.Round(eastUSPrices[s.Name]*regionPriceFactors[region]*1000) / 1000, true
+	return round3(eastUSPrices[s.Name] * regionPriceFactors[region]), true
 }
 
 // pricesPageSize is small, so that the client reads several pages.
@@ -70,12 +67,8 @@ func (d pricesDoor) RoundTrip(req *http.Request) (*http.Response, error) {
 	// Counted apart: Calls counts ARM's requests, and this is no ARM API.
 	n, _ := d.e.perAPI.LoadOrStore("RetailPrices", new(atomic.Int64))
 	n.(*atomic.Int64).Add(1)
-	t := time.NewTimer(d.e.scale(readLatency))
-	defer t.Stop()
-	select {
-	case <-t.C:
-	case <-req.Context().Done():
-		return nil, req.Context().Err()
+	if err := d.e.pause(req.Context(), readLatency); err != nil {
+		return nil, err
 	}
 	if req.Method != http.MethodGet || !strings.HasSuffix(req.URL.Path, "/api/retail/prices") {
 		return pricesAnswer(req, http.StatusNotFound, map[string]string{"Error": "Not found"}), nil
@@ -107,13 +100,7 @@ func match(re *regexp.Regexp, s string) string {
 
 func pricesAnswer(req *http.Request, status int, v any) *http.Response {
 	body, _ := json.Marshal(v)
-	return &http.Response{
-		StatusCode: status, Status: fmt.Sprintf("%d %s", status, http.StatusText(status)),
-		Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1, Request: req,
-		Header:        http.Header{"Content-Type": {"application/json; charset=utf-8"}},
-		Body:          io.NopCloser(strings.NewReader(string(body))),
-		ContentLength: int64(len(body)),
-	}
+	return newResponse(req, status, body)
 }
 
 // priceItem is one meter as the Retail Prices API lists it.
