@@ -113,9 +113,6 @@ func (s State) Billed() bool {
 	return false
 }
 
-// BilledStates lists the states in which an instance's compute is billed.
-var BilledStates = []State{StateRunning, StateRestarting, StateStopping}
-
 // SizeRunningTime is how long the instances of one VM size ran.
 type SizeRunningTime struct {
 	VMSize  string

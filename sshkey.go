@@ -7,9 +7,9 @@ import (
 	"time"
 )
 
-// sshKeyTimeout bounds how long adding an SSH key may take: Azure's VM
+// SSHKeyTimeout bounds how long adding an SSH key may take: Azure's VM
 // access extension takes a minute or two.
-const sshKeyTimeout = 10 * time.Minute
+const SSHKeyTimeout = 10 * time.Minute
 
 // AddSSHKey has Azure make the signed-in user's SSH public key the key of
 // their running instance, for one created with SSH on and its key left for
@@ -46,7 +46,7 @@ func (s *Service) AddSSHKey(ctx context.Context, name, key string) (inst *Instan
 	}
 	// Azure takes a minute or so: the key is applied and recorded even if
 	// the person who asked stops waiting, so that the page and the VM agree.
-	work, cancel := context.WithTimeout(context.WithoutCancel(ctx), sshKeyTimeout)
+	work, cancel := context.WithTimeout(context.WithoutCancel(ctx), SSHKeyTimeout)
 	defer cancel()
 	if err := adder.AddSSHKey(work, inst, parsed); err != nil {
 		return nil, err

@@ -155,7 +155,7 @@ func TestRunningTimeFromEveryWriter(t *testing.T) {
 }
 
 // TestRunningIntervalsFollowBilledStates checks the migration's triggers
-// against instancehub.BilledStates: entering any billed state from one that
+// against instancehub.State.Billed: entering any billed state from one that
 // is not opens an interval, and leaving them all closes it.
 func TestRunningIntervalsFollowBilledStates(t *testing.T) {
 	db, clock := openTestDB(t)

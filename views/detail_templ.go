@@ -841,7 +841,7 @@ func detail(d *instancehub.InstanceDetail, forms DetailForms) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		if d.SSHEnabled && d.Access.AddSSHKey {
+		if d.Access.AddSSHKey {
 			templ_7745c5c3_Err = sshKeyForm(d, forms).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err

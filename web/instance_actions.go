@@ -71,7 +71,7 @@ func (s *Server) confirmDelete(c *echo.Context) error {
 func (s *Server) addSSHKey(c *echo.Context) error {
 	ctx, name, key := c.Request().Context(), c.Param("name"), c.FormValue("ssh_public_key")
 	// Azure takes a minute or two; the answer waits for it.
-	_ = http.NewResponseController(c.Response()).SetWriteDeadline(time.Now().Add(11 * time.Minute))
+	_ = http.NewResponseController(c.Response()).SetWriteDeadline(time.Now().Add(instancehub.SSHKeyTimeout + time.Minute))
 	_, err := s.service.AddSSHKey(ctx, name, key)
 	if instancehub.ErrorCode(err) == instancehub.EINVALID {
 		detail, derr := s.service.InstanceDetail(ctx, name)
@@ -80,11 +80,8 @@ func (s *Server) addSSHKey(c *echo.Context) error {
 		}
 		forms := views.DetailForms{SSHKey: key, KeyError: instancehub.ErrorMessage(err)}
 		return s.render(c, http.StatusUnprocessableEntity, "compute", views.DetailPageWith(detail, forms))
-	} else if err != nil {
-		return err
 	}
-	s.setNotice(c, "success", "Azure added your SSH key to "+name+"; the SSH command on this page now lets you in.")
-	return c.Redirect(http.StatusSeeOther, "/instances/"+name)
+	return s.backToDetail(c, name, err, "Azure added your SSH key to "+name+"; the SSH command on this page now lets you in.")
 }
 
 // closeApplications closes the open applications of instances an action

@@ -5,8 +5,8 @@
 -- operation, the sync, another process, an adopted VM) records it in the
 -- same transaction as the change, at the instance's updated_at.
 --
--- The states listed here are instancehub.BilledStates; a store test checks
--- that they agree.
+-- The states listed here are those instancehub.State.Billed names; a store
+-- test checks that they agree.
 
 -- +goose Up
 CREATE TABLE running_intervals (
