@@ -124,9 +124,9 @@ type SizeRunningTime struct {
 // of an instance's state, by whichever writer, opens or closes an interval
 // of running time in the same transaction.
 type RunningTimeStore interface {
-	// RunningTime sums how long the instance ran between since and until,
-	// an interval still open counting until until.
-	RunningTime(ctx context.Context, instanceID int64, since, until time.Time) (time.Duration, error)
+	// RunningTime sums how long the instance ran until until, in all and
+	// since since, an interval still open counting until until.
+	RunningTime(ctx context.Context, instanceID int64, since, until time.Time) (total, sinceThen time.Duration, err error)
 	// RunningTimeBySize sums, per VM size, how long the instances of region,
 	// deleted ones included, ran between since and until.
 	RunningTimeBySize(ctx context.Context, region string, since, until time.Time) ([]SizeRunningTime, error)
@@ -185,11 +185,7 @@ func (s *Service) instanceCost(ctx context.Context, inst *Instance) (*InstanceCo
 		return nil, nil
 	}
 	now := s.now()
-	soFar, err := s.RunningTimes.RunningTime(ctx, inst.ID, time.Time{}, now)
-	if err != nil {
-		return nil, err
-	}
-	thisMonth, err := s.RunningTimes.RunningTime(ctx, inst.ID, MonthStart(now), now)
+	soFar, thisMonth, err := s.RunningTimes.RunningTime(ctx, inst.ID, MonthStart(now), now)
 	if err != nil {
 		return nil, err
 	}

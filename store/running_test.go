@@ -18,9 +18,13 @@ var allStates = []instancehub.State{
 
 func runningTime(t *testing.T, db *DB, inst *instancehub.Instance, since, until time.Time) time.Duration {
 	t.Helper()
-	d, err := db.RunningTime(context.Background(), inst.ID, since, until)
+	total, d, err := db.RunningTime(context.Background(), inst.ID, since, until)
 	if err != nil {
 		t.Fatal(err)
+	}
+	// The total is the window from the beginning.
+	if _, all, err := db.RunningTime(context.Background(), inst.ID, time.Time{}, until); err != nil || all != total {
+		t.Errorf("total running time %v; from the beginning %v, %v", total, all, err)
 	}
 	return d
 }
@@ -214,7 +218,7 @@ func TestRunningTimeBackFilled(t *testing.T) {
 	}
 	defer db.Close()
 	for id, want := range map[int64]time.Duration{1: 2 * time.Hour, 2: 0} {
-		if got, err := db.RunningTime(ctx, id, time.Time{}, start); err != nil || got != want {
+		if got, _, err := db.RunningTime(ctx, id, time.Time{}, start); err != nil || got != want {
 			t.Errorf("instance %d: running time %v, %v; want %v", id, got, err, want)
 		}
 	}
