@@ -42,6 +42,10 @@ func PricePerHour(size, region string) (float64, bool) {
 	return round3(eastUSPrices[s.Name] * regionPriceFactors[region]), true
 }
 
+// pricesPath is the Retail Prices API's path, which the emulator answers
+// on any host.
+const pricesPath = "/api/retail/prices"
+
 // pricesPageSize is small, so that the client reads several pages.
 const pricesPageSize = 40
 
@@ -70,7 +74,7 @@ func (d pricesDoor) RoundTrip(req *http.Request) (*http.Response, error) {
 	if err := d.e.pause(req.Context(), readLatency); err != nil {
 		return nil, err
 	}
-	if req.Method != http.MethodGet || !strings.HasSuffix(req.URL.Path, "/api/retail/prices") {
+	if req.Method != http.MethodGet || !strings.HasSuffix(req.URL.Path, pricesPath) {
 		return pricesAnswer(req, http.StatusNotFound, map[string]string{"Error": "Not found"}), nil
 	}
 	filter := req.URL.Query().Get("$filter")

@@ -45,7 +45,7 @@ type Info struct {
 // Handler serves the emulator over HTTP, for clients of other processes.
 func (e *Emulator) Handler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if strings.HasSuffix(r.URL.Path, "/api/retail/prices") {
+		if strings.HasSuffix(r.URL.Path, pricesPath) {
 			// Its price list, in the Azure Retail Prices API's shape.
 			resp, err := e.PricesTransport().RoundTrip(r.Clone(r.Context()))
 			if err != nil {
@@ -150,7 +150,7 @@ func (r *Remote) ClientOptions() *arm.ClientOptions {
 
 // PricesURL is the address of the remote emulator's price list, in the
 // Azure Retail Prices API's shape; HTTPClient is the client that trusts it.
-func (r *Remote) PricesURL() string { return r.url + "/api/retail/prices" }
+func (r *Remote) PricesURL() string { return r.url + pricesPath }
 
 // HTTPClient is the HTTP client that trusts the remote emulator.
 func (r *Remote) HTTPClient() *http.Client { return r.transport }
