@@ -34,6 +34,10 @@ type Options struct {
 	ResourceGroup  string                    // default "instancehub"
 	Quota          map[string]map[string]int // region -> usage name (a family like "standardNCSv3Family", or "cores" for the regional total) -> limit; overrides defaults
 	PageSize       int                       // VMs per page of list calls; default 100
+	// Now is the cloud's clock: when operations fall due and tombstones are
+	// forgotten. Default time.Now; a test passes its own, so that a cloud
+	// kept with dated resources (Import) reads the same on any day.
+	Now func() time.Time
 }
 
 // Emulator is an emulated Azure subscription with one resource group. It is
@@ -98,7 +102,7 @@ func open(opts Options, d *disk) (*Emulator, error) {
 		return nil, err
 	case c == nil:
 		c = newCloud(opts.SubscriptionID, opts.ResourceGroup)
-		c.seedNetworks(time.Now())
+		c.seedNetworks(opts.Now())
 	case !strings.EqualFold(c.SubscriptionID, opts.SubscriptionID) || !strings.EqualFold(c.ResourceGroup, opts.ResourceGroup):
 		return nil, fmt.Errorf("emulator: %s holds subscription %s, resource group %s, not %s, %s",
 			opts.Path, c.SubscriptionID, c.ResourceGroup, opts.SubscriptionID, opts.ResourceGroup)
@@ -126,6 +130,9 @@ func withDefaults(opts Options) (Options, error) {
 	}
 	if opts.PageSize <= 0 {
 		opts.PageSize = 100
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
 	}
 	if opts.Latency < 0 {
 		return opts, errors.New("emulator: negative latency")
@@ -277,7 +284,7 @@ func (e *Emulator) withCloud(fn func(c *cloud, now time.Time) error) error {
 	if e.stopped {
 		return errClosed
 	}
-	now := time.Now()
+	now := e.opts.Now()
 	e.cloud.settle(now)
 	err := fn(e.cloud, now)
 	if serr := e.cloud.save(); serr != nil && err == nil {

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -115,7 +116,11 @@ func TestImportJSON(t *testing.T) {
 	if err := os.WriteFile(legacy, b, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	opts := emulator.Options{Path: filepath.Join(dir, "emulator.db"), Import: legacy}
+	// The fixture was written on 2026-11-30 at 03:05 and holds a deletion of
+	// that minute: the cloud's clock reads an hour later, on any day the
+	// test runs, and moves only when the test says.
+	clock := &fakeClock{now: time.Date(2026, 11, 30, 4, 5, 0, 0, time.UTC)}
+	opts := emulator.Options{Path: filepath.Join(dir, "emulator.db"), Import: legacy, Now: clock.Now}
 	k := newKit(t, opts)
 	if _, err := os.Stat(legacy + ".imported"); err != nil {
 		t.Errorf("the JSON file should be kept as .imported: %v", err)
@@ -123,7 +128,7 @@ func TestImportJSON(t *testing.T) {
 	if err := k.e.Close(); err != nil {
 		t.Fatal(err)
 	}
-	k = newKit(t, emulator.Options{Path: opts.Path}) // the database alone
+	k = newKit(t, emulator.Options{Path: opts.Path, Now: clock.Now}) // the database alone
 	for vm, want := range map[string]string{"keep": "succeeded/running", "stopped": "succeeded/deallocated"} {
 		if got := k.states(vm); got != want {
 			t.Errorf("%s: %s, want %s", vm, got, want)
@@ -143,8 +148,25 @@ func TestImportJSON(t *testing.T) {
 	if *fresh.Properties.IPAddress == *kept.Properties.IPAddress || *fresh.Properties.IPAddress == "" {
 		t.Errorf("a new public IP got %s: addresses handed out before the import are not given again", *fresh.Properties.IPAddress)
 	}
+	// A day after its deletion, a tombstone is forgotten by the cloud's
+	// clock, not the wall's.
+	clock.Add(24 * time.Hour)
+	k.states("keep") // any request brings the cloud up to its clock
+	if _, found := k.e.RequestBody("virtualMachines", "gone"); found {
+		t.Error("a tombstone over a day old by the cloud's clock should be forgotten")
+	}
 	k.workstation("gone", "westeurope", "Standard_E4s_v3")
 }
+
+// fakeClock moves only when told to.
+type fakeClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *fakeClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
+
+func (c *fakeClock) Add(d time.Duration) { c.mu.Lock(); defer c.mu.Unlock(); c.now = c.now.Add(d) }
 
 // TestKilledMidWay: a process killed without closing its emulator loses
 // nothing any client was answered: the VMs, their network, a create and a
