@@ -30,6 +30,14 @@ func serveCommand(ctx context.Context, args []string, stderr io.Writer) error {
 	if err := parse("serve", args, stderr, c.bindServe); err != nil {
 		return err
 	}
+	// Resolved once: what runs beside the portal (Jupyter, in a folder of
+	// the data directory) works in a directory of its own, where a
+	// relative path would name another place.
+	data, err := filepath.Abs(c.Data)
+	if err != nil {
+		return fmt.Errorf("--data %s: %w", c.Data, err)
+	}
+	c.Data = data
 	if c.DebugAddr == "" {
 		// Heap profiles are read only at the operator endpoints: without
 		// them, the sampling's buckets (a megabyte or two) are not kept.
