@@ -15,6 +15,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httputil"
 	"net/url"
@@ -71,7 +72,11 @@ type Config struct {
 	PortalOpen func(name, slug string) string
 	// Spent records the tickets redeemed: the database, for portals that
 	// share one; by default, this gateway's memory.
-	Spent  TicketLedger
+	Spent TicketLedger
+	// Dial, if set, connects to the upstreams in place of a TCP dialer:
+	// the offline emulator's sandboxed Jupyter servers listen on Unix
+	// sockets (localapps.Servers.DialContext).
+	Dial   func(ctx context.Context, network, addr string) (net.Conn, error)
 	Logger *slog.Logger
 	Now    func() time.Time
 }
@@ -116,7 +121,7 @@ func New(cfg Config) (*Gateway, error) {
 		tickets: newSealer(cfg.Key, "ticket"), cookies: newSealer(cfg.Key, "cookie"),
 		spent: cfg.Spent, csrf: http.NewCrossOriginProtection(),
 		live: newLiveConns(), active: newActivity(cfg.Activity, cfg.ActivityEvery),
-		probes: &http.Client{Transport: newTransport(), Timeout: 10 * time.Second,
+		probes: &http.Client{Transport: newTransport(cfg.Dial), Timeout: 10 * time.Second,
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }},
 	}
 	g.proxy = g.newProxy()

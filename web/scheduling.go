@@ -141,7 +141,8 @@ func (s *Server) settingsPage(c *echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return s.render(c, http.StatusOK, "settings", views.SettingsPage(w, views.IdleMinutesText(w.IdleShutdown), ""))
+	warning := s.service.ApplicationsWarning(c.Request().Context())
+	return s.render(c, http.StatusOK, "settings", views.SettingsPage(w, views.IdleMinutesText(w.IdleShutdown), "", warning))
 }
 
 func (s *Server) saveSettings(c *echo.Context) error {
@@ -150,7 +151,8 @@ func (s *Server) saveSettings(c *echo.Context) error {
 	w, err := s.service.SaveWorkspaceSettings(ctx, on, minutes)
 	if instancehub.ErrorCode(err) == instancehub.EINVALID {
 		w.IdleShutdownOn = on
-		return s.render(c, http.StatusUnprocessableEntity, "settings", views.SettingsPage(w, minutes, instancehub.ErrorMessage(err)))
+		warning := s.service.ApplicationsWarning(ctx)
+		return s.render(c, http.StatusUnprocessableEntity, "settings", views.SettingsPage(w, minutes, instancehub.ErrorMessage(err), warning))
 	} else if err != nil {
 		return err
 	}

@@ -9,7 +9,8 @@ import (
 
 // TestRelativeDataOpensJupyter is `make run`: the real program started
 // with a relative --data (./data) from another working directory, then
-// Jupyter opened through the gateway, where a kernel runs a cell. Jupyter
+// Jupyter opened through the gateway, where a kernel runs a cell, and the
+// Terminal, where a shell runs a command. Jupyter
 // used to get the relative folder as its notebook directory and its
 // working directory alike, looked for data/notebooks/N/data/notebooks/N
 // and exited.
@@ -29,6 +30,11 @@ func TestRelativeDataOpensJupyter(t *testing.T) {
 	origin := owner.openApp("rel-box", "jupyter")
 	if out, errName := execute(t, owner.kernel(origin), "print(6*7)"); out != "42\n" || errName != "" {
 		t.Fatalf("the cell printed %q, raised %q; want 42", out, errName)
+	}
+	// The Terminal too, as azureuser in the instance's home.
+	terminal := owner.openApp("rel-box", "terminal")
+	if out := typeLine(t, owner.terminal(terminal), "whoami; pwd"); !strings.Contains(out, "azureuser\r\n/home/azureuser\r\n") {
+		t.Fatalf("the terminal printed %q, want azureuser in /home/azureuser", out)
 	}
 	if strings.Contains(p.logs.String(), "jupyter did not start") {
 		t.Fatalf("Jupyter failed once:\n%s", p.logs.String())
