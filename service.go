@@ -287,6 +287,15 @@ func (s *Service) OpenApplication(ctx context.Context, name, slug string) (inst 
 	return inst, app, nil
 }
 
+// ApplicationOpened audits that the signed-in user opened app of inst: the
+// gateway calls it once the browser has signed in on the application's
+// origin, with the ticket OpenApplication allowed. Requests to an open
+// application are not audited one by one; refusals are, by
+// OpenApplication.
+func (s *Service) ApplicationOpened(ctx context.Context, inst *Instance, app Application) {
+	s.record(ctx, "application.open", inst.Name+"/"+app.Slug, nil)
+}
+
 // ApplicationUnavailable says why the application of slug cannot work on
 // inst, for the page to show instead of offering it; "" when it can.
 func (s *Service) ApplicationUnavailable(ctx context.Context, inst *Instance, slug string) string {

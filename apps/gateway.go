@@ -32,6 +32,8 @@ type Service interface {
 	// OpenApplication, for the user in ctx: EFORBIDDEN for anyone but the
 	// owner, ECONFLICT when the instance is not running, ENOTFOUND.
 	OpenApplication(ctx context.Context, name, slug string) (*instancehub.Instance, instancehub.Application, error)
+	// ApplicationOpened audits that the user in ctx opened the application.
+	ApplicationOpened(ctx context.Context, inst *instancehub.Instance, app instancehub.Application)
 }
 
 // Config configures a Gateway. Service, Upstreams and Key are required.
