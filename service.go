@@ -249,6 +249,22 @@ func (s *Service) InstanceForAction(ctx context.Context, name string, kind Opera
 	return inst, nil
 }
 
+// ActionLoss returns the named instance and, for a Stop, Restart or Delete
+// of it while its applications are in use, what that would end
+// (Activity.Loss), for the person to confirm first; "" otherwise, and when
+// its Jupyter does not answer within a second. Authorized as Act is.
+func (s *Service) ActionLoss(ctx context.Context, name string, kind OperationKind) (*Instance, string, error) {
+	inst, err := s.InstanceForAction(ctx, name, kind)
+	if err != nil {
+		return nil, "", err
+	}
+	switch kind {
+	case OpStop, OpRestart, OpDelete:
+		return inst, s.lastActivity(ctx, inst).Loss(), nil
+	}
+	return inst, "", nil
+}
+
 // Refresh reconciles the list with Azure now.
 func (s *Service) Refresh(ctx context.Context) (report SyncReport, err error) {
 	defer func() { s.record(ctx, "instance.refresh", "", err) }()
