@@ -79,6 +79,9 @@ func start(cfg Config, inst *instancehub.Instance, user sandboxUserID) (*server,
 		}
 		sb, err := srv.sandbox(cfg, inst, user)
 		if err != nil {
+			if srv.runDir != nil {
+				srv.runDir.Close()
+			}
 			return nil, fmt.Errorf("prepare the sandbox of %s: %w", inst.Name, err)
 		}
 		launch = func() (*url.URL, *process, error) { return srv.runSandboxed(sb, jupyter) }
