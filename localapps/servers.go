@@ -204,10 +204,7 @@ func (s *Servers) Upstream(ctx context.Context, inst *instancehub.Instance, app 
 		// An empty token would turn Jupyter's authentication off.
 		return nil, "", instancehub.Errorf(instancehub.EUNAVAILABLE, "%s has no application secret, so its Jupyter cannot be opened safely.", inst.Name)
 	}
-	if _, err := exec.LookPath(s.cfg.Jupyter); err != nil {
-		return nil, "", instancehub.Errorf(instancehub.EUNAVAILABLE, "%s", notInstalled(s.cfg.Jupyter))
-	}
-	if reason := s.Check(); reason != "" {
+	if reason := s.Check(); reason != "" { // checked once, kept
 		return nil, "", instancehub.Errorf(instancehub.EUNAVAILABLE, "%s", reason)
 	}
 	srv, err := s.serverFor(inst)

@@ -217,8 +217,9 @@ try "read the portal's program" head -c 4 "$PROGRAM"
 // Data Scientist opens Jupyter through the gateway, and a kernel and a
 // terminal of theirs try each of escapes, which all fail. Then: files
 // written in ~/cloudfiles/code are seen from the owner's other instance
-// and not from another owner's; Stop leaves no process of the sandbox;
-// Delete removes the instance's home; and a terminal that kills every
+// and not from another owner's; Stop asks first (a notebook is connected)
+// and leaves no process of the sandbox; Delete removes the instance's
+// home; and a terminal that kills every
 // process it can kills its own sandbox alone.
 func TestANotebookCannotLeaveItsSandbox(t *testing.T) {
 	realJupyter(t)
@@ -354,14 +355,18 @@ func TestANotebookCannotLeaveItsSandbox(t *testing.T) {
 		if n := len(processesIn(ns)); n < 3 {
 			t.Fatalf("%d processes in dana-two's sandbox (%s), want bwrap's, Jupyter and the kernel", n, ns)
 		}
-		dana.act("dana-two", "stop")
+		// A notebook is connected: Stop asks first, and goes on once confirmed.
+		if page := dana.act("dana-two", "stop"); !strings.Contains(page, "1 notebook connected: unsaved changes will be lost.") {
+			t.Fatalf("Stop of an instance with a notebook connected did not ask: %.2000s", page)
+		}
+		dana.confirm("dana-two", "stop")
 		dana.waitState("dana-two", "Stopped")
 		waitFor(t, 15*time.Second, "no process left in dana-two's sandbox", func() bool { return len(processesIn(ns)) == 0 })
 		home := filepath.Dir(filepath.Dir(socketOf(t, data, "dana-two")))
 		if _, err := os.Stat(home); err != nil {
 			t.Fatalf("Stop removed dana-two's home: %v", err)
 		}
-		dana.act("dana-two", "delete")
+		dana.confirm("dana-two", "delete")
 		waitFor(t, 60*time.Second, "dana-two's home gone", func() bool {
 			_, err := os.Stat(home)
 			return os.IsNotExist(err)
@@ -415,17 +420,38 @@ func checkEscapes(t *testing.T, out string) {
 	}
 }
 
-// act submits an action of an instance's row form.
-func (p *person) act(name, action string) {
+// act submits an action of an instance's page, as a browser without script
+// does, and returns the page that asks first, "" when it did not ask.
+func (p *person) act(name, action string) string {
+	p.t.Helper()
+	return p.submit(name, action, url.Values{})
+}
+
+// confirm submits an action confirmed, as the page that asks first does.
+func (p *person) confirm(name, action string) {
+	p.t.Helper()
+	if page := p.submit(name, action, url.Values{"confirmed": {"1"}}); page != "" {
+		p.t.Fatalf("%s %s confirmed asked again: %.500s", action, name, page)
+	}
+}
+
+func (p *person) submit(name, action string, form url.Values) string {
 	p.t.Helper()
 	_, page := p.do("GET", p.portal+"/instances/"+name, nil)
 	m := csrfField.FindStringSubmatch(page)
 	if m == nil {
 		p.t.Fatalf("no CSRF token on %s's page", name)
 	}
-	if res, page := p.do("POST", p.portal+"/instances/"+name+"/"+action, url.Values{"_csrf": {m[1]}}); res.StatusCode != http.StatusSeeOther {
-		p.t.Fatalf("%s %s: %d %.500s", action, name, res.StatusCode, page)
+	form.Set("_csrf", m[1])
+	res, page := p.do("POST", p.portal+"/instances/"+name+"/"+action, form)
+	switch {
+	case res.StatusCode == http.StatusSeeOther:
+		return ""
+	case res.StatusCode == http.StatusOK && strings.Contains(page, `data-testid="action-loss"`):
+		return page
 	}
+	p.t.Fatalf("%s %s: %d %.500s", action, name, res.StatusCode, page)
+	return ""
 }
 
 // typeLineNoWait types a line whose end cannot be waited for.
