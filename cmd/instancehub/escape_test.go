@@ -217,8 +217,9 @@ try "read the portal's program" head -c 4 "$PROGRAM"
 // Data Scientist opens Jupyter through the gateway, and a kernel and a
 // terminal of theirs try each of escapes, which all fail. Then: files
 // written in ~/cloudfiles/code are seen from the owner's other instance
-// and not from another owner's; Stop asks first (a notebook is connected)
-// and leaves no process of the sandbox; Delete removes the instance's
+// and not from another owner's; Restart leaves no process of the sandbox,
+// nor does Stop, which asks first (a notebook is connected); Delete
+// removes the instance's
 // home; and a terminal that kills every
 // process it can kills its own sandbox alone.
 func TestANotebookCannotLeaveItsSandbox(t *testing.T) {
@@ -349,12 +350,21 @@ func TestANotebookCannotLeaveItsSandbox(t *testing.T) {
 		}
 	})
 
-	t.Run("Stop leaves no process, Delete no home", func(t *testing.T) {
-		out, _ := execute(t, dana.kernel(twoApp), `import os; print(os.readlink("/proc/self/ns/pid"))`)
-		ns := strings.TrimSpace(out)
-		if n := len(processesIn(ns)); n < 3 {
-			t.Fatalf("%d processes in dana-two's sandbox (%s), want bwrap's, Jupyter and the kernel", n, ns)
+	t.Run("Restart and Stop leave no process, Delete no home", func(t *testing.T) {
+		sandbox := func() string {
+			out, _ := execute(t, dana.kernel(twoApp), `import os; print(os.readlink("/proc/self/ns/pid"))`)
+			ns := strings.TrimSpace(out)
+			if n := len(processesIn(ns)); n < 3 {
+				t.Fatalf("%d processes in dana-two's sandbox (%s), want bwrap's, Jupyter and the kernel", n, ns)
+			}
+			return ns
 		}
+		ns := sandbox()
+		dana.confirm("dana-two", "restart")
+		waitFor(t, 15*time.Second, "no process left in dana-two's sandbox after Restart", func() bool { return len(processesIn(ns)) == 0 })
+		dana.waitState("dana-two", "Running")
+		twoApp = dana.openApp("dana-two", "jupyter")
+		ns = sandbox()
 		// A notebook is connected: Stop asks first, and goes on once confirmed.
 		if page := dana.act("dana-two", "stop"); !strings.Contains(page, "1 notebook connected: unsaved changes will be lost.") {
 			t.Fatalf("Stop of an instance with a notebook connected did not ask: %.2000s", page)
