@@ -219,9 +219,8 @@ try "read the portal's program" head -c 4 "$PROGRAM"
 // written in ~/cloudfiles/code are seen from the owner's other instance
 // and not from another owner's; Restart leaves no process of the sandbox,
 // nor does Stop, which asks first (a notebook is connected); Delete
-// removes the instance's
-// home; and a terminal that kills every
-// process it can kills its own sandbox alone.
+// removes the instance's home; and a terminal that kills every process it
+// can kills its own sandbox alone.
 func TestANotebookCannotLeaveItsSandbox(t *testing.T) {
 	realJupyter(t)
 	const password = "the owner's long password"
