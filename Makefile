@@ -83,7 +83,9 @@ test: build chromium jupyter postgres e2e-driver
 ## toolchain whose time.Now reads 366 days late, so a test whose fixture holds
 ## a date the code compares with now fails here the day it is written, not a
 ## week later on main
-AHEAD_GOROOT := $(CURDIR)/.cache/goroot-ahead
+# Outside the checkout, where the find and grep of the other targets would
+# take its sources for ours; one copy per toolchain version.
+AHEAD_GOROOT := $(HOME)/.cache/instancehub/$(GOTOOLCHAIN)-a-year-ahead
 AHEAD_PKGS   ?= . ./store/ ./azure/emulator/
 test-ahead: postgres
 	@if ! grep -q 'a year ahead' $(AHEAD_GOROOT)/src/time/time.go 2>/dev/null; then \
