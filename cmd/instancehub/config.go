@@ -17,6 +17,7 @@ import (
 
 	"github.com/instancehub/instancehub"
 	"github.com/instancehub/instancehub/azure"
+	"github.com/instancehub/instancehub/oidc"
 	"github.com/instancehub/instancehub/store"
 	"github.com/jackc/pgx/v5/pgconn"
 )
@@ -58,6 +59,10 @@ type Config struct {
 
 	Azure AzureConfig
 	OIDC  OIDCConfig
+
+	// ssoRetry is how single sign-on's discovery is tried again while it
+	// fails: no flag, its default (1 s doubling to a minute); tests set it.
+	ssoRetry oidc.Retry
 }
 
 // OIDCConfig switches on single sign-on with an OpenID Connect provider.
