@@ -22,7 +22,7 @@ func median(d []time.Duration) time.Duration {
 // cost (goal ≤ 1000).
 func BenchmarkSmallGET(b *testing.B) {
 	f := newFixture(b, time.Hour)
-	c, res := f.open(b, f.p.User, f.adaToken, "adas-box", "jupyter")
+	c, res := f.open(b, f.adaToken, "adas-box", "jupyter")
 	res.Body.Close()
 	direct, via := f.up.servers["adas-box"].URL+"/api/status", "http://"+f.host("adas-box", "jupyter")+"/api/status"
 	plain := &http.Client{}
@@ -47,11 +47,28 @@ func BenchmarkSmallGET(b *testing.B) {
 	b.ReportMetric(float64((pg - pd).Microseconds()), "added-p50-µs")
 }
 
+// BenchmarkOpenApplication times the owner's click on an application's
+// link, from the portal's answer to the application's first page: through
+// the application's origin (which binds the sign-in to the browser), the
+// portal (here the gateway's OpenURL alone, without the portal's own
+// pages), the ticket and the landing page, in a new browser each time.
+func BenchmarkOpenApplication(b *testing.B) {
+	f := newFixture(b, time.Hour)
+	for b.Loop() {
+		_, res := f.open(b, f.adaToken, "adas-box", "jupyter")
+		_, _ = io.Copy(io.Discard, res.Body)
+		res.Body.Close()
+		if res.StatusCode != http.StatusOK {
+			b.Fatalf("open: %d", res.StatusCode)
+		}
+	}
+}
+
 // echoSockets opens two WebSockets to Ada's echo upstream: one straight,
 // one through the gateway. They close when the benchmark ends.
 func echoSockets(b *testing.B) (direct, via *websocket.Conn) {
 	f := newFixture(b, time.Hour)
-	c, res := f.open(b, f.p.User, f.adaToken, "adas-box", "jupyter")
+	c, res := f.open(b, f.adaToken, "adas-box", "jupyter")
 	res.Body.Close()
 	ctx := context.Background()
 	up := f.up.servers["adas-box"]
@@ -148,7 +165,7 @@ func BenchmarkWebSocketStreams(b *testing.B) {
 // -benchtime such as 500x.
 func BenchmarkIdleWebSocketMemory(b *testing.B) {
 	f := newFixture(b, time.Hour)
-	c, res := f.open(b, f.p.User, f.adaToken, "adas-box", "jupyter")
+	c, res := f.open(b, f.adaToken, "adas-box", "jupyter")
 	res.Body.Close()
 	ctx := context.Background()
 	up := f.up.servers["adas-box"]

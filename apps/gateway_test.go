@@ -14,7 +14,7 @@ import (
 
 func TestOwnerOpensApplicationOnItsOrigin(t *testing.T) {
 	f := newFixture(t, time.Hour)
-	c, res := f.open(t, f.p.User, f.adaToken, "adas-box", "jupyter")
+	c, res := f.open(t, f.adaToken, "adas-box", "jupyter")
 	if got := res.Request.URL.Host; got != f.host("adas-box", "jupyter") {
 		t.Errorf("landed on %s, want the application's own origin", got)
 	}
@@ -33,15 +33,17 @@ func TestOwnerOpensApplicationOnItsOrigin(t *testing.T) {
 	}
 	for _, other := range []string{"http://" + f.host("bobs-box", "jupyter"), "http://" + f.host("adas-box", "rstudio"), "http://localhost:" + f.port} {
 		o, _ := url.Parse(other)
-		if got := c.Jar.Cookies(o); len(got) != 0 {
-			t.Errorf("%s gets cookies %v", other, got)
+		for _, ck := range c.Jar.Cookies(o) {
+			if ck.Name != "instancehub_session" || o.Host != "localhost:"+f.port {
+				t.Errorf("%s gets cookie %v", other, ck)
+			}
 		}
 	}
 }
 
 func TestNothingOfThePortalReachesUpstream(t *testing.T) {
 	f := newFixture(t, time.Hour)
-	c, res := f.open(t, f.p.User, f.adaToken, "adas-box", "jupyter")
+	c, res := f.open(t, f.adaToken, "adas-box", "jupyter")
 	res.Body.Close()
 	req, _ := http.NewRequest(http.MethodGet, "http://"+f.host("adas-box", "jupyter")+"/api/contents", nil)
 	req.Header.Set("Authorization", "Bearer the-clients-own")
@@ -82,7 +84,7 @@ func TestNothingOfThePortalReachesUpstream(t *testing.T) {
 
 func TestUpstreamCannotSetTheGatewaysCookie(t *testing.T) {
 	f := newFixture(t, time.Hour)
-	c, res := f.open(t, f.p.User, f.adaToken, "adas-box", "jupyter")
+	c, res := f.open(t, f.adaToken, "adas-box", "jupyter")
 	res.Body.Close()
 	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	res, err := c.Get("http://" + f.host("adas-box", "jupyter") + "/cookies")
@@ -105,15 +107,26 @@ func TestUpstreamCannotSetTheGatewaysCookie(t *testing.T) {
 func TestWorkspaceOwnerIsRefusedAtTheSameAddress(t *testing.T) {
 	f := newFixture(t, time.Hour)
 	bobCtx := instancehub.NewContextWithUser(context.Background(), f.bob)
-	if _, err := f.g.OpenURL(bobCtx, f.bobToken, "adas-box", "jupyter"); instancehub.ErrorCode(err) != instancehub.EFORBIDDEN {
-		t.Fatalf("Bob opens Ada's Jupyter from the portal: %v, want forbidden", err)
+	for _, state := range []string{"", stateDigest("any")} {
+		if _, err := f.g.OpenURL(bobCtx, f.bobToken, "adas-box", "jupyter", state); instancehub.ErrorCode(err) != instancehub.EFORBIDDEN {
+			t.Fatalf("Bob opens Ada's Jupyter from the portal (state %q): %v, want forbidden", state, err)
+		}
 	}
-	// A ticket made for Bob at Ada's address, as if the portal had not
-	// checked: the application's origin asks the service itself.
+	// Bob's browser, sent to the portal by Ada's address, is refused there.
+	c := f.browser(f.bobToken)
+	res, err := c.Get(f.portalOpen("adas-box", "jupyter", ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusForbidden {
+		t.Errorf("Bob follows the link to Ada's Jupyter: %d, want 403", res.StatusCode)
+	}
+	// A ticket made for Bob's browser at Ada's address, as if the portal
+	// had not checked: the application's origin asks the service itself.
 	forged := f.g.tickets.seal(ticket{ID: newTicketID(), UserID: f.bob.ID, Instance: "adas-box", App: "jupyter",
-		Session: f.bobToken, Expires: time.Now().Add(time.Minute).Unix()})
-	c := f.client()
-	res, err := c.Get("http://" + f.host("adas-box", "jupyter") + ticketPath + "?t=" + forged)
+		Session: f.bobToken, State: f.state(t, c, "adas-box", "jupyter"), Expires: time.Now().Add(time.Minute).Unix()})
+	res, err = c.Get("http://" + f.host("adas-box", "jupyter") + ticketPath + "?t=" + forged)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -122,7 +135,7 @@ func TestWorkspaceOwnerIsRefusedAtTheSameAddress(t *testing.T) {
 		t.Errorf("Bob's ticket at Ada's Jupyter: %d, want 403", res.StatusCode)
 	}
 	// Bob's own sign-in, on his instance, sent to Ada's address.
-	bc, res := f.open(t, f.bob, f.bobToken, "bobs-box", "jupyter")
+	bc, res := f.open(t, f.bobToken, "bobs-box", "jupyter")
 	res.Body.Close()
 	u, _ := url.Parse("http://" + f.host("bobs-box", "jupyter"))
 	req, _ := http.NewRequest(http.MethodGet, "http://"+f.host("adas-box", "jupyter")+"/", nil)
@@ -145,15 +158,10 @@ func TestWorkspaceOwnerIsRefusedAtTheSameAddress(t *testing.T) {
 func TestTickets(t *testing.T) {
 	f := newFixture(t, time.Hour)
 	ctx := instancehub.NewContextWithUser(context.Background(), f.p.User)
-	issue := func() string {
-		u, err := f.g.OpenURL(ctx, f.adaToken, "adas-box", "jupyter")
-		if err != nil {
-			t.Fatal(err)
-		}
-		return u
-	}
+	browser := f.browser(f.adaToken)
+	issue := func() string { return f.ticket(t, browser, "adas-box", "jupyter") }
 	get := func(u string) int {
-		res, err := f.client().Get(u)
+		res, err := browser.Get(u)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -196,7 +204,7 @@ func TestTickets(t *testing.T) {
 
 func TestSignOutEndsTheApplicationsSignIn(t *testing.T) {
 	f := newFixture(t, time.Hour)
-	c, res := f.open(t, f.p.User, f.adaToken, "adas-box", "jupyter")
+	c, res := f.open(t, f.adaToken, "adas-box", "jupyter")
 	res.Body.Close()
 	if err := f.p.Service.SignOut(f.p.Ctx, f.adaToken); err != nil {
 		t.Fatal(err)
@@ -213,7 +221,7 @@ func TestSignOutEndsTheApplicationsSignIn(t *testing.T) {
 
 func TestHostsAndPathTricks(t *testing.T) {
 	f := newFixture(t, time.Hour)
-	c, res := f.open(t, f.p.User, f.adaToken, "adas-box", "jupyter")
+	c, res := f.open(t, f.adaToken, "adas-box", "jupyter")
 	res.Body.Close()
 	mine := f.host("adas-box", "jupyter")
 	tests := []struct {
@@ -275,7 +283,7 @@ func TestHostsAndPathTricks(t *testing.T) {
 
 func TestCrossOriginWritesAndSocketsAreRefused(t *testing.T) {
 	f := newFixture(t, time.Hour)
-	c, res := f.open(t, f.p.User, f.adaToken, "adas-box", "jupyter")
+	c, res := f.open(t, f.adaToken, "adas-box", "jupyter")
 	res.Body.Close()
 	mine := f.host("adas-box", "jupyter")
 	post := func(set func(http.Header)) int {
@@ -307,7 +315,7 @@ func TestCrossOriginWritesAndSocketsAreRefused(t *testing.T) {
 
 func TestWebSocketFramesBothWays(t *testing.T) {
 	f := newFixture(t, time.Hour)
-	c, res := f.open(t, f.p.User, f.adaToken, "adas-box", "jupyter")
+	c, res := f.open(t, f.adaToken, "adas-box", "jupyter")
 	res.Body.Close()
 	drain(f.activity)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -360,7 +368,7 @@ func waitClosed(t *testing.T, ws *websocket.Conn, within time.Duration) {
 
 func TestStopClosesOpenWebSockets(t *testing.T) {
 	f := newFixture(t, time.Hour) // only Revoke rechecks here
-	c, res := f.open(t, f.p.User, f.adaToken, "adas-box", "jupyter")
+	c, res := f.open(t, f.adaToken, "adas-box", "jupyter")
 	res.Body.Close()
 	mine := f.host("adas-box", "jupyter")
 	ws, _, err := f.dialWS(context.Background(), c, mine, "http://"+mine)
@@ -381,7 +389,7 @@ func TestStopClosesOpenWebSockets(t *testing.T) {
 
 func TestRecheckClosesWebSocketsOfAnEndedSession(t *testing.T) {
 	f := newFixture(t, 100*time.Millisecond)
-	c, res := f.open(t, f.p.User, f.adaToken, "adas-box", "jupyter")
+	c, res := f.open(t, f.adaToken, "adas-box", "jupyter")
 	res.Body.Close()
 	mine := f.host("adas-box", "jupyter")
 	ws, _, err := f.dialWS(context.Background(), c, mine, "http://"+mine)
@@ -407,9 +415,6 @@ func TestRecheckClosesWebSocketsOfAnEndedSession(t *testing.T) {
 
 func TestPageLoadWithoutSignInGoesToThePortal(t *testing.T) {
 	f := newFixture(t, time.Hour)
-	f.g.cfg.PortalOpen = func(name, slug string) string {
-		return "http://localhost:" + f.port + "/instances/" + name + "/applications/" + slug
-	}
 	c := f.client()
 	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	req, _ := http.NewRequest(http.MethodGet, "http://"+f.host("adas-box", "jupyter")+"/tree", nil)
@@ -419,8 +424,10 @@ func TestPageLoadWithoutSignInGoesToThePortal(t *testing.T) {
 		t.Fatal(err)
 	}
 	res.Body.Close()
-	if loc := res.Header.Get("Location"); res.StatusCode != http.StatusSeeOther || !strings.HasSuffix(loc, "/instances/adas-box/applications/jupyter") {
-		t.Errorf("page load without sign-in: %d to %q, want the portal's open address", res.StatusCode, loc)
+	loc, _ := url.Parse(res.Header.Get("Location"))
+	if res.StatusCode != http.StatusSeeOther || loc == nil || loc.Host != "localhost:"+f.port ||
+		loc.Path != "/instances/adas-box/apps/jupyter/" || !validDigest(loc.Query().Get("state")) {
+		t.Errorf("page load without sign-in: %d to %q, want the portal's open address with a state", res.StatusCode, loc)
 	}
 	// The page's own requests are refused, not redirected.
 	res, err = c.Get("http://" + f.host("adas-box", "jupyter") + "/api/kernels")
