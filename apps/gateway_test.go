@@ -82,6 +82,40 @@ func TestNothingOfThePortalReachesUpstream(t *testing.T) {
 	}
 }
 
+// TestUpstreamsCORSAnswersAreDropped: Jupyter names the origin it was sent,
+// which the gateway sets to the upstream's own address, in
+// Access-Control-Allow-Origin; none of its Access-Control-* answers
+// reaches the browser, and no answer names the upstream's address.
+func TestUpstreamsCORSAnswersAreDropped(t *testing.T) {
+	f := newFixture(t, time.Hour)
+	c, res := f.open(t, f.adaToken, "adas-box", "jupyter")
+	res.Body.Close()
+	mine := f.host("adas-box", "jupyter")
+	upstream := strings.TrimPrefix(f.up.servers["adas-box"].URL, "http://")
+	for _, method := range []string{http.MethodGet, http.MethodPost, http.MethodOptions} {
+		req, _ := http.NewRequest(method, "http://"+mine+"/api/contents", nil)
+		req.Header.Set("Origin", "http://"+mine)
+		req.Header.Set("Sec-Fetch-Site", "same-origin")
+		req.Header.Set("Access-Control-Request-Method", "PUT")
+		res, err := c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode >= 400 {
+			t.Fatalf("%s: %d", method, res.StatusCode)
+		}
+		for k, v := range res.Header {
+			if strings.HasPrefix(strings.ToLower(k), "access-control-") {
+				t.Errorf("%s: %s: %q reached the browser", method, k, v)
+			}
+			if strings.Contains(strings.Join(v, " "), upstream) {
+				t.Errorf("%s: %s names the upstream: %q", method, k, v)
+			}
+		}
+	}
+}
+
 func TestUpstreamCannotSetTheGatewaysCookie(t *testing.T) {
 	f := newFixture(t, time.Hour)
 	c, res := f.open(t, f.adaToken, "adas-box", "jupyter")
