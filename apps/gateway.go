@@ -19,6 +19,7 @@ import (
 	"net/http"
 	"net/http/httputil"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/instancehub/instancehub"
@@ -157,10 +158,14 @@ func withDefaults(cfg Config) Config {
 func (g *Gateway) Close() { g.stop() }
 
 // Owns reports whether host is one of the applications' hosts, well formed
-// or not: the portal must never answer on them.
+// or not: the portal must never answer on them. Spelled with a trailing
+// dot, as a fully qualified name that reaches the same server, they are
+// still the applications', and the gateway refuses them: an origin is its
+// exact name.
 func (g *Gateway) Owns(host string) bool {
 	h, _, _ := cutPort(host)
-	return h == g.origins.domain || len(h) > len(g.origins.domain) && h[len(h)-len(g.origins.domain)-1:] == "."+g.origins.domain
+	h = strings.TrimRight(h, ".")
+	return h == g.origins.domain || strings.HasSuffix(h, "."+g.origins.domain)
 }
 
 // Wrap sends the requests for the applications' hosts to the gateway and

@@ -276,7 +276,12 @@ func TestHostsAndPathTricks(t *testing.T) {
 		{"adas-box--jupyter.apps.localhost:80x", "/", http.StatusNotFound},
 		{"9bad--jupyter.apps.localhost:" + f.port, "/", http.StatusNotFound},
 		{"apps.localhost:" + f.port, "/", http.StatusNotFound},
-		{"adas-box--jupyter.apps.localhost.:" + f.port, "/", http.StatusTeapot},
+		// A trailing dot names the same machine, not the same origin: the
+		// gateway refuses it, and the portal never answers there.
+		{"adas-box--jupyter.apps.localhost.:" + f.port, "/", http.StatusNotFound},
+		{"adas-box--jupyter.apps.localhost..:" + f.port, "/", http.StatusNotFound},
+		{"adas-box--jupyter.apps.localhost.", "/", http.StatusNotFound},
+		{"apps.localhost.:" + f.port, "/", http.StatusNotFound},
 		// Another instance's address with Ada's cookie: it is not sent
 		// there by a browser, and is refused when it is.
 		{"bobs-box--jupyter.apps.localhost:" + f.port, "/", http.StatusUnauthorized},

@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"net/http"
 	"os/exec"
 	"strings"
 	"testing"
@@ -50,6 +51,19 @@ func TestApplicationsJourney(t *testing.T) {
 	must(t, err)
 	if put != "201" {
 		t.Errorf("creating a notebook through the gateway answered:\n%v\nwant 201 and no header naming the upstream", put)
+	}
+	// Only the exact names answer: with a trailing dot, the application's
+	// host is no application, and the portal's is not the portal.
+	port := origin[strings.LastIndex(origin, ":")+1:]
+	for host, want := range map[string]int{"lab-box--jupyter.apps.localhost.:" + port: http.StatusNotFound, "localhost.:" + port: http.StatusMisdirectedRequest} {
+		req, _ := http.NewRequest(http.MethodGet, p.URL+"/login", nil)
+		req.Host = host
+		res, err := http.DefaultClient.Do(req)
+		must(t, err)
+		res.Body.Close()
+		if res.StatusCode != want {
+			t.Errorf("Host %s: %d, want %d", host, res.StatusCode, want)
+		}
 	}
 	_, err = jupyter.Goto(origin + "/notebooks/e2e.ipynb")
 	must(t, err)

@@ -157,3 +157,58 @@ func TestApplicationsSayWhyTheyAreClosedInText(t *testing.T) {
 		t.Errorf("another user's row reads %q", got)
 	}
 }
+
+// TestPortalAnswersOnlyOnItsOwnNames: the portal answers on its own names
+// and on no other, the trailing dot's spelling of them included (421); an
+// application's host with a trailing dot is the gateway's, which names no
+// application there (404), never the portal's; /healthz and /readyz answer
+// load balancers on any name.
+func TestPortalAnswersOnlyOnItsOwnNames(t *testing.T) {
+	p := testportal.Open(t, t.TempDir(), 0)
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	gw, err := apps.New(apps.Config{
+		Domain: "apps.example.com", Key: []byte(strings.Repeat("k", 32)), Service: p.Service, Logger: log,
+		Upstreams: upstreamsFunc(func(*instancehub.Instance, instancehub.Application) (*url.URL, string, error) {
+			return nil, "", instancehub.Errorf(instancehub.EUNAVAILABLE, "Not here.")
+		}),
+		PortalOpen: func(name, slug, state string) string {
+			return "http://portal.example.com/instances/" + name + "/apps/" + slug + "/?state=" + state
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer gw.Close()
+	srv := web.New(web.Config{Static: static.FS, Logger: log, LocalAccounts: true, Applications: gw,
+		Hosts: []string{"portal.example.com", "portal.example.com:80"}}, p.Service)
+	tests := []struct {
+		host, path string
+		want       int
+	}{
+		{"portal.example.com", "/login", http.StatusOK},
+		{"Portal.Example.COM:80", "/login", http.StatusOK},
+		{"portal.example.com.", "/login", http.StatusMisdirectedRequest},
+		{"portal.example.com.:80", "/login", http.StatusMisdirectedRequest},
+		{"portal.example.com:8080", "/login", http.StatusMisdirectedRequest},
+		{"rebound.example", "/login", http.StatusMisdirectedRequest},
+		{"rebound.example", "/instances", http.StatusMisdirectedRequest},
+		{"", "/login", http.StatusMisdirectedRequest},
+		{"10.0.0.4:8080", "/healthz", http.StatusOK},
+		{"10.0.0.4:8080", "/readyz", http.StatusOK},
+		{"ada-box--jupyter.apps.example.com.", "/login", http.StatusNotFound},
+		{"ada-box--jupyter.apps.example.com..:80", "/", http.StatusNotFound},
+		{"apps.example.com.", "/login", http.StatusNotFound},
+	}
+	for _, tt := range tests {
+		req := httptest.NewRequest(http.MethodGet, "http://portal.example.com"+tt.path, nil)
+		req.Host = tt.host
+		rec := httptest.NewRecorder()
+		srv.Handler().ServeHTTP(rec, req)
+		if rec.Code != tt.want {
+			t.Errorf("Host %q %s: %d, want %d", tt.host, tt.path, rec.Code, tt.want)
+		}
+		if tt.want != http.StatusOK && strings.Contains(rec.Body.String(), `name="password"`) {
+			t.Errorf("Host %q %s: the portal's sign-in page", tt.host, tt.path)
+		}
+	}
+}

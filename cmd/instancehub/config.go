@@ -405,3 +405,35 @@ func (c *Config) publicURL(served *url.URL) (*url.URL, error) {
 	}
 	return &url.URL{Scheme: u.Scheme, Host: u.Host}, nil
 }
+
+// portalHosts are the names the portal answers on (web.Config.Hosts), from
+// its address as people open it: --public-url's host; without it, the
+// address it serves on, and localhost and the loopback addresses on that
+// port when that is a loopback address. A name without a port is also
+// taken with the scheme's own. Serving on every interface without
+// --public-url, the portal cannot know its names: it answers on any (nil).
+func (c *Config) portalHosts(public *url.URL) []string {
+	host, port := strings.ToLower(public.Hostname()), public.Port()
+	schemes := map[string]string{"http": "80", "https": "443"}
+	if port == "" {
+		port = schemes[public.Scheme]
+	}
+	names := []string{net.JoinHostPort(host, port)}
+	if port == schemes[public.Scheme] {
+		// Browsers leave the scheme's own port out.
+		names = append(names, strings.TrimSuffix(names[0], ":"+port))
+	}
+	ip := net.ParseIP(host)
+	switch {
+	case c.PublicURL != "":
+	case ip != nil && ip.IsUnspecified():
+		return nil
+	case ip != nil && ip.IsLoopback():
+		for _, h := range []string{"localhost", "127.0.0.1", "::1"} {
+			if n := net.JoinHostPort(h, port); n != names[0] {
+				names = append(names, n)
+			}
+		}
+	}
+	return names
+}

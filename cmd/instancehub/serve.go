@@ -191,6 +191,7 @@ func serve(ctx context.Context, c Config, ln net.Listener, log *slog.Logger) err
 		SealKey:   sealKey,
 		Workspace: c.Workspace, SecureCookies: c.SecureCookies, Static: static.FS, Logger: log,
 		LocalAccounts: c.LocalAccounts, Identity: identity, TrustedProxies: proxies, Applications: gateway,
+		Hosts: c.portalHosts(public),
 	}, service)
 	errc := make(chan error, 1)
 	go func() { errc <- server.Serve(ln) }()
