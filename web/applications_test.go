@@ -159,7 +159,8 @@ func TestApplicationsSayWhyTheyAreClosedInText(t *testing.T) {
 }
 
 // TestPortalAnswersOnlyOnItsOwnNames: the portal answers on its own names
-// and on no other, the trailing dot's spelling of them included (421); an
+// (or every name under one: "*.localhost:8080") and on no other, the
+// trailing dot's spelling of them included (421); an
 // application's host with a trailing dot is the gateway's, which names no
 // application there (404), never the portal's; /healthz and /readyz answer
 // load balancers on any name.
@@ -180,7 +181,7 @@ func TestPortalAnswersOnlyOnItsOwnNames(t *testing.T) {
 	}
 	defer gw.Close()
 	srv := web.New(web.Config{Static: static.FS, Logger: log, LocalAccounts: true, Applications: gw,
-		Hosts: []string{"portal.example.com", "portal.example.com:80"}}, p.Service)
+		Hosts: []string{"portal.example.com", "portal.example.com:80", "*.localhost:8080"}}, p.Service)
 	tests := []struct {
 		host, path string
 		want       int
@@ -193,6 +194,13 @@ func TestPortalAnswersOnlyOnItsOwnNames(t *testing.T) {
 		{"rebound.example", "/login", http.StatusMisdirectedRequest},
 		{"rebound.example", "/instances", http.StatusMisdirectedRequest},
 		{"", "/login", http.StatusMisdirectedRequest},
+		{"portal.example.localhost:8080", "/login", http.StatusOK},
+		{"Portal.LOCALHOST:8080", "/login", http.StatusOK},
+		{"portal.localhost.:8080", "/login", http.StatusMisdirectedRequest},
+		{".localhost:8080", "/login", http.StatusMisdirectedRequest},
+		{"a..localhost:8080", "/login", http.StatusMisdirectedRequest},
+		{"portal.localhost:8081", "/login", http.StatusMisdirectedRequest},
+		{"portal.notlocalhost:8080", "/login", http.StatusMisdirectedRequest},
 		{"10.0.0.4:8080", "/healthz", http.StatusOK},
 		{"10.0.0.4:8080", "/readyz", http.StatusOK},
 		{"ada-box--jupyter.apps.example.com.", "/login", http.StatusNotFound},

@@ -49,8 +49,9 @@ type Config struct {
 	// links on a page that says they are not available.
 	Applications Applications
 	// Hosts are the portal's own names, host and port as browsers send
-	// them ("portal.example.com", "127.0.0.1:8080"); the portal answers on
-	// no other (onlyOwnHosts). Empty: on any name.
+	// them ("portal.example.com", "127.0.0.1:8080"), "*." in front for
+	// every name under one ("*.localhost:8080"); the portal answers on no
+	// other (onlyOwnHosts). Empty: on any name.
 	Hosts  []string
 	Logger *slog.Logger
 	Now    func() time.Time
@@ -158,11 +159,28 @@ func onlyOwnHosts(hosts []string, next http.Handler) http.Handler {
 		return next
 	}
 	own := make(map[string]bool, len(hosts))
+	var under []string // ".localhost:8080" for "*.localhost:8080"
 	for _, h := range hosts {
-		own[strings.ToLower(h)] = true
+		if suffix, ok := strings.CutPrefix(strings.ToLower(h), "*"); ok {
+			under = append(under, suffix)
+		} else {
+			own[strings.ToLower(h)] = true
+		}
+	}
+	isOwn := func(host string) bool {
+		host = strings.ToLower(host)
+		for _, suffix := range under {
+			// One name or more under it, each a label: no empty one, so
+			// no trailing dot's spelling either.
+			if labels, ok := strings.CutSuffix(host, suffix); ok && labels != "" &&
+				!strings.HasPrefix(labels, ".") && !strings.HasSuffix(labels, ".") && !strings.Contains(labels, "..") {
+				return true
+			}
+		}
+		return own[host]
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if own[strings.ToLower(r.Host)] || r.URL.Path == "/healthz" || r.URL.Path == "/readyz" {
+		if isOwn(r.Host) || r.URL.Path == "/healthz" || r.URL.Path == "/readyz" {
 			next.ServeHTTP(w, r)
 			return
 		}

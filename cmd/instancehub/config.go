@@ -408,10 +408,12 @@ func (c *Config) publicURL(served *url.URL) (*url.URL, error) {
 
 // portalHosts are the names the portal answers on (web.Config.Hosts), from
 // its address as people open it: --public-url's host; without it, the
-// address it serves on, and localhost and the loopback addresses on that
-// port when that is a loopback address. A name without a port is also
-// taken with the scheme's own. Serving on every interface without
-// --public-url, the portal cannot know its names: it answers on any (nil).
+// address it serves on and, when that is a loopback address, the loopback
+// addresses and localhost and every name under it on that port (browsers
+// take *.localhost to this machine themselves, no DNS answers for them).
+// A name without a port is also taken with the scheme's own. Serving on
+// every interface without --public-url, the portal cannot know its names:
+// it answers on any (nil).
 func (c *Config) portalHosts(public *url.URL) []string {
 	host, port := strings.ToLower(public.Hostname()), public.Port()
 	schemes := map[string]string{"http": "80", "https": "443"}
@@ -434,6 +436,7 @@ func (c *Config) portalHosts(public *url.URL) []string {
 				names = append(names, n)
 			}
 		}
+		names = append(names, "*.localhost:"+port)
 	}
 	return names
 }
