@@ -1,0 +1,67 @@
+package web_test
+
+import (
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/instancehub/instancehub"
+)
+
+// auditRows is how many rows the audit log holds.
+func auditRows(t *testing.T, s *site) int {
+	t.Helper()
+	_, total, err := s.DB.FindAuditEvents(s.Ctx, instancehub.AuditFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return total
+}
+
+// fixedClock stops the service's clock, so that everything a test does
+// falls in one minute of the audit log's tallies. It stops at the time it
+// is called: the cookies' lifetimes are counted from the wall's clock.
+func fixedClock(s *site) time.Time {
+	now := time.Now().UTC()
+	s.Service.Now = func() time.Time { return now }
+	return now
+}
+
+// TestRefreshesAreReads: a Reader's 2,000 Refreshes through the page add
+// no row to the audit log (each wrote one, about 6 MB a minute on a log
+// nobody may prune): a Refresh changes nothing anyone chose, as a read. A
+// refused Refresh is still audited, tallied as refusals are.
+func TestRefreshesAreReads(t *testing.T) {
+	s := newSite(t, 0)
+	fixedClock(s)
+	s.EnsureUser(t, "rita@example.com", "Rita Reader", instancehub.RoleReader)
+	s.EnsureUser(t, "nora@example.com", "Nora Norole")
+	s.signIn(t, "rita@example.com")
+	before := auditRows(t, s)
+	for i := range 2000 {
+		if r := s.post(t, "/instances/refresh", nil); r.StatusCode != http.StatusSeeOther || r.Header.Get("Location") != "/instances" {
+			t.Fatalf("refresh %d: status %d to %q\n%s", i, r.StatusCode, r.Header.Get("Location"), truncate(r.body))
+		}
+	}
+	if added := auditRows(t, s) - before; added != 0 {
+		t.Errorf("2,000 refreshes added %d audit rows, want none", added)
+	}
+
+	nobody := &site{Portal: s.Portal, server: s.server, client: newClient()}
+	signIn(t, nobody, "nora@example.com")
+	before = auditRows(t, s)
+	for range 200 {
+		wantStatus(t, nobody.post(t, "/instances/refresh", nil), http.StatusForbidden)
+	}
+	events, total, err := s.DB.FindAuditEvents(s.Ctx, instancehub.AuditFilter{Action: "instance.refresh"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	added := auditRows(t, s) - before
+	if added != 1 || total != 1 {
+		t.Fatalf("200 refused refreshes added %d rows, %d of them refreshes; want one", added, total)
+	}
+	if e := events[0]; e.Count != 200 || e.Result != instancehub.AuditDenied || e.UserEmail != "nora@example.com" {
+		t.Errorf("the refused refreshes' event = %+v, want Nora's denial counting 200", *e)
+	}
+}
