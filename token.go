@@ -203,16 +203,16 @@ func newTokenSecret() string {
 // UserByToken returns the user of a live token with their roles, as the
 // API's calls act: a read-only token keeps only their read permissions. It
 // records the token's use (at most once a minute) and audits its first.
-// EUNAUTHORIZED for a token unknown, expired, revoked or of a disabled user.
+// EUNAUTHORIZED for a token unknown, expired, revoked or of a disabled user,
+// answered after refuseToken's pause.
 func (s *Service) UserByToken(ctx context.Context, secret string) (*User, error) {
-	refused := Errorf(EUNAUTHORIZED, "The token is not valid: it is unknown, expired or revoked, or its user is disabled. Create a new one on the Tokens page.")
 	if !strings.HasPrefix(secret, TokenPrefix) || len(secret) > 128 {
-		return nil, refused
+		return nil, s.refuseToken(ctx)
 	}
 	now := s.now()
 	t, err := s.Tokens.FindToken(ctx, hashSessionToken(secret), now)
 	if ErrorCode(err) == ENOTFOUND {
-		return nil, refused
+		return nil, s.refuseToken(ctx)
 	} else if err != nil {
 		return nil, err
 	}
@@ -229,6 +229,44 @@ func (s *Service) UserByToken(ctx context.Context, secret string) (*User, error)
 		}
 	}
 	return &user, nil
+}
+
+// Bad tokens are slowed down per source, as wrong passwords are: the first
+// FreeBadTokens of a minute from one address are answered at once, each
+// next one waits twice as long as the one before, from a second up to
+// MaxBadTokenDelay. Only a token already found bad waits, so a valid token
+// from the same address (a colleague behind the same NAT) is never slowed
+// nor refused.
+const (
+	FreeBadTokens    = 3
+	MaxBadTokenDelay = 30 * time.Second
+)
+
+// BadTokenDelay is how long the nth bad token of a minute from one
+// address waits before it is refused.
+func BadTokenDelay(n int) time.Duration {
+	if n <= FreeBadTokens {
+		return 0
+	}
+	d := time.Second
+	for range n - FreeBadTokens - 1 {
+		if d *= 2; d >= MaxBadTokenDelay {
+			return MaxBadTokenDelay
+		}
+	}
+	return d
+}
+
+// refuseToken audits a bad token, tallied per source and minute as other
+// refusals are, so that a flood of guesses leaves one row that counts them;
+// the tally's count is also how many this source sent this minute, which
+// sets its pause (BadTokenDelay). It returns the refusal.
+func (s *Service) refuseToken(ctx context.Context) error {
+	refused := Errorf(EUNAUTHORIZED, "The token is not valid: it is unknown, expired or revoked, or its user is disabled. Create a new one on the Tokens page.")
+	e := s.auditEvent(ctx, "request.token", "", refused)
+	s.writeAudit(ctx, e)
+	_ = s.wait(ctx, BadTokenDelay(e.Count)) // a caller gone early is refused all the same
+	return refused
 }
 
 // tokenTarget names a token in the audit log: its name and prefix.

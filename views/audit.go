@@ -56,6 +56,7 @@ var actionLabels = map[string]string{
 	"quota.read":               "View quota",
 	"quota.update":             "Set workspace quota",
 	"request.csrf":             "Cross-site request refused",
+	"request.token":            "API token refused",
 	"role.assign":              "Assign role",
 	"role.list":                "View role assignments",
 	"role.remove":              "Remove role assignment",

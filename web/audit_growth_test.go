@@ -1,6 +1,10 @@
 package web_test
 
 import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"fmt"
 	"net/http"
 	"testing"
 	"time"
@@ -64,4 +68,59 @@ func TestRefreshesAreReads(t *testing.T) {
 	if e := events[0]; e.Count != 200 || e.Result != instancehub.AuditDenied || e.UserEmail != "nora@example.com" {
 		t.Errorf("the refused refreshes' event = %+v, want Nora's denial counting 200", *e)
 	}
+}
+
+// TestBadTokensAreSlowedAndTallied: 300 random bearer tokens from one
+// address (which met no pause and left no trace) wait longer and longer
+// after the first few, and leave one audit row counting them; a valid token
+// from the same address is served at once all along.
+func TestBadTokensAreSlowedAndTallied(t *testing.T) {
+	s := newSite(t, 0)
+	fixedClock(s)
+	var waited []time.Duration
+	s.Service.Wait = func(_ context.Context, d time.Duration) error { waited = append(waited, d); return nil }
+	good := apiClient{s, newToken(t, s, "ada@example.com", instancehub.NewToken{})}
+	before := auditRows(t, s)
+	for i := range 300 {
+		secret := make([]byte, 32)
+		rand.Read(secret)
+		guess := apiClient{s, instancehub.TokenPrefix + base64.RawURLEncoding.EncodeToString(secret)}
+		if i%100 == 99 {
+			guess.token = "not even a token " + fmt.Sprint(i)
+		}
+		wantStatus(t, guess.get(t, "/api/v1/computes"), http.StatusUnauthorized)
+		if i == 150 {
+			slowed := len(waited)
+			wantStatus(t, good.get(t, "/api/v1/computes"), http.StatusOK)
+			if len(waited) != slowed {
+				t.Errorf("the valid token waited %v", waited[slowed:])
+			}
+		}
+	}
+	if len(waited) != 300-instancehub.FreeBadTokens {
+		t.Fatalf("%d of 300 bad tokens waited, want all but the first %d", len(waited), instancehub.FreeBadTokens)
+	}
+	for i, d := range waited {
+		if want := instancehub.BadTokenDelay(instancehub.FreeBadTokens + 1 + i); d != want {
+			t.Fatalf("bad token %d waited %v, want %v", instancehub.FreeBadTokens+1+i, d, want)
+		}
+	}
+	if waited[len(waited)-1] != instancehub.MaxBadTokenDelay {
+		t.Errorf("the last bad token waited %v, want the most, %v", waited[len(waited)-1], instancehub.MaxBadTokenDelay)
+	}
+	events, total, err := s.DB.FindAuditEvents(s.Ctx, instancehub.AuditFilter{Action: "request.token"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if total != 1 {
+		t.Fatalf("the bad tokens left %d audit events, want one", total)
+	}
+	if e := events[0]; e.Count != 300 || e.Result != instancehub.AuditDenied || e.SourceIP != "127.0.0.1" {
+		t.Errorf("the bad tokens' audit event = %+v, want a denial from 127.0.0.1 counting 300", *e)
+	}
+	// One row for the guesses, one for the valid token's first use.
+	if added := auditRows(t, s) - before; added != 2 {
+		t.Errorf("the guesses and one valid call added %d audit rows, want 2", added)
+	}
+	wantStatus(t, good.get(t, "/api/v1/computes"), http.StatusOK)
 }
