@@ -92,6 +92,7 @@ type AuditStore interface {
 	// reading them one at a time, and stops at fn's first error, which it
 	// returns. Offset and Limit are ignored.
 	WalkAuditEvents(ctx context.Context, f AuditFilter, fn func(*AuditEvent) error) error
+	AuditArchiveStore
 }
 
 // AuditSkipped is the result of an automatic action that did not apply:

@@ -50,7 +50,10 @@ type Service struct {
 	// managed identities an instance may be given: an identity's rights are
 	// anyone's who runs code on its VM, so only those an operator listed.
 	UserAssignedIdentities []string
-	Now                    func() time.Time
+	// ArchiveDir is the folder archives of the audit log made in the
+	// portal are written to, and downloaded from.
+	ArchiveDir string
+	Now        func() time.Time
 
 	admission sync.Mutex // creates are admitted one at a time (quota)
 	activity  throttle   // activity is written once a minute per instance

@@ -72,6 +72,12 @@ func seedEveryTable(t *testing.T, db *DB) {
 		must(db.TallyAudit(ctx, &instancehub.AuditEvent{At: start.Add(time.Duration(i) * time.Second), Action: "request.csrf",
 			Target: "POST /x", Result: instancehub.AuditDenied, Reason: "not from this portal", SourceIP: "192.0.2.9"}))
 	}
+	// An event of a year before, archived.
+	must(db.RecordAudit(ctx, &instancehub.AuditEvent{At: start.AddDate(-1, 0, 0), UserName: "Ada Lovelace", Action: "session.signIn",
+		Result: instancehub.AuditSucceeded}))
+	archive := planArchive(t, db, start.AddDate(-1, 0, 1))
+	archive.UserID, archive.UserName, archive.UserEmail = ada.ID, "Ada Lovelace", "ada@example.com"
+	must(db.ArchiveAudit(ctx, archive, archiveEvent(archive)))
 	if _, _, err := db.ReserveLoginAttempt(ctx, "bob@example.com", "192.0.2.8", start, start.Add(-15*time.Minute), 5); err != nil {
 		t.Fatal(err)
 	}

@@ -100,7 +100,7 @@ func serve(ctx context.Context, c Config, ln net.Listener, log *slog.Logger) err
 	service := &instancehub.Service{
 		Instances: db, Users: db, Sessions: db, Tokens: db, Roles: db, Audit: db, Throttle: db, Quotas: db, Automation: db,
 		Cloud: cloud, Engine: engine, Logger: log, RoleMap: roleMap, Prices: prices, RunningTimes: db,
-		UserAssignedIdentities: c.identities(),
+		UserAssignedIdentities: c.identities(), ArchiveDir: filepath.Join(c.Data, "audit-archives"),
 	}
 	if !c.Adopt {
 		if err := checkRecords(ctx, service); err != nil {
