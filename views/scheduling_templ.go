@@ -1357,8 +1357,17 @@ func SchedulePage(inst *instancehub.Instance, id int64, f ScheduleForm) templ.Co
 	})
 }
 
+// Settings is what the settings page shows: the workspace's defaults, with
+// the idle form's value and error as typed, and the audit log's retention.
+type Settings struct {
+	Workspace instancehub.WorkspaceSettings
+	Minutes   string
+	IdleError string
+	Archive   ArchiveForm
+}
+
 // SettingsPage is the workspace's defaults, for Owners.
-func SettingsPage(w instancehub.WorkspaceSettings, minutes, errMsg string) templ.Component {
+func SettingsPage(p Settings) templ.Component {
 	return templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
 		templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
 		if templ_7745c5c3_CtxErr := ctx.Err(); templ_7745c5c3_CtxErr != nil {
@@ -1399,11 +1408,15 @@ func SettingsPage(w instancehub.WorkspaceSettings, minutes, errMsg string) templ
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = idleFields(w.IdleShutdownOn, minutes, errMsg).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = idleFields(p.Workspace.IdleShutdownOn, p.Minutes, p.IdleError).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 127, "</section><div class=\"form-actions\"><button type=\"submit\" class=\"button button-primary\">Save settings</button></div></form>")
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+			templ_7745c5c3_Err = auditRetention(p.Archive).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -1446,7 +1459,7 @@ func timeZoneList() templ.Component {
 			var templ_7745c5c3_Var70 string
 			templ_7745c5c3_Var70, templ_7745c5c3_Err = templruntime.NewAttributeExpression(z).Resolve(ctx)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `scheduling.templ`, Line: 272, Col: 20}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `scheduling.templ`, Line: 282, Col: 20}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var70)
 			if templ_7745c5c3_Err != nil {

@@ -227,6 +227,16 @@ var matrix = map[string]check{
 	"POST /settings": {func(fixture) (string, string, url.Values) {
 		return "POST", "/settings", url.Values{"idle_shutdown": {"on"}, "idle_minutes": {"90"}}
 	}, statuses(forbidden, anonymous, redirect, owner, redirect)},
+	// Archiving the audit log is the Owners' (audit/archive): the date
+	// asked has no event before it, which the page says under the field.
+	// Anyone who may read the log may download an archive.
+	"GET /settings/audit-archive": {get("/settings/audit-archive?before=2000-01-01"),
+		statuses(forbidden, anonymous, redirect, owner, http.StatusUnprocessableEntity)},
+	"POST /settings/audit-archive": {func(fixture) (string, string, url.Values) {
+		return "POST", "/settings/audit-archive", url.Values{"before": {"2000-01-01"}}
+	}, statuses(forbidden, anonymous, redirect, owner, http.StatusUnprocessableEntity)},
+	"GET /settings/audit-archives/:id": {get("/settings/audit-archives/999999"),
+		statuses(forbidden, anonymous, redirect, owner, notFound, auditor, notFound)},
 	"GET /audit":            {get("/audit"), statuses(forbidden, anonymous, redirect, owner, ok, auditor, ok)},
 	"GET /audit/export.csv": {get("/audit/export.csv"), statuses(forbidden, anonymous, redirect, owner, ok, auditor, ok)},
 	// Tokens: everyone signed in has their own; Owners see everyone's.
