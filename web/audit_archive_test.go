@@ -87,7 +87,8 @@ func TestArchiveAuditFromSettings(t *testing.T) {
 	row := settings.doc.Find(`[data-testid="audit-archives"] tbody tr`)
 	link := row.Find(`a[download]`)
 	href, _ := link.Attr("href")
-	if row.Length() != 1 || !strings.Contains(text(row), "Ada Lovelace") || text(link) != path {
+	if row.Length() != 1 || !strings.Contains(text(row), "Ada Lovelace") || text(row.Find(`[data-testid="archive-file"]`)) != path ||
+		text(link) != "Download the archive of the events before "+day(45) {
 		t.Fatalf("the archives listed: %q, link %q to %s", text(row), text(link), href)
 	}
 	archives, err := s.DB.AuditArchives(s.Ctx)

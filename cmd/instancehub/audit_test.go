@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/instancehub/instancehub"
+	"github.com/instancehub/instancehub/internal/pgtest"
 	"github.com/instancehub/instancehub/store"
 )
 
@@ -140,5 +141,33 @@ func TestAuditArchiveRefusesAServedDirectory(t *testing.T) {
 	}
 	if _, err := os.Stat(out); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("a file was written: %v", err)
+	}
+}
+
+// TestAuditArchiveOnPostgres archives from the command line with
+// --database, where replicas may be serving: no data directory is locked.
+func TestAuditArchiveOnPostgres(t *testing.T) {
+	ctx, now, database := context.Background(), time.Now().UTC(), pgtest.NewDatabase(t)
+	db, err := store.OpenPostgres(ctx, database)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	for _, days := range []int{400, 35} {
+		if err := db.RecordAudit(ctx, &instancehub.AuditEvent{At: now.AddDate(0, 0, -days), Action: "instance.start", Result: instancehub.AuditSucceeded}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out := filepath.Join(t.TempDir(), "old.jsonl")
+	before := now.AddDate(0, 0, -100).Format(time.DateOnly)
+	if err := run(ctx, []string{"audit", "archive", "--database", database, "--before", before, "--out", out}, nil, io.Discard, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	archives, err := db.AuditArchives(ctx)
+	if err != nil || len(archives) != 1 || archives[0].Count != 1 || archives[0].File != out {
+		t.Fatalf("archives = %v, %v; want one of one event into %s", archives, err, out)
+	}
+	if span, err := db.AuditArchivable(ctx, now.AddDate(0, 0, -30)); err != nil || span.Count != 1 {
+		t.Errorf("%d events older than 30 days left (%v), want the one of 35 days ago", span.Count, err)
 	}
 }
