@@ -37,6 +37,13 @@ import (
 // that what people may still be looking into is never moved out.
 const AuditKeptDays = 30
 
+// MaxAuditArchive bounds the events one archive moves, so that the
+// transaction that reads them again and removes them stays short: SQLite
+// has one writer, whom every other write waits for (5 s at most), and
+// PostgreSQL's replicas share one write lock. 100,000 events take about
+// 1.4 s there on a loaded two-core machine. More are archived in steps.
+const MaxAuditArchive = 100_000
+
 // AuditArchive is one archive of the audit log: which events it moved out,
 // into which file, and who asked.
 type AuditArchive struct {
@@ -81,6 +88,9 @@ type AuditArchiveStore interface {
 	// is at most lastID, oldest first (by time, then ID), and stops at fn's
 	// first error, which it returns.
 	WalkAuditArchivable(ctx context.Context, before time.Time, lastID int64, fn func(*AuditEvent) error) error
+	// NthOldestAudit returns the time of the event with n older ones (by
+	// time, then ID); the zero time when the log holds no more than n.
+	NthOldestAudit(ctx context.Context, n int) (time.Time, error)
 	// ArchiveAudit removes the events a covers (before a.Before, IDs up to
 	// a.LastID), records a, setting its ID, and records e, the archive's
 	// own audit event, in one transaction. The events are read again in it
@@ -243,7 +253,36 @@ func (s *Service) auditCutoff(ctx context.Context, before string) (time.Time, Au
 	if span.Count == 0 {
 		return cut, span, FieldError("before", fmt.Sprintf("The log holds no event before %s: there is nothing to archive.", cut.Format(time.DateOnly)))
 	}
+	if limit := s.archiveLimit(); span.Count > limit {
+		return cut, span, s.archiveTooLarge(ctx, cut, span.Count, limit)
+	}
 	return cut, span, nil
+}
+
+func (s *Service) archiveLimit() int {
+	if s.ArchiveLimit > 0 {
+		return s.ArchiveLimit
+	}
+	return MaxAuditArchive
+}
+
+// archiveTooLarge refuses an archive of count events, more than limit,
+// naming the latest day whose archive would fit: the day of the oldest
+// event beyond the limit.
+func (s *Service) archiveTooLarge(ctx context.Context, cut time.Time, count, limit int) error {
+	beyond, err := s.Audit.NthOldestAudit(ctx, limit)
+	if err != nil {
+		return err
+	}
+	day := beyond.UTC().Truncate(24 * time.Hour)
+	if span, err := s.Audit.AuditArchivable(ctx, day); err != nil {
+		return err
+	} else if span.Count == 0 {
+		return FieldError("before", fmt.Sprintf("The log holds %d events before %s, more than the %d one archive moves, and more than that many fall on %s alone: they stay in the log.",
+			count, cut.Format(time.DateOnly), limit, day.Format(time.DateOnly)))
+	}
+	return FieldError("before", fmt.Sprintf("The log holds %d events before %s; one archive moves at most %d, so that removing them keeps the database busy only briefly. Choose a day on or before %s, then archive the rest.",
+		count, cut.Format(time.DateOnly), limit, day.Format(time.DateOnly)))
 }
 
 // ArchiveAudit moves the events before the date before out of the log

@@ -51,9 +51,11 @@ type Service struct {
 	// anyone's who runs code on its VM, so only those an operator listed.
 	UserAssignedIdentities []string
 	// ArchiveDir is the folder archives of the audit log made in the
-	// portal are written to, and downloaded from.
-	ArchiveDir string
-	Now        func() time.Time
+	// portal are written to, and downloaded from; ArchiveLimit is the most
+	// events one archive moves, 0 for MaxAuditArchive.
+	ArchiveDir   string
+	ArchiveLimit int
+	Now          func() time.Time
 
 	admission sync.Mutex // creates are admitted one at a time (quota)
 	activity  throttle   // activity is written once a minute per instance

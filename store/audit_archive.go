@@ -24,6 +24,19 @@ func (db *DB) AuditArchivable(ctx context.Context, before time.Time) (instancehu
 	return span, nil
 }
 
+// NthOldestAudit returns the time of the event with n older ones; the
+// zero time when the log holds no more than n.
+func (db *DB) NthOldestAudit(ctx context.Context, n int) (time.Time, error) {
+	var at int64
+	err := db.queryRow(ctx, `SELECT at FROM audit_events ORDER BY at, id LIMIT 1 OFFSET ?`, n).Scan(&at)
+	if err == sql.ErrNoRows {
+		return time.Time{}, nil
+	} else if err != nil {
+		return time.Time{}, fmt.Errorf("find the %dth oldest audit event: %w", n+1, err)
+	}
+	return time.UnixMilli(at).UTC(), nil
+}
+
 // archivable selects the events an archive covers, oldest first.
 const archivable = `
 	SELECT id, at, COALESCE(user_id, 0), user_name, user_email, action, target, result, reason, source_ip, count

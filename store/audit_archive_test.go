@@ -85,6 +85,12 @@ func TestArchiveAudit(t *testing.T) {
 		t.Errorf("walked %v, %v; want the four old events oldest first", order, err)
 	}
 
+	for n, want := range map[int]time.Time{0: start.Add(time.Hour), 1: start.Add(2 * time.Hour), 5: start.Add(40 * time.Hour), 6: {}} {
+		if got, err := db.NthOldestAudit(ctx, n); err != nil || !got.Equal(want) {
+			t.Errorf("NthOldestAudit(%d) = %v, %v; want %v", n, got, err, want)
+		}
+	}
+
 	a := planArchive(t, db, cut)
 	e := archiveEvent(a)
 	if err := db.ArchiveAudit(ctx, a, e); err != nil {
