@@ -33,6 +33,7 @@ var secretsNamed = map[string][]string{
 	"users unlock":  {"INSTANCEHUB_DATABASE"},
 	"roles assign":  {"INSTANCEHUB_DATABASE"},
 	"tokens create": {"INSTANCEHUB_DATABASE"},
+	"audit archive": {"INSTANCEHUB_DATABASE"},
 	"compute":       {"INSTANCEHUB_TOKEN"},
 	"migrate-data":  {"INSTANCEHUB_TO"},
 	"emulator":      nil,
