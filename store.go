@@ -165,10 +165,12 @@ type UserStore interface {
 	UsePasswordLink(ctx context.Context, tokenHash string, now time.Time, passwordHash string) (*User, error)
 	// PasswordLinkWorks tells whether a link is unused and expires after now.
 	PasswordLinkWorks(ctx context.Context, tokenHash string, now time.Time) (bool, error)
-	// SetUserDisabled disables the user at at, ending their sessions in the
-	// same transaction, or enables them again (at zero). ENOTFOUND for an
-	// unknown user.
-	SetUserDisabled(ctx context.Context, id int64, at time.Time) error
+	// SetUserDisabled disables the user at at and, in the same
+	// transaction, ends their sessions and their links to set a password
+	// and revokes their tokens that work at at, returning how many it
+	// revoked; or it enables them again (at zero), which brings none of
+	// those back. ENOTFOUND for an unknown user.
+	SetUserDisabled(ctx context.Context, id int64, at time.Time) (revoked int, err error)
 }
 
 // LoginThrottle counts failed sign-ins, per account and address together,

@@ -358,19 +358,26 @@ func (s *Service) People(ctx context.Context) ([]*User, error) {
 	return users, nil
 }
 
-// SetUserDisabled disables the account with id, which ends its sessions at
-// once and keeps it from signing in (its instances stay, and keep running),
-// or enables it again. Owners only. ECONFLICT for one's own account, and
-// for the last Owner who can sign in.
+// SetUserDisabled disables the account with id, which ends its sessions
+// and its links to set a password at once, revokes its tokens for good,
+// and keeps it from signing in (its instances stay, and keep running); or
+// enables it again, which brings back none of its tokens or links: a token
+// that may have leaked while it was disabled stays dead, and its person
+// makes new ones. Owners only. ECONFLICT for one's own account, and for the
+// last Owner who can sign in.
 func (s *Service) SetUserDisabled(ctx context.Context, id int64, disabled bool) (user *User, err error) {
 	action := "user.enable"
 	if disabled {
 		action = "user.disable"
 	}
+	revoked := 0
 	defer func() {
 		target := ""
 		if user != nil {
 			target = user.Email
+		}
+		if revoked > 0 {
+			target += " (" + plural(revoked, "token") + " revoked)"
 		}
 		s.record(ctx, action, target, err)
 	}()
@@ -391,7 +398,8 @@ func (s *Service) SetUserDisabled(ctx context.Context, id int64, disabled bool) 
 		}
 		at = s.now()
 	}
-	return user, s.Users.SetUserDisabled(ctx, user.ID, at)
+	revoked, err = s.Users.SetUserDisabled(ctx, user.ID, at)
+	return user, err
 }
 
 // keepAnOwner refuses to disable the last Owner who can sign in.

@@ -40,7 +40,9 @@ func seedEveryTable(t *testing.T, db *DB) {
 	ada.PasswordHash, ada.Subject = "$argon2id$v=19$m=65536,t=1,p=2$c2FsdA$aGFzaA", "entra-ada"
 	must(db.UpdateUser(ctx, ada))
 	bob := createUser(t, db, "bob@example.com", "Bob")
-	must(db.SetUserDisabled(ctx, bob.ID, start.Add(time.Hour)))
+	if _, err := db.SetUserDisabled(ctx, bob.ID, start.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
 	must(db.AssignRole(ctx, &instancehub.RoleAssignment{UserID: ada.ID, Role: instancehub.RoleOwner, Source: instancehub.SourceCLI}))
 	must(db.AssignRole(ctx, &instancehub.RoleAssignment{UserID: bob.ID, Role: instancehub.RoleReader, AssignedByID: ada.ID}))
 	createSession(t, db, "session-hash", ada, start.Add(24*time.Hour))
