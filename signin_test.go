@@ -193,3 +193,29 @@ func TestUnlockAccount(t *testing.T) {
 		t.Errorf("audit of the unlock: %+v", log.Events)
 	}
 }
+
+// TestDisabledAccountAnswersAlikeWhateverThePassword: signing in to a
+// disabled account gets the answer an unknown email gets, with the right
+// password as with a wrong one, and every attempt counts as a failure, so
+// neither the words nor the waits tell whether a password was right.
+func TestDisabledAccountAnswersAlikeWhateverThePassword(t *testing.T) {
+	p, w := openSignIn(t)
+	bob := p.EnsureUser(t, "bob@example.com", "Bob", instancehub.RoleReader)
+	if _, err := p.Service.SetUserDisabled(p.Ctx, bob.ID, true); err != nil {
+		t.Fatal(err)
+	}
+	answer := func(err error) string { return instancehub.ErrorCode(err) + ": " + instancehub.ErrorMessage(err) }
+	_, err := p.Service.SignIn(from("192.0.2.31"), "nobody@example.com", "any password", "")
+	unknown := answer(err)
+	w.last()
+	ctx := from("192.0.2.30")
+	for i, password := range []string{testportal.Password, "wrong password", testportal.Password, "wrong again", testportal.Password, testportal.Password} {
+		in, err := p.Service.SignIn(ctx, "bob@example.com", password, "")
+		if in != nil || answer(err) != unknown {
+			t.Errorf("attempt %d (right password: %v): %q, want %q as for an unknown email", i, password == testportal.Password, answer(err), unknown)
+		}
+		if got, want := w.last(), instancehub.SignInDelay(i); got != want {
+			t.Errorf("attempt %d (right password: %v) waited %v, want %v", i, password == testportal.Password, got, want)
+		}
+	}
+}

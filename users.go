@@ -39,9 +39,9 @@ func SignInDelay(failures int) time.Duration {
 	return d
 }
 
-// Authenticate checks a local account's email and password. A wrong email
-// and a wrong password get the same EUNAUTHORIZED error and take as long.
-// Repeated failures slow the next attempts for the account from the same
+// Authenticate checks a local account's email and password. A wrong email,
+// a wrong password and a disabled account get the same EUNAUTHORIZED error
+// and take as long. Repeated failures slow the next attempts for the account from the same
 // address down; too many failures from one address get ETHROTTLED until the
 // window passes. A right password never counts as a failure. Every attempt
 // is audited.
@@ -137,8 +137,12 @@ func (s *Service) wait(ctx context.Context, d time.Duration) error {
 	}
 }
 
+// checkPassword returns the account of that email when password is its
+// own and it is not disabled. A disabled account answers as a wrong
+// password does, whatever the password, so that nobody learns from it
+// whether they guessed right.
 func (s *Service) checkPassword(ctx context.Context, email, password string) (*User, error) {
-	wrong := Errorf(EUNAUTHORIZED, "The email or password is not correct.")
+	wrong := Errorf(EUNAUTHORIZED, "The email or password is not correct, or the account is disabled.")
 	user, err := s.Users.FindUserByEmail(ctx, email)
 	hash := dummyHash
 	if err == nil && user.PasswordHash != "" {
@@ -150,7 +154,7 @@ func (s *Service) checkPassword(ctx context.Context, email, password string) (*U
 	if err != nil {
 		return nil, err
 	}
-	if user == nil || user.PasswordHash == "" || !matches {
+	if user == nil || user.PasswordHash == "" || !matches || !user.DisabledAt.IsZero() {
 		return nil, wrong
 	}
 	if s.Roles != nil {

@@ -41,14 +41,14 @@ func TestSignInAndOut(t *testing.T) {
 	s := newSite(t, 0)
 	r := s.post(t, "/login", url.Values{"email": {"ada@example.com"}, "password": {"wrong password!"}})
 	wantStatus(t, r, http.StatusUnauthorized)
-	if msg := text(r.doc.Find(`[data-testid="login-error"]`)); msg != "The email or password is not correct." {
+	if msg := text(r.doc.Find(`[data-testid="login-error"]`)); msg != "The email or password is not correct, or the account is disabled." {
 		t.Errorf("error = %q", msg)
 	}
 	if v, _ := r.doc.Find("#email").Attr("value"); v != "ada@example.com" {
 		t.Errorf("email kept = %q", v)
 	}
 	r = s.post(t, "/login", url.Values{"email": {"nobody@example.com"}, "password": {"wrong password!"}})
-	if msg := text(r.doc.Find(`[data-testid="login-error"]`)); msg != "The email or password is not correct." {
+	if msg := text(r.doc.Find(`[data-testid="login-error"]`)); msg != "The email or password is not correct, or the account is disabled." {
 		t.Errorf("unknown email: error = %q, want the same message", msg)
 	}
 

@@ -115,9 +115,12 @@ func TestDisableAndEnableAUser(t *testing.T) {
 	if r := bobs.get(t, "/instances"); r.StatusCode != http.StatusSeeOther {
 		t.Fatalf("Bob's session after he was disabled: %d", r.StatusCode)
 	}
+	// Its sign-in answers as a wrong password does, whatever the password.
 	in := bobs.post(t, "/login", url.Values{"email": {"bob@example.com"}, "password": {testportal.Password}})
-	if in.StatusCode == http.StatusSeeOther || !strings.Contains(in.body, "This account is disabled") {
-		t.Fatalf("a disabled account signs in: %d", in.StatusCode)
+	wrong := bobs.post(t, "/login", url.Values{"email": {"bob@example.com"}, "password": {"not the password"}})
+	said, saidWrong := text(in.doc.Find(`[data-testid="login-error"]`)), text(wrong.doc.Find(`[data-testid="login-error"]`))
+	if in.StatusCode != http.StatusUnauthorized || said == "" || said != saidWrong || in.StatusCode != wrong.StatusCode {
+		t.Fatalf("a disabled account with its password: %d %q; with a wrong one: %d %q", in.StatusCode, said, wrong.StatusCode, saidWrong)
 	}
 	if inst, err := s.DB.FindInstanceByName(s.Ctx, "bobs-box"); err != nil || inst.State != instancehub.StateRunning {
 		t.Fatalf("Bob's instance: %v %v", inst, err)
