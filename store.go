@@ -173,16 +173,25 @@ type UserStore interface {
 	SetUserDisabled(ctx context.Context, id int64, at time.Time) (revoked int, err error)
 }
 
-// LoginThrottle counts failed sign-ins, per account and address together,
-// to slow guessing down.
+// LoginCounts are the failed sign-ins, and the attempts under way, within
+// the window that an attempt to sign in is judged by.
+type LoginCounts struct {
+	// Pair counts those at the attempt's account from its address;
+	// Account, at its account from every address; Address, from its
+	// address at every account.
+	Pair, Account, Address int
+}
+
+// LoginThrottle counts failed sign-ins, per account, per address, and per
+// account and address together, to bound guessing.
 type LoginThrottle interface {
-	// ReserveLoginAttempt drops the attempts before since, then counts the
-	// address's failures and attempts under way and, under perAddr, records
-	// this attempt to sign in to email as under way at t, in the same
-	// transaction, so that attempts sent at once cannot all pass the count.
-	// It returns the attempt's ID and how many failures the account has had
-	// from addr. ETHROTTLED when the address reached perAddr.
-	ReserveLoginAttempt(ctx context.Context, email, addr string, t, since time.Time, perAddr int) (id int64, failures int, err error)
+	// ReserveLoginAttempt drops the attempts before since, counts those
+	// the attempt to sign in to email from addr is judged by and, when
+	// admit (nil admits all) returns nil for them, records the attempt as
+	// under way at t, in the same transaction, so that attempts sent at
+	// once are counted one by one. It returns the attempt's ID and the
+	// counts, or admit's error, recording nothing then.
+	ReserveLoginAttempt(ctx context.Context, email, addr string, t, since time.Time, admit func(LoginCounts) error) (id int64, counts LoginCounts, err error)
 	// FailLoginAttempt records an attempt under way as a failure: its
 	// password was wrong.
 	FailLoginAttempt(ctx context.Context, id int64) error

@@ -80,7 +80,7 @@ func seedEveryTable(t *testing.T, db *DB) {
 	archive := planArchive(t, db, start.AddDate(-1, 0, 1))
 	archive.UserID, archive.UserName, archive.UserEmail = ada.ID, "Ada Lovelace", "ada@example.com"
 	must(db.ArchiveAudit(ctx, archive, archiveEvent(archive)))
-	if _, _, err := db.ReserveLoginAttempt(ctx, "bob@example.com", "192.0.2.8", start, start.Add(-15*time.Minute), 5); err != nil {
+	if _, _, err := db.ReserveLoginAttempt(ctx, "bob@example.com", "192.0.2.8", start, start.Add(-15*time.Minute), nil); err != nil {
 		t.Fatal(err)
 	}
 	must(db.SetWorkspaceLimit(ctx, "westeurope", "standardDSv2Family", 48))
