@@ -135,20 +135,36 @@ func ParseTokenLifetime(s string) (time.Duration, error) {
 }
 
 // CreateToken makes a personal access token for the signed-in user.
+// EFORBIDDEN through a token, and for someone with no role, whose token
+// every call would refuse.
 func (s *Service) CreateToken(ctx context.Context, n NewToken) (t *CreatedToken, err error) {
 	defer func() { s.record(ctx, "token.create", Clip(strings.TrimSpace(n.Name), MaxAuditTargetLength), err) }()
+	if err := s.CheckCreateToken(ctx); err != nil {
+		return nil, err
+	}
+	return s.createToken(ctx, UserFromContext(ctx), n)
+}
+
+// CheckCreateToken says whether the signed-in user may make a token, for
+// the page that offers it: not through a token, and not without a role,
+// since every call would refuse that token.
+func (s *Service) CheckCreateToken(ctx context.Context) error {
 	user := UserFromContext(ctx)
 	switch {
 	case user == nil:
-		return nil, Errorf(EUNAUTHORIZED, "Sign in to continue.")
+		return Errorf(EUNAUTHORIZED, "Sign in to continue.")
 	case user.ViaToken:
-		return nil, Errorf(EFORBIDDEN, "A token cannot make tokens: sign in to the portal for that.")
+		return Errorf(EFORBIDDEN, "A token cannot make tokens: sign in to the portal for that.")
+	case !user.HasRole():
+		return Errorf(EFORBIDDEN, "You have no role in this workspace, so every call would refuse a token of yours. Ask an Owner of the workspace for access first.")
 	}
-	return s.createToken(ctx, user, n)
+	return nil
 }
 
 // CreateTokenFromCLI makes a token for the user with that email, from the
-// server's own command line (for automation to start from).
+// server's own command line (for automation to start from). An EINVALID
+// field error for an unknown or disabled email; EFORBIDDEN when they have
+// no role.
 func (s *Service) CreateTokenFromCLI(ctx context.Context, email string, n NewToken) (t *CreatedToken, err error) {
 	defer func() {
 		s.record(ctx, "token.create", Clip(email+": "+strings.TrimSpace(n.Name), MaxAuditTargetLength), err)
@@ -161,6 +177,12 @@ func (s *Service) CreateTokenFromCLI(ctx context.Context, email string, n NewTok
 	}
 	if !user.DisabledAt.IsZero() {
 		return nil, FieldError("email", fmt.Sprintf("%s is disabled.", user.Email))
+	}
+	if user.Roles, err = s.Roles.UserRoles(ctx, user.ID); err != nil {
+		return nil, err
+	}
+	if !user.HasRole() {
+		return nil, Errorf(EFORBIDDEN, "%s has no role in this workspace, so every call would refuse its token. Give them a role first.", user.Email)
 	}
 	return s.createToken(ctx, user, n)
 }

@@ -520,3 +520,24 @@ func TestDisablingRevokesTokens(t *testing.T) {
 	}
 }
 
+// TestTokensPageWithoutRole: someone with no role sees why they cannot
+// make a token where the form would be, and a form posted anyway is
+// refused with the same reason, making nothing.
+func TestTokensPageWithoutRole(t *testing.T) {
+	s := newSite(t, 0)
+	nobody := s.EnsureUser(t, "nobody@example.com", "No Role")
+	s.signIn(t, nobody.Email)
+	page := s.get(t, "/tokens")
+	wantStatus(t, page, http.StatusOK)
+	if page.doc.Find(`#token-name`).Length() != 0 || !strings.Contains(text(page.doc.Find(`[data-testid="token-refusal"]`)), "no role") {
+		t.Errorf("the Tokens page of someone with no role offers the form, or does not say why not: %q", text(page.doc.Find("main")))
+	}
+	r := s.post(t, "/tokens", url.Values{"name": {"nightly"}, "expires": {"30d"}})
+	wantStatus(t, r, http.StatusForbidden)
+	if !strings.Contains(text(r.doc.Find(`[data-testid="token-refusal"]`)), "no role") || r.doc.Find(`[data-testid="token-secret"]`).Length() != 0 {
+		t.Errorf("a token posted without a role: %q", text(r.doc.Find("main")))
+	}
+	if tokens, err := s.DB.FindTokens(s.Ctx, nobody.ID, time.Now()); err != nil || len(tokens) != 0 {
+		t.Errorf("tokens kept: %d, %v", len(tokens), err)
+	}
+}
