@@ -58,6 +58,12 @@ func TestSignInDelay(t *testing.T) {
 	if got := instancehub.SignInDelay(1 << 20); got != instancehub.MaxSignInDelay {
 		t.Errorf("SignInDelay(a million) = %v", got)
 	}
+	// Counting stops where every limit has reached its end.
+	if instancehub.SignInDelay(instancehub.MaxLoginCount) != instancehub.MaxSignInDelay ||
+		instancehub.SignInDelay(instancehub.MaxLoginCount-instancehub.AddressFreeFailures+instancehub.FreeFailures) != instancehub.MaxSignInDelay ||
+		instancehub.MaxFailuresPerAccount > instancehub.MaxLoginCount {
+		t.Errorf("MaxLoginCount (%d) stops counting before a limit has reached its end", instancehub.MaxLoginCount)
+	}
 }
 
 // TestWrongPasswordsElsewhereNeverLockTheOwnerOut has a stranger guess the

@@ -174,7 +174,8 @@ type UserStore interface {
 }
 
 // LoginCounts are the failed sign-ins, and the attempts under way, within
-// the window that an attempt to sign in is judged by.
+// the window that an attempt to sign in is judged by. Each stops at
+// MaxLoginCount.
 type LoginCounts struct {
 	// Pair counts those at the attempt's account from its address;
 	// Account, at its account from every address; Address, from its

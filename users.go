@@ -33,6 +33,10 @@ const (
 	MaxFailuresPerAccount = 20
 	AddressFreeFailures   = 20
 	FailureWindow         = 15 * time.Minute
+	// MaxLoginCount is where counting stops: no limit above looks
+	// further, and reading every row of a flood would hold the store's
+	// write lock for long at each attempt.
+	MaxLoginCount = 50
 )
 
 // SignInDelay is how long a sign-in waits after so many failures for its

@@ -20,11 +20,13 @@ func (db *DB) ReserveLoginAttempt(ctx context.Context, email, addr string, t, si
 		if _, err := tx.ExecContext(ctx, `DELETE FROM login_failures WHERE at < ?`, millis(since)); err != nil {
 			return err
 		}
+		// Each count stops at MaxLoginCount: a flood's rows are not read.
 		err := tx.QueryRowContext(ctx, `
-			SELECT (SELECT count(*) FROM login_failures WHERE email = ? AND source_ip = ?),
-			       (SELECT count(*) FROM login_failures WHERE email = ?),
-			       (SELECT count(*) FROM login_failures WHERE source_ip = ?)`,
-			email, addr, email, addr).Scan(&counts.Pair, &counts.Account, &counts.Address)
+			SELECT (SELECT count(*) FROM (SELECT 1 FROM login_failures WHERE email = ? AND source_ip = ? LIMIT ?) p),
+			       (SELECT count(*) FROM (SELECT 1 FROM login_failures WHERE email = ? LIMIT ?) a),
+			       (SELECT count(*) FROM (SELECT 1 FROM login_failures WHERE source_ip = ? LIMIT ?) s)`,
+			email, addr, instancehub.MaxLoginCount, email, instancehub.MaxLoginCount, addr, instancehub.MaxLoginCount,
+		).Scan(&counts.Pair, &counts.Account, &counts.Address)
 		if err != nil {
 			return err
 		}
