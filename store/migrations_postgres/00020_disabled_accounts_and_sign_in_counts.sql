@@ -1,5 +1,5 @@
 -- Disabled accounts keep no links and no working tokens, and sign-in
--- failures are indexed by account and address, as SQLite's 00021: see
+-- failures are indexed by account and address, as SQLite's 00020: see
 -- there.
 
 -- +goose Up
