@@ -102,13 +102,13 @@ func (s *Service) auditEvent(ctx context.Context, action, target string, err err
 }
 
 // writeAudit adds e to the log, or counts it in its tally when it is a
-// refusal, setting its Count.
+// refusal or a failure, setting its Count.
 func (s *Service) writeAudit(ctx context.Context, e *AuditEvent) {
 	if s.Audit == nil {
 		return
 	}
 	add := s.Audit.RecordAudit
-	if e.isRefusal() {
+	if e.tallied() {
 		add = s.Audit.TallyAudit
 	}
 	if err := add(context.WithoutCancel(ctx), e); err != nil {

@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"fmt"
 	"net/http"
+	"net/url"
 	"testing"
 	"time"
 
@@ -123,4 +124,33 @@ func TestBadTokensAreSlowedAndTallied(t *testing.T) {
 		t.Errorf("the guesses and one valid call added %d audit rows, want 2", added)
 	}
 	wantStatus(t, good.get(t, "/api/v1/computes"), http.StatusOK)
+}
+
+// TestFailuresAreTallied: a signed-in Reader's 2,000 token requests that
+// fail (an empty name), which each wrote a row, leave one row counting them:
+// a failure changed nothing, as a refusal did not, and anyone signed in can
+// repeat it at will. A success is still a row of its own.
+func TestFailuresAreTallied(t *testing.T) {
+	s := newSite(t, 0)
+	fixedClock(s)
+	s.EnsureUser(t, "rita@example.com", "Rita Reader", instancehub.RoleReader)
+	s.signIn(t, "rita@example.com")
+	before := auditRows(t, s)
+	for range 2000 {
+		wantStatus(t, s.post(t, "/tokens", url.Values{"name": {""}, "expires": {"30d"}}), http.StatusUnprocessableEntity)
+	}
+	events, total, err := s.DB.FindAuditEvents(s.Ctx, instancehub.AuditFilter{Action: "token.create"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if added := auditRows(t, s) - before; added != 1 || total != 1 {
+		t.Fatalf("2,000 failed token requests added %d rows, %d of them token.create; want one", added, total)
+	}
+	if e := events[0]; e.Count != 2000 || e.Result != instancehub.AuditFailed || e.UserEmail != "rita@example.com" {
+		t.Errorf("the failures' event = %+v, want Rita's failure counting 2,000", *e)
+	}
+	wantStatus(t, s.post(t, "/tokens", url.Values{"name": {"laptop"}, "expires": {"30d"}}), http.StatusCreated)
+	if _, total, _ := s.DB.FindAuditEvents(s.Ctx, instancehub.AuditFilter{Action: "token.create"}); total != 2 {
+		t.Errorf("after a success, %d token.create rows, want the tally and the success", total)
+	}
 }
