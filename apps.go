@@ -22,12 +22,16 @@ type ApplicationUpstreams interface {
 // origin. The web layer calls it from the portal's own origin.
 type ApplicationGateway interface {
 	// OpenURL checks, as OpenApplication does, that the signed-in user of ctx
-	// may open application slug of instance name now, and returns a URL on
-	// the application's own origin that signs the browser in there once.
+	// may open application slug of instance name now, and returns where the
+	// browser goes next, on the application's own origin. Without a state
+	// (a link on the portal), the origin binds the sign-in to the browser
+	// with a cookie and sends it back with the state it made; with that
+	// state, the URL signs that browser, and no other, in there once.
 	// sessionToken is the portal session's token: the sign-in on the
 	// application's origin ends with that session. Errors as OpenApplication,
-	// and EUNAVAILABLE when the application cannot run on the instance.
-	OpenURL(ctx context.Context, sessionToken, name, slug string) (string, error)
+	// EUNAVAILABLE when the application cannot run on the instance, and
+	// EINVALID for a state the origin did not make.
+	OpenURL(ctx context.Context, sessionToken, name, slug, state string) (string, error)
 	// Revoke rechecks at once the open connections to name's applications
 	// and closes those no longer allowed. Call it after a stop, restart,
 	// delete or change of owner of the instance.

@@ -45,11 +45,13 @@ func (f AuditFilter) bound() AuditFilter {
 	return f
 }
 
-// isRefusal reports whether e is a refusal that a stranger, or a script,
-// can repeat at will: any denial, and any failure of a visitor not signed in
-// (a throttled sign-in). Those are tallied, not kept one by one.
-func (e *AuditEvent) isRefusal() bool {
-	return e.Result == AuditDenied || (e.Result == AuditFailed && e.UserID == 0)
+// tallied reports whether e is an outcome that anyone, a stranger or a
+// script included, can repeat at will and that changed nothing: a denial,
+// or a request that failed (bad input, a conflict, a throttled sign-in).
+// Those are tallied, not kept one by one; what changed something is a row
+// of its own. The portal's own actions are recorded apart (recordAutomatic).
+func (e *AuditEvent) tallied() bool {
+	return e.Result == AuditDenied || e.Result == AuditFailed
 }
 
 // The results of audited actions.
@@ -92,6 +94,7 @@ type AuditStore interface {
 	// reading them one at a time, and stops at fn's first error, which it
 	// returns. Offset and Limit are ignored.
 	WalkAuditEvents(ctx context.Context, f AuditFilter, fn func(*AuditEvent) error) error
+	AuditArchiveStore
 }
 
 // AuditSkipped is the result of an automatic action that did not apply:

@@ -78,6 +78,11 @@ func authorizeChange(ctx context.Context, inst *Instance, verb string) (*User, e
 // record writes the audit event of a state-changing action: succeeded when
 // err is nil, denied for a refusal of rights, failed otherwise.
 func (s *Service) record(ctx context.Context, action, target string, err error) {
+	s.writeAudit(ctx, s.auditEvent(ctx, action, target, err))
+}
+
+// auditEvent is the event record writes.
+func (s *Service) auditEvent(ctx context.Context, action, target string, err error) *AuditEvent {
 	e := &AuditEvent{At: s.now(), Action: action, Target: target, Result: AuditSucceeded, SourceIP: SourceFromContext(ctx)}
 	if user := UserFromContext(ctx); user != nil {
 		e.UserID, e.UserName, e.UserEmail = user.ID, user.Name, user.Email
@@ -92,16 +97,22 @@ func (s *Service) record(ctx context.Context, action, target string, err error) 
 			e.Reason = fieldsText(fields)
 		}
 	}
+	e.clip() // whatever a stranger typed, the log keeps a bounded part of it
+	return e
+}
+
+// writeAudit adds e to the log, or counts it in its tally when it is a
+// refusal or a failure, setting its Count.
+func (s *Service) writeAudit(ctx context.Context, e *AuditEvent) {
 	if s.Audit == nil {
 		return
 	}
-	e.clip() // whatever a stranger typed, the log keeps a bounded part of it
 	add := s.Audit.RecordAudit
-	if e.isRefusal() {
+	if e.tallied() {
 		add = s.Audit.TallyAudit
 	}
-	if rerr := add(context.WithoutCancel(ctx), e); rerr != nil {
-		s.logger().Error("record audit event", "action", action, "err", rerr)
+	if err := add(context.WithoutCancel(ctx), e); err != nil {
+		s.logger().Error("record audit event", "action", e.Action, "err", err)
 	}
 }
 

@@ -96,3 +96,32 @@ func TestAddUserWithAPasswordLink(t *testing.T) {
 		t.Fatalf("single sign-on only: %v, token %q", err, none)
 	}
 }
+
+// TestDisablingEndsPasswordLinks: disabling an account ends its links to
+// set a password, and enabling it again does not bring them back, so no
+// password can have been chosen through a link while it was disabled.
+func TestDisablingEndsPasswordLinks(t *testing.T) {
+	p := testportal.Open(t, t.TempDir(), 0)
+	nora, token, err := p.Service.AddUser(p.Ctx, instancehub.NewUser{Email: "nora@example.com", Name: "Nora New", Role: "Reader"}, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.Service.SetUserDisabled(p.Ctx, nora.ID, true); err != nil {
+		t.Fatal(err)
+	}
+	for _, state := range []string{"disabled", "enabled again"} {
+		if p.Service.PasswordLinkWorks(p.Ctx, token) {
+			t.Errorf("%s: the link still works", state)
+		}
+		_, err := p.Service.SetPasswordWithLink(p.Ctx, token, "nora-password-1", "nora-password-1")
+		if instancehub.ErrorFields(err)["link"] == "" {
+			t.Errorf("%s: the link set a password: %v", state, err)
+		}
+		if _, err := p.Service.SetUserDisabled(p.Ctx, nora.ID, false); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := p.Service.SignIn(p.Ctx, "nora@example.com", "nora-password-1", ""); instancehub.ErrorCode(err) != instancehub.EUNAUTHORIZED {
+		t.Errorf("the password chosen while disabled signs in: %v", err)
+	}
+}

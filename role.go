@@ -86,6 +86,8 @@ const (
 	PermWriteSettings Permission = "settings/write"
 	// PermManageTokens sees and revokes everyone's API tokens.
 	PermManageTokens Permission = "tokens/manage"
+	// PermArchiveAudit moves old events of the audit log out into a file.
+	PermArchiveAudit Permission = "audit/archive"
 )
 
 // readPermissions are what a read-only token keeps of its user's rights.
@@ -93,7 +95,7 @@ var readPermissions = []Permission{PermReadInstances, PermReadQuota, PermReadRol
 
 var rolePermissions = map[Role][]Permission{
 	RoleOwner: {PermReadInstances, PermCreateInstances, PermAssignInstances, PermManageOwn, PermManageAll,
-		PermReadQuota, PermWriteQuota, PermReadRoles, PermWriteRoles, PermReadAudit, PermWriteSettings, PermManageTokens},
+		PermReadQuota, PermWriteQuota, PermReadRoles, PermWriteRoles, PermReadAudit, PermWriteSettings, PermManageTokens, PermArchiveAudit},
 	RoleContributor:     {PermReadInstances, PermCreateInstances, PermAssignInstances, PermManageOwn, PermManageAll, PermReadQuota, PermReadRoles},
 	RoleComputeOperator: {PermReadInstances, PermCreateInstances, PermAssignInstances, PermManageOwn, PermManageAll, PermReadQuota, PermReadRoles},
 	RoleDataScientist:   {PermReadInstances, PermCreateInstances, PermManageOwn, PermReadQuota, PermReadRoles},

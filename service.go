@@ -50,7 +50,12 @@ type Service struct {
 	// managed identities an instance may be given: an identity's rights are
 	// anyone's who runs code on its VM, so only those an operator listed.
 	UserAssignedIdentities []string
-	Now                    func() time.Time
+	// ArchiveDir is the folder archives of the audit log made in the
+	// portal are written to, and downloaded from; ArchiveLimit is the most
+	// events one archive moves, 0 for MaxAuditArchive.
+	ArchiveDir   string
+	ArchiveLimit int
+	Now          func() time.Time
 
 	admission sync.Mutex // creates are admitted one at a time (quota)
 	activity  throttle   // activity is written once a minute per instance
@@ -265,10 +270,15 @@ func (s *Service) ActionLoss(ctx context.Context, name string, kind OperationKin
 	return inst, "", nil
 }
 
-// Refresh reconciles the list with Azure now.
+// Refresh reconciles the list with Azure now. It is a read, audited as
+// reads are, only when refused: it asks Azure what the background sync
+// asks every 30 s, shares that sync (Engine.Sync), and changes nothing a
+// person chose, so that an auditor's log holds who changed what, not how
+// often someone looked. Written one by one, a Reader's script refreshing
+// in a loop wrote a row a request.
 func (s *Service) Refresh(ctx context.Context) (report SyncReport, err error) {
-	defer func() { s.record(ctx, "instance.refresh", "", err) }()
 	if _, err := authorize(ctx, PermReadInstances, "refresh the list of compute instances"); err != nil {
+		s.recordDenial(ctx, "instance.refresh", "", err)
 		return report, err
 	}
 	return s.Engine.Sync(ctx)

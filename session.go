@@ -49,6 +49,9 @@ func (s *Service) SignInWithIdentity(ctx context.Context, id *Identity, previous
 	return s.startSession(ctx, user, previous)
 }
 
+// startSession refuses a disabled account plainly: by here the person is
+// proven (a local account's password check already answers for a disabled
+// one as for a wrong password, which says nothing of it).
 func (s *Service) startSession(ctx context.Context, user *User, previous string) (*SignedIn, error) {
 	if !user.DisabledAt.IsZero() {
 		return nil, Errorf(EUNAUTHORIZED, "This account is disabled. Ask an Owner of the workspace.")

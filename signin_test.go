@@ -58,6 +58,12 @@ func TestSignInDelay(t *testing.T) {
 	if got := instancehub.SignInDelay(1 << 20); got != instancehub.MaxSignInDelay {
 		t.Errorf("SignInDelay(a million) = %v", got)
 	}
+	// Counting stops where every limit has reached its end.
+	if instancehub.SignInDelay(instancehub.MaxLoginCount) != instancehub.MaxSignInDelay ||
+		instancehub.SignInDelay(instancehub.MaxLoginCount-instancehub.AddressFreeFailures+instancehub.FreeFailures) != instancehub.MaxSignInDelay ||
+		instancehub.MaxFailuresPerAccount > instancehub.MaxLoginCount {
+		t.Errorf("MaxLoginCount (%d) stops counting before a limit has reached its end", instancehub.MaxLoginCount)
+	}
 }
 
 // TestWrongPasswordsElsewhereNeverLockTheOwnerOut has a stranger guess the
@@ -127,17 +133,20 @@ func TestCorrectSignInsAtOnce(t *testing.T) {
 	}
 }
 
-// TestSignInAddressCap sends forty wrong passwords at once from one
-// address: only as many reach the password check as the address's cap
-// allows, and another address is not affected.
-func TestSignInAddressCap(t *testing.T) {
+// TestSignInAccountCap sends forty wrong passwords at once from one
+// address to one account: only as many reach the password check as the
+// account's cap allows, the attempts under way counted one by one. A
+// colleague behind the same address, and the account's owner from
+// elsewhere, still sign in.
+func TestSignInAccountCap(t *testing.T) {
 	p, _ := openSignIn(t)
+	p.EnsureUser(t, "bob@example.com", "Bob", instancehub.RoleReader)
 	ctx := from("192.0.2.9")
 	var wg sync.WaitGroup
 	codes := make([]string, 40)
 	for i := range codes {
 		wg.Go(func() {
-			_, err := p.Service.Authenticate(ctx, fmt.Sprintf("user%d@example.com", i%3), "guess number "+fmt.Sprint(i))
+			_, err := p.Service.Authenticate(ctx, "bob@example.com", "guess number "+fmt.Sprint(i))
 			codes[i] = instancehub.ErrorCode(err)
 		})
 	}
@@ -152,15 +161,79 @@ func TestSignInAddressCap(t *testing.T) {
 			t.Errorf("code %q", c)
 		}
 	}
-	if checked != instancehub.MaxFailuresPerAddress {
-		t.Errorf("%d guesses checked, want %d", checked, instancehub.MaxFailuresPerAddress)
+	if checked != instancehub.MaxFailuresPerAccount {
+		t.Errorf("%d guesses checked, want %d", checked, instancehub.MaxFailuresPerAccount)
 	}
-	if _, err := p.Service.Authenticate(from("192.0.2.10"), "ada@example.com", testportal.Password); err != nil {
-		t.Errorf("from another address: %v", err)
+	if _, err := p.Service.Authenticate(ctx, "ada@example.com", testportal.Password); err != nil {
+		t.Errorf("a colleague behind the same address: %v", err)
+	}
+	if _, err := p.Service.Authenticate(from("192.0.2.10"), "bob@example.com", testportal.Password); err != nil {
+		t.Errorf("the account's owner from another address: %v", err)
 	}
 	log, _ := p.Service.AuditEvents(p.Ctx, instancehub.AuditFilter{Action: "session.signIn", Result: instancehub.AuditFailed}, 1)
 	if log.Total > 2 {
 		t.Errorf("%d events for the throttled attempts, want them counted in one (or two, when a minute turns)", log.Total)
+	}
+}
+
+// TestAColleagueIsNeverLockedOut has someone behind an office's address
+// try 25 wrong passwords at random emails: a colleague behind the same
+// address then signs in with theirs, slowed at most. The guesser stays
+// bounded: at one account, from that address, it gets MaxFailuresPerAccount
+// guesses and no more, right password included; other addresses get
+// FreeFailures more each at the account; the account's owner signs in
+// from their own address without waiting.
+func TestAColleagueIsNeverLockedOut(t *testing.T) {
+	p, w := openSignIn(t)
+	office := from("203.0.113.50")
+	for i := range 25 {
+		if _, err := p.Service.Authenticate(office, fmt.Sprintf("someone%d@example.com", i), "wrong password"); instancehub.ErrorCode(err) != instancehub.EUNAUTHORIZED {
+			t.Fatalf("guess %d: %v, want the wrong-password error", i, err)
+		}
+	}
+	w.last()
+	if _, err := p.Service.Authenticate(office, "ada@example.com", testportal.Password); err != nil {
+		t.Fatalf("the colleague's right password from the office: %v", err)
+	}
+	if got := w.last(); got <= 0 || got > instancehub.MaxSignInDelay {
+		t.Errorf("the colleague waited %v: the office's failures slow it, at most by %v", got, instancehub.MaxSignInDelay)
+	}
+
+	p.EnsureUser(t, "bob@example.com", "Bob", instancehub.RoleReader)
+	guesses := 0
+	for i := range 3 * instancehub.MaxFailuresPerAccount {
+		_, err := p.Service.Authenticate(office, "bob@example.com", fmt.Sprintf("guess %d", i))
+		if instancehub.ErrorCode(err) == instancehub.ETHROTTLED {
+			break
+		} else if instancehub.ErrorCode(err) != instancehub.EUNAUTHORIZED {
+			t.Fatalf("guess %d: %v", i, err)
+		}
+		guesses++
+	}
+	if guesses != instancehub.MaxFailuresPerAccount {
+		t.Errorf("the guesser got %d guesses at Bob, want %d", guesses, instancehub.MaxFailuresPerAccount)
+	}
+	if _, err := p.Service.Authenticate(office, "bob@example.com", testportal.Password); instancehub.ErrorCode(err) != instancehub.ETHROTTLED {
+		t.Errorf("Bob's right password from the guesser's address: %v, want it refused unchecked", err)
+	}
+	for _, addr := range []string{"198.51.100.1", "198.51.100.2"} {
+		for i := range instancehub.FreeFailures + 1 {
+			_, err := p.Service.Authenticate(from(addr), "bob@example.com", "another guess")
+			want := instancehub.EUNAUTHORIZED
+			if i == instancehub.FreeFailures {
+				want = instancehub.ETHROTTLED
+			}
+			if instancehub.ErrorCode(err) != want {
+				t.Errorf("guess %d at Bob from %s: %v, want %s", i, addr, err, want)
+			}
+		}
+	}
+	w.last()
+	if _, err := p.Service.Authenticate(from("192.0.2.77"), "bob@example.com", testportal.Password); err != nil {
+		t.Errorf("Bob from his own address: %v", err)
+	}
+	if got := w.last(); got != 0 {
+		t.Errorf("Bob from his own address waited %v", got)
 	}
 }
 
@@ -191,5 +264,31 @@ func TestUnlockAccount(t *testing.T) {
 	log, _ := p.Service.AuditEvents(p.Ctx, instancehub.AuditFilter{Action: "user.unlock", Result: instancehub.AuditSucceeded}, 1)
 	if log.Total != 1 || log.Events[0].Target != "BOB@example.com" || log.Events[0].UserEmail != "ada@example.com" {
 		t.Errorf("audit of the unlock: %+v", log.Events)
+	}
+}
+
+// TestDisabledAccountAnswersAlikeWhateverThePassword: signing in to a
+// disabled account gets the answer an unknown email gets, with the right
+// password as with a wrong one, and every attempt counts as a failure, so
+// neither the words nor the waits tell whether a password was right.
+func TestDisabledAccountAnswersAlikeWhateverThePassword(t *testing.T) {
+	p, w := openSignIn(t)
+	bob := p.EnsureUser(t, "bob@example.com", "Bob", instancehub.RoleReader)
+	if _, err := p.Service.SetUserDisabled(p.Ctx, bob.ID, true); err != nil {
+		t.Fatal(err)
+	}
+	answer := func(err error) string { return instancehub.ErrorCode(err) + ": " + instancehub.ErrorMessage(err) }
+	_, err := p.Service.SignIn(from("192.0.2.31"), "nobody@example.com", "any password", "")
+	unknown := answer(err)
+	w.last()
+	ctx := from("192.0.2.30")
+	for i, password := range []string{testportal.Password, "wrong password", testportal.Password, "wrong again", testportal.Password, testportal.Password} {
+		in, err := p.Service.SignIn(ctx, "bob@example.com", password, "")
+		if in != nil || answer(err) != unknown {
+			t.Errorf("attempt %d (right password: %v): %q, want %q as for an unknown email", i, password == testportal.Password, answer(err), unknown)
+		}
+		if got, want := w.last(), instancehub.SignInDelay(i); got != want {
+			t.Errorf("attempt %d (right password: %v) waited %v, want %v", i, password == testportal.Password, got, want)
+		}
 	}
 }

@@ -165,22 +165,34 @@ type UserStore interface {
 	UsePasswordLink(ctx context.Context, tokenHash string, now time.Time, passwordHash string) (*User, error)
 	// PasswordLinkWorks tells whether a link is unused and expires after now.
 	PasswordLinkWorks(ctx context.Context, tokenHash string, now time.Time) (bool, error)
-	// SetUserDisabled disables the user at at, ending their sessions in the
-	// same transaction, or enables them again (at zero). ENOTFOUND for an
-	// unknown user.
-	SetUserDisabled(ctx context.Context, id int64, at time.Time) error
+	// SetUserDisabled disables the user at at and, in the same
+	// transaction, ends their sessions and their links to set a password
+	// and revokes their tokens that work at at, returning how many it
+	// revoked; or it enables them again (at zero), which brings none of
+	// those back. ENOTFOUND for an unknown user.
+	SetUserDisabled(ctx context.Context, id int64, at time.Time) (revoked int, err error)
 }
 
-// LoginThrottle counts failed sign-ins, per account and address together,
-// to slow guessing down.
+// LoginCounts are the failed sign-ins, and the attempts under way, within
+// the window that an attempt to sign in is judged by. Each stops at
+// MaxLoginCount.
+type LoginCounts struct {
+	// Pair counts those at the attempt's account from its address;
+	// Account, at its account from every address; Address, from its
+	// address at every account.
+	Pair, Account, Address int
+}
+
+// LoginThrottle counts failed sign-ins, per account, per address, and per
+// account and address together, to bound guessing.
 type LoginThrottle interface {
-	// ReserveLoginAttempt drops the attempts before since, then counts the
-	// address's failures and attempts under way and, under perAddr, records
-	// this attempt to sign in to email as under way at t, in the same
-	// transaction, so that attempts sent at once cannot all pass the count.
-	// It returns the attempt's ID and how many failures the account has had
-	// from addr. ETHROTTLED when the address reached perAddr.
-	ReserveLoginAttempt(ctx context.Context, email, addr string, t, since time.Time, perAddr int) (id int64, failures int, err error)
+	// ReserveLoginAttempt drops the attempts before since, counts those
+	// the attempt to sign in to email from addr is judged by and, when
+	// admit (nil admits all) returns nil for them, records the attempt as
+	// under way at t, in the same transaction, so that attempts sent at
+	// once are counted one by one. It returns the attempt's ID and the
+	// counts, or admit's error, recording nothing then.
+	ReserveLoginAttempt(ctx context.Context, email, addr string, t, since time.Time, admit func(LoginCounts) error) (id int64, counts LoginCounts, err error)
 	// FailLoginAttempt records an attempt under way as a failure: its
 	// password was wrong.
 	FailLoginAttempt(ctx context.Context, id int64) error

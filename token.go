@@ -135,20 +135,36 @@ func ParseTokenLifetime(s string) (time.Duration, error) {
 }
 
 // CreateToken makes a personal access token for the signed-in user.
+// EFORBIDDEN through a token, and for someone with no role, whose token
+// every call would refuse.
 func (s *Service) CreateToken(ctx context.Context, n NewToken) (t *CreatedToken, err error) {
 	defer func() { s.record(ctx, "token.create", Clip(strings.TrimSpace(n.Name), MaxAuditTargetLength), err) }()
+	if err := s.CheckCreateToken(ctx); err != nil {
+		return nil, err
+	}
+	return s.createToken(ctx, UserFromContext(ctx), n)
+}
+
+// CheckCreateToken says whether the signed-in user may make a token, for
+// the page that offers it: not through a token, and not without a role,
+// since every call would refuse that token.
+func (s *Service) CheckCreateToken(ctx context.Context) error {
 	user := UserFromContext(ctx)
 	switch {
 	case user == nil:
-		return nil, Errorf(EUNAUTHORIZED, "Sign in to continue.")
+		return Errorf(EUNAUTHORIZED, "Sign in to continue.")
 	case user.ViaToken:
-		return nil, Errorf(EFORBIDDEN, "A token cannot make tokens: sign in to the portal for that.")
+		return Errorf(EFORBIDDEN, "A token cannot make tokens: sign in to the portal for that.")
+	case !user.HasRole():
+		return Errorf(EFORBIDDEN, "You have no role in this workspace, so every call would refuse a token of yours. Ask an Owner of the workspace for access first.")
 	}
-	return s.createToken(ctx, user, n)
+	return nil
 }
 
 // CreateTokenFromCLI makes a token for the user with that email, from the
-// server's own command line (for automation to start from).
+// server's own command line (for automation to start from). An EINVALID
+// field error for an unknown or disabled email; EFORBIDDEN when they have
+// no role.
 func (s *Service) CreateTokenFromCLI(ctx context.Context, email string, n NewToken) (t *CreatedToken, err error) {
 	defer func() {
 		s.record(ctx, "token.create", Clip(email+": "+strings.TrimSpace(n.Name), MaxAuditTargetLength), err)
@@ -161,6 +177,12 @@ func (s *Service) CreateTokenFromCLI(ctx context.Context, email string, n NewTok
 	}
 	if !user.DisabledAt.IsZero() {
 		return nil, FieldError("email", fmt.Sprintf("%s is disabled.", user.Email))
+	}
+	if user.Roles, err = s.Roles.UserRoles(ctx, user.ID); err != nil {
+		return nil, err
+	}
+	if !user.HasRole() {
+		return nil, Errorf(EFORBIDDEN, "%s has no role in this workspace, so every call would refuse its token. Give them a role first.", user.Email)
 	}
 	return s.createToken(ctx, user, n)
 }
@@ -203,16 +225,16 @@ func newTokenSecret() string {
 // UserByToken returns the user of a live token with their roles, as the
 // API's calls act: a read-only token keeps only their read permissions. It
 // records the token's use (at most once a minute) and audits its first.
-// EUNAUTHORIZED for a token unknown, expired, revoked or of a disabled user.
+// EUNAUTHORIZED for a token unknown, expired, revoked or of a disabled user,
+// answered after refuseToken's pause.
 func (s *Service) UserByToken(ctx context.Context, secret string) (*User, error) {
-	refused := Errorf(EUNAUTHORIZED, "The token is not valid: it is unknown, expired or revoked, or its user is disabled. Create a new one on the Tokens page.")
 	if !strings.HasPrefix(secret, TokenPrefix) || len(secret) > 128 {
-		return nil, refused
+		return nil, s.refuseToken(ctx)
 	}
 	now := s.now()
 	t, err := s.Tokens.FindToken(ctx, hashSessionToken(secret), now)
 	if ErrorCode(err) == ENOTFOUND {
-		return nil, refused
+		return nil, s.refuseToken(ctx)
 	} else if err != nil {
 		return nil, err
 	}
@@ -229,6 +251,44 @@ func (s *Service) UserByToken(ctx context.Context, secret string) (*User, error)
 		}
 	}
 	return &user, nil
+}
+
+// Bad tokens are slowed down per source, as wrong passwords are: the first
+// FreeBadTokens of a minute from one address are answered at once, each
+// next one waits twice as long as the one before, from a second up to
+// MaxBadTokenDelay. Only a token already found bad waits, so a valid token
+// from the same address (a colleague behind the same NAT) is never slowed
+// nor refused.
+const (
+	FreeBadTokens    = 3
+	MaxBadTokenDelay = 30 * time.Second
+)
+
+// BadTokenDelay is how long the nth bad token of a minute from one
+// address waits before it is refused.
+func BadTokenDelay(n int) time.Duration {
+	if n <= FreeBadTokens {
+		return 0
+	}
+	d := time.Second
+	for range n - FreeBadTokens - 1 {
+		if d *= 2; d >= MaxBadTokenDelay {
+			return MaxBadTokenDelay
+		}
+	}
+	return d
+}
+
+// refuseToken audits a bad token, tallied per source and minute as other
+// refusals are, so that a flood of guesses leaves one row that counts them;
+// the tally's count is also how many this source sent this minute, which
+// sets its pause (BadTokenDelay). It returns the refusal.
+func (s *Service) refuseToken(ctx context.Context) error {
+	refused := Errorf(EUNAUTHORIZED, "The token is not valid: it is unknown, expired or revoked, or its user is disabled. Create a new one on the Tokens page.")
+	e := s.auditEvent(ctx, "request.token", "", refused)
+	s.writeAudit(ctx, e)
+	_ = s.wait(ctx, BadTokenDelay(e.Count)) // a caller gone early is refused all the same
+	return refused
 }
 
 // tokenTarget names a token in the audit log: its name and prefix.

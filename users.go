@@ -9,19 +9,34 @@ import (
 	"time"
 )
 
-// The limits on guessing passwords. Failures count per account and
-// address together, so a stranger's wrong guesses slow down only their own
-// next guesses at that account, never its owner signing in from elsewhere.
-// After FreeFailures, each attempt waits twice as long as the one before,
-// up to MaxSignInDelay, rather than being refused. An address is refused
-// outright only once it has MaxFailuresPerAddress failures or attempts
-// under way in the window, over every account.
+// The limits on guessing passwords. Each attempt is judged by the failed
+// sign-ins and the attempts under way in the last FailureWindow: those at
+// its account from its address, at its account from everywhere, and from
+// its address at every account.
+//
+//   - At one account from one address, after FreeFailures, each attempt
+//     waits twice as long as the one before, up to MaxSignInDelay.
+//   - An account keeps guessing bounded: once it has MaxFailuresPerAccount,
+//     an address that already has FreeFailures there is refused there,
+//     unchecked, until the window passes or an Owner unlocks the account.
+//     Its owner signing in from elsewhere is not.
+//   - An address's failures at every account slow its attempts once they
+//     pass AddressFreeFailures, as an account's do after FreeFailures, but
+//     never refuse them: a colleague behind the same office address or VPN
+//     signs in with a right password, whatever others there guessed.
+//
+// A right password never counts as a failure.
 const (
 	FreeFailures          = 3
 	FirstSignInDelay      = time.Second
 	MaxSignInDelay        = 30 * time.Second
-	MaxFailuresPerAddress = 20
+	MaxFailuresPerAccount = 20
+	AddressFreeFailures   = 20
 	FailureWindow         = 15 * time.Minute
+	// MaxLoginCount is where counting stops: no limit above looks
+	// further, and reading every row of a flood would hold the store's
+	// write lock for long at each attempt.
+	MaxLoginCount = 50
 )
 
 // SignInDelay is how long a sign-in waits after so many failures for its
@@ -39,12 +54,29 @@ func SignInDelay(failures int) time.Duration {
 	return d
 }
 
-// Authenticate checks a local account's email and password. A wrong email
-// and a wrong password get the same EUNAUTHORIZED error and take as long.
-// Repeated failures slow the next attempts for the account from the same
-// address down; too many failures from one address get ETHROTTLED until the
-// window passes. A right password never counts as a failure. Every attempt
-// is audited.
+// admitSignIn refuses an attempt once its account has had its share of
+// guesses and its address has had its own there; it never refuses for an
+// address's failures elsewhere.
+func admitSignIn(c LoginCounts) error {
+	if c.Account >= MaxFailuresPerAccount && c.Pair >= FreeFailures {
+		return Errorf(ETHROTTLED, "Too many failed sign-ins to this account from your network. Wait %d minutes, or ask an Owner of the workspace to unlock it.",
+			int(FailureWindow.Minutes()))
+	}
+	return nil
+}
+
+// signInDelay is how long an admitted attempt waits: as its account's
+// failures from its address ask, or its address's everywhere, whichever
+// is longer.
+func signInDelay(c LoginCounts) time.Duration {
+	return max(SignInDelay(c.Pair), SignInDelay(c.Address-AddressFreeFailures+FreeFailures))
+}
+
+// Authenticate checks a local account's email and password. A wrong email,
+// a wrong password and a disabled account get the same EUNAUTHORIZED error
+// and take as long. Failures slow the next attempts down and an account's
+// guesses are bounded, as the limits above say: ETHROTTLED for an attempt
+// refused unchecked. Every attempt is audited.
 func (s *Service) Authenticate(ctx context.Context, email, password string) (user *User, err error) {
 	email = Clip(strings.TrimSpace(email), MaxEmailLength)
 	defer func() {
@@ -58,14 +90,11 @@ func (s *Service) Authenticate(ctx context.Context, email, password string) (use
 		return s.checkPassword(ctx, email, password)
 	}
 	addr, now := SourceFromContext(ctx), s.now()
-	attempt, failures, err := s.Throttle.ReserveLoginAttempt(ctx, email, addr, now, now.Add(-FailureWindow), MaxFailuresPerAddress)
-	if ErrorCode(err) == ETHROTTLED {
-		return nil, Errorf(ETHROTTLED, "Too many failed sign-ins from your network. Wait %d minutes and try again.",
-			int(FailureWindow.Minutes()))
-	} else if err != nil {
+	attempt, counts, err := s.Throttle.ReserveLoginAttempt(ctx, email, addr, now, now.Add(-FailureWindow), admitSignIn)
+	if err != nil {
 		return nil, err
 	}
-	if err = s.wait(ctx, SignInDelay(failures)); err == nil {
+	if err = s.wait(ctx, signInDelay(counts)); err == nil {
 		user, err = s.checkPassword(ctx, email, password)
 	}
 	if serr := s.settleAttempt(context.WithoutCancel(ctx), attempt, email, addr, err); serr != nil {
@@ -137,8 +166,12 @@ func (s *Service) wait(ctx context.Context, d time.Duration) error {
 	}
 }
 
+// checkPassword returns the account of that email when password is its
+// own and it is not disabled. A disabled account answers as a wrong
+// password does, whatever the password, so that nobody learns from it
+// whether they guessed right.
 func (s *Service) checkPassword(ctx context.Context, email, password string) (*User, error) {
-	wrong := Errorf(EUNAUTHORIZED, "The email or password is not correct.")
+	wrong := Errorf(EUNAUTHORIZED, "The email or password is not correct, or the account is disabled.")
 	user, err := s.Users.FindUserByEmail(ctx, email)
 	hash := dummyHash
 	if err == nil && user.PasswordHash != "" {
@@ -150,7 +183,7 @@ func (s *Service) checkPassword(ctx context.Context, email, password string) (*U
 	if err != nil {
 		return nil, err
 	}
-	if user == nil || user.PasswordHash == "" || !matches {
+	if user == nil || user.PasswordHash == "" || !matches || !user.DisabledAt.IsZero() {
 		return nil, wrong
 	}
 	if s.Roles != nil {
@@ -358,19 +391,26 @@ func (s *Service) People(ctx context.Context) ([]*User, error) {
 	return users, nil
 }
 
-// SetUserDisabled disables the account with id, which ends its sessions at
-// once and keeps it from signing in (its instances stay, and keep running),
-// or enables it again. Owners only. ECONFLICT for one's own account, and
-// for the last Owner who can sign in.
+// SetUserDisabled disables the account with id, which ends its sessions
+// and its links to set a password at once, revokes its tokens for good,
+// and keeps it from signing in (its instances stay, and keep running); or
+// enables it again, which brings back none of its tokens or links: a token
+// that may have leaked while it was disabled stays dead, and its person
+// makes new ones. Owners only. ECONFLICT for one's own account, and for the
+// last Owner who can sign in.
 func (s *Service) SetUserDisabled(ctx context.Context, id int64, disabled bool) (user *User, err error) {
 	action := "user.enable"
 	if disabled {
 		action = "user.disable"
 	}
+	revoked := 0
 	defer func() {
 		target := ""
 		if user != nil {
 			target = user.Email
+		}
+		if revoked > 0 {
+			target += " (" + plural(revoked, "token") + " revoked)"
 		}
 		s.record(ctx, action, target, err)
 	}()
@@ -391,7 +431,8 @@ func (s *Service) SetUserDisabled(ctx context.Context, id int64, disabled bool) 
 		}
 		at = s.now()
 	}
-	return user, s.Users.SetUserDisabled(ctx, user.ID, at)
+	revoked, err = s.Users.SetUserDisabled(ctx, user.ID, at)
+	return user, err
 }
 
 // keepAnOwner refuses to disable the last Owner who can sign in.

@@ -14,11 +14,8 @@ import (
 // not.
 func TestOpeningAnApplicationIsAudited(t *testing.T) {
 	f := newFixture(t, time.Hour)
-	u, err := f.g.OpenURL(instancehub.NewContextWithUser(context.Background(), f.p.User), f.adaToken, "adas-box", "jupyter")
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := f.client()
+	c := f.browser(f.adaToken)
+	u := f.ticket(t, c, "adas-box", "jupyter")
 	for range 3 { // the ticket, then twice again: refused
 		res, err := c.Get(u)
 		if err != nil {

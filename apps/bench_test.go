@@ -50,7 +50,7 @@ func BenchmarkSmallGET(b *testing.B) {
 
 func benchmarkSmallGET(b *testing.B, unix bool) {
 	f := newFixtureOver(b, time.Hour, unix)
-	c, res := f.open(b, f.p.User, f.adaToken, "adas-box", "jupyter")
+	c, res := f.open(b, f.adaToken, "adas-box", "jupyter")
 	res.Body.Close()
 	direct, via := f.directURL("/api/status"), "http://"+f.host("adas-box", "jupyter")+"/api/status"
 	plain := f.direct()
@@ -75,12 +75,29 @@ func benchmarkSmallGET(b *testing.B, unix bool) {
 	b.ReportMetric(float64((pg - pd).Microseconds()), "added-p50-µs")
 }
 
+// BenchmarkOpenApplication times the owner's click on an application's
+// link, from the portal's answer to the application's first page: through
+// the application's origin (which binds the sign-in to the browser), the
+// portal (here the gateway's OpenURL alone, without the portal's own
+// pages), the ticket and the landing page, in a new browser each time.
+func BenchmarkOpenApplication(b *testing.B) {
+	f := newFixture(b, time.Hour)
+	for b.Loop() {
+		_, res := f.open(b, f.adaToken, "adas-box", "jupyter")
+		_, _ = io.Copy(io.Discard, res.Body)
+		res.Body.Close()
+		if res.StatusCode != http.StatusOK {
+			b.Fatalf("open: %d", res.StatusCode)
+		}
+	}
+}
+
 // echoSockets opens two WebSockets to Ada's echo upstream, by TCP or by
 // its Unix socket: one straight, one through the gateway. They close when
 // the benchmark ends.
 func echoSockets(b *testing.B, unix bool) (direct, via *websocket.Conn) {
 	f := newFixtureOver(b, time.Hour, unix)
-	c, res := f.open(b, f.p.User, f.adaToken, "adas-box", "jupyter")
+	c, res := f.open(b, f.adaToken, "adas-box", "jupyter")
 	res.Body.Close()
 	ctx := context.Background()
 	direct, _, err := websocket.Dial(ctx, "ws"+f.directURL("/ws")[len("http"):], &websocket.DialOptions{HTTPClient: f.direct()})
@@ -183,7 +200,7 @@ func benchmarkWebSocketStreams(b *testing.B, unix bool) {
 // -benchtime such as 500x.
 func BenchmarkIdleWebSocketMemory(b *testing.B) {
 	f := newFixture(b, time.Hour)
-	c, res := f.open(b, f.p.User, f.adaToken, "adas-box", "jupyter")
+	c, res := f.open(b, f.adaToken, "adas-box", "jupyter")
 	res.Body.Close()
 	ctx := context.Background()
 	up := f.up.servers["adas-box"]

@@ -5,7 +5,8 @@
 //
 // The portal, on its own origin, gives the browser a short-lived single-use
 // ticket (OpenURL); the application's origin exchanges it for its own cookie,
-// bound to the portal session. Nothing of the portal reaches the upstream:
+// bound to the portal session, and only in the browser that asked for it
+// (state.go). Nothing of the portal reaches the upstream:
 // its cookies, the client's Authorization and forwarding headers are
 // removed, and the instance's own secret is added as the application's token.
 package apps
@@ -19,6 +20,7 @@ import (
 	"net/http"
 	"net/http/httputil"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/instancehub/instancehub"
@@ -36,7 +38,8 @@ type Service interface {
 	ApplicationOpened(ctx context.Context, inst *instancehub.Instance, app instancehub.Application)
 }
 
-// Config configures a Gateway. Service, Upstreams and Key are required.
+// Config configures a Gateway. Service, Upstreams, Key and PortalOpen are
+// required.
 type Config struct {
 	// Domain under which applications are served, with an optional port:
 	// "apps.example.com" serves <instance>--<app>.apps.example.com and needs
@@ -68,10 +71,12 @@ type Config struct {
 	// Landing is the path each application opens at after sign-in, by
 	// slug ("/" when missing): Jupyter's terminal is /terminals/1.
 	Landing map[string]string
-	// PortalOpen, if set, is the portal's address that opens an
-	// application (and issues its ticket): a page load on an application's
-	// origin without a sign-in is sent there, so bookmarks work.
-	PortalOpen func(name, slug string) string
+	// PortalOpen is the portal's address that opens an application and
+	// issues its ticket for the browser holding state (OpenURL's state).
+	// The application's origin sends a browser there to sign in: from a
+	// link on the portal, and on a page load without a sign-in, so that
+	// bookmarks work.
+	PortalOpen func(name, slug, state string) string
 	// Spent records the tickets redeemed: the database, for portals that
 	// share one; by default, this gateway's memory.
 	Spent TicketLedger
@@ -90,6 +95,7 @@ type Gateway struct {
 	origins origins
 	tickets sealer
 	cookies sealer
+	states  sealer
 	spent   TicketLedger
 	csrf    *http.CrossOriginProtection
 	proxy   *httputil.ReverseProxy
@@ -110,8 +116,8 @@ func New(cfg Config) (*Gateway, error) {
 	if len(cfg.Key) < 32 {
 		return nil, instancehub.Errorf(instancehub.EINVALID, "The applications gateway needs a key of at least 32 bytes.")
 	}
-	if cfg.Service == nil || cfg.Upstreams == nil {
-		return nil, instancehub.Errorf(instancehub.EINVALID, "The applications gateway needs the service and the upstreams.")
+	if cfg.Service == nil || cfg.Upstreams == nil || cfg.PortalOpen == nil {
+		return nil, instancehub.Errorf(instancehub.EINVALID, "The applications gateway needs the service, the upstreams and the portal's address.")
 	}
 	o, err := newOrigins(cfg.Scheme, cfg.Domain)
 	if err != nil {
@@ -120,7 +126,7 @@ func New(cfg Config) (*Gateway, error) {
 	cfg = withDefaults(cfg)
 	g := &Gateway{
 		cfg: cfg, origins: o,
-		tickets: newSealer(cfg.Key, "ticket"), cookies: newSealer(cfg.Key, "cookie"),
+		tickets: newSealer(cfg.Key, "ticket"), cookies: newSealer(cfg.Key, "cookie"), states: newSealer(cfg.Key, "state"),
 		spent: cfg.Spent, csrf: http.NewCrossOriginProtection(),
 		live: newLiveConns(), active: newActivity(cfg.Activity, cfg.ActivityEvery),
 		probes: &http.Client{Transport: newTransport(cfg.Dial), Timeout: 10 * time.Second,
@@ -159,10 +165,14 @@ func withDefaults(cfg Config) Config {
 func (g *Gateway) Close() { g.stop() }
 
 // Owns reports whether host is one of the applications' hosts, well formed
-// or not: the portal must never answer on them.
+// or not: the portal must never answer on them. Spelled with a trailing
+// dot, as a fully qualified name that reaches the same server, they are
+// still the applications', and the gateway refuses them: an origin is its
+// exact name.
 func (g *Gateway) Owns(host string) bool {
 	h, _, _ := cutPort(host)
-	return h == g.origins.domain || len(h) > len(g.origins.domain) && h[len(h)-len(g.origins.domain)-1:] == "."+g.origins.domain
+	h = strings.TrimRight(h, ".")
+	return h == g.origins.domain || strings.HasSuffix(h, "."+g.origins.domain)
 }
 
 // Wrap sends the requests for the applications' hosts to the gateway and
@@ -184,7 +194,11 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		g.refuse(w, r, instancehub.Errorf(instancehub.ENOTFOUND, "There is no application at this address."))
 		return
 	}
-	if r.URL.Path == ticketPath {
+	switch r.URL.Path {
+	case startPath:
+		g.start(w, r, name, slug, "")
+		return
+	case ticketPath:
 		g.redeem(w, r, name, slug)
 		return
 	}
@@ -193,8 +207,8 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c, err := g.readCookie(r, name, slug)
-	if err != nil && g.cfg.PortalOpen != nil && r.Method == http.MethodGet && countsAsActivity(r) {
-		http.Redirect(w, r, g.cfg.PortalOpen(name, slug), http.StatusSeeOther)
+	if err != nil && r.Method == http.MethodGet && countsAsActivity(r) {
+		g.start(w, r, name, slug, r.URL.RequestURI())
 		return
 	}
 	if err != nil {

@@ -14,7 +14,7 @@ import (
 
 func TestOwnerOpensApplicationOnItsOrigin(t *testing.T) {
 	f := newFixture(t, time.Hour)
-	c, res := f.open(t, f.p.User, f.adaToken, "adas-box", "jupyter")
+	c, res := f.open(t, f.adaToken, "adas-box", "jupyter")
 	if got := res.Request.URL.Host; got != f.host("adas-box", "jupyter") {
 		t.Errorf("landed on %s, want the application's own origin", got)
 	}
@@ -33,15 +33,17 @@ func TestOwnerOpensApplicationOnItsOrigin(t *testing.T) {
 	}
 	for _, other := range []string{"http://" + f.host("bobs-box", "jupyter"), "http://" + f.host("adas-box", "rstudio"), "http://localhost:" + f.port} {
 		o, _ := url.Parse(other)
-		if got := c.Jar.Cookies(o); len(got) != 0 {
-			t.Errorf("%s gets cookies %v", other, got)
+		for _, ck := range c.Jar.Cookies(o) {
+			if ck.Name != "instancehub_session" || o.Host != "localhost:"+f.port {
+				t.Errorf("%s gets cookie %v", other, ck)
+			}
 		}
 	}
 }
 
 func TestNothingOfThePortalReachesUpstream(t *testing.T) {
 	f := newFixture(t, time.Hour)
-	c, res := f.open(t, f.p.User, f.adaToken, "adas-box", "jupyter")
+	c, res := f.open(t, f.adaToken, "adas-box", "jupyter")
 	res.Body.Close()
 	req, _ := http.NewRequest(http.MethodGet, "http://"+f.host("adas-box", "jupyter")+"/api/contents", nil)
 	req.Header.Set("Authorization", "Bearer the-clients-own")
@@ -80,9 +82,43 @@ func TestNothingOfThePortalReachesUpstream(t *testing.T) {
 	}
 }
 
+// TestUpstreamsCORSAnswersAreDropped: Jupyter names the origin it was sent,
+// which the gateway sets to the upstream's own address, in
+// Access-Control-Allow-Origin; none of its Access-Control-* answers
+// reaches the browser, and no answer names the upstream's address.
+func TestUpstreamsCORSAnswersAreDropped(t *testing.T) {
+	f := newFixture(t, time.Hour)
+	c, res := f.open(t, f.adaToken, "adas-box", "jupyter")
+	res.Body.Close()
+	mine := f.host("adas-box", "jupyter")
+	upstream := strings.TrimPrefix(f.up.servers["adas-box"].URL, "http://")
+	for _, method := range []string{http.MethodGet, http.MethodPost, http.MethodOptions} {
+		req, _ := http.NewRequest(method, "http://"+mine+"/api/contents", nil)
+		req.Header.Set("Origin", "http://"+mine)
+		req.Header.Set("Sec-Fetch-Site", "same-origin")
+		req.Header.Set("Access-Control-Request-Method", "PUT")
+		res, err := c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode >= 400 {
+			t.Fatalf("%s: %d", method, res.StatusCode)
+		}
+		for k, v := range res.Header {
+			if strings.HasPrefix(strings.ToLower(k), "access-control-") {
+				t.Errorf("%s: %s: %q reached the browser", method, k, v)
+			}
+			if strings.Contains(strings.Join(v, " "), upstream) {
+				t.Errorf("%s: %s names the upstream: %q", method, k, v)
+			}
+		}
+	}
+}
+
 func TestUpstreamCannotSetTheGatewaysCookie(t *testing.T) {
 	f := newFixture(t, time.Hour)
-	c, res := f.open(t, f.p.User, f.adaToken, "adas-box", "jupyter")
+	c, res := f.open(t, f.adaToken, "adas-box", "jupyter")
 	res.Body.Close()
 	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	res, err := c.Get("http://" + f.host("adas-box", "jupyter") + "/cookies")
@@ -105,15 +141,26 @@ func TestUpstreamCannotSetTheGatewaysCookie(t *testing.T) {
 func TestWorkspaceOwnerIsRefusedAtTheSameAddress(t *testing.T) {
 	f := newFixture(t, time.Hour)
 	bobCtx := instancehub.NewContextWithUser(context.Background(), f.bob)
-	if _, err := f.g.OpenURL(bobCtx, f.bobToken, "adas-box", "jupyter"); instancehub.ErrorCode(err) != instancehub.EFORBIDDEN {
-		t.Fatalf("Bob opens Ada's Jupyter from the portal: %v, want forbidden", err)
+	for _, state := range []string{"", stateDigest("any")} {
+		if _, err := f.g.OpenURL(bobCtx, f.bobToken, "adas-box", "jupyter", state); instancehub.ErrorCode(err) != instancehub.EFORBIDDEN {
+			t.Fatalf("Bob opens Ada's Jupyter from the portal (state %q): %v, want forbidden", state, err)
+		}
 	}
-	// A ticket made for Bob at Ada's address, as if the portal had not
-	// checked: the application's origin asks the service itself.
+	// Bob's browser, sent to the portal by Ada's address, is refused there.
+	c := f.browser(f.bobToken)
+	res, err := c.Get(f.portalOpen("adas-box", "jupyter", ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusForbidden {
+		t.Errorf("Bob follows the link to Ada's Jupyter: %d, want 403", res.StatusCode)
+	}
+	// A ticket made for Bob's browser at Ada's address, as if the portal
+	// had not checked: the application's origin asks the service itself.
 	forged := f.g.tickets.seal(ticket{ID: newTicketID(), UserID: f.bob.ID, Instance: "adas-box", App: "jupyter",
-		Session: f.bobToken, Expires: time.Now().Add(time.Minute).Unix()})
-	c := f.client()
-	res, err := c.Get("http://" + f.host("adas-box", "jupyter") + ticketPath + "?t=" + forged)
+		Session: f.bobToken, State: f.state(t, c, "adas-box", "jupyter"), Expires: time.Now().Add(time.Minute).Unix()})
+	res, err = c.Get("http://" + f.host("adas-box", "jupyter") + ticketPath + "?t=" + forged)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -122,7 +169,7 @@ func TestWorkspaceOwnerIsRefusedAtTheSameAddress(t *testing.T) {
 		t.Errorf("Bob's ticket at Ada's Jupyter: %d, want 403", res.StatusCode)
 	}
 	// Bob's own sign-in, on his instance, sent to Ada's address.
-	bc, res := f.open(t, f.bob, f.bobToken, "bobs-box", "jupyter")
+	bc, res := f.open(t, f.bobToken, "bobs-box", "jupyter")
 	res.Body.Close()
 	u, _ := url.Parse("http://" + f.host("bobs-box", "jupyter"))
 	req, _ := http.NewRequest(http.MethodGet, "http://"+f.host("adas-box", "jupyter")+"/", nil)
@@ -145,15 +192,10 @@ func TestWorkspaceOwnerIsRefusedAtTheSameAddress(t *testing.T) {
 func TestTickets(t *testing.T) {
 	f := newFixture(t, time.Hour)
 	ctx := instancehub.NewContextWithUser(context.Background(), f.p.User)
-	issue := func() string {
-		u, err := f.g.OpenURL(ctx, f.adaToken, "adas-box", "jupyter")
-		if err != nil {
-			t.Fatal(err)
-		}
-		return u
-	}
+	browser := f.browser(f.adaToken)
+	issue := func() string { return f.ticket(t, browser, "adas-box", "jupyter") }
 	get := func(u string) int {
-		res, err := f.client().Get(u)
+		res, err := browser.Get(u)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -196,7 +238,7 @@ func TestTickets(t *testing.T) {
 
 func TestSignOutEndsTheApplicationsSignIn(t *testing.T) {
 	f := newFixture(t, time.Hour)
-	c, res := f.open(t, f.p.User, f.adaToken, "adas-box", "jupyter")
+	c, res := f.open(t, f.adaToken, "adas-box", "jupyter")
 	res.Body.Close()
 	if err := f.p.Service.SignOut(f.p.Ctx, f.adaToken); err != nil {
 		t.Fatal(err)
@@ -213,7 +255,7 @@ func TestSignOutEndsTheApplicationsSignIn(t *testing.T) {
 
 func TestHostsAndPathTricks(t *testing.T) {
 	f := newFixture(t, time.Hour)
-	c, res := f.open(t, f.p.User, f.adaToken, "adas-box", "jupyter")
+	c, res := f.open(t, f.adaToken, "adas-box", "jupyter")
 	res.Body.Close()
 	mine := f.host("adas-box", "jupyter")
 	tests := []struct {
@@ -234,7 +276,12 @@ func TestHostsAndPathTricks(t *testing.T) {
 		{"adas-box--jupyter.apps.localhost:80x", "/", http.StatusNotFound},
 		{"9bad--jupyter.apps.localhost:" + f.port, "/", http.StatusNotFound},
 		{"apps.localhost:" + f.port, "/", http.StatusNotFound},
-		{"adas-box--jupyter.apps.localhost.:" + f.port, "/", http.StatusTeapot},
+		// A trailing dot names the same machine, not the same origin: the
+		// gateway refuses it, and the portal never answers there.
+		{"adas-box--jupyter.apps.localhost.:" + f.port, "/", http.StatusNotFound},
+		{"adas-box--jupyter.apps.localhost..:" + f.port, "/", http.StatusNotFound},
+		{"adas-box--jupyter.apps.localhost.", "/", http.StatusNotFound},
+		{"apps.localhost.:" + f.port, "/", http.StatusNotFound},
 		// Another instance's address with Ada's cookie: it is not sent
 		// there by a browser, and is refused when it is.
 		{"bobs-box--jupyter.apps.localhost:" + f.port, "/", http.StatusUnauthorized},
@@ -275,7 +322,7 @@ func TestHostsAndPathTricks(t *testing.T) {
 
 func TestCrossOriginWritesAndSocketsAreRefused(t *testing.T) {
 	f := newFixture(t, time.Hour)
-	c, res := f.open(t, f.p.User, f.adaToken, "adas-box", "jupyter")
+	c, res := f.open(t, f.adaToken, "adas-box", "jupyter")
 	res.Body.Close()
 	mine := f.host("adas-box", "jupyter")
 	post := func(set func(http.Header)) int {
@@ -307,7 +354,7 @@ func TestCrossOriginWritesAndSocketsAreRefused(t *testing.T) {
 
 func TestWebSocketFramesBothWays(t *testing.T) {
 	f := newFixture(t, time.Hour)
-	c, res := f.open(t, f.p.User, f.adaToken, "adas-box", "jupyter")
+	c, res := f.open(t, f.adaToken, "adas-box", "jupyter")
 	res.Body.Close()
 	drain(f.activity)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -360,7 +407,7 @@ func waitClosed(t *testing.T, ws *websocket.Conn, within time.Duration) {
 
 func TestStopClosesOpenWebSockets(t *testing.T) {
 	f := newFixture(t, time.Hour) // only Revoke rechecks here
-	c, res := f.open(t, f.p.User, f.adaToken, "adas-box", "jupyter")
+	c, res := f.open(t, f.adaToken, "adas-box", "jupyter")
 	res.Body.Close()
 	mine := f.host("adas-box", "jupyter")
 	ws, _, err := f.dialWS(context.Background(), c, mine, "http://"+mine)
@@ -381,7 +428,7 @@ func TestStopClosesOpenWebSockets(t *testing.T) {
 
 func TestRecheckClosesWebSocketsOfAnEndedSession(t *testing.T) {
 	f := newFixture(t, 100*time.Millisecond)
-	c, res := f.open(t, f.p.User, f.adaToken, "adas-box", "jupyter")
+	c, res := f.open(t, f.adaToken, "adas-box", "jupyter")
 	res.Body.Close()
 	mine := f.host("adas-box", "jupyter")
 	ws, _, err := f.dialWS(context.Background(), c, mine, "http://"+mine)
@@ -407,9 +454,6 @@ func TestRecheckClosesWebSocketsOfAnEndedSession(t *testing.T) {
 
 func TestPageLoadWithoutSignInGoesToThePortal(t *testing.T) {
 	f := newFixture(t, time.Hour)
-	f.g.cfg.PortalOpen = func(name, slug string) string {
-		return "http://localhost:" + f.port + "/instances/" + name + "/applications/" + slug
-	}
 	c := f.client()
 	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	req, _ := http.NewRequest(http.MethodGet, "http://"+f.host("adas-box", "jupyter")+"/tree", nil)
@@ -419,8 +463,10 @@ func TestPageLoadWithoutSignInGoesToThePortal(t *testing.T) {
 		t.Fatal(err)
 	}
 	res.Body.Close()
-	if loc := res.Header.Get("Location"); res.StatusCode != http.StatusSeeOther || !strings.HasSuffix(loc, "/instances/adas-box/applications/jupyter") {
-		t.Errorf("page load without sign-in: %d to %q, want the portal's open address", res.StatusCode, loc)
+	loc, _ := url.Parse(res.Header.Get("Location"))
+	if res.StatusCode != http.StatusSeeOther || loc == nil || loc.Host != "localhost:"+f.port ||
+		loc.Path != "/instances/adas-box/apps/jupyter/" || !validDigest(loc.Query().Get("state")) {
+		t.Errorf("page load without sign-in: %d to %q, want the portal's open address with a state", res.StatusCode, loc)
 	}
 	// The page's own requests are refused, not redirected.
 	res, err = c.Get("http://" + f.host("adas-box", "jupyter") + "/api/kernels")

@@ -101,6 +101,19 @@ func (f *fakeUpstreams) start(t testing.TB, name string) {
 			http.SetCookie(w, &http.Cookie{Name: "wide", Value: "x", Domain: "apps.localhost", Path: "/"})
 			http.Redirect(w, r, "http://"+r.Host+"/tree", http.StatusFound)
 		default:
+			// As Jupyter 6 answers a request with its token: any origin may
+			// read it, and that origin is named.
+			if r.Header.Get("Authorization") == "token secret-"+name {
+				w.Header().Set("Access-Control-Allow-Origin", r.Header.Get("Origin"))
+				w.Header().Set("Access-Control-Allow-Credentials", "true")
+				if r.Method == http.MethodOptions {
+					w.Header().Set("Access-Control-Allow-Methods", "GET, PUT, POST, PATCH, DELETE, OPTIONS")
+					w.Header().Set("access-control-allow-headers", "accept, content-type, authorization, x-xsrftoken")
+					w.Header().Set("Access-Control-Max-Age", "600")
+					w.WriteHeader(http.StatusNoContent)
+					return
+				}
+			}
 			w.Header().Set("Content-Type", "application/json")
 			_ = json.NewEncoder(w).Encode(seen{Instance: name, Path: r.URL.Path, Header: r.Header})
 		}
@@ -241,16 +254,52 @@ func newFixtureOver(t testing.TB, recheck time.Duration, unix bool) *fixture {
 		},
 		ActivityEvery: time.Nanosecond,
 		Landing:       map[string]string{"terminal": "/terminals/1"},
+		PortalOpen:    func(name, slug, state string) string { return f.portalOpen(name, slug, state) },
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(g.Close)
 	f.g = g
-	handler = g.Wrap(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		http.Error(w, "the portal", http.StatusTeapot)
-	}))
+	handler = g.Wrap(http.HandlerFunc(f.portal))
 	return f
+}
+
+// portalOpen is the portal's address that opens an application, on the
+// test server under the portal's own name.
+func (f *fixture) portalOpen(name, slug, state string) string {
+	u := "http://localhost:" + f.port + "/instances/" + name + "/apps/" + slug + "/"
+	if state != "" {
+		u += "?" + url.Values{"state": {state}}.Encode()
+	}
+	return u
+}
+
+// portal is the portal's side of the hand-off, as web's openApplication:
+// the signed-in user of the session cookie asks the gateway where their
+// browser goes next. Any other address is the portal's, a teapot.
+func (f *fixture) portal(w http.ResponseWriter, r *http.Request) {
+	rest, ok := strings.CutPrefix(r.URL.Path, "/instances/")
+	parts := strings.Split(rest, "/")
+	if !ok || len(parts) != 4 || parts[1] != "apps" || parts[3] != "" {
+		http.Error(w, "the portal", http.StatusTeapot)
+		return
+	}
+	ck, err := r.Cookie("instancehub_session")
+	if err != nil {
+		http.Error(w, "sign in", http.StatusUnauthorized)
+		return
+	}
+	user, err := f.p.Service.UserBySession(r.Context(), ck.Value)
+	if err == nil {
+		var u string
+		u, err = f.g.OpenURL(instancehub.NewContextWithUser(r.Context(), user), ck.Value, parts[0], parts[2], r.URL.Query().Get("state"))
+		if err == nil {
+			http.Redirect(w, r, u, http.StatusSeeOther)
+			return
+		}
+	}
+	http.Error(w, instancehub.ErrorMessage(err), statusOf(err))
 }
 
 func (f *fixture) signIn(t testing.TB, email string) string {
@@ -280,20 +329,67 @@ func (f *fixture) host(name, slug string) string {
 	return name + "--" + slug + ".apps.localhost:" + f.port
 }
 
-// open signs a client in to an application as the owner would, from the
-// portal, and returns it with the page it landed on.
-func (f *fixture) open(t testing.TB, user *instancehub.User, token, name, slug string) (*http.Client, *http.Response) {
-	t.Helper()
-	u, err := f.g.OpenURL(instancehub.NewContextWithUser(context.Background(), user), token, name, slug)
-	if err != nil {
-		t.Fatalf("open %s/%s: %v", name, slug, err)
-	}
+// browser is a browser signed in to the portal with the session token.
+func (f *fixture) browser(token string) *http.Client {
 	c := f.client()
-	res, err := c.Get(u)
+	c.Jar.SetCookies(&url.URL{Scheme: "http", Host: "localhost:" + f.port},
+		[]*http.Cookie{{Name: "instancehub_session", Value: token, Path: "/"}})
+	return c
+}
+
+// open signs a new browser, signed in to the portal with token, in to an
+// application as its owner would: a click on the portal's link. It
+// returns the browser with the page it landed on.
+func (f *fixture) open(t testing.TB, token, name, slug string) (*http.Client, *http.Response) {
+	t.Helper()
+	c := f.browser(token)
+	res, err := c.Get(f.portalOpen(name, slug, ""))
 	if err != nil {
 		t.Fatal(err)
 	}
 	return c, res
+}
+
+// ticket follows the portal's link in browser c up to the ticket, which
+// it returns unredeemed: the browser then holds the state it is for.
+func (f *fixture) ticket(t testing.TB, c *http.Client, name, slug string) string {
+	t.Helper()
+	stop := *c
+	stop.CheckRedirect = func(req *http.Request, _ []*http.Request) error {
+		if req.URL.Path == ticketPath {
+			return http.ErrUseLastResponse
+		}
+		return nil
+	}
+	res, err := stop.Get(f.portalOpen(name, slug, ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	loc, _ := url.Parse(res.Header.Get("Location"))
+	if res.StatusCode != http.StatusSeeOther || loc == nil || loc.Path != ticketPath {
+		t.Fatalf("open %s/%s: %d to %q, want a ticket", name, slug, res.StatusCode, res.Header.Get("Location"))
+	}
+	return loc.String()
+}
+
+// state starts a sign-in on an application's origin in browser c, which
+// keeps the state cookie, and returns the state's digest it sends to the
+// portal.
+func (f *fixture) state(t testing.TB, c *http.Client, name, slug string) string {
+	t.Helper()
+	stop := *c
+	stop.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	res, err := stop.Get("http://" + f.host(name, slug) + startPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	loc, _ := url.Parse(res.Header.Get("Location"))
+	if res.StatusCode != http.StatusSeeOther || loc == nil || !validDigest(loc.Query().Get("state")) {
+		t.Fatalf("start on %s/%s: %d to %q, want the portal with a state", name, slug, res.StatusCode, res.Header.Get("Location"))
+	}
+	return loc.Query().Get("state")
 }
 
 func decodeSeen(t testing.TB, res *http.Response) seen {

@@ -198,9 +198,20 @@ func isOurCookie(name string) bool {
 }
 
 // modifyResponse keeps the upstream from setting the gateway's cookie, or
-// any cookie beyond its own host, and points its redirects at its origin.
+// any cookie beyond its own host, points its redirects at its origin, and
+// drops its CORS answers.
 func (g *Gateway) modifyResponse(res *http.Response) error {
 	t := res.Request.Context().Value(targetKey{}).(*target)
+	// Jupyter allows any origin to read what a request with its token
+	// gets, naming that origin in Access-Control-Allow-Origin: the gateway
+	// adds the token to every request and sends the upstream's own address
+	// as Origin, which Jupyter then echoed to the browser. An application's
+	// pages are read by its own origin only, which needs no CORS.
+	for k := range res.Header {
+		if strings.HasPrefix(http.CanonicalHeaderKey(k), "Access-Control-") {
+			delete(res.Header, k)
+		}
+	}
 	if lines := res.Header.Values("Set-Cookie"); len(lines) > 0 {
 		res.Header.Del("Set-Cookie")
 		for _, line := range lines {

@@ -31,8 +31,12 @@ type appCookie struct {
 }
 
 // OpenURL checks that the signed-in user of ctx may open the application
-// now and returns the URL that signs the browser in on its origin once.
-func (g *Gateway) OpenURL(ctx context.Context, sessionToken, name, slug string) (string, error) {
+// now and returns where their browser goes next. Without a state (a link
+// on the portal), that is the application's origin, which binds the
+// sign-in to the browser and sends it back with one (state.go); with the
+// state, a URL that signs that browser, and only it, in there once.
+// EINVALID when state is not one the origin made.
+func (g *Gateway) OpenURL(ctx context.Context, sessionToken, name, slug, state string) (string, error) {
 	inst, app, err := g.cfg.Service.OpenApplication(ctx, name, slug)
 	if err != nil {
 		return "", err
@@ -46,16 +50,26 @@ func (g *Gateway) OpenURL(ctx context.Context, sessionToken, name, slug string) 
 	if _, _, err := g.cfg.Upstreams.Upstream(ctx, inst, app); err != nil {
 		return "", err
 	}
+	name = strings.ToLower(inst.Name)
+	if state == "" {
+		return g.appURL(name, app.Slug, startPath, nil), nil
+	}
+	if !validDigest(state) {
+		return "", instancehub.Errorf(instancehub.EINVALID, "This address does not open %s. Open it from the portal's link.", app.Label)
+	}
 	t := ticket{
-		ID: newTicketID(), UserID: user.ID, Instance: strings.ToLower(inst.Name), App: app.Slug,
-		Session: sessionToken, Expires: g.cfg.Now().Add(TicketLifetime).Unix(),
+		ID: newTicketID(), UserID: user.ID, Instance: name, App: app.Slug, Session: sessionToken,
+		State: state, Expires: g.cfg.Now().Add(TicketLifetime).Unix(),
 	}
 	return g.appURL(t.Instance, t.App, ticketPath, url.Values{"t": {g.tickets.seal(t)}}), nil
 }
 
 // redeem exchanges a ticket for the application origin's own cookie and
 // sends the browser on to the application. A forged, expired, replayed or
-// another application's ticket is refused, as is one whose session ended.
+// another application's ticket is refused, as is one whose session ended
+// and one brought by another browser than the one it was made for. The
+// ticket is spent before its browser is checked, so that a copy read
+// from a log or a screen is already spent.
 func (g *Gateway) redeem(w http.ResponseWriter, r *http.Request, name, slug string) {
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("Referrer-Policy", "no-referrer")
@@ -66,6 +80,10 @@ func (g *Gateway) redeem(w http.ResponseWriter, r *http.Request, name, slug stri
 	t, err := g.checkTicket(r.URL.Query().Get("t"), name, slug)
 	if err == nil {
 		err = g.spent.SpendTicket(r.Context(), t.ID, time.Unix(t.Expires, 0), g.cfg.Now())
+	}
+	var st *appState
+	if err == nil {
+		st, err = g.takeState(w, r, t.State)
 	}
 	var holder *opened
 	if err == nil {
@@ -80,7 +98,10 @@ func (g *Gateway) redeem(w http.ResponseWriter, r *http.Request, name, slug stri
 		Expires: g.cfg.Now().Add(cookieLifetime).Unix()}
 	http.SetCookie(w, g.cookie(g.cookies.seal(c)))
 	landing := g.cfg.Landing[slug]
-	if landing == "" {
+	if st.Next != "" {
+		// A path of this origin, whatever it holds ("//elsewhere" too).
+		landing = g.origins.origin(g.origins.host(name, slug)) + st.Next
+	} else if landing == "" {
 		landing = "/"
 	}
 	http.Redirect(w, r, landing, http.StatusSeeOther)

@@ -43,7 +43,7 @@ func TestLargeBodiesStreamInBoundedMemory(t *testing.T) {
 	const size = 200 << 20
 	const bound = 16 << 20
 	f := newFixture(t, time.Hour)
-	c, res := f.open(t, f.p.User, f.adaToken, "adas-box", "jupyter")
+	c, res := f.open(t, f.adaToken, "adas-box", "jupyter")
 	res.Body.Close()
 	base := "http://" + f.host("adas-box", "jupyter")
 

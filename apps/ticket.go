@@ -16,14 +16,16 @@ import (
 const TicketLifetime = 30 * time.Second
 
 // ticket hands a signed-in portal user over to one application's origin,
-// once. It is bound to the user, the instance, the application and the
-// portal session it was issued in.
+// once. It is bound to the user, the instance, the application, the
+// portal session it was issued in and the browser that asked for it (the
+// digest of its state, state.go).
 type ticket struct {
 	ID       string `json:"i"`
 	UserID   int64  `json:"u"`
 	Instance string `json:"n"`
 	App      string `json:"a"`
 	Session  string `json:"s"`
+	State    string `json:"b"`
 	Expires  int64  `json:"e"` // Unix seconds
 }
 

@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"net/http"
 	"os/exec"
 	"strings"
 	"testing"
@@ -42,9 +43,28 @@ func TestApplicationsJourney(t *testing.T) {
 		t.Fatalf("Jupyter opened at %s", jupyter.URL())
 	}
 	// A notebook, made through Jupyter's own API on its origin, runs print(6*7).
-	_, err = jupyter.Evaluate(`fetch("/api/contents/e2e.ipynb", {method: "PUT", headers: {"Content-Type": "application/json"},
-		body: JSON.stringify({type: "notebook", content: {cells: [], metadata: {kernelspec: {name: "python3", display_name: "Python 3", language: "python"}}, nbformat: 4, nbformat_minor: 5}})}).then(r => r.status)`)
+	// Jupyter's answer comes without its CORS headers, which named the
+	// address the gateway reaches it at.
+	put, err := jupyter.Evaluate(`fetch("/api/contents/e2e.ipynb", {method: "PUT", headers: {"Content-Type": "application/json"},
+		body: JSON.stringify({type: "notebook", content: {cells: [], metadata: {kernelspec: {name: "python3", display_name: "Python 3", language: "python"}}, nbformat: 4, nbformat_minor: 5}})})
+		.then(r => [r.status, ...[...r.headers].filter(([k, v]) => k.startsWith("access-control-") || v.includes("127.0.0.1")).map(([k, v]) => k + ": " + v)].join("\n"))`)
 	must(t, err)
+	if put != "201" {
+		t.Errorf("creating a notebook through the gateway answered:\n%v\nwant 201 and no header naming the upstream", put)
+	}
+	// Only the exact names answer: with a trailing dot, the application's
+	// host is no application, and the portal's is not the portal.
+	port := origin[strings.LastIndex(origin, ":")+1:]
+	for host, want := range map[string]int{"lab-box--jupyter.apps.localhost.:" + port: http.StatusNotFound, "localhost.:" + port: http.StatusMisdirectedRequest} {
+		req, _ := http.NewRequest(http.MethodGet, p.URL+"/login", nil)
+		req.Host = host
+		res, err := http.DefaultClient.Do(req)
+		must(t, err)
+		res.Body.Close()
+		if res.StatusCode != want {
+			t.Errorf("Host %s: %d, want %d", host, res.StatusCode, want)
+		}
+	}
 	_, err = jupyter.Goto(origin + "/notebooks/e2e.ipynb")
 	must(t, err)
 	must(t, expect.Locator(jupyter.Locator("#kernel_indicator_icon.kernel_idle_icon")).ToBeAttached(playwright.LocatorAssertionsToBeAttachedOptions{Timeout: playwright.Float(60000)}))

@@ -44,14 +44,20 @@ func TestAddUserJourney(t *testing.T) {
 	must(t, err)
 	must(t, expect.Locator(again.GetByTestId("link-error")).ToContainText("used already"))
 
-	// The Owner disables Nora from the Users tab: her page sends her to
-	// sign in, which tells her why.
+	// The Owner disables Nora from the Users tab, which asks first and
+	// says that her tokens stay revoked: her page sends her to sign in,
+	// which tells her why.
 	_, err = admin.Goto(p.URL + "/access")
 	must(t, err)
 	must(t, admin.GetByRole("link", playwright.PageGetByRoleOptions{Name: "Users", Exact: playwright.Bool(true)}).Click())
 	must(t, admin.WaitForURL(p.URL+"/access/people"))
 	checkAccessibility(t, admin, "users")
 	must(t, admin.GetByRole("button", playwright.PageGetByRoleOptions{Name: "Disable Nora New"}).Click())
+	dialog := admin.GetByRole("dialog")
+	must(t, expect.Locator(dialog).ToContainText("Disable Nora New?"))
+	must(t, expect.Locator(dialog).ToContainText("tokens are revoked and stay revoked"))
+	checkAccessibility(t, admin, "disable dialog")
+	must(t, button(dialog, "Disable").Click())
 	must(t, expect.Locator(admin.Locator(`tr[data-email="nora@example.com"] [data-testid="status"]`)).ToHaveText("Disabled"))
 	_, err = nora.Reload()
 	must(t, err)

@@ -3,6 +3,7 @@ package oidc
 import (
 	"errors"
 	"fmt"
+	"net/url"
 	"strings"
 
 	gooidc "github.com/coreos/go-oidc/v3/oidc"
@@ -26,6 +27,35 @@ const (
 	msgNoEmail         = "Single sign-on failed: the identity provider sent no email address. Ask your administrator to grant the email scope, or to add the email (or, for Microsoft Entra ID, preferred_username) claim to the ID token or UserInfo."
 	msgEmailUnverified = "Single sign-on failed: the identity provider has not verified your email address."
 )
+
+// Why single sign-on is unavailable, as the sign-in page says it; the
+// cause goes to the log through the error chain.
+const (
+	msgNoAnswer    = "The identity provider could not be reached."
+	msgBadAnswer   = "The identity provider did not answer as expected."
+	msgMismatch    = "The identity provider's settings do not match this portal's; an administrator needs to correct them (the portal's log says how)."
+	msgKeepsTrying = " The portal keeps trying, and single sign-on comes back by itself once it can."
+)
+
+// unavailable returns an EUNAVAILABLE error that tells people why single
+// sign-on cannot be used, and keeps detail in its chain for the log.
+func unavailable(message string, detail error) error {
+	return fmt.Errorf("%w: %w", &instancehub.Error{Code: instancehub.EUNAVAILABLE, Message: message + msgKeepsTrying}, detail)
+}
+
+// discoveryMessage tells an issuer that could not be reached from one that
+// answered with no usable discovery document, or with another issuer's.
+func discoveryMessage(err error) string {
+	var mismatch *gooidc.IssuerMismatchError
+	var unreached *url.Error
+	switch {
+	case errors.As(err, &mismatch):
+		return msgMismatch
+	case errors.As(err, &unreached):
+		return msgNoAnswer
+	}
+	return msgBadAnswer
+}
 
 // refuse returns an EUNAUTHORIZED error that shows message to the user and
 // keeps detail in its chain, for the log and for errors.Is and errors.As.

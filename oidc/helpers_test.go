@@ -51,6 +51,16 @@ func newProvider(t *testing.T, m *mockoidc.MockOIDC, change func(*oidc.Config)) 
 	return p
 }
 
+// authCodeURL is where p sends the browser; p must be ready.
+func authCodeURL(t *testing.T, p *oidc.Provider, state, nonce, verifier string) string {
+	t.Helper()
+	u, err := p.AuthCodeURL(state, nonce, verifier)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u
+}
+
 // answer is what the portal's callback holds when it calls Identify.
 type answer struct{ code, verifier, nonce string }
 
@@ -65,7 +75,7 @@ func signIn(t *testing.T, p *oidc.Provider) answer {
 		Timeout:       10 * time.Second,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
-	resp, err := browser.Get(p.AuthCodeURL(state, a.nonce, a.verifier))
+	resp, err := browser.Get(authCodeURL(t, p, state, a.nonce, a.verifier))
 	if err != nil {
 		t.Fatal(err)
 	}

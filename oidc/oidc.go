@@ -5,14 +5,17 @@
 package oidc
 
 import (
+	"cmp"
 	"context"
 	"crypto/subtle"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	gooidc "github.com/coreos/go-oidc/v3/oidc"
@@ -44,16 +47,42 @@ type Config struct {
 	HTTPClient *http.Client
 	// Now is the clock for the ID token's expiry; time.Now by default.
 	Now func() time.Time
+	// Logger hears, from Start, when single sign-on is unavailable and
+	// when it comes back; nothing by default.
+	Logger *slog.Logger
+	// Retry is how Start tries the discovery again while it fails.
+	Retry Retry
 }
 
-// Provider is one OpenID Connect identity provider, discovered once at start.
+// Retry is how often the discovery is tried again while it fails: after
+// First, then twice as long each time, up to Max.
+type Retry struct {
+	First time.Duration // 1 s by default
+	Max   time.Duration // 1 min by default
+	// After waits as time.After does, its default; tests pass their own.
+	After func(time.Duration) <-chan time.Time
+}
+
+// Provider is one OpenID Connect identity provider. It can sign people in
+// once its issuer has been discovered; until then it says why not.
 type Provider struct {
+	cfg         Config
 	name        string
 	clientID    string
 	groupsClaim string
 	client      *http.Client
-	oauth2      oauth2.Config
-	verifier    *gooidc.IDTokenVerifier
+
+	mu sync.RWMutex
+	// endpoints is nil until the issuer is discovered, and never again.
+	endpoints *endpoints
+	// unavailable says why, while endpoints is nil.
+	unavailable error
+}
+
+// endpoints are what the discovery document gave.
+type endpoints struct {
+	oauth2   oauth2.Config
+	verifier *gooidc.IDTokenVerifier
 	// discovered reads UserInfo, when the discovery document names its
 	// endpoint.
 	discovered *gooidc.Provider
@@ -70,6 +99,34 @@ const defaultTimeout = 30 * time.Second
 // configuration is incomplete, the issuer cannot be reached, or the issuer
 // calls itself by another URL.
 func New(ctx context.Context, cfg Config) (*Provider, error) {
+	p, err := newProvider(cfg)
+	if err != nil {
+		return nil, err
+	}
+	if err := p.discover(ctx); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// Start returns a Provider even when its issuer cannot be discovered yet,
+// as when the portal and the provider start together: single sign-on is
+// then unavailable (Ready says why) and the discovery is tried again in the
+// background, as cfg.Retry says, until it succeeds or ctx ends. It fails
+// only when the configuration is incomplete, which no retry would mend.
+func Start(ctx context.Context, cfg Config) (*Provider, error) {
+	p, err := newProvider(cfg)
+	if err != nil {
+		return nil, err
+	}
+	if err := p.discover(ctx); err != nil {
+		p.logger().Warn("single sign-on is unavailable; trying again in the background", "err", err)
+		go p.retry(ctx, err)
+	}
+	return p, nil
+}
+
+func newProvider(cfg Config) (*Provider, error) {
 	if err := cfg.check(); err != nil {
 		return nil, err
 	}
@@ -77,25 +134,91 @@ func New(ctx context.Context, cfg Config) (*Provider, error) {
 	if client == nil {
 		client = &http.Client{Timeout: defaultTimeout}
 	}
-	discovered, err := gooidc.NewProvider(gooidc.ClientContext(ctx, client), cfg.IssuerURL)
+	return &Provider{cfg: cfg, name: displayName(cfg), clientID: cfg.ClientID, groupsClaim: cfg.GroupsClaim, client: client}, nil
+}
+
+// discover reads the issuer's discovery document. Once it has been read,
+// the provider is ready for good; until then, Ready says why not, and
+// discover returns the cause.
+func (p *Provider) discover(ctx context.Context) error {
+	discovered, err := gooidc.NewProvider(gooidc.ClientContext(ctx, p.client), p.cfg.IssuerURL)
+	p.mu.Lock()
+	defer p.mu.Unlock()
 	if err != nil {
-		return nil, discoveryError(cfg.IssuerURL, err)
+		err = discoveryError(p.cfg.IssuerURL, err)
+		p.unavailable = unavailable(discoveryMessage(err), err)
+		return err
 	}
-	return &Provider{
-		name:        displayName(cfg),
-		clientID:    cfg.ClientID,
-		groupsClaim: cfg.GroupsClaim,
-		client:      client,
+	p.endpoints = &endpoints{
 		oauth2: oauth2.Config{
-			ClientID:     cfg.ClientID,
-			ClientSecret: cfg.ClientSecret,
-			Endpoint:     endpoint(discovered, cfg.ClientSecret),
-			RedirectURL:  cfg.RedirectURL,
-			Scopes:       scopes(cfg.Scopes),
+			ClientID:     p.cfg.ClientID,
+			ClientSecret: p.cfg.ClientSecret,
+			Endpoint:     endpoint(discovered, p.cfg.ClientSecret),
+			RedirectURL:  p.cfg.RedirectURL,
+			Scopes:       scopes(p.cfg.Scopes),
 		},
-		verifier:   discovered.Verifier(&gooidc.Config{ClientID: cfg.ClientID, Now: cfg.Now}),
+		verifier:   discovered.Verifier(&gooidc.Config{ClientID: p.cfg.ClientID, Now: p.cfg.Now}),
 		discovered: discovered,
-	}, nil
+	}
+	p.unavailable = nil
+	return nil
+}
+
+// retry discovers the issuer again after each wait, the waits doubling up
+// to their maximum, until it succeeds or ctx ends. A reason already logged
+// as a warning is logged again only at debug level.
+func (p *Provider) retry(ctx context.Context, first error) {
+	wait, longest := cmp.Or(p.cfg.Retry.First, time.Second), cmp.Or(p.cfg.Retry.Max, time.Minute)
+	after := p.cfg.Retry.After
+	if after == nil {
+		after = time.After
+	}
+	logged := discoveryMessage(first)
+	for attempts := 2; ; attempts++ {
+		select {
+		case <-ctx.Done():
+			return
+		case <-after(wait):
+		}
+		err := p.discover(ctx)
+		switch {
+		case err == nil:
+			p.logger().Info("single sign-on is available", "issuer", p.cfg.IssuerURL, "attempts", attempts)
+			return
+		case ctx.Err() != nil:
+			return
+		case discoveryMessage(err) != logged:
+			logged = discoveryMessage(err)
+			p.logger().Warn("single sign-on is unavailable; trying again in the background", "err", err)
+		default:
+			p.logger().Debug("single sign-on is still unavailable", "err", err)
+		}
+		wait = min(2*wait, longest)
+	}
+}
+
+func (p *Provider) logger() *slog.Logger {
+	if p.cfg.Logger == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return p.cfg.Logger
+}
+
+// Ready is nil once the issuer has been discovered. Until then it is an
+// EUNAVAILABLE error whose message says why, for the sign-in page, with the
+// cause in its chain, for the log.
+func (p *Provider) Ready() error {
+	_, err := p.ready()
+	return err
+}
+
+func (p *Provider) ready() (*endpoints, error) {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	if p.endpoints == nil {
+		return nil, p.unavailable
+	}
+	return p.endpoints, nil
 }
 
 // check reports the first setting that cannot work, before any network call.
@@ -167,8 +290,13 @@ func (p *Provider) Name() string { return p.name }
 
 // AuthCodeURL is where to send the browser to sign in. The provider binds
 // the code to verifier's S256 challenge and echoes nonce in the ID token.
-func (p *Provider) AuthCodeURL(state, nonce, verifier string) string {
-	return p.oauth2.AuthCodeURL(state, gooidc.Nonce(nonce), oauth2.S256ChallengeOption(verifier))
+// Until the issuer is discovered, it is Ready's error.
+func (p *Provider) AuthCodeURL(state, nonce, verifier string) (string, error) {
+	e, err := p.ready()
+	if err != nil {
+		return "", err
+	}
+	return e.oauth2.AuthCodeURL(state, gooidc.Nonce(nonce), oauth2.S256ChallengeOption(verifier)), nil
 }
 
 // Identify redeems code with its PKCE verifier, verifies the ID token and
@@ -176,8 +304,12 @@ func (p *Provider) AuthCodeURL(state, nonce, verifier string) string {
 // returns who signed in. Every failure is EUNAUTHORIZED, with a message for
 // the user and the cause in its chain.
 func (p *Provider) Identify(ctx context.Context, code, verifier, nonce string) (*instancehub.Identity, error) {
+	e, err := p.ready()
+	if err != nil {
+		return nil, err
+	}
 	ctx = gooidc.ClientContext(ctx, p.client)
-	token, idToken, err := p.redeem(ctx, code, verifier)
+	token, idToken, err := e.redeem(ctx, code, verifier)
 	if err != nil {
 		return nil, err
 	}
@@ -188,7 +320,7 @@ func (p *Provider) Identify(ctx context.Context, code, verifier, nonce string) (
 	if err := p.checkBinding(idToken.Nonce, c, nonce); err != nil {
 		return nil, err
 	}
-	if c, err = p.completeClaims(ctx, token, c); err != nil {
+	if c, err = e.completeClaims(ctx, token, c, p.groupsClaim); err != nil {
 		return nil, err
 	}
 	return identityFromClaims(c, p.groupsClaim)
@@ -196,8 +328,8 @@ func (p *Provider) Identify(ctx context.Context, code, verifier, nonce string) (
 
 // redeem exchanges the code for tokens and verifies the ID token among them:
 // signature, issuer, audience and expiry.
-func (p *Provider) redeem(ctx context.Context, code, verifier string) (*oauth2.Token, *gooidc.IDToken, error) {
-	token, err := p.oauth2.Exchange(ctx, code, oauth2.VerifierOption(verifier))
+func (e *endpoints) redeem(ctx context.Context, code, verifier string) (*oauth2.Token, *gooidc.IDToken, error) {
+	token, err := e.oauth2.Exchange(ctx, code, oauth2.VerifierOption(verifier))
 	if err != nil {
 		return nil, nil, refuse(exchangeMessage(err), fmt.Errorf("redeem the authorization code: %w", err))
 	}
@@ -205,7 +337,7 @@ func (p *Provider) redeem(ctx context.Context, code, verifier string) (*oauth2.T
 	if raw == "" {
 		return nil, nil, refuse(msgNoIDToken, errors.New("the token response has no id_token"))
 	}
-	idToken, err := p.verifier.Verify(ctx, raw)
+	idToken, err := e.verifier.Verify(ctx, raw)
 	if err != nil {
 		return nil, nil, refuse(verifyMessage(err), fmt.Errorf("verify the ID token: %w", err))
 	}
@@ -217,11 +349,11 @@ func (p *Provider) redeem(ctx context.Context, code, verifier string) (*oauth2.T
 // profile claims for UserInfo alone, and many standard providers do. The
 // call is made only when something is missing, and only to a provider that
 // has UserInfo.
-func (p *Provider) completeClaims(ctx context.Context, token *oauth2.Token, c claims) (claims, error) {
-	if !lacksProfile(c, p.groupsClaim) || p.discovered.UserInfoEndpoint() == "" || token.AccessToken == "" {
+func (e *endpoints) completeClaims(ctx context.Context, token *oauth2.Token, c claims, groupsClaim string) (claims, error) {
+	if !lacksProfile(c, groupsClaim) || e.discovered.UserInfoEndpoint() == "" || token.AccessToken == "" {
 		return c, nil
 	}
-	info, err := p.discovered.UserInfo(ctx, oauth2.StaticTokenSource(token))
+	info, err := e.discovered.UserInfo(ctx, oauth2.StaticTokenSource(token))
 	if err != nil {
 		// Going on with half the claims could take roles given by groups away.
 		return nil, refuse(msgUnreachable, fmt.Errorf("read UserInfo: %w", err))
@@ -230,7 +362,7 @@ func (p *Provider) completeClaims(ctx context.Context, token *oauth2.Token, c cl
 	if err := info.Claims(&extra); err != nil {
 		return nil, refuse(msgUnverified, fmt.Errorf("decode UserInfo: %w", err))
 	}
-	return withUserInfo(c, extra, p.groupsClaim)
+	return withUserInfo(c, extra, groupsClaim)
 }
 
 // checkBinding makes sure the token answers this very sign-in: its nonce is

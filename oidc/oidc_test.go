@@ -174,7 +174,7 @@ func TestAuthCodeURL(t *testing.T) {
 	m := startIssuer(t)
 	p := newProvider(t, m, nil)
 	verifier := oauth2.GenerateVerifier()
-	u, err := url.Parse(p.AuthCodeURL("the-state", "the-nonce", verifier))
+	u, err := url.Parse(authCodeURL(t, p, "the-state", "the-nonce", verifier))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -153,7 +153,7 @@ func signInWithPassword(t *testing.T, p *oidc.Provider, issuer string) answer {
 			}
 			return nil
 		}}
-	login, err := browser.Get(p.AuthCodeURL(state, a.nonce, a.verifier))
+	login, err := browser.Get(authCodeURL(t, p, state, a.nonce, a.verifier))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -229,15 +229,22 @@ func TestLoginFailures(t *testing.T) {
 	ctx := context.Background()
 	now := time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)
 	since := now.Add(-15 * time.Minute)
-	reserve := func(email, addr string, perAddr int) (int64, int, error) {
-		return db.ReserveLoginAttempt(ctx, email, addr, now, since, perAddr)
+	reserve := func(email, addr string, admit func(instancehub.LoginCounts) error) (int64, instancehub.LoginCounts, error) {
+		return db.ReserveLoginAttempt(ctx, email, addr, now, since, admit)
 	}
-	// Failures count per account and address together, emails compared
-	// case-insensitively.
+	rows := func() int {
+		var n int
+		if err := db.rawQueryRow(ctx, `SELECT count(*) FROM login_failures`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	// Failures count per account, per address, and per both together,
+	// emails compared case-insensitively.
 	for _, f := range []struct{ email, addr string }{
 		{"ada@example.com", "10.0.0.1"}, {"ADA@example.com", "10.0.0.1"}, {"ada@example.com", "10.0.0.2"}, {"bob@example.com", "10.0.0.1"},
 	} {
-		id, _, err := reserve(f.email, f.addr, 10)
+		id, _, err := reserve(f.email, f.addr, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -245,39 +252,57 @@ func TestLoginFailures(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	id, failures, err := reserve("ada@example.com", "10.0.0.1", 10)
-	if err != nil || failures != 2 {
-		t.Errorf("ada from 10.0.0.1: %d failures, %v; want 2", failures, err)
+	id, counts, err := reserve("ada@example.com", "10.0.0.1", nil)
+	if want := (instancehub.LoginCounts{Pair: 2, Account: 3, Address: 3}); err != nil || counts != want {
+		t.Errorf("ada from 10.0.0.1: %+v, %v; want %+v", counts, err, want)
 	}
-	// An attempt under way is no failure, but it holds its address's place.
-	if _, failures, _ := reserve("ada@example.com", "10.0.0.1", 10); failures != 2 {
-		t.Errorf("with an attempt under way: %d failures, want 2", failures)
+	// An attempt under way counts too, so that attempts at once are
+	// counted one by one.
+	second, counts, _ := reserve("ada@example.com", "10.0.0.1", nil)
+	if want := (instancehub.LoginCounts{Pair: 3, Account: 4, Address: 4}); counts != want {
+		t.Errorf("with an attempt under way: %+v, want %+v", counts, want)
 	}
-	if _, _, err := reserve("carol@example.com", "10.0.0.1", 5); instancehub.ErrorCode(err) != instancehub.ETHROTTLED {
-		t.Errorf("sixth attempt from an address with a cap of 5: %v, want throttled", err)
+	if err := db.ForgetLoginAttempt(ctx, second); err != nil {
+		t.Fatal(err)
 	}
-	// An attempt taken back frees its place.
+	// An attempt admit refuses is not recorded, and gets admit's error.
+	capAt4 := func(c instancehub.LoginCounts) error {
+		if c.Address >= 4 {
+			return instancehub.Errorf(instancehub.ETHROTTLED, "refused")
+		}
+		return nil
+	}
+	before := rows()
+	if _, _, err := reserve("carol@example.com", "10.0.0.1", capAt4); instancehub.ErrorCode(err) != instancehub.ETHROTTLED {
+		t.Errorf("an attempt admit refuses: %v, want its error", err)
+	}
+	if rows() != before {
+		t.Error("a refused attempt was recorded")
+	}
+	// An attempt taken back counts no more.
 	if err := db.ForgetLoginAttempt(ctx, id); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := reserve("carol@example.com", "10.0.0.1", 5); err != nil {
+	if _, _, err := reserve("carol@example.com", "10.0.0.1", capAt4); err != nil {
 		t.Errorf("after taking one back: %v", err)
 	}
 	// Clearing from one address leaves the others; "" clears them all.
 	if n, err := db.ClearLoginFailures(ctx, "ada@example.com", "10.0.0.2"); err != nil || n != 1 {
 		t.Errorf("clear from 10.0.0.2: %d, %v", n, err)
 	}
+	if _, _, err := reserve("ada@example.com", "10.0.0.1", nil); err != nil {
+		t.Fatal(err)
+	}
 	if n, err := db.ClearLoginFailures(ctx, "ADA@example.com", ""); err != nil || n != 2 {
 		t.Errorf("clear everywhere: %d, %v; want the 2 failures, not the attempt under way", n, err)
 	}
 	// Attempts older than the window are dropped at the next attempt.
 	later := now.Add(time.Hour)
-	if _, _, err := db.ReserveLoginAttempt(ctx, "dave@example.com", "10.0.0.9", later, later.Add(-15*time.Minute), 3); err != nil {
+	if _, _, err := db.ReserveLoginAttempt(ctx, "dave@example.com", "10.0.0.9", later, later.Add(-15*time.Minute), nil); err != nil {
 		t.Fatal(err)
 	}
-	var rows int
-	if err := db.rawQueryRow(ctx, `SELECT count(*) FROM login_failures`).Scan(&rows); err != nil || rows != 1 {
-		t.Errorf("%d attempts kept, want only the newest (%v)", rows, err)
+	if n := rows(); n != 1 {
+		t.Errorf("%d attempts kept, want only the newest", n)
 	}
 }
 

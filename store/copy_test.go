@@ -40,7 +40,9 @@ func seedEveryTable(t *testing.T, db *DB) {
 	ada.PasswordHash, ada.Subject = "$argon2id$v=19$m=65536,t=1,p=2$c2FsdA$aGFzaA", "entra-ada"
 	must(db.UpdateUser(ctx, ada))
 	bob := createUser(t, db, "bob@example.com", "Bob")
-	must(db.SetUserDisabled(ctx, bob.ID, start.Add(time.Hour)))
+	if _, err := db.SetUserDisabled(ctx, bob.ID, start.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
 	must(db.AssignRole(ctx, &instancehub.RoleAssignment{UserID: ada.ID, Role: instancehub.RoleOwner, Source: instancehub.SourceCLI}))
 	must(db.AssignRole(ctx, &instancehub.RoleAssignment{UserID: bob.ID, Role: instancehub.RoleReader, AssignedByID: ada.ID}))
 	createSession(t, db, "session-hash", ada, start.Add(24*time.Hour))
@@ -72,7 +74,13 @@ func seedEveryTable(t *testing.T, db *DB) {
 		must(db.TallyAudit(ctx, &instancehub.AuditEvent{At: start.Add(time.Duration(i) * time.Second), Action: "request.csrf",
 			Target: "POST /x", Result: instancehub.AuditDenied, Reason: "not from this portal", SourceIP: "192.0.2.9"}))
 	}
-	if _, _, err := db.ReserveLoginAttempt(ctx, "bob@example.com", "192.0.2.8", start, start.Add(-15*time.Minute), 5); err != nil {
+	// An event of a year before, archived.
+	must(db.RecordAudit(ctx, &instancehub.AuditEvent{At: start.AddDate(-1, 0, 0), UserName: "Ada Lovelace", Action: "session.signIn",
+		Result: instancehub.AuditSucceeded}))
+	archive := planArchive(t, db, start.AddDate(-1, 0, 1))
+	archive.UserID, archive.UserName, archive.UserEmail = ada.ID, "Ada Lovelace", "ada@example.com"
+	must(db.ArchiveAudit(ctx, archive, archiveEvent(archive)))
+	if _, _, err := db.ReserveLoginAttempt(ctx, "bob@example.com", "192.0.2.8", start, start.Add(-15*time.Minute), nil); err != nil {
 		t.Fatal(err)
 	}
 	must(db.SetWorkspaceLimit(ctx, "westeurope", "standardDSv2Family", 48))

@@ -8,33 +8,37 @@ import (
 	"github.com/instancehub/instancehub"
 )
 
-// ReserveLoginAttempt counts the address's recent failures and attempts
-// under way and, under the limit, records this attempt as under way, in
-// one transaction: it holds the write lock from its start, so parallel
-// attempts are counted one by one. It returns the attempt's ID and the
-// failures of the account from this address.
-func (db *DB) ReserveLoginAttempt(ctx context.Context, email, addr string, t, since time.Time, perAddr int) (id int64, failures int, err error) {
+// ReserveLoginAttempt counts the failures and attempts under way of the
+// account and address, apart and together, and records this attempt as
+// under way when admit lets it, in one transaction: it holds the write
+// lock from its start, so parallel attempts are counted one by one.
+func (db *DB) ReserveLoginAttempt(ctx context.Context, email, addr string, t, since time.Time,
+	admit func(instancehub.LoginCounts) error) (id int64, counts instancehub.LoginCounts, err error) {
 	err = db.inTx(ctx, func(tx *Tx) error {
 		// Old failures count no more; dropping them keeps the table small
 		// whoever floods it.
 		if _, err := tx.ExecContext(ctx, `DELETE FROM login_failures WHERE at < ?`, millis(since)); err != nil {
 			return err
 		}
-		var byAddr int
+		// Each count stops at MaxLoginCount: a flood's rows are not read.
 		err := tx.QueryRowContext(ctx, `
-			SELECT (SELECT count(*) FROM login_failures WHERE source_ip = ?),
-			       (SELECT count(*) FROM login_failures WHERE email = ? AND source_ip = ? AND pending = 0)`,
-			addr, email, addr).Scan(&byAddr, &failures)
+			SELECT (SELECT count(*) FROM (SELECT 1 FROM login_failures WHERE email = ? AND source_ip = ? LIMIT ?) p),
+			       (SELECT count(*) FROM (SELECT 1 FROM login_failures WHERE email = ? LIMIT ?) a),
+			       (SELECT count(*) FROM (SELECT 1 FROM login_failures WHERE source_ip = ? LIMIT ?) s)`,
+			email, addr, instancehub.MaxLoginCount, email, instancehub.MaxLoginCount, addr, instancehub.MaxLoginCount,
+		).Scan(&counts.Pair, &counts.Account, &counts.Address)
 		if err != nil {
 			return err
 		}
-		if byAddr >= perAddr {
-			return instancehub.Errorf(instancehub.ETHROTTLED, "Too many failed sign-ins.")
+		if admit != nil {
+			if err := admit(counts); err != nil {
+				return err
+			}
 		}
 		return tx.QueryRowContext(ctx, `INSERT INTO login_failures (email, source_ip, at, pending) VALUES (?, ?, ?, 1) RETURNING id`,
 			email, addr, millis(t)).Scan(&id)
 	})
-	return id, failures, wrap(err, "reserve login attempt")
+	return id, counts, wrap(err, "reserve login attempt")
 }
 
 // FailLoginAttempt records an attempt under way as a failure.

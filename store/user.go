@@ -150,15 +150,17 @@ func (db *DB) findUser(ctx context.Context, where string, arg any) (*instancehub
 	return &u, nil
 }
 
-// SetUserDisabled disables the user (at, not zero) and ends their sessions,
-// in one transaction, or enables them again (at zero). ENOTFOUND for an
-// unknown user.
-func (db *DB) SetUserDisabled(ctx context.Context, id int64, at time.Time) error {
+// SetUserDisabled disables the user (at, not zero) and, in one
+// transaction, ends their sessions and links to set a password and revokes
+// their tokens that work at at, returning how many; or it enables them
+// again (at zero), bringing none of those back. ENOTFOUND for an unknown
+// user.
+func (db *DB) SetUserDisabled(ctx context.Context, id int64, at time.Time) (revoked int, err error) {
 	var ms int64
 	if !at.IsZero() {
 		ms = millis(at)
 	}
-	err := db.inTx(ctx, func(tx *Tx) error {
+	err = db.inTx(ctx, func(tx *Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE users SET disabled_at = ? WHERE id = ?`, ms, id)
 		if err != nil {
 			return err
@@ -166,10 +168,21 @@ func (db *DB) SetUserDisabled(ctx context.Context, id int64, at time.Time) error
 		if n, _ := res.RowsAffected(); n == 0 {
 			return instancehub.Errorf(instancehub.ENOTFOUND, "User not found.")
 		}
-		if ms != 0 {
-			_, err = tx.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = ?`, id)
+		if ms == 0 {
+			return nil
 		}
+		for _, end := range []string{`DELETE FROM sessions WHERE user_id = ?`, `DELETE FROM password_links WHERE user_id = ?`} {
+			if _, err := tx.ExecContext(ctx, end, id); err != nil {
+				return err
+			}
+		}
+		res, err = tx.ExecContext(ctx, `UPDATE api_tokens SET revoked_at = ? WHERE user_id = ? AND revoked_at = 0 AND expires_at > ?`, ms, id, ms)
+		if err != nil {
+			return err
+		}
+		n, err := res.RowsAffected()
+		revoked = int(n)
 		return err
 	})
-	return wrap(err, "disable user %d", id)
+	return revoked, wrap(err, "disable user %d", id)
 }

@@ -34,6 +34,8 @@ var auditActions = []struct{ value, label string }{
 // actionLabels name the audit log's actions in words.
 var actionLabels = map[string]string{
 	"application.open":         "Open application",
+	"audit.archive":            "Archive the audit log",
+	"audit.download":           "Download an audit archive",
 	"audit.export":             "Export the audit log",
 	"audit.read":               "Read the audit log",
 	"instance.adopt":           "Adopt instance",
@@ -56,6 +58,7 @@ var actionLabels = map[string]string{
 	"quota.read":               "View quota",
 	"quota.update":             "Set workspace quota",
 	"request.csrf":             "Cross-site request refused",
+	"request.token":            "API token refused",
 	"role.assign":              "Assign role",
 	"role.list":                "View role assignments",
 	"role.remove":              "Remove role assignment",

@@ -257,6 +257,13 @@ func peopleAction(u *instancehub.User) string {
 	return fmt.Sprintf("/access/people/%d/%s", u.ID, verb)
 }
 
+// disableQuestion is what the Users tab asks before disabling u.
+func disableQuestion(u *instancehub.User) string {
+	name := plain(u.Name)
+	return "Disable " + name + "? " + name + " is signed out at once and cannot sign in. Their API tokens are revoked and stay revoked: " +
+		"enabling the account again does not bring them back. An unused link to set their password stops working. Their instances stay as they are."
+}
+
 // tokenRevokeURL is where a token's Revoke posts; from the Owners' list it
 // returns there.
 func tokenRevokeURL(t *instancehub.APIToken, all bool) string {

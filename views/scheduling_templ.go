@@ -1357,10 +1357,20 @@ func SchedulePage(inst *instancehub.Instance, id int64, f ScheduleForm) templ.Co
 	})
 }
 
+// Settings is what the settings page shows: the workspace's defaults, with
+// the idle form's value and error as typed, and the audit log's retention.
+type Settings struct {
+	Workspace instancehub.WorkspaceSettings
+	Minutes   string
+	IdleError string
+	Archive   ArchiveForm
+	// Warning, when set, tells the Owner that applications run unsafely
+	// (--unsafe-local-apps).
+	Warning string
+}
+
 // SettingsPage is the workspace's defaults, for Owners.
-// SettingsPage is the workspace's settings; warning, when set, tells the
-// Owner that applications run unsafely (--unsafe-local-apps).
-func SettingsPage(w instancehub.WorkspaceSettings, minutes, errMsg, warning string) templ.Component {
+func SettingsPage(p Settings) templ.Component {
 	return templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
 		templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
 		if templ_7745c5c3_CtxErr := ctx.Err(); templ_7745c5c3_CtxErr != nil {
@@ -1393,7 +1403,7 @@ func SettingsPage(w instancehub.WorkspaceSettings, minutes, errMsg, warning stri
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			if warning != "" {
+			if p.Warning != "" {
 				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 126, "<div class=\"message-bar message-warning\" role=\"alert\" data-testid=\"applications-warning\">")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
@@ -1407,9 +1417,9 @@ func SettingsPage(w instancehub.WorkspaceSettings, minutes, errMsg, warning stri
 					return templ_7745c5c3_Err
 				}
 				var templ_7745c5c3_Var69 string
-				templ_7745c5c3_Var69, templ_7745c5c3_Err = templ.JoinStringErrs(warning)
+				templ_7745c5c3_Var69, templ_7745c5c3_Err = templ.JoinStringErrs(p.Warning)
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `scheduling.templ`, Line: 262, Col: 17}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `scheduling.templ`, Line: 272, Col: 19}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var69))
 				if templ_7745c5c3_Err != nil {
@@ -1432,11 +1442,15 @@ func SettingsPage(w instancehub.WorkspaceSettings, minutes, errMsg, warning stri
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = idleFields(w.IdleShutdownOn, minutes, errMsg).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = idleFields(p.Workspace.IdleShutdownOn, p.Minutes, p.IdleError).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 131, "</section><div class=\"form-actions\"><button type=\"submit\" class=\"button button-primary\">Save settings</button></div></form>")
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+			templ_7745c5c3_Err = auditRetention(p.Archive).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -1479,7 +1493,7 @@ func timeZoneList() templ.Component {
 			var templ_7745c5c3_Var71 string
 			templ_7745c5c3_Var71, templ_7745c5c3_Err = templruntime.NewAttributeExpression(z).Resolve(ctx)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `scheduling.templ`, Line: 283, Col: 20}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `scheduling.templ`, Line: 294, Col: 20}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var71)
 			if templ_7745c5c3_Err != nil {

@@ -161,9 +161,9 @@ func (s *Server) setUserDisabled(c *echo.Context) error {
 		return err
 	}
 	if disable {
-		s.setNotice(c, "success", fmt.Sprintf("%s is disabled: signed out, and cannot sign in until enabled. Their instances stay.", user.Name))
+		s.setNotice(c, "success", fmt.Sprintf("%s is disabled: signed out, their tokens revoked, and cannot sign in until enabled. Their instances stay.", user.Name))
 	} else {
-		s.setNotice(c, "success", fmt.Sprintf("%s is enabled and can sign in again.", user.Name))
+		s.setNotice(c, "success", fmt.Sprintf("%s is enabled and can sign in again; tokens revoked when disabled stay revoked.", user.Name))
 	}
 	return c.Redirect(http.StatusSeeOther, "/access/people")
 }

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/PuerkitoBio/goquery"
 	"github.com/instancehub/instancehub"
 )
 
@@ -475,5 +476,68 @@ func TestTokenForm(t *testing.T) {
 	wantStatus(t, s.post(t, action, nil), http.StatusSeeOther)
 	if got := text(s.get(t, "/access/tokens").doc.Find(`tr[data-token="bob's laptop"] [data-testid=token-status]`)); got != "Revoked" {
 		t.Errorf("after an Owner revoked it: %q", got)
+	}
+}
+
+// TestDisablingRevokesTokens: disabling an account revokes its tokens for
+// good: they are refused while it is disabled and still once it is enabled
+// again, listed as revoked; a token made after that works. The Users tab
+// says so before an Owner disables anyone, and the audit log counts them.
+func TestDisablingRevokesTokens(t *testing.T) {
+	s := newSite(t, 0)
+	carol := s.EnsureUser(t, "carol@example.com", "Carol", instancehub.RoleDataScientist)
+	old := apiClient{s, newToken(t, s, carol.Email, instancehub.NewToken{Name: "nightly"})}
+	readOnly := apiClient{s, newToken(t, s, carol.Email, instancehub.NewToken{Name: "dashboard", ReadOnly: true})}
+	wantStatus(t, old.get(t, "/api/v1/computes"), http.StatusOK)
+
+	s.signIn(t, "ada@example.com") // an Owner
+	confirm, _ := s.get(t, "/access/people").doc.Find(`button[aria-label="Disable Carol"]`).Attr("data-confirm")
+	if !strings.HasPrefix(confirm, "Disable Carol?") || !strings.Contains(confirm, "tokens are revoked") || !strings.Contains(confirm, "enabling") {
+		t.Errorf("disabling asks %q", confirm)
+	}
+	wantStatus(t, s.post(t, fmt.Sprintf("/access/people/%d/disable", carol.ID), nil), http.StatusSeeOther)
+	for _, state := range []string{"disabled", "enabled again"} {
+		for _, c := range []apiClient{old, readOnly} {
+			if r := c.get(t, "/api/v1/computes"); r.StatusCode != http.StatusUnauthorized {
+				t.Errorf("%s: an old token answers %d", state, r.StatusCode)
+			}
+		}
+		wantStatus(t, s.post(t, fmt.Sprintf("/access/people/%d/enable", carol.ID), nil), http.StatusSeeOther)
+	}
+	all := s.get(t, "/access/tokens")
+	for _, name := range []string{"nightly", "dashboard"} {
+		row := all.doc.Find(`tr`).FilterFunction(func(_ int, r *goquery.Selection) bool { return strings.Contains(r.Text(), name) })
+		if got := text(row.Find(`[data-testid="token-status"]`)); got != "Revoked" {
+			t.Errorf("the token %s is listed as %q", name, got)
+		}
+	}
+	fresh := apiClient{s, newToken(t, s, carol.Email, instancehub.NewToken{Name: "nightly"})}
+	wantStatus(t, fresh.get(t, "/api/v1/computes"), http.StatusOK)
+
+	log, err := s.Service.AuditEvents(s.Ctx, instancehub.AuditFilter{Action: "user.disable"}, 1)
+	if err != nil || log.Total != 1 || log.Events[0].Target != "carol@example.com (2 tokens revoked)" {
+		t.Errorf("audit of the disabling: %+v, %v", log.Events, err)
+	}
+}
+
+// TestTokensPageWithoutRole: someone with no role sees why they cannot
+// make a token where the form would be, and a form posted anyway is
+// refused with the same reason, making nothing.
+func TestTokensPageWithoutRole(t *testing.T) {
+	s := newSite(t, 0)
+	nobody := s.EnsureUser(t, "nobody@example.com", "No Role")
+	s.signIn(t, nobody.Email)
+	page := s.get(t, "/tokens")
+	wantStatus(t, page, http.StatusOK)
+	if page.doc.Find(`#token-name`).Length() != 0 || !strings.Contains(text(page.doc.Find(`[data-testid="token-refusal"]`)), "no role") {
+		t.Errorf("the Tokens page of someone with no role offers the form, or does not say why not: %q", text(page.doc.Find("main")))
+	}
+	r := s.post(t, "/tokens", url.Values{"name": {"nightly"}, "expires": {"30d"}})
+	wantStatus(t, r, http.StatusForbidden)
+	if !strings.Contains(text(r.doc.Find(`[data-testid="token-refusal"]`)), "no role") || r.doc.Find(`[data-testid="token-secret"]`).Length() != 0 {
+		t.Errorf("a token posted without a role: %q", text(r.doc.Find("main")))
+	}
+	if tokens, err := s.DB.FindTokens(s.Ctx, nobody.ID, time.Now()); err != nil || len(tokens) != 0 {
+		t.Errorf("tokens kept: %d, %v", len(tokens), err)
 	}
 }

@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -41,14 +42,14 @@ func TestSignInAndOut(t *testing.T) {
 	s := newSite(t, 0)
 	r := s.post(t, "/login", url.Values{"email": {"ada@example.com"}, "password": {"wrong password!"}})
 	wantStatus(t, r, http.StatusUnauthorized)
-	if msg := text(r.doc.Find(`[data-testid="login-error"]`)); msg != "The email or password is not correct." {
+	if msg := text(r.doc.Find(`[data-testid="login-error"]`)); msg != "The email or password is not correct, or the account is disabled." {
 		t.Errorf("error = %q", msg)
 	}
 	if v, _ := r.doc.Find("#email").Attr("value"); v != "ada@example.com" {
 		t.Errorf("email kept = %q", v)
 	}
 	r = s.post(t, "/login", url.Values{"email": {"nobody@example.com"}, "password": {"wrong password!"}})
-	if msg := text(r.doc.Find(`[data-testid="login-error"]`)); msg != "The email or password is not correct." {
+	if msg := text(r.doc.Find(`[data-testid="login-error"]`)); msg != "The email or password is not correct, or the account is disabled." {
 		t.Errorf("unknown email: error = %q, want the same message", msg)
 	}
 
@@ -248,4 +249,18 @@ func TestUnlockAccount(t *testing.T) {
 		t.Errorf("audit count = %q", got)
 	}
 	wantStatus(t, s.post(t, "/access/unlock", url.Values{"email": {"nobody@example.com"}}), http.StatusUnprocessableEntity)
+}
+
+// TestGuessesFromTheSameAddressDoNotLockAColleagueOut: 25 wrong passwords
+// at random emails from one address, then a colleague behind the same
+// address signs in with theirs.
+func TestGuessesFromTheSameAddressDoNotLockAColleagueOut(t *testing.T) {
+	s := newSite(t, 0)
+	s.Service.Wait = func(context.Context, time.Duration) error { return nil }
+	for i := range 25 {
+		r := s.post(t, "/login", url.Values{"email": {fmt.Sprintf("someone%d@example.com", i)}, "password": {"wrong password"}})
+		wantStatus(t, r, http.StatusUnauthorized)
+	}
+	colleague := &site{Portal: s.Portal, server: s.server, client: newClient()}
+	signIn(t, colleague, "ada@example.com")
 }

@@ -227,13 +227,23 @@ var matrix = map[string]check{
 	"POST /settings": {func(fixture) (string, string, url.Values) {
 		return "POST", "/settings", url.Values{"idle_shutdown": {"on"}, "idle_minutes": {"90"}}
 	}, statuses(forbidden, anonymous, redirect, owner, redirect)},
+	// Archiving the audit log is the Owners' (audit/archive): the date
+	// asked has no event before it, which the page says under the field.
+	// Anyone who may read the log may download an archive.
+	"GET /settings/audit-archive": {get("/settings/audit-archive?before=2000-01-01"),
+		statuses(forbidden, anonymous, redirect, owner, http.StatusUnprocessableEntity)},
+	"POST /settings/audit-archive": {func(fixture) (string, string, url.Values) {
+		return "POST", "/settings/audit-archive", url.Values{"before": {"2000-01-01"}}
+	}, statuses(forbidden, anonymous, redirect, owner, http.StatusUnprocessableEntity)},
+	"GET /settings/audit-archives/:id": {get("/settings/audit-archives/999999"),
+		statuses(forbidden, anonymous, redirect, owner, notFound, auditor, notFound)},
 	"GET /audit":            {get("/audit"), statuses(forbidden, anonymous, redirect, owner, ok, auditor, ok)},
 	"GET /audit/export.csv": {get("/audit/export.csv"), statuses(forbidden, anonymous, redirect, owner, ok, auditor, ok)},
-	// Tokens: everyone signed in has their own; Owners see everyone's.
+	// Tokens: everyone with a role makes their own; Owners see everyone's.
 	"GET /tokens": {get("/tokens"), statuses(ok, anonymous, redirect)},
 	"POST /tokens": {func(f fixture) (string, string, url.Values) {
 		return "POST", "/tokens", url.Values{"name": {"matrix " + f.slug}, "expires": {"7d"}}
-	}, statuses(http.StatusCreated, anonymous, redirect)},
+	}, statuses(http.StatusCreated, anonymous, redirect, noRole, forbidden)},
 	"POST /tokens/:id/revoke": {func(fixture) (string, string, url.Values) { return "POST", "/tokens/999999/revoke", nil },
 		statuses(notFound, anonymous, redirect)},
 	"GET /access/tokens":       {get("/access/tokens"), statuses(forbidden, anonymous, redirect, owner, ok)},
@@ -344,11 +354,7 @@ func newAuthzSite(t *testing.T) *authzSite {
 		f.apiAssignment = ra2.ID
 		a.fixtures[who] = f
 		if who != anonymous {
-			created, err := p.Service.CreateTokenFromCLI(p.Ctx, f.slug+"@example.com", instancehub.NewToken{Name: "matrix"})
-			if err != nil {
-				t.Fatal(err)
-			}
-			a.tokens[who] = created.Secret
+			a.tokens[who] = matrixToken(t, p, user, who == noRole)
 		}
 		c := newClient()
 		a.clients[who] = c
@@ -358,6 +364,30 @@ func newAuthzSite(t *testing.T) *authzSite {
 		}
 	}
 	return a
+}
+
+// matrixToken makes a token for user. Someone with no role gets none, so
+// their token is made while they hold a role, which is then removed: a
+// token whose user lost their role since.
+func matrixToken(t *testing.T, p *testportal.Portal, user *instancehub.User, noRole bool) string {
+	t.Helper()
+	var lent *instancehub.RoleAssignment
+	if noRole {
+		lent = &instancehub.RoleAssignment{UserID: user.ID, Role: instancehub.RoleReader, Source: instancehub.SourceCLI}
+		if err := p.DB.AssignRole(p.Ctx, lent); err != nil {
+			t.Fatal(err)
+		}
+	}
+	created, err := p.Service.CreateTokenFromCLI(p.Ctx, user.Email, instancehub.NewToken{Name: "matrix"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if lent != nil {
+		if _, err := p.DB.RemoveRoleAssignment(p.Ctx, lent.ID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return created.Secret
 }
 
 // seedOne records a running instance named name owned by owner.

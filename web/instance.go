@@ -39,7 +39,8 @@ func (s *Server) instanceRow(c *echo.Context) error {
 
 // openApplication opens an application of an instance: the gateway checks
 // that the signed-in user owns the running instance and sends the browser to
-// the application's own origin with a single-use ticket.
+// the application's own origin, first to bind the sign-in to this browser,
+// then, back here with its state, with a single-use ticket.
 func (s *Server) openApplication(c *echo.Context) error {
 	ctx := c.Request().Context()
 	name, slug := c.Param("name"), c.Param("app")
@@ -50,7 +51,7 @@ func (s *Server) openApplication(c *echo.Context) error {
 		}
 		return s.render(c, http.StatusOK, "compute", views.ApplicationPage(inst.Name, app.Label, ""))
 	}
-	target, err := s.cfg.Applications.OpenURL(ctx, sessionToken(c), name, slug)
+	target, err := s.cfg.Applications.OpenURL(ctx, sessionToken(c), name, slug, c.QueryParam("state"))
 	if instancehub.ErrorCode(err) == instancehub.EUNAVAILABLE {
 		app, _ := instancehub.FindApplication(slug)
 		return s.render(c, http.StatusOK, "compute", views.ApplicationPage(name, app.Label, instancehub.ErrorMessage(err)))

@@ -16,6 +16,9 @@ func (s *Server) loginOptions(next string) views.LoginOptions {
 	opts := views.LoginOptions{Local: s.cfg.LocalAccounts, Next: next}
 	if s.cfg.Identity != nil {
 		opts.SSOName = s.cfg.Identity.Name()
+		if err := s.cfg.Identity.Ready(); err != nil {
+			opts.SSOUnavailable = instancehub.ErrorMessage(err)
+		}
 	}
 	return opts
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -63,8 +64,15 @@ func (s *Server) oidcLogin(c *echo.Context) error {
 	}
 	a := loginAttempt{State: randomToken(), Nonce: randomToken(), Verifier: oauth2.GenerateVerifier(),
 		Next: safeNext(c.QueryParam("next")), Expires: s.cfg.Now().Add(oidcAttemptTTL).Unix()}
+	to, err := s.cfg.Identity.AuthCodeURL(a.State, a.Nonce, a.Verifier)
+	if instancehub.ErrorCode(err) == instancehub.EUNAVAILABLE {
+		// The sign-in page says why single sign-on cannot be used now.
+		return c.Redirect(http.StatusSeeOther, "/login?next="+url.QueryEscape(a.Next))
+	} else if err != nil {
+		return err
+	}
 	c.SetCookie(s.cookie(c, oidcCookie, s.seal(a), int(oidcAttemptTTL.Seconds())))
-	return c.Redirect(http.StatusFound, s.cfg.Identity.AuthCodeURL(a.State, a.Nonce, a.Verifier))
+	return c.Redirect(http.StatusFound, to)
 }
 
 // oidcCallback checks the identity provider's answer — state against the

@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/instancehub/instancehub"
 	"github.com/instancehub/instancehub/internal/testportal"
@@ -164,5 +165,54 @@ func TestLocalAccountsOff(t *testing.T) {
 	wantStatus(t, r, http.StatusForbidden)
 	if r.doc.Find("#password").Length() != 0 {
 		t.Error("the password form is shown with local accounts off")
+	}
+}
+
+// TestSignInWhileSingleSignOnIsUnavailable: while the identity provider
+// cannot be reached, the sign-in page says so and why, in place of the
+// single sign-on button, and password sign-in works; beginning a single
+// sign-on leads back to that page. With password sign-in off, the page
+// says that nobody can sign in, and why.
+func TestSignInWhileSingleSignOnIsUnavailable(t *testing.T) {
+	provider, err := oidc.Start(t.Context(), oidc.Config{
+		IssuerURL: "http://127.0.0.1:1/oidc", ClientID: "portal", RedirectURL: "http://portal.example.com/auth/oidc/callback",
+		DisplayName: "Contoso ID", Retry: oidc.Retry{After: func(time.Duration) <-chan time.Time { return nil }},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, local := range []bool{true, false} {
+		s := newSite(t, 0)
+		log := slog.New(slog.NewTextHandler(io.Discard, nil))
+		s.server = httptest.NewServer(web.New(web.Config{Static: static.FS, Logger: log, LocalAccounts: local, Identity: provider}, s.Service).Handler())
+		t.Cleanup(s.server.Close)
+
+		page := s.get(t, "/login?next=/instances/new")
+		wantStatus(t, page, http.StatusOK)
+		notice := text(page.doc.Find(`[data-testid="sso-unavailable"]`))
+		if page.doc.Find(`[data-testid="sso"]`).Length() != 0 {
+			t.Errorf("local %v: the single sign-on button is offered", local)
+		}
+		if !strings.Contains(notice, "The identity provider could not be reached.") || !strings.Contains(notice, "comes back by itself") {
+			t.Errorf("local %v: the notice does not say why: %q", local, notice)
+		}
+		if local {
+			if !strings.HasPrefix(notice, "Single sign-on with Contoso ID is unavailable") || !strings.Contains(notice, "Sign in with your password meanwhile") {
+				t.Errorf("the notice says %q", notice)
+			}
+			s.signIn(t, "ada@example.com")
+			wantStatus(t, s.get(t, "/instances"), http.StatusOK)
+		} else {
+			if !strings.HasPrefix(notice, "Signing in is unavailable") || !strings.Contains(notice, "the only way to sign in here") {
+				t.Errorf("with password sign-in off, the notice says %q", notice)
+			}
+			if page.doc.Find("#password").Length() != 0 {
+				t.Error("the password form is shown with local accounts off")
+			}
+		}
+		begin := s.get(t, "/auth/oidc/login?next=/instances/new")
+		if begin.StatusCode != http.StatusSeeOther || begin.Header.Get("Location") != "/login?next=%2Finstances%2Fnew" {
+			t.Errorf("local %v: beginning a single sign-on: %d to %q", local, begin.StatusCode, begin.Header.Get("Location"))
+		}
 	}
 }

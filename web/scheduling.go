@@ -137,12 +137,28 @@ func (s *Server) backToDetail(c *echo.Context, name string, err error, success s
 }
 
 func (s *Server) settingsPage(c *echo.Context) error {
-	w, err := s.service.WorkspaceSettingsToEdit(c.Request().Context())
+	return s.renderSettings(c, http.StatusOK, nil, views.ArchiveForm{})
+}
+
+// renderSettings renders the settings page with the workspace's defaults as
+// stored, or as typed in p, and the archive form f with the archives made.
+func (s *Server) renderSettings(c *echo.Context, status int, p *views.Settings, f views.ArchiveForm) error {
+	ctx := c.Request().Context()
+	if p == nil {
+		w, err := s.service.WorkspaceSettingsToEdit(ctx)
+		if err != nil {
+			return err
+		}
+		p = &views.Settings{Workspace: w, Minutes: views.IdleMinutesText(w.IdleShutdown)}
+	}
+	archives, err := s.service.AuditArchives(ctx)
 	if err != nil {
 		return err
 	}
-	warning := s.service.ApplicationsWarning(c.Request().Context())
-	return s.render(c, http.StatusOK, "settings", views.SettingsPage(w, views.IdleMinutesText(w.IdleShutdown), "", warning))
+	f.Archives, f.Latest = archives, s.service.LatestAuditCutoff()
+	p.Archive = f
+	p.Warning = s.service.ApplicationsWarning(ctx)
+	return s.render(c, status, "settings", views.SettingsPage(*p))
 }
 
 func (s *Server) saveSettings(c *echo.Context) error {
@@ -151,8 +167,8 @@ func (s *Server) saveSettings(c *echo.Context) error {
 	w, err := s.service.SaveWorkspaceSettings(ctx, on, minutes)
 	if instancehub.ErrorCode(err) == instancehub.EINVALID {
 		w.IdleShutdownOn = on
-		warning := s.service.ApplicationsWarning(ctx)
-		return s.render(c, http.StatusUnprocessableEntity, "settings", views.SettingsPage(w, minutes, instancehub.ErrorMessage(err), warning))
+		return s.renderSettings(c, http.StatusUnprocessableEntity,
+			&views.Settings{Workspace: w, Minutes: minutes, IdleError: instancehub.ErrorMessage(err)}, views.ArchiveForm{})
 	} else if err != nil {
 		return err
 	}

@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/instancehub/instancehub"
@@ -47,8 +48,13 @@ type Config struct {
 	// of its own; requests for its hosts go to it. Nil leaves application
 	// links on a page that says they are not available.
 	Applications Applications
-	Logger       *slog.Logger
-	Now          func() time.Time
+	// Hosts are the portal's own names, host and port as browsers send
+	// them ("portal.example.com", "127.0.0.1:8080"), "*." in front for
+	// every name under one ("*.localhost:8080"); the portal answers on no
+	// other (onlyOwnHosts). Empty: on any name.
+	Hosts  []string
+	Logger *slog.Logger
+	Now    func() time.Time
 }
 
 // Applications is the applications gateway as the portal uses it: it
@@ -133,12 +139,54 @@ func (s *Server) Routes() []string {
 }
 
 // Handler returns the portal as an http.Handler: the applications' hosts
-// go to the gateway, every other host to the portal's own routes.
+// go to the gateway, the portal's own names to its routes.
 func (s *Server) Handler() http.Handler {
+	h := onlyOwnHosts(s.cfg.Hosts, s.handler)
 	if s.cfg.Applications == nil {
-		return s.handler
+		return h
 	}
-	return s.cfg.Applications.Wrap(s.handler)
+	return s.cfg.Applications.Wrap(h)
+}
+
+// onlyOwnHosts answers 421 Misdirected Request to a request for any other
+// name than hosts: another name that reaches this server (DNS rebinding,
+// a wildcard record, a trailing dot) is another origin, which the
+// portal's cookies, its same-origin checks and the applications' origins
+// never reckoned with. /healthz and /readyz answer on any name, for load
+// balancers and orchestrators that probe by address.
+func onlyOwnHosts(hosts []string, next http.Handler) http.Handler {
+	if len(hosts) == 0 {
+		return next
+	}
+	own := make(map[string]bool, len(hosts))
+	var under []string // ".localhost:8080" for "*.localhost:8080"
+	for _, h := range hosts {
+		if suffix, ok := strings.CutPrefix(strings.ToLower(h), "*"); ok {
+			under = append(under, suffix)
+		} else {
+			own[strings.ToLower(h)] = true
+		}
+	}
+	isOwn := func(host string) bool {
+		host = strings.ToLower(host)
+		for _, suffix := range under {
+			// One name or more under it, each a label: no empty one, so
+			// no trailing dot's spelling either.
+			if labels, ok := strings.CutSuffix(host, suffix); ok && labels != "" &&
+				!strings.HasPrefix(labels, ".") && !strings.HasSuffix(labels, ".") && !strings.Contains(labels, "..") {
+				return true
+			}
+		}
+		return own[host]
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if isOwn(r.Host) || r.URL.Path == "/healthz" || r.URL.Path == "/readyz" {
+			next.ServeHTTP(w, r)
+			return
+		}
+		w.Header().Set("Cache-Control", "no-store")
+		http.Error(w, "The portal does not answer at this address.", http.StatusMisdirectedRequest)
+	})
 }
 
 // Serve serves on ln until Shutdown.

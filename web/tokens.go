@@ -16,9 +16,13 @@ func (s *Server) tokensPage(c *echo.Context) error {
 }
 
 func (s *Server) renderTokens(c *echo.Context, status int, form views.TokenForm) error {
-	tokens, err := s.service.APITokens(c.Request().Context(), false)
+	ctx := c.Request().Context()
+	tokens, err := s.service.APITokens(ctx, false)
 	if err != nil {
 		return err
+	}
+	if err := s.service.CheckCreateToken(ctx); err != nil {
+		form.Refusal = instancehub.ErrorMessage(err)
 	}
 	return s.render(c, status, "tokens", views.TokensPage(tokens, form, s.cfg.Now()))
 }
@@ -29,10 +33,14 @@ func (s *Server) createToken(c *echo.Context) error {
 	form := views.TokenForm{Name: c.FormValue("name"), Expires: c.FormValue("expires"), ReadOnly: c.FormValue("read_only") == "on"}
 	created, err := s.service.CreateToken(c.Request().Context(),
 		instancehub.NewToken{Name: form.Name, Expires: form.Expires, ReadOnly: form.ReadOnly})
-	if instancehub.ErrorCode(err) == instancehub.EINVALID {
+	switch instancehub.ErrorCode(err) {
+	case instancehub.EINVALID:
 		form.Errors = instancehub.ErrorFields(err)
 		return s.renderTokens(c, http.StatusUnprocessableEntity, form)
-	} else if err != nil {
+	case instancehub.EFORBIDDEN: // the page says why, where the form was
+		return s.renderTokens(c, http.StatusForbidden, views.TokenForm{})
+	}
+	if err != nil {
 		return err
 	}
 	return s.renderTokens(c, http.StatusCreated, views.TokenForm{Created: created})

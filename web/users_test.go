@@ -115,9 +115,12 @@ func TestDisableAndEnableAUser(t *testing.T) {
 	if r := bobs.get(t, "/instances"); r.StatusCode != http.StatusSeeOther {
 		t.Fatalf("Bob's session after he was disabled: %d", r.StatusCode)
 	}
+	// Its sign-in answers as a wrong password does, whatever the password.
 	in := bobs.post(t, "/login", url.Values{"email": {"bob@example.com"}, "password": {testportal.Password}})
-	if in.StatusCode == http.StatusSeeOther || !strings.Contains(in.body, "This account is disabled") {
-		t.Fatalf("a disabled account signs in: %d", in.StatusCode)
+	wrong := bobs.post(t, "/login", url.Values{"email": {"bob@example.com"}, "password": {"not the password"}})
+	said, saidWrong := text(in.doc.Find(`[data-testid="login-error"]`)), text(wrong.doc.Find(`[data-testid="login-error"]`))
+	if in.StatusCode != http.StatusUnauthorized || said == "" || said != saidWrong || in.StatusCode != wrong.StatusCode {
+		t.Fatalf("a disabled account with its password: %d %q; with a wrong one: %d %q", in.StatusCode, said, wrong.StatusCode, saidWrong)
 	}
 	if inst, err := s.DB.FindInstanceByName(s.Ctx, "bobs-box"); err != nil || inst.State != instancehub.StateRunning {
 		t.Fatalf("Bob's instance: %v %v", inst, err)
@@ -138,4 +141,35 @@ func TestDisableAndEnableAUser(t *testing.T) {
 	if _, err := s.Service.SetUserDisabled(s.As(bob), other.ID, true); instancehub.ErrorCode(err) != instancehub.EFORBIDDEN {
 		t.Fatalf("a Data Scientist disables an Owner: %v", err)
 	}
+}
+
+// TestDisabledAccountsLinkIsRefused: an Owner adds Nora, then disables her
+// before she used her link: the link's page and its form are both refused,
+// and stay so once she is enabled again; no password was set.
+func TestDisabledAccountsLinkIsRefused(t *testing.T) {
+	s := newSite(t, 0)
+	s.signIn(t, "ada@example.com") // an Owner
+	page := s.post(t, "/access/users", url.Values{"email": {"nora@example.com"}, "name": {"Nora New"}, "role": {"Reader"}})
+	wantStatus(t, page, http.StatusOK)
+	path := strings.TrimPrefix(text(page.doc.Find(`[data-testid="password-link"]`)), s.server.URL)
+	query, _ := url.ParseQuery(strings.SplitN(path, "?", 2)[1])
+	nora, err := s.DB.FindUserByEmail(s.Ctx, "nora@example.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantStatus(t, s.post(t, fmt.Sprintf("/access/people/%d/disable", nora.ID), nil), http.StatusSeeOther)
+
+	noras := &site{Portal: s.Portal, server: s.server, client: newClient()}
+	for _, state := range []string{"disabled", "enabled again"} {
+		if r := noras.get(t, path); r.StatusCode != http.StatusGone {
+			t.Errorf("%s: the link's page answers %d", state, r.StatusCode)
+		}
+		r := noras.post(t, "/set-password", url.Values{"token": {query.Get("token")}, "password": {"nora-password-1"}, "confirm": {"nora-password-1"}})
+		if r.StatusCode != http.StatusGone || text(r.doc.Find(`[data-testid="link-error"]`)) == "" {
+			t.Errorf("%s: setting a password with the link answers %d", state, r.StatusCode)
+		}
+		wantStatus(t, s.post(t, fmt.Sprintf("/access/people/%d/enable", nora.ID), nil), http.StatusSeeOther)
+	}
+	in := noras.post(t, "/login", url.Values{"email": {"nora@example.com"}, "password": {"nora-password-1"}})
+	wantStatus(t, in, http.StatusUnauthorized)
 }

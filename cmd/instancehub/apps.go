@@ -51,8 +51,10 @@ func openApplications(c Config, key []byte, spent apps.TicketLedger, service *in
 				}
 			}()
 		},
-		PortalOpen: func(name, slug string) string {
-			return portal.JoinPath("instances", name, "apps", slug, "/").String()
+		PortalOpen: func(name, slug, state string) string {
+			u := portal.JoinPath("instances", name, "apps", slug, "/")
+			u.RawQuery = url.Values{"state": {state}}.Encode()
+			return u.String()
 		},
 	})
 }

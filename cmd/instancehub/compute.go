@@ -78,7 +78,7 @@ func computeCommand(ctx context.Context, args []string, stdout, stderr io.Writer
 	err := parse("compute "+verb, args, stderr, func(f *flags) {
 		parsed = f.fs
 		f.string(&cli.url, "url", "http://127.0.0.1:8080", "address of the portal")
-		f.string(&cli.token, "token", "", "personal access token")
+		f.secret(&cli.token, "token", "personal access token")
 		f.fs.StringVar(&cli.output, "output", "table", "table or json (show: yaml too)")
 		f.fs.BoolVar(&cli.wait, "wait", false, "wait for the operation to end")
 		f.fs.DurationVar(&cli.timeout, "timeout", 30*time.Minute, "how long --wait waits")

@@ -2,12 +2,14 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"net"
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -16,7 +18,9 @@ import (
 	"github.com/instancehub/instancehub"
 	"github.com/instancehub/instancehub/azure"
 	"github.com/instancehub/instancehub/localapps"
+	"github.com/instancehub/instancehub/oidc"
 	"github.com/instancehub/instancehub/store"
+	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // Config is everything the portal can be told, by flag or by the
@@ -63,6 +67,10 @@ type Config struct {
 
 	Azure AzureConfig
 	OIDC  OIDCConfig
+
+	// ssoRetry is how single sign-on's discovery is tried again while it
+	// fails: no flag, its default (1 s doubling to a minute); tests set it.
+	ssoRetry oidc.Retry
 }
 
 // OIDCConfig switches on single sign-on with an OpenID Connect provider.
@@ -108,11 +116,35 @@ type flags struct {
 	err error
 }
 
+// string binds a plain setting. A secret (a token, a password, a URL that
+// may hold one) is bound with secret instead, or help would print it.
 func (f *flags) string(p *string, name, def, usage string) {
 	if v, ok := os.LookupEnv(envName(name)); ok {
 		def = v
 	}
 	f.fs.StringVar(p, name, def, fmt.Sprintf("%s (env %s)", usage, envName(name)))
+}
+
+// secret binds a setting that must never be printed: its default comes
+// from the environment as any other's, but help names the variable, and
+// says whether it is set, instead of showing its value.
+func (f *flags) secret(p *string, name, usage string) {
+	env, state := envName(name), "not set"
+	if v, ok := os.LookupEnv(env); ok {
+		*p, state = v, "set"
+	}
+	f.fs.Var(secretValue{p}, name, fmt.Sprintf("%s (`secret`; default: $%s, %s)", usage, env, state))
+}
+
+// secretValue is a secret flag's value: it shows as empty, so that neither
+// help nor anything else that prints flags shows it.
+type secretValue struct{ p *string }
+
+func (v secretValue) String() string { return "" }
+
+func (v secretValue) Set(s string) error {
+	*v.p = s
+	return nil
 }
 
 func (f *flags) bool(p *bool, name string, def bool, usage string) {
@@ -166,7 +198,7 @@ func (c *Config) bindCommon(f *flags) {
 // bindDatabase binds what the commands that read the portal's records need.
 func (c *Config) bindDatabase(f *flags) {
 	c.bindCommon(f)
-	f.string(&c.Database, "database", "",
+	f.secret(&c.Database, "database",
 		"PostgreSQL URL (postgres://user:password@host/db) for several portals on one database; empty: the SQLite file in --data")
 }
 
@@ -204,7 +236,7 @@ func (c *Config) bindServe(f *flags) {
 	f.string(&c.TrustedProxies, "trusted-proxies", "", "comma-separated networks (CIDR) of reverse proxies whose X-Forwarded-For is believed")
 	f.string(&c.OIDC.Issuer, "oidc-issuer", "", "OpenID Connect issuer URL, e.g. https://login.microsoftonline.com/<tenant>/v2.0; empty turns single sign-on off")
 	f.string(&c.OIDC.ClientID, "oidc-client-id", "", "client (application) ID registered with the identity provider")
-	f.string(&c.OIDC.ClientSecret, "oidc-client-secret", "", "client secret (prefer the environment variable)")
+	f.secret(&c.OIDC.ClientSecret, "oidc-client-secret", "client secret (prefer the environment variable)")
 	f.string(&c.OIDC.RedirectURL, "oidc-redirect-url", "", "the portal's callback as registered, e.g. https://portal.example.com/auth/oidc/callback")
 	f.string(&c.OIDC.GroupsClaim, "oidc-groups-claim", "", "ID token claim whose values map to roles, e.g. groups or roles")
 	f.string(&c.OIDC.RoleMap, "oidc-role-map", "", `group-to-role mapping, e.g. "ih-admins=Owner,ih-users=Data Scientist"`)
@@ -326,7 +358,7 @@ func (c Config) identities() []string {
 // given, else the SQLite file in the data directory.
 func openStore(ctx context.Context, c Config) (*store.DB, error) {
 	if c.Database != "" {
-		if err := postgresURL(c.Database); err != nil {
+		if _, err := postgresURL(c.Database); err != nil {
 			return nil, fmt.Errorf("--database: %w", err)
 		}
 		return store.OpenPostgres(ctx, c.Database)
@@ -334,13 +366,44 @@ func openStore(ctx context.Context, c Config) (*store.DB, error) {
 	return store.Open(ctx, filepath.Join(c.Data, "instancehub.db"))
 }
 
-// postgresURL checks that s is PostgreSQL's URL; the error hides its password.
-func postgresURL(s string) error {
-	if !strings.HasPrefix(s, "postgres://") && !strings.HasPrefix(s, "postgresql://") {
-		return fmt.Errorf("%q is not a postgres:// URL", redactURL(s))
+// postgresURL checks that s is a PostgreSQL URL the driver reads, and
+// returns it as messages may show it: without its password and options.
+// Its errors quote neither s nor the driver's reason, either of which may
+// hold a part of the password. A host with an @ is refused: it is the rest
+// of a password whose @ was not percent-encoded, which the driver would
+// name when it could not reach it.
+func postgresURL(s string) (string, error) {
+	scheme, _, _ := strings.Cut(s, "://")
+	if scheme != "postgres" && scheme != "postgresql" {
+		given := "the value (not shown: it may hold a password) is"
+		if urlScheme.MatchString(scheme) {
+			given = scheme + "://… is"
+		}
+		return "", fmt.Errorf("%s not a postgres:// URL; give one such as postgres://user:password@host/db", given)
 	}
-	return nil
+	cfg, err := pgconn.ParseConfig(s)
+	if err == nil {
+		for _, f := range append([]*pgconn.FallbackConfig{{Host: cfg.Host}}, cfg.Fallbacks...) {
+			if strings.Contains(f.Host, "@") {
+				err = errors.New("a host with an @")
+			}
+		}
+	}
+	if err != nil {
+		return "", errors.New("PostgreSQL cannot read this URL (neither it nor the reason is shown: either may hold the password); " +
+			"write it as postgres://user:password@host:port/db?option=value, with any of @ : / ? # % in the password percent-encoded")
+	}
+	shown := url.URL{Scheme: "postgres", User: url.User(cfg.User), Path: "/" + cfg.Database}
+	if strings.HasPrefix(cfg.Host, "/") { // a Unix socket's directory
+		shown.RawQuery = url.Values{"host": {cfg.Host}}.Encode()
+	} else {
+		shown.Host = net.JoinHostPort(cfg.Host, strconv.Itoa(int(cfg.Port)))
+	}
+	return shown.String(), nil
 }
+
+// urlScheme is what a URL's scheme may be (RFC 3986, 3.1).
+var urlScheme = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9+.-]{0,19}$`)
 
 // publicURL is the portal's address as people open it: --public-url, else
 // served, the address it serves on.
@@ -356,12 +419,39 @@ func (c *Config) publicURL(served *url.URL) (*url.URL, error) {
 	return &url.URL{Scheme: u.Scheme, Host: u.Host}, nil
 }
 
-// redactURL hides a URL's password, for messages.
-func redactURL(s string) string {
-	if u, err := url.Parse(s); err == nil {
-		return u.Redacted()
+// portalHosts are the names the portal answers on (web.Config.Hosts), from
+// its address as people open it: --public-url's host; without it, the
+// address it serves on and, when that is a loopback address, the loopback
+// addresses and localhost and every name under it on that port (browsers
+// take *.localhost to this machine themselves, no DNS answers for them).
+// A name without a port is also taken with the scheme's own. Serving on
+// every interface without --public-url, the portal cannot know its names:
+// it answers on any (nil).
+func (c *Config) portalHosts(public *url.URL) []string {
+	host, port := strings.ToLower(public.Hostname()), public.Port()
+	schemes := map[string]string{"http": "80", "https": "443"}
+	if port == "" {
+		port = schemes[public.Scheme]
 	}
-	return "(not a URL)"
+	names := []string{net.JoinHostPort(host, port)}
+	if port == schemes[public.Scheme] {
+		// Browsers leave the scheme's own port out.
+		names = append(names, strings.TrimSuffix(names[0], ":"+port))
+	}
+	ip := net.ParseIP(host)
+	switch {
+	case c.PublicURL != "":
+	case ip != nil && ip.IsUnspecified():
+		return nil
+	case ip != nil && ip.IsLoopback():
+		for _, h := range []string{"localhost", "127.0.0.1", "::1"} {
+			if n := net.JoinHostPort(h, port); n != names[0] {
+				names = append(names, n)
+			}
+		}
+		names = append(names, "*.localhost:"+port)
+	}
+	return names
 }
 
 // localApps is the configuration of the offline Jupyter servers.

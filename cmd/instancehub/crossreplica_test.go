@@ -213,12 +213,23 @@ func TestStateWorksOnEveryReplica(t *testing.T) {
 		time.Sleep(100 * time.Millisecond)
 	}
 
-	// An application ticket issued by replica 0, redeemed on replica 1,
-	// refused when replayed on replica 0.
+	// The application's origin on replica 1 binds the sign-in to the
+	// browser; an application ticket for that browser issued by replica
+	// 0, redeemed on replica 1, refused when replayed on replica 0.
+	app := "http://shared-box--jupyter.apps.localhost:" + lbPort
 	res, _ = b.do(0, "GET", portal+"/instances/shared-box/apps/jupyter/", nil)
+	if start := res.Header.Get("Location"); res.StatusCode != http.StatusSeeOther || start != app+"/_instancehub/start" {
+		t.Fatalf("open Jupyter: %d to %q", res.StatusCode, start)
+	}
+	res, _ = b.do(1, "GET", app+"/_instancehub/start", nil)
+	back := res.Header.Get("Location")
+	if res.StatusCode != http.StatusSeeOther || !strings.HasPrefix(back, portal+"/instances/shared-box/apps/jupyter/?state=") {
+		t.Fatalf("the application's origin sends to %q", back)
+	}
+	res, _ = b.do(0, "GET", back, nil)
 	ticket := res.Header.Get("Location")
-	if res.StatusCode != http.StatusSeeOther || !strings.HasPrefix(ticket, "http://shared-box--jupyter.apps.localhost:"+lbPort+"/_instancehub/ticket?") {
-		t.Fatalf("open Jupyter: %d to %q", res.StatusCode, ticket)
+	if res.StatusCode != http.StatusSeeOther || !strings.HasPrefix(ticket, app+"/_instancehub/ticket?") {
+		t.Fatalf("open Jupyter with the state: %d to %q", res.StatusCode, ticket)
 	}
 	res, page = b.do(1, "GET", ticket, nil)
 	if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/" {
@@ -229,8 +240,7 @@ func TestStateWorksOnEveryReplica(t *testing.T) {
 	}
 	// A visitor without the cookie is sent to open it from the portal, at
 	// the address people open it at, not a replica's own.
-	app := "http://shared-box--jupyter.apps.localhost:" + lbPort
-	if res, _ = newLBBrowser(t, portal).do(1, "GET", app+"/tree", nil); res.Header.Get("Location") != portal+"/instances/shared-box/apps/jupyter/" {
+	if res, _ = newLBBrowser(t, portal).do(1, "GET", app+"/tree", nil); !strings.HasPrefix(res.Header.Get("Location"), portal+"/instances/shared-box/apps/jupyter/?state=") {
 		t.Errorf("a visitor without a sign-in: %d to %q", res.StatusCode, res.Header.Get("Location"))
 	}
 	// Jupyter itself, through each replica, with the cookie one of them set.

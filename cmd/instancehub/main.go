@@ -4,6 +4,7 @@
 //	instancehub users add        add a local account (password on stdin)
 //	instancehub users unlock     forget an account's failed sign-ins
 //	instancehub tokens create    print a new API token for a user
+//	instancehub audit archive    move old audit events into a checked file
 //	instancehub compute …        drive compute instances through the API
 //
 // Run `instancehub help` for every flag and its environment variable.
@@ -39,6 +40,9 @@ Usage:
   instancehub migrate-data --from sqlite:PATH --to postgres://…
                                                   copy a stopped portal's records into a new PostgreSQL
                                                   database, for several replicas; counts verified
+  instancehub audit archive --before YYYY-MM-DD --out FILE
+                                                  move the audit log's events before that day (at least
+                                                  30 days ago) into a new file, checked before they leave
   instancehub doctor [flags]                      check the configuration against Azure (or the emulator)
   instancehub help                                show this help
 
@@ -99,6 +103,11 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return emulatorCommand(ctx, args[1:], stderr)
 	case "migrate-data":
 		return migrateDataCommand(ctx, args[1:], stdout, stderr)
+	case "audit":
+		if len(args) < 2 || args[1] != "archive" {
+			return usageError{errors.New(auditUsage)}
+		}
+		return auditArchiveCommand(ctx, args[2:], stdout, stderr)
 	case "roles":
 		if len(args) < 2 || args[1] != "assign" {
 			return usageError{fmt.Errorf("usage: instancehub roles assign --email E --role R")}

@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -189,6 +190,36 @@ func TestDoctorWithTheEmulator(t *testing.T) {
 	err = run(context.Background(), []string{"doctor", "--data", t.TempDir(), "--azure-image", "microsoft-dsvm:ubuntu-2204:2204-gen2:1.0.0", "--azure-vnet", "corp-net"}, nil, &out, io.Discard)
 	if err == nil || !strings.Contains(out.String(), "fail  image in eastus") || !strings.Contains(out.String(), "fail  network in eastus        the virtual network corp-net does not exist") {
 		t.Errorf("a missing image version and network: %v\n%s", err, out.String())
+	}
+}
+
+// TestPortalHosts: the portal answers on the name people open it at, as
+// browsers send it, and nothing else; on the address it serves on when no
+// --public-url names it, with localhost's names on a loopback address; on
+// any name when it serves on every interface and nothing names it.
+func TestPortalHosts(t *testing.T) {
+	for _, tc := range []struct {
+		flag, served string
+		want         []string
+	}{
+		{"https://portal.example.com", "0.0.0.0:8080", []string{"portal.example.com:443", "portal.example.com"}},
+		{"https://portal.example.com:443", "127.0.0.1:8080", []string{"portal.example.com:443", "portal.example.com"}},
+		{"http://Portal.example.com:8000", "127.0.0.1:8080", []string{"portal.example.com:8000"}},
+		{"http://[2001:db8::1]", "[::]:80", []string{"[2001:db8::1]:80", "[2001:db8::1]"}},
+		{"", "127.0.0.1:8080", []string{"127.0.0.1:8080", "localhost:8080", "[::1]:8080", "*.localhost:8080"}},
+		{"", "[::1]:8080", []string{"[::1]:8080", "localhost:8080", "127.0.0.1:8080", "*.localhost:8080"}},
+		{"", "10.0.0.4:8080", []string{"10.0.0.4:8080"}},
+		{"", "0.0.0.0:8080", nil},
+		{"", "[::]:8080", nil},
+	} {
+		c := Config{PublicURL: tc.flag}
+		public, err := c.publicURL(&url.URL{Scheme: "http", Host: tc.served})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := c.portalHosts(public); !slices.Equal(got, tc.want) {
+			t.Errorf("--public-url %q serving on %s: %q, want %q", tc.flag, tc.served, got, tc.want)
+		}
 	}
 }
 

@@ -24,7 +24,7 @@ func migrateDataCommand(ctx context.Context, args []string, stdout, stderr io.Wr
 	var from, to string
 	err := parse("migrate-data", args, stderr, func(f *flags) {
 		f.string(&from, "from", "", "the SQLite database to copy: sqlite:PATH, PATH its file or the portal's data directory")
-		f.string(&to, "to", "", "the new PostgreSQL database: postgres://user:password@host/db (prefer the environment variable)")
+		f.secret(&to, "to", "the new PostgreSQL database: postgres://user:password@host/db (prefer the environment variable)")
 	})
 	if err != nil {
 		return err
@@ -33,7 +33,8 @@ func migrateDataCommand(ctx context.Context, args []string, stdout, stderr io.Wr
 	if !ok || path == "" || to == "" {
 		return usageError{errors.New("usage: instancehub migrate-data --from sqlite:PATH --to postgres://…")}
 	}
-	if err := postgresURL(to); err != nil {
+	shown, err := postgresURL(to)
+	if err != nil {
 		return usageError{fmt.Errorf("--to: %w", err)}
 	}
 	if fi, err := os.Stat(path); err != nil {
@@ -57,7 +58,7 @@ func migrateDataCommand(ctx context.Context, args []string, stdout, stderr io.Wr
 	defer src.Close()
 	dst, err := store.OpenPostgres(ctx, to)
 	if err != nil {
-		return fmt.Errorf("%s: %w", redactURL(to), err)
+		return fmt.Errorf("%s: %w", shown, err)
 	}
 	defer dst.Close()
 	started := time.Now()
@@ -66,7 +67,7 @@ func migrateDataCommand(ctx context.Context, args []string, stdout, stderr io.Wr
 		return fmt.Errorf("nothing was copied: %s", instancehub.ErrorMessage(err))
 	}
 	schema, _, _ := dst.Readiness(ctx)
-	fmt.Fprintf(stdout, "Copied %s into %s (schema %d) in %s:\n", path, redactURL(to), schema, time.Since(started).Round(time.Millisecond))
+	fmt.Fprintf(stdout, "Copied %s into %s (schema %d) in %s:\n", path, shown, schema, time.Since(started).Round(time.Millisecond))
 	var total int64
 	for _, c := range counts {
 		fmt.Fprintf(stdout, "  %-20s %8d\n", c.Table, c.Rows)

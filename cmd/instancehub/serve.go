@@ -103,7 +103,7 @@ func serve(ctx context.Context, c Config, ln net.Listener, log *slog.Logger) err
 	if err != nil {
 		return err
 	}
-	identity, err := openIdentity(ctx, c)
+	identity, err := openIdentity(ctx, c, log)
 	if err != nil {
 		return err
 	}
@@ -113,7 +113,7 @@ func serve(ctx context.Context, c Config, ln net.Listener, log *slog.Logger) err
 	service := &instancehub.Service{
 		Instances: db, Users: db, Sessions: db, Tokens: db, Roles: db, Audit: db, Throttle: db, Quotas: db, Automation: db,
 		Cloud: cloud, Engine: engine, Logger: log, RoleMap: roleMap, Prices: prices, RunningTimes: db,
-		UserAssignedIdentities: c.identities(),
+		UserAssignedIdentities: c.identities(), ArchiveDir: filepath.Join(c.Data, "audit-archives"),
 	}
 	if !c.Adopt {
 		if err := checkRecords(ctx, service); err != nil {
@@ -206,6 +206,7 @@ func serve(ctx context.Context, c Config, ln net.Listener, log *slog.Logger) err
 		SealKey:   sealKey,
 		Workspace: c.Workspace, SecureCookies: c.SecureCookies, Static: static.FS, Logger: log,
 		LocalAccounts: c.LocalAccounts, Identity: identity, TrustedProxies: proxies, Applications: gateway,
+		Hosts: c.portalHosts(public),
 	}, service)
 	errc := make(chan error, 1)
 	go func() { errc <- server.Serve(ln) }()
@@ -299,16 +300,19 @@ func openCloud(c Config, log *slog.Logger) (*azure.Cloud, *azure.RetailPrices, f
 
 // openIdentity returns the single sign-on provider, or nil when none is
 // configured. Local accounts only are fine; no way to sign in at all is not.
-func openIdentity(ctx context.Context, c Config) (instancehub.IdentityProvider, error) {
+// A provider that cannot be reached yet does not stop the portal: single
+// sign-on is unavailable, and says why, until the provider answers.
+func openIdentity(ctx context.Context, c Config, log *slog.Logger) (instancehub.IdentityProvider, error) {
 	if c.OIDC.Issuer == "" {
 		if !c.LocalAccounts {
 			return nil, fmt.Errorf("--local-accounts=false needs single sign-on: set --oidc-issuer")
 		}
 		return nil, nil
 	}
-	p, err := oidc.New(ctx, oidc.Config{
+	p, err := oidc.Start(ctx, oidc.Config{
 		IssuerURL: c.OIDC.Issuer, ClientID: c.OIDC.ClientID, ClientSecret: c.OIDC.ClientSecret,
 		RedirectURL: c.OIDC.RedirectURL, GroupsClaim: c.OIDC.GroupsClaim, DisplayName: c.OIDC.Name,
+		Logger: log, Retry: c.ssoRetry,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("single sign-on: %w", err)

@@ -35,7 +35,7 @@ func tokensCreateCommand(ctx context.Context, args []string, stdout, stderr io.W
 		return err
 	}
 	defer db.Close()
-	service := &instancehub.Service{Users: db, Tokens: db, Audit: db}
+	service := &instancehub.Service{Users: db, Roles: db, Tokens: db, Audit: db}
 	created, err := service.CreateTokenFromCLI(ctx, email, n)
 	if err != nil {
 		return fmt.Errorf("%s", messageWithFields(err))

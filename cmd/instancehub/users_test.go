@@ -28,7 +28,7 @@ func TestUsersUnlock(t *testing.T) {
 	defer db.Close()
 	now := time.Now()
 	for _, addr := range []string{"198.51.100.1", "198.51.100.1", "203.0.113.9"} {
-		id, _, err := db.ReserveLoginAttempt(ctx, "grace@example.com", addr, now, now.Add(-time.Hour), 100)
+		id, _, err := db.ReserveLoginAttempt(ctx, "grace@example.com", addr, now, now.Add(-time.Hour), nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -43,8 +43,8 @@ func TestUsersUnlock(t *testing.T) {
 	if !strings.Contains(out.String(), "Forgot 3 failed sign-ins of grace@example.com") {
 		t.Errorf("output = %q", out.String())
 	}
-	if _, failures, _ := db.ReserveLoginAttempt(ctx, "grace@example.com", "198.51.100.1", now, now.Add(-time.Hour), 100); failures != 0 {
-		t.Errorf("%d failures left after unlocking", failures)
+	if _, counts, _ := db.ReserveLoginAttempt(ctx, "grace@example.com", "198.51.100.1", now, now.Add(-time.Hour), nil); counts.Account != 0 {
+		t.Errorf("%d failures left after unlocking", counts.Account)
 	}
 	events, _, _ := db.FindAuditEvents(ctx, instancehub.AuditFilter{Action: "user.unlock"})
 	if len(events) != 1 || events[0].Target != "grace@example.com (command line)" || events[0].Result != instancehub.AuditSucceeded {

@@ -114,7 +114,7 @@ func newPortal(t testing.TB, dir string, db *store.DB, emu *emulator.Emulator, c
 		Dir: dir, DB: db, Emu: emu, Cloud: cloud, Engine: engine,
 		Service: &instancehub.Service{
 			Instances: db, Users: db, Sessions: db, Tokens: db, Roles: db, Audit: db, Throttle: db, Quotas: db,
-			Automation: db, Cloud: cloud, Engine: engine, Logger: log, RunningTimes: db,
+			Automation: db, Cloud: cloud, Engine: engine, Logger: log, RunningTimes: db, ArchiveDir: filepath.Join(dir, "audit-archives"),
 			Prices: azure.NewRetailPrices(azure.PricesConfig{
 				Client: &http.Client{Transport: emu.PricesTransport()}, Source: instancehub.SourceEmulator, Logger: log,
 			}),
