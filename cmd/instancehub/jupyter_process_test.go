@@ -133,14 +133,26 @@ func (p *person) waitState(name, state string) {
 	}
 }
 
-// openApp opens an application from the portal, redeems the ticket on the
-// application's origin and returns that origin once Jupyter answers there.
+// openApp opens an application from the portal as a browser does: the
+// application's origin starts the sign-in (its state cookie), the portal
+// answers with a ticket for that state, and the origin redeems it. It
+// returns that origin once Jupyter answers there.
 func (p *person) openApp(name, slug string) string {
 	p.t.Helper()
 	res, page := p.do("GET", p.portal+"/instances/"+name+"/apps/"+slug+"/", nil)
+	start := res.Header.Get("Location")
+	if res.StatusCode != http.StatusSeeOther || !strings.HasSuffix(start, "/_instancehub/start") {
+		p.t.Fatalf("open %s of %s: %d to %q %.500s", slug, name, res.StatusCode, start, page)
+	}
+	res, page = p.do("GET", start, nil)
+	back := res.Header.Get("Location")
+	if res.StatusCode != http.StatusSeeOther || !strings.HasPrefix(back, p.portal+"/") {
+		p.t.Fatalf("start the sign-in on %s: %d to %q %.500s", start, res.StatusCode, back, page)
+	}
+	res, page = p.do("GET", back, nil)
 	ticket := res.Header.Get("Location")
 	if res.StatusCode != http.StatusSeeOther || !strings.Contains(ticket, "/_instancehub/ticket?") {
-		p.t.Fatalf("open %s of %s: %d to %q %.500s", slug, name, res.StatusCode, ticket, page)
+		p.t.Fatalf("the portal's ticket for %s of %s: %d to %q %.500s", slug, name, res.StatusCode, ticket, page)
 	}
 	if res, page = p.do("GET", ticket, nil); res.StatusCode != http.StatusSeeOther {
 		p.t.Fatalf("redeem the ticket: %d %.500s", res.StatusCode, page)
