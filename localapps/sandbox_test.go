@@ -4,6 +4,8 @@ package localapps
 
 import (
 	"encoding/json"
+	"fmt"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -148,5 +150,63 @@ except OSError as e:
 os.remove("/tmp/big")`)
 	if !strings.Contains(out, "No space left on device") {
 		t.Errorf("filling /tmp past its size: %q, want no space left", out)
+	}
+}
+
+// TestALinkInTheSocketsPlaceLeadsNowhere: the socket's folder is the
+// sandbox user's, who may move Jupyter's socket aside and put a link in its
+// place. The gateway, connecting by path as the portal (root, often), would
+// follow that link to any socket of the machine, and carry the owner's
+// requests there: a container engine's socket would answer them as root.
+// The link is not followed: the next request fails, and the socket it names
+// sees no connection.
+func TestALinkInTheSocketsPlaceLeadsNowhere(t *testing.T) {
+	trap := filepath.Join(t.TempDir(), "trap.sock")
+	listener, err := net.Listen("unix", trap)
+	if err != nil {
+		t.Fatal(err)
+	}
+	reached := make(chan struct{}, 1)
+	go func() {
+		for {
+			c, err := listener.Accept()
+			if err != nil {
+				return
+			}
+			reached <- struct{}{}
+			c.Close()
+		}
+	}()
+	t.Cleanup(func() { listener.Close() })
+	if err := os.Chmod(filepath.Dir(trap), 0o755); err != nil {
+		t.Fatal(err)
+	}
+
+	s := newServers(t, realJupyter(t), t.TempDir(), 0)
+	inst := running("vm1", 3)
+	base := open(t, s, inst, jupyterApp)
+	ws := kernelOf(t, s, inst.Name, inst.AppSecret)
+	out := execute(t, ws, fmt.Sprintf(`import os
+os.rename(%[1]q, %[1]q + ".moved")
+os.symlink(%[2]q, %[1]q)
+print(os.readlink(%[1]q))`, sandboxSocket, trap))
+	if strings.TrimSpace(out) != trap {
+		t.Fatalf("the kernel put no link in the socket's place: %q", out)
+	}
+
+	req, err := http.NewRequest(http.MethodGet, base.JoinPath("api/status").String(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "token "+inst.AppSecret)
+	res, err := client(s).Do(req)
+	if err == nil {
+		res.Body.Close()
+		t.Errorf("a request through the link got %d, want no connection", res.StatusCode)
+	}
+	select {
+	case <-reached:
+		t.Error("the gateway followed the sandbox's link to a socket outside it")
+	default:
 	}
 }

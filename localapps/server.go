@@ -174,8 +174,7 @@ func (srv *server) dial(ctx context.Context) (net.Conn, error) {
 	if srv.runDir == nil {
 		return nil, fmt.Errorf("the sandbox of %s has stopped", srv.name)
 	}
-	path := fmt.Sprintf("/proc/self/fd/%d/%s", srv.runDir.Fd(), filepath.Base(sandboxSocket))
-	return (&net.Dialer{}).DialContext(ctx, "unix", path)
+	return dialSocketIn(ctx, srv.runDir, filepath.Base(sandboxSocket))
 }
 
 // unsafeConfig makes the unsandboxed server's configuration folder, which
