@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
@@ -99,7 +98,15 @@ func (c *Cloud) ApplicationUnavailable(ctx context.Context, inst *instancehub.In
 func (c *Cloud) BeginStep(ctx context.Context, op instancehub.OperationKind, step string, inst *instancehub.Instance) (string, error) {
 	doing := fmt.Sprintf("%s %s of %s", op.Verb(), step, inst.Name)
 	c.usageCache.clear()
-	token, err := c.beginStep(ctx, op, step, inst)
+	var token string
+	err := c.waitOut(ctx, func() error {
+		if err := c.holdWrites(ctx, op == instancehub.OpDelete); err != nil {
+			return err
+		}
+		var err error
+		token, err = c.beginStep(ctx, op, step, inst)
+		return err
+	})
 	return token, cloudError(err, doing)
 }
 
@@ -157,11 +164,17 @@ func (c *Cloud) beginStep(ctx context.Context, op instancehub.OperationKind, ste
 	return "", fmt.Errorf("no step %q in %s", step, op)
 }
 
-// PollStep asks Azure once how a step is going. The poller is rebuilt from
-// its token each time, so a step survives a restart of the portal.
+// PollStep asks Azure once how a step is going, waiting out throttling. The
+// poller is rebuilt from its token each time, so a step survives a restart
+// of the portal.
 func (c *Cloud) PollStep(ctx context.Context, op instancehub.OperationKind, step string, inst *instancehub.Instance, token string) (bool, error) {
 	var resp *http.Response
-	done, err := c.pollStep(policy.WithCaptureResponse(ctx, &resp), op, step, inst, token)
+	var done bool
+	err := c.waitOut(ctx, func() error {
+		var err error
+		done, err = c.pollStep(policy.WithCaptureResponse(ctx, &resp), op, step, inst, token)
+		return err
+	})
 	c.rememberRetryAfter(token, resp, done || err != nil)
 	if done {
 		c.usageCache.clear()
@@ -232,7 +245,7 @@ func (c *Cloud) rememberRetryAfter(token string, resp *http.Response, finished b
 	if finished || resp == nil {
 		return
 	}
-	if d := retryAfter(resp.Header.Get("Retry-After")); d > 0 {
+	if d := retryAfterOf(resp.Header, c.cfg.Now()); d > 0 {
 		if c.retryAfter == nil {
 			c.retryAfter = map[string]time.Duration{}
 		}
@@ -246,20 +259,6 @@ func (c *Cloud) PollAfter(token string) time.Duration {
 	c.pollMu.Lock()
 	defer c.pollMu.Unlock()
 	return c.retryAfter[token]
-}
-
-// retryAfter reads Retry-After in seconds or as an HTTP date.
-func retryAfter(v string) time.Duration {
-	if v == "" {
-		return 0
-	}
-	if n, err := strconv.Atoi(v); err == nil {
-		return time.Duration(n) * time.Second
-	}
-	if t, err := http.ParseTime(v); err == nil {
-		return time.Until(t)
-	}
-	return 0
 }
 
 // unreachable marks an error in asking about an operation, as opposed to
