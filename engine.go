@@ -241,6 +241,16 @@ func (e *Engine) SubmitAutomatic(ctx context.Context, inst *Instance, kind Opera
 	op := e.newOperation(ctx, kind, trigger)
 	op.Rule = rule
 	op.InstanceID, op.InstanceName = inst.ID, inst.Name
+	if kind == OpStart {
+		// Each Start gives the instance a new application secret, stored
+		// with the operation, which the cloud's steps deliver to the VM
+		// (issue 26, item 8): a secret that leaked stops working.
+		secret, err := newAppSecret()
+		if err != nil {
+			return nil, err
+		}
+		op.AppSecret = secret
+	}
 	if err := e.Instances.BeginOperation(ctx, op); err != nil {
 		if ErrorCode(err) != ECONFLICT {
 			return nil, err
@@ -256,6 +266,9 @@ func (e *Engine) SubmitAutomatic(ctx context.Context, inst *Instance, kind Opera
 		return nil, err
 	}
 	inst.State = kind.Progressive()
+	if op.AppSecret != "" {
+		inst.AppSecret = op.AppSecret
+	}
 	e.launch(op, inst)
 	return op, nil
 }

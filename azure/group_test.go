@@ -109,14 +109,16 @@ func (g *group) left() []string {
 	return names
 }
 
-// requests lists the requests whose "METHOD path" contains s, with the
-// clock's time of each.
+// requests lists the requests whose "METHOD path" contains s (ends with
+// it, when s ends with $), with the clock's time of each.
 func (g *group) requests(s string) []time.Time {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	var at []time.Time
+	s, end := strings.CutSuffix(strings.ToLower(s), "$")
 	for i, l := range g.log {
-		if strings.Contains(strings.ToLower(l), strings.ToLower(s)) {
+		l = strings.ToLower(l)
+		if end && strings.HasSuffix(l, s) || !end && strings.Contains(l, s) {
 			at = append(at, g.times[i])
 		}
 	}

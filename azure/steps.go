@@ -24,6 +24,10 @@ const (
 	StepPublicIP         = "public IP address"
 	StepNetworkInterface = "network interface"
 	StepVirtualMachine   = "virtual machine"
+	// StepAppSecret sends the instance's application secret to its running
+	// VM (see secretExtension): after the VM is made, and at every Start,
+	// which gives the instance a new one.
+	StepAppSecret = "application secret"
 )
 
 // Steps names, in order, the Azure steps that carry out op on inst. A
@@ -39,7 +43,9 @@ func (c *Cloud) Steps(op instancehub.OperationKind, inst *instancehub.Instance) 
 		if c.wantsPublicIP(inst) {
 			steps = append(steps, StepPublicIP)
 		}
-		return append(steps, StepNetworkInterface, StepVirtualMachine)
+		return append(steps, StepNetworkInterface, StepVirtualMachine, StepAppSecret)
+	case instancehub.OpStart:
+		return []string{StepVirtualMachine, StepAppSecret}
 	case instancehub.OpDelete:
 		return []string{StepVirtualMachine, StepNetworkInterface, StepPublicIP, StepSecurityGroup}
 	}
@@ -120,7 +126,7 @@ func (c *Cloud) beginStep(ctx context.Context, op instancehub.OperationKind, ste
 				return "", err
 			}
 		}
-		if step != StepVirtualNetwork {
+		if step != StepVirtualNetwork && step != StepAppSecret { // the VM's own extension: the VM was guarded
 			if err := c.guard(ctx, step, inst); err != nil {
 				return "", err
 			}
@@ -148,6 +154,13 @@ func (c *Cloud) beginStep(ctx context.Context, op instancehub.OperationKind, ste
 			return "", err
 		}
 		p, err := c.vms.BeginCreateOrUpdate(ctx, rg, name, vm, nil)
+		return begun(ctx, p, err)
+	case step == StepAppSecret:
+		ext, err := c.secretExtension(inst)
+		if err != nil {
+			return "", err
+		}
+		p, err := c.extensions.BeginCreateOrUpdate(ctx, rg, name, secretExtensionName, ext, nil)
 		return begun(ctx, p, err)
 	case op == instancehub.OpStart:
 		p, err := c.vms.BeginStart(ctx, rg, name, nil)
@@ -220,6 +233,10 @@ func (c *Cloud) pollStep(ctx context.Context, op instancehub.OperationKind, step
 	case op == instancehub.OpCreate && step == StepVirtualMachine:
 		p, err := c.vms.BeginCreateOrUpdate(ctx, rg, name, armcompute.VirtualMachine{},
 			&armcompute.VirtualMachinesClientBeginCreateOrUpdateOptions{ResumeToken: token})
+		return polled(ctx, p, err)
+	case step == StepAppSecret:
+		p, err := c.extensions.BeginCreateOrUpdate(ctx, rg, name, secretExtensionName, armcompute.VirtualMachineExtension{},
+			&armcompute.VirtualMachineExtensionsClientBeginCreateOrUpdateOptions{ResumeToken: token})
 		return polled(ctx, p, err)
 	case op == instancehub.OpStart:
 		p, err := c.vms.BeginStart(ctx, rg, name, &armcompute.VirtualMachinesClientBeginStartOptions{ResumeToken: token})
