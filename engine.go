@@ -241,6 +241,16 @@ func (e *Engine) SubmitAutomatic(ctx context.Context, inst *Instance, kind Opera
 	op := e.newOperation(ctx, kind, trigger)
 	op.Rule = rule
 	op.InstanceID, op.InstanceName = inst.ID, inst.Name
+	if kind == OpStart {
+		// Each Start gives the instance a new application secret, stored
+		// with the operation, which the cloud's steps deliver to the VM
+		// (issue 26, item 8): a secret that leaked stops working.
+		secret, err := newAppSecret()
+		if err != nil {
+			return nil, err
+		}
+		op.AppSecret = secret
+	}
 	if err := e.Instances.BeginOperation(ctx, op); err != nil {
 		if ErrorCode(err) != ECONFLICT {
 			return nil, err
@@ -256,6 +266,9 @@ func (e *Engine) SubmitAutomatic(ctx context.Context, inst *Instance, kind Opera
 		return nil, err
 	}
 	inst.State = kind.Progressive()
+	if op.AppSecret != "" {
+		inst.AppSecret = op.AppSecret
+	}
 	e.launch(op, inst)
 	return op, nil
 }
@@ -314,7 +327,7 @@ func (e *Engine) run(ctx context.Context, op *Operation, inst *Instance) {
 			}
 			log.Warn("operation failed", "step", step, "err", err)
 			if op.Kind == OpCreate {
-				e.undoCreate(ctx, inst, err, log)
+				e.undoCreate(ctx, inst, log)
 				if ctx.Err() != nil {
 					return
 				}
@@ -525,14 +538,13 @@ func (e *Engine) outcome(ctx context.Context, op *Operation, inst *Instance, opE
 // security group and public IP, and the VM if Azure kept a failed one —
 // since they cost money and hold quota; the instance keeps its error until
 // its owner deletes it. Only resources the portal made for the instance are
-// removed (the delete steps check). When Azure could not be reached, or
-// does not answer in time, they are left for Delete. The clean-up is not
-// recorded: a portal stopped during it sends the failed step again on
-// restart, and cleans up again if that fails again.
-func (e *Engine) undoCreate(ctx context.Context, inst *Instance, cause error, log *slog.Logger) {
-	if ErrorCode(cause) == EUNAVAILABLE {
-		return
-	}
+// removed (the delete steps check). It is tried whatever the create failed
+// of, Azure unreachable or throttling included (a refusal of that kind
+// leaves what the earlier steps made); what it cannot remove in
+// UnreachableFor is left for Delete. The clean-up is not recorded: a portal
+// stopped during it sends the failed step again on restart, and cleans up
+// again if that fails again.
+func (e *Engine) undoCreate(ctx context.Context, inst *Instance, log *slog.Logger) {
 	undo, cancel := context.WithTimeout(ctx, e.UnreachableFor)
 	defer cancel()
 	for _, step := range e.Cloud.Steps(OpDelete, inst) {

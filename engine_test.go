@@ -485,3 +485,37 @@ func TestSyncAtStart(t *testing.T) {
 	defer engine.Stop()
 	p.WaitState(t, "was-down", instancehub.StateStopped)
 }
+
+// TestStartGivesANewAppSecret: each Start gives the instance a new
+// application secret, stored with the operation before Azure is called, and
+// the cloud delivers it to the VM (on Azure, in an extension's protected
+// settings): a secret that leaked stops working at the next Start.
+func TestStartGivesANewAppSecret(t *testing.T) {
+	p := testportal.Open(t, t.TempDir(), 0)
+	if _, err := p.Service.CreateInstance(p.Ctx, testportal.Request("rotating")); err != nil {
+		t.Fatal(err)
+	}
+	first := p.WaitState(t, "rotating", instancehub.StateRunning)
+	if !strings.Contains(p.Emu.CustomScript("rotating"), "\n"+first.AppSecret+"\n") {
+		t.Fatalf("the VM was not given the instance's secret")
+	}
+	if _, err := p.Service.Act(p.Ctx, "rotating", instancehub.OpStop); err != nil {
+		t.Fatal(err)
+	}
+	p.WaitState(t, "rotating", instancehub.StateStopped)
+	started, err := p.Service.Act(p.Ctx, "rotating", instancehub.OpStart)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stored, err := p.DB.FindInstanceByName(p.Ctx, "rotating")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(stored.AppSecret) < 43 || stored.AppSecret == first.AppSecret || started.AppSecret != stored.AppSecret {
+		t.Fatalf("secret after Start was asked: %q (was %q), want a new one stored at once", stored.AppSecret, first.AppSecret)
+	}
+	p.WaitState(t, "rotating", instancehub.StateRunning)
+	if script := p.Emu.CustomScript("rotating"); !strings.Contains(script, "\n"+stored.AppSecret+"\n") || strings.Contains(script, first.AppSecret) {
+		t.Errorf("after Start the VM holds another secret than the instance's")
+	}
+}

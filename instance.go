@@ -161,6 +161,13 @@ type Operation struct {
 	// unless it renews (Engine); "" leaves it to whichever portal claims it.
 	LeaseOwner string
 	LeaseUntil time.Time
+
+	// AppSecret, when set, is the instance's new application secret, which
+	// BeginOperation stores on the instance with the operation: a Start
+	// gives the instance a new one and the cloud delivers it to the VM, so
+	// a Start resumed after a restart delivers the one recorded. Never read
+	// back from the operation.
+	AppSecret string
 }
 
 // StatusLabel is the status the reference product shows: InProgress,

@@ -84,7 +84,8 @@ type InstanceStore interface {
 	// op.Kind.Progressive(), in one transaction, provided the instance is in
 	// one of op.Kind.From() and has no operation in progress. ECONFLICT
 	// otherwise; ENOTFOUND when the instance does not exist or is deleted;
-	// EQUOTA when a Start would exceed a workspace limit.
+	// EQUOTA when a Start would exceed a workspace limit. When op carries an
+	// AppSecret, it becomes the instance's in the same transaction.
 	BeginOperation(ctx context.Context, op *Operation) error
 	// SaveOperationProgress stores op's current step and resume token.
 	// ENOTFOUND for an unknown operation.

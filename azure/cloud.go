@@ -5,6 +5,7 @@
 package azure
 
 import (
+	"context"
 	"fmt"
 	"slices"
 	"strings"
@@ -85,6 +86,11 @@ type Config struct {
 	OSDiskType   string
 	// CacheTTL is how long the catalog (sizes, networks) is kept.
 	CacheTTL time.Duration
+	// Now and Sleep are the clock the cloud waits by when Azure asks it to
+	// (throttling, a locked resource, a low write budget): time.Now and a
+	// timer unless set. Tests pass a clock that moves when slept.
+	Now   func() time.Time
+	Sleep func(ctx context.Context, d time.Duration) error
 }
 
 func (c *Config) setDefaults() {
@@ -105,6 +111,24 @@ func (c *Config) setDefaults() {
 	}
 	if c.VirtualNetwork == "" {
 		c.VirtualNetwork, c.Subnet = SharedNetwork, sharedSubnet
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	if c.Sleep == nil {
+		c.Sleep = sleep
+	}
+}
+
+// sleep waits d, or until ctx ends.
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
 	}
 }
 
@@ -138,7 +162,7 @@ type Cloud struct {
 	// The portal's own operations forget it (BeginStep, a step done), so
 	// that admission counts what they changed at once.
 	usageCache catalog
-	budget     readBudget
+	budget     budgets
 	// retryAfter holds, per operation in progress, how long it asked to be
 	// left before the next poll.
 	pollMu     sync.Mutex
@@ -175,6 +199,7 @@ func New(cfg Config, cred azcore.TokenCredential, opts *arm.ClientOptions) (*Clo
 	c := &Cloud{cfg: cfg, cred: cred}
 	c.catalog.ttl = cfg.CacheTTL
 	c.usageCache.ttl = usageTTL
+	c.budget.now = cfg.Now
 	opts = withPolicies(opts, &c.budget)
 	generic, err := arm.NewClient("instancehub", "v1.0.0", cred, opts)
 	if err != nil {

@@ -40,6 +40,7 @@ func instance(name, size string, ssh bool) *instancehub.Instance {
 	inst := &instancehub.Instance{
 		Name: name, Region: "eastus", VMSize: size, SSHEnabled: ssh, SSHPort: 22,
 		VirtualNetwork: "vnet-eastus", Subnet: "default", OwnerEmail: "ada@example.com",
+		AppSecret: "s3cret-of-" + name + "_0123456789abcdefghijklmnopq",
 	}
 	if ssh {
 		inst.SSHPublicKey = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHb8mN5o0H9GmWQ0jDmK5aS5cOl0pM3r3JQUgD0c0iYv ada@laptop"
@@ -135,7 +136,7 @@ func TestLifecycle(t *testing.T) {
 	ctx := context.Background()
 	inst := instance("life-box", "Standard_DS3_v2", true)
 	steps := c.Steps(instancehub.OpCreate, inst)
-	if strings.Join(steps, ",") != "network security group,public IP address,network interface,virtual machine" {
+	if strings.Join(steps, ",") != "network security group,public IP address,network interface,virtual machine,application secret" {
 		t.Errorf("create steps = %v", steps)
 	}
 	if err := run(t, c, instancehub.OpCreate, inst); err != nil {

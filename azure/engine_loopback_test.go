@@ -31,6 +31,10 @@ func (o *operations) BeginOperation(_ context.Context, op *instancehub.Operation
 	op.ID = 1
 	return nil
 }
+func (o *operations) CreateInstance(_ context.Context, inst *instancehub.Instance, op *instancehub.Operation) error {
+	inst.ID, op.ID = 1, 1
+	return nil
+}
 func (o *operations) SaveOperationProgress(context.Context, *instancehub.Operation) error {
 	return nil
 }
@@ -50,7 +54,13 @@ func runOperation(t *testing.T, cloud instancehub.Cloud, inst *instancehub.Insta
 		t.Fatal(err)
 	}
 	defer e.Stop()
-	if _, err := e.Submit(context.Background(), inst, kind, instancehub.TriggerUser); err != nil {
+	var err error
+	if kind == instancehub.OpCreate {
+		_, err = e.Create(context.Background(), inst, instancehub.TriggerUser)
+	} else {
+		_, err = e.Submit(context.Background(), inst, kind, instancehub.TriggerUser)
+	}
+	if err != nil {
 		t.Fatal(err)
 	}
 	select {

@@ -68,22 +68,30 @@ func cloudError(err error, doing string) error {
 }
 
 // armError reads the code and message of an ARM error response
-// ({"error":{"code":"…","message":"…"}}), falling back to what the SDK knows.
+// ({"error":{"code":"…","message":"…"}}, or Compute's throttling answer
+// with the code and message at the top), falling back to what the SDK
+// knows.
 func armError(re *azcore.ResponseError) (code, message string) {
 	code = re.ErrorCode
 	if re.RawResponse != nil {
 		if body, err := runtime.Payload(re.RawResponse); err == nil && len(body) > 0 {
+			type detail struct {
+				Code    string `json:"code"`
+				Message string `json:"message"`
+			}
 			var payload struct {
-				Error struct {
-					Code    string `json:"code"`
-					Message string `json:"message"`
-				} `json:"error"`
+				Error *detail `json:"error"`
+				detail
 			}
 			if json.Unmarshal(body, &payload) == nil {
-				if payload.Error.Code != "" {
-					code = payload.Error.Code
+				d := payload.detail
+				if payload.Error != nil {
+					d = *payload.Error
 				}
-				message = payload.Error.Message
+				if d.Code != "" {
+					code = d.Code
+				}
+				message = d.Message
 			}
 		}
 	}

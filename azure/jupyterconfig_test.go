@@ -29,6 +29,7 @@ class LoginHandler:
     pass
 `
 	checkConfig = `
+import os
 import sys
 
 class Section:
@@ -61,15 +62,33 @@ else:
     assert login.get_login_available({})
     who = login.get_user
     kind = "login handler"
-for auth, want in [("token the-secret", "owner"), ("token other", None), ("the-secret", None), ("", None), (None, None)]:
-    h = Handler(auth)
-    got = who(h)
-    assert got == want, (auth, got)
-    assert getattr(h, "_token_authenticated", False) == (want is not None)
+
+def check(cases):
+    for auth, want in cases:
+        h = Handler(auth)
+        got = who(h)
+        assert got == want, (auth, got)
+        assert getattr(h, "_token_authenticated", False) == (want is not None)
+
+secret_file = sys.argv[2]
+check([("token the-secret", None), ("token ", None), ("", None), (None, None)])  # no secret on the VM yet
+with open(secret_file, "w") as f:
+    f.write("the-secret\n")  # as the script writes it
+check([("token the-secret", "owner"), ("token other", None), ("the-secret", None), ("token ", None), ("", None), (None, None)])
+with open(secret_file + ".new", "w") as f:
+    f.write("the-next-secret\n")
+os.replace(secret_file + ".new", secret_file)  # a Start's new secret, replaced whole
+check([("token the-next-secret", "owner"), ("token the-secret", None)])
+with open(secret_file, "w") as f:
+    f.write("")
+check([("token ", None), ("token the-next-secret", None)])
 print(kind)
 `
 )
 
+// TestJupyterConfigSignsInTheGatewayOnly: Jupyter signs in a request that
+// carries the secret the VM holds, read again when a Start replaces it, and
+// nobody while the VM holds none.
 func TestJupyterConfigSignsInTheGatewayOnly(t *testing.T) {
 	python, err := exec.LookPath("python3")
 	if err != nil {
@@ -77,7 +96,6 @@ func TestJupyterConfigSignsInTheGatewayOnly(t *testing.T) {
 	}
 	dir := t.TempDir()
 	config := filepath.Join(dir, "jupyter_server_config.py")
-	write(t, config, azure.JupyterConfig("the-secret"))
 	write(t, filepath.Join(dir, "check.py"), checkConfig)
 	for version, want := range map[string]string{"2": "identity provider", "1": "login handler"} {
 		t.Run("Jupyter Server "+version, func(t *testing.T) {
@@ -89,7 +107,9 @@ func TestJupyterConfigSignsInTheGatewayOnly(t *testing.T) {
 				write(t, filepath.Join(auth, "identity.py"), jupyterServer2)
 			}
 			write(t, filepath.Join(auth, "login.py"), jupyterServer1)
-			cmd := exec.Command(python, filepath.Join(dir, "check.py"), config)
+			secretFile := filepath.Join(t.TempDir(), "secret")
+			write(t, config, azure.JupyterConfig(secretFile))
+			cmd := exec.Command(python, filepath.Join(dir, "check.py"), config, secretFile)
 			cmd.Env = append(os.Environ(), "PYTHONPATH="+mods)
 			out, err := cmd.CombinedOutput()
 			if err != nil || strings.TrimSpace(string(out)) != want {
@@ -98,7 +118,7 @@ func TestJupyterConfigSignsInTheGatewayOnly(t *testing.T) {
 		})
 	}
 	if strings.Contains(azure.JupyterConfig(`x" + __import__("os").system("id") + "`), `"x" + __import__`) {
-		t.Fatal("a secret can end the Python string it is written in")
+		t.Fatal("a path can end the Python string it is written in")
 	}
 }
 

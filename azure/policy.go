@@ -12,8 +12,10 @@ import (
 )
 
 // The retries of every request: ARM's 429 (honouring Retry-After), 5xx and
-// timeouts are tried again up to four times, waiting 2 s doubling to 60 s,
-// then surface as the failed step's error.
+// timeouts are tried again up to four times, waiting 2 s doubling to 60 s.
+// azcore does not retry at all when Retry-After asks for more than
+// MaxRetryDelay (Compute asks for up to 20 minutes): a step waits those out
+// itself (waitOut), and so it does a 429 still refused after four tries.
 var retry = policy.RetryOptions{
 	MaxRetries:    4,
 	TryTimeout:    2 * time.Minute,
@@ -22,8 +24,8 @@ var retry = policy.RetryOptions{
 }
 
 // withPolicies copies opts, adding the retry defaults (unless the caller
-// set its own) and the policy that watches the read budget.
-func withPolicies(opts *arm.ClientOptions, budget *readBudget) *arm.ClientOptions {
+// set its own) and the policy that watches ARM's budgets.
+func withPolicies(opts *arm.ClientOptions, b *budgets) *arm.ClientOptions {
 	o := arm.ClientOptions{}
 	if opts != nil {
 		o = *opts
@@ -31,20 +33,40 @@ func withPolicies(opts *arm.ClientOptions, budget *readBudget) *arm.ClientOption
 	if o.Retry.MaxRetries == 0 && o.Retry.RetryDelay == 0 && o.Retry.TryTimeout == 0 {
 		o.Retry = retry
 	}
-	o.PerRetryPolicies = append(append([]policy.Policy(nil), o.PerRetryPolicies...), budget)
+	o.PerRetryPolicies = append(append([]policy.Policy(nil), o.PerRetryPolicies...), b)
 	return &o
 }
 
-// readBudget remembers what ARM says is left of the subscription's read
-// budget (x-ms-ratelimit-remaining-subscription-reads) and of compute's own
-// budgets (x-ms-ratelimit-remaining-resource), so that the background sync
-// can stand back before Azure starts refusing.
-type readBudget struct {
-	mu        sync.Mutex
-	remaining int
-	seen      time.Time
+// budgets remembers what ARM says is left of the subscription's budgets:
+// reads (x-ms-ratelimit-remaining-subscription-reads), so that the
+// background sync can stand back before Azure starts refusing; writes and
+// deletes (…-subscription-writes, …-subscription-deletes), so that a step
+// waits for its bucket to refill rather than be refused; and compute's own
+// (x-ms-ratelimit-remaining-resource).
+type budgets struct {
+	now func() time.Time
+
+	mu              sync.Mutex
+	reads           bucket
+	writes, deletes bucket
 	// computeUntil is when compute's lowest budget will have refilled.
 	computeUntil time.Time
+}
+
+// bucket is what ARM last said is left of one budget, and when.
+type bucket struct {
+	left int
+	seen time.Time
+}
+
+// wait is how long the bucket takes to refill to low at perSecond, from
+// what it held when last seen: 0 when it holds enough, or was never seen.
+func (b bucket) wait(low, perSecond int, now time.Time) time.Duration {
+	if b.seen.IsZero() || b.left >= low {
+		return 0
+	}
+	refill := time.Duration(low-b.left) * time.Second / time.Duration(perSecond)
+	return max(refill-now.Sub(b.seen), 0)
 }
 
 // ReadBudgetLow is the remaining read budget under which the sync waits.
@@ -56,27 +78,52 @@ const ReadBudgetLow = 100
 // sync stand back again on its next read, which is as it should be.
 const armRefillPerSecond = 25
 
+// WriteBudgetLow is the remaining write (or delete) budget under which a
+// step waits before it writes. ARM refills writes and deletes as buckets of
+// 200 at 10 a second, so the wait is two seconds at most.
+const (
+	WriteBudgetLow          = 20
+	armWriteRefillPerSecond = 10
+)
+
 // ComputeBudgetLow is the remaining count of a compute throttling policy
 // (HighCostGet3Min, HighCostGet30Min, …) under which the sync waits.
 const ComputeBudgetLow = 20
 
 // Do implements policy.Policy.
-func (b *readBudget) Do(req *policy.Request) (*http.Response, error) {
+func (b *budgets) Do(req *policy.Request) (*http.Response, error) {
 	resp, err := req.Next()
 	if resp == nil {
 		return resp, err
 	}
+	now := b.now()
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if v := resp.Header.Get("x-ms-ratelimit-remaining-subscription-reads"); v != "" {
-		if n, perr := strconv.Atoi(v); perr == nil {
-			b.remaining, b.seen = n, time.Now()
+	for header, bk := range map[string]*bucket{
+		"x-ms-ratelimit-remaining-subscription-reads":   &b.reads,
+		"x-ms-ratelimit-remaining-subscription-writes":  &b.writes,
+		"x-ms-ratelimit-remaining-subscription-deletes": &b.deletes,
+	} {
+		if n, perr := strconv.Atoi(resp.Header.Get(header)); perr == nil {
+			*bk = bucket{left: n, seen: now}
 		}
 	}
-	if until := computeHold(resp.Header.Get("x-ms-ratelimit-remaining-resource"), time.Now()); until.After(b.computeUntil) {
+	if until := computeHold(resp.Header.Get("x-ms-ratelimit-remaining-resource"), now); until.After(b.computeUntil) {
 		b.computeUntil = until
 	}
 	return resp, err
+}
+
+// writeWait is how long a step should wait before it writes (or deletes):
+// until ARM has refilled that budget above WriteBudgetLow.
+func (b *budgets) writeWait(deletes bool) time.Duration {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	bk := b.writes
+	if deletes {
+		bk = b.deletes
+	}
+	return bk.wait(WriteBudgetLow, armWriteRefillPerSecond, b.now())
 }
 
 // computeHold reads compute's budgets, as in
@@ -109,13 +156,7 @@ func (c *Cloud) ReadBackoff() time.Duration {
 	b := &c.budget
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	var wait time.Duration
-	if !b.seen.IsZero() && b.remaining < ReadBudgetLow {
-		refill := time.Duration(ReadBudgetLow-b.remaining) * time.Second / armRefillPerSecond
-		wait = refill - time.Since(b.seen)
-	}
-	if left := time.Until(b.computeUntil); left > wait {
-		wait = left
-	}
-	return max(wait, 0)
+	now := b.now()
+	wait := b.reads.wait(ReadBudgetLow, armRefillPerSecond, now)
+	return max(wait, b.computeUntil.Sub(now), 0)
 }

@@ -261,85 +261,24 @@ func sealedKey() (string, error) {
 // the portal's gateway, each application on its own origin and so at the
 // root path: JupyterLab (which also serves the classic interface and the
 // terminal), which signs in the gateway by the instance's own secret (see
-// jupyterConfig), and RStudio Server, which the Data Science VM no longer
+// JupyterConfig), and RStudio Server, which the Data Science VM no longer
 // ships (release notes, June 2022), as a rocker container with its login
 // off, the portal's secret and the security group (the portal's range only)
 // standing in for it. Both listen on the VM's private address only. The
-// marker records whose instance this is.
+// marker records whose instance this is. It holds no secret: the secret
+// comes later, by the Custom Script extension (SecretScript), and Jupyter
+// starts once it is there.
 func (c *Cloud) cloudInit(inst *instancehub.Instance) string {
 	marker, _ := json.Marshal(map[string]string{"portal": c.cfg.PortalID, "instance": inst.Name, "owner": inst.OwnerEmail})
 	return strings.NewReplacer(
 		"{marker}", string(marker),
-		"{jupyterConfig}", indent(JupyterConfig(inst.AppSecret), "      "),
 		"{user}", instancehub.SSHUser,
 		"{jupyter}", portJupyter,
 		"{rstudio}", portRStudio,
 		"{rstudioImage}", RStudioImage,
+		"{jupyterConfig}", jupyterConfigFile,
+		"{secretFile}", SecretFile,
 	).Replace(cloudInitTemplate)
-}
-
-// JupyterConfig is the Jupyter Server configuration that makes the gateway
-// the only way in: a request is signed in when it carries the instance's
-// secret in its Authorization header, as the gateway sends it. Jupyter's
-// own token stays empty, because JupyterLab writes its token into the page
-// config of every page, where any notebook's script could read the secret.
-// A request signed in so skips Jupyter's origin and XSRF checks, as a
-// token's would: the gateway refuses foreign origins and cross-origin
-// writes itself. Jupyter Server 2 (the Data Science VM's) takes an identity
-// provider; Jupyter Server 1 a login handler, kept for older images.
-func JupyterConfig(secret string) string {
-	quoted, _ := json.Marshal("token " + secret) // a valid Python string literal
-	return strings.Replace(jupyterConfig, "@SECRET@", string(quoted), 1)
-}
-
-const jupyterConfig = `import hmac
-
-_SECRET = @SECRET@.encode()
-
-
-def _from_gateway(handler):
-    sent = handler.request.headers.get("Authorization", "").encode()
-    return hmac.compare_digest(sent, _SECRET)
-
-
-try:
-    from jupyter_server.auth.identity import IdentityProvider, User
-except ImportError:  # Jupyter Server 1
-    from jupyter_server.auth.login import LoginHandler
-
-    class GatewayLogin(LoginHandler):
-        @classmethod
-        def get_user(cls, handler):
-            if _from_gateway(handler):
-                handler._token_authenticated = True
-                return "owner"
-            return None
-
-        @classmethod
-        def get_login_available(cls, settings):
-            return True
-
-    c.ServerApp.login_handler_class = GatewayLogin
-else:
-
-    class GatewayIdentity(IdentityProvider):
-        def get_user(self, handler):
-            if _from_gateway(handler):
-                handler._token_authenticated = True
-                return User(username="owner")
-            return None
-
-    c.ServerApp.identity_provider_class = GatewayIdentity
-    c.IdentityProvider.token = ""
-
-c.ServerApp.token = ""
-c.ServerApp.password = ""
-`
-
-// indent puts prefix before every line of s but the first, which the
-// template indents.
-func indent(s, prefix string) string {
-	return strings.ReplaceAll(strings.TrimRight(s, "\n"), "\n", "\n"+prefix)
 }
 
 // The ports of the applications: JupyterLab (and Jupyter) and RStudio Server.
@@ -362,12 +301,6 @@ write_files:
     permissions: "0644"
     content: |
       {marker}
-  - path: /etc/instancehub/jupyter_server_config.py
-    owner: {user}:{user}
-    permissions: "0600"
-    defer: true
-    content: |
-      {jupyterConfig}
   - path: /etc/systemd/system/instancehub-jupyter.service
     permissions: "0644"
     content: |
@@ -378,8 +311,16 @@ write_files:
       [Service]
       User={user}
       WorkingDirectory=/home/{user}
-      ExecStart=/bin/sh -c 'exec /anaconda/bin/jupyter lab --no-browser --ip=` + privateAddress + ` --port={jupyter} --ServerApp.base_url=/ --config=/etc/instancehub/jupyter_server_config.py --ServerApp.allow_remote_access=True'
+      ExecStart=/bin/sh -c 'exec /anaconda/bin/jupyter lab --no-browser --ip=` + privateAddress + ` --port={jupyter} --ServerApp.base_url=/ --config={jupyterConfig} --ServerApp.allow_remote_access=True'
       Restart=always
+      RestartSec=5
+  - path: /etc/systemd/system/instancehub-jupyter.path
+    permissions: "0644"
+    content: |
+      [Unit]
+      Description=JupyterLab starts once the portal's secret is on the VM (instancehub)
+      [Path]
+      PathExists={secretFile}
       [Install]
       WantedBy=multi-user.target
   - path: /etc/systemd/system/instancehub-rstudio.service
@@ -399,6 +340,6 @@ write_files:
 runcmd:
   - [systemctl, daemon-reload]
   - [systemctl, disable, --now, jupyterhub]
-  - [systemctl, enable, --now, instancehub-jupyter]
+  - [systemctl, enable, --now, instancehub-jupyter.path]
   - [systemctl, enable, --now, --no-block, instancehub-rstudio]
 `

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
@@ -25,6 +24,10 @@ const (
 	StepPublicIP         = "public IP address"
 	StepNetworkInterface = "network interface"
 	StepVirtualMachine   = "virtual machine"
+	// StepAppSecret sends the instance's application secret to its running
+	// VM (see secretExtension): after the VM is made, and at every Start,
+	// which gives the instance a new one.
+	StepAppSecret = "application secret"
 )
 
 // Steps names, in order, the Azure steps that carry out op on inst. A
@@ -40,7 +43,9 @@ func (c *Cloud) Steps(op instancehub.OperationKind, inst *instancehub.Instance) 
 		if c.wantsPublicIP(inst) {
 			steps = append(steps, StepPublicIP)
 		}
-		return append(steps, StepNetworkInterface, StepVirtualMachine)
+		return append(steps, StepNetworkInterface, StepVirtualMachine, StepAppSecret)
+	case instancehub.OpStart:
+		return []string{StepVirtualMachine, StepAppSecret}
 	case instancehub.OpDelete:
 		return []string{StepVirtualMachine, StepNetworkInterface, StepPublicIP, StepSecurityGroup}
 	}
@@ -99,7 +104,15 @@ func (c *Cloud) ApplicationUnavailable(ctx context.Context, inst *instancehub.In
 func (c *Cloud) BeginStep(ctx context.Context, op instancehub.OperationKind, step string, inst *instancehub.Instance) (string, error) {
 	doing := fmt.Sprintf("%s %s of %s", op.Verb(), step, inst.Name)
 	c.usageCache.clear()
-	token, err := c.beginStep(ctx, op, step, inst)
+	var token string
+	err := c.waitOut(ctx, func() error {
+		if err := c.holdWrites(ctx, op == instancehub.OpDelete); err != nil {
+			return err
+		}
+		var err error
+		token, err = c.beginStep(ctx, op, step, inst)
+		return err
+	})
 	return token, cloudError(err, doing)
 }
 
@@ -113,7 +126,7 @@ func (c *Cloud) beginStep(ctx context.Context, op instancehub.OperationKind, ste
 				return "", err
 			}
 		}
-		if step != StepVirtualNetwork {
+		if step != StepVirtualNetwork && step != StepAppSecret { // the VM's own extension: the VM was guarded
 			if err := c.guard(ctx, step, inst); err != nil {
 				return "", err
 			}
@@ -142,6 +155,13 @@ func (c *Cloud) beginStep(ctx context.Context, op instancehub.OperationKind, ste
 		}
 		p, err := c.vms.BeginCreateOrUpdate(ctx, rg, name, vm, nil)
 		return begun(ctx, p, err)
+	case step == StepAppSecret:
+		ext, err := c.secretExtension(inst)
+		if err != nil {
+			return "", err
+		}
+		p, err := c.extensions.BeginCreateOrUpdate(ctx, rg, name, secretExtensionName, ext, nil)
+		return begun(ctx, p, err)
 	case op == instancehub.OpStart:
 		p, err := c.vms.BeginStart(ctx, rg, name, nil)
 		return begun(ctx, p, err)
@@ -157,11 +177,17 @@ func (c *Cloud) beginStep(ctx context.Context, op instancehub.OperationKind, ste
 	return "", fmt.Errorf("no step %q in %s", step, op)
 }
 
-// PollStep asks Azure once how a step is going. The poller is rebuilt from
-// its token each time, so a step survives a restart of the portal.
+// PollStep asks Azure once how a step is going, waiting out throttling. The
+// poller is rebuilt from its token each time, so a step survives a restart
+// of the portal.
 func (c *Cloud) PollStep(ctx context.Context, op instancehub.OperationKind, step string, inst *instancehub.Instance, token string) (bool, error) {
 	var resp *http.Response
-	done, err := c.pollStep(policy.WithCaptureResponse(ctx, &resp), op, step, inst, token)
+	var done bool
+	err := c.waitOut(ctx, func() error {
+		var err error
+		done, err = c.pollStep(policy.WithCaptureResponse(ctx, &resp), op, step, inst, token)
+		return err
+	})
 	c.rememberRetryAfter(token, resp, done || err != nil)
 	if done {
 		c.usageCache.clear()
@@ -208,6 +234,10 @@ func (c *Cloud) pollStep(ctx context.Context, op instancehub.OperationKind, step
 		p, err := c.vms.BeginCreateOrUpdate(ctx, rg, name, armcompute.VirtualMachine{},
 			&armcompute.VirtualMachinesClientBeginCreateOrUpdateOptions{ResumeToken: token})
 		return polled(ctx, p, err)
+	case step == StepAppSecret:
+		p, err := c.extensions.BeginCreateOrUpdate(ctx, rg, name, secretExtensionName, armcompute.VirtualMachineExtension{},
+			&armcompute.VirtualMachineExtensionsClientBeginCreateOrUpdateOptions{ResumeToken: token})
+		return polled(ctx, p, err)
 	case op == instancehub.OpStart:
 		p, err := c.vms.BeginStart(ctx, rg, name, &armcompute.VirtualMachinesClientBeginStartOptions{ResumeToken: token})
 		return polled(ctx, p, err)
@@ -232,7 +262,7 @@ func (c *Cloud) rememberRetryAfter(token string, resp *http.Response, finished b
 	if finished || resp == nil {
 		return
 	}
-	if d := retryAfter(resp.Header.Get("Retry-After")); d > 0 {
+	if d := retryAfterOf(resp.Header, c.cfg.Now()); d > 0 {
 		if c.retryAfter == nil {
 			c.retryAfter = map[string]time.Duration{}
 		}
@@ -246,20 +276,6 @@ func (c *Cloud) PollAfter(token string) time.Duration {
 	c.pollMu.Lock()
 	defer c.pollMu.Unlock()
 	return c.retryAfter[token]
-}
-
-// retryAfter reads Retry-After in seconds or as an HTTP date.
-func retryAfter(v string) time.Duration {
-	if v == "" {
-		return 0
-	}
-	if n, err := strconv.Atoi(v); err == nil {
-		return time.Duration(n) * time.Second
-	}
-	if t, err := http.ParseTime(v); err == nil {
-		return time.Until(t)
-	}
-	return 0
 }
 
 // unreachable marks an error in asking about an operation, as opposed to

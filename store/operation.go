@@ -26,13 +26,19 @@ LEFT JOIN users ou ON ou.id = o.user_id`
 // op.Kind.Progressive(), in one transaction, provided the instance is in one
 // of op.Kind.From() and has no operation in progress. ECONFLICT otherwise;
 // ENOTFOUND when the instance does not exist or is deleted; EQUOTA when a
-// Start would exceed a workspace limit.
+// Start would exceed a workspace limit. When op carries an AppSecret, it
+// becomes the instance's in the same transaction.
 func (db *DB) BeginOperation(ctx context.Context, op *instancehub.Operation) error {
 	op.Status = instancehub.StatusInProgress
 	op.StartedAt = db.orNow(op.StartedAt)
 	err := db.inTx(ctx, func(tx *Tx) error {
 		if err := db.claimInstance(ctx, tx, op); err != nil {
 			return err
+		}
+		if op.AppSecret != "" {
+			if _, err := tx.ExecContext(ctx, `UPDATE instances SET app_secret = ? WHERE id = ?`, op.AppSecret, op.InstanceID); err != nil {
+				return err
+			}
 		}
 		if op.Kind == instancehub.OpStart {
 			if err := checkWorkspaceQuota(ctx, tx, op.InstanceID); err != nil {

@@ -325,3 +325,27 @@ func TestFindOperations(t *testing.T) {
 		t.Errorf("operations of no instance = %v, %v", ops, err)
 	}
 }
+
+// TestBeginOperationStoresNewAppSecret: a Start's new application secret
+// becomes the instance's with the operation, and a refused Start leaves
+// the secret as it was.
+func TestBeginOperationStoresNewAppSecret(t *testing.T) {
+	db, _ := openTestDB(t)
+	ctx := context.Background()
+	ada := createUser(t, db, "ada@example.com", "Ada")
+	inst := runningInstance(t, db, "lab", ada)
+	before := findByID(t, db, inst.ID).AppSecret
+	refused := &instancehub.Operation{InstanceID: inst.ID, Kind: instancehub.OpStart, Trigger: instancehub.TriggerUser, AppSecret: "refused-secret"}
+	wantCode(t, db.BeginOperation(ctx, refused), instancehub.ECONFLICT) // it runs
+	if got := findByID(t, db, inst.ID).AppSecret; got != before {
+		t.Fatalf("a refused Start changed the secret to %q", got)
+	}
+	setState(t, db, inst, instancehub.StateStopped)
+	op := &instancehub.Operation{InstanceID: inst.ID, Kind: instancehub.OpStart, Trigger: instancehub.TriggerUser, AppSecret: "the-new-secret"}
+	if err := db.BeginOperation(ctx, op); err != nil {
+		t.Fatal(err)
+	}
+	if got := findByID(t, db, inst.ID).AppSecret; got != "the-new-secret" {
+		t.Errorf("secret after Start began = %q, want the new one", got)
+	}
+}

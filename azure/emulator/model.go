@@ -86,6 +86,9 @@ type resource struct {
 	Subnets   []subnetDef `json:"subnets,omitempty"`   // a virtual network's subnets
 	// AccessKeys are the SSH keys the VM access extension added to a VM.
 	AccessKeys []string `json:"accessKeys,omitempty"`
+	// CustomScript is the script the Custom Script extension last ran on a
+	// VM, as the VM decrypted it from the protected settings.
+	CustomScript string `json:"customScript,omitempty"`
 
 	key string // its model key, shared by the indexes
 	row int64  // its row on disk; 0 until first saved

@@ -166,7 +166,8 @@ func (p *Portal) As(user *instancehub.User) context.Context {
 }
 
 // MakeVMs creates in the emulator, through the portal's own Azure steps,
-// the VMs of every live instance: seeded instances then exist in Azure too.
+// the VMs of every live instance that has none: seeded instances then exist
+// in Azure too.
 func (p *Portal) MakeVMs(t testing.TB) {
 	t.Helper()
 	instances, _, err := p.DB.FindInstances(p.Ctx, instancehub.InstanceFilter{})
@@ -174,6 +175,9 @@ func (p *Portal) MakeVMs(t testing.TB) {
 		t.Fatal(err)
 	}
 	for _, inst := range instances {
+		if _, err := p.Cloud.VM(p.Ctx, inst); err == nil {
+			continue // made before, and maybe stopped since
+		}
 		for _, step := range p.Cloud.Steps(instancehub.OpCreate, inst) {
 			token, err := p.Cloud.BeginStep(p.Ctx, instancehub.OpCreate, step, inst)
 			for err == nil && token != "" {
@@ -295,6 +299,9 @@ func (p *Portal) seed(t testing.TB, name, region, subnet string, created time.Ti
 		Family: "standardDSv2Family", VCPUs: 4, MemoryGiB: 14, SSHPort: 22,
 		VirtualNetwork: "vnet-" + region, Subnet: subnet,
 		OwnerID: owner.ID, CreatedByID: owner.ID, CreatedAt: created,
+		// As the service makes one at create (256 bits, base64url): the
+		// Azure steps deliver it to the VM.
+		AppSecret: "seeded-secret-of-" + name + "_0123456789abcdefghij",
 	}
 	op := &instancehub.Operation{Kind: instancehub.OpCreate, Trigger: instancehub.TriggerUser, UserID: owner.ID, StartedAt: created}
 	if err := p.DB.CreateInstance(ctx, inst, op); err != nil {
