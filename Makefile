@@ -2,8 +2,8 @@
 # Both install what they need on a fresh machine: npm packages from the
 # lockfile, Go modules and tools (the `tool` lines of go.mod), and, for the
 # browser tests, Debian's Chromium; for the offline instances' applications,
-# Debian's Jupyter Notebook; for the PostgreSQL store's tests, Debian's
-# PostgreSQL.
+# Debian's Jupyter Notebook and bubblewrap, the sandbox each runs in; for the
+# PostgreSQL store's tests, Debian's PostgreSQL.
 
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -14,6 +14,7 @@ ADDR        ?= 127.0.0.1:8080
 DATA        ?= ./data
 CHROMIUM    ?= /usr/bin/chromium
 JUPYTER     ?= /usr/bin/jupyter
+BWRAP       ?= /usr/bin/bwrap
 DRIVER_DIR  := $(CURDIR)/.pw-driver
 TEMPL_SRC   := $(wildcard views/*.templ)
 GO_SRC      := $(shell find . -name '*.go' -not -path './node_modules/*' -not -name '*_test.go')
@@ -29,7 +30,7 @@ VULNDB        := .cache/vulndb/$(lastword $(subst @, ,$(VULNDB_MODULE)))
 FUZZTIME      ?= 30s
 TEST_FUZZTIME ?= 2s
 
-.PHONY: build run test test-ahead fuzz check check-deploy vulncheck bench bench-http bench-replicas screenshots deps generate clean chromium jupyter postgres wrk nginx deploy-tools e2e-driver
+.PHONY: build run test test-ahead fuzz check check-deploy vulncheck bench bench-http bench-replicas screenshots deps generate clean chromium jupyter bubblewrap postgres wrk nginx deploy-tools e2e-driver
 
 ## build: generate the templates, fetch htmx and build bin/instancehub
 build: $(BIN)
@@ -40,8 +41,8 @@ $(BIN): deps generate $(VENDOR) $(GO_SRC)
 	go build -trimpath -o $(BIN) ./cmd/instancehub
 
 ## run: build and serve the portal on $(ADDR) with data in $(DATA)
-run: build jupyter
-	./$(BIN) serve --addr $(ADDR) --data $(DATA)
+run: build jupyter bubblewrap
+	./$(BIN) serve --addr $(ADDR) --data $(DATA) --bwrap $(BWRAP)
 
 ## deps: npm packages from package-lock.json and the Go modules
 deps: node_modules/.package-lock.json
@@ -70,11 +71,11 @@ static/vendor/xterm/fit.js: node_modules/.package-lock.json
 generate:
 	go tool templ generate -path views >/dev/null 2>&1
 
-## test: every test, browser tests included (installs Chromium, Jupyter and,
-## for the portal behind a reverse proxy, nginx if missing), the
-## clock-keeping packages' tests a year ahead (test-ahead), then each fuzz
+## test: every test, browser tests included (installs Chromium, Jupyter,
+## bubblewrap and, for the portal behind a reverse proxy, nginx if missing),
+## the clock-keeping packages' tests a year ahead (test-ahead), then each fuzz
 ## target for $(TEST_FUZZTIME)
-test: build chromium jupyter postgres nginx e2e-driver
+test: build chromium jupyter bubblewrap postgres nginx e2e-driver
 	PLAYWRIGHT_DRIVER_PATH=$(DRIVER_DIR) INSTANCEHUB_CHROMIUM=$(CHROMIUM) INSTANCEHUB_JUPYTER=$(JUPYTER) go test -count=1 -timeout 30m ./...
 	@$(MAKE) --no-print-directory test-ahead
 	$(call fuzz-each,$(TEST_FUZZTIME))
@@ -196,6 +197,16 @@ jupyter:
 		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq jupyter-notebook python3-ipykernel python3-terminado >/dev/null; \
 	fi
 	@test -x "$(JUPYTER)" || { echo "Jupyter is not at $(JUPYTER); the offline Jupyter and Terminal cannot run"; exit 1; }
+
+## bubblewrap: Debian's bubblewrap, which runs each offline instance's
+## Jupyter in a sandbox of its own; without it the offline Jupyter is off
+bubblewrap:
+	@if [ ! -x "$(BWRAP)" ]; then \
+		echo "installing bubblewrap (apt-get)"; \
+		SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq bubblewrap >/dev/null; \
+	fi
+	@test -x "$(BWRAP)" || { echo "bubblewrap is not at $(BWRAP); the offline Jupyter and Terminal cannot run in a sandbox"; exit 1; }
 
 ## postgres: Debian's PostgreSQL server, unless the tests are given one
 ## (INSTANCEHUB_TEST_POSTGRES, or a server on 127.0.0.1:5432): the store's
