@@ -30,7 +30,7 @@ VULNDB        := .cache/vulndb/$(lastword $(subst @, ,$(VULNDB_MODULE)))
 FUZZTIME      ?= 30s
 TEST_FUZZTIME ?= 2s
 
-.PHONY: build run test test-ahead fuzz check vulncheck bench bench-http bench-replicas screenshots deps generate clean chromium jupyter bubblewrap postgres wrk e2e-driver
+.PHONY: build run test test-ahead fuzz check check-deploy vulncheck bench bench-http bench-replicas screenshots deps generate clean chromium jupyter bubblewrap postgres wrk nginx deploy-tools e2e-driver
 
 ## build: generate the templates, fetch htmx and build bin/instancehub
 build: $(BIN)
@@ -71,10 +71,11 @@ static/vendor/xterm/fit.js: node_modules/.package-lock.json
 generate:
 	go tool templ generate -path views >/dev/null 2>&1
 
-## test: every test, browser tests included (installs Chromium, Jupyter and
-## bubblewrap if missing), the clock-keeping packages' tests a year ahead
-## (test-ahead), then each fuzz target for $(TEST_FUZZTIME)
-test: build chromium jupyter bubblewrap postgres e2e-driver
+## test: every test, browser tests included (installs Chromium, Jupyter,
+## bubblewrap and, for the portal behind a reverse proxy, nginx if missing),
+## the clock-keeping packages' tests a year ahead (test-ahead), then each fuzz
+## target for $(TEST_FUZZTIME)
+test: build chromium jupyter bubblewrap postgres nginx e2e-driver
 	PLAYWRIGHT_DRIVER_PATH=$(DRIVER_DIR) INSTANCEHUB_CHROMIUM=$(CHROMIUM) INSTANCEHUB_JUPYTER=$(JUPYTER) go test -count=1 -timeout 30m ./...
 	@$(MAKE) --no-print-directory test-ahead
 	$(call fuzz-each,$(TEST_FUZZTIME))
@@ -147,8 +148,9 @@ screenshots: build chromium e2e-driver
 	PLAYWRIGHT_DRIVER_PATH=$(DRIVER_DIR) INSTANCEHUB_CHROMIUM=$(CHROMIUM) INSTANCEHUB_UPDATE_SCREENSHOTS=1 \
 		go test -count=1 -run 'TestInstanceJourney|TestCreateFormMessages|TestAccessControlJourney|TestQuotaJourney|TestApplicationsJourney|TestSchedulingJourney' ./e2e/
 
-## check: formatting, vet, staticcheck, generated templates up to date and
-## no known vulnerability (vulncheck)
+## check: formatting, vet, staticcheck, generated templates up to date, no
+## known vulnerability (vulncheck) and the deployment files valid
+## (check-deploy)
 check: deps
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
 	go vet ./...
@@ -156,6 +158,13 @@ check: deps
 	go tool templ generate -path views >/dev/null 2>&1
 	@git diff --quiet -- 'views/*_templ.go' || { echo "views/*_templ.go are stale: run make generate and commit"; exit 1; }
 	@$(MAKE) --no-print-directory vulncheck
+	@$(MAKE) --no-print-directory check-deploy
+
+## check-deploy: docs/deploy's nginx and Caddy configurations and systemd
+## unit, validated by nginx -t, caddy validate and systemd-analyze verify
+## (Debian's, installed if missing), unprivileged in a temporary directory
+check-deploy: deploy-tools
+	docs/deploy/check.sh
 
 ## vulncheck: govulncheck against the Go vulnerability database, built offline
 ## from $(VULNDB_MODULE); fails on any reachable vulnerability
@@ -208,6 +217,25 @@ postgres:
 		echo "installing PostgreSQL (apt-get)"; \
 		SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
 		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq postgresql >/dev/null; \
+	fi
+
+## nginx: Debian's nginx, which the browser test of the portal behind a
+## reverse proxy runs with docs/deploy/nginx.conf, as a process of its own
+## (the package's service is not needed)
+nginx:
+	@if ! command -v nginx >/dev/null && [ ! -x /usr/sbin/nginx ]; then \
+		echo "installing nginx (apt-get)"; \
+		SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq nginx >/dev/null; \
+	fi
+
+## deploy-tools: what check-deploy runs: Debian's nginx, caddy, systemd's
+## systemd-analyze and openssl
+deploy-tools: nginx
+	@if ! command -v caddy >/dev/null || ! command -v systemd-analyze >/dev/null || ! command -v openssl >/dev/null; then \
+		echo "installing caddy, systemd and openssl (apt-get)"; \
+		SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq caddy systemd openssl >/dev/null; \
 	fi
 
 ## e2e-driver: playwright-go's driver, made of the machine's node and the

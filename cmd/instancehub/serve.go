@@ -203,8 +203,11 @@ func serve(ctx context.Context, c Config, ln net.Listener, log *slog.Logger) err
 		go followPowerState(ctx, service.Instances, servers, 15*time.Second, log)
 	}
 	server = web.New(web.Config{
-		SealKey:   sealKey,
-		Workspace: c.Workspace, SecureCookies: c.SecureCookies, Static: static.FS, Logger: log,
+		SealKey: sealKey,
+		// People open it over TLS when its address says so, whatever
+		// terminates it: its cookies are then Secure and __Host-, as the
+		// applications' are (their scheme is the same address's).
+		Workspace: c.Workspace, SecureCookies: c.SecureCookies || public.Scheme == "https", Static: static.FS, Logger: log,
 		LocalAccounts: c.LocalAccounts, Identity: identity, TrustedProxies: proxies, Applications: gateway,
 		Hosts: c.portalHosts(public),
 	}, service)
