@@ -78,25 +78,6 @@ type AuditFilter struct {
 	Limit  int // 0 for all
 }
 
-// AuditStore keeps the audit log.
-type AuditStore interface {
-	// RecordAudit adds e, setting its ID; its Count is 1.
-	RecordAudit(ctx context.Context, e *AuditEvent) error
-	// TallyAudit counts e in the event of the same minute, action, result,
-	// user and source that TallyAudit added before, or adds e when there
-	// is none; it sets e's ID and Count to those of the event counted in.
-	// The event keeps the target and reason of the first it counted.
-	TallyAudit(ctx context.Context, e *AuditEvent) error
-	// FindAuditEvents returns the matching events, newest first, and how
-	// many match in all.
-	FindAuditEvents(ctx context.Context, f AuditFilter) ([]*AuditEvent, int, error)
-	// WalkAuditEvents calls fn with each matching event, newest first,
-	// reading them one at a time, and stops at fn's first error, which it
-	// returns. Offset and Limit are ignored.
-	WalkAuditEvents(ctx context.Context, f AuditFilter, fn func(*AuditEvent) error) error
-	AuditArchiveStore
-}
-
 // AuditSkipped is the result of an automatic action that did not apply:
 // a schedule's start while the instance was running.
 const AuditSkipped = "skipped"
@@ -125,3 +106,15 @@ func (s *Service) recordAutomatic(ctx context.Context, target string, kind Opera
 		s.logger().Error("record audit event", "action", e.Action, "err", rerr)
 	}
 }
+
+// AuditPage is a page of the audit log.
+type AuditPage struct {
+	Filter AuditFilter
+	Events []*AuditEvent
+	Total  int
+	Page   int
+	Pages  int
+}
+
+// AuditPageSize is how many events a page of the audit log shows.
+const AuditPageSize = 100

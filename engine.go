@@ -55,10 +55,6 @@ type Engine struct {
 	inflight map[int64]context.CancelFunc
 }
 
-// ErrLeaseLost is what the store answers a replica that writes to an
-// operation another replica has taken over: it stops driving it.
-var ErrLeaseLost = Errorf(ECONFLICT, "Another portal has taken over the operation.")
-
 // SyncLease is the name of the lease of the background sync.
 const SyncLease = "sync"
 
@@ -245,7 +241,7 @@ func (e *Engine) SubmitAutomatic(ctx context.Context, inst *Instance, kind Opera
 		// Each Start gives the instance a new application secret, stored
 		// with the operation, which the cloud's steps deliver to the VM
 		// (issue 26, item 8): a secret that leaked stops working.
-		secret, err := newAppSecret()
+		secret, err := NewAppSecret()
 		if err != nil {
 			return nil, err
 		}

@@ -69,24 +69,6 @@ type WorkspaceQuota struct {
 	Holders []*Instance
 }
 
-// QuotaStore keeps the workspace's vCPU limits and finds what holds them.
-// CreateInstance and BeginOperation (for Start) check the limits in the
-// same transaction as the change, so concurrent requests can never together
-// exceed one.
-type QuotaStore interface {
-	// WorkspaceQuota returns a region's limits and the instances that hold
-	// quota in it. The holders may be shared with other callers: read them,
-	// never change them.
-	WorkspaceQuota(ctx context.Context, region string) (*WorkspaceQuota, error)
-	// WorkspaceUsage is WorkspaceQuota for a create's checks: the limits and
-	// the vCPUs held, with only the holders still being created, so that
-	// its cost does not grow with the instances there.
-	WorkspaceUsage(ctx context.Context, region string) (*WorkspaceQuota, error)
-	// SetWorkspaceLimit sets a family's limit (TotalRegionalVCPUs for the
-	// total), or removes it when limit is negative.
-	SetWorkspaceLimit(ctx context.Context, region, family string, limit int) error
-}
-
 // misfit is why a size does not fit the workspace's limits, or "".
 func (q *WorkspaceQuota) misfit(region string, size VMSize) string {
 	if q == nil {

@@ -273,3 +273,30 @@ func parseWeekDay(s string) (time.Weekday, bool) {
 	}
 	return 0, false
 }
+
+// Firing is one occurrence of a schedule, recorded so that it fires once:
+// across restarts, and across portals sharing a database.
+type Firing struct {
+	ScheduleID int64
+	Occurrence time.Time // the time it was due, as the schedule computes it
+	FiredAt    time.Time
+	Result     string // FiringClaimed, then FiringStarted, FiringSkipped or FiringFailed
+	Reason     string // why it was skipped or failed
+}
+
+// The results of a firing.
+const (
+	FiringClaimed = "claimed" // recorded, its operation not yet submitted
+	FiringStarted = "started" // its operation began
+	FiringSkipped = "skipped" // the state did not allow the action
+	FiringFailed  = "failed"  // the action was refused (quota)
+)
+
+// ScheduleID reads a schedule's ID from a URL. ENOTFOUND when it is none.
+func ScheduleID(s string) (int64, error) {
+	id, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || id <= 0 {
+		return 0, Errorf(ENOTFOUND, "There is no such schedule.")
+	}
+	return id, nil
+}

@@ -3,7 +3,6 @@ package instancehub
 import (
 	"context"
 	"fmt"
-	"strconv"
 	"time"
 )
 
@@ -252,13 +251,4 @@ func (s *Service) TakeNotices(ctx context.Context) ([]string, error) {
 		return nil, nil
 	}
 	return s.Automation.TakeUserNotices(ctx, user.ID)
-}
-
-// ScheduleID reads a schedule's ID from a URL. ENOTFOUND when it is none.
-func ScheduleID(s string) (int64, error) {
-	id, err := strconv.ParseInt(s, 10, 64)
-	if err != nil || id <= 0 {
-		return 0, Errorf(ENOTFOUND, "There is no such schedule.")
-	}
-	return id, nil
 }

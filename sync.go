@@ -14,13 +14,6 @@ import (
 // spend Azure's read budget to learn nothing new.
 const SyncFresh = 5 * time.Second
 
-// SyncReport says what a sync found.
-type SyncReport struct {
-	Checked int // instances compared with Azure
-	Changed int // instances whose state changed
-	Missing int // instances whose VM was gone
-}
-
 // syncRun is one sync, which later callers may join.
 type syncRun struct {
 	done     chan struct{} // closed when the sync ended
