@@ -49,7 +49,7 @@ func (f AuditFilter) bound() AuditFilter {
 // script included, can repeat at will and that changed nothing: a denial,
 // or a request that failed (bad input, a conflict, a throttled sign-in).
 // Those are tallied, not kept one by one; what changed something is a row
-// of its own. The portal's own actions are recorded apart (recordAutomatic).
+// of its own. The portal's own actions are recorded apart (Service.RecordAutomatic).
 func (e *AuditEvent) tallied() bool {
 	return e.Result == AuditDenied || e.Result == AuditFailed
 }
@@ -86,10 +86,10 @@ const AuditSkipped = "skipped"
 // itself, on a schedule or an idle rule.
 const PortalActor = "Portal"
 
-// recordAutomatic writes the audit event of an operation the portal
+// RecordAutomatic writes the audit event of an operation the portal
 // started by itself: its actor is the portal, its reason names the trigger
 // and the rule; result is a Firing result.
-func (s *Service) recordAutomatic(ctx context.Context, target string, kind OperationKind, trigger Trigger, rule, result string, err error) {
+func (s *Service) RecordAutomatic(ctx context.Context, target string, kind OperationKind, trigger Trigger, rule, result string, err error) {
 	e := &AuditEvent{At: s.now(), UserName: PortalActor, Action: "instance." + kind.Verb(), Target: target,
 		Result: AuditSucceeded, Reason: fmt.Sprintf("Trigger %s: %s.", trigger, rule)}
 	switch result {

@@ -300,3 +300,36 @@ func ScheduleID(s string) (int64, error) {
 	}
 	return id, nil
 }
+
+// MissedGrace is how late a schedule may still fire: a portal that was down
+// at the time fires it on start when it is less late than this, and
+// otherwise waits for the next time.
+const MissedGrace = 15 * time.Minute
+
+// DueOccurrence is the occurrence of sch to fire now, if any: the first
+// after its last firing, its last change and the grace period, unless it
+// is later than now. A stop its owner postponed is held until then, and
+// fires then although past the grace period.
+func DueOccurrence(sch *Schedule, keep time.Time, now time.Time) (time.Time, bool) {
+	from := latest(now.Add(-MissedGrace), sch.UpdatedAt, sch.LastFired)
+	if sch.Action == OpStop && !keep.IsZero() {
+		if now.Before(keep) {
+			if occ := sch.Next(from); !occ.IsZero() && !occ.After(keep) {
+				return time.Time{}, false
+			}
+		} else if now.Before(keep.Add(MissedGrace)) {
+			from = latest(keep.Add(-KeepRunningFor-time.Millisecond), sch.UpdatedAt, sch.LastFired)
+		}
+	}
+	occ := sch.Next(from)
+	return occ, !occ.IsZero() && !occ.After(now)
+}
+
+func latest(t time.Time, others ...time.Time) time.Time {
+	for _, o := range others {
+		if o.After(t) {
+			t = o
+		}
+	}
+	return t
+}

@@ -135,7 +135,7 @@ func (s *Service) InstanceWithSchedules(ctx context.Context, name string) (*Inst
 		return nil, nil, err
 	}
 	if inst.State == StateRunning {
-		inst.AutoStop = nextAutoStop(inst, schedules, s.now())
+		inst.AutoStop = NextAutoStop(inst, schedules, s.now())
 	}
 	return inst, schedules, nil
 }

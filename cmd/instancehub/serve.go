@@ -21,6 +21,7 @@ import (
 	"github.com/instancehub/instancehub/azure/emulator"
 	"github.com/instancehub/instancehub/localapps"
 	"github.com/instancehub/instancehub/oidc"
+	"github.com/instancehub/instancehub/scheduler"
 	"github.com/instancehub/instancehub/static"
 	"github.com/instancehub/instancehub/web"
 )
@@ -194,9 +195,9 @@ func serve(ctx context.Context, c Config, ln net.Listener, log *slog.Logger) err
 	service.Probe = gw
 	// The schedules and idle shutdown run beside the engine, once the
 	// probe that tells an idle instance from one in use is set.
-	scheduler := &instancehub.Scheduler{Service: service, Logger: log}
-	scheduler.Start(ctx)
-	defer scheduler.Stop()
+	sched := &scheduler.Scheduler{Store: db, Operations: engine, Service: service, Logger: log}
+	sched.Start(ctx)
+	defer sched.Stop()
 	var gateway web.Applications = gw
 	if servers != nil {
 		gateway = offlineGateway{Gateway: gw, servers: servers}
