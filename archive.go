@@ -121,6 +121,12 @@ func (a *AuditArchiveWriter) Write(e *AuditEvent) error {
 // Count is how many events were written.
 func (a *AuditArchiveWriter) Count() int { return a.count }
 
+// Span is what was written: how many events, the first and last times, and
+// the highest ID.
+func (a *AuditArchiveWriter) Span() AuditSpan {
+	return AuditSpan{Count: a.count, First: a.first, Last: a.last, LastID: a.lastID}
+}
+
 // Digest is the SHA-256 of what was written, hex.
 func (a *AuditArchiveWriter) Digest() string { return hex.EncodeToString(a.h.Sum(nil)) }
 

@@ -1,8 +1,6 @@
 package instancehub
 
 import (
-	"context"
-	"fmt"
 	"time"
 )
 
@@ -28,8 +26,8 @@ type AuditEvent struct {
 	Count int
 }
 
-// clip bounds every text of e, marking what it cut.
-func (e *AuditEvent) clip() {
+// Clip bounds every text of e, marking what it cut.
+func (e *AuditEvent) Clip() {
 	e.UserName = Clip(e.UserName, MaxDisplayNameLength)
 	e.UserEmail = Clip(e.UserEmail, MaxEmailLength)
 	e.Action = Clip(e.Action, MaxResourceNameLength)
@@ -38,19 +36,20 @@ func (e *AuditEvent) clip() {
 	e.SourceIP = Clip(e.SourceIP, MaxSourceLength)
 }
 
-// bound cuts a filter's texts to what a search can mean.
-func (f AuditFilter) bound() AuditFilter {
-	f.User, f.Target = prefix(f.User, MaxSearchLength), prefix(f.Target, MaxSearchLength)
-	f.Action, f.Result = prefix(f.Action, MaxResourceNameLength), prefix(f.Result, MaxResourceNameLength)
+// Bound cuts a filter's texts to what a search can mean.
+func (f AuditFilter) Bound() AuditFilter {
+	f.User, f.Target = Prefix(f.User, MaxSearchLength), Prefix(f.Target, MaxSearchLength)
+	f.Action, f.Result = Prefix(f.Action, MaxResourceNameLength), Prefix(f.Result, MaxResourceNameLength)
 	return f
 }
 
-// tallied reports whether e is an outcome that anyone, a stranger or a
+// Tallied reports whether e is an outcome that anyone, a stranger or a
 // script included, can repeat at will and that changed nothing: a denial,
 // or a request that failed (bad input, a conflict, a throttled sign-in).
 // Those are tallied, not kept one by one; what changed something is a row
-// of its own. The portal's own actions are recorded apart (Service.RecordAutomatic).
-func (e *AuditEvent) tallied() bool {
+// of its own. The portal's own actions are recorded apart
+// (Service.RecordAutomatic).
+func (e *AuditEvent) Tallied() bool {
 	return e.Result == AuditDenied || e.Result == AuditFailed
 }
 
@@ -85,27 +84,6 @@ const AuditSkipped = "skipped"
 // PortalActor is the name the audit log gives the portal when it acts by
 // itself, on a schedule or an idle rule.
 const PortalActor = "Portal"
-
-// RecordAutomatic writes the audit event of an operation the portal
-// started by itself: its actor is the portal, its reason names the trigger
-// and the rule; result is a Firing result.
-func (s *Service) RecordAutomatic(ctx context.Context, target string, kind OperationKind, trigger Trigger, rule, result string, err error) {
-	e := &AuditEvent{At: s.now(), UserName: PortalActor, Action: "instance." + kind.Verb(), Target: target,
-		Result: AuditSucceeded, Reason: fmt.Sprintf("Trigger %s: %s.", trigger, rule)}
-	switch result {
-	case FiringSkipped:
-		e.Result, e.Reason = AuditSkipped, e.Reason+" Skipped: "+ErrorMessage(err)
-	case FiringFailed:
-		e.Result, e.Reason = AuditFailed, e.Reason+" "+ErrorMessage(err)
-	}
-	if s.Audit == nil {
-		return
-	}
-	e.clip()
-	if rerr := s.Audit.RecordAudit(context.WithoutCancel(ctx), e); rerr != nil {
-		s.logger().Error("record audit event", "action", e.Action, "err", rerr)
-	}
-}
 
 // AuditPage is a page of the audit log.
 type AuditPage struct {

@@ -49,14 +49,14 @@ func Clip(s string, limit int) string {
 		return s
 	}
 	if limit < len(CutMarker) {
-		return prefix(s, limit)
+		return Prefix(s, limit)
 	}
-	return prefix(s, limit-len(CutMarker)) + CutMarker
+	return Prefix(s, limit-len(CutMarker)) + CutMarker
 }
 
-// prefix returns the longest prefix of s of at most limit bytes that ends on
+// Prefix returns the longest prefix of s of at most limit bytes that ends on
 // a character boundary: a search too long to mean anything is cut silently.
-func prefix(s string, limit int) string {
+func Prefix(s string, limit int) string {
 	if len(s) <= limit {
 		return s
 	}
@@ -67,8 +67,8 @@ func prefix(s string, limit int) string {
 	return s[:n]
 }
 
-// tooLong returns the field error of a value longer than limit bytes, or nil.
-func tooLong(field, what, value string, limit int) error {
+// TooLong returns the field error of a value longer than limit bytes, or nil.
+func TooLong(field, what, value string, limit int) error {
 	if len(value) <= limit {
 		return nil
 	}

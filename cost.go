@@ -147,39 +147,6 @@ func EstimateInstanceCost(price Price, soFar, thisMonth time.Duration, now time.
 	}
 }
 
-// sizePrices returns the prices of region's sizes, or nil when there is no
-// price list or it cannot be read: prices inform, and a page that shows
-// them works without them.
-func (s *Service) sizePrices(ctx context.Context, region string) map[string]Price {
-	if s.Prices == nil {
-		return nil
-	}
-	prices, err := s.Prices.Prices(ctx, region)
-	if err != nil {
-		s.logger().Warn("read VM prices", "region", region, "err", err)
-		return nil
-	}
-	return prices
-}
-
-// instanceCost estimates inst's cost; nil when its size has no price or
-// no running time is recorded.
-func (s *Service) instanceCost(ctx context.Context, inst *Instance) (*InstanceCost, error) {
-	if s.RunningTimes == nil {
-		return nil, nil
-	}
-	price, ok := PriceOf(s.sizePrices(ctx, inst.Region), inst.VMSize)
-	if !ok {
-		return nil, nil
-	}
-	now := s.now()
-	soFar, thisMonth, err := s.RunningTimes.RunningTime(ctx, inst.ID, MonthStart(now), now)
-	if err != nil {
-		return nil, err
-	}
-	return EstimateInstanceCost(price, soFar, thisMonth, now), nil
-}
-
 // MonthCost is an estimate of what a region's instances cost this month, by
 // quota family and in total, at today's prices.
 type MonthCost struct {
@@ -218,22 +185,4 @@ func EstimateMonthCost(running []SizeRunningTime, prices map[string]Price, now t
 		c.Total.Amount += cost.Amount
 	}
 	return c
-}
-
-// monthCost estimates what region's instances cost this month; nil when
-// nothing can be priced.
-func (s *Service) monthCost(ctx context.Context, region string) (*MonthCost, error) {
-	if s.RunningTimes == nil {
-		return nil, nil
-	}
-	prices := s.sizePrices(ctx, region)
-	if len(prices) == 0 {
-		return nil, nil
-	}
-	now := s.now()
-	running, err := s.RunningTimes.RunningTimeBySize(ctx, region, MonthStart(now), now)
-	if err != nil {
-		return nil, err
-	}
-	return EstimateMonthCost(running, prices, now), nil
 }

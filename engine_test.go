@@ -12,6 +12,7 @@ import (
 	"github.com/instancehub/instancehub"
 	"github.com/instancehub/instancehub/azure/emulator"
 	"github.com/instancehub/instancehub/internal/testportal"
+	"github.com/instancehub/instancehub/service"
 )
 
 func TestEngineLifecycle(t *testing.T) {
@@ -448,9 +449,9 @@ func (lowBudget) ReadBackoff() time.Duration { return 90 * time.Second }
 func TestRefreshKeepsToReadBudget(t *testing.T) {
 	p := testportal.Open(t, t.TempDir(), 0)
 	engine := &instancehub.Engine{Instances: p.DB, Cloud: lowBudget{p.Cloud}, Logger: p.Engine.Logger}
-	service := &instancehub.Service{Instances: p.DB, Audit: p.DB, Cloud: p.Cloud, Engine: engine, Logger: p.Engine.Logger}
+	svc := service.New(service.Config{Store: p.DB, Cloud: p.Cloud, Operations: engine, Logger: p.Engine.Logger})
 	before := p.Emu.CallsTo(listVMs)
-	_, err := service.Refresh(p.Ctx)
+	_, err := svc.Refresh(p.Ctx)
 	if instancehub.ErrorCode(err) != instancehub.ETHROTTLED || !strings.Contains(instancehub.ErrorMessage(err), "1m30s") {
 		t.Errorf("refresh on a low budget: %v, want it refused until the budget refills", err)
 	}

@@ -50,14 +50,15 @@ func IdleText(d time.Duration) string {
 	case d == 0:
 		return "off"
 	case d%(24*time.Hour) == 0:
-		return plural(int(d/(24*time.Hour)), "day")
+		return Plural(int(d/(24*time.Hour)), "day")
 	case d%time.Hour == 0:
-		return plural(int(d/time.Hour), "hour")
+		return Plural(int(d/time.Hour), "hour")
 	}
-	return plural(int(d/time.Minute), "minute")
+	return Plural(int(d/time.Minute), "minute")
 }
 
-func plural(n int, unit string) string {
+// Plural counts n of unit in words: "1 minute", "3 minutes".
+func Plural(n int, unit string) string {
 	if n == 1 {
 		return "1 " + unit
 	}

@@ -90,6 +90,10 @@ type Instance struct {
 // SSHUser is the Linux account a user signs in with over SSH.
 const SSHUser = "azureuser"
 
+// SSHKeyTimeout bounds how long adding an SSH key may take: Azure's VM
+// access extension takes a minute or two.
+const SSHKeyTimeout = 10 * time.Minute
+
 // SSHCommand is the ready-to-copy command that opens a shell on the instance,
 // or "" while it has no address or SSH is off.
 func (i *Instance) SSHCommand() string {

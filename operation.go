@@ -1,6 +1,9 @@
 package instancehub
 
-import "time"
+import (
+	"context"
+	"time"
+)
 
 // Operation is one action on an instance, carried out by Azure in one or more
 // steps. It is recorded as InProgress before Azure is called, keeps the
@@ -73,6 +76,26 @@ func (o *Operation) Duration(now time.Time) time.Duration {
 		end = now
 	}
 	return end.Sub(o.StartedAt).Round(time.Second)
+}
+
+// Operations carries operations out: it records each before it calls
+// Azure, follows it step by step in the background, and resumes what a
+// restart left in flight (the engine package's Engine). It also keeps the
+// store in step with Azure.
+type Operations interface {
+	// Create records inst, in state Creating, with its Create operation,
+	// and starts it. ECONFLICT when a live instance has its name, EQUOTA
+	// when it would pass a workspace limit.
+	Create(ctx context.Context, inst *Instance, trigger Trigger) (*Operation, error)
+	// Submit records a Start, Stop, Restart or Delete of inst and starts
+	// it. ECONFLICT when the instance's state does not allow it.
+	Submit(ctx context.Context, inst *Instance, kind OperationKind, trigger Trigger) (*Operation, error)
+	// SubmitAutomatic is Submit for an operation the portal starts by
+	// itself: rule names the schedule or idle rule that started it.
+	SubmitAutomatic(ctx context.Context, inst *Instance, kind OperationKind, trigger Trigger, rule string) (*Operation, error)
+	// Sync reconciles the store with Azure, sharing a sync in progress or
+	// one just ended. ETHROTTLED while Azure's read budget is low.
+	Sync(ctx context.Context) (SyncReport, error)
 }
 
 // MaxBulk is how many instances one bulk action takes: a page of the list.

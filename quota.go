@@ -1,9 +1,7 @@
 package instancehub
 
 import (
-	"context"
 	"fmt"
-	"slices"
 	"strconv"
 	"strings"
 )
@@ -106,60 +104,6 @@ type QuotaPage struct {
 	Cost *MonthCost
 }
 
-// Quota returns the quota page of region (the default region when empty).
-func (s *Service) Quota(ctx context.Context, region string) (*QuotaPage, error) {
-	user, err := authorize(ctx, PermReadQuota, "see the quota")
-	if err != nil {
-		s.recordDenial(ctx, "quota.read", region, err)
-		return nil, err
-	}
-	regions, err := s.Cloud.Regions(ctx)
-	if err != nil {
-		return nil, err
-	}
-	if !slices.ContainsFunc(regions, func(r Region) bool { return r.Name == region }) {
-		region = regions[0].Name
-	}
-	usage, err := s.Cloud.Usage(ctx, region)
-	if err != nil {
-		return nil, err
-	}
-	ws, err := s.Quotas.WorkspaceQuota(ctx, region)
-	if err != nil {
-		return nil, err
-	}
-	page := &QuotaPage{Regions: regions, Region: region, CanEdit: user.Can(PermWriteQuota)}
-	byFamily := map[string][]*Instance{}
-	for _, inst := range ws.Holders {
-		byFamily[inst.Family] = append(byFamily[inst.Family], inst)
-	}
-	for _, u := range usage {
-		row := quotaRow(u, ws, byFamily[u.Name])
-		if u.Name == TotalRegionalVCPUs {
-			row.Label, row.Holders = "Total regional vCPUs", ws.Holders
-			page.Total = row
-			continue
-		}
-		page.Rows = append(page.Rows, row)
-	}
-	slices.SortFunc(page.Rows, func(a, b QuotaRow) int { return strings.Compare(a.Label, b.Label) })
-	if page.Cost, err = s.monthCost(ctx, region); err != nil {
-		return nil, err
-	}
-	return page, nil
-}
-
-func quotaRow(u Usage, ws *WorkspaceQuota, holders []*Instance) QuotaRow {
-	row := QuotaRow{
-		Name: u.Name, Label: FamilyLabel(u.Name), WorkspaceUsed: ws.Used[u.Name], WorkspaceLimit: -1,
-		SubscriptionUsed: u.Current, SubscriptionLimit: u.Limit, Holders: holders,
-	}
-	if limit, ok := ws.Limits[u.Name]; ok {
-		row.WorkspaceLimit = limit
-	}
-	return row
-}
-
 // MaxWorkspaceLimit bounds a workspace limit: far above any subscription's
 // quota, and far from the overflow of an int.
 const MaxWorkspaceLimit = 1_000_000
@@ -185,41 +129,11 @@ func ParseWorkspaceLimit(s string) (int, error) {
 	return n, nil
 }
 
-// SetWorkspaceLimit sets a family's workspace limit in a region, never above
-// the subscription's; a negative limit removes it.
-func (s *Service) SetWorkspaceLimit(ctx context.Context, region, family string, limit int) (err error) {
-	target := fmt.Sprintf("%s/%s", region, family)
-	defer func() {
-		if err == nil && limit >= 0 {
-			target = fmt.Sprintf("%s = %d vCPUs", target, limit)
-		} else if err == nil {
-			target += " = no limit"
-		}
-		s.record(ctx, "quota.update", target, err)
-	}()
-	if _, err := authorize(ctx, PermWriteQuota, "change the workspace's quota"); err != nil {
-		return err
-	}
-	if err := s.validateRegion(ctx, region); err != nil {
-		return err
-	}
-	if err := tooLong("limit", "A quota family's name", family, MaxResourceNameLength); err != nil {
-		return err
-	}
+// CheckWorkspaceLimit refuses a limit above MaxWorkspaceLimit, in the words
+// of ParseWorkspaceLimit: an EINVALID error on the field "limit".
+func CheckWorkspaceLimit(limit int) error {
 	if limit > MaxWorkspaceLimit {
 		return FieldError("limit", limitMessage)
 	}
-	usage, err := s.Cloud.Usage(ctx, region)
-	if err != nil {
-		return err
-	}
-	i := slices.IndexFunc(usage, func(u Usage) bool { return u.Name == family })
-	switch {
-	case i < 0:
-		return FieldError("limit", fmt.Sprintf("There is no quota family %q in %s.", family, region))
-	case limit > usage[i].Limit:
-		return FieldError("limit", fmt.Sprintf("The workspace's limit cannot exceed the subscription's: at most %d vCPUs for %s in %s.",
-			usage[i].Limit, usage[i].Label, region))
-	}
-	return s.Quotas.SetWorkspaceLimit(ctx, region, family, limit)
+	return nil
 }

@@ -37,11 +37,11 @@ func ParseRole(s string) (Role, error) {
 			return r, nil
 		}
 	}
-	return "", FieldError("role", fmt.Sprintf("There is no role %q. The roles are %s.", Clip(s, MaxResourceNameLength), roleNames(Roles)))
+	return "", FieldError("role", fmt.Sprintf("There is no role %q. The roles are %s.", Clip(s, MaxResourceNameLength), RoleNames(Roles)))
 }
 
-// roleNames lists roles for a sentence: "Owner, Contributor".
-func roleNames(roles []Role) string {
+// RoleNames lists roles for a sentence: "Owner, Contributor".
+func RoleNames(roles []Role) string {
 	names := make([]string, len(roles))
 	for i, r := range roles {
 		names[i] = string(r)
@@ -92,6 +92,10 @@ const (
 // readPermissions are what a read-only token keeps of its user's rights.
 var readPermissions = []Permission{PermReadInstances, PermReadQuota, PermReadRoles, PermReadAudit}
 
+// ForReading reports whether p only reads: what a read-only token keeps of
+// its user's rights.
+func (p Permission) ForReading() bool { return slices.Contains(readPermissions, p) }
+
 var rolePermissions = map[Role][]Permission{
 	RoleOwner: {PermReadInstances, PermCreateInstances, PermAssignInstances, PermManageOwn, PermManageAll,
 		PermReadQuota, PermWriteQuota, PermReadRoles, PermWriteRoles, PermReadAudit, PermWriteSettings, PermManageTokens, PermArchiveAudit},
@@ -118,7 +122,7 @@ func (p Permission) Grantors() []Role {
 
 // Can reports whether u holds a role that grants p.
 func (u *User) Can(p Permission) bool {
-	if u == nil || (u.ReadOnly && !slices.Contains(readPermissions, p)) {
+	if u == nil || (u.ReadOnly && !p.ForReading()) {
 		return false
 	}
 	return slices.ContainsFunc(u.Roles, func(r Role) bool { return r.Allows(p) })
@@ -127,10 +131,10 @@ func (u *User) Can(p Permission) bool {
 // HasRole reports whether u holds any role at all.
 func (u *User) HasRole() bool { return u != nil && len(u.Roles) > 0 }
 
-// denied is the refusal of an action for want of p: it names the
+// Denied is the refusal of an action for want of p: it names the
 // permission and the roles that grant it.
-func denied(p Permission, doing string) *Error {
-	return Errorf(EFORBIDDEN, "You need the %s permission to %s. Roles that grant it: %s.", p, doing, roleNames(p.Grantors()))
+func Denied(p Permission, doing string) *Error {
+	return Errorf(EFORBIDDEN, "You need the %s permission to %s. Roles that grant it: %s.", p, doing, RoleNames(p.Grantors()))
 }
 
 // RoleAssignment gives a user a role in the workspace.

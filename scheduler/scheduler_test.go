@@ -15,6 +15,7 @@ import (
 	"github.com/instancehub/instancehub/internal/pgtest"
 	"github.com/instancehub/instancehub/internal/testportal"
 	"github.com/instancehub/instancehub/scheduler"
+	"github.com/instancehub/instancehub/service"
 	"github.com/instancehub/instancehub/store"
 )
 
@@ -112,7 +113,7 @@ func TestScheduleFiresOnceAcrossPortalsAndRestarts(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer engine2.Stop()
-	service2 := &instancehub.Service{Instances: db2, Audit: db2, Quotas: db2, Automation: db2, Cloud: p.Cloud, Engine: engine2, Logger: p.Service.Logger}
+	service2 := service.New(service.Config{Store: db2, Cloud: p.Cloud, Operations: engine2, Logger: p.Service.Logger})
 
 	c := &clock{t: utc("2026-11-27 17:59:30")}
 	s1 := schedulerFor(p, c)

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/instancehub/instancehub"
+	"github.com/instancehub/instancehub/service"
 	"github.com/instancehub/instancehub/views"
 	"github.com/klauspost/compress/gzhttp"
 	"github.com/labstack/echo/v5"
@@ -73,21 +74,21 @@ type Server struct {
 	echo    *echo.Echo
 	handler http.Handler  // echo behind compression
 	pages   renderedPages // the list's pages as last rendered (pagecache.go)
-	service *instancehub.Service
+	service *service.Service
 	http    *http.Server
 	// aead seals the portal's short-lived cookies (seal.go).
 	aead cipher.AEAD
 }
 
 // New returns a server over the service.
-func New(cfg Config, service *instancehub.Service) *Server {
+func New(cfg Config, svc *service.Service) *Server {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	s := &Server{cfg: cfg, service: service, aead: newAEAD(cfg.SealKey)}
+	s := &Server{cfg: cfg, service: svc, aead: newAEAD(cfg.SealKey)}
 	s.echo = echo.NewWithConfig(echo.Config{
 		Logger: cfg.Logger,
 		// HEAD is answered as GET without the body, on every GET route.

@@ -12,6 +12,7 @@ import (
 	"github.com/instancehub/instancehub"
 	"github.com/instancehub/instancehub/apps"
 	"github.com/instancehub/instancehub/localapps"
+	"github.com/instancehub/instancehub/service"
 	"github.com/instancehub/instancehub/static"
 )
 
@@ -20,7 +21,7 @@ import (
 // (by default apps.localhost on the portal's port, which browsers resolve to
 // this machine), proxied to upstreams. refuse writes its refusals in the
 // portal's look; portal is the portal's address as people open it.
-func openApplications(c Config, key []byte, spent apps.TicketLedger, service *instancehub.Service, upstreams instancehub.ApplicationUpstreams,
+func openApplications(c Config, key []byte, spent apps.TicketLedger, svc *service.Service, upstreams instancehub.ApplicationUpstreams,
 	running func(string) bool, dial func(context.Context, string, string) (net.Conn, error),
 	portal *url.URL, refuse func(http.ResponseWriter, *http.Request, int, string), log *slog.Logger) (*apps.Gateway, error) {
 	// The Terminal opens Jupyter's first terminal, made on first use: the
@@ -40,13 +41,13 @@ func openApplications(c Config, key []byte, spent apps.TicketLedger, service *in
 	// it), so a ticket one replica made opens on whichever the browser
 	// reaches, and once only on all of them.
 	return apps.New(apps.Config{
-		Domain: domain, Scheme: portal.Scheme, Key: key, Service: service, Upstreams: upstreams,
+		Domain: domain, Scheme: portal.Scheme, Key: key, Service: svc, Upstreams: upstreams,
 		Refuse: refuse, Logger: log, Landing: landing, Running: running, Spent: spent, Dial: dial,
 		// The gateway calls on its request path: the service notes the
 		// time and writes it at most once a minute, off that path.
 		Activity: func(name string, at time.Time) {
 			go func() {
-				if err := service.RecordActivity(context.Background(), name, at); err != nil {
+				if err := svc.RecordActivity(context.Background(), name, at); err != nil {
 					log.Warn("record activity", "instance", name, "err", err)
 				}
 			}()

@@ -9,7 +9,7 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/instancehub/instancehub"
+	"github.com/instancehub/instancehub/service"
 )
 
 const auditUsage = "usage: instancehub audit archive --before YYYY-MM-DD --out FILE [--data D | --database URL]"
@@ -49,8 +49,8 @@ func auditArchiveCommand(ctx context.Context, args []string, stdout, stderr io.W
 		return err
 	}
 	defer db.Close()
-	service := &instancehub.Service{Audit: db}
-	a, err := service.ArchiveAuditFromCLI(ctx, before, out)
+	svc := service.New(service.Config{Store: db})
+	a, err := svc.ArchiveAuditFromCLI(ctx, before, out)
 	if err != nil {
 		return fmt.Errorf("nothing was archived: %s", messageWithFields(err))
 	}

@@ -22,6 +22,7 @@ import (
 	"github.com/instancehub/instancehub/localapps"
 	"github.com/instancehub/instancehub/oidc"
 	"github.com/instancehub/instancehub/scheduler"
+	"github.com/instancehub/instancehub/service"
 	"github.com/instancehub/instancehub/static"
 	"github.com/instancehub/instancehub/web"
 )
@@ -111,21 +112,20 @@ func serve(ctx context.Context, c Config, ln net.Listener, log *slog.Logger) err
 	if len(roleMap) > 0 {
 		log.Info("single sign-on groups give roles", "role_map", instancehub.FormatRoleMap(roleMap))
 	}
-	service := &instancehub.Service{
-		Instances: db, Users: db, Sessions: db, Tokens: db, Roles: db, Audit: db, Throttle: db, Quotas: db, Automation: db,
-		Cloud: cloud, Engine: engine, Logger: log, RoleMap: roleMap, Prices: prices, RunningTimes: db,
+	svc := service.New(service.Config{
+		Store: db, Cloud: cloud, Operations: engine, Logger: log, RoleMap: roleMap, Prices: prices,
 		UserAssignedIdentities: c.identities(), ArchiveDir: filepath.Join(c.Data, "audit-archives"),
-	}
+	})
 	if !c.Adopt {
-		if err := checkRecords(ctx, service); err != nil {
+		if err := checkRecords(ctx, svc); err != nil {
 			return err
 		}
 	}
-	if err := firstUser(ctx, service, c.AdminEmail, log); err != nil {
+	if err := firstUser(ctx, svc, c.AdminEmail, log); err != nil {
 		return err
 	}
 	if c.Adopt {
-		if err := adopt(ctx, service, log); err != nil {
+		if err := adopt(ctx, svc, log); err != nil {
 			return err
 		}
 	}
@@ -168,11 +168,11 @@ func serve(ctx context.Context, c Config, ln net.Listener, log *slog.Logger) err
 	var upstreams instancehub.ApplicationUpstreams = cloud
 	var servers *localapps.Servers
 	if c.Azure.SubscriptionID == "" {
-		if servers, err = openLocalApps(ctx, c, service.Instances, log); err != nil {
+		if servers, err = openLocalApps(ctx, c, svc.Instances, log); err != nil {
 			return err
 		}
 		defer servers.Close()
-		upstreams, service.Applications = servers, servers
+		upstreams, svc.Applications = servers, servers
 	}
 	var server *web.Server
 	refuse := func(w http.ResponseWriter, r *http.Request, status int, message string) {
@@ -187,21 +187,21 @@ func serve(ctx context.Context, c Config, ln net.Listener, log *slog.Logger) err
 	if err != nil {
 		return usageError{err}
 	}
-	gw, err := openApplications(c, appsKey, db, service, upstreams, running, dial, public, refuse, log)
+	gw, err := openApplications(c, appsKey, db, svc, upstreams, running, dial, public, refuse, log)
 	if err != nil {
 		return err
 	}
 	defer gw.Close()
-	service.Probe = gw
+	svc.Probe = gw
 	// The schedules and idle shutdown run beside the engine, once the
 	// probe that tells an idle instance from one in use is set.
-	sched := &scheduler.Scheduler{Store: db, Operations: engine, Service: service, Logger: log}
+	sched := &scheduler.Scheduler{Store: db, Operations: engine, Service: svc, Logger: log}
 	sched.Start(ctx)
 	defer sched.Stop()
 	var gateway web.Applications = gw
 	if servers != nil {
 		gateway = offlineGateway{Gateway: gw, servers: servers}
-		go followPowerState(ctx, service.Instances, servers, 15*time.Second, log)
+		go followPowerState(ctx, svc.Instances, servers, 15*time.Second, log)
 	}
 	server = web.New(web.Config{
 		SealKey: sealKey,
@@ -211,7 +211,7 @@ func serve(ctx context.Context, c Config, ln net.Listener, log *slog.Logger) err
 		Workspace: c.Workspace, SecureCookies: c.SecureCookies || public.Scheme == "https", Static: static.FS, Logger: log,
 		LocalAccounts: c.LocalAccounts, Identity: identity, TrustedProxies: proxies, Applications: gateway,
 		Hosts: c.portalHosts(public),
-	}, service)
+	}, svc)
 	errc := make(chan error, 1)
 	go func() { errc <- server.Serve(ln) }()
 	log.Info("serving the portal", "url", scheme+"://"+ln.Addr().String(), "data", c.Data, "replica", engine.Replica)
@@ -326,8 +326,8 @@ func openIdentity(ctx context.Context, c Config, log *slog.Logger) (instancehub.
 
 // firstUser creates the first Owner on a fresh database. A generated
 // password is logged this once and never again.
-func firstUser(ctx context.Context, service *instancehub.Service, email string, log *slog.Logger) error {
-	user, generated, err := service.EnsureFirstUser(ctx, email, os.Getenv("INSTANCEHUB_ADMIN_PASSWORD"))
+func firstUser(ctx context.Context, svc *service.Service, email string, log *slog.Logger) error {
+	user, generated, err := svc.EnsureFirstUser(ctx, email, os.Getenv("INSTANCEHUB_ADMIN_PASSWORD"))
 	if err != nil {
 		return fmt.Errorf("create the first account: %w", err)
 	}
@@ -343,8 +343,8 @@ func firstUser(ctx context.Context, service *instancehub.Service, email string, 
 
 // checkRecords refuses to start a fresh database over a cloud that has the
 // portal's VMs, and says what to do.
-func checkRecords(ctx context.Context, service *instancehub.Service) error {
-	err := service.CheckRecordsMatchCloud(ctx)
+func checkRecords(ctx context.Context, svc *service.Service) error {
+	err := svc.CheckRecordsMatchCloud(ctx)
 	if instancehub.ErrorCode(err) == instancehub.ECONFLICT {
 		return fmt.Errorf("%s Start with --adopt to rebuild their instances from the VMs and their tags, "+
 			"or give --data the directory that holds this portal's database", instancehub.ErrorMessage(err))
@@ -355,8 +355,8 @@ func checkRecords(ctx context.Context, service *instancehub.Service) error {
 }
 
 // adopt rebuilds the instances whose records are missing, and logs each.
-func adopt(ctx context.Context, service *instancehub.Service, log *slog.Logger) error {
-	adopted, err := service.AdoptVMs(ctx)
+func adopt(ctx context.Context, svc *service.Service, log *slog.Logger) error {
+	adopted, err := svc.AdoptVMs(ctx)
 	for _, inst := range adopted {
 		log.Warn("adopted an instance from its virtual machine", "instance", inst.Name, "owner", inst.OwnerEmail, "state", inst.State)
 	}

@@ -8,6 +8,7 @@ import (
 	"slices"
 
 	"github.com/instancehub/instancehub"
+	"github.com/instancehub/instancehub/service"
 )
 
 // tokensCreateCommand prints a new personal access token for a user, from
@@ -35,8 +36,8 @@ func tokensCreateCommand(ctx context.Context, args []string, stdout, stderr io.W
 		return err
 	}
 	defer db.Close()
-	service := &instancehub.Service{Users: db, Roles: db, Tokens: db, Audit: db}
-	created, err := service.CreateTokenFromCLI(ctx, email, n)
+	svc := service.New(service.Config{Store: db})
+	created, err := svc.CreateTokenFromCLI(ctx, email, n)
 	if err != nil {
 		return fmt.Errorf("%s", messageWithFields(err))
 	}

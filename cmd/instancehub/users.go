@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/instancehub/instancehub"
+	"github.com/instancehub/instancehub/service"
 	"golang.org/x/term"
 )
 
@@ -37,8 +38,8 @@ func usersAddCommand(ctx context.Context, args []string, stdin io.Reader, stdout
 		return err
 	}
 	defer db.Close()
-	service := &instancehub.Service{Users: db, Audit: db}
-	user, err := service.CreateUser(ctx, email, name, password)
+	svc := service.New(service.Config{Store: db})
+	user, err := svc.CreateUser(ctx, email, name, password)
 	if err != nil {
 		return fmt.Errorf("%s", instancehub.ErrorMessage(err))
 	}
@@ -70,8 +71,8 @@ func usersUnlockCommand(ctx context.Context, args []string, stdout, stderr io.Wr
 		return err
 	}
 	defer db.Close()
-	service := &instancehub.Service{Users: db, Audit: db, Throttle: db}
-	n, err := service.UnlockAccountFromCLI(ctx, email)
+	svc := service.New(service.Config{Store: db})
+	n, err := svc.UnlockAccountFromCLI(ctx, email)
 	if err != nil {
 		return fmt.Errorf("%s", instancehub.ErrorMessage(err))
 	}
@@ -123,8 +124,8 @@ func rolesAssignCommand(ctx context.Context, args []string, stdout, stderr io.Wr
 		return err
 	}
 	defer db.Close()
-	service := &instancehub.Service{Users: db, Roles: db, Audit: db}
-	a, err := service.AssignRoleFromCLI(ctx, email, role)
+	svc := service.New(service.Config{Store: db})
+	a, err := svc.AssignRoleFromCLI(ctx, email, role)
 	if err != nil {
 		return fmt.Errorf("%s", instancehub.ErrorMessage(err))
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/instancehub/instancehub"
 	"github.com/instancehub/instancehub/azure"
 	"github.com/instancehub/instancehub/azure/emulator"
+	"github.com/instancehub/instancehub/service"
 	"github.com/instancehub/instancehub/store"
 )
 
@@ -26,7 +27,7 @@ type Portal struct {
 	Emu     *emulator.Emulator
 	Cloud   *azure.Cloud
 	Engine  *instancehub.Engine
-	Service *instancehub.Service
+	Service *service.Service
 	// User is an account made on first open; Ctx carries it.
 	User *instancehub.User
 	Ctx  context.Context
@@ -112,13 +113,12 @@ func newPortal(t testing.TB, dir string, db *store.DB, emu *emulator.Emulator, c
 	engine.Instances, engine.Cloud, engine.Logger, engine.PollInterval = db, cloud, log, 5*time.Millisecond
 	p := &Portal{
 		Dir: dir, DB: db, Emu: emu, Cloud: cloud, Engine: engine,
-		Service: &instancehub.Service{
-			Instances: db, Users: db, Sessions: db, Tokens: db, Roles: db, Audit: db, Throttle: db, Quotas: db,
-			Automation: db, Cloud: cloud, Engine: engine, Logger: log, RunningTimes: db, ArchiveDir: filepath.Join(dir, "audit-archives"),
+		Service: service.New(service.Config{
+			Store: db, Cloud: cloud, Operations: engine, Logger: log, ArchiveDir: filepath.Join(dir, "audit-archives"),
 			Prices: azure.NewRetailPrices(azure.PricesConfig{
 				Client: &http.Client{Transport: emu.PricesTransport()}, Source: instancehub.SourceEmulator, Logger: log,
 			}),
-		},
+		}),
 	}
 	if err := engine.Start(ctx); err != nil {
 		t.Fatal(err)

@@ -1,0 +1,138 @@
+package service
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/instancehub/instancehub"
+)
+
+// CheckRecordsMatchCloud is called at start, before the first account is
+// made. ECONFLICT, naming the VMs, when the database has no account while
+// the cloud has virtual machines this portal made: the database was lost or
+// emptied, and a fresh start over it would make a new Owner, list nothing,
+// and leave the VMs running up costs and holding quota unseen.
+func (s *Service) CheckRecordsMatchCloud(ctx context.Context) error {
+	if n, err := s.Users.CountUsers(ctx); err != nil || n > 0 {
+		return err
+	}
+	vms, err := s.unrecordedVMs(ctx)
+	if err != nil {
+		return err
+	}
+	if len(vms) == 0 {
+		return nil
+	}
+	names := make([]string, len(vms))
+	for i, vm := range vms {
+		names[i] = vm.Instance
+	}
+	return instancehub.Errorf(instancehub.ECONFLICT, "The database is empty, but the cloud has %d virtual machines this portal made (%s): the database may have been lost.",
+		len(vms), strings.Join(names, ", "))
+}
+
+// AdoptVMs rebuilds an instance for every virtual machine of the portal that
+// no live instance records, from its tags and what Azure says of it, and
+// audits each. An instance goes to the account of its owner tag's email when
+// there is one; otherwise to the first Owner, since a new account made from
+// a tag could not be signed in to (no password, no single sign-on subject)
+// and would block that person's single sign-on by holding their email.
+func (s *Service) AdoptVMs(ctx context.Context) ([]*instancehub.Instance, error) {
+	vms, err := s.unrecordedVMs(ctx)
+	if err != nil || len(vms) == 0 {
+		return nil, err
+	}
+	fallback, err := s.firstOwner(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var adopted []*instancehub.Instance
+	for _, vm := range vms {
+		inst, err := s.adopt(ctx, vm, fallback)
+		s.record(ctx, "instance.adopt", fmt.Sprintf("%s (its VM's owner tag: %s)", vm.Instance, vm.OwnerEmail), err)
+		if err != nil {
+			return adopted, fmt.Errorf("adopt %s: %w", vm.Instance, err)
+		}
+		adopted = append(adopted, inst)
+	}
+	return adopted, nil
+}
+
+func (s *Service) adopt(ctx context.Context, vm instancehub.PortalVM, fallback *instancehub.User) (*instancehub.Instance, error) {
+	size, err := s.sizeOf(ctx, vm.Region, vm.VMSize)
+	if err != nil {
+		return nil, err
+	}
+	owner, err := s.Users.FindUserByEmail(ctx, vm.OwnerEmail)
+	if instancehub.ErrorCode(err) == instancehub.ENOTFOUND || vm.OwnerEmail == "" {
+		owner, err = fallback, nil
+	} else if err != nil {
+		return nil, err
+	}
+	inst := &instancehub.Instance{
+		Name: vm.Instance, Region: vm.Region,
+		VMSize: size.Name, Family: size.Family, VCPUs: size.VCPUs, MemoryGiB: size.MemoryGiB, GPUs: size.GPUs,
+		SSHEnabled: vm.SSHPublicKey != "", SSHPublicKey: vm.SSHPublicKey, SSHPort: instancehub.DefaultSSHPort,
+		VirtualNetwork: vm.VirtualNetwork, Subnet: vm.Subnet,
+		State: vm.State(), PrivateIP: vm.PrivateIP, PublicIP: vm.PublicIP, Image: vm.Image,
+		OwnerID: owner.ID, OwnerName: owner.Name, OwnerEmail: owner.Email, CreatedByID: owner.ID,
+		CreatedAt: vm.CreatedAt,
+	}
+	if err := s.Instances.AdoptInstance(ctx, inst); err != nil {
+		return nil, err
+	}
+	return inst, nil
+}
+
+// unrecordedVMs lists the portal's VMs that no live instance is named after.
+func (s *Service) unrecordedVMs(ctx context.Context) ([]instancehub.PortalVM, error) {
+	vms, err := s.Cloud.PortalVMs(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("list the portal's virtual machines: %w", err)
+	}
+	var out []instancehub.PortalVM
+	for _, vm := range vms {
+		_, err := s.Instances.FindInstanceByName(ctx, vm.Instance)
+		switch {
+		case instancehub.ErrorCode(err) == instancehub.ENOTFOUND:
+			out = append(out, vm)
+		case err != nil:
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// firstOwner is the Owner whose account is oldest.
+func (s *Service) firstOwner(ctx context.Context) (*instancehub.User, error) {
+	owners, err := s.Roles.FindRoleAssignments(ctx, instancehub.RoleOwner)
+	if err != nil {
+		return nil, err
+	}
+	var first int64
+	for _, a := range owners {
+		if first == 0 || a.UserID < first {
+			first = a.UserID
+		}
+	}
+	if first == 0 {
+		return nil, instancehub.Errorf(instancehub.ECONFLICT, "There is no Owner to adopt the virtual machines into.")
+	}
+	return s.Users.FindUserByID(ctx, first)
+}
+
+// sizeOf reads a size's family, vCPUs and memory from the region's
+// catalog, so the adopted instance counts toward quota as it should.
+func (s *Service) sizeOf(ctx context.Context, region, name string) (instancehub.VMSize, error) {
+	sizes, err := s.Cloud.VMSizes(ctx, region)
+	if err != nil {
+		return instancehub.VMSize{}, err
+	}
+	for _, size := range sizes {
+		if strings.EqualFold(size.Name, name) {
+			return size, nil
+		}
+	}
+	return instancehub.VMSize{}, instancehub.Errorf(instancehub.EINVALID, "The size %s of the virtual machine is not offered in %s, so its quota cannot be counted.", name, region)
+}

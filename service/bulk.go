@@ -1,0 +1,57 @@
+package service
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/instancehub/instancehub"
+)
+
+// BulkAct carries out a Start, Stop, Restart or Delete on each named
+// instance, as Act does one: each is authorized, checked against its state
+// and quota, and audited on its own, and one refused does not stop the
+// others. Names are taken once each, at most MaxBulk.
+func (s *Service) BulkAct(ctx context.Context, names []string, kind instancehub.OperationKind) (*instancehub.BulkResult, error) {
+	if kind == instancehub.OpCreate {
+		return nil, instancehub.Errorf(instancehub.EINVALID, "Use the create form to create an instance.")
+	}
+	if _, err := authorize(ctx, instancehub.PermReadInstances, "see compute instances"); err != nil {
+		return nil, err
+	}
+	if len(names) > 4*instancehub.MaxBulk {
+		return nil, instancehub.Errorf(instancehub.EINVALID, "Select at most %d instances at once; %d were sent.", instancehub.MaxBulk, len(names))
+	}
+	var unique []string
+	seen := map[string]bool{}
+	for _, n := range names {
+		n = strings.TrimSpace(n)
+		if k := strings.ToLower(n); n != "" && !seen[k] {
+			seen[k] = true
+			unique = append(unique, n)
+		}
+	}
+	switch {
+	case len(unique) == 0:
+		return nil, instancehub.Errorf(instancehub.EINVALID, "Select the instances to %s first.", kind.Verb())
+	case len(unique) > instancehub.MaxBulk:
+		return nil, instancehub.Errorf(instancehub.EINVALID, "Select at most %d instances at once; %d were selected.", instancehub.MaxBulk, len(unique))
+	}
+	result := &instancehub.BulkResult{Kind: kind}
+	for _, name := range unique {
+		if len(name) > instancehub.MaxResourceNameLength {
+			result.Refused = append(result.Refused, instancehub.BulkRefusal{Name: instancehub.Clip(name, instancehub.MaxResourceNameLength), Reason: "There is no such instance."})
+			continue
+		}
+		inst, err := s.Act(ctx, name, kind)
+		switch {
+		case err == nil:
+			result.Done = append(result.Done, inst.Name)
+		case instancehub.ErrorCode(err) == instancehub.EINTERNAL:
+			return result, fmt.Errorf("%s %s: %w", kind.Verb(), name, err)
+		default:
+			result.Refused = append(result.Refused, instancehub.BulkRefusal{Name: name, Reason: instancehub.ErrorMessage(err)})
+		}
+	}
+	return result, nil
+}

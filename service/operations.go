@@ -1,0 +1,77 @@
+package service
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/instancehub/instancehub"
+)
+
+// Operations lists the operations of the live instance name, newest first:
+// the API's history of an instance.
+func (s *Service) Operations(ctx context.Context, name string) ([]*instancehub.Operation, error) {
+	inst, err := s.liveInstance(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	return s.Instances.FindOperations(ctx, inst.ID, instancehub.HistoryLength)
+}
+
+// Operation returns the operation id of the instance name, which may be
+// deleted since: a client polls a Delete to its end.
+func (s *Service) Operation(ctx context.Context, name string, id int64) (*instancehub.Operation, error) {
+	if _, err := authorize(ctx, instancehub.PermReadInstances, "see compute instances"); err != nil {
+		s.recordDenial(ctx, "instance.read", name, err)
+		return nil, err
+	}
+	op, err := s.Instances.FindOperation(ctx, id)
+	if instancehub.ErrorCode(err) == instancehub.ENOTFOUND || (err == nil && !strings.EqualFold(op.InstanceName, name)) {
+		return nil, instancehub.Errorf(instancehub.ENOTFOUND, "%s has no operation %d.", instancehub.Clip(name, instancehub.MaxResourceNameLength), id)
+	} else if err != nil {
+		return nil, fmt.Errorf("operation %d of %s: %w", id, name, err)
+	}
+	return op, nil
+}
+
+// DefaultRegion is the region a create without one goes to: the first the
+// cloud offers, as the create form proposes it.
+func (s *Service) DefaultRegion(ctx context.Context) (string, error) {
+	if _, err := authorize(ctx, instancehub.PermReadInstances, "see compute instances"); err != nil {
+		return "", err
+	}
+	regions, err := s.Cloud.Regions(ctx)
+	if err != nil {
+		return "", err
+	}
+	if len(regions) == 0 {
+		return "", instancehub.Errorf(instancehub.EUNAVAILABLE, "The cloud offers no region.")
+	}
+	return regions[0].Name, nil
+}
+
+// readinessChecker is a store that can tell its schema version and the one
+// this build expects.
+type readinessChecker interface {
+	Readiness(ctx context.Context) (current, expected int64, err error)
+}
+
+// Ready tells whether the portal can serve: its database answers and its
+// schema is the one this build expects (a replica of an older build, or
+// one started before another migrated, is not). It returns the schema
+// version; EUNAVAILABLE when not ready, saying why.
+func (s *Service) Ready(ctx context.Context) (int64, error) {
+	checker, ok := s.Instances.(readinessChecker)
+	if !ok {
+		return 0, nil
+	}
+	current, expected, err := checker.Readiness(ctx)
+	switch {
+	case err != nil:
+		s.logger().Error("readiness", "err", err)
+		return 0, instancehub.Errorf(instancehub.EUNAVAILABLE, "The database does not answer.")
+	case current != expected:
+		return current, instancehub.Errorf(instancehub.EUNAVAILABLE, "The database's schema is at version %d; this build expects %d.", current, expected)
+	}
+	return current, nil
+}

@@ -1,0 +1,103 @@
+package service
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/instancehub/instancehub"
+)
+
+// Quota returns the quota page of region (the default region when empty).
+func (s *Service) Quota(ctx context.Context, region string) (*instancehub.QuotaPage, error) {
+	user, err := authorize(ctx, instancehub.PermReadQuota, "see the quota")
+	if err != nil {
+		s.recordDenial(ctx, "quota.read", region, err)
+		return nil, err
+	}
+	regions, err := s.Cloud.Regions(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if !slices.ContainsFunc(regions, func(r instancehub.Region) bool { return r.Name == region }) {
+		region = regions[0].Name
+	}
+	usage, err := s.Cloud.Usage(ctx, region)
+	if err != nil {
+		return nil, err
+	}
+	ws, err := s.Quotas.WorkspaceQuota(ctx, region)
+	if err != nil {
+		return nil, err
+	}
+	page := &instancehub.QuotaPage{Regions: regions, Region: region, CanEdit: user.Can(instancehub.PermWriteQuota)}
+	byFamily := map[string][]*instancehub.Instance{}
+	for _, inst := range ws.Holders {
+		byFamily[inst.Family] = append(byFamily[inst.Family], inst)
+	}
+	for _, u := range usage {
+		row := quotaRow(u, ws, byFamily[u.Name])
+		if u.Name == instancehub.TotalRegionalVCPUs {
+			row.Label, row.Holders = "Total regional vCPUs", ws.Holders
+			page.Total = row
+			continue
+		}
+		page.Rows = append(page.Rows, row)
+	}
+	slices.SortFunc(page.Rows, func(a, b instancehub.QuotaRow) int { return strings.Compare(a.Label, b.Label) })
+	if page.Cost, err = s.monthCost(ctx, region); err != nil {
+		return nil, err
+	}
+	return page, nil
+}
+
+func quotaRow(u instancehub.Usage, ws *instancehub.WorkspaceQuota, holders []*instancehub.Instance) instancehub.QuotaRow {
+	row := instancehub.QuotaRow{
+		Name: u.Name, Label: instancehub.FamilyLabel(u.Name), WorkspaceUsed: ws.Used[u.Name], WorkspaceLimit: -1,
+		SubscriptionUsed: u.Current, SubscriptionLimit: u.Limit, Holders: holders,
+	}
+	if limit, ok := ws.Limits[u.Name]; ok {
+		row.WorkspaceLimit = limit
+	}
+	return row
+}
+
+// SetWorkspaceLimit sets a family's workspace limit in a region, never above
+// the subscription's; a negative limit removes it.
+func (s *Service) SetWorkspaceLimit(ctx context.Context, region, family string, limit int) (err error) {
+	target := fmt.Sprintf("%s/%s", region, family)
+	defer func() {
+		if err == nil && limit >= 0 {
+			target = fmt.Sprintf("%s = %d vCPUs", target, limit)
+		} else if err == nil {
+			target += " = no limit"
+		}
+		s.record(ctx, "quota.update", target, err)
+	}()
+	if _, err := authorize(ctx, instancehub.PermWriteQuota, "change the workspace's quota"); err != nil {
+		return err
+	}
+	if err := s.validateRegion(ctx, region); err != nil {
+		return err
+	}
+	if err := instancehub.TooLong("limit", "A quota family's name", family, instancehub.MaxResourceNameLength); err != nil {
+		return err
+	}
+	if err := instancehub.CheckWorkspaceLimit(limit); err != nil {
+		return err
+	}
+	usage, err := s.Cloud.Usage(ctx, region)
+	if err != nil {
+		return err
+	}
+	i := slices.IndexFunc(usage, func(u instancehub.Usage) bool { return u.Name == family })
+	switch {
+	case i < 0:
+		return instancehub.FieldError("limit", fmt.Sprintf("There is no quota family %q in %s.", family, region))
+	case limit > usage[i].Limit:
+		return instancehub.FieldError("limit", fmt.Sprintf("The workspace's limit cannot exceed the subscription's: at most %d vCPUs for %s in %s.",
+			usage[i].Limit, usage[i].Label, region))
+	}
+	return s.Quotas.SetWorkspaceLimit(ctx, region, family, limit)
+}
