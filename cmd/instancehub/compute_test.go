@@ -14,7 +14,6 @@ import (
 	"reflect"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/instancehub/instancehub/amlyaml"
 )
@@ -33,25 +32,16 @@ func startPortal(t *testing.T, extra ...string) (string, string) {
 	if err := parse("serve", args, io.Discard, c.bindServe); err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- serve(ctx, c, ln, slog.New(slog.NewTextHandler(io.Discard, nil))) }()
+	m := &Main{Config: c, Listener: ln, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	if err := m.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
+		if err := m.Close(); err != nil {
 			t.Error(err)
 		}
 	})
-	url := "http://" + ln.Addr().String()
-	for range 200 {
-		if resp, err := http.Get(url + "/healthz"); err == nil {
-			resp.Body.Close()
-			return url, dir
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	t.Fatal("the portal did not start")
-	return "", ""
+	return m.URL, dir
 }
 
 // cli runs instancehub with args and returns its output and error.

@@ -71,19 +71,16 @@ func startServe(t *testing.T, c Config) (string, *syncBuffer) {
 		t.Fatal(err)
 	}
 	logs := &syncBuffer{}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- serve(ctx, c, ln, slog.New(slog.NewTextHandler(logs, nil))) }()
+	m := &Main{Config: c, Listener: ln, Logger: slog.New(slog.NewTextHandler(logs, nil))}
+	if err := m.Run(context.Background()); err != nil {
+		t.Fatalf("serve: %v\n%s", err, logs.String())
+	}
 	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
+		if err := m.Close(); err != nil {
 			t.Error(err)
 		}
 	})
-	for i := 0; i < 500 && !strings.Contains(logs.String(), "serving the portal"); i++ {
-		time.Sleep(10 * time.Millisecond)
-	}
-	return "http://" + ln.Addr().String(), logs
+	return m.URL, logs
 }
 
 func get(t *testing.T, url string) (int, string) {

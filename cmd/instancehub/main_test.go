@@ -84,23 +84,12 @@ func TestServeFirstStart(t *testing.T) {
 	if err := parse("serve", args, io.Discard, c.bindServe); err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- serve(ctx, c, ln, slog.New(slog.NewTextHandler(&logs, nil))) }()
-
-	url := "http://" + ln.Addr().String()
-	client := &http.Client{Timeout: time.Second}
-	var resp *http.Response
-	for range 100 {
-		if resp, err = client.Get(url + "/healthz"); err == nil {
-			break
-		}
-		select {
-		case err := <-done:
-			t.Fatalf("serve ended: %v\n%s", err, logs.String())
-		case <-time.After(20 * time.Millisecond):
-		}
+	m := &Main{Config: c, Listener: ln, Logger: slog.New(slog.NewTextHandler(&logs, nil))}
+	if err := m.Run(context.Background()); err != nil {
+		t.Fatalf("serve: %v\n%s", err, logs.String())
 	}
+	client := &http.Client{Timeout: time.Second}
+	resp, err := client.Get(m.URL + "/healthz")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -109,8 +98,7 @@ func TestServeFirstStart(t *testing.T) {
 		t.Errorf("healthz = %d %v", resp.StatusCode, health)
 	}
 	resp.Body.Close()
-	cancel()
-	if err := <-done; err != nil {
+	if err := m.Close(); err != nil {
 		t.Fatal(err)
 	}
 	log := logs.String()
@@ -125,13 +113,11 @@ func TestServeFirstStart(t *testing.T) {
 	// A second start creates no second account and logs no password.
 	var logs2 syncBuffer
 	ln2, _ := net.Listen("tcp", "127.0.0.1:0")
-	ctx2, cancel2 := context.WithCancel(context.Background())
-	go func() { done <- serve(ctx2, c, ln2, slog.New(slog.NewTextHandler(&logs2, nil))) }()
-	for i := 0; i < 200 && !strings.Contains(logs2.String(), "serving the portal"); i++ {
-		time.Sleep(10 * time.Millisecond)
+	m2 := &Main{Config: c, Listener: ln2, Logger: slog.New(slog.NewTextHandler(&logs2, nil))}
+	if err := m2.Run(context.Background()); err != nil {
+		t.Fatalf("second start: %v\n%s", err, logs2.String())
 	}
-	cancel2()
-	if err := <-done; err != nil {
+	if err := m2.Close(); err != nil {
 		t.Fatal(err)
 	}
 	if strings.Contains(logs2.String(), "password") || strings.Contains(logs2.String(), "created the first account") {

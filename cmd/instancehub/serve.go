@@ -17,6 +17,7 @@ import (
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
 	"github.com/instancehub/instancehub"
+	"github.com/instancehub/instancehub/apps"
 	"github.com/instancehub/instancehub/azure"
 	"github.com/instancehub/instancehub/azure/emulator"
 	"github.com/instancehub/instancehub/localapps"
@@ -24,6 +25,7 @@ import (
 	"github.com/instancehub/instancehub/scheduler"
 	"github.com/instancehub/instancehub/service"
 	"github.com/instancehub/instancehub/static"
+	"github.com/instancehub/instancehub/store"
 	"github.com/instancehub/instancehub/web"
 )
 
@@ -66,21 +68,144 @@ func serveCommand(ctx context.Context, args []string, stderr io.Writer) error {
 }
 
 // serve runs the portal on ln, over a data directory the caller has locked,
-// until ctx ends, then shuts down in order: requests first, then the
-// operations (which resume on the next start).
+// until ctx ends or the server fails, then shuts it down (Main.Close).
 func serve(ctx context.Context, c Config, ln net.Listener, log *slog.Logger) error {
+	m := &Main{Config: c, Listener: ln, Logger: log}
+	if err := m.Run(ctx); err != nil {
+		return err
+	}
+	select {
+	case err := <-m.Failed():
+		m.Close()
+		return err
+	case <-ctx.Done():
+	}
+	return m.Close()
+}
+
+// Main is the portal as serve runs it, as WTF Dial's cmd/wtfd has one: Run
+// opens its parts in order and returns once it serves; Close shuts them in
+// the reverse order, requests first, then the schedules and the operations
+// (which resume on the next start), the cloud and the store.
+type Main struct {
+	Config Config
+	// Listener is where the portal serves: serveCommand listens on
+	// Config.Addr once it holds the data directory's lock.
+	Listener net.Listener
+	Logger   *slog.Logger
+
+	// URL is where the portal serves, once Run returned.
+	URL string
+
+	db       *store.DB
+	cloud    *azure.Cloud
+	prices   *azure.RetailPrices
+	identity instancehub.IdentityProvider // single sign-on's; nil without
+	proxies  []*net.IPNet                 // the proxies trusted to name clients
+	engine   *instancehub.Engine
+	service  *service.Service
+	servers  *localapps.Servers // the offline emulator's Jupyter servers; nil on Azure
+	gateway  *apps.Gateway
+	server   *web.Server
+	failed   chan error // the server's end, when it ends by itself
+	cancel   context.CancelFunc
+	closers  []func() // what Run opened, closed in reverse
+}
+
+// Run opens the store, the cloud, the engine, the service, the
+// applications' gateway, the scheduler and the web server, and returns once
+// the portal serves on Listener. What runs in the background stops at
+// Close, or when ctx ends. On error, Run closes what it opened.
+func (m *Main) Run(ctx context.Context) (err error) {
+	ctx, m.cancel = context.WithCancel(ctx)
+	defer func() {
+		if err != nil {
+			m.Close()
+		}
+	}()
+	c, log := m.Config, m.Logger
 	if c.Lease < time.Second || c.Lease > 10*time.Minute {
 		return usageError{fmt.Errorf("--lease %s: give 1s to 10m", c.Lease)}
 	}
 	if _, err := c.publicURL(nil); err != nil {
 		return usageError{err}
 	}
+	if err := m.openBackend(ctx); err != nil {
+		return err
+	}
+	if err := m.startOperations(ctx); err != nil {
+		return err
+	}
+	stopDebug, err := serveDebug(ctx, c.DebugAddr, log)
+	if err != nil {
+		return err
+	}
+	m.closing(stopDebug)
+	if _, err := fs.Stat(static.FS, "vendor/htmx.min.js"); err != nil {
+		log.Warn("htmx is missing from static/vendor; build with `make` so pages update in place")
+	}
+	ln, public, err := m.listen()
+	if err != nil {
+		return err
+	}
+	if err := m.openApplications(ctx, public); err != nil {
+		return err
+	}
+	// The schedules and idle shutdown run beside the engine, once the
+	// probe that tells an idle instance from one in use is set.
+	sched := &scheduler.Scheduler{Store: m.db, Operations: m.engine, Service: m.service, Logger: log}
+	sched.Start(ctx)
+	m.closing(sched.Stop)
+	if err := m.startWeb(ctx, ln, public); err != nil {
+		return err
+	}
+	// Starting leaves garbage the heap would keep until its next
+	// collection, which an idle portal may never reach: the first Owner's
+	// password hash alone takes 19 MiB (argon2id). Give it back now.
+	debug.FreeOSMemory()
+	go newIdleRelease(20*time.Second, 256<<20).run(ctx)
+	return nil
+}
+
+// Failed delivers the web server's error if it ends by itself.
+func (m *Main) Failed() <-chan error { return m.failed }
+
+// Close shuts the portal down: it stops taking requests, letting those
+// under way finish for up to 10 s, then closes what Run opened, in the
+// reverse order. It returns the shutdown's error.
+func (m *Main) Close() error {
+	var err error
+	if m.server != nil {
+		shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		m.Logger.Info("shutting down")
+		err = m.server.Shutdown(shutdown)
+		m.server = nil
+	}
+	if m.cancel != nil {
+		m.cancel()
+	}
+	for i := len(m.closers) - 1; i >= 0; i-- {
+		m.closers[i]()
+	}
+	m.closers = nil
+	return err
+}
+
+// closing has Close call f, after what was opened later.
+func (m *Main) closing(f func()) { m.closers = append(m.closers, f) }
+
+// openBackend opens the store and the cloud, reads the configuration of
+// sign-in, and builds the engine and the service over them. A fresh database over a cloud that has the portal's
+// VMs is refused unless --adopt; the first Owner is made on a fresh one.
+func (m *Main) openBackend(ctx context.Context) error {
+	c, log := m.Config, m.Logger
 	db, err := openStore(ctx, c)
 	if err != nil {
 		return err
 	}
-	defer db.Close()
-
+	m.db = db
+	m.closing(func() { db.Close() })
 	if c.PollInterval == 0 {
 		c.PollInterval = defaultPollInterval(c)
 	}
@@ -88,9 +213,9 @@ func serve(ctx context.Context, c Config, ln net.Listener, log *slog.Logger) err
 	if err != nil {
 		return err
 	}
-	defer closeCloud()
-
-	engine := &instancehub.Engine{
+	m.cloud, m.prices = cloud, prices
+	m.closing(closeCloud)
+	m.engine = &instancehub.Engine{
 		Instances: db, Cloud: cloud, Logger: log,
 		PollInterval: c.PollInterval, SyncInterval: c.SyncInterval,
 		// On SQLite this portal, which holds the data directory's lock, is
@@ -101,135 +226,131 @@ func serve(ctx context.Context, c Config, ln net.Listener, log *slog.Logger) err
 	if err != nil {
 		return err
 	}
-	proxies, err := c.trustedProxies()
-	if err != nil {
+	if m.proxies, err = c.trustedProxies(); err != nil {
 		return err
 	}
-	identity, err := openIdentity(ctx, c, log)
-	if err != nil {
+	if m.identity, err = openIdentity(ctx, c, log); err != nil {
 		return err
 	}
 	if len(roleMap) > 0 {
 		log.Info("single sign-on groups give roles", "role_map", instancehub.FormatRoleMap(roleMap))
 	}
-	svc := service.New(service.Config{
-		Store: db, Cloud: cloud, Operations: engine, Logger: log, RoleMap: roleMap, Prices: prices,
+	m.service = service.New(service.Config{
+		Store: db, Cloud: cloud, Operations: m.engine, Logger: log, RoleMap: roleMap, Prices: prices,
 		UserAssignedIdentities: c.identities(), ArchiveDir: filepath.Join(c.Data, "audit-archives"),
 	})
 	if !c.Adopt {
-		if err := checkRecords(ctx, svc); err != nil {
+		if err := checkRecords(ctx, m.service); err != nil {
 			return err
 		}
 	}
-	if err := firstUser(ctx, svc, c.AdminEmail, log); err != nil {
+	if err := firstUser(ctx, m.service, c.AdminEmail, log); err != nil {
 		return err
 	}
 	if c.Adopt {
-		if err := adopt(ctx, svc, log); err != nil {
-			return err
-		}
+		return adopt(ctx, m.service, log)
 	}
-	sealKey, err := db.PortalKey(ctx, "sealed-cookies")
-	if err != nil {
-		return err
-	}
-	appsKey, err := db.PortalKey(ctx, "applications")
-	if err != nil {
-		return err
-	}
-	if err := engine.Start(ctx); err != nil {
-		return err
-	}
-	defer engine.Stop()
-	// Prices are read now, so that the first create form need not wait.
-	for _, region := range cloud.Config().Regions {
-		go prices.Prices(ctx, region)
-	}
+	return nil
+}
 
-	stopDebug, err := serveDebug(ctx, c.DebugAddr, log)
-	if err != nil {
+// startOperations starts the engine, which resumes the operations left in
+// flight, and reads the prices, so that the first create form need not
+// wait.
+func (m *Main) startOperations(ctx context.Context) error {
+	if err := m.engine.Start(ctx); err != nil {
 		return err
 	}
-	defer stopDebug()
-
-	if _, err := fs.Stat(static.FS, "vendor/htmx.min.js"); err != nil {
-		log.Warn("htmx is missing from static/vendor; build with `make` so pages update in place")
+	m.closing(m.engine.Stop)
+	for _, region := range m.cloud.Config().Regions {
+		go m.prices.Prices(ctx, region)
 	}
+	return nil
+}
+
+// listen returns the listener the portal serves on, over TLS when a
+// certificate is given, and the address people open it at.
+func (m *Main) listen() (net.Listener, *url.URL, error) {
+	c, ln := m.Config, m.Listener
 	scheme := "http"
 	if c.TLSCert != "" || c.TLSKey != "" {
 		cert, err := loadCertificate(c.TLSCert, c.TLSKey)
 		if err != nil {
-			return err
+			return nil, nil, err
 		}
 		ln, scheme = cert.listen(ln), "https"
 	}
-	// Applications run on the instances; offline, on Jupyter servers of
-	// this machine, one per instance opened.
-	var upstreams instancehub.ApplicationUpstreams = cloud
-	var servers *localapps.Servers
-	if c.Azure.SubscriptionID == "" {
-		if servers, err = openLocalApps(ctx, c, svc.Instances, log); err != nil {
-			return err
-		}
-		defer servers.Close()
-		upstreams, svc.Applications = servers, servers
-	}
-	var server *web.Server
-	refuse := func(w http.ResponseWriter, r *http.Request, status int, message string) {
-		server.RefuseApplication(w, r, status, message)
-	}
-	var running func(string) bool
-	var dial func(context.Context, string, string) (net.Conn, error)
-	if servers != nil {
-		running, dial = servers.Serving, servers.DialContext
-	}
+	m.URL = scheme + "://" + ln.Addr().String()
 	public, err := c.publicURL(&url.URL{Scheme: scheme, Host: ln.Addr().String()})
 	if err != nil {
-		return usageError{err}
+		return nil, nil, usageError{err}
 	}
-	gw, err := openApplications(c, appsKey, db, svc, upstreams, running, dial, public, refuse, log)
+	return ln, public, nil
+}
+
+// openApplications opens the applications' gateway: the applications run
+// on the instances; offline, on Jupyter servers of this machine, one per
+// instance opened. The gateway is the service's probe of their use.
+func (m *Main) openApplications(ctx context.Context, public *url.URL) error {
+	c, log := m.Config, m.Logger
+	appsKey, err := m.db.PortalKey(ctx, "applications")
 	if err != nil {
 		return err
 	}
-	defer gw.Close()
-	svc.Probe = gw
-	// The schedules and idle shutdown run beside the engine, once the
-	// probe that tells an idle instance from one in use is set.
-	sched := &scheduler.Scheduler{Store: db, Operations: engine, Service: svc, Logger: log}
-	sched.Start(ctx)
-	defer sched.Stop()
-	var gateway web.Applications = gw
-	if servers != nil {
-		gateway = offlineGateway{Gateway: gw, servers: servers}
-		go followPowerState(ctx, svc.Instances, servers, 15*time.Second, log)
+	var upstreams instancehub.ApplicationUpstreams = m.cloud
+	var running func(string) bool
+	var dial func(context.Context, string, string) (net.Conn, error)
+	if c.Azure.SubscriptionID == "" {
+		servers, err := openLocalApps(ctx, c, m.db, log)
+		if err != nil {
+			return err
+		}
+		m.servers = servers
+		m.closing(func() { servers.Close() })
+		upstreams, m.service.Applications = servers, servers
+		running, dial = servers.Serving, servers.DialContext
 	}
-	server = web.New(web.Config{
+	gw, err := openApplications(c, appsKey, m.db, m.service, upstreams, running, dial, public, m.refuseApplication, log)
+	if err != nil {
+		return err
+	}
+	m.gateway = gw
+	m.closing(gw.Close)
+	m.service.Probe = gw
+	return nil
+}
+
+// refuseApplication writes the gateway's refusals in the portal's look, by
+// the web server, which serves once the gateway is made.
+func (m *Main) refuseApplication(w http.ResponseWriter, r *http.Request, status int, message string) {
+	m.server.RefuseApplication(w, r, status, message)
+}
+
+// startWeb starts the web server on ln: the portal's pages and API, and the
+// applications' hosts through the gateway.
+func (m *Main) startWeb(ctx context.Context, ln net.Listener, public *url.URL) error {
+	c, log := m.Config, m.Logger
+	sealKey, err := m.db.PortalKey(ctx, "sealed-cookies")
+	if err != nil {
+		return err
+	}
+	var gateway web.Applications = m.gateway
+	if m.servers != nil {
+		gateway = offlineGateway{Gateway: m.gateway, servers: m.servers}
+		go followPowerState(ctx, m.db, m.servers, 15*time.Second, log)
+	}
+	server := web.New(web.Config{
 		SealKey: sealKey,
 		// People open it over TLS when its address says so, whatever
 		// terminates it: its cookies are then Secure and __Host-, as the
 		// applications' are (their scheme is the same address's).
 		Workspace: c.Workspace, SecureCookies: c.SecureCookies || public.Scheme == "https", Static: static.FS, Logger: log,
-		LocalAccounts: c.LocalAccounts, Identity: identity, TrustedProxies: proxies, Applications: gateway,
+		LocalAccounts: c.LocalAccounts, Identity: m.identity, TrustedProxies: m.proxies, Applications: gateway,
 		Hosts: c.portalHosts(public),
-	}, svc)
-	errc := make(chan error, 1)
-	go func() { errc <- server.Serve(ln) }()
-	log.Info("serving the portal", "url", scheme+"://"+ln.Addr().String(), "data", c.Data, "replica", engine.Replica)
-	// Starting leaves garbage the heap would keep until its next
-	// collection, which an idle portal may never reach: the first Owner's
-	// password hash alone takes 19 MiB (argon2id). Give it back now.
-	debug.FreeOSMemory()
-	go newIdleRelease(20*time.Second, 256<<20).run(ctx)
-
-	select {
-	case err := <-errc:
-		return err
-	case <-ctx.Done():
-	}
-	shutdown, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-	defer cancel()
-	log.Info("shutting down")
-	return server.Shutdown(shutdown)
+	}, m.service)
+	m.server, m.failed = server, make(chan error, 1)
+	go func() { m.failed <- server.Serve(ln) }()
+	log.Info("serving the portal", "url", m.URL, "data", c.Data, "replica", m.engine.Replica)
+	return nil
 }
 
 // openCloud returns Azure and its prices, or the offline emulator and its

@@ -64,25 +64,15 @@ func TestServeWhileTheIdentityProviderIsDown(t *testing.T) {
 	waits, fire := make(chan time.Duration, 64), make(chan time.Time)
 	c.ssoRetry = oidc.Retry{After: func(d time.Duration) <-chan time.Time { waits <- d; return fire }}
 	var logs syncBuffer
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- serve(ctx, c, ln, slog.New(slog.NewTextHandler(&logs, nil))) }()
-	ended := false
+	m := &Main{Config: c, Listener: ln, Logger: slog.New(slog.NewTextHandler(&logs, nil))}
+	if err := m.Run(context.Background()); err != nil {
+		t.Fatalf("the portal did not start while the provider is down: %v\n%s", err, logs.String())
+	}
 	t.Cleanup(func() {
-		cancel()
-		if err := <-done; !ended && err != nil {
+		if err := m.Close(); err != nil {
 			t.Errorf("serve: %v", err)
 		}
 	})
-	for !strings.Contains(logs.String(), "serving the portal") {
-		select {
-		case err := <-done:
-			ended = true
-			done <- err
-			t.Fatalf("the portal did not start while the provider is down: %v\n%s", err, logs.String())
-		case <-time.After(10 * time.Millisecond):
-		}
-	}
 	if !strings.Contains(logs.String(), `level=WARN msg="single sign-on is unavailable`) || !strings.Contains(logs.String(), "503") {
 		t.Errorf("the log does not say single sign-on is unavailable, and why:\n%s", logs.String())
 	}

@@ -61,26 +61,20 @@ func TestServeTLS(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- serve(ctx, c, ln, slog.New(slog.NewTextHandler(io.Discard, nil))) }()
+	m := &Main{Config: c, Listener: ln, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	if err := m.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 	defer func() {
-		cancel()
-		if err := <-done; err != nil {
+		if err := m.Close(); err != nil {
 			t.Error(err)
 		}
 	}()
 	client := &http.Client{Timeout: 5 * time.Second,
 		Transport:     &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}},
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	base := "https://" + ln.Addr().String()
-	var resp *http.Response
-	for range 200 {
-		if resp, err = client.Get(base + "/healthz"); err == nil {
-			break
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	base := m.URL
+	resp, err := client.Get(base + "/healthz")
 	if err != nil {
 		t.Fatal(err)
 	}
