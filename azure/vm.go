@@ -68,19 +68,22 @@ func (c *Cloud) addresses(ctx context.Context, inst *instancehub.Instance, vm *i
 }
 
 // VMs reads the state of every virtual machine in the portal's resource
-// group with the subscription-wide status list: one call per page, however
-// many instances there are. Each call lists afresh: a listing shared with a
-// caller that started earlier would be older than what that caller read.
+// group, with their instance views, one call per page however many instances
+// there are: the list adoption reads too. The portal asks for nothing beyond
+// its group, so its role needs no VM read on the subscription. Each call
+// lists afresh: a listing shared with a caller that started earlier would be
+// older than what that caller read.
 func (c *Cloud) VMs(ctx context.Context, each func(instancehub.VM)) error {
-	inGroup := "/resourcegroups/" + strings.ToLower(c.cfg.ResourceGroup) + "/"
-	pager := c.vms.NewListAllPager(&armcompute.VirtualMachinesClientListAllOptions{StatusOnly: to.Ptr("true")})
+	pager := c.vms.NewListPager(c.cfg.ResourceGroup, &armcompute.VirtualMachinesClientListOptions{
+		Expand: to.Ptr(armcompute.ExpandTypeForListVMsInstanceView),
+	})
 	for pager.More() {
 		page, err := pager.NextPage(ctx)
 		if err != nil {
 			return cloudError(err, "list virtual machines")
 		}
 		for _, r := range page.Value {
-			if !strings.Contains(strings.ToLower(deref(r.ID)), inGroup) {
+			if r == nil {
 				continue
 			}
 			vm := instancehub.VM{Name: deref(r.Name)}
