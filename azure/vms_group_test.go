@@ -53,3 +53,29 @@ func TestSyncListsTheGroupOnly(t *testing.T) {
 		t.Error("the group role lost the VM read the sync needs")
 	}
 }
+
+// TestAVMListedWithoutItsInstanceViewIsAskedForIt: Compute documents the
+// list's $expand=instanceView for a $filter only, so a subscription may
+// answer the group's list without instance views. The sync and adoption then
+// read each VM's own instance view, and never take a VM with no view for one
+// in no state.
+func TestAVMListedWithoutItsInstanceViewIsAskedForIt(t *testing.T) {
+	a := subscription(t, map[string]string{
+		"GET /subscriptions/sub-1/resourceGroups/rg-1/providers/Microsoft.Compute/virtualMachines": `{"value":[` +
+			`{"id":"/subscriptions/sub-1/resourceGroups/rg-1/providers/Microsoft.Compute/virtualMachines/ada-box","name":"ada-box","location":"eastus",` +
+			`"tags":{"instancehub-portal":"portal-1"},"properties":{"provisioningState":"Succeeded"}},` +
+			`{"id":"/subscriptions/sub-1/resourceGroups/rg-1/providers/Microsoft.Compute/virtualMachines/gone-box","name":"gone-box","location":"eastus",` +
+			`"properties":{"provisioningState":"Succeeded"}}]}`,
+		"GET /subscriptions/sub-1/resourceGroups/rg-1/providers/Microsoft.Compute/virtualMachines/ada-box/instanceView": `{"statuses":[{"code":"ProvisioningState/succeeded"},{"code":"PowerState/deallocated"}]}`,
+	})
+	var got []string
+	err := loopbackCloud(t, a).VMs(context.Background(), func(vm instancehub.VM) {
+		got = append(got, vm.Name+" "+vm.ProvisioningState+" "+vm.PowerState)
+	})
+	if err != nil {
+		t.Fatalf("sync: %v", err)
+	}
+	if want := []string{"ada-box succeeded deallocated"}; !slices.Equal(got, want) {
+		t.Errorf("read %q, want %q (a VM gone between the list and its view is left out)", got, want)
+	}
+}
