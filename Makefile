@@ -30,7 +30,7 @@ VULNDB        := .cache/vulndb/$(lastword $(subst @, ,$(VULNDB_MODULE)))
 FUZZTIME      ?= 30s
 TEST_FUZZTIME ?= 2s
 
-.PHONY: build run test test-ahead fuzz check check-deploy vulncheck bench bench-http bench-replicas screenshots deps generate clean chromium jupyter bubblewrap postgres wrk nginx deploy-tools e2e-driver
+.PHONY: build run test test-ahead fuzz azure-specs check check-deploy vulncheck bench bench-http bench-replicas screenshots deps generate clean chromium jupyter bubblewrap postgres wrk nginx deploy-tools e2e-driver
 
 ## build: generate the templates, fetch htmx and build bin/instancehub
 build: $(BIN)
@@ -147,6 +147,18 @@ wrk:
 screenshots: build chromium e2e-driver
 	PLAYWRIGHT_DRIVER_PATH=$(DRIVER_DIR) INSTANCEHUB_CHROMIUM=$(CHROMIUM) INSTANCEHUB_UPDATE_SCREENSHOTS=1 \
 		go test -count=1 -run 'TestInstanceJourney|TestCreateFormMessages|TestAccessControlJourney|TestQuotaJourney|TestApplicationsJourney|TestSchedulingJourney' ./e2e/
+
+## azure-specs: refresh azure/testdata/specs, the Azure REST API specs and
+## examples the azure package's contract and replay tests read, from a
+## checkout of github.com/Azure/azure-rest-api-specs (a work tree, or the git
+## directory of a snapshot): make azure-specs SPECS=<checkout>. The files
+## are those azure/testdata/specs/SOURCES lists, copied from the checkout's
+## HEAD; SOURCES records its commit and each file's SHA-256
+SPECS ?=
+azure-specs:
+	@test -n "$(SPECS)" || { echo "make azure-specs SPECS=<checkout of Azure/azure-rest-api-specs>"; exit 2; }
+	go run ./internal/tools/azurespecs -checkout "$(SPECS)" -dir azure/testdata/specs
+	go test -count=1 -run 'Spec|Replay|Contract' ./azure/
 
 ## check: formatting, vet, staticcheck, generated templates up to date, no
 ## known vulnerability (vulncheck) and the deployment files valid
