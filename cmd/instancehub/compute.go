@@ -1,22 +1,18 @@
 package main
 
 import (
-	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"net/http"
-	"net/url"
 	"os"
 	"strings"
 	"text/tabwriter"
 	"time"
 
+	"github.com/instancehub/instancehub/client"
 	"golang.org/x/term"
 )
 
@@ -46,7 +42,7 @@ type computeCLI struct {
 	wait               bool
 	timeout            time.Duration
 	stdout, stderr     io.Writer
-	client             *http.Client
+	api                *client.Client
 	// terminal is set when stderr is a terminal: --wait then redraws one
 	// progress line.
 	terminal bool
@@ -68,7 +64,7 @@ func computeCommand(ctx context.Context, args []string, stdout, stderr io.Writer
 		return usageError{fmt.Errorf("unknown command compute %s; run instancehub compute help", verb)}
 	}
 	var name string
-	cli := &computeCLI{stdout: stdout, stderr: stderr, client: &http.Client{Timeout: time.Minute}}
+	cli := &computeCLI{stdout: stdout, stderr: stderr}
 	if f, ok := stderr.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
 		cli.terminal = true
 	}
@@ -119,142 +115,34 @@ func computeCommand(ctx context.Context, args []string, stdout, stderr io.Writer
 	if needsName && name == "" {
 		return usageError{fmt.Errorf("compute %s needs the instance's name", verb)}
 	}
-	switch verb {
-	case "list":
-		return cli.list(ctx, search, mine)
-	case "show":
-		return cli.show(ctx, name)
-	case "create":
-		return cli.create(ctx, name, file, size, location, description)
-	case "start", "stop", "restart":
-		return cli.act(ctx, "POST", "/computes/"+url.PathEscape(name)+"/"+verb, nil, "", "")
-	case "delete":
-		return cli.act(ctx, "DELETE", "/computes/"+url.PathEscape(name), nil, "", "")
-	}
-	return cli.ops(ctx, name)
-}
-
-// apiFailure is the portal's refusal, as its JSON error says it.
-type apiFailure struct {
-	Status int
-	Error  struct {
-		Code    string
-		Message string
-		Details []struct{ Target, Message string }
-	}
-}
-
-func (f *apiFailure) String() string {
-	var b strings.Builder
-	b.WriteString(f.Error.Message)
-	for _, d := range f.Error.Details {
-		if d.Message != f.Error.Message {
-			fmt.Fprintf(&b, "\n  %s: %s", d.Target, d.Message)
+	cli.api = client.New(cli.url, cli.token)
+	err = func() error {
+		switch verb {
+		case "list":
+			return cli.list(ctx, search, mine)
+		case "show":
+			return cli.show(ctx, name)
+		case "create":
+			return cli.create(ctx, name, file, size, location, description)
+		case "start", "stop", "restart":
+			a, err := cli.api.Act(ctx, name, verb)
+			return cli.accepted(ctx, a, err)
+		case "delete":
+			a, err := cli.api.Delete(ctx, name)
+			return cli.accepted(ctx, a, err)
 		}
+		return cli.ops(ctx, name)
+	}()
+	if address := (*client.AddressError)(nil); errors.As(err, &address) {
+		return usageError{fmt.Errorf("--url: %w", address.Err)}
 	}
-	return b.String()
-}
-
-// do calls the API and decodes a successful answer into out (unless nil);
-// the portal's refusal is returned as an error with its message.
-func (cli *computeCLI) do(ctx context.Context, method, path string, body io.Reader, contentType, accept string, out any, headers ...string) (*http.Response, []byte, error) {
-	if u, err := url.Parse(path); err == nil && u.IsAbs() {
-		// A link the portal gave (the next page): only its path and query
-		// are taken, sent to --url, so that the token never goes to another
-		// address or over plain HTTP because of what a proxy in front said.
-		path = u.RequestURI()
-	}
-	if !strings.HasPrefix(path, "/api/") {
-		path = "/api/v1" + path
-	}
-	target := strings.TrimRight(cli.url, "/") + path
-	req, err := http.NewRequestWithContext(ctx, method, target, body)
-	if err != nil {
-		return nil, nil, usageError{fmt.Errorf("--url: %w", err)}
-	}
-	req.Header.Set("Authorization", "Bearer "+cli.token)
-	if contentType != "" {
-		req.Header.Set("Content-Type", contentType)
-	}
-	if accept == "" {
-		accept = "application/json"
-	}
-	req.Header.Set("Accept", accept)
-	for i := 0; i+1 < len(headers); i += 2 {
-		req.Header.Set(headers[i], headers[i+1])
-	}
-	resp, err := cli.client.Do(req)
-	if err != nil {
-		return nil, nil, fmt.Errorf("the portal at %s did not answer: %w", cli.url, err)
-	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
-	if err != nil {
-		return nil, nil, fmt.Errorf("read the portal's answer: %w", err)
-	}
-	if resp.StatusCode >= 300 {
-		f := &apiFailure{Status: resp.StatusCode}
-		if json.Unmarshal(data, f) != nil || f.Error.Message == "" {
-			return resp, data, fmt.Errorf("the portal answered %s", resp.Status)
-		}
-		return resp, data, errors.New(f.String())
-	}
-	if out != nil {
-		if err := json.Unmarshal(data, out); err != nil {
-			return resp, data, fmt.Errorf("the portal's answer is not the JSON expected: %w", err)
-		}
-	}
-	return resp, data, nil
-}
-
-// compute is the part of an instance's JSON the table shows.
-type compute struct {
-	Name       string
-	Location   string
-	Properties struct {
-		Description string
-		CreatedOn   time.Time
-		Properties  struct {
-			VMSize                string
-			State                 string
-			ConnectivityEndpoints struct{ PublicIPAddress, PrivateIPAddress string }
-			SSHSettings           struct {
-				SSHPublicAccess, AdminUserName string
-				SSHPort                        int
-			}
-			Applications  []struct{ DisplayName, EndpointURI string }
-			CreatedBy     struct{ UserName string }
-			AssignedUser  *struct{ UserName string }
-			LastOperation *struct {
-				OperationName, OperationStatus, OperationTrigger string
-				OperationTime                                    time.Time
-			}
-			IdleTimeBeforeShutdown string
-			Errors                 []struct{ Code, Message string }
-		}
-	}
+	return err
 }
 
 func (cli *computeCLI) list(ctx context.Context, search string, mine bool) error {
-	q := url.Values{}
-	if search != "" {
-		q.Set("search", search)
-	}
-	if mine {
-		q.Set("mine", "true")
-	}
-	next := "/computes?" + q.Encode()
-	var all []json.RawMessage
-	for next != "" {
-		var page struct {
-			Value    []json.RawMessage
-			NextLink string
-		}
-		if _, _, err := cli.do(ctx, "GET", next, nil, "", "", &page); err != nil {
-			return err
-		}
-		all = append(all, page.Value...)
-		next = page.NextLink
+	all, err := cli.api.Computes(ctx, search, mine)
+	if err != nil {
+		return err
 	}
 	if cli.output == "json" {
 		return writeJSON(cli.stdout, all)
@@ -262,7 +150,7 @@ func (cli *computeCLI) list(ctx context.Context, search string, mine bool) error
 	w := tabwriter.NewWriter(cli.stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(w, "NAME\tSTATE\tSIZE\tLOCATION\tCREATED BY\tCREATED ON")
 	for _, raw := range all {
-		var c compute
+		var c client.Compute
 		if err := json.Unmarshal(raw, &c); err != nil {
 			return err
 		}
@@ -277,23 +165,22 @@ func (cli *computeCLI) list(ctx context.Context, search string, mine bool) error
 }
 
 func (cli *computeCLI) show(ctx context.Context, name string) error {
-	path := "/computes/" + url.PathEscape(name)
 	if cli.output == "yaml" {
-		_, data, err := cli.do(ctx, "GET", path, nil, "", "application/yaml", nil)
+		data, err := cli.api.ComputeYAML(ctx, name)
 		if err != nil {
 			return err
 		}
 		_, err = cli.stdout.Write(data)
 		return err
 	}
-	var raw json.RawMessage
-	if _, _, err := cli.do(ctx, "GET", path, nil, "", "", &raw); err != nil {
+	raw, err := cli.api.Compute(ctx, name)
+	if err != nil {
 		return err
 	}
 	if cli.output == "json" {
 		return writeJSON(cli.stdout, raw)
 	}
-	var c compute
+	var c client.Compute
 	if err := json.Unmarshal(raw, &c); err != nil {
 		return err
 	}
@@ -355,41 +242,18 @@ func (cli *computeCLI) create(ctx context.Context, name, file, size, location, d
 		}
 		body, _ = json.Marshal(spec)
 	}
-	// A create retried after a lost answer must not make a second instance.
-	return cli.act(ctx, "POST", "/computes", body, contentType, newIdempotencyKey())
+	// A create retried after a lost answer makes no second instance.
+	a, err := cli.api.Create(ctx, body, contentType)
+	return cli.accepted(ctx, a, err)
 }
 
-func newIdempotencyKey() string {
-	b := make([]byte, 16)
-	_, _ = rand.Read(b)
-	return hex.EncodeToString(b)
-}
-
-// operation is an operation as the API answers it.
-type operation struct {
-	ID, Name, Status, Compute, Trigger, Step, UserName string
-	StartTime                                          time.Time
-	EndTime                                            *time.Time
-	Error                                              *struct{ Code, Message string }
-}
-
-// act sends a request that starts an operation, then says so, or waits for
-// its end with --wait. A create is sent again once if the portal could not
-// be reached, with the same Idempotency-Key.
-func (cli *computeCLI) act(ctx context.Context, method, path string, body []byte, contentType, key string) error {
-	var op operation
-	var headers []string
-	if key != "" {
-		headers = []string{"Idempotency-Key", key}
-	}
-	resp, _, err := cli.do(ctx, method, path, bytes.NewReader(body), contentType, "", &op, headers...)
-	if resp == nil && err != nil && key != "" && ctx.Err() == nil {
-		resp, _, err = cli.do(ctx, method, path, bytes.NewReader(body), contentType, "", &op, headers...)
-	}
+// accepted says that the operation a request began was accepted, or waits
+// for its end with --wait; err is the request's.
+func (cli *computeCLI) accepted(ctx context.Context, a *client.Accepted, err error) error {
 	if err != nil {
 		return err
 	}
-	location := resp.Header.Get("Location")
+	op := a.Operation
 	if !cli.wait {
 		if cli.output == "json" {
 			return writeJSON(cli.stdout, op)
@@ -397,12 +261,12 @@ func (cli *computeCLI) act(ctx context.Context, method, path string, body []byte
 		fmt.Fprintf(cli.stdout, "%s of %s accepted (operation %s). Follow it with: instancehub compute ops %s\n", op.Name, op.Compute, op.ID, op.Compute)
 		return nil
 	}
-	return cli.follow(ctx, location, op)
+	return cli.follow(ctx, a.Location, op)
 }
 
 // follow polls an operation until it ends, redrawing a progress line on a
 // terminal; a failed operation is exit status 1.
-func (cli *computeCLI) follow(ctx context.Context, location string, op operation) error {
+func (cli *computeCLI) follow(ctx context.Context, location string, op client.Operation) error {
 	ctx, cancel := context.WithTimeout(ctx, cli.timeout)
 	defer cancel()
 	start := time.Now()
@@ -422,9 +286,11 @@ func (cli *computeCLI) follow(ctx context.Context, location string, op operation
 			return fmt.Errorf("%s of %s is still in progress after %s; follow it with: instancehub compute ops %s", op.Name, op.Compute, cli.timeout, op.Compute)
 		case <-time.After(pollEvery(time.Since(start))):
 		}
-		if _, _, err := cli.do(ctx, "GET", location, nil, "", "", &op); err != nil {
+		next, err := cli.api.Operation(ctx, location)
+		if err != nil {
 			return err
 		}
+		op = *next
 	}
 	if cli.terminal {
 		fmt.Fprint(cli.stderr, "\r\x1b[K")
@@ -459,16 +325,16 @@ func pollEvery(elapsed time.Duration) time.Duration {
 }
 
 func (cli *computeCLI) ops(ctx context.Context, name string) error {
-	var list struct{ Value []operation }
-	if _, _, err := cli.do(ctx, "GET", "/computes/"+url.PathEscape(name)+"/operations", nil, "", "", &list); err != nil {
+	ops, err := cli.api.Operations(ctx, name)
+	if err != nil {
 		return err
 	}
 	if cli.output == "json" {
-		return writeJSON(cli.stdout, list.Value)
+		return writeJSON(cli.stdout, ops)
 	}
 	w := tabwriter.NewWriter(cli.stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(w, "ID\tOPERATION\tSTATUS\tTRIGGER\tBY\tSTARTED\tENDED\tERROR")
-	for _, op := range list.Value {
+	for _, op := range ops {
 		ended, reason := "", ""
 		if op.EndTime != nil {
 			ended = op.EndTime.Local().Format("2006-01-02 15:04:05")

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/instancehub/instancehub/azure/emulator"
+	"github.com/instancehub/instancehub/client"
 	"github.com/instancehub/instancehub/internal/pgtest"
 )
 
@@ -259,14 +260,11 @@ func TestFailoverOfReplicaProcesses(t *testing.T) {
 	if len(list.Value) != len(accepted) {
 		t.Errorf("%d instances listed, want %d", len(list.Value), len(accepted))
 	}
+	api := client.New(survivor.url, secret)
 	for name := range accepted {
-		status, body := apiCall(t, "GET", survivor.url+"/api/v1/computes/"+name+"/operations", secret, "", "")
-		var ops struct {
-			Value []struct{ Name, Status string }
-		}
-		if status != http.StatusOK || json.Unmarshal(body, &ops) != nil || len(ops.Value) != 1 ||
-			ops.Value[0].Name != "Create" || ops.Value[0].Status != "Succeeded" {
-			t.Errorf("operations of %s: %d %s", name, status, body)
+		ops, err := api.Operations(context.Background(), name)
+		if err != nil || len(ops) != 1 || ops[0].Name != "Create" || ops[0].Status != "Succeeded" {
+			t.Errorf("operations of %s: %+v, %v", name, ops, err)
 		}
 	}
 
