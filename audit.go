@@ -123,5 +123,7 @@ func (s *Service) recordAutomatic(ctx context.Context, target string, kind Opera
 	e.clip()
 	if rerr := s.Audit.RecordAudit(context.WithoutCancel(ctx), e); rerr != nil {
 		s.logger().Error("record audit event", "action", e.Action, "err", rerr)
+		return
 	}
+	s.metrics().Audited(e, false)
 }

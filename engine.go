@@ -45,6 +45,8 @@ type Engine struct {
 	// operation in progress at once, without waiting for a lease to lapse,
 	// and it renews no lease, which nobody else would claim.
 	Exclusive bool
+	// Metrics, if set, is told of each operation, lease and sync.
+	Metrics EngineMetrics
 
 	mu       sync.Mutex
 	syncMu   sync.Mutex // guards lastSync
@@ -52,7 +54,21 @@ type Engine struct {
 	ctx      context.Context
 	cancel   context.CancelFunc
 	wg       sync.WaitGroup
-	inflight map[int64]context.CancelFunc
+	inflight map[int64]*driving
+}
+
+// driving is an operation this replica drives.
+type driving struct {
+	cancel context.CancelFunc
+	lost   bool // another replica took it over; guarded by Engine.mu
+}
+
+// metrics returns Metrics, or what tells nobody.
+func (e *Engine) metrics() EngineMetrics {
+	if e.Metrics == nil {
+		return noMetrics{}
+	}
+	return e.Metrics
 }
 
 // ErrLeaseLost is what the store answers a replica that writes to an
@@ -68,7 +84,7 @@ func (e *Engine) Start(ctx context.Context) error {
 	e.setDefaults()
 	e.mu.Lock()
 	e.ctx, e.cancel = context.WithCancel(context.WithoutCancel(ctx))
-	e.inflight = map[int64]context.CancelFunc{}
+	e.inflight = map[int64]*driving{}
 	e.mu.Unlock()
 
 	if err := e.takeOver(ctx, e.Exclusive); err != nil {
@@ -127,6 +143,9 @@ func (e *Engine) takeOver(ctx context.Context, all bool) error {
 	if err != nil {
 		return fmt.Errorf("resume operations: %w", err)
 	}
+	if len(ids) > 0 {
+		e.metrics().OperationsTakenOver(len(ids))
+	}
 	for _, id := range ids {
 		op, err := e.Instances.FindOperation(ctx, id)
 		if err != nil {
@@ -181,16 +200,27 @@ func (e *Engine) renew() {
 		}
 		return
 	}
-	e.mu.Lock()
-	defer e.mu.Unlock()
 	for _, id := range ids {
-		if !slices.Contains(held, id) {
-			if cancel := e.inflight[id]; cancel != nil {
-				e.Logger.Warn("operation taken over by another portal", "op", id)
-				cancel()
-			}
+		if !slices.Contains(held, id) && e.lost(id) {
+			e.Logger.Warn("operation taken over by another portal", "op", id)
 		}
 	}
+}
+
+// lost stops driving operation id, which another replica has taken over,
+// and counts it once, however many ways this replica learns of it (the
+// renewal, a write refused); it reports whether id was driven until now.
+func (e *Engine) lost(id int64) bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	d := e.inflight[id]
+	if d == nil || d.lost {
+		return false
+	}
+	d.lost = true
+	d.cancel()
+	e.metrics().OperationLost()
+	return true
 }
 
 // Stop stops following operations and waits for the goroutines to end.
@@ -221,6 +251,7 @@ func (e *Engine) Create(ctx context.Context, inst *Instance, trigger Trigger) (*
 	if err := e.Instances.CreateInstance(ctx, inst, op); err != nil {
 		return nil, err
 	}
+	e.metrics().OperationStarted(op.Kind, op.Trigger)
 	op.InstanceID, op.InstanceName = inst.ID, inst.Name
 	e.launch(op, inst)
 	return op, nil
@@ -265,6 +296,7 @@ func (e *Engine) SubmitAutomatic(ctx context.Context, inst *Instance, kind Opera
 		}
 		return nil, err
 	}
+	e.metrics().OperationStarted(op.Kind, op.Trigger)
 	inst.State = kind.Progressive()
 	if op.AppSecret != "" {
 		inst.AppSecret = op.AppSecret
@@ -291,7 +323,8 @@ func (e *Engine) launch(op *Operation, inst *Instance) {
 		return
 	}
 	ctx, cancel := context.WithCancel(e.ctx)
-	e.inflight[op.ID] = cancel
+	e.inflight[op.ID] = &driving{cancel: cancel}
+	e.metrics().OperationsDriven(op.Kind, 1)
 	e.wg.Add(1)
 	go func() {
 		defer e.wg.Done()
@@ -300,6 +333,7 @@ func (e *Engine) launch(op *Operation, inst *Instance) {
 			delete(e.inflight, op.ID)
 			e.mu.Unlock()
 			cancel()
+			e.metrics().OperationsDriven(op.Kind, -1)
 		}()
 		e.run(ctx, op, inst)
 	}()
@@ -323,6 +357,7 @@ func (e *Engine) run(ctx context.Context, op *Operation, inst *Instance) {
 			}
 			if errors.Is(err, ErrLeaseLost) {
 				log.Warn("operation taken over by another portal", "step", step)
+				e.lost(op.ID)
 				return
 			}
 			log.Warn("operation failed", "step", step, "err", err)
@@ -493,11 +528,13 @@ func (e *Engine) finish(ctx context.Context, op *Operation, inst *Instance, opEr
 	update := e.outcome(ctx, op, inst, opErr)
 	if err := e.Instances.FinishOperation(ctx, op, update); errors.Is(err, ErrLeaseLost) {
 		e.Logger.Warn("operation taken over by another portal before it was recorded", "op", op.ID)
+		e.lost(op.ID)
 		return
 	} else if err != nil {
 		e.Logger.Error("record operation outcome", "op", op.ID, "err", err)
 		return
 	}
+	e.metrics().OperationEnded(op)
 	inst.State, inst.PrivateIP, inst.PublicIP = update.State, update.PrivateIP, update.PublicIP
 	if update.Image != "" {
 		inst.Image = update.Image
