@@ -109,7 +109,8 @@ func (m *Metrics) JupyterStarted(took time.Duration, err error) {
 // WatchDatabase reads the database's connection pool when scraped.
 func (m *Metrics) WatchDatabase(stats func() sql.DBStats) {
 	read := func(f func(s sql.DBStats) float64) func() float64 { return func() float64 { return f(stats()) } }
-	m.reg.MustRegister(
+	m.register([]string{"instancehub_db_connections_max", "instancehub_db_connections_in_use", "instancehub_db_connections_idle",
+		"instancehub_db_connection_waits_total", "instancehub_db_connection_wait_seconds_total"},
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "instancehub_db_connections_max",
 			Help: "The most connections the database's pool opens (0: no bound)."},
 			read(func(s sql.DBStats) float64 { return float64(s.MaxOpenConnections) })),
@@ -131,7 +132,7 @@ func (m *Metrics) WatchDatabase(stats func() sql.DBStats) {
 // WatchSandboxes reads how many of the offline emulator's Jupyter servers
 // run, each in its sandbox, when scraped.
 func (m *Metrics) WatchSandboxes(running func() int) {
-	m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "instancehub_offline_sandboxes_running",
+	m.register([]string{"instancehub_offline_sandboxes_running"}, prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "instancehub_offline_sandboxes_running",
 		Help: "The offline emulator's Jupyter servers running now, each in the sandbox of its instance."},
 		func() float64 { return float64(running()) }))
 }

@@ -55,6 +55,9 @@ type Metrics struct {
 
 	// The labels fed by text from outside, each bounded.
 	errorCodes, actions, armOperations, budgets label
+
+	// names are the names of the portal's own figures.
+	names map[string]bool
 }
 
 // Options configures New.
@@ -78,7 +81,7 @@ func New(o Options) *Metrics {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	m := &Metrics{reg: prometheus.NewRegistry(), now: o.Now}
+	m := &Metrics{reg: prometheus.NewRegistry(), now: o.Now, names: map[string]bool{}}
 	m.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	info := m.gauges("instancehub_replica_info", "The portal process serving these figures: its replica name, as its log and its leases say it.", "replica")
 	info.WithLabelValues(o.Replica).Set(1)
@@ -93,34 +96,44 @@ func (m *Metrics) Handler() http.Handler {
 	return promhttp.InstrumentMetricHandler(m.reg, promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{Registry: m.reg}))
 }
 
-// Register adds a collector of figures read when scraped.
-func (m *Metrics) Register(c prometheus.Collector) { m.reg.MustRegister(c) }
+// register adds collectors of figures read when scraped, named names.
+func (m *Metrics) register(names []string, cs ...prometheus.Collector) {
+	for _, n := range names {
+		m.names[n] = true
+	}
+	m.reg.MustRegister(cs...)
+}
 
 func (m *Metrics) counters(name, help string, labels ...string) *prometheus.CounterVec {
+	m.names[name] = true
 	c := prometheus.NewCounterVec(prometheus.CounterOpts{Name: name, Help: help}, labels)
 	m.reg.MustRegister(c)
 	return c
 }
 
 func (m *Metrics) counter(name, help string) prometheus.Counter {
+	m.names[name] = true
 	c := prometheus.NewCounter(prometheus.CounterOpts{Name: name, Help: help})
 	m.reg.MustRegister(c)
 	return c
 }
 
 func (m *Metrics) gauges(name, help string, labels ...string) *prometheus.GaugeVec {
+	m.names[name] = true
 	g := prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: name, Help: help}, labels)
 	m.reg.MustRegister(g)
 	return g
 }
 
 func (m *Metrics) gauge(name, help string) prometheus.Gauge {
+	m.names[name] = true
 	g := prometheus.NewGauge(prometheus.GaugeOpts{Name: name, Help: help})
 	m.reg.MustRegister(g)
 	return g
 }
 
 func (m *Metrics) histograms(name, help string, buckets []float64, labels ...string) *prometheus.HistogramVec {
+	m.names[name] = true
 	h := prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: name, Help: help, Buckets: buckets}, labels)
 	m.reg.MustRegister(h)
 	return h

@@ -21,7 +21,7 @@ const quotaTimeout = 5 * time.Second
 // WatchQuota reads quota use, by region, when scraped, at most once per
 // QuotaEvery: read is the service's QuotaUse.
 func (m *Metrics) WatchQuota(read func(ctx context.Context) (map[string][]instancehub.QuotaRow, error)) {
-	m.reg.MustRegister(&quotaCollector{read: read, now: m.now,
+	m.register([]string{"instancehub_quota_vcpus_used", "instancehub_quota_vcpus_limit", "instancehub_quota_read_errors_total"}, &quotaCollector{read: read, now: m.now,
 		used:   prometheus.NewDesc("instancehub_quota_vcpus_used", "vCPUs in use, by region, family (or cores for the region's total) and level: subscription (Azure's count) or workspace (instances that hold quota).", []string{"region", "family", "level"}, nil),
 		limit:  prometheus.NewDesc("instancehub_quota_vcpus_limit", "vCPU limits, by region, family and level: subscription (Azure's quota) or workspace (set by Owners; absent when none).", []string{"region", "family", "level"}, nil),
 		errors: prometheus.NewCounter(prometheus.CounterOpts{Name: "instancehub_quota_read_errors_total", Help: "Times quota could not be read for a scrape (the last figures read were served)."}),
