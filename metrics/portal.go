@@ -61,8 +61,23 @@ func (m *Metrics) Request(route, method string, status int, took time.Duration) 
 	if status == 0 {
 		status = 499
 	}
-	m.requests.WithLabelValues(route, method, strconv.Itoa(status)).Inc()
+	m.requests.WithLabelValues(route, method, statusCode(status)).Inc()
 	m.requestDuration.WithLabelValues(route, method).Observe(seconds(took))
+}
+
+// statusCodes are the codes' labels, made once: a request's costs nothing.
+var statusCodes = func() (codes [600]string) {
+	for i := range codes {
+		codes[i] = strconv.Itoa(i)
+	}
+	return codes
+}()
+
+func statusCode(status int) string {
+	if status >= 0 && status < len(statusCodes) {
+		return statusCodes[status]
+	}
+	return strconv.Itoa(status)
 }
 
 // OperationStarted implements instancehub.EngineMetrics.
