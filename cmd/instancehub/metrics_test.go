@@ -95,7 +95,9 @@ func TestMetricsOfARealPortal(t *testing.T) {
 	if out, errName := execute(t, ws, "print(6*7)"); out != "42\n" || errName != "" {
 		t.Fatalf("print(6*7) printed %q, raised %q", out, errName)
 	}
-	f = promtest.ScrapeURL(t, endpoint)
+	// The requests before the kernel's WebSocket have been answered; their
+	// handlers may still be returning.
+	f = promtest.Await(t, func() promtest.Figures { return promtest.ScrapeURL(t, endpoint) }, "instancehub_gateway_connections_open", nil, 1)
 	for _, want := range []struct {
 		name   string
 		labels map[string]string
