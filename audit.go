@@ -104,7 +104,9 @@ func (s *Service) RecordAutomatic(ctx context.Context, target string, kind Opera
 	e.clip()
 	if rerr := s.Audit.RecordAudit(context.WithoutCancel(ctx), e); rerr != nil {
 		s.logger().Error("record audit event", "action", e.Action, "err", rerr)
+		return
 	}
+	s.metrics().Audited(e, false)
 }
 
 // AuditPage is a page of the audit log.

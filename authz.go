@@ -103,7 +103,9 @@ func (s *Service) writeAudit(ctx context.Context, e *AuditEvent) {
 	}
 	if err := add(context.WithoutCancel(ctx), e); err != nil {
 		s.logger().Error("record audit event", "action", e.Action, "err", err)
+		return
 	}
+	s.metrics().Audited(e, e.tallied())
 }
 
 // recordDenial writes an audit event only when a read was refused.

@@ -45,6 +45,8 @@ type Engine struct {
 	// operation in progress at once, without waiting for a lease to lapse,
 	// and it renews no lease, which nobody else would claim.
 	Exclusive bool
+	// Metrics, if set, is told of each operation, lease and sync.
+	Metrics EngineMetrics
 
 	mu       sync.Mutex
 	syncMu   sync.Mutex // guards lastSync
@@ -53,6 +55,14 @@ type Engine struct {
 	cancel   context.CancelFunc
 	wg       sync.WaitGroup
 	inflight map[int64]*flight
+}
+
+// metrics returns Metrics, or what tells nobody.
+func (e *Engine) metrics() EngineMetrics {
+	if e.Metrics == nil {
+		return noMetrics{}
+	}
+	return e.Metrics
 }
 
 // flight is an operation this engine drives: how to stop driving it, and
@@ -64,6 +74,7 @@ type Engine struct {
 type flight struct {
 	cancel     context.CancelFunc
 	leaseUntil time.Time
+	lost       bool // another replica took it over; guarded by Engine.mu
 }
 
 // SyncLease is the name of the lease of the background sync.
@@ -135,6 +146,9 @@ func (e *Engine) takeOver(ctx context.Context, all bool) error {
 	if err != nil {
 		return fmt.Errorf("resume operations: %w", err)
 	}
+	if len(ids) > 0 {
+		e.metrics().OperationsTakenOver(len(ids))
+	}
 	for _, id := range ids {
 		op, err := e.Instances.FindOperation(ctx, id)
 		if err != nil {
@@ -199,9 +213,8 @@ func (e *Engine) renew() {
 		case f == nil: // it ended meanwhile
 		case slices.Contains(held, id):
 			f.leaseUntil = renewed.Add(e.LeaseFor)
-		default:
+		case e.lostLocked(id):
 			e.Logger.Warn("operation taken over by another portal", "op", id)
-			f.cancel()
 		}
 	}
 }
@@ -219,6 +232,27 @@ func (e *Engine) letLapsedGo() {
 			f.cancel()
 		}
 	}
+}
+
+// lost stops driving operation id, which another replica has taken over,
+// and counts it once, however many ways this replica learns of it (the
+// renewal, a write refused); it reports whether id was driven until now.
+func (e *Engine) lost(id int64) bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.lostLocked(id)
+}
+
+// lostLocked is lost with e.mu held.
+func (e *Engine) lostLocked(id int64) bool {
+	d := e.inflight[id]
+	if d == nil || d.lost {
+		return false
+	}
+	d.lost = true
+	d.cancel()
+	e.metrics().OperationLost()
+	return true
 }
 
 // Stop stops following operations and waits for the goroutines to end.
@@ -250,6 +284,7 @@ func (e *Engine) Create(ctx context.Context, inst *Instance, trigger Trigger) (*
 	if err := e.Instances.CreateInstance(ctx, inst, op); err != nil {
 		return nil, err
 	}
+	e.metrics().OperationStarted(op.Kind, op.Trigger)
 	op.InstanceID, op.InstanceName = inst.ID, inst.Name
 	e.launch(op, inst, leased)
 	return op, nil
@@ -295,6 +330,7 @@ func (e *Engine) SubmitAutomatic(ctx context.Context, inst *Instance, kind Opera
 		}
 		return nil, err
 	}
+	e.metrics().OperationStarted(op.Kind, op.Trigger)
 	inst.State = kind.Progressive()
 	if op.AppSecret != "" {
 		inst.AppSecret = op.AppSecret
@@ -328,6 +364,7 @@ func (e *Engine) launch(op *Operation, inst *Instance, leased time.Time) {
 		f.leaseUntil = leased.Add(e.LeaseFor)
 	}
 	e.inflight[op.ID] = f
+	e.metrics().OperationsDriven(op.Kind, 1)
 	e.wg.Add(1)
 	go func() {
 		defer e.wg.Done()
@@ -336,6 +373,7 @@ func (e *Engine) launch(op *Operation, inst *Instance, leased time.Time) {
 			delete(e.inflight, op.ID)
 			e.mu.Unlock()
 			cancel()
+			e.metrics().OperationsDriven(op.Kind, -1)
 		}()
 		e.run(ctx, op, inst)
 	}()
@@ -360,6 +398,9 @@ func (e *Engine) run(ctx context.Context, op *Operation, inst *Instance) {
 			}
 			if errors.Is(err, errLetGo) {
 				log.Warn("operation left to the portal that claims it", "step", step, "err", err)
+				if errors.Is(err, ErrLeaseLost) {
+					e.lost(op.ID)
+				}
 				return
 			}
 			log.Warn("operation failed", "step", step, "err", err)
@@ -615,6 +656,7 @@ func (e *Engine) finish(ctx context.Context, op *Operation, inst *Instance, opEr
 		return
 	case errors.Is(err, ErrLeaseLost):
 		e.Logger.Warn("operation taken over by another portal before it was recorded", "op", op.ID)
+		e.lost(op.ID)
 		return
 	case ErrorCode(err) == ECONFLICT:
 		// Finished already: by an attempt whose answer was lost on the
@@ -625,6 +667,7 @@ func (e *Engine) finish(ctx context.Context, op *Operation, inst *Instance, opEr
 		e.Logger.Warn("operation left to the portal that claims it", "op", op.ID, "err", fmt.Errorf("%w: %w", errLetGo, err))
 		return
 	}
+	e.metrics().OperationEnded(op)
 	inst.State, inst.PrivateIP, inst.PublicIP = update.State, update.PrivateIP, update.PublicIP
 	if update.Image != "" {
 		inst.Image = update.Image

@@ -46,13 +46,23 @@ type Service struct {
 	// events one archive moves, 0 for MaxAuditArchive.
 	ArchiveDir   string
 	ArchiveLimit int
-	Now          func() time.Time
+	// Metrics, if set, is told of what the audit log records.
+	Metrics ServiceMetrics
+	Now     func() time.Time
 
 	admission sync.Mutex // creates are admitted one at a time (quota)
 	activity  throttle   // activity is written once a minute per instance
 	// Wait pauses for d, or until ctx ends; nil waits on a timer. A slowed
 	// sign-in waits with it, so that tests need not.
 	Wait func(ctx context.Context, d time.Duration) error
+}
+
+// metrics returns Metrics, or what tells nobody.
+func (s *Service) metrics() ServiceMetrics {
+	if s.Metrics == nil {
+		return noMetrics{}
+	}
+	return s.Metrics
 }
 
 func (s *Service) logger() *slog.Logger {
