@@ -72,8 +72,10 @@ func (e *Engine) joinSync(ctx context.Context) (*syncRun, error) {
 	syncCtx, done := e.detach(ctx)
 	go func() {
 		defer done()
+		began := time.Now()
 		run.report, run.err = e.sync(syncCtx)
 		run.finished = time.Now()
+		e.metrics().SyncEnded(run.report, run.finished.Sub(began), run.err)
 		close(run.done)
 	}()
 	return run, nil
@@ -198,6 +200,7 @@ func (e *Engine) backgroundSync() {
 			}
 			return
 		}
+		e.metrics().SyncLeaseHeld(held)
 		if !held {
 			return
 		}

@@ -44,7 +44,9 @@ func (s *Service) writeAudit(ctx context.Context, e *instancehub.AuditEvent) {
 	}
 	if err := add(context.WithoutCancel(ctx), e); err != nil {
 		s.logger().Error("record audit event", "action", e.Action, "err", err)
+		return
 	}
+	s.metrics().Audited(e, e.Tallied())
 }
 
 // recordDenial writes an audit event only when a read was refused.
@@ -75,7 +77,9 @@ func (s *Service) RecordAutomatic(ctx context.Context, target string, kind insta
 	e.Clip()
 	if rerr := s.Audit.RecordAudit(context.WithoutCancel(ctx), e); rerr != nil {
 		s.logger().Error("record audit event", "action", e.Action, "err", rerr)
+		return
 	}
+	s.metrics().Audited(e, false)
 }
 
 // fieldsText lists a form's field messages in a stable order.

@@ -101,3 +101,33 @@ func (s *Service) SetWorkspaceLimit(ctx context.Context, region, family string, 
 	}
 	return s.Quotas.SetWorkspaceLimit(ctx, region, family, limit)
 }
+
+// QuotaUse returns, by region, the quota rows that tell an operator
+// something: the region's total, and each family in use at either level or
+// limited by the workspace (Azure lists about a hundred families per region,
+// most unused). It is for the operator's metrics, which nobody signs in
+// to read: it authorizes no one, and no route may call it.
+func (s *Service) QuotaUse(ctx context.Context) (map[string][]instancehub.QuotaRow, error) {
+	regions, err := s.Cloud.Regions(ctx)
+	if err != nil {
+		return nil, err
+	}
+	use := make(map[string][]instancehub.QuotaRow, len(regions))
+	for _, region := range regions {
+		usage, err := s.Cloud.Usage(ctx, region.Name)
+		if err != nil {
+			return nil, fmt.Errorf("quota of %s: %w", region.Name, err)
+		}
+		ws, err := s.Quotas.WorkspaceUsage(ctx, region.Name)
+		if err != nil {
+			return nil, fmt.Errorf("quota of %s: %w", region.Name, err)
+		}
+		for _, u := range usage {
+			row := quotaRow(u, ws, nil)
+			if u.Name == instancehub.TotalRegionalVCPUs || row.SubscriptionUsed > 0 || row.WorkspaceUsed > 0 || row.WorkspaceLimit >= 0 {
+				use[region.Name] = append(use[region.Name], row)
+			}
+		}
+	}
+	return use, nil
+}

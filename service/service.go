@@ -49,7 +49,9 @@ type Config struct {
 	// ArchiveDir is the folder of the audit log's archives made in the
 	// portal.
 	ArchiveDir string
-	Logger     *slog.Logger
+	// Metrics, if set, is told of what the audit log records.
+	Metrics instancehub.ServiceMetrics
+	Logger  *slog.Logger
 	// Now is the service's clock; time.Now if nil.
 	Now func() time.Time
 }
@@ -62,7 +64,7 @@ func New(cfg Config) *Service {
 		Automation: st, RunningTimes: st, Cloud: cfg.Cloud, Engine: cfg.Operations,
 		Prices: cfg.Prices, Applications: cfg.Applications, Probe: cfg.Probe, RoleMap: cfg.RoleMap,
 		UserAssignedIdentities: cfg.UserAssignedIdentities, ArchiveDir: cfg.ArchiveDir,
-		Logger: cfg.Logger, Now: cfg.Now,
+		Metrics: cfg.Metrics, Logger: cfg.Logger, Now: cfg.Now,
 	}
 }
 
@@ -104,7 +106,9 @@ type Service struct {
 	// events one archive moves, 0 for MaxAuditArchive.
 	ArchiveDir   string
 	ArchiveLimit int
-	Now          func() time.Time
+	// Metrics, if set, is told of what the audit log records.
+	Metrics instancehub.ServiceMetrics
+	Now     func() time.Time
 
 	admission sync.Mutex // creates are admitted one at a time (quota)
 	activity  throttle   // activity is written once a minute per instance
@@ -112,6 +116,19 @@ type Service struct {
 	// sign-in waits with it, so that tests need not.
 	Wait func(ctx context.Context, d time.Duration) error
 }
+
+// metrics returns Metrics, or what tells nobody.
+func (s *Service) metrics() instancehub.ServiceMetrics {
+	if s.Metrics == nil {
+		return noMetrics{}
+	}
+	return s.Metrics
+}
+
+// noMetrics tells nobody.
+type noMetrics struct{}
+
+func (noMetrics) Audited(*instancehub.AuditEvent, bool) {}
 
 func (s *Service) logger() *slog.Logger {
 	if s.Logger == nil {

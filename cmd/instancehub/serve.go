@@ -21,6 +21,7 @@ import (
 	"github.com/instancehub/instancehub/azure"
 	"github.com/instancehub/instancehub/azure/emulator"
 	"github.com/instancehub/instancehub/localapps"
+	"github.com/instancehub/instancehub/metrics"
 	"github.com/instancehub/instancehub/oidc"
 	"github.com/instancehub/instancehub/scheduler"
 	"github.com/instancehub/instancehub/service"
@@ -98,6 +99,7 @@ type Main struct {
 	URL string
 
 	db       *store.DB
+	figures  *metrics.Metrics // the portal's figures, on the operator endpoints
 	cloud    *azure.Cloud
 	prices   *azure.RetailPrices
 	identity instancehub.IdentityProvider // single sign-on's; nil without
@@ -136,7 +138,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	if err := m.startOperations(ctx); err != nil {
 		return err
 	}
-	stopDebug, err := serveDebug(ctx, c.DebugAddr, log)
+	stopDebug, err := serveDebug(ctx, c.DebugAddr, m.figures.Handler(), log)
 	if err != nil {
 		return err
 	}
@@ -206,10 +208,16 @@ func (m *Main) openBackend(ctx context.Context) error {
 	}
 	m.db = db
 	m.closing(func() { db.Close() })
+	// The portal's figures, served on the operator endpoints (--debug-addr).
+	replica := instancehub.NewReplicaName()
+	m.figures = metrics.New(metrics.Options{Replica: replica})
+	db.Metrics = m.figures
+	m.figures.WatchDatabase(db.Stats)
+
 	if c.PollInterval == 0 {
 		c.PollInterval = defaultPollInterval(c)
 	}
-	cloud, prices, closeCloud, err := openCloud(c, log)
+	cloud, prices, closeCloud, err := openCloud(c, m.figures, log)
 	if err != nil {
 		return err
 	}
@@ -220,7 +228,7 @@ func (m *Main) openBackend(ctx context.Context) error {
 		PollInterval: c.PollInterval, SyncInterval: c.SyncInterval,
 		// On SQLite this portal, which holds the data directory's lock, is
 		// the only one: it takes over what a crash left at once.
-		Exclusive: c.Database == "", LeaseFor: c.Lease,
+		Exclusive: c.Database == "", LeaseFor: c.Lease, Replica: replica, Metrics: m.figures,
 	}
 	roleMap, err := c.roleMap()
 	if err != nil {
@@ -237,8 +245,9 @@ func (m *Main) openBackend(ctx context.Context) error {
 	}
 	m.service = service.New(service.Config{
 		Store: db, Cloud: cloud, Operations: m.engine, Logger: log, RoleMap: roleMap, Prices: prices,
-		UserAssignedIdentities: c.identities(), ArchiveDir: filepath.Join(c.Data, "audit-archives"),
+		UserAssignedIdentities: c.identities(), ArchiveDir: filepath.Join(c.Data, "audit-archives"), Metrics: m.figures,
 	})
+	m.figures.WatchQuota(m.service.QuotaUse)
 	if !c.Adopt {
 		if err := checkRecords(ctx, m.service); err != nil {
 			return err
@@ -300,16 +309,17 @@ func (m *Main) openApplications(ctx context.Context, public *url.URL) error {
 	var running func(string) bool
 	var dial func(context.Context, string, string) (net.Conn, error)
 	if c.Azure.SubscriptionID == "" {
-		servers, err := openLocalApps(ctx, c, m.db, log)
+		servers, err := openLocalApps(ctx, c, m.db, m.figures, log)
 		if err != nil {
 			return err
 		}
+		m.figures.WatchSandboxes(func() int { return len(servers.Running()) })
 		m.servers = servers
 		m.closing(func() { servers.Close() })
 		upstreams, m.service.Applications = servers, servers
 		running, dial = servers.Serving, servers.DialContext
 	}
-	gw, err := openApplications(c, appsKey, m.db, m.service, upstreams, running, dial, public, m.refuseApplication, log)
+	gw, err := openApplications(c, appsKey, m.db, m.service, upstreams, running, dial, public, m.refuseApplication, m.figures, log)
 	if err != nil {
 		return err
 	}
@@ -345,7 +355,7 @@ func (m *Main) startWeb(ctx context.Context, ln net.Listener, public *url.URL) e
 		// applications' are (their scheme is the same address's).
 		Workspace: c.Workspace, SecureCookies: c.SecureCookies || public.Scheme == "https", Static: static.FS, Logger: log,
 		LocalAccounts: c.LocalAccounts, Identity: m.identity, TrustedProxies: m.proxies, Applications: gateway,
-		Hosts: c.portalHosts(public),
+		Hosts: c.portalHosts(public), Metrics: m.figures,
 	}, m.service)
 	m.server, m.failed = server, make(chan error, 1)
 	go func() { m.failed <- server.Serve(ln) }()
@@ -356,7 +366,7 @@ func (m *Main) startWeb(ctx context.Context, ln net.Listener, public *url.URL) e
 // openCloud returns Azure and its prices, or the offline emulator and its
 // price list when no subscription is configured (in this process, or
 // another's with --emulator-url): the same clients and code either way.
-func openCloud(c Config, log *slog.Logger) (*azure.Cloud, *azure.RetailPrices, func(), error) {
+func openCloud(c Config, m azure.Metrics, log *slog.Logger) (*azure.Cloud, *azure.RetailPrices, func(), error) {
 	prices := azure.PricesConfig{URL: c.PricesURL, Logger: log}
 	if c.Azure.SubscriptionID == "" && c.EmulatorURL != "" {
 		remote, err := emulator.Dial(context.Background(), c.EmulatorURL, c.EmulatorCA)
@@ -367,6 +377,7 @@ func openCloud(c Config, log *slog.Logger) (*azure.Cloud, *azure.RetailPrices, f
 		if err != nil {
 			return nil, nil, nil, err
 		}
+		cfg.Metrics = m
 		cloud, err := azure.New(cfg, remote.Credential(), remote.ClientOptions())
 		if err != nil {
 			return nil, nil, nil, err
@@ -394,6 +405,7 @@ func openCloud(c Config, log *slog.Logger) (*azure.Cloud, *azure.RetailPrices, f
 			emu.Close()
 			return nil, nil, nil, err
 		}
+		cfg.Metrics = m
 		cloud, err := azure.New(cfg, emu.Credential(), emu.ClientOptions())
 		if err != nil {
 			emu.Close()
@@ -415,6 +427,7 @@ func openCloud(c Config, log *slog.Logger) (*azure.Cloud, *azure.RetailPrices, f
 	if err != nil {
 		return nil, nil, nil, err
 	}
+	cfg.Metrics = m
 	cloud, err := azure.New(cfg, cred, nil)
 	if err != nil {
 		return nil, nil, nil, err
