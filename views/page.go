@@ -27,6 +27,9 @@ type Page struct {
 	Section string
 	// Notice is a message carried over a redirect, shown as a toast.
 	Notice *Notice
+	// StaticVersion is appended to static URLs so browsers fetch new files
+	// after an upgrade: the web server's hash of the files it serves.
+	StaticVersion string
 }
 
 // can reports whether the signed-in user holds p; the navigation and the
@@ -140,11 +143,15 @@ func failureText(op *instancehub.Operation) string {
 // lets error responses swap, so that refusals arrive as toasts.
 const htmxConfig = `{"includeIndicatorStyles":false,"allowEval":false,"attributesToSettle":["class","width","height"],"responseHandling":[{"code":"204","swap":false},{"code":"[23]..","swap":true},{"code":"[45]..","swap":true,"error":true}]}`
 
-// StaticVersion is appended to static URLs so browsers fetch new files
-// after an upgrade; the web server sets it.
-var StaticVersion = "dev"
-
-func staticURL(path string) string { return "/static/" + path + "?v=" + StaticVersion }
+// staticURL is the URL of a static file, with the page's StaticVersion
+// ("dev" without one).
+func staticURL(ctx context.Context, path string) string {
+	version := page(ctx).StaticVersion
+	if version == "" {
+		version = "dev"
+	}
+	return "/static/" + path + "?v=" + version
+}
 
 func toastRole(tone string) string {
 	if tone == "danger" {

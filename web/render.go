@@ -16,9 +16,10 @@ import (
 // page is what the layout needs from this request.
 func (s *Server) page(c *echo.Context, section string) *views.Page {
 	p := &views.Page{
-		User:      instancehub.UserFromContext(c.Request().Context()),
-		Workspace: s.cfg.Workspace,
-		Section:   section,
+		User:          instancehub.UserFromContext(c.Request().Context()),
+		Workspace:     s.cfg.Workspace,
+		Section:       section,
+		StaticVersion: s.staticVersion,
 	}
 	if token := sessionToken(c); token != "" {
 		p.CSRFToken = instancehub.CSRFToken(token)

@@ -18,7 +18,6 @@ import (
 
 	"github.com/instancehub/instancehub"
 	"github.com/instancehub/instancehub/service"
-	"github.com/instancehub/instancehub/views"
 	"github.com/klauspost/compress/gzhttp"
 	"github.com/labstack/echo/v5"
 )
@@ -93,6 +92,8 @@ type Server struct {
 	http    *http.Server
 	// aead seals the portal's short-lived cookies (seal.go).
 	aead cipher.AEAD
+	// staticVersion names the version of the static files in their URLs.
+	staticVersion string
 	// patterns are the routes' patterns, methods their methods: the only
 	// labels Metrics is given.
 	patterns, methods map[string]bool
@@ -123,7 +124,7 @@ func New(cfg Config, svc *service.Service) *Server {
 		s.echo.IPExtractor = echo.ExtractIPFromXFFHeader(trust...)
 	}
 	s.echo.HTTPErrorHandler = s.handleError
-	views.StaticVersion = staticVersion(cfg.Static)
+	s.staticVersion = staticVersion(cfg.Static)
 	s.routes()
 	s.patterns, s.methods = map[string]bool{}, map[string]bool{}
 	for _, r := range s.echo.Router().Routes() {
