@@ -42,7 +42,7 @@ func (s *Server) requireToken(next echo.HandlerFunc) echo.HandlerFunc {
 			c.Response().Header().Set("WWW-Authenticate", `Bearer realm="instancehub"`)
 			return instancehub.Errorf(instancehub.EUNAUTHORIZED, "%s", message)
 		}
-		user, err := s.service.UserByToken(r.Context(), strings.TrimSpace(token))
+		user, err := s.sessions.UserByToken(r.Context(), strings.TrimSpace(token))
 		if err != nil {
 			if instancehub.ErrorCode(err) == instancehub.EUNAUTHORIZED {
 				c.Response().Header().Set("WWW-Authenticate", `Bearer realm="instancehub", error="invalid_token"`)

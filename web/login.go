@@ -40,7 +40,7 @@ func (s *Server) login(c *echo.Context) error {
 		opts.Error = "Signing in with a password is turned off here; use single sign-on."
 		return s.render(c, http.StatusForbidden, "", views.LoginPage(email, opts))
 	}
-	in, err := s.service.SignIn(c.Request().Context(), email, c.FormValue("password"), s.readCookie(c, sessionCookie))
+	in, err := s.sessions.SignIn(c.Request().Context(), email, c.FormValue("password"), s.readCookie(c, sessionCookie))
 	switch code := instancehub.ErrorCode(err); code {
 	case "":
 	case instancehub.EUNAUTHORIZED, instancehub.ETHROTTLED:
@@ -54,7 +54,7 @@ func (s *Server) login(c *echo.Context) error {
 }
 
 func (s *Server) logout(c *echo.Context) error {
-	if err := s.service.SignOut(c.Request().Context(), sessionToken(c)); err != nil {
+	if err := s.sessions.SignOut(c.Request().Context(), sessionToken(c)); err != nil {
 		return err
 	}
 	s.clearCookie(c, sessionCookie)

@@ -81,7 +81,7 @@ func (s *Server) csrf(next echo.HandlerFunc) echo.HandlerFunc {
 // come from the portal's own pages.
 func (s *Server) refuseForgery(c *echo.Context) error {
 	reason := "The request was refused because it did not come from this portal's own page. Reload the page and try again."
-	s.service.RecordRefusal(c.Request().Context(), "request.csrf", c.Request().Method+" "+c.Request().URL.Path, reason)
+	s.sessions.RecordRefusal(c.Request().Context(), "request.csrf", c.Request().Method+" "+c.Request().URL.Path, reason)
 	return echo.NewHTTPError(http.StatusForbidden, reason)
 }
 

@@ -85,7 +85,7 @@ func (s *Server) oidcCallback(c *echo.Context) error {
 	ctx := c.Request().Context()
 	s.clearCookie(c, oidcCookie)
 	refuse := func(message string) error {
-		s.service.RecordRefusal(ctx, "session.signIn", "single sign-on", message)
+		s.sessions.RecordRefusal(ctx, "session.signIn", "single sign-on", message)
 		return s.loginError(c, message)
 	}
 	state := c.QueryParam("state")
@@ -108,7 +108,7 @@ func (s *Server) oidcCallback(c *echo.Context) error {
 		s.cfg.Logger.Warn("single sign-on refused", "err", err)
 		return refuse(instancehub.ErrorMessage(err))
 	}
-	in, err := s.service.SignInWithIdentity(ctx, identity, s.readCookie(c, sessionCookie))
+	in, err := s.sessions.SignInWithIdentity(ctx, identity, s.readCookie(c, sessionCookie))
 	if instancehub.ErrorCode(err) == instancehub.EUNAUTHORIZED {
 		return s.loginError(c, instancehub.ErrorMessage(err))
 	} else if err != nil {

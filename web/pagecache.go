@@ -87,12 +87,20 @@ func (s *Server) kept(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
+// changeCounter tells whether anything was committed since a page was
+// kept: the service's DataVersion.
+type changeCounter interface {
+	// DataVersion differs from an earlier one whenever anything was
+	// committed in between; ok is false when the store cannot tell.
+	DataVersion(ctx context.Context) (version int64, ok bool)
+}
+
 // serveKept answers the request with the answer kept under k, when nothing
 // was committed since it was made and the minute is the same, and otherwise
 // lets next make it, and render or sendJSON keep it.
 func (s *Server) serveKept(c *echo.Context, next echo.HandlerFunc, k pageKey) error {
 	req := c.Request()
-	version, ok := s.service.DataVersion(req.Context())
+	version, ok := s.changes.DataVersion(req.Context())
 	if !ok {
 		return next(c)
 	}

@@ -89,7 +89,12 @@ type Server struct {
 	handler http.Handler  // echo behind compression
 	pages   renderedPages // the list's pages as last rendered (pagecache.go)
 	service *service.Service
-	http    *http.Server
+	// sessions, changes and readiness are the service, as the door, the
+	// page cache and /readyz ask it.
+	sessions  Sessions
+	changes   changeCounter
+	readiness readiness
+	http      *http.Server
 	// aead seals the portal's short-lived cookies (seal.go).
 	aead cipher.AEAD
 	// staticVersion names the version of the static files in their URLs.
@@ -107,7 +112,7 @@ func New(cfg Config, svc *service.Service) *Server {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	s := &Server{cfg: cfg, service: svc, aead: newAEAD(cfg.SealKey)}
+	s := &Server{cfg: cfg, service: svc, sessions: svc, changes: svc, readiness: svc, aead: newAEAD(cfg.SealKey)}
 	s.echo = echo.NewWithConfig(echo.Config{
 		Logger: cfg.Logger,
 		// HEAD is answered as GET without the body, on every GET route.

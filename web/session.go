@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"strings"
@@ -17,6 +18,27 @@ const (
 	// for the CSRF check and for signing out.
 	sessionKey = "session"
 )
+
+// Sessions is what the portal's door asks of the service, before any
+// handler: who sends a request, by its session cookie or its API token;
+// signing in and out; and the record of a request refused before it
+// reached the service.
+type Sessions interface {
+	// UserBySession: EUNAUTHORIZED when there is no such live session.
+	UserBySession(ctx context.Context, token string) (*instancehub.User, error)
+	// UserByToken: EUNAUTHORIZED for a token unknown, expired, revoked or
+	// of a disabled user, answered after a pause.
+	UserByToken(ctx context.Context, secret string) (*instancehub.User, error)
+	// SignIn: EUNAUTHORIZED for a wrong email or password or a disabled
+	// account, alike; ETHROTTLED for an attempt refused unchecked.
+	SignIn(ctx context.Context, email, password, previous string) (*instancehub.SignedIn, error)
+	// SignInWithIdentity signs in whom single sign-on vouched for.
+	SignInWithIdentity(ctx context.Context, id *instancehub.Identity, previous string) (*instancehub.SignedIn, error)
+	SignOut(ctx context.Context, token string) error
+	// RecordRefusal audits a request refused before it reached the
+	// service (a cross-site form).
+	RecordRefusal(ctx context.Context, action, target, reason string)
+}
 
 // cookieName prefixes name with __Host- over TLS: browsers then take the
 // cookie only from this very host, Secure and for path /, so no sibling
@@ -58,7 +80,7 @@ func (s *Server) loadSession(next echo.HandlerFunc) echo.HandlerFunc {
 			return next(c)
 		}
 		ctx := c.Request().Context()
-		user, err := s.service.UserBySession(ctx, token)
+		user, err := s.sessions.UserBySession(ctx, token)
 		if instancehub.ErrorCode(err) == instancehub.EUNAUTHORIZED {
 			// Say why on the sign-in page this leads to: being sent there
 			// with no word is baffling to someone whose access was removed.

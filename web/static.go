@@ -1,10 +1,12 @@
 package web
 
 import (
-	"github.com/instancehub/instancehub"
+	"context"
 	"io/fs"
 	"net/http"
 	"strings"
+
+	"github.com/instancehub/instancehub"
 
 	"github.com/labstack/echo/v5"
 )
@@ -30,11 +32,18 @@ func (s *Server) health(c *echo.Context) error {
 	return c.JSON(http.StatusOK, map[string]string{"status": "ok"})
 }
 
+// readiness tells whether the portal can serve: the service's Ready.
+type readiness interface {
+	// Ready returns the schema version; EUNAVAILABLE when the portal is
+	// not ready, saying why.
+	Ready(ctx context.Context) (int64, error)
+}
+
 // ready tells a load balancer whether to send this portal requests: its
 // database answers and its schema is the one this build expects. /healthz
 // only says that the process lives.
 func (s *Server) ready(c *echo.Context) error {
-	version, err := s.service.Ready(c.Request().Context())
+	version, err := s.readiness.Ready(c.Request().Context())
 	if err != nil {
 		return c.JSON(http.StatusServiceUnavailable, map[string]any{"status": "not ready", "reason": instancehub.ErrorMessage(err)})
 	}
