@@ -419,7 +419,7 @@ func TestPrune(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	removed, err := Prune(dir, "instancehub-", 2)
+	removed, err := Prune(dir, "instancehub-", ".tar.gz", 2)
 	if err != nil || len(removed) != 1 || filepath.Base(removed[0]) != "instancehub-20261201T000000Z.tar.gz" {
 		t.Fatalf("removed %v, %v", removed, err)
 	}

@@ -122,17 +122,17 @@ func moveDatabase(from, to string) error {
 	return nil
 }
 
-// Prune removes the oldest of the backups in dir whose names start with
-// prefix and end with ".tar.gz", keeping the newest keep (names sort by
-// age: they carry the time or the version), and returns those removed.
-func Prune(dir, prefix string, keep int) ([]string, error) {
+// Prune removes the oldest of the files in dir whose names start with
+// prefix and end with suffix, keeping the newest keep (names sort by age:
+// they carry the time or the version), and returns those removed.
+func Prune(dir, prefix, suffix string, keep int) ([]string, error) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		return nil, err
 	}
 	var names []string
 	for _, e := range entries {
-		if e.Type().IsRegular() && strings.HasPrefix(e.Name(), prefix) && strings.HasSuffix(e.Name(), ".tar.gz") {
+		if e.Type().IsRegular() && strings.HasPrefix(e.Name(), prefix) && strings.HasSuffix(e.Name(), suffix) {
 			names = append(names, e.Name())
 		}
 	}

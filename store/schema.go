@@ -119,3 +119,23 @@ func latestMigration(d *dialect) int64 {
 	}
 	return latest
 }
+
+// AppendAudit adds one event to the audit log of the SQLite database at
+// path without opening it as the store does, which would migrate it: a
+// restored backup stays at its schema, for the build it was taken for.
+// The columns it writes have had their meaning since the log began
+// (schema 2).
+func AppendAudit(ctx context.Context, path string, e *instancehub.AuditEvent) error {
+	db, err := sql.Open("sqlite", "file:"+escapePath(path)+"?_pragma=busy_timeout(5000)")
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	_, err = db.ExecContext(ctx, `INSERT INTO audit_events (at, user_id, user_name, user_email, action, target, result, reason, source_ip)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		millis(e.At), nullID(e.UserID), e.UserName, e.UserEmail, e.Action, e.Target, e.Result, e.Reason, e.SourceIP)
+	if err != nil {
+		return fmt.Errorf("record the audit event: %w", err)
+	}
+	return db.Close()
+}

@@ -73,7 +73,10 @@ func serve(ctx context.Context, c Config, ln net.Listener, log *slog.Logger) err
 	if _, err := c.publicURL(nil); err != nil {
 		return usageError{err}
 	}
-	db, err := openStore(ctx, c)
+	if err := c.checkBackupFlags(); err != nil {
+		return usageError{err}
+	}
+	db, err := openStore(ctx, c, log)
 	if err != nil {
 		return err
 	}
@@ -143,6 +146,10 @@ func serve(ctx context.Context, c Config, ln net.Listener, log *slog.Logger) err
 	// Prices are read now, so that the first create form need not wait.
 	for _, region := range cloud.Config().Regions {
 		go prices.Prices(ctx, region)
+	}
+
+	if c.BackupEvery > 0 {
+		go scheduledBackups(ctx, c, log)
 	}
 
 	stopDebug, err := serveDebug(ctx, c.DebugAddr, log)
