@@ -118,6 +118,9 @@ func serve(ctx context.Context, c Config, ln net.Listener, log *slog.Logger) err
 		Cloud: cloud, Engine: engine, Logger: log, RoleMap: roleMap, Prices: prices, RunningTimes: db,
 		UserAssignedIdentities: c.identities(), ArchiveDir: filepath.Join(c.Data, "audit-archives"),
 	}
+	// Each sync adopts the VMs of the portal that no record names: after a
+	// restore, those made since the backup.
+	engine.Adopter = service
 	if !c.Adopt {
 		if err := checkRecords(ctx, service); err != nil {
 			return err
