@@ -149,8 +149,9 @@ func guardUpgrade(ctx context.Context, c Config, log *slog.Logger) error {
 		}
 		switch {
 		case s.Newer():
-			return fmt.Errorf("%s The dump taken before the upgrade, if pg_dump was installed, is %s",
-				instancehub.ErrorMessage(store.SchemaNewerError(s)), filepath.Join(dir, fmt.Sprintf("before-%05d.dump", s.Current)))
+			return fmt.Errorf("%s On PostgreSQL the backup is the dump the upgrading replica took where pg_dump was installed: "+
+				"before-%05d.dump in its backups directory (%s here), to restore with pg_restore into a new, empty database",
+				instancehub.ErrorMessage(store.SchemaNewerError(s)), s.Current, dir)
 		case !s.Pending():
 			return nil
 		}

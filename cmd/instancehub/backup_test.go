@@ -312,6 +312,20 @@ func TestBackupOnPostgres(t *testing.T) {
 		t.Errorf("the dump before the upgrade: %v\n%s", err, list)
 	}
 
+	// A newer build's schema: refused, naming the dump that goes back.
+	for _, v := range []int64{known, known + 1} {
+		if _, err := raw.Exec(`INSERT INTO goose_db_version (version_id, is_applied) VALUES ($1, TRUE)`, v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, err = openStore(ctx, c, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	for _, want := range []string{fmt.Sprintf("schema is version %d, newer than this build of instancehub knows (%d)", known+1, known),
+		fmt.Sprintf("before-%05d.dump", known+1), "pg_restore"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("a newer schema on PostgreSQL: %v; want it to say %q", err, want)
+		}
+	}
+
 	t.Setenv("PATH", t.TempDir())
 	_, _, err = cli(t, "backup", "--database", database, "--out", filepath.Join(t.TempDir(), "x.dump"))
 	if err == nil || !strings.Contains(err.Error(), `pg_dump --format=custom --file FILE "$INSTANCEHUB_DATABASE"`) {
