@@ -132,6 +132,9 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	if _, err := c.publicURL(nil); err != nil {
 		return usageError{err}
 	}
+	if err := c.checkBackupFlags(); err != nil {
+		return usageError{err}
+	}
 	if err := m.openBackend(ctx); err != nil {
 		return err
 	}
@@ -202,7 +205,7 @@ func (m *Main) closing(f func()) { m.closers = append(m.closers, f) }
 // VMs is refused unless --adopt; the first Owner is made on a fresh one.
 func (m *Main) openBackend(ctx context.Context) error {
 	c, log := m.Config, m.Logger
-	db, err := openStore(ctx, c)
+	db, err := openStore(ctx, c, log)
 	if err != nil {
 		return err
 	}
@@ -248,6 +251,9 @@ func (m *Main) openBackend(ctx context.Context) error {
 		UserAssignedIdentities: c.identities(), ArchiveDir: filepath.Join(c.Data, "audit-archives"), Metrics: m.figures,
 	})
 	m.figures.WatchQuota(m.service.QuotaUse)
+	// Each sync adopts the VMs of the portal that no record names: after a
+	// restore, those made since the backup.
+	m.engine.Adopter = m.service
 	if !c.Adopt {
 		if err := checkRecords(ctx, m.service); err != nil {
 			return err
@@ -263,8 +269,8 @@ func (m *Main) openBackend(ctx context.Context) error {
 }
 
 // startOperations starts the engine, which resumes the operations left in
-// flight, and reads the prices, so that the first create form need not
-// wait.
+// flight, reads the prices, so that the first create form need not wait,
+// and starts the scheduled backups (--backup-every).
 func (m *Main) startOperations(ctx context.Context) error {
 	if err := m.engine.Start(ctx); err != nil {
 		return err
@@ -272,6 +278,9 @@ func (m *Main) startOperations(ctx context.Context) error {
 	m.closing(m.engine.Stop)
 	for _, region := range m.cloud.Config().Regions {
 		go m.prices.Prices(ctx, region)
+	}
+	if m.Config.BackupEvery > 0 {
+		go scheduledBackups(ctx, m.Config, m.Logger)
 	}
 	return nil
 }
