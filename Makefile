@@ -88,7 +88,7 @@ test: build chromium jupyter bubblewrap postgres nginx e2e-driver
 # Outside the checkout, where the find and grep of the other targets would
 # take its sources for ours; one copy per toolchain version.
 AHEAD_GOROOT := $(HOME)/.cache/instancehub/$(GOTOOLCHAIN)-a-year-ahead
-AHEAD_PKGS   ?= . ./store/ ./azure/emulator/
+AHEAD_PKGS   ?= . ./service/ ./engine/ ./scheduler/ ./store/ ./azure/emulator/
 test-ahead: postgres
 	@if ! grep -q 'a year ahead' $(AHEAD_GOROOT)/src/time/time.go 2>/dev/null; then \
 		rm -rf $(AHEAD_GOROOT) && mkdir -p $(dir $(AHEAD_GOROOT)); \

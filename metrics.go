@@ -36,14 +36,3 @@ type ServiceMetrics interface {
 	// many that row holds now).
 	Audited(e *AuditEvent, tallied bool)
 }
-
-// noMetrics tells nobody.
-type noMetrics struct{}
-
-func (noMetrics) OperationStarted(OperationKind, Trigger)    {}
-func (noMetrics) OperationEnded(*Operation)                  {}
-func (noMetrics) OperationsDriven(OperationKind, int)        {}
-func (noMetrics) OperationsTakenOver(int)                    {}
-func (noMetrics) OperationLost()                             {}
-func (noMetrics) SyncLeaseHeld(bool)                         {}
-func (noMetrics) SyncEnded(SyncReport, time.Duration, error) {}

@@ -122,3 +122,6 @@ type SyncReport struct {
 	Missing int // instances whose VM was gone
 	Adopted int // VMs of the portal no instance recorded, adopted
 }
+
+// SyncLease is the name of the lease of the background sync.
+const SyncLease = "sync"

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/instancehub/instancehub"
+	"github.com/instancehub/instancehub/engine"
 )
 
 // operations is just enough of the instance store for the engine to run
@@ -49,7 +50,7 @@ func (o *operations) FinishOperation(_ context.Context, op *instancehub.Operatio
 func runOperation(t *testing.T, cloud instancehub.Cloud, inst *instancehub.Instance, kind instancehub.OperationKind) *instancehub.Operation {
 	t.Helper()
 	store := &operations{finished: make(chan *instancehub.Operation, 1)}
-	e := &instancehub.Engine{Instances: store, Cloud: cloud, PollInterval: 20 * time.Millisecond}
+	e := &engine.Engine{Instances: store, Cloud: cloud, PollInterval: 20 * time.Millisecond}
 	if err := e.Start(context.Background()); err != nil {
 		t.Fatal(err)
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/compute/armcompute/v8"
 	"github.com/instancehub/instancehub"
 	"github.com/instancehub/instancehub/azure/emulator"
+	"github.com/instancehub/instancehub/engine"
 	"github.com/instancehub/instancehub/internal/promtest"
 	"github.com/instancehub/instancehub/internal/testportal"
 	"github.com/instancehub/instancehub/metrics"
@@ -19,10 +20,10 @@ import (
 )
 
 // withMetrics gives the test portal an engine and a service that tell m.
-func withMetrics(t *testing.T, p *testportal.Portal, m *metrics.Metrics, replica string) *instancehub.Engine {
+func withMetrics(t *testing.T, p *testportal.Portal, m *metrics.Metrics, replica string) *engine.Engine {
 	t.Helper()
 	p.Engine.Stop()
-	e := &instancehub.Engine{Instances: p.DB, Cloud: p.Cloud, Logger: p.Engine.Logger, PollInterval: 5 * time.Millisecond,
+	e := &engine.Engine{Instances: p.DB, Cloud: p.Cloud, Logger: p.Engine.Logger, PollInterval: 5 * time.Millisecond,
 		Replica: replica, Exclusive: true, Metrics: m}
 	if err := e.Start(context.Background()); err != nil {
 		t.Fatal(err)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/instancehub/instancehub"
 	"github.com/instancehub/instancehub/azure/emulator"
+	"github.com/instancehub/instancehub/engine"
 	"github.com/instancehub/instancehub/internal/pgtest"
 	"github.com/instancehub/instancehub/internal/testportal"
 	"github.com/instancehub/instancehub/scheduler"
@@ -108,7 +109,7 @@ func TestScheduleFiresOnceAcrossPortalsAndRestarts(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db2.Close()
-	engine2 := &instancehub.Engine{Instances: db2, Cloud: p.Cloud, Logger: p.Service.Logger, PollInterval: 5 * time.Millisecond}
+	engine2 := &engine.Engine{Instances: db2, Cloud: p.Cloud, Logger: p.Service.Logger, PollInterval: 5 * time.Millisecond}
 	if err := engine2.Start(context.Background()); err != nil {
 		t.Fatal(err)
 	}

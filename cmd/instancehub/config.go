@@ -18,6 +18,7 @@ import (
 
 	"github.com/instancehub/instancehub"
 	"github.com/instancehub/instancehub/azure"
+	"github.com/instancehub/instancehub/engine"
 	"github.com/instancehub/instancehub/localapps"
 	"github.com/instancehub/instancehub/oidc"
 	"github.com/instancehub/instancehub/store"
@@ -46,7 +47,7 @@ type Config struct {
 	PollInterval time.Duration
 	SyncInterval time.Duration
 	// Lease is how long a replica's lease of an operation lasts unless
-	// renewed (instancehub.Engine.LeaseFor).
+	// renewed (engine.Engine.LeaseFor).
 	Lease          time.Duration
 	AdminEmail     string
 	LocalAccounts  bool
@@ -228,7 +229,7 @@ func (c *Config) bindServe(f *flags) {
 	f.string(&c.EmulatorCA, "emulator-ca", "", "that emulator's certificate (emulator-cert.pem in its data directory), to trust")
 	f.duration(&c.PollInterval, "poll-interval", 0, "how often an operation in progress is polled (0: 5s on Azure; with the emulator 1s, scaled with --emulator-latency, at least 20ms)")
 	f.duration(&c.SyncInterval, "sync-interval", 30*time.Second, "how often the portal reconciles with Azure")
-	f.duration(&c.Lease, "lease", instancehub.DefaultLeaseFor, "with --database, how long a replica's lease of an operation lasts unless renewed (every third of it): the longest another replica waits to take over the operations of one that died (1s to 10m)")
+	f.duration(&c.Lease, "lease", engine.DefaultLeaseFor, "with --database, how long a replica's lease of an operation lasts unless renewed (every third of it): the longest another replica waits to take over the operations of one that died (1s to 10m)")
 	f.string(&c.AdminEmail, "admin-email", "admin@instancehub.local",
 		"email of the Owner created on first start; its password comes from INSTANCEHUB_ADMIN_PASSWORD or is generated and logged once")
 	f.bool(&c.LocalAccounts, "local-accounts", true, "allow signing in with a local account's password")

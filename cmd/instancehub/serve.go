@@ -20,6 +20,7 @@ import (
 	"github.com/instancehub/instancehub/apps"
 	"github.com/instancehub/instancehub/azure"
 	"github.com/instancehub/instancehub/azure/emulator"
+	"github.com/instancehub/instancehub/engine"
 	"github.com/instancehub/instancehub/localapps"
 	"github.com/instancehub/instancehub/metrics"
 	"github.com/instancehub/instancehub/oidc"
@@ -104,7 +105,7 @@ type Main struct {
 	prices   *azure.RetailPrices
 	identity instancehub.IdentityProvider // single sign-on's; nil without
 	proxies  []*net.IPNet                 // the proxies trusted to name clients
-	engine   *instancehub.Engine
+	engine   *engine.Engine
 	service  *service.Service
 	servers  *localapps.Servers // the offline emulator's Jupyter servers; nil on Azure
 	gateway  *apps.Gateway
@@ -212,7 +213,7 @@ func (m *Main) openBackend(ctx context.Context) error {
 	m.db = db
 	m.closing(func() { db.Close() })
 	// The portal's figures, served on the operator endpoints (--debug-addr).
-	replica := instancehub.NewReplicaName()
+	replica := engine.NewReplicaName()
 	m.figures = metrics.New(metrics.Options{Replica: replica})
 	db.Metrics = m.figures
 	m.figures.WatchDatabase(db.Stats)
@@ -226,7 +227,7 @@ func (m *Main) openBackend(ctx context.Context) error {
 	}
 	m.cloud, m.prices = cloud, prices
 	m.closing(closeCloud)
-	m.engine = &instancehub.Engine{
+	m.engine = &engine.Engine{
 		Instances: db, Cloud: cloud, Logger: log,
 		PollInterval: c.PollInterval, SyncInterval: c.SyncInterval,
 		// On SQLite this portal, which holds the data directory's lock, is

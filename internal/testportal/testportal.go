@@ -16,6 +16,7 @@ import (
 	"github.com/instancehub/instancehub"
 	"github.com/instancehub/instancehub/azure"
 	"github.com/instancehub/instancehub/azure/emulator"
+	"github.com/instancehub/instancehub/engine"
 	"github.com/instancehub/instancehub/service"
 	"github.com/instancehub/instancehub/store"
 )
@@ -26,7 +27,7 @@ type Portal struct {
 	DB      *store.DB
 	Emu     *emulator.Emulator
 	Cloud   *azure.Cloud
-	Engine  *instancehub.Engine
+	Engine  *engine.Engine
 	Service *service.Service
 	// User is an account made on first open; Ctx carries it.
 	User *instancehub.User
@@ -70,7 +71,7 @@ func OpenWired(t testing.TB, dir string, opts emulator.Options, w Wiring) *Porta
 		t.Fatal(err)
 	}
 	emu, cloud := openCloud(t, opts)
-	p := newPortal(t, dir, db, emu, cloud, &instancehub.Engine{Exclusive: true}, w)
+	p := newPortal(t, dir, db, emu, cloud, &engine.Engine{Exclusive: true}, w)
 	t.Cleanup(p.Close)
 	return p
 }
@@ -90,7 +91,7 @@ func OpenPostgresWired(t testing.TB, url, replica string, lease time.Duration, o
 		t.Fatal(err)
 	}
 	emu, cloud := openCloud(t, opts)
-	p := newPortal(t, t.TempDir(), db, emu, cloud, &instancehub.Engine{Replica: replica, LeaseFor: lease}, w)
+	p := newPortal(t, t.TempDir(), db, emu, cloud, &engine.Engine{Replica: replica, LeaseFor: lease}, w)
 	p.url = url
 	t.Cleanup(p.Close)
 	return p
@@ -105,7 +106,7 @@ func (p *Portal) Replica(t testing.TB, name string, lease time.Duration) *Portal
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := newPortal(t, t.TempDir(), db, p.Emu, p.Cloud, &instancehub.Engine{Replica: name, LeaseFor: lease}, Wiring{})
+	r := newPortal(t, t.TempDir(), db, p.Emu, p.Cloud, &engine.Engine{Replica: name, LeaseFor: lease}, Wiring{})
 	t.Cleanup(func() { r.Engine.Stop(); r.DB.Close() })
 	return r
 }
@@ -128,28 +129,28 @@ func openCloud(t testing.TB, opts emulator.Options) (*emulator.Emulator, *azure.
 
 // newPortal wires the service and engine over db and cloud, as w says, and
 // starts the engine, which has its replica settings set.
-func newPortal(t testing.TB, dir string, db *store.DB, emu *emulator.Emulator, cloud *azure.Cloud, engine *instancehub.Engine, w Wiring) *Portal {
+func newPortal(t testing.TB, dir string, db *store.DB, emu *emulator.Emulator, cloud *azure.Cloud, e *engine.Engine, w Wiring) *Portal {
 	t.Helper()
 	ctx := context.Background()
 	log := w.Logger
 	if log == nil {
 		log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	engine.Instances, engine.Cloud, engine.Logger, engine.PollInterval = db, cloud, log, 5*time.Millisecond
+	e.Instances, e.Cloud, e.Logger, e.PollInterval = db, cloud, log, 5*time.Millisecond
 	if w.Cloud != nil {
-		engine.Cloud = w.Cloud(cloud)
+		e.Cloud = w.Cloud(cloud)
 	}
 	p := &Portal{
-		Dir: dir, DB: db, Emu: emu, Cloud: cloud, Engine: engine,
+		Dir: dir, DB: db, Emu: emu, Cloud: cloud, Engine: e,
 		Service: service.New(service.Config{
-			Store: db, Cloud: cloud, Operations: engine, Logger: log, ArchiveDir: filepath.Join(dir, "audit-archives"),
+			Store: db, Cloud: cloud, Operations: e, Logger: log, ArchiveDir: filepath.Join(dir, "audit-archives"),
 			Prices: azure.NewRetailPrices(azure.PricesConfig{
 				Client: &http.Client{Transport: emu.PricesTransport()}, Source: instancehub.SourceEmulator, Logger: log,
 			}),
 		}),
 	}
-	engine.Adopter = p.Service
-	if err := engine.Start(ctx); err != nil {
+	e.Adopter = p.Service
+	if err := e.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
 	p.User = p.EnsureUser(t, "ada@example.com", "Ada Lovelace", instancehub.RoleOwner)

@@ -1,4 +1,4 @@
-package instancehub
+package engine
 
 import (
 	"context"
@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/instancehub/instancehub"
 )
 
 // SyncFresh is how long a finished sync answers for Azure: a refresh within
@@ -21,14 +23,14 @@ type Adopter interface {
 	// portal's tag and that no live instance records, audits each, and
 	// tells the Owners. It returns the instances adopted and the names of
 	// the VMs that are not the portal's.
-	AdoptUnrecorded(ctx context.Context, names []string) (adopted []*Instance, notPortals []string, err error)
+	AdoptUnrecorded(ctx context.Context, names []string) (adopted []*instancehub.Instance, notPortals []string, err error)
 }
 
 // syncRun is one sync, which later callers may join.
 type syncRun struct {
 	done     chan struct{} // closed when the sync ended
 	finished time.Time     // set before done is closed
-	report   SyncReport
+	report   instancehub.SyncReport
 	err      error
 }
 
@@ -49,16 +51,16 @@ func (r *syncRun) over() bool {
 // a call joins the sync in progress, or gets the report of one that ended
 // less than SyncFresh ago. A new sync waits, like the background sync,
 // while Azure's read budget is low: ETHROTTLED then.
-func (e *Engine) Sync(ctx context.Context) (SyncReport, error) {
+func (e *Engine) Sync(ctx context.Context) (instancehub.SyncReport, error) {
 	run, err := e.joinSync(ctx)
 	if err != nil {
-		return SyncReport{}, err
+		return instancehub.SyncReport{}, err
 	}
 	select {
 	case <-run.done:
 		return run.report, run.err
 	case <-ctx.Done():
-		return SyncReport{}, ctx.Err()
+		return instancehub.SyncReport{}, ctx.Err()
 	}
 }
 
@@ -71,9 +73,9 @@ func (e *Engine) joinSync(ctx context.Context) (*syncRun, error) {
 	if last := e.lastSync; last != nil && (!last.over() || time.Since(last.finished) < SyncFresh) {
 		return last, nil
 	}
-	if b, ok := e.Cloud.(ReadBackoff); ok {
+	if b, ok := e.Cloud.(instancehub.ReadBackoff); ok {
 		if wait := b.ReadBackoff(); wait > 0 {
-			return nil, Errorf(ETHROTTLED, "Azure's read budget for the subscription is low, so the list was not refreshed from Azure; try again in %s.",
+			return nil, instancehub.Errorf(instancehub.ETHROTTLED, "Azure's read budget for the subscription is low, so the list was not refreshed from Azure; try again in %s.",
 				wait.Round(time.Second))
 		}
 	}
@@ -107,8 +109,8 @@ func (e *Engine) detach(ctx context.Context) (context.Context, func()) {
 	return e.ctx, e.wg.Done
 }
 
-func (e *Engine) sync(ctx context.Context) (SyncReport, error) {
-	var report SyncReport
+func (e *Engine) sync(ctx context.Context) (instancehub.SyncReport, error) {
+	var report instancehub.SyncReport
 	// The instances are read first: one that changes while Azure is asked
 	// has a newer version, and SyncInstance leaves it alone. Only what is
 	// compared is read, and Azure's list is compared a page at a time as
@@ -120,14 +122,16 @@ func (e *Engine) sync(ctx context.Context) (SyncReport, error) {
 	}
 	// Names compare as Azure's do, whatever their case; ToLower copies
 	// only a name that has capitals.
-	byName := func(st SyncState, name string) int { return strings.Compare(strings.ToLower(st.Name), name) }
-	slices.SortFunc(states, func(a, b SyncState) int { return byName(a, strings.ToLower(b.Name)) })
+	byName := func(st instancehub.SyncState, name string) int {
+		return strings.Compare(strings.ToLower(st.Name), name)
+	}
+	slices.SortFunc(states, func(a, b instancehub.SyncState) int { return byName(a, strings.ToLower(b.Name)) })
 	// What Azure says of each instance: its state, or unseen (Missing);
 	// and the VMs no instance records, busy or not, to adopt.
-	azure := make([]State, len(states))
+	azure := make([]instancehub.State, len(states))
 	var unrecorded []string
 	notPortals := map[string]bool{}
-	err = e.Cloud.VMs(ctx, func(vm VM) {
+	err = e.Cloud.VMs(ctx, func(vm instancehub.VM) {
 		name := strings.ToLower(vm.Name)
 		if i, ok := slices.BinarySearchFunc(states, name, byName); ok {
 			azure[i] = vm.State()
@@ -147,7 +151,7 @@ func (e *Engine) sync(ctx context.Context) (SyncReport, error) {
 		}
 		report.Checked++
 		update, ok := syncUpdate(inst, azure[i])
-		if ok && update.State == StateMissing && !e.confirmMissing(ctx, inst) {
+		if ok && update.State == instancehub.StateMissing && !e.confirmMissing(ctx, inst) {
 			continue
 		}
 		if !ok {
@@ -159,7 +163,7 @@ func (e *Engine) sync(ctx context.Context) (SyncReport, error) {
 		}
 		if changed {
 			report.Changed++
-			if update.State == StateMissing {
+			if update.State == instancehub.StateMissing {
 				report.Missing++
 			}
 			e.Logger.Info("instance changed outside the portal", "instance", inst.Name, "from", inst.State, "to", update.State)
@@ -193,26 +197,26 @@ func (e *Engine) adopt(ctx context.Context, unrecorded []string, notPortals map[
 
 // confirmMissing asks Azure for the one VM a list did not show before the
 // portal calls it gone: a list is a snapshot, the VM may be brand new.
-func (e *Engine) confirmMissing(ctx context.Context, st SyncState) bool {
+func (e *Engine) confirmMissing(ctx context.Context, st instancehub.SyncState) bool {
 	inst, err := e.Instances.FindInstanceByID(ctx, st.ID)
 	if err != nil {
 		return false
 	}
 	_, err = e.Cloud.VM(ctx, inst)
-	return ErrorCode(err) == ENOTFOUND
+	return instancehub.ErrorCode(err) == instancehub.ENOTFOUND
 }
 
 // syncUpdate is the state Azure implies for inst, if any: the state of its
 // VM, or Missing when the list did not show it ("").
-func syncUpdate(inst SyncState, azure State) (InstanceUpdate, bool) {
-	update := InstanceUpdate{State: inst.State, PrivateIP: inst.PrivateIP, PublicIP: inst.PublicIP}
+func syncUpdate(inst instancehub.SyncState, azure instancehub.State) (instancehub.InstanceUpdate, bool) {
+	update := instancehub.InstanceUpdate{State: inst.State, PrivateIP: inst.PrivateIP, PublicIP: inst.PublicIP}
 	switch {
 	case azure != "":
 		update.State = azure
-	case inst.State == StateCreateFailed || inst.State == StateMissing:
+	case inst.State == instancehub.StateCreateFailed || inst.State == instancehub.StateMissing:
 		return update, false // a failed create may have made no VM at all
 	default:
-		update.State = StateMissing
+		update.State = instancehub.StateMissing
 	}
 	return update, update.State != inst.State
 }
@@ -237,7 +241,7 @@ func (e *Engine) syncLoop() {
 // intervals, renewed at each): one replica at a time lists Azure.
 func (e *Engine) backgroundSync() {
 	if !e.Exclusive {
-		held, err := e.Instances.AcquireLease(e.ctx, SyncLease, e.Replica, e.Now().Add(2*e.SyncInterval))
+		held, err := e.Instances.AcquireLease(e.ctx, instancehub.SyncLease, e.Replica, e.Now().Add(2*e.SyncInterval))
 		if err != nil {
 			if e.ctx.Err() == nil {
 				e.Logger.Warn("background sync: lease", "err", err)
@@ -252,8 +256,8 @@ func (e *Engine) backgroundSync() {
 	_, err := e.Sync(e.ctx)
 	switch {
 	case err == nil || errors.Is(err, context.Canceled):
-	case ErrorCode(err) == ETHROTTLED:
-		e.Logger.Info("background sync skipped", "reason", ErrorMessage(err))
+	case instancehub.ErrorCode(err) == instancehub.ETHROTTLED:
+		e.Logger.Info("background sync skipped", "reason", instancehub.ErrorMessage(err))
 	default:
 		e.Logger.Warn("background sync", "err", err)
 	}

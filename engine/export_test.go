@@ -1,10 +1,14 @@
-package instancehub
+package engine
 
-import "context"
+import (
+	"context"
+
+	"github.com/instancehub/instancehub"
+)
 
 // SyncNow runs one sync of e at once, not joining a recent one: for the
 // benchmarks of a whole sync.
-func (e *Engine) SyncNow(ctx context.Context) (SyncReport, error) { return e.sync(ctx) }
+func (e *Engine) SyncNow(ctx context.Context) (instancehub.SyncReport, error) { return e.sync(ctx) }
 
 // Crash stops e as a killed process would: its operations stop where they
 // are, and their leases stay, to lapse.

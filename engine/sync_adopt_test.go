@@ -1,4 +1,4 @@
-package instancehub_test
+package engine_test
 
 import (
 	"context"

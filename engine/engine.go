@@ -1,4 +1,10 @@
-package instancehub
+// Package engine carries operations out: where a create, a start or a stop
+// runs, step by step, once the service has authorized and recorded it. Each
+// operation is written down before Azure is called, driven under a lease
+// that another portal sharing the database takes over if this one dies, and
+// resumed from its step's resume token after a restart; the sync keeps the
+// store in step with Azure.
+package engine
 
 import (
 	"context"
@@ -11,7 +17,12 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/instancehub/instancehub"
 )
+
+// The engine is the service's and the scheduler's Operations.
+var _ instancehub.Operations = (*Engine)(nil)
 
 // Engine carries out operations on instances. It records each operation in
 // the store before it calls Azure, follows it step by step in the background,
@@ -19,8 +30,8 @@ import (
 // in flight, so nothing stays transitional forever. It also keeps the store
 // in step with Azure (Sync).
 type Engine struct {
-	Instances InstanceStore
-	Cloud     Cloud
+	Instances instancehub.InstanceStore
+	Cloud     instancehub.Cloud
 	Logger    *slog.Logger
 	// PollInterval is how often a step in progress is polled.
 	PollInterval time.Duration
@@ -50,7 +61,7 @@ type Engine struct {
 	// and it renews no lease, which nobody else would claim.
 	Exclusive bool
 	// Metrics, if set, is told of each operation, lease and sync.
-	Metrics EngineMetrics
+	Metrics instancehub.EngineMetrics
 
 	mu       sync.Mutex
 	syncMu   sync.Mutex // guards lastSync
@@ -66,7 +77,7 @@ type Engine struct {
 }
 
 // metrics returns Metrics, or what tells nobody.
-func (e *Engine) metrics() EngineMetrics {
+func (e *Engine) metrics() instancehub.EngineMetrics {
 	if e.Metrics == nil {
 		return noMetrics{}
 	}
@@ -84,9 +95,6 @@ type flight struct {
 	leaseUntil time.Time
 	lost       bool // another replica took it over; guarded by Engine.mu
 }
-
-// SyncLease is the name of the lease of the background sync.
-const SyncLease = "sync"
 
 // Start resumes the operations in flight and starts the background sync.
 // Operations run until Stop.
@@ -284,10 +292,10 @@ func (e *Engine) Stop() {
 
 // Create records inst, in state Creating, with its Create operation and
 // starts it.
-func (e *Engine) Create(ctx context.Context, inst *Instance, trigger Trigger) (*Operation, error) {
+func (e *Engine) Create(ctx context.Context, inst *instancehub.Instance, trigger instancehub.Trigger) (*instancehub.Operation, error) {
 	leased := time.Now()
-	op := e.newOperation(ctx, OpCreate, trigger)
-	inst.State = StateCreating
+	op := e.newOperation(ctx, instancehub.OpCreate, trigger)
+	inst.State = instancehub.StateCreating
 	inst.CreatedAt = op.StartedAt
 	if err := e.Instances.CreateInstance(ctx, inst, op); err != nil {
 		return nil, err
@@ -300,13 +308,13 @@ func (e *Engine) Create(ctx context.Context, inst *Instance, trigger Trigger) (*
 
 // Submit records a Start, Stop, Restart or Delete of inst and starts it.
 // ECONFLICT when the instance's state does not allow it.
-func (e *Engine) Submit(ctx context.Context, inst *Instance, kind OperationKind, trigger Trigger) (*Operation, error) {
+func (e *Engine) Submit(ctx context.Context, inst *instancehub.Instance, kind instancehub.OperationKind, trigger instancehub.Trigger) (*instancehub.Operation, error) {
 	return e.SubmitAutomatic(ctx, inst, kind, trigger, "")
 }
 
 // SubmitAutomatic is Submit for an operation the portal starts by itself:
 // rule names the schedule or idle rule that started it.
-func (e *Engine) SubmitAutomatic(ctx context.Context, inst *Instance, kind OperationKind, trigger Trigger, rule string) (*Operation, error) {
+func (e *Engine) SubmitAutomatic(ctx context.Context, inst *instancehub.Instance, kind instancehub.OperationKind, trigger instancehub.Trigger, rule string) (*instancehub.Operation, error) {
 	if err := kind.Check(inst.State); err != nil {
 		return nil, err
 	}
@@ -314,18 +322,18 @@ func (e *Engine) SubmitAutomatic(ctx context.Context, inst *Instance, kind Opera
 	op := e.newOperation(ctx, kind, trigger)
 	op.Rule = rule
 	op.InstanceID, op.InstanceName = inst.ID, inst.Name
-	if kind == OpStart {
+	if kind == instancehub.OpStart {
 		// Each Start gives the instance a new application secret, stored
 		// with the operation, which the cloud's steps deliver to the VM
 		// (issue 26, item 8): a secret that leaked stops working.
-		secret, err := NewAppSecret()
+		secret, err := instancehub.NewAppSecret()
 		if err != nil {
 			return nil, err
 		}
 		op.AppSecret = secret
 	}
 	if err := e.Instances.BeginOperation(ctx, op); err != nil {
-		if ErrorCode(err) != ECONFLICT {
+		if instancehub.ErrorCode(err) != instancehub.ECONFLICT {
 			return nil, err
 		}
 		// Someone else acted first: explain with the state it is in now.
@@ -347,12 +355,12 @@ func (e *Engine) SubmitAutomatic(ctx context.Context, inst *Instance, kind Opera
 	return op, nil
 }
 
-func (e *Engine) newOperation(ctx context.Context, kind OperationKind, trigger Trigger) *Operation {
-	op := &Operation{Kind: kind, Status: StatusInProgress, Trigger: trigger, StartedAt: e.Now().UTC()}
+func (e *Engine) newOperation(ctx context.Context, kind instancehub.OperationKind, trigger instancehub.Trigger) *instancehub.Operation {
+	op := &instancehub.Operation{Kind: kind, Status: instancehub.StatusInProgress, Trigger: trigger, StartedAt: e.Now().UTC()}
 	if e.Replica != "" {
 		op.LeaseOwner, op.LeaseUntil = e.Replica, e.Now().Add(e.LeaseFor)
 	}
-	if user := UserFromContext(ctx); user != nil {
+	if user := instancehub.UserFromContext(ctx); user != nil {
 		op.UserID, op.UserName = user.ID, user.Name
 	}
 	return op
@@ -360,7 +368,7 @@ func (e *Engine) newOperation(ctx context.Context, kind OperationKind, trigger T
 
 // launch drives op in the background. leased is when its lease was
 // written (read before the write), on the monotonic clock.
-func (e *Engine) launch(op *Operation, inst *Instance, leased time.Time) {
+func (e *Engine) launch(op *instancehub.Operation, inst *instancehub.Instance, leased time.Time) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if e.inflight[op.ID] != nil || e.ctx == nil || e.ctx.Err() != nil {
@@ -390,7 +398,7 @@ func (e *Engine) launch(op *Operation, inst *Instance, leased time.Time) {
 // run carries op out step by step. It returns without recording anything
 // when the engine stops, or lets the operation go (errLetGo): the operation
 // then resumes on the next start, or wherever it is claimed.
-func (e *Engine) run(ctx context.Context, op *Operation, inst *Instance) {
+func (e *Engine) run(ctx context.Context, op *instancehub.Operation, inst *instancehub.Instance) {
 	log := e.Logger.With("op", op.ID, "kind", op.Kind, "instance", inst.Name)
 	steps := e.Cloud.Steps(op.Kind, inst)
 	first := 0
@@ -406,13 +414,13 @@ func (e *Engine) run(ctx context.Context, op *Operation, inst *Instance) {
 			}
 			if errors.Is(err, errLetGo) {
 				log.Warn("operation left to the portal that claims it", "step", step, "err", err)
-				if errors.Is(err, ErrLeaseLost) {
+				if errors.Is(err, instancehub.ErrLeaseLost) {
 					e.lost(op.ID)
 				}
 				return
 			}
 			log.Warn("operation failed", "step", step, "err", err)
-			if op.Kind == OpCreate {
+			if op.Kind == instancehub.OpCreate {
 				e.undoCreate(ctx, inst, log)
 				if ctx.Err() != nil {
 					return
@@ -431,7 +439,7 @@ func (e *Engine) run(ctx context.Context, op *Operation, inst *Instance) {
 // recorded without a token may or may not have reached Azure, so it is sent
 // again: every step is idempotent. Its errors are Azure's, or errLetGo
 // when its progress could not be recorded.
-func (e *Engine) runStep(ctx context.Context, op *Operation, inst *Instance, step string) error {
+func (e *Engine) runStep(ctx context.Context, op *instancehub.Operation, inst *instancehub.Instance, step string) error {
 	resumed := op.Step == step
 	if !resumed || op.ResumeToken == "" {
 		op.Step, op.ResumeToken = step, ""
@@ -455,7 +463,7 @@ func (e *Engine) runStep(ctx context.Context, op *Operation, inst *Instance, ste
 
 // saveProgress records op's step and resume token (record), answering
 // errLetGo when it cannot.
-func (e *Engine) saveProgress(ctx context.Context, op *Operation) error {
+func (e *Engine) saveProgress(ctx context.Context, op *instancehub.Operation) error {
 	err := e.record(ctx, op.ID, "save progress", func(ctx context.Context) error {
 		return e.Instances.SaveOperationProgress(ctx, op)
 	})
@@ -499,7 +507,7 @@ func (e *Engine) record(ctx context.Context, id int64, what string, write func(c
 		}
 		err := write(wctx)
 		cancel()
-		var refusal *Error
+		var refusal *instancehub.Error
 		switch {
 		case err == nil:
 			return nil
@@ -535,7 +543,7 @@ func (e *Engine) leaseUntil(id int64) time.Time {
 // restart may meet its own first attempt. The step then waits and tries
 // again, for as long as Azure may go without answering. Any other refusal
 // ends the operation.
-func (e *Engine) begin(ctx context.Context, kind OperationKind, step string, inst *Instance) (string, error) {
+func (e *Engine) begin(ctx context.Context, kind instancehub.OperationKind, step string, inst *instancehub.Instance) (string, error) {
 	first := e.Now()
 	for {
 		token, err := e.Cloud.BeginStep(ctx, kind, step, inst)
@@ -559,7 +567,7 @@ func (e *Engine) busyFor(err error) time.Duration {
 	switch {
 	case !busy(err):
 		return 0
-	case CloudErrorCode(err) == "NicReservedForAnotherVm":
+	case instancehub.CloudErrorCode(err) == "NicReservedForAnotherVm":
 		return min(nicReservation, e.UnreachableFor)
 	}
 	return e.UnreachableFor
@@ -571,14 +579,14 @@ func (e *Engine) busyFor(err error) time.Duration {
 // and a network interface is held for its VM right after that VM failed or
 // went (NicReservedForAnotherVm, often right after a quota refusal).
 func busy(err error) bool {
-	if ErrorCode(err) != ECONFLICT {
+	if instancehub.ErrorCode(err) != instancehub.ECONFLICT {
 		return false
 	}
-	switch CloudErrorCode(err) {
+	switch instancehub.CloudErrorCode(err) {
 	case "Conflict", "AnotherOperationInProgress", "OperationPreempted", "NicReservedForAnotherVm":
 		return true
 	case "OperationNotAllowed":
-		return strings.Contains(strings.ToLower(ErrorMessage(err)), "another operation is in progress")
+		return strings.Contains(strings.ToLower(instancehub.ErrorMessage(err)), "another operation is in progress")
 	}
 	return false
 }
@@ -586,7 +594,7 @@ func busy(err error) bool {
 // poll asks Azure about a step until it ends. Azure not answering is
 // tolerated for a while; the step's own failure ends the operation, and so
 // does Azure answering that the resource is gone (ENOTFOUND).
-func (e *Engine) poll(ctx context.Context, kind OperationKind, step string, inst *Instance, token string) error {
+func (e *Engine) poll(ctx context.Context, kind instancehub.OperationKind, step string, inst *instancehub.Instance, token string) error {
 	var unreachableSince time.Time
 	for wait := e.PollInterval; ; wait = e.pollAfter(token) {
 		if err := e.sleep(ctx, wait); err != nil {
@@ -596,7 +604,7 @@ func (e *Engine) poll(ctx context.Context, kind OperationKind, step string, inst
 		switch {
 		case err != nil && ctx.Err() != nil:
 			return ctx.Err()
-		case ErrorCode(err) == EUNAVAILABLE:
+		case instancehub.ErrorCode(err) == instancehub.EUNAVAILABLE:
 			if unreachableSince.IsZero() {
 				unreachableSince = e.Now()
 			} else if e.Now().Sub(unreachableSince) > e.UnreachableFor {
@@ -619,7 +627,7 @@ const maxPollAfter = 2 * time.Minute
 // pollAfter is how long to wait before polling token's step again: what the
 // operation asked for, when the cloud says, else the poll interval.
 func (e *Engine) pollAfter(token string) time.Duration {
-	if c, ok := e.Cloud.(PollAfter); ok {
+	if c, ok := e.Cloud.(instancehub.PollAfter); ok {
 		if d := c.PollAfter(token); d > 0 {
 			return min(d, maxPollAfter)
 		}
@@ -642,16 +650,16 @@ func (e *Engine) sleep(ctx context.Context, d time.Duration) error {
 // from Azure where it can be. The write is recorded as progress is: when
 // it cannot be, the operation is left to the portal that claims it, which
 // sends its last step again and so learns the same outcome.
-func (e *Engine) finish(ctx context.Context, op *Operation, inst *Instance, opErr error) {
+func (e *Engine) finish(ctx context.Context, op *instancehub.Operation, inst *instancehub.Instance, opErr error) {
 	op.FinishedAt = e.Now().UTC()
-	op.Status = StatusSucceeded
+	op.Status = instancehub.StatusSucceeded
 	if opErr != nil {
-		op.Status = StatusFailed
-		op.ErrorCode = CloudErrorCode(opErr)
+		op.Status = instancehub.StatusFailed
+		op.ErrorCode = instancehub.CloudErrorCode(opErr)
 		if op.ErrorCode == "" {
-			op.ErrorCode = ErrorCode(opErr)
+			op.ErrorCode = instancehub.ErrorCode(opErr)
 		}
-		op.ErrorMessage = ErrorMessage(opErr)
+		op.ErrorMessage = instancehub.ErrorMessage(opErr)
 	} else {
 		op.ResumeToken = ""
 	}
@@ -662,11 +670,11 @@ func (e *Engine) finish(ctx context.Context, op *Operation, inst *Instance, opEr
 	switch {
 	case ctx.Err() != nil:
 		return
-	case errors.Is(err, ErrLeaseLost):
+	case errors.Is(err, instancehub.ErrLeaseLost):
 		e.Logger.Warn("operation taken over by another portal before it was recorded", "op", op.ID)
 		e.lost(op.ID)
 		return
-	case ErrorCode(err) == ECONFLICT:
+	case instancehub.ErrorCode(err) == instancehub.ECONFLICT:
 		// Finished already: by an attempt whose answer was lost on the
 		// way back, or by a portal that took it over meanwhile.
 		e.Logger.Info("operation outcome recorded already", "op", op.ID)
@@ -686,26 +694,26 @@ func (e *Engine) finish(ctx context.Context, op *Operation, inst *Instance, opEr
 // said was gone makes the instance Missing at once, so that it can be
 // deleted; a VM still being deleted by someone else would otherwise show
 // as Deleting, which the portal cannot act on, until a sync.
-func (e *Engine) outcome(ctx context.Context, op *Operation, inst *Instance, opErr error) InstanceUpdate {
-	update := InstanceUpdate{State: StateUnknown, PrivateIP: inst.PrivateIP, PublicIP: inst.PublicIP}
+func (e *Engine) outcome(ctx context.Context, op *instancehub.Operation, inst *instancehub.Instance, opErr error) instancehub.InstanceUpdate {
+	update := instancehub.InstanceUpdate{State: instancehub.StateUnknown, PrivateIP: inst.PrivateIP, PublicIP: inst.PublicIP}
 	switch {
-	case op.Kind == OpDelete && op.Status == StatusSucceeded:
-		return InstanceUpdate{State: StateDeleted}
-	case op.Kind == OpCreate && op.Status == StatusFailed:
-		update.State = StateCreateFailed
+	case op.Kind == instancehub.OpDelete && op.Status == instancehub.StatusSucceeded:
+		return instancehub.InstanceUpdate{State: instancehub.StateDeleted}
+	case op.Kind == instancehub.OpCreate && op.Status == instancehub.StatusFailed:
+		update.State = instancehub.StateCreateFailed
 		return update
-	case ErrorCode(opErr) == ENOTFOUND:
-		update.State = StateMissing
+	case instancehub.ErrorCode(opErr) == instancehub.ENOTFOUND:
+		update.State = instancehub.StateMissing
 		return update
 	}
 	vm, err := e.Cloud.VM(ctx, inst)
 	switch {
 	case err == nil:
 		update.State, update.PrivateIP, update.PublicIP, update.Image = vm.State(), vm.PrivateIP, vm.PublicIP, vm.Image
-	case ErrorCode(err) == ENOTFOUND && op.Kind == OpCreate:
-		update.State = StateCreateFailed
-	case ErrorCode(err) == ENOTFOUND:
-		update.State = StateMissing
+	case instancehub.ErrorCode(err) == instancehub.ENOTFOUND && op.Kind == instancehub.OpCreate:
+		update.State = instancehub.StateCreateFailed
+	case instancehub.ErrorCode(err) == instancehub.ENOTFOUND:
+		update.State = instancehub.StateMissing
 	default:
 		e.Logger.Warn("read VM after operation", "instance", inst.Name, "err", err)
 	}
@@ -722,13 +730,13 @@ func (e *Engine) outcome(ctx context.Context, op *Operation, inst *Instance, opE
 // UnreachableFor is left for Delete. The clean-up is not recorded: a portal
 // stopped during it sends the failed step again on restart, and cleans up
 // again if that fails again.
-func (e *Engine) undoCreate(ctx context.Context, inst *Instance, log *slog.Logger) {
+func (e *Engine) undoCreate(ctx context.Context, inst *instancehub.Instance, log *slog.Logger) {
 	undo, cancel := context.WithTimeout(ctx, e.UnreachableFor)
 	defer cancel()
-	for _, step := range e.Cloud.Steps(OpDelete, inst) {
-		token, err := e.begin(undo, OpDelete, step, inst)
+	for _, step := range e.Cloud.Steps(instancehub.OpDelete, inst) {
+		token, err := e.begin(undo, instancehub.OpDelete, step, inst)
 		if err == nil && token != "" {
-			err = e.poll(undo, OpDelete, step, inst, token)
+			err = e.poll(undo, instancehub.OpDelete, step, inst, token)
 		}
 		if err != nil {
 			log.Warn("clean up after failed create", "step", step, "err", err)

@@ -1,4 +1,4 @@
-package instancehub_test
+package engine_test
 
 import (
 	"context"
@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/instancehub/instancehub"
+	"github.com/instancehub/instancehub/engine"
 	"github.com/instancehub/instancehub/internal/testportal"
 )
 
@@ -18,8 +19,8 @@ func TestReplicaTakesOverAfterCrash(t *testing.T) {
 	p := testportal.Open(t, t.TempDir(), 0.2) // the VM step ≈ 1.6 s
 	p.Engine.Stop()
 	const lease = 900 * time.Millisecond
-	replica := func(name string) *instancehub.Engine {
-		e := &instancehub.Engine{Instances: p.DB, Cloud: p.Cloud, Logger: p.Engine.Logger,
+	replica := func(name string) *engine.Engine {
+		e := &engine.Engine{Instances: p.DB, Cloud: p.Cloud, Logger: p.Engine.Logger,
 			PollInterval: 5 * time.Millisecond, Replica: name, LeaseFor: lease}
 		if err := e.Start(context.Background()); err != nil {
 			t.Fatal(err)

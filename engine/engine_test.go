@@ -1,4 +1,4 @@
-package instancehub_test
+package engine_test
 
 import (
 	"context"
@@ -11,6 +11,7 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/compute/armcompute/v8"
 	"github.com/instancehub/instancehub"
 	"github.com/instancehub/instancehub/azure/emulator"
+	"github.com/instancehub/instancehub/engine"
 	"github.com/instancehub/instancehub/internal/testportal"
 	"github.com/instancehub/instancehub/service"
 )
@@ -271,7 +272,7 @@ func TestSyncConfirmsBeforeMissing(t *testing.T) {
 		t.Fatal(err)
 	}
 	p.WaitState(t, "fresh-box", instancehub.StateRunning)
-	engine := &instancehub.Engine{Instances: p.DB, Cloud: staleList{p.Cloud}, Logger: p.Engine.Logger}
+	engine := &engine.Engine{Instances: p.DB, Cloud: staleList{p.Cloud}, Logger: p.Engine.Logger}
 	report, err := engine.Sync(p.Ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -311,7 +312,7 @@ func TestSyncMatchesNamesInAnyCase(t *testing.T) {
 		t.Fatal(err)
 	}
 	cloud := &singleReads{Cloud: p.Cloud}
-	engine := &instancehub.Engine{Instances: p.DB, Cloud: cloud, Logger: p.Engine.Logger}
+	engine := &engine.Engine{Instances: p.DB, Cloud: cloud, Logger: p.Engine.Logger}
 	report, err := engine.Sync(p.Ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -448,7 +449,7 @@ func (lowBudget) ReadBackoff() time.Duration { return 90 * time.Second }
 // refresh waits as the background sync does, and says so.
 func TestRefreshKeepsToReadBudget(t *testing.T) {
 	p := testportal.Open(t, t.TempDir(), 0)
-	engine := &instancehub.Engine{Instances: p.DB, Cloud: lowBudget{p.Cloud}, Logger: p.Engine.Logger}
+	engine := &engine.Engine{Instances: p.DB, Cloud: lowBudget{p.Cloud}, Logger: p.Engine.Logger}
 	svc := service.New(service.Config{Store: p.DB, Cloud: p.Cloud, Operations: engine, Logger: p.Engine.Logger})
 	before := p.Emu.CallsTo(listVMs)
 	_, err := svc.Refresh(p.Ctx)
@@ -479,7 +480,7 @@ func TestSyncAtStart(t *testing.T) {
 	if _, err := stop.PollUntilDone(context.Background(), nil); err != nil {
 		t.Fatal(err)
 	}
-	engine := &instancehub.Engine{Instances: p.DB, Cloud: p.Cloud, Logger: p.Engine.Logger, SyncInterval: time.Hour}
+	engine := &engine.Engine{Instances: p.DB, Cloud: p.Cloud, Logger: p.Engine.Logger, SyncInterval: time.Hour}
 	if err := engine.Start(context.Background()); err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package instancehub_test
+package engine_test
 
 import (
 	"context"
@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/instancehub/instancehub"
+	"github.com/instancehub/instancehub/engine"
 	"github.com/instancehub/instancehub/internal/promtest"
 	"github.com/instancehub/instancehub/internal/testportal"
 	"github.com/instancehub/instancehub/metrics"
@@ -19,9 +20,9 @@ func TestLeasesTakenOverAndLost(t *testing.T) {
 	p := testportal.Open(t, t.TempDir(), 0.2) // the VM step ≈ 1.6 s
 	p.Engine.Stop()
 	const lease = 600 * time.Millisecond
-	replica := func(name string) (*instancehub.Engine, *metrics.Metrics) {
+	replica := func(name string) (*engine.Engine, *metrics.Metrics) {
 		m := metrics.New(metrics.Options{Replica: name})
-		e := &instancehub.Engine{Instances: p.DB, Cloud: p.Cloud, Logger: p.Engine.Logger,
+		e := &engine.Engine{Instances: p.DB, Cloud: p.Cloud, Logger: p.Engine.Logger,
 			PollInterval: 5 * time.Millisecond, Replica: name, LeaseFor: lease, Metrics: m}
 		if err := e.Start(context.Background()); err != nil {
 			t.Fatal(err)

@@ -1,4 +1,4 @@
-package instancehub_test
+package engine_test
 
 import (
 	"bytes"
@@ -20,6 +20,7 @@ import (
 	"github.com/instancehub/instancehub"
 	"github.com/instancehub/instancehub/azure"
 	"github.com/instancehub/instancehub/azure/emulator"
+	"github.com/instancehub/instancehub/engine"
 	"github.com/instancehub/instancehub/internal/pgtest"
 	"github.com/instancehub/instancehub/internal/testportal"
 	"github.com/instancehub/instancehub/store"
@@ -548,7 +549,7 @@ func TestAPortalCutOffFromItsDatabaseLetsGo(t *testing.T) {
 	defer dbA.Close()
 	logA := newWatchedLog()
 	cloudA := &momentCloud{Cloud: b.Cloud}
-	a := &instancehub.Engine{Instances: dbA, Cloud: cloudA, Logger: slog.New(logA),
+	a := &engine.Engine{Instances: dbA, Cloud: cloudA, Logger: slog.New(logA),
 		PollInterval: 5 * time.Millisecond, Replica: "a", LeaseFor: lease}
 	if err := a.Start(context.Background()); err != nil {
 		t.Fatal(err)
