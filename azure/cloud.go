@@ -79,6 +79,11 @@ type Config struct {
 	// network of its own per region (SharedNetwork) on first use.
 	VirtualNetwork string
 	Subnet         string
+	// OutboundPool is the resource ID of a Standard load balancer's backend
+	// pool that every instance's network interface joins, "{region}"
+	// standing for the region, so that the balancer's outbound rules take
+	// instances to the Internet; empty, they join none.
+	OutboundPool string
 	// Image is what instances boot; the version "latest" is resolved to
 	// the newest version once, and pinned in every VM made after.
 	Image        Image
@@ -137,6 +142,11 @@ func (c *Config) defaultNetwork(region string) string {
 	return strings.ReplaceAll(c.VirtualNetwork, "{region}", region)
 }
 
+// outboundPool is the load balancer backend pool instances of region join, "" for none.
+func (c *Config) outboundPool(region string) string {
+	return strings.ReplaceAll(c.OutboundPool, "{region}", region)
+}
+
 // sharedNetwork reports whether name is the portal's own network of region.
 func (c *Config) sharedNetwork(name, region string) bool {
 	return c.VirtualNetwork == SharedNetwork && name == c.defaultNetwork(region)
@@ -155,6 +165,10 @@ type Cloud struct {
 	nics       *armnetwork.InterfacesClient
 	publicIPs  *armnetwork.PublicIPAddressesClient
 	nsgs       *armnetwork.SecurityGroupsClient
+	// routeTables and loadBalancers are read to learn whether a subnet has
+	// a way out to the Internet.
+	routeTables   *armnetwork.RouteTablesClient
+	loadBalancers *armnetwork.LoadBalancersClient
 
 	catalog catalog
 	// usageCache keeps each region's quota usage for a few seconds: the
@@ -219,6 +233,7 @@ func New(cfg Config, cred azcore.TokenCredential, opts *arm.ClientOptions) (*Clo
 	c.skus, c.usage = compute.NewResourceSKUsClient(), compute.NewUsageClient()
 	c.vnets, c.nics = network.NewVirtualNetworksClient(), network.NewInterfacesClient()
 	c.publicIPs, c.nsgs = network.NewPublicIPAddressesClient(), network.NewSecurityGroupsClient()
+	c.routeTables, c.loadBalancers = network.NewRouteTablesClient(), network.NewLoadBalancersClient()
 	return c, nil
 }
 

@@ -4,12 +4,10 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"net/netip"
 	"strings"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/runtime"
-	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/network/armnetwork/v9"
 	"github.com/instancehub/instancehub"
 )
 
@@ -50,6 +48,8 @@ var ResourceGroupActions = []string{
 	"Microsoft.Network/virtualNetworks/write",
 	"Microsoft.Network/virtualNetworks/subnets/read",
 	"Microsoft.Network/virtualNetworks/subnets/join/action",
+	// A subnet's route table says whether instances have a way out.
+	"Microsoft.Network/routeTables/read",
 	"Microsoft.Network/networkSecurityGroups/read",
 	"Microsoft.Network/networkSecurityGroups/write",
 	"Microsoft.Network/networkSecurityGroups/delete",
@@ -87,6 +87,9 @@ func (c *Cloud) Doctor(ctx context.Context, emulated bool) []Check {
 	}
 	for _, region := range c.cfg.Regions {
 		checks = append(checks, c.checkRegionReadable(ctx, region), c.checkImage(ctx, region), c.checkNetwork(ctx, region))
+		if c.cfg.OutboundPool != "" {
+			checks = append(checks, c.checkOutboundPool(ctx, region, emulated))
+		}
 		if !emulated {
 			checks = append(checks, c.checkPortalPlacement(ctx, region))
 		}
@@ -177,114 +180,31 @@ func (c *Cloud) checkImage(ctx context.Context, region string) Check {
 	return ok(name, "%s", img.URN())
 }
 
-func (c *Cloud) checkNetwork(ctx context.Context, region string) Check {
-	name := "network in " + region
-	networks, err := c.VirtualNetworks(ctx, region)
-	if err != nil {
-		return fail(name, instancehub.ErrorMessage(err), "grant Microsoft.Network/virtualNetworks/read on the resource group")
-	}
-	want := c.cfg.defaultNetwork(region)
-	if len(networks) == 0 || !strings.EqualFold(networks[0].Name, want) {
-		return fail(name, fmt.Sprintf("the virtual network %s does not exist in %s", want, c.cfg.ResourceGroup),
-			"create it, or set --azure-vnet to an existing network (or leave it empty for the portal's own)")
-	}
-	n := networks[0]
-	if n.Planned {
-		return ok(name, "the portal will make %s (%s) with the first instance", n.Name, n.AddressSpace)
-	}
-	if c.cfg.Subnet != "" && (len(n.Subnets) == 0 || n.Subnets[0].Name != c.cfg.Subnet) {
-		return fail(name, fmt.Sprintf("%s has no subnet %s", n.Name, c.cfg.Subnet), "set --azure-subnet to one of its subnets")
-	}
-	if private, err := c.privateSubnet(ctx, n.Name, n.Subnets[0].Name); err != nil {
-		return fail(name, instancehub.ErrorMessage(err), "grant Microsoft.Network/virtualNetworks/read on the resource group")
-	} else if private {
-		return Check{Name: name, Status: "warn",
-			Detail: fmt.Sprintf("%s/%s is private (no default outbound access) and has no NAT gateway: instances without a public IP cannot reach the Internet (packages, the RStudio image)", n.Name, n.Subnets[0].Name),
-			Fix:    "attach a NAT gateway to the subnet (az network vnet subnet update --nat-gateway …), or route its traffic through a firewall"}
-	}
-	return ok(name, "instances join %s/%s (%s)", n.Name, n.Subnets[0].Name, n.Subnets[0].AddressPrefix)
-}
-
-// privateSubnet reports whether a subnet gives its VMs no way out: default
-// outbound access turned off, and no NAT gateway. A subnet that does not
-// say (made with an older API version) has default outbound access.
-func (c *Cloud) privateSubnet(ctx context.Context, network, subnet string) (bool, error) {
-	vnet, err := c.vnets.Get(ctx, c.cfg.ResourceGroup, network, nil)
-	if err != nil {
-		return false, cloudError(err, "read virtual network "+network)
-	}
-	if vnet.Properties == nil {
-		return false, nil
-	}
-	for _, s := range vnet.Properties.Subnets {
-		if s == nil || deref(s.Name) != subnet || s.Properties == nil {
-			continue
-		}
-		p := s.Properties
-		return p.DefaultOutboundAccess != nil && !*p.DefaultOutboundAccess && p.NatGateway == nil, nil
-	}
-	return false, nil
-}
-
-// checkPortalPlacement checks that the portal can reach the applications
-// of region's instances: the security groups admit only
-// --azure-portal-source, and that range must be inside the instances'
-// network or in a network peered with it.
-func (c *Cloud) checkPortalPlacement(ctx context.Context, region string) Check {
-	name := "portal reach " + region
-	network := c.cfg.defaultNetwork(region)
-	place := fmt.Sprintf("run the portal in a subnet of %s, or peer the portal's network with it (az network vnet peering create --vnet-name %s --remote-vnet <portal network> --allow-vnet-access, and back)", network, network)
-	if c.cfg.AppSourceRange == "" {
-		return fail(name, "--azure-portal-source is not set: the instances' applications admit no one", "set it to the portal's address range (CIDR); "+place)
-	}
-	portal, err := netip.ParsePrefix(c.cfg.AppSourceRange)
-	if err != nil {
-		return fail(name, fmt.Sprintf("--azure-portal-source %q is not a CIDR range", c.cfg.AppSourceRange), "set it to the portal's address range, such as 10.1.2.0/24")
-	}
-	vnet, err := c.vnets.Get(ctx, c.cfg.ResourceGroup, network, nil)
-	switch {
-	case notFound(err) && c.cfg.sharedNetwork(network, region):
-		return Check{Name: name, Status: "warn", Detail: fmt.Sprintf("%s does not exist yet (the first instance makes it, %s)", network, sharedAddressSpace),
-			Fix: "once it exists, " + place}
-	case err != nil:
-		return fail(name, instancehub.ErrorMessage(cloudError(err, "read virtual network "+network)), "grant Microsoft.Network/virtualNetworks/read on the resource group")
-	case vnet.Properties == nil:
-		return fail(name, network+" says nothing of its address space", place)
-	}
-	if vnet.Properties.AddressSpace != nil && within(portal, vnet.Properties.AddressSpace.AddressPrefixes) {
-		return ok(name, "the portal (%s) is in %s", portal, network)
-	}
-	for _, peering := range vnet.Properties.VirtualNetworkPeerings {
-		p := peering.Properties
-		if p == nil || p.RemoteAddressSpace == nil || deref(p.PeeringState) != armnetwork.VirtualNetworkPeeringStateConnected {
-			continue
-		}
-		if within(portal, p.RemoteAddressSpace.AddressPrefixes) {
-			return ok(name, "the portal (%s) reaches %s through the peering %s", portal, network, deref(peering.Name))
-		}
-	}
-	return fail(name, fmt.Sprintf("the portal's range %s is neither in %s nor in a network connected to it by peering", portal, network), place)
-}
-
-// within reports whether prefix lies inside one of ranges.
-func within(prefix netip.Prefix, ranges []*string) bool {
-	for _, r := range ranges {
-		if outer, err := netip.ParsePrefix(deref(r)); err == nil && outer.Bits() <= prefix.Bits() && outer.Contains(prefix.Addr()) {
-			return true
-		}
-	}
-	return false
-}
-
 // checkPermissions asks ARM what the portal's identity may do at scope and
 // lists the required actions it may not. An action granted only under a
 // condition may or may not be allowed when the portal acts: that is a
 // warning, since the doctor cannot evaluate the condition.
 func (c *Cloud) checkPermissions(ctx context.Context, name, scope string, actions []string) Check {
-	perms, err := c.permissions(ctx, scope)
-	if err != nil {
+	missing, conditional, err := c.missingActions(ctx, scope, actions)
+	switch {
+	case err != nil:
 		return fail(name, instancehub.ErrorMessage(cloudError(err, "read permissions")),
 			"grant Microsoft.Authorization/permissions/read (any built-in role has it)")
+	case len(missing) > 0:
+		return fail(name, "missing "+strings.Join(missing, ", "), "assign the custom roles in the README to the portal's identity")
+	case len(conditional) > 0:
+		return Check{Name: name, Status: "warn", Detail: "allowed only under a condition: " + strings.Join(conditional, ", "),
+			Fix: "make sure the role assignment's condition holds for the portal's requests, or assign the roles in the README without one"}
+	}
+	return ok(name, "all %d required actions are allowed on /%s", len(actions), strings.TrimPrefix(scope, "/"))
+}
+
+// missingActions lists the actions the portal's identity may not do at
+// scope, and those it may do only under a condition.
+func (c *Cloud) missingActions(ctx context.Context, scope string, actions []string) (missing, conditional []string, err error) {
+	perms, err := c.permissions(ctx, scope)
+	if err != nil {
+		return nil, nil, err
 	}
 	var unconditional []permission
 	for _, p := range perms {
@@ -292,7 +212,6 @@ func (c *Cloud) checkPermissions(ctx context.Context, name, scope string, action
 			unconditional = append(unconditional, p)
 		}
 	}
-	var missing, conditional []string
 	for _, action := range actions {
 		switch {
 		case allowed(action, unconditional):
@@ -302,14 +221,7 @@ func (c *Cloud) checkPermissions(ctx context.Context, name, scope string, action
 			missing = append(missing, action)
 		}
 	}
-	switch {
-	case len(missing) > 0:
-		return fail(name, "missing "+strings.Join(missing, ", "), "assign the custom roles in the README to the portal's identity")
-	case len(conditional) > 0:
-		return Check{Name: name, Status: "warn", Detail: "allowed only under a condition: " + strings.Join(conditional, ", "),
-			Fix: "make sure the role assignment's condition holds for the portal's requests, or assign the roles in the README without one"}
-	}
-	return ok(name, "all %d required actions are allowed on /%s", len(actions), scope)
+	return missing, conditional, nil
 }
 
 // permissions reads the identity's permissions at scope, every page of them.

@@ -134,6 +134,10 @@ func (c *Cloud) networkInterface(inst *instancehub.Instance) armnetwork.Interfac
 		PrivateIPAllocationMethod: to.Ptr(armnetwork.IPAllocationMethodDynamic),
 		Primary:                   to.Ptr(true),
 	}
+	if pool := c.cfg.outboundPool(inst.Region); pool != "" {
+		// The balancer's outbound rules are the instance's way out.
+		ipConfig.LoadBalancerBackendAddressPools = []*armnetwork.BackendAddressPool{{ID: to.Ptr(pool)}}
+	}
 	if c.wantsPublicIP(inst) {
 		ipConfig.PublicIPAddress = &armnetwork.PublicIPAddress{
 			ID: to.Ptr(c.resourceID("Microsoft.Network", "publicIPAddresses", publicIPName(inst.Name))),

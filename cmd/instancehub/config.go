@@ -96,6 +96,7 @@ type AzureConfig struct {
 	PortalID       string
 	VirtualNetwork string
 	Subnet         string
+	OutboundPool   string
 	Image          string
 	OSDiskSizeGB   int
 	OSDiskType     string
@@ -249,6 +250,7 @@ func (c *Config) bindServe(f *flags) {
 	f.string(&c.Azure.PortalID, "azure-portal-id", "instancehub", "tag value that marks the resources this portal makes")
 	f.string(&c.Azure.VirtualNetwork, "azure-vnet", "", `existing virtual network of the resource group instances join by default ("{region}" for the region); empty: the portal makes instancehub-{region}`)
 	f.string(&c.Azure.Subnet, "azure-subnet", "", "its subnet")
+	f.string(&c.Azure.OutboundPool, "azure-outbound-pool", "", `resource ID of a Standard load balancer's backend pool every instance's network interface joins, for its outbound rules ("{region}" for the region); empty: none`)
 	f.string(&c.Azure.Image, "azure-image", azure.DataScienceVM.URN(), "image URN publisher:offer:sku:version; \"latest\" is resolved and pinned at each create")
 	f.int(&c.Azure.OSDiskSizeGB, "azure-os-disk-size", 128, "OS disk size in GiB")
 	f.string(&c.Azure.OSDiskType, "azure-os-disk-type", "Premium_LRS", "OS disk type: Premium_LRS, StandardSSD_LRS or Standard_LRS")
@@ -284,7 +286,7 @@ func (c *Config) azureConfig(subscription, resourceGroup string, regions []strin
 	return azure.Config{
 		SubscriptionID: subscription, ResourceGroup: resourceGroup, Regions: regions,
 		PortalID: c.Azure.PortalID, PublicIP: c.Azure.PublicIP, SSHSourceRange: sshSource, AppSourceRange: portalSource,
-		VirtualNetwork: c.Azure.VirtualNetwork, Subnet: c.Azure.Subnet, Image: img,
+		VirtualNetwork: c.Azure.VirtualNetwork, Subnet: c.Azure.Subnet, OutboundPool: c.Azure.OutboundPool, Image: img,
 		OSDiskSizeGB: int32(c.Azure.OSDiskSizeGB), OSDiskType: c.Azure.OSDiskType,
 	}, nil
 }
