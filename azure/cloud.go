@@ -74,9 +74,11 @@ type Config struct {
 	// the applications admit; empty, they admit none.
 	AppSourceRange string
 	// VirtualNetwork and Subnet name the network instances join when their
-	// creator picks none: an existing network of the resource group,
-	// "{region}" standing for the region. When empty, the portal makes a
-	// network of its own per region (SharedNetwork) on first use.
+	// creator picks none: an existing network of the resource group, or
+	// the resource ID of one in another group of the subscription (which
+	// instances then record it by), "{region}" standing for the region.
+	// When empty, the portal makes a network of its own per region
+	// (SharedNetwork) on first use.
 	VirtualNetwork string
 	Subnet         string
 	// OutboundPool is the resource ID of a Standard load balancer's backend
@@ -209,6 +211,9 @@ func New(cfg Config, cred azcore.TokenCredential, opts *arm.ClientOptions) (*Clo
 	}
 	if len(cfg.Regions) == 0 {
 		return nil, fmt.Errorf("azure: at least one region is required")
+	}
+	if err := cfg.checkNetwork(); err != nil {
+		return nil, err
 	}
 	c := &Cloud{cfg: cfg, cred: cred}
 	c.catalog.ttl = cfg.CacheTTL

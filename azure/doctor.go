@@ -90,6 +90,9 @@ func (c *Cloud) Doctor(ctx context.Context, emulated bool) []Check {
 		if c.cfg.OutboundPool != "" {
 			checks = append(checks, c.checkOutboundPool(ctx, region, emulated))
 		}
+		if !emulated && isResourceID(c.cfg.defaultNetwork(region)) {
+			checks = append(checks, c.checkNetworkAccess(ctx, region))
+		}
 		if !emulated {
 			checks = append(checks, c.checkPortalPlacement(ctx, region))
 		}

@@ -22,8 +22,12 @@ func (c *Cloud) checkNetwork(ctx context.Context, region string) Check {
 	}
 	want := c.cfg.defaultNetwork(region)
 	if len(networks) == 0 || !strings.EqualFold(networks[0].Name, want) {
-		return fail(name, fmt.Sprintf("the virtual network %s does not exist in %s", want, c.cfg.ResourceGroup),
-			"create it, or set --azure-vnet to an existing network (or leave it empty for the portal's own)")
+		where := "in " + c.cfg.ResourceGroup
+		if isResourceID(want) {
+			where = "in " + region
+		}
+		return fail(name, fmt.Sprintf("the virtual network %s does not exist %s", want, where),
+			"create it, or set --azure-vnet to an existing network, by name in the resource group or by resource ID in another group of the subscription (or leave it empty for the portal's own)")
 	}
 	n := networks[0]
 	if n.Planned {
@@ -47,6 +51,23 @@ func (c *Cloud) checkNetwork(ctx context.Context, region string) Check {
 	return ok(name, "instances join %s/%s (%s), out to the Internet through %s", n.Name, n.Subnets[0].Name, n.Subnets[0].AddressPrefix, way.Via)
 }
 
+// NetworkActions are what the portal's identity needs on a network of
+// another resource group that instances join (--azure-vnet by resource ID):
+// it reads the network and its subnets, and its network interfaces join
+// them. It never writes such a network.
+var NetworkActions = []string{
+	"Microsoft.Network/virtualNetworks/read",
+	"Microsoft.Network/virtualNetworks/subnets/read",
+	"Microsoft.Network/virtualNetworks/subnets/join/action",
+}
+
+// checkNetworkAccess checks the portal's rights on the network of region
+// when it is in another resource group, which the group's role does not
+// cover.
+func (c *Cloud) checkNetworkAccess(ctx context.Context, region string) Check {
+	return c.checkPermissions(ctx, "network access "+region, c.cfg.defaultNetwork(region), NetworkActions)
+}
+
 // egressFix gives the ways out Azure counts, each of which passes the check.
 const egressFix = "attach a NAT gateway to the subnet (az network vnet subnet update --nat-gateway …); " +
 	"or route the Internet through your firewall: a route table on the subnet whose route 0.0.0.0/0 goes to it " +
@@ -68,13 +89,13 @@ func (c *Cloud) checkPortalPlacement(ctx context.Context, region string) Check {
 	if err != nil {
 		return fail(name, fmt.Sprintf("--azure-portal-source %q is not a CIDR range", c.cfg.AppSourceRange), "set it to the portal's address range, such as 10.1.2.0/24")
 	}
-	vnet, err := c.vnets.Get(ctx, c.cfg.ResourceGroup, network, nil)
+	vnet, err := c.readNetwork(ctx, network)
 	switch {
-	case notFound(err) && c.cfg.sharedNetwork(network, region):
+	case instancehub.ErrorCode(err) == instancehub.ENOTFOUND && c.cfg.sharedNetwork(network, region):
 		return Check{Name: name, Status: "warn", Detail: fmt.Sprintf("%s does not exist yet (the first instance makes it, %s)", network, sharedAddressSpace),
 			Fix: "once it exists, " + place}
 	case err != nil:
-		return fail(name, instancehub.ErrorMessage(cloudError(err, "read virtual network "+network)), "grant Microsoft.Network/virtualNetworks/read on the resource group")
+		return fail(name, instancehub.ErrorMessage(err), "grant Microsoft.Network/virtualNetworks/read on the network")
 	case vnet.Properties == nil:
 		return fail(name, network+" says nothing of its address space", place)
 	}

@@ -132,15 +132,6 @@ func (c *Cloud) poolBalancer(ctx context.Context, pool string) (armnetwork.LoadB
 	return lb.LoadBalancer, nil
 }
 
-// readNetwork reads a virtual network of the portal's resource group.
-func (c *Cloud) readNetwork(ctx context.Context, network string) (armnetwork.VirtualNetwork, error) {
-	vnet, err := c.vnets.Get(ctx, c.cfg.ResourceGroup, network, nil)
-	if err != nil {
-		return armnetwork.VirtualNetwork{}, cloudError(err, "read virtual network "+network)
-	}
-	return vnet.VirtualNetwork, nil
-}
-
 // findSubnet is the subnet of vnet named name, nil when it has none.
 func findSubnet(vnet armnetwork.VirtualNetwork, name string) *armnetwork.Subnet {
 	if vnet.Properties == nil {

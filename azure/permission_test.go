@@ -3,6 +3,7 @@ package azure_test
 import (
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -19,7 +20,13 @@ import (
 // URL ending in "#"; "{server}" stands for the server's address.
 func subscription(t *testing.T, answers map[string]string) *armServer {
 	t.Helper()
-	server := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	a := &armServer{bodies: map[string]string{}}
+	a.Server = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if body, _ := io.ReadAll(r.Body); len(body) > 0 {
+			a.mu.Lock()
+			a.bodies[r.Method+" "+r.URL.Path] = string(body)
+			a.mu.Unlock()
+		}
 		w.Header().Set("Content-Type", "application/json")
 		for key, body := range answers {
 			method, suffix, _ := strings.Cut(key, " ")
@@ -42,8 +49,9 @@ func subscription(t *testing.T, answers map[string]string) *armServer {
 		w.WriteHeader(http.StatusNotFound)
 		fmt.Fprintf(w, `{"error":{"code":"ResourceNotFound","message":"%s %s was not found."}}`, r.Method, r.URL.Path)
 	}))
-	t.Cleanup(server.Close)
-	return &armServer{Server: server}
+	a.StartTLS()
+	t.Cleanup(a.Close)
+	return a
 }
 
 // A subscription with nothing in it yet, enough for the doctor to reach its

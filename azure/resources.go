@@ -68,7 +68,7 @@ func (c *Cloud) resourceID(provider, kind, name string) string {
 }
 
 func (c *Cloud) subnetID(inst *instancehub.Instance) string {
-	return c.resourceID("Microsoft.Network", "virtualNetworks", inst.VirtualNetwork) + "/subnets/" + inst.Subnet
+	return c.networkID(inst.VirtualNetwork) + "/subnets/" + inst.Subnet
 }
 
 // securityGroup admits SSH only when the instance has it and an operator
