@@ -54,6 +54,15 @@ const (
 	sharedSubnetPrefix = "10.200.0.0/20"
 )
 
+// DockerAddressPool is the range Docker gives its networks on an instance
+// (default-address-pools in cloud-init), RStudio's container among them:
+// away from Docker's own default, 172.17.0.0/16, which is inside the
+// 172.16.0.0/12 many portals and networks use, and from the portal's own
+// network (sharedAddressSpace). An instance sends whatever is addressed to
+// the pool to its containers, so neither the portal's range nor the
+// instances' networks may overlap it; the doctor checks both.
+const DockerAddressPool = "192.168.224.0/20"
+
 // Config says where and how the portal makes its virtual machines.
 type Config struct {
 	SubscriptionID string
@@ -81,6 +90,10 @@ type Config struct {
 	// (SharedNetwork) on first use.
 	VirtualNetwork string
 	Subnet         string
+	// Identities are the resource IDs of the user-assigned managed
+	// identities instances may be given; the doctor checks the portal may
+	// assign each.
+	Identities []string
 	// OutboundPool is the resource ID of a Standard load balancer's backend
 	// pool that every instance's network interface joins, "{region}"
 	// standing for the region, so that the balancer's outbound rules take

@@ -25,6 +25,8 @@ var SubscriptionActions = []string{
 	"Microsoft.Network/locations/operations/read",
 	"Microsoft.Network/locations/operationResults/read",
 	"Microsoft.Authorization/permissions/read",
+	// The doctor reads whether Compute and Network are registered.
+	"Microsoft.Resources/subscriptions/providers/read",
 }
 
 // ResourceGroupActions are what the portal's identity needs on its resource
@@ -86,7 +88,7 @@ func (c *Cloud) Doctor(ctx context.Context, emulated bool) []Check {
 		return checks
 	}
 	for _, region := range c.cfg.Regions {
-		checks = append(checks, c.checkRegionReadable(ctx, region), c.checkImage(ctx, region), c.checkNetwork(ctx, region))
+		checks = append(checks, c.checkRegionReadable(ctx, region), c.checkImage(ctx, region, emulated), c.checkNetwork(ctx, region))
 		if c.cfg.OutboundPool != "" {
 			checks = append(checks, c.checkOutboundPool(ctx, region, emulated))
 		}
@@ -99,6 +101,10 @@ func (c *Cloud) Doctor(ctx context.Context, emulated bool) []Check {
 	}
 	if emulated {
 		return append(checks, Check{Name: "permissions", Status: "skip", Detail: "the emulator allows every action"})
+	}
+	checks = append(checks, c.checkProviders(ctx))
+	if len(c.cfg.Identities) > 0 {
+		checks = append(checks, c.checkIdentities(ctx))
 	}
 	subscription := runtime.JoinPaths("subscriptions", c.cfg.SubscriptionID)
 	return append(checks,
@@ -167,20 +173,6 @@ func (c *Cloud) checkRegionReadable(ctx context.Context, region string) Check {
 		}
 	}
 	return ok(name, "%d VM sizes (%d with GPUs)", len(sizes), gpus)
-}
-
-func (c *Cloud) checkImage(ctx context.Context, region string) Check {
-	name := "image in " + region
-	img, err := c.image(ctx, region)
-	if err != nil {
-		return fail(name, instancehub.ErrorMessage(err), "choose another --azure-image (az vm image list --publisher microsoft-dsvm --all -o table)")
-	}
-	_, err = c.images.Get(ctx, region, img.Publisher, img.Offer, img.SKU, img.Version, nil)
-	if err != nil {
-		return fail(name, instancehub.ErrorMessage(cloudError(err, "read image "+img.URN())),
-			"choose an image version that exists in the region (az vm image list --all --location "+region+")")
-	}
-	return ok(name, "%s", img.URN())
 }
 
 // checkPermissions asks ARM what the portal's identity may do at scope and
@@ -273,10 +265,15 @@ func allowed(action string, perms []permission) bool {
 }
 
 // matchesAny reports whether action matches a pattern; "*" stands for any
-// run of characters, and case does not matter.
+// run of characters, and case does not matter. A "*" between slashes
+// stands for no segment too, as Azure reads it: the built-in Managed
+// Identity Operator's ".../userAssignedIdentities/*/assign/action" grants
+// ".../userAssignedIdentities/assign/action".
 func matchesAny(action string, patterns []string) bool {
+	action = strings.ToLower(action)
 	for _, p := range patterns {
-		if wildcard(strings.ToLower(p), strings.ToLower(action)) {
+		p = strings.ToLower(p)
+		if wildcard(p, action) || (strings.Contains(p, "/*/") && wildcard(strings.ReplaceAll(p, "/*/", "/"), action)) {
 			return true
 		}
 	}

@@ -3,7 +3,6 @@ package azure
 import (
 	"context"
 	"fmt"
-	"net/netip"
 	"strings"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/arm"
@@ -73,56 +72,6 @@ const egressFix = "attach a NAT gateway to the subnet (az network vnet subnet up
 	"or route the Internet through your firewall: a route table on the subnet whose route 0.0.0.0/0 goes to it " +
 	"(az network route-table route create --address-prefix 0.0.0.0/0 --next-hop-type VirtualAppliance --next-hop-ip-address <firewall's private address>, " +
 	"then az network vnet subnet update --route-table …); or set --azure-outbound-pool to the backend pool of a Standard load balancer with an outbound rule for it"
-
-// checkPortalPlacement checks that the portal can reach the applications
-// of region's instances: the security groups admit only
-// --azure-portal-source, and that range must be inside the instances'
-// network or in a network peered with it.
-func (c *Cloud) checkPortalPlacement(ctx context.Context, region string) Check {
-	name := "portal reach " + region
-	network := c.cfg.defaultNetwork(region)
-	place := fmt.Sprintf("run the portal in a subnet of %s, or peer the portal's network with it (az network vnet peering create --vnet-name %s --remote-vnet <portal network> --allow-vnet-access, and back)", network, network)
-	if c.cfg.AppSourceRange == "" {
-		return fail(name, "--azure-portal-source is not set: the instances' applications admit no one", "set it to the portal's address range (CIDR); "+place)
-	}
-	portal, err := netip.ParsePrefix(c.cfg.AppSourceRange)
-	if err != nil {
-		return fail(name, fmt.Sprintf("--azure-portal-source %q is not a CIDR range", c.cfg.AppSourceRange), "set it to the portal's address range, such as 10.1.2.0/24")
-	}
-	vnet, err := c.readNetwork(ctx, network)
-	switch {
-	case instancehub.ErrorCode(err) == instancehub.ENOTFOUND && c.cfg.sharedNetwork(network, region):
-		return Check{Name: name, Status: "warn", Detail: fmt.Sprintf("%s does not exist yet (the first instance makes it, %s)", network, sharedAddressSpace),
-			Fix: "once it exists, " + place}
-	case err != nil:
-		return fail(name, instancehub.ErrorMessage(err), "grant Microsoft.Network/virtualNetworks/read on the network")
-	case vnet.Properties == nil:
-		return fail(name, network+" says nothing of its address space", place)
-	}
-	if vnet.Properties.AddressSpace != nil && within(portal, vnet.Properties.AddressSpace.AddressPrefixes) {
-		return ok(name, "the portal (%s) is in %s", portal, network)
-	}
-	for _, peering := range vnet.Properties.VirtualNetworkPeerings {
-		p := peering.Properties
-		if p == nil || p.RemoteAddressSpace == nil || deref(p.PeeringState) != armnetwork.VirtualNetworkPeeringStateConnected {
-			continue
-		}
-		if within(portal, p.RemoteAddressSpace.AddressPrefixes) {
-			return ok(name, "the portal (%s) reaches %s through the peering %s", portal, network, deref(peering.Name))
-		}
-	}
-	return fail(name, fmt.Sprintf("the portal's range %s is neither in %s nor in a network connected to it by peering", portal, network), place)
-}
-
-// within reports whether prefix lies inside one of ranges.
-func within(prefix netip.Prefix, ranges []*string) bool {
-	for _, r := range ranges {
-		if outer, err := netip.ParsePrefix(deref(r)); err == nil && outer.Bits() <= prefix.Bits() && outer.Contains(prefix.Addr()) {
-			return true
-		}
-	}
-	return false
-}
 
 // checkOutboundPool checks the load balancer backend pool instances of
 // region join (--azure-outbound-pool): a Standard load balancer of the

@@ -148,7 +148,7 @@ func TestDoctorPermissionsComplete(t *testing.T) {
 	answers := with(emptySubscription, map[string]string{
 		"GET /subscriptions/sub-1/providers/Microsoft.Authorization/permissions": `{"value":[{"actions":["Microsoft.Compute/*/read","Microsoft.Authorization/permissions/read"]}],` +
 			`"nextLink":"{server}/subscriptions/sub-1/providers/Microsoft.Authorization/permissions/page-2?api-version=2022-04-01"}`,
-		"GET /subscriptions/sub-1/providers/Microsoft.Authorization/permissions/page-2": `{"value":[{"actions":["Microsoft.Network/locations/*/read"]}]}`,
+		"GET /subscriptions/sub-1/providers/Microsoft.Authorization/permissions/page-2": `{"value":[{"actions":["Microsoft.Network/locations/*/read","Microsoft.Resources/subscriptions/providers/read"]}]}`,
 		"GET /subscriptions/sub-1/resourceGroups/rg-1/providers/Microsoft.Authorization/permissions": `{"value":[` +
 			`{"actions":["Microsoft.Compute/*","Microsoft.Resources/subscriptions/resourceGroups/read","Microsoft.Network/*/read","Microsoft.Network/*/join/action","Microsoft.Network/*/delete"]},` +
 			`{"actions":["Microsoft.Network/*/write"],"condition":"@Resource[Microsoft.Network/virtualNetworks:name] StringEquals 'vnet-1'","conditionVersion":"2.0"}]}`,

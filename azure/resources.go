@@ -161,8 +161,9 @@ func (c *Cloud) networkInterface(inst *instancehub.Instance) armnetwork.Interfac
 // The PUT is sent again when a create resumes without a token, and Azure
 // refuses to change the SSH keys or the image of a VM that exists
 // (PropertyChangeNotAllowed). So when the VM already exists (existing has a
-// name), its key and image are sent back as they are, rather than a new
-// throw-away key and whatever "latest" resolves to now.
+// name), its key and image (and the image's marketplace plan, which a VM
+// of a plan's image must carry) are sent back as they are, rather than a
+// new throw-away key and whatever "latest" resolves to now.
 func (c *Cloud) virtualMachine(ctx context.Context, inst *instancehub.Instance, existing armcompute.VirtualMachine) (armcompute.VirtualMachine, error) {
 	key, img := keyOf(existing), imageOf(existing)
 	if key == "" && inst.SSHEnabled {
@@ -176,9 +177,13 @@ func (c *Cloud) virtualMachine(ctx context.Context, inst *instancehub.Instance, 
 			return armcompute.VirtualMachine{}, err
 		}
 	}
+	plan := existing.Plan
 	if img == (Image{}) {
 		var err error
 		if img, err = c.image(ctx, inst.Region); err != nil {
+			return armcompute.VirtualMachine{}, err
+		}
+		if plan, err = c.imagePlan(ctx, inst.Region, img); err != nil {
 			return armcompute.VirtualMachine{}, err
 		}
 	}
@@ -186,6 +191,7 @@ func (c *Cloud) virtualMachine(ctx context.Context, inst *instancehub.Instance, 
 		Location: to.Ptr(inst.Region),
 		Tags:     c.tags(inst),
 		Identity: vmIdentity(inst.Identity),
+		Plan:     plan,
 		Properties: &armcompute.VirtualMachineProperties{
 			HardwareProfile: &armcompute.HardwareProfile{VMSize: to.Ptr(armcompute.VirtualMachineSizeTypes(inst.VMSize))},
 			StorageProfile: &armcompute.StorageProfile{

@@ -286,7 +286,7 @@ func (c *Config) azureConfig(subscription, resourceGroup string, regions []strin
 	return azure.Config{
 		SubscriptionID: subscription, ResourceGroup: resourceGroup, Regions: regions,
 		PortalID: c.Azure.PortalID, PublicIP: c.Azure.PublicIP, SSHSourceRange: sshSource, AppSourceRange: portalSource,
-		VirtualNetwork: c.Azure.VirtualNetwork, Subnet: c.Azure.Subnet, OutboundPool: c.Azure.OutboundPool, Image: img,
+		VirtualNetwork: c.Azure.VirtualNetwork, Subnet: c.Azure.Subnet, OutboundPool: c.Azure.OutboundPool, Identities: c.identities(), Image: img,
 		OSDiskSizeGB: int32(c.Azure.OSDiskSizeGB), OSDiskType: c.Azure.OSDiskType,
 	}, nil
 }
