@@ -75,8 +75,9 @@ func (c *Cloud) VMSizes(ctx context.Context, region string) ([]instancehub.VMSiz
 
 // listSizes reads every virtual machine SKU of region, skipping those
 // restricted for the subscription there and those that cannot run the VM
-// the portal makes: the image is Generation 2 and x64, and the OS disk is
-// Premium SSD unless configured otherwise. The SKUs alone carry the quota
+// the portal makes: the image is Generation 2 and x64, the OS disk is
+// Premium SSD unless configured otherwise, and Trusted Launch and encryption
+// at host when configured (secureSize). The SKUs alone carry the quota
 // family, vCPUs, memory and GPUs (the virtual machine sizes API is
 // deprecated and knows none of this).
 func (c *Cloud) listSizes(ctx context.Context, region string) ([]instancehub.VMSize, error) {
@@ -97,7 +98,7 @@ func (c *Cloud) listSizes(ctx context.Context, region string) ([]instancehub.VMS
 			}
 			caps := capabilities(sku)
 			if !slices.Contains(strings.Split(caps["HyperVGenerations"], ","), "V2") ||
-				caps["CpuArchitectureType"] != "x64" || (premium && caps["PremiumIO"] != "True") {
+				caps["CpuArchitectureType"] != "x64" || (premium && caps["PremiumIO"] != "True") || !c.cfg.secureSize(caps) {
 				continue
 			}
 			seen[strings.ToLower(name)] = true

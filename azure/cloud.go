@@ -99,6 +99,17 @@ type Config struct {
 	// standing for the region, so that the balancer's outbound rules take
 	// instances to the Internet; empty, they join none.
 	OutboundPool string
+	// TrustedLaunch makes every VM a Trusted Launch VM: a virtual TPM and,
+	// unless SecureBootOff, Secure Boot, which boots only signed boot
+	// loaders, kernels and kernel modules. Only sizes that support it are
+	// offered, and the image must (the doctor checks).
+	TrustedLaunch bool
+	SecureBootOff bool
+	// EncryptionAtHost encrypts every VM's disks and caches on its host.
+	// Only sizes that support it are offered, and the subscription must
+	// have the feature Microsoft.Compute/EncryptionAtHost (the doctor
+	// checks).
+	EncryptionAtHost bool
 	// Image is what instances boot; the version "latest" is resolved to
 	// the newest version once, and pinned in every VM made after.
 	Image        Image

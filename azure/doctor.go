@@ -87,6 +87,9 @@ func (c *Cloud) Doctor(ctx context.Context, emulated bool) []Check {
 	if rg.Status == "fail" {
 		return checks
 	}
+	if c.cfg.EncryptionAtHost {
+		checks = append(checks, c.checkEncryptionAtHost(ctx, emulated))
+	}
 	for _, region := range c.cfg.Regions {
 		checks = append(checks, c.checkRegionReadable(ctx, region), c.checkImage(ctx, region, emulated), c.checkNetwork(ctx, region))
 		if c.cfg.OutboundPool != "" {
@@ -108,7 +111,7 @@ func (c *Cloud) Doctor(ctx context.Context, emulated bool) []Check {
 	}
 	subscription := runtime.JoinPaths("subscriptions", c.cfg.SubscriptionID)
 	return append(checks,
-		c.checkPermissions(ctx, "permissions on subscription", subscription, SubscriptionActions),
+		c.checkPermissions(ctx, "permissions on subscription", subscription, c.subscriptionActions()),
 		c.checkPermissions(ctx, "permissions on group", runtime.JoinPaths(subscription, "resourceGroups", c.cfg.ResourceGroup), ResourceGroupActions))
 }
 
@@ -161,18 +164,26 @@ func (c *Cloud) checkRegionReadable(ctx context.Context, region string) Check {
 	if err != nil {
 		return fail(name, instancehub.ErrorMessage(err), "grant Microsoft.Compute/locations/usages/read at the subscription")
 	}
+	if security := c.cfg.securityLabel(); len(sizes) == 0 && security != "" {
+		return fail(name, "no VM size in "+region+" supports "+security+", which every VM asks for",
+			"turn the setting off, or use another region (az vm list-skus --location "+region+")")
+	}
 	gpus := 0
 	for _, s := range sizes {
 		if s.GPUs > 0 {
 			gpus++
 		}
 	}
+	offered := fmt.Sprintf("%d VM sizes (%d with GPUs)", len(sizes), gpus)
+	if security := c.cfg.securityLabel(); security != "" {
+		offered = fmt.Sprintf("%d VM sizes that support %s (%d with GPUs)", len(sizes), security, gpus)
+	}
 	for _, u := range usage {
 		if u.Name == instancehub.TotalRegionalVCPUs {
-			return ok(name, "%d VM sizes (%d with GPUs), %d of %d regional vCPUs in use", len(sizes), gpus, u.Current, u.Limit)
+			return ok(name, "%s, %d of %d regional vCPUs in use", offered, u.Current, u.Limit)
 		}
 	}
-	return ok(name, "%d VM sizes (%d with GPUs)", len(sizes), gpus)
+	return ok(name, "%s", offered)
 }
 
 // checkPermissions asks ARM what the portal's identity may do at scope and

@@ -11,9 +11,10 @@ import (
 )
 
 // checkImage checks the image instances boot in region: that the version
-// exists there, is Generation 2 and x64 as the sizes offered are, is not
-// deprecated, and, when it is sold with a marketplace plan, that the plan's
-// terms are accepted in the subscription (the VM carries the plan).
+// exists there, is Generation 2 and x64 as the sizes offered are, suits
+// the Trusted Launch setting, is not deprecated, and, when it is sold with
+// a marketplace plan, that the plan's terms are accepted in the
+// subscription (the VM carries the plan).
 func (c *Cloud) checkImage(ctx context.Context, region string, emulated bool) Check {
 	name := "image in " + region
 	img, err := c.image(ctx, region)
@@ -37,7 +38,13 @@ func (c *Cloud) checkImage(ctx context.Context, region string, emulated bool) Ch
 	if arch := deref(p.Architecture); arch != "" && arch != armcompute.ArchitectureTypesX64 {
 		return fail(name, fmt.Sprintf("%s is built for %s: the portal offers x64 sizes only", img.URN(), arch), choose)
 	}
+	if check := c.checkImageSecurity(name, img, p.Features); check != nil {
+		return *check
+	}
 	var notes []string
+	if security := c.cfg.securityLabel(); security != "" {
+		notes = append(notes, "for "+security)
+	}
 	if dep := p.ImageDeprecationStatus; dep != nil {
 		switch deref(dep.ImageState) {
 		case armcompute.ImageStateDeprecated:

@@ -162,8 +162,9 @@ func (c *Cloud) networkInterface(inst *instancehub.Instance) armnetwork.Interfac
 // refuses to change the SSH keys or the image of a VM that exists
 // (PropertyChangeNotAllowed). So when the VM already exists (existing has a
 // name), its key and image (and the image's marketplace plan, which a VM
-// of a plan's image must carry) are sent back as they are, rather than a
-// new throw-away key and whatever "latest" resolves to now.
+// of a plan's image must carry, and its security profile: Trusted Launch
+// is fixed at creation) are sent back as they are, rather than a new
+// throw-away key and whatever "latest" resolves to now.
 func (c *Cloud) virtualMachine(ctx context.Context, inst *instancehub.Instance, existing armcompute.VirtualMachine) (armcompute.VirtualMachine, error) {
 	key, img := keyOf(existing), imageOf(existing)
 	if key == "" && inst.SSHEnabled {
@@ -177,7 +178,14 @@ func (c *Cloud) virtualMachine(ctx context.Context, inst *instancehub.Instance, 
 			return armcompute.VirtualMachine{}, err
 		}
 	}
-	plan := existing.Plan
+	plan, security := existing.Plan, c.cfg.securityProfile()
+	if existing.Name != nil {
+		// Azure changes neither of a VM that exists.
+		security = nil
+		if existing.Properties != nil {
+			security = existing.Properties.SecurityProfile
+		}
+	}
 	if img == (Image{}) {
 		var err error
 		if img, err = c.image(ctx, inst.Region); err != nil {
@@ -194,6 +202,7 @@ func (c *Cloud) virtualMachine(ctx context.Context, inst *instancehub.Instance, 
 		Plan:     plan,
 		Properties: &armcompute.VirtualMachineProperties{
 			HardwareProfile: &armcompute.HardwareProfile{VMSize: to.Ptr(armcompute.VirtualMachineSizeTypes(inst.VMSize))},
+			SecurityProfile: security,
 			StorageProfile: &armcompute.StorageProfile{
 				ImageReference: &armcompute.ImageReference{
 					Publisher: to.Ptr(img.Publisher), Offer: to.Ptr(img.Offer), SKU: to.Ptr(img.SKU), Version: to.Ptr(img.Version),
