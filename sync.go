@@ -14,13 +14,6 @@ import (
 // spend Azure's read budget to learn nothing new.
 const SyncFresh = 5 * time.Second
 
-// SyncReport says what a sync found.
-type SyncReport struct {
-	Checked int // instances compared with Azure
-	Changed int // instances whose state changed
-	Missing int // instances whose VM was gone
-}
-
 // syncRun is one sync, which later callers may join.
 type syncRun struct {
 	done     chan struct{} // closed when the sync ended
@@ -79,8 +72,10 @@ func (e *Engine) joinSync(ctx context.Context) (*syncRun, error) {
 	syncCtx, done := e.detach(ctx)
 	go func() {
 		defer done()
+		began := time.Now()
 		run.report, run.err = e.sync(syncCtx)
 		run.finished = time.Now()
+		e.metrics().SyncEnded(run.report, run.finished.Sub(began), run.err)
 		close(run.done)
 	}()
 	return run, nil
@@ -205,6 +200,7 @@ func (e *Engine) backgroundSync() {
 			}
 			return
 		}
+		e.metrics().SyncLeaseHeld(held)
 		if !held {
 			return
 		}

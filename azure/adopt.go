@@ -29,6 +29,13 @@ func (c *Cloud) PortalVMs(ctx context.Context) ([]instancehub.PortalVM, error) {
 				continue
 			}
 			vm := portalVM(r)
+			var err error
+			vm.ProvisioningState, vm.PowerState, err = c.listedState(ctx, r)
+			if notFound(err) {
+				continue
+			} else if err != nil {
+				return nil, err
+			}
 			if err := c.placement(ctx, &vm); err != nil {
 				return nil, err
 			}

@@ -108,7 +108,8 @@ func TestDoctorChecksNetworkOfAnotherGroup(t *testing.T) {
 // it took the names alone before, which named the group's own network.
 func TestAdoptionRecordsNetworkOfAnotherGroup(t *testing.T) {
 	vm := func(name string) string {
-		return `{"name":"` + name + `","location":"eastus","tags":{"instancehub-portal":"instancehub","instancehub-instance":"` + name + `"},"properties":{}}`
+		return `{"name":"` + name + `","location":"eastus","tags":{"instancehub-portal":"instancehub","instancehub-instance":"` + name + `"},` +
+			`"properties":{"instanceView":{"statuses":[{"code":"ProvisioningState/succeeded"},{"code":"PowerState/running"}]}}}`
 	}
 	nic := func(subnet string) string {
 		return `{"properties":{"ipConfigurations":[{"name":"ipconfig1","properties":{"subnet":{"id":"` + subnet + `"},"privateIPAddress":"10.40.1.4"}}]}}`
