@@ -257,7 +257,7 @@ func New(cfg Config, cred azcore.TokenCredential, opts *arm.ClientOptions) (*Clo
 	if len(cfg.Regions) == 0 {
 		return nil, fmt.Errorf("azure: at least one region is required")
 	}
-	if err := cfg.checkNetwork(); err != nil {
+	if err := cfg.checkNetworkRef(); err != nil {
 		return nil, err
 	}
 	c := &Cloud{cfg: cfg, cred: cred}

@@ -31,10 +31,10 @@ func parseNetworkID(id string) (*arm.ResourceID, error) {
 	return rid, nil
 }
 
-// checkNetwork checks the configured network: one named by resource ID
+// checkNetworkRef checks the configured network: one named by resource ID
 // must be in the portal's subscription, and one in the portal's own group
 // goes by its name.
-func (c *Config) checkNetwork() error {
+func (c *Config) checkNetworkRef() error {
 	if !isResourceID(c.VirtualNetwork) {
 		return nil
 	}
