@@ -31,6 +31,10 @@ type Engine struct {
 	// before its operation is given up as failed.
 	UnreachableFor time.Duration
 	Now            func() time.Time
+	// Adopter, if set, adopts the VMs a sync finds that no instance
+	// records: the database may be behind the cloud (a restore), but the
+	// portal never ignores a VM it made.
+	Adopter Adopter
 
 	// Replica names this portal among those sharing the database; a
 	// random one unless set. Each operation is driven by the replica that
@@ -51,10 +55,14 @@ type Engine struct {
 	mu       sync.Mutex
 	syncMu   sync.Mutex // guards lastSync
 	lastSync *syncRun   // the sync running, or the last one
-	ctx      context.Context
-	cancel   context.CancelFunc
-	wg       sync.WaitGroup
-	inflight map[int64]*flight
+	// notPortals are the VMs of the resource group a sync found to be
+	// another's (no portal tag): asked about once, forgotten once gone.
+	// Only the one sync running uses it.
+	notPortals map[string]bool
+	ctx        context.Context
+	cancel     context.CancelFunc
+	wg         sync.WaitGroup
+	inflight   map[int64]*flight
 }
 
 // metrics returns Metrics, or what tells nobody.

@@ -97,4 +97,5 @@ type SyncReport struct {
 	Checked int // instances compared with Azure
 	Changed int // instances whose state changed
 	Missing int // instances whose VM was gone
+	Adopted int // VMs of the portal no instance recorded, adopted
 }

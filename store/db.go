@@ -12,8 +12,6 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/instancehub/instancehub"
@@ -124,8 +122,11 @@ func newDB(db *sql.DB, d *dialect, changes changeCounter) *DB {
 // dsn escapes path because SQLite reads it as a URI, in which "?", "#" and
 // "%" mean something.
 func dsn(path string) string {
-	return "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + pragmas
+	return "file:" + escapePath(path) + "?" + pragmas
 }
+
+// escapePath writes path as SQLite's URI names read it.
+func escapePath(path string) string { return (&url.URL{Path: path}).EscapedPath() }
 
 // migrate applies the embedded migrations, each in its own transaction.
 func migrate(ctx context.Context, db *sql.DB) error {
@@ -149,8 +150,16 @@ func migrateDialect(ctx context.Context, db *sql.DB, d *dialect) error {
 	if err != nil {
 		return err
 	}
-	_, err = provider.Up(ctx)
-	return err
+	// A schema newer than this build's is refused before anything is
+	// written, and again after: goose leaves versions it does not know
+	// alone, and on PostgreSQL a newer replica may migrate meanwhile.
+	if err := refuseNewer(ctx, db, d); err != nil {
+		return err
+	}
+	if _, err := provider.Up(ctx); err != nil {
+		return err
+	}
+	return refuseNewer(ctx, db, d)
 }
 
 // Close closes the database.
@@ -263,17 +272,5 @@ func (db *DB) Readiness(ctx context.Context) (current, expected int64, err error
 	if err := db.queryRow(ctx, `SELECT COALESCE(max(version_id), 0) FROM goose_db_version WHERE is_applied`).Scan(&current); err != nil {
 		return 0, 0, fmt.Errorf("read the schema version: %w", err)
 	}
-	return current, db.latestMigration(), nil
-}
-
-// latestMigration is the number of the newest embedded migration.
-func (db *DB) latestMigration() int64 {
-	entries, _ := fs.ReadDir(migrations, db.d.migrations())
-	var latest int64
-	for _, e := range entries {
-		if n, err := strconv.ParseInt(strings.SplitN(e.Name(), "_", 2)[0], 10, 64); err == nil && n > latest {
-			latest = n
-		}
-	}
-	return latest
+	return current, latestMigration(db.d), nil
 }

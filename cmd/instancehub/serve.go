@@ -75,7 +75,10 @@ func serve(ctx context.Context, c Config, ln net.Listener, log *slog.Logger) err
 	if _, err := c.publicURL(nil); err != nil {
 		return usageError{err}
 	}
-	db, err := openStore(ctx, c)
+	if err := c.checkBackupFlags(); err != nil {
+		return usageError{err}
+	}
+	db, err := openStore(ctx, c, log)
 	if err != nil {
 		return err
 	}
@@ -123,6 +126,9 @@ func serve(ctx context.Context, c Config, ln net.Listener, log *slog.Logger) err
 		UserAssignedIdentities: c.identities(), ArchiveDir: filepath.Join(c.Data, "audit-archives"), Metrics: figures,
 	}
 	figures.WatchQuota(service.QuotaUse)
+	// Each sync adopts the VMs of the portal that no record names: after a
+	// restore, those made since the backup.
+	engine.Adopter = service
 	if !c.Adopt {
 		if err := checkRecords(ctx, service); err != nil {
 			return err
@@ -151,6 +157,10 @@ func serve(ctx context.Context, c Config, ln net.Listener, log *slog.Logger) err
 	// Prices are read now, so that the first create form need not wait.
 	for _, region := range cloud.Config().Regions {
 		go prices.Prices(ctx, region)
+	}
+
+	if c.BackupEvery > 0 {
+		go scheduledBackups(ctx, c, log)
 	}
 
 	stopDebug, err := serveDebug(ctx, c.DebugAddr, figures.Handler(), log)
