@@ -123,24 +123,10 @@ func (c *Cloud) placement(ctx context.Context, vm *instancehub.PortalVM) error {
 	if nic.Properties != nil {
 		for _, ipc := range nic.Properties.IPConfigurations {
 			if ipc.Properties != nil && ipc.Properties.Subnet != nil {
-				vm.VirtualNetwork, vm.Subnet = subnetNames(deref(ipc.Properties.Subnet.ID))
+				vm.VirtualNetwork, vm.Subnet = c.subnetRef(deref(ipc.Properties.Subnet.ID))
 				break
 			}
 		}
 	}
 	return c.addresses(ctx, &instancehub.Instance{Name: vm.Name}, &vm.VM)
-}
-
-// subnetNames reads ".../virtualNetworks/<network>/subnets/<subnet>".
-func subnetNames(id string) (network, subnet string) {
-	parts := strings.Split(id, "/")
-	for i := 0; i+1 < len(parts); i++ {
-		switch strings.ToLower(parts[i]) {
-		case "virtualnetworks":
-			network = parts[i+1]
-		case "subnets":
-			subnet = parts[i+1]
-		}
-	}
-	return network, subnet
 }
