@@ -55,7 +55,35 @@ type DB struct {
 	// Now returns the current time. The store stamps with it the times a
 	// caller leaves zero; tests replace it to control them.
 	Now func() time.Time
+	// Metrics, if set, is told how long each statement and transaction
+	// took. Set it before the store is used.
+	Metrics Metrics
 }
+
+// Metrics counts the database's work for an operator's dashboards.
+type Metrics interface {
+	// Query: a statement of kind QueryRead or QueryWrite, or a whole
+	// QueryTransaction (its begin, the write lock's wait included, to its
+	// commit), took that long and failed with err, if any.
+	Query(kind string, took time.Duration, err error)
+}
+
+// The kinds of Metrics.Query.
+const (
+	QueryRead        = "read"
+	QueryWrite       = "write"
+	QueryTransaction = "transaction"
+)
+
+// timed tells Metrics how long what began at began took.
+func (db *DB) timed(kind string, began time.Time, err error) {
+	if db.Metrics != nil {
+		db.Metrics.Query(kind, time.Since(began), err)
+	}
+}
+
+// Stats says how the pool of connections is used.
+func (db *DB) Stats() sql.DBStats { return db.db.Stats() }
 
 var (
 	_ instancehub.InstanceStore = (*DB)(nil)
@@ -69,10 +97,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
 	}
-	db, err := sql.Open("sqlite", dsn(path))
-	if err != nil {
-		return nil, fmt.Errorf("open database %s: %w", path, err)
-	}
+	db := sql.OpenDB(connector{dsn(path), writable})
 	if err := migrate(ctx, db); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("migrate database %s: %w", path, err)
@@ -162,7 +187,9 @@ func (db *DB) orNow(t time.Time) time.Time {
 // on PostgreSQL, the store's advisory lock, writeLock), so fn may read
 // before it writes, and what it read holds until it commits, whichever
 // process or replica writes meanwhile.
-func (db *DB) inTx(ctx context.Context, fn func(tx *Tx) error) error {
+func (db *DB) inTx(ctx context.Context, fn func(tx *Tx) error) (err error) {
+	began := time.Now()
+	defer func() { db.timed(QueryTransaction, began, err) }()
 	tx, err := db.db.BeginTx(ctx, nil)
 	if err != nil {
 		return err

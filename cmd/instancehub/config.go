@@ -245,7 +245,7 @@ func (c *Config) bindServe(f *flags) {
 	f.string(&c.PublicURL, "public-url", "", "the address people open the portal at, when a proxy or load balancer is in front of it (https://portal.example.com): where an application's origin sends a visitor not signed in; default: the address it serves on")
 	f.string(&c.AppsDomain, "apps-domain", "", `domain of the applications' origins, <instance>--<app>.<domain>, with a port if not the default; needs a wildcard DNS record and, with TLS, a wildcard certificate (default: apps.localhost on the portal's port, which browsers resolve to this machine)`)
 	f.string(&c.PricesURL, "prices-url", azure.RetailPricesURL, "the Azure Retail Prices API, read once a day per region for the prices of sizes and the cost estimates (the emulator serves its own)")
-	f.string(&c.DebugAddr, "debug-addr", "", "address of the operator endpoints: Go runtime metrics and pprof under /debug/; empty (the default) serves none; keep it private")
+	f.string(&c.DebugAddr, "debug-addr", "", "address of the operator endpoints: the portal's Prometheus metrics at /metrics, Go runtime metrics and pprof under /debug/; empty (the default) serves none; keep it private")
 	f.string(&c.TrustedProxies, "trusted-proxies", "", "comma-separated networks (CIDR) of reverse proxies whose X-Forwarded-For is believed")
 	f.string(&c.OIDC.Issuer, "oidc-issuer", "", "OpenID Connect issuer URL, e.g. https://login.microsoftonline.com/<tenant>/v2.0; empty turns single sign-on off")
 	f.string(&c.OIDC.ClientID, "oidc-client-id", "", "client (application) ID registered with the identity provider")
