@@ -1,9 +1,6 @@
 package instancehub
 
-import (
-	"context"
-	"time"
-)
+import "time"
 
 // Operation is one action on an instance, carried out by Azure in one or more
 // steps. It is recorded as InProgress before Azure is called, keeps the
@@ -101,13 +98,4 @@ type SyncReport struct {
 	Changed int // instances whose state changed
 	Missing int // instances whose VM was gone
 	Adopted int // VMs of the portal no instance recorded, adopted
-}
-
-// Adopter adopts virtual machines of the portal that its records do not
-// know, which a sync finds.
-type Adopter interface {
-	// AdoptUnrecorded adopts, of the VMs named, each that carries this
-	// portal's tag and that no live instance records, audits each, tells
-	// the Owners, and returns the instances adopted.
-	AdoptUnrecorded(ctx context.Context, names []string) ([]*Instance, error)
 }

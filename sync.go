@@ -14,6 +14,15 @@ import (
 // spend Azure's read budget to learn nothing new.
 const SyncFresh = 5 * time.Second
 
+// Adopter adopts virtual machines of the portal that its records do not
+// know, which a sync finds.
+type Adopter interface {
+	// AdoptUnrecorded adopts, of the VMs named, each that carries this
+	// portal's tag and that no live instance records, audits each, tells
+	// the Owners, and returns the instances adopted.
+	AdoptUnrecorded(ctx context.Context, names []string) ([]*Instance, error)
+}
+
 // syncRun is one sync, which later callers may join.
 type syncRun struct {
 	done     chan struct{} // closed when the sync ended

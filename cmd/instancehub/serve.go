@@ -125,10 +125,10 @@ func serve(ctx context.Context, c Config, ln net.Listener, log *slog.Logger) err
 		Cloud: cloud, Engine: engine, Logger: log, RoleMap: roleMap, Prices: prices, RunningTimes: db,
 		UserAssignedIdentities: c.identities(), ArchiveDir: filepath.Join(c.Data, "audit-archives"), Metrics: figures,
 	}
+	figures.WatchQuota(service.QuotaUse)
 	// Each sync adopts the VMs of the portal that no record names: after a
 	// restore, those made since the backup.
 	engine.Adopter = service
-	figures.WatchQuota(service.QuotaUse)
 	if !c.Adopt {
 		if err := checkRecords(ctx, service); err != nil {
 			return err
