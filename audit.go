@@ -122,6 +122,6 @@ func (s *Service) recordAutomatic(ctx context.Context, target string, kind Opera
 	}
 	e.clip()
 	if rerr := s.Audit.RecordAudit(context.WithoutCancel(ctx), e); rerr != nil {
-		s.logger().Error("record audit event", "action", e.Action, "err", rerr)
+		s.logger().ErrorContext(ctx, "record audit event", "action", e.Action, "err", rerr)
 	}
 }

@@ -130,7 +130,7 @@ func (s *Server) recoverPanics(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c *echo.Context) (err error) {
 		defer func() {
 			if r := recover(); r != nil {
-				s.cfg.Logger.Error("panic", "path", c.Path(), "panic", r, "stack", string(debug.Stack()))
+				s.cfg.Logger.ErrorContext(c.Request().Context(), "panic", "path", c.Path(), "panic", r, "stack", string(debug.Stack()))
 				err = fmt.Errorf("panic: %v", r)
 			}
 		}()
@@ -151,7 +151,7 @@ func (s *Server) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
 			if resp, err := echo.UnwrapResponse(c.Response()); err == nil {
 				status = resp.Status
 			}
-			s.cfg.Logger.Debug("request", "method", req.Method, "path", req.URL.Path,
+			s.cfg.Logger.DebugContext(req.Context(), "request", "method", req.Method, "path", req.URL.Path,
 				"status", status, "took", time.Since(start).Round(time.Microsecond), "ip", c.RealIP())
 		}
 		return nil

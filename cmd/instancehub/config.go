@@ -33,6 +33,7 @@ type Config struct {
 	Database        string
 	Workspace       string
 	LogLevel        string
+	LogFormat       string
 	SecureCookies   bool
 	TLSCert         string
 	TLSKey          string
@@ -193,6 +194,7 @@ func (f *flags) note(name string, err error) {
 func (c *Config) bindCommon(f *flags) {
 	f.string(&c.Data, "data", "./data", "directory of the SQLite database and the emulator's cloud")
 	f.string(&c.LogLevel, "log-level", "info", "log level: debug, info, warn or error")
+	f.string(&c.LogFormat, "log-format", "text", "log format: text (key=value) or json (one object a line, for log shippers)")
 }
 
 // bindDatabase binds what the commands that read the portal's records need.

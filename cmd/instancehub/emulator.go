@@ -31,7 +31,10 @@ func emulatorCommand(ctx context.Context, args []string, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
-	log := newLogger(stderr, c.LogLevel)
+	log, err := newLogger(stderr, c.LogLevel, c.LogFormat)
+	if err != nil {
+		return err
+	}
 	lock, err := lockData(c.Data)
 	if err != nil {
 		return err

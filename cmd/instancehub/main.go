@@ -21,6 +21,8 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+
+	"github.com/instancehub/instancehub"
 )
 
 const usage = `instancehub: a self-hosted portal for cloud data-science workstations on Azure.
@@ -142,10 +144,23 @@ func parse(name string, args []string, stderr io.Writer, bind func(*flags)) erro
 	return nil
 }
 
-func newLogger(w io.Writer, level string) *slog.Logger {
+// newLogger logs from level on, in format: text (key=value, for people) or
+// json (one object a line, for log shippers). A line logged for a request,
+// or for an operation one started, names the request's ID.
+func newLogger(w io.Writer, level, format string) (*slog.Logger, error) {
 	var l slog.Level
 	if err := l.UnmarshalText([]byte(level)); err != nil {
 		l = slog.LevelInfo
 	}
-	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: l}))
+	opts := &slog.HandlerOptions{Level: l}
+	var h slog.Handler
+	switch format {
+	case "text":
+		h = slog.NewTextHandler(w, opts)
+	case "json":
+		h = slog.NewJSONHandler(w, opts)
+	default:
+		return nil, usageError{fmt.Errorf("--log-format %q: text or json", format)}
+	}
+	return slog.New(instancehub.WithRequestIDs(h)), nil
 }

@@ -43,7 +43,10 @@ func serveCommand(ctx context.Context, args []string, stderr io.Writer) error {
 		// them, the sampling's buckets (a megabyte or two) are not kept.
 		runtime.MemProfileRate = 0
 	}
-	log := newLogger(stderr, c.LogLevel)
+	log, err := newLogger(stderr, c.LogLevel, c.LogFormat)
+	if err != nil {
+		return err
+	}
 	// Whatever the umask, the portal's files are its own alone: the
 	// database, the emulator's cloud, the keys in them.
 	if err := privateData(c.Data); err != nil {
