@@ -31,6 +31,10 @@ type Engine struct {
 	// before its operation is given up as failed.
 	UnreachableFor time.Duration
 	Now            func() time.Time
+	// Adopter, if set, adopts the VMs a sync finds that no instance
+	// records: the database may be behind the cloud (a restore), but the
+	// portal never ignores a VM it made.
+	Adopter Adopter
 
 	// Replica names this portal among those sharing the database; a
 	// random one unless set. Each operation is driven by the replica that
@@ -45,14 +49,28 @@ type Engine struct {
 	// operation in progress at once, without waiting for a lease to lapse,
 	// and it renews no lease, which nobody else would claim.
 	Exclusive bool
+	// Metrics, if set, is told of each operation, lease and sync.
+	Metrics EngineMetrics
 
 	mu       sync.Mutex
 	syncMu   sync.Mutex // guards lastSync
 	lastSync *syncRun   // the sync running, or the last one
-	ctx      context.Context
-	cancel   context.CancelFunc
-	wg       sync.WaitGroup
-	inflight map[int64]*flight
+	// notPortals are the VMs of the resource group a sync found to be
+	// another's (no portal tag): asked about once, forgotten once gone.
+	// Only the one sync running uses it.
+	notPortals map[string]bool
+	ctx        context.Context
+	cancel     context.CancelFunc
+	wg         sync.WaitGroup
+	inflight   map[int64]*flight
+}
+
+// metrics returns Metrics, or what tells nobody.
+func (e *Engine) metrics() EngineMetrics {
+	if e.Metrics == nil {
+		return noMetrics{}
+	}
+	return e.Metrics
 }
 
 // flight is an operation this engine drives: how to stop driving it, and
@@ -64,11 +82,8 @@ type Engine struct {
 type flight struct {
 	cancel     context.CancelFunc
 	leaseUntil time.Time
+	lost       bool // another replica took it over; guarded by Engine.mu
 }
-
-// ErrLeaseLost is what the store answers a replica that writes to an
-// operation another replica has taken over: it stops driving it.
-var ErrLeaseLost = Errorf(ECONFLICT, "Another portal has taken over the operation.")
 
 // SyncLease is the name of the lease of the background sync.
 const SyncLease = "sync"
@@ -139,6 +154,9 @@ func (e *Engine) takeOver(ctx context.Context, all bool) error {
 	if err != nil {
 		return fmt.Errorf("resume operations: %w", err)
 	}
+	if len(ids) > 0 {
+		e.metrics().OperationsTakenOver(len(ids))
+	}
 	for _, id := range ids {
 		op, err := e.Instances.FindOperation(ctx, id)
 		if err != nil {
@@ -203,9 +221,8 @@ func (e *Engine) renew() {
 		case f == nil: // it ended meanwhile
 		case slices.Contains(held, id):
 			f.leaseUntil = renewed.Add(e.LeaseFor)
-		default:
+		case e.lostLocked(id):
 			e.Logger.Warn("operation taken over by another portal", "op", id)
-			f.cancel()
 		}
 	}
 }
@@ -223,6 +240,27 @@ func (e *Engine) letLapsedGo() {
 			f.cancel()
 		}
 	}
+}
+
+// lost stops driving operation id, which another replica has taken over,
+// and counts it once, however many ways this replica learns of it (the
+// renewal, a write refused); it reports whether id was driven until now.
+func (e *Engine) lost(id int64) bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.lostLocked(id)
+}
+
+// lostLocked is lost with e.mu held.
+func (e *Engine) lostLocked(id int64) bool {
+	d := e.inflight[id]
+	if d == nil || d.lost {
+		return false
+	}
+	d.lost = true
+	d.cancel()
+	e.metrics().OperationLost()
+	return true
 }
 
 // Stop stops following operations and waits for the goroutines to end.
@@ -254,6 +292,7 @@ func (e *Engine) Create(ctx context.Context, inst *Instance, trigger Trigger) (*
 	if err := e.Instances.CreateInstance(ctx, inst, op); err != nil {
 		return nil, err
 	}
+	e.metrics().OperationStarted(op.Kind, op.Trigger)
 	op.InstanceID, op.InstanceName = inst.ID, inst.Name
 	e.launch(op, inst, leased)
 	return op, nil
@@ -279,7 +318,7 @@ func (e *Engine) SubmitAutomatic(ctx context.Context, inst *Instance, kind Opera
 		// Each Start gives the instance a new application secret, stored
 		// with the operation, which the cloud's steps deliver to the VM
 		// (issue 26, item 8): a secret that leaked stops working.
-		secret, err := newAppSecret()
+		secret, err := NewAppSecret()
 		if err != nil {
 			return nil, err
 		}
@@ -299,6 +338,7 @@ func (e *Engine) SubmitAutomatic(ctx context.Context, inst *Instance, kind Opera
 		}
 		return nil, err
 	}
+	e.metrics().OperationStarted(op.Kind, op.Trigger)
 	inst.State = kind.Progressive()
 	if op.AppSecret != "" {
 		inst.AppSecret = op.AppSecret
@@ -334,6 +374,7 @@ func (e *Engine) launch(op *Operation, inst *Instance, leased time.Time) {
 		f.leaseUntil = leased.Add(e.LeaseFor)
 	}
 	e.inflight[op.ID] = f
+	e.metrics().OperationsDriven(op.Kind, 1)
 	e.wg.Add(1)
 	go func() {
 		defer e.wg.Done()
@@ -342,6 +383,7 @@ func (e *Engine) launch(op *Operation, inst *Instance, leased time.Time) {
 			delete(e.inflight, op.ID)
 			e.mu.Unlock()
 			cancel()
+			e.metrics().OperationsDriven(op.Kind, -1)
 		}()
 		e.run(ctx, op, inst)
 	}()
@@ -366,6 +408,9 @@ func (e *Engine) run(ctx context.Context, op *Operation, inst *Instance) {
 			}
 			if errors.Is(err, errLetGo) {
 				log.WarnContext(ctx, "operation left to the portal that claims it", "step", step, "err", err)
+				if errors.Is(err, ErrLeaseLost) {
+					e.lost(op.ID)
+				}
 				return
 			}
 			log.WarnContext(ctx, "operation failed", "step", step, "err", err)
@@ -621,6 +666,7 @@ func (e *Engine) finish(ctx context.Context, op *Operation, inst *Instance, opEr
 		return
 	case errors.Is(err, ErrLeaseLost):
 		e.Logger.WarnContext(ctx, "operation taken over by another portal before it was recorded", "op", op.ID)
+		e.lost(op.ID)
 		return
 	case ErrorCode(err) == ECONFLICT:
 		// Finished already: by an attempt whose answer was lost on the
@@ -631,6 +677,7 @@ func (e *Engine) finish(ctx context.Context, op *Operation, inst *Instance, opEr
 		e.Logger.WarnContext(ctx, "operation left to the portal that claims it", "op", op.ID, "err", fmt.Errorf("%w: %w", errLetGo, err))
 		return
 	}
+	e.metrics().OperationEnded(op)
 	inst.State, inst.PrivateIP, inst.PublicIP = update.State, update.PrivateIP, update.PublicIP
 	if update.Image != "" {
 		inst.Image = update.Image

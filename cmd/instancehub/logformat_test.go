@@ -24,10 +24,7 @@ func TestLogFormatJSON(t *testing.T) {
 		t.Fatal(err)
 	}
 	var logs syncBuffer
-	log, err := newLogger(&logs, c.LogLevel, c.LogFormat)
-	if err != nil {
-		t.Fatal(err)
-	}
+	log := newLogger(&logs, c.LogLevel, c.LogFormat)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -77,7 +74,11 @@ func TestLogFormatJSON(t *testing.T) {
 	}
 
 	var usage usageError
-	if _, err := newLogger(io.Discard, "info", "xml"); !errors.As(err, &usage) || !strings.Contains(err.Error(), "text or json") {
+	if err := parse("serve", []string{"--log-format", "xml"}, io.Discard, c.bindServe); !errors.As(err, &usage) || !strings.Contains(err.Error(), "text or json") {
 		t.Errorf("--log-format xml: %v", err)
+	}
+	t.Setenv("INSTANCEHUB_LOG_FORMAT", "xml")
+	if err := parse("serve", nil, io.Discard, c.bindServe); !errors.As(err, &usage) || !strings.Contains(err.Error(), "INSTANCEHUB_LOG_FORMAT") {
+		t.Errorf("INSTANCEHUB_LOG_FORMAT=xml: %v", err)
 	}
 }

@@ -148,6 +148,7 @@ func newPortal(t testing.TB, dir string, db *store.DB, emu *emulator.Emulator, c
 			}),
 		},
 	}
+	engine.Adopter = p.Service
 	if err := engine.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
