@@ -84,6 +84,8 @@ type VM struct {
 	PublicIP          string
 	// Image is the image the VM was made from, "publisher:offer:sku:version".
 	Image string
+	// Portals says the VM carries this portal's tag: the portal made it.
+	Portals bool
 }
 
 // State maps Azure's provisioning and power states to an instance state.

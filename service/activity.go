@@ -39,7 +39,7 @@ func (s *Service) lastActivity(ctx context.Context, inst *instancehub.Instance) 
 	live, err := s.Probe.Probe(ctx, inst)
 	if err != nil {
 		if instancehub.ErrorCode(err) != instancehub.EUNAVAILABLE {
-			s.logger().Warn("probe applications", "instance", inst.Name, "err", err)
+			s.logger().WarnContext(ctx, "probe applications", "instance", inst.Name, "err", err)
 		}
 		return a
 	}

@@ -35,6 +35,7 @@ type Config struct {
 	Database        string
 	Workspace       string
 	LogLevel        string
+	LogFormat       string
 	SecureCookies   bool
 	TLSCert         string
 	TLSKey          string
@@ -140,6 +141,39 @@ func (f *flags) string(p *string, name, def, usage string) {
 	f.fs.StringVar(p, name, def, fmt.Sprintf("%s (env %s)", usage, envName(name)))
 }
 
+// choice binds a setting that takes one of choices: another is refused,
+// from the command line or the environment.
+func (f *flags) choice(p *string, name, def string, choices []string, usage string) {
+	if v, ok := os.LookupEnv(envName(name)); ok {
+		if !slices.Contains(choices, v) {
+			f.note(name, fmt.Errorf("%q: %s", v, strings.Join(choices, " or ")))
+		}
+		def = v
+	}
+	*p = def
+	f.fs.Var(choiceValue{p, choices}, name, fmt.Sprintf("%s (env %s)", usage, envName(name)))
+}
+
+type choiceValue struct {
+	p       *string
+	choices []string
+}
+
+func (v choiceValue) String() string {
+	if v.p == nil {
+		return ""
+	}
+	return *v.p
+}
+
+func (v choiceValue) Set(s string) error {
+	if !slices.Contains(v.choices, s) {
+		return fmt.Errorf("%q: %s", s, strings.Join(v.choices, " or "))
+	}
+	*v.p = s
+	return nil
+}
+
 // secret binds a setting that must never be printed: its default comes
 // from the environment as any other's, but help names the variable, and
 // says whether it is set, instead of showing its value.
@@ -208,6 +242,7 @@ func (f *flags) note(name string, err error) {
 func (c *Config) bindCommon(f *flags) {
 	f.string(&c.Data, "data", "./data", "directory of the SQLite database and the emulator's cloud")
 	f.string(&c.LogLevel, "log-level", "info", "log level: debug, info, warn or error")
+	f.choice(&c.LogFormat, "log-format", "text", []string{"text", "json"}, "log format: text (key=value) or json (one object a line, for log shippers)")
 }
 
 // bindDatabase binds what the commands that read the portal's records need.
