@@ -30,7 +30,7 @@ VULNDB        := .cache/vulndb/$(lastword $(subst @, ,$(VULNDB_MODULE)))
 FUZZTIME      ?= 30s
 TEST_FUZZTIME ?= 2s
 
-.PHONY: build run test test-ahead fuzz azure-specs check check-deploy check-metrics vulncheck bench bench-http bench-replicas screenshots deps generate clean chromium jupyter bubblewrap postgres wrk nginx deploy-tools e2e-driver
+.PHONY: build run test test-ahead fuzz azure-specs check check-deploy check-metrics check-openapi vulncheck bench bench-http bench-replicas screenshots deps generate clean chromium jupyter bubblewrap postgres wrk nginx deploy-tools e2e-driver
 
 ## build: generate the templates, fetch htmx and build bin/instancehub
 build: $(BIN)
@@ -162,7 +162,8 @@ azure-specs:
 
 ## check: formatting, vet, staticcheck, generated templates up to date, no
 ## known vulnerability (vulncheck), the deployment files valid
-## (check-deploy) and the Prometheus alert rules checked (check-metrics)
+## (check-deploy), the Prometheus alert rules checked (check-metrics) and
+## the OpenAPI document linted (check-openapi)
 check: deps
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
 	go vet ./...
@@ -172,6 +173,7 @@ check: deps
 	@$(MAKE) --no-print-directory vulncheck
 	@$(MAKE) --no-print-directory check-deploy
 	@$(MAKE) --no-print-directory check-metrics
+	@$(MAKE) --no-print-directory check-openapi
 
 ## check-deploy: docs/deploy's nginx and Caddy configurations and systemd
 ## unit, validated by nginx -t, caddy validate and systemd-analyze verify
@@ -241,6 +243,12 @@ nginx:
 		SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
 		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq nginx >/dev/null; \
 	fi
+
+## check-openapi: the API's OpenAPI document (web/openapi.json) linted by
+## Redocly's CLI (npm @redocly/cli, in node_modules), its recommended rules;
+## an error fails, a warning is shown. No telemetry is sent.
+check-openapi: node_modules/.package-lock.json
+	REDOCLY_TELEMETRY=off REDOCLY_SUPPRESS_UPDATE_NOTICE=true node_modules/.bin/redocly lint --format=stylish web/openapi.json
 
 ## check-metrics: docs/metrics' Prometheus alert rules, checked and their
 ## unit tests run by promtool (Debian's prometheus, installed if missing)
