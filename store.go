@@ -69,6 +69,10 @@ type InstanceStore interface {
 	// FindInstanceByName returns the live instance with that name (compared
 	// case-insensitively) with its last operation. ENOTFOUND if there is none.
 	FindInstanceByName(ctx context.Context, name string) (*Instance, error)
+	// FindDeletedInstanceByName returns the instance with that name
+	// (compared case-insensitively) deleted last, with its last operation,
+	// its Delete. ENOTFOUND if none of that name was deleted.
+	FindDeletedInstanceByName(ctx context.Context, name string) (*Instance, error)
 	// FindInstanceByIdempotencyKey returns the instance, deleted or not,
 	// that userID created with that Idempotency-Key. ENOTFOUND if there is
 	// none.

@@ -101,6 +101,15 @@ func (db *DB) FindInstanceByName(ctx context.Context, name string) (*instancehub
 	return inst, wrap(err, "find instance %q", name)
 }
 
+// FindDeletedInstanceByName returns the instance with that name, compared
+// case-insensitively, deleted last, with its last operation. ENOTFOUND if
+// none of that name was deleted. Deleted rows have no index by name: this
+// reads the instances', for a name no live instance has.
+func (db *DB) FindDeletedInstanceByName(ctx context.Context, name string) (*instancehub.Instance, error) {
+	inst, err := db.findInstance(ctx, `i.name = ? AND i.state = 'Deleted' ORDER BY i.id DESC LIMIT 1`, name)
+	return inst, wrap(err, "find deleted instance %q", name)
+}
+
 // FindInstanceByIdempotencyKey returns the instance, deleted or not, that
 // userID created with the Idempotency-Key key. ENOTFOUND if there is none.
 func (db *DB) FindInstanceByIdempotencyKey(ctx context.Context, userID int64, key string) (*instancehub.Instance, error) {
