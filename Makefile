@@ -3,7 +3,8 @@
 # lockfile, Go modules and tools (the `tool` lines of go.mod), and, for the
 # browser tests, Debian's Chromium; for the offline instances' applications,
 # Debian's Jupyter Notebook; for the PostgreSQL store's tests, Debian's
-# PostgreSQL.
+# PostgreSQL; for the test of the proxy the VMs run before RStudio, Debian's
+# nginx.
 
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -29,7 +30,7 @@ VULNDB        := .cache/vulndb/$(lastword $(subst @, ,$(VULNDB_MODULE)))
 FUZZTIME      ?= 30s
 TEST_FUZZTIME ?= 2s
 
-.PHONY: build run test test-ahead fuzz check vulncheck bench bench-http bench-replicas screenshots deps generate clean chromium jupyter postgres wrk e2e-driver
+.PHONY: build run test test-ahead fuzz check vulncheck bench bench-http bench-replicas screenshots deps generate clean chromium jupyter postgres nginx wrk e2e-driver
 
 ## build: generate the templates, fetch htmx and build bin/instancehub
 build: $(BIN)
@@ -73,7 +74,7 @@ generate:
 ## test: every test, browser tests included (installs Chromium and Jupyter if
 ## missing), the clock-keeping packages' tests a year ahead (test-ahead), then
 ## each fuzz target for $(TEST_FUZZTIME)
-test: build chromium jupyter postgres e2e-driver
+test: build chromium jupyter postgres nginx e2e-driver
 	PLAYWRIGHT_DRIVER_PATH=$(DRIVER_DIR) INSTANCEHUB_CHROMIUM=$(CHROMIUM) INSTANCEHUB_JUPYTER=$(JUPYTER) go test -count=1 -timeout 30m ./...
 	@$(MAKE) --no-print-directory test-ahead
 	$(call fuzz-each,$(TEST_FUZZTIME))
@@ -197,6 +198,15 @@ postgres:
 		echo "installing PostgreSQL (apt-get)"; \
 		SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
 		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq postgresql >/dev/null; \
+	fi
+
+## nginx: Debian's nginx, which azure's tests run with the configuration
+## cloud-init gives the VMs' proxy in front of RStudio
+nginx:
+	@if ! command -v nginx >/dev/null && [ ! -x /usr/sbin/nginx ]; then \
+		echo "installing nginx (apt-get)"; \
+		SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq nginx >/dev/null; \
 	fi
 
 ## e2e-driver: playwright-go's driver, made of the machine's node and the

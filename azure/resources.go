@@ -263,8 +263,8 @@ func sealedKey() (string, error) {
 // terminal), which signs in the gateway by the instance's own secret (see
 // JupyterConfig), and RStudio Server, which the Data Science VM no longer
 // ships (release notes, June 2022), as a rocker container with its login
-// off, the portal's secret and the security group (the portal's range only)
-// standing in for it. Both listen on the VM's private address only. The
+// off on loopback, behind a proxy that checks the instance's secret (see
+// ProxyConfig). Jupyter listens on the VM's private address only. The
 // marker records whose instance this is. It holds no secret: the secret
 // comes later, by the Custom Script extension (SecretScript), and Jupyter
 // starts once it is there.
@@ -278,6 +278,8 @@ func (c *Cloud) cloudInit(inst *instancehub.Instance) string {
 		"{rstudioImage}", RStudioImage,
 		"{jupyterConfig}", jupyterConfigFile,
 		"{secretFile}", SecretFile,
+		"{rstudioLoopback}", rstudioLoopback,
+		"{proxyConfig}", indent(ProxyConfig(), "      "),
 	).Replace(cloudInitTemplate)
 }
 
@@ -296,6 +298,8 @@ const RStudioImage = "rocker/rstudio:4.4.2"
 const privateAddress = `$(hostname -I | cut -d" " -f1)`
 
 const cloudInitTemplate = `#cloud-config
+packages:
+  - nginx
 write_files:
   - path: /etc/instancehub/instance.json
     permissions: "0644"
@@ -332,12 +336,18 @@ write_files:
       After=docker.service network-online.target
       [Service]
       ExecStartPre=-/usr/bin/docker rm -f instancehub-rstudio
-      ExecStart=/bin/sh -c 'exec /usr/bin/docker run --rm --name instancehub-rstudio -p ` + privateAddress + `:{rstudio}:8787 -e DISABLE_AUTH=true -e USERID=1000 -v /home/{user}:/home/rstudio {rstudioImage}'
+      ExecStart=/bin/sh -c 'exec /usr/bin/docker run --rm --name instancehub-rstudio -p 127.0.0.1:{rstudioLoopback}:8787 -e DISABLE_AUTH=true -e USERID=1000 -v /home/{user}:/home/rstudio {rstudioImage}'
       Restart=always
       RestartSec=30
       [Install]
       WantedBy=multi-user.target
+  - path: /etc/nginx/conf.d/instancehub-rstudio.conf
+    permissions: "0644"
+    content: |
+      {proxyConfig}
 runcmd:
+  - [rm, -f, /etc/nginx/sites-enabled/default]
+  - [systemctl, reload-or-restart, nginx]
   - [systemctl, daemon-reload]
   - [systemctl, disable, --now, jupyterhub]
   - [systemctl, enable, --now, instancehub-jupyter.path]
