@@ -2,9 +2,8 @@
 # Both install what they need on a fresh machine: npm packages from the
 # lockfile, Go modules and tools (the `tool` lines of go.mod), and, for the
 # browser tests, Debian's Chromium; for the offline instances' applications,
-# Debian's Jupyter Notebook; for the PostgreSQL store's tests, Debian's
-# PostgreSQL; for the test of the proxy the VMs run before RStudio, Debian's
-# nginx.
+# Debian's Jupyter Notebook and bubblewrap, the sandbox each runs in; for the
+# PostgreSQL store's tests, Debian's PostgreSQL.
 
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -15,6 +14,7 @@ ADDR        ?= 127.0.0.1:8080
 DATA        ?= ./data
 CHROMIUM    ?= /usr/bin/chromium
 JUPYTER     ?= /usr/bin/jupyter
+BWRAP       ?= /usr/bin/bwrap
 DRIVER_DIR  := $(CURDIR)/.pw-driver
 TEMPL_SRC   := $(wildcard views/*.templ)
 GO_SRC      := $(shell find . -name '*.go' -not -path './node_modules/*' -not -name '*_test.go')
@@ -30,7 +30,7 @@ VULNDB        := .cache/vulndb/$(lastword $(subst @, ,$(VULNDB_MODULE)))
 FUZZTIME      ?= 30s
 TEST_FUZZTIME ?= 2s
 
-.PHONY: build run test test-ahead fuzz check vulncheck bench bench-http bench-replicas screenshots deps generate clean chromium jupyter postgres nginx wrk e2e-driver
+.PHONY: build run test test-ahead fuzz check check-deploy vulncheck bench bench-http bench-replicas screenshots deps generate clean chromium jupyter bubblewrap postgres wrk nginx deploy-tools e2e-driver
 
 ## build: generate the templates, fetch htmx and build bin/instancehub
 build: $(BIN)
@@ -41,8 +41,8 @@ $(BIN): deps generate $(VENDOR) $(GO_SRC)
 	go build -trimpath -o $(BIN) ./cmd/instancehub
 
 ## run: build and serve the portal on $(ADDR) with data in $(DATA)
-run: build jupyter
-	./$(BIN) serve --addr $(ADDR) --data $(DATA)
+run: build jupyter bubblewrap
+	./$(BIN) serve --addr $(ADDR) --data $(DATA) --bwrap $(BWRAP)
 
 ## deps: npm packages from package-lock.json and the Go modules
 deps: node_modules/.package-lock.json
@@ -71,10 +71,11 @@ static/vendor/xterm/fit.js: node_modules/.package-lock.json
 generate:
 	go tool templ generate -path views >/dev/null 2>&1
 
-## test: every test, browser tests included (installs Chromium and Jupyter if
-## missing), the clock-keeping packages' tests a year ahead (test-ahead), then
-## each fuzz target for $(TEST_FUZZTIME)
-test: build chromium jupyter postgres nginx e2e-driver
+## test: every test, browser tests included (installs Chromium, Jupyter,
+## bubblewrap and, for the portal behind a reverse proxy, nginx if missing),
+## the clock-keeping packages' tests a year ahead (test-ahead), then each fuzz
+## target for $(TEST_FUZZTIME)
+test: build chromium jupyter bubblewrap postgres nginx e2e-driver
 	PLAYWRIGHT_DRIVER_PATH=$(DRIVER_DIR) INSTANCEHUB_CHROMIUM=$(CHROMIUM) INSTANCEHUB_JUPYTER=$(JUPYTER) go test -count=1 -timeout 30m ./...
 	@$(MAKE) --no-print-directory test-ahead
 	$(call fuzz-each,$(TEST_FUZZTIME))
@@ -147,8 +148,9 @@ screenshots: build chromium e2e-driver
 	PLAYWRIGHT_DRIVER_PATH=$(DRIVER_DIR) INSTANCEHUB_CHROMIUM=$(CHROMIUM) INSTANCEHUB_UPDATE_SCREENSHOTS=1 \
 		go test -count=1 -run 'TestInstanceJourney|TestCreateFormMessages|TestAccessControlJourney|TestQuotaJourney|TestApplicationsJourney|TestSchedulingJourney' ./e2e/
 
-## check: formatting, vet, staticcheck, generated templates up to date and
-## no known vulnerability (vulncheck)
+## check: formatting, vet, staticcheck, generated templates up to date, no
+## known vulnerability (vulncheck) and the deployment files valid
+## (check-deploy)
 check: deps
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
 	go vet ./...
@@ -156,6 +158,13 @@ check: deps
 	go tool templ generate -path views >/dev/null 2>&1
 	@git diff --quiet -- 'views/*_templ.go' || { echo "views/*_templ.go are stale: run make generate and commit"; exit 1; }
 	@$(MAKE) --no-print-directory vulncheck
+	@$(MAKE) --no-print-directory check-deploy
+
+## check-deploy: docs/deploy's nginx and Caddy configurations and systemd
+## unit, validated by nginx -t, caddy validate and systemd-analyze verify
+## (Debian's, installed if missing), unprivileged in a temporary directory
+check-deploy: deploy-tools
+	docs/deploy/check.sh
 
 ## vulncheck: govulncheck against the Go vulnerability database, built offline
 ## from $(VULNDB_MODULE); fails on any reachable vulnerability
@@ -189,6 +198,16 @@ jupyter:
 	fi
 	@test -x "$(JUPYTER)" || { echo "Jupyter is not at $(JUPYTER); the offline Jupyter and Terminal cannot run"; exit 1; }
 
+## bubblewrap: Debian's bubblewrap, which runs each offline instance's
+## Jupyter in a sandbox of its own; without it the offline Jupyter is off
+bubblewrap:
+	@if [ ! -x "$(BWRAP)" ]; then \
+		echo "installing bubblewrap (apt-get)"; \
+		SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq bubblewrap >/dev/null; \
+	fi
+	@test -x "$(BWRAP)" || { echo "bubblewrap is not at $(BWRAP); the offline Jupyter and Terminal cannot run in a sandbox"; exit 1; }
+
 ## postgres: Debian's PostgreSQL server, unless the tests are given one
 ## (INSTANCEHUB_TEST_POSTGRES, or a server on 127.0.0.1:5432): the store's
 ## tests run against it too, each in a throwaway cluster (internal/pgtest)
@@ -200,13 +219,24 @@ postgres:
 		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq postgresql >/dev/null; \
 	fi
 
-## nginx: Debian's nginx, which azure's tests run with the configuration
-## cloud-init gives the VMs' proxy in front of RStudio
+## nginx: Debian's nginx, which the browser test of the portal behind a
+## reverse proxy runs with docs/deploy/nginx.conf, and azure's test with the
+## configuration cloud-init gives the VMs' proxy in front of RStudio, each as
+## a process of its own (the package's service is not needed)
 nginx:
 	@if ! command -v nginx >/dev/null && [ ! -x /usr/sbin/nginx ]; then \
 		echo "installing nginx (apt-get)"; \
 		SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
 		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq nginx >/dev/null; \
+	fi
+
+## deploy-tools: what check-deploy runs: Debian's nginx, caddy, systemd's
+## systemd-analyze and openssl
+deploy-tools: nginx
+	@if ! command -v caddy >/dev/null || ! command -v systemd-analyze >/dev/null || ! command -v openssl >/dev/null; then \
+		echo "installing caddy, systemd and openssl (apt-get)"; \
+		SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq caddy systemd openssl >/dev/null; \
 	fi
 
 ## e2e-driver: playwright-go's driver, made of the machine's node and the

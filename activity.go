@@ -2,6 +2,7 @@ package instancehub
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"sync"
 	"time"
@@ -25,6 +26,31 @@ type Activity struct {
 // instance in use.
 func (a Activity) InUse() bool {
 	return a.BusyKernels > 0 || a.Connections > 0 || a.Terminals > 0
+}
+
+// Loss says what stopping the applications now would end, for a Stop,
+// Restart or Delete to ask first: "1 notebook connected: unsaved changes
+// will be lost.", with the open terminals too; "" when no notebook is
+// connected to its kernel and no terminal is open.
+func (a Activity) Loss() string {
+	var parts []string
+	if a.Connections > 0 {
+		parts = append(parts, count(a.Connections, "notebook connected", "notebooks connected"))
+	}
+	if a.Terminals > 0 {
+		parts = append(parts, count(a.Terminals, "terminal open", "terminals open"))
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return strings.Join(parts, " and ") + ": unsaved changes will be lost."
+}
+
+func count(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
 }
 
 // ApplicationProbe asks the applications of a running instance how they are

@@ -73,3 +73,20 @@ func TestActivityIsWrittenOnceAMinuteAndShownWithJupyters(t *testing.T) {
 		t.Fatalf("probed a stopped instance: %v, %d calls", err, jupyter.calls-calls)
 	}
 }
+
+func TestLossSaysWhatAStopEnds(t *testing.T) {
+	for _, tc := range []struct {
+		a    instancehub.Activity
+		want string
+	}{
+		{instancehub.Activity{}, ""},
+		{instancehub.Activity{Kernels: 2, BusyKernels: 1}, ""},
+		{instancehub.Activity{Kernels: 1, Connections: 1}, "1 notebook connected: unsaved changes will be lost."},
+		{instancehub.Activity{Kernels: 2, Connections: 3, Terminals: 1}, "3 notebooks connected and 1 terminal open: unsaved changes will be lost."},
+		{instancehub.Activity{Terminals: 2}, "2 terminals open: unsaved changes will be lost."},
+	} {
+		if got := tc.a.Loss(); got != tc.want {
+			t.Errorf("%+v: %q, want %q", tc.a, got, tc.want)
+		}
+	}
+}

@@ -184,6 +184,15 @@ type StoppedBilling interface {
 	StoppedBilling(inst *Instance) string
 }
 
+// ApplicationWarning is implemented by application upstreams that run
+// applications less safely than the reference product does: the offline
+// emulator started with --unsafe-local-apps, whose Jupyter runs without a
+// sandbox. Owners see the warning on the Settings page.
+type ApplicationWarning interface {
+	// ApplicationWarning says what is unsafe, "" when nothing is.
+	ApplicationWarning() string
+}
+
 // ApplicationAvailability is implemented by clouds that know when an
 // application cannot work on an instance, such as RStudio, whose container
 // image the VM must download, on a VM with no way out to the Internet.

@@ -254,6 +254,22 @@ func (s *Service) InstanceForAction(ctx context.Context, name string, kind Opera
 	return inst, nil
 }
 
+// ActionLoss returns the named instance and, for a Stop, Restart or Delete
+// of it while its applications are in use, what that would end
+// (Activity.Loss), for the person to confirm first; "" otherwise, and when
+// its Jupyter does not answer within a second. Authorized as Act is.
+func (s *Service) ActionLoss(ctx context.Context, name string, kind OperationKind) (*Instance, string, error) {
+	inst, err := s.InstanceForAction(ctx, name, kind)
+	if err != nil {
+		return nil, "", err
+	}
+	switch kind {
+	case OpStop, OpRestart, OpDelete:
+		return inst, s.lastActivity(ctx, inst).Loss(), nil
+	}
+	return inst, "", nil
+}
+
 // Refresh reconciles the list with Azure now. It is a read, audited as
 // reads are, only when refused: it asks Azure what the background sync
 // asks every 30 s, shares that sync (Engine.Sync), and changes nothing a
@@ -295,6 +311,15 @@ func (s *Service) OpenApplication(ctx context.Context, name, slug string) (inst 
 		return inst, app, Errorf(EUNAVAILABLE, "%s", reason)
 	}
 	return inst, app, nil
+}
+
+// ApplicationOpened audits that the signed-in user opened app of inst: the
+// gateway calls it once the browser has signed in on the application's
+// origin, with the ticket OpenApplication allowed. Requests to an open
+// application are not audited one by one; refusals are, by
+// OpenApplication.
+func (s *Service) ApplicationOpened(ctx context.Context, inst *Instance, app Application) {
+	s.record(ctx, "application.open", inst.Name+"/"+app.Slug, nil)
 }
 
 // ApplicationUnavailable says why the application of slug cannot work on

@@ -33,6 +33,20 @@ func (s *Service) WorkspaceSettingsToEdit(ctx context.Context) (WorkspaceSetting
 	return s.workspaceSettings(ctx)
 }
 
+// ApplicationsWarning tells Owners, on the Settings page, how applications
+// run less safely than they should (Applications' ApplicationWarning);
+// "" when they do not, and for anyone who may not change the workspace's
+// settings.
+func (s *Service) ApplicationsWarning(ctx context.Context) string {
+	if _, err := authorize(ctx, PermWriteSettings, "change the workspace's defaults"); err != nil {
+		return ""
+	}
+	if w, ok := s.Applications.(ApplicationWarning); ok {
+		return w.ApplicationWarning()
+	}
+	return ""
+}
+
 // SaveWorkspaceSettings sets the workspace's idle shutdown default. Owners
 // only.
 func (s *Service) SaveWorkspaceSettings(ctx context.Context, on bool, minutes string) (w WorkspaceSettings, err error) {

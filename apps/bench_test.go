@@ -17,15 +17,43 @@ func median(d []time.Duration) time.Duration {
 	return d[len(d)/2]
 }
 
+// transports are the two ways the gateway reaches an upstream: TCP (a VM's
+// private address on Azure, an unsandboxed offline Jupyter) and a Unix
+// socket (an offline Jupyter in its sandbox).
+var transports = []struct {
+	name string
+	unix bool
+}{{"tcp", false}, {"unix", true}}
+
+// direct is a client that reaches the upstream without the gateway, by
+// TCP or by its socket.
+func (f *fixture) direct() *http.Client {
+	return &http.Client{Transport: &http.Transport{DialContext: f.up.dial}}
+}
+
+// directURL is the address of path on Ada's upstream without the gateway.
+func (f *fixture) directURL(path string) string {
+	if f.up.sockets != "" {
+		return "http://adas-box.sandbox.invalid" + path
+	}
+	return f.up.servers["adas-box"].URL + path
+}
+
 // BenchmarkSmallGET times a small GET straight to the upstream and through
-// the gateway, alternately in the same run; added-p50-µs is the gateway's
-// cost (goal ≤ 1000).
+// the gateway, alternately in the same run, over TCP and over a Unix
+// socket; added-p50-µs is the gateway's cost (goal ≤ 1000).
 func BenchmarkSmallGET(b *testing.B) {
-	f := newFixture(b, time.Hour)
+	for _, tr := range transports {
+		b.Run(tr.name, func(b *testing.B) { benchmarkSmallGET(b, tr.unix) })
+	}
+}
+
+func benchmarkSmallGET(b *testing.B, unix bool) {
+	f := newFixtureOver(b, time.Hour, unix)
 	c, res := f.open(b, f.adaToken, "adas-box", "jupyter")
 	res.Body.Close()
-	direct, via := f.up.servers["adas-box"].URL+"/api/status", "http://"+f.host("adas-box", "jupyter")+"/api/status"
-	plain := &http.Client{}
+	direct, via := f.directURL("/api/status"), "http://"+f.host("adas-box", "jupyter")+"/api/status"
+	plain := f.direct()
 	get := func(c *http.Client, u string) time.Duration {
 		start := time.Now()
 		res, err := c.Get(u)
@@ -64,15 +92,15 @@ func BenchmarkOpenApplication(b *testing.B) {
 	}
 }
 
-// echoSockets opens two WebSockets to Ada's echo upstream: one straight,
-// one through the gateway. They close when the benchmark ends.
-func echoSockets(b *testing.B) (direct, via *websocket.Conn) {
-	f := newFixture(b, time.Hour)
+// echoSockets opens two WebSockets to Ada's echo upstream, by TCP or by
+// its Unix socket: one straight, one through the gateway. They close when
+// the benchmark ends.
+func echoSockets(b *testing.B, unix bool) (direct, via *websocket.Conn) {
+	f := newFixtureOver(b, time.Hour, unix)
 	c, res := f.open(b, f.adaToken, "adas-box", "jupyter")
 	res.Body.Close()
 	ctx := context.Background()
-	up := f.up.servers["adas-box"]
-	direct, _, err := websocket.Dial(ctx, "ws"+up.URL[len("http"):]+"/ws", nil)
+	direct, _, err := websocket.Dial(ctx, "ws"+f.directURL("/ws")[len("http"):], &websocket.DialOptions{HTTPClient: f.direct()})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -91,7 +119,7 @@ func echoSockets(b *testing.B) (direct, via *websocket.Conn) {
 // gateway-% is the gateway's rate against the direct one (goal ≥ 80).
 func BenchmarkWebSocketRoundTrips(b *testing.B) {
 	ctx := context.Background()
-	direct, via := echoSockets(b)
+	direct, via := echoSockets(b, false)
 	msg := []byte(`{"header":{"msg_type":"execute_request"},"content":{"code":"print(6*7)"}}`)
 	roundTrip := func(ws *websocket.Conn) time.Duration {
 		start := time.Now()
@@ -116,13 +144,20 @@ func BenchmarkWebSocketRoundTrips(b *testing.B) {
 
 // BenchmarkWebSocketStreams keeps 32 messages in flight on a WebSocket,
 // straight and through the gateway, alternately in the same run, as a
-// kernel's replies and a terminal's output do: gateway-% is the gateway's
-// rate of round trips against the direct one. (One message at a time, as in
-// BenchmarkWebSocketRoundTrips, the loopback round trip is four system calls
-// straight and eight through any proxy, so no proxy reaches 80 % there.)
+// kernel's replies and a terminal's output do, over TCP and over a Unix
+// socket: gateway-% is the gateway's rate of round trips against the
+// direct one. (One message at a time, as in BenchmarkWebSocketRoundTrips,
+// the loopback round trip is four system calls straight and eight through
+// any proxy, so no proxy reaches 80 % there.)
 func BenchmarkWebSocketStreams(b *testing.B) {
+	for _, tr := range transports {
+		b.Run(tr.name, func(b *testing.B) { benchmarkWebSocketStreams(b, tr.unix) })
+	}
+}
+
+func benchmarkWebSocketStreams(b *testing.B, unix bool) {
 	ctx := context.Background()
-	direct, via := echoSockets(b)
+	direct, via := echoSockets(b, unix)
 	msg := []byte(`{"header":{"msg_type":"stream"},"content":{"name":"stdout","text":"42\n"}}`)
 	const window = 32
 	stream := func(ws *websocket.Conn) time.Duration {

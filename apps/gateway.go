@@ -16,6 +16,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httputil"
 	"net/url"
@@ -33,6 +34,8 @@ type Service interface {
 	// OpenApplication, for the user in ctx: EFORBIDDEN for anyone but the
 	// owner, ECONFLICT when the instance is not running, ENOTFOUND.
 	OpenApplication(ctx context.Context, name, slug string) (*instancehub.Instance, instancehub.Application, error)
+	// ApplicationOpened audits that the user in ctx opened the application.
+	ApplicationOpened(ctx context.Context, inst *instancehub.Instance, app instancehub.Application)
 }
 
 // Config configures a Gateway. Service, Upstreams, Key and PortalOpen are
@@ -76,7 +79,11 @@ type Config struct {
 	PortalOpen func(name, slug, state string) string
 	// Spent records the tickets redeemed: the database, for portals that
 	// share one; by default, this gateway's memory.
-	Spent  TicketLedger
+	Spent TicketLedger
+	// Dial, if set, connects to the upstreams in place of a TCP dialer:
+	// the offline emulator's sandboxed Jupyter servers listen on Unix
+	// sockets (localapps.Servers.DialContext).
+	Dial   func(ctx context.Context, network, addr string) (net.Conn, error)
 	Logger *slog.Logger
 	Now    func() time.Time
 }
@@ -122,7 +129,7 @@ func New(cfg Config) (*Gateway, error) {
 		tickets: newSealer(cfg.Key, "ticket"), cookies: newSealer(cfg.Key, "cookie"), states: newSealer(cfg.Key, "state"),
 		spent: cfg.Spent, csrf: http.NewCrossOriginProtection(),
 		live: newLiveConns(), active: newActivity(cfg.Activity, cfg.ActivityEvery),
-		probes: &http.Client{Transport: newTransport(), Timeout: 10 * time.Second,
+		probes: &http.Client{Transport: newTransport(cfg.Dial), Timeout: 10 * time.Second,
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }},
 	}
 	g.proxy = g.newProxy()

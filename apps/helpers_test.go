@@ -10,6 +10,8 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -34,6 +36,10 @@ type fakeUpstreams struct {
 	mu      sync.Mutex
 	servers map[string]*httptest.Server
 	hits    map[string]int
+	// sockets, when set, also serves each upstream on a Unix socket in
+	// that folder, and Upstream names it (<name>.sandbox.invalid), as the
+	// offline emulator's sandboxed Jupyter servers are reached.
+	sockets string
 }
 
 func (f *fakeUpstreams) Upstream(_ context.Context, inst *instancehub.Instance, _ instancehub.Application) (*url.URL, string, error) {
@@ -44,7 +50,22 @@ func (f *fakeUpstreams) Upstream(_ context.Context, inst *instancehub.Instance, 
 		return nil, "", instancehub.Errorf(instancehub.EUNAVAILABLE, "No Jupyter on %s.", inst.Name)
 	}
 	u, _ := url.Parse(srv.URL)
+	if f.sockets != "" {
+		u.Host = strings.ToLower(inst.Name) + ".sandbox.invalid"
+	}
 	return u, "secret-" + inst.Name, nil
+}
+
+// socket is the path of name's Unix socket.
+func (f *fakeUpstreams) socket(name string) string { return filepath.Join(f.sockets, name+".sock") }
+
+// dial is the gateway's dialer: a sandbox's name reaches its socket.
+func (f *fakeUpstreams) dial(ctx context.Context, network, addr string) (net.Conn, error) {
+	host, _, _ := net.SplitHostPort(addr)
+	if name, ok := strings.CutSuffix(host, ".sandbox.invalid"); ok && f.sockets != "" {
+		return (&net.Dialer{}).DialContext(ctx, "unix", f.socket(name))
+	}
+	return (&net.Dialer{}).DialContext(ctx, network, addr)
 }
 
 func (f *fakeUpstreams) start(t testing.TB, name string) {
@@ -99,6 +120,15 @@ func (f *fakeUpstreams) start(t testing.TB, name string) {
 	})
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
+	if f.sockets != "" {
+		l, err := net.Listen("unix", f.socket(name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		unix := &http.Server{Handler: h}
+		go func() { _ = unix.Serve(l) }()
+		t.Cleanup(func() { unix.Close() })
+	}
 	f.mu.Lock()
 	f.servers[name] = srv
 	f.mu.Unlock()
@@ -175,9 +205,25 @@ func (c *clock) advance(d time.Duration) {
 
 func newFixture(t testing.TB, recheck time.Duration) *fixture {
 	t.Helper()
+	return newFixtureOver(t, recheck, false)
+}
+
+// newFixtureOver is newFixture with upstreams on Unix sockets when unix is
+// set.
+func newFixtureOver(t testing.TB, recheck time.Duration, unix bool) *fixture {
+	t.Helper()
 	p := testportal.Open(t, t.TempDir(), 0)
 	f := &fixture{p: p, up: &fakeUpstreams{servers: map[string]*httptest.Server{}, hits: map[string]int{}},
 		clock: &clock{}, activity: make(chan string, 100)}
+	if unix {
+		// A socket's path has room for 107 bytes: a short folder.
+		dir, err := os.MkdirTemp("", "sock")
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { os.RemoveAll(dir) })
+		f.up.sockets = dir
+	}
 	f.bob = p.EnsureUser(t, "bob@example.com", "Bob", instancehub.RoleOwner)
 	for name, ctx := range map[string]context.Context{"adas-box": p.Ctx, "bobs-box": p.As(f.bob)} {
 		if _, err := p.Service.CreateInstance(ctx, testportal.Request(name)); err != nil {
@@ -199,7 +245,7 @@ func newFixture(t testing.TB, recheck time.Duration) *fixture {
 	_, f.port, _ = net.SplitHostPort(f.srv.Listener.Addr().String())
 	g, err := New(Config{
 		Domain: "apps.localhost:" + f.port, Key: []byte(strings.Repeat("k", 32)),
-		Service: p.Service, Upstreams: f.up, RecheckEvery: recheck, Now: f.clock.now, Spent: p.DB,
+		Service: p.Service, Upstreams: f.up, RecheckEvery: recheck, Now: f.clock.now, Spent: p.DB, Dial: f.up.dial,
 		Activity: func(name string, _ time.Time) {
 			select {
 			case f.activity <- name:

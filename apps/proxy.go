@@ -113,7 +113,7 @@ func (g *Gateway) serveProxied(w http.ResponseWriter, r *http.Request, c *appCoo
 func (g *Gateway) newProxy() *httputil.ReverseProxy {
 	return &httputil.ReverseProxy{
 		Rewrite:        rewrite,
-		Transport:      newTransport(),
+		Transport:      newTransport(g.cfg.Dial),
 		FlushInterval:  -1, // event streams and downloads go out as they come
 		ModifyResponse: g.modifyResponse,
 		ErrorHandler:   g.proxyError,
@@ -121,10 +121,18 @@ func (g *Gateway) newProxy() *httputil.ReverseProxy {
 }
 
 // newTransport bounds the wait for an upstream, never the stream itself:
-// uploads, downloads and WebSockets may last as long as they need.
-func newTransport() *http.Transport {
+// uploads, downloads and WebSockets may last as long as they need. dial,
+// if set, connects in place of TCP.
+func newTransport(dial func(ctx context.Context, network, addr string) (net.Conn, error)) *http.Transport {
+	if dial == nil {
+		dial = (&net.Dialer{KeepAlive: 30 * time.Second}).DialContext
+	}
 	return &http.Transport{
-		DialContext:            (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+			defer cancel()
+			return dial(ctx, network, addr)
+		},
 		TLSHandshakeTimeout:    10 * time.Second,
 		ResponseHeaderTimeout:  2 * time.Minute, // a kernel can take a while to start
 		ExpectContinueTimeout:  time.Second,

@@ -85,13 +85,15 @@ func (g *Gateway) redeem(w http.ResponseWriter, r *http.Request, name, slug stri
 	if err == nil {
 		st, err = g.takeState(w, r, t.State)
 	}
+	var holder *opened
 	if err == nil {
-		err = g.checkHolder(r.Context(), t, name, slug)
+		holder, err = g.checkHolder(r.Context(), t, name, slug)
 	}
 	if err != nil {
 		g.refuse(w, r, err)
 		return
 	}
+	g.cfg.Service.ApplicationOpened(instancehub.NewContextWithUser(r.Context(), holder.user), holder.inst, holder.app)
 	c := appCookie{UserID: t.UserID, Instance: t.Instance, App: t.App, Session: t.Session,
 		Expires: g.cfg.Now().Add(cookieLifetime).Unix()}
 	http.SetCookie(w, g.cookie(g.cookies.seal(c)))
@@ -119,14 +121,24 @@ func (g *Gateway) checkTicket(sealed, name, slug string) (*ticket, error) {
 	return &t, nil
 }
 
+// opened is who opens which application, once a ticket is redeemed.
+type opened struct {
+	user *instancehub.User
+	inst *instancehub.Instance
+	app  instancehub.Application
+}
+
 // checkHolder checks that the ticket's session is still its user's and that
 // they may still open the application.
-func (g *Gateway) checkHolder(ctx context.Context, t *ticket, name, slug string) error {
-	user, _, _, err := g.authorize(ctx, t.Session, name, slug)
+func (g *Gateway) checkHolder(ctx context.Context, t *ticket, name, slug string) (*opened, error) {
+	user, inst, app, err := g.authorize(ctx, t.Session, name, slug)
 	if err == nil && user.ID != t.UserID {
 		err = instancehub.Errorf(instancehub.EUNAUTHORIZED, "This sign-in link is not valid. Open the application again from the portal.")
 	}
-	return err
+	if err != nil {
+		return nil, err
+	}
+	return &opened{user: user, inst: inst, app: app}, nil
 }
 
 // cookie is the gateway's cookie on an application's origin: host-only (no

@@ -12,8 +12,8 @@ import (
 // TestApplicationsJourney: the owner opens Jupyter from the instance's row
 // and lands on an origin of its own, where a real Jupyter runs print(6*7)
 // in a Python kernel; another Owner of the workspace is refused at the same
-// address; after Stop the links are text and the open kernel's socket is
-// closed.
+// address; Stop asks first, a notebook being connected; after Stop the
+// links are text and the open kernel's socket is closed.
 func TestApplicationsJourney(t *testing.T) {
 	if _, err := exec.LookPath("jupyter"); err != nil {
 		t.Fatal("jupyter is not installed: run `make test`, which installs Debian's jupyter-notebook")
@@ -115,8 +115,18 @@ func TestApplicationsJourney(t *testing.T) {
 	must(t, err)
 	must(t, expect.Locator(olga.Locator("body")).ToContainText("Only the owner of lab-box"))
 
-	// After Stop the links are text, and the kernel's socket closes.
+	// Stop asks first: a notebook is connected and a terminal open. Cancel
+	// keeps the instance running; confirmed, it stops.
 	must(t, button(row, "Stop").Click())
+	dialog := page.GetByRole("dialog")
+	must(t, expect.Locator(dialog).ToContainText("Stop lab-box?"))
+	must(t, expect.Locator(dialog).ToContainText("1 notebook connected and 1 terminal open: unsaved changes will be lost."))
+	must(t, dialog.GetByRole("button", playwright.LocatorGetByRoleOptions{Name: "Cancel"}).Click())
+	must(t, expect.Locator(row.GetByTestId("state")).ToHaveText("Running"))
+	must(t, button(row, "Stop").Click())
+	must(t, dialog.GetByRole("button", playwright.LocatorGetByRoleOptions{Name: "Stop", Exact: playwright.Bool(true)}).Click())
+
+	// After Stop the links are text, and the kernel's socket closes.
 	must(t, expect.Locator(row.GetByTestId("state")).ToHaveText("Stopped", playwright.LocatorAssertionsToHaveTextOptions{Timeout: playwright.Float(30000)}))
 	must(t, expect.Locator(row.GetByRole("link", playwright.LocatorGetByRoleOptions{Name: "Jupyter", Exact: playwright.Bool(true)})).ToHaveCount(0))
 	_, err = jupyter.WaitForFunction(`() => !Jupyter.notebook.kernel.is_connected()`, nil, playwright.PageWaitForFunctionOptions{Timeout: playwright.Float(20000)})

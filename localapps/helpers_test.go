@@ -46,14 +46,22 @@ func realJupyter(t *testing.T) string {
 // test ends.
 func newServers(t *testing.T, jupyter, dataDir string, max int) *Servers {
 	t.Helper()
-	if dataDir == "" {
-		dataDir = t.TempDir()
+	return newServersWith(t, Config{Jupyter: jupyter, DataDir: dataDir, MaxServers: max})
+}
+
+// newServersWith is newServers with cfg, the terminal's xterm.js added and
+// a temporary data directory unless cfg names one.
+func newServersWith(t *testing.T, cfg Config) *Servers {
+	t.Helper()
+	if cfg.DataDir == "" {
+		cfg.DataDir = t.TempDir()
 	}
 	terminal, err := fs.Sub(static.FS, "vendor/xterm")
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := New(Config{Jupyter: jupyter, DataDir: dataDir, MaxServers: max, Terminal: terminal})
+	cfg.Terminal = terminal
+	s := New(cfg)
 	t.Cleanup(func() { _ = s.Close() })
 	return s
 }
@@ -80,9 +88,14 @@ func open(t *testing.T, s *Servers, inst *instancehub.Instance, app instancehub.
 	return base
 }
 
+// client reaches the servers of s as the gateway does, through its dialer.
+func client(s *Servers) *http.Client {
+	return &http.Client{Timeout: time.Minute, Transport: &http.Transport{DialContext: s.DialContext}}
+}
+
 // call sends method path to Jupyter at base, with the token when secret is
 // set, and returns the status and body.
-func call(t *testing.T, base *url.URL, secret, method, path, body string) (int, string) {
+func call(t *testing.T, s *Servers, base *url.URL, secret, method, path, body string) (int, string) {
 	t.Helper()
 	req, err := http.NewRequest(method, base.JoinPath(path).String(), strings.NewReader(body))
 	if err != nil {
@@ -91,7 +104,7 @@ func call(t *testing.T, base *url.URL, secret, method, path, body string) (int, 
 	if secret != "" {
 		req.Header.Set("Authorization", "token "+secret)
 	}
-	res, err := http.DefaultClient.Do(req)
+	res, err := client(s).Do(req)
 	if err != nil {
 		t.Fatalf("%s %s: %v", method, path, err)
 	}
@@ -106,4 +119,22 @@ func decode(t *testing.T, body string, v any) {
 	if err := json.Unmarshal([]byte(body), v); err != nil {
 		t.Fatalf("decode %q: %v", body, err)
 	}
+}
+
+// answers tells whether an unsandboxed server of the instance with that
+// secret still answers at base. Another server that took the port since
+// (other tests' and packages' Jupyters pick free ports too) has another
+// secret and says 403: it is not that server.
+func answers(base *url.URL, secret string) bool {
+	req, err := http.NewRequest(http.MethodGet, base.JoinPath("api/status").String(), nil)
+	if err != nil {
+		return false
+	}
+	req.Header.Set("Authorization", "token "+secret)
+	res, err := (&http.Client{Timeout: 2 * time.Second}).Do(req)
+	if err != nil {
+		return false
+	}
+	res.Body.Close()
+	return res.StatusCode == http.StatusOK
 }

@@ -19,8 +19,8 @@ func TestJupyterServesTheInstanceWithItsSecretOnly(t *testing.T) {
 	s := newServers(t, realJupyter(t), "", 0)
 	inst := running("vm1", 1)
 	base := open(t, s, inst, jupyterApp)
-	if base.Hostname() != "127.0.0.1" || base.Path != "/" {
-		t.Fatalf("base %s, want the loopback address at the root path", base)
+	if !strings.HasSuffix(base.Hostname(), ".sandbox.invalid") || base.Path != "/" {
+		t.Fatalf("base %s, want the sandbox's name at the root path", base)
 	}
 	// The Terminal is the same server, whose terminal page loads xterm.js
 	// 3.8's browser build instead of Debian's bundle.
@@ -28,11 +28,11 @@ func TestJupyterServesTheInstanceWithItsSecretOnly(t *testing.T) {
 		t.Fatalf("terminal: %v at %v, want the Jupyter server %s", err, term, base)
 	}
 	t.Run("the terminal page loads xterm.js's browser build", func(t *testing.T) {
-		code, body := call(t, base, inst.AppSecret, http.MethodGet, "static/terminal/js/main.min.js", "")
+		code, body := call(t, s, base, inst.AppSecret, http.MethodGet, "static/terminal/js/main.min.js", "")
 		if code != http.StatusOK || !strings.Contains(body, `"xterm": "components/instancehub-xterm/xterm"`) {
 			t.Fatalf("terminal script: %d %.200s", code, body)
 		}
-		code, body = call(t, base, inst.AppSecret, http.MethodGet, "static/components/instancehub-xterm/xterm.js", "")
+		code, body = call(t, s, base, inst.AppSecret, http.MethodGet, "static/components/instancehub-xterm/xterm.js", "")
 		if code != http.StatusOK || !strings.Contains(body[:300], "define.amd") || strings.HasPrefix(body, "Object.defineProperty(exports") {
 			t.Fatalf("xterm.js: %d %.200s, want the UMD build", code, body)
 		}
@@ -40,20 +40,20 @@ func TestJupyterServesTheInstanceWithItsSecretOnly(t *testing.T) {
 
 	t.Run("no page shows the secret", func(t *testing.T) {
 		for _, path := range []string{"tree", "notebooks/x.ipynb", "terminals/1"} {
-			code, body := call(t, base, inst.AppSecret, http.MethodGet, path, "")
+			code, body := call(t, s, base, inst.AppSecret, http.MethodGet, path, "")
 			if code >= 500 || strings.Contains(body, inst.AppSecret) {
 				t.Fatalf("GET /%s: %d, and the page holds the secret: %v", path, code, strings.Contains(body, inst.AppSecret))
 			}
 		}
 	})
 	t.Run("status needs the secret", func(t *testing.T) {
-		if code, _ := call(t, base, "", http.MethodGet, "api/status", ""); code != http.StatusForbidden {
+		if code, _ := call(t, s, base, "", http.MethodGet, "api/status", ""); code != http.StatusForbidden {
 			t.Fatalf("without the token: %d, want 403", code)
 		}
-		if code, _ := call(t, base, "wrong", http.MethodGet, "api/status", ""); code != http.StatusForbidden {
+		if code, _ := call(t, s, base, "wrong", http.MethodGet, "api/status", ""); code != http.StatusForbidden {
 			t.Fatalf("with another token: %d, want 403", code)
 		}
-		code, body := call(t, base, inst.AppSecret, http.MethodGet, "api/status", "")
+		code, body := call(t, s, base, inst.AppSecret, http.MethodGet, "api/status", "")
 		var status struct{ Kernels int }
 		decode(t, body, &status)
 		if code != http.StatusOK {
@@ -62,7 +62,7 @@ func TestJupyterServesTheInstanceWithItsSecretOnly(t *testing.T) {
 	})
 
 	t.Run("a Python kernel prints 42", func(t *testing.T) {
-		code, body := call(t, base, inst.AppSecret, http.MethodPost, "api/kernels", `{"name":"python3"}`)
+		code, body := call(t, s, base, inst.AppSecret, http.MethodPost, "api/kernels", `{"name":"python3"}`)
 		var kernel struct{ ID string }
 		decode(t, body, &kernel)
 		if code != http.StatusCreated || kernel.ID == "" {
@@ -72,7 +72,7 @@ func TestJupyterServesTheInstanceWithItsSecretOnly(t *testing.T) {
 		// The gateway sends Jupyter's own origin. (Jupyter 6.4 skips its
 		// Origin check for a request with the token, so the gateway alone
 		// refuses foreign origins; should a later Jupyter check, this passes.)
-		ws, err := dialFrom(t, base, inst.AppSecret, channels, "http://"+base.Host)
+		ws, err := dialFrom(t, s, base, inst.AppSecret, channels, "http://"+base.Host)
 		if err != nil {
 			t.Fatalf("dial with Jupyter's own origin: %v", err)
 		}
@@ -81,37 +81,56 @@ func TestJupyterServesTheInstanceWithItsSecretOnly(t *testing.T) {
 		}
 	})
 
-	t.Run("a terminal runs a command", func(t *testing.T) {
-		code, body := call(t, base, inst.AppSecret, http.MethodPost, "api/terminals", "")
+	t.Run("a terminal opens as azureuser in the home and runs a command", func(t *testing.T) {
+		code, body := call(t, s, base, inst.AppSecret, http.MethodPost, "api/terminals", "")
 		var term struct{ Name string }
 		decode(t, body, &term)
 		if code != http.StatusOK || term.Name == "" {
 			t.Fatalf("create terminal: %d %s", code, body)
 		}
-		ws := dial(t, base, inst.AppSecret, "terminals/websocket/"+term.Name)
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		if err := wsjson.Write(ctx, ws, []string{"stdin", "echo $((6*7))x\r"}); err != nil {
-			t.Fatal(err)
-		}
-		var out strings.Builder
-		for !strings.Contains(out.String(), "42x") {
-			var msg []any
-			if err := wsjson.Read(ctx, ws, &msg); err != nil {
-				t.Fatalf("read terminal (so far %q): %v", out.String(), err)
-			}
-			if len(msg) == 2 && msg[0] == "stdout" {
-				out.WriteString(msg[1].(string))
-			}
+		ws := dial(t, s, base, inst.AppSecret, "terminals/websocket/"+term.Name)
+		if out := typeLine(t, ws, "echo $((6*7))x; whoami; pwd"); !strings.Contains(out, "42x\r\nazureuser\r\n/home/azureuser\r\n") {
+			t.Fatalf("terminal printed %q, want 42x, azureuser and /home/azureuser", out)
 		}
 	})
 }
 
+// typeLine types a command line in the terminal and returns what it
+// printed, up to a marker the line ends with.
+func typeLine(t *testing.T, ws *websocket.Conn, line string) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	marker := "END" + randomHex()[:8]
+	// The marker is printed in two halves, so that the terminal's echo of
+	// the typed line does not count as its end.
+	if err := wsjson.Write(ctx, ws, []string{"stdin", line + "; echo " + marker[:5] + "''" + marker[5:] + "\r"}); err != nil {
+		t.Fatal(err)
+	}
+	var out strings.Builder
+	for !strings.Contains(out.String(), marker+"\r\n") {
+		var msg []any
+		if err := wsjson.Read(ctx, ws, &msg); err != nil {
+			t.Fatalf("read terminal (so far %q): %v", out.String(), err)
+		}
+		if len(msg) == 2 && msg[0] == "stdout" {
+			out.WriteString(msg[1].(string))
+		}
+	}
+	// What the line printed: after its echo, which ends with the marker's
+	// second half, and before the marker.
+	printed, _, _ := strings.Cut(out.String(), marker+"\r\n")
+	if _, after, ok := strings.Cut(printed, marker[5:]+"\r\n"); ok {
+		printed = after
+	}
+	return printed
+}
+
 // dial opens a WebSocket to Jupyter with the token, closed when the test
 // ends.
-func dial(t *testing.T, base *url.URL, secret, path string) *websocket.Conn {
+func dial(t *testing.T, s *Servers, base *url.URL, secret, path string) *websocket.Conn {
 	t.Helper()
-	ws, err := dialFrom(t, base, secret, path, "")
+	ws, err := dialFrom(t, s, base, secret, path, "")
 	if err != nil {
 		t.Fatalf("dial %s: %v", path, err)
 	}
@@ -120,7 +139,7 @@ func dial(t *testing.T, base *url.URL, secret, path string) *websocket.Conn {
 
 // dialFrom is dial with the Origin header a browser on origin sends, none
 // when origin is empty.
-func dialFrom(t *testing.T, base *url.URL, secret, path, origin string) (*websocket.Conn, error) {
+func dialFrom(t *testing.T, s *Servers, base *url.URL, secret, path, origin string) (*websocket.Conn, error) {
 	t.Helper()
 	u := base.JoinPath(path)
 	u.Scheme = "ws"
@@ -130,7 +149,7 @@ func dialFrom(t *testing.T, base *url.URL, secret, path, origin string) (*websoc
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	ws, _, err := websocket.Dial(ctx, u.String(), &websocket.DialOptions{HTTPHeader: header})
+	ws, _, err := websocket.Dial(ctx, u.String(), &websocket.DialOptions{HTTPHeader: header, HTTPClient: client(s)})
 	if err != nil {
 		return nil, err
 	}

@@ -1,64 +1,68 @@
-//go:build unix
+//go:build linux
 
 package localapps
 
 import (
+	"context"
 	"fmt"
 	"net/http"
-	"net/url"
 	"os"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/instancehub/instancehub"
 )
 
-func TestStopEndsTheServerAndItsKernelsAndTheNextOpenStartsAnother(t *testing.T) {
+func TestStopEndsTheSandboxAndStartKeepsItsHome(t *testing.T) {
 	jupyter := realJupyter(t)
 	dataDir := t.TempDir()
 	s := newServers(t, jupyter, dataDir, 0)
 	inst := running("vm1", 1)
 	base := open(t, s, inst, jupyterApp)
-	if code, body := call(t, base, inst.AppSecret, http.MethodPost, "api/kernels", `{"name":"python3"}`); code != http.StatusCreated {
+	if code, body := call(t, s, base, inst.AppSecret, http.MethodPost, "api/kernels", `{"name":"python3"}`); code != http.StatusCreated {
 		t.Fatalf("start kernel: %d %s", code, body)
 	}
-	if code, body := call(t, base, inst.AppSecret, http.MethodPut, "api/contents/kept.txt", `{"type":"file","format":"text","content":"kept"}`); code != http.StatusCreated {
+	if code, body := call(t, s, base, inst.AppSecret, http.MethodPost, "api/terminals", ""); code != http.StatusOK {
+		t.Fatalf("open a terminal: %d %s", code, body)
+	}
+	if code, body := call(t, s, base, inst.AppSecret, http.MethodPut, "api/contents/kept.txt", `{"type":"file","format":"text","content":"kept"}`); code != http.StatusCreated {
 		t.Fatalf("save file: %d %s", code, body)
 	}
-	pid := serverPID(t, s, inst.Name)
-	kernels := kernelsOf(pid)
-	if runtime.GOOS == "linux" && len(kernels) != 1 {
-		t.Fatalf("kernels of server %d: %v, want one", pid, kernels)
+	ns := sandboxNamespace(t, s, inst.Name)
+	// bwrap's first process, Jupyter, the kernel, the terminal's shell.
+	if n := len(processesIn(ns)); n < 4 {
+		t.Fatalf("%d processes in the sandbox, want at least 4", n)
 	}
 
 	s.Stop(inst.Name)
-	if answers(base, inst.AppSecret) {
-		t.Fatalf("%s still answers after Stop", base.Host)
-	}
-	for _, p := range append(kernels, pid) {
-		waitGone(t, p)
+	if left := processesIn(ns); len(left) != 0 {
+		t.Fatalf("processes of the sandbox left after Stop: %v", left)
 	}
 	if len(s.Running()) != 0 {
 		t.Fatalf("running after Stop: %v", s.Running())
 	}
-	if left, _ := os.ReadDir(filepath.Join(dataDir, "jupyter")); len(left) != 0 {
-		t.Fatalf("the stopped server's configuration, token included, is still there: %v", left)
-	}
 
+	// Start again: another sandbox, the same home.
 	again := open(t, s, inst, jupyterApp)
-	if code, _ := call(t, again, inst.AppSecret, http.MethodGet, "api/status", ""); code != http.StatusOK {
-		t.Fatalf("the next open after Stop: status %d", code)
+	if again.Host == base.Host {
+		t.Fatalf("the next open after Stop returned the stopped server's address %s", base.Host)
+	}
+	if code, body := call(t, s, again, inst.AppSecret, http.MethodGet, "api/contents/kept.txt", ""); code != http.StatusOK {
+		t.Fatalf("the home's file after Stop and Start: %d %s", code, body)
 	}
 
-	// A portal restart: Close stops everything, and the new portal's first
-	// open brings the server back, with the owner's files.
+	// A portal restart: Close ends every sandbox, and the new portal's
+	// first open brings the server back, with the instance's home. The
+	// configuration folders an unsandboxed server left are swept.
+	second := sandboxNamespace(t, s, inst.Name)
 	_ = s.Close()
-	if answers(again, inst.AppSecret) {
-		t.Fatalf("%s still answers after Close", again.Host)
+	if left := processesIn(second); len(left) != 0 {
+		t.Fatalf("processes of the sandbox left after Close: %v", left)
 	}
 	stale := filepath.Join(dataDir, "jupyter", "vm1-left-by-a-crash")
 	if err := os.MkdirAll(stale, 0o700); err != nil {
@@ -69,32 +73,30 @@ func TestStopEndsTheServerAndItsKernelsAndTheNextOpenStartsAnother(t *testing.T)
 	if _, err := os.Stat(stale); !os.IsNotExist(err) {
 		t.Fatalf("the folder a crashed portal's server left is still there (%v)", err)
 	}
-	if code, body := call(t, back, inst.AppSecret, http.MethodGet, "api/contents/kept.txt", ""); code != http.StatusOK {
+	if code, body := call(t, restarted, back, inst.AppSecret, http.MethodGet, "api/contents/kept.txt", ""); code != http.StatusOK {
 		t.Fatalf("the file after a restart: %d %s", code, body)
 	}
 }
 
-func TestACrashedServerStartsAgainOnTheNextOpen(t *testing.T) {
+func TestACrashedSandboxStartsAgainOnTheNextOpen(t *testing.T) {
 	s := newServers(t, realJupyter(t), "", 0)
 	inst := running("vm1", 1)
 	base := open(t, s, inst, jupyterApp)
-	pid := serverPID(t, s, inst.Name)
-	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
+	if err := syscall.Kill(sandboxInitPID(t, s, inst.Name), syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
-	waitGone(t, pid)
-	deadline := time.Now().Add(5 * time.Second)
-	for len(s.Running()) != 0 { // the process is reaped a moment after
+	deadline := time.Now().Add(15 * time.Second)
+	for len(s.Running()) != 0 { // bwrap exits a moment after
 		if time.Now().After(deadline) {
-			t.Fatal("the killed server is still counted as running")
+			t.Fatal("the killed sandbox is still counted as running")
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
 	again := open(t, s, inst, jupyterApp)
-	if again.String() == base.String() && serverPID(t, s, inst.Name) == pid {
+	if again.Host == base.Host {
 		t.Fatal("the crashed server was returned")
 	}
-	if code, _ := call(t, again, inst.AppSecret, http.MethodGet, "api/status", ""); code != http.StatusOK {
+	if code, _ := call(t, s, again, inst.AppSecret, http.MethodGet, "api/status", ""); code != http.StatusOK {
 		t.Fatalf("after the crash: status %d", code)
 	}
 }
@@ -103,7 +105,8 @@ func TestStartingOneServerBeyondTheCapStopsTheLeastRecentlyUsed(t *testing.T) {
 	s := newServers(t, realJupyter(t), "", 2)
 	a, b, c := running("vma", 1), running("vmb", 1), running("vmc", 2)
 	open(t, s, a, jupyterApp)
-	bBase := open(t, s, b, jupyterApp)
+	open(t, s, b, jupyterApp)
+	bNamespace := sandboxNamespace(t, s, b.Name)
 	open(t, s, a, jupyterApp) // a is now used more recently than b
 	open(t, s, c, jupyterApp)
 
@@ -113,48 +116,91 @@ func TestStartingOneServerBeyondTheCapStopsTheLeastRecentlyUsed(t *testing.T) {
 		t.Fatalf("running %v, want vma and vmc (vmb was used least recently)", got)
 	}
 	deadline := time.Now().Add(15 * time.Second)
-	for answers(bBase, b.AppSecret) {
+	for len(processesIn(bNamespace)) != 0 {
 		if time.Now().After(deadline) {
-			t.Fatalf("vmb's server at %s still answers", bBase.Host)
+			t.Fatalf("vmb's sandbox still has processes: %v", processesIn(bNamespace))
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
 }
 
-func TestNotebooksBelongToTheOwnerAcrossInstancesAndOutliveThem(t *testing.T) {
-	s := newServers(t, realJupyter(t), "", 0)
+// TestCloudfilesAreTheOwnersAndTheHomeTheInstances: files in
+// ~/cloudfiles/code are seen from the owner's other instance and not from
+// another owner's; the home is the instance's own, and an instance deleted
+// and made again under the same name starts with an empty one.
+func TestCloudfilesAreTheOwnersAndTheHomeTheInstances(t *testing.T) {
+	dataDir := t.TempDir()
+	s := newServers(t, realJupyter(t), dataDir, 0)
 	first, second, other := running("vm1", 7), running("vm2", 7), running("vm3", 8)
 	base := open(t, s, first, jupyterApp)
-	if code, body := call(t, base, first.AppSecret, http.MethodPut, "api/contents/shared.txt", `{"type":"file","format":"text","content":"hello"}`); code != http.StatusCreated {
-		t.Fatalf("save file: %d %s", code, body)
+	for path, content := range map[string]string{"cloudfiles/code/shared.txt": "hello", "mine.txt": "home"} {
+		body := fmt.Sprintf(`{"type":"file","format":"text","content":%q}`, content)
+		if code, page := call(t, s, base, first.AppSecret, http.MethodPut, "api/contents/"+path, body); code != http.StatusCreated {
+			t.Fatalf("save %s: %d %s", path, code, page)
+		}
 	}
-	if code, body := call(t, open(t, s, second, jupyterApp), second.AppSecret, http.MethodGet, "api/contents/shared.txt", ""); code != http.StatusOK || !strings.Contains(body, "hello") {
-		t.Fatalf("the owner's other instance: %d %s, want the file", code, body)
+	secondBase := open(t, s, second, jupyterApp)
+	if code, body := call(t, s, secondBase, second.AppSecret, http.MethodGet, "api/contents/cloudfiles/code/shared.txt", ""); code != http.StatusOK || !strings.Contains(body, "hello") {
+		t.Fatalf("the owner's other instance: %d %s, want the shared file", code, body)
 	}
-	if code, _ := call(t, open(t, s, other, jupyterApp), other.AppSecret, http.MethodGet, "api/contents/shared.txt", ""); code != http.StatusNotFound {
+	if code, _ := call(t, s, secondBase, second.AppSecret, http.MethodGet, "api/contents/mine.txt", ""); code != http.StatusNotFound {
+		t.Fatalf("the other instance's home file from the owner's second instance: %d, want 404", code)
+	}
+	if code, _ := call(t, s, open(t, s, other, jupyterApp), other.AppSecret, http.MethodGet, "api/contents/cloudfiles/code/shared.txt", ""); code != http.StatusNotFound {
 		t.Fatalf("another owner's instance: %d, want 404", code)
 	}
 
-	// vm1 deleted and created again under the same name: a new secret, a new
-	// server, the same files.
+	// vm1 deleted and created again under the same name: a new secret, a
+	// new server, the owner's files, an empty home.
 	recreated := running("vm1", 7)
 	newBase := open(t, s, recreated, jupyterApp)
-	if code, _ := call(t, newBase, recreated.AppSecret, http.MethodGet, "api/contents/shared.txt", ""); code != http.StatusOK {
-		t.Fatalf("the recreated instance: %d, want the file", code)
+	if code, _ := call(t, s, newBase, recreated.AppSecret, http.MethodGet, "api/contents/cloudfiles/code/shared.txt", ""); code != http.StatusOK {
+		t.Fatalf("the recreated instance: %d, want the owner's file", code)
 	}
-	if code, _ := call(t, newBase, first.AppSecret, http.MethodGet, "api/status", ""); code != http.StatusForbidden {
+	if code, _ := call(t, s, newBase, recreated.AppSecret, http.MethodGet, "api/contents/mine.txt", ""); code != http.StatusNotFound {
+		t.Fatalf("the recreated instance's home: %d, want the deleted instance's file gone (404)", code)
+	}
+	if code, _ := call(t, s, newBase, first.AppSecret, http.MethodGet, "api/status", ""); code != http.StatusForbidden {
 		t.Fatalf("the deleted instance's secret on the new server: %d, want 403", code)
 	}
-	_ = s.Close() // waits for the servers stopped in the background too
-	for b, secret := range map[*url.URL]string{base: first.AppSecret, newBase: recreated.AppSecret} {
-		if answers(b, secret) {
-			t.Fatalf("%s answers after Close", b.Host)
+
+	// Prune removes the deleted instance's home, and keeps the others'.
+	current := func(_ context.Context, name string) (*instancehub.Instance, error) {
+		for _, inst := range []*instancehub.Instance{recreated, second, other} {
+			if inst.Name == name {
+				return inst, nil
+			}
+		}
+		return nil, instancehub.Errorf(instancehub.ENOTFOUND, "no %s", name)
+	}
+	if err := s.Prune(context.Background(), current); err != nil {
+		t.Fatal(err)
+	}
+	for inst, want := range map[*instancehub.Instance]bool{first: false, recreated: true, second: true, other: true} {
+		_, err := os.Stat(instanceFolders(dataDir, inst).home)
+		if exists := err == nil; exists != want {
+			t.Errorf("home of %s (secret %.4s…) exists: %v, want %v", inst.Name, inst.AppSecret, exists, want)
 		}
 	}
 }
 
-// serverPID is the process id of name's running server.
-func serverPID(t *testing.T, s *Servers, name string) int {
+// sandboxInitPID is the first process of name's running sandbox.
+func sandboxInitPID(t *testing.T, s *Servers, name string) int {
+	t.Helper()
+	return sandboxOf(t, s, name).pid
+}
+
+// sandboxNamespace is the PID namespace of name's running sandbox.
+func sandboxNamespace(t *testing.T, s *Servers, name string) string {
+	t.Helper()
+	ns := sandboxOf(t, s, name).pidNamespace
+	if !strings.HasPrefix(ns, "pid:[") {
+		t.Fatalf("the sandbox of %s has no PID namespace: %q", name, ns)
+	}
+	return ns
+}
+
+func sandboxOf(t *testing.T, s *Servers, name string) *sandboxInit {
 	t.Helper()
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -164,58 +210,27 @@ func serverPID(t *testing.T, s *Servers, name string) int {
 	}
 	srv.mu.Lock()
 	defer srv.mu.Unlock()
-	return srv.proc.cmd.Process.Pid
+	if srv.proc == nil || srv.proc.init == nil {
+		t.Fatalf("the server of %s runs in no sandbox", name)
+	}
+	return srv.proc.init
 }
 
-// kernelsOf finds the kernels server pid started: jupyter_client tells each
-// its parent in JPY_PARENT_PID. Linux only; elsewhere none are found.
-func kernelsOf(pid int) []int {
+// processesIn lists the processes of PID namespace ns, zombies aside.
+func processesIn(ns string) []int {
 	entries, _ := os.ReadDir("/proc")
-	var kernels []int
+	var pids []int
 	for _, e := range entries {
-		p, err := strconv.Atoi(e.Name())
+		pid, err := strconv.Atoi(e.Name())
 		if err != nil {
 			continue
 		}
-		env, err := os.ReadFile(fmt.Sprintf("/proc/%d/environ", p))
-		if err == nil && slices.Contains(strings.Split(string(env), "\x00"), "JPY_PARENT_PID="+strconv.Itoa(pid)) {
-			kernels = append(kernels, p)
+		if link, err := os.Readlink(fmt.Sprintf("/proc/%d/ns/pid", pid)); err != nil || link != ns {
+			continue
+		}
+		if stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid)); err == nil && !strings.Contains(string(stat), ") Z ") {
+			pids = append(pids, pid)
 		}
 	}
-	return kernels
-}
-
-// waitGone waits until process pid has ended (a zombie counts as ended).
-func waitGone(t *testing.T, pid int) {
-	t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
-	for {
-		stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-		if err != nil || strings.Contains(string(stat), ") Z ") {
-			return
-		}
-		if runtime.GOOS != "linux" || time.Now().After(deadline) {
-			t.Fatalf("process %d still runs: %s", pid, stat)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-}
-
-// answers reports whether anything listens at base's address.
-// answers tells whether the server of the instance with that secret still
-// answers at base. Another server that took the port since (other tests'
-// and packages' Jupyters pick free ports too) has another secret and says
-// 403: it is not that server.
-func answers(base *url.URL, secret string) bool {
-	req, err := http.NewRequest(http.MethodGet, base.JoinPath("api/status").String(), nil)
-	if err != nil {
-		return false
-	}
-	req.Header.Set("Authorization", "token "+secret)
-	res, err := (&http.Client{Timeout: 2 * time.Second}).Do(req)
-	if err != nil {
-		return false
-	}
-	res.Body.Close()
-	return res.StatusCode == http.StatusOK
+	return pids
 }

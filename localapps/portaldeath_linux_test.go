@@ -3,20 +3,17 @@ package localapps
 import (
 	"bufio"
 	"fmt"
-	"net/url"
 	"os"
 	"os/exec"
-	"strconv"
-	"strings"
 	"syscall"
 	"testing"
 	"time"
 )
 
-// TestNoServerOutlivesAPortalKilledOutright kills a portal (this test
+// TestNoSandboxOutlivesAPortalKilledOutright kills a portal (this test
 // binary, run again as one) with SIGKILL, which leaves it no chance to call
-// Close: its Jupyter must end all the same.
-func TestNoServerOutlivesAPortalKilledOutright(t *testing.T) {
+// Close: its sandbox, Jupyter and kernel included, must end all the same.
+func TestNoSandboxOutlivesAPortalKilledOutright(t *testing.T) {
 	jupyter := realJupyter(t)
 	portal := exec.Command(os.Args[0], "-test.run=^TestHelperPortal$", "-test.v")
 	portal.Env = append(os.Environ(), "LOCALAPPS_HELPER_PORTAL="+jupyter, "LOCALAPPS_HELPER_DATA="+t.TempDir())
@@ -29,35 +26,35 @@ func TestNoServerOutlivesAPortalKilledOutright(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = portal.Process.Kill(); _ = portal.Wait() })
-	var pid int
-	var base *url.URL
-	var secret string
+	var ns string
 	lines := bufio.NewScanner(stdout)
 	for lines.Scan() {
-		if _, err := fmt.Sscanf(lines.Text(), "jupyter %d %s %s", &pid, new(string), &secret); err == nil {
-			base, _ = url.Parse(strings.Fields(lines.Text())[2])
+		if _, err := fmt.Sscanf(lines.Text(), "sandbox %s", &ns); err == nil {
 			break
 		}
 	}
-	if base == nil {
+	if ns == "" {
 		t.Fatal("the portal did not start a Jupyter")
 	}
-	kernels := kernelsOf(pid)
+	if n := len(processesIn(ns)); n < 3 {
+		t.Fatalf("%d processes in the sandbox, want bwrap's, Jupyter and its kernel", n)
+	}
 
 	if err := portal.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
 	_ = portal.Wait()
-	for _, p := range append(kernels, pid) {
-		waitGone(t, p)
-	}
-	if answers(base, secret) {
-		t.Fatalf("%s still answers after the portal died", base.Host)
+	deadline := time.Now().Add(15 * time.Second)
+	for len(processesIn(ns)) != 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("processes of the sandbox left 15 s after the portal died: %v", processesIn(ns))
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
 }
 
-// TestHelperPortal is the portal that TestNoServerOutlivesAPortalKilledOutright
-// kills: it opens Jupyter with a kernel, says where, and waits.
+// TestHelperPortal is the portal that TestNoSandboxOutlivesAPortalKilledOutright
+// kills: it opens Jupyter with a kernel, says which sandbox, and waits.
 func TestHelperPortal(t *testing.T) {
 	jupyter := os.Getenv("LOCALAPPS_HELPER_PORTAL")
 	if jupyter == "" {
@@ -66,7 +63,7 @@ func TestHelperPortal(t *testing.T) {
 	s := New(Config{Jupyter: jupyter, DataDir: os.Getenv("LOCALAPPS_HELPER_DATA")})
 	inst := running("vm1", 1)
 	base := open(t, s, inst, jupyterApp)
-	call(t, base, inst.AppSecret, "POST", "api/kernels", `{"name":"python3"}`)
-	fmt.Println("jupyter", strconv.Itoa(serverPID(t, s, inst.Name)), base.String(), inst.AppSecret)
+	call(t, s, base, inst.AppSecret, "POST", "api/kernels", `{"name":"python3"}`)
+	fmt.Println("sandbox", sandboxNamespace(t, s, inst.Name))
 	time.Sleep(time.Minute)
 }

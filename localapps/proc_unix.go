@@ -3,6 +3,7 @@
 package localapps
 
 import (
+	"os"
 	"os/exec"
 	"syscall"
 )
@@ -23,4 +24,10 @@ func signalGroup(cmd *exec.Cmd, kill bool) {
 		sig = syscall.SIGKILL
 	}
 	_ = syscall.Kill(-cmd.Process.Pid, sig) // ESRCH once the group is gone
+}
+
+// ownedBy reports whether the file st describes belongs to uid.
+func ownedBy(st os.FileInfo, uid uint32) bool {
+	sys, ok := st.Sys().(*syscall.Stat_t)
+	return ok && sys.Uid == uid
 }

@@ -2,6 +2,8 @@ package localapps
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -11,6 +13,7 @@ import (
 	"net/url"
 	"os"
 	"os/exec"
+	"os/user"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -20,14 +23,28 @@ import (
 	"github.com/instancehub/instancehub"
 )
 
-// server is one Jupyter Notebook server, for one instance.
+// server is one Jupyter Notebook server, for one instance: in a sandbox of
+// its own, where it serves on a Unix socket, or (Config.Unsafe) as the
+// portal's user on a loopback port.
 type server struct {
-	name      string
-	ownerID   int64
-	secret    string
-	config    string    // its own JUPYTER_CONFIG_DIR, token inside
-	notebooks string    // the owner's folder, where it starts
-	lastUsed  time.Time // guarded by Servers.mu
+	name     string
+	ownerID  int64
+	secret   string
+	folders  folders
+	lastUsed time.Time // guarded by Servers.mu
+
+	// host is the name the gateway reaches a sandboxed server by: Servers'
+	// dialer knows it, and Jupyter accepts it as its own (local_hostnames).
+	// It is new for each server, so that no connection kept for one is
+	// ever used for another.
+	host string
+	// runDir holds the folder of the socket open, so that the socket is
+	// reached through /proc/self/fd whatever the data directory's length
+	// (a socket's path has room for 107 bytes), and only the socket of this
+	// very server.
+	runDir *os.File
+	dirMu  sync.RWMutex // closing runDir waits for the dials under way
+	config string       // unsafe: its own configuration folder, token inside
 
 	ready    chan struct{} // closed once base answers or the start failed
 	base     *url.URL      // set before ready closes
@@ -38,57 +55,195 @@ type server struct {
 	stopped bool
 }
 
-// start launches inst's server and returns at once; waitReady waits for it.
-func start(cfg Config, inst *instancehub.Instance) (*server, error) {
+// start prepares inst's folders and launches its server, returning at once;
+// waitReady waits for it.
+func start(cfg Config, inst *instancehub.Instance, user sandboxUserID) (*server, error) {
 	jupyter, err := exec.LookPath(cfg.Jupyter)
 	if err != nil {
 		return nil, instancehub.Errorf(instancehub.EUNAVAILABLE, "%s", notInstalled(cfg.Jupyter))
 	}
-	notebooks := filepath.Join(cfg.DataDir, "notebooks", strconv.FormatInt(inst.OwnerID, 10))
-	config, err := prepareDirs(cfg.DataDir, notebooks, inst, cfg.Terminal)
-	if err != nil {
-		return nil, fmt.Errorf("prepare jupyter for %s: %w", inst.Name, err)
-	}
-	srv := &server{name: inst.Name, ownerID: inst.OwnerID, secret: inst.AppSecret, config: config, notebooks: notebooks,
+	srv := &server{name: inst.Name, ownerID: inst.OwnerID, secret: inst.AppSecret, folders: instanceFolders(cfg.DataDir, inst),
 		lastUsed: time.Now(), ready: make(chan struct{})}
-	go srv.launch(cfg, jupyter, notebooks)
+	if err := srv.folders.prepare(user, !cfg.Unsafe); err != nil {
+		return nil, fmt.Errorf("prepare the folders of %s: %w", inst.Name, err)
+	}
+	var launch func() (*url.URL, *process, error)
+	if cfg.Unsafe {
+		if srv.config, err = unsafeConfig(cfg, inst); err != nil {
+			return nil, fmt.Errorf("prepare jupyter for %s: %w", inst.Name, err)
+		}
+		launch = func() (*url.URL, *process, error) { return srv.runUnsafe(jupyter) }
+	} else {
+		if !strings.HasPrefix(jupyter, "/usr/") {
+			return nil, instancehub.Errorf(instancehub.EUNAVAILABLE, "Jupyter (%s) is outside /usr, the only part of the machine its sandbox sees; install Debian's jupyter-notebook.", jupyter)
+		}
+		sb, err := srv.sandbox(cfg, inst, user)
+		if err != nil {
+			if srv.runDir != nil {
+				srv.runDir.Close()
+			}
+			return nil, fmt.Errorf("prepare the sandbox of %s: %w", inst.Name, err)
+		}
+		launch = func() (*url.URL, *process, error) { return srv.runSandboxed(sb, jupyter) }
+	}
+	go srv.launch(cfg, launch)
 	return srv, nil
 }
 
-// prepareDirs makes the owner's notebook folder and a configuration folder
-// of the server's own, which holds its token, and returns the latter. The
-// token goes in a file readable by the portal's user alone rather than on
-// the command line, where every user of the machine could read it, or in
-// the environment, which kernels and terminals inherit. The folder also
-// keeps the developer's own ~/.jupyter settings (a password, another base
-// URL) out. It is the server's alone, so that the folder of a server being
-// stopped is not the one a new server of the same instance reads.
-func prepareDirs(dataDir, notebooks string, inst *instancehub.Instance, terminal fs.FS) (string, error) {
-	if err := os.MkdirAll(notebooks, 0o700); err != nil {
-		return "", err
+// sandbox describes srv's sandbox: its folders, its user, its limits, and
+// Jupyter's configuration and terminal page, which it reads from files of
+// its own, read-only.
+func (srv *server) sandbox(cfg Config, inst *instancehub.Instance, user sandboxUserID) (*sandbox, error) {
+	srv.host = strings.ToLower(inst.Name) + "." + randomID(6) + ".sandbox.invalid"
+	dir, err := os.Open(srv.folders.run)
+	if err != nil {
+		return nil, err
 	}
-	parent := filepath.Join(dataDir, "jupyter")
-	if err := os.MkdirAll(parent, 0o700); err != nil {
+	srv.runDir = dir
+	files := map[string][]byte{}
+	static := ""
+	if cfg.Terminal != nil {
+		static = sandboxConfig + "/static"
+		page, err := terminalFiles(cfg.Terminal)
+		if err != nil {
+			return nil, err
+		}
+		for name, b := range page {
+			files[static+"/"+name] = b
+		}
+	}
+	config, err := jupyterConfig(inst.AppSecret, srv.host, static)
+	if err != nil {
+		return nil, err
+	}
+	files[sandboxConfig+"/jupyter_notebook_config.py"] = config
+	memory := cfg.MemoryMax
+	if vm := int64(inst.MemoryGiB * (1 << 30)); vm > 0 && vm < memory {
+		memory = vm
+	}
+	return &sandbox{
+		bwrap: cfg.Bwrap, hostname: strings.ToLower(inst.Name), user: user,
+		home: srv.folders.home, code: srv.folders.code, run: srv.folders.run,
+		memory: memory, tmp: memory, processes: cfg.Processes, files: files,
+	}, nil
+}
+
+// jupyterConfig is the server's configuration: the gateway's sign-in (see
+// loginConfig), the sandbox's host name when it has one, and the folder of
+// the terminal page's scripts when there is one.
+func jupyterConfig(secret, host, static string) ([]byte, error) {
+	quoted, err := json.Marshal("token " + secret) // a valid Python string literal
+	if err != nil {
+		return nil, err
+	}
+	settings := strings.Replace(loginConfig, "@SECRET@", string(quoted), 1)
+	if host != "" {
+		// Jupyter refuses a Host that is not its own (a defence against
+		// DNS rebinding); the gateway sends the sandbox's.
+		h, _ := json.Marshal(host)
+		settings += "c.NotebookApp.local_hostnames = [" + string(h) + "]\n"
+	}
+	if static != "" {
+		dir, _ := json.Marshal(static)
+		settings += "c.NotebookApp.extra_static_paths = [" + string(dir) + "]\n"
+	}
+	return []byte(settings), nil
+}
+
+// runSandboxed starts Jupyter in its sandbox, on its socket, in the home.
+func (srv *server) runSandboxed(sb *sandbox, jupyter string) (*url.URL, *process, error) {
+	cmd, p, err := sb.command([]string{jupyter, "notebook", "--no-browser",
+		"--config=" + sandboxConfig + "/jupyter_notebook_config.py",
+		"--NotebookApp.sock=" + sandboxSocket, "--NotebookApp.base_url=/", "--notebook-dir=" + sandboxHome})
+	if err != nil {
+		return nil, nil, err
+	}
+	proc, err := srv.run(cmd, p)
+	if err != nil {
+		return nil, nil, err
+	}
+	return &url.URL{Scheme: "http", Host: srv.host, Path: "/"}, proc, nil
+}
+
+// dial connects to a sandboxed server's socket. The folder's descriptor
+// is held while it connects: once closed, its number may be another
+// file's.
+func (srv *server) dial(ctx context.Context) (net.Conn, error) {
+	srv.dirMu.RLock()
+	defer srv.dirMu.RUnlock()
+	if srv.runDir == nil {
+		return nil, fmt.Errorf("the sandbox of %s has stopped", srv.name)
+	}
+	return dialSocketIn(ctx, srv.runDir, filepath.Base(sandboxSocket))
+}
+
+// unsafeConfig makes the unsandboxed server's configuration folder, which
+// holds its token, readable by the portal's user alone rather than on the
+// command line, where every user of the machine could read it. The folder
+// also keeps the developer's own ~/.jupyter settings (a password, another
+// base URL) out. It is the server's alone, so that the folder of a server
+// being stopped is not the one a new server of the same instance reads.
+func unsafeConfig(cfg Config, inst *instancehub.Instance) (string, error) {
+	parent := filepath.Join(cfg.DataDir, "jupyter")
+	if err := privateDir(parent); err != nil {
 		return "", err
 	}
 	config, err := os.MkdirTemp(parent, inst.Name+"-")
 	if err != nil {
 		return "", err
 	}
-	secret, err := json.Marshal("token " + inst.AppSecret) // a valid Python string literal
+	static := ""
+	if cfg.Terminal != nil {
+		static = filepath.Join(config, "static")
+		page, err := terminalFiles(cfg.Terminal)
+		if err != nil {
+			return "", err
+		}
+		for name, b := range page {
+			path := filepath.Join(static, filepath.FromSlash(name))
+			if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+				return "", err
+			}
+			if err := os.WriteFile(path, b, 0o600); err != nil {
+				return "", err
+			}
+		}
+	}
+	settings, err := jupyterConfig(inst.AppSecret, "", static)
 	if err != nil {
 		return "", err
 	}
-	settings := strings.Replace(loginConfig, "@SECRET@", string(secret), 1)
-	if terminal != nil {
-		static := filepath.Join(config, "static")
-		if err := writeTerminalPage(static, terminal); err != nil {
-			return "", err
-		}
-		dir, _ := json.Marshal(static)
-		settings += "c.NotebookApp.extra_static_paths = [" + string(dir) + "]\n"
+	return config, os.WriteFile(filepath.Join(config, "jupyter_notebook_config.py"), settings, 0o600)
+}
+
+// runUnsafe starts Jupyter as the portal's user on a free loopback port,
+// in the owner's folder: no sandbox, only a fresh environment.
+func (srv *server) runUnsafe(jupyter string) (*url.URL, *process, error) {
+	port, err := freePort()
+	if err != nil {
+		return nil, nil, fmt.Errorf("jupyter for %s: %w", srv.name, err)
 	}
-	return config, os.WriteFile(filepath.Join(config, "jupyter_notebook_config.py"), []byte(settings), 0o600)
+	args := []string{"notebook", "--no-browser", "--ip=127.0.0.1", "--port=" + strconv.Itoa(port),
+		"--NotebookApp.port_retries=0", "--NotebookApp.base_url=/", "--notebook-dir=" + srv.folders.code}
+	if os.Geteuid() == 0 {
+		args = append(args, "--allow-root") // containers and CI run as root
+	}
+	cmd := exec.Command(jupyter, args...)
+	// Terminals open where the process runs: in the owner's folder, as
+	// kernels do, not wherever the portal was started.
+	cmd.Dir = srv.folders.code
+	cmd.Env = environment(currentUser())
+	for i, kv := range cmd.Env {
+		if strings.HasPrefix(kv, "HOME=") {
+			cmd.Env[i] = "HOME=" + srv.folders.home
+		}
+	}
+	cmd.Env = append(cmd.Env, "JUPYTER_CONFIG_DIR="+srv.config, "JUPYTER_RUNTIME_DIR="+filepath.Join(srv.config, "runtime"))
+	proc, err := srv.run(cmd, nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	return &url.URL{Scheme: "http", Host: net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), Path: "/"}, proc, nil
 }
 
 // terminalPage replaces the script of Notebook's terminal page. Debian
@@ -107,27 +262,18 @@ require.config({paths: {
 requirejs(["terminal/js/main"]);
 `
 
-// writeTerminalPage lays out the replacement of the terminal page's script
-// and the xterm.js files it loads under static.
-func writeTerminalPage(static string, terminal fs.FS) error {
-	files := map[string][]byte{filepath.Join("terminal", "js", "main.min.js"): []byte(terminalPage)}
+// terminalFiles are the replacement of the terminal page's script and the
+// xterm.js files it loads, by their path under a static folder.
+func terminalFiles(terminal fs.FS) (map[string][]byte, error) {
+	files := map[string][]byte{"terminal/js/main.min.js": []byte(terminalPage)}
 	for _, name := range []string{"xterm.js", "fit.js"} {
 		b, err := fs.ReadFile(terminal, name)
 		if err != nil {
-			return fmt.Errorf("xterm.js for the terminal: %w", err)
+			return nil, fmt.Errorf("xterm.js for the terminal: %w", err)
 		}
-		files[filepath.Join("components", "instancehub-xterm", name)] = b
+		files["components/instancehub-xterm/"+name] = b
 	}
-	for name, b := range files {
-		path := filepath.Join(static, name)
-		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-			return err
-		}
-		if err := os.WriteFile(path, b, 0o600); err != nil {
-			return err
-		}
-	}
-	return nil
+	return files, nil
 }
 
 // loginConfig makes the gateway the only way in: a request is signed in when
@@ -162,31 +308,26 @@ c.NotebookApp.token = ""
 c.NotebookApp.password = ""
 `
 
-// launch starts Jupyter on a free port and waits until it answers. A port
+// launch starts Jupyter and waits until it answers. Unsandboxed, a port
 // another program took between choosing and binding it is retried with
 // another.
-func (srv *server) launch(cfg Config, jupyter, notebooks string) {
+func (srv *server) launch(cfg Config, run func() (*url.URL, *process, error)) {
 	defer close(srv.ready)
 	deadline := time.Now().Add(cfg.StartTimeout)
 	for attempt := 1; ; attempt++ {
-		port, err := freePort()
+		base, proc, err := run()
 		if err != nil {
-			srv.readyErr = fmt.Errorf("jupyter for %s: %w", srv.name, err)
+			cfg.Logger.Warn("jupyter did not start", "instance", srv.name, "err", err)
+			srv.readyErr = instancehub.Errorf(instancehub.EUNAVAILABLE, "Jupyter for %s did not start: %s", srv.name, err)
 			return
 		}
-		base := &url.URL{Scheme: "http", Host: net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), Path: "/"}
-		proc, err := srv.run(jupyter, notebookArgs(port, notebooks))
-		if err != nil {
-			srv.readyErr = err
-			return
-		}
-		err = waitAnswer(base, srv.secret, proc, deadline)
+		err = waitAnswer(srv.client(), base, srv.secret, proc, deadline)
 		if err == nil {
 			srv.base = base
 			return
 		}
 		proc.stop()
-		if attempt < 3 && errors.Is(err, errExited) && strings.Contains(proc.output(), "already in use") {
+		if attempt < 3 && cfg.Unsafe && errors.Is(err, errExited) && strings.Contains(proc.output(), "already in use") {
 			continue
 		}
 		cfg.Logger.Warn("jupyter did not start", "instance", srv.name, "err", err, "output", proc.output())
@@ -195,34 +336,26 @@ func (srv *server) launch(cfg Config, jupyter, notebooks string) {
 	}
 }
 
-// notebookArgs runs the server on the loopback address only, at the root
-// path, which the gateway maps each application origin onto. Jupyter's
-// allow_origin stays unset: Jupyter 6.4 skips its Origin and XSRF checks on
-// every request that carries the token, which the gateway adds to each, so
-// the gateway alone refuses foreign origins and cross-origin writes; it
-// sends Jupyter's own origin, which passes should a later Jupyter check.
-func notebookArgs(port int, notebooks string) []string {
-	args := []string{"notebook", "--no-browser", "--ip=127.0.0.1", "--port=" + strconv.Itoa(port),
-		"--NotebookApp.port_retries=0", "--NotebookApp.base_url=/", "--notebook-dir=" + notebooks}
-	if os.Geteuid() == 0 {
-		args = append(args, "--allow-root") // containers and CI run as root
+// client is an HTTP client that reaches srv.
+func (srv *server) client() *http.Client {
+	transport := &http.Transport{DisableKeepAlives: true}
+	if srv.host != "" {
+		transport.DialContext = func(ctx context.Context, _, _ string) (net.Conn, error) { return srv.dial(ctx) }
 	}
-	return args
+	return &http.Client{Timeout: 2 * time.Second, Transport: transport}
 }
 
 // run starts one attempt, unless the server was stopped meanwhile.
-func (srv *server) run(jupyter string, args []string) (*process, error) {
+func (srv *server) run(cmd *exec.Cmd, p *pipes) (*process, error) {
 	srv.mu.Lock()
 	defer srv.mu.Unlock()
 	if srv.stopped {
+		if p != nil {
+			p.close()
+		}
 		return nil, instancehub.Errorf(instancehub.EUNAVAILABLE, "Jupyter for %s was stopped while it started.", srv.name)
 	}
-	cmd := exec.Command(jupyter, args...)
-	// Terminals open where the process runs: in the owner's folder, as
-	// kernels do, not wherever the portal was started.
-	cmd.Dir = srv.notebooks
-	cmd.Env = append(os.Environ(), "JUPYTER_CONFIG_DIR="+srv.config, "JUPYTER_RUNTIME_DIR="+filepath.Join(srv.config, "runtime"))
-	proc, err := startProcess(cmd, srv.secret)
+	proc, err := startProcess(cmd, srv.secret, p)
 	if err != nil {
 		return nil, fmt.Errorf("start jupyter for %s: %w", srv.name, err)
 	}
@@ -243,8 +376,7 @@ func freePort() (int, error) {
 
 // waitAnswer polls /api/status with the token until Jupyter answers, it
 // exits, or the deadline passes.
-func waitAnswer(base *url.URL, secret string, proc *process, deadline time.Time) error {
-	client := &http.Client{Timeout: 2 * time.Second}
+func waitAnswer(client *http.Client, base *url.URL, secret string, proc *process, deadline time.Time) error {
 	status := base.JoinPath("api", "status").String()
 	for {
 		req, _ := http.NewRequest(http.MethodGet, status, nil)
@@ -299,7 +431,8 @@ func (srv *server) exited() bool {
 }
 
 // stop ends the server and waits for it, keeps it from starting again, and
-// removes its configuration, token included.
+// lets go of what it alone used: its socket's folder, and unsandboxed its
+// configuration, token included. The home stays, for the next start.
 func (srv *server) stop() {
 	srv.mu.Lock()
 	srv.stopped = true
@@ -308,6 +441,29 @@ func (srv *server) stop() {
 	if proc != nil {
 		proc.stop()
 	}
-	<-srv.ready // launch is done with the folder
-	_ = os.RemoveAll(srv.config)
+	<-srv.ready // launch is done with the folders
+	srv.dirMu.Lock()
+	if srv.runDir != nil {
+		srv.runDir.Close()
+		srv.runDir = nil
+	}
+	srv.dirMu.Unlock()
+	if srv.config != "" {
+		_ = os.RemoveAll(srv.config)
+	}
+}
+
+// currentUser is the portal's user's name, for an unsandboxed server's
+// environment.
+func currentUser() string {
+	if u, err := user.Current(); err == nil {
+		return u.Username
+	}
+	return strconv.Itoa(os.Getuid())
+}
+
+func randomID(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
 }

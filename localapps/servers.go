@@ -7,9 +7,14 @@
 // A cap (default 8) stops the least recently used server when another one
 // must start.
 //
-// Offline, Jupyter runs as the portal's own user on the portal's machine:
-// it is a development stand-in for the instance's VM, not an isolation
-// boundary.
+// Each server runs in a bubblewrap sandbox of its own (sandbox.go), as
+// separate from the portal and from other instances as a VM of its own
+// would be: its own home, the owner's files, nothing else of the machine
+// but /usr and a few files of /etc, no network but its own loopback, an
+// unprivileged user, and limits. The gateway reaches it through a Unix
+// socket (DialContext). Where no sandbox can be made, the applications are
+// off with the reason, unless Config.Unsafe runs them as the portal's own
+// user, as earlier versions did.
 package localapps
 
 import (
@@ -47,7 +52,24 @@ type Config struct {
 	// "fit.js"), which the Terminal's page loads instead of Debian's (see
 	// terminalPage). Without it the offline Terminal is off, with that reason.
 	Terminal fs.FS
-	Logger   *slog.Logger
+	// Bwrap is bubblewrap's command ("bwrap" when empty).
+	Bwrap string
+	// UIDs are the user ids the sandboxes run as when the portal runs as
+	// root: an owner's instances run as UIDs.First + the owner's user id,
+	// so that the owner's files are theirs and no one else's. Unset,
+	// DefaultUIDs. Ignored when the portal is not root: the sandboxes then
+	// run as its user, in user namespaces of their own.
+	UIDs UIDRange
+	// MemoryMax caps the memory of a sandbox's processes, in bytes: each
+	// gets its instance's size's memory, at most this (default 4 GiB).
+	MemoryMax int64
+	// Processes bounds the processes and threads of a sandbox (default 512).
+	Processes int
+	// Unsafe runs Jupyter without a sandbox, as the portal's own user with
+	// that user's access to everything: the portal's database and
+	// configuration included. For a laptop where bubblewrap cannot run.
+	Unsafe bool
+	Logger *slog.Logger
 }
 
 // Servers implements instancehub.ApplicationUpstreams with one Jupyter
@@ -62,12 +84,27 @@ type Servers struct {
 	swept   bool // the folders of an earlier portal's servers are gone
 
 	stopping sync.WaitGroup // servers stopped in the background, which Close awaits
+
+	checked     sync.Once
+	unavailable string // why no sandbox can be made here, once checked
 }
 
 var (
 	_ instancehub.ApplicationUpstreams    = (*Servers)(nil)
 	_ instancehub.ApplicationAvailability = (*Servers)(nil)
+	_ instancehub.ApplicationWarning      = (*Servers)(nil)
 )
+
+// ApplicationWarning tells Owners that Jupyter runs without a sandbox, when
+// Config.Unsafe asks for that.
+func (s *Servers) ApplicationWarning() string {
+	if !s.cfg.Unsafe {
+		return ""
+	}
+	return "The portal was started with --unsafe-local-apps: the offline Jupyter, its kernels and terminals run as the portal's own user, " +
+		"so any notebook can read and change the portal's database and configuration, its secrets and every user's files. " +
+		"Restart it without that flag, with bubblewrap installed, to run each instance in a sandbox of its own."
+}
 
 // New returns Servers that start nothing until an application is opened.
 func New(cfg Config) *Servers {
@@ -83,6 +120,18 @@ func New(cfg Config) *Servers {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
+	if cfg.Bwrap == "" {
+		cfg.Bwrap = "bwrap"
+	}
+	if cfg.UIDs == (UIDRange{}) {
+		cfg.UIDs = DefaultUIDs
+	}
+	if cfg.MemoryMax <= 0 {
+		cfg.MemoryMax = 4 << 30
+	}
+	if cfg.Processes <= 0 {
+		cfg.Processes = 512
+	}
 	return &Servers{cfg: cfg, servers: map[string]*server{}}
 }
 
@@ -97,6 +146,9 @@ func (s *Servers) ApplicationUnavailable(_ context.Context, _ *instancehub.Insta
 	case "jupyter", "terminal":
 		if _, err := exec.LookPath(s.cfg.Jupyter); err != nil {
 			return notInstalled(s.cfg.Jupyter)
+		}
+		if reason := s.Check(); reason != "" {
+			return reason
 		}
 		if slug == "terminal" && !s.hasTerminal() {
 			return terminalMissing
@@ -152,6 +204,9 @@ func (s *Servers) Upstream(ctx context.Context, inst *instancehub.Instance, app 
 		// An empty token would turn Jupyter's authentication off.
 		return nil, "", instancehub.Errorf(instancehub.EUNAVAILABLE, "%s has no application secret, so its Jupyter cannot be opened safely.", inst.Name)
 	}
+	if reason := s.Check(); reason != "" { // checked once, kept
+		return nil, "", instancehub.Errorf(instancehub.EUNAVAILABLE, "%s", reason)
+	}
 	srv, err := s.serverFor(inst)
 	if err != nil {
 		return nil, "", err
@@ -187,7 +242,11 @@ func (s *Servers) serverFor(inst *instancehub.Instance) (*server, error) {
 	for len(s.servers) >= s.cfg.MaxServers {
 		s.evictOldest()
 	}
-	srv, err := start(s.cfg, inst)
+	user, err := s.userOf(inst.OwnerID)
+	if err != nil {
+		return nil, err
+	}
+	srv, err := start(s.cfg, inst, user)
 	if err != nil {
 		return nil, err
 	}

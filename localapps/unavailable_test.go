@@ -66,14 +66,58 @@ func TestAJupyterThatFailsToStartIsUnavailableWithoutItsSecret(t *testing.T) {
 	if err := os.WriteFile(broken, []byte(script), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	s := newServers(t, broken, "", 0)
-	inst := running("vm1", 1)
-	_, _, err := s.Upstream(context.Background(), inst, jupyterApp)
-	if instancehub.ErrorCode(err) != instancehub.EUNAVAILABLE || !strings.Contains(instancehub.ErrorMessage(err), "did not start") {
-		t.Fatalf("got %v, want EUNAVAILABLE saying Jupyter did not start", err)
+	for name, cfg := range map[string]Config{
+		"in a sandbox": {Jupyter: "/usr/bin/false"},
+		"unsandboxed":  {Jupyter: broken, Unsafe: true},
+	} {
+		t.Run(name, func(t *testing.T) {
+			s := newServersWith(t, cfg)
+			inst := running("vm1", 1)
+			_, _, err := s.Upstream(context.Background(), inst, jupyterApp)
+			if instancehub.ErrorCode(err) != instancehub.EUNAVAILABLE || !strings.Contains(instancehub.ErrorMessage(err), "did not start") {
+				t.Fatalf("got %v, want EUNAVAILABLE saying Jupyter did not start", err)
+			}
+			if strings.Contains(err.Error(), inst.AppSecret) {
+				t.Fatal("the error carries the secret")
+			}
+		})
 	}
-	if strings.Contains(err.Error(), inst.AppSecret) {
-		t.Fatal("the error carries the secret")
+}
+
+// TestWithoutBubblewrapJupyterIsOffWithTheReason: where no sandbox can be
+// made, the offline Jupyter and Terminal are off, with the reason, and
+// nothing runs unsandboxed unless asked.
+func TestWithoutBubblewrapJupyterIsOffWithTheReason(t *testing.T) {
+	s := newServersWith(t, Config{Jupyter: realJupyter(t), Bwrap: filepath.Join(t.TempDir(), "bwrap")})
+	for _, app := range []instancehub.Application{jupyterApp, terminalApp} {
+		_, _, err := s.Upstream(context.Background(), running("vm1", 1), app)
+		if instancehub.ErrorCode(err) != instancehub.EUNAVAILABLE || !strings.Contains(instancehub.ErrorMessage(err), "bubblewrap") {
+			t.Fatalf("%s: got %v, want EUNAVAILABLE saying bubblewrap is missing", app.Slug, err)
+		}
+		reason := s.ApplicationUnavailable(context.Background(), running("vm1", 1), app.Slug)
+		if !strings.Contains(reason, "is not installed") || !strings.Contains(reason, "--unsafe-local-apps") {
+			t.Fatalf("ApplicationUnavailable(%s) = %q, want the reason and the ways out", app.Slug, reason)
+		}
+	}
+	if len(s.Running()) != 0 {
+		t.Fatalf("servers started: %v", s.Running())
+	}
+	if s.Check() == "" {
+		t.Fatal("Check says a sandbox can be made")
+	}
+}
+
+// TestJupyterOutsideUsrIsOff: the sandbox sees the machine's /usr alone, so
+// a Jupyter elsewhere (a virtual environment, pyenv) cannot run there.
+func TestJupyterOutsideUsrIsOff(t *testing.T) {
+	elsewhere := filepath.Join(t.TempDir(), "jupyter")
+	if err := os.WriteFile(elsewhere, []byte("#!/bin/sh\nexit 1\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	s := newServers(t, elsewhere, "", 0)
+	_, _, err := s.Upstream(context.Background(), running("vm1", 1), jupyterApp)
+	if instancehub.ErrorCode(err) != instancehub.EUNAVAILABLE || !strings.Contains(instancehub.ErrorMessage(err), "outside /usr") {
+		t.Fatalf("got %v, want EUNAVAILABLE saying Jupyter is outside /usr", err)
 	}
 }
 
@@ -89,5 +133,33 @@ func TestTerminalWithoutXtermIsUnavailableWithTheReason(t *testing.T) {
 	}
 	if len(s.Running()) != 0 {
 		t.Fatalf("servers started: %v", s.Running())
+	}
+}
+
+// TestUnsafeLocalAppsRunJupyterAsThePortalsUser: with Config.Unsafe,
+// Jupyter runs as earlier versions ran it, without a sandbox, on a
+// loopback port, and Owners are warned.
+func TestUnsafeLocalAppsRunJupyterAsThePortalsUser(t *testing.T) {
+	s := newServersWith(t, Config{Jupyter: realJupyter(t), Unsafe: true, Bwrap: filepath.Join(t.TempDir(), "bwrap")})
+	if reason := s.Check(); reason != "" {
+		t.Fatalf("Check = %q: nothing to check without a sandbox", reason)
+	}
+	if w := s.ApplicationWarning(); !strings.Contains(w, "--unsafe-local-apps") {
+		t.Fatalf("ApplicationWarning = %q, want the warning", w)
+	}
+	inst := running("vm1", 1)
+	base := open(t, s, inst, jupyterApp)
+	if base.Hostname() != "127.0.0.1" {
+		t.Fatalf("base %s, want a loopback port", base)
+	}
+	if code, body := call(t, s, base, inst.AppSecret, "GET", "api/status", ""); code != 200 {
+		t.Fatalf("status: %d %s", code, body)
+	}
+	s.Stop(inst.Name)
+	if answers(base, inst.AppSecret) {
+		t.Fatalf("%s still answers after Stop", base.Host)
+	}
+	if sandboxed := newServers(t, "jupyter", "", 0); sandboxed.ApplicationWarning() != "" {
+		t.Fatal("sandboxed servers warn")
 	}
 }

@@ -92,7 +92,10 @@ func (s *Server) addUser(c *echo.Context) error {
 	default:
 		added := views.AddUserForm{Added: user}
 		if token != "" {
-			added.Link = c.Scheme() + "://" + c.Request().Host + "/set-password?token=" + url.QueryEscape(token)
+			// https when the portal is served over TLS, by itself or a
+			// proxy, whatever a client's X-Forwarded-Proto says: the
+			// token must not travel in the clear.
+			added.Link = s.absolute(c, "/set-password?token="+url.QueryEscape(token))
 		}
 		form = added
 	}

@@ -1,8 +1,11 @@
 package web
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/url"
+	"strings"
 	"time"
 
 	"github.com/instancehub/instancehub"
@@ -17,6 +20,18 @@ func (s *Server) act(c *echo.Context) error {
 	kind, err := instancehub.ParseOperationKind(c.Param("action"))
 	if err != nil || kind == instancehub.OpCreate {
 		return echo.ErrNotFound
+	}
+	// A Stop, Restart or Delete that would end what is in use (a notebook
+	// connected, a terminal open) asks first, unless the person has seen
+	// what it would end.
+	if c.FormValue("confirmed") == "" {
+		inst, loss, err := s.service.ActionLoss(ctx, c.Param("name"), kind)
+		if err != nil {
+			return err
+		}
+		if loss != "" {
+			return s.askFirst(c, inst, kind, loss)
+		}
 	}
 	inst, err := s.service.Act(ctx, c.Param("name"), kind)
 	if err != nil {
@@ -58,11 +73,30 @@ func actionMessage(kind instancehub.OperationKind, name string) string {
 
 // confirmDelete asks before a delete, for browsers without JavaScript.
 func (s *Server) confirmDelete(c *echo.Context) error {
-	inst, err := s.service.InstanceForAction(c.Request().Context(), c.Param("name"), instancehub.OpDelete)
+	inst, loss, err := s.service.ActionLoss(c.Request().Context(), c.Param("name"), instancehub.OpDelete)
 	if err != nil {
 		return err
 	}
-	return s.render(c, http.StatusOK, "compute", views.ConfirmDeletePage(inst))
+	return s.render(c, http.StatusOK, "compute", views.ConfirmDeletePage(inst, loss))
+}
+
+// askFirst asks before kind of inst, which would end loss: with htmx, in
+// the page's dialog (app.js, on the instancehub:ask event), which sends the
+// action again, confirmed; without script, on a page of its own.
+func (s *Server) askFirst(c *echo.Context, inst *instancehub.Instance, kind instancehub.OperationKind, loss string) error {
+	from := c.FormValue("from")
+	if !isHTMX(c) {
+		return s.render(c, http.StatusOK, "compute", views.ConfirmActionPage(inst, kind, loss, from))
+	}
+	ask, err := json.Marshal(map[string]map[string]string{"instancehub:ask": {
+		"question": fmt.Sprintf("%s %s? %s", kind, inst.Name, loss), "verb": string(kind),
+		"url": "/instances/" + url.PathEscape(inst.Name) + "/" + strings.ToLower(string(kind)), "from": from,
+	}})
+	if err != nil {
+		return err
+	}
+	c.Response().Header().Set("HX-Trigger", string(ask))
+	return c.NoContent(http.StatusNoContent)
 }
 
 // addSSHKey has Azure add the owner's key to their running instance, and

@@ -157,6 +157,7 @@ func (s *Server) renderSettings(c *echo.Context, status int, p *views.Settings, 
 	}
 	f.Archives, f.Latest = archives, s.service.LatestAuditCutoff()
 	p.Archive = f
+	p.Warning = s.service.ApplicationsWarning(ctx)
 	return s.render(c, status, "settings", views.SettingsPage(*p))
 }
 

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
@@ -11,6 +12,7 @@ import (
 	"github.com/instancehub/instancehub"
 	"github.com/instancehub/instancehub/apps"
 	"github.com/instancehub/instancehub/localapps"
+	"github.com/instancehub/instancehub/static"
 )
 
 // openApplications returns the applications gateway: each instance's
@@ -19,7 +21,8 @@ import (
 // this machine), proxied to upstreams. refuse writes its refusals in the
 // portal's look; portal is the portal's address as people open it.
 func openApplications(c Config, key []byte, spent apps.TicketLedger, service *instancehub.Service, upstreams instancehub.ApplicationUpstreams,
-	running func(string) bool, portal *url.URL, refuse func(http.ResponseWriter, *http.Request, int, string), log *slog.Logger) (*apps.Gateway, error) {
+	running func(string) bool, dial func(context.Context, string, string) (net.Conn, error),
+	portal *url.URL, refuse func(http.ResponseWriter, *http.Request, int, string), log *slog.Logger) (*apps.Gateway, error) {
 	// The Terminal opens Jupyter's first terminal, made on first use: the
 	// classic Notebook server offline, JupyterLab on Azure's image.
 	landing := map[string]string{"terminal": "/terminals/new/1"}
@@ -38,7 +41,7 @@ func openApplications(c Config, key []byte, spent apps.TicketLedger, service *in
 	// reaches, and once only on all of them.
 	return apps.New(apps.Config{
 		Domain: domain, Scheme: portal.Scheme, Key: key, Service: service, Upstreams: upstreams,
-		Refuse: refuse, Logger: log, Landing: landing, Running: running, Spent: spent,
+		Refuse: refuse, Logger: log, Landing: landing, Running: running, Spent: spent, Dial: dial,
 		// The gateway calls on its request path: the service notes the
 		// time and writes it at most once a minute, off that path.
 		Activity: func(name string, at time.Time) {
@@ -56,6 +59,34 @@ func openApplications(c Config, key []byte, spent apps.TicketLedger, service *in
 	})
 }
 
+// openLocalApps returns the offline emulator's Jupyter servers, each in a
+// sandbox of its own, and says in the log why they are off when no
+// sandbox can be made here, or that they run unsandboxed when asked to.
+// The homes of instances deleted while the portal was down go now.
+func openLocalApps(ctx context.Context, c Config, instances instancehub.InstanceStore, log *slog.Logger) (*localapps.Servers, error) {
+	cfg, err := c.localApps()
+	if err != nil {
+		return nil, usageError{err}
+	}
+	cfg.Terminal, _ = fs.Sub(static.FS, "vendor/xterm")
+	cfg.Logger = log
+	servers := localapps.New(cfg)
+	if c.UnsafeLocalApps {
+		log.Warn(unsafeLocalApps)
+	} else if reason := servers.Check(); reason != "" {
+		log.Warn("offline Jupyter and Terminal are off: no sandbox can be made", "reason", reason)
+	}
+	if err := servers.Prune(ctx, instances.FindInstanceByName); err != nil {
+		log.Warn("remove the homes of deleted instances", "err", err)
+	}
+	return servers, nil
+}
+
+// unsafeLocalApps is the warning of every start with --unsafe-local-apps.
+const unsafeLocalApps = "--unsafe-local-apps: the offline Jupyter, its kernels and terminals run without a sandbox, " +
+	"as the portal's own user: any notebook can read and change the portal's database and configuration, " +
+	"its environment's secrets and every user's files. Use it only on a laptop of your own."
+
 // offlineGateway is the gateway in front of the offline emulator's Jupyter
 // servers: revoking an instance's applications also stops its server.
 type offlineGateway struct {
@@ -72,7 +103,8 @@ func (g offlineGateway) Revoke(name string) {
 // no longer running, checked every interval until ctx ends: a stop through
 // the portal stops its server at once (offlineGateway.Revoke), but an
 // instance stopped or deleted by the sync, by another replica or by an
-// operation resumed after a restart is only found here.
+// operation resumed after a restart is only found here. The homes of
+// deleted instances go too.
 func followPowerState(ctx context.Context, instances instancehub.InstanceStore, servers *localapps.Servers, interval time.Duration, log *slog.Logger) {
 	tick := time.NewTicker(interval)
 	defer tick.Stop()
@@ -81,6 +113,9 @@ func followPowerState(ctx context.Context, instances instancehub.InstanceStore, 
 		case <-ctx.Done():
 			return
 		case <-tick.C:
+		}
+		if err := servers.Prune(ctx, instances.FindInstanceByName); err != nil {
+			log.Warn("remove the homes of deleted instances", "err", err)
 		}
 		for _, name := range servers.Running() {
 			inst, err := instances.FindInstanceByName(ctx, name)

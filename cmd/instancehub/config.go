@@ -17,6 +17,7 @@ import (
 
 	"github.com/instancehub/instancehub"
 	"github.com/instancehub/instancehub/azure"
+	"github.com/instancehub/instancehub/localapps"
 	"github.com/instancehub/instancehub/oidc"
 	"github.com/instancehub/instancehub/store"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -54,8 +55,15 @@ type Config struct {
 	PublicURL      string
 	Jupyter        string
 	JupyterMax     int
-	Adopt          bool
-	PricesURL      string
+	// Bwrap, SandboxUIDs, SandboxMemory and SandboxProcesses make the
+	// offline Jupyter's sandboxes; UnsafeLocalApps runs it without one.
+	Bwrap            string
+	SandboxUIDs      string
+	SandboxMemory    string
+	SandboxProcesses int
+	UnsafeLocalApps  bool
+	Adopt            bool
+	PricesURL        string
 
 	Azure AzureConfig
 	OIDC  OIDCConfig
@@ -216,6 +224,11 @@ func (c *Config) bindServe(f *flags) {
 	f.bool(&c.Adopt, "adopt", false, "at start, rebuild an instance for every VM tagged as this portal's that none records, as after a lost database")
 	f.string(&c.Jupyter, "jupyter", "jupyter", "the jupyter command that runs the offline emulator's applications (a path, or a name in PATH)")
 	f.int(&c.JupyterMax, "jupyter-max", 8, "how many offline Jupyter servers may run at once; opening one more stops the least recently used")
+	f.string(&c.Bwrap, "bwrap", "bwrap", "bubblewrap's command, which runs each offline Jupyter in a sandbox of its own (a path, or a name in PATH)")
+	f.string(&c.SandboxUIDs, "sandbox-uids", localapps.DefaultUIDs.String(), "when the portal runs as root, the user ids FIRST-LAST the offline sandboxes run as: an owner's instances run as FIRST + the owner's user id")
+	f.string(&c.SandboxMemory, "sandbox-memory", "4GiB", "the most memory each process of an offline sandbox may use (its instance's size's memory when lower), e.g. 4GiB or 512MiB")
+	f.int(&c.SandboxProcesses, "sandbox-processes", 512, "the most processes and threads an offline sandbox may run")
+	f.bool(&c.UnsafeLocalApps, "unsafe-local-apps", false, "run the offline Jupyter without a sandbox, as the portal's own user, with its access to the portal's database, configuration and every user's files: only for a laptop where bubblewrap cannot run")
 	f.string(&c.PublicURL, "public-url", "", "the address people open the portal at, when a proxy or load balancer is in front of it (https://portal.example.com): where an application's origin sends a visitor not signed in; default: the address it serves on")
 	f.string(&c.AppsDomain, "apps-domain", "", `domain of the applications' origins, <instance>--<app>.<domain>, with a port if not the default; needs a wildcard DNS record and, with TLS, a wildcard certificate (default: apps.localhost on the portal's port, which browsers resolve to this machine)`)
 	f.string(&c.PricesURL, "prices-url", azure.RetailPricesURL, "the Azure Retail Prices API, read once a day per region for the prices of sizes and the cost estimates (the emulator serves its own)")
@@ -439,4 +452,42 @@ func (c *Config) portalHosts(public *url.URL) []string {
 		names = append(names, "*.localhost:"+port)
 	}
 	return names
+}
+
+// localApps is the configuration of the offline Jupyter servers.
+func (c *Config) localApps() (localapps.Config, error) {
+	uids, err := localapps.ParseUIDRange(c.SandboxUIDs)
+	if err != nil {
+		return localapps.Config{}, fmt.Errorf("--sandbox-uids: %w", err)
+	}
+	memory, err := parseSize(c.SandboxMemory)
+	if err != nil || memory < 64<<20 {
+		return localapps.Config{}, fmt.Errorf("--sandbox-memory %q: give a size of 64MiB or more, such as 4GiB", c.SandboxMemory)
+	}
+	if c.SandboxProcesses < 16 {
+		return localapps.Config{}, fmt.Errorf("--sandbox-processes %d: give 16 or more (Jupyter and a kernel need about a dozen threads)", c.SandboxProcesses)
+	}
+	return localapps.Config{
+		Jupyter: c.Jupyter, DataDir: c.Data, MaxServers: c.JupyterMax, Bwrap: c.Bwrap,
+		UIDs: uids, MemoryMax: memory, Processes: c.SandboxProcesses, Unsafe: c.UnsafeLocalApps,
+	}, nil
+}
+
+// parseSize reads a size in bytes with a binary unit: 512MiB, 4GiB (or 4G).
+func parseSize(s string) (int64, error) {
+	s = strings.TrimSpace(s)
+	units := []struct {
+		suffix string
+		shift  uint
+	}{{"TiB", 40}, {"GiB", 30}, {"MiB", 20}, {"KiB", 10}, {"T", 40}, {"G", 30}, {"M", 20}, {"K", 10}, {"B", 0}}
+	for _, u := range units {
+		if n, ok := strings.CutSuffix(s, u.suffix); ok {
+			v, err := strconv.ParseInt(strings.TrimSpace(n), 10, 64)
+			if err != nil || v < 0 || v > 1<<(62-u.shift) {
+				return 0, fmt.Errorf("%q is not a size", s)
+			}
+			return v << u.shift, nil
+		}
+	}
+	return 0, fmt.Errorf("%q is not a size: give a unit, such as 512MiB or 4GiB", s)
 }

@@ -29,7 +29,15 @@ var servingURL = regexp.MustCompile(`msg="serving the (?:portal|emulator)".* url
 // operator stops one.
 func startProcess(t *testing.T, args ...string) *process {
 	t.Helper()
+	return startProcessIn(t, "", args...)
+}
+
+// startProcessIn is startProcess in the working directory dir ("": the
+// test's).
+func startProcessIn(t *testing.T, dir string, args ...string) *process {
+	t.Helper()
 	p := &process{cmd: exec.Command(os.Args[0], args...), done: make(chan struct{})}
+	p.cmd.Dir = dir
 	p.cmd.Env = append(os.Environ(), mainEnv+"=1")
 	stderr, err := p.cmd.StderrPipe()
 	if err != nil {

@@ -30,12 +30,25 @@ func serveCommand(ctx context.Context, args []string, stderr io.Writer) error {
 	if err := parse("serve", args, stderr, c.bindServe); err != nil {
 		return err
 	}
+	// Resolved once: what runs beside the portal (Jupyter, in a folder of
+	// the data directory) works in a directory of its own, where a
+	// relative path would name another place.
+	data, err := filepath.Abs(c.Data)
+	if err != nil {
+		return fmt.Errorf("--data %s: %w", c.Data, err)
+	}
+	c.Data = data
 	if c.DebugAddr == "" {
 		// Heap profiles are read only at the operator endpoints: without
 		// them, the sampling's buckets (a megabyte or two) are not kept.
 		runtime.MemProfileRate = 0
 	}
 	log := newLogger(stderr, c.LogLevel)
+	// Whatever the umask, the portal's files are its own alone: the
+	// database, the emulator's cloud, the keys in them.
+	if err := privateData(c.Data); err != nil {
+		return err
+	}
 	// The lock comes first: a second portal must stop before it touches the
 	// database, the emulator's state or the first one's port.
 	lock, err := lockData(c.Data)
@@ -154,8 +167,9 @@ func serve(ctx context.Context, c Config, ln net.Listener, log *slog.Logger) err
 	var upstreams instancehub.ApplicationUpstreams = cloud
 	var servers *localapps.Servers
 	if c.Azure.SubscriptionID == "" {
-		terminal, _ := fs.Sub(static.FS, "vendor/xterm")
-		servers = localapps.New(localapps.Config{Jupyter: c.Jupyter, DataDir: c.Data, MaxServers: c.JupyterMax, Terminal: terminal, Logger: log})
+		if servers, err = openLocalApps(ctx, c, service.Instances, log); err != nil {
+			return err
+		}
 		defer servers.Close()
 		upstreams, service.Applications = servers, servers
 	}
@@ -164,14 +178,15 @@ func serve(ctx context.Context, c Config, ln net.Listener, log *slog.Logger) err
 		server.RefuseApplication(w, r, status, message)
 	}
 	var running func(string) bool
+	var dial func(context.Context, string, string) (net.Conn, error)
 	if servers != nil {
-		running = servers.Serving
+		running, dial = servers.Serving, servers.DialContext
 	}
 	public, err := c.publicURL(&url.URL{Scheme: scheme, Host: ln.Addr().String()})
 	if err != nil {
 		return usageError{err}
 	}
-	gw, err := openApplications(c, appsKey, db, service, upstreams, running, public, refuse, log)
+	gw, err := openApplications(c, appsKey, db, service, upstreams, running, dial, public, refuse, log)
 	if err != nil {
 		return err
 	}
@@ -188,8 +203,11 @@ func serve(ctx context.Context, c Config, ln net.Listener, log *slog.Logger) err
 		go followPowerState(ctx, service.Instances, servers, 15*time.Second, log)
 	}
 	server = web.New(web.Config{
-		SealKey:   sealKey,
-		Workspace: c.Workspace, SecureCookies: c.SecureCookies, Static: static.FS, Logger: log,
+		SealKey: sealKey,
+		// People open it over TLS when its address says so, whatever
+		// terminates it: its cookies are then Secure and __Host-, as the
+		// applications' are (their scheme is the same address's).
+		Workspace: c.Workspace, SecureCookies: c.SecureCookies || public.Scheme == "https", Static: static.FS, Logger: log,
 		LocalAccounts: c.LocalAccounts, Identity: identity, TrustedProxies: proxies, Applications: gateway,
 		Hosts: c.portalHosts(public),
 	}, service)

@@ -147,6 +147,21 @@
     }
   });
 
+  // A Stop, Restart or Delete that would end what is in use on the instance
+  // (a notebook connected, a terminal open) is answered with this event
+  // rather than done: ask, and send it again, confirmed, to swap the row or
+  // the details as the first request would have.
+  document.addEventListener("instancehub:ask", function (e) {
+    var d = e.detail, elt = e.target;
+    ask(d.question, d.verb, function () {
+      var detail = d.from === "detail";
+      htmx.ajax("POST", d.url, {
+        source: elt, target: detail ? "#detail" : elt.closest("tr"), select: detail ? "#detail" : undefined,
+        swap: "outerHTML", values: { from: d.from, confirmed: "1" }
+      });
+    });
+  });
+
   // Plain forms whose button asks first (removing a role) use the same dialog.
   document.addEventListener("submit", function (e) {
     var submitter = e.submitter;
