@@ -74,22 +74,21 @@ func (c *Cloud) subnetID(inst *instancehub.Instance) string {
 // securityGroup admits SSH only when the instance has it and an operator
 // named where from, and the applications only from the portal's address
 // range. Azure's default AllowVnetInBound rule (65000) would let every VM of
-// the network, and of networks peered with it, reach those ports; an
-// explicit deny of VirtualNetwork under the allows closes them to all else.
+// the network, and of networks peered with it, reach every port: whatever a
+// user starts, and JupyterHub on 8000 should disabling it fail. An explicit
+// deny of everything from VirtualNetwork, under the allows, closes the VM to
+// all else. (Azure's own traffic, 168.63.129.16, answers what the VM asks,
+// which no inbound rule stops.)
 func (c *Cloud) securityGroup(inst *instancehub.Instance) armnetwork.SecurityGroup {
 	ssh := fmt.Sprint(inst.SSHPort)
-	closed := []string{portJupyter, portRStudio, "22"}
-	if ssh != "22" {
-		closed = append(closed, ssh)
-	}
 	var rules []*armnetwork.SecurityRule
 	if inst.SSHEnabled && c.cfg.SSHSourceRange != "" {
-		rules = append(rules, inboundRule("allow-ssh", 100, armnetwork.SecurityRuleAccessAllow, c.cfg.SSHSourceRange, ssh))
+		rules = append(rules, inboundRule("allow-ssh", 100, armnetwork.SecurityRuleAccessAllow, c.cfg.SSHSourceRange, armnetwork.SecurityRuleProtocolTCP, ssh))
 	}
 	if c.cfg.AppSourceRange != "" {
-		rules = append(rules, inboundRule("allow-portal-apps", 200, armnetwork.SecurityRuleAccessAllow, c.cfg.AppSourceRange, portJupyter, portRStudio))
+		rules = append(rules, inboundRule("allow-portal-apps", 200, armnetwork.SecurityRuleAccessAllow, c.cfg.AppSourceRange, armnetwork.SecurityRuleProtocolTCP, portJupyter, portRStudio))
 	}
-	rules = append(rules, inboundRule("deny-network-apps-ssh", 4000, armnetwork.SecurityRuleAccessDeny, "VirtualNetwork", closed...))
+	rules = append(rules, inboundRule("deny-network-inbound", 4000, armnetwork.SecurityRuleAccessDeny, "VirtualNetwork", armnetwork.SecurityRuleProtocolAsterisk, "*"))
 	return armnetwork.SecurityGroup{
 		Location:   to.Ptr(inst.Region),
 		Tags:       c.tags(inst),
@@ -97,20 +96,26 @@ func (c *Cloud) securityGroup(inst *instancehub.Instance) armnetwork.SecurityGro
 	}
 }
 
-func inboundRule(name string, priority int32, access armnetwork.SecurityRuleAccess, source string, ports ...string) *armnetwork.SecurityRule {
-	return &armnetwork.SecurityRule{
+func inboundRule(name string, priority int32, access armnetwork.SecurityRuleAccess, source string, protocol armnetwork.SecurityRuleProtocol, ports ...string) *armnetwork.SecurityRule {
+	rule := &armnetwork.SecurityRule{
 		Name: to.Ptr(name),
 		Properties: &armnetwork.SecurityRulePropertiesFormat{
 			Priority:                 to.Ptr(priority),
 			Direction:                to.Ptr(armnetwork.SecurityRuleDirectionInbound),
 			Access:                   to.Ptr(access),
-			Protocol:                 to.Ptr(armnetwork.SecurityRuleProtocolTCP),
+			Protocol:                 to.Ptr(protocol),
 			SourceAddressPrefix:      to.Ptr(source),
 			SourcePortRange:          to.Ptr("*"),
 			DestinationAddressPrefix: to.Ptr("*"),
-			DestinationPortRanges:    to.SliceOfPtrs(ports...),
 		},
 	}
+	// Azure takes "*" for every port as a range, not in a list of them.
+	if len(ports) == 1 && ports[0] == "*" {
+		rule.Properties.DestinationPortRange = to.Ptr("*")
+	} else {
+		rule.Properties.DestinationPortRanges = to.SliceOfPtrs(ports...)
+	}
+	return rule
 }
 
 func (c *Cloud) publicIP(inst *instancehub.Instance) armnetwork.PublicIPAddress {
