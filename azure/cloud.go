@@ -7,6 +7,7 @@ package azure
 import (
 	"context"
 	"fmt"
+	"net/netip"
 	"slices"
 	"strings"
 	"sync"
@@ -86,6 +87,10 @@ type Config struct {
 	OSDiskType   string
 	// CacheTTL is how long the catalog (sizes, networks) is kept.
 	CacheTTL time.Duration
+	// DockerAddressPool is the IPv4 range Docker takes its bridge and
+	// networks from on the VMs (DefaultDockerAddressPool unless set); it
+	// must not overlap anything the VMs reach.
+	DockerAddressPool string
 	// Now and Sleep are the clock the cloud waits by when Azure asks it to
 	// (throttling, a locked resource, a low write budget): time.Now and a
 	// timer unless set. Tests pass a clock that moves when slept.
@@ -111,6 +116,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.VirtualNetwork == "" {
 		c.VirtualNetwork, c.Subnet = SharedNetwork, sharedSubnet
+	}
+	if c.DockerAddressPool == "" {
+		c.DockerAddressPool = DefaultDockerAddressPool
 	}
 	if c.Now == nil {
 		c.Now = time.Now
@@ -173,6 +181,9 @@ type Cloud struct {
 	// ready; guarded by networkMu.
 	networksReady map[string]time.Time
 
+	// dockerPool is Config.DockerAddressPool, parsed.
+	dockerPool netip.Prefix
+
 	// cred and arm serve the doctor's checks, which use no typed client.
 	cred azcore.TokenCredential
 	arm  *arm.Client
@@ -196,7 +207,11 @@ func New(cfg Config, cred azcore.TokenCredential, opts *arm.ClientOptions) (*Clo
 	if len(cfg.Regions) == 0 {
 		return nil, fmt.Errorf("azure: at least one region is required")
 	}
-	c := &Cloud{cfg: cfg, cred: cred}
+	pool, err := ParseDockerAddressPool(cfg.DockerAddressPool)
+	if err != nil {
+		return nil, fmt.Errorf("azure: %w", err)
+	}
+	c := &Cloud{cfg: cfg, cred: cred, dockerPool: pool}
 	c.catalog.ttl = cfg.CacheTTL
 	c.usageCache.ttl = usageTTL
 	c.budget.now = cfg.Now

@@ -269,7 +269,9 @@ func sealedKey() (string, error) {
 // JupyterConfig), and RStudio Server, which the Data Science VM no longer
 // ships (release notes, June 2022), as a rocker container with its login
 // off on loopback, behind a proxy that checks the instance's secret (see
-// ProxyConfig). Jupyter listens on the VM's private address only. The
+// ProxyConfig). Jupyter listens on the VM's private address only. Docker
+// takes its addresses from the configured pool (dockerNetworkScript), first,
+// so that RStudio's container is never made on the default bridge. The
 // marker records whose instance this is. It holds no secret: the secret
 // comes later, by the Custom Script extension (SecretScript), and Jupyter
 // starts once it is there.
@@ -285,6 +287,8 @@ func (c *Cloud) cloudInit(inst *instancehub.Instance) string {
 		"{secretFile}", SecretFile,
 		"{rstudioLoopback}", rstudioLoopback,
 		"{proxyConfig}", indent(ProxyConfig(), "      "),
+		"{dockerNetworkFile}", dockerNetworkFile,
+		"{dockerNetwork}", indent(dockerNetworkScript(c.dockerPool), "      "),
 	).Replace(cloudInitTemplate)
 }
 
@@ -350,7 +354,12 @@ write_files:
     permissions: "0644"
     content: |
       {proxyConfig}
+  - path: {dockerNetworkFile}
+    permissions: "0755"
+    content: |
+      {dockerNetwork}
 runcmd:
+  - [python3, {dockerNetworkFile}]
   - [rm, -f, /etc/nginx/sites-enabled/default]
   - [systemctl, reload-or-restart, nginx]
   - [systemctl, daemon-reload]

@@ -102,6 +102,7 @@ type AzureConfig struct {
 	PublicIP       bool
 	SSHSource      string
 	PortalSource   string
+	DockerPool     string
 }
 
 // envName is the environment variable of a flag: --emulator-latency is
@@ -256,6 +257,7 @@ func (c *Config) bindServe(f *flags) {
 	// Network exposure: nothing is open until an operator names a source.
 	f.string(&c.Azure.SSHSource, "azure-ssh-source", "", "address range allowed to reach SSH: CIDR or service tag (e.g. the Bastion subnet); empty: no SSH from anywhere, and no public IP")
 	f.string(&c.Azure.PortalSource, "azure-portal-source", "", "the portal's address range (CIDR), the only source the applications on instances admit")
+	f.string(&c.Azure.DockerPool, "azure-docker-pool", azure.DefaultDockerAddressPool, "IPv4 range Docker takes its bridge and networks from on instances; nothing they reach may be in it")
 }
 
 // regions are the allowed regions, the default first.
@@ -275,6 +277,9 @@ func (c *Config) azureConfig(subscription, resourceGroup string, regions []strin
 	if err != nil {
 		return azure.Config{}, fmt.Errorf("--azure-image: %w", err)
 	}
+	if _, err := azure.ParseDockerAddressPool(c.Azure.DockerPool); err != nil {
+		return azure.Config{}, fmt.Errorf("--azure-docker-pool: %w", err)
+	}
 	sshSource, portalSource := c.Azure.SSHSource, c.Azure.PortalSource
 	if c.Azure.SubscriptionID == "" && sshSource == "" && portalSource == "" {
 		// The emulated subscription has nothing to expose: it shows the
@@ -286,6 +291,7 @@ func (c *Config) azureConfig(subscription, resourceGroup string, regions []strin
 		PortalID: c.Azure.PortalID, PublicIP: c.Azure.PublicIP, SSHSourceRange: sshSource, AppSourceRange: portalSource,
 		VirtualNetwork: c.Azure.VirtualNetwork, Subnet: c.Azure.Subnet, Image: img,
 		OSDiskSizeGB: int32(c.Azure.OSDiskSizeGB), OSDiskType: c.Azure.OSDiskType,
+		DockerAddressPool: c.Azure.DockerPool,
 	}, nil
 }
 

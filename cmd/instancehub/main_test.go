@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/instancehub/instancehub/azure"
 	"github.com/instancehub/instancehub/store"
 )
 
@@ -245,5 +246,21 @@ func TestPublicURL(t *testing.T) {
 		} else if err != nil || u.String() != tc.want {
 			t.Errorf("%q: %v, %v; want %s", tc.flag, u, err, tc.want)
 		}
+	}
+}
+
+// TestDockerPoolFlag: --azure-docker-pool reaches the cloud, and a range
+// Docker cannot use is refused naming the flag before anything runs.
+func TestDockerPoolFlag(t *testing.T) {
+	var out bytes.Buffer
+	err := run(context.Background(), []string{"doctor", "--data", t.TempDir(), "--azure-docker-pool", "172.17.0.1/16"}, nil, &out, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "--azure-docker-pool") || !strings.Contains(err.Error(), "172.17.0.1/16") {
+		t.Errorf("a pool that is not a network: %v\n%s", err, out.String())
+	}
+	c := &Config{}
+	c.Azure.Image, c.Azure.DockerPool = azure.DataScienceVM.URN(), "100.64.0.0/16"
+	cfg, err := c.azureConfig("sub", "rg", []string{"eastus"})
+	if err != nil || cfg.DockerAddressPool != "100.64.0.0/16" {
+		t.Errorf("%+v %v", cfg, err)
 	}
 }
