@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"net/netip"
 	"strings"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/to"
@@ -183,6 +184,10 @@ func (c *Cloud) virtualMachine(ctx context.Context, inst *instancehub.Instance, 
 			return armcompute.VirtualMachine{}, err
 		}
 	}
+	address, err := c.nicAddress(ctx, inst)
+	if err != nil {
+		return armcompute.VirtualMachine{}, err
+	}
 	return armcompute.VirtualMachine{
 		Location: to.Ptr(inst.Region),
 		Tags:     c.tags(inst),
@@ -204,7 +209,7 @@ func (c *Cloud) virtualMachine(ctx context.Context, inst *instancehub.Instance, 
 			OSProfile: &armcompute.OSProfile{
 				ComputerName:  to.Ptr(inst.Name),
 				AdminUsername: to.Ptr(instancehub.SSHUser),
-				CustomData:    to.Ptr(base64.StdEncoding.EncodeToString([]byte(c.cloudInit(inst)))),
+				CustomData:    to.Ptr(base64.StdEncoding.EncodeToString([]byte(c.cloudInit(inst, address)))),
 				LinuxConfiguration: &armcompute.LinuxConfiguration{
 					DisablePasswordAuthentication: to.Ptr(true),
 					SSH: &armcompute.SSHConfiguration{PublicKeys: []*armcompute.SSHPublicKey{{
@@ -249,6 +254,31 @@ func imageOf(vm armcompute.VirtualMachine) Image {
 	return Image{Publisher: deref(ref.Publisher), Offer: deref(ref.Offer), SKU: deref(ref.SKU), Version: deref(ref.Version)}
 }
 
+// nicAddress is the private address Azure gave inst's network interface,
+// made the step before the VM: the address the portal reaches the VM at
+// (addresses), and so the one its applications listen on. A dynamic private
+// address stays the interface's until the interface is deleted.
+func (c *Cloud) nicAddress(ctx context.Context, inst *instancehub.Instance) (netip.Addr, error) {
+	nic, err := c.nics.Get(ctx, c.cfg.ResourceGroup, nicName(inst.Name), nil)
+	if err != nil {
+		return netip.Addr{}, cloudError(err, "read network interface of "+inst.Name)
+	}
+	var private string
+	if nic.Properties != nil {
+		for _, ipc := range nic.Properties.IPConfigurations {
+			if ipc.Properties != nil {
+				private = deref(ipc.Properties.PrivateIPAddress)
+				break
+			}
+		}
+	}
+	addr, err := netip.ParseAddr(private)
+	if err != nil || !addr.Is4() {
+		return netip.Addr{}, instancehub.Errorf(instancehub.EUNAVAILABLE, "The network interface of %s has no private IPv4 address (%q).", inst.Name, private)
+	}
+	return addr, nil
+}
+
 // sealedKey returns a fresh ed25519 public key whose private key is thrown away.
 func sealedKey() (string, error) {
 	pub, _, err := ed25519.GenerateKey(rand.Reader)
@@ -269,16 +299,18 @@ func sealedKey() (string, error) {
 // JupyterConfig), and RStudio Server, which the Data Science VM no longer
 // ships (release notes, June 2022), as a rocker container with its login
 // off on loopback, behind a proxy that checks the instance's secret (see
-// ProxyConfig). Jupyter listens on the VM's private address only. Docker
+// ProxyConfig), as the owner's account, whatever its IDs. Jupyter listens
+// on the network interface's address only (address). Docker
 // takes its addresses from the configured pool (dockerNetworkScript), first,
 // so that RStudio's container is never made on the default bridge. The
 // marker records whose instance this is. It holds no secret: the secret
 // comes later, by the Custom Script extension (SecretScript), and Jupyter
 // starts once it is there.
-func (c *Cloud) cloudInit(inst *instancehub.Instance) string {
+func (c *Cloud) cloudInit(inst *instancehub.Instance, address netip.Addr) string {
 	marker, _ := json.Marshal(map[string]string{"portal": c.cfg.PortalID, "instance": inst.Name, "owner": inst.OwnerEmail})
 	return strings.NewReplacer(
 		"{marker}", string(marker),
+		"{address}", address.String(),
 		"{user}", instancehub.SSHUser,
 		"{jupyter}", portJupyter,
 		"{rstudio}", portRStudio,
@@ -302,10 +334,6 @@ const (
 // it needs outbound Internet access from the VM.
 const RStudioImage = "rocker/rstudio:4.4.2"
 
-// privateAddress is the VM's private address, from the shell: cloud-init
-// runs before the portal learns it.
-const privateAddress = `$(hostname -I | cut -d" " -f1)`
-
 const cloudInitTemplate = `#cloud-config
 packages:
   - nginx
@@ -324,7 +352,7 @@ write_files:
       [Service]
       User={user}
       WorkingDirectory=/home/{user}
-      ExecStart=/bin/sh -c 'exec /anaconda/bin/jupyter lab --no-browser --ip=` + privateAddress + ` --port={jupyter} --ServerApp.base_url=/ --config={jupyterConfig} --ServerApp.allow_remote_access=True'
+      ExecStart=/anaconda/bin/jupyter lab --no-browser --ip={address} --port={jupyter} --ServerApp.base_url=/ --config={jupyterConfig} --ServerApp.allow_remote_access=True
       Restart=always
       RestartSec=5
   - path: /etc/systemd/system/instancehub-jupyter.path
@@ -345,7 +373,7 @@ write_files:
       After=docker.service network-online.target
       [Service]
       ExecStartPre=-/usr/bin/docker rm -f instancehub-rstudio
-      ExecStart=/bin/sh -c 'exec /usr/bin/docker run --rm --name instancehub-rstudio -p 127.0.0.1:{rstudioLoopback}:8787 -e DISABLE_AUTH=true -e USERID=1000 -v /home/{user}:/home/rstudio {rstudioImage}'
+      ExecStart=/bin/sh -c 'uid=$$(id -u {user}) && gid=$$(id -g {user}) && exec /usr/bin/docker run --rm --name instancehub-rstudio -p 127.0.0.1:{rstudioLoopback}:8787 -e DISABLE_AUTH=true -e USERID=$$uid -e GROUPID=$$gid -v /home/{user}:/home/rstudio {rstudioImage}'
       Restart=always
       RestartSec=30
       [Install]
