@@ -15,6 +15,7 @@ import (
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/arm"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/runtime"
 	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/compute/armcompute/v8"
 	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/network/armnetwork/v9"
 	"github.com/instancehub/instancehub"
@@ -181,6 +182,9 @@ type Cloud struct {
 	// ready; guarded by networkMu.
 	networksReady map[string]time.Time
 
+	// blobs downloads what Azure hands out by signed address (the boot
+	// log): the clients' transport and retries, without their ARM token.
+	blobs runtime.Pipeline
 	// dockerPool is Config.DockerAddressPool, parsed.
 	dockerPool netip.Prefix
 
@@ -221,6 +225,7 @@ func New(cfg Config, cred azcore.TokenCredential, opts *arm.ClientOptions) (*Clo
 		return nil, fmt.Errorf("azure: client: %w", err)
 	}
 	c.arm = generic
+	c.blobs = runtime.NewPipeline("instancehub", "v1.0.0", runtime.PipelineOptions{}, &opts.ClientOptions)
 	compute, err := armcompute.NewClientFactory(cfg.SubscriptionID, cred, opts)
 	if err != nil {
 		return nil, fmt.Errorf("azure: compute clients: %w", err)

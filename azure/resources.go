@@ -218,6 +218,7 @@ func (c *Cloud) virtualMachine(ctx context.Context, inst *instancehub.Instance, 
 					}}},
 				},
 			},
+			DiagnosticsProfile: bootDiagnostics,
 			NetworkProfile: &armcompute.NetworkProfile{NetworkInterfaces: []*armcompute.NetworkInterfaceReference{{
 				ID: to.Ptr(c.resourceID("Microsoft.Network", "networkInterfaces", nicName(inst.Name))),
 				Properties: &armcompute.NetworkInterfaceReferenceProperties{
