@@ -38,6 +38,8 @@ type Access struct {
 	// AddSSHKey is adding one's SSH key to an instance with SSH on: the
 	// owner only, as the applications.
 	AddSSHKey bool
+	// BootLog is reading what its VM printed while it booted: Owners.
+	BootLog bool
 }
 
 // access works out what user may do with inst.
@@ -47,6 +49,7 @@ func access(user *User, inst *Instance) Access {
 		Manage:    user.Can(PermManageAll) || (mine && user.Can(PermManageOwn)),
 		OpenApps:  mine && user.Can(PermReadInstances),
 		AddSSHKey: mine && inst.SSHEnabled && user.Can(PermManageOwn),
+		BootLog:   user.Can(PermReadBootLogs),
 	}
 }
 
