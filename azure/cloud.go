@@ -88,6 +88,15 @@ type Config struct {
 	OSDiskType   string
 	// CacheTTL is how long the catalog (sizes, networks) is kept.
 	CacheTTL time.Duration
+	// RStudioImage is the container image RStudio runs from
+	// (DefaultRStudioImage unless set): pinned by digest, or by a tag the
+	// portal reads the digest of anonymously.
+	RStudioImage string
+	// RegistryIdentity is the resource ID of a user-assigned managed
+	// identity every VM gets and signs in to RStudio's image registry with
+	// (an Azure Container Registry, where it holds AcrPull); empty, the VMs
+	// pull anonymously.
+	RegistryIdentity string
 	// DockerAddressPool is the IPv4 range Docker takes its bridge and
 	// networks from on the VMs (DefaultDockerAddressPool unless set); it
 	// must not overlap anything the VMs reach.
@@ -117,6 +126,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.VirtualNetwork == "" {
 		c.VirtualNetwork, c.Subnet = SharedNetwork, sharedSubnet
+	}
+	if c.RStudioImage == "" {
+		c.RStudioImage = DefaultRStudioImage
 	}
 	if c.DockerAddressPool == "" {
 		c.DockerAddressPool = DefaultDockerAddressPool
@@ -187,6 +199,9 @@ type Cloud struct {
 	blobs runtime.Pipeline
 	// dockerPool is Config.DockerAddressPool, parsed.
 	dockerPool netip.Prefix
+	// rstudio is Config.RStudioImage, parsed; pins the digests its tag had.
+	rstudio imageRef
+	pins    pinnedImages
 
 	// cred and arm serve the doctor's checks, which use no typed client.
 	cred azcore.TokenCredential
@@ -215,7 +230,16 @@ func New(cfg Config, cred azcore.TokenCredential, opts *arm.ClientOptions) (*Clo
 	if err != nil {
 		return nil, fmt.Errorf("azure: %w", err)
 	}
-	c := &Cloud{cfg: cfg, cred: cred, dockerPool: pool}
+	rstudio, err := parseImageReference(cfg.RStudioImage)
+	if err != nil {
+		return nil, fmt.Errorf("azure: RStudio's %w", err)
+	}
+	if cfg.RegistryIdentity != "" {
+		if err := instancehub.ValidateIdentity(instancehub.ManagedIdentity{UserAssigned: []string{cfg.RegistryIdentity}}); err != nil {
+			return nil, fmt.Errorf("azure: the registry's identity: %s", instancehub.ErrorMessage(err))
+		}
+	}
+	c := &Cloud{cfg: cfg, cred: cred, dockerPool: pool, rstudio: rstudio}
 	c.catalog.ttl = cfg.CacheTTL
 	c.usageCache.ttl = usageTTL
 	c.budget.now = cfg.Now

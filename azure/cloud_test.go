@@ -296,7 +296,7 @@ func TestRequestBodies(t *testing.T) {
 		t.Fatal("no cloud-init")
 	}
 	initData, _ := base64.StdEncoding.DecodeString(*p.OSProfile.CustomData)
-	for _, want := range []string{"#cloud-config", `"instance":"with-ssh"`, `"owner":"ada@example.com"`, "jupyter lab", "rocker/rstudio"} {
+	for _, want := range []string{"#cloud-config", `"instance":"with-ssh"`, `"owner":"ada@example.com"`, "jupyter lab", "ghcr.io/azure/rocker-rstudio-ml-verse@sha256:"} {
 		if !strings.Contains(string(initData), want) {
 			t.Errorf("cloud-init lacks %q", want)
 		}

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/netip"
+	"slices"
 	"strings"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/to"
@@ -56,6 +57,17 @@ func vmIdentity(m instancehub.ManagedIdentity) *armcompute.VirtualMachineIdentit
 		}
 	}
 	return id
+}
+
+// withRegistryIdentity adds the registry's identity, when one is
+// configured, to the identities a VM gets: it pulls RStudio's image with it.
+func (c *Cloud) withRegistryIdentity(m instancehub.ManagedIdentity) instancehub.ManagedIdentity {
+	id := c.cfg.RegistryIdentity
+	if id == "" || slices.ContainsFunc(m.UserAssigned, func(u string) bool { return strings.EqualFold(u, id) }) {
+		return m
+	}
+	m.UserAssigned = append(slices.Clone(m.UserAssigned), id)
+	return m
 }
 
 // ours reports whether tags mark a resource as made by this portal for inst.
@@ -188,10 +200,14 @@ func (c *Cloud) virtualMachine(ctx context.Context, inst *instancehub.Instance, 
 	if err != nil {
 		return armcompute.VirtualMachine{}, err
 	}
+	rstudio, err := c.rstudioImage(ctx)
+	if err != nil {
+		return armcompute.VirtualMachine{}, err
+	}
 	return armcompute.VirtualMachine{
 		Location: to.Ptr(inst.Region),
 		Tags:     c.tags(inst),
-		Identity: vmIdentity(inst.Identity),
+		Identity: vmIdentity(c.withRegistryIdentity(inst.Identity)),
 		Properties: &armcompute.VirtualMachineProperties{
 			HardwareProfile: &armcompute.HardwareProfile{VMSize: to.Ptr(armcompute.VirtualMachineSizeTypes(inst.VMSize))},
 			StorageProfile: &armcompute.StorageProfile{
@@ -209,7 +225,7 @@ func (c *Cloud) virtualMachine(ctx context.Context, inst *instancehub.Instance, 
 			OSProfile: &armcompute.OSProfile{
 				ComputerName:  to.Ptr(inst.Name),
 				AdminUsername: to.Ptr(instancehub.SSHUser),
-				CustomData:    to.Ptr(base64.StdEncoding.EncodeToString([]byte(c.cloudInit(inst, address)))),
+				CustomData:    to.Ptr(base64.StdEncoding.EncodeToString([]byte(c.cloudInit(inst, address, rstudio)))),
 				LinuxConfiguration: &armcompute.LinuxConfiguration{
 					DisablePasswordAuthentication: to.Ptr(true),
 					SSH: &armcompute.SSHConfiguration{PublicKeys: []*armcompute.SSHPublicKey{{
@@ -307,7 +323,7 @@ func sealedKey() (string, error) {
 // marker records whose instance this is. It holds no secret: the secret
 // comes later, by the Custom Script extension (SecretScript), and Jupyter
 // starts once it is there.
-func (c *Cloud) cloudInit(inst *instancehub.Instance, address netip.Addr) string {
+func (c *Cloud) cloudInit(inst *instancehub.Instance, address netip.Addr, rstudioDigest string) string {
 	marker, _ := json.Marshal(map[string]string{"portal": c.cfg.PortalID, "instance": inst.Name, "owner": inst.OwnerEmail})
 	return strings.NewReplacer(
 		"{marker}", string(marker),
@@ -315,7 +331,8 @@ func (c *Cloud) cloudInit(inst *instancehub.Instance, address netip.Addr) string
 		"{user}", instancehub.SSHUser,
 		"{jupyter}", portJupyter,
 		"{rstudio}", portRStudio,
-		"{rstudioImage}", RStudioImage,
+		"{rstudioScriptFile}", rstudioScriptFile,
+		"{rstudioScript}", indent(rstudioScript(c.rstudio, rstudioDigest, c.cfg.RegistryIdentity), "      "),
 		"{jupyterConfig}", jupyterConfigFile,
 		"{secretFile}", SecretFile,
 		"{rstudioLoopback}", rstudioLoopback,
@@ -330,10 +347,6 @@ const (
 	portJupyter = "8888"
 	portRStudio = "8787"
 )
-
-// RStudioImage is the container RStudio Server runs from, pinned; pulling
-// it needs outbound Internet access from the VM.
-const RStudioImage = "rocker/rstudio:4.4.2"
 
 const cloudInitTemplate = `#cloud-config
 packages:
@@ -373,8 +386,7 @@ write_files:
       Requires=docker.service
       After=docker.service network-online.target
       [Service]
-      ExecStartPre=-/usr/bin/docker rm -f instancehub-rstudio
-      ExecStart=/bin/sh -c 'uid=$$(id -u {user}) && gid=$$(id -g {user}) && exec /usr/bin/docker run --rm --name instancehub-rstudio -p 127.0.0.1:{rstudioLoopback}:8787 -e DISABLE_AUTH=true -e USERID=$$uid -e GROUPID=$$gid -v /home/{user}:/home/rstudio {rstudioImage}'
+      ExecStart={rstudioScriptFile}
       Restart=always
       RestartSec=30
       [Install]
@@ -383,6 +395,10 @@ write_files:
     permissions: "0644"
     content: |
       {proxyConfig}
+  - path: {rstudioScriptFile}
+    permissions: "0755"
+    content: |
+      {rstudioScript}
   - path: {dockerNetworkFile}
     permissions: "0755"
     content: |

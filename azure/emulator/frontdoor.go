@@ -59,8 +59,11 @@ func (d *frontDoor) Do(req *http.Request) (*http.Response, error) {
 	if err := d.wait(req); err != nil {
 		return nil, err
 	}
-	if api == BlobDownloadAPI {
+	switch api {
+	case BlobDownloadAPI:
 		return d.e.downloadBlob(req)
+	case RegistryManifestAPI:
+		return d.e.registry(req)
 	}
 	// The addresses the emulator hands out name the host it was reached at.
 	req = req.WithContext(context.WithValue(req.Context(), baseURLKey{}, req.URL.Scheme+"://"+req.URL.Host))
