@@ -30,7 +30,7 @@ VULNDB        := .cache/vulndb/$(lastword $(subst @, ,$(VULNDB_MODULE)))
 FUZZTIME      ?= 30s
 TEST_FUZZTIME ?= 2s
 
-.PHONY: build run test test-ahead fuzz check check-deploy vulncheck bench bench-http bench-replicas screenshots deps generate clean chromium jupyter bubblewrap postgres wrk nginx deploy-tools e2e-driver
+.PHONY: build run test test-ahead fuzz azure-specs check check-deploy check-metrics vulncheck bench bench-http bench-replicas screenshots deps generate clean chromium jupyter bubblewrap postgres wrk nginx deploy-tools e2e-driver
 
 ## build: generate the templates, fetch htmx and build bin/instancehub
 build: $(BIN)
@@ -148,9 +148,21 @@ screenshots: build chromium e2e-driver
 	PLAYWRIGHT_DRIVER_PATH=$(DRIVER_DIR) INSTANCEHUB_CHROMIUM=$(CHROMIUM) INSTANCEHUB_UPDATE_SCREENSHOTS=1 \
 		go test -count=1 -run 'TestInstanceJourney|TestCreateFormMessages|TestAccessControlJourney|TestQuotaJourney|TestApplicationsJourney|TestSchedulingJourney' ./e2e/
 
+## azure-specs: refresh azure/testdata/specs, the Azure REST API specs and
+## examples the azure package's contract and replay tests read, from a
+## checkout of github.com/Azure/azure-rest-api-specs (a work tree, or the git
+## directory of a snapshot): make azure-specs SPECS=<checkout>. The files
+## are those azure/testdata/specs/SOURCES lists, copied from the checkout's
+## HEAD; SOURCES records its commit and each file's SHA-256
+SPECS ?=
+azure-specs:
+	@test -n "$(SPECS)" || { echo "make azure-specs SPECS=<checkout of Azure/azure-rest-api-specs>"; exit 2; }
+	go run ./internal/tools/azurespecs -checkout "$(SPECS)" -dir azure/testdata/specs
+	go test -count=1 -run 'Spec|Replay|Contract' ./azure/
+
 ## check: formatting, vet, staticcheck, generated templates up to date, no
-## known vulnerability (vulncheck) and the deployment files valid
-## (check-deploy)
+## known vulnerability (vulncheck), the deployment files valid
+## (check-deploy) and the Prometheus alert rules checked (check-metrics)
 check: deps
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
 	go vet ./...
@@ -159,6 +171,7 @@ check: deps
 	@git diff --quiet -- 'views/*_templ.go' || { echo "views/*_templ.go are stale: run make generate and commit"; exit 1; }
 	@$(MAKE) --no-print-directory vulncheck
 	@$(MAKE) --no-print-directory check-deploy
+	@$(MAKE) --no-print-directory check-metrics
 
 ## check-deploy: docs/deploy's nginx and Caddy configurations and systemd
 ## unit, validated by nginx -t, caddy validate and systemd-analyze verify
@@ -229,6 +242,16 @@ nginx:
 		SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
 		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq nginx >/dev/null; \
 	fi
+
+## check-metrics: docs/metrics' Prometheus alert rules, checked and their
+## unit tests run by promtool (Debian's prometheus, installed if missing)
+check-metrics:
+	@if ! command -v promtool >/dev/null; then \
+		echo "installing promtool (apt-get prometheus)"; \
+		SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends prometheus >/dev/null; \
+	fi
+	cd docs/metrics && promtool check rules alerts.yml && promtool test rules alerts_test.yml
 
 ## deploy-tools: what check-deploy runs: Debian's nginx, caddy, systemd's
 ## systemd-analyze and openssl

@@ -6,17 +6,6 @@ import (
 	"strings"
 )
 
-// AccessPage is what the access control page shows.
-type AccessPage struct {
-	Role        Role // the filter; "" for every role
-	Assignments []*RoleAssignment
-	// Users are those an Owner may pick from; empty for everyone else.
-	Users    []*User
-	CanWrite bool
-	// Owners is how many Owner assignments exist: the last cannot go.
-	Owners int
-}
-
 // RoleAssignments lists the workspace's role assignments, of one role when
 // role is set.
 func (s *Service) RoleAssignments(ctx context.Context, role Role) (*AccessPage, error) {
@@ -125,18 +114,6 @@ func (s *Service) RemoveRoleAssignment(ctx context.Context, id int64) (a *RoleAs
 	}
 	return a, nil
 }
-
-// AuditPage is a page of the audit log.
-type AuditPage struct {
-	Filter AuditFilter
-	Events []*AuditEvent
-	Total  int
-	Page   int
-	Pages  int
-}
-
-// AuditPageSize is how many events a page of the audit log shows.
-const AuditPageSize = 100
 
 // AuditEvents returns a page of the audit log (page from 1), or every
 // matching event when page is 0; an export should call ExportAudit, which

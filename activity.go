@@ -102,6 +102,16 @@ func (s *Service) lastActivity(ctx context.Context, inst *Instance) Activity {
 	return live
 }
 
+// ProbeActivity asks the applications of the running inst how they are
+// used, as idle shutdown does before it stops an instance that looks idle.
+// EUNAVAILABLE when no probe is set.
+func (s *Service) ProbeActivity(ctx context.Context, inst *Instance) (Activity, error) {
+	if s.Probe == nil {
+		return Activity{}, Errorf(EUNAVAILABLE, "Nothing can ask the applications of %s.", inst.Name)
+	}
+	return s.Probe.Probe(ctx, inst)
+}
+
 // throttle lets a thing happen at most once per activityEvery for each key.
 type throttle struct {
 	mu   sync.Mutex

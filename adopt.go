@@ -2,6 +2,7 @@ package instancehub
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 )
@@ -55,6 +56,86 @@ func (s *Service) AdoptVMs(ctx context.Context) ([]*Instance, error) {
 		adopted = append(adopted, inst)
 	}
 	return adopted, nil
+}
+
+// AdoptUnrecorded adopts, of the VMs a sync found that no instance records,
+// each that carries this portal's tag, as AdoptVMs does at start: after a
+// restore, the cloud holds what was made since the backup, and the portal
+// never leaves a VM it made running unseen. Each adoption is audited, and
+// every Owner is told on their next visit. A VM recorded meanwhile (a
+// create that began after the sync read the instances) is left alone, and
+// so is one being deleted. It returns the instances adopted and the names
+// of the VMs that are not the portal's.
+func (s *Service) AdoptUnrecorded(ctx context.Context, names []string) ([]*Instance, []string, error) {
+	var vms []PortalVM
+	var others []string
+	for _, name := range names {
+		if _, err := s.Instances.FindInstanceByName(ctx, name); err == nil {
+			continue
+		} else if ErrorCode(err) != ENOTFOUND {
+			return nil, others, err
+		}
+		vm, err := s.Cloud.PortalVM(ctx, name)
+		switch {
+		case ErrorCode(err) == ENOTFOUND:
+			others = append(others, name)
+		case err != nil:
+			return nil, others, fmt.Errorf("read the virtual machine %s: %w", name, err)
+		case vm.ProvisioningState != "deleting":
+			vms = append(vms, *vm)
+		}
+	}
+	if len(vms) == 0 {
+		return nil, others, nil
+	}
+	fallback, err := s.firstOwner(ctx)
+	if err != nil {
+		return nil, others, err
+	}
+	var adopted []*Instance
+	var failed []error
+	for _, vm := range vms {
+		inst, err := s.adopt(ctx, vm, fallback)
+		if ErrorCode(err) == ECONFLICT { // recorded since it was looked up
+			continue
+		}
+		s.record(ctx, "instance.adopt", fmt.Sprintf("%s (its VM's owner tag: %s; no record named it)", vm.Instance, vm.OwnerEmail), err)
+		if err != nil {
+			failed = append(failed, fmt.Errorf("adopt %s: %w", vm.Instance, err))
+			continue
+		}
+		adopted = append(adopted, inst)
+	}
+	s.tellOwners(ctx, adopted)
+	return adopted, others, errors.Join(failed...)
+}
+
+// tellOwners keeps, for every Owner's next visit, the names of the
+// instances the portal adopted, the first few of them.
+func (s *Service) tellOwners(ctx context.Context, adopted []*Instance) {
+	if len(adopted) == 0 || s.Automation == nil {
+		return
+	}
+	names := make([]string, 0, min(len(adopted), 10))
+	for _, inst := range adopted[:min(len(adopted), 10)] {
+		names = append(names, inst.Name)
+	}
+	list := strings.Join(names, ", ")
+	if len(adopted) > len(names) {
+		list += fmt.Sprintf(" and %d more", len(adopted)-len(names))
+	}
+	msg := fmt.Sprintf("The portal adopted %d instances whose virtual machines it had no record of, as after a restore from a backup: %s. "+
+		"Each went to the owner its VM's tag names, or to the first Owner; the audit log lists them (instance.adopt).", len(adopted), list)
+	owners, err := s.Roles.FindRoleAssignments(ctx, RoleOwner)
+	if err != nil {
+		s.logger().Error("tell the Owners of adopted instances", "err", err)
+		return
+	}
+	for _, a := range owners {
+		if err := s.Automation.AddUserNotice(ctx, a.UserID, msg, s.now()); err != nil {
+			s.logger().Error("tell an Owner of adopted instances", "user", a.UserID, "err", err)
+		}
+	}
 }
 
 func (s *Service) adopt(ctx context.Context, vm PortalVM, fallback *User) (*Instance, error) {

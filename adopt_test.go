@@ -1,11 +1,16 @@
 package instancehub_test
 
 import (
+	"context"
 	"path/filepath"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/instancehub/instancehub"
+	"github.com/instancehub/instancehub/azure"
 	"github.com/instancehub/instancehub/azure/emulator"
+	"github.com/instancehub/instancehub/backup"
 	"github.com/instancehub/instancehub/internal/testportal"
 )
 
@@ -72,5 +77,115 @@ func TestAdoptVMs(t *testing.T) {
 	}
 	if again, err := p.Service.AdoptVMs(p.Ctx); err != nil || len(again) != 0 {
 		t.Errorf("a second adoption adopted %d, %v", len(again), err)
+	}
+}
+
+// TestSyncAdoptsWhatNoRecordNames: a portal restored from a backup knows
+// nothing of the instances made since, whose VMs run on. Its sync adopts
+// each VM of the portal no record names, once: to the owner its tag names
+// when that account exists, else to the first Owner, audited, and told to
+// the Owners. A VM of another portal in the resource group is left alone,
+// and asked about once; what the backup held is not doubled.
+func TestSyncAdoptsWhatNoRecordNames(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	p := testportal.Open(t, dir, 0)
+	p.RunningInstances(t, "kept-box")
+	taken := filepath.Join(t.TempDir(), "backup.tar.gz")
+	if _, err := backup.Take(ctx, dir, taken, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	grace := p.EnsureUser(t, "grace@example.com", "Grace Hopper", instancehub.RoleDataScientist)
+	for user, name := range map[*instancehub.User]string{p.User: "ada-new", grace: "grace-box"} {
+		if _, err := p.Service.CreateInstance(p.As(user), testportal.Request(name)); err != nil {
+			t.Fatal(err)
+		}
+		p.WaitState(t, name, instancehub.StateRunning)
+	}
+	otherPortalsVM(t, p, "not-ours")
+	p.Close()
+	if _, err := backup.Restore(ctx, taken, dir, nil, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+
+	q := testportal.Open(t, dir, 0)
+	if _, err := q.DB.FindInstanceByName(ctx, "ada-new"); instancehub.ErrorCode(err) != instancehub.ENOTFOUND {
+		t.Fatalf("the restored database knows ada-new: %v", err)
+	}
+	report, err := q.Engine.SyncNow(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if report.Adopted != 2 || report.Checked != 1 {
+		t.Errorf("report %+v; want 1 checked, 2 adopted", report)
+	}
+	for name, owner := range map[string]string{"ada-new": "ada@example.com", "grace-box": "ada@example.com", "kept-box": "ada@example.com"} {
+		inst, err := q.DB.FindInstanceByName(ctx, name)
+		if err != nil || inst.State != instancehub.StateRunning || inst.OwnerEmail != owner {
+			t.Errorf("%s after the sync: %+v, %v; want Running, owned by %s", name, inst, err, owner)
+		}
+	}
+	if _, err := q.DB.FindInstanceByName(ctx, "not-ours"); instancehub.ErrorCode(err) != instancehub.ENOTFOUND {
+		t.Errorf("another portal's VM was adopted: %v", err)
+	}
+	events, _, err := q.DB.FindAuditEvents(ctx, instancehub.AuditFilter{Action: "instance.adopt"})
+	if err != nil || len(events) != 2 {
+		t.Fatalf("audit: %d events, %v", len(events), err)
+	}
+	for _, e := range events {
+		if e.Result != instancehub.AuditSucceeded || !strings.Contains(e.Target, "no record named it") {
+			t.Errorf("audit event %+v", e)
+		}
+	}
+	notices, err := q.Service.TakeNotices(q.Ctx)
+	if err != nil || len(notices) != 1 || !strings.Contains(notices[0], "adopted 2 instances") ||
+		!strings.Contains(notices[0], "ada-new") || !strings.Contains(notices[0], "grace-box") {
+		t.Errorf("the Owner's notices: %q, %v", notices, err)
+	}
+
+	reads := q.Emu.CallsTo("VirtualMachinesClient.Get")
+	report, err = q.Engine.SyncNow(ctx)
+	if err != nil || report.Adopted != 0 || report.Checked != 3 {
+		t.Errorf("the next sync: %+v, %v; want 3 checked, none adopted", report, err)
+	}
+	if n := q.Emu.CallsTo("VirtualMachinesClient.Get") - reads; n != 0 {
+		t.Errorf("the next sync read %d VMs one by one; the other portal's was asked about already", n)
+	}
+	page, err := q.Service.ListInstances(q.Ctx, instancehub.ListQuery{})
+	if err != nil || page.Total != 3 {
+		t.Errorf("the list holds %d instances, %v; want 3, none doubled", page.Total, err)
+	}
+	if adopted, others, err := q.Service.AdoptUnrecorded(ctx, []string{"kept-box", "not-ours"}); len(adopted) != 0 || len(others) != 1 || err != nil {
+		t.Errorf("adopting a recorded instance and another portal's VM: %v, %v, %v", adopted, others, err)
+	}
+}
+
+// otherPortalsVM makes a VM in the resource group as another portal
+// (another --azure-portal-id) would, with its own tag.
+func otherPortalsVM(t *testing.T, p *testportal.Portal, name string) {
+	t.Helper()
+	other, err := azure.New(azure.Config{
+		SubscriptionID: p.Emu.SubscriptionID(), ResourceGroup: p.Emu.ResourceGroup(), Regions: p.Emu.Regions(),
+		PortalID: "another-portal", SSHSourceRange: "Internet", AppSourceRange: "10.0.0.0/8",
+	}, p.Emu.Credential(), p.Emu.ClientOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	inst := &instancehub.Instance{
+		Name: name, Region: "eastus", VMSize: "Standard_DS3_v2", Family: "standardDSv2Family", VCPUs: 4, MemoryGiB: 14,
+		SSHPort: 22, VirtualNetwork: "vnet-eastus", Subnet: "default", OwnerEmail: "someone@example.com",
+		AppSecret: "another-portals-secret-0123456789abcdefghijklmnop",
+	}
+	for _, step := range other.Steps(instancehub.OpCreate, inst) {
+		token, err := other.BeginStep(p.Ctx, instancehub.OpCreate, step, inst)
+		for err == nil && token != "" {
+			var done bool
+			if done, err = other.PollStep(p.Ctx, instancehub.OpCreate, step, inst, token); done {
+				break
+			}
+		}
+		if err != nil {
+			t.Fatalf("another portal's VM %s: %v", name, err)
+		}
 	}
 }

@@ -49,7 +49,7 @@ func (f AuditFilter) bound() AuditFilter {
 // script included, can repeat at will and that changed nothing: a denial,
 // or a request that failed (bad input, a conflict, a throttled sign-in).
 // Those are tallied, not kept one by one; what changed something is a row
-// of its own. The portal's own actions are recorded apart (recordAutomatic).
+// of its own. The portal's own actions are recorded apart (Service.RecordAutomatic).
 func (e *AuditEvent) tallied() bool {
 	return e.Result == AuditDenied || e.Result == AuditFailed
 }
@@ -78,25 +78,6 @@ type AuditFilter struct {
 	Limit  int // 0 for all
 }
 
-// AuditStore keeps the audit log.
-type AuditStore interface {
-	// RecordAudit adds e, setting its ID; its Count is 1.
-	RecordAudit(ctx context.Context, e *AuditEvent) error
-	// TallyAudit counts e in the event of the same minute, action, result,
-	// user and source that TallyAudit added before, or adds e when there
-	// is none; it sets e's ID and Count to those of the event counted in.
-	// The event keeps the target and reason of the first it counted.
-	TallyAudit(ctx context.Context, e *AuditEvent) error
-	// FindAuditEvents returns the matching events, newest first, and how
-	// many match in all.
-	FindAuditEvents(ctx context.Context, f AuditFilter) ([]*AuditEvent, int, error)
-	// WalkAuditEvents calls fn with each matching event, newest first,
-	// reading them one at a time, and stops at fn's first error, which it
-	// returns. Offset and Limit are ignored.
-	WalkAuditEvents(ctx context.Context, f AuditFilter, fn func(*AuditEvent) error) error
-	AuditArchiveStore
-}
-
 // AuditSkipped is the result of an automatic action that did not apply:
 // a schedule's start while the instance was running.
 const AuditSkipped = "skipped"
@@ -105,10 +86,10 @@ const AuditSkipped = "skipped"
 // itself, on a schedule or an idle rule.
 const PortalActor = "Portal"
 
-// recordAutomatic writes the audit event of an operation the portal
+// RecordAutomatic writes the audit event of an operation the portal
 // started by itself: its actor is the portal, its reason names the trigger
 // and the rule; result is a Firing result.
-func (s *Service) recordAutomatic(ctx context.Context, target string, kind OperationKind, trigger Trigger, rule, result string, err error) {
+func (s *Service) RecordAutomatic(ctx context.Context, target string, kind OperationKind, trigger Trigger, rule, result string, err error) {
 	e := &AuditEvent{At: s.now(), UserName: PortalActor, Action: "instance." + kind.Verb(), Target: target,
 		Result: AuditSucceeded, Reason: fmt.Sprintf("Trigger %s: %s.", trigger, rule)}
 	switch result {
@@ -123,5 +104,19 @@ func (s *Service) recordAutomatic(ctx context.Context, target string, kind Opera
 	e.clip()
 	if rerr := s.Audit.RecordAudit(context.WithoutCancel(ctx), e); rerr != nil {
 		s.logger().Error("record audit event", "action", e.Action, "err", rerr)
+		return
 	}
+	s.metrics().Audited(e, false)
 }
+
+// AuditPage is a page of the audit log.
+type AuditPage struct {
+	Filter AuditFilter
+	Events []*AuditEvent
+	Total  int
+	Page   int
+	Pages  int
+}
+
+// AuditPageSize is how many events a page of the audit log shows.
+const AuditPageSize = 100

@@ -30,18 +30,6 @@ func readOnlyRefusal(doing string) *Error {
 	return Errorf(EFORBIDDEN, "This token is read-only: it cannot %s. Use a token without the read-only scope.", doing)
 }
 
-// Access is what the signed-in user may do with one instance. The service
-// sets it on every instance it returns; pages only read it.
-type Access struct {
-	Manage   bool // start, stop, restart, delete
-	OpenApps bool // the applications: the owner only
-	// AddSSHKey is adding one's SSH key to an instance with SSH on: the
-	// owner only, as the applications.
-	AddSSHKey bool
-	// BootLog is reading what its VM printed while it booted: Owners.
-	BootLog bool
-}
-
 // access works out what user may do with inst.
 func access(user *User, inst *Instance) Access {
 	mine := user != nil && inst.OwnerID == user.ID
@@ -116,7 +104,9 @@ func (s *Service) writeAudit(ctx context.Context, e *AuditEvent) {
 	}
 	if err := add(context.WithoutCancel(ctx), e); err != nil {
 		s.logger().Error("record audit event", "action", e.Action, "err", err)
+		return
 	}
+	s.metrics().Audited(e, e.tallied())
 }
 
 // recordDenial writes an audit event only when a read was refused.

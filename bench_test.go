@@ -10,7 +10,7 @@ import (
 )
 
 // BenchmarkRefresh1000 measures one full refresh of 1,000 instances against
-// the emulator (no simulated latency): a paged status listing plus the
+// the emulator (no simulated latency): a paged listing of the group's VMs plus the
 // comparison with SQLite, each time a new one (SyncNow: a Refresh within
 // SyncFresh of the last would share its report). It reports the ARM calls
 // one refresh makes.

@@ -2,14 +2,6 @@ package instancehub
 
 import "context"
 
-// BootLogPage is an instance's boot log as its page shows it.
-type BootLogPage struct {
-	Instance *Instance
-	Log      *BootLog
-	// Unavailable says why there is no log to show.
-	Unavailable string
-}
-
 // BootLog reads the end of what the named instance's VM printed to its
 // serial console while it booted, where a start that failed before any
 // application answered shows why. Owners only (instances/boot-log); each

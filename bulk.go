@@ -6,23 +6,6 @@ import (
 	"strings"
 )
 
-// MaxBulk is how many instances one bulk action takes: a page of the list.
-const MaxBulk = PageSize
-
-// BulkResult is what a bulk action did: the instances it started the
-// action on, and those it did not, each with the reason.
-type BulkResult struct {
-	Kind    OperationKind
-	Done    []string
-	Refused []BulkRefusal
-}
-
-// BulkRefusal is an instance a bulk action left alone, and why.
-type BulkRefusal struct {
-	Name   string
-	Reason string
-}
-
 // BulkAct carries out a Start, Stop, Restart or Delete on each named
 // instance, as Act does one: each is authorized, checked against its state
 // and quota, and audited on its own, and one refused does not stop the

@@ -143,6 +143,9 @@ type Cloud interface {
 	// with what rebuilds their instances: tags, size, network, key, state
 	// and addresses.
 	PortalVMs(ctx context.Context) ([]PortalVM, error)
+	// PortalVM reads one virtual machine as PortalVMs does; ENOTFOUND when
+	// it does not exist or does not carry this portal's tag.
+	PortalVM(ctx context.Context, name string) (*PortalVM, error)
 }
 
 // PortalVM is a virtual machine the portal made, as Azure and the tags the

@@ -120,18 +120,6 @@ type SizeRunningTime struct {
 	Running time.Duration
 }
 
-// RunningTimeStore sums the running time the store recorded: every change
-// of an instance's state, by whichever writer, opens or closes an interval
-// of running time in the same transaction.
-type RunningTimeStore interface {
-	// RunningTime sums how long the instance ran until until, in all and
-	// since since, an interval still open counting until until.
-	RunningTime(ctx context.Context, instanceID int64, since, until time.Time) (total, sinceThen time.Duration, err error)
-	// RunningTimeBySize sums, per VM size, how long the instances of region,
-	// deleted ones included, ran between since and until.
-	RunningTimeBySize(ctx context.Context, region string, since, until time.Time) ([]SizeRunningTime, error)
-}
-
 // MonthStart is the start of t's month, in UTC: "this month" is the
 // calendar month of Azure's invoices, which are in UTC.
 func MonthStart(t time.Time) time.Time {

@@ -2,69 +2,11 @@ package instancehub
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/base64"
 	"fmt"
 	"slices"
 	"strings"
 	"time"
 )
-
-// CreateRequest is the create form as submitted.
-type CreateRequest struct {
-	Name         string
-	Region       string
-	VMSize       string
-	SSHEnabled   bool
-	SSHPublicKey string
-	// SSHKeyLater turns SSH on with no key yet: the instance's owner adds
-	// theirs on the details page once it runs.
-	SSHKeyLater    bool
-	VirtualNetwork string
-	Subnet         string
-	// AssignTo is the email of the user to create the instance for, who
-	// becomes its owner; empty for oneself.
-	AssignTo string
-	// IdleShutdownOn and IdleMinutes are the Scheduling section's idle
-	// shutdown; Schedules its start/stop schedules (blank ones ignored).
-	IdleShutdownOn bool
-	IdleMinutes    string
-	Schedules      []ScheduleRequest
-	// Description, Tags and Identity come from the API and the az ml
-	// file; the form leaves them empty.
-	Description string
-	Tags        map[string]string
-	Identity    ManagedIdentity
-	// IdempotencyKey, from the API's Idempotency-Key header, makes a
-	// retried create return the instance the first one made.
-	IdempotencyKey string
-}
-
-// MaxIdempotencyKeyLength bounds an Idempotency-Key: a UUID takes 36.
-const MaxIdempotencyKeyLength = 255
-
-// SizeOption is a VM size as the create form offers it: whether the
-// region's quota can fit it now, and if not, why.
-type SizeOption struct {
-	VMSize
-	Fits   bool
-	Reason string
-	// Price is its price per hour in the region, if known.
-	Price Price
-}
-
-// CreateOptions is what the create form offers for a region.
-type CreateOptions struct {
-	Regions  []Region
-	Region   string
-	Sizes    []SizeOption
-	Networks []VirtualNetwork
-	// Assignees are the users an instance may be created for; empty unless
-	// the user may create instances for others.
-	Assignees []*User
-	// Defaults are the workspace's, which the Scheduling section proposes.
-	Defaults WorkspaceSettings
-}
 
 // CreateOptions returns the regions, and the sizes and networks of region
 // (the default region when empty).
@@ -177,45 +119,6 @@ func (s *Service) vmAccepted(inst *Instance) bool {
 	return op != nil && op.Kind == OpCreate && op.ResumeToken != "" && op.Step == steps[len(steps)-1]
 }
 
-// FitSizes marks which sizes the quota can fit now — the subscription's, by
-// family and regional total, then the workspace's (ws may be nil) — and
-// lists those that fit first.
-func FitSizes(region string, sizes []VMSize, usage []Usage, ws *WorkspaceQuota) []SizeOption {
-	byName := map[string]Usage{}
-	for _, u := range usage {
-		byName[strings.ToLower(u.Name)] = u
-	}
-	total, hasTotal := byName[TotalRegionalVCPUs]
-	options := make([]SizeOption, 0, len(sizes))
-	for _, size := range sizes {
-		opt := SizeOption{VMSize: size, Fits: true}
-		family, ok := byName[strings.ToLower(size.Family)]
-		switch {
-		case !ok || family.Limit == 0:
-			opt.Fits, opt.Reason = false, fmt.Sprintf("No quota for %s vCPUs in this region.", FamilyLabel(size.Family))
-		case family.Current+size.VCPUs > family.Limit:
-			opt.Fits, opt.Reason = false, QuotaMessage(LevelSubscription, region, size.Family, size.VCPUs, family.Current, family.Limit)
-		case hasTotal && total.Current+size.VCPUs > total.Limit:
-			opt.Fits, opt.Reason = false, QuotaMessage(LevelSubscription, region, TotalRegionalVCPUs, size.VCPUs, total.Current, total.Limit)
-		default:
-			if reason := ws.misfit(region, size); reason != "" {
-				opt.Fits, opt.Reason = false, reason
-			}
-		}
-		options = append(options, opt)
-	}
-	slices.SortStableFunc(options, func(a, b SizeOption) int {
-		switch {
-		case a.Fits == b.Fits:
-			return 0
-		case a.Fits:
-			return -1
-		}
-		return 1
-	})
-	return options
-}
-
 // CheckName tells whether name is valid and free, for the live check of the
 // create form.
 func (s *Service) CheckName(ctx context.Context, name string) error {
@@ -283,7 +186,7 @@ func (s *Service) CreateInstance(ctx context.Context, req CreateRequest) (inst *
 	inst.OwnerID, inst.OwnerName, inst.OwnerEmail = owner.ID, owner.Name, owner.Email
 	inst.CreatedByID, inst.CreatedByName = user.ID, user.Name
 	inst.Access = access(user, inst)
-	if inst.AppSecret, err = newAppSecret(); err != nil {
+	if inst.AppSecret, err = NewAppSecret(); err != nil {
 		return nil, err
 	}
 	op, err := s.Engine.Create(ctx, inst, TriggerUser)
@@ -590,24 +493,4 @@ func (s *Service) validateNetwork(ctx context.Context, req CreateRequest, inst *
 	}
 	inst.VirtualNetwork, inst.Subnet = network.Name, req.Subnet
 	return nil
-}
-
-// DefaultSubnet is where an instance goes when its creator picks no
-// network: the first subnet of the region's first network (the Cloud lists
-// the configured network and subnet first).
-func DefaultSubnet(networks []VirtualNetwork) (network, subnet string, ok bool) {
-	if len(networks) == 0 || len(networks[0].Subnets) == 0 {
-		return "", "", false
-	}
-	return networks[0].Name, networks[0].Subnets[0].Name, true
-}
-
-// newAppSecret makes an instance's upstream secret: 256 random bits,
-// URL-safe, so that it may stand as a Jupyter token.
-func newAppSecret() (string, error) {
-	b := make([]byte, 32)
-	if _, err := rand.Read(b); err != nil {
-		return "", fmt.Errorf("make the instance's application secret: %w", err)
-	}
-	return base64.RawURLEncoding.EncodeToString(b), nil
 }

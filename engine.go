@@ -31,6 +31,10 @@ type Engine struct {
 	// before its operation is given up as failed.
 	UnreachableFor time.Duration
 	Now            func() time.Time
+	// Adopter, if set, adopts the VMs a sync finds that no instance
+	// records: the database may be behind the cloud (a restore), but the
+	// portal never ignores a VM it made.
+	Adopter Adopter
 
 	// Replica names this portal among those sharing the database; a
 	// random one unless set. Each operation is driven by the replica that
@@ -45,19 +49,41 @@ type Engine struct {
 	// operation in progress at once, without waiting for a lease to lapse,
 	// and it renews no lease, which nobody else would claim.
 	Exclusive bool
+	// Metrics, if set, is told of each operation, lease and sync.
+	Metrics EngineMetrics
 
 	mu       sync.Mutex
 	syncMu   sync.Mutex // guards lastSync
 	lastSync *syncRun   // the sync running, or the last one
-	ctx      context.Context
-	cancel   context.CancelFunc
-	wg       sync.WaitGroup
-	inflight map[int64]context.CancelFunc
+	// notPortals are the VMs of the resource group a sync found to be
+	// another's (no portal tag): asked about once, forgotten once gone.
+	// Only the one sync running uses it.
+	notPortals map[string]bool
+	ctx        context.Context
+	cancel     context.CancelFunc
+	wg         sync.WaitGroup
+	inflight   map[int64]*flight
 }
 
-// ErrLeaseLost is what the store answers a replica that writes to an
-// operation another replica has taken over: it stops driving it.
-var ErrLeaseLost = Errorf(ECONFLICT, "Another portal has taken over the operation.")
+// metrics returns Metrics, or what tells nobody.
+func (e *Engine) metrics() EngineMetrics {
+	if e.Metrics == nil {
+		return noMetrics{}
+	}
+	return e.Metrics
+}
+
+// flight is an operation this engine drives: how to stop driving it, and
+// until when its lease surely holds. That moment is read on the monotonic
+// clock, which a change of the wall clock does not move, and it is taken
+// before the write that took or renewed the lease, so it is never later
+// than the lease the database keeps. It is zero on an exclusive engine,
+// whose operations nobody else may claim.
+type flight struct {
+	cancel     context.CancelFunc
+	leaseUntil time.Time
+	lost       bool // another replica took it over; guarded by Engine.mu
+}
 
 // SyncLease is the name of the lease of the background sync.
 const SyncLease = "sync"
@@ -68,7 +94,7 @@ func (e *Engine) Start(ctx context.Context) error {
 	e.setDefaults()
 	e.mu.Lock()
 	e.ctx, e.cancel = context.WithCancel(context.WithoutCancel(ctx))
-	e.inflight = map[int64]context.CancelFunc{}
+	e.inflight = map[int64]*flight{}
 	e.mu.Unlock()
 
 	if err := e.takeOver(ctx, e.Exclusive); err != nil {
@@ -123,9 +149,13 @@ func NewReplicaName() string {
 // takeOver claims the operations whose lease lapsed (all: every one in
 // progress) and drives them.
 func (e *Engine) takeOver(ctx context.Context, all bool) error {
+	leased := time.Now()
 	ids, err := e.Instances.ClaimLapsedOperations(ctx, e.Replica, e.Now().Add(e.LeaseFor), all)
 	if err != nil {
 		return fmt.Errorf("resume operations: %w", err)
+	}
+	if len(ids) > 0 {
+		e.metrics().OperationsTakenOver(len(ids))
 	}
 	for _, id := range ids {
 		op, err := e.Instances.FindOperation(ctx, id)
@@ -138,7 +168,7 @@ func (e *Engine) takeOver(ctx context.Context, all bool) error {
 		}
 		op.LeaseOwner = e.Replica
 		e.Logger.Info("resuming operation", "op", op.ID, "kind", op.Kind, "instance", inst.Name, "step", op.Step)
-		e.launch(op, inst)
+		e.launch(op, inst, leased)
 	}
 	return nil
 }
@@ -174,23 +204,63 @@ func (e *Engine) renew() {
 		ids = append(ids, id)
 	}
 	e.mu.Unlock()
+	renewed := time.Now()
 	held, err := e.Instances.RenewOperations(e.ctx, e.Replica, ids, e.Now().Add(e.LeaseFor))
+	e.mu.Lock()
+	defer e.mu.Unlock()
 	if err != nil {
 		if e.ctx.Err() == nil {
 			e.Logger.Warn("renew operation leases", "err", err)
 		}
+		e.letLapsedGo()
 		return
 	}
-	e.mu.Lock()
-	defer e.mu.Unlock()
 	for _, id := range ids {
-		if !slices.Contains(held, id) {
-			if cancel := e.inflight[id]; cancel != nil {
-				e.Logger.Warn("operation taken over by another portal", "op", id)
-				cancel()
-			}
+		f := e.inflight[id]
+		switch {
+		case f == nil: // it ended meanwhile
+		case slices.Contains(held, id):
+			f.leaseUntil = renewed.Add(e.LeaseFor)
+		case e.lostLocked(id):
+			e.Logger.Warn("operation taken over by another portal", "op", id)
 		}
 	}
+}
+
+// letLapsedGo stops driving the operations whose leases may have lapsed
+// while the database did not answer: another portal may claim them and
+// drive them on, and two must never drive one. They are left as recorded,
+// untouched, and resume wherever they are claimed, here too once the
+// database answers again. e.mu is held.
+func (e *Engine) letLapsedGo() {
+	now := time.Now()
+	for id, f := range e.inflight {
+		if !f.leaseUntil.IsZero() && !now.Before(f.leaseUntil) {
+			e.Logger.Warn("lease of operation lapsed while the database did not answer; left to the portal that claims it", "op", id)
+			f.cancel()
+		}
+	}
+}
+
+// lost stops driving operation id, which another replica has taken over,
+// and counts it once, however many ways this replica learns of it (the
+// renewal, a write refused); it reports whether id was driven until now.
+func (e *Engine) lost(id int64) bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.lostLocked(id)
+}
+
+// lostLocked is lost with e.mu held.
+func (e *Engine) lostLocked(id int64) bool {
+	d := e.inflight[id]
+	if d == nil || d.lost {
+		return false
+	}
+	d.lost = true
+	d.cancel()
+	e.metrics().OperationLost()
+	return true
 }
 
 // Stop stops following operations and waits for the goroutines to end.
@@ -215,14 +285,16 @@ func (e *Engine) Stop() {
 // Create records inst, in state Creating, with its Create operation and
 // starts it.
 func (e *Engine) Create(ctx context.Context, inst *Instance, trigger Trigger) (*Operation, error) {
+	leased := time.Now()
 	op := e.newOperation(ctx, OpCreate, trigger)
 	inst.State = StateCreating
 	inst.CreatedAt = op.StartedAt
 	if err := e.Instances.CreateInstance(ctx, inst, op); err != nil {
 		return nil, err
 	}
+	e.metrics().OperationStarted(op.Kind, op.Trigger)
 	op.InstanceID, op.InstanceName = inst.ID, inst.Name
-	e.launch(op, inst)
+	e.launch(op, inst, leased)
 	return op, nil
 }
 
@@ -238,6 +310,7 @@ func (e *Engine) SubmitAutomatic(ctx context.Context, inst *Instance, kind Opera
 	if err := kind.Check(inst.State); err != nil {
 		return nil, err
 	}
+	leased := time.Now()
 	op := e.newOperation(ctx, kind, trigger)
 	op.Rule = rule
 	op.InstanceID, op.InstanceName = inst.ID, inst.Name
@@ -245,7 +318,7 @@ func (e *Engine) SubmitAutomatic(ctx context.Context, inst *Instance, kind Opera
 		// Each Start gives the instance a new application secret, stored
 		// with the operation, which the cloud's steps deliver to the VM
 		// (issue 26, item 8): a secret that leaked stops working.
-		secret, err := newAppSecret()
+		secret, err := NewAppSecret()
 		if err != nil {
 			return nil, err
 		}
@@ -265,11 +338,12 @@ func (e *Engine) SubmitAutomatic(ctx context.Context, inst *Instance, kind Opera
 		}
 		return nil, err
 	}
+	e.metrics().OperationStarted(op.Kind, op.Trigger)
 	inst.State = kind.Progressive()
 	if op.AppSecret != "" {
 		inst.AppSecret = op.AppSecret
 	}
-	e.launch(op, inst)
+	e.launch(op, inst, leased)
 	return op, nil
 }
 
@@ -284,14 +358,21 @@ func (e *Engine) newOperation(ctx context.Context, kind OperationKind, trigger T
 	return op
 }
 
-func (e *Engine) launch(op *Operation, inst *Instance) {
+// launch drives op in the background. leased is when its lease was
+// written (read before the write), on the monotonic clock.
+func (e *Engine) launch(op *Operation, inst *Instance, leased time.Time) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if e.inflight[op.ID] != nil || e.ctx == nil || e.ctx.Err() != nil {
 		return
 	}
 	ctx, cancel := context.WithCancel(e.ctx)
-	e.inflight[op.ID] = cancel
+	f := &flight{cancel: cancel}
+	if !e.Exclusive {
+		f.leaseUntil = leased.Add(e.LeaseFor)
+	}
+	e.inflight[op.ID] = f
+	e.metrics().OperationsDriven(op.Kind, 1)
 	e.wg.Add(1)
 	go func() {
 		defer e.wg.Done()
@@ -300,13 +381,15 @@ func (e *Engine) launch(op *Operation, inst *Instance) {
 			delete(e.inflight, op.ID)
 			e.mu.Unlock()
 			cancel()
+			e.metrics().OperationsDriven(op.Kind, -1)
 		}()
 		e.run(ctx, op, inst)
 	}()
 }
 
 // run carries op out step by step. It returns without recording anything
-// when the engine stops: the operation then resumes on the next start.
+// when the engine stops, or lets the operation go (errLetGo): the operation
+// then resumes on the next start, or wherever it is claimed.
 func (e *Engine) run(ctx context.Context, op *Operation, inst *Instance) {
 	log := e.Logger.With("op", op.ID, "kind", op.Kind, "instance", inst.Name)
 	steps := e.Cloud.Steps(op.Kind, inst)
@@ -321,8 +404,11 @@ func (e *Engine) run(ctx context.Context, op *Operation, inst *Instance) {
 			if ctx.Err() != nil {
 				return
 			}
-			if errors.Is(err, ErrLeaseLost) {
-				log.Warn("operation taken over by another portal", "step", step)
+			if errors.Is(err, errLetGo) {
+				log.Warn("operation left to the portal that claims it", "step", step, "err", err)
+				if errors.Is(err, ErrLeaseLost) {
+					e.lost(op.ID)
+				}
 				return
 			}
 			log.Warn("operation failed", "step", step, "err", err)
@@ -343,12 +429,13 @@ func (e *Engine) run(ctx context.Context, op *Operation, inst *Instance) {
 // runStep begins one step, unless it was begun before a restart, and polls
 // it to the end. The step is recorded before Azure is called; a step found
 // recorded without a token may or may not have reached Azure, so it is sent
-// again: every step is idempotent.
+// again: every step is idempotent. Its errors are Azure's, or errLetGo
+// when its progress could not be recorded.
 func (e *Engine) runStep(ctx context.Context, op *Operation, inst *Instance, step string) error {
 	resumed := op.Step == step
 	if !resumed || op.ResumeToken == "" {
 		op.Step, op.ResumeToken = step, ""
-		if err := e.Instances.SaveOperationProgress(ctx, op); err != nil {
+		if err := e.saveProgress(ctx, op); err != nil {
 			return err
 		}
 		token, err := e.begin(ctx, op.Kind, step, inst)
@@ -359,11 +446,87 @@ func (e *Engine) runStep(ctx context.Context, op *Operation, inst *Instance, ste
 			return nil
 		}
 		op.ResumeToken = token
-		if err := e.Instances.SaveOperationProgress(ctx, op); err != nil {
+		if err := e.saveProgress(ctx, op); err != nil {
 			return err
 		}
 	}
 	return e.poll(ctx, op.Kind, step, inst, op.ResumeToken)
+}
+
+// saveProgress records op's step and resume token (record), answering
+// errLetGo when it cannot.
+func (e *Engine) saveProgress(ctx context.Context, op *Operation) error {
+	err := e.record(ctx, op.ID, "save progress", func(ctx context.Context) error {
+		return e.Instances.SaveOperationProgress(ctx, op)
+	})
+	if err != nil && ctx.Err() == nil {
+		return fmt.Errorf("%w: %w", errLetGo, err)
+	}
+	return err
+}
+
+// errLetGo marks an operation this engine stopped driving without an
+// outcome, because the store would not record where it is: its lease was
+// lost or lapsed, or the store refused the write for good.
+var errLetGo = errors.New("left unrecorded")
+
+// Waits between attempts to record an operation's progress: the database
+// is given a moment, then longer ones, but asked at least every few
+// seconds, so that an operation goes on soon after it answers again.
+const (
+	firstRecordWait = 100 * time.Millisecond
+	maxRecordWait   = 5 * time.Second
+)
+
+// record writes what operation id reached (a step, its resume token, its
+// outcome) with write. A store error is never an operation's outcome: a
+// write that fails for the database's own reasons (a dropped connection, a
+// lock held elsewhere, a disk refusing writes) is tried again, after
+// firstRecordWait doubling up to maxRecordWait, for as long as this engine
+// surely holds the operation's lease, and each attempt ends when the
+// lease may lapse. An exclusive engine, alone on its database, tries until
+// it stops. Once the lease may have lapsed, another portal may claim the
+// operation: record gives up, and its caller stops driving the operation,
+// leaving Azure as it is. The store's own refusals (ErrLeaseLost, and its
+// *Error answers) are returned at once.
+func (e *Engine) record(ctx context.Context, id int64, what string, write func(context.Context) error) error {
+	wait := firstRecordWait
+	for attempt := 1; ; attempt++ {
+		until := e.leaseUntil(id)
+		wctx, cancel := ctx, context.CancelFunc(func() {})
+		if !until.IsZero() {
+			wctx, cancel = context.WithDeadline(ctx, until)
+		}
+		err := write(wctx)
+		cancel()
+		var refusal *Error
+		switch {
+		case err == nil:
+			return nil
+		case ctx.Err() != nil:
+			return ctx.Err()
+		case errors.As(err, &refusal):
+			return err
+		case !until.IsZero() && time.Until(until) < wait:
+			return fmt.Errorf("%s of operation %d: the lease may lapse before the database answers: %w", what, id, err)
+		}
+		e.Logger.Warn("the database did not record an operation's progress; trying again", "op", id, "what", what, "attempt", attempt, "in", wait, "err", err)
+		if err := e.sleep(ctx, wait); err != nil {
+			return err
+		}
+		wait = min(2*wait, maxRecordWait)
+	}
+}
+
+// leaseUntil is when the lease of operation id may lapse, on the monotonic
+// clock; zero when it cannot.
+func (e *Engine) leaseUntil(id int64) time.Time {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if f := e.inflight[id]; f != nil {
+		return f.leaseUntil
+	}
+	return time.Time{}
 }
 
 // begin starts a step. Azure refuses a write as busy while another
@@ -476,7 +639,9 @@ func (e *Engine) sleep(ctx context.Context, d time.Duration) error {
 }
 
 // finish records the outcome of op and the instance's state after it, read
-// from Azure where it can be.
+// from Azure where it can be. The write is recorded as progress is: when
+// it cannot be, the operation is left to the portal that claims it, which
+// sends its last step again and so learns the same outcome.
 func (e *Engine) finish(ctx context.Context, op *Operation, inst *Instance, opErr error) {
 	op.FinishedAt = e.Now().UTC()
 	op.Status = StatusSucceeded
@@ -491,13 +656,26 @@ func (e *Engine) finish(ctx context.Context, op *Operation, inst *Instance, opEr
 		op.ResumeToken = ""
 	}
 	update := e.outcome(ctx, op, inst, opErr)
-	if err := e.Instances.FinishOperation(ctx, op, update); errors.Is(err, ErrLeaseLost) {
-		e.Logger.Warn("operation taken over by another portal before it was recorded", "op", op.ID)
+	err := e.record(ctx, op.ID, "record outcome", func(ctx context.Context) error {
+		return e.Instances.FinishOperation(ctx, op, update)
+	})
+	switch {
+	case ctx.Err() != nil:
 		return
-	} else if err != nil {
-		e.Logger.Error("record operation outcome", "op", op.ID, "err", err)
+	case errors.Is(err, ErrLeaseLost):
+		e.Logger.Warn("operation taken over by another portal before it was recorded", "op", op.ID)
+		e.lost(op.ID)
+		return
+	case ErrorCode(err) == ECONFLICT:
+		// Finished already: by an attempt whose answer was lost on the
+		// way back, or by a portal that took it over meanwhile.
+		e.Logger.Info("operation outcome recorded already", "op", op.ID)
+		return
+	case err != nil:
+		e.Logger.Warn("operation left to the portal that claims it", "op", op.ID, "err", fmt.Errorf("%w: %w", errLetGo, err))
 		return
 	}
+	e.metrics().OperationEnded(op)
 	inst.State, inst.PrivateIP, inst.PublicIP = update.State, update.PrivateIP, update.PublicIP
 	if update.Image != "" {
 		inst.Image = update.Image

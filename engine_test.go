@@ -398,7 +398,7 @@ func TestVMDeletedDuringStart(t *testing.T) {
 	p.WaitGone(t, "vanishing")
 }
 
-const listVMs = "VirtualMachinesClient.NewListAllPager"
+const listVMs = "VirtualMachinesClient.NewListPager"
 
 // TestRefreshesShareOneListing: forty refreshes at once list Azure's VMs
 // once or twice, not forty times, and one right after reuses the result.

@@ -130,3 +130,39 @@ type AutoStop struct {
 	// postponed only once.
 	Postponed bool
 }
+
+// IdleDue reports whether idle shutdown should stop the instance now.
+func IdleDue(c IdleClock, now time.Time) bool {
+	stopAt := c.IdleStopAt()
+	return !stopAt.IsZero() && !now.Before(stopAt) && !c.Busy
+}
+
+// NextAutoStop is the first automatic stop of inst due within NoticeBefore
+// of now, by idle shutdown or by one of its stop schedules, or nil: what
+// its owner is warned of, and may postpone.
+func NextAutoStop(inst *Instance, schedules []*Schedule, now time.Time) *AutoStop {
+	var next *AutoStop
+	consider := func(at time.Time, trigger Trigger, reason string) {
+		if at.IsZero() || at.After(now.Add(NoticeBefore)) || next != nil && !at.Before(next.At) {
+			return
+		}
+		next = &AutoStop{At: at, Trigger: trigger, Reason: reason}
+	}
+	if at := IdleStopAt(inst); !at.IsZero() {
+		consider(latest(at, now), TriggerIdleShutdown, "idle shutdown after "+IdleText(inst.IdleShutdown)+" without activity")
+	}
+	for _, sch := range schedules {
+		if sch.InstanceID != inst.ID || sch.Action != OpStop {
+			continue
+		}
+		at := sch.Next(latest(now.Add(-MissedGrace), sch.UpdatedAt, sch.LastFired))
+		if keep := inst.KeepRunningUntil; !at.IsZero() && !at.After(keep) && at.After(keep.Add(-KeepRunningFor-time.Millisecond)) {
+			at = keep
+		}
+		consider(latest(at, now), TriggerSchedule, sch.Label())
+	}
+	if next != nil {
+		next.Postponed = !inst.KeepRunningUntil.IsZero() && !inst.KeepRunningUntil.Before(now)
+	}
+	return next
+}

@@ -1,6 +1,8 @@
 package instancehub
 
 import (
+	"crypto/rand"
+	"encoding/base64"
 	"fmt"
 	"strings"
 	"time"
@@ -129,75 +131,75 @@ func FindApplication(slug string) (Application, bool) {
 	return Application{}, false
 }
 
-// Operation is one action on an instance, carried out by Azure in one or more
-// steps. It is recorded as InProgress before Azure is called, keeps the
-// resume token of the step under way, so that it survives a restart, and ends
-// Succeeded or Failed with Azure's error.
-type Operation struct {
-	ID           int64
-	InstanceID   int64
-	InstanceName string
-	Kind         OperationKind
-	Status       OperationStatus
-	Trigger      Trigger
-	// Rule names the schedule or idle rule that started an automatic
-	// operation; "" for a user's.
-	Rule     string
-	UserID   int64
-	UserName string
-
-	// Step is the Azure step under way ("network interface"); ResumeToken
-	// is its poller's token, "" until Azure accepted the step.
-	Step        string
-	ResumeToken string
-
-	ErrorCode    string
-	ErrorMessage string
-
-	StartedAt  time.Time
-	FinishedAt time.Time
-
-	// LeaseOwner is the portal driving the operation, until LeaseUntil
-	// unless it renews (Engine); "" leaves it to whichever portal claims it.
-	LeaseOwner string
-	LeaseUntil time.Time
-
-	// AppSecret, when set, is the instance's new application secret, which
-	// BeginOperation stores on the instance with the operation: a Start
-	// gives the instance a new one and the cloud delivers it to the VM, so
-	// a Start resumed after a restart delivers the one recorded. Never read
-	// back from the operation.
-	AppSecret string
+// Access is what the signed-in user may do with one instance. The service
+// sets it on every instance it returns; pages only read it.
+type Access struct {
+	Manage   bool // start, stop, restart, delete
+	OpenApps bool // the applications: the owner only
+	// AddSSHKey is adding one's SSH key to an instance with SSH on: the
+	// owner only, as the applications.
+	AddSSHKey bool
+	// BootLog is reading what its VM printed while it booted: Owners.
+	BootLog bool
 }
 
-// StatusLabel is the status the reference product shows: InProgress,
-// Succeeded, or <Op>Failed.
-func (o *Operation) StatusLabel() string {
-	if o.Status == StatusFailed {
-		return string(o.Kind) + "Failed"
-	}
-	return string(o.Status)
+// BootLogPage is an instance's boot log as its page shows it.
+type BootLogPage struct {
+	Instance *Instance
+	Log      *BootLog
+	// Unavailable says why there is no log to show.
+	Unavailable string
 }
 
-// Actor says who started the operation: the user, or the portal with the
-// rule that made it act.
-func (o *Operation) Actor() string {
-	switch {
-	case o.UserName != "":
-		return o.UserName
-	case o.Rule != "":
-		return "Portal (" + o.Rule + ")"
-	case o.Trigger != TriggerUser && o.Trigger != "":
-		return "Portal"
-	}
-	return ""
+// PageSize is how many instances a page of the list shows.
+const PageSize = 50
+
+// DefaultSSHPort is the port instances accept SSH on.
+const DefaultSSHPort = 22
+
+// ListQuery is what the list page asks for.
+type ListQuery struct {
+	OnlyMine bool
+	Search   string
+	Sort     InstanceSort
+	Page     int // from 1
 }
 
-// Duration is how long the operation took, or has taken so far.
-func (o *Operation) Duration(now time.Time) time.Duration {
-	end := o.FinishedAt
-	if end.IsZero() {
-		end = now
+// InstancePage is one page of the instance list.
+type InstancePage struct {
+	Query     ListQuery
+	Instances []*Instance
+	Total     int
+	Pages     int
+}
+
+// InstanceDetail is an instance with its history of operations.
+type InstanceDetail struct {
+	*Instance
+	Operations []*Operation
+	// StoppedBilling says what the instance keeps costing while stopped.
+	StoppedBilling string
+	// Unavailable holds, by slug, why an application cannot work on it.
+	Unavailable map[string]string
+	// Activity is the use of its applications, as far as known.
+	Activity Activity
+	// Schedules are its start/stop schedules; IdleStopAt is when idle
+	// shutdown will stop it if nothing happens (zero: it will not).
+	Schedules  []*Schedule
+	IdleStopAt time.Time
+	// Cost estimates its compute's cost; nil without a price.
+	Cost *InstanceCost
+}
+
+// HistoryLength is how many operations the details page lists.
+const HistoryLength = 20
+
+// NewAppSecret makes an instance's upstream secret: 256 random bits,
+// URL-safe, so that it may stand as a Jupyter token.
+func NewAppSecret() (string, error) {
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		return "", fmt.Errorf("make the instance's application secret: %w", err)
 	}
-	return end.Sub(o.StartedAt).Round(time.Second)
+	return base64.RawURLEncoding.EncodeToString(b), nil
 }

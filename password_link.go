@@ -5,27 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"strings"
-	"time"
 )
-
-// PasswordLinkLifetime is how long a link to set one's password works.
-const PasswordLinkLifetime = 72 * time.Hour
-
-// PasswordLink lets a new local account set its own password, once: the
-// Owner who added the account passes the link on, and the portal keeps only
-// the hash of its token.
-type PasswordLink struct {
-	TokenHash string
-	UserID    int64
-	CreatedAt time.Time
-	ExpiresAt time.Time
-}
-
-// NewUser is what an Owner enters to add someone.
-type NewUser struct {
-	Email, Name string
-	Role        string
-}
 
 // AddUser adds an account for someone and gives them a role, which must be
 // chosen (never defaulted: a click must not make an Owner). With local

@@ -69,24 +69,6 @@ type WorkspaceQuota struct {
 	Holders []*Instance
 }
 
-// QuotaStore keeps the workspace's vCPU limits and finds what holds them.
-// CreateInstance and BeginOperation (for Start) check the limits in the
-// same transaction as the change, so concurrent requests can never together
-// exceed one.
-type QuotaStore interface {
-	// WorkspaceQuota returns a region's limits and the instances that hold
-	// quota in it. The holders may be shared with other callers: read them,
-	// never change them.
-	WorkspaceQuota(ctx context.Context, region string) (*WorkspaceQuota, error)
-	// WorkspaceUsage is WorkspaceQuota for a create's checks: the limits and
-	// the vCPUs held, with only the holders still being created, so that
-	// its cost does not grow with the instances there.
-	WorkspaceUsage(ctx context.Context, region string) (*WorkspaceQuota, error)
-	// SetWorkspaceLimit sets a family's limit (TotalRegionalVCPUs for the
-	// total), or removes it when limit is negative.
-	SetWorkspaceLimit(ctx context.Context, region, family string, limit int) error
-}
-
 // misfit is why a size does not fit the workspace's limits, or "".
 func (q *WorkspaceQuota) misfit(region string, size VMSize) string {
 	if q == nil {
@@ -240,4 +222,34 @@ func (s *Service) SetWorkspaceLimit(ctx context.Context, region, family string, 
 			usage[i].Limit, usage[i].Label, region))
 	}
 	return s.Quotas.SetWorkspaceLimit(ctx, region, family, limit)
+}
+
+// QuotaUse returns, by region, the quota rows that tell an operator
+// something: the region's total, and each family in use at either level or
+// limited by the workspace (Azure lists about a hundred families per region,
+// most unused). It is for the operator's metrics, which nobody signs in
+// to read: it authorizes no one, and no route may call it.
+func (s *Service) QuotaUse(ctx context.Context) (map[string][]QuotaRow, error) {
+	regions, err := s.Cloud.Regions(ctx)
+	if err != nil {
+		return nil, err
+	}
+	use := make(map[string][]QuotaRow, len(regions))
+	for _, region := range regions {
+		usage, err := s.Cloud.Usage(ctx, region.Name)
+		if err != nil {
+			return nil, fmt.Errorf("quota of %s: %w", region.Name, err)
+		}
+		ws, err := s.Quotas.WorkspaceUsage(ctx, region.Name)
+		if err != nil {
+			return nil, fmt.Errorf("quota of %s: %w", region.Name, err)
+		}
+		for _, u := range usage {
+			row := quotaRow(u, ws, nil)
+			if u.Name == TotalRegionalVCPUs || row.SubscriptionUsed > 0 || row.WorkspaceUsed > 0 || row.WorkspaceLimit >= 0 {
+				use[region.Name] = append(use[region.Name], row)
+			}
+		}
+	}
+	return use, nil
 }

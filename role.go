@@ -1,7 +1,6 @@
 package instancehub
 
 import (
-	"context"
 	"fmt"
 	"slices"
 	"strings"
@@ -159,17 +158,13 @@ const (
 	SourceSSO    = "sso"
 )
 
-// RoleStore keeps role assignments.
-type RoleStore interface {
-	// AssignRole inserts a, setting its ID. ECONFLICT when the user already
-	// holds the role; ENOTFOUND when the user does not exist.
-	AssignRole(ctx context.Context, a *RoleAssignment) error
-	// RemoveRoleAssignment deletes an assignment and returns it. ECONFLICT
-	// when it is the last Owner assignment; ENOTFOUND when there is none.
-	RemoveRoleAssignment(ctx context.Context, id int64) (*RoleAssignment, error)
-	// FindRoleAssignments lists assignments, with user names, by user name;
-	// only those of role when it is set.
-	FindRoleAssignments(ctx context.Context, role Role) ([]*RoleAssignment, error)
-	// UserRoles lists the roles of a user.
-	UserRoles(ctx context.Context, userID int64) ([]Role, error)
+// AccessPage is what the access control page shows.
+type AccessPage struct {
+	Role        Role // the filter; "" for every role
+	Assignments []*RoleAssignment
+	// Users are those an Owner may pick from; empty for everyone else.
+	Users    []*User
+	CanWrite bool
+	// Owners is how many Owner assignments exist: the last cannot go.
+	Owners int
 }

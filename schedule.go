@@ -273,3 +273,63 @@ func parseWeekDay(s string) (time.Weekday, bool) {
 	}
 	return 0, false
 }
+
+// Firing is one occurrence of a schedule, recorded so that it fires once:
+// across restarts, and across portals sharing a database.
+type Firing struct {
+	ScheduleID int64
+	Occurrence time.Time // the time it was due, as the schedule computes it
+	FiredAt    time.Time
+	Result     string // FiringClaimed, then FiringStarted, FiringSkipped or FiringFailed
+	Reason     string // why it was skipped or failed
+}
+
+// The results of a firing.
+const (
+	FiringClaimed = "claimed" // recorded, its operation not yet submitted
+	FiringStarted = "started" // its operation began
+	FiringSkipped = "skipped" // the state did not allow the action
+	FiringFailed  = "failed"  // the action was refused (quota)
+)
+
+// ScheduleID reads a schedule's ID from a URL. ENOTFOUND when it is none.
+func ScheduleID(s string) (int64, error) {
+	id, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || id <= 0 {
+		return 0, Errorf(ENOTFOUND, "There is no such schedule.")
+	}
+	return id, nil
+}
+
+// MissedGrace is how late a schedule may still fire: a portal that was down
+// at the time fires it on start when it is less late than this, and
+// otherwise waits for the next time.
+const MissedGrace = 15 * time.Minute
+
+// DueOccurrence is the occurrence of sch to fire now, if any: the first
+// after its last firing, its last change and the grace period, unless it
+// is later than now. A stop its owner postponed is held until then, and
+// fires then although past the grace period.
+func DueOccurrence(sch *Schedule, keep time.Time, now time.Time) (time.Time, bool) {
+	from := latest(now.Add(-MissedGrace), sch.UpdatedAt, sch.LastFired)
+	if sch.Action == OpStop && !keep.IsZero() {
+		if now.Before(keep) {
+			if occ := sch.Next(from); !occ.IsZero() && !occ.After(keep) {
+				return time.Time{}, false
+			}
+		} else if now.Before(keep.Add(MissedGrace)) {
+			from = latest(keep.Add(-KeepRunningFor-time.Millisecond), sch.UpdatedAt, sch.LastFired)
+		}
+	}
+	occ := sch.Next(from)
+	return occ, !occ.IsZero() && !occ.After(now)
+}
+
+func latest(t time.Time, others ...time.Time) time.Time {
+	for _, o := range others {
+		if o.After(t) {
+			t = o
+		}
+	}
+	return t
+}

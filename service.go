@@ -8,15 +8,6 @@ import (
 	"time"
 )
 
-// PageSize is how many instances a page of the list shows.
-const PageSize = 50
-
-// DefaultVMSize is the size the create form proposes, as the reference does.
-const DefaultVMSize = "Standard_DS3_v2"
-
-// DefaultSSHPort is the port instances accept SSH on.
-const DefaultSSHPort = 22
-
 // Service applies the product's rules: who may do what, what is valid, and
 // what an action does to an instance; it writes the audit log. Handlers call
 // it and nothing else, and every action is authorized here.
@@ -55,7 +46,9 @@ type Service struct {
 	// events one archive moves, 0 for MaxAuditArchive.
 	ArchiveDir   string
 	ArchiveLimit int
-	Now          func() time.Time
+	// Metrics, if set, is told of what the audit log records.
+	Metrics ServiceMetrics
+	Now     func() time.Time
 
 	admission sync.Mutex // creates are admitted one at a time (quota)
 	activity  throttle   // activity is written once a minute per instance
@@ -64,27 +57,19 @@ type Service struct {
 	Wait func(ctx context.Context, d time.Duration) error
 }
 
+// metrics returns Metrics, or what tells nobody.
+func (s *Service) metrics() ServiceMetrics {
+	if s.Metrics == nil {
+		return noMetrics{}
+	}
+	return s.Metrics
+}
+
 func (s *Service) logger() *slog.Logger {
 	if s.Logger == nil {
 		return slog.Default()
 	}
 	return s.Logger
-}
-
-// ListQuery is what the list page asks for.
-type ListQuery struct {
-	OnlyMine bool
-	Search   string
-	Sort     InstanceSort
-	Page     int // from 1
-}
-
-// InstancePage is one page of the instance list.
-type InstancePage struct {
-	Query     ListQuery
-	Instances []*Instance
-	Total     int
-	Pages     int
 }
 
 // ListInstances returns a page of instances.
@@ -160,31 +145,10 @@ func (s *Service) InstanceWithSchedules(ctx context.Context, name string) (*Inst
 		return nil, nil, err
 	}
 	if inst.State == StateRunning {
-		inst.AutoStop = nextAutoStop(inst, schedules, s.now())
+		inst.AutoStop = NextAutoStop(inst, schedules, s.now())
 	}
 	return inst, schedules, nil
 }
-
-// InstanceDetail is an instance with its history of operations.
-type InstanceDetail struct {
-	*Instance
-	Operations []*Operation
-	// StoppedBilling says what the instance keeps costing while stopped.
-	StoppedBilling string
-	// Unavailable holds, by slug, why an application cannot work on it.
-	Unavailable map[string]string
-	// Activity is the use of its applications, as far as known.
-	Activity Activity
-	// Schedules are its start/stop schedules; IdleStopAt is when idle
-	// shutdown will stop it if nothing happens (zero: it will not).
-	Schedules  []*Schedule
-	IdleStopAt time.Time
-	// Cost estimates its compute's cost; nil without a price.
-	Cost *InstanceCost
-}
-
-// HistoryLength is how many operations the details page lists.
-const HistoryLength = 20
 
 // InstanceDetail returns an instance with its operations, newest first.
 func (s *Service) InstanceDetail(ctx context.Context, name string) (*InstanceDetail, error) {

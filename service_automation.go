@@ -3,8 +3,6 @@ package instancehub
 import (
 	"context"
 	"fmt"
-	"strconv"
-	"time"
 )
 
 // WorkspaceSettings returns the workspace's defaults, for the create form
@@ -211,37 +209,10 @@ func (s *Service) setAutoStops(ctx context.Context, instances []*Instance) error
 	}
 	for _, inst := range instances {
 		if inst.State == StateRunning {
-			inst.AutoStop = nextAutoStop(inst, schedules, now)
+			inst.AutoStop = NextAutoStop(inst, schedules, now)
 		}
 	}
 	return nil
-}
-
-func nextAutoStop(inst *Instance, schedules []*Schedule, now time.Time) *AutoStop {
-	var next *AutoStop
-	consider := func(at time.Time, trigger Trigger, reason string) {
-		if at.IsZero() || at.After(now.Add(NoticeBefore)) || next != nil && !at.Before(next.At) {
-			return
-		}
-		next = &AutoStop{At: at, Trigger: trigger, Reason: reason}
-	}
-	if at := IdleStopAt(inst); !at.IsZero() {
-		consider(latest(at, now), TriggerIdleShutdown, "idle shutdown after "+IdleText(inst.IdleShutdown)+" without activity")
-	}
-	for _, sch := range schedules {
-		if sch.InstanceID != inst.ID || sch.Action != OpStop {
-			continue
-		}
-		at := sch.Next(latest(now.Add(-MissedGrace), sch.UpdatedAt, sch.LastFired))
-		if keep := inst.KeepRunningUntil; !at.IsZero() && !at.After(keep) && at.After(keep.Add(-KeepRunningFor-time.Millisecond)) {
-			at = keep
-		}
-		consider(latest(at, now), TriggerSchedule, sch.Label())
-	}
-	if next != nil {
-		next.Postponed = !inst.KeepRunningUntil.IsZero() && !inst.KeepRunningUntil.Before(now)
-	}
-	return next
 }
 
 // TakeNotices returns, and forgets, what the portal kept to tell the
@@ -252,13 +223,4 @@ func (s *Service) TakeNotices(ctx context.Context) ([]string, error) {
 		return nil, nil
 	}
 	return s.Automation.TakeUserNotices(ctx, user.ID)
-}
-
-// ScheduleID reads a schedule's ID from a URL. ENOTFOUND when it is none.
-func ScheduleID(s string) (int64, error) {
-	id, err := strconv.ParseInt(s, 10, 64)
-	if err != nil || id <= 0 {
-		return 0, Errorf(ENOTFOUND, "There is no such schedule.")
-	}
-	return id, nil
 }

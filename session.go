@@ -2,31 +2,15 @@ package instancehub
 
 import (
 	"context"
-	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
-	"crypto/subtle"
 	"encoding/base64"
 	"encoding/hex"
 	"time"
 )
 
-// A session ends after SessionIdle without a request, and after
-// SessionLifetime in any case.
-const (
-	SessionIdle     = 8 * time.Hour
-	SessionLifetime = 7 * 24 * time.Hour
-	// sessionTouchEvery limits writes: last-seen is recorded at most this often.
-	sessionTouchEvery = time.Minute
-)
-
-// SignedIn is a session just started: its token goes to the browser once,
-// and the store keeps only its hash.
-type SignedIn struct {
-	User      *User
-	Token     string
-	ExpiresAt time.Time
-}
+// sessionTouchEvery limits writes: last-seen is recorded at most this often.
+const sessionTouchEvery = time.Minute
 
 // SignIn checks a local account's email and password, as Authenticate does,
 // and starts a session. The session the browser had, previous (a token, or
@@ -119,21 +103,4 @@ func (s *Service) SignOut(ctx context.Context, token string) error {
 func hashSessionToken(token string) string {
 	sum := sha256.Sum256([]byte(token))
 	return hex.EncodeToString(sum[:])
-}
-
-// CSRFToken is the token a session's pages send back with every change. It
-// is derived from the session's own secret token, so it is bound to that
-// session, changes at every sign-in, and cannot be set by anyone who does not
-// hold the session cookie (as a page on a sibling site can set a cookie).
-func CSRFToken(sessionToken string) string {
-	mac := hmac.New(sha256.New, []byte(sessionToken))
-	mac.Write([]byte("instancehub csrf v1"))
-	return base64.RawURLEncoding.EncodeToString(mac.Sum(nil))
-}
-
-// ValidCSRFToken reports, in constant time, whether sent is the CSRF token
-// of the session with that token.
-func ValidCSRFToken(sessionToken, sent string) bool {
-	return sessionToken != "" && sent != "" &&
-		subtle.ConstantTimeCompare([]byte(CSRFToken(sessionToken)), []byte(sent)) == 1
 }

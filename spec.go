@@ -100,3 +100,111 @@ func ValidateTags(tags map[string]string) error {
 	}
 	return nil
 }
+
+// DefaultVMSize is the size the create form proposes, as the reference does.
+const DefaultVMSize = "Standard_DS3_v2"
+
+// CreateRequest is the create form as submitted.
+type CreateRequest struct {
+	Name         string
+	Region       string
+	VMSize       string
+	SSHEnabled   bool
+	SSHPublicKey string
+	// SSHKeyLater turns SSH on with no key yet: the instance's owner adds
+	// theirs on the details page once it runs.
+	SSHKeyLater    bool
+	VirtualNetwork string
+	Subnet         string
+	// AssignTo is the email of the user to create the instance for, who
+	// becomes its owner; empty for oneself.
+	AssignTo string
+	// IdleShutdownOn and IdleMinutes are the Scheduling section's idle
+	// shutdown; Schedules its start/stop schedules (blank ones ignored).
+	IdleShutdownOn bool
+	IdleMinutes    string
+	Schedules      []ScheduleRequest
+	// Description, Tags and Identity come from the API and the az ml
+	// file; the form leaves them empty.
+	Description string
+	Tags        map[string]string
+	Identity    ManagedIdentity
+	// IdempotencyKey, from the API's Idempotency-Key header, makes a
+	// retried create return the instance the first one made.
+	IdempotencyKey string
+}
+
+// MaxIdempotencyKeyLength bounds an Idempotency-Key: a UUID takes 36.
+const MaxIdempotencyKeyLength = 255
+
+// SizeOption is a VM size as the create form offers it: whether the
+// region's quota can fit it now, and if not, why.
+type SizeOption struct {
+	VMSize
+	Fits   bool
+	Reason string
+	// Price is its price per hour in the region, if known.
+	Price Price
+}
+
+// CreateOptions is what the create form offers for a region.
+type CreateOptions struct {
+	Regions  []Region
+	Region   string
+	Sizes    []SizeOption
+	Networks []VirtualNetwork
+	// Assignees are the users an instance may be created for; empty unless
+	// the user may create instances for others.
+	Assignees []*User
+	// Defaults are the workspace's, which the Scheduling section proposes.
+	Defaults WorkspaceSettings
+}
+
+// FitSizes marks which sizes the quota can fit now — the subscription's, by
+// family and regional total, then the workspace's (ws may be nil) — and
+// lists those that fit first.
+func FitSizes(region string, sizes []VMSize, usage []Usage, ws *WorkspaceQuota) []SizeOption {
+	byName := map[string]Usage{}
+	for _, u := range usage {
+		byName[strings.ToLower(u.Name)] = u
+	}
+	total, hasTotal := byName[TotalRegionalVCPUs]
+	options := make([]SizeOption, 0, len(sizes))
+	for _, size := range sizes {
+		opt := SizeOption{VMSize: size, Fits: true}
+		family, ok := byName[strings.ToLower(size.Family)]
+		switch {
+		case !ok || family.Limit == 0:
+			opt.Fits, opt.Reason = false, fmt.Sprintf("No quota for %s vCPUs in this region.", FamilyLabel(size.Family))
+		case family.Current+size.VCPUs > family.Limit:
+			opt.Fits, opt.Reason = false, QuotaMessage(LevelSubscription, region, size.Family, size.VCPUs, family.Current, family.Limit)
+		case hasTotal && total.Current+size.VCPUs > total.Limit:
+			opt.Fits, opt.Reason = false, QuotaMessage(LevelSubscription, region, TotalRegionalVCPUs, size.VCPUs, total.Current, total.Limit)
+		default:
+			if reason := ws.misfit(region, size); reason != "" {
+				opt.Fits, opt.Reason = false, reason
+			}
+		}
+		options = append(options, opt)
+	}
+	slices.SortStableFunc(options, func(a, b SizeOption) int {
+		switch {
+		case a.Fits == b.Fits:
+			return 0
+		case a.Fits:
+			return -1
+		}
+		return 1
+	})
+	return options
+}
+
+// DefaultSubnet is where an instance goes when its creator picks no
+// network: the first subnet of the region's first network (the Cloud lists
+// the configured network and subnet first).
+func DefaultSubnet(networks []VirtualNetwork) (network, subnet string, ok bool) {
+	if len(networks) == 0 || len(networks[0].Subnets) == 0 {
+		return "", "", false
+	}
+	return networks[0].Name, networks[0].Subnets[0].Name, true
+}

@@ -132,6 +132,10 @@ type InstanceStore interface {
 	RecordActivity(ctx context.Context, name string, at time.Time) error
 }
 
+// ErrLeaseLost is what the store answers a replica that writes to an
+// operation another replica has taken over: it stops driving it.
+var ErrLeaseLost = Errorf(ECONFLICT, "Another portal has taken over the operation.")
+
 // UserStore keeps the people who may sign in.
 type UserStore interface {
 	// CreateUser inserts u and sets its ID. ECONFLICT when the email is taken
@@ -222,4 +226,167 @@ type SessionStore interface {
 	// DeleteExpiredSessions removes sessions that expired at or before now
 	// and returns how many.
 	DeleteExpiredSessions(ctx context.Context, now time.Time) (int, error)
+}
+
+// AuditStore keeps the audit log.
+type AuditStore interface {
+	// RecordAudit adds e, setting its ID; its Count is 1.
+	RecordAudit(ctx context.Context, e *AuditEvent) error
+	// TallyAudit counts e in the event of the same minute, action, result,
+	// user and source that TallyAudit added before, or adds e when there
+	// is none; it sets e's ID and Count to those of the event counted in.
+	// The event keeps the target and reason of the first it counted.
+	TallyAudit(ctx context.Context, e *AuditEvent) error
+	// FindAuditEvents returns the matching events, newest first, and how
+	// many match in all.
+	FindAuditEvents(ctx context.Context, f AuditFilter) ([]*AuditEvent, int, error)
+	// WalkAuditEvents calls fn with each matching event, newest first,
+	// reading them one at a time, and stops at fn's first error, which it
+	// returns. Offset and Limit are ignored.
+	WalkAuditEvents(ctx context.Context, f AuditFilter, fn func(*AuditEvent) error) error
+	AuditArchiveStore
+}
+
+// AuditArchiveStore moves old events of the audit log out, as AuditArchive
+// says.
+type AuditArchiveStore interface {
+	// AuditArchivable says how many events the log holds before before,
+	// the oldest and newest, and the highest ID.
+	AuditArchivable(ctx context.Context, before time.Time) (AuditSpan, error)
+	// WalkAuditArchivable calls fn with each event before before whose ID
+	// is at most lastID, oldest first (by time, then ID), and stops at fn's
+	// first error, which it returns.
+	WalkAuditArchivable(ctx context.Context, before time.Time, lastID int64, fn func(*AuditEvent) error) error
+	// NthOldestAudit returns the time of the event with n older ones (by
+	// time, then ID); the zero time when the log holds no more than n.
+	NthOldestAudit(ctx context.Context, n int) (time.Time, error)
+	// ArchiveAudit removes the events a covers (before a.Before, IDs up to
+	// a.LastID), records a, setting its ID, and records e, the archive's
+	// own audit event, in one transaction. The events are read again in it
+	// and written as an archive file is (AuditArchiveWriter): unless that
+	// gives a.Count events and a.Digest, nothing changes (ECONFLICT).
+	ArchiveAudit(ctx context.Context, a *AuditArchive, e *AuditEvent) error
+	// AuditArchives lists the archives, newest first.
+	AuditArchives(ctx context.Context) ([]*AuditArchive, error)
+	// FindAuditArchive returns one archive. ENOTFOUND when there is none.
+	FindAuditArchive(ctx context.Context, id int64) (*AuditArchive, error)
+}
+
+// AutomationStore keeps what runs instances without their users: schedules,
+// the record of their firings, idle shutdown, the workspace's defaults, and
+// the notices waiting for users.
+type AutomationStore interface {
+	// AddSchedule inserts s and sets its ID and times. ECONFLICT when its
+	// instance has MaxSchedules already (counted in the transaction);
+	// ENOTFOUND when the instance does not exist or is deleted.
+	AddSchedule(ctx context.Context, s *Schedule) error
+	// UpdateSchedule saves s's action, times and zone, and sets UpdatedAt.
+	// ENOTFOUND when no schedule of s.InstanceID has s.ID.
+	UpdateSchedule(ctx context.Context, s *Schedule) error
+	// DeleteSchedule removes a schedule of an instance. ENOTFOUND when it
+	// has none with that ID.
+	DeleteSchedule(ctx context.Context, instanceID, id int64) error
+	// FindSchedules lists the schedules of the given instances, or of every
+	// live instance when none is given, by instance then ID, each with the
+	// newest occurrence it fired for.
+	FindSchedules(ctx context.Context, instanceIDs ...int64) ([]*Schedule, error)
+	// ClaimFiring records f as claimed. ECONFLICT when the schedule's
+	// occurrence is recorded already: another portal, or this one before
+	// a restart, fired it.
+	ClaimFiring(ctx context.Context, f *Firing) error
+	// FinishFiring records a claimed firing's result and reason.
+	FinishFiring(ctx context.Context, f *Firing) error
+
+	// SetIdleShutdown saves an instance's idle time (0 for off) and the
+	// time it changed, which restarts its idle clock. ENOTFOUND for an
+	// unknown or deleted instance.
+	SetIdleShutdown(ctx context.Context, instanceID int64, idle time.Duration, at time.Time) error
+	// KeepRunning holds an instance's automatic stops until until.
+	// ENOTFOUND for an unknown or deleted instance.
+	KeepRunning(ctx context.Context, instanceID int64, until time.Time) error
+
+	// WorkspaceSettings returns the workspace's defaults, or
+	// DefaultWorkspaceSettings when none were saved.
+	WorkspaceSettings(ctx context.Context) (WorkspaceSettings, error)
+	// SaveWorkspaceSettings saves the workspace's defaults.
+	SaveWorkspaceSettings(ctx context.Context, w WorkspaceSettings) error
+
+	// RecordFailedOperation adds op, already ended Failed, to its instance's
+	// history without changing the instance: an automatic operation refused
+	// before it began (a scheduled start over quota).
+	RecordFailedOperation(ctx context.Context, op *Operation) error
+	// AddUserNotice keeps a message for a user's next visit.
+	AddUserNotice(ctx context.Context, userID int64, message string, at time.Time) error
+	// TakeUserNotices returns a user's waiting messages, oldest first, and
+	// forgets them.
+	TakeUserNotices(ctx context.Context, userID int64) ([]string, error)
+}
+
+// QuotaStore keeps the workspace's vCPU limits and finds what holds them.
+// CreateInstance and BeginOperation (for Start) check the limits in the
+// same transaction as the change, so concurrent requests can never together
+// exceed one.
+type QuotaStore interface {
+	// WorkspaceQuota returns a region's limits and the instances that hold
+	// quota in it. The holders may be shared with other callers: read them,
+	// never change them.
+	WorkspaceQuota(ctx context.Context, region string) (*WorkspaceQuota, error)
+	// WorkspaceUsage is WorkspaceQuota for a create's checks: the limits and
+	// the vCPUs held, with only the holders still being created, so that
+	// its cost does not grow with the instances there.
+	WorkspaceUsage(ctx context.Context, region string) (*WorkspaceQuota, error)
+	// SetWorkspaceLimit sets a family's limit (TotalRegionalVCPUs for the
+	// total), or removes it when limit is negative.
+	SetWorkspaceLimit(ctx context.Context, region, family string, limit int) error
+}
+
+// RoleStore keeps role assignments.
+type RoleStore interface {
+	// AssignRole inserts a, setting its ID. ECONFLICT when the user already
+	// holds the role; ENOTFOUND when the user does not exist.
+	AssignRole(ctx context.Context, a *RoleAssignment) error
+	// RemoveRoleAssignment deletes an assignment and returns it. ECONFLICT
+	// when it is the last Owner assignment; ENOTFOUND when there is none.
+	RemoveRoleAssignment(ctx context.Context, id int64) (*RoleAssignment, error)
+	// FindRoleAssignments lists assignments, with user names, by user name;
+	// only those of role when it is set.
+	FindRoleAssignments(ctx context.Context, role Role) ([]*RoleAssignment, error)
+	// UserRoles lists the roles of a user.
+	UserRoles(ctx context.Context, userID int64) ([]Role, error)
+}
+
+// RunningTimeStore sums the running time the store recorded: every change
+// of an instance's state, by whichever writer, opens or closes an interval
+// of running time in the same transaction.
+type RunningTimeStore interface {
+	// RunningTime sums how long the instance ran until until, in all and
+	// since since, an interval still open counting until until.
+	RunningTime(ctx context.Context, instanceID int64, since, until time.Time) (total, sinceThen time.Duration, err error)
+	// RunningTimeBySize sums, per VM size, how long the instances of region,
+	// deleted ones included, ran between since and until.
+	RunningTimeBySize(ctx context.Context, region string, since, until time.Time) ([]SizeRunningTime, error)
+}
+
+// TokenStore keeps personal access tokens.
+type TokenStore interface {
+	// CreateToken inserts t and sets its ID. ECONFLICT when the user has a
+	// live token of that name already (names compared case-insensitively),
+	// or MaxTokensPerUser unrevoked, unexpired ones at now — checked in the
+	// transaction.
+	CreateToken(ctx context.Context, t *APIToken, now time.Time) error
+	// FindToken returns the token with that hash, with its user and the
+	// user's roles, provided it is unrevoked, expires after now and its user
+	// is not disabled. ENOTFOUND otherwise.
+	FindToken(ctx context.Context, hash string, now time.Time) (*APIToken, error)
+	// FindTokenByID returns a token. ENOTFOUND when there is none.
+	FindTokenByID(ctx context.Context, id int64) (*APIToken, error)
+	// FindTokens lists the tokens of a user, or everyone's when userID is 0,
+	// newest first, revoked and expired ones of the last year included.
+	FindTokens(ctx context.Context, userID int64, now time.Time) ([]*APIToken, error)
+	// TouchToken records that a token was used at t, and reports whether it
+	// is the token's first use (checked and set in one statement).
+	TouchToken(ctx context.Context, id int64, t time.Time) (first bool, err error)
+	// RevokeToken revokes a token at t. ENOTFOUND when there is no such
+	// unrevoked token.
+	RevokeToken(ctx context.Context, id int64, t time.Time) error
 }

@@ -14,11 +14,14 @@ import (
 // spend Azure's read budget to learn nothing new.
 const SyncFresh = 5 * time.Second
 
-// SyncReport says what a sync found.
-type SyncReport struct {
-	Checked int // instances compared with Azure
-	Changed int // instances whose state changed
-	Missing int // instances whose VM was gone
+// Adopter adopts virtual machines of the portal that its records do not
+// know, which a sync finds.
+type Adopter interface {
+	// AdoptUnrecorded adopts, of the VMs named, each that carries this
+	// portal's tag and that no live instance records, audits each, and
+	// tells the Owners. It returns the instances adopted and the names of
+	// the VMs that are not the portal's.
+	AdoptUnrecorded(ctx context.Context, names []string) (adopted []*Instance, notPortals []string, err error)
 }
 
 // syncRun is one sync, which later callers may join.
@@ -79,8 +82,10 @@ func (e *Engine) joinSync(ctx context.Context) (*syncRun, error) {
 	syncCtx, done := e.detach(ctx)
 	go func() {
 		defer done()
+		began := time.Now()
 		run.report, run.err = e.sync(syncCtx)
 		run.finished = time.Now()
+		e.metrics().SyncEnded(run.report, run.finished.Sub(began), run.err)
 		close(run.done)
 	}()
 	return run, nil
@@ -116,19 +121,30 @@ func (e *Engine) sync(ctx context.Context) (SyncReport, error) {
 	// Names compare as Azure's do, whatever their case; ToLower copies
 	// only a name that has capitals.
 	byName := func(st SyncState, name string) int { return strings.Compare(strings.ToLower(st.Name), name) }
-	states = slices.DeleteFunc(states, func(st SyncState) bool { return st.Busy })
 	slices.SortFunc(states, func(a, b SyncState) int { return byName(a, strings.ToLower(b.Name)) })
-	// What Azure says of each instance: its state, or unseen (Missing).
+	// What Azure says of each instance: its state, or unseen (Missing);
+	// and the VMs no instance records, busy or not, to adopt.
 	azure := make([]State, len(states))
+	var unrecorded []string
+	notPortals := map[string]bool{}
 	err = e.Cloud.VMs(ctx, func(vm VM) {
-		if i, ok := slices.BinarySearchFunc(states, strings.ToLower(vm.Name), byName); ok {
+		name := strings.ToLower(vm.Name)
+		if i, ok := slices.BinarySearchFunc(states, name, byName); ok {
 			azure[i] = vm.State()
+		} else if e.notPortals[name] {
+			notPortals[name] = true
+		} else {
+			unrecorded = append(unrecorded, vm.Name)
 		}
 	})
 	if err != nil {
 		return report, fmt.Errorf("sync: %w", err)
 	}
+	report.Adopted = e.adopt(ctx, unrecorded, notPortals)
 	for i, inst := range states {
+		if inst.Busy { // left to its operation
+			continue
+		}
 		report.Checked++
 		update, ok := syncUpdate(inst, azure[i])
 		if ok && update.State == StateMissing && !e.confirmMissing(ctx, inst) {
@@ -150,6 +166,29 @@ func (e *Engine) sync(ctx context.Context) (SyncReport, error) {
 		}
 	}
 	return report, nil
+}
+
+// adopt has the Adopter adopt the VMs a sync found unrecorded, and keeps
+// the names of those that are not the portal's, which the next syncs need
+// not ask about while they stay (notPortals, already seen again). It
+// returns how many were adopted; a failure is logged, and the next sync
+// tries again.
+func (e *Engine) adopt(ctx context.Context, unrecorded []string, notPortals map[string]bool) int {
+	defer func() { e.notPortals = notPortals }()
+	if len(unrecorded) == 0 || e.Adopter == nil {
+		return 0
+	}
+	adopted, others, err := e.Adopter.AdoptUnrecorded(ctx, unrecorded)
+	for _, name := range others {
+		notPortals[strings.ToLower(name)] = true
+	}
+	for _, inst := range adopted {
+		e.Logger.Warn("adopted an instance from its virtual machine, which no record named", "instance", inst.Name, "owner", inst.OwnerEmail, "state", inst.State)
+	}
+	if err != nil && ctx.Err() == nil {
+		e.Logger.Warn("sync: adopt the portal's virtual machines no record names", "err", err)
+	}
+	return len(adopted)
 }
 
 // confirmMissing asks Azure for the one VM a list did not show before the
@@ -205,6 +244,7 @@ func (e *Engine) backgroundSync() {
 			}
 			return
 		}
+		e.metrics().SyncLeaseHeld(held)
 		if !held {
 			return
 		}

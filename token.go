@@ -69,30 +69,6 @@ func (t *APIToken) Status(now time.Time) string {
 	return "Active"
 }
 
-// TokenStore keeps personal access tokens.
-type TokenStore interface {
-	// CreateToken inserts t and sets its ID. ECONFLICT when the user has a
-	// live token of that name already (names compared case-insensitively),
-	// or MaxTokensPerUser unrevoked, unexpired ones at now — checked in the
-	// transaction.
-	CreateToken(ctx context.Context, t *APIToken, now time.Time) error
-	// FindToken returns the token with that hash, with its user and the
-	// user's roles, provided it is unrevoked, expires after now and its user
-	// is not disabled. ENOTFOUND otherwise.
-	FindToken(ctx context.Context, hash string, now time.Time) (*APIToken, error)
-	// FindTokenByID returns a token. ENOTFOUND when there is none.
-	FindTokenByID(ctx context.Context, id int64) (*APIToken, error)
-	// FindTokens lists the tokens of a user, or everyone's when userID is 0,
-	// newest first, revoked and expired ones of the last year included.
-	FindTokens(ctx context.Context, userID int64, now time.Time) ([]*APIToken, error)
-	// TouchToken records that a token was used at t, and reports whether it
-	// is the token's first use (checked and set in one statement).
-	TouchToken(ctx context.Context, id int64, t time.Time) (first bool, err error)
-	// RevokeToken revokes a token at t. ENOTFOUND when there is no such
-	// unrevoked token.
-	RevokeToken(ctx context.Context, id int64, t time.Time) error
-}
-
 // NewToken is the form of a token to create.
 type NewToken struct {
 	Name string

@@ -2,57 +2,11 @@ package instancehub
 
 import (
 	"context"
-	"crypto/rand"
 	"fmt"
 	"net/mail"
 	"strings"
 	"time"
 )
-
-// The limits on guessing passwords. Each attempt is judged by the failed
-// sign-ins and the attempts under way in the last FailureWindow: those at
-// its account from its address, at its account from everywhere, and from
-// its address at every account.
-//
-//   - At one account from one address, after FreeFailures, each attempt
-//     waits twice as long as the one before, up to MaxSignInDelay.
-//   - An account keeps guessing bounded: once it has MaxFailuresPerAccount,
-//     an address that already has FreeFailures there is refused there,
-//     unchecked, until the window passes or an Owner unlocks the account.
-//     Its owner signing in from elsewhere is not.
-//   - An address's failures at every account slow its attempts once they
-//     pass AddressFreeFailures, as an account's do after FreeFailures, but
-//     never refuse them: a colleague behind the same office address or VPN
-//     signs in with a right password, whatever others there guessed.
-//
-// A right password never counts as a failure.
-const (
-	FreeFailures          = 3
-	FirstSignInDelay      = time.Second
-	MaxSignInDelay        = 30 * time.Second
-	MaxFailuresPerAccount = 20
-	AddressFreeFailures   = 20
-	FailureWindow         = 15 * time.Minute
-	// MaxLoginCount is where counting stops: no limit above looks
-	// further, and reading every row of a flood would hold the store's
-	// write lock for long at each attempt.
-	MaxLoginCount = 50
-)
-
-// SignInDelay is how long a sign-in waits after so many failures for its
-// account from its address.
-func SignInDelay(failures int) time.Duration {
-	if failures < FreeFailures {
-		return 0
-	}
-	d := FirstSignInDelay
-	for range failures - FreeFailures {
-		if d *= 2; d >= MaxSignInDelay {
-			return MaxSignInDelay
-		}
-	}
-	return d
-}
 
 // admitSignIn refuses an attempt once its account has had its share of
 // guesses and its address has had its own there; it never refuses for an
@@ -259,11 +213,6 @@ func (s *Service) EnsureFirstUser(ctx context.Context, email, password string) (
 	return user, generated, nil
 }
 
-// GeneratePassword returns a random 20-character password.
-func GeneratePassword() string {
-	return rand.Text()[:20]
-}
-
 // SignInExternal signs in a person an identity provider vouched for: the
 // user it knows by subject, else a new user. An email the provider sends is
 // not proof of owning a local account of that email (Entra ID does not
@@ -456,3 +405,26 @@ func (s *Service) keepAnOwner(ctx context.Context, user *User) error {
 	}
 	return nil
 }
+
+// hashSlots bounds how many passwords are hashed at once: each takes 19 MiB,
+// and a burst of sign-ins must not exhaust the server's memory.
+var hashSlots = make(chan struct{}, 4)
+
+// checkPasswordLimited is CheckPassword within the bound, waiting for a
+// slot as long as ctx allows.
+func checkPasswordLimited(ctx context.Context, hash, password string) (bool, error) {
+	select {
+	case hashSlots <- struct{}{}:
+	case <-ctx.Done():
+		return false, ctx.Err()
+	}
+	defer func() { <-hashSlots }()
+	return CheckPassword(hash, password), nil
+}
+
+// dummyHash is checked against when an account does not exist, so that
+// sign-in takes as long for unknown emails as for known ones. It is a
+// constant (the hash of "instancehub-dummy-password" with HashPassword's
+// parameters; a test keeps them in step) rather than made at start: making it
+// took 19 MiB and 30 ms of every start, and no account can have it.
+const dummyHash = "$argon2id$v=19$m=19456,t=2,p=1$AxjNpj6pjazM4X6SWm3WzQ$XpMSHTcl3KUTyrAyxSniU2NkMMCnueYgDy9Ok1D10cY"

@@ -86,9 +86,26 @@ type Config struct {
 	// Dial, if set, connects to the upstreams in place of a TCP dialer:
 	// the offline emulator's sandboxed Jupyter servers listen on Unix
 	// sockets (localapps.Servers.DialContext).
-	Dial   func(ctx context.Context, network, addr string) (net.Conn, error)
-	Logger *slog.Logger
-	Now    func() time.Time
+	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
+	// Metrics, if set, is told what the gateway carries.
+	Metrics Metrics
+	Logger  *slog.Logger
+	Now     func() time.Time
+}
+
+// Metrics counts what the gateway carries, for an operator's dashboards.
+// It is told on the proxy's path: its methods must return at once.
+type Metrics interface {
+	// Proxying: a request to an application began (delta 1) or ended
+	// (-1); websocket for a WebSocket, which lasts until either side
+	// closes it.
+	Proxying(websocket bool, delta int)
+	// SessionsOpen: n sign-ins to an application (a browser's session with
+	// one application of one instance) have a request open now.
+	SessionsOpen(n int)
+	// Proxied: n bytes went from the browser to the application
+	// (toApplication), or back.
+	Proxied(toApplication bool, n int)
 }
 
 // Gateway serves applications. It is an http.Handler for the hosts of the
@@ -131,7 +148,7 @@ func New(cfg Config) (*Gateway, error) {
 		cfg: cfg, origins: o,
 		tickets: newSealer(cfg.Key, "ticket"), cookies: newSealer(cfg.Key, "cookie"), states: newSealer(cfg.Key, "state"),
 		spent: cfg.Spent, csrf: http.NewCrossOriginProtection(),
-		live: newLiveConns(), active: newActivity(cfg.Activity, cfg.ActivityEvery),
+		live: newLiveConns(cfg.Metrics), active: newActivity(cfg.Activity, cfg.ActivityEvery),
 		probes: &http.Client{Transport: newTransport(cfg.Dial), Timeout: 10 * time.Second,
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }},
 	}
@@ -157,6 +174,9 @@ func withDefaults(cfg Config) Config {
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	if cfg.Metrics == nil {
+		cfg.Metrics = noMetrics{}
 	}
 	if cfg.Spent == nil {
 		cfg.Spent = newSpentTickets(100_000)

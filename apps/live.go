@@ -25,16 +25,22 @@ type grant struct {
 }
 
 type liveConns struct {
-	mu    sync.Mutex
-	conns map[*liveConn]struct{}
+	mu      sync.Mutex
+	conns   map[*liveConn]struct{}
+	grants  map[grant]int // how many live connections each grant has
+	metrics Metrics
 }
 
-func newLiveConns() *liveConns { return &liveConns{conns: make(map[*liveConn]struct{})} }
+func newLiveConns(m Metrics) *liveConns {
+	return &liveConns{conns: make(map[*liveConn]struct{}), grants: make(map[grant]int), metrics: m}
+}
 
 func (l *liveConns) add(c *liveConn) *liveConn {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.conns[c] = struct{}{}
+	l.grants[c.grant()]++
+	l.metrics.SessionsOpen(len(l.grants))
 	return c
 }
 
@@ -42,6 +48,15 @@ func (l *liveConns) remove(c *liveConn) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	delete(l.conns, c)
+	k := c.grant()
+	if l.grants[k]--; l.grants[k] <= 0 {
+		delete(l.grants, k)
+	}
+	l.metrics.SessionsOpen(len(l.grants))
+}
+
+func (c *liveConn) grant() grant {
+	return grant{session: c.session, userID: c.userID, name: strings.ToLower(c.name), slug: c.slug}
 }
 
 // byGrant groups the live connections that match.
@@ -51,8 +66,7 @@ func (l *liveConns) byGrant(match func(*liveConn) bool) map[grant][]*liveConn {
 	groups := make(map[grant][]*liveConn)
 	for c := range l.conns {
 		if match(c) {
-			k := grant{session: c.session, userID: c.userID, name: strings.ToLower(c.name), slug: c.slug}
-			groups[k] = append(groups[k], c)
+			groups[c.grant()] = append(groups[c.grant()], c)
 		}
 	}
 	return groups

@@ -101,10 +101,14 @@ func (g *Gateway) serveProxied(w http.ResponseWriter, r *http.Request, c *appCoo
 	defer cancel()
 	conn := g.live.add(&liveConn{session: c.Session, userID: c.UserID, name: name, slug: slug, cancel: cancel})
 	defer g.live.remove(conn)
+	socket := isWebSocket(r)
+	g.cfg.Metrics.Proxying(socket, 1)
+	defer g.cfg.Metrics.Proxying(socket, -1)
 	if countsAsActivity(r) {
 		g.active.touch(name, g.cfg.Now())
 	}
-	if isWebSocket(r) {
+	w, r = counted(w, r, g.cfg.Metrics)
+	if socket {
 		w = &hijackWatcher{ResponseWriter: w, onMessage: func() { g.active.touch(name, g.cfg.Now()) }}
 	}
 	ctx = context.WithValue(ctx, targetKey{}, &target{base: base, secret: secret, origin: g.origins.origin(r.Host)})

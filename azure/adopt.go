@@ -29,6 +29,13 @@ func (c *Cloud) PortalVMs(ctx context.Context) ([]instancehub.PortalVM, error) {
 				continue
 			}
 			vm := portalVM(r)
+			var err error
+			vm.ProvisioningState, vm.PowerState, err = c.listedState(ctx, r)
+			if notFound(err) {
+				continue
+			} else if err != nil {
+				return nil, err
+			}
 			if err := c.placement(ctx, &vm); err != nil {
 				return nil, err
 			}
@@ -36,6 +43,27 @@ func (c *Cloud) PortalVMs(ctx context.Context) ([]instancehub.PortalVM, error) {
 		}
 	}
 	return out, nil
+}
+
+// PortalVM reads one virtual machine, with its instance view, and what
+// rebuilds its instance: a sync that finds a VM no instance records asks
+// for that one alone. ENOTFOUND when it does not exist or does not carry
+// this portal's tag.
+func (c *Cloud) PortalVM(ctx context.Context, name string) (*instancehub.PortalVM, error) {
+	r, err := c.vms.Get(ctx, c.cfg.ResourceGroup, name, &armcompute.VirtualMachinesClientGetOptions{
+		Expand: to.Ptr(armcompute.InstanceViewTypesInstanceView),
+	})
+	if err != nil {
+		return nil, cloudError(err, "read virtual machine "+name)
+	}
+	if deref(r.Tags[TagPortal]) != c.cfg.PortalID {
+		return nil, instancehub.Errorf(instancehub.ENOTFOUND, "The virtual machine %s is not this portal's.", name)
+	}
+	vm := portalVM(&r.VirtualMachine)
+	if err := c.placement(ctx, &vm); err != nil {
+		return nil, err
+	}
+	return &vm, nil
 }
 
 // portalVM reads what the VM itself says.

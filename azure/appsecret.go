@@ -37,8 +37,9 @@ const jupyterConfigFile = "/etc/instancehub/jupyter_server_config.py"
 // proxySecretFile holds the proxy's test of the secret (see ProxySecret).
 const proxySecretFile = "/etc/instancehub/proxy-secret.conf"
 
-// validSecret is what newAppSecret makes: base64url, 256 bits. The script
-// and the proxy's configuration quote it, so nothing else may be sent.
+// validSecret is what instancehub.NewAppSecret makes: base64url, 256 bits.
+// The script and the proxy's configuration quote it, so nothing else may be
+// sent.
 var validSecret = regexp.MustCompile(`^[A-Za-z0-9_-]{32,128}$`)
 
 // secretExtension is the extension that delivers inst's secret. Its public

@@ -3,6 +3,7 @@ package azure
 import (
 	"context"
 	"fmt"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -74,8 +75,9 @@ func (c *Cloud) VMSizes(ctx context.Context, region string) ([]instancehub.VMSiz
 
 // listSizes reads every virtual machine SKU of region, skipping those
 // restricted for the subscription there and those that cannot run the VM
-// the portal makes: the image is Generation 2 and x64, and the OS disk is
-// Premium SSD unless configured otherwise. The SKUs alone carry the quota
+// the portal makes: the image is Generation 2 and x64, the OS disk is
+// Premium SSD unless configured otherwise, and a GPU must be one the
+// image can drive (undrivenGPUs). The SKUs alone carry the quota
 // family, vCPUs, memory and GPUs (the virtual machine sizes API is
 // deprecated and knows none of this).
 func (c *Cloud) listSizes(ctx context.Context, region string) ([]instancehub.VMSize, error) {
@@ -104,6 +106,9 @@ func (c *Cloud) listSizes(ctx context.Context, region string) ([]instancehub.VMS
 			size.VCPUs, _ = strconv.Atoi(caps["vCPUs"])
 			size.GPUs, _ = strconv.Atoi(caps["GPUs"])
 			size.MemoryGiB, _ = strconv.ParseFloat(caps["MemoryGB"], 64)
+			if size.GPUs > 0 && c.undrivenGPU(name) != "" {
+				continue
+			}
 			sizes = append(sizes, size)
 		}
 	}
@@ -114,6 +119,39 @@ func (c *Cloud) listSizes(ctx context.Context, region string) ([]instancehub.VMS
 		return a.VCPUs - b.VCPUs
 	})
 	return sizes, nil
+}
+
+// undrivenGPUs are the GPU sizes whose GPU the Data Science VM cannot
+// drive, by their names' pattern, with why: the image ships NVIDIA's CUDA
+// (datacenter) driver, which drives whole NVIDIA GPUs only. A VM of these
+// sizes would boot, bill, and have no GPU for its owner's notebooks.
+var undrivenGPUs = []struct {
+	name   *regexp.Regexp
+	reason string
+}{
+	// NVadsA10 v5: a partition of an NVIDIA A10, which needs the GRID driver.
+	{regexp.MustCompile(`(?i)^Standard_NV\d+ads_A10_v5$`), "needs NVIDIA's GRID driver"},
+	// NVv4: AMD Radeon Instinct MI25.
+	{regexp.MustCompile(`(?i)^Standard_NV\d+as_v4$`), "has an AMD GPU"},
+	// NGads V620: AMD Radeon PRO V620.
+	{regexp.MustCompile(`(?i)^Standard_NG\d+ads_V620_v1$`), "has an AMD GPU"},
+	// NVads V710 v5: AMD Radeon Pro V710.
+	{regexp.MustCompile(`(?i)^Standard_NV\d+ads_V710_v5$`), "has an AMD GPU"},
+}
+
+// undrivenGPU says why the portal's image cannot drive the GPU of size, ""
+// when it can or when the image is not the Data Science VM, whose drivers
+// the portal does not know.
+func (c *Cloud) undrivenGPU(size string) string {
+	if !strings.EqualFold(c.cfg.Image.Publisher, DataScienceVM.Publisher) {
+		return ""
+	}
+	for _, u := range undrivenGPUs {
+		if u.name.MatchString(size) {
+			return u.reason
+		}
+	}
+	return ""
 }
 
 func capabilities(sku *armcompute.ResourceSKU) map[string]string {

@@ -106,6 +106,27 @@ type Config struct {
 	// timer unless set. Tests pass a clock that moves when slept.
 	Now   func() time.Time
 	Sleep func(ctx context.Context, d time.Duration) error
+	// Metrics, if set, is told of every request to Azure Resource Manager
+	// and of the budgets it answers with.
+	Metrics Metrics
+}
+
+// Metrics counts what the cloud asks of Azure Resource Manager, for an
+// operator's dashboards. Its methods return at once and may be called from
+// many goroutines together.
+type Metrics interface {
+	// ARMRequest: one try of a request to operation, which names the
+	// method and the types of resources (operationOf), never their names,
+	// was answered with status (0: no answer) after took.
+	ARMRequest(operation string, status int, took time.Duration)
+	// ARMBudget: ARM said left remain of budget: "subscription-reads",
+	// "subscription-writes", "subscription-deletes" or one of compute's
+	// policies ("Microsoft.Compute/HighCostGet3Min").
+	ARMBudget(budget string, left int)
+	// ARMWaited: a step waited d before asking again, for reason
+	// "throttled" (a 429, a locked resource) or "budget" (writes or
+	// deletes ran low).
+	ARMWaited(reason string, d time.Duration)
 }
 
 func (c *Config) setDefaults() {
@@ -194,8 +215,9 @@ type Cloud struct {
 	// ready; guarded by networkMu.
 	networksReady map[string]time.Time
 
-	// blobs downloads what Azure hands out by signed address (the boot
-	// log): the clients' transport and retries, without their ARM token.
+	// blobs reads what Azure hands out by signed address (the boot log)
+	// and the registries (RStudio's image): the clients' transport and
+	// retries, without their ARM token, budgets or figures.
 	blobs runtime.Pipeline
 	// dockerPool is Config.DockerAddressPool, parsed.
 	dockerPool netip.Prefix
@@ -242,14 +264,22 @@ func New(cfg Config, cred azcore.TokenCredential, opts *arm.ClientOptions) (*Clo
 	c := &Cloud{cfg: cfg, cred: cred, dockerPool: pool, rstudio: rstudio}
 	c.catalog.ttl = cfg.CacheTTL
 	c.usageCache.ttl = usageTTL
-	c.budget.now = cfg.Now
+	c.budget.now, c.budget.metrics = cfg.Now, cfg.Metrics
+	// What Azure hands out by address (the boot log) and the registries
+	// are read with the clients' transport and retries, but neither their
+	// ARM token nor ARM's budgets and figures.
+	var plain azcore.ClientOptions
+	if opts != nil {
+		plain = opts.ClientOptions
+	}
+	plain = withRetries(plain)
+	c.blobs = runtime.NewPipeline("instancehub", "v1.0.0", runtime.PipelineOptions{}, &plain)
 	opts = withPolicies(opts, &c.budget)
 	generic, err := arm.NewClient("instancehub", "v1.0.0", cred, opts)
 	if err != nil {
 		return nil, fmt.Errorf("azure: client: %w", err)
 	}
 	c.arm = generic
-	c.blobs = runtime.NewPipeline("instancehub", "v1.0.0", runtime.PipelineOptions{}, &opts.ClientOptions)
 	compute, err := armcompute.NewClientFactory(cfg.SubscriptionID, cred, opts)
 	if err != nil {
 		return nil, fmt.Errorf("azure: compute clients: %w", err)

@@ -506,7 +506,7 @@ func TestVMsListsInPages(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	before := emu.CallsTo("VirtualMachinesClient.NewListAllPager")
+	before := emu.CallsTo("VirtualMachinesClient.NewListPager")
 	vms := map[string]instancehub.VM{}
 	err := c.VMs(context.Background(), func(vm instancehub.VM) { vms[vm.Name] = vm })
 	if err != nil {
@@ -515,7 +515,7 @@ func TestVMsListsInPages(t *testing.T) {
 	if len(vms) != 120 {
 		t.Fatalf("%d VMs, want 120", len(vms))
 	}
-	if pages := emu.CallsTo("VirtualMachinesClient.NewListAllPager") - before; pages != 3 {
+	if pages := emu.CallsTo("VirtualMachinesClient.NewListPager") - before; pages != 3 {
 		t.Errorf("%d list calls, want 3 pages of 50", pages)
 	}
 	if vm := vms["page-box-aa"]; vm.State() != instancehub.StateRunning {

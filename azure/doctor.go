@@ -15,11 +15,10 @@ import (
 
 // SubscriptionActions are the reads the portal's identity needs at
 // subscription scope: quota, VM SKUs and image versions are
-// subscription-level resources; the VM status list is subscription-wide; and
-// the status of every long-running operation is read under
-// /providers/Microsoft.*/locations/{region}, outside the resource group.
+// subscription-level resources, and the status of every long-running
+// operation is read under /providers/Microsoft.*/locations/{region},
+// outside the resource group. VMs are read in the resource group only.
 var SubscriptionActions = []string{
-	"Microsoft.Compute/virtualMachines/read",
 	"Microsoft.Compute/locations/usages/read",
 	"Microsoft.Compute/skus/read",
 	"Microsoft.Compute/locations/publishers/artifacttypes/offers/skus/versions/read",

@@ -115,7 +115,7 @@ func contains(list []string, s string) bool {
 func TestDoctorPermissionScopes(t *testing.T) {
 	a := subscription(t, with(emptySubscription, map[string]string{
 		"GET /subscriptions/sub-1/resourceGroups/rg-1/providers/Microsoft.Authorization/permissions": `{"value":[{"actions":["Microsoft.Compute/*","Microsoft.Network/*","Microsoft.Resources/subscriptions/resourceGroups/read"],"notActions":[]}]}`,
-		"GET /subscriptions/sub-1/providers/Microsoft.Authorization/permissions":                     `{"value":[{"actions":["Microsoft.Compute/virtualMachines/read","Microsoft.Compute/locations/usages/read","Microsoft.Compute/skus/read","Microsoft.Compute/locations/publishers/*","Microsoft.Authorization/permissions/read"],"notActions":[]}]}`,
+		"GET /subscriptions/sub-1/providers/Microsoft.Authorization/permissions":                     `{"value":[{"actions":["Microsoft.Compute/locations/usages/read","Microsoft.Compute/skus/read","Microsoft.Compute/locations/publishers/*","Microsoft.Authorization/permissions/read"],"notActions":[]}]}`,
 	}))
 	checks := loopbackCloud(t, a).Doctor(context.Background(), false)
 	byName := map[string]azure.Check{}

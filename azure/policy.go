@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/arm"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 )
@@ -30,11 +31,18 @@ func withPolicies(opts *arm.ClientOptions, b *budgets) *arm.ClientOptions {
 	if opts != nil {
 		o = *opts
 	}
+	o.ClientOptions = withRetries(o.ClientOptions)
+	o.PerRetryPolicies = append(append([]policy.Policy(nil), o.PerRetryPolicies...), b)
+	return &o
+}
+
+// withRetries copies opts with the retry defaults, unless the caller set
+// its own.
+func withRetries(o azcore.ClientOptions) azcore.ClientOptions {
 	if o.Retry.MaxRetries == 0 && o.Retry.RetryDelay == 0 && o.Retry.TryTimeout == 0 {
 		o.Retry = retry
 	}
-	o.PerRetryPolicies = append(append([]policy.Policy(nil), o.PerRetryPolicies...), b)
-	return &o
+	return o
 }
 
 // budgets remembers what ARM says is left of the subscription's budgets:
@@ -44,7 +52,8 @@ func withPolicies(opts *arm.ClientOptions, b *budgets) *arm.ClientOptions {
 // waits for its bucket to refill rather than be refused; and compute's own
 // (x-ms-ratelimit-remaining-resource).
 type budgets struct {
-	now func() time.Time
+	now     func() time.Time
+	metrics Metrics // nil: nobody is told
 
 	mu              sync.Mutex
 	reads           bucket
@@ -90,9 +99,17 @@ const (
 // (HighCostGet3Min, HighCostGet30Min, …) under which the sync waits.
 const ComputeBudgetLow = 20
 
-// Do implements policy.Policy.
+// Do implements policy.Policy: it runs once per try of a request.
 func (b *budgets) Do(req *policy.Request) (*http.Response, error) {
+	began := time.Now()
 	resp, err := req.Next()
+	if b.metrics != nil {
+		status := 0
+		if resp != nil {
+			status = resp.StatusCode
+		}
+		b.metrics.ARMRequest(operationOf(req.Raw()), status, time.Since(began))
+	}
 	if resp == nil {
 		return resp, err
 	}
@@ -106,12 +123,58 @@ func (b *budgets) Do(req *policy.Request) (*http.Response, error) {
 	} {
 		if n, perr := strconv.Atoi(resp.Header.Get(header)); perr == nil {
 			*bk = bucket{left: n, seen: now}
+			if b.metrics != nil {
+				b.metrics.ARMBudget(strings.TrimPrefix(header, "x-ms-ratelimit-remaining-"), n)
+			}
 		}
 	}
-	if until := computeHold(resp.Header.Get("x-ms-ratelimit-remaining-resource"), now); until.After(b.computeUntil) {
+	remaining := resp.Header.Get("x-ms-ratelimit-remaining-resource")
+	if until := computeHold(remaining, now); until.After(b.computeUntil) {
 		b.computeUntil = until
 	}
+	if b.metrics != nil && remaining != "" {
+		for name, n := range computeBudgets(remaining) {
+			b.metrics.ARMBudget(name, n)
+		}
+	}
 	return resp, err
+}
+
+// operationOf names a request to ARM without the names of what it is
+// about: its method and the types along its path ("PUT
+// Microsoft.Compute/virtualMachines", "POST
+// Microsoft.Compute/virtualMachines/start", "GET
+// Microsoft.Compute/locations/operations"), so that the figures of every
+// VM's requests add up, and their labels stay a few dozen.
+func operationOf(r *http.Request) string {
+	segments := strings.Split(strings.Trim(r.URL.Path, "/"), "/")
+	types := []string{}
+	// After the last "providers": the namespace, then pairs of a type and
+	// a name, and an action when one is left over; before it, or without
+	// one, pairs from the start (subscriptions/{id}/resourceGroups/{name}).
+	start := 0
+	for i, s := range segments {
+		if strings.EqualFold(s, "providers") && i+1 < len(segments) {
+			start, types = i+2, []string{segments[i+1]}
+		}
+	}
+	for i := start; i < len(segments); i += 2 {
+		types = append(types, segments[i])
+	}
+	return r.Method + " " + strings.Join(types, "/")
+}
+
+// computeBudgets reads compute's budgets by policy, as in
+// "Microsoft.Compute/HighCostGet3Min;107,Microsoft.Compute/HighCostGet30Min;527".
+func computeBudgets(header string) map[string]int {
+	left := map[string]int{}
+	for _, policy := range strings.Split(header, ",") {
+		name, count, ok := strings.Cut(strings.TrimSpace(policy), ";")
+		if n, err := strconv.Atoi(count); ok && err == nil && name != "" {
+			left[name] = n
+		}
+	}
+	return left
 }
 
 // writeWait is how long a step should wait before it writes (or deletes):

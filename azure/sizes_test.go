@@ -3,10 +3,13 @@ package azure_test
 import (
 	"context"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 
+	azfake "github.com/Azure/azure-sdk-for-go/sdk/azcore/fake"
 	"github.com/instancehub/instancehub"
+	"github.com/instancehub/instancehub/azure"
 )
 
 func sku(name, family string, caps string) string {
@@ -69,4 +72,47 @@ func logged(h http.Handler, paths *[]string) http.Handler {
 		*paths = append(*paths, r.URL.Path)
 		h.ServeHTTP(w, r)
 	})
+}
+
+// TestSizesLeaveOutGPUsTheImageCannotDrive: the Data Science VM drives
+// whole NVIDIA GPUs with the CUDA driver; NVadsA10 v5 (an A10 partition, for
+// NVIDIA's GRID driver), NVv4, NGads V620 and NVads V710 v5 (AMD GPUs) would
+// boot without a usable GPU, so they are not offered, while NVIDIA's
+// NC sizes are. Another image's drivers are its own: nothing is left out.
+func TestSizesLeaveOutGPUsTheImageCannotDrive(t *testing.T) {
+	gpu := strings.Join([]string{capability("vCPUs", "6"), capability("MemoryGB", "55"), capability("GPUs", "1"), capability("HyperVGenerations", "V1,V2"),
+		capability("CpuArchitectureType", "x64"), capability("PremiumIO", "True")}, ",")
+	a := subscription(t, map[string]string{
+		"GET /providers/Microsoft.Compute/skus": `{"value":[` + strings.Join([]string{
+			sku("Standard_NC6s_v3", "standardNCSv3Family", gpu),
+			sku("Standard_NC4as_T4_v3", "standardNCASv3_T4Family", gpu),
+			sku("Standard_NV6ads_A10_v5", "StandardNVADSA10v5Family", gpu),
+			sku("Standard_NV36ads_A10_v5", "StandardNVADSA10v5Family", gpu),
+			sku("Standard_NV8as_v4", "standardNVSv4Family", gpu),
+			sku("Standard_NG8ads_V620_v1", "StandardNGADSV620v1Family", gpu),
+			sku("Standard_NV4ads_V710_v5", "StandardNVADSV710v5Family", gpu),
+		}, ",") + `]}`,
+	})
+	names := func(c *azure.Cloud) []string {
+		sizes, err := c.VMSizes(context.Background(), "eastus")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, s := range sizes {
+			out = append(out, s.Name)
+		}
+		return out
+	}
+	if got, want := names(loopbackCloud(t, a)), []string{"Standard_NC4as_T4_v3", "Standard_NC6s_v3"}; !slices.Equal(got, want) {
+		t.Errorf("sizes offered with the Data Science VM: %q, want %q", got, want)
+	}
+	other, err := azure.New(azure.Config{SubscriptionID: "sub-1", ResourceGroup: "rg-1", Regions: []string{"eastus"},
+		Image: azure.Image{Publisher: "contoso", Offer: "grid-workstation", SKU: "gen2", Version: "1.0.0"}}, &azfake.TokenCredential{}, loopbackOptions(a))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := names(other); len(got) != 7 {
+		t.Errorf("sizes offered with another image: %q, want all 7", got)
+	}
 }

@@ -44,6 +44,9 @@ func (c *Cloud) waitOut(ctx context.Context, try func() error) error {
 		if waited+wait > throttledFor {
 			return throttledError(err, waited)
 		}
+		if c.cfg.Metrics != nil {
+			c.cfg.Metrics.ARMWaited("throttled", wait)
+		}
 		if err := c.cfg.Sleep(ctx, wait); err != nil {
 			return err
 		}
@@ -54,6 +57,9 @@ func (c *Cloud) waitOut(ctx context.Context, try func() error) error {
 // delete) budget above WriteBudgetLow, when its last answer said it was low.
 func (c *Cloud) holdWrites(ctx context.Context, deletes bool) error {
 	if d := c.budget.writeWait(deletes); d > 0 {
+		if c.cfg.Metrics != nil {
+			c.cfg.Metrics.ARMWaited("budget", d)
+		}
 		return c.cfg.Sleep(ctx, d)
 	}
 	return nil

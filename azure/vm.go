@@ -68,29 +68,57 @@ func (c *Cloud) addresses(ctx context.Context, inst *instancehub.Instance, vm *i
 }
 
 // VMs reads the state of every virtual machine in the portal's resource
-// group with the subscription-wide status list: one call per page, however
-// many instances there are. Each call lists afresh: a listing shared with a
-// caller that started earlier would be older than what that caller read.
+// group, with their instance views, one call per page however many instances
+// there are: the list adoption reads too. A VM listed without its instance
+// view (Compute documents the list's $expand for a $filter only) is asked
+// for its own. The portal asks for nothing beyond
+// its group, so its role needs no VM read on the subscription. Each call
+// lists afresh: a listing shared with a caller that started earlier would be
+// older than what that caller read.
 func (c *Cloud) VMs(ctx context.Context, each func(instancehub.VM)) error {
-	inGroup := "/resourcegroups/" + strings.ToLower(c.cfg.ResourceGroup) + "/"
-	pager := c.vms.NewListAllPager(&armcompute.VirtualMachinesClientListAllOptions{StatusOnly: to.Ptr("true")})
+	pager := c.vms.NewListPager(c.cfg.ResourceGroup, &armcompute.VirtualMachinesClientListOptions{
+		Expand: to.Ptr(armcompute.ExpandTypeForListVMsInstanceView),
+	})
 	for pager.More() {
 		page, err := pager.NextPage(ctx)
 		if err != nil {
 			return cloudError(err, "list virtual machines")
 		}
 		for _, r := range page.Value {
-			if !strings.Contains(strings.ToLower(deref(r.ID)), inGroup) {
+			if r == nil {
 				continue
 			}
 			vm := instancehub.VM{Name: deref(r.Name)}
-			if r.Properties != nil && r.Properties.InstanceView != nil {
-				vm.ProvisioningState, vm.PowerState = statuses(r.Properties.InstanceView.Statuses)
+			var err error
+			vm.ProvisioningState, vm.PowerState, err = c.listedState(ctx, r)
+			if notFound(err) {
+				continue
+			} else if err != nil {
+				return err
 			}
 			each(vm)
 		}
 	}
 	return nil
+}
+
+// listedState is the state of a VM read from a list. Compute documents the
+// list's $expand=instanceView for a $filter only: where Azure leaves the view
+// out, the VM's own instance view says its state (an error for which notFound
+// holds when the VM went meanwhile).
+func (c *Cloud) listedState(ctx context.Context, r *armcompute.VirtualMachine) (provisioning, power string, err error) {
+	if r.Properties != nil && r.Properties.InstanceView != nil {
+		provisioning, power = statuses(r.Properties.InstanceView.Statuses)
+		return provisioning, power, nil
+	}
+	view, err := c.vms.InstanceView(ctx, c.cfg.ResourceGroup, deref(r.Name), nil)
+	if notFound(err) {
+		return "", "", err
+	} else if err != nil {
+		return "", "", cloudError(err, "read instance view of "+deref(r.Name))
+	}
+	provisioning, power = statuses(view.Statuses)
+	return provisioning, power, nil
 }
 
 // statuses reads "ProvisioningState/failed/AllocationFailed" and

@@ -312,8 +312,12 @@ c.NotebookApp.password = ""
 // another program took between choosing and binding it is retried with
 // another.
 func (srv *server) launch(cfg Config, run func() (*url.URL, *process, error)) {
+	began := time.Now()
 	defer close(srv.ready)
-	deadline := time.Now().Add(cfg.StartTimeout)
+	if cfg.Metrics != nil {
+		defer func() { cfg.Metrics.JupyterStarted(time.Since(began), srv.readyErr) }()
+	}
+	deadline := began.Add(cfg.StartTimeout)
 	for attempt := 1; ; attempt++ {
 		base, proc, err := run()
 		if err != nil {

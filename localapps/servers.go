@@ -69,7 +69,16 @@ type Config struct {
 	// that user's access to everything: the portal's database and
 	// configuration included. For a laptop where bubblewrap cannot run.
 	Unsafe bool
-	Logger *slog.Logger
+	// Metrics, if set, is told how long each server took to start.
+	Metrics Metrics
+	Logger  *slog.Logger
+}
+
+// Metrics counts the servers' starts for an operator's dashboards.
+type Metrics interface {
+	// JupyterStarted: a server answered (err nil), or gave up, took after
+	// it was started.
+	JupyterStarted(took time.Duration, err error)
 }
 
 // Servers implements instancehub.ApplicationUpstreams with one Jupyter

@@ -12,8 +12,6 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/instancehub/instancehub"
@@ -57,7 +55,35 @@ type DB struct {
 	// Now returns the current time. The store stamps with it the times a
 	// caller leaves zero; tests replace it to control them.
 	Now func() time.Time
+	// Metrics, if set, is told how long each statement and transaction
+	// took. Set it before the store is used.
+	Metrics Metrics
 }
+
+// Metrics counts the database's work for an operator's dashboards.
+type Metrics interface {
+	// Query: a statement of kind QueryRead or QueryWrite, or a whole
+	// QueryTransaction (its begin, the write lock's wait included, to its
+	// commit), took that long and failed with err, if any.
+	Query(kind string, took time.Duration, err error)
+}
+
+// The kinds of Metrics.Query.
+const (
+	QueryRead        = "read"
+	QueryWrite       = "write"
+	QueryTransaction = "transaction"
+)
+
+// timed tells Metrics how long what began at began took.
+func (db *DB) timed(kind string, began time.Time, err error) {
+	if db.Metrics != nil {
+		db.Metrics.Query(kind, time.Since(began), err)
+	}
+}
+
+// Stats says how the pool of connections is used.
+func (db *DB) Stats() sql.DBStats { return db.db.Stats() }
 
 var (
 	_ instancehub.InstanceStore = (*DB)(nil)
@@ -71,10 +97,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
 	}
-	db, err := sql.Open("sqlite", dsn(path))
-	if err != nil {
-		return nil, fmt.Errorf("open database %s: %w", path, err)
-	}
+	db := sql.OpenDB(connector{dsn(path), writable})
 	if err := migrate(ctx, db); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("migrate database %s: %w", path, err)
@@ -99,8 +122,11 @@ func newDB(db *sql.DB, d *dialect, changes changeCounter) *DB {
 // dsn escapes path because SQLite reads it as a URI, in which "?", "#" and
 // "%" mean something.
 func dsn(path string) string {
-	return "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + pragmas
+	return "file:" + escapePath(path) + "?" + pragmas
 }
+
+// escapePath writes path as SQLite's URI names read it.
+func escapePath(path string) string { return (&url.URL{Path: path}).EscapedPath() }
 
 // migrate applies the embedded migrations, each in its own transaction.
 func migrate(ctx context.Context, db *sql.DB) error {
@@ -124,8 +150,16 @@ func migrateDialect(ctx context.Context, db *sql.DB, d *dialect) error {
 	if err != nil {
 		return err
 	}
-	_, err = provider.Up(ctx)
-	return err
+	// A schema newer than this build's is refused before anything is
+	// written, and again after: goose leaves versions it does not know
+	// alone, and on PostgreSQL a newer replica may migrate meanwhile.
+	if err := refuseNewer(ctx, db, d); err != nil {
+		return err
+	}
+	if _, err := provider.Up(ctx); err != nil {
+		return err
+	}
+	return refuseNewer(ctx, db, d)
 }
 
 // Close closes the database.
@@ -153,7 +187,9 @@ func (db *DB) orNow(t time.Time) time.Time {
 // on PostgreSQL, the store's advisory lock, writeLock), so fn may read
 // before it writes, and what it read holds until it commits, whichever
 // process or replica writes meanwhile.
-func (db *DB) inTx(ctx context.Context, fn func(tx *Tx) error) error {
+func (db *DB) inTx(ctx context.Context, fn func(tx *Tx) error) (err error) {
+	began := time.Now()
+	defer func() { db.timed(QueryTransaction, began, err) }()
 	tx, err := db.db.BeginTx(ctx, nil)
 	if err != nil {
 		return err
@@ -236,17 +272,5 @@ func (db *DB) Readiness(ctx context.Context) (current, expected int64, err error
 	if err := db.queryRow(ctx, `SELECT COALESCE(max(version_id), 0) FROM goose_db_version WHERE is_applied`).Scan(&current); err != nil {
 		return 0, 0, fmt.Errorf("read the schema version: %w", err)
 	}
-	return current, db.latestMigration(), nil
-}
-
-// latestMigration is the number of the newest embedded migration.
-func (db *DB) latestMigration() int64 {
-	entries, _ := fs.ReadDir(migrations, db.d.migrations())
-	var latest int64
-	for _, e := range entries {
-		if n, err := strconv.ParseInt(strings.SplitN(e.Name(), "_", 2)[0], 10, 64); err == nil && n > latest {
-			latest = n
-		}
-	}
-	return latest
+	return current, latestMigration(db.d), nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"sync"
+	"time"
 )
 
 // maxStatements bounds the prepared statements kept: the store's queries
@@ -55,7 +56,10 @@ func (s *statements) close() {
 
 // query, queryRow and exec run a statement outside a transaction through
 // the kept prepared statements.
-func (db *DB) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+// Each is timed up to its first row (query, queryRow) or its end (exec).
+func (db *DB) query(ctx context.Context, query string, args ...any) (rows *sql.Rows, err error) {
+	began := time.Now()
+	defer func() { db.timed(QueryRead, began, err) }()
 	stmt, err := db.stmts.get(ctx, db.db, db.d, query)
 	if err != nil {
 		return nil, err
@@ -63,7 +67,9 @@ func (db *DB) query(ctx context.Context, query string, args ...any) (*sql.Rows, 
 	return stmt.QueryContext(ctx, args...)
 }
 
-func (db *DB) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
+func (db *DB) queryRow(ctx context.Context, query string, args ...any) (row *sql.Row) {
+	began := time.Now()
+	defer func() { db.timed(QueryRead, began, row.Err()) }()
 	stmt, err := db.stmts.get(ctx, db.db, db.d, query)
 	if err != nil {
 		// A Row carrying the error: Scan returns it.
@@ -74,16 +80,17 @@ func (db *DB) queryRow(ctx context.Context, query string, args ...any) *sql.Row 
 
 // On PostgreSQL, exec writes in a transaction that takes the write lock
 // (inTx), as SQLite's single writer would.
-func (db *DB) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	if db.d.postgres() {
-		var res sql.Result
-		err := db.inTx(ctx, func(tx *Tx) error {
+func (db *DB) exec(ctx context.Context, query string, args ...any) (res sql.Result, err error) {
+	if db.d.postgres() { // timed as a transaction
+		err = db.inTx(ctx, func(tx *Tx) error {
 			var err error
 			res, err = tx.ExecContext(ctx, query, args...)
 			return err
 		})
 		return res, err
 	}
+	began := time.Now()
+	defer func() { db.timed(QueryWrite, began, err) }()
 	stmt, err := db.stmts.get(ctx, db.db, db.d, query)
 	if err != nil {
 		return nil, err

@@ -138,6 +138,8 @@ func (s *Server) recoverPanics(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
+// logRequests answers a handler's error, then logs the request and counts
+// it in the metrics, under its route's pattern.
 func (s *Server) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c *echo.Context) error {
 		start := time.Now()
@@ -145,17 +147,35 @@ func (s *Server) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
 		if err != nil {
 			s.handleError(c, err)
 		}
+		took := time.Since(start)
 		req := c.Request()
+		status := 0
+		if resp, err := echo.UnwrapResponse(c.Response()); err == nil {
+			status = resp.Status
+		}
 		if c.Path() != "/static/*" && c.Path() != "/healthz" && c.Path() != "/readyz" {
-			status := 0
-			if resp, err := echo.UnwrapResponse(c.Response()); err == nil {
-				status = resp.Status
-			}
 			s.cfg.Logger.Debug("request", "method", req.Method, "path", req.URL.Path,
-				"status", status, "took", time.Since(start).Round(time.Microsecond), "ip", c.RealIP())
+				"status", status, "took", took.Round(time.Microsecond), "ip", c.RealIP())
+		}
+		if s.cfg.Metrics != nil {
+			route, method := c.Path(), req.Method
+			if !s.patterns[route] || (status == http.StatusNotFound || status == http.StatusMethodNotAllowed) && unmatched(c) {
+				route = UnmatchedRoute
+			}
+			if !s.methods[method] {
+				method = "other"
+			}
+			s.cfg.Metrics.Request(route, method, status, took)
 		}
 		return nil
 	}
+}
+
+// unmatched reports whether no route matched the request: the router
+// answers those itself (404, 405), under the pattern it came closest to.
+func unmatched(c *echo.Context) bool {
+	name := c.RouteInfo().Name
+	return name == echo.NotFoundRouteName || name == echo.MethodNotAllowedRouteName
 }
 
 // secure reports whether the request reached the portal over TLS, or the

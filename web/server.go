@@ -52,10 +52,25 @@ type Config struct {
 	// them ("portal.example.com", "127.0.0.1:8080"), "*." in front for
 	// every name under one ("*.localhost:8080"); the portal answers on no
 	// other (onlyOwnHosts). Empty: on any name.
-	Hosts  []string
-	Logger *slog.Logger
-	Now    func() time.Time
+	Hosts []string
+	// Metrics, if set, is told of every request the portal answers.
+	Metrics Metrics
+	Logger  *slog.Logger
+	Now     func() time.Time
 }
+
+// Metrics counts the portal's requests for an operator's dashboards. Its
+// labels are bounded whatever clients send: route is the pattern of the
+// route that answered ("/instances/:name"), never the path asked, or
+// UnmatchedRoute; method is one of the methods routes take, or "other".
+type Metrics interface {
+	// Request: a request was answered with status (0: the client left
+	// before any answer) after took.
+	Request(route, method string, status int, took time.Duration)
+}
+
+// UnmatchedRoute is the route of requests no route answered (404, 405).
+const UnmatchedRoute = "unmatched"
 
 // Applications is the applications gateway as the portal uses it: it
 // opens an application for its owner, drops connections no longer allowed,
@@ -77,6 +92,9 @@ type Server struct {
 	http    *http.Server
 	// aead seals the portal's short-lived cookies (seal.go).
 	aead cipher.AEAD
+	// patterns are the routes' patterns, methods their methods: the only
+	// labels Metrics is given.
+	patterns, methods map[string]bool
 }
 
 // New returns a server over the service.
@@ -106,6 +124,13 @@ func New(cfg Config, service *instancehub.Service) *Server {
 	s.echo.HTTPErrorHandler = s.handleError
 	views.StaticVersion = staticVersion(cfg.Static)
 	s.routes()
+	s.patterns, s.methods = map[string]bool{}, map[string]bool{}
+	for _, r := range s.echo.Router().Routes() {
+		if r.Method != echo.RouteNotFound { // its pattern matches any path
+			s.patterns[r.Path], s.methods[r.Method] = true, true
+		}
+	}
+	s.methods[http.MethodHead] = true // every GET route answers HEAD
 	s.handler = compress(s.echo)
 	return s
 }

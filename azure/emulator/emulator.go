@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -27,8 +28,12 @@ import (
 
 // Options configure an Emulator.
 type Options struct {
-	Path           string                    // SQLite database the cloud is kept in (created if missing); "" = memory only
-	Import         string                    // JSON file an older emulator kept the cloud in: read once into a new database at Path, then renamed *.imported
+	Path string // SQLite database the cloud is kept in (created if missing); "" = memory only
+	// Import is the JSON file an older emulator kept the cloud in: read
+	// once into a new database at Path, then renamed *.imported. A marker
+	// takes its place (MovedMarker), which the builds that read that file
+	// refuse, rather than start an empty cloud there.
+	Import         string
 	Latency        float64                   // scales operation durations and per-request latency; 0 = instant (tests), 1 = realistic
 	SubscriptionID string                    // default "00000000-0000-0000-0000-000000000000"
 	ResourceGroup  string                    // default "instancehub"
@@ -99,8 +104,13 @@ func open(opts Options, d *disk) (*Emulator, error) {
 	c, err := d.load()
 	imported := false
 	if c == nil && err == nil && opts.Import != "" {
-		c, err = importJSON(opts.Import)
+		var moved bool
+		c, moved, err = importJSON(opts.Import)
 		imported = c != nil
+		if moved {
+			return nil, fmt.Errorf("emulator: %s says this directory's cloud is kept in %s, which holds none: it was removed or replaced. "+
+				"Put it back (instancehub restore puts back a backup's), or remove %s too to start an empty cloud", opts.Import, opts.Path, opts.Import)
+		}
 	}
 	switch {
 	case err != nil:
@@ -121,6 +131,11 @@ func open(opts Options, d *disk) (*Emulator, error) {
 	if imported { // saved: the old file is not read again, but kept
 		if err := os.Rename(opts.Import, opts.Import+".imported"); err != nil {
 			return nil, fmt.Errorf("emulator: %w", err)
+		}
+	}
+	if opts.Import != "" && opts.Path != "" {
+		if err := markMoved(opts.Import, filepath.Base(opts.Path)); err != nil {
+			return nil, err
 		}
 	}
 	return e, nil

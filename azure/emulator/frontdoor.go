@@ -109,6 +109,9 @@ func (d *frontDoor) serve(req *http.Request, api string) (*http.Response, error)
 	if listsStatuses(req, api) {
 		return d.e.statusPage(req)
 	}
+	if listsGroupVMs(req, api) {
+		return d.e.groupPage(req)
+	}
 	next := d.route(path)
 	if next == nil {
 		return nil, armErr(http.StatusBadRequest, "NoRegisteredProviderFound", "The emulator serves no resource provider for %s.", path)

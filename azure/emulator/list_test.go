@@ -128,3 +128,43 @@ func TestConcurrentUse(t *testing.T) {
 		t.Errorf("%d VMs left", len(vms.Value))
 	}
 }
+
+// TestGroupListAsGet: the resource group's list with instance views, which
+// the portal's Refresh and adoption read page by page, gives each VM as a GET
+// with $expand=instanceView does, a system-assigned identity's principal
+// included, 100 a page.
+func TestGroupListAsGet(t *testing.T) {
+	k := newKit(t, emulator.Options{Quota: map[string]map[string]int{"eastus": {"cores": 1000, "standardDSv2Family": 1000}}})
+	const n = 150
+	for i := range n {
+		name := fmt.Sprintf("vm%03d", i)
+		vm := vmParams(name, "eastus", "Standard_DS1_v2", k.bareNIC(name, "eastus", "default"))
+		if i%2 == 0 {
+			vm.Identity = &armcompute.VirtualMachineIdentity{Type: to.Ptr(armcompute.ResourceIdentityTypeSystemAssigned)}
+		}
+		try(await(k.vms.BeginCreateOrUpdate(ctx, k.rg, name, vm, nil))).must(t)
+	}
+	try(await(k.vms.BeginDeallocate(ctx, k.rg, "vm007", nil))).must(t)
+
+	pager := k.vms.NewListPager(k.rg, &armcompute.VirtualMachinesClientListOptions{Expand: to.Ptr(armcompute.ExpandTypeForListVMsInstanceView)})
+	listed, pages := 0, 0
+	for pager.More() {
+		page := try(pager.NextPage(ctx)).must(t)
+		pages++
+		for _, vm := range page.Value {
+			listed++
+			got := try(k.vms.Get(ctx, k.rg, *vm.Name, &armcompute.VirtualMachinesClientGetOptions{Expand: to.Ptr(armcompute.InstanceViewTypesInstanceView)})).must(t)
+			a, _ := vm.MarshalJSON()
+			b, _ := got.VirtualMachine.MarshalJSON()
+			if string(a) != string(b) {
+				t.Fatalf("%s listed as\n%s\nbut read as\n%s", *vm.Name, a, b)
+			}
+		}
+	}
+	if listed != n || pages != 2 {
+		t.Errorf("%d VMs in %d pages, want %d in 2", listed, pages, n)
+	}
+	if got := k.states("vm007"); !strings.Contains(got, "deallocated") {
+		t.Errorf("vm007: %s", got)
+	}
+}

@@ -269,14 +269,15 @@ func (c *cloud) read(r *resource, v any) error {
 }
 
 // importJSON reads a cloud an emulator of format version 1 kept in one JSON
-// file; nil when there is no such file. Every resource of it is to be saved.
-func importJSON(path string) (*cloud, error) {
+// file; nil when there is no such file. Every resource of it is to be
+// saved. moved reports the marker (MovedMarker) in its place instead.
+func importJSON(path string) (c *cloud, moved bool, err error) {
 	b, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
+		return nil, false, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("emulator: import: %w", err)
+		return nil, false, fmt.Errorf("emulator: import: %w", err)
 	}
 	type v1Resource struct {
 		resource
@@ -286,6 +287,7 @@ func importJSON(path string) (*cloud, error) {
 	}
 	var v1 struct {
 		Version        int                    `json:"version"`
+		MovedTo        string                 `json:"movedTo"`
 		SubscriptionID string                 `json:"subscriptionId"`
 		ResourceGroup  string                 `json:"resourceGroup"`
 		Resources      map[string]*v1Resource `json:"resources"`
@@ -293,12 +295,15 @@ func importJSON(path string) (*cloud, error) {
 		PublicIPs      int                    `json:"publicIPsAllocated"`
 	}
 	if err := json.Unmarshal(b, &v1); err != nil {
-		return nil, fmt.Errorf("emulator: import %s: %w", path, err)
+		return nil, false, fmt.Errorf("emulator: import %s: %w", path, err)
+	}
+	if v1.Version == formatVersion && v1.MovedTo != "" {
+		return nil, true, nil
 	}
 	if v1.Version != 1 {
-		return nil, fmt.Errorf("emulator: import %s: format version %d, want 1", path, v1.Version)
+		return nil, false, fmt.Errorf("emulator: import %s: format version %d, want 1", path, v1.Version)
 	}
-	c := newCloud(v1.SubscriptionID, v1.ResourceGroup)
+	c = newCloud(v1.SubscriptionID, v1.ResourceGroup)
 	c.PublicIPs, c.counter = v1.PublicIPs, true
 	for _, set := range []map[string]*v1Resource{v1.Resources, v1.Tombstones} {
 		for _, old := range set {
@@ -310,7 +315,46 @@ func importJSON(path string) (*cloud, error) {
 			c.changed[r] = &bodies{body: old.Body, sent: old.Sent}
 		}
 	}
-	return c, nil
+	return c, false, nil
+}
+
+// MovedMarker is what stands where the emulator of format version 1 kept
+// its cloud, once the cloud is kept in a database: a file of format
+// version 2, which the builds that read that file refuse to start on
+// ("has format version 2, want 1"), where without it they would start an
+// empty cloud and lose every VM from view. It says why to whoever reads it.
+type MovedMarker struct {
+	Version int    `json:"version"`
+	MovedTo string `json:"movedTo"`
+	Note    string `json:"note"`
+}
+
+// markMoved puts the marker at path, naming the database the cloud moved
+// to, unless a file is there: the cloud of version 1 not yet imported, or
+// the marker.
+func markMoved(path, movedTo string) error {
+	if _, err := os.Lstat(path); err == nil {
+		return nil
+	}
+	b, err := json.MarshalIndent(MovedMarker{
+		Version: formatVersion, MovedTo: movedTo,
+		Note: "instancehub keeps the emulator's cloud in the database named by movedTo. The builds before that read this " +
+			"file only: they refuse it, rather than start an empty cloud and lose the cloud's VMs from view. To go back to " +
+			"such a build, restore the backup taken before the upgrade and put back the file its cloud was imported from " +
+			"(named as this one, with .imported added), as the cloud was then.",
+	}, "", "  ")
+	if err != nil {
+		return err
+	}
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, append(b, '\n'), 0o600); err != nil {
+		return fmt.Errorf("emulator: %w", err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("emulator: %w", err)
+	}
+	return nil
 }
 
 // mustJSON marshals a value the SDK's models can always marshal.

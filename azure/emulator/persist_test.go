@@ -125,6 +125,9 @@ func TestImportJSON(t *testing.T) {
 	if _, err := os.Stat(legacy + ".imported"); err != nil {
 		t.Errorf("the JSON file should be kept as .imported: %v", err)
 	}
+	if v := olderBuildReads(t, legacy); v != 2 {
+		t.Errorf("the marker in the JSON file's place has format version %d, want 2", v)
+	}
 	if err := k.e.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -156,6 +159,61 @@ func TestImportJSON(t *testing.T) {
 		t.Error("a tombstone over a day old by the cloud's clock should be forgotten")
 	}
 	k.workstation("gone", "westeurope", "Standard_E4s_v3")
+}
+
+// olderBuildReads reads the file at path as the builds that kept the cloud
+// in it did (format version 1: its version and resources) and returns its
+// format version, which those builds refused unless it was 1.
+func olderBuildReads(t *testing.T, path string) int {
+	t.Helper()
+	var old struct {
+		Version    int                        `json:"version"`
+		Resources  map[string]json.RawMessage `json:"resources"`
+		Tombstones map[string]json.RawMessage `json:"tombstones"`
+	}
+	if err := json.Unmarshal(try(os.ReadFile(path)).must(t), &old); err != nil {
+		t.Fatalf("an older build cannot read %s at all: %v", path, err)
+	}
+	return old.Version
+}
+
+// TestAnOlderBuildFindsTheCloudMoved: an emulator that keeps its cloud in
+// its database puts a marker where the builds before kept the cloud in
+// JSON, which those builds refuse (format version 2) instead of starting
+// an empty cloud there; it opens its own cloud past the marker, and
+// refuses to start an empty one when its database was lost.
+func TestAnOlderBuildFindsTheCloudMoved(t *testing.T) {
+	dir := t.TempDir()
+	legacy := filepath.Join(dir, "emulator.json")
+	opts := emulator.Options{Path: filepath.Join(dir, "emulator.db"), Import: legacy}
+	k := newKit(t, opts)
+	k.workstation("ws1", "eastus", "Standard_DS2_v2")
+	if v := olderBuildReads(t, legacy); v != 2 {
+		t.Fatalf("an older build would find format version %d in %s, and start an empty cloud over it", v, legacy)
+	}
+	var marker emulator.MovedMarker
+	if err := json.Unmarshal(try(os.ReadFile(legacy)).must(t), &marker); err != nil || marker.MovedTo != "emulator.db" || marker.Note == "" {
+		t.Errorf("marker %+v, %v", marker, err)
+	}
+	if err := k.e.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	k = newKit(t, opts)
+	if got := k.states("ws1"); got != "succeeded/running" {
+		t.Errorf("reopened past the marker: ws1 %s", got)
+	}
+	if err := k.e.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	for _, f := range []string{opts.Path, opts.Path + "-wal", opts.Path + "-shm"} {
+		_ = os.Remove(f)
+	}
+	_, err := emulator.Open(opts)
+	if err == nil || !bytes.Contains([]byte(err.Error()), []byte("emulator.json says this directory's cloud is kept in")) {
+		t.Errorf("open with the cloud's database lost: %v", err)
+	}
 }
 
 // fakeClock moves only when told to.

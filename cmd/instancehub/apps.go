@@ -22,7 +22,7 @@ import (
 // portal's look; portal is the portal's address as people open it.
 func openApplications(c Config, key []byte, spent apps.TicketLedger, service *instancehub.Service, upstreams instancehub.ApplicationUpstreams,
 	running func(string) bool, dial func(context.Context, string, string) (net.Conn, error),
-	portal *url.URL, refuse func(http.ResponseWriter, *http.Request, int, string), log *slog.Logger) (*apps.Gateway, error) {
+	portal *url.URL, refuse func(http.ResponseWriter, *http.Request, int, string), m apps.Metrics, log *slog.Logger) (*apps.Gateway, error) {
 	// The Terminal opens Jupyter's first terminal, made on first use: the
 	// classic Notebook server offline, JupyterLab on Azure's image.
 	landing := map[string]string{"terminal": "/terminals/new/1"}
@@ -41,7 +41,7 @@ func openApplications(c Config, key []byte, spent apps.TicketLedger, service *in
 	// reaches, and once only on all of them.
 	return apps.New(apps.Config{
 		Domain: domain, Scheme: portal.Scheme, Key: key, Service: service, Upstreams: upstreams,
-		Refuse: refuse, Logger: log, Landing: landing, Running: running, Spent: spent, Dial: dial,
+		Refuse: refuse, Logger: log, Landing: landing, Running: running, Spent: spent, Dial: dial, Metrics: m,
 		// The gateway calls on its request path: the service notes the
 		// time and writes it at most once a minute, off that path.
 		Activity: func(name string, at time.Time) {
@@ -63,13 +63,13 @@ func openApplications(c Config, key []byte, spent apps.TicketLedger, service *in
 // sandbox of its own, and says in the log why they are off when no
 // sandbox can be made here, or that they run unsandboxed when asked to.
 // The homes of instances deleted while the portal was down go now.
-func openLocalApps(ctx context.Context, c Config, instances instancehub.InstanceStore, log *slog.Logger) (*localapps.Servers, error) {
+func openLocalApps(ctx context.Context, c Config, instances instancehub.InstanceStore, m localapps.Metrics, log *slog.Logger) (*localapps.Servers, error) {
 	cfg, err := c.localApps()
 	if err != nil {
 		return nil, usageError{err}
 	}
 	cfg.Terminal, _ = fs.Sub(static.FS, "vendor/xterm")
-	cfg.Logger = log
+	cfg.Logger, cfg.Metrics = log, m
 	servers := localapps.New(cfg)
 	if c.UnsafeLocalApps {
 		log.Warn(unsafeLocalApps)

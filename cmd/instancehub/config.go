@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/url"
 	"os"
@@ -64,6 +65,12 @@ type Config struct {
 	UnsafeLocalApps  bool
 	Adopt            bool
 	PricesURL        string
+	// BackupEvery and BackupKeep schedule backups of the data directory
+	// into BackupDir (its backups folder when empty), where the backups
+	// taken before an upgrade go too.
+	BackupEvery time.Duration
+	BackupKeep  int
+	BackupDir   string
 
 	Azure AzureConfig
 	OIDC  OIDCConfig
@@ -71,6 +78,9 @@ type Config struct {
 	// ssoRetry is how single sign-on's discovery is tried again while it
 	// fails: no flag, its default (1 s doubling to a minute); tests set it.
 	ssoRetry oidc.Retry
+	// backupEveryLeast is the shortest --backup-every: a minute unless a
+	// test sets it.
+	backupEveryLeast time.Duration
 }
 
 // OIDCConfig switches on single sign-on with an OpenID Connect provider.
@@ -204,6 +214,7 @@ func (c *Config) bindDatabase(f *flags) {
 	c.bindCommon(f)
 	f.secret(&c.Database, "database",
 		"PostgreSQL URL (postgres://user:password@host/db) for several portals on one database; empty: the SQLite file in --data")
+	f.string(&c.BackupDir, "backup-dir", "", "directory of the backups taken before an upgrade and on schedule (default: backups in --data)")
 }
 
 // bindServe binds the flags of `instancehub serve`.
@@ -226,6 +237,8 @@ func (c *Config) bindServe(f *flags) {
 		"email of the Owner created on first start; its password comes from INSTANCEHUB_ADMIN_PASSWORD or is generated and logged once")
 	f.bool(&c.LocalAccounts, "local-accounts", true, "allow signing in with a local account's password")
 	f.bool(&c.Adopt, "adopt", false, "at start, rebuild an instance for every VM tagged as this portal's that none records, as after a lost database")
+	f.duration(&c.BackupEvery, "backup-every", 0, "back up the data directory this often (at least 1m), while serving; 0: never (SQLite only)")
+	f.int(&c.BackupKeep, "backup-keep", 7, "how many scheduled backups to keep; the oldest go")
 	f.string(&c.Jupyter, "jupyter", "jupyter", "the jupyter command that runs the offline emulator's applications (a path, or a name in PATH)")
 	f.int(&c.JupyterMax, "jupyter-max", 8, "how many offline Jupyter servers may run at once; opening one more stops the least recently used")
 	f.string(&c.Bwrap, "bwrap", "bwrap", "bubblewrap's command, which runs each offline Jupyter in a sandbox of its own (a path, or a name in PATH)")
@@ -236,7 +249,7 @@ func (c *Config) bindServe(f *flags) {
 	f.string(&c.PublicURL, "public-url", "", "the address people open the portal at, when a proxy or load balancer is in front of it (https://portal.example.com): where an application's origin sends a visitor not signed in; default: the address it serves on")
 	f.string(&c.AppsDomain, "apps-domain", "", `domain of the applications' origins, <instance>--<app>.<domain>, with a port if not the default; needs a wildcard DNS record and, with TLS, a wildcard certificate (default: apps.localhost on the portal's port, which browsers resolve to this machine)`)
 	f.string(&c.PricesURL, "prices-url", azure.RetailPricesURL, "the Azure Retail Prices API, read once a day per region for the prices of sizes and the cost estimates (the emulator serves its own)")
-	f.string(&c.DebugAddr, "debug-addr", "", "address of the operator endpoints: Go runtime metrics and pprof under /debug/; empty (the default) serves none; keep it private")
+	f.string(&c.DebugAddr, "debug-addr", "", "address of the operator endpoints: the portal's Prometheus metrics at /metrics, Go runtime metrics and pprof under /debug/; empty (the default) serves none; keep it private")
 	f.string(&c.TrustedProxies, "trusted-proxies", "", "comma-separated networks (CIDR) of reverse proxies whose X-Forwarded-For is believed")
 	f.string(&c.OIDC.Issuer, "oidc-issuer", "", "OpenID Connect issuer URL, e.g. https://login.microsoftonline.com/<tenant>/v2.0; empty turns single sign-on off")
 	f.string(&c.OIDC.ClientID, "oidc-client-id", "", "client (application) ID registered with the identity provider")
@@ -374,12 +387,19 @@ func (c Config) identities() []string {
 }
 
 // openStore opens the portal's records: PostgreSQL when --database is
-// given, else the SQLite file in the data directory.
-func openStore(ctx context.Context, c Config) (*store.DB, error) {
+// given, else the SQLite file in the data directory. Opening migrates an
+// older build's database, after a backup (guardUpgrade), and refuses a
+// newer build's.
+func openStore(ctx context.Context, c Config, log *slog.Logger) (*store.DB, error) {
 	if c.Database != "" {
 		if _, err := postgresURL(c.Database); err != nil {
 			return nil, fmt.Errorf("--database: %w", err)
 		}
+	}
+	if err := guardUpgrade(ctx, c, log); err != nil {
+		return nil, err
+	}
+	if c.Database != "" {
 		return store.OpenPostgres(ctx, c.Database)
 	}
 	return store.Open(ctx, filepath.Join(c.Data, "instancehub.db"))

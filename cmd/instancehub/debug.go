@@ -13,13 +13,15 @@ import (
 	"time"
 )
 
-// debugHandler is what operators may ask a running portal: Go's runtime
-// metrics as text, the expvar variables (memstats, cmdline) as JSON, and
-// pprof's profiles. It is served on its own address, never the portal's:
-// profiles and the command line are for whoever runs the server, not for
-// whoever reaches the portal.
-func debugHandler() http.Handler {
+// debugHandler is what operators may ask a running portal: the portal's
+// figures for Prometheus (/metrics), Go's runtime metrics as text, the
+// expvar variables (memstats, cmdline) as JSON, and pprof's profiles. It is
+// served on its own address, never the portal's: the figures, profiles and
+// the command line are for whoever runs the server, not for whoever
+// reaches the portal.
+func debugHandler(figures http.Handler) http.Handler {
 	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", figures)
 	mux.HandleFunc("GET /debug/metrics", runtimeMetrics)
 	mux.Handle("GET /debug/vars", expvar.Handler())
 	mux.HandleFunc("/debug/pprof/", pprof.Index)
@@ -59,7 +61,7 @@ func runtimeMetrics(w http.ResponseWriter, _ *http.Request) {
 // serveDebug serves the operator endpoints on addr until ctx ends; an
 // empty addr, the default, serves nothing. It fails at once when addr
 // cannot be listened on, so a typo does not go unnoticed.
-func serveDebug(ctx context.Context, addr string, log *slog.Logger) (stop func(), err error) {
+func serveDebug(ctx context.Context, addr string, figures http.Handler, log *slog.Logger) (stop func(), err error) {
 	if addr == "" {
 		return func() {}, nil
 	}
@@ -67,14 +69,14 @@ func serveDebug(ctx context.Context, addr string, log *slog.Logger) (stop func()
 	if err != nil {
 		return nil, fmt.Errorf("--debug-addr: %w", err)
 	}
-	srv := &http.Server{Handler: debugHandler(), ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: debugHandler(figures), ReadHeaderTimeout: 10 * time.Second}
 	go func() {
 		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			log.Error("operator endpoints stopped", "err", err)
 		}
 	}()
-	log.Info("serving the operator endpoints (metrics, pprof); keep this address private",
-		"url", "http://"+ln.Addr().String()+"/debug/")
+	log.Info("serving the operator endpoints (Prometheus metrics, runtime metrics, pprof); keep this address private",
+		"url", "http://"+ln.Addr().String()+"/debug/", "metrics", "http://"+ln.Addr().String()+"/metrics")
 	return func() {
 		shutdown, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 		defer cancel()

@@ -5,6 +5,8 @@
 //	instancehub users unlock     forget an account's failed sign-ins
 //	instancehub tokens create    print a new API token for a user
 //	instancehub audit archive    move old audit events into a checked file
+//	instancehub backup           back up the data directory while the portal serves
+//	instancehub restore          put a backup back into a stopped portal's directory
 //	instancehub compute …        drive compute instances through the API
 //
 // Run `instancehub help` for every flag and its environment variable.
@@ -43,6 +45,10 @@ Usage:
   instancehub audit archive --before YYYY-MM-DD --out FILE
                                                   move the audit log's events before that day (at least
                                                   30 days ago) into a new file, checked before they leave
+  instancehub backup --out FILE                   back up the portal's records while it serves: the data
+                                                  directory's databases, checked and compressed (on
+                                                  PostgreSQL, with pg_dump when it is installed)
+  instancehub restore --from FILE --data D        put a backup back into a data directory no portal serves
   instancehub doctor [flags]                      check the configuration against Azure (or the emulator)
   instancehub help                                show this help
 
@@ -108,6 +114,10 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 			return usageError{errors.New(auditUsage)}
 		}
 		return auditArchiveCommand(ctx, args[2:], stdout, stderr)
+	case "backup":
+		return backupCommand(ctx, args[1:], stdout, stderr)
+	case "restore":
+		return restoreCommand(ctx, args[1:], stdout, stderr)
 	case "roles":
 		if len(args) < 2 || args[1] != "assign" {
 			return usageError{fmt.Errorf("usage: instancehub roles assign --email E --role R")}

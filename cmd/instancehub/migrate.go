@@ -50,7 +50,11 @@ func migrateDataCommand(ctx context.Context, args []string, stdout, stderr io.Wr
 		return err
 	}
 	defer lock.Release()
-
+	if filepath.Base(path) == "instancehub.db" { // a data directory's, which an upgrade backs up first
+		if err := guardUpgrade(ctx, Config{Data: filepath.Dir(path)}, newLogger(stderr, "info")); err != nil {
+			return err
+		}
+	}
 	src, err := store.Open(ctx, path)
 	if err != nil {
 		return err

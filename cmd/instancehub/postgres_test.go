@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"path/filepath"
 	"strings"
@@ -65,7 +66,7 @@ func TestDatabaseFlagTakesPostgresOnly(t *testing.T) {
 	if err := parse("serve", []string{"--data", t.TempDir(), "--database", "mysql://root:s3cret@db/x"}, io.Discard, c.bindServe); err != nil {
 		t.Fatal(err)
 	}
-	_, err := openStore(context.Background(), c)
+	_, err := openStore(context.Background(), c, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err == nil || !strings.Contains(err.Error(), "not a postgres:// URL") || strings.Contains(err.Error(), "s3cret") {
 		t.Errorf("err = %v", err)
 	}

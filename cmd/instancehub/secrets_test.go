@@ -34,6 +34,8 @@ var secretsNamed = map[string][]string{
 	"roles assign":  {"INSTANCEHUB_DATABASE"},
 	"tokens create": {"INSTANCEHUB_DATABASE"},
 	"audit archive": {"INSTANCEHUB_DATABASE"},
+	"backup":        {"INSTANCEHUB_DATABASE"},
+	"restore":       {"INSTANCEHUB_DATABASE"},
 	"compute":       {"INSTANCEHUB_TOKEN"},
 	"migrate-data":  {"INSTANCEHUB_TO"},
 	"emulator":      nil,

@@ -20,7 +20,9 @@ import (
 	"github.com/instancehub/instancehub/azure"
 	"github.com/instancehub/instancehub/azure/emulator"
 	"github.com/instancehub/instancehub/localapps"
+	"github.com/instancehub/instancehub/metrics"
 	"github.com/instancehub/instancehub/oidc"
+	"github.com/instancehub/instancehub/scheduler"
 	"github.com/instancehub/instancehub/static"
 	"github.com/instancehub/instancehub/web"
 )
@@ -73,16 +75,24 @@ func serve(ctx context.Context, c Config, ln net.Listener, log *slog.Logger) err
 	if _, err := c.publicURL(nil); err != nil {
 		return usageError{err}
 	}
-	db, err := openStore(ctx, c)
+	if err := c.checkBackupFlags(); err != nil {
+		return usageError{err}
+	}
+	db, err := openStore(ctx, c, log)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
+	// The portal's figures, served on the operator endpoints (--debug-addr).
+	replica := instancehub.NewReplicaName()
+	figures := metrics.New(metrics.Options{Replica: replica})
+	db.Metrics = figures
+	figures.WatchDatabase(db.Stats)
 
 	if c.PollInterval == 0 {
 		c.PollInterval = defaultPollInterval(c)
 	}
-	cloud, prices, closeCloud, err := openCloud(c, log)
+	cloud, prices, closeCloud, err := openCloud(c, figures, log)
 	if err != nil {
 		return err
 	}
@@ -93,7 +103,7 @@ func serve(ctx context.Context, c Config, ln net.Listener, log *slog.Logger) err
 		PollInterval: c.PollInterval, SyncInterval: c.SyncInterval,
 		// On SQLite this portal, which holds the data directory's lock, is
 		// the only one: it takes over what a crash left at once.
-		Exclusive: c.Database == "", LeaseFor: c.Lease,
+		Exclusive: c.Database == "", LeaseFor: c.Lease, Replica: replica, Metrics: figures,
 	}
 	roleMap, err := c.roleMap()
 	if err != nil {
@@ -113,8 +123,12 @@ func serve(ctx context.Context, c Config, ln net.Listener, log *slog.Logger) err
 	service := &instancehub.Service{
 		Instances: db, Users: db, Sessions: db, Tokens: db, Roles: db, Audit: db, Throttle: db, Quotas: db, Automation: db,
 		Cloud: cloud, Engine: engine, Logger: log, RoleMap: roleMap, Prices: prices, RunningTimes: db,
-		UserAssignedIdentities: c.identities(), ArchiveDir: filepath.Join(c.Data, "audit-archives"),
+		UserAssignedIdentities: c.identities(), ArchiveDir: filepath.Join(c.Data, "audit-archives"), Metrics: figures,
 	}
+	figures.WatchQuota(service.QuotaUse)
+	// Each sync adopts the VMs of the portal that no record names: after a
+	// restore, those made since the backup.
+	engine.Adopter = service
 	if !c.Adopt {
 		if err := checkRecords(ctx, service); err != nil {
 			return err
@@ -145,7 +159,11 @@ func serve(ctx context.Context, c Config, ln net.Listener, log *slog.Logger) err
 		go prices.Prices(ctx, region)
 	}
 
-	stopDebug, err := serveDebug(ctx, c.DebugAddr, log)
+	if c.BackupEvery > 0 {
+		go scheduledBackups(ctx, c, log)
+	}
+
+	stopDebug, err := serveDebug(ctx, c.DebugAddr, figures.Handler(), log)
 	if err != nil {
 		return err
 	}
@@ -167,9 +185,10 @@ func serve(ctx context.Context, c Config, ln net.Listener, log *slog.Logger) err
 	var upstreams instancehub.ApplicationUpstreams = cloud
 	var servers *localapps.Servers
 	if c.Azure.SubscriptionID == "" {
-		if servers, err = openLocalApps(ctx, c, service.Instances, log); err != nil {
+		if servers, err = openLocalApps(ctx, c, service.Instances, figures, log); err != nil {
 			return err
 		}
+		figures.WatchSandboxes(func() int { return len(servers.Running()) })
 		defer servers.Close()
 		upstreams, service.Applications = servers, servers
 	}
@@ -186,7 +205,7 @@ func serve(ctx context.Context, c Config, ln net.Listener, log *slog.Logger) err
 	if err != nil {
 		return usageError{err}
 	}
-	gw, err := openApplications(c, appsKey, db, service, upstreams, running, dial, public, refuse, log)
+	gw, err := openApplications(c, appsKey, db, service, upstreams, running, dial, public, refuse, figures, log)
 	if err != nil {
 		return err
 	}
@@ -194,9 +213,9 @@ func serve(ctx context.Context, c Config, ln net.Listener, log *slog.Logger) err
 	service.Probe = gw
 	// The schedules and idle shutdown run beside the engine, once the
 	// probe that tells an idle instance from one in use is set.
-	scheduler := &instancehub.Scheduler{Service: service, Logger: log}
-	scheduler.Start(ctx)
-	defer scheduler.Stop()
+	sched := &scheduler.Scheduler{Store: db, Operations: engine, Service: service, Logger: log}
+	sched.Start(ctx)
+	defer sched.Stop()
 	var gateway web.Applications = gw
 	if servers != nil {
 		gateway = offlineGateway{Gateway: gw, servers: servers}
@@ -209,7 +228,7 @@ func serve(ctx context.Context, c Config, ln net.Listener, log *slog.Logger) err
 		// applications' are (their scheme is the same address's).
 		Workspace: c.Workspace, SecureCookies: c.SecureCookies || public.Scheme == "https", Static: static.FS, Logger: log,
 		LocalAccounts: c.LocalAccounts, Identity: identity, TrustedProxies: proxies, Applications: gateway,
-		Hosts: c.portalHosts(public),
+		Hosts: c.portalHosts(public), Metrics: figures,
 	}, service)
 	errc := make(chan error, 1)
 	go func() { errc <- server.Serve(ln) }()
@@ -234,7 +253,7 @@ func serve(ctx context.Context, c Config, ln net.Listener, log *slog.Logger) err
 // openCloud returns Azure and its prices, or the offline emulator and its
 // price list when no subscription is configured (in this process, or
 // another's with --emulator-url): the same clients and code either way.
-func openCloud(c Config, log *slog.Logger) (*azure.Cloud, *azure.RetailPrices, func(), error) {
+func openCloud(c Config, m azure.Metrics, log *slog.Logger) (*azure.Cloud, *azure.RetailPrices, func(), error) {
 	prices := azure.PricesConfig{URL: c.PricesURL, Logger: log}
 	if c.Azure.SubscriptionID == "" && c.EmulatorURL != "" {
 		remote, err := emulator.Dial(context.Background(), c.EmulatorURL, c.EmulatorCA)
@@ -245,6 +264,7 @@ func openCloud(c Config, log *slog.Logger) (*azure.Cloud, *azure.RetailPrices, f
 		if err != nil {
 			return nil, nil, nil, err
 		}
+		cfg.Metrics = m
 		cloud, err := azure.New(cfg, remote.Credential(), remote.ClientOptions())
 		if err != nil {
 			return nil, nil, nil, err
@@ -272,6 +292,7 @@ func openCloud(c Config, log *slog.Logger) (*azure.Cloud, *azure.RetailPrices, f
 			emu.Close()
 			return nil, nil, nil, err
 		}
+		cfg.Metrics = m
 		cloud, err := azure.New(cfg, emu.Credential(), emu.ClientOptions())
 		if err != nil {
 			emu.Close()
@@ -293,6 +314,7 @@ func openCloud(c Config, log *slog.Logger) (*azure.Cloud, *azure.RetailPrices, f
 	if err != nil {
 		return nil, nil, nil, err
 	}
+	cfg.Metrics = m
 	cloud, err := azure.New(cfg, cred, nil)
 	if err != nil {
 		return nil, nil, nil, err

@@ -48,12 +48,28 @@ func Open(t testing.TB, dir string, latency float64) *Portal {
 // with opts.
 func OpenWith(t testing.TB, dir string, opts emulator.Options) *Portal {
 	t.Helper()
+	return OpenWired(t, dir, opts, Wiring{})
+}
+
+// Wiring changes how a portal is put together, for tests that watch a part
+// or break one at a chosen moment.
+type Wiring struct {
+	// Cloud, when set, wraps the cloud the engine drives operations with
+	// (the service and Portal.Cloud keep the real one).
+	Cloud func(*azure.Cloud) instancehub.Cloud
+	// Logger, when set, receives the engine's and the service's log.
+	Logger *slog.Logger
+}
+
+// OpenWired is OpenWith, wired as w says.
+func OpenWired(t testing.TB, dir string, opts emulator.Options, w Wiring) *Portal {
+	t.Helper()
 	db, err := store.Open(context.Background(), filepath.Join(dir, "instancehub.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	emu, cloud := openCloud(t, opts)
-	p := newPortal(t, dir, db, emu, cloud, &instancehub.Engine{Exclusive: true})
+	p := newPortal(t, dir, db, emu, cloud, &instancehub.Engine{Exclusive: true}, w)
 	t.Cleanup(p.Close)
 	return p
 }
@@ -62,12 +78,18 @@ func OpenWith(t testing.TB, dir string, opts emulator.Options) *Portal {
 // over the PostgreSQL database at url and an emulator opened with opts.
 func OpenPostgres(t testing.TB, url, replica string, lease time.Duration, opts emulator.Options) *Portal {
 	t.Helper()
+	return OpenPostgresWired(t, url, replica, lease, opts, Wiring{})
+}
+
+// OpenPostgresWired is OpenPostgres, wired as w says.
+func OpenPostgresWired(t testing.TB, url, replica string, lease time.Duration, opts emulator.Options, w Wiring) *Portal {
+	t.Helper()
 	db, err := store.OpenPostgres(context.Background(), url)
 	if err != nil {
 		t.Fatal(err)
 	}
 	emu, cloud := openCloud(t, opts)
-	p := newPortal(t, t.TempDir(), db, emu, cloud, &instancehub.Engine{Replica: replica, LeaseFor: lease})
+	p := newPortal(t, t.TempDir(), db, emu, cloud, &instancehub.Engine{Replica: replica, LeaseFor: lease}, w)
 	p.url = url
 	t.Cleanup(p.Close)
 	return p
@@ -82,7 +104,7 @@ func (p *Portal) Replica(t testing.TB, name string, lease time.Duration) *Portal
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := newPortal(t, t.TempDir(), db, p.Emu, p.Cloud, &instancehub.Engine{Replica: name, LeaseFor: lease})
+	r := newPortal(t, t.TempDir(), db, p.Emu, p.Cloud, &instancehub.Engine{Replica: name, LeaseFor: lease}, Wiring{})
 	t.Cleanup(func() { r.Engine.Stop(); r.DB.Close() })
 	return r
 }
@@ -103,13 +125,19 @@ func openCloud(t testing.TB, opts emulator.Options) (*emulator.Emulator, *azure.
 	return emu, cloud
 }
 
-// newPortal wires the service and engine over db and cloud and starts the
-// engine, which has its replica settings set.
-func newPortal(t testing.TB, dir string, db *store.DB, emu *emulator.Emulator, cloud *azure.Cloud, engine *instancehub.Engine) *Portal {
+// newPortal wires the service and engine over db and cloud, as w says, and
+// starts the engine, which has its replica settings set.
+func newPortal(t testing.TB, dir string, db *store.DB, emu *emulator.Emulator, cloud *azure.Cloud, engine *instancehub.Engine, w Wiring) *Portal {
 	t.Helper()
 	ctx := context.Background()
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	log := w.Logger
+	if log == nil {
+		log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
 	engine.Instances, engine.Cloud, engine.Logger, engine.PollInterval = db, cloud, log, 5*time.Millisecond
+	if w.Cloud != nil {
+		engine.Cloud = w.Cloud(cloud)
+	}
 	p := &Portal{
 		Dir: dir, DB: db, Emu: emu, Cloud: cloud, Engine: engine,
 		Service: &instancehub.Service{
@@ -120,6 +148,7 @@ func newPortal(t testing.TB, dir string, db *store.DB, emu *emulator.Emulator, c
 			}),
 		},
 	}
+	engine.Adopter = p.Service
 	if err := engine.Start(ctx); err != nil {
 		t.Fatal(err)
 	}

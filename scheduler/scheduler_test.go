@@ -1,7 +1,8 @@
-package instancehub_test
+package scheduler_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -10,9 +11,18 @@ import (
 	"time"
 
 	"github.com/instancehub/instancehub"
+	"github.com/instancehub/instancehub/azure/emulator"
+	"github.com/instancehub/instancehub/internal/pgtest"
 	"github.com/instancehub/instancehub/internal/testportal"
+	"github.com/instancehub/instancehub/scheduler"
 	"github.com/instancehub/instancehub/store"
 )
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	pgtest.Stop()
+	os.Exit(code)
+}
 
 // clock is a time tests move by hand.
 type clock struct {
@@ -24,9 +34,21 @@ func (c *clock) Now() time.Time  { c.mu.Lock(); defer c.mu.Unlock(); return c.t 
 func (c *clock) Set(t time.Time) { c.mu.Lock(); c.t = t; c.mu.Unlock() }
 
 // schedulerFor returns a scheduler of p on the clock, as serve wires it.
-func schedulerFor(p *testportal.Portal, c *clock) *instancehub.Scheduler {
+func schedulerFor(p *testportal.Portal, c *clock) *scheduler.Scheduler {
 	p.Service.Now = c.Now
-	return &instancehub.Scheduler{Service: p.Service, Logger: p.Service.Logger, Now: c.Now}
+	return &scheduler.Scheduler{Store: p.DB, Operations: p.Engine, Service: p.Service, Logger: p.Service.Logger, Now: c.Now}
+}
+
+// probe answers as a running instance's Jupyter would.
+type probe struct {
+	activity instancehub.Activity
+	err      error
+	calls    int
+}
+
+func (p *probe) Probe(context.Context, *instancehub.Instance) (instancehub.Activity, error) {
+	p.calls++
+	return p.activity, p.err
 }
 
 // running seeds a running instance with its VM, and returns it.
@@ -54,7 +76,7 @@ func addSchedule(t *testing.T, p *testportal.Portal, inst *instancehub.Instance,
 	return sch
 }
 
-func tick(t *testing.T, s *instancehub.Scheduler) instancehub.TickReport {
+func tick(t *testing.T, s *scheduler.Scheduler) scheduler.TickReport {
 	t.Helper()
 	r, err := s.RunTick(context.Background())
 	if err != nil {
@@ -94,14 +116,14 @@ func TestScheduleFiresOnceAcrossPortalsAndRestarts(t *testing.T) {
 
 	c := &clock{t: utc("2026-11-27 17:59:30")}
 	s1 := schedulerFor(p, c)
-	s2 := &instancehub.Scheduler{Service: service2, Now: c.Now}
+	s2 := &scheduler.Scheduler{Store: db2, Operations: engine2, Service: service2, Logger: service2.Logger, Now: c.Now}
 	if r := tick(t, s1); r.Fired != 0 {
 		t.Fatalf("fired before its time: %+v", r)
 	}
 	c.Set(utc("2026-11-27 18:00:05"))
 	var wg sync.WaitGroup
-	reports := make([]instancehub.TickReport, 2)
-	for i, s := range []*instancehub.Scheduler{s1, s2} {
+	reports := make([]scheduler.TickReport, 2)
+	for i, s := range []*scheduler.Scheduler{s1, s2} {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -115,7 +137,7 @@ func TestScheduleFiresOnceAcrossPortalsAndRestarts(t *testing.T) {
 	// A portal restarted within the minute reads the firing back.
 	s3 := schedulerFor(p, c)
 	c.Set(utc("2026-11-27 18:00:50"))
-	if r := tick(t, s3); r != (instancehub.TickReport{}) {
+	if r := tick(t, s3); r != (scheduler.TickReport{}) {
 		t.Fatalf("fired again after a restart: %+v", r)
 	}
 	stopped := p.WaitState(t, "evening-box", instancehub.StateStopped)
@@ -147,7 +169,7 @@ func TestMissedScheduleGrace(t *testing.T) {
 	tooLate := running(t, p, "too-late-box")
 	addSchedule(t, p, tooLate, instancehub.ScheduleRequest{Action: "Start", Times: "07:55", WeekDays: []string{"Friday"}, TimeZone: "UTC"}, utc("2026-11-20 09:00:00"))
 	c.Set(utc("2026-11-27 08:15:00")) // 20 minutes late
-	if r := tick(t, s); r != (instancehub.TickReport{}) {
+	if r := tick(t, s); r != (scheduler.TickReport{}) {
 		t.Fatalf("past the grace period: %+v", r)
 	}
 	events, _, _ := p.DB.FindAuditEvents(p.Ctx, instancehub.AuditFilter{Action: "instance.start"})
@@ -207,7 +229,7 @@ func TestScheduledStartOverQuota(t *testing.T) {
 		t.Fatalf("tick = %+v", r)
 	}
 	c.Set(utc("2026-11-27 08:01:10"))
-	if r := tick(t, s); r != (instancehub.TickReport{}) {
+	if r := tick(t, s); r != (scheduler.TickReport{}) {
 		t.Fatalf("retried: %+v", r)
 	}
 	const quota = "Standard DSv2 Family: 4 vCPUs requested, but 4 of the workspace's limit of 4 are in use in eastus."
@@ -408,7 +430,7 @@ func BenchmarkSchedulerTick(b *testing.B) {
 	before := fileSize(b, wal)
 	b.ResetTimer()
 	for b.Loop() {
-		if r, err := s.RunTick(context.Background()); err != nil || r != (instancehub.TickReport{}) {
+		if r, err := s.RunTick(context.Background()); err != nil || r != (scheduler.TickReport{}) {
 			b.Fatalf("tick = %+v, %v", r, err)
 		}
 	}
@@ -423,4 +445,56 @@ func fileSize(b *testing.B, path string) int64 {
 		b.Fatal(err)
 	}
 	return fi.Size()
+}
+
+// TestReplicasFireSchedulesAndIdleShutdownOnce: two replicas on one
+// PostgreSQL database tick in the same second, when a schedule is due on
+// one instance and another has been idle past its shutdown: each stops
+// once, whichever replica's tick got there first.
+func TestReplicasFireSchedulesAndIdleShutdownOnce(t *testing.T) {
+	first := testportal.OpenPostgres(t, pgtest.NewDatabase(t), "r0", 3*time.Second, emulator.Options{})
+	second := first.Replica(t, "r1", 3*time.Second)
+	evening, idle := running(t, first, "evening-box"), running(t, first, "idle-box")
+	set := instancehub.IdleSince(idle).Add(time.Minute)
+	due := set.Add(31 * time.Minute).Truncate(time.Minute)
+	addSchedule(t, first, evening, instancehub.ScheduleRequest{Action: "Stop", Kind: "Cron",
+		Cron: fmt.Sprintf("%d %d * * *", due.Minute(), due.Hour()), TimeZone: "UTC"}, set)
+	c := &clock{t: set}
+	schedulers := []*scheduler.Scheduler{schedulerFor(first, c), schedulerFor(second, c)}
+	for _, p := range []*testportal.Portal{first, second} {
+		p.Service.Probe = &probe{} // no kernel, no connection: idle
+	}
+	if err := first.Service.SetIdleShutdown(first.Ctx, "idle-box", true, "30"); err != nil {
+		t.Fatal(err)
+	}
+	c.Set(due.Add(5 * time.Second))
+	var wg sync.WaitGroup
+	reports := make([]scheduler.TickReport, 2)
+	for i, s := range schedulers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			reports[i] = tick(t, s)
+		}()
+	}
+	wg.Wait()
+	if fired, stopped := reports[0].Fired+reports[1].Fired, reports[0].IdleStopped+reports[1].IdleStopped; fired != 1 || stopped != 1 {
+		t.Fatalf("fired %d, idle-stopped %d; want 1 and 1: %+v", fired, stopped, reports)
+	}
+	for _, name := range []string{"evening-box", "idle-box"} {
+		first.WaitState(t, name, instancehub.StateStopped)
+		ops, err := first.DB.FindOperations(first.Ctx, map[string]int64{"evening-box": evening.ID, "idle-box": idle.ID}[name], 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		stops := 0
+		for _, op := range ops {
+			if op.Kind == instancehub.OpStop {
+				stops++
+			}
+		}
+		if stops != 1 {
+			t.Errorf("%s was stopped %d times", name, stops)
+		}
+	}
 }
