@@ -92,7 +92,7 @@ func (s *Service) lastActivity(ctx context.Context, inst *Instance) Activity {
 	live, err := s.Probe.Probe(ctx, inst)
 	if err != nil {
 		if ErrorCode(err) != EUNAVAILABLE {
-			s.logger().Warn("probe applications", "instance", inst.Name, "err", err)
+			s.logger().WarnContext(ctx, "probe applications", "instance", inst.Name, "err", err)
 		}
 		return a
 	}

@@ -103,7 +103,7 @@ func (s *Service) RecordAutomatic(ctx context.Context, target string, kind Opera
 	}
 	e.clip()
 	if rerr := s.Audit.RecordAudit(context.WithoutCancel(ctx), e); rerr != nil {
-		s.logger().Error("record audit event", "action", e.Action, "err", rerr)
+		s.logger().ErrorContext(ctx, "record audit event", "action", e.Action, "err", rerr)
 		return
 	}
 	s.metrics().Audited(e, false)

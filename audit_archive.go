@@ -193,7 +193,7 @@ func (s *Service) archiveAudit(ctx context.Context, before string, pathFor func(
 	}
 	if err != nil {
 		if rerr := dir.Remove(name); rerr != nil {
-			s.logger().Error("remove an archive that failed", "file", path, "err", rerr)
+			s.logger().ErrorContext(ctx, "remove an archive that failed", "file", path, "err", rerr)
 		}
 		return nil, err
 	}

@@ -103,7 +103,7 @@ func (s *Service) writeAudit(ctx context.Context, e *AuditEvent) {
 		add = s.Audit.TallyAudit
 	}
 	if err := add(context.WithoutCancel(ctx), e); err != nil {
-		s.logger().Error("record audit event", "action", e.Action, "err", err)
+		s.logger().ErrorContext(ctx, "record audit event", "action", e.Action, "err", err)
 		return
 	}
 	s.metrics().Audited(e, e.tallied())

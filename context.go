@@ -7,6 +7,7 @@ type contextKey int
 const (
 	userContextKey contextKey = iota + 1
 	sourceContextKey
+	requestIDContextKey
 )
 
 // NewContextWithSource returns a copy of ctx carrying the network address a
@@ -30,4 +31,17 @@ func NewContextWithUser(ctx context.Context, user *User) context.Context {
 func UserFromContext(ctx context.Context) *User {
 	user, _ := ctx.Value(userContextKey).(*User)
 	return user
+}
+
+// NewContextWithRequestID returns a copy of ctx carrying the ID of the
+// request it serves, which every line logged for the request names, and so
+// does every line of an operation the request starts.
+func NewContextWithRequestID(ctx context.Context, id string) context.Context {
+	return context.WithValue(ctx, requestIDContextKey, id)
+}
+
+// RequestIDFromContext returns the ID of the request ctx serves, or "".
+func RequestIDFromContext(ctx context.Context) string {
+	id, _ := ctx.Value(requestIDContextKey).(string)
+	return id
 }

@@ -156,7 +156,7 @@ func (s *Service) sizePrices(ctx context.Context, region string) map[string]Pric
 	}
 	prices, err := s.Prices.Prices(ctx, region)
 	if err != nil {
-		s.logger().Warn("read VM prices", "region", region, "err", err)
+		s.logger().WarnContext(ctx, "read VM prices", "region", region, "err", err)
 		return nil
 	}
 	return prices

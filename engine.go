@@ -55,14 +55,10 @@ type Engine struct {
 	mu       sync.Mutex
 	syncMu   sync.Mutex // guards lastSync
 	lastSync *syncRun   // the sync running, or the last one
-	// notPortals are the VMs of the resource group a sync found to be
-	// another's (no portal tag): asked about once, forgotten once gone.
-	// Only the one sync running uses it.
-	notPortals map[string]bool
-	ctx        context.Context
-	cancel     context.CancelFunc
-	wg         sync.WaitGroup
-	inflight   map[int64]*flight
+	ctx      context.Context
+	cancel   context.CancelFunc
+	wg       sync.WaitGroup
+	inflight map[int64]*flight
 }
 
 // metrics returns Metrics, or what tells nobody.
@@ -167,7 +163,7 @@ func (e *Engine) takeOver(ctx context.Context, all bool) error {
 			return fmt.Errorf("resume operation %d: %w", op.ID, err)
 		}
 		op.LeaseOwner = e.Replica
-		e.Logger.Info("resuming operation", "op", op.ID, "kind", op.Kind, "instance", inst.Name, "step", op.Step)
+		e.Logger.InfoContext(NewContextWithRequestID(ctx, op.RequestID), "resuming operation", "op", op.ID, "kind", op.Kind, "instance", inst.Name, "step", op.Step)
 		e.launch(op, inst, leased)
 	}
 	return nil
@@ -348,7 +344,8 @@ func (e *Engine) SubmitAutomatic(ctx context.Context, inst *Instance, kind Opera
 }
 
 func (e *Engine) newOperation(ctx context.Context, kind OperationKind, trigger Trigger) *Operation {
-	op := &Operation{Kind: kind, Status: StatusInProgress, Trigger: trigger, StartedAt: e.Now().UTC()}
+	op := &Operation{Kind: kind, Status: StatusInProgress, Trigger: trigger, StartedAt: e.Now().UTC(),
+		RequestID: RequestIDFromContext(ctx)}
 	if e.Replica != "" {
 		op.LeaseOwner, op.LeaseUntil = e.Replica, e.Now().Add(e.LeaseFor)
 	}
@@ -366,7 +363,8 @@ func (e *Engine) launch(op *Operation, inst *Instance, leased time.Time) {
 	if e.inflight[op.ID] != nil || e.ctx == nil || e.ctx.Err() != nil {
 		return
 	}
-	ctx, cancel := context.WithCancel(e.ctx)
+	// The operation's lines name the request that started it.
+	ctx, cancel := context.WithCancel(NewContextWithRequestID(e.ctx, op.RequestID))
 	f := &flight{cancel: cancel}
 	if !e.Exclusive {
 		f.leaseUntil = leased.Add(e.LeaseFor)
@@ -405,13 +403,13 @@ func (e *Engine) run(ctx context.Context, op *Operation, inst *Instance) {
 				return
 			}
 			if errors.Is(err, errLetGo) {
-				log.Warn("operation left to the portal that claims it", "step", step, "err", err)
+				log.WarnContext(ctx, "operation left to the portal that claims it", "step", step, "err", err)
 				if errors.Is(err, ErrLeaseLost) {
 					e.lost(op.ID)
 				}
 				return
 			}
-			log.Warn("operation failed", "step", step, "err", err)
+			log.WarnContext(ctx, "operation failed", "step", step, "err", err)
 			if op.Kind == OpCreate {
 				e.undoCreate(ctx, inst, log)
 				if ctx.Err() != nil {
@@ -422,7 +420,7 @@ func (e *Engine) run(ctx context.Context, op *Operation, inst *Instance) {
 			return
 		}
 	}
-	log.Info("operation succeeded", "took", op.Duration(e.Now()))
+	log.InfoContext(ctx, "operation succeeded", "took", op.Duration(e.Now()))
 	e.finish(ctx, op, inst, nil)
 }
 
@@ -510,7 +508,7 @@ func (e *Engine) record(ctx context.Context, id int64, what string, write func(c
 		case !until.IsZero() && time.Until(until) < wait:
 			return fmt.Errorf("%s of operation %d: the lease may lapse before the database answers: %w", what, id, err)
 		}
-		e.Logger.Warn("the database did not record an operation's progress; trying again", "op", id, "what", what, "attempt", attempt, "in", wait, "err", err)
+		e.Logger.WarnContext(ctx, "the database did not record an operation's progress; trying again", "op", id, "what", what, "attempt", attempt, "in", wait, "err", err)
 		if err := e.sleep(ctx, wait); err != nil {
 			return err
 		}
@@ -663,16 +661,16 @@ func (e *Engine) finish(ctx context.Context, op *Operation, inst *Instance, opEr
 	case ctx.Err() != nil:
 		return
 	case errors.Is(err, ErrLeaseLost):
-		e.Logger.Warn("operation taken over by another portal before it was recorded", "op", op.ID)
+		e.Logger.WarnContext(ctx, "operation taken over by another portal before it was recorded", "op", op.ID)
 		e.lost(op.ID)
 		return
 	case ErrorCode(err) == ECONFLICT:
 		// Finished already: by an attempt whose answer was lost on the
 		// way back, or by a portal that took it over meanwhile.
-		e.Logger.Info("operation outcome recorded already", "op", op.ID)
+		e.Logger.InfoContext(ctx, "operation outcome recorded already", "op", op.ID)
 		return
 	case err != nil:
-		e.Logger.Warn("operation left to the portal that claims it", "op", op.ID, "err", fmt.Errorf("%w: %w", errLetGo, err))
+		e.Logger.WarnContext(ctx, "operation left to the portal that claims it", "op", op.ID, "err", fmt.Errorf("%w: %w", errLetGo, err))
 		return
 	}
 	e.metrics().OperationEnded(op)
@@ -707,7 +705,7 @@ func (e *Engine) outcome(ctx context.Context, op *Operation, inst *Instance, opE
 	case ErrorCode(err) == ENOTFOUND:
 		update.State = StateMissing
 	default:
-		e.Logger.Warn("read VM after operation", "instance", inst.Name, "err", err)
+		e.Logger.WarnContext(ctx, "read VM after operation", "instance", inst.Name, "err", err)
 	}
 	return update
 }
@@ -731,9 +729,9 @@ func (e *Engine) undoCreate(ctx context.Context, inst *Instance, log *slog.Logge
 			err = e.poll(undo, OpDelete, step, inst, token)
 		}
 		if err != nil {
-			log.Warn("clean up after failed create", "step", step, "err", err)
+			log.WarnContext(ctx, "clean up after failed create", "step", step, "err", err)
 			return
 		}
 	}
-	log.Info("cleaned up after failed create")
+	log.InfoContext(ctx, "cleaned up after failed create")
 }

@@ -5,7 +5,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	neturl "net/url"
@@ -530,7 +529,7 @@ func (b *logBook) text() string {
 }
 
 // TestAPortalCutOffFromItsDatabaseLetsGo: a replica driving a create loses
-// its database (a partition: its connections drop, new ones hang) right
+// its database (a partition: nothing it sends arrives) right
 // after Azure accepted the VM. It tries to record the step while its lease
 // surely holds, then lets the operation go and touches Azure no more;
 // another replica claims it once the lease lapses and finishes it, from
@@ -623,15 +622,15 @@ func deleteCalls(emu *emulator.Emulator) int64 {
 	return n
 }
 
-// cutProxy passes a replica's connections to PostgreSQL until cut: then
-// it drops them, and holds new ones without an answer, as a partition
-// does, until healed.
+// cutProxy passes a portal's connections to PostgreSQL until cut, as a
+// partition does: then nothing passes, neither on the connections open
+// (whatever is sent stalls, and the connection is dropped when the
+// partition heals) nor on new ones (held without an answer).
 type cutProxy struct {
 	url string // the database's URL through the proxy
 
 	mu     sync.Mutex
 	isCut  bool
-	conns  []net.Conn
 	healed chan struct{}
 }
 
@@ -663,11 +662,7 @@ func newCutProxy(t *testing.T, dbURL string) *cutProxy {
 
 func (p *cutProxy) serve(c net.Conn, target string) {
 	defer c.Close()
-	p.mu.Lock()
-	isCut, healed := p.isCut, p.healed
-	p.mu.Unlock()
-	if isCut {
-		<-healed // no answer while cut off
+	if !p.pass() {
 		return
 	}
 	up, err := net.Dial("tcp", target)
@@ -675,39 +670,50 @@ func (p *cutProxy) serve(c net.Conn, target string) {
 		return
 	}
 	defer up.Close()
-	if !p.track(c, up) {
-		return
-	}
 	done := make(chan struct{}, 2)
-	go func() { _, _ = io.Copy(up, c); done <- struct{}{} }()
-	go func() { _, _ = io.Copy(c, up); done <- struct{}{} }()
+	go func() { p.pump(up, c); done <- struct{}{} }()
+	go func() { p.pump(c, up); done <- struct{}{} }()
 	<-done
 }
 
-// track keeps a connection and its upstream, to drop them when cut; false
-// when cut already.
-func (p *cutProxy) track(conns ...net.Conn) bool {
+// pump copies from src to dst while the proxy passes.
+func (p *cutProxy) pump(dst, src net.Conn) {
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := src.Read(buf)
+		if n > 0 {
+			if !p.pass() {
+				return
+			}
+			if _, err := dst.Write(buf[:n]); err != nil {
+				return
+			}
+		}
+		if err != nil {
+			return
+		}
+	}
+}
+
+// pass reports whether data may pass; while cut, it waits for the
+// partition to heal and says no: what was cut off is lost.
+func (p *cutProxy) pass() bool {
 	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.isCut {
+	isCut, healed := p.isCut, p.healed
+	p.mu.Unlock()
+	if isCut {
+		<-healed
 		return false
 	}
-	p.conns = append(p.conns, conns...)
 	return true
 }
 
 func (p *cutProxy) cut() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.isCut {
-		return
+	if !p.isCut {
+		p.isCut, p.healed = true, make(chan struct{})
 	}
-	p.isCut = true
-	for _, c := range p.conns {
-		c.Close()
-	}
-	p.conns = nil
-	p.healed = make(chan struct{})
 }
 
 func (p *cutProxy) heal() {

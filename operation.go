@@ -35,6 +35,11 @@ type Operation struct {
 	LeaseOwner string
 	LeaseUntil time.Time
 
+	// RequestID names the request that started the operation ("" for the
+	// portal's own: a schedule, idle shutdown): each line the operation
+	// logs names it, on whichever portal drives it.
+	RequestID string
+
 	// AppSecret, when set, is the instance's new application secret, which
 	// BeginOperation stores on the instance with the operation: a Start
 	// gives the instance a new one and the cloud delivers it to the VM, so

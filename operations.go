@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 )
 
 // Operations lists the operations of the live instance name, newest first:
@@ -54,22 +55,51 @@ type readinessChecker interface {
 	Readiness(ctx context.Context) (current, expected int64, err error)
 }
 
-// Ready tells whether the portal can serve: its database answers and its
-// schema is the one this build expects (a replica of an older build, or
-// one started before another migrated, is not). It returns the schema
-// version; EUNAVAILABLE when not ready, saying why.
+// ReadyWithin is how long Ready waits for the database: a load balancer's
+// probe gets its answer in time, and a database that has not answered by
+// then (a lock held, a connection stalled by a partition) is not ready.
+const ReadyWithin = time.Second
+
+// Ready tells whether the portal can serve: its database answers within
+// ReadyWithin and its schema is the one this build expects (a replica of
+// an older build, or one started before another migrated, is not). It
+// returns the schema version; EUNAVAILABLE when not ready, saying why.
 func (s *Service) Ready(ctx context.Context) (int64, error) {
 	checker, ok := s.Instances.(readinessChecker)
 	if !ok {
 		return 0, nil
 	}
-	current, expected, err := checker.Readiness(ctx)
-	switch {
-	case err != nil:
-		s.logger().Error("readiness", "err", err)
-		return 0, Errorf(EUNAVAILABLE, "The database does not answer.")
-	case current != expected:
-		return current, Errorf(EUNAVAILABLE, "The database's schema is at version %d; this build expects %d.", current, expected)
+	// The check is given up, and its query cancelled, once the answer is
+	// due: the caller never waits on the database's own timeouts.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	type readiness struct {
+		current, expected int64
+		err               error
 	}
-	return current, nil
+	answer, due := make(chan readiness, 1), make(chan error, 1)
+	go func() {
+		var r readiness
+		r.current, r.expected, r.err = checker.Readiness(ctx)
+		answer <- r
+	}()
+	go func() { due <- s.wait(ctx, ReadyWithin) }()
+	var r readiness
+	select {
+	case r = <-answer:
+	case err := <-due:
+		if err != nil { // the caller left
+			return 0, err
+		}
+		s.logger().ErrorContext(ctx, "readiness", "err", fmt.Errorf("the database did not answer within %s", ReadyWithin))
+		return 0, Errorf(EUNAVAILABLE, "The database does not answer within %s.", ReadyWithin)
+	}
+	switch {
+	case r.err != nil:
+		s.logger().ErrorContext(ctx, "readiness", "err", r.err)
+		return 0, Errorf(EUNAVAILABLE, "The database does not answer.")
+	case r.current != r.expected:
+		return r.current, Errorf(EUNAVAILABLE, "The database's schema is at version %d; this build expects %d.", r.current, r.expected)
+	}
+	return r.current, nil
 }

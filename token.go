@@ -220,7 +220,7 @@ func (s *Service) UserByToken(ctx context.Context, secret string) (*User, error)
 		// Bookkeeping: a failure to note the use must not fail the call.
 		first, err := s.Tokens.TouchToken(ctx, t.ID, now)
 		if err != nil {
-			s.logger().Error("record a token's use", "token", t.ID, "err", err)
+			s.logger().ErrorContext(ctx, "record a token's use", "token", t.ID, "err", err)
 		}
 		if err == nil && first {
 			s.record(NewContextWithUser(ctx, &user), "token.use", tokenTarget(t), nil)

@@ -245,7 +245,7 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func (g *Gateway) refuse(w http.ResponseWriter, r *http.Request, err error) {
 	status := statusOf(err)
 	if status == http.StatusInternalServerError {
-		g.cfg.Logger.Error("application request", "host", r.Host, "path", r.URL.Path, "err", err)
+		g.cfg.Logger.ErrorContext(r.Context(), "application request", "host", r.Host, "path", r.URL.Path, "err", err)
 	}
 	g.cfg.Refuse(w, r, status, instancehub.ErrorMessage(err))
 }

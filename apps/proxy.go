@@ -238,6 +238,6 @@ func (g *Gateway) proxyError(w http.ResponseWriter, r *http.Request, err error) 
 	if errors.Is(err, context.Canceled) {
 		return // the browser left, or the connection's authorization ended
 	}
-	g.cfg.Logger.Warn("application upstream", "host", r.Host, "path", r.URL.Path, "err", err)
+	g.cfg.Logger.WarnContext(r.Context(), "application upstream", "host", r.Host, "path", r.URL.Path, "err", err)
 	g.cfg.Refuse(w, r, http.StatusBadGateway, "The application is not answering. If the instance has just started, try again in a moment.")
 }

@@ -7,12 +7,14 @@ import (
 )
 
 // DefaultDockerAddressPool is where Docker takes its networks on the VMs
-// unless the operator names another range: Docker's own default bridge,
-// 172.17.0.0/16, lies in 172.16.0.0/12, where many portals and networks
-// are, and a VM then answers them over its bridge instead (RStudio becomes
-// unreachable: a known issue of the Data Science VM). This range is private
-// and rarely used by networks, and the doctor refuses an overlap with the
-// portal's range or the instances' subnets.
+// unless the operator names another range (Config.DockerAddressPool):
+// Docker's own default bridge, 172.17.0.0/16, lies in 172.16.0.0/12, where
+// many portals and networks are, and a VM then answers them over its
+// bridge instead (RStudio becomes unreachable: a known issue of the Data
+// Science VM). This range is private, rarely used by networks and away
+// from the portal's own (sharedAddressSpace). An instance sends whatever
+// is addressed to the pool to its containers, so neither the portal's
+// range nor the instances' networks may overlap it; the doctor checks both.
 const DefaultDockerAddressPool = "192.168.224.0/20"
 
 // ParseDockerAddressPool reads a Docker address pool: IPv4, its network

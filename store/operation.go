@@ -14,7 +14,7 @@ import (
 // their instance i and their user ou.
 const operationColumns = `o.id, o.instance_id, i.name, o.kind, o.status, o.triggered_by, o.rule,
        o.user_id, ou.name, o.step, o.resume_token, o.error_code, o.error_message,
-       o.started_at, o.finished_at`
+       o.started_at, o.finished_at, o.request_id`
 
 const operationSelect = `
 SELECT ` + operationColumns + `
@@ -103,11 +103,11 @@ func placeholders(n int) string {
 func insertOperation(ctx context.Context, tx *Tx, op *instancehub.Operation) error {
 	err := tx.QueryRowContext(ctx, `
 		INSERT INTO operations (instance_id, kind, status, triggered_by, rule, user_id, step,
-			resume_token, error_code, error_message, started_at, finished_at, lease_owner, lease_until)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+			resume_token, error_code, error_message, started_at, finished_at, lease_owner, lease_until, request_id)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
 		op.InstanceID, op.Kind, op.Status, op.Trigger, op.Rule, nullID(op.UserID), op.Step,
 		op.ResumeToken, op.ErrorCode, op.ErrorMessage, millis(op.StartedAt), nullMillis(op.FinishedAt),
-		op.LeaseOwner, millis(op.LeaseUntil)).Scan(&op.ID)
+		op.LeaseOwner, millis(op.LeaseUntil), op.RequestID).Scan(&op.ID)
 	if isUnique(err) { // operations_in_progress: the schema's own guard
 		return errInProgress
 	}
@@ -248,13 +248,13 @@ func (db *DB) findOperations(ctx context.Context, tail string, args ...any) ([]*
 type operationRow struct {
 	id, instanceID, userID, startedAt, finishedAt             sql.NullInt64
 	instanceName, kind, status, trigger, rule, userName, step sql.NullString
-	resumeToken, errorCode, errorMessage                      sql.NullString
+	resumeToken, errorCode, errorMessage, requestID           sql.NullString
 }
 
 func (r *operationRow) dest() []any {
 	return []any{&r.id, &r.instanceID, &r.instanceName, &r.kind, &r.status, &r.trigger, &r.rule,
 		&r.userID, &r.userName, &r.step, &r.resumeToken, &r.errorCode, &r.errorMessage,
-		&r.startedAt, &r.finishedAt}
+		&r.startedAt, &r.finishedAt, &r.requestID}
 }
 
 // operation returns the operation read, or nil if there was none.
@@ -278,5 +278,6 @@ func (r *operationRow) operation() *instancehub.Operation {
 		ErrorMessage: r.errorMessage.String,
 		StartedAt:    fromMillis(r.startedAt),
 		FinishedAt:   fromMillis(r.finishedAt),
+		RequestID:    r.requestID.String,
 	}
 }

@@ -349,3 +349,24 @@ func TestBeginOperationStoresNewAppSecret(t *testing.T) {
 		t.Errorf("secret after Start began = %q, want the new one", got)
 	}
 }
+
+// TestOperationKeepsItsRequestID: the ID of the request that began an
+// operation is kept with it, and read back with it and with its instance.
+func TestOperationKeepsItsRequestID(t *testing.T) {
+	db, _ := openTestDB(t)
+	ctx := context.Background()
+	ada := createUser(t, db, "ada@example.com", "Ada")
+	inst := runningInstance(t, db, "lab", ada)
+	op := &instancehub.Operation{InstanceID: inst.ID, Kind: instancehub.OpStop, Trigger: instancehub.TriggerUser,
+		RequestID: "7f3c2a9e-4b1d-4e8a-9c6f-0d2e5b7a1c3e"}
+	if err := db.BeginOperation(ctx, op); err != nil {
+		t.Fatal(err)
+	}
+	got, err := db.FindOperation(ctx, op.ID)
+	if err != nil || got.RequestID != op.RequestID {
+		t.Fatalf("FindOperation: request %q, %v; want %q", got.RequestID, err, op.RequestID)
+	}
+	if last := findByID(t, db, inst.ID).LastOperation; last.RequestID != op.RequestID {
+		t.Errorf("the instance's last operation: request %q, want %q", last.RequestID, op.RequestID)
+	}
+}

@@ -74,6 +74,6 @@ func (s *Server) openApplication(c *echo.Context) error {
 // applications gateway refused.
 func (s *Server) RefuseApplication(w http.ResponseWriter, r *http.Request, status int, message string) {
 	if err := s.writeError(s.echo.NewContext(r, w), status, message); err != nil {
-		s.cfg.Logger.Error("write a refused application's page", "err", err)
+		s.cfg.Logger.ErrorContext(r.Context(), "write a refused application's page", "err", err)
 	}
 }

@@ -130,7 +130,7 @@ func (s *Server) recoverPanics(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c *echo.Context) (err error) {
 		defer func() {
 			if r := recover(); r != nil {
-				s.cfg.Logger.Error("panic", "path", c.Path(), "panic", r, "stack", string(debug.Stack()))
+				s.cfg.Logger.ErrorContext(c.Request().Context(), "panic", "path", c.Path(), "panic", r, "stack", string(debug.Stack()))
 				err = fmt.Errorf("panic: %v", r)
 			}
 		}()
@@ -154,7 +154,7 @@ func (s *Server) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
 			status = resp.Status
 		}
 		if c.Path() != "/static/*" && c.Path() != "/healthz" && c.Path() != "/readyz" {
-			s.cfg.Logger.Debug("request", "method", req.Method, "path", req.URL.Path,
+			s.cfg.Logger.DebugContext(req.Context(), "request", "method", req.Method, "path", req.URL.Path,
 				"status", status, "took", took.Round(time.Microsecond), "ip", c.RealIP())
 		}
 		if s.cfg.Metrics != nil {

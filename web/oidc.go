@@ -105,7 +105,7 @@ func (s *Server) oidcCallback(c *echo.Context) error {
 	}
 	identity, err := s.cfg.Identity.Identify(ctx, c.QueryParam("code"), attempt.Verifier, attempt.Nonce)
 	if err != nil {
-		s.cfg.Logger.Warn("single sign-on refused", "err", err)
+		s.cfg.Logger.WarnContext(ctx, "single sign-on refused", "err", err)
 		return refuse(instancehub.ErrorMessage(err))
 	}
 	in, err := s.service.SignInWithIdentity(ctx, identity, s.readCookie(c, sessionCookie))

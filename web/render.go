@@ -112,10 +112,14 @@ func (s *Server) handleError(c *echo.Context, err error) {
 	switch {
 	case errors.Is(err, context.Canceled) && c.Request().Context().Err() != nil:
 		// The browser went away: nothing to answer, nothing wrong here.
-		s.cfg.Logger.Debug("request cancelled by the client", "method", c.Request().Method, "path", c.Request().URL.Path)
+		s.cfg.Logger.DebugContext(c.Request().Context(), "request cancelled by the client", "method", c.Request().Method, "path", c.Request().URL.Path)
 		return
 	case status >= http.StatusInternalServerError && instancehub.ErrorCode(err) == instancehub.EINTERNAL && !fromEcho:
-		s.cfg.Logger.Error("request failed", "method", c.Request().Method, "path", c.Request().URL.Path, "err", err)
+		s.cfg.Logger.ErrorContext(c.Request().Context(), "request failed", "method", c.Request().Method, "path", c.Request().URL.Path, "err", err)
+		// Whoever reports it can quote the line's request ID.
+		if id := instancehub.RequestIDFromContext(c.Request().Context()); id != "" {
+			message += " Its request ID is " + id + "."
+		}
 	}
 	if status == http.StatusNotFound && fromEcho && (he == nil || he.Message == "") {
 		message = "There is nothing at this address."
@@ -125,12 +129,12 @@ func (s *Server) handleError(c *echo.Context, err error) {
 	}
 	if isAPI(c) {
 		if err := s.writeAPIError(c, status, err, message); err != nil {
-			s.cfg.Logger.Error("write error response", "err", err)
+			s.cfg.Logger.ErrorContext(c.Request().Context(), "write error response", "err", err)
 		}
 		return
 	}
 	if err := s.writeError(c, status, message); err != nil {
-		s.cfg.Logger.Error("write error response", "err", err)
+		s.cfg.Logger.ErrorContext(c.Request().Context(), "write error response", "err", err)
 	}
 }
 

@@ -164,13 +164,14 @@ func (s *Server) Routes() []string {
 }
 
 // Handler returns the portal as an http.Handler: the applications' hosts
-// go to the gateway, the portal's own names to its routes.
+// go to the gateway, the portal's own names to its routes; each request
+// gets its ID first.
 func (s *Server) Handler() http.Handler {
 	h := onlyOwnHosts(s.cfg.Hosts, s.handler)
-	if s.cfg.Applications == nil {
-		return h
+	if s.cfg.Applications != nil {
+		h = s.cfg.Applications.Wrap(h)
 	}
-	return s.cfg.Applications.Wrap(h)
+	return withRequestID(h)
 }
 
 // onlyOwnHosts answers 421 Misdirected Request to a request for any other

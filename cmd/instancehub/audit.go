@@ -44,7 +44,7 @@ func auditArchiveCommand(ctx context.Context, args []string, stdout, stderr io.W
 		}
 		defer lock.Release()
 	}
-	db, err := openStore(ctx, c, newLogger(stderr, c.LogLevel))
+	db, err := openStore(ctx, c, newLogger(stderr, c.LogLevel, c.LogFormat))
 	if err != nil {
 		return err
 	}

@@ -34,6 +34,7 @@ type Config struct {
 	Database        string
 	Workspace       string
 	LogLevel        string
+	LogFormat       string
 	SecureCookies   bool
 	TLSCert         string
 	TLSKey          string
@@ -101,18 +102,22 @@ type AzureConfig struct {
 	ResourceGroup  string
 	Region         string
 	// Identities are the user-assigned identities instances may be given.
-	Identities     string
-	Regions        string
-	PortalID       string
-	VirtualNetwork string
-	Subnet         string
-	Image          string
-	OSDiskSizeGB   int
-	OSDiskType     string
-	PublicIP       bool
-	SSHSource      string
-	PortalSource   string
-	DockerPool     string
+	Identities       string
+	Regions          string
+	PortalID         string
+	VirtualNetwork   string
+	Subnet           string
+	OutboundPool     string
+	TrustedLaunch    bool
+	SecureBoot       bool
+	EncryptionAtHost bool
+	Image            string
+	OSDiskSizeGB     int
+	OSDiskType       string
+	PublicIP         bool
+	SSHSource        string
+	PortalSource     string
+	DockerPool       string
 	// RStudioImage and RegistryIdentity say where RStudio's image comes from.
 	RStudioImage     string
 	RegistryIdentity string
@@ -137,6 +142,39 @@ func (f *flags) string(p *string, name, def, usage string) {
 		def = v
 	}
 	f.fs.StringVar(p, name, def, fmt.Sprintf("%s (env %s)", usage, envName(name)))
+}
+
+// choice binds a setting that takes one of choices: another is refused,
+// from the command line or the environment.
+func (f *flags) choice(p *string, name, def string, choices []string, usage string) {
+	if v, ok := os.LookupEnv(envName(name)); ok {
+		if !slices.Contains(choices, v) {
+			f.note(name, fmt.Errorf("%q: %s", v, strings.Join(choices, " or ")))
+		}
+		def = v
+	}
+	*p = def
+	f.fs.Var(choiceValue{p, choices}, name, fmt.Sprintf("%s (env %s)", usage, envName(name)))
+}
+
+type choiceValue struct {
+	p       *string
+	choices []string
+}
+
+func (v choiceValue) String() string {
+	if v.p == nil {
+		return ""
+	}
+	return *v.p
+}
+
+func (v choiceValue) Set(s string) error {
+	if !slices.Contains(v.choices, s) {
+		return fmt.Errorf("%q: %s", s, strings.Join(v.choices, " or "))
+	}
+	*v.p = s
+	return nil
 }
 
 // secret binds a setting that must never be printed: its default comes
@@ -207,6 +245,7 @@ func (f *flags) note(name string, err error) {
 func (c *Config) bindCommon(f *flags) {
 	f.string(&c.Data, "data", "./data", "directory of the SQLite database and the emulator's cloud")
 	f.string(&c.LogLevel, "log-level", "info", "log level: debug, info, warn or error")
+	f.choice(&c.LogFormat, "log-format", "text", []string{"text", "json"}, "log format: text (key=value) or json (one object a line, for log shippers)")
 }
 
 // bindDatabase binds what the commands that read the portal's records need.
@@ -266,6 +305,10 @@ func (c *Config) bindServe(f *flags) {
 	f.string(&c.Azure.PortalID, "azure-portal-id", "instancehub", "tag value that marks the resources this portal makes")
 	f.string(&c.Azure.VirtualNetwork, "azure-vnet", "", `existing virtual network of the resource group instances join by default ("{region}" for the region); empty: the portal makes instancehub-{region}`)
 	f.string(&c.Azure.Subnet, "azure-subnet", "", "its subnet")
+	f.string(&c.Azure.OutboundPool, "azure-outbound-pool", "", `resource ID of a Standard load balancer's backend pool every instance's network interface joins, for its outbound rules ("{region}" for the region); empty: none`)
+	f.bool(&c.Azure.TrustedLaunch, "azure-trusted-launch", false, "make every instance a Trusted Launch VM (virtual TPM and Secure Boot); only sizes that support it are offered")
+	f.bool(&c.Azure.SecureBoot, "azure-secure-boot", true, "with --azure-trusted-launch, boot only signed boot loaders, kernels and kernel modules; false for drivers that are not signed")
+	f.bool(&c.Azure.EncryptionAtHost, "azure-encryption-at-host", false, "encrypt every instance's disks and caches on its host; only sizes that support it are offered, and the subscription needs the feature Microsoft.Compute/EncryptionAtHost")
 	f.string(&c.Azure.Image, "azure-image", azure.DataScienceVM.URN(), "image URN publisher:offer:sku:version; \"latest\" is resolved and pinned at each create")
 	f.int(&c.Azure.OSDiskSizeGB, "azure-os-disk-size", 128, "OS disk size in GiB")
 	f.string(&c.Azure.OSDiskType, "azure-os-disk-type", "Premium_LRS", "OS disk type: Premium_LRS, StandardSSD_LRS or Standard_LRS")
@@ -315,7 +358,8 @@ func (c *Config) azureConfig(subscription, resourceGroup string, regions []strin
 	return azure.Config{
 		SubscriptionID: subscription, ResourceGroup: resourceGroup, Regions: regions,
 		PortalID: c.Azure.PortalID, PublicIP: c.Azure.PublicIP, SSHSourceRange: sshSource, AppSourceRange: portalSource,
-		VirtualNetwork: c.Azure.VirtualNetwork, Subnet: c.Azure.Subnet, Image: img,
+		VirtualNetwork: c.Azure.VirtualNetwork, Subnet: c.Azure.Subnet, OutboundPool: c.Azure.OutboundPool, Identities: c.identities(), Image: img,
+		TrustedLaunch: c.Azure.TrustedLaunch, SecureBootOff: !c.Azure.SecureBoot, EncryptionAtHost: c.Azure.EncryptionAtHost,
 		OSDiskSizeGB: int32(c.Azure.OSDiskSizeGB), OSDiskType: c.Azure.OSDiskType,
 		DockerAddressPool: c.Azure.DockerPool, RStudioImage: c.Azure.RStudioImage, RegistryIdentity: c.Azure.RegistryIdentity,
 	}, nil

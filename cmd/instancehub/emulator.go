@@ -31,7 +31,7 @@ func emulatorCommand(ctx context.Context, args []string, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
-	log := newLogger(stderr, c.LogLevel)
+	log := newLogger(stderr, c.LogLevel, c.LogFormat)
 	lock, err := lockData(c.Data)
 	if err != nil {
 		return err

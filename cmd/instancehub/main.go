@@ -23,6 +23,8 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+
+	"github.com/instancehub/instancehub"
 )
 
 const usage = `instancehub: a self-hosted portal for cloud data-science workstations on Azure.
@@ -152,10 +154,19 @@ func parse(name string, args []string, stderr io.Writer, bind func(*flags)) erro
 	return nil
 }
 
-func newLogger(w io.Writer, level string) *slog.Logger {
+// newLogger logs from level on, in format: text (key=value, for people) or
+// json (one object a line, for log shippers; --log-format allows no other).
+// A line logged for a request, or for an operation one started, names the
+// request's ID.
+func newLogger(w io.Writer, level, format string) *slog.Logger {
 	var l slog.Level
 	if err := l.UnmarshalText([]byte(level)); err != nil {
 		l = slog.LevelInfo
 	}
-	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: l}))
+	opts := &slog.HandlerOptions{Level: l}
+	var h slog.Handler = slog.NewTextHandler(w, opts)
+	if format == "json" {
+		h = slog.NewJSONHandler(w, opts)
+	}
+	return slog.New(instancehub.WithRequestIDs(h))
 }

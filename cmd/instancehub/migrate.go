@@ -51,7 +51,7 @@ func migrateDataCommand(ctx context.Context, args []string, stdout, stderr io.Wr
 	}
 	defer lock.Release()
 	if filepath.Base(path) == "instancehub.db" { // a data directory's, which an upgrade backs up first
-		if err := guardUpgrade(ctx, Config{Data: filepath.Dir(path)}, newLogger(stderr, "info")); err != nil {
+		if err := guardUpgrade(ctx, Config{Data: filepath.Dir(path)}, newLogger(stderr, "info", "text")); err != nil {
 			return err
 		}
 	}

@@ -45,7 +45,7 @@ func serveCommand(ctx context.Context, args []string, stderr io.Writer) error {
 		// them, the sampling's buckets (a megabyte or two) are not kept.
 		runtime.MemProfileRate = 0
 	}
-	log := newLogger(stderr, c.LogLevel)
+	log := newLogger(stderr, c.LogLevel, c.LogFormat)
 	// Whatever the umask, the portal's files are its own alone: the
 	// database, the emulator's cloud, the keys in them.
 	if err := privateData(c.Data); err != nil {

@@ -30,7 +30,7 @@ func tokensCreateCommand(ctx context.Context, args []string, stdout, stderr io.W
 	if email == "" || n.Name == "" {
 		return usageError{fmt.Errorf("--email and --name are required")}
 	}
-	db, err := openStore(ctx, c, newLogger(stderr, c.LogLevel))
+	db, err := openStore(ctx, c, newLogger(stderr, c.LogLevel, c.LogFormat))
 	if err != nil {
 		return err
 	}

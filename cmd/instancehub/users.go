@@ -32,7 +32,7 @@ func usersAddCommand(ctx context.Context, args []string, stdin io.Reader, stdout
 	if err != nil {
 		return err
 	}
-	db, err := openStore(ctx, c, newLogger(stderr, c.LogLevel))
+	db, err := openStore(ctx, c, newLogger(stderr, c.LogLevel, c.LogFormat))
 	if err != nil {
 		return err
 	}
@@ -65,7 +65,7 @@ func usersUnlockCommand(ctx context.Context, args []string, stdout, stderr io.Wr
 	if email == "" {
 		return fmt.Errorf("usage: instancehub users unlock EMAIL [--data D]")
 	}
-	db, err := openStore(ctx, c, newLogger(stderr, c.LogLevel))
+	db, err := openStore(ctx, c, newLogger(stderr, c.LogLevel, c.LogFormat))
 	if err != nil {
 		return err
 	}
@@ -118,7 +118,7 @@ func rolesAssignCommand(ctx context.Context, args []string, stdout, stderr io.Wr
 	if err != nil {
 		return fmt.Errorf("%s", instancehub.ErrorMessage(err))
 	}
-	db, err := openStore(ctx, c, newLogger(stderr, c.LogLevel))
+	db, err := openStore(ctx, c, newLogger(stderr, c.LogLevel, c.LogFormat))
 	if err != nil {
 		return err
 	}
