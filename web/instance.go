@@ -25,6 +25,15 @@ func (s *Server) showInstance(c *echo.Context) error {
 	return s.render(c, http.StatusOK, "compute", views.DetailPage(detail))
 }
 
+// bootLog shows the end of an instance's boot log.
+func (s *Server) bootLog(c *echo.Context) error {
+	page, err := s.service.BootLog(c.Request().Context(), c.Param("name"))
+	if err != nil {
+		return err
+	}
+	return s.render(c, http.StatusOK, "compute", views.BootLogPage(page))
+}
+
 // instanceRow is the list row of one instance, for rows that poll. A row
 // whose instance is gone is removed.
 func (s *Server) instanceRow(c *echo.Context) error {
