@@ -435,6 +435,11 @@ func (e *Engine) run(ctx context.Context, op *Operation, inst *Instance) {
 // when its progress could not be recorded.
 func (e *Engine) runStep(ctx context.Context, op *Operation, inst *Instance, step string) error {
 	resumed := op.Step == step
+	if resumed && op.ResumeToken != "" && !e.canResume(op.ResumeToken) {
+		e.Logger.InfoContext(ctx, "the step's resume token leads elsewhere than the portal's cloud, which changed since; sending the step again",
+			"op", op.ID, "step", step)
+		op.ResumeToken = ""
+	}
 	if !resumed || op.ResumeToken == "" {
 		op.Step, op.ResumeToken = step, ""
 		if err := e.saveProgress(ctx, op); err != nil {
@@ -453,6 +458,13 @@ func (e *Engine) runStep(ctx context.Context, op *Operation, inst *Instance, ste
 		}
 	}
 	return e.poll(ctx, op.Kind, step, inst, op.ResumeToken)
+}
+
+// canResume reports whether the cloud can follow token (ResumeTokens);
+// a cloud that cannot tell is trusted.
+func (e *Engine) canResume(token string) bool {
+	c, ok := e.Cloud.(ResumeTokens)
+	return !ok || c.CanResume(token)
 }
 
 // saveProgress records op's step and resume token (record), answering

@@ -109,6 +109,28 @@ func (p *Portal) Replica(t testing.TB, name string, lease time.Duration) *Portal
 	return r
 }
 
+// OpenServed opens a portal over the database in dir whose cloud is the
+// emulator emu served in a process of its own (served by the test: its
+// Handler behind an HTTPS server), reached at remote as `serve
+// --emulator-url` reaches one. p.Emu is emu.
+func OpenServed(t testing.TB, dir string, emu *emulator.Emulator, remote *emulator.Remote) *Portal {
+	t.Helper()
+	db, err := store.Open(context.Background(), filepath.Join(dir, "instancehub.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cloud, err := azure.New(azure.Config{
+		SubscriptionID: remote.SubscriptionID, ResourceGroup: remote.ResourceGroup,
+		Regions: remote.Regions, PublicIP: true, SSHSourceRange: "Internet", AppSourceRange: "10.0.0.0/8",
+	}, remote.Credential(), remote.ClientOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := newPortal(t, dir, db, emu, cloud, &instancehub.Engine{Exclusive: true}, Wiring{})
+	t.Cleanup(p.Close)
+	return p
+}
+
 func openCloud(t testing.TB, opts emulator.Options) (*emulator.Emulator, *azure.Cloud) {
 	t.Helper()
 	emu, err := emulator.Open(opts)
