@@ -103,7 +103,7 @@ func (s *Service) RecordAutomatic(ctx context.Context, target string, kind Opera
 	}
 	e.clip()
 	if rerr := s.Audit.RecordAudit(context.WithoutCancel(ctx), e); rerr != nil {
-		s.logger().ErrorContext(ctx, "record audit event", "action", e.Action, "err", rerr)
+		s.logger().ErrorContext(ctx, "record audit event", "action", e.Action, "user", e.UserName, "target", e.Target, "result", e.Result, "reason", e.Reason, "err", rerr)
 		return
 	}
 	s.metrics().Audited(e, false)

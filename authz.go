@@ -102,7 +102,7 @@ func (s *Service) writeAudit(ctx context.Context, e *AuditEvent) {
 		add = s.Audit.TallyAudit
 	}
 	if err := add(context.WithoutCancel(ctx), e); err != nil {
-		s.logger().ErrorContext(ctx, "record audit event", "action", e.Action, "err", err)
+		s.logger().ErrorContext(ctx, "record audit event", "action", e.Action, "user", e.UserName, "target", e.Target, "result", e.Result, "reason", e.Reason, "err", err)
 		return
 	}
 	s.metrics().Audited(e, e.tallied())

@@ -495,7 +495,7 @@ const (
 // record writes what operation id reached (a step, its resume token, its
 // outcome) with write. A store error is never an operation's outcome: a
 // write that fails for the database's own reasons (a dropped connection, a
-// lock held elsewhere, a disk refusing writes) is tried again, after
+// lock held elsewhere, a disk refusing writes or full) is tried again, after
 // firstRecordWait doubling up to maxRecordWait, for as long as this engine
 // surely holds the operation's lease, and each attempt ends when the
 // lease may lapse. An exclusive engine, alone on its database, tries until
@@ -519,7 +519,7 @@ func (e *Engine) record(ctx context.Context, id int64, what string, write func(c
 			return nil
 		case ctx.Err() != nil:
 			return ctx.Err()
-		case errors.As(err, &refusal):
+		case errors.As(err, &refusal) && refusal.Code != EFULL: // a full disk is made room on
 			return err
 		case !until.IsZero() && time.Until(until) < wait:
 			return fmt.Errorf("%s of operation %d: the lease may lapse before the database answers: %w", what, id, err)

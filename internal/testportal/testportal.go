@@ -59,12 +59,15 @@ type Wiring struct {
 	Cloud func(*azure.Cloud) instancehub.Cloud
 	// Logger, when set, receives the engine's and the service's log.
 	Logger *slog.Logger
+	// MaxDatabaseSize, when set, keeps the SQLite database under this
+	// many bytes, past which writes find no room, as on a full disk.
+	MaxDatabaseSize int64
 }
 
 // OpenWired is OpenWith, wired as w says.
 func OpenWired(t testing.TB, dir string, opts emulator.Options, w Wiring) *Portal {
 	t.Helper()
-	db, err := store.Open(context.Background(), filepath.Join(dir, "instancehub.db"))
+	db, err := store.OpenWith(context.Background(), filepath.Join(dir, "instancehub.db"), store.Options{MaxSize: w.MaxDatabaseSize})
 	if err != nil {
 		t.Fatal(err)
 	}
