@@ -58,39 +58,36 @@ func (s *Service) AdoptVMs(ctx context.Context) ([]*Instance, error) {
 	return adopted, nil
 }
 
-// AdoptUnrecorded adopts, of the VMs a sync found that no instance records,
-// each that carries this portal's tag, as AdoptVMs does at start: after a
+// AdoptUnrecorded adopts, of the VMs a sync found that carry this portal's
+// tag and that no instance records, each as AdoptVMs does at start: after a
 // restore, the cloud holds what was made since the backup, and the portal
-// never leaves a VM it made running unseen. Each adoption is audited, and
-// every Owner is told on their next visit. A VM recorded meanwhile (a
-// create that began after the sync read the instances) is left alone, and
-// so is one being deleted. It returns the instances adopted and the names
-// of the VMs that are not the portal's.
-func (s *Service) AdoptUnrecorded(ctx context.Context, names []string) ([]*Instance, []string, error) {
+// never leaves a VM it made running unseen. Each is read again alone, with
+// what rebuilds its instance; each adoption is audited, and every Owner is
+// told on their next visit. A VM recorded meanwhile (a create that began
+// after the sync read the instances), gone, or being deleted is left alone.
+func (s *Service) AdoptUnrecorded(ctx context.Context, names []string) ([]*Instance, error) {
 	var vms []PortalVM
-	var others []string
 	for _, name := range names {
 		if _, err := s.Instances.FindInstanceByName(ctx, name); err == nil {
 			continue
 		} else if ErrorCode(err) != ENOTFOUND {
-			return nil, others, err
+			return nil, err
 		}
 		vm, err := s.Cloud.PortalVM(ctx, name)
 		switch {
 		case ErrorCode(err) == ENOTFOUND:
-			others = append(others, name)
 		case err != nil:
-			return nil, others, fmt.Errorf("read the virtual machine %s: %w", name, err)
+			return nil, fmt.Errorf("read the virtual machine %s: %w", name, err)
 		case vm.ProvisioningState != "deleting":
 			vms = append(vms, *vm)
 		}
 	}
 	if len(vms) == 0 {
-		return nil, others, nil
+		return nil, nil
 	}
 	fallback, err := s.firstOwner(ctx)
 	if err != nil {
-		return nil, others, err
+		return nil, err
 	}
 	var adopted []*Instance
 	var failed []error
@@ -107,7 +104,7 @@ func (s *Service) AdoptUnrecorded(ctx context.Context, names []string) ([]*Insta
 		adopted = append(adopted, inst)
 	}
 	s.tellOwners(ctx, adopted)
-	return adopted, others, errors.Join(failed...)
+	return adopted, errors.Join(failed...)
 }
 
 // tellOwners keeps, for every Owner's next visit, the names of the

@@ -7,11 +7,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/compute/armcompute/v8"
 	"github.com/instancehub/instancehub"
 	"github.com/instancehub/instancehub/azure"
 	"github.com/instancehub/instancehub/azure/emulator"
 	"github.com/instancehub/instancehub/backup"
+	"github.com/instancehub/instancehub/internal/promtest"
 	"github.com/instancehub/instancehub/internal/testportal"
+	"github.com/instancehub/instancehub/metrics"
 )
 
 // TestAdoptVMs loses a portal's database and rebuilds its instances from
@@ -84,8 +87,8 @@ func TestAdoptVMs(t *testing.T) {
 // nothing of the instances made since, whose VMs run on. Its sync adopts
 // each VM of the portal no record names, once: to the owner its tag names
 // when that account exists, else to the first Owner, audited, and told to
-// the Owners. A VM of another portal in the resource group is left alone,
-// and asked about once; what the backup held is not doubled.
+// the Owners; not one that is being deleted. A VM of another portal in the resource group is left alone,
+// and never read one by one; what the backup held is not doubled.
 func TestSyncAdoptsWhatNoRecordNames(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
@@ -96,7 +99,11 @@ func TestSyncAdoptsWhatNoRecordNames(t *testing.T) {
 		t.Fatal(err)
 	}
 	grace := p.EnsureUser(t, "grace@example.com", "Grace Hopper", instancehub.RoleDataScientist)
-	for user, name := range map[*instancehub.User]string{p.User: "ada-new", grace: "grace-box"} {
+	for _, c := range []struct {
+		user *instancehub.User
+		name string
+	}{{p.User, "ada-new"}, {grace, "grace-box"}, {p.User, "dying-box"}} {
+		user, name := c.user, c.name
 		if _, err := p.Service.CreateInstance(p.As(user), testportal.Request(name)); err != nil {
 			t.Fatal(err)
 		}
@@ -108,16 +115,34 @@ func TestSyncAdoptsWhatNoRecordNames(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	q := testportal.Open(t, dir, 0)
-	if _, err := q.DB.FindInstanceByName(ctx, "ada-new"); instancehub.ErrorCode(err) != instancehub.ENOTFOUND {
-		t.Fatalf("the restored database knows ada-new: %v", err)
-	}
-	report, err := q.Engine.SyncNow(ctx)
+	// Its VMs keep Azure's times now: a deletion takes seconds.
+	q := testportal.OpenWith(t, dir, emulator.Options{Path: filepath.Join(dir, "emulator.db"), Latency: 1})
+	vms, err := armcompute.NewVirtualMachinesClient(q.Emu.SubscriptionID(), q.Emu.Credential(), q.Emu.ClientOptions())
 	if err != nil {
 		t.Fatal(err)
 	}
+	dying, err := vms.BeginDelete(ctx, q.Emu.ResourceGroup(), "dying-box", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := q.DB.FindInstanceByName(ctx, "ada-new"); instancehub.ErrorCode(err) != instancehub.ENOTFOUND {
+		t.Fatalf("the restored database knows ada-new: %v", err)
+	}
+	reads := q.Emu.CallsTo("VirtualMachinesClient.Get")
+	figures := metrics.New(metrics.Options{Replica: "a"})
+	engine := &instancehub.Engine{Instances: q.DB, Cloud: q.Cloud, Logger: q.Engine.Logger, Adopter: q.Service, Metrics: figures}
+	report, err := engine.Sync(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := promtest.Scrape(t, figures.Handler()).Sum("instancehub_sync_drift_total", map[string]string{"found": "adopted"}); n != 2 {
+		t.Errorf("instancehub_sync_drift_total{found=adopted} = %v, want 2", n)
+	}
 	if report.Adopted != 2 || report.Checked != 1 {
 		t.Errorf("report %+v; want 1 checked, 2 adopted", report)
+	}
+	if n := q.Emu.CallsTo("VirtualMachinesClient.Get") - reads; n < 2 || n > 3 {
+		t.Errorf("the sync read %d VMs one by one; want the 2 it adopted and the one being deleted at most, not the other portal's", n)
 	}
 	for name, owner := range map[string]string{"ada-new": "ada@example.com", "grace-box": "ada@example.com", "kept-box": "ada@example.com"} {
 		inst, err := q.DB.FindInstanceByName(ctx, name)
@@ -125,8 +150,10 @@ func TestSyncAdoptsWhatNoRecordNames(t *testing.T) {
 			t.Errorf("%s after the sync: %+v, %v; want Running, owned by %s", name, inst, err, owner)
 		}
 	}
-	if _, err := q.DB.FindInstanceByName(ctx, "not-ours"); instancehub.ErrorCode(err) != instancehub.ENOTFOUND {
-		t.Errorf("another portal's VM was adopted: %v", err)
+	for _, name := range []string{"not-ours", "dying-box"} {
+		if _, err := q.DB.FindInstanceByName(ctx, name); instancehub.ErrorCode(err) != instancehub.ENOTFOUND {
+			t.Errorf("%s was adopted: %v", name, err)
+		}
 	}
 	events, _, err := q.DB.FindAuditEvents(ctx, instancehub.AuditFilter{Action: "instance.adopt"})
 	if err != nil || len(events) != 2 {
@@ -143,20 +170,26 @@ func TestSyncAdoptsWhatNoRecordNames(t *testing.T) {
 		t.Errorf("the Owner's notices: %q, %v", notices, err)
 	}
 
-	reads := q.Emu.CallsTo("VirtualMachinesClient.Get")
+	for !dying.Done() { // Poll, not PollUntilDone, which waits as long as ARM's Retry-After says
+		if _, err := dying.Poll(ctx); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	reads = q.Emu.CallsTo("VirtualMachinesClient.Get")
 	report, err = q.Engine.SyncNow(ctx)
 	if err != nil || report.Adopted != 0 || report.Checked != 3 {
 		t.Errorf("the next sync: %+v, %v; want 3 checked, none adopted", report, err)
 	}
 	if n := q.Emu.CallsTo("VirtualMachinesClient.Get") - reads; n != 0 {
-		t.Errorf("the next sync read %d VMs one by one; the other portal's was asked about already", n)
+		t.Errorf("the next sync read %d VMs one by one; the portal knows every VM of its own, and leaves the other portal's", n)
 	}
 	page, err := q.Service.ListInstances(q.Ctx, instancehub.ListQuery{})
 	if err != nil || page.Total != 3 {
 		t.Errorf("the list holds %d instances, %v; want 3, none doubled", page.Total, err)
 	}
-	if adopted, others, err := q.Service.AdoptUnrecorded(ctx, []string{"kept-box", "not-ours"}); len(adopted) != 0 || len(others) != 1 || err != nil {
-		t.Errorf("adopting a recorded instance and another portal's VM: %v, %v, %v", adopted, others, err)
+	if adopted, err := q.Service.AdoptUnrecorded(ctx, []string{"kept-box", "not-ours"}); len(adopted) != 0 || err != nil {
+		t.Errorf("adopting a recorded instance and another portal's VM: %v, %v", adopted, err)
 	}
 }
 

@@ -28,6 +28,10 @@ const (
 	// picks (region, VM size, virtual network, subnet, quota family): Azure
 	// allows at most 80 characters for a subnet, fewer for the others.
 	MaxResourceNameLength = 80
+	// MaxResourceIDLength bounds a resource ID a file names (a subnet's):
+	// a subscription, a resource group of 90 characters and names of 80
+	// take well under it.
+	MaxResourceIDLength = 512
 	// MaxAuditTargetLength and MaxAuditReasonLength bound what an audit
 	// event keeps of its target and reason.
 	MaxAuditTargetLength = 300

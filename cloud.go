@@ -53,7 +53,12 @@ type Usage struct {
 
 // VirtualNetwork is a network instances may join, with its subnets.
 type VirtualNetwork struct {
-	Name         string
+	// Name is how instances record the network: its name when it is in the
+	// portal's resource group, its resource ID when it is elsewhere (as the
+	// Azure CLI takes either).
+	Name string
+	// ID is its resource ID, by which a file may name it too.
+	ID           string
 	Region       string
 	AddressSpace string
 	Subnets      []Subnet
@@ -79,6 +84,8 @@ type VM struct {
 	PublicIP          string
 	// Image is the image the VM was made from, "publisher:offer:sku:version".
 	Image string
+	// Portals says the VM carries this portal's tag: the portal made it.
+	Portals bool
 }
 
 // State maps Azure's provisioning and power states to an instance state.

@@ -461,8 +461,15 @@ func (s *Service) validateSize(ctx context.Context, req CreateRequest, inst *Ins
 
 // validateNetwork checks the chosen network and subnet, or picks the
 // region's default: its first network and that network's "default" subnet.
+// A network may be named by its resource ID (a file's subnet ID names it
+// so); it is then one of those offered, matched by ID and never by its
+// name alone, which another resource group may hold too.
 func (s *Service) validateNetwork(ctx context.Context, req CreateRequest, inst *Instance) error {
-	if err := tooLong("virtual_network", "A virtual network's name", req.VirtualNetwork, MaxResourceNameLength); err != nil {
+	if strings.HasPrefix(req.VirtualNetwork, "/") {
+		if err := tooLong("virtual_network", "A virtual network's resource ID", req.VirtualNetwork, MaxResourceIDLength); err != nil {
+			return err
+		}
+	} else if err := tooLong("virtual_network", "A virtual network's name", req.VirtualNetwork, MaxResourceNameLength); err != nil {
 		return err
 	}
 	if err := tooLong("subnet", "A subnet's name", req.Subnet, MaxResourceNameLength); err != nil {
@@ -480,9 +487,13 @@ func (s *Service) validateNetwork(ctx context.Context, req CreateRequest, inst *
 		inst.VirtualNetwork, inst.Subnet = network, subnet
 		return nil
 	}
-	i := slices.IndexFunc(networks, func(n VirtualNetwork) bool { return n.Name == req.VirtualNetwork })
-	if i < 0 {
-		return FieldError("virtual_network", fmt.Sprintf("There is no virtual network %s in this region.", req.VirtualNetwork))
+	i := FindNetwork(networks, req.VirtualNetwork)
+	switch {
+	case i < 0 && strings.HasPrefix(req.VirtualNetwork, "/"):
+		return FieldError("virtual_network", fmt.Sprintf("The virtual network %s is not one instances may join in this region: "+
+			"they join the networks of the portal's resource group, and one an operator names in another group of the portal's subscription (--azure-vnet).", req.VirtualNetwork))
+	case i < 0:
+		return FieldError("virtual_network", fmt.Sprintf("There is no virtual network %s in this region.", Clip(req.VirtualNetwork, MaxResourceNameLength)))
 	}
 	network := networks[i]
 	if req.Subnet == "" {
@@ -493,4 +504,21 @@ func (s *Service) validateNetwork(ctx context.Context, req CreateRequest, inst *
 	}
 	inst.VirtualNetwork, inst.Subnet = network.Name, req.Subnet
 	return nil
+}
+
+// NetworkRef is how instances record the network ref names in region: by
+// name in the portal's resource group, by resource ID elsewhere; ref itself
+// when no network offered there matches. A file naming an instance's
+// network by its subnet's resource ID then compares equal to the
+// instance's, and one naming a network of the same name in another
+// resource group does not.
+func (s *Service) NetworkRef(ctx context.Context, region, ref string) string {
+	if ref == "" || len(ref) > MaxResourceIDLength {
+		return ref
+	}
+	networks, err := s.Cloud.VirtualNetworks(ctx, region)
+	if i := FindNetwork(networks, ref); err == nil && i >= 0 {
+		return networks[i].Name
+	}
+	return ref
 }

@@ -55,14 +55,10 @@ type Engine struct {
 	mu       sync.Mutex
 	syncMu   sync.Mutex // guards lastSync
 	lastSync *syncRun   // the sync running, or the last one
-	// notPortals are the VMs of the resource group a sync found to be
-	// another's (no portal tag): asked about once, forgotten once gone.
-	// Only the one sync running uses it.
-	notPortals map[string]bool
-	ctx        context.Context
-	cancel     context.CancelFunc
-	wg         sync.WaitGroup
-	inflight   map[int64]*flight
+	ctx      context.Context
+	cancel   context.CancelFunc
+	wg       sync.WaitGroup
+	inflight map[int64]*flight
 }
 
 // metrics returns Metrics, or what tells nobody.

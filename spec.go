@@ -199,6 +199,15 @@ func FitSizes(region string, sizes []VMSize, usage []Usage, ws *WorkspaceQuota) 
 	return options
 }
 
+// FindNetwork is the index of the network ref names among networks, by the
+// name instances record it by or by its resource ID (compared as Azure
+// does, whatever the case); -1 when none.
+func FindNetwork(networks []VirtualNetwork, ref string) int {
+	return slices.IndexFunc(networks, func(n VirtualNetwork) bool {
+		return n.Name == ref || (n.ID != "" && strings.EqualFold(n.ID, ref)) || (strings.HasPrefix(ref, "/") && strings.EqualFold(n.Name, ref))
+	})
+}
+
 // DefaultSubnet is where an instance goes when its creator picks no
 // network: the first subnet of the region's first network (the Cloud lists
 // the configured network and subnet first).

@@ -18,10 +18,9 @@ const SyncFresh = 5 * time.Second
 // know, which a sync finds.
 type Adopter interface {
 	// AdoptUnrecorded adopts, of the VMs named, each that carries this
-	// portal's tag and that no live instance records, audits each, and
-	// tells the Owners. It returns the instances adopted and the names of
-	// the VMs that are not the portal's.
-	AdoptUnrecorded(ctx context.Context, names []string) (adopted []*Instance, notPortals []string, err error)
+	// portal's tag and that no live instance records, audits each, tells
+	// the Owners, and returns the instances adopted.
+	AdoptUnrecorded(ctx context.Context, names []string) ([]*Instance, error)
 }
 
 // syncRun is one sync, which later callers may join.
@@ -123,24 +122,20 @@ func (e *Engine) sync(ctx context.Context) (SyncReport, error) {
 	byName := func(st SyncState, name string) int { return strings.Compare(strings.ToLower(st.Name), name) }
 	slices.SortFunc(states, func(a, b SyncState) int { return byName(a, strings.ToLower(b.Name)) })
 	// What Azure says of each instance: its state, or unseen (Missing);
-	// and the VMs no instance records, busy or not, to adopt.
+	// and the portal's VMs no instance records, busy or not, to adopt.
 	azure := make([]State, len(states))
 	var unrecorded []string
-	notPortals := map[string]bool{}
 	err = e.Cloud.VMs(ctx, func(vm VM) {
-		name := strings.ToLower(vm.Name)
-		if i, ok := slices.BinarySearchFunc(states, name, byName); ok {
+		if i, ok := slices.BinarySearchFunc(states, strings.ToLower(vm.Name), byName); ok {
 			azure[i] = vm.State()
-		} else if e.notPortals[name] {
-			notPortals[name] = true
-		} else {
+		} else if vm.Portals {
 			unrecorded = append(unrecorded, vm.Name)
 		}
 	})
 	if err != nil {
 		return report, fmt.Errorf("sync: %w", err)
 	}
-	report.Adopted = e.adopt(ctx, unrecorded, notPortals)
+	report.Adopted = e.adopt(ctx, unrecorded)
 	for i, inst := range states {
 		if inst.Busy { // left to its operation
 			continue
@@ -168,20 +163,14 @@ func (e *Engine) sync(ctx context.Context) (SyncReport, error) {
 	return report, nil
 }
 
-// adopt has the Adopter adopt the VMs a sync found unrecorded, and keeps
-// the names of those that are not the portal's, which the next syncs need
-// not ask about while they stay (notPortals, already seen again). It
-// returns how many were adopted; a failure is logged, and the next sync
+// adopt has the Adopter adopt the portal's VMs a sync found unrecorded,
+// and returns how many it adopted; a failure is logged, and the next sync
 // tries again.
-func (e *Engine) adopt(ctx context.Context, unrecorded []string, notPortals map[string]bool) int {
-	defer func() { e.notPortals = notPortals }()
+func (e *Engine) adopt(ctx context.Context, unrecorded []string) int {
 	if len(unrecorded) == 0 || e.Adopter == nil {
 		return 0
 	}
-	adopted, others, err := e.Adopter.AdoptUnrecorded(ctx, unrecorded)
-	for _, name := range others {
-		notPortals[strings.ToLower(name)] = true
-	}
+	adopted, err := e.Adopter.AdoptUnrecorded(ctx, unrecorded)
 	for _, inst := range adopted {
 		e.Logger.Warn("adopted an instance from its virtual machine, which no record named", "instance", inst.Name, "owner", inst.OwnerEmail, "state", inst.State)
 	}

@@ -178,7 +178,10 @@ func (d *decoder) sshSettings(path string, n *yaml.Node) string {
 var networkKeys = keySet{read: []string{"vnet_name", "subnet"}, shown: []string{"private_ip_address", "public_ip_address"}}
 
 // network reads the virtual network and subnet. A subnet may be a full
-// resource ID, which names both.
+// resource ID, which names both: the network is then its resource ID, with
+// its resource group and subscription, which the service matches against
+// the networks instances may join. Its name alone would pick a network of
+// that name in the portal's own group, wherever the file's is.
 func (d *decoder) network(path string, n *yaml.Node) (vnet, subnet string) {
 	v := d.mapping(path, n, networkKeys)
 	vnet, _ = d.str(join(path, "vnet_name"), v["vnet_name"])
@@ -187,23 +190,25 @@ func (d *decoder) network(path string, n *yaml.Node) (vnet, subnet string) {
 	case !ok:
 		return vnet, ""
 	case strings.HasPrefix(subnet, "/"):
-		idVnet, idSubnet, valid := subnetID(subnet)
+		network, name, valid := subnetID(subnet)
 		switch {
 		case !valid:
 			d.at(join(path, "subnet"), v["subnet"], "subnet %q is neither a subnet's name nor its resource ID "+
 				"(/subscriptions/…/resourceGroups/…/providers/Microsoft.Network/virtualNetworks/VNET/subnets/SUBNET)", clip(subnet))
-		case vnet != "" && vnet != idVnet:
-			d.at(join(path, "subnet"), v["subnet"], "subnet is in the virtual network %s, but vnet_name says %s", clip(idVnet), clip(vnet))
+		case vnet != "" && vnet != network[strings.LastIndex(network, "/")+1:]:
+			d.at(join(path, "subnet"), v["subnet"], "subnet is in the virtual network %s, but vnet_name says %s",
+				clip(network[strings.LastIndex(network, "/")+1:]), clip(vnet))
 		}
-		return idVnet, idSubnet
+		return network, name
 	case vnet == "":
 		d.at(join(path, "subnet"), v["subnet"], "subnet needs vnet_name: give the subnet's virtual network, or its resource ID as subnet")
 	}
 	return vnet, subnet
 }
 
-// subnetID takes the network and subnet names from a subnet's resource ID.
-func subnetID(id string) (vnet, subnet string, ok bool) {
+// subnetID splits a subnet's resource ID into its network's resource ID
+// and its own name.
+func subnetID(id string) (network, subnet string, ok bool) {
 	parts := strings.Split(id, "/")
 	n := len(parts)
 	if n != 11 || parts[0] != "" || !strings.EqualFold(parts[1], "subscriptions") || !strings.EqualFold(parts[3], "resourceGroups") ||
@@ -216,7 +221,7 @@ func subnetID(id string) (vnet, subnet string, ok bool) {
 			return "", "", false
 		}
 	}
-	return parts[8], parts[10], true
+	return strings.Join(parts[:9], "/"), parts[10], true
 }
 
 var onBehalfKeys = keySet{read: []string{"user_object_id", "user_tenant_id"}}

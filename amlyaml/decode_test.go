@@ -49,7 +49,9 @@ func TestDecodeKeys(t *testing.T) {
 			func(f *amlyaml.File) { f.Request.VirtualNetwork, f.Request.Subnet = "ml-vnet", "default" }},
 		{"subnet resource ID", "network_settings:\n  subnet: /subscriptions/x/resourceGroups/g/providers/Microsoft.Network/virtualNetworks/hub/subnets/ml\n",
 			`"network_settings": {"vnet_name": "hub", "subnet": "/subscriptions/x/resourceGroups/g/providers/Microsoft.Network/virtualNetworks/hub/subnets/ml"}`,
-			func(f *amlyaml.File) { f.Request.VirtualNetwork, f.Request.Subnet = "hub", "ml" }},
+			func(f *amlyaml.File) {
+				f.Request.VirtualNetwork, f.Request.Subnet = "/subscriptions/x/resourceGroups/g/providers/Microsoft.Network/virtualNetworks/hub", "ml"
+			}},
 		{"idle minutes", "idle_time_before_shutdown_minutes: 30\n", `"idle_time_before_shutdown_minutes": 30`, func(f *amlyaml.File) {
 			f.Request.IdleShutdownOn, f.Request.IdleMinutes, f.IdleSet = true, "30", true
 		}},
@@ -145,7 +147,8 @@ func TestDecodeExamples(t *testing.T) {
 		t.Errorf("shown.yaml: %+v", shown)
 	}
 	daily := decodeFile(t, "testdata/daily.yaml")
-	if daily.Request.VirtualNetwork != "hub-vnet" || daily.Request.Subnet != "ml" || daily.Request.Schedules[0].Times != "18:00, 22:00" {
+	if daily.Request.VirtualNetwork != "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/net/providers/Microsoft.Network/virtualNetworks/hub-vnet" ||
+		daily.Request.Subnet != "ml" || daily.Request.Schedules[0].Times != "18:00, 22:00" {
 		t.Errorf("daily.yaml: %+v", daily)
 	}
 	// The reference's own example sets up a startup script, which the

@@ -36,7 +36,7 @@ func Encode(inst *instancehub.Instance, schedules []*instancehub.Schedule, onBeh
 		m.add("ssh_public_access_enabled", scalar("!!bool", "true"))
 	}
 	m.add("ssh_settings", (&mapping{}).str("ssh_key_value", inst.SSHPublicKey).node())
-	m.add("network_settings", (&mapping{}).str("vnet_name", inst.VirtualNetwork).str("subnet", inst.Subnet).node())
+	m.add("network_settings", networkNode(inst.VirtualNetwork, inst.Subnet))
 	// 0 says "no idle shutdown", which leaving the key out would not: the
 	// workspace's default would apply.
 	m.add("idle_time_before_shutdown_minutes", scalar("!!int", strconv.FormatInt(int64(inst.IdleShutdown/time.Minute), 10)))
@@ -187,4 +187,14 @@ func recurrenceNode(s *instancehub.Schedule) *yaml.Node {
 		days = append(days, scalar("!!str", strings.ToLower(d.String())))
 	}
 	return (&mapping{}).add("hours", ints(s.Hours)).add("minutes", ints(s.Minutes)).add("week_days", flowList(days)).node()
+}
+
+// networkNode writes the network and subnet: by name, or, for a network
+// recorded by its resource ID (in another resource group), as the subnet's
+// resource ID, which names both.
+func networkNode(network, subnet string) *yaml.Node {
+	if strings.HasPrefix(network, "/") && subnet != "" {
+		return (&mapping{}).str("subnet", network+"/subnets/"+subnet).node()
+	}
+	return (&mapping{}).str("vnet_name", network).str("subnet", subnet).node()
 }

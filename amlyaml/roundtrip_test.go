@@ -187,3 +187,25 @@ func instanceOf(f *amlyaml.File) (*instancehub.Instance, []*instancehub.Schedule
 	}
 	return inst, schedules
 }
+
+// TestRoundTripNetworkOfAnotherGroup: an instance on a network of another
+// resource group, which it records by resource ID, is written with its
+// subnet's resource ID and read back to the same network.
+func TestRoundTripNetworkOfAnotherGroup(t *testing.T) {
+	spoke := "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/net/providers/Microsoft.Network/virtualNetworks/spoke"
+	inst := &instancehub.Instance{Name: "spoke-box", Region: "eastus", VMSize: "Standard_DS3_v2", VirtualNetwork: spoke, Subnet: "ml"}
+	data, err := amlyaml.Encode(inst, nil, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(data), "subnet: "+spoke+"/subnets/ml") || strings.Contains(string(data), "vnet_name") {
+		t.Errorf("written as\n%s\nwant the subnet's resource ID alone", data)
+	}
+	got, err := amlyaml.Decode(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Request.VirtualNetwork != spoke || got.Request.Subnet != "ml" {
+		t.Errorf("read back as %s/%s", got.Request.VirtualNetwork, got.Request.Subnet)
+	}
+}

@@ -25,10 +25,10 @@ func (c *Cloud) PortalVMs(ctx context.Context) ([]instancehub.PortalVM, error) {
 			return nil, cloudError(err, "list virtual machines")
 		}
 		for _, r := range page.Value {
-			if r == nil || deref(r.Tags[TagPortal]) != c.cfg.PortalID {
+			if r == nil || !c.portals(r.Tags) {
 				continue
 			}
-			vm := portalVM(r)
+			vm := c.portalVM(r)
 			var err error
 			vm.ProvisioningState, vm.PowerState, err = c.listedState(ctx, r)
 			if notFound(err) {
@@ -56,20 +56,25 @@ func (c *Cloud) PortalVM(ctx context.Context, name string) (*instancehub.PortalV
 	if err != nil {
 		return nil, cloudError(err, "read virtual machine "+name)
 	}
-	if deref(r.Tags[TagPortal]) != c.cfg.PortalID {
+	if !c.portals(r.Tags) {
 		return nil, instancehub.Errorf(instancehub.ENOTFOUND, "The virtual machine %s is not this portal's.", name)
 	}
-	vm := portalVM(&r.VirtualMachine)
+	vm := c.portalVM(&r.VirtualMachine)
 	if err := c.placement(ctx, &vm); err != nil {
 		return nil, err
 	}
 	return &vm, nil
 }
 
+// portals says whether tags are this portal's: it made what carries them.
+func (c *Cloud) portals(tags map[string]*string) bool {
+	return deref(tags[TagPortal]) == c.cfg.PortalID
+}
+
 // portalVM reads what the VM itself says.
-func portalVM(r *armcompute.VirtualMachine) instancehub.PortalVM {
+func (c *Cloud) portalVM(r *armcompute.VirtualMachine) instancehub.PortalVM {
 	vm := instancehub.PortalVM{
-		VM:       instancehub.VM{Name: deref(r.Name)},
+		VM:       instancehub.VM{Name: deref(r.Name), Portals: c.portals(r.Tags)},
 		Instance: deref(r.Tags[TagInstance]), OwnerEmail: deref(r.Tags[TagOwner]), Region: deref(r.Location),
 	}
 	if vm.Instance == "" {
@@ -123,24 +128,10 @@ func (c *Cloud) placement(ctx context.Context, vm *instancehub.PortalVM) error {
 	if nic.Properties != nil {
 		for _, ipc := range nic.Properties.IPConfigurations {
 			if ipc.Properties != nil && ipc.Properties.Subnet != nil {
-				vm.VirtualNetwork, vm.Subnet = subnetNames(deref(ipc.Properties.Subnet.ID))
+				vm.VirtualNetwork, vm.Subnet = c.subnetRef(deref(ipc.Properties.Subnet.ID))
 				break
 			}
 		}
 	}
 	return c.addresses(ctx, &instancehub.Instance{Name: vm.Name}, &vm.VM)
-}
-
-// subnetNames reads ".../virtualNetworks/<network>/subnets/<subnet>".
-func subnetNames(id string) (network, subnet string) {
-	parts := strings.Split(id, "/")
-	for i := 0; i+1 < len(parts); i++ {
-		switch strings.ToLower(parts[i]) {
-		case "virtualnetworks":
-			network = parts[i+1]
-		case "subnets":
-			subnet = parts[i+1]
-		}
-	}
-	return network, subnet
 }

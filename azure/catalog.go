@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/compute/armcompute/v8"
+	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/network/armnetwork/v9"
 	"github.com/instancehub/instancehub"
 )
 
@@ -76,8 +77,9 @@ func (c *Cloud) VMSizes(ctx context.Context, region string) ([]instancehub.VMSiz
 // listSizes reads every virtual machine SKU of region, skipping those
 // restricted for the subscription there and those that cannot run the VM
 // the portal makes: the image is Generation 2 and x64, the OS disk is
-// Premium SSD unless configured otherwise, and a GPU must be one the
-// image can drive (undrivenGPUs). The SKUs alone carry the quota
+// Premium SSD unless configured otherwise, a GPU must be one the image can
+// drive (undrivenGPUs), and Trusted Launch and encryption at host must be
+// supported when configured (secureSize). The SKUs alone carry the quota
 // family, vCPUs, memory and GPUs (the virtual machine sizes API is
 // deprecated and knows none of this).
 func (c *Cloud) listSizes(ctx context.Context, region string) ([]instancehub.VMSize, error) {
@@ -98,7 +100,7 @@ func (c *Cloud) listSizes(ctx context.Context, region string) ([]instancehub.VMS
 			}
 			caps := capabilities(sku)
 			if !slices.Contains(strings.Split(caps["HyperVGenerations"], ","), "V2") ||
-				caps["CpuArchitectureType"] != "x64" || (premium && caps["PremiumIO"] != "True") {
+				caps["CpuArchitectureType"] != "x64" || (premium && caps["PremiumIO"] != "True") || !c.cfg.secureSize(caps) {
 				continue
 			}
 			seen[strings.ToLower(name)] = true
@@ -254,7 +256,7 @@ func (c *Cloud) defaultFirst(networks []instancehub.VirtualNetwork, region strin
 			networks[0].Subnets = subnets
 		}
 	case c.cfg.sharedNetwork(name, region):
-		planned := instancehub.VirtualNetwork{Name: name, Region: region, AddressSpace: sharedAddressSpace, Planned: true,
+		planned := instancehub.VirtualNetwork{Name: name, ID: c.networkID(name), Region: region, AddressSpace: sharedAddressSpace, Planned: true,
 			Subnets: []instancehub.Subnet{{Name: sharedSubnet, AddressPrefix: sharedSubnetPrefix}}}
 		networks = append([]instancehub.VirtualNetwork{planned}, networks...)
 	}
@@ -270,25 +272,48 @@ func (c *Cloud) listVirtualNetworks(ctx context.Context) ([]instancehub.VirtualN
 			return nil, cloudError(err, "list virtual networks")
 		}
 		for _, v := range page.Value {
-			n := instancehub.VirtualNetwork{Name: deref(v.Name), Region: deref(v.Location)}
-			if v.Properties == nil {
-				networks = append(networks, n)
-				continue
-			}
-			if v.Properties.AddressSpace != nil && len(v.Properties.AddressSpace.AddressPrefixes) > 0 {
-				n.AddressSpace = deref(v.Properties.AddressSpace.AddressPrefixes[0])
-			}
-			for _, s := range v.Properties.Subnets {
-				subnet := instancehub.Subnet{Name: deref(s.Name)}
-				if s.Properties != nil {
-					subnet.AddressPrefix = deref(s.Properties.AddressPrefix)
-				}
-				n.Subnets = append(n.Subnets, subnet)
-			}
-			networks = append(networks, n)
+			networks = append(networks, networkOf(v, deref(v.Name)))
 		}
 	}
+	// A network configured in another resource group is offered as well,
+	// by its resource ID; it is read, never listed, so that the portal
+	// needs no more than reading it there.
+	seen := map[string]bool{}
+	for _, region := range c.cfg.Regions {
+		ref := c.cfg.defaultNetwork(region)
+		if !isResourceID(ref) || seen[strings.ToLower(ref)] {
+			continue
+		}
+		seen[strings.ToLower(ref)] = true
+		vnet, err := c.readNetwork(ctx, ref)
+		switch {
+		case instancehub.ErrorCode(err) == instancehub.ENOTFOUND:
+			continue
+		case err != nil:
+			return nil, err
+		}
+		networks = append(networks, networkOf(&vnet, ref))
+	}
 	return networks, nil
+}
+
+// networkOf is v as instances see it, recorded by ref.
+func networkOf(v *armnetwork.VirtualNetwork, ref string) instancehub.VirtualNetwork {
+	n := instancehub.VirtualNetwork{Name: ref, ID: deref(v.ID), Region: deref(v.Location)}
+	if v.Properties == nil {
+		return n
+	}
+	if v.Properties.AddressSpace != nil && len(v.Properties.AddressSpace.AddressPrefixes) > 0 {
+		n.AddressSpace = deref(v.Properties.AddressSpace.AddressPrefixes[0])
+	}
+	for _, s := range v.Properties.Subnets {
+		subnet := instancehub.Subnet{Name: deref(s.Name)}
+		if s.Properties != nil {
+			subnet.AddressPrefix = deref(s.Properties.AddressPrefix)
+		}
+		n.Subnets = append(n.Subnets, subnet)
+	}
+	return n
 }
 
 // catalog keeps what changes rarely (sizes, networks) for a while, so that

@@ -54,6 +54,15 @@ const (
 	sharedSubnetPrefix = "10.200.0.0/20"
 )
 
+// DockerAddressPool is the range Docker gives its networks on an instance
+// (default-address-pools in cloud-init), RStudio's container among them:
+// away from Docker's own default, 172.17.0.0/16, which is inside the
+// 172.16.0.0/12 many portals and networks use, and from the portal's own
+// network (sharedAddressSpace). An instance sends whatever is addressed to
+// the pool to its containers, so neither the portal's range nor the
+// instances' networks may overlap it; the doctor checks both.
+const DockerAddressPool = "192.168.224.0/20"
+
 // Config says where and how the portal makes its virtual machines.
 type Config struct {
 	SubscriptionID string
@@ -74,11 +83,33 @@ type Config struct {
 	// the applications admit; empty, they admit none.
 	AppSourceRange string
 	// VirtualNetwork and Subnet name the network instances join when their
-	// creator picks none: an existing network of the resource group,
-	// "{region}" standing for the region. When empty, the portal makes a
-	// network of its own per region (SharedNetwork) on first use.
+	// creator picks none: an existing network of the resource group, or
+	// the resource ID of one in another group of the subscription (which
+	// instances then record it by), "{region}" standing for the region.
+	// When empty, the portal makes a network of its own per region
+	// (SharedNetwork) on first use.
 	VirtualNetwork string
 	Subnet         string
+	// Identities are the resource IDs of the user-assigned managed
+	// identities instances may be given; the doctor checks the portal may
+	// assign each.
+	Identities []string
+	// OutboundPool is the resource ID of a Standard load balancer's backend
+	// pool that every instance's network interface joins, "{region}"
+	// standing for the region, so that the balancer's outbound rules take
+	// instances to the Internet; empty, they join none.
+	OutboundPool string
+	// TrustedLaunch makes every VM a Trusted Launch VM: a virtual TPM and,
+	// unless SecureBootOff, Secure Boot, which boots only signed boot
+	// loaders, kernels and kernel modules. Only sizes that support it are
+	// offered, and the image must (the doctor checks).
+	TrustedLaunch bool
+	SecureBootOff bool
+	// EncryptionAtHost encrypts every VM's disks and caches on its host.
+	// Only sizes that support it are offered, and the subscription must
+	// have the feature Microsoft.Compute/EncryptionAtHost (the doctor
+	// checks).
+	EncryptionAtHost bool
 	// Image is what instances boot; the version "latest" is resolved to
 	// the newest version once, and pinned in every VM made after.
 	Image        Image
@@ -158,6 +189,11 @@ func (c *Config) defaultNetwork(region string) string {
 	return strings.ReplaceAll(c.VirtualNetwork, "{region}", region)
 }
 
+// outboundPool is the load balancer backend pool instances of region join, "" for none.
+func (c *Config) outboundPool(region string) string {
+	return strings.ReplaceAll(c.OutboundPool, "{region}", region)
+}
+
 // sharedNetwork reports whether name is the portal's own network of region.
 func (c *Config) sharedNetwork(name, region string) bool {
 	return c.VirtualNetwork == SharedNetwork && name == c.defaultNetwork(region)
@@ -176,6 +212,10 @@ type Cloud struct {
 	nics       *armnetwork.InterfacesClient
 	publicIPs  *armnetwork.PublicIPAddressesClient
 	nsgs       *armnetwork.SecurityGroupsClient
+	// routeTables and loadBalancers are read to learn whether a subnet has
+	// a way out to the Internet.
+	routeTables   *armnetwork.RouteTablesClient
+	loadBalancers *armnetwork.LoadBalancersClient
 
 	catalog catalog
 	// usageCache keeps each region's quota usage for a few seconds: the
@@ -217,6 +257,9 @@ func New(cfg Config, cred azcore.TokenCredential, opts *arm.ClientOptions) (*Clo
 	if len(cfg.Regions) == 0 {
 		return nil, fmt.Errorf("azure: at least one region is required")
 	}
+	if err := cfg.checkNetworkRef(); err != nil {
+		return nil, err
+	}
 	c := &Cloud{cfg: cfg, cred: cred}
 	c.catalog.ttl = cfg.CacheTTL
 	c.usageCache.ttl = usageTTL
@@ -240,6 +283,7 @@ func New(cfg Config, cred azcore.TokenCredential, opts *arm.ClientOptions) (*Clo
 	c.skus, c.usage = compute.NewResourceSKUsClient(), compute.NewUsageClient()
 	c.vnets, c.nics = network.NewVirtualNetworksClient(), network.NewInterfacesClient()
 	c.publicIPs, c.nsgs = network.NewPublicIPAddressesClient(), network.NewSecurityGroupsClient()
+	c.routeTables, c.loadBalancers = network.NewRouteTablesClient(), network.NewLoadBalancersClient()
 	return c, nil
 }
 

@@ -4,12 +4,10 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"net/netip"
 	"strings"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/runtime"
-	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/network/armnetwork/v9"
 	"github.com/instancehub/instancehub"
 )
 
@@ -26,6 +24,8 @@ var SubscriptionActions = []string{
 	"Microsoft.Network/locations/operations/read",
 	"Microsoft.Network/locations/operationResults/read",
 	"Microsoft.Authorization/permissions/read",
+	// The doctor reads whether Compute and Network are registered.
+	"Microsoft.Resources/subscriptions/providers/read",
 }
 
 // ResourceGroupActions are what the portal's identity needs on its resource
@@ -49,6 +49,8 @@ var ResourceGroupActions = []string{
 	"Microsoft.Network/virtualNetworks/write",
 	"Microsoft.Network/virtualNetworks/subnets/read",
 	"Microsoft.Network/virtualNetworks/subnets/join/action",
+	// A subnet's route table says whether instances have a way out.
+	"Microsoft.Network/routeTables/read",
 	"Microsoft.Network/networkSecurityGroups/read",
 	"Microsoft.Network/networkSecurityGroups/write",
 	"Microsoft.Network/networkSecurityGroups/delete",
@@ -84,8 +86,17 @@ func (c *Cloud) Doctor(ctx context.Context, emulated bool) []Check {
 	if rg.Status == "fail" {
 		return checks
 	}
+	if c.cfg.EncryptionAtHost {
+		checks = append(checks, c.checkEncryptionAtHost(ctx, emulated))
+	}
 	for _, region := range c.cfg.Regions {
-		checks = append(checks, c.checkRegionReadable(ctx, region), c.checkImage(ctx, region), c.checkNetwork(ctx, region))
+		checks = append(checks, c.checkRegionReadable(ctx, region), c.checkImage(ctx, region, emulated), c.checkNetwork(ctx, region))
+		if c.cfg.OutboundPool != "" {
+			checks = append(checks, c.checkOutboundPool(ctx, region, emulated))
+		}
+		if !emulated && isResourceID(c.cfg.defaultNetwork(region)) {
+			checks = append(checks, c.checkNetworkAccess(ctx, region))
+		}
 		if !emulated {
 			checks = append(checks, c.checkPortalPlacement(ctx, region))
 		}
@@ -93,9 +104,13 @@ func (c *Cloud) Doctor(ctx context.Context, emulated bool) []Check {
 	if emulated {
 		return append(checks, Check{Name: "permissions", Status: "skip", Detail: "the emulator allows every action"})
 	}
+	checks = append(checks, c.checkProviders(ctx))
+	if len(c.cfg.Identities) > 0 {
+		checks = append(checks, c.checkIdentities(ctx))
+	}
 	subscription := runtime.JoinPaths("subscriptions", c.cfg.SubscriptionID)
 	return append(checks,
-		c.checkPermissions(ctx, "permissions on subscription", subscription, SubscriptionActions),
+		c.checkPermissions(ctx, "permissions on subscription", subscription, c.subscriptionActions()),
 		c.checkPermissions(ctx, "permissions on group", runtime.JoinPaths(subscription, "resourceGroups", c.cfg.ResourceGroup), ResourceGroupActions))
 }
 
@@ -148,131 +163,26 @@ func (c *Cloud) checkRegionReadable(ctx context.Context, region string) Check {
 	if err != nil {
 		return fail(name, instancehub.ErrorMessage(err), "grant Microsoft.Compute/locations/usages/read at the subscription")
 	}
+	if security := c.cfg.securityLabel(); len(sizes) == 0 && security != "" {
+		return fail(name, "no VM size in "+region+" supports "+security+", which every VM asks for",
+			"turn the setting off, or use another region (az vm list-skus --location "+region+")")
+	}
 	gpus := 0
 	for _, s := range sizes {
 		if s.GPUs > 0 {
 			gpus++
 		}
 	}
+	offered := fmt.Sprintf("%d VM sizes (%d with GPUs)", len(sizes), gpus)
+	if security := c.cfg.securityLabel(); security != "" {
+		offered = fmt.Sprintf("%d VM sizes that support %s (%d with GPUs)", len(sizes), security, gpus)
+	}
 	for _, u := range usage {
 		if u.Name == instancehub.TotalRegionalVCPUs {
-			return ok(name, "%d VM sizes (%d with GPUs), %d of %d regional vCPUs in use", len(sizes), gpus, u.Current, u.Limit)
+			return ok(name, "%s, %d of %d regional vCPUs in use", offered, u.Current, u.Limit)
 		}
 	}
-	return ok(name, "%d VM sizes (%d with GPUs)", len(sizes), gpus)
-}
-
-func (c *Cloud) checkImage(ctx context.Context, region string) Check {
-	name := "image in " + region
-	img, err := c.image(ctx, region)
-	if err != nil {
-		return fail(name, instancehub.ErrorMessage(err), "choose another --azure-image (az vm image list --publisher microsoft-dsvm --all -o table)")
-	}
-	_, err = c.images.Get(ctx, region, img.Publisher, img.Offer, img.SKU, img.Version, nil)
-	if err != nil {
-		return fail(name, instancehub.ErrorMessage(cloudError(err, "read image "+img.URN())),
-			"choose an image version that exists in the region (az vm image list --all --location "+region+")")
-	}
-	return ok(name, "%s", img.URN())
-}
-
-func (c *Cloud) checkNetwork(ctx context.Context, region string) Check {
-	name := "network in " + region
-	networks, err := c.VirtualNetworks(ctx, region)
-	if err != nil {
-		return fail(name, instancehub.ErrorMessage(err), "grant Microsoft.Network/virtualNetworks/read on the resource group")
-	}
-	want := c.cfg.defaultNetwork(region)
-	if len(networks) == 0 || !strings.EqualFold(networks[0].Name, want) {
-		return fail(name, fmt.Sprintf("the virtual network %s does not exist in %s", want, c.cfg.ResourceGroup),
-			"create it, or set --azure-vnet to an existing network (or leave it empty for the portal's own)")
-	}
-	n := networks[0]
-	if n.Planned {
-		return ok(name, "the portal will make %s (%s) with the first instance", n.Name, n.AddressSpace)
-	}
-	if c.cfg.Subnet != "" && (len(n.Subnets) == 0 || n.Subnets[0].Name != c.cfg.Subnet) {
-		return fail(name, fmt.Sprintf("%s has no subnet %s", n.Name, c.cfg.Subnet), "set --azure-subnet to one of its subnets")
-	}
-	if private, err := c.privateSubnet(ctx, n.Name, n.Subnets[0].Name); err != nil {
-		return fail(name, instancehub.ErrorMessage(err), "grant Microsoft.Network/virtualNetworks/read on the resource group")
-	} else if private {
-		return Check{Name: name, Status: "warn",
-			Detail: fmt.Sprintf("%s/%s is private (no default outbound access) and has no NAT gateway: instances without a public IP cannot reach the Internet (packages, the RStudio image)", n.Name, n.Subnets[0].Name),
-			Fix:    "attach a NAT gateway to the subnet (az network vnet subnet update --nat-gateway …), or route its traffic through a firewall"}
-	}
-	return ok(name, "instances join %s/%s (%s)", n.Name, n.Subnets[0].Name, n.Subnets[0].AddressPrefix)
-}
-
-// privateSubnet reports whether a subnet gives its VMs no way out: default
-// outbound access turned off, and no NAT gateway. A subnet that does not
-// say (made with an older API version) has default outbound access.
-func (c *Cloud) privateSubnet(ctx context.Context, network, subnet string) (bool, error) {
-	vnet, err := c.vnets.Get(ctx, c.cfg.ResourceGroup, network, nil)
-	if err != nil {
-		return false, cloudError(err, "read virtual network "+network)
-	}
-	if vnet.Properties == nil {
-		return false, nil
-	}
-	for _, s := range vnet.Properties.Subnets {
-		if s == nil || deref(s.Name) != subnet || s.Properties == nil {
-			continue
-		}
-		p := s.Properties
-		return p.DefaultOutboundAccess != nil && !*p.DefaultOutboundAccess && p.NatGateway == nil, nil
-	}
-	return false, nil
-}
-
-// checkPortalPlacement checks that the portal can reach the applications
-// of region's instances: the security groups admit only
-// --azure-portal-source, and that range must be inside the instances'
-// network or in a network peered with it.
-func (c *Cloud) checkPortalPlacement(ctx context.Context, region string) Check {
-	name := "portal reach " + region
-	network := c.cfg.defaultNetwork(region)
-	place := fmt.Sprintf("run the portal in a subnet of %s, or peer the portal's network with it (az network vnet peering create --vnet-name %s --remote-vnet <portal network> --allow-vnet-access, and back)", network, network)
-	if c.cfg.AppSourceRange == "" {
-		return fail(name, "--azure-portal-source is not set: the instances' applications admit no one", "set it to the portal's address range (CIDR); "+place)
-	}
-	portal, err := netip.ParsePrefix(c.cfg.AppSourceRange)
-	if err != nil {
-		return fail(name, fmt.Sprintf("--azure-portal-source %q is not a CIDR range", c.cfg.AppSourceRange), "set it to the portal's address range, such as 10.1.2.0/24")
-	}
-	vnet, err := c.vnets.Get(ctx, c.cfg.ResourceGroup, network, nil)
-	switch {
-	case notFound(err) && c.cfg.sharedNetwork(network, region):
-		return Check{Name: name, Status: "warn", Detail: fmt.Sprintf("%s does not exist yet (the first instance makes it, %s)", network, sharedAddressSpace),
-			Fix: "once it exists, " + place}
-	case err != nil:
-		return fail(name, instancehub.ErrorMessage(cloudError(err, "read virtual network "+network)), "grant Microsoft.Network/virtualNetworks/read on the resource group")
-	case vnet.Properties == nil:
-		return fail(name, network+" says nothing of its address space", place)
-	}
-	if vnet.Properties.AddressSpace != nil && within(portal, vnet.Properties.AddressSpace.AddressPrefixes) {
-		return ok(name, "the portal (%s) is in %s", portal, network)
-	}
-	for _, peering := range vnet.Properties.VirtualNetworkPeerings {
-		p := peering.Properties
-		if p == nil || p.RemoteAddressSpace == nil || deref(p.PeeringState) != armnetwork.VirtualNetworkPeeringStateConnected {
-			continue
-		}
-		if within(portal, p.RemoteAddressSpace.AddressPrefixes) {
-			return ok(name, "the portal (%s) reaches %s through the peering %s", portal, network, deref(peering.Name))
-		}
-	}
-	return fail(name, fmt.Sprintf("the portal's range %s is neither in %s nor in a network connected to it by peering", portal, network), place)
-}
-
-// within reports whether prefix lies inside one of ranges.
-func within(prefix netip.Prefix, ranges []*string) bool {
-	for _, r := range ranges {
-		if outer, err := netip.ParsePrefix(deref(r)); err == nil && outer.Bits() <= prefix.Bits() && outer.Contains(prefix.Addr()) {
-			return true
-		}
-	}
-	return false
+	return ok(name, "%s", offered)
 }
 
 // checkPermissions asks ARM what the portal's identity may do at scope and
@@ -280,10 +190,26 @@ func within(prefix netip.Prefix, ranges []*string) bool {
 // condition may or may not be allowed when the portal acts: that is a
 // warning, since the doctor cannot evaluate the condition.
 func (c *Cloud) checkPermissions(ctx context.Context, name, scope string, actions []string) Check {
-	perms, err := c.permissions(ctx, scope)
-	if err != nil {
+	missing, conditional, err := c.missingActions(ctx, scope, actions)
+	switch {
+	case err != nil:
 		return fail(name, instancehub.ErrorMessage(cloudError(err, "read permissions")),
 			"grant Microsoft.Authorization/permissions/read (any built-in role has it)")
+	case len(missing) > 0:
+		return fail(name, "missing "+strings.Join(missing, ", "), "assign the custom roles in the README to the portal's identity")
+	case len(conditional) > 0:
+		return Check{Name: name, Status: "warn", Detail: "allowed only under a condition: " + strings.Join(conditional, ", "),
+			Fix: "make sure the role assignment's condition holds for the portal's requests, or assign the roles in the README without one"}
+	}
+	return ok(name, "all %d required actions are allowed on /%s", len(actions), strings.TrimPrefix(scope, "/"))
+}
+
+// missingActions lists the actions the portal's identity may not do at
+// scope, and those it may do only under a condition.
+func (c *Cloud) missingActions(ctx context.Context, scope string, actions []string) (missing, conditional []string, err error) {
+	perms, err := c.permissions(ctx, scope)
+	if err != nil {
+		return nil, nil, err
 	}
 	var unconditional []permission
 	for _, p := range perms {
@@ -291,7 +217,6 @@ func (c *Cloud) checkPermissions(ctx context.Context, name, scope string, action
 			unconditional = append(unconditional, p)
 		}
 	}
-	var missing, conditional []string
 	for _, action := range actions {
 		switch {
 		case allowed(action, unconditional):
@@ -301,14 +226,7 @@ func (c *Cloud) checkPermissions(ctx context.Context, name, scope string, action
 			missing = append(missing, action)
 		}
 	}
-	switch {
-	case len(missing) > 0:
-		return fail(name, "missing "+strings.Join(missing, ", "), "assign the custom roles in the README to the portal's identity")
-	case len(conditional) > 0:
-		return Check{Name: name, Status: "warn", Detail: "allowed only under a condition: " + strings.Join(conditional, ", "),
-			Fix: "make sure the role assignment's condition holds for the portal's requests, or assign the roles in the README without one"}
-	}
-	return ok(name, "all %d required actions are allowed on /%s", len(actions), scope)
+	return missing, conditional, nil
 }
 
 // permissions reads the identity's permissions at scope, every page of them.
@@ -357,10 +275,15 @@ func allowed(action string, perms []permission) bool {
 }
 
 // matchesAny reports whether action matches a pattern; "*" stands for any
-// run of characters, and case does not matter.
+// run of characters, and case does not matter. A "*" between slashes
+// stands for no segment too, as Azure reads it: the built-in Managed
+// Identity Operator's ".../userAssignedIdentities/*/assign/action" grants
+// ".../userAssignedIdentities/assign/action".
 func matchesAny(action string, patterns []string) bool {
+	action = strings.ToLower(action)
 	for _, p := range patterns {
-		if wildcard(strings.ToLower(p), strings.ToLower(action)) {
+		p = strings.ToLower(p)
+		if wildcard(p, action) || (strings.Contains(p, "/*/") && wildcard(strings.ReplaceAll(p, "/*/", "/"), action)) {
 			return true
 		}
 	}

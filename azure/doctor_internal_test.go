@@ -26,4 +26,9 @@ func TestAllowedActions(t *testing.T) {
 	if !allowed("Microsoft.Compute/virtualMachines/start/action", []permission{{Actions: []string{"*"}}}) {
 		t.Error("* does not allow everything")
 	}
+	// The built-in Managed Identity Operator, as the permissions API lists it.
+	operator := []permission{{Actions: []string{"Microsoft.ManagedIdentity/userAssignedIdentities/*/read", "Microsoft.ManagedIdentity/userAssignedIdentities/*/assign/action"}}}
+	if !allowed("Microsoft.ManagedIdentity/userAssignedIdentities/assign/action", operator) || allowed("Microsoft.ManagedIdentity/userAssignedIdentities/write", operator) {
+		t.Error("Managed Identity Operator does not allow assigning, or allows writing")
+	}
 }

@@ -59,6 +59,9 @@ func (g *group) serve(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case strings.Contains(key, "/operations/"):
 		fmt.Fprint(w, `{"status":"Succeeded"}`)
+	case r.Method == http.MethodGet && strings.Contains(key, "/artifacttypes/vmimage/") && strings.Contains(key, "/versions/"):
+		// The marketplace's image version, as a VM's create reads it.
+		fmt.Fprintf(w, `{"name":%q,"location":"eastus","properties":{"hyperVGeneration":"V2","architecture":"x64"}}`, key[strings.LastIndex(key, "/")+1:])
 	case r.Method == http.MethodPut:
 		body, _ := io.ReadAll(r.Body)
 		var res map[string]any

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/compute/armcompute/v8"
 	"github.com/instancehub/instancehub"
 )
 
@@ -22,6 +23,22 @@ func (c *Cloud) image(ctx context.Context, region string) (Image, error) {
 	}
 	img.Version = version
 	return img, nil
+}
+
+// imagePlan is the marketplace plan img is sold with in region, nil for
+// none: a VM made from such an image must carry it, or Azure refuses it.
+func (c *Cloud) imagePlan(ctx context.Context, region string, img Image) (*armcompute.Plan, error) {
+	return cached(&c.catalog, "plan/"+region+"/"+img.URN(), func() (*armcompute.Plan, error) {
+		r, err := c.images.Get(ctx, region, img.Publisher, img.Offer, img.SKU, img.Version, nil)
+		if err != nil {
+			return nil, cloudError(err, "read image "+img.URN())
+		}
+		if r.Properties == nil || r.Properties.Plan == nil {
+			return nil, nil
+		}
+		p := r.Properties.Plan
+		return &armcompute.Plan{Name: p.Name, Product: p.Product, Publisher: p.Publisher}, nil
+	})
 }
 
 func (c *Cloud) latestVersion(ctx context.Context, region string) (string, error) {

@@ -30,6 +30,21 @@ type armServer struct {
 	putTimes []time.Time
 	polls    int
 	created  bool
+	// bodies holds the last body sent by method and path ("PUT /…"), as
+	// subscription records them.
+	bodies map[string]string
+}
+
+// lastBody is the last body sent to a path ending in suffix by method.
+func (a *armServer) lastBody(method, suffix string) string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for key, body := range a.bodies {
+		if strings.HasPrefix(key, method+" ") && strings.HasSuffix(strings.ToLower(key), strings.ToLower(suffix)) {
+			return body
+		}
+	}
+	return ""
 }
 
 func newARMServer(t *testing.T) *armServer {

@@ -68,7 +68,7 @@ func (c *Cloud) resourceID(provider, kind, name string) string {
 }
 
 func (c *Cloud) subnetID(inst *instancehub.Instance) string {
-	return c.resourceID("Microsoft.Network", "virtualNetworks", inst.VirtualNetwork) + "/subnets/" + inst.Subnet
+	return c.networkID(inst.VirtualNetwork) + "/subnets/" + inst.Subnet
 }
 
 // securityGroup admits SSH only when the instance has it and an operator
@@ -134,6 +134,10 @@ func (c *Cloud) networkInterface(inst *instancehub.Instance) armnetwork.Interfac
 		PrivateIPAllocationMethod: to.Ptr(armnetwork.IPAllocationMethodDynamic),
 		Primary:                   to.Ptr(true),
 	}
+	if pool := c.cfg.outboundPool(inst.Region); pool != "" {
+		// The balancer's outbound rules are the instance's way out.
+		ipConfig.LoadBalancerBackendAddressPools = []*armnetwork.BackendAddressPool{{ID: to.Ptr(pool)}}
+	}
 	if c.wantsPublicIP(inst) {
 		ipConfig.PublicIPAddress = &armnetwork.PublicIPAddress{
 			ID: to.Ptr(c.resourceID("Microsoft.Network", "publicIPAddresses", publicIPName(inst.Name))),
@@ -157,7 +161,9 @@ func (c *Cloud) networkInterface(inst *instancehub.Instance) armnetwork.Interfac
 // The PUT is sent again when a create resumes without a token, and Azure
 // refuses to change the SSH keys or the image of a VM that exists
 // (PropertyChangeNotAllowed). So when the VM already exists (existing has a
-// name), its key and image are sent back as they are, rather than a new
+// name), its key and image (and the image's marketplace plan, which a VM
+// of a plan's image must carry, and its security profile: Trusted Launch
+// is fixed at creation) are sent back as they are, rather than a new
 // throw-away key and whatever "latest" resolves to now.
 func (c *Cloud) virtualMachine(ctx context.Context, inst *instancehub.Instance, existing armcompute.VirtualMachine) (armcompute.VirtualMachine, error) {
 	key, img := keyOf(existing), imageOf(existing)
@@ -172,9 +178,20 @@ func (c *Cloud) virtualMachine(ctx context.Context, inst *instancehub.Instance, 
 			return armcompute.VirtualMachine{}, err
 		}
 	}
+	plan, security := existing.Plan, c.cfg.securityProfile()
+	if existing.Name != nil {
+		// Azure changes neither of a VM that exists.
+		security = nil
+		if existing.Properties != nil {
+			security = existing.Properties.SecurityProfile
+		}
+	}
 	if img == (Image{}) {
 		var err error
 		if img, err = c.image(ctx, inst.Region); err != nil {
+			return armcompute.VirtualMachine{}, err
+		}
+		if plan, err = c.imagePlan(ctx, inst.Region, img); err != nil {
 			return armcompute.VirtualMachine{}, err
 		}
 	}
@@ -182,8 +199,10 @@ func (c *Cloud) virtualMachine(ctx context.Context, inst *instancehub.Instance, 
 		Location: to.Ptr(inst.Region),
 		Tags:     c.tags(inst),
 		Identity: vmIdentity(inst.Identity),
+		Plan:     plan,
 		Properties: &armcompute.VirtualMachineProperties{
 			HardwareProfile: &armcompute.HardwareProfile{VMSize: to.Ptr(armcompute.VirtualMachineSizeTypes(inst.VMSize))},
+			SecurityProfile: security,
 			StorageProfile: &armcompute.StorageProfile{
 				ImageReference: &armcompute.ImageReference{
 					Publisher: to.Ptr(img.Publisher), Offer: to.Ptr(img.Offer), SKU: to.Ptr(img.SKU), Version: to.Ptr(img.Version),

@@ -84,19 +84,20 @@ func diskLabel(diskType string) string {
 
 // ApplicationUnavailable says why an application cannot work on inst:
 // RStudio runs from a container image the VM downloads, which a VM with no
-// public IP on a private subnet without a NAT gateway cannot do. When the
-// subnet cannot be read, RStudio is offered: the portal cannot tell.
+// public IP cannot do on a subnet with no way out to the Internet (see
+// wayOut). When the subnet, its route table or the load balancer cannot be
+// read, RStudio is offered: the portal cannot tell.
 func (c *Cloud) ApplicationUnavailable(ctx context.Context, inst *instancehub.Instance, slug string) string {
 	if slug != "rstudio" || c.wantsPublicIP(inst) {
 		return ""
 	}
-	key := "private/" + inst.VirtualNetwork + "/" + inst.Subnet
-	private, err := cached(&c.catalog, key, func() (bool, error) { return c.privateSubnet(ctx, inst.VirtualNetwork, inst.Subnet) })
-	if err != nil || !private {
+	key := "way-out/" + inst.Region + "/" + inst.VirtualNetwork + "/" + inst.Subnet
+	way, err := cached(&c.catalog, key, func() (wayOut, error) { return c.wayOut(ctx, inst.VirtualNetwork, inst.Subnet, inst.Region) })
+	if err != nil || way.Out {
 		return ""
 	}
-	return fmt.Sprintf("RStudio is not available on %s: it runs from a container image the instance downloads, and its subnet %s/%s has no way out to the Internet (no NAT gateway, default outbound access off).",
-		inst.Name, inst.VirtualNetwork, inst.Subnet)
+	return fmt.Sprintf("RStudio is not available on %s: it runs from a container image the instance downloads, and its subnet %s/%s has no way out to the Internet: %s.",
+		inst.Name, inst.VirtualNetwork, inst.Subnet, way.Via)
 }
 
 // BeginStep starts one step and returns its poller's resume token, or ""

@@ -19,7 +19,7 @@ func (c *Cloud) VM(ctx context.Context, inst *instancehub.Instance) (*instancehu
 	if err != nil {
 		return nil, cloudError(err, "read virtual machine "+inst.Name)
 	}
-	vm := &instancehub.VM{Name: deref(r.Name)}
+	vm := &instancehub.VM{Name: deref(r.Name), Portals: c.portals(r.Tags)}
 	if r.Properties != nil && r.Properties.InstanceView != nil {
 		vm.ProvisioningState, vm.PowerState = statuses(r.Properties.InstanceView.Statuses)
 	}
@@ -88,7 +88,7 @@ func (c *Cloud) VMs(ctx context.Context, each func(instancehub.VM)) error {
 			if r == nil {
 				continue
 			}
-			vm := instancehub.VM{Name: deref(r.Name)}
+			vm := instancehub.VM{Name: deref(r.Name), Portals: c.portals(r.Tags)}
 			var err error
 			vm.ProvisioningState, vm.PowerState, err = c.listedState(ctx, r)
 			if notFound(err) {

@@ -43,7 +43,7 @@ func (m *Metrics) portal() {
 	m.syncDuration = m.histograms("instancehub_sync_duration_seconds",
 		"How long each sync of the database with Azure took, by result (ok, error).", syncBuckets, "result")
 	m.syncDrift = m.counters("instancehub_sync_drift_total",
-		"Instances a sync found changed outside the portal, by what it found: changed (a power state changed in Azure) and missing (the VM is gone).",
+		"Instances a sync found changed outside the portal, by what it found: changed (a power state changed in Azure), missing (the VM is gone) and adopted (a VM of the portal no record named, as after a restore).",
 		"found")
 	m.syncLastSuccess = m.gauge("instancehub_sync_last_success_timestamp_seconds",
 		"When this replica's last sync with Azure that succeeded ended, as a Unix time.")
@@ -129,6 +129,7 @@ func (m *Metrics) SyncEnded(report instancehub.SyncReport, took time.Duration, e
 	m.syncDuration.WithLabelValues(result).Observe(seconds(took))
 	m.syncDrift.WithLabelValues("changed").Add(float64(report.Changed - report.Missing))
 	m.syncDrift.WithLabelValues("missing").Add(float64(report.Missing))
+	m.syncDrift.WithLabelValues("adopted").Add(float64(report.Adopted))
 }
 
 // signIn is the audit log's action of a sign-in; the target of one made

@@ -79,6 +79,8 @@ func inFileTerms(err error, file *amlyaml.File) error {
 	out := &instancehub.Error{Code: instancehub.EINVALID, Message: instancehub.ErrorMessage(err), Fields: map[string]string{}}
 	for k, v := range fields {
 		switch m := scheduleField.FindStringSubmatch(k); {
+		case k == "virtual_network" && file.Positions["network_settings.vnet_name"] == "" && file.Positions["network_settings.subnet"] != "":
+			k = "network_settings.subnet" // the subnet's resource ID named the network
 		case fileKeys[k] != "":
 			k = fileKeys[k]
 		case m != nil:
@@ -121,6 +123,7 @@ func (s *Server) apiApplyCompute(c *echo.Context) error {
 	default:
 		return err
 	}
+	req.VirtualNetwork = s.service.NetworkRef(ctx, req.Region, req.VirtualNetwork)
 	if diff := differences(inst, schedules, req); len(diff) > 0 {
 		return instancehub.Errorf(instancehub.ECONFLICT,
 			"%s exists and differs from the file in %s. An instance's settings are fixed when it is created: delete it first, or give the file another name.",

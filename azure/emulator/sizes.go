@@ -68,6 +68,11 @@ func skuOf(s Size, region string) *armcompute.ResourceSKU {
 		{"HyperVGenerations", "V1,V2"},
 		{"PremiumIO", "True"},
 		{"CpuArchitectureType", "x64"},
+		// Every size of the catalog supports both, as Azure's Trusted
+		// Launch page lists the series and the SKUs report encryption at
+		// host for them (its page shows Standard_DS1_v2's).
+		{"TrustedLaunchDisabled", "False"},
+		{"EncryptionAtHostSupported", "True"},
 	}
 	if s.GPUs > 0 {
 		capabilities = append(capabilities, [2]string{"GPUs", strconv.Itoa(s.GPUs)})

@@ -201,6 +201,21 @@ func TestANewerSchemaStopsTheBuild(t *testing.T) {
 	if err != nil || s.Current != known+1 {
 		t.Errorf("after the refusals: %+v, %v", s, err)
 	}
+
+	// This build backs the newer database up, but does not restore it.
+	newer := filepath.Join(t.TempDir(), "newer.tar.gz")
+	if _, _, err := cli(t, "backup", "--data", dir, "--out", newer); err != nil {
+		t.Fatalf("backup of a newer schema: %v", err)
+	}
+	other := t.TempDir()
+	_, _, err = cli(t, "restore", "--from", newer, "--data", other)
+	want := fmt.Sprintf("nothing was restored: the backup's database is at schema %d, newer than this build knows (%d): restore it with the build that made it", known+1, known)
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("restore of a newer schema: %v; want %q", err, want)
+	}
+	if _, err := os.Stat(filepath.Join(other, "instancehub.db")); !os.IsNotExist(err) {
+		t.Errorf("the refused restore left a database: %v", err)
+	}
 }
 
 // TestScheduledBackups: serve --backup-every writes a backup into the

@@ -102,17 +102,21 @@ type AzureConfig struct {
 	ResourceGroup  string
 	Region         string
 	// Identities are the user-assigned identities instances may be given.
-	Identities     string
-	Regions        string
-	PortalID       string
-	VirtualNetwork string
-	Subnet         string
-	Image          string
-	OSDiskSizeGB   int
-	OSDiskType     string
-	PublicIP       bool
-	SSHSource      string
-	PortalSource   string
+	Identities       string
+	Regions          string
+	PortalID         string
+	VirtualNetwork   string
+	Subnet           string
+	OutboundPool     string
+	TrustedLaunch    bool
+	SecureBoot       bool
+	EncryptionAtHost bool
+	Image            string
+	OSDiskSizeGB     int
+	OSDiskType       string
+	PublicIP         bool
+	SSHSource        string
+	PortalSource     string
 }
 
 // envName is the environment variable of a flag: --emulator-latency is
@@ -297,6 +301,10 @@ func (c *Config) bindServe(f *flags) {
 	f.string(&c.Azure.PortalID, "azure-portal-id", "instancehub", "tag value that marks the resources this portal makes")
 	f.string(&c.Azure.VirtualNetwork, "azure-vnet", "", `existing virtual network of the resource group instances join by default ("{region}" for the region); empty: the portal makes instancehub-{region}`)
 	f.string(&c.Azure.Subnet, "azure-subnet", "", "its subnet")
+	f.string(&c.Azure.OutboundPool, "azure-outbound-pool", "", `resource ID of a Standard load balancer's backend pool every instance's network interface joins, for its outbound rules ("{region}" for the region); empty: none`)
+	f.bool(&c.Azure.TrustedLaunch, "azure-trusted-launch", false, "make every instance a Trusted Launch VM (virtual TPM and Secure Boot); only sizes that support it are offered")
+	f.bool(&c.Azure.SecureBoot, "azure-secure-boot", true, "with --azure-trusted-launch, boot only signed boot loaders, kernels and kernel modules; false for drivers that are not signed")
+	f.bool(&c.Azure.EncryptionAtHost, "azure-encryption-at-host", false, "encrypt every instance's disks and caches on its host; only sizes that support it are offered, and the subscription needs the feature Microsoft.Compute/EncryptionAtHost")
 	f.string(&c.Azure.Image, "azure-image", azure.DataScienceVM.URN(), "image URN publisher:offer:sku:version; \"latest\" is resolved and pinned at each create")
 	f.int(&c.Azure.OSDiskSizeGB, "azure-os-disk-size", 128, "OS disk size in GiB")
 	f.string(&c.Azure.OSDiskType, "azure-os-disk-type", "Premium_LRS", "OS disk type: Premium_LRS, StandardSSD_LRS or Standard_LRS")
@@ -332,7 +340,8 @@ func (c *Config) azureConfig(subscription, resourceGroup string, regions []strin
 	return azure.Config{
 		SubscriptionID: subscription, ResourceGroup: resourceGroup, Regions: regions,
 		PortalID: c.Azure.PortalID, PublicIP: c.Azure.PublicIP, SSHSourceRange: sshSource, AppSourceRange: portalSource,
-		VirtualNetwork: c.Azure.VirtualNetwork, Subnet: c.Azure.Subnet, Image: img,
+		VirtualNetwork: c.Azure.VirtualNetwork, Subnet: c.Azure.Subnet, OutboundPool: c.Azure.OutboundPool, Identities: c.identities(), Image: img,
+		TrustedLaunch: c.Azure.TrustedLaunch, SecureBootOff: !c.Azure.SecureBoot, EncryptionAtHost: c.Azure.EncryptionAtHost,
 		OSDiskSizeGB: int32(c.Azure.OSDiskSizeGB), OSDiskType: c.Azure.OSDiskType,
 	}, nil
 }
