@@ -146,7 +146,7 @@ func NewReplicaName() string {
 // progress) and drives them.
 func (e *Engine) takeOver(ctx context.Context, all bool) error {
 	leased := time.Now()
-	ids, err := e.Instances.ClaimLapsedOperations(ctx, e.Replica, e.Now().Add(e.LeaseFor), all)
+	ids, err := e.Instances.ClaimLapsedOperations(ctx, e.Replica, e.LeaseFor, all)
 	if err != nil {
 		return fmt.Errorf("resume operations: %w", err)
 	}
@@ -201,7 +201,7 @@ func (e *Engine) renew() {
 	}
 	e.mu.Unlock()
 	renewed := time.Now()
-	held, err := e.Instances.RenewOperations(e.ctx, e.Replica, ids, e.Now().Add(e.LeaseFor))
+	held, err := e.Instances.RenewOperations(e.ctx, e.Replica, ids, e.LeaseFor)
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if err != nil {
@@ -347,7 +347,7 @@ func (e *Engine) newOperation(ctx context.Context, kind OperationKind, trigger T
 	op := &Operation{Kind: kind, Status: StatusInProgress, Trigger: trigger, StartedAt: e.Now().UTC(),
 		RequestID: RequestIDFromContext(ctx)}
 	if e.Replica != "" {
-		op.LeaseOwner, op.LeaseUntil = e.Replica, e.Now().Add(e.LeaseFor)
+		op.LeaseOwner, op.LeaseFor = e.Replica, e.LeaseFor
 	}
 	if user := UserFromContext(ctx); user != nil {
 		op.UserID, op.UserName = user.ID, user.Name
@@ -546,10 +546,10 @@ func (e *Engine) leaseUntil(id int64) time.Time {
 // again, for as long as Azure may go without answering. Any other refusal
 // ends the operation.
 func (e *Engine) begin(ctx context.Context, kind OperationKind, step string, inst *Instance) (string, error) {
-	first := e.Now()
+	first := time.Now() // monotonic: a change of the wall clock neither cuts nor stretches the wait
 	for {
 		token, err := e.Cloud.BeginStep(ctx, kind, step, inst)
-		if err == nil || e.Now().Sub(first) > e.busyFor(err) {
+		if err == nil || time.Since(first) > e.busyFor(err) {
 			return token, err
 		}
 		if err := e.sleep(ctx, e.PollInterval); err != nil {
@@ -608,8 +608,8 @@ func (e *Engine) poll(ctx context.Context, kind OperationKind, step string, inst
 			return ctx.Err()
 		case ErrorCode(err) == EUNAVAILABLE:
 			if unreachableSince.IsZero() {
-				unreachableSince = e.Now()
-			} else if e.Now().Sub(unreachableSince) > e.UnreachableFor {
+				unreachableSince = time.Now() // monotonic, as begin's
+			} else if time.Since(unreachableSince) > e.UnreachableFor {
 				return err
 			}
 		case err != nil:
