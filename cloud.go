@@ -187,6 +187,15 @@ type PollAfter interface {
 	PollAfter(token string) time.Duration
 }
 
+// ResumeTokens is implemented by clouds that can tell whether they can
+// follow a step's resume token: one issued under another configuration
+// (the in-process emulator's, for a portal moved since to an emulator of
+// its own process) leads elsewhere, and the engine sends its step again
+// instead, every step being idempotent.
+type ResumeTokens interface {
+	CanResume(token string) bool
+}
+
 // StoppedBilling is implemented by clouds that know what an instance keeps
 // costing while it is stopped: a stopped (deallocated) VM bills no compute,
 // but its disk and a static public IP go on billing.
