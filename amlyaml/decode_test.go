@@ -80,7 +80,7 @@ func TestDecodeKeys(t *testing.T) {
 		{"cron schedule", "schedules:\n  compute_start_stop:\n  - action: stop\n    state: enabled\n    trigger: {type: cron, expression: 0 18 * * *, start_time: 2021-03-10T21:21:07, time_zone: Pacific Standard Time}\n",
 			`"schedules": {"compute_start_stop": [{"action": "stop", "state": "enabled", "trigger": {"type": "cron", "expression": "0 18 * * *", "start_time": "2021-03-10T21:21:07", "time_zone": "Pacific Standard Time"}}]}`,
 			func(f *amlyaml.File) {
-				f.Request.Schedules = []instancehub.ScheduleRequest{{Action: "Stop", Kind: "Cron", Cron: "0 18 * * *", TimeZone: "Pacific Standard Time"}}
+				f.Request.Schedules = []instancehub.ScheduleRequest{{Action: "Stop", Kind: "Cron", Cron: "0 18 * * *", TimeZone: "Pacific Standard Time", StartTime: "2021-03-10T21:21:07"}}
 			}},
 		{"weekly recurrence, zone UTC by default", "schedules:\n  compute_start_stop:\n  - action: start\n    trigger:\n      type: recurrence\n      frequency: week\n      interval: 1\n      schedule: {hours: [18, 8, 8], minutes: [30, 0], week_days: [friday, monday, tuesday, wednesday, thursday, monday]}\n",
 			`"schedules": {"compute_start_stop": [{"action": "start", "trigger": {"type": "recurrence", "frequency": "week", "interval": 1, "schedule": {"hours": [18, 8, 8], "minutes": [30, 0], "week_days": ["friday", "monday", "tuesday", "wednesday", "thursday", "monday"]}}}]}`,

@@ -156,7 +156,7 @@ func (c *Client) Computes(ctx context.Context, search string, mine bool) ([]json
 		q.Set("mine", "true")
 	}
 	next := "/computes?" + q.Encode()
-	var all []json.RawMessage
+	all := []json.RawMessage{} // none is [], as the API answers it
 	for next != "" {
 		var page struct {
 			Value    []json.RawMessage

@@ -277,6 +277,10 @@ func (s *Service) validateScheduling(req instancehub.CreateRequest) (time.Durati
 		for k, v := range instancehub.ErrorFields(err) {
 			fields[fmt.Sprintf("schedule-%d-%s", i, k)] = v
 		}
+		if startErr := instancehub.CheckStartTime(r, s.now()); startErr != nil {
+			fields[fmt.Sprintf("schedule-%d-start_time", i)] = instancehub.ErrorMessage(startErr)
+			err = startErr
+		}
 		if err == nil {
 			schedules = append(schedules, sch)
 		}

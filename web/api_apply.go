@@ -83,6 +83,8 @@ func inFileTerms(err error, file *amlyaml.File) error {
 			k = "network_settings.subnet" // the subnet's resource ID named the network
 		case fileKeys[k] != "":
 			k = fileKeys[k]
+		case m != nil && m[2] == "start_time":
+			k = fmt.Sprintf("schedules.compute_start_stop[%s].trigger.start_time", m[1])
 		case m != nil:
 			k = fmt.Sprintf("schedules.compute_start_stop[%s].trigger", m[1])
 		}

@@ -12,6 +12,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 	"unicode"
 
 	"go.yaml.in/yaml/v3"
@@ -21,7 +22,15 @@ import (
 // its Owner in INSTANCEHUB_TOKEN and its address in INSTANCEHUB_URL.
 func computePortal(t *testing.T) (url, token string) {
 	t.Helper()
-	url, dir := startPortal(t)
+	_, url, token = computeMain(t)
+	return url, token
+}
+
+// computeMain is computePortal, with the portal.
+func computeMain(t *testing.T) (m *Main, url, token string) {
+	t.Helper()
+	m, dir := startMain(t)
+	url = m.URL
 	out, _, err := cli(t, "tokens", "create", "--data", dir, "--email", "owner@example.com", "--name", "cli test", "--expires", "7d")
 	if err != nil {
 		t.Fatal(err)
@@ -29,7 +38,7 @@ func computePortal(t *testing.T) (url, token string) {
 	token = strings.TrimSpace(out)
 	t.Setenv("INSTANCEHUB_URL", url)
 	t.Setenv("INSTANCEHUB_TOKEN", token)
-	return url, token
+	return m, url, token
 }
 
 // apiJSON asks the portal's API for path and decodes its JSON answer.
@@ -375,8 +384,33 @@ func TestUsageIsGNU(t *testing.T) {
 		{"compute", "list", "--output", "json", "--search", "x"},
 		{"compute", "list", "-output", "json", "-search", "x"},
 	} {
-		if out, _, err := cli(t, args...); err != nil || strings.TrimSpace(out) != "[]" && strings.TrimSpace(out) != "null" {
+		if out, _, err := cli(t, args...); err != nil || out != "[]\n" {
 			t.Errorf("%v: %q %v", args, out, err)
 		}
+	}
+}
+
+// TestComputeScheduleStartTime: a file's schedule whose start_time is
+// later than the portal's clock is refused with the reason at its line,
+// and nothing is made; one passed already is made, its schedule applying.
+func TestComputeScheduleStartTime(t *testing.T) {
+	m, _, _ := computeMain(t)
+	now := time.Now().UTC().Truncate(time.Minute) // the test's clock, stopped
+	m.service.Now = func() time.Time { return now }
+	file := func(name string, start time.Time) string {
+		return writeFile(t, name+".yml", "name: "+name+"\ntype: computeinstance\nsize: Standard_DS1_v2\nschedules:\n  compute_start_stop:\n"+
+			"    - action: stop\n      trigger: {type: cron, expression: 0 19 * * 1-5, time_zone: UTC, start_time: '"+start.Format("2006-01-02T15:04:05")+"'}\n")
+	}
+	_, _, err := cli(t, "compute", "create", "--file", file("later-box", now.Add(2*time.Hour)))
+	if err == nil || isUsage(err) || !strings.Contains(err.Error(), "schedules.compute_start_stop[0].trigger.start_time: line 7, column") ||
+		!strings.Contains(err.Error(), "The schedule starts at "+now.Add(2*time.Hour).Format("2006-01-02 15:04")+" UTC, later than now") {
+		t.Errorf("a later start_time: %v", err)
+	}
+	if out, _, err := cli(t, "compute", "list", "--output", "json"); err != nil || out != "[]\n" {
+		t.Errorf("after the refusal: %q %v", out, err)
+	}
+	out, _, err := cli(t, "compute", "create", "--file", file("began-box", now.Add(-2*time.Hour)))
+	if err != nil || !strings.Contains(out, "Create of began-box accepted") {
+		t.Errorf("a start_time passed: %q %v", out, err)
 	}
 }
