@@ -32,7 +32,7 @@ access token (the Tokens page, or instancehub tokens create).
                                as the file describes (one that differs is refused)
   start|stop|restart NAME      start, stop or restart one
   delete NAME                  delete one
-  ops NAME                     list its operations, newest first
+  ops NAME                     list its operations, newest first (a deleted one's too)
 
 Flags of every command: --url (INSTANCEHUB_URL), --token (INSTANCEHUB_TOKEN),
 --output table|json (the API's JSON, as the OpenAPI document names it),
