@@ -43,7 +43,7 @@ type keptPage struct {
 // encodedPage is a kept page as compress sends it to one Accept-Encoding.
 type encodedPage struct {
 	encoding string // its Content-Encoding; "" when compress left it as it is
-	body     []byte
+	body     []byte // nil when compress left it as it is
 }
 
 // maxEncodings bounds the encodings kept of a page, and maxAcceptEncoding
@@ -211,11 +211,12 @@ func (s *Server) sendKept(c *echo.Context, k pageKey, p *keptPage) error {
 		e = encode(req, p.status, ctype, p.body)
 		s.pages.keepEncoding(k, p, accept, e)
 	}
-	if e.encoding != "" {
-		// compress, which this answer passes through, leaves an answer
-		// that names its encoding as it is.
-		c.Response().Header().Set(echo.HeaderContentEncoding, e.encoding)
+	if e.encoding == "" {
+		return c.Blob(p.status, ctype, p.body)
 	}
+	// compress, which this answer passes through, leaves an answer that
+	// names its encoding as it is.
+	c.Response().Header().Set(echo.HeaderContentEncoding, e.encoding)
 	return c.Blob(p.status, ctype, e.body)
 }
 
@@ -227,7 +228,11 @@ func encode(req *http.Request, status int, ctype string, body []byte) encodedPag
 		w.WriteHeader(status)
 		_, _ = w.Write(body)
 	})).ServeHTTP(w, req)
-	return encodedPage{encoding: w.header.Get(echo.HeaderContentEncoding), body: w.body.Bytes()}
+	encoding := w.header.Get(echo.HeaderContentEncoding)
+	if encoding == "" {
+		return encodedPage{} // the page as it is: no copy of it kept
+	}
+	return encodedPage{encoding: encoding, body: w.body.Bytes()}
 }
 
 // encodingWriter takes down an answer, for encode.

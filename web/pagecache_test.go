@@ -131,6 +131,11 @@ func TestKeptPagesKeepTheirCompression(t *testing.T) {
 	if got := s.get(t, "/instances", "Accept-Encoding", "identity"); got.Header.Get("Content-Encoding") != "" || got.body != page {
 		t.Fatalf("identity asked, %q sent", got.Header.Get("Content-Encoding"))
 	}
+	// The page as it is is not kept twice (100 sessions' pages would not
+	// fit the cache, and every view would render).
+	if kept, encoding, ok := s.web.KeptEncoded("/instances", "identity"); !ok || encoding != "" || len(kept) != 0 {
+		t.Fatalf("identity kept as %q, %d bytes (%v)", encoding, len(kept), ok)
+	}
 }
 
 func gunzip(t *testing.T, body string) string {
