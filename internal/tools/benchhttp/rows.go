@@ -173,19 +173,26 @@ func measure(wrk, base string, s *sessions, r row, threads, conns int, d time.Du
 		}
 		dyn, ceil = append(dyn, p), append(ceil, c)
 	}
-	enc := first.encoding
-	if enc == "" {
-		enc = "identity"
+	// What was asked, and what the portal sent: a small answer is sent as
+	// it is whatever is asked.
+	enc := "id"
+	if r.encoding != "identity" {
+		enc = "gz,br"
+	}
+	if first.encoding == "" {
+		enc += ">id"
+	} else {
+		enc += ">" + first.encoding
 	}
 	pm, sm := medianOf(dyn), medianOf(ceil)
-	fmt.Printf("%-24s %-8s %7d %s %s %7.1f%%  %s\n", r.name, enc, len(first.body),
+	fmt.Printf("%-24s %-11s %7d %s %s %7.1f%%  %s\n", r.name, enc, len(first.body),
 		spread(dyn), spread(ceil), 100*pm.rps/sm.rps, strings.Join(loads, " "))
 	return nil
 }
 
 // rowsHeader heads measure's lines.
 func rowsHeader() {
-	fmt.Printf("%-24s %-8s %7s %-21s %-17s %-21s %-17s %8s  %s\n", "row", "sent", "bytes",
+	fmt.Printf("%-24s %-11s %7s %-21s %-17s %-21s %-17s %8s  %s\n", "row", "asked>sent", "bytes",
 		"portal req/s", "p99 ms", "static req/s", "p99 ms", "share", "load average (1 min) at each run")
 }
 
