@@ -122,9 +122,12 @@ bench: build
 	go test -run '^$$' -bench . -benchmem ./...
 
 ## bench-http: the load benchmark: seeds N instances (default 1000) through
-## the create form of the real server, then drives each page and a static
-## server sending its identical bytes with wrk (Debian's, installed if
-## missing), and prints req/s, p50, p99 and the share of that ceiling
+## the create form of the real server, signs 100 people in, then drives
+## each page as browsers ask (cache hits and renders, identity and
+## gzip, spread over the sessions, every answer checked) three times beside
+## a static server sending the same bytes, with wrk (Debian's, installed if
+## missing), and prints median req/s and p99 (min-max), the share of that
+## ceiling and the load average
 N ?= 1000
 bench-http: build wrk
 	go run ./internal/tools/benchhttp -bin $(BIN) -n $(N)
@@ -134,7 +137,7 @@ bench-http: build wrk
 ## names a server): creates/s through the form, the list page's req/s and
 ## p99 with wrk, and the takeover time after SIGKILL
 bench-replicas: build wrk postgres
-	go run ./internal/tools/benchhttp -bin $(BIN) -replicas -n 400
+	go run ./internal/tools/benchhttp -bin $(BIN) -replicas -n 400 -duration 8s
 
 wrk:
 	@if ! command -v wrk >/dev/null; then \

@@ -94,7 +94,7 @@ func (s *Service) InstanceDetail(ctx context.Context, name string) (*instancehub
 		return nil, err
 	}
 	d := &instancehub.InstanceDetail{Instance: inst, Operations: ops, StoppedBilling: s.StoppedBilling(inst), Schedules: schedules,
-		Unavailable: map[string]string{}, Activity: s.lastActivity(ctx, inst), IdleStopAt: instancehub.IdleStopAt(inst)}
+		Unavailable: map[string]string{}, Activity: s.shownActivity(ctx, inst), IdleStopAt: instancehub.IdleStopAt(inst)}
 	if d.Cost, err = s.instanceCost(ctx, inst); err != nil {
 		return nil, err
 	}

@@ -207,6 +207,5 @@ func (s *Server) computeFile(c *echo.Context, inst *instancehub.Instance, schedu
 	if err != nil {
 		return err
 	}
-	s.keepAs(c, http.StatusOK, mimeYAML+"; charset=utf-8", data, false)
-	return c.Blob(http.StatusOK, mimeYAML+"; charset=utf-8", data)
+	return s.keepAs(c, http.StatusOK, mimeYAML+"; charset=utf-8", data, false)
 }

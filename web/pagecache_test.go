@@ -1,7 +1,10 @@
 package web_test
 
 import (
+	"compress/gzip"
 	"context"
+	"io"
+	"net/http"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -72,4 +75,78 @@ func TestKeptPagesFollowEveryChange(t *testing.T) {
 	if theirs := s.get(t, "/instances"); theirs.body == mine.body || !strings.Contains(theirs.body, ">Bob<") {
 		t.Fatal("another session got this one's page")
 	}
+}
+
+// TestKeptPagesKeepTheirCompression: a kept page is compressed once, for
+// the Accept-Encoding a browser sends, and its next views get those bytes
+// as they are; a change makes a new page, compressed anew; another
+// Accept-Encoding gets its own.
+func TestKeptPagesKeepTheirCompression(t *testing.T) {
+	s := newSite(t, 0)
+	s.signIn(t, "ada@example.com")
+	s.create(t, "ada-box", nil)
+	s.waitRunning(t, "ada-box")
+	s.get(t, "/instances") // takes the create's notice
+
+	const browser = "gzip, deflate, br"
+	plain := s.get(t, "/instances", "Accept-Encoding", "identity")
+	first := s.get(t, "/instances", "Accept-Encoding", browser)
+	again := s.get(t, "/instances", "Accept-Encoding", browser)
+	for _, r := range []*response{first, again} {
+		wantStatus(t, r, http.StatusOK)
+		if r.Header.Get("Content-Encoding") != "gzip" || !strings.Contains(r.Header.Get("Vary"), "Accept-Encoding") {
+			t.Fatalf("Content-Encoding %q, Vary %q", r.Header.Get("Content-Encoding"), r.Header.Get("Vary"))
+		}
+		if got := gunzip(t, r.body); got != plain.body {
+			t.Fatalf("the gzipped page is not the page:\n%s", truncate(got))
+		}
+	}
+	kept, encoding, ok := s.web.KeptEncoded("/instances", browser)
+	if !ok || encoding != "gzip" {
+		t.Fatalf("no gzipped page kept (%v, %q)", ok, encoding)
+	}
+	if string(kept) != first.body || string(kept) != again.body {
+		t.Fatal("the views did not get the kept gzipped bytes")
+	}
+
+	// A change: the next view is the new page, compressed anew.
+	if _, err := s.Service.Act(s.Ctx, "ada-box", instancehub.OpStop); err != nil {
+		t.Fatal(err)
+	}
+	s.WaitState(t, "ada-box", instancehub.StateStopped)
+	after := s.get(t, "/instances", "Accept-Encoding", browser)
+	page := gunzip(t, after.body)
+	if page == plain.body || !strings.Contains(page, ">Stopped<") {
+		t.Fatalf("after Stop, the gzipped list is the old page:\n%s", truncate(page))
+	}
+	if kept, _, _ := s.web.KeptEncoded("/instances", browser); string(kept) != after.body {
+		t.Fatal("the page after Stop is not the one kept")
+	}
+
+	// Another Accept-Encoding: its own bytes, never another's.
+	zstd := s.get(t, "/instances", "Accept-Encoding", "zstd")
+	if zstd.Header.Get("Content-Encoding") != "zstd" || zstd.body == after.body {
+		t.Fatalf("zstd asked, %q sent", zstd.Header.Get("Content-Encoding"))
+	}
+	if got := s.get(t, "/instances", "Accept-Encoding", "identity"); got.Header.Get("Content-Encoding") != "" || got.body != page {
+		t.Fatalf("identity asked, %q sent", got.Header.Get("Content-Encoding"))
+	}
+	// The page as it is is not kept twice (100 sessions' pages would not
+	// fit the cache, and every view would render).
+	if kept, encoding, ok := s.web.KeptEncoded("/instances", "identity"); !ok || encoding != "" || len(kept) != 0 {
+		t.Fatalf("identity kept as %q, %d bytes (%v)", encoding, len(kept), ok)
+	}
+}
+
+func gunzip(t *testing.T, body string) string {
+	t.Helper()
+	r, err := gzip.NewReader(strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := io.ReadAll(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }

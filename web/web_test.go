@@ -22,6 +22,7 @@ type site struct {
 	*testportal.Portal
 	server *httptest.Server
 	client *http.Client
+	web    *web.Server
 }
 
 func newSite(t *testing.T, latency float64) *site {
@@ -31,7 +32,7 @@ func newSite(t *testing.T, latency float64) *site {
 	srv := web.New(web.Config{Workspace: "Test workspace", Static: static.FS, Logger: log, LocalAccounts: true}, p.Service)
 	server := httptest.NewServer(srv.Handler())
 	t.Cleanup(server.Close)
-	return &site{Portal: p, server: server, client: newClient()}
+	return &site{Portal: p, server: server, client: newClient(), web: srv}
 }
 
 func newClient() *http.Client {
