@@ -78,6 +78,10 @@ type Instance struct {
 	// AutoStop is the automatic stop due within NoticeBefore, if any, set
 	// by the service; it is not stored.
 	AutoStop *AutoStop
+	// NextStop is the next automatic stop however far off (AutoStop is it
+	// once it is due within NoticeBefore), set by the service with
+	// AutoStop; it is not stored.
+	NextStop *AutoStop
 
 	// LastOperation is the newest operation on the instance, if any.
 	LastOperation *Operation

@@ -214,6 +214,9 @@ type LoginThrottle interface {
 	// ClearLoginFailures forgets an account's failures from addr, or from
 	// every address when addr is "", and returns how many it forgot.
 	ClearLoginFailures(ctx context.Context, email, addr string) (int, error)
+	// CountLoginFailures counts, per account's email, the failures that
+	// ClearLoginFailures would forget; accounts with none are left out.
+	CountLoginFailures(ctx context.Context) (map[string]int, error)
 }
 
 // SessionStore keeps signed-in browsers.

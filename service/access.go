@@ -24,6 +24,9 @@ func (s *Service) RoleAssignments(ctx context.Context, role instancehub.Role) (*
 		if page.Users, err = s.Users.FindUsers(ctx, "", 0); err != nil {
 			return nil, err
 		}
+		if page.Failures, err = s.Throttle.CountLoginFailures(ctx); err != nil {
+			return nil, err
+		}
 		if page.Owners, err = s.countOwners(ctx, role, page.Assignments); err != nil {
 			return nil, err
 		}

@@ -78,7 +78,9 @@ func (s *Service) InstanceWithSchedules(ctx context.Context, name string) (*inst
 		return nil, nil, err
 	}
 	if inst.State == instancehub.StateRunning {
-		inst.AutoStop = instancehub.NextAutoStop(inst, schedules, s.now())
+		now := s.now()
+		inst.NextStop = instancehub.NextStop(inst, schedules, now)
+		inst.AutoStop = inst.NextStop.Notice(now)
 	}
 	return inst, schedules, nil
 }

@@ -189,11 +189,9 @@ func (s *Server) apiAuditEvents(c *echo.Context) error {
 	if err != nil {
 		return err
 	}
-	q, f := parseAuditQuery(c)
-	for _, d := range []struct{ name, given, parsed string }{{"from", c.QueryParam("from"), q.From}, {"to", c.QueryParam("to"), q.To}} {
-		if d.given != d.parsed {
-			return instancehub.FieldError(d.name, d.name+" is a date: YYYY-MM-DD.")
-		}
+	_, f, err := parseAuditQuery(c)
+	if err != nil {
+		return err
 	}
 	events, err := s.service.AuditEvents(c.Request().Context(), f, page)
 	if err != nil {
