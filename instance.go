@@ -85,6 +85,11 @@ type Instance struct {
 	// Access is what the signed-in user may do with the instance, set by
 	// the service; it is not stored.
 	Access Access
+
+	// OSImage is the image the VM was made from and the newest version of
+	// it in the region, set by the service from Image and the cloud; nil
+	// until Azure said which image the VM runs. It is not stored.
+	OSImage *OSImage
 }
 
 // SSHUser is the Linux account a user signs in with over SSH.
@@ -164,6 +169,9 @@ const DefaultSSHPort = 22
 // ListQuery is what the list page asks for.
 type ListQuery struct {
 	OnlyMine bool
+	// OldImage keeps the instances on an older version of their OS image
+	// than their region offers.
+	OldImage bool
 	Search   string
 	Sort     InstanceSort
 	Page     int // from 1
