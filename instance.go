@@ -115,6 +115,28 @@ func (i *Instance) SSHCommand() string {
 	return fmt.Sprintf("ssh -p %d %s@%s", i.SSHPort, SSHUser, host)
 }
 
+// VSCodeDesktopURL opens VS Code's Remote - SSH on the instance, in its
+// user's home: vscode://vscode-remote/ssh-remote+USER@HOST:PORT/PATH, the
+// form VS Code's URL handler gives the remote extension. It is "" unless
+// SSH is on, the owner gave a key (VS Code signs in with it, never with a
+// password) and the instance has an address.
+func (i *Instance) VSCodeDesktopURL() string {
+	if !i.SSHEnabled || i.SSHPublicKey == "" {
+		return ""
+	}
+	host := i.PublicIP
+	if host == "" {
+		host = i.PrivateIP
+	}
+	if host == "" {
+		return ""
+	}
+	if strings.Contains(host, ":") {
+		host = "[" + host + "]"
+	}
+	return fmt.Sprintf("vscode://vscode-remote/ssh-remote+%s@%s:%d/home/%s", SSHUser, host, i.SSHPort, SSHUser)
+}
+
 // Application is a web application that runs on every instance.
 type Application struct {
 	Slug  string // used in URLs
