@@ -29,6 +29,9 @@ func TestVSCodeDesktopLink(t *testing.T) {
 	if hint := text(page.doc.Find("#vscode-desktop-hint")); !strings.Contains(hint, "Remote - SSH extension") {
 		t.Errorf("what the link needs: %q", hint)
 	}
+	if page.doc.Find(`[data-testid="vscode-web"] a`).Length() != 0 || !strings.Contains(text(page.doc.Find(`[data-testid="unavailable-vscode-web"]`)), "needs Node.js 24") {
+		t.Errorf("VS Code (Web): %q", text(page.doc.Find(`[data-testid="vscode-web"]`)))
+	}
 
 	page = s.get(t, "/instances/no-ssh")
 	if page.doc.Find(`[data-testid="vscode-desktop"] a`).Length() != 0 || !strings.Contains(text(page.doc.Find("#vscode-desktop-hint")), "SSH, which is off") {
