@@ -213,3 +213,27 @@ func TestDoctorRefusesOverlaps(t *testing.T) {
 		}
 	}
 }
+
+// TestDoctorChecksTheRegistryIdentity: the identity every instance gets to
+// pull RStudio's image (--azure-registry-identity) must exist and be the
+// portal's to assign, as those of --azure-identities, or every create
+// fails; the doctor did not look at it before.
+func TestDoctorChecksTheRegistryIdentity(t *testing.T) {
+	const registry = "/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/ids/providers/Microsoft.ManagedIdentity/userAssignedIdentities/acr-pull"
+	answers := map[string]string{
+		"GET /userAssignedIdentities/acr-pull":                    anIdentity,
+		"GET /userAssignedIdentities/acr-pull" + identityPerms:    mayReadOnly,
+		"GET /userAssignedIdentities/data-reader":                 anIdentity,
+		"GET /userAssignedIdentities/data-reader" + identityPerms: mayAssign,
+	}
+	got := checkNamed(doctorOn(t, azure.Config{RegistryIdentity: registry}, answers), "identities")
+	if got.Status != "fail" || !strings.Contains(got.Detail, "may not assign acr-pull (the registry's, which every instance gets)") ||
+		!strings.Contains(got.Fix, "--azure-registry-identity") {
+		t.Errorf("a registry identity the portal may not assign: %+v", got)
+	}
+	answers["GET /userAssignedIdentities/acr-pull"+identityPerms] = mayAssign
+	got = checkNamed(doctorOn(t, azure.Config{RegistryIdentity: registry, Identities: []string{identityID + "data-reader"}}, answers), "identities")
+	if got.Status != "ok" || !strings.Contains(got.Detail, "all 2 user-assigned identities") {
+		t.Errorf("a registry identity and a listed one, both assignable: %+v", got)
+	}
+}

@@ -300,19 +300,37 @@ func (c *Cloud) nicAddress(ctx context.Context, inst *instancehub.Instance) (net
 		return netip.Addr{}, cloudError(err, "read network interface of "+inst.Name)
 	}
 	var private string
-	if nic.Properties != nil {
-		for _, ipc := range nic.Properties.IPConfigurations {
-			if ipc.Properties != nil {
-				private = deref(ipc.Properties.PrivateIPAddress)
-				break
-			}
-		}
+	if ipc := primaryIPConfiguration(nic.Interface); ipc != nil {
+		private = deref(ipc.PrivateIPAddress)
 	}
 	addr, err := netip.ParseAddr(private)
 	if err != nil || !addr.Is4() {
 		return netip.Addr{}, instancehub.Errorf(instancehub.EUNAVAILABLE, "The network interface of %s has no private IPv4 address (%q).", inst.Name, private)
 	}
 	return addr, nil
+}
+
+// primaryIPConfiguration is the IP configuration of nic that Azure routes
+// the VM's traffic by: the one marked primary, or the only one. The portal
+// makes one, but an operator may add another to an adopted VM's interface,
+// in any order.
+func primaryIPConfiguration(nic armnetwork.Interface) *armnetwork.InterfaceIPConfigurationPropertiesFormat {
+	if nic.Properties == nil {
+		return nil
+	}
+	var first *armnetwork.InterfaceIPConfigurationPropertiesFormat
+	for _, ipc := range nic.Properties.IPConfigurations {
+		if ipc == nil || ipc.Properties == nil {
+			continue
+		}
+		if deref(ipc.Properties.Primary) {
+			return ipc.Properties
+		}
+		if first == nil {
+			first = ipc.Properties
+		}
+	}
+	return first
 }
 
 // sealedKey returns a fresh ed25519 public key whose private key is thrown away.
