@@ -205,16 +205,19 @@ chromium:
 	fi
 	@test -x "$(CHROMIUM)" || { echo "Chromium is not at $(CHROMIUM); the browser tests cannot run"; exit 1; }
 
-## jupyter: Debian's Jupyter Notebook server, with the Python kernel and the
+## jupyter: Debian's Jupyter Notebook server, with the Python and R kernels
+## (R and its Jupyter kernel, since RStudio is not packaged) and the
 ## terminal, which the offline emulator runs behind each running instance's
-## Jupyter and Terminal links (about 450 MB; a few minutes)
+## Jupyter and Terminal links (about 450 MB, and R's as much again; a few minutes)
+RKERNEL := /usr/share/jupyter/kernels/ir/kernel.json
 jupyter:
-	@if [ ! -x "$(JUPYTER)" ]; then \
-		echo "installing Jupyter Notebook (apt-get)"; \
+	@if [ ! -x "$(JUPYTER)" ] || [ ! -e "$(RKERNEL)" ]; then \
+		echo "installing Jupyter Notebook and R (apt-get)"; \
 		SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
-		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq jupyter-notebook python3-ipykernel python3-terminado >/dev/null; \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq jupyter-notebook python3-ipykernel python3-terminado r-base-core r-cran-irkernel >/dev/null; \
 	fi
 	@test -x "$(JUPYTER)" || { echo "Jupyter is not at $(JUPYTER); the offline Jupyter and Terminal cannot run"; exit 1; }
+	@test -e "$(RKERNEL)" || { echo "R's Jupyter kernel is not at $(RKERNEL); the offline Jupyter offers no R"; exit 1; }
 
 ## bubblewrap: Debian's bubblewrap, which runs each offline instance's
 ## Jupyter in a sandbox of its own; without it the offline Jupyter is off

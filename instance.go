@@ -89,6 +89,11 @@ type Instance struct {
 	// Access is what the signed-in user may do with the instance, set by
 	// the service; it is not stored.
 	Access Access
+
+	// OSImage is the image the VM was made from and the newest version of
+	// it in the region, set by the service from Image and the cloud; nil
+	// until Azure said which image the VM runs. It is not stored.
+	OSImage *OSImage
 }
 
 // SSHUser is the Linux account a user signs in with over SSH.
@@ -112,6 +117,28 @@ func (i *Instance) SSHCommand() string {
 		return ""
 	}
 	return fmt.Sprintf("ssh -p %d %s@%s", i.SSHPort, SSHUser, host)
+}
+
+// VSCodeDesktopURL opens VS Code's Remote - SSH on the instance, in its
+// user's home: vscode://vscode-remote/ssh-remote+USER@HOST:PORT/PATH, the
+// form VS Code's URL handler gives the remote extension. It is "" unless
+// SSH is on, the owner gave a key (VS Code signs in with it, never with a
+// password) and the instance has an address.
+func (i *Instance) VSCodeDesktopURL() string {
+	if !i.SSHEnabled || i.SSHPublicKey == "" {
+		return ""
+	}
+	host := i.PublicIP
+	if host == "" {
+		host = i.PrivateIP
+	}
+	if host == "" {
+		return ""
+	}
+	if strings.Contains(host, ":") {
+		host = "[" + host + "]"
+	}
+	return fmt.Sprintf("vscode://vscode-remote/ssh-remote+%s@%s:%d/home/%s", SSHUser, host, i.SSHPort, SSHUser)
 }
 
 // Application is a web application that runs on every instance.
@@ -168,6 +195,9 @@ const DefaultSSHPort = 22
 // ListQuery is what the list page asks for.
 type ListQuery struct {
 	OnlyMine bool
+	// OldImage keeps the instances on an older version of their OS image
+	// than their region offers.
+	OldImage bool
 	Search   string
 	Sort     InstanceSort
 	Page     int // from 1

@@ -30,13 +30,14 @@ const (
 )
 
 // systemEtc is what of the machine's /etc the sandbox sees, read-only:
-// what the dynamic linker, Python, Jupyter, bash and the terminal read.
+// what the dynamic linker, Python, R, Jupyter, bash and the terminal read
+// (R's /usr/lib/R/etc is a link to /etc/R).
 // Nothing else of /etc is there: no shadow, no SSH keys, no portal
 // configuration. passwd, group, hosts and hostname are the sandbox's own.
 var systemEtc = []string{
 	"alternatives", "bash.bashrc", "ca-certificates", "debian_version", "inputrc", "jupyter", "ld.so.cache",
 	"ld.so.conf", "ld.so.conf.d", "locale.alias", "localtime", "matplotlibrc", "mime.types", "nsswitch.conf",
-	"os-release", "profile", "profile.d", "python3", "python3.11", "ssl", "terminfo", "timezone",
+	"os-release", "profile", "profile.d", "python3", "python3.11", "R", "ssl", "terminfo", "timezone",
 }
 
 // environment is all a sandbox's processes inherit: nothing of the portal's.

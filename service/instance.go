@@ -3,6 +3,7 @@ package service
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/instancehub/instancehub"
@@ -24,9 +25,21 @@ func (s *Service) ListInstances(ctx context.Context, q instancehub.ListQuery) (*
 	if q.OnlyMine {
 		filter.OwnerID = user.ID
 	}
+	if q.OldImage {
+		// Which image is old is the cloud's to say, not the store's: the
+		// filter reads every instance that matches the rest and pages them here.
+		filter.Offset, filter.Limit = 0, 0
+	}
 	instances, total, err := s.Instances.FindInstances(ctx, filter)
 	if err != nil {
 		return nil, err
+	}
+	s.setOSImages(ctx, instances)
+	if q.OldImage {
+		instances = slices.DeleteFunc(instances, func(inst *instancehub.Instance) bool { return inst.OSImage == nil || inst.OSImage.IsLatest() })
+		total = len(instances)
+		from := min(len(instances), (q.Page-1)*instancehub.PageSize)
+		instances = instances[from:min(len(instances), from+instancehub.PageSize)]
 	}
 	for _, inst := range instances {
 		inst.Access = access(user, inst)
@@ -62,6 +75,7 @@ func (s *Service) liveInstance(ctx context.Context, name string) (*instancehub.I
 		return nil, err
 	}
 	inst.Access = access(user, inst)
+	s.setOSImages(ctx, []*instancehub.Instance{inst})
 	return inst, nil
 }
 
@@ -290,5 +304,7 @@ func (s *Service) DataVersion(ctx context.Context) (version int64, ok bool) {
 		return 0, false
 	}
 	version, err := counter.DataVersion(ctx)
-	return version, err == nil
+	// Pages also show the newest version of each instance's image, which
+	// the cloud says, not the database: a newer one seen makes a new version.
+	return version ^ s.images.epoch.Load()<<48, err == nil
 }

@@ -113,6 +113,7 @@ type Service struct {
 	admission sync.Mutex // creates are admitted one at a time (quota)
 	activity  throttle   // activity is written once a minute per instance
 	asked     askedApps  // what the instances' Jupyters last said, for their details (activity.go)
+	images    imagesSeen // the newest image versions last read (osimage.go)
 	// Wait pauses for d, or until ctx ends; nil waits on a timer. A slowed
 	// sign-in waits with it, so that tests need not.
 	Wait func(ctx context.Context, d time.Duration) error

@@ -15,6 +15,9 @@ func listURL(q instancehub.ListQuery, sort instancehub.InstanceSort, pageNo int)
 	if q.OnlyMine {
 		v.Set("mine", "1")
 	}
+	if q.OldImage {
+		v.Set("oldimage", "1")
+	}
 	if q.Search != "" {
 		v.Set("q", q.Search)
 	}

@@ -53,7 +53,16 @@ type computeInstanceSettings struct {
 	LastOperation          *lastOperationJSON `json:"lastOperation,omitempty"`
 	Schedules              *schedulesJSON     `json:"schedules,omitempty"`
 	IdleTimeBeforeShutdown string             `json:"idleTimeBeforeShutdown,omitempty"`
+	OSImageMetadata        *osImageJSON       `json:"osImageMetadata,omitempty"`
 	Errors                 []apiErrorBody     `json:"errors,omitempty"`
+}
+
+// osImageJSON is the reference's ImageMetadata: the OS image version the
+// instance runs and the newest in its region ("" when Azure could not say).
+type osImageJSON struct {
+	CurrentImageVersion    string `json:"currentImageVersion"`
+	LatestImageVersion     string `json:"latestImageVersion"`
+	IsLatestOsImageVersion bool   `json:"isLatestOsImageVersion"`
 }
 
 type applicationJSON struct {
@@ -204,6 +213,9 @@ func (s *Server) computeOf(c *echo.Context, inst *instancehub.Instance, schedule
 		if op.Status == instancehub.StatusFailed {
 			p.Errors = []apiErrorBody{{Code: op.ErrorCode, Message: op.ErrorMessage}}
 		}
+	}
+	if img := inst.OSImage; img != nil {
+		p.OSImageMetadata = &osImageJSON{CurrentImageVersion: img.Version, LatestImageVersion: img.Latest, IsLatestOsImageVersion: img.IsLatest()}
 	}
 	if inst.IdleShutdown > 0 {
 		p.IdleTimeBeforeShutdown = fmt.Sprintf("PT%dM", int(inst.IdleShutdown/time.Minute))
