@@ -52,8 +52,8 @@ func QuotaMessage(level, region, family string, requested, inUse, limit int) str
 	if family == TotalRegionalVCPUs {
 		name = "Total regional vCPUs"
 	}
-	return fmt.Sprintf("%s: %d vCPUs requested, but %d of the %s's limit of %d are in use in %s.",
-		name, requested, inUse, level, limit, region)
+	return fmt.Sprintf("%s: %s requested, but %d of the %s's limit of %d are in use in %s.",
+		name, Plural(requested, "vCPU"), inUse, level, limit, region)
 }
 
 // WorkspaceQuota is a region's workspace limits and what holds them.

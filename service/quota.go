@@ -69,7 +69,7 @@ func (s *Service) SetWorkspaceLimit(ctx context.Context, region, family string, 
 	target := fmt.Sprintf("%s/%s", region, family)
 	defer func() {
 		if err == nil && limit >= 0 {
-			target = fmt.Sprintf("%s = %d vCPUs", target, limit)
+			target = fmt.Sprintf("%s = %s", target, instancehub.Plural(limit, "vCPU"))
 		} else if err == nil {
 			target += " = no limit"
 		}
@@ -96,8 +96,8 @@ func (s *Service) SetWorkspaceLimit(ctx context.Context, region, family string, 
 	case i < 0:
 		return instancehub.FieldError("limit", fmt.Sprintf("There is no quota family %q in %s.", family, region))
 	case limit > usage[i].Limit:
-		return instancehub.FieldError("limit", fmt.Sprintf("The workspace's limit cannot exceed the subscription's: at most %d vCPUs for %s in %s.",
-			usage[i].Limit, usage[i].Label, region))
+		return instancehub.FieldError("limit", fmt.Sprintf("The workspace's limit cannot exceed the subscription's: at most %s for %s in %s.",
+			instancehub.Plural(usage[i].Limit, "vCPU"), usage[i].Label, region))
 	}
 	return s.Quotas.SetWorkspaceLimit(ctx, region, family, limit)
 }

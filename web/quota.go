@@ -45,7 +45,7 @@ func (s *Server) setQuota(c *echo.Context) error {
 	if family == instancehub.TotalRegionalVCPUs {
 		label = "the regional total"
 	}
-	message := fmt.Sprintf("The workspace's limit for %s in %s is now %d vCPUs.", label, region, limit)
+	message := fmt.Sprintf("The workspace's limit for %s in %s is now %s.", label, region, instancehub.Plural(limit, "vCPU"))
 	if limit < 0 {
 		message = fmt.Sprintf("The workspace sets no limit for %s in %s now.", label, region)
 	}

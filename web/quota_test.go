@@ -49,6 +49,11 @@ func TestQuotaPage(t *testing.T) {
 	if toast := text(r.doc.Find(`[data-testid="toast"]`)); !strings.Contains(toast, "is now 4 vCPUs") {
 		t.Errorf("toast = %q", toast)
 	}
+	// One is counted in words.
+	wantStatus(t, s.post(t, "/quota", url.Values{"region": {"eastus"}, "family": {"standardNCSv3Family"}, "limit": {"1"}}), http.StatusSeeOther)
+	if toast := text(s.get(t, "/quota?region=eastus").doc.Find(`[data-testid="toast"]`)); !strings.HasSuffix(toast, "is now 1 vCPU.") {
+		t.Errorf("toast = %q, want 1 vCPU", toast)
+	}
 	// The size picker now marks the DSv2 sizes.
 	form := s.get(t, "/instances/new")
 	ds1 := form.doc.Find(`[data-size="Standard_DS1_v2"]`)

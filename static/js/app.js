@@ -263,10 +263,13 @@
   function showEstimate(row) {
     var estimate = document.getElementById("size-estimate");
     if (!estimate) return;
-    var values = { size: row ? row.dataset.size : "—", hour: row ? row.dataset.hour : "—", month: row ? row.dataset.month : "—" };
-    Object.keys(values).forEach(function (part) {
+    // With no size chosen, the estimate says so in words.
+    estimate.querySelector("[data-estimate='chosen']").hidden = !row;
+    estimate.querySelector("[data-estimate='none']").hidden = !!row;
+    if (!row) return;
+    ["size", "hour", "month"].forEach(function (part) {
       var el = estimate.querySelector("[data-estimate='" + part + "']");
-      if (el) el.textContent = values[part];
+      if (el) el.textContent = row.dataset[part];
     });
   }
 
