@@ -58,7 +58,7 @@ func CreatePage(opts *instancehub.CreateOptions, form CreateForm) templ.Componen
 				return templ_7745c5c3_Err
 			}
 			if form.Message != "" {
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 2, "<div class=\"message-bar message-danger create-form-notice\" role=\"alert\" data-testid=\"form-error\">")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 2, "<div class=\"message-bar message-danger create-form-notice\" role=\"alert\" data-testid=\"form-error\" tabindex=\"-1\" data-focus-notice>")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
@@ -109,7 +109,7 @@ func CreatePage(opts *instancehub.CreateOptions, form CreateForm) templ.Componen
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			if len(form.Errors) == 0 {
+			if len(form.Errors) == 0 && form.Message == "" {
 				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 8, " autofocus")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
