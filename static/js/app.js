@@ -23,7 +23,22 @@
 
   function dismiss(toast) {
     toast.classList.add("leaving");
-    setTimeout(function () { toast.remove(); }, 200);
+    setTimeout(function () {
+      var held = toast.contains(document.activeElement);
+      toast.remove();
+      // A notice that held the focus hands it to the page's title.
+      var title = held && document.querySelector("main h1");
+      if (title) { title.setAttribute("tabindex", "-1"); title.focus(); }
+    }, 200);
+  }
+
+  // After a create, a refused form or any action whose page loads anew,
+  // the keyboard's focus goes to what the answer says: the first field that
+  // needs a change, else the notice (the form's, or the toast a redirect
+  // left), never to the page's body.
+  function focusAnswer(root) {
+    var el = root.querySelector("form [aria-invalid='true']") || root.querySelector("[data-focus-notice]");
+    if (el) el.focus();
   }
 
   // Success and info toasts leave by themselves; refusals stay until read.
@@ -48,6 +63,7 @@
   document.addEventListener("DOMContentLoaded", function () {
     enhance(document);
     restoreNav();
+    focusAnswer(document);
   });
   document.addEventListener("htmx:load", function (e) { enhance(e.target); });
 
@@ -55,6 +71,8 @@
   // that had the keyboard's focus with it: give the focus to the new row's
   // name, or the details' title, rather than let it fall to the page.
   document.addEventListener("htmx:afterSettle", function (e) {
+    var config = e.detail.requestConfig;
+    if (config && config.verb === "post" && e.detail.elt && e.detail.elt.querySelector) focusAnswer(e.detail.elt);
     if (document.activeElement && document.activeElement !== document.body) return;
     var target = e.detail.elt;
     var place = target && target.matches && (target.matches("tr[data-name]") ? target.querySelector("th a") :
@@ -263,10 +281,13 @@
   function showEstimate(row) {
     var estimate = document.getElementById("size-estimate");
     if (!estimate) return;
-    var values = { size: row ? row.dataset.size : "—", hour: row ? row.dataset.hour : "—", month: row ? row.dataset.month : "—" };
-    Object.keys(values).forEach(function (part) {
+    // With no size chosen, the estimate says so in words.
+    estimate.querySelector("[data-estimate='chosen']").hidden = !row;
+    estimate.querySelector("[data-estimate='none']").hidden = !!row;
+    if (!row) return;
+    ["size", "hour", "month"].forEach(function (part) {
       var el = estimate.querySelector("[data-estimate='" + part + "']");
-      if (el) el.textContent = values[part];
+      if (el) el.textContent = row.dataset[part];
     });
   }
 
