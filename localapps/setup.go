@@ -26,7 +26,7 @@ const setupScriptPath = sandboxConfig + "/setup.sh"
 // portal's user.
 func (s *Servers) RunSetup(ctx context.Context, inst *instancehub.Instance, phase instancehub.SetupPhase, script *instancehub.SetupScript) (*instancehub.SetupResult, error) {
 	if s.cfg.Unsafe {
-		return nil, instancehub.Errorf(instancehub.EUNAVAILABLE, "Setup scripts run only in a sandbox, and the portal runs Jupyter without one (--unsafe-jupyter).")
+		return nil, instancehub.Errorf(instancehub.EUNAVAILABLE, "Setup scripts run only in a sandbox, and the portal runs Jupyter without one (--unsafe-local-apps).")
 	}
 	if reason := s.Check(); reason != "" {
 		return nil, instancehub.Errorf(instancehub.EUNAVAILABLE, "%s", reason)

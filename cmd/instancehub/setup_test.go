@@ -71,6 +71,21 @@ setup_scripts:
 		t.Errorf("show --output yaml: %q %v", shown, err)
 	}
 
+	// A startup script that fails leaves the started instance
+	// UserSetupFailed, which may be stopped.
+	if err := os.WriteFile(filepath.Join(dir, "notebooks", "1", "scripts", "start.sh"), []byte("echo no luck; exit 4\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if out, _, err := cli(t, "compute", "restart", "setup-box", "--wait"); err == nil || !strings.Contains(err.Error()+out, "exit code 4") {
+		t.Errorf("restart with a failing startup script: %q %v", out, err)
+	}
+	if out, _, err := cli(t, "compute", "show", "setup-box", "--output", "json"); err != nil || !strings.Contains(out, `"state": "UserSetupFailed"`) {
+		t.Errorf("show: %q %v", out, err)
+	}
+	if out, _, err := cli(t, "compute", "stop", "setup-box", "--wait"); err != nil {
+		t.Errorf("stop of a UserSetupFailed instance: %q %v", out, err)
+	}
+
 	failing := filepath.Join(t.TempDir(), "failing.yml")
 	_ = os.WriteFile(failing, []byte("name: failing-box\ntype: computeinstance\nsize: standard_ds1_v2\nlocation: eastus\n"+
 		"setup_scripts:\n  creation_script:\n    command: |\n      echo '<b>about to fail</b>'\n      exit 7\n"), 0o600)
