@@ -40,6 +40,8 @@ type Instance struct {
 	// returns the instance the first one made.
 	IdempotencyKey string
 	Replayed       bool
+	// Setup are the scripts it runs as root: at create and at each start.
+	Setup SetupScripts
 
 	State     State
 	PrivateIP string
@@ -227,6 +229,8 @@ type InstanceDetail struct {
 	IdleStopAt time.Time
 	// Cost estimates its compute's cost; nil without a price.
 	Cost *InstanceCost
+	// SetupRun is how its last setup script ran; nil when none ran.
+	SetupRun *SetupResult
 }
 
 // HistoryLength is how many operations the details page lists.

@@ -31,7 +31,7 @@ func (s State) HoldsWorkspaceQuota() bool {
 var WorkspaceQuotaStates = func() []State {
 	var held []State
 	for _, s := range []State{StateCreating, StateCreateFailed, StateRunning, StateStopping, StateStopped, StateStarting,
-		StateRestarting, StateDeleting, StateUnusable, StateUnknown, StateMissing, StateDeleted} {
+		StateRestarting, StateDeleting, StateUnusable, StateUnknown, StateMissing, StateDeleted, StateSetupFailed, StateUserSetupFailed} {
 		if s.HoldsWorkspaceQuota() {
 			held = append(held, s)
 		}

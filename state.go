@@ -24,6 +24,11 @@ const (
 	// StateMissing marks an instance whose virtual machine no longer exists in
 	// Azure although the portal never deleted it. Only Delete applies.
 	StateMissing State = "Missing"
+	// StateSetupFailed is a created instance whose creation script failed;
+	// StateUserSetupFailed a started one whose startup script failed. Both
+	// VMs run; the details page shows the script's log.
+	StateSetupFailed     State = "SetupFailed"
+	StateUserSetupFailed State = "UserSetupFailed"
 	// StateDeleted is the end of an instance's life: its row stays for the
 	// history of operations but it leaves every list.
 	StateDeleted State = "Deleted"
@@ -44,6 +49,10 @@ func (s State) Label() string {
 	switch s {
 	case StateCreateFailed:
 		return "Create failed"
+	case StateSetupFailed:
+		return "Setup failed"
+	case StateUserSetupFailed:
+		return "User setup failed"
 	case "":
 		return string(StateUnknown)
 	}
@@ -58,7 +67,7 @@ func (s State) Tone() string {
 		return "success"
 	case StateStopped, StateDeleted:
 		return "neutral"
-	case StateCreateFailed:
+	case StateCreateFailed, StateSetupFailed, StateUserSetupFailed:
 		return "danger"
 	case StateUnusable, StateUnknown, StateMissing:
 		return "warning"
@@ -80,6 +89,10 @@ func (s State) Description() string {
 		return "Azure did not report the state of the virtual machine. Refresh to try again."
 	case StateCreateFailed:
 		return "Azure could not create the virtual machine. See the last operation for the reason; delete the instance to clean up."
+	case StateSetupFailed:
+		return "The creation script failed. See the setup log on the details page; delete the instance and create it again."
+	case StateUserSetupFailed:
+		return "The startup script failed. See the setup log on the details page; restart the instance to run it again, or stop it."
 	}
 	return ""
 }
@@ -135,11 +148,12 @@ func (k OperationKind) From() []State {
 	case OpStart:
 		return []State{StateStopped}
 	case OpStop:
-		return []State{StateRunning}
+		return []State{StateRunning, StateUserSetupFailed}
 	case OpRestart:
-		return []State{StateRunning, StateUnusable}
+		return []State{StateRunning, StateUnusable, StateUserSetupFailed}
 	case OpDelete:
-		return []State{StateRunning, StateStopped, StateCreateFailed, StateUnusable, StateUnknown, StateMissing}
+		return []State{StateRunning, StateStopped, StateCreateFailed, StateUnusable, StateUnknown, StateMissing,
+			StateSetupFailed, StateUserSetupFailed}
 	}
 	return nil
 }

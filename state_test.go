@@ -12,14 +12,15 @@ func TestOperationRules(t *testing.T) {
 		instancehub.StateCreating, instancehub.StateCreateFailed, instancehub.StateRunning,
 		instancehub.StateStopping, instancehub.StateStopped, instancehub.StateStarting,
 		instancehub.StateRestarting, instancehub.StateDeleting, instancehub.StateUnusable,
-		instancehub.StateUnknown, instancehub.StateMissing,
+		instancehub.StateUnknown, instancehub.StateMissing, instancehub.StateSetupFailed, instancehub.StateUserSetupFailed,
 	}
 	allowed := map[instancehub.OperationKind][]instancehub.State{
 		instancehub.OpStart:   {instancehub.StateStopped},
-		instancehub.OpStop:    {instancehub.StateRunning},
-		instancehub.OpRestart: {instancehub.StateRunning, instancehub.StateUnusable},
+		instancehub.OpStop:    {instancehub.StateRunning, instancehub.StateUserSetupFailed},
+		instancehub.OpRestart: {instancehub.StateRunning, instancehub.StateUnusable, instancehub.StateUserSetupFailed},
 		instancehub.OpDelete: {instancehub.StateRunning, instancehub.StateStopped, instancehub.StateCreateFailed,
-			instancehub.StateUnusable, instancehub.StateUnknown, instancehub.StateMissing},
+			instancehub.StateUnusable, instancehub.StateUnknown, instancehub.StateMissing,
+			instancehub.StateSetupFailed, instancehub.StateUserSetupFailed},
 	}
 	for kind, ok := range allowed {
 		for _, s := range all {

@@ -56,6 +56,12 @@ type InstanceUpdate struct {
 
 // InstanceStore keeps instances and their operations.
 type InstanceStore interface {
+	// RecordSetupRun keeps the last run of an instance's setup script in
+	// place of the one before, its log cut to MaxSetupLogLength.
+	RecordSetupRun(ctx context.Context, id int64, r *SetupResult) error
+	// SetupRun returns the last run of an instance's setup script, nil
+	// when none ran.
+	SetupRun(ctx context.Context, id int64) (*SetupResult, error)
 	// CreateInstance inserts inst, in state Creating, with its Create
 	// operation op, in one transaction; it sets their IDs. ECONFLICT when a
 	// live instance has the same name, compared case-insensitively; EQUOTA

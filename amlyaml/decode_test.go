@@ -4,6 +4,7 @@ import (
 	"os"
 	"reflect"
 	"testing"
+	"time"
 
 	"github.com/instancehub/instancehub"
 	"github.com/instancehub/instancehub/amlyaml"
@@ -151,16 +152,12 @@ func TestDecodeExamples(t *testing.T) {
 		daily.Request.Subnet != "ml" || daily.Request.Schedules[0].Times != "18:00, 22:00" {
 		t.Errorf("daily.yaml: %+v", daily)
 	}
-	// The reference's own example sets up a startup script, which the
-	// portal has no use for: that alone is refused.
-	data, err := os.ReadFile("testdata/reference.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, err = amlyaml.Decode(data)
-	want := map[string]string{"setup_scripts": "line 23, column 3: setup_scripts is not supported by instancehub: instances start from the portal's image and run no scripts of their own."}
-	if fields := instancehub.ErrorFields(err); !reflect.DeepEqual(fields, want) {
-		t.Errorf("reference.yaml: %v", fields)
+	// The reference's own example sets up a startup script: a file of the
+	// owner's files, with its timeout.
+	ref := decodeFile(t, "testdata/reference.yaml")
+	want := instancehub.SetupScripts{Startup: &instancehub.SetupScript{Path: "scripts/start.sh", Timeout: 15 * time.Minute}}
+	if !reflect.DeepEqual(ref.Request.Setup, want) {
+		t.Errorf("reference.yaml: setup %+v", ref.Request.Setup.Startup)
 	}
 }
 

@@ -114,6 +114,9 @@ func (s *Service) InstanceDetail(ctx context.Context, name string) (*instancehub
 	if d.Cost, err = s.instanceCost(ctx, inst); err != nil {
 		return nil, err
 	}
+	if d.SetupRun, err = s.Instances.SetupRun(ctx, inst.ID); err != nil {
+		return nil, err
+	}
 	for _, app := range instancehub.Applications {
 		if reason := s.ApplicationUnavailable(ctx, inst, app.Slug); reason != "" {
 			d.Unavailable[app.Slug] = reason

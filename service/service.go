@@ -54,6 +54,10 @@ type Config struct {
 	Logger  *slog.Logger
 	// Now is the service's clock; time.Now if nil.
 	Now func() time.Time
+	// SetupScripts says the engine runs instances' setup scripts here
+	// (offline, in their sandboxes); without it, creates with scripts are
+	// refused.
+	SetupScripts bool
 }
 
 // New returns the Service of cfg.
@@ -64,7 +68,7 @@ func New(cfg Config) *Service {
 		Automation: st, RunningTimes: st, Cloud: cfg.Cloud, Engine: cfg.Operations,
 		Prices: cfg.Prices, Applications: cfg.Applications, Probe: cfg.Probe, RoleMap: cfg.RoleMap,
 		UserAssignedIdentities: cfg.UserAssignedIdentities, ArchiveDir: cfg.ArchiveDir,
-		Metrics: cfg.Metrics, Logger: cfg.Logger, Now: cfg.Now,
+		Metrics: cfg.Metrics, Logger: cfg.Logger, Now: cfg.Now, SetupScripts: cfg.SetupScripts,
 	}
 }
 
@@ -106,6 +110,8 @@ type Service struct {
 	// events one archive moves, 0 for MaxAuditArchive.
 	ArchiveDir   string
 	ArchiveLimit int
+	// SetupScripts says instances' setup scripts run here (Config's).
+	SetupScripts bool
 	// Metrics, if set, is told of what the audit log records.
 	Metrics instancehub.ServiceMetrics
 	Now     func() time.Time
