@@ -297,8 +297,9 @@ type changeCounter interface {
 }
 
 // DataVersion returns the stores' current data version, which differs from
-// an earlier one whenever anything was committed in between, by this
-// process or another; ok is false when the store cannot tell, and then
+// an earlier one whenever anything a page shows was committed in between, by
+// this process or another (a session's last-seen and a token's last use,
+// which no page shows, leave it); ok is false when the store cannot tell, and then
 // nothing may be kept on the strength of it. Pages rendered from the
 // database alone are kept for as long as it stays the same.
 func (s *Service) DataVersion(ctx context.Context) (version int64, ok bool) {

@@ -69,10 +69,14 @@ func (db *DB) findSession(ctx context.Context, tokenHash string, now time.Time) 
 }
 
 // TouchSession records that the session was used at t. A session that no
-// longer exists is not an error: the browser is simply signed out.
+// longer exists is not an error: the browser is simply signed out. No page
+// shows a session's last-seen, so the write leaves the data version
+// (execQuiet) and every page kept at it; the session's own kept read is
+// forgotten.
 func (db *DB) TouchSession(ctx context.Context, tokenHash string, t time.Time) error {
-	_, err := db.exec(ctx,
+	_, err := db.execQuiet(ctx,
 		`UPDATE sessions SET last_seen_at = ? WHERE token_hash = ?`, millis(t), tokenHash)
+	db.sessions.forget(func(hash string, _ *instancehub.Session) bool { return hash == tokenHash })
 	if err != nil {
 		return fmt.Errorf("touch session: %w", err)
 	}

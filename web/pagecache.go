@@ -13,9 +13,10 @@ import (
 // A department keeps the list open all day and it polls; between changes,
 // every poll would render the same page again. So the list and its rows are
 // kept as rendered, per session and address, for the database version they
-// were rendered at (SQLite's data_version: any commit, by this process or
-// another, makes a new one) and the minute (pages say "stops in 12
-// minutes"). A kept page is exactly the page a new rendering would give, and
+// were rendered at (the store's DataVersion: any commit of what a page shows,
+// by this process or another, makes a new one; a session's last-seen or a
+// token's last use, written once a minute each, does not) and the minute
+// (pages say "stops in 12 minutes"). A kept page is exactly the page a new rendering would give, and
 // pages that carry a notice (and so clear its cookie) are never kept.
 
 // maxCachedBytes bounds the memory of kept pages (a list page is 60 KB).
@@ -152,11 +153,12 @@ func (s *Server) kept(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
-// changeCounter tells whether anything was committed since a page was
-// kept: the service's DataVersion.
+// changeCounter tells whether anything a page shows was committed since a
+// page was kept: the service's DataVersion.
 type changeCounter interface {
-	// DataVersion differs from an earlier one whenever anything was
-	// committed in between; ok is false when the store cannot tell.
+	// DataVersion differs from an earlier one whenever anything a page
+	// shows was committed in between; ok is false when the store cannot
+	// tell.
 	DataVersion(ctx context.Context) (version int64, ok bool)
 }
 

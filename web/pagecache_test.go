@@ -4,13 +4,20 @@ import (
 	"compress/gzip"
 	"context"
 	"io"
+	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/instancehub/instancehub"
+	"github.com/instancehub/instancehub/internal/testportal"
+	"github.com/instancehub/instancehub/static"
 	"github.com/instancehub/instancehub/store"
+	"github.com/instancehub/instancehub/web"
 )
 
 // TestKeptPagesFollowEveryChange: the list is served as last rendered only
@@ -149,4 +156,98 @@ func gunzip(t *testing.T, body string) string {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+// keptSite is a site whose web clock stands still, so that kept pages
+// stay for the test's minute, with two sessions' lists kept: Ada's (an
+// admin) and Bob's (an owner). It returns the two sessions' hashes.
+func keptSite(t *testing.T) (s *site, ada, bob *http.Client, sessions []string) {
+	t.Helper()
+	p := testportal.Open(t, t.TempDir(), 0)
+	frozen := time.Now()
+	srv := web.New(web.Config{Workspace: "Test workspace", Static: static.FS, LocalAccounts: true,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: func() time.Time { return frozen }}, p.Service)
+	server := httptest.NewServer(srv.Handler())
+	t.Cleanup(server.Close)
+	s = &site{Portal: p, server: server, client: newClient(), web: srv}
+	s.signIn(t, "ada@example.com")
+	s.create(t, "ada-box", nil)
+	s.waitRunning(t, "ada-box")
+	s.get(t, "/instances") // takes the create's notice
+	ada = s.client
+	s.EnsureUser(t, "bob@example.com", "Bob", instancehub.RoleOwner)
+	bob = newClient()
+	s.client = bob
+	s.signIn(t, "bob@example.com")
+	s.get(t, "/instances")
+	s.client = ada
+	s.get(t, "/instances")
+	if sessions = srv.KeptCurrent(s.Ctx, "/instances"); len(sessions) != 2 {
+		t.Fatalf("%d sessions' lists kept, want 2", len(sessions))
+	}
+	return s, ada, bob, sessions
+}
+
+// TestKeptPagesOutliveSessionTouches: a session's last-seen, written once
+// a minute per session, is shown on no page, so it leaves every session's
+// kept list; before, each touch (with 100 sessions, about two a second)
+// dropped them all.
+func TestKeptPagesOutliveSessionTouches(t *testing.T) {
+	s, _, _, sessions := keptSite(t)
+	for _, hash := range sessions {
+		if err := s.DB.TouchSession(s.Ctx, hash, time.Now()); err != nil {
+			t.Fatal(err)
+		}
+		if got := s.web.KeptCurrent(s.Ctx, "/instances"); !slices.Equal(got, sessions) {
+			t.Fatalf("after a session's touch, the lists kept are %d of 2", len(got))
+		}
+	}
+	// The touch is recorded, and read back at the next request.
+	if got := s.get(t, "/instances"); got.StatusCode != http.StatusOK {
+		t.Fatalf("the list after the touches: %d", got.StatusCode)
+	}
+}
+
+// TestKeptPagesDropAtAStateChange: a Stop drops every kept list, and the
+// next view shows it.
+func TestKeptPagesDropAtAStateChange(t *testing.T) {
+	s, _, _, _ := keptSite(t)
+	if _, err := s.Service.Act(s.Ctx, "ada-box", instancehub.OpStop); err != nil {
+		t.Fatal(err)
+	}
+	s.WaitState(t, "ada-box", instancehub.StateStopped)
+	if got := s.web.KeptCurrent(s.Ctx, "/instances"); len(got) != 0 {
+		t.Fatalf("after a Stop %d lists are still kept", len(got))
+	}
+	if got := text(s.get(t, "/instances").doc.Find(`tr[data-name="ada-box"] [data-testid="state"]`)); got != "Stopped" {
+		t.Fatalf("after Stop the list says %q", got)
+	}
+}
+
+// TestKeptPagesDropAtARoleChange: a role assigned drops every kept list
+// (what a list offers follows its reader's roles).
+func TestKeptPagesDropAtARoleChange(t *testing.T) {
+	s, _, bob, _ := keptSite(t)
+	if _, err := s.Service.AssignRole(s.Ctx, "bob@example.com", instancehub.RoleReader); err != nil {
+		t.Fatal(err)
+	}
+	if got := s.web.KeptCurrent(s.Ctx, "/instances"); len(got) != 0 {
+		t.Fatalf("after a role change %d lists are still kept", len(got))
+	}
+	s.client = bob
+	if got := s.get(t, "/instances"); got.StatusCode != http.StatusOK {
+		t.Fatalf("Bob's list after his role change: %d", got.StatusCode)
+	}
+}
+
+// TestKeptPagesDropAtAQuotaChange: a workspace quota changed drops every
+// kept list.
+func TestKeptPagesDropAtAQuotaChange(t *testing.T) {
+	s, _, _, _ := keptSite(t)
+	if err := s.Service.SetWorkspaceLimit(s.Ctx, "eastus", "standardDSv2Family", 40); err != nil {
+		t.Fatal(err)
+	}
+	if got := s.web.KeptCurrent(s.Ctx, "/instances"); len(got) != 0 {
+		t.Fatalf("after a quota change %d lists are still kept", len(got))
+	}
 }
