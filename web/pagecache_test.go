@@ -244,7 +244,7 @@ func TestKeptPagesDropAtARoleChange(t *testing.T) {
 // kept list.
 func TestKeptPagesDropAtAQuotaChange(t *testing.T) {
 	s, _, _, _ := keptSite(t)
-	if err := s.Service.SetWorkspaceLimit(s.Ctx, "eastus", "standardDSv2Family", 40); err != nil {
+	if err := s.Service.SetWorkspaceLimit(s.Ctx, "eastus", "standardDSv2Family", 40, false); err != nil {
 		t.Fatal(err)
 	}
 	if got := s.web.KeptCurrent(s.Ctx, "/instances"); len(got) != 0 {
