@@ -170,7 +170,8 @@ type UserStore interface {
 	// or subject belongs to another user.
 	UpdateUser(ctx context.Context, u *User) error
 	// FindUsers lists users by name: all when query is empty, else those
-	// whose name or email contains it; at most limit (0 for all).
+	// whose name or email contains it; at most limit (0 for all). Each
+	// comes with its last sign-in and how many live instances it owns.
 	FindUsers(ctx context.Context, query string, limit int) ([]*User, error)
 	// CountUsers returns how many users exist.
 	CountUsers(ctx context.Context) (int, error)

@@ -119,3 +119,22 @@ func (s *Service) RemoveRoleAssignment(ctx context.Context, id int64) (a *instan
 	}
 	return a, nil
 }
+
+// RoleAssignmentToRemove returns the assignment with id, for the page that
+// asks before removing it: Owners only, as the removal is. EFORBIDDEN
+// without roles/write; ENOTFOUND for no such assignment.
+func (s *Service) RoleAssignmentToRemove(ctx context.Context, id int64) (*instancehub.RoleAssignment, error) {
+	if _, err := authorize(ctx, instancehub.PermWriteRoles, "remove role assignments"); err != nil {
+		return nil, err
+	}
+	all, err := s.Roles.FindRoleAssignments(ctx, "")
+	if err != nil {
+		return nil, err
+	}
+	for _, a := range all {
+		if a.ID == id {
+			return a, nil
+		}
+	}
+	return nil, instancehub.Errorf(instancehub.ENOTFOUND, "Role assignment not found.")
+}

@@ -10,14 +10,22 @@ import (
 	"github.com/instancehub/instancehub"
 )
 
-// CreateSession inserts s. Its CreatedAt and LastSeenAt default to now.
+// CreateSession inserts s, and records in the same transaction that its
+// user signed in at its CreatedAt (their last sign-in, which the Users tab
+// shows). Its CreatedAt and LastSeenAt default to now.
 func (db *DB) CreateSession(ctx context.Context, s *instancehub.Session) error {
 	s.CreatedAt = db.orNow(s.CreatedAt)
 	s.LastSeenAt = db.orNow(s.LastSeenAt)
-	_, err := db.exec(ctx, `
-		INSERT INTO sessions (token_hash, user_id, created_at, last_seen_at, expires_at)
-		VALUES (?, ?, ?, ?, ?)`,
-		s.TokenHash, s.UserID, millis(s.CreatedAt), millis(s.LastSeenAt), millis(s.ExpiresAt))
+	err := db.inTx(ctx, func(tx *Tx) error {
+		if _, err := tx.ExecContext(ctx, `
+			INSERT INTO sessions (token_hash, user_id, created_at, last_seen_at, expires_at)
+			VALUES (?, ?, ?, ?, ?)`,
+			s.TokenHash, s.UserID, millis(s.CreatedAt), millis(s.LastSeenAt), millis(s.ExpiresAt)); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `UPDATE users SET last_sign_in_at = ? WHERE id = ?`, millis(s.CreatedAt), s.UserID)
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("create session of user %d: %w", s.UserID, err)
 	}

@@ -181,6 +181,8 @@
   });
 
   // Plain forms whose button asks first (removing a role) use the same dialog.
+  // A form that gets its question's page (method get, for browsers without
+  // script) posts to the same address once the dialog is answered.
   document.addEventListener("submit", function (e) {
     var submitter = e.submitter;
     if (e.defaultPrevented || !submitter || !submitter.dataset.confirm || submitter.hasAttribute("hx-post") || e.target.dataset.confirmed) return;
@@ -188,6 +190,13 @@
     var form = e.target;
     ask(submitter.dataset.confirm, submitter.textContent.trim(), function () {
       form.dataset.confirmed = "1";
+      if (form.method === "get") {
+        var token = document.createElement("input");
+        token.type = "hidden"; token.name = "_csrf";
+        token.value = JSON.parse(document.body.getAttribute("hx-headers"))["X-CSRF-Token"];
+        form.appendChild(token);
+        form.method = "post";
+      }
       form.requestSubmit(submitter);
     });
   });
