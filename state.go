@@ -34,6 +34,14 @@ const (
 	StateDeleted State = "Deleted"
 )
 
+// ListedStates are the states an instance in a list or on its page may be
+// in: every state but StateDeleted.
+var ListedStates = []State{
+	StateCreating, StateCreateFailed, StateRunning, StateStopping, StateStopped, StateStarting,
+	StateRestarting, StateDeleting, StateUnusable, StateUnknown, StateMissing, StateSetupFailed,
+	StateUserSetupFailed,
+}
+
 // Transitional reports whether an operation is under way, during which no
 // action applies.
 func (s State) Transitional() bool {
@@ -180,23 +188,21 @@ func (k OperationKind) Check(s State) error {
 	return Errorf(ECONFLICT, "%s is not allowed when the instance is %s.", k, strings.ToLower(s.Label()))
 }
 
-// Reason is a short tooltip for a disabled action button, or "" when k applies.
+// Reason says in words why k is not available to an instance in state s
+// ("Start is not available: the instance is running."), or "" when k
+// applies. A disabled action button is described by it.
 func (k OperationKind) Reason(s State) string {
 	if k.Check(s) == nil {
 		return ""
 	}
 	if s.Transitional() {
-		return fmt.Sprintf("Not available while the instance is %s.", strings.ToLower(s.Label()))
+		return fmt.Sprintf("%s is not available: the instance is %s; wait until it finishes.", k, strings.ToLower(s.Label()))
 	}
-	switch k {
-	case OpStart:
-		return "Only a stopped instance can be started."
-	case OpStop:
-		return "Only a running instance can be stopped."
-	case OpRestart:
-		return "Only a running or unusable instance can be restarted."
+	switch s {
+	case StateCreateFailed, StateSetupFailed, StateUserSetupFailed, StateUnknown, "":
+		return fmt.Sprintf("%s is not available: the instance's state is %s.", k, strings.ToLower(s.Label()))
 	}
-	return fmt.Sprintf("Not available while the instance is %s.", strings.ToLower(s.Label()))
+	return fmt.Sprintf("%s is not available: the instance is %s.", k, strings.ToLower(s.Label()))
 }
 
 // OperationStatus is where an operation is.

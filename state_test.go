@@ -8,11 +8,9 @@ import (
 )
 
 func TestOperationRules(t *testing.T) {
-	all := []instancehub.State{
-		instancehub.StateCreating, instancehub.StateCreateFailed, instancehub.StateRunning,
-		instancehub.StateStopping, instancehub.StateStopped, instancehub.StateStarting,
-		instancehub.StateRestarting, instancehub.StateDeleting, instancehub.StateUnusable,
-		instancehub.StateUnknown, instancehub.StateMissing, instancehub.StateSetupFailed, instancehub.StateUserSetupFailed,
+	all := instancehub.ListedStates
+	if len(all) != 13 {
+		t.Fatalf("%d listed states, want the 13 an instance shows", len(all))
 	}
 	allowed := map[instancehub.OperationKind][]instancehub.State{
 		instancehub.OpStart:   {instancehub.StateStopped},
@@ -37,6 +35,9 @@ func TestOperationRules(t *testing.T) {
 			}
 			if (kind.Reason(s) == "") != want {
 				t.Errorf("%s from %s: reason = %q", kind, s, kind.Reason(s))
+			}
+			if r := kind.Reason(s); !want && !strings.HasPrefix(r, string(kind)+" is not available: the instance") {
+				t.Errorf("%s from %s: reason %q does not say why in words", kind, s, r)
 			}
 			if s.Transitional() && err == nil {
 				t.Errorf("%s allowed while %s", kind, s)

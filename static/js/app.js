@@ -110,6 +110,33 @@
     });
   });
 
+  // A button the state does not allow (aria-disabled, so that the keyboard
+  // reaches it and its description says why) does nothing: neither its
+  // form nor its htmx request. This runs before either, in the capture phase.
+  document.addEventListener("click", function (e) {
+    var off = e.target.closest && e.target.closest("button[aria-disabled='true']");
+    if (!off) return;
+    e.preventDefault();
+    e.stopImmediatePropagation();
+  }, true);
+  document.addEventListener("htmx:confirm", function (e) {
+    if (e.detail.elt && e.detail.elt.getAttribute && e.detail.elt.getAttribute("aria-disabled") === "true") {
+      e.preventDefault();
+      e.stopImmediatePropagation();
+    }
+  }, true);
+
+  // Its reason shows where its name would, on hover and focus: the words of
+  // the element that describes it, copied when they are wanted.
+  function showWhy(e) {
+    var off = e.target.closest && e.target.closest("button[aria-disabled='true'][aria-describedby]");
+    if (!off) return;
+    var why = document.getElementById(off.getAttribute("aria-describedby"));
+    if (why) off.dataset.why = why.textContent;
+  }
+  document.addEventListener("focusin", showWhy);
+  document.addEventListener("mouseover", showWhy);
+
   // Links in the role of a button answer the space bar as buttons do.
   document.addEventListener("keydown", function (e) {
     if (e.key === " " && e.target.matches && e.target.matches("a[role='button']")) {
