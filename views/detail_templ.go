@@ -1001,7 +1001,7 @@ func detail(d *instancehub.InstanceDetail, forms DetailForms) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 97, "\" data-testid=\"boot-log-link\">Boot log</a> <span class=\"secondary\">what the virtual machine printed while it last started</span></p>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 97, "\" data-testid=\"boot-log-link\">Boot log</a> <span class=\"secondary\">: what the virtual machine printed while it last started.</span></p>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
