@@ -8,7 +8,6 @@ import (
 	"slices"
 	"sync"
 	"sync/atomic"
-
 	"time"
 
 	"github.com/instancehub/instancehub"
