@@ -146,9 +146,15 @@ func (s *Service) Act(ctx context.Context, name string, kind instancehub.Operati
 	if err != nil {
 		return nil, err
 	}
-	inst, err = s.Instances.FindInstanceByID(ctx, inst.ID)
-	if err != nil {
-		return nil, err
+	// The operation is accepted: what the person sees next is the
+	// instance as it is now, or, when the database cannot say that
+	// (a blink the engine outlasts), as the operation left it. Its
+	// acceptance is never answered with an error they might act on
+	// by asking again.
+	if now, ferr := s.Instances.FindInstanceByID(ctx, inst.ID); ferr == nil {
+		inst = now
+	} else {
+		s.logger().Warn("read instance after its operation was accepted", "instance", inst.Name, "op", op.ID, "err", ferr)
 	}
 	// The operation just begun, whatever began since.
 	inst.Access, inst.LastOperation = access(user, inst), op
