@@ -30,7 +30,7 @@ VULNDB        := .cache/vulndb/$(lastword $(subst @, ,$(VULNDB_MODULE)))
 FUZZTIME      ?= 30s
 TEST_FUZZTIME ?= 2s
 
-.PHONY: build run test test-ahead fuzz azure-specs check check-deploy check-metrics check-openapi vulncheck bench bench-http bench-replicas screenshots deps generate clean chromium jupyter bubblewrap postgres wrk nginx deploy-tools e2e-driver
+.PHONY: build run test test-ahead fuzz azure-specs check check-deploy check-metrics check-openapi vulncheck bench bench-http bench-api bench-scale bench-replicas screenshots deps generate clean chromium jupyter bubblewrap postgres wrk jupyterhub nginx deploy-tools e2e-driver
 
 ## build: generate the templates, fetch htmx and build bin/instancehub
 build: $(BIN)
@@ -138,6 +138,30 @@ bench-http: build wrk
 ## p99 with wrk, and the takeover time after SIGKILL
 bench-replicas: build wrk postgres
 	go run ./internal/tools/benchhttp -bin $(BIN) -replicas -n 400 -duration 8s
+
+## bench-api: the API's paged instance list beside JupyterHub's paged users
+## API in the same run: both seeded with N (default 1000), each answer built
+## anew (a new address each request), wrk driving them in turn three times,
+## median req/s and p99 (min-max) and the ratio; JupyterHub is Debian's
+## (installed if missing), with the dummy authenticator and a service token
+bench-api: build wrk jupyterhub
+	go run ./internal/tools/benchhttp -bin $(BIN) -n $(N) -jupyterhub $(JUPYTERHUB)
+
+## bench-scale: 100,000 instances (SCALE) seeded through the API with a token,
+## concurrently, then the list, search and sort renders' p99, a Refresh's
+## duration, the idle portal's RSS and the creates' rate at 0 and at SCALE
+SCALE ?= 100000
+bench-scale: build wrk
+	go run ./internal/tools/benchhttp -bin $(BIN) -scale $(SCALE)
+
+JUPYTERHUB ?= /usr/bin/jupyterhub
+jupyterhub:
+	@if [ ! -x "$(JUPYTERHUB)" ]; then \
+		echo "installing JupyterHub (apt-get)"; \
+		SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq jupyterhub >/dev/null; \
+	fi
+	@test -x "$(JUPYTERHUB)" || { echo "JupyterHub is not at $(JUPYTERHUB); bench-api cannot compare"; exit 1; }
 
 wrk:
 	@if ! command -v wrk >/dev/null; then \

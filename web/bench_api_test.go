@@ -4,6 +4,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"testing"
 
 	"github.com/instancehub/instancehub"
@@ -54,5 +55,29 @@ func BenchmarkListPageVersusAPI(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// BenchmarkAPIListRender asks the API for page 3 of 1,000 instances at a
+// new address each time, so that no kept answer serves it: the answer is
+// built anew each request, as bench-api's render row asks.
+func BenchmarkAPIListRender(b *testing.B) {
+	p := testportal.OpenWith(b, b.TempDir(), emulator.Options{})
+	p.Seed(b, "load", 1000, p.User)
+	handler := web.New(web.Config{Static: static.FS, LocalAccounts: true}, p.Service).Handler()
+	created, err := p.Service.CreateTokenFromCLI(p.Ctx, "ada@example.com", instancehub.NewToken{Name: "bench"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	i := 0
+	for b.Loop() {
+		i++
+		req := httptest.NewRequest("GET", "/api/v1/computes?page=3&_="+strconv.Itoa(i), nil)
+		req.Header.Set("Authorization", "Bearer "+created.Secret)
+		rec := httptest.NewRecorder()
+		handler.ServeHTTP(rec, req)
+		if rec.Code != http.StatusOK || rec.Body.Len() < 20_000 {
+			b.Fatalf("status %d, %d bytes", rec.Code, rec.Body.Len())
+		}
 	}
 }

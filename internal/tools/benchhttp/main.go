@@ -48,8 +48,25 @@ func main() {
 	pattern := flag.String("only", "", "drive only the pages whose name matches this regular expression")
 	flag.BoolVar(&separate, "separate-emulator", false, "run the emulator as a process of its own (instancehub emulator), to measure the portal alone")
 	replicas := flag.Bool("replicas", false, "compare one portal on SQLite with one, two and three replicas on PostgreSQL instead (n creates)")
+	jupyterhub := flag.String("jupyterhub", "", "compare the API's paged instance list with this JupyterHub's paged users API instead (n of each)")
+	scaleDir := flag.String("scale-data", "", "with -scale: the data directory, kept; one already seeded is measured again without seeding")
+	scale := flag.Int("scale", 0, "seed this many instances through the API instead, and measure the list's renders, a Refresh, memory and creates at that scale")
 	flag.Parse()
 	only = regexp.MustCompile(*pattern)
+	if *scale > 0 {
+		if err := runScale(*bin, *wrk, *scale, *threads, *conns, *duration, *scaleDir); err != nil {
+			fmt.Fprintln(os.Stderr, "bench-scale:", err)
+			os.Exit(1)
+		}
+		return
+	}
+	if *jupyterhub != "" {
+		if err := runAPI(*bin, *wrk, *jupyterhub, *n, *threads, *conns, *duration); err != nil {
+			fmt.Fprintln(os.Stderr, "bench-api:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if *replicas {
 		if err := runReplicas(*bin, *wrk, *n, *threads, *conns, *duration); err != nil {
 			fmt.Fprintln(os.Stderr, "bench-http:", err)
