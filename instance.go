@@ -203,6 +203,10 @@ type ListQuery struct {
 	Search   string
 	Sort     InstanceSort
 	Page     int // from 1
+	// NoNextStops leaves each instance's next stop (AutoStop, NextStop)
+	// unread, for a reader that shows none (the API): it saves a read of
+	// the page's schedules.
+	NoNextStops bool
 }
 
 // InstancePage is one page of the instance list.

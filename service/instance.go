@@ -44,8 +44,10 @@ func (s *Service) ListInstances(ctx context.Context, q instancehub.ListQuery) (*
 	for _, inst := range instances {
 		inst.Access = access(user, inst)
 	}
-	if err := s.setAutoStops(ctx, instances); err != nil {
-		return nil, err
+	if !q.NoNextStops {
+		if err := s.setAutoStops(ctx, instances); err != nil {
+			return nil, err
+		}
 	}
 	return &instancehub.InstancePage{Query: q, Instances: instances, Total: total, Pages: max(1, (total+instancehub.PageSize-1)/instancehub.PageSize)}, nil
 }

@@ -16,7 +16,8 @@ func (s *Server) apiListComputes(c *echo.Context) error {
 	if err != nil {
 		return err
 	}
-	q := instancehub.ListQuery{Search: c.QueryParam("search"), Sort: instancehub.InstanceSort(c.QueryParam("sort")), Page: page}
+	// The API's computes show no next stop: their schedules go unread.
+	q := instancehub.ListQuery{Search: c.QueryParam("search"), Sort: instancehub.InstanceSort(c.QueryParam("sort")), Page: page, NoNextStops: true}
 	switch c.QueryParam("mine") {
 	case "", "false":
 	case "true":
