@@ -50,7 +50,10 @@ type DB struct {
 	// every change (sign-out, role, rename) is a commit, while the quiet
 	// record of their last use forgets the one it changes; and the
 	// workspace quota of each region.
-	pages    byVersion[instancehub.InstanceFilter, cachedPage]
+	pages byVersion[instancehub.InstanceFilter, cachedPage]
+	// totals are how many instances each filter (its sort and page left
+	// out) selects: counted once for all its pages.
+	totals   byVersion[instancehub.InstanceFilter, int]
 	sessions byVersion[string, *instancehub.Session]
 	tokens   byVersion[string, *instancehub.APIToken]
 	quotas   byVersion[string, *instancehub.WorkspaceQuota]
@@ -137,6 +140,7 @@ func OpenWith(ctx context.Context, path string, opts Options) (*DB, error) {
 func newDB(db *sql.DB, d *dialect, changes changeCounter) *DB {
 	return &DB{db: db, d: d, changes: changes, Now: time.Now,
 		pages:    newByVersion[instancehub.InstanceFilter, cachedPage](128),
+		totals:   newByVersion[instancehub.InstanceFilter, int](128),
 		sessions: newByVersion[string, *instancehub.Session](10_000),
 		tokens:   newByVersion[string, *instancehub.APIToken](10_000),
 		quotas:   newByVersion[string, *instancehub.WorkspaceQuota](1024),

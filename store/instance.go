@@ -138,18 +138,28 @@ func (db *DB) FindInstances(ctx context.Context, filter instancehub.InstanceFilt
 	// A page (not a whole listing, as the sync asks) is served from memory
 	// while nothing was committed since it was read.
 	if filter.Limit <= 0 || filter.Limit > maxCachedLimit {
-		return db.findInstances(ctx, filter)
+		return db.findInstances(ctx, filter, -1)
 	}
 	version, err := db.changes.version(ctx)
 	if err != nil {
-		return db.findInstances(ctx, filter)
+		return db.findInstances(ctx, filter, -1)
 	}
 	if page, ok := db.pages.get(version, filter); ok {
 		return copies(page.instances), page.total, nil
 	}
-	instances, total, err := db.findInstances(ctx, filter)
+	// Every page of a filter has the same total: counted once (a scan of
+	// the matching instances, 100,000 of them unfiltered) while nothing
+	// was committed, not at each page.
+	counted := filter
+	counted.Sort, counted.Offset, counted.Limit = "", 0, 0
+	known, ok := db.totals.get(version, counted)
+	if !ok {
+		known = -1
+	}
+	instances, total, err := db.findInstances(ctx, filter, known)
 	if err == nil {
 		db.pages.put(version, filter, cachedPage{instances: copies(instances), total: total})
+		db.totals.put(version, counted, total)
 	}
 	return instances, total, err
 }
@@ -157,12 +167,15 @@ func (db *DB) FindInstances(ctx context.Context, filter instancehub.InstanceFilt
 // maxCachedLimit is the largest page kept in memory.
 const maxCachedLimit = 100
 
-func (db *DB) findInstances(ctx context.Context, filter instancehub.InstanceFilter) ([]*instancehub.Instance, int, error) {
+// findInstances reads a page of the instances filter selects and how many
+// it selects in all: total, when it is known (not negative), else counted.
+func (db *DB) findInstances(ctx context.Context, filter instancehub.InstanceFilter, total int) ([]*instancehub.Instance, int, error) {
 	where, args := db.instanceWhere(filter)
-	var total int
-	err := db.queryRow(ctx, `SELECT count(*) FROM instances i WHERE `+where, args...).Scan(&total)
-	if err != nil {
-		return nil, 0, fmt.Errorf("count instances: %w", err)
+	if total < 0 {
+		err := db.queryRow(ctx, `SELECT count(*) FROM instances i WHERE `+where, args...).Scan(&total)
+		if err != nil {
+			return nil, 0, fmt.Errorf("count instances: %w", err)
+		}
 	}
 	offset := max(filter.Offset, 0)
 	if offset >= total {
@@ -173,9 +186,16 @@ func (db *DB) findInstances(ctx context.Context, filter instancehub.InstanceFilt
 		limit = noLimit
 	}
 	order := instanceOrders[instancehub.ParseInstanceSort(string(filter.Sort))]
-	rows, err := db.query(ctx,
-		instanceSelect+` WHERE `+where+` ORDER BY `+order+` LIMIT ? OFFSET ?`,
-		append(args, limit, offset)...)
+	query := instanceSelect + ` WHERE ` + where + ` ORDER BY ` + order + ` LIMIT ? OFFSET ?`
+	if offset > 0 {
+		// A later page picks its rows' IDs first, from the instances alone
+		// (an index gives them in order), and joins only those 50: joined
+		// while skipped, the rows before it cost their joins too, which
+		// at page 1,000 of 100,000 made the query 10 times slower.
+		query = instanceSelect + ` WHERE i.id IN (SELECT i.id FROM instances i WHERE ` + where +
+			` ORDER BY ` + order + ` LIMIT ? OFFSET ?) ORDER BY ` + order
+	}
+	rows, err := db.query(ctx, query, append(args, limit, offset)...)
 	if err != nil {
 		return nil, 0, fmt.Errorf("find instances: %w", err)
 	}

@@ -297,6 +297,80 @@ func TestFindInstancesFillsJoins(t *testing.T) {
 	}
 }
 
+// TestLaterPagesAreTheListingCutAndJoined: a page after the first picks its
+// rows before joining them (findInstances); walked page by page, each sort
+// and search gives the whole listing's order (ties on created_at, as
+// data-set's, broken by ID), each instance once, every join filled.
+func TestLaterPagesAreTheListingCutAndJoined(t *testing.T) {
+	db, _, _ := instanceFixture(t)
+	ctx := context.Background()
+	for _, sort := range []instancehub.InstanceSort{instancehub.SortCreatedAsc, instancehub.SortCreatedDesc, instancehub.SortNameAsc, instancehub.SortNameDesc} {
+		for _, search := range []string{"", "a"} {
+			whole, total, err := db.FindInstances(ctx, instancehub.InstanceFilter{Sort: sort, Search: search})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var paged []*instancehub.Instance
+			for offset := 0; offset < total; offset += 2 {
+				page, n, err := db.FindInstances(ctx, instancehub.InstanceFilter{Sort: sort, Search: search, Offset: offset, Limit: 2})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if n != total || len(page) != min(2, total-offset) {
+					t.Fatalf("%s %q at %d: %d of %d, want %d of %d", sort, search, offset, len(page), n, min(2, total-offset), total)
+				}
+				paged = append(paged, page...)
+			}
+			if !slices.Equal(names(paged), names(whole)) {
+				t.Errorf("%s %q: pages %q, listing %q", sort, search, names(paged), names(whole))
+			}
+			for _, inst := range paged {
+				if inst.OwnerName == "" || inst.CreatedByName == "" || inst.LastOperation == nil || inst.LastOperation.UserName == "" {
+					t.Errorf("%s %q: %s joined as owner %q, creator %q, last operation %+v", sort, search, inst.Name, inst.OwnerName, inst.CreatedByName, inst.LastOperation)
+				}
+			}
+		}
+	}
+}
+
+// TestPageTotalsFollowCommits: a filter's total, counted once for all its
+// pages, is counted again after any commit, and each filter has its own.
+func TestPageTotalsFollowCommits(t *testing.T) {
+	db, ada, _ := instanceFixture(t)
+	ctx := context.Background()
+	total := func(filter instancehub.InstanceFilter) int {
+		t.Helper()
+		_, n, err := db.FindInstances(ctx, filter)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	all := func(offset int) instancehub.InstanceFilter { return instancehub.InstanceFilter{Offset: offset, Limit: 2} }
+	withA := func(offset int) instancehub.InstanceFilter {
+		return instancehub.InstanceFilter{Search: "a", Sort: instancehub.SortNameAsc, Offset: offset, Limit: 2}
+	}
+	if n, m := total(all(0)), total(withA(0)); n != 7 || m != 5 {
+		t.Fatalf("totals %d and %d, want 7 and 5", n, m)
+	}
+	runningInstance(t, db, "delta", ada)
+	if n, m := total(all(2)), total(withA(2)); n != 8 || m != 6 {
+		t.Errorf("after a create: totals %d and %d, want 8 and 6", n, m)
+	}
+	runningInstance(t, db, "zeta-box", ada)
+	if n, m := total(all(4)), total(instancehub.InstanceFilter{Search: "zeta", Limit: 2}); n != 9 || m != 1 {
+		t.Errorf("after a second create: totals %d and %d, want 9 and 1", n, m)
+	}
+	alpha, err := db.FindInstanceByName(ctx, "alpha")
+	if err != nil {
+		t.Fatal(err)
+	}
+	deleteInstance(t, db, alpha, ada)
+	if n, m := total(all(2)), total(withA(0)); n != 8 || m != 6 {
+		t.Errorf("after a delete: totals %d and %d, want 8 and 6", n, m)
+	}
+}
+
 // TestEachIdleClock reads the idle clocks the scheduler's tick compares:
 // those of live instances only, each the Clock of the whole instance.
 func TestEachIdleClock(t *testing.T) {
