@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/tls"
 	"crypto/x509"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -64,13 +65,19 @@ func runScale(bin, wrk string, n, threads, conns int, duration time.Duration, ke
 		return err
 	}
 	defer portal.stop()
-	fmt.Printf("cold start: %s; idle portal at 0 instances: %.1f MB RSS\n", portal.coldStart.Round(time.Millisecond), rssMB(portal.cmd.Process.Pid))
+	fmt.Printf("cold start: %s; idle portal at start: %.1f MB RSS\n", portal.coldStart.Round(time.Millisecond), rssMB(portal.cmd.Process.Pid))
 	c, err := signIn(portal.base)
 	if err != nil {
 		return err
 	}
-	out, err := exec.Command(bin, "tokens", "create", "--data", dir, "--email", "admin@example.com", "--name", "bench-scale").Output()
+	// A token of a name of its own: a kept directory has the earlier runs'.
+	name := "bench-scale-" + time.Now().Format("20060102-150405")
+	out, err := exec.Command(bin, "tokens", "create", "--data", dir, "--email", "admin@example.com", "--name", name).Output()
 	if err != nil {
+		var exit *exec.ExitError
+		if errors.As(err, &exit) {
+			return fmt.Errorf("tokens create: %v\n%s", err, exit.Stderr)
+		}
 		return fmt.Errorf("tokens create: %w", err)
 	}
 	token := strings.TrimSpace(string(out))
