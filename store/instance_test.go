@@ -346,7 +346,9 @@ func TestPageTotalsFollowCommits(t *testing.T) {
 		}
 		return n
 	}
-	all := func(offset int) instancehub.InstanceFilter { return instancehub.InstanceFilter{Offset: offset, Limit: 2} }
+	all := func(offset int) instancehub.InstanceFilter {
+		return instancehub.InstanceFilter{Offset: offset, Limit: 2}
+	}
 	withA := func(offset int) instancehub.InstanceFilter {
 		return instancehub.InstanceFilter{Search: "a", Sort: instancehub.SortNameAsc, Offset: offset, Limit: 2}
 	}
