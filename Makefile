@@ -35,7 +35,7 @@ TEST_FUZZTIME ?= 2s
 ## build: generate the templates, fetch htmx and build bin/instancehub
 build: $(BIN)
 
-VENDOR := static/vendor/htmx.min.js static/vendor/xterm/xterm.js static/vendor/xterm/fit.js
+VENDOR := static/vendor/htmx.min.js static/vendor/htmx-ext-sse.min.js static/vendor/xterm/xterm.js static/vendor/xterm/fit.js
 
 $(BIN): deps generate $(VENDOR) $(GO_SRC)
 	go build -trimpath -o $(BIN) ./cmd/instancehub
@@ -55,6 +55,12 @@ node_modules/.package-lock.json: package.json package-lock.json
 static/vendor/htmx.min.js: node_modules/.package-lock.json
 	mkdir -p static/vendor
 	cp node_modules/htmx.org/dist/htmx.min.js $@
+
+# htmx's extension for Server-Sent Events: the pages' rows and details
+# listen for their instances' changes at /events instead of polling.
+static/vendor/htmx-ext-sse.min.js: node_modules/.package-lock.json
+	mkdir -p static/vendor
+	cp node_modules/htmx-ext-sse/dist/sse.min.js $@
 
 # xterm.js 3.8, the release Debian's Jupyter Notebook was built for, as the
 # browser build its terminal page loads in place of Debian's, which is

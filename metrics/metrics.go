@@ -50,6 +50,7 @@ type Metrics struct {
 	queryErrors   *prometheus.CounterVec
 
 	gatewaySessions, gatewayConns, gatewaySockets prometheus.Gauge
+	streamsOpen                                   prometheus.Gauge
 	gatewayBytes                                  *prometheus.CounterVec
 	jupyterStart                                  *prometheus.HistogramVec
 

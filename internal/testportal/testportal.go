@@ -17,6 +17,7 @@ import (
 	"github.com/instancehub/instancehub/azure"
 	"github.com/instancehub/instancehub/azure/emulator"
 	"github.com/instancehub/instancehub/engine"
+	"github.com/instancehub/instancehub/events"
 	"github.com/instancehub/instancehub/service"
 	"github.com/instancehub/instancehub/store"
 )
@@ -29,6 +30,8 @@ type Portal struct {
 	Cloud   *azure.Cloud
 	Engine  *engine.Engine
 	Service *service.Service
+	// Hub tells open pages of the instances' changes.
+	Hub *events.Hub
 	// User is an account made on first open; Ctx carries it.
 	User *instancehub.User
 	Ctx  context.Context
@@ -136,14 +139,15 @@ func newPortal(t testing.TB, dir string, db *store.DB, emu *emulator.Emulator, c
 	if log == nil {
 		log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	e.Instances, e.Cloud, e.Logger, e.PollInterval = db, cloud, log, 5*time.Millisecond
+	hub := &events.Hub{}
+	e.Instances, e.Cloud, e.Logger, e.PollInterval = events.Store{InstanceStore: db, Hub: hub}, cloud, log, 5*time.Millisecond
 	if w.Cloud != nil {
 		e.Cloud = w.Cloud(cloud)
 	}
 	p := &Portal{
-		Dir: dir, DB: db, Emu: emu, Cloud: cloud, Engine: e,
+		Dir: dir, DB: db, Emu: emu, Cloud: cloud, Engine: e, Hub: hub,
 		Service: service.New(service.Config{
-			Store: db, Cloud: cloud, Operations: e, Logger: log, ArchiveDir: filepath.Join(dir, "audit-archives"),
+			Store: db, Cloud: cloud, Operations: e, Changes: hub, Logger: log, ArchiveDir: filepath.Join(dir, "audit-archives"),
 			Prices: azure.NewRetailPrices(azure.PricesConfig{
 				Client: &http.Client{Transport: emu.PricesTransport()}, Source: instancehub.SourceEmulator, Logger: log,
 			}),
@@ -161,6 +165,7 @@ func newPortal(t testing.TB, dir string, db *store.DB, emu *emulator.Emulator, c
 // Close stops the engine and closes the emulator and the database, as a
 // process that ends would.
 func (p *Portal) Close() {
+	p.Hub.Close()
 	p.Engine.Stop()
 	p.Emu.Close()
 	p.DB.Close()

@@ -1,0 +1,13 @@
+package views
+
+import "strconv"
+
+// EventsURL is where a page listens for changes (Server-Sent Events).
+const EventsURL = "/events"
+
+// ChangedEvent names the event that says the instance of that ID changed:
+// the elements showing it fetch themselves again when it arrives.
+func ChangedEvent(id int64) string { return "instance-" + strconv.FormatInt(id, 10) }
+
+// changedTrigger is an element's hx-trigger for its instance's changes.
+func changedTrigger(id int64) string { return "sse:" + ChangedEvent(id) }
