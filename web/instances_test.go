@@ -194,8 +194,8 @@ func TestActionsSwapTheRow(t *testing.T) {
 	if state := text(row.Find(`[data-testid="state"]`)); state != "Stopping" {
 		t.Errorf("state = %q", state)
 	}
-	if trigger, _ := row.Attr("hx-trigger"); trigger != "sse:"+views.ChangedEvent(running.ID) {
-		t.Errorf("a row listens for %q, not its instance's changes", trigger)
+	if trigger, _ := row.Attr("hx-trigger"); trigger != "sse:"+views.ChangedEvent(running.ID)+", htmx:sseOpen from:#changes" {
+		t.Errorf("a row in transition listens for %q, not its instance's changes and its stream's opening", trigger)
 	}
 	wantEnabled(t, row, map[string]bool{"Start": false, "Stop": false, "Restart": false, "Delete": false})
 	if toast := text(r.doc.Find(`[hx-swap-oob] [data-testid="toast"]`)); !strings.Contains(toast, "Stopping row-box") {
