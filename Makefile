@@ -239,8 +239,9 @@ postgres:
 	fi
 
 ## nginx: Debian's nginx, which the browser test of the portal behind a
-## reverse proxy runs with docs/deploy/nginx.conf, as a process of its own
-## (the package's service is not needed)
+## reverse proxy runs with docs/deploy/nginx.conf, and azure's test with the
+## configuration cloud-init gives the VMs' proxy in front of RStudio, each as
+## a process of its own (the package's service is not needed)
 nginx:
 	@if ! command -v nginx >/dev/null && [ ! -x /usr/sbin/nginx ]; then \
 		echo "installing nginx (apt-get)"; \

@@ -18,6 +18,16 @@ type ApplicationUpstreams interface {
 	Upstream(ctx context.Context, inst *Instance, app Application) (base *url.URL, secret string, err error)
 }
 
+// ApplicationRestarts is implemented by application upstreams that stop an
+// instance's server to make room for another's (the offline emulator's
+// Jupyter, --jupyter-max at once at most): its owner is told on the next
+// open that what ran there is gone.
+type ApplicationRestarts interface {
+	// Evicted reports whether inst's server was stopped so since inst last
+	// used it, and how many servers run at once at most.
+	Evicted(inst *Instance) (max int, ok bool)
+}
+
 // ApplicationGateway serves the applications of instances, each on its own
 // origin. The web layer calls it from the portal's own origin.
 type ApplicationGateway interface {

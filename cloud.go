@@ -187,6 +187,15 @@ type PollAfter interface {
 	PollAfter(token string) time.Duration
 }
 
+// ResumeTokens is implemented by clouds that can tell whether they can
+// follow a step's resume token: one issued under another configuration
+// (the in-process emulator's, for a portal moved since to an emulator of
+// its own process) leads elsewhere, and the engine sends its step again
+// instead, every step being idempotent.
+type ResumeTokens interface {
+	CanResume(token string) bool
+}
+
 // StoppedBilling is implemented by clouds that know what an instance keeps
 // costing while it is stopped: a stopped (deallocated) VM bills no compute,
 // but its disk and a static public IP go on billing.
@@ -219,3 +228,24 @@ type SSHKeyAdder interface {
 	// applied. The instance must be running.
 	AddSSHKey(ctx context.Context, inst *Instance, key string) error
 }
+
+// BootLogs is a Cloud that keeps what its VMs print to their serial console
+// while they boot (Azure's managed boot diagnostics), where a start that
+// failed before any application answered shows why.
+type BootLogs interface {
+	// BootLog reads the end of inst's boot log: ENOTFOUND when the VM does
+	// not exist, EUNAVAILABLE when none is kept (boot diagnostics off, or
+	// the VM never booted), ECLOUD when the portal's identity may not read it.
+	BootLog(ctx context.Context, inst *Instance) (*BootLog, error)
+}
+
+// BootLog is the end of a VM's serial console log.
+type BootLog struct {
+	Text string
+	// Truncated says that Text is the log's last MaxBootLogBytes only.
+	Truncated bool
+}
+
+// MaxBootLogBytes is how much of a boot log the portal shows: its end,
+// where the boot that failed is.
+const MaxBootLogBytes = 256 << 10

@@ -18,7 +18,13 @@ const (
 	ECLOUD        = "cloud"        // Azure carried out an operation and it failed
 	EQUOTA        = "quota"        // a vCPU quota would be exceeded
 	ETHROTTLED    = "throttled"    // too many attempts; wait and try again
+	EFULL         = "full"         // the portal's disk is full: nothing can be saved
 )
+
+// ErrDiskFull is what a store answers a write that found no room: the disk
+// holding the database is full (or, on PostgreSQL, the server's). Nothing
+// is saved until an operator makes room; reads go on.
+var ErrDiskFull = Errorf(EFULL, "The portal's disk is full, so nothing can be saved; an operator must make room on it. Try again later.")
 
 // Error is the one error type of instancehub's domain. Message is written for
 // the user; Fields holds per-field messages of a rejected form; CloudCode is

@@ -143,6 +143,16 @@ type Access struct {
 	// AddSSHKey is adding one's SSH key to an instance with SSH on: the
 	// owner only, as the applications.
 	AddSSHKey bool
+	// BootLog is reading what its VM printed while it booted: Owners.
+	BootLog bool
+}
+
+// BootLogPage is an instance's boot log as its page shows it.
+type BootLogPage struct {
+	Instance *Instance
+	Log      *BootLog
+	// Unavailable says why there is no log to show.
+	Unavailable string
 }
 
 // PageSize is how many instances a page of the list shows.

@@ -33,10 +33,11 @@ type Operation struct {
 	StartedAt  time.Time
 	FinishedAt time.Time
 
-	// LeaseOwner is the portal driving the operation, until LeaseUntil
-	// unless it renews (Engine); "" leaves it to whichever portal claims it.
+	// LeaseOwner is the portal driving the operation, for LeaseFor from
+	// when it is recorded (by the database's clock) unless it renews
+	// (Engine); "" leaves it to whichever portal claims it.
 	LeaseOwner string
-	LeaseUntil time.Time
+	LeaseFor   time.Duration
 
 	// RequestID names the request that started the operation ("" for the
 	// portal's own: a schedule, idle shutdown): each line the operation

@@ -87,6 +87,9 @@ const (
 	PermManageTokens Permission = "tokens/manage"
 	// PermArchiveAudit moves old events of the audit log out into a file.
 	PermArchiveAudit Permission = "audit/archive"
+	// PermReadBootLogs reads what an instance's VM printed while it booted,
+	// which may tell more of its owner's machine than its page does.
+	PermReadBootLogs Permission = "instances/boot-log"
 )
 
 // readPermissions are what a read-only token keeps of its user's rights.
@@ -98,7 +101,7 @@ func (p Permission) ForReading() bool { return slices.Contains(readPermissions, 
 
 var rolePermissions = map[Role][]Permission{
 	RoleOwner: {PermReadInstances, PermCreateInstances, PermAssignInstances, PermManageOwn, PermManageAll,
-		PermReadQuota, PermWriteQuota, PermReadRoles, PermWriteRoles, PermReadAudit, PermWriteSettings, PermManageTokens, PermArchiveAudit},
+		PermReadQuota, PermWriteQuota, PermReadRoles, PermWriteRoles, PermReadAudit, PermWriteSettings, PermManageTokens, PermArchiveAudit, PermReadBootLogs},
 	RoleContributor:     {PermReadInstances, PermCreateInstances, PermAssignInstances, PermManageOwn, PermManageAll, PermReadQuota, PermReadRoles},
 	RoleComputeOperator: {PermReadInstances, PermCreateInstances, PermAssignInstances, PermManageOwn, PermManageAll, PermReadQuota, PermReadRoles},
 	RoleDataScientist:   {PermReadInstances, PermCreateInstances, PermManageOwn, PermReadQuota, PermReadRoles},

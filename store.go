@@ -103,19 +103,21 @@ type InstanceStore interface {
 	// SyncStates lists what the sync compares of every live instance: a
 	// few fields each, so that a sync of thousands holds little.
 	SyncStates(ctx context.Context) ([]SyncState, error)
-	// ClaimLapsedOperations gives owner, until until, every operation in
+	// ClaimLapsedOperations gives owner, for lease, every operation in
 	// progress whose lease lapsed (with all, every one), and returns
-	// their IDs; each goes to one claimer.
-	ClaimLapsedOperations(ctx context.Context, owner string, until time.Time, all bool) ([]int64, error)
-	// RenewOperations extends owner's leases of ids and returns those it
-	// still held.
-	RenewOperations(ctx context.Context, owner string, ids []int64, until time.Time) ([]int64, error)
+	// their IDs; each goes to one claimer. Leases are kept by the
+	// database's clock, which every replica shares, so that one whose own
+	// clock jumps takes nothing over early, nor holds anything late.
+	ClaimLapsedOperations(ctx context.Context, owner string, lease time.Duration, all bool) ([]int64, error)
+	// RenewOperations extends owner's leases of ids by lease from now, and
+	// returns those it still held.
+	RenewOperations(ctx context.Context, owner string, ids []int64, lease time.Duration) ([]int64, error)
 	// ReleaseOperations lets go of owner's leases, for another portal to
 	// take over at once.
 	ReleaseOperations(ctx context.Context, owner string) error
-	// AcquireLease takes or renews the lease name for owner until until,
-	// and reports whether owner holds it.
-	AcquireLease(ctx context.Context, name, owner string, until time.Time) (bool, error)
+	// AcquireLease takes or renews the lease name for owner, for lease
+	// from now by the database's clock, and reports whether owner holds it.
+	AcquireLease(ctx context.Context, name, owner string, lease time.Duration) (bool, error)
 	// EachIdleClock calls fn with the idle clock of every live instance,
 	// for the scheduler's tick. fn must not use the store.
 	EachIdleClock(ctx context.Context, fn func(IdleClock)) error

@@ -8,7 +8,10 @@
 // bound to the portal session, and only in the browser that asked for it
 // (state.go). Nothing of the portal reaches the upstream:
 // its cookies, the client's Authorization and forwarding headers are
-// removed, and the instance's own secret is added as the application's token.
+// removed, and the instance's own secret is added in the Authorization
+// header, which the applications' sign-in on the VM checks (Jupyter's
+// identity provider, the proxy before RStudio); Jupyter's own token stays
+// empty, since Jupyter writes its token into its pages.
 package apps
 
 import (

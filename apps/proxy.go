@@ -29,9 +29,10 @@ func (g *Gateway) admit(r *http.Request) error {
 	if !cleanPath(r.URL) {
 		return instancehub.Errorf(instancehub.EINVALID, "This address is not allowed.")
 	}
-	// Jupyter skips its own XSRF check for requests that carry its token,
-	// and the gateway adds the token to every request: so the gateway
-	// itself refuses writes from any other origin, sibling ones included.
+	// Jupyter skips its own XSRF check for requests its sign-in takes as a
+	// token's, which the instance's secret is, and the gateway adds the
+	// secret to every request: so the gateway itself refuses writes from
+	// any other origin, sibling ones included.
 	if err := g.csrf.Check(r); err != nil {
 		return instancehub.Errorf(instancehub.EFORBIDDEN, "Changes may come only from the application's own pages.")
 	}
@@ -206,10 +207,11 @@ func isOurCookie(name string) bool {
 // drops its CORS answers.
 func (g *Gateway) modifyResponse(res *http.Response) error {
 	t := res.Request.Context().Value(targetKey{}).(*target)
-	// Jupyter allows any origin to read what a request with its token
-	// gets, naming that origin in Access-Control-Allow-Origin: the gateway
-	// adds the token to every request and sends the upstream's own address
-	// as Origin, which Jupyter then echoed to the browser. An application's
+	// Jupyter allows any origin to read what a request signed in as by a
+	// token gets, naming that origin in Access-Control-Allow-Origin: the
+	// gateway adds the instance's secret, which signs in so, to every
+	// request and sends the upstream's own address as Origin, which Jupyter
+	// then echoed to the browser. An application's
 	// pages are read by its own origin only, which needs no CORS.
 	for k := range res.Header {
 		if strings.HasPrefix(http.CanonicalHeaderKey(k), "Access-Control-") {

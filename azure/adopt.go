@@ -125,13 +125,8 @@ func (c *Cloud) placement(ctx context.Context, vm *instancehub.PortalVM) error {
 	} else if err != nil {
 		return cloudError(err, "read network interface of "+vm.Name)
 	}
-	if nic.Properties != nil {
-		for _, ipc := range nic.Properties.IPConfigurations {
-			if ipc.Properties != nil && ipc.Properties.Subnet != nil {
-				vm.VirtualNetwork, vm.Subnet = c.subnetRef(deref(ipc.Properties.Subnet.ID))
-				break
-			}
-		}
+	if ipc := primaryIPConfiguration(nic.Interface); ipc != nil && ipc.Subnet != nil {
+		vm.VirtualNetwork, vm.Subnet = c.subnetRef(deref(ipc.Subnet.ID))
 	}
 	return c.addresses(ctx, &instancehub.Instance{Name: vm.Name}, &vm.VM)
 }

@@ -127,9 +127,12 @@ systemctl try-reload-or-restart nginx.service || true
 
 // ProxySecret is the entry of the proxy's map from the Authorization
 // header to $instancehub_secret (see the proxy's configuration): the
-// gateway's header, and no other, maps to 1.
+// gateway's header, and no other, maps to 1. It is a regular expression,
+// matched case-sensitively, because nginx matches a map's plain strings
+// ignoring case; the secret holds nothing a regular expression reads as
+// other than itself (validSecret).
 func ProxySecret(secret string) string {
-	quoted, _ := json.Marshal("token " + secret) // nginx reads a double-quoted string as JSON writes this one
+	quoted, _ := json.Marshal("~^token " + secret + "$") // nginx reads a double-quoted string as JSON writes this one
 	return fmt.Sprintf("%s 1;", quoted)
 }
 

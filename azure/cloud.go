@@ -7,6 +7,7 @@ package azure
 import (
 	"context"
 	"fmt"
+	"net/netip"
 	"slices"
 	"strings"
 	"sync"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/arm"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/runtime"
 	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/compute/armcompute/v8"
 	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/network/armnetwork/v9"
 	"github.com/instancehub/instancehub"
@@ -53,15 +55,6 @@ const (
 	sharedSubnet       = "workstations"
 	sharedSubnetPrefix = "10.200.0.0/20"
 )
-
-// DockerAddressPool is the range Docker gives its networks on an instance
-// (default-address-pools in cloud-init), RStudio's container among them:
-// away from Docker's own default, 172.17.0.0/16, which is inside the
-// 172.16.0.0/12 many portals and networks use, and from the portal's own
-// network (sharedAddressSpace). An instance sends whatever is addressed to
-// the pool to its containers, so neither the portal's range nor the
-// instances' networks may overlap it; the doctor checks both.
-const DockerAddressPool = "192.168.224.0/20"
 
 // Config says where and how the portal makes its virtual machines.
 type Config struct {
@@ -117,6 +110,19 @@ type Config struct {
 	OSDiskType   string
 	// CacheTTL is how long the catalog (sizes, networks) is kept.
 	CacheTTL time.Duration
+	// RStudioImage is the container image RStudio runs from
+	// (DefaultRStudioImage unless set): pinned by digest, or by a tag the
+	// portal reads the digest of anonymously.
+	RStudioImage string
+	// RegistryIdentity is the resource ID of a user-assigned managed
+	// identity every VM gets and signs in to RStudio's image registry with
+	// (an Azure Container Registry, where it holds AcrPull); empty, the VMs
+	// pull anonymously.
+	RegistryIdentity string
+	// DockerAddressPool is the IPv4 range Docker takes its bridge and
+	// networks from on the VMs (DefaultDockerAddressPool unless set); it
+	// must not overlap anything the VMs reach.
+	DockerAddressPool string
 	// Now and Sleep are the clock the cloud waits by when Azure asks it to
 	// (throttling, a locked resource, a low write budget): time.Now and a
 	// timer unless set. Tests pass a clock that moves when slept.
@@ -163,6 +169,12 @@ func (c *Config) setDefaults() {
 	}
 	if c.VirtualNetwork == "" {
 		c.VirtualNetwork, c.Subnet = SharedNetwork, sharedSubnet
+	}
+	if c.RStudioImage == "" {
+		c.RStudioImage = DefaultRStudioImage
+	}
+	if c.DockerAddressPool == "" {
+		c.DockerAddressPool = DefaultDockerAddressPool
 	}
 	if c.Now == nil {
 		c.Now = time.Now
@@ -234,6 +246,16 @@ type Cloud struct {
 	// ready; guarded by networkMu.
 	networksReady map[string]time.Time
 
+	// blobs reads what Azure hands out by signed address (the boot log)
+	// and the registries (RStudio's image): the clients' transport and
+	// retries, without their ARM token, budgets or figures.
+	blobs runtime.Pipeline
+	// dockerPool is Config.DockerAddressPool, parsed.
+	dockerPool netip.Prefix
+	// rstudio is Config.RStudioImage, parsed; pins the digests its tag had.
+	rstudio imageRef
+	pins    pinnedImages
+
 	// cred and arm serve the doctor's checks, which use no typed client.
 	cred azcore.TokenCredential
 	arm  *arm.Client
@@ -260,10 +282,32 @@ func New(cfg Config, cred azcore.TokenCredential, opts *arm.ClientOptions) (*Clo
 	if err := cfg.checkNetworkRef(); err != nil {
 		return nil, err
 	}
-	c := &Cloud{cfg: cfg, cred: cred}
+	pool, err := ParseDockerAddressPool(cfg.DockerAddressPool)
+	if err != nil {
+		return nil, fmt.Errorf("azure: %w", err)
+	}
+	rstudio, err := parseImageReference(cfg.RStudioImage)
+	if err != nil {
+		return nil, fmt.Errorf("azure: RStudio's %w", err)
+	}
+	if cfg.RegistryIdentity != "" {
+		if err := instancehub.ValidateIdentity(instancehub.ManagedIdentity{UserAssigned: []string{cfg.RegistryIdentity}}); err != nil {
+			return nil, fmt.Errorf("azure: the registry's identity: %s", instancehub.ErrorMessage(err))
+		}
+	}
+	c := &Cloud{cfg: cfg, cred: cred, dockerPool: pool, rstudio: rstudio}
 	c.catalog.ttl = cfg.CacheTTL
 	c.usageCache.ttl = usageTTL
 	c.budget.now, c.budget.metrics = cfg.Now, cfg.Metrics
+	// What Azure hands out by address (the boot log) and the registries
+	// are read with the clients' transport and retries, but neither their
+	// ARM token nor ARM's budgets and figures.
+	var plain azcore.ClientOptions
+	if opts != nil {
+		plain = opts.ClientOptions
+	}
+	plain = withRetries(plain)
+	c.blobs = runtime.NewPipeline("instancehub", "v1.0.0", runtime.PipelineOptions{}, &plain)
 	opts = withPolicies(opts, &c.budget)
 	generic, err := arm.NewClient("instancehub", "v1.0.0", cred, opts)
 	if err != nil {

@@ -296,7 +296,7 @@ func TestRequestBodies(t *testing.T) {
 		t.Fatal("no cloud-init")
 	}
 	initData, _ := base64.StdEncoding.DecodeString(*p.OSProfile.CustomData)
-	for _, want := range []string{"#cloud-config", `"instance":"with-ssh"`, `"owner":"ada@example.com"`, "jupyter lab", "rocker/rstudio"} {
+	for _, want := range []string{"#cloud-config", `"instance":"with-ssh"`, `"owner":"ada@example.com"`, "jupyter lab", "ghcr.io/azure/rocker-rstudio-ml-verse@sha256:"} {
 		if !strings.Contains(string(initData), want) {
 			t.Errorf("cloud-init lacks %q", want)
 		}
@@ -339,16 +339,17 @@ func TestRequestBodies(t *testing.T) {
 		t.Errorf("the applications' rule: %+v, want them from the portal's range only", r)
 	}
 	// Azure's AllowVnetInBound (65000) would admit the whole network and its
-	// peers: an explicit deny under the allows closes that.
-	if r := withSSHRules["deny-network-apps-ssh"]; r.Priority == nil || *r.Access != armnetwork.SecurityRuleAccessDeny ||
-		*r.SourceAddressPrefix != "VirtualNetwork" || ports(r) != "8888,8787,22" || *r.Priority <= 200 || *r.Priority >= 65000 {
+	// peers: an explicit deny under the allows closes that
+	// (TestSecurityGroupAdmitsOnlyThePortal evaluates the rules as Azure does).
+	if r := withSSHRules["deny-network-inbound"]; r.Priority == nil || *r.Access != armnetwork.SecurityRuleAccessDeny ||
+		*r.SourceAddressPrefix != "VirtualNetwork" || deref(r.DestinationPortRange) != "*" || *r.Priority <= 200 || *r.Priority >= 65000 {
 		t.Errorf("deny rule: %+v", r)
 	}
 	noSSH := nsg("no-ssh-nsg")
 	if _, ok := noSSH["allow-ssh"]; ok {
 		t.Errorf("NSG without SSH allows SSH: %+v", noSSH)
 	}
-	if _, ok := noSSH["deny-network-apps-ssh"]; !ok {
+	if _, ok := noSSH["deny-network-inbound"]; !ok {
 		t.Errorf("NSG without SSH lacks the deny: %+v", noSSH)
 	}
 	if _, ok := emu.RequestBody("publicIPAddresses", "no-ssh-ip"); ok {
@@ -563,7 +564,7 @@ func TestNoSSHSourceNoSSH(t *testing.T) {
 		t.Error("a public IP was made with no SSH source configured")
 	}
 	body, _ := emu.RequestBody("networkSecurityGroups", "closed-box-nsg")
-	if strings.Contains(string(body), "allow-ssh") || strings.Contains(string(body), "Internet") || !strings.Contains(string(body), "deny-network-apps-ssh") {
+	if strings.Contains(string(body), "allow-ssh") || strings.Contains(string(body), "Internet") || !strings.Contains(string(body), "deny-network-inbound") {
 		t.Errorf("NSG: %s", body)
 	}
 }

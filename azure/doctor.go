@@ -39,6 +39,8 @@ var ResourceGroupActions = []string{
 	"Microsoft.Compute/virtualMachines/deallocate/action",
 	"Microsoft.Compute/virtualMachines/restart/action",
 	"Microsoft.Compute/virtualMachines/instanceView/read",
+	// The Owners' boot log page reads the serial console's log.
+	"Microsoft.Compute/virtualMachines/retrieveBootDiagnosticsData/action",
 	// The VM access extension adds the SSH key an owner sets up later.
 	"Microsoft.Compute/virtualMachines/extensions/read",
 	"Microsoft.Compute/virtualMachines/extensions/write",
@@ -105,7 +107,7 @@ func (c *Cloud) Doctor(ctx context.Context, emulated bool) []Check {
 		return append(checks, Check{Name: "permissions", Status: "skip", Detail: "the emulator allows every action"})
 	}
 	checks = append(checks, c.checkProviders(ctx))
-	if len(c.cfg.Identities) > 0 {
+	if len(c.cfg.Identities) > 0 || c.cfg.RegistryIdentity != "" {
 		checks = append(checks, c.checkIdentities(ctx))
 	}
 	subscription := runtime.JoinPaths("subscriptions", c.cfg.SubscriptionID)

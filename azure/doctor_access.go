@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/runtime"
@@ -55,40 +56,53 @@ func (c *Cloud) checkProviders(ctx context.Context) Check {
 const identityAssignAction = "Microsoft.ManagedIdentity/userAssignedIdentities/assign/action"
 
 // checkIdentities checks each user-assigned identity instances may be
-// given exists and that the portal may assign it; without the permission
-// every create naming it fails (LinkedAuthorizationFailed).
+// given (--azure-identities), and the one every instance gets to pull
+// RStudio's image (--azure-registry-identity), exists and that the portal
+// may assign it; without the permission every create naming it fails
+// (LinkedAuthorizationFailed), and with the registry's every create does.
 func (c *Cloud) checkIdentities(ctx context.Context) Check {
 	const name = "identities"
+	ids := slices.Clone(c.cfg.Identities)
+	if r := c.cfg.RegistryIdentity; r != "" && !slices.Contains(ids, r) {
+		ids = append(ids, r)
+	}
 	var problems []string
-	for _, id := range c.cfg.Identities {
+	for _, id := range ids {
+		label := lastSegment(id)
+		if id == c.cfg.RegistryIdentity {
+			label += " (the registry's, which every instance gets)"
+		}
 		var identity struct {
 			Location string `json:"location"`
 		}
 		err := c.getARM(ctx, id, "2023-01-31", &identity)
 		switch {
 		case instancehub.ErrorCode(err) == instancehub.ENOTFOUND:
-			problems = append(problems, lastSegment(id)+" does not exist")
+			problems = append(problems, label+" does not exist")
 			continue
 		case err != nil && !denied(err):
-			problems = append(problems, lastSegment(id)+": "+instancehub.ErrorMessage(err))
+			problems = append(problems, label+": "+instancehub.ErrorMessage(err))
 			continue
 		}
 		missing, conditional, err := c.missingActions(ctx, id, []string{identityAssignAction})
 		switch {
 		case err != nil:
-			problems = append(problems, lastSegment(id)+": "+instancehub.ErrorMessage(cloudError(err, "read permissions")))
+			problems = append(problems, label+": "+instancehub.ErrorMessage(cloudError(err, "read permissions")))
 		case len(missing) > 0:
-			problems = append(problems, "the portal may not assign "+lastSegment(id))
+			problems = append(problems, "the portal may not assign "+label)
 		case len(conditional) > 0:
-			problems = append(problems, "the portal may assign "+lastSegment(id)+" only under a condition")
+			problems = append(problems, "the portal may assign "+label+" only under a condition")
 		}
 	}
 	if len(problems) > 0 {
 		return fail(name, strings.Join(problems, "; "),
-			"list only identities that exist (--azure-identities), and give the portal's identity "+identityAssignAction+
+			"name only identities that exist (--azure-identities, --azure-registry-identity), and give the portal's identity "+identityAssignAction+
 				" on each: the built-in role Managed Identity Operator, scoped to the identity")
 	}
-	return ok(name, "the portal may assign all %d user-assigned identities listed", len(c.cfg.Identities))
+	if len(ids) == 1 {
+		return ok(name, "the portal may assign the user-assigned identity named")
+	}
+	return ok(name, "the portal may assign all %d user-assigned identities named", len(ids))
 }
 
 // getARM reads what ARM answers at path (a resource ID, or a path under

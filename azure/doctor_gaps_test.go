@@ -121,9 +121,10 @@ func TestDoctorChecksImage(t *testing.T) {
 // marketplace plan carries the plan, without which Azure refuses it.
 func TestVirtualMachineCarriesImagePlan(t *testing.T) {
 	a := subscription(t, with(with(emptySubscription, imageVersion(dsvmPlan)), map[string]string{
-		"PUT /virtualMachines/plan-box": `{"name":"plan-box","properties":{"provisioningState":"Succeeded"}}`,
+		"PUT /virtualMachines/plan-box":       `{"name":"plan-box","properties":{"provisioningState":"Succeeded"}}`,
+		"GET /networkInterfaces/plan-box-nic": `{"name":"plan-box-nic","properties":{"ipConfigurations":[{"name":"ipconfig1","properties":{"privateIPAddress":"10.0.0.4"}}]}}`,
 	}))
-	c := cloudOn(t, azure.Config{VirtualNetwork: "vnet-1", Subnet: "default"}, a)
+	c := cloudOn(t, azure.Config{VirtualNetwork: "vnet-1", Subnet: "default", RStudioImage: pinnedRStudio}, a)
 	inst := &instancehub.Instance{Name: "plan-box", Region: "eastus", VMSize: "Standard_DS1_v2", SSHPort: 22,
 		VirtualNetwork: "vnet-1", Subnet: "default", OwnerEmail: "ada@example.com"}
 	if _, err := c.BeginStep(context.Background(), instancehub.OpCreate, azure.StepVirtualMachine, inst); err != nil {
@@ -183,7 +184,7 @@ func TestDoctorReachesEveryNetwork(t *testing.T) {
 // TestDoctorRefusesOverlaps: a portal range that takes in a subnet
 // instances may join admits every instance there to all others'
 // applications (the portal's own /32 in it is fine), and Docker's pool on
-// the instances (azure.DockerAddressPool) must overlap neither the portal's
+// the instances (azure.DefaultDockerAddressPool here) must overlap neither the portal's
 // range nor the instances' networks, whose traffic it would take for the
 // containers.
 func TestDoctorRefusesOverlaps(t *testing.T) {
@@ -192,17 +193,47 @@ func TestDoctorRefusesOverlaps(t *testing.T) {
 		networks     []string
 		status       string
 		mentions     string
+		pool         string // --azure-docker-pool, the default if empty
 	}{
-		{"portal's subnet is the instances'", "10.1.0.0/16", []string{network("vnet-1", "10.1.0.0/16", "10.1.0.0/24")}, "fail", "takes in the subnet vnet-1/default (10.1.0.0/24)"},
-		{"portal's own address", "10.1.0.4/32", []string{network("vnet-1", "10.1.0.0/16", "10.1.0.0/24")}, "ok", "vnet-1 (in it)"},
+		{"portal's subnet is the instances'", "10.1.0.0/16", []string{network("vnet-1", "10.1.0.0/16", "10.1.0.0/24")}, "fail", "takes in the subnet vnet-1/default (10.1.0.0/24)", ""},
+		{"portal's own address", "10.1.0.4/32", []string{network("vnet-1", "10.1.0.0/16", "10.1.0.0/24")}, "ok", "vnet-1 (in it)", ""},
 		{"portal in Docker's pool", "192.168.230.0/24", []string{network("vnet-1", "10.1.0.0/16", "10.1.0.0/24", peering("to-portal", "Connected", "192.168.230.0/24", ""))},
-			"fail", "overlaps Docker's address pool on instances (" + azure.DockerAddressPool + ")"},
-		{"network in Docker's pool", "192.168.1.0/24", []string{network("vnet-1", "192.168.0.0/16", "192.168.2.0/24")}, "fail", "vnet-1 (192.168.0.0/16) overlaps Docker's address pool"},
+			"fail", "overlaps Docker's address pool on instances (" + azure.DefaultDockerAddressPool + ")", ""},
+		{"network in Docker's pool", "192.168.1.0/24", []string{network("vnet-1", "192.168.0.0/16", "192.168.2.0/24")}, "fail", "vnet-1 (192.168.0.0/16) overlaps Docker's address pool", ""},
+		// The pool the operator sets is the one checked.
+		{"portal in the pool set", "100.64.1.0/24", []string{network("vnet-1", "10.1.0.0/16", "10.1.0.0/24", peering("to-portal", "Connected", "100.64.1.0/24", ""))},
+			"fail", "overlaps Docker's address pool on instances (100.64.0.0/16)", "100.64.0.0/16"},
+		{"portal in the default pool, another set", "192.168.230.0/24", []string{network("vnet-1", "10.1.0.0/16", "10.1.0.0/24", peering("to-portal", "Connected", "192.168.230.0/24", ""))},
+			"ok", "vnet-1", "100.64.0.0/16"},
 	} {
-		cfg := azure.Config{VirtualNetwork: "vnet-1", Subnet: "default", AppSourceRange: tt.portal}
+		cfg := azure.Config{VirtualNetwork: "vnet-1", Subnet: "default", AppSourceRange: tt.portal, DockerAddressPool: tt.pool}
 		got := checkNamed(doctorOn(t, cfg, networks(tt.networks...)), "portal reach eastus")
 		if got.Status != tt.status || !strings.Contains(got.Detail+" "+got.Fix, tt.mentions) {
 			t.Errorf("%s: %+v, want %s mentioning %q", tt.name, got, tt.status, tt.mentions)
 		}
+	}
+}
+
+// TestDoctorChecksTheRegistryIdentity: the identity every instance gets to
+// pull RStudio's image (--azure-registry-identity) must exist and be the
+// portal's to assign, as those of --azure-identities, or every create
+// fails; the doctor did not look at it before.
+func TestDoctorChecksTheRegistryIdentity(t *testing.T) {
+	const registry = "/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/ids/providers/Microsoft.ManagedIdentity/userAssignedIdentities/acr-pull"
+	answers := map[string]string{
+		"GET /userAssignedIdentities/acr-pull":                    anIdentity,
+		"GET /userAssignedIdentities/acr-pull" + identityPerms:    mayReadOnly,
+		"GET /userAssignedIdentities/data-reader":                 anIdentity,
+		"GET /userAssignedIdentities/data-reader" + identityPerms: mayAssign,
+	}
+	got := checkNamed(doctorOn(t, azure.Config{RegistryIdentity: registry}, answers), "identities")
+	if got.Status != "fail" || !strings.Contains(got.Detail, "may not assign acr-pull (the registry's, which every instance gets)") ||
+		!strings.Contains(got.Fix, "--azure-registry-identity") {
+		t.Errorf("a registry identity the portal may not assign: %+v", got)
+	}
+	answers["GET /userAssignedIdentities/acr-pull"+identityPerms] = mayAssign
+	got = checkNamed(doctorOn(t, azure.Config{RegistryIdentity: registry, Identities: []string{identityID + "data-reader"}}, answers), "identities")
+	if got.Status != "ok" || !strings.Contains(got.Detail, "all 2 user-assigned identities") {
+		t.Errorf("a registry identity and a listed one, both assignable: %+v", got)
 	}
 }

@@ -17,7 +17,7 @@ import (
 // sync). It checks as well what the addresses would break: a portal range
 // that takes in a subnet instances may join admits every instance there to
 // the applications of all others, and Docker's pool on the instances
-// (DockerAddressPool) takes in whatever it overlaps, the portal's range or
+// (Cloud.DockerAddressPool) takes in whatever it overlaps, the portal's range or
 // the instances' own networks, for the instance's containers.
 func (c *Cloud) checkPortalPlacement(ctx context.Context, region string) Check {
 	name := "portal reach " + region
@@ -35,10 +35,10 @@ func (c *Cloud) checkPortalPlacement(ctx context.Context, region string) Check {
 		return fail(name, instancehub.ErrorMessage(err), "grant Microsoft.Network/virtualNetworks/read on the resource group")
 	}
 	var r reachReport
-	pool := netip.MustParsePrefix(DockerAddressPool)
+	pool := c.DockerAddressPool()
 	if portal.Overlaps(pool) {
 		r.fail(fmt.Sprintf("the portal's range %s overlaps Docker's address pool on instances (%s): they would send their answers to it to their containers", portal, pool),
-			"run the portal outside "+DockerAddressPool)
+			"run the portal outside "+pool.String()+", or set --azure-docker-pool to a range outside its own")
 	}
 	for _, n := range networks {
 		if n.Planned {
@@ -93,7 +93,7 @@ func (r *reachReport) network(portal, pool netip.Prefix, ref string, vnet armnet
 	for _, s := range space {
 		if prefix, err := netip.ParsePrefix(deref(s)); err == nil && prefix.Overlaps(pool) {
 			r.fail(fmt.Sprintf("%s (%s) overlaps Docker's address pool on instances (%s): they would send to their containers what is addressed to their own network", ref, prefix, pool),
-				"give the instances networks outside "+DockerAddressPool)
+				"give the instances networks outside "+pool.String()+", or set --azure-docker-pool to a range outside them")
 		}
 	}
 	// The portal's own address alone, a /32, is never given to an instance.

@@ -21,10 +21,10 @@ type operations struct {
 	finished chan *instancehub.Operation
 }
 
-func (o *operations) ClaimLapsedOperations(context.Context, string, time.Time, bool) ([]int64, error) {
+func (o *operations) ClaimLapsedOperations(context.Context, string, time.Duration, bool) ([]int64, error) {
 	return nil, nil
 }
-func (o *operations) RenewOperations(_ context.Context, _ string, ids []int64, _ time.Time) ([]int64, error) {
+func (o *operations) RenewOperations(_ context.Context, _ string, ids []int64, _ time.Duration) ([]int64, error) {
 	return ids, nil
 }
 func (o *operations) ReleaseOperations(context.Context, string) error { return nil }

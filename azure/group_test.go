@@ -76,6 +76,9 @@ func (g *group) serve(w http.ResponseWriter, r *http.Request) {
 			res["properties"] = props
 		}
 		props["provisioningState"] = "Succeeded"
+		if strings.Contains(key, "/networkinterfaces/") {
+			assignAddresses(props)
+		}
 		stored, _ := json.Marshal(res)
 		g.resources[key] = stored
 		for _, a := range g.async {
@@ -97,6 +100,19 @@ func (g *group) serve(w http.ResponseWriter, r *http.Request) {
 	default:
 		w.WriteHeader(http.StatusNotFound)
 		fmt.Fprintf(w, `{"error":{"code":"ResourceNotFound","message":"%s %s was not found."}}`, r.Method, r.URL.Path)
+	}
+}
+
+// assignAddresses gives a network interface's IP configurations the
+// private address Azure allocates to a dynamic one when it is made.
+func assignAddresses(nic map[string]any) {
+	configs, _ := nic["ipConfigurations"].([]any)
+	for i, c := range configs {
+		config, _ := c.(map[string]any)
+		props, _ := config["properties"].(map[string]any)
+		if props != nil && props["privateIPAddress"] == nil {
+			props["privateIPAddress"] = fmt.Sprintf("10.0.0.%d", 4+i)
+		}
 	}
 }
 

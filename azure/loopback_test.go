@@ -101,12 +101,16 @@ func loopbackCloud(t *testing.T, a *armServer, retry ...policy.RetryOptions) *az
 	if len(retry) > 0 {
 		opts.Retry = retry[0]
 	}
-	c, err := azure.New(azure.Config{SubscriptionID: "sub-1", ResourceGroup: "rg-1", Regions: []string{"eastus"}}, &azfake.TokenCredential{}, opts)
+	c, err := azure.New(azure.Config{SubscriptionID: "sub-1", ResourceGroup: "rg-1", Regions: []string{"eastus"}, RStudioImage: pinnedRStudio}, &azfake.TokenCredential{}, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return c
 }
+
+// pinnedRStudio is an RStudio image pinned by digest, which the portal
+// reads from no registry: for the loopback ARMs, which are no registry.
+const pinnedRStudio = "ghcr.io/azure/rocker-rstudio-ml-verse@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
 
 // loopbackOptions name the server as Azure Resource Manager's endpoint.
 func loopbackOptions(a *armServer) *arm.ClientOptions {

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/arm"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 )
@@ -30,11 +31,18 @@ func withPolicies(opts *arm.ClientOptions, b *budgets) *arm.ClientOptions {
 	if opts != nil {
 		o = *opts
 	}
+	o.ClientOptions = withRetries(o.ClientOptions)
+	o.PerRetryPolicies = append(append([]policy.Policy(nil), o.PerRetryPolicies...), b)
+	return &o
+}
+
+// withRetries copies opts with the retry defaults, unless the caller set
+// its own.
+func withRetries(o azcore.ClientOptions) azcore.ClientOptions {
 	if o.Retry.MaxRetries == 0 && o.Retry.RetryDelay == 0 && o.Retry.TryTimeout == 0 {
 		o.Retry = retry
 	}
-	o.PerRetryPolicies = append(append([]policy.Policy(nil), o.PerRetryPolicies...), b)
-	return &o
+	return o
 }
 
 // budgets remembers what ARM says is left of the subscription's budgets:

@@ -60,6 +60,11 @@ func TestRemoteEmulator(t *testing.T) {
 			t.Fatalf("%s: %v", op, err)
 		}
 	}
+	// The boot log's signed address names the emulator as the portal
+	// reached it, and its download goes there too.
+	if log, err := c.BootLog(ctx, inst); err != nil || !strings.Contains(log.Text, "remote-box login:") {
+		t.Errorf("boot log: %v %+v", err, log)
+	}
 	if err := c.AddSSHKey(ctx, inst, inst.SSHPublicKey); err != nil || len(emu.AccessKeys("remote-box")) != 1 {
 		t.Errorf("add a key: %v, keys %v", err, emu.AccessKeys("remote-box"))
 	}

@@ -37,6 +37,8 @@ func TestResentVMPutKeepsWhatCannotChange(t *testing.T) {
 		switch {
 		case strings.HasSuffix(r.URL.Path, "/virtualMachines/ssh-off") && r.Method == http.MethodGet:
 			fmt.Fprint(w, existing)
+		case strings.HasSuffix(r.URL.Path, "/networkInterfaces/ssh-off-nic") && r.Method == http.MethodGet:
+			fmt.Fprint(w, `{"name":"ssh-off-nic","properties":{"ipConfigurations":[{"name":"ipconfig1","properties":{"privateIPAddress":"10.0.0.4"}}]}}`)
 		case strings.HasSuffix(r.URL.Path, "/skus/2204-gen2/versions"):
 			fmt.Fprint(w, `[{"name":"25.04.22","location":"eastus"},{"name":"25.06.01","location":"eastus"}]`)
 		case strings.HasSuffix(r.URL.Path, "/virtualMachines/ssh-off") && r.Method == http.MethodPut:

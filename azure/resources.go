@@ -7,6 +7,8 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"net/netip"
+	"slices"
 	"strings"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/to"
@@ -57,6 +59,17 @@ func vmIdentity(m instancehub.ManagedIdentity) *armcompute.VirtualMachineIdentit
 	return id
 }
 
+// withRegistryIdentity adds the registry's identity, when one is
+// configured, to the identities a VM gets: it pulls RStudio's image with it.
+func (c *Cloud) withRegistryIdentity(m instancehub.ManagedIdentity) instancehub.ManagedIdentity {
+	id := c.cfg.RegistryIdentity
+	if id == "" || slices.ContainsFunc(m.UserAssigned, func(u string) bool { return strings.EqualFold(u, id) }) {
+		return m
+	}
+	m.UserAssigned = append(slices.Clone(m.UserAssigned), id)
+	return m
+}
+
 // ours reports whether tags mark a resource as made by this portal for inst.
 func (c *Cloud) ours(tags map[string]*string, inst *instancehub.Instance) bool {
 	return deref(tags[TagPortal]) == c.cfg.PortalID && strings.EqualFold(deref(tags[TagInstance]), inst.Name)
@@ -74,22 +87,21 @@ func (c *Cloud) subnetID(inst *instancehub.Instance) string {
 // securityGroup admits SSH only when the instance has it and an operator
 // named where from, and the applications only from the portal's address
 // range. Azure's default AllowVnetInBound rule (65000) would let every VM of
-// the network, and of networks peered with it, reach those ports; an
-// explicit deny of VirtualNetwork under the allows closes them to all else.
+// the network, and of networks peered with it, reach every port: whatever a
+// user starts, and JupyterHub on 8000 should disabling it fail. An explicit
+// deny of everything from VirtualNetwork, under the allows, closes the VM to
+// all else. (Azure's own traffic, 168.63.129.16, answers what the VM asks,
+// which no inbound rule stops.)
 func (c *Cloud) securityGroup(inst *instancehub.Instance) armnetwork.SecurityGroup {
 	ssh := fmt.Sprint(inst.SSHPort)
-	closed := []string{portJupyter, portRStudio, "22"}
-	if ssh != "22" {
-		closed = append(closed, ssh)
-	}
 	var rules []*armnetwork.SecurityRule
 	if inst.SSHEnabled && c.cfg.SSHSourceRange != "" {
-		rules = append(rules, inboundRule("allow-ssh", 100, armnetwork.SecurityRuleAccessAllow, c.cfg.SSHSourceRange, ssh))
+		rules = append(rules, inboundRule("allow-ssh", 100, armnetwork.SecurityRuleAccessAllow, c.cfg.SSHSourceRange, armnetwork.SecurityRuleProtocolTCP, ssh))
 	}
 	if c.cfg.AppSourceRange != "" {
-		rules = append(rules, inboundRule("allow-portal-apps", 200, armnetwork.SecurityRuleAccessAllow, c.cfg.AppSourceRange, portJupyter, portRStudio))
+		rules = append(rules, inboundRule("allow-portal-apps", 200, armnetwork.SecurityRuleAccessAllow, c.cfg.AppSourceRange, armnetwork.SecurityRuleProtocolTCP, portJupyter, portRStudio))
 	}
-	rules = append(rules, inboundRule("deny-network-apps-ssh", 4000, armnetwork.SecurityRuleAccessDeny, "VirtualNetwork", closed...))
+	rules = append(rules, inboundRule("deny-network-inbound", 4000, armnetwork.SecurityRuleAccessDeny, "VirtualNetwork", armnetwork.SecurityRuleProtocolAsterisk, "*"))
 	return armnetwork.SecurityGroup{
 		Location:   to.Ptr(inst.Region),
 		Tags:       c.tags(inst),
@@ -97,20 +109,26 @@ func (c *Cloud) securityGroup(inst *instancehub.Instance) armnetwork.SecurityGro
 	}
 }
 
-func inboundRule(name string, priority int32, access armnetwork.SecurityRuleAccess, source string, ports ...string) *armnetwork.SecurityRule {
-	return &armnetwork.SecurityRule{
+func inboundRule(name string, priority int32, access armnetwork.SecurityRuleAccess, source string, protocol armnetwork.SecurityRuleProtocol, ports ...string) *armnetwork.SecurityRule {
+	rule := &armnetwork.SecurityRule{
 		Name: to.Ptr(name),
 		Properties: &armnetwork.SecurityRulePropertiesFormat{
 			Priority:                 to.Ptr(priority),
 			Direction:                to.Ptr(armnetwork.SecurityRuleDirectionInbound),
 			Access:                   to.Ptr(access),
-			Protocol:                 to.Ptr(armnetwork.SecurityRuleProtocolTCP),
+			Protocol:                 to.Ptr(protocol),
 			SourceAddressPrefix:      to.Ptr(source),
 			SourcePortRange:          to.Ptr("*"),
 			DestinationAddressPrefix: to.Ptr("*"),
-			DestinationPortRanges:    to.SliceOfPtrs(ports...),
 		},
 	}
+	// Azure takes "*" for every port as a range, not in a list of them.
+	if len(ports) == 1 && ports[0] == "*" {
+		rule.Properties.DestinationPortRange = to.Ptr("*")
+	} else {
+		rule.Properties.DestinationPortRanges = to.SliceOfPtrs(ports...)
+	}
+	return rule
 }
 
 func (c *Cloud) publicIP(inst *instancehub.Instance) armnetwork.PublicIPAddress {
@@ -195,10 +213,18 @@ func (c *Cloud) virtualMachine(ctx context.Context, inst *instancehub.Instance, 
 			return armcompute.VirtualMachine{}, err
 		}
 	}
+	address, err := c.nicAddress(ctx, inst)
+	if err != nil {
+		return armcompute.VirtualMachine{}, err
+	}
+	rstudio, err := c.rstudioImage(ctx)
+	if err != nil {
+		return armcompute.VirtualMachine{}, err
+	}
 	return armcompute.VirtualMachine{
 		Location: to.Ptr(inst.Region),
 		Tags:     c.tags(inst),
-		Identity: vmIdentity(inst.Identity),
+		Identity: vmIdentity(c.withRegistryIdentity(inst.Identity)),
 		Plan:     plan,
 		Properties: &armcompute.VirtualMachineProperties{
 			HardwareProfile: &armcompute.HardwareProfile{VMSize: to.Ptr(armcompute.VirtualMachineSizeTypes(inst.VMSize))},
@@ -218,7 +244,7 @@ func (c *Cloud) virtualMachine(ctx context.Context, inst *instancehub.Instance, 
 			OSProfile: &armcompute.OSProfile{
 				ComputerName:  to.Ptr(inst.Name),
 				AdminUsername: to.Ptr(instancehub.SSHUser),
-				CustomData:    to.Ptr(base64.StdEncoding.EncodeToString([]byte(c.cloudInit(inst)))),
+				CustomData:    to.Ptr(base64.StdEncoding.EncodeToString([]byte(c.cloudInit(inst, address, rstudio)))),
 				LinuxConfiguration: &armcompute.LinuxConfiguration{
 					DisablePasswordAuthentication: to.Ptr(true),
 					SSH: &armcompute.SSHConfiguration{PublicKeys: []*armcompute.SSHPublicKey{{
@@ -227,6 +253,7 @@ func (c *Cloud) virtualMachine(ctx context.Context, inst *instancehub.Instance, 
 					}}},
 				},
 			},
+			DiagnosticsProfile: bootDiagnostics,
 			NetworkProfile: &armcompute.NetworkProfile{NetworkInterfaces: []*armcompute.NetworkInterfaceReference{{
 				ID: to.Ptr(c.resourceID("Microsoft.Network", "networkInterfaces", nicName(inst.Name))),
 				Properties: &armcompute.NetworkInterfaceReferenceProperties{
@@ -263,6 +290,49 @@ func imageOf(vm armcompute.VirtualMachine) Image {
 	return Image{Publisher: deref(ref.Publisher), Offer: deref(ref.Offer), SKU: deref(ref.SKU), Version: deref(ref.Version)}
 }
 
+// nicAddress is the private address Azure gave inst's network interface,
+// made the step before the VM: the address the portal reaches the VM at
+// (addresses), and so the one its applications listen on. A dynamic private
+// address stays the interface's until the interface is deleted.
+func (c *Cloud) nicAddress(ctx context.Context, inst *instancehub.Instance) (netip.Addr, error) {
+	nic, err := c.nics.Get(ctx, c.cfg.ResourceGroup, nicName(inst.Name), nil)
+	if err != nil {
+		return netip.Addr{}, cloudError(err, "read network interface of "+inst.Name)
+	}
+	var private string
+	if ipc := primaryIPConfiguration(nic.Interface); ipc != nil {
+		private = deref(ipc.PrivateIPAddress)
+	}
+	addr, err := netip.ParseAddr(private)
+	if err != nil || !addr.Is4() {
+		return netip.Addr{}, instancehub.Errorf(instancehub.EUNAVAILABLE, "The network interface of %s has no private IPv4 address (%q).", inst.Name, private)
+	}
+	return addr, nil
+}
+
+// primaryIPConfiguration is the IP configuration of nic that Azure routes
+// the VM's traffic by: the one marked primary, or the only one. The portal
+// makes one, but an operator may add another to an adopted VM's interface,
+// in any order.
+func primaryIPConfiguration(nic armnetwork.Interface) *armnetwork.InterfaceIPConfigurationPropertiesFormat {
+	if nic.Properties == nil {
+		return nil
+	}
+	var first *armnetwork.InterfaceIPConfigurationPropertiesFormat
+	for _, ipc := range nic.Properties.IPConfigurations {
+		if ipc == nil || ipc.Properties == nil {
+			continue
+		}
+		if deref(ipc.Properties.Primary) {
+			return ipc.Properties
+		}
+		if first == nil {
+			first = ipc.Properties
+		}
+	}
+	return first
+}
+
 // sealedKey returns a fresh ed25519 public key whose private key is thrown away.
 func sealedKey() (string, error) {
 	pub, _, err := ed25519.GenerateKey(rand.Reader)
@@ -282,21 +352,30 @@ func sealedKey() (string, error) {
 // terminal), which signs in the gateway by the instance's own secret (see
 // JupyterConfig), and RStudio Server, which the Data Science VM no longer
 // ships (release notes, June 2022), as a rocker container with its login
-// off, the portal's secret and the security group (the portal's range only)
-// standing in for it. Both listen on the VM's private address only. The
+// off on loopback, behind a proxy that checks the instance's secret (see
+// ProxyConfig), as the owner's account, whatever its IDs. Jupyter listens
+// on the network interface's address only (address). Docker
+// takes its addresses from the configured pool (dockerNetworkScript), first,
+// so that RStudio's container is never made on the default bridge. The
 // marker records whose instance this is. It holds no secret: the secret
 // comes later, by the Custom Script extension (SecretScript), and Jupyter
 // starts once it is there.
-func (c *Cloud) cloudInit(inst *instancehub.Instance) string {
+func (c *Cloud) cloudInit(inst *instancehub.Instance, address netip.Addr, rstudioDigest string) string {
 	marker, _ := json.Marshal(map[string]string{"portal": c.cfg.PortalID, "instance": inst.Name, "owner": inst.OwnerEmail})
 	return strings.NewReplacer(
 		"{marker}", string(marker),
+		"{address}", address.String(),
 		"{user}", instancehub.SSHUser,
 		"{jupyter}", portJupyter,
 		"{rstudio}", portRStudio,
-		"{rstudioImage}", RStudioImage,
+		"{rstudioScriptFile}", rstudioScriptFile,
+		"{rstudioScript}", indent(rstudioScript(c.rstudio, rstudioDigest, c.cfg.RegistryIdentity), "      "),
 		"{jupyterConfig}", jupyterConfigFile,
 		"{secretFile}", SecretFile,
+		"{rstudioLoopback}", rstudioLoopback,
+		"{proxyConfig}", indent(ProxyConfig(), "      "),
+		"{dockerNetworkFile}", dockerNetworkFile,
+		"{dockerNetwork}", indent(dockerNetworkScript(c.dockerPool), "      "),
 	).Replace(cloudInitTemplate)
 }
 
@@ -306,15 +385,9 @@ const (
 	portRStudio = "8787"
 )
 
-// RStudioImage is the container RStudio Server runs from, pinned; pulling
-// it needs outbound Internet access from the VM.
-const RStudioImage = "rocker/rstudio:4.4.2"
-
-// privateAddress is the VM's private address, from the shell: cloud-init
-// runs before the portal learns it.
-const privateAddress = `$(hostname -I | cut -d" " -f1)`
-
 const cloudInitTemplate = `#cloud-config
+packages:
+  - nginx
 write_files:
   - path: /etc/instancehub/instance.json
     permissions: "0644"
@@ -330,7 +403,7 @@ write_files:
       [Service]
       User={user}
       WorkingDirectory=/home/{user}
-      ExecStart=/bin/sh -c 'exec /anaconda/bin/jupyter lab --no-browser --ip=` + privateAddress + ` --port={jupyter} --ServerApp.base_url=/ --config={jupyterConfig} --ServerApp.allow_remote_access=True'
+      ExecStart=/anaconda/bin/jupyter lab --no-browser --ip={address} --port={jupyter} --ServerApp.base_url=/ --config={jupyterConfig} --ServerApp.allow_remote_access=True
       Restart=always
       RestartSec=5
   - path: /etc/systemd/system/instancehub-jupyter.path
@@ -350,13 +423,27 @@ write_files:
       Requires=docker.service
       After=docker.service network-online.target
       [Service]
-      ExecStartPre=-/usr/bin/docker rm -f instancehub-rstudio
-      ExecStart=/bin/sh -c 'exec /usr/bin/docker run --rm --name instancehub-rstudio -p ` + privateAddress + `:{rstudio}:8787 -e DISABLE_AUTH=true -e USERID=1000 -v /home/{user}:/home/rstudio {rstudioImage}'
+      ExecStart={rstudioScriptFile}
       Restart=always
       RestartSec=30
       [Install]
       WantedBy=multi-user.target
+  - path: /etc/nginx/conf.d/instancehub-rstudio.conf
+    permissions: "0644"
+    content: |
+      {proxyConfig}
+  - path: {rstudioScriptFile}
+    permissions: "0755"
+    content: |
+      {rstudioScript}
+  - path: {dockerNetworkFile}
+    permissions: "0755"
+    content: |
+      {dockerNetwork}
 runcmd:
+  - [python3, {dockerNetworkFile}]
+  - [rm, -f, /etc/nginx/sites-enabled/default]
+  - [systemctl, reload-or-restart, nginx]
   - [systemctl, daemon-reload]
   - [systemctl, disable, --now, jupyterhub]
   - [systemctl, enable, --now, instancehub-jupyter.path]

@@ -45,8 +45,9 @@ func groupCloud(t *testing.T, g *group, clock *testClock) *azure.Cloud {
 	c, err := azure.New(azure.Config{
 		SubscriptionID: "sub-1", ResourceGroup: "rg-1", Regions: []string{"eastus"}, PortalID: "instancehub",
 		PublicIP: true, SSHSourceRange: "203.0.113.0/24", AppSourceRange: "10.9.0.0/24",
-		Image: azure.Image{Publisher: "microsoft-dsvm", Offer: "ubuntu-2204", SKU: "2204-gen2", Version: "25.04.22"},
-		Now:   clock.Now, Sleep: clock.Sleep,
+		Image:        azure.Image{Publisher: "microsoft-dsvm", Offer: "ubuntu-2204", SKU: "2204-gen2", Version: "25.04.22"},
+		RStudioImage: pinnedRStudio,
+		Now:          clock.Now, Sleep: clock.Sleep,
 	}, &azfake.TokenCredential{}, opts)
 	if err != nil {
 		t.Fatal(err)

@@ -40,16 +40,10 @@ func (c *Cloud) addresses(ctx context.Context, inst *instancehub.Instance, vm *i
 		return cloudError(err, "read network interface of "+inst.Name)
 	}
 	var publicIPID string
-	if nic.Properties != nil {
-		for _, ipc := range nic.Properties.IPConfigurations {
-			if ipc.Properties == nil {
-				continue
-			}
-			vm.PrivateIP = deref(ipc.Properties.PrivateIPAddress)
-			if ipc.Properties.PublicIPAddress != nil {
-				publicIPID = deref(ipc.Properties.PublicIPAddress.ID)
-			}
-			break
+	if ipc := primaryIPConfiguration(nic.Interface); ipc != nil {
+		vm.PrivateIP = deref(ipc.PrivateIPAddress)
+		if ipc.PublicIPAddress != nil {
+			publicIPID = deref(ipc.PublicIPAddress.ID)
 		}
 	}
 	if publicIPID == "" {

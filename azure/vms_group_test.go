@@ -79,3 +79,25 @@ func TestAVMListedWithoutItsInstanceViewIsAskedForIt(t *testing.T) {
 		t.Errorf("read %q, want %q (a VM gone between the list and its view is left out)", got, want)
 	}
 }
+
+// TestThePrimaryIPConfigurationGivesTheAddresses: an interface with a
+// secondary IP configuration listed first (an operator added it to an
+// adopted VM) still gives the instance the primary's addresses, the ones
+// Azure routes its traffic by; the portal read the first listed before.
+func TestThePrimaryIPConfigurationGivesTheAddresses(t *testing.T) {
+	a := subscription(t, map[string]string{
+		"GET /virtualMachines/two-box": `{"name":"two-box","properties":{"instanceView":{"statuses":[{"code":"ProvisioningState/succeeded"},{"code":"PowerState/running"}]}}}`,
+		"GET /networkInterfaces/two-box-nic": `{"name":"two-box-nic","properties":{"ipConfigurations":[` +
+			`{"name":"extra","properties":{"primary":false,"privateIPAddress":"10.0.0.9"}},` +
+			`{"name":"ipconfig1","properties":{"primary":true,"privateIPAddress":"10.0.0.4",` +
+			`"publicIPAddress":{"id":"/subscriptions/sub-1/resourceGroups/rg-1/providers/Microsoft.Network/publicIPAddresses/two-box-ip"}}}]}}`,
+		"GET /publicIPAddresses/two-box-ip": `{"name":"two-box-ip","properties":{"ipAddress":"20.1.2.3"}}`,
+	})
+	vm, err := loopbackCloud(t, a).VM(context.Background(), &instancehub.Instance{Name: "two-box"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if vm.PrivateIP != "10.0.0.4" || vm.PublicIP != "20.1.2.3" {
+		t.Errorf("addresses %s and %s, want the primary configuration's 10.0.0.4 and 20.1.2.3", vm.PrivateIP, vm.PublicIP)
+	}
+}

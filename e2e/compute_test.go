@@ -75,6 +75,15 @@ func TestInstanceJourney(t *testing.T) {
 	must(t, expect.Locator(page.GetByTestId("operations").Locator("tbody tr")).ToHaveCount(3))
 	screenshot(t, page, "details", true)
 
+	// An Owner reads what the VM printed while it booted, and comes back.
+	must(t, detail.GetByRole("link", playwright.LocatorGetByRoleOptions{Name: "Boot log", Exact: playwright.Bool(true)}).Click())
+	must(t, page.WaitForURL(p.URL+"/instances/ada-ws/boot-log"))
+	bootLog := page.GetByRole("region", playwright.PageGetByRoleOptions{Name: "Boot log of ada-ws"})
+	must(t, expect.Locator(bootLog).ToContainText("ada-ws login:"))
+	checkAccessibility(t, page, "boot log")
+	must(t, page.GetByRole("navigation", playwright.PageGetByRoleOptions{Name: "Breadcrumb"}).GetByRole("link", playwright.LocatorGetByRoleOptions{Name: "ada-ws"}).Click())
+	must(t, page.WaitForURL(p.URL+"/instances/ada-ws"))
+
 	must(t, button(detail, "Delete").Click())
 	dialog := page.GetByRole("dialog")
 	must(t, expect.Locator(dialog).ToContainText("Delete ada-ws?"))

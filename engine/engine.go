@@ -154,7 +154,7 @@ func NewReplicaName() string {
 // progress) and drives them.
 func (e *Engine) takeOver(ctx context.Context, all bool) error {
 	leased := time.Now()
-	ids, err := e.Instances.ClaimLapsedOperations(ctx, e.Replica, e.Now().Add(e.LeaseFor), all)
+	ids, err := e.Instances.ClaimLapsedOperations(ctx, e.Replica, e.LeaseFor, all)
 	if err != nil {
 		return fmt.Errorf("resume operations: %w", err)
 	}
@@ -209,7 +209,7 @@ func (e *Engine) renew() {
 	}
 	e.mu.Unlock()
 	renewed := time.Now()
-	held, err := e.Instances.RenewOperations(e.ctx, e.Replica, ids, e.Now().Add(e.LeaseFor))
+	held, err := e.Instances.RenewOperations(e.ctx, e.Replica, ids, e.LeaseFor)
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if err != nil {
@@ -355,7 +355,7 @@ func (e *Engine) newOperation(ctx context.Context, kind instancehub.OperationKin
 	op := &instancehub.Operation{Kind: kind, Status: instancehub.StatusInProgress, Trigger: trigger, StartedAt: e.Now().UTC(),
 		RequestID: instancehub.RequestIDFromContext(ctx)}
 	if e.Replica != "" {
-		op.LeaseOwner, op.LeaseUntil = e.Replica, e.Now().Add(e.LeaseFor)
+		op.LeaseOwner, op.LeaseFor = e.Replica, e.LeaseFor
 	}
 	if user := instancehub.UserFromContext(ctx); user != nil {
 		op.UserID, op.UserName = user.ID, user.Name
@@ -439,6 +439,11 @@ func (e *Engine) run(ctx context.Context, op *instancehub.Operation, inst *insta
 // when its progress could not be recorded.
 func (e *Engine) runStep(ctx context.Context, op *instancehub.Operation, inst *instancehub.Instance, step string) error {
 	resumed := op.Step == step
+	if resumed && op.ResumeToken != "" && !e.canResume(op.ResumeToken) {
+		e.Logger.InfoContext(ctx, "the step's resume token leads elsewhere than the portal's cloud, which changed since; sending the step again",
+			"op", op.ID, "step", step)
+		op.ResumeToken = ""
+	}
 	if !resumed || op.ResumeToken == "" {
 		op.Step, op.ResumeToken = step, ""
 		if err := e.saveProgress(ctx, op); err != nil {
@@ -457,6 +462,13 @@ func (e *Engine) runStep(ctx context.Context, op *instancehub.Operation, inst *i
 		}
 	}
 	return e.poll(ctx, op.Kind, step, inst, op.ResumeToken)
+}
+
+// canResume reports whether the cloud can follow token (ResumeTokens);
+// a cloud that cannot tell is trusted.
+func (e *Engine) canResume(token string) bool {
+	c, ok := e.Cloud.(instancehub.ResumeTokens)
+	return !ok || c.CanResume(token)
 }
 
 // saveProgress records op's step and resume token (record), answering
@@ -487,7 +499,7 @@ const (
 // record writes what operation id reached (a step, its resume token, its
 // outcome) with write. A store error is never an operation's outcome: a
 // write that fails for the database's own reasons (a dropped connection, a
-// lock held elsewhere, a disk refusing writes) is tried again, after
+// lock held elsewhere, a disk refusing writes or full) is tried again, after
 // firstRecordWait doubling up to maxRecordWait, for as long as this engine
 // surely holds the operation's lease, and each attempt ends when the
 // lease may lapse. An exclusive engine, alone on its database, tries until
@@ -511,7 +523,7 @@ func (e *Engine) record(ctx context.Context, id int64, what string, write func(c
 			return nil
 		case ctx.Err() != nil:
 			return ctx.Err()
-		case errors.As(err, &refusal):
+		case errors.As(err, &refusal) && refusal.Code != instancehub.EFULL: // a full disk is made room on
 			return err
 		case !until.IsZero() && time.Until(until) < wait:
 			return fmt.Errorf("%s of operation %d: the lease may lapse before the database answers: %w", what, id, err)
@@ -542,10 +554,10 @@ func (e *Engine) leaseUntil(id int64) time.Time {
 // again, for as long as Azure may go without answering. Any other refusal
 // ends the operation.
 func (e *Engine) begin(ctx context.Context, kind instancehub.OperationKind, step string, inst *instancehub.Instance) (string, error) {
-	first := e.Now()
+	first := time.Now() // monotonic: a change of the wall clock neither cuts nor stretches the wait
 	for {
 		token, err := e.Cloud.BeginStep(ctx, kind, step, inst)
-		if err == nil || e.Now().Sub(first) > e.busyFor(err) {
+		if err == nil || time.Since(first) > e.busyFor(err) {
 			return token, err
 		}
 		if err := e.sleep(ctx, e.PollInterval); err != nil {
@@ -604,8 +616,8 @@ func (e *Engine) poll(ctx context.Context, kind instancehub.OperationKind, step 
 			return ctx.Err()
 		case instancehub.ErrorCode(err) == instancehub.EUNAVAILABLE:
 			if unreachableSince.IsZero() {
-				unreachableSince = e.Now()
-			} else if e.Now().Sub(unreachableSince) > e.UnreachableFor {
+				unreachableSince = time.Now() // monotonic, as begin's
+			} else if time.Since(unreachableSince) > e.UnreachableFor {
 				return err
 			}
 		case err != nil:

@@ -57,7 +57,7 @@ func TestLeasesTakenOverAndLost(t *testing.T) {
 	if _, err := p.Service.Act(p.Ctx, "failover", instancehub.OpStop); err != nil {
 		t.Fatal(err)
 	}
-	if ids, err := p.DB.ClaimLapsedOperations(p.Ctx, "c", time.Now().Add(time.Hour), true); err != nil || len(ids) != 1 {
+	if ids, err := p.DB.ClaimLapsedOperations(p.Ctx, "c", time.Hour, true); err != nil || len(ids) != 1 {
 		t.Fatalf("c claimed %v, %v; want the stop", ids, err)
 	}
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {

@@ -61,10 +61,10 @@ func TestReplicaLosesTakenOverOperation(t *testing.T) {
 	}
 	inst := p.WaitState(t, "fenced", instancehub.StateRunning)
 	if err := p.DB.BeginOperation(p.Ctx, &instancehub.Operation{InstanceID: inst.ID, Kind: instancehub.OpStop,
-		Trigger: instancehub.TriggerUser, LeaseOwner: "stalled", LeaseUntil: time.Now().Add(-time.Second)}); err != nil {
+		Trigger: instancehub.TriggerUser, LeaseOwner: "stalled", LeaseFor: -time.Second}); err != nil {
 		t.Fatal(err)
 	}
-	ids, err := p.DB.ClaimLapsedOperations(p.Ctx, "other", time.Now().Add(time.Minute), false)
+	ids, err := p.DB.ClaimLapsedOperations(p.Ctx, "other", time.Minute, false)
 	if err != nil || len(ids) != 1 {
 		t.Fatalf("claimed %v, %v; want the stalled replica's stop", ids, err)
 	}
@@ -80,7 +80,7 @@ func TestReplicaLosesTakenOverOperation(t *testing.T) {
 	if err := p.DB.FinishOperation(p.Ctx, op, instancehub.InstanceUpdate{State: instancehub.StateStopped}); err != instancehub.ErrLeaseLost {
 		t.Errorf("the stalled replica's end: %v, want ErrLeaseLost", err)
 	}
-	if held, err := p.DB.RenewOperations(p.Ctx, "stalled", []int64{op.ID}, time.Now().Add(time.Minute)); err != nil || len(held) != 0 {
+	if held, err := p.DB.RenewOperations(p.Ctx, "stalled", []int64{op.ID}, time.Minute); err != nil || len(held) != 0 {
 		t.Errorf("the stalled replica renewed %v, %v; want nothing", held, err)
 	}
 	op.LeaseOwner = "other"

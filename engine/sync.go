@@ -230,7 +230,7 @@ func (e *Engine) syncLoop() {
 // intervals, renewed at each): one replica at a time lists Azure.
 func (e *Engine) backgroundSync() {
 	if !e.Exclusive {
-		held, err := e.Instances.AcquireLease(e.ctx, instancehub.SyncLease, e.Replica, e.Now().Add(2*e.SyncInterval))
+		held, err := e.Instances.AcquireLease(e.ctx, instancehub.SyncLease, e.Replica, 2*e.SyncInterval)
 		if err != nil {
 			if e.ctx.Err() == nil {
 				e.Logger.Warn("background sync: lease", "err", err)

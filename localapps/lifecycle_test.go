@@ -234,3 +234,37 @@ func processesIn(ns string) []int {
 	}
 	return pids
 }
+
+// TestAServerStoppedToMakeRoomIsToldOnce: the server stopped to start
+// another beyond the cap is Evicted, with the cap, until its instance opens
+// it again; an instance made since under the same name, and one its owner
+// stopped, are not.
+func TestAServerStoppedToMakeRoomIsToldOnce(t *testing.T) {
+	s := newServers(t, realJupyter(t), "", 1)
+	a, b := running("vma", 1), running("vmb", 1)
+	open(t, s, a, jupyterApp)
+	if _, evicted := s.Evicted(a); evicted {
+		t.Fatal("a's running server is evicted")
+	}
+	open(t, s, b, jupyterApp) // a is stopped to make room
+	if most, evicted := s.Evicted(a); !evicted || most != 1 {
+		t.Fatalf("a: Evicted = %d, %v; want 1, true", most, evicted)
+	}
+	if _, evicted := s.Evicted(running("vma", 1)); evicted {
+		t.Error("another instance named vma (another secret) is told of a's server")
+	}
+	if _, evicted := s.Evicted(b); evicted {
+		t.Error("b's running server is evicted")
+	}
+	open(t, s, a, jupyterApp) // a's next open starts it again, and b's goes
+	if _, evicted := s.Evicted(a); evicted {
+		t.Error("a is still evicted once opened again")
+	}
+	if _, evicted := s.Evicted(b); !evicted {
+		t.Error("b was stopped to make room, and is not evicted")
+	}
+	s.Stop(b.Name) // its owner stopped the instance: nothing to tell
+	if _, evicted := s.Evicted(b); evicted {
+		t.Error("b is evicted after its instance stopped")
+	}
+}

@@ -89,6 +89,9 @@ type Servers struct {
 
 	mu      sync.Mutex
 	servers map[string]*server // by instance name
+	// evicted holds, by instance name, the servers stopped to make room
+	// (MaxServers) whose instance has not opened them again since.
+	evicted map[string]*server
 	closed  bool
 	swept   bool // the folders of an earlier portal's servers are gone
 
@@ -102,6 +105,7 @@ var (
 	_ instancehub.ApplicationUpstreams    = (*Servers)(nil)
 	_ instancehub.ApplicationAvailability = (*Servers)(nil)
 	_ instancehub.ApplicationWarning      = (*Servers)(nil)
+	_ instancehub.ApplicationRestarts     = (*Servers)(nil)
 )
 
 // ApplicationWarning tells Owners that Jupyter runs without a sandbox, when
@@ -141,7 +145,7 @@ func New(cfg Config) *Servers {
 	if cfg.Processes <= 0 {
 		cfg.Processes = 512
 	}
-	return &Servers{cfg: cfg, servers: map[string]*server{}}
+	return &Servers{cfg: cfg, servers: map[string]*server{}, evicted: map[string]*server{}}
 }
 
 // ApplicationUnavailable says why the application of slug cannot run on the
@@ -260,6 +264,7 @@ func (s *Servers) serverFor(inst *instancehub.Instance) (*server, error) {
 		return nil, err
 	}
 	s.servers[inst.Name] = srv
+	delete(s.evicted, inst.Name)
 	return srv, nil
 }
 
@@ -282,6 +287,7 @@ func (s *Servers) evictOldest() {
 		}
 	}
 	delete(s.servers, oldest.name)
+	s.evicted[oldest.name] = oldest
 	s.cfg.Logger.Info("jupyter stopped to make room", "instance", oldest.name, "max", s.cfg.MaxServers)
 	s.stopping.Go(oldest.stop)
 }
@@ -293,10 +299,22 @@ func (s *Servers) Stop(name string) {
 	s.mu.Lock()
 	srv := s.servers[name]
 	delete(s.servers, name)
+	delete(s.evicted, name) // its owner stopped it: nothing to tell
 	s.mu.Unlock()
 	if srv != nil {
 		srv.stop()
 	}
+}
+
+// Evicted reports whether inst's server was stopped to make room for
+// another's since inst last used it (MaxServers run at once, the least
+// recently used stopped first), and MaxServers: its kernels and what they
+// held are gone, and its next open starts a new server.
+func (s *Servers) Evicted(inst *instancehub.Instance) (int, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	srv := s.evicted[inst.Name]
+	return s.cfg.MaxServers, srv != nil && srv.serves(inst)
 }
 
 // Serving tells whether a server runs for instance name, for the probe of

@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/instancehub/instancehub"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -33,6 +34,8 @@ func (m *Metrics) infrastructure() {
 		"How long the database took, by kind: read and write (one statement), transaction (from its begin, the write lock's wait included, to its commit).",
 		queryBuckets, "kind")
 	m.queryErrors = m.counters("instancehub_db_query_errors_total", "Database statements and transactions that failed, by kind.", "kind")
+	m.diskFull = m.counter("instancehub_db_disk_full_total",
+		"Database writes that found no room: the disk holding the database is full (or PostgreSQL's).")
 
 	m.gatewaySessions = m.gauge("instancehub_gateway_sessions_open",
 		"Sign-ins to an application (a browser's session with one application of one instance) with a request or WebSocket open now.")
@@ -76,6 +79,9 @@ func (m *Metrics) Query(kind string, took time.Duration, err error) {
 	m.queryDuration.WithLabelValues(kind).Observe(seconds(took))
 	if err != nil {
 		m.queryErrors.WithLabelValues(kind).Inc()
+	}
+	if instancehub.ErrorCode(err) == instancehub.EFULL {
+		m.diskFull.Inc()
 	}
 }
 

@@ -48,6 +48,7 @@ type Metrics struct {
 
 	queryDuration *prometheus.HistogramVec
 	queryErrors   *prometheus.CounterVec
+	diskFull      prometheus.Counter
 
 	gatewaySessions, gatewayConns, gatewaySockets prometheus.Gauge
 	streamsOpen                                   prometheus.Gauge

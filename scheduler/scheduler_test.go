@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -497,6 +498,75 @@ func TestReplicasFireSchedulesAndIdleShutdownOnce(t *testing.T) {
 		}
 		if stops != 1 {
 			t.Errorf("%s was stopped %d times", name, stops)
+		}
+	}
+}
+
+// TestAClockJumpFiresNothingTwice: the portal's clock jumps an hour back
+// after a scheduled stop and a scheduled start fired, then forward again,
+// and an hour forward and back: ticking every minute throughout, each
+// fires once, and the instance ends as the schedules left it.
+func TestAClockJumpFiresNothingTwice(t *testing.T) {
+	p := testportal.Open(t, t.TempDir(), 0)
+	inst := running(t, p, "jumping-box")
+	made := utc("2026-11-27 09:00:00")
+	addSchedule(t, p, inst, instancehub.ScheduleRequest{Action: "Stop", Kind: "Cron", Cron: "0 18 * * *", TimeZone: "UTC"}, made)
+	addSchedule(t, p, inst, instancehub.ScheduleRequest{Action: "Start", Kind: "Cron", Cron: "30 18 * * *", TimeZone: "UTC"}, made)
+	c := &clock{t: utc("2026-11-27 17:58:10")}
+	s := schedulerFor(p, c)
+	var fired int
+	minutes := func(n int) {
+		t.Helper()
+		for range n {
+			c.Set(c.Now().Add(time.Minute))
+			fired += tick(t, s).Fired
+			settled(t, p, "jumping-box")
+		}
+	}
+	minutes(5)                     // 18:03: the stop fired
+	c.Set(c.Now().Add(-time.Hour)) // 17:03
+	minutes(30)                    // 17:33
+	c.Set(c.Now().Add(time.Hour))  // 18:33: the start is 3 minutes late
+	minutes(3)
+	c.Set(c.Now().Add(-time.Hour)) // 17:36
+	minutes(30)                    // back through the stop's and the start's times
+	c.Set(c.Now().Add(time.Hour))  // 19:06
+	c.Set(c.Now().Add(time.Hour))  // 20:06
+	minutes(2)
+	c.Set(c.Now().Add(-time.Hour)) // 19:08
+	minutes(2)
+	if fired != 2 {
+		t.Errorf("fired %d times, want the stop and the start once each", fired)
+	}
+	ops, err := p.DB.FindOperations(p.Ctx, inst.ID, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var kinds []string
+	for _, op := range ops {
+		kinds = append(kinds, string(op.Kind)+" "+string(op.Trigger))
+	}
+	if want := []string{"Start Schedule", "Stop Schedule", "Create User"}; !slices.Equal(kinds, want) {
+		t.Errorf("operations %q, want %q", kinds, want)
+	}
+	if got := p.WaitState(t, "jumping-box", instancehub.StateRunning); got.State != instancehub.StateRunning {
+		t.Errorf("state %s", got.State)
+	}
+}
+
+// settled waits until the last operation of the instance name has ended.
+func settled(t *testing.T, p *testportal.Portal, name string) {
+	t.Helper()
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		inst, err := p.DB.FindInstanceByName(p.Ctx, name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if op := inst.LastOperation; op == nil || op.Status != instancehub.StatusInProgress {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: %+v still in progress", name, inst.LastOperation)
 		}
 	}
 }

@@ -43,7 +43,7 @@ func (s *Service) writeAudit(ctx context.Context, e *instancehub.AuditEvent) {
 		add = s.Audit.TallyAudit
 	}
 	if err := add(context.WithoutCancel(ctx), e); err != nil {
-		s.logger().ErrorContext(ctx, "record audit event", "action", e.Action, "err", err)
+		s.logger().ErrorContext(ctx, "record audit event", "action", e.Action, "user", e.UserName, "target", e.Target, "result", e.Result, "reason", e.Reason, "err", err)
 		return
 	}
 	s.metrics().Audited(e, e.Tallied())
@@ -76,7 +76,7 @@ func (s *Service) RecordAutomatic(ctx context.Context, target string, kind insta
 	}
 	e.Clip()
 	if rerr := s.Audit.RecordAudit(context.WithoutCancel(ctx), e); rerr != nil {
-		s.logger().ErrorContext(ctx, "record audit event", "action", e.Action, "err", rerr)
+		s.logger().ErrorContext(ctx, "record audit event", "action", e.Action, "user", e.UserName, "target", e.Target, "result", e.Result, "reason", e.Reason, "err", rerr)
 		return
 	}
 	s.metrics().Audited(e, false)

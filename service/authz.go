@@ -36,6 +36,7 @@ func access(user *instancehub.User, inst *instancehub.Instance) instancehub.Acce
 		Manage:    user.Can(instancehub.PermManageAll) || (mine && user.Can(instancehub.PermManageOwn)),
 		OpenApps:  mine && user.Can(instancehub.PermReadInstances),
 		AddSSHKey: mine && inst.SSHEnabled && user.Can(instancehub.PermManageOwn),
+		BootLog:   user.Can(instancehub.PermReadBootLogs),
 	}
 }
 

@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"fmt"
 	"strings"
 
 	"github.com/instancehub/instancehub"
@@ -178,6 +179,35 @@ func (s *Service) Refresh(ctx context.Context) (report instancehub.SyncReport, e
 		return report, err
 	}
 	return s.Engine.Sync(ctx)
+}
+
+// ApplicationRestarted says, to the owner about to open application slug
+// of the instance name, that its server was stopped to make room for
+// another's since they last used it (ApplicationRestarts), so that what
+// ran there is gone and it starts anew: "" when it was not, and to anyone
+// but the owner, whom the open itself refuses (and audits). Ask before
+// the open, which starts the server again.
+func (s *Service) ApplicationRestarted(ctx context.Context, name, slug string) (string, error) {
+	r, ok := s.Applications.(instancehub.ApplicationRestarts)
+	user := instancehub.UserFromContext(ctx)
+	app, found := instancehub.FindApplication(slug)
+	if !ok || user == nil || !found {
+		return "", nil
+	}
+	inst, err := s.Instances.FindInstanceByName(ctx, name)
+	if instancehub.ErrorCode(err) == instancehub.ENOTFOUND {
+		return "", nil
+	} else if err != nil {
+		return "", err
+	}
+	if inst.OwnerID != user.ID || inst.State != instancehub.StateRunning {
+		return "", nil
+	}
+	if most, evicted := r.Evicted(inst); evicted {
+		return fmt.Sprintf("%s on %s restarted: the portal runs at most %d at once, and stopped this one, the least recently used, to start another. "+
+			"What its kernels and terminals held is gone; your files are kept.", app.Label, inst.Name, most), nil
+	}
+	return "", nil
 }
 
 // OpenApplication checks that the signed-in user owns the instance and that

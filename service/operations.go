@@ -63,9 +63,10 @@ type readinessChecker interface {
 const ReadyWithin = time.Second
 
 // Ready tells whether the portal can serve: its database answers within
-// ReadyWithin and its schema is the one this build expects (a replica of
-// an older build, or one started before another migrated, is not). It
-// returns the schema version; EUNAVAILABLE when not ready, saying why.
+// ReadyWithin, has room to write, and its schema is the one this build
+// expects (a replica of an older build, or one started before another
+// migrated, is not). It returns the schema version; EUNAVAILABLE when not
+// ready, saying why, or EFULL when the disk is full.
 func (s *Service) Ready(ctx context.Context) (int64, error) {
 	checker, ok := s.Instances.(readinessChecker)
 	if !ok {
@@ -97,6 +98,9 @@ func (s *Service) Ready(ctx context.Context) (int64, error) {
 		return 0, instancehub.Errorf(instancehub.EUNAVAILABLE, "The database does not answer within %s.", ReadyWithin)
 	}
 	switch {
+	case instancehub.ErrorCode(r.err) == instancehub.EFULL:
+		s.logger().ErrorContext(ctx, "readiness", "err", r.err)
+		return 0, r.err
 	case r.err != nil:
 		s.logger().ErrorContext(ctx, "readiness", "err", r.err)
 		return 0, instancehub.Errorf(instancehub.EUNAVAILABLE, "The database does not answer.")

@@ -51,7 +51,7 @@ func seedEveryTable(t *testing.T, db *DB) {
 	stopped := runningInstance(t, db, "ada-cpu", ada)
 	finish(t, db, begin(t, db, stopped, instancehub.OpStop, ada), instancehub.StateStopped) // a closed one
 	_, op := createInstance(t, db, "ada-new", ada)                                          // in progress, leased
-	if _, err := db.ClaimLapsedOperations(ctx, "old-portal", start.Add(time.Hour), true); err != nil {
+	if _, err := db.ClaimLapsedOperations(ctx, "old-portal", time.Hour, true); err != nil {
 		t.Fatal(err)
 	}
 	op.ResumeToken, op.LeaseOwner = "resume-token", "old-portal"
@@ -171,7 +171,7 @@ func TestCopyTo(t *testing.T) {
 	}
 
 	// The operation in progress is free for the first portal to take.
-	claimed, err := to.ClaimLapsedOperations(ctx, "new-portal", time.Now().Add(time.Minute), false)
+	claimed, err := to.ClaimLapsedOperations(ctx, "new-portal", time.Minute, false)
 	if err != nil || len(claimed) != 1 {
 		t.Errorf("claimed %v, %v; want the create in progress", claimed, err)
 	}

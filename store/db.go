@@ -12,6 +12,8 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/instancehub/instancehub"
@@ -58,6 +60,10 @@ type DB struct {
 	// Metrics, if set, is told how long each statement and transaction
 	// took. Set it before the store is used.
 	Metrics Metrics
+
+	// full is set when a write found no room (ErrDiskFull), and cleared
+	// when Readiness finds room again (roomToWrite).
+	full atomic.Bool
 }
 
 // Metrics counts the database's work for an operator's dashboards.
@@ -94,10 +100,27 @@ var (
 // Open opens the database file at path, creating it and its directory if
 // needed, and applies the migrations it has not had yet.
 func Open(ctx context.Context, path string) (*DB, error) {
+	return OpenWith(ctx, path, Options{})
+}
+
+// Options change how a SQLite database is opened; the zero value is Open's.
+type Options struct {
+	// MaxSize, when set, keeps the database file under this many bytes: a
+	// write that would grow it further finds no room (ErrDiskFull), as on
+	// a full disk (SQLite's max_page_count, on every connection).
+	MaxSize int64
+}
+
+// OpenWith is Open, as opts says.
+func OpenWith(ctx context.Context, path string, opts Options) (*DB, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
 	}
-	db := sql.OpenDB(connector{dsn(path), writable})
+	name := dsn(path)
+	if opts.MaxSize > 0 {
+		name += fmt.Sprintf("&_pragma=max_page_count(%d)", max(opts.MaxSize/pageSize, 1))
+	}
+	db := sql.OpenDB(connector{name, writable})
 	if err := migrate(ctx, db); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("migrate database %s: %w", path, err)
@@ -121,6 +144,9 @@ func newDB(db *sql.DB, d *dialect, changes changeCounter) *DB {
 
 // dsn escapes path because SQLite reads it as a URI, in which "?", "#" and
 // "%" mean something.
+// pageSize is the size of the database's pages: SQLite's default.
+const pageSize = 4096
+
 func dsn(path string) string {
 	return "file:" + escapePath(path) + "?" + pragmas
 }
@@ -189,7 +215,7 @@ func (db *DB) orNow(t time.Time) time.Time {
 // process or replica writes meanwhile.
 func (db *DB) inTx(ctx context.Context, fn func(tx *Tx) error) (err error) {
 	began := time.Now()
-	defer func() { db.timed(QueryTransaction, began, err) }()
+	defer func() { err = db.written(err); db.timed(QueryTransaction, began, err) }()
 	tx, err := db.db.BeginTx(ctx, nil)
 	if err != nil {
 		return err
@@ -205,6 +231,20 @@ func (db *DB) inTx(ctx context.Context, fn func(tx *Tx) error) (err error) {
 		return err
 	}
 	return tx.Commit()
+}
+
+// written notes how a write ended: one that found no room for what it
+// wrote (SQLite's SQLITE_FULL, from a disk full or the database at its
+// largest; PostgreSQL's disk_full) ends with ErrDiskFull, which the portal
+// shows, and which Readiness reports until it finds room again. Smaller
+// writes may still fit (in a page's free space, in the log's) and say
+// nothing of the room left.
+func (db *DB) written(err error) error {
+	if isDiskFull(err) {
+		db.full.Store(true)
+		return instancehub.ErrDiskFull
+	}
+	return err
 }
 
 // millis is how a time is stored.
@@ -267,10 +307,38 @@ var (
 
 // Readiness reports the database's schema version and the one this build
 // expects (its newest embedded migration), reading the database, so that an
-// unreachable one answers an error.
+// unreachable one answers an error. After a write found no room, it writes
+// first (roomToWrite), and answers ErrDiskFull while that finds none.
 func (db *DB) Readiness(ctx context.Context) (current, expected int64, err error) {
+	if db.full.Load() {
+		if err := db.roomToWrite(ctx); err != nil {
+			return 0, 0, err
+		}
+	}
 	if err := db.queryRow(ctx, `SELECT COALESCE(max(version_id), 0) FROM goose_db_version WHERE is_applied`).Scan(&current); err != nil {
 		return 0, 0, fmt.Errorf("read the schema version: %w", err)
 	}
 	return current, latestMigration(db.d), nil
+}
+
+// roomProbe is the name of the lease roomToWrite writes and removes.
+const roomProbe = "readiness: room to write"
+
+// roomToWrite writes a page's worth into the database and removes it, in
+// one transaction, which needs a new page and disk for the log at its
+// commit, and so fails with ErrDiskFull while there is no room. It leaves
+// nothing behind, and is tried only once a write found no room.
+func (db *DB) roomToWrite(ctx context.Context) error {
+	err := db.inTx(ctx, func(tx *Tx) error {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO leases (name, owner, until) VALUES (?, ?, 0)
+			ON CONFLICT (name) DO UPDATE SET owner = excluded.owner`, roomProbe, strings.Repeat("x", 8192)); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `DELETE FROM leases WHERE name = ?`, roomProbe)
+		return err
+	})
+	if err == nil {
+		db.full.Store(false)
+	}
+	return err
 }

@@ -90,6 +90,18 @@ func isDuplicateKey(err error) bool {
 	return isPostgresUnique(err)
 }
 
+// isDiskFull reports whether err says there was no room to write: SQLite's
+// SQLITE_FULL (a disk full, or the database at its max_page_count),
+// PostgreSQL's disk_full.
+func isDiskFull(err error) bool {
+	var e *sqlite.Error
+	if errors.As(err, &e) {
+		return e.Code()&0xff == sqlite3.SQLITE_FULL
+	}
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && pe.Code == "53100"
+}
+
 func isPostgresUnique(err error) bool {
 	var pe *pgconn.PgError
 	return errors.As(err, &pe) && pe.Code == "23505"

@@ -68,7 +68,7 @@ func (db *DB) CreateInstance(ctx context.Context, inst *instancehub.Instance, op
 			return err
 		}
 		op.InstanceID, op.InstanceName = inst.ID, inst.Name
-		return insertOperation(ctx, tx, op)
+		return db.insertOperation(ctx, tx, op)
 	})
 	return wrap(err, "create instance %s", inst.Name)
 }

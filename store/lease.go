@@ -12,39 +12,55 @@ import (
 // Leases: each operation in progress is driven by the portal that holds its
 // lease (operations.lease_owner until lease_until), which renews it while
 // it runs; a portal that dies leaves it to lapse, and another claims it.
-// Times are the claiming portal's clock: replicas keep their clocks in step
-// (NTP), and the lease is a few periods of renewal long, far above their
-// skew. Whatever a late portal still tries is refused by the fencing of
-// SaveOperationProgress and FinishOperation, which check the owner.
+// Lease times are the database's clock (leaseClock): every replica reads
+// the same one, and none can move it, so a replica whose clock jumps (an
+// NTP step, an operator) neither takes over what another still holds nor
+// leaves its own leases lapsed or stretched. Whatever a late portal still
+// tries is refused by the fencing of SaveOperationProgress and
+// FinishOperation, which check the owner.
 
-// ClaimLapsedOperations gives owner, until until, every operation in
+// leaseClock is a common table expression, clock(now), of the current time
+// in milliseconds that leases are kept by, and its arguments: PostgreSQL's
+// own clock, which its replicas share; on SQLite, whose one portal is its
+// only user, the store's clock.
+func (db *DB) leaseClock() (string, []any) {
+	if db.d.postgres() {
+		return `WITH clock(now) AS (SELECT CAST(extract(epoch FROM clock_timestamp()) * 1000 AS BIGINT)) `, nil
+	}
+	return `WITH clock(now) AS (SELECT ?) `, []any{millis(db.now())}
+}
+
+// ClaimLapsedOperations gives owner, for lease, every operation in
 // progress whose lease has lapsed (or, with all, every one: a portal that
 // knows it is the only one, at start), and returns their IDs. Claims are
 // one statement: of two portals claiming at once, each operation goes to
 // one.
-func (db *DB) ClaimLapsedOperations(ctx context.Context, owner string, until time.Time, all bool) ([]int64, error) {
-	rows, err := db.queryWrite(ctx, `
-		UPDATE operations SET lease_owner = ?, lease_until = ?
-		WHERE status = 'InProgress' AND (? OR lease_until < ?)
-		RETURNING id`, owner, millis(until), all, millis(db.now()))
+func (db *DB) ClaimLapsedOperations(ctx context.Context, owner string, lease time.Duration, all bool) ([]int64, error) {
+	clock, args := db.leaseClock()
+	rows, err := db.queryWrite(ctx, clock+`
+		UPDATE operations SET lease_owner = ?, lease_until = (SELECT now FROM clock) + ?
+		WHERE status = 'InProgress' AND (? OR lease_until < (SELECT now FROM clock))
+		RETURNING id`, append(args, owner, lease.Milliseconds(), all)...)
 	if err != nil {
 		return nil, fmt.Errorf("claim operations: %w", err)
 	}
 	return rows, nil
 }
 
-// RenewOperations extends owner's leases of ids until until and returns the
-// IDs it still held: an operation missing was taken over, or has ended.
-func (db *DB) RenewOperations(ctx context.Context, owner string, ids []int64, until time.Time) ([]int64, error) {
+// RenewOperations extends owner's leases of ids by lease from now and
+// returns the IDs it still held: an operation missing was taken over, or
+// has ended.
+func (db *DB) RenewOperations(ctx context.Context, owner string, ids []int64, lease time.Duration) ([]int64, error) {
 	if len(ids) == 0 {
 		return nil, nil
 	}
-	args := []any{millis(until), owner}
+	clock, args := db.leaseClock()
+	args = append(args, lease.Milliseconds(), owner)
 	for _, id := range ids {
 		args = append(args, id)
 	}
-	held, err := db.queryWrite(ctx, `
-		UPDATE operations SET lease_until = ?
+	held, err := db.queryWrite(ctx, clock+`
+		UPDATE operations SET lease_until = (SELECT now FROM clock) + ?
 		WHERE lease_owner = ? AND status = 'InProgress' AND id IN (`+placeholders(len(ids))+`)
 		RETURNING id`, args...)
 	if err != nil {
@@ -61,14 +77,16 @@ func (db *DB) ReleaseOperations(ctx context.Context, owner string) error {
 	return wrap(err, "release operations")
 }
 
-// AcquireLease takes the lease name for owner until until, or renews it,
-// and reports whether owner holds it: it was free, lapsed, or owner's.
-func (db *DB) AcquireLease(ctx context.Context, name, owner string, until time.Time) (bool, error) {
-	held, err := db.queryWrite(ctx, `
-		INSERT INTO leases (name, owner, until) VALUES (?, ?, ?)
+// AcquireLease takes the lease name for owner, for lease from now, or
+// renews it, and reports whether owner holds it: it was free, lapsed, or
+// owner's.
+func (db *DB) AcquireLease(ctx context.Context, name, owner string, lease time.Duration) (bool, error) {
+	clock, args := db.leaseClock()
+	held, err := db.queryWrite(ctx, clock+`
+		INSERT INTO leases (name, owner, until) VALUES (?, ?, (SELECT now FROM clock) + ?)
 		ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, until = excluded.until
-		WHERE leases.owner = excluded.owner OR leases.until < ?
-		RETURNING 1`, name, owner, millis(until), millis(db.now()))
+		WHERE leases.owner = excluded.owner OR leases.until < (SELECT now FROM clock)
+		RETURNING 1`, append(args, name, owner, lease.Milliseconds())...)
 	if err != nil {
 		return false, fmt.Errorf("acquire lease %s: %w", name, err)
 	}

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"math"
 	"strings"
 
 	"github.com/instancehub/instancehub"
@@ -45,7 +46,7 @@ func (db *DB) BeginOperation(ctx context.Context, op *instancehub.Operation) err
 				return err
 			}
 		}
-		return insertOperation(ctx, tx, op)
+		return db.insertOperation(ctx, tx, op)
 	})
 	return wrap(err, "begin %s of instance %d", op.Kind.Verb(), op.InstanceID)
 }
@@ -100,14 +101,22 @@ func placeholders(n int) string {
 	return strings.TrimSuffix(strings.Repeat("?, ", n), ", ")
 }
 
-func insertOperation(ctx context.Context, tx *Tx, op *instancehub.Operation) error {
-	err := tx.QueryRowContext(ctx, `
+// insertOperation records op, its lease (when it names an owner) ending
+// op.LeaseFor from now by the database's clock (leaseClock); without an
+// owner, lapsed, for whichever portal claims it.
+func (db *DB) insertOperation(ctx context.Context, tx *Tx, op *instancehub.Operation) error {
+	clock, args := db.leaseClock()
+	lease := int64(math.MinInt32) // lapsed on any clock
+	if op.LeaseOwner != "" {
+		lease = op.LeaseFor.Milliseconds()
+	}
+	err := tx.QueryRowContext(ctx, clock+`
 		INSERT INTO operations (instance_id, kind, status, triggered_by, rule, user_id, step,
 			resume_token, error_code, error_message, started_at, finished_at, lease_owner, lease_until, request_id)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-		op.InstanceID, op.Kind, op.Status, op.Trigger, op.Rule, nullID(op.UserID), op.Step,
-		op.ResumeToken, op.ErrorCode, op.ErrorMessage, millis(op.StartedAt), nullMillis(op.FinishedAt),
-		op.LeaseOwner, millis(op.LeaseUntil), op.RequestID).Scan(&op.ID)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, (SELECT now FROM clock) + ?, ?) RETURNING id`,
+		append(args, op.InstanceID, op.Kind, op.Status, op.Trigger, op.Rule, nullID(op.UserID), op.Step,
+			op.ResumeToken, op.ErrorCode, op.ErrorMessage, millis(op.StartedAt), nullMillis(op.FinishedAt),
+			op.LeaseOwner, lease, op.RequestID)...).Scan(&op.ID)
 	if isUnique(err) { // operations_in_progress: the schema's own guard
 		return errInProgress
 	}

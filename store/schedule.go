@@ -228,7 +228,7 @@ func (db *DB) RecordFailedOperation(ctx context.Context, op *instancehub.Operati
 	op.Status = instancehub.StatusFailed
 	op.StartedAt = db.orNow(op.StartedAt)
 	op.FinishedAt = db.orNow(op.FinishedAt)
-	err := db.inTx(ctx, func(tx *Tx) error { return insertOperation(ctx, tx, op) })
+	err := db.inTx(ctx, func(tx *Tx) error { return db.insertOperation(ctx, tx, op) })
 	return wrap(err, "record failed %s of instance %d", op.Kind.Verb(), op.InstanceID)
 }
 

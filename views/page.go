@@ -81,6 +81,10 @@ func actionURL(name string, kind instancehub.OperationKind) string {
 
 func appURL(name, slug string) string { return instanceURL(name) + "/apps/" + slug + "/" }
 
+func bootLogURL(name string) string { return instanceURL(name) + "/boot-log" }
+
+func sizeKiB(bytes int) string { return fmt.Sprint(bytes >> 10) }
+
 func memory(gib float64) string {
 	if gib == float64(int(gib)) {
 		return fmt.Sprintf("%d", int(gib))

@@ -156,6 +156,9 @@ var matrix = map[string]check{
 		statuses(ok, anonymous, redirect, noRead, forbidden)},
 	"GET /instances/:name/delete": {func(f fixture) (string, string, url.Values) { return "GET", "/instances/" + f.other + "/delete", nil },
 		statuses(ok, anonymous, redirect, notManager, forbidden)},
+	// A VM's boot log is the Owners' (instances/boot-log), whoever owns it.
+	"GET /instances/:name/boot-log": {func(f fixture) (string, string, url.Values) { return "GET", "/instances/" + f.other + "/boot-log", nil },
+		statuses(forbidden, anonymous, redirect, owner, ok)},
 	// Acting on another user's instance takes instances/manage; on one's own,
 	// instances/manage-own (tested below, in TestActingOnOwnInstances).
 	"POST /instances/:name/:action": {func(f fixture) (string, string, url.Values) { return "POST", "/instances/" + f.other + "/stop", nil },

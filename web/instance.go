@@ -25,6 +25,15 @@ func (s *Server) showInstance(c *echo.Context) error {
 	return s.render(c, http.StatusOK, "compute", views.DetailPage(detail))
 }
 
+// bootLog shows the end of an instance's boot log.
+func (s *Server) bootLog(c *echo.Context) error {
+	page, err := s.service.BootLog(c.Request().Context(), c.Param("name"))
+	if err != nil {
+		return err
+	}
+	return s.render(c, http.StatusOK, "compute", views.BootLogPage(page))
+}
+
 // instanceRow is the list row of one instance, for rows that poll. A row
 // whose instance is gone is removed.
 func (s *Server) instanceRow(c *echo.Context) error {
@@ -51,12 +60,24 @@ func (s *Server) openApplication(c *echo.Context) error {
 		}
 		return s.render(c, http.StatusOK, "compute", views.ApplicationPage(inst.Name, app.Label, ""))
 	}
+	// The link on the portal says first that the application's server was
+	// stopped to make room since its last use, as the open starts it anew.
+	var restarted string
+	if c.QueryParam("state") == "" {
+		var err error
+		if restarted, err = s.service.ApplicationRestarted(ctx, name, slug); err != nil {
+			return err
+		}
+	}
 	target, err := s.cfg.Applications.OpenURL(ctx, sessionToken(c), name, slug, c.QueryParam("state"))
-	if instancehub.ErrorCode(err) == instancehub.EUNAVAILABLE {
-		app, _ := instancehub.FindApplication(slug)
+	app, _ := instancehub.FindApplication(slug)
+	switch {
+	case instancehub.ErrorCode(err) == instancehub.EUNAVAILABLE:
 		return s.render(c, http.StatusOK, "compute", views.ApplicationPage(name, app.Label, instancehub.ErrorMessage(err)))
-	} else if err != nil {
+	case err != nil:
 		return err
+	case restarted != "":
+		return s.render(c, http.StatusOK, "compute", views.ApplicationRestartedPage(name, app.Label, restarted, target))
 	}
 	return c.Redirect(http.StatusSeeOther, target)
 }

@@ -77,6 +77,7 @@ var statuses = map[string]int{
 	instancehub.ECLOUD:        http.StatusBadGateway,
 	instancehub.EINTERNAL:     http.StatusInternalServerError,
 	instancehub.ETHROTTLED:    http.StatusTooManyRequests,
+	instancehub.EFULL:         http.StatusInsufficientStorage,
 }
 
 var titles = map[int]string{
@@ -90,6 +91,7 @@ var titles = map[int]string{
 	http.StatusServiceUnavailable:    "Azure is not answering",
 	http.StatusBadGateway:            "Azure refused",
 	http.StatusInternalServerError:   "Something went wrong",
+	http.StatusInsufficientStorage:   "The portal's disk is full",
 }
 
 // handleError is the one place errors become responses. Internal errors are
@@ -115,6 +117,8 @@ func (s *Server) handleError(c *echo.Context, err error) {
 		// The browser went away: nothing to answer, nothing wrong here.
 		s.cfg.Logger.DebugContext(c.Request().Context(), "request cancelled by the client", "method", c.Request().Method, "path", c.Request().URL.Path)
 		return
+	case instancehub.ErrorCode(err) == instancehub.EFULL:
+		s.cfg.Logger.ErrorContext(c.Request().Context(), "request failed: the portal's disk is full", "method", c.Request().Method, "path", c.Request().URL.Path)
 	case status >= http.StatusInternalServerError && instancehub.ErrorCode(err) == instancehub.EINTERNAL && !fromEcho:
 		s.cfg.Logger.ErrorContext(c.Request().Context(), "request failed", "method", c.Request().Method, "path", c.Request().URL.Path, "err", err)
 		// Whoever reports it can quote the line's request ID.

@@ -38,6 +38,7 @@ func (s *Server) routes() {
 	g.GET("/instances/:name", s.showInstance)
 	g.GET("/instances/:name/row", s.instanceRow, s.kept)
 	g.GET("/instances/:name/delete", s.confirmDelete)
+	g.GET("/instances/:name/boot-log", s.bootLog)
 	g.POST("/instances/:name/:action", s.act)
 	g.POST("/instances/:name/idle-shutdown", s.setIdleShutdown)
 	g.POST("/instances/:name/ssh-key", s.addSSHKey)

@@ -59,6 +59,11 @@ type Emulator struct {
 	faultMu sync.Mutex
 	faults  []Fault
 
+	// blobs are the download addresses of boot logs handed out, by
+	// signature (see bootdiag.go).
+	blobMu sync.Mutex
+	blobs  map[string]signedBlob
+
 	calls  atomic.Int64
 	perAPI sync.Map // API name -> *atomic.Int64
 	seq    atomic.Int64
@@ -118,7 +123,7 @@ func open(opts Options, d *disk) (*Emulator, error) {
 			opts.Path, c.SubscriptionID, c.ResourceGroup, opts.SubscriptionID, opts.ResourceGroup)
 	}
 	c.disk = d
-	e := &Emulator{opts: opts, quota: mergeQuota(opts.Quota), cloud: c}
+	e := &Emulator{opts: opts, quota: mergeQuota(opts.Quota), cloud: c, blobs: map[string]signedBlob{}}
 	e.door = newFrontDoor(e)
 	if err := e.withCloud(func(*cloud, time.Time) error { return nil }); err != nil {
 		return nil, err

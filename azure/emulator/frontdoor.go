@@ -59,6 +59,14 @@ func (d *frontDoor) Do(req *http.Request) (*http.Response, error) {
 	if err := d.wait(req); err != nil {
 		return nil, err
 	}
+	switch api {
+	case BlobDownloadAPI:
+		return d.e.downloadBlob(req)
+	case RegistryManifestAPI:
+		return d.e.registry(req)
+	}
+	// The addresses the emulator hands out name the host it was reached at.
+	req = req.WithContext(context.WithValue(req.Context(), baseURLKey{}, req.URL.Scheme+"://"+req.URL.Host))
 	resp, err := d.serve(req, api)
 	if ae := (*armError)(nil); errors.As(err, &ae) {
 		return ae.response(req), nil

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"strings"
 	"time"
@@ -67,6 +68,9 @@ func (e *Emulator) Handler() http.Handler {
 		req.URL.Scheme, req.URL.Host, req.RequestURI = "https", r.Host, ""
 		if r.TLS == nil {
 			req.URL.Scheme = "http"
+		}
+		if host := r.Header.Get(registryHostHeader); api == RegistryManifestAPI && host != "" {
+			req.URL.Host = host // the registry the read was meant for
 		}
 		resp, err := e.door.Do(req)
 		if err != nil {
@@ -144,7 +148,7 @@ func (r *Remote) ClientOptions() *arm.ClientOptions {
 		},
 	}
 	return &arm.ClientOptions{ClientOptions: azcore.ClientOptions{
-		Cloud: endpoint, Transport: r.transport, PerCallPolicies: []policy.Policy{apiName{}},
+		Cloud: endpoint, Transport: r.transport, PerCallPolicies: []policy.Policy{apiName{emulator: r.url}},
 	}}
 }
 
@@ -159,12 +163,26 @@ func (r *Remote) HTTPClient() *http.Client { return r.transport }
 // none.
 func (r *Remote) Credential() azcore.TokenCredential { return &azfake.TokenCredential{} }
 
-// apiName puts the request's API name, from its context, in APINameHeader.
-type apiName struct{}
+// apiName puts the request's API name, from its context, in APINameHeader,
+// and sends a registry read, which names a registry's host, to the
+// emulator, the host in registryHostHeader.
+type apiName struct{ emulator string }
 
-func (apiName) Do(req *policy.Request) (*http.Response, error) {
-	if name, ok := req.Raw().Context().Value(runtime.CtxAPINameKey{}).(string); ok {
+// registryHostHeader carries the registry a read was meant for.
+const registryHostHeader = "X-Instancehub-Registry-Host"
+
+func (a apiName) Do(req *policy.Request) (*http.Response, error) {
+	name, ok := req.Raw().Context().Value(runtime.CtxAPINameKey{}).(string)
+	if ok {
 		req.Raw().Header.Set(APINameHeader, name)
+	}
+	if name == RegistryManifestAPI {
+		u, err := url.Parse(a.emulator)
+		if err != nil {
+			return nil, err
+		}
+		req.Raw().Header.Set(registryHostHeader, req.Raw().URL.Host)
+		req.Raw().URL.Scheme, req.Raw().URL.Host, req.Raw().Host = u.Scheme, u.Host, ""
 	}
 	return req.Next()
 }

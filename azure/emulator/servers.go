@@ -39,8 +39,11 @@ func computeServers(e *Emulator) *computefake.ServerFactory {
 			BeginDelete: func(_ context.Context, _, name string, _ *armcompute.VirtualMachinesClientBeginDeleteOptions) (azfake.PollerResponder[vmDelete], azfake.ErrorResponder) {
 				return action[vmDelete](e.vmAction("VirtualMachinesClient.BeginDelete", name, kindDelete))
 			},
-			Get:             e.getVM,
-			InstanceView:    e.vmInstanceView,
+			Get:          e.getVM,
+			InstanceView: e.vmInstanceView,
+			RetrieveBootDiagnosticsData: func(ctx context.Context, _, name string, opts *armcompute.VirtualMachinesClientRetrieveBootDiagnosticsDataOptions) (azfake.Responder[armcompute.VirtualMachinesClientRetrieveBootDiagnosticsDataResponse], azfake.ErrorResponder) {
+				return e.retrieveBootDiagnostics(ctx, name, opts)
+			},
 			NewListPager:    e.listVMs,
 			NewListAllPager: e.listAllVMs,
 		},

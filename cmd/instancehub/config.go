@@ -118,6 +118,10 @@ type AzureConfig struct {
 	PublicIP         bool
 	SSHSource        string
 	PortalSource     string
+	DockerPool       string
+	// RStudioImage and RegistryIdentity say where RStudio's image comes from.
+	RStudioImage     string
+	RegistryIdentity string
 }
 
 // envName is the environment variable of a flag: --emulator-latency is
@@ -313,6 +317,9 @@ func (c *Config) bindServe(f *flags) {
 	// Network exposure: nothing is open until an operator names a source.
 	f.string(&c.Azure.SSHSource, "azure-ssh-source", "", "address range allowed to reach SSH: CIDR or service tag (e.g. the Bastion subnet); empty: no SSH from anywhere, and no public IP")
 	f.string(&c.Azure.PortalSource, "azure-portal-source", "", "the portal's address range (CIDR), the only source the applications on instances admit")
+	f.string(&c.Azure.RStudioImage, "azure-rstudio-image", azure.DefaultRStudioImage, "container image RStudio runs from on instances: pinned by digest (name@sha256:…), or by a tag whose digest the portal reads from the registry anonymously")
+	f.string(&c.Azure.RegistryIdentity, "azure-registry-identity", "", "resource ID of a user-assigned managed identity every instance gets and signs in to RStudio's image registry with (an Azure Container Registry where it holds AcrPull); empty: anonymous pulls")
+	f.string(&c.Azure.DockerPool, "azure-docker-pool", azure.DefaultDockerAddressPool, "IPv4 range Docker takes its bridge and networks from on instances; nothing they reach may be in it")
 }
 
 // regions are the allowed regions, the default first.
@@ -332,6 +339,17 @@ func (c *Config) azureConfig(subscription, resourceGroup string, regions []strin
 	if err != nil {
 		return azure.Config{}, fmt.Errorf("--azure-image: %w", err)
 	}
+	if _, err := azure.ParseDockerAddressPool(c.Azure.DockerPool); err != nil {
+		return azure.Config{}, fmt.Errorf("--azure-docker-pool: %w", err)
+	}
+	if err := azure.CheckImageReference(c.Azure.RStudioImage); err != nil {
+		return azure.Config{}, fmt.Errorf("--azure-rstudio-image: %w", err)
+	}
+	if id := c.Azure.RegistryIdentity; id != "" {
+		if err := instancehub.ValidateIdentity(instancehub.ManagedIdentity{UserAssigned: []string{id}}); err != nil {
+			return azure.Config{}, fmt.Errorf("--azure-registry-identity: %s", instancehub.ErrorMessage(err))
+		}
+	}
 	sshSource, portalSource := c.Azure.SSHSource, c.Azure.PortalSource
 	if c.Azure.SubscriptionID == "" && sshSource == "" && portalSource == "" {
 		// The emulated subscription has nothing to expose: it shows the
@@ -344,6 +362,7 @@ func (c *Config) azureConfig(subscription, resourceGroup string, regions []strin
 		VirtualNetwork: c.Azure.VirtualNetwork, Subnet: c.Azure.Subnet, OutboundPool: c.Azure.OutboundPool, Identities: c.identities(), Image: img,
 		TrustedLaunch: c.Azure.TrustedLaunch, SecureBootOff: !c.Azure.SecureBoot, EncryptionAtHost: c.Azure.EncryptionAtHost,
 		OSDiskSizeGB: int32(c.Azure.OSDiskSizeGB), OSDiskType: c.Azure.OSDiskType,
+		DockerAddressPool: c.Azure.DockerPool, RStudioImage: c.Azure.RStudioImage, RegistryIdentity: c.Azure.RegistryIdentity,
 	}, nil
 }
 

@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/instancehub/instancehub/azure"
 	"github.com/instancehub/instancehub/store"
 )
 
@@ -231,5 +232,46 @@ func TestPublicURL(t *testing.T) {
 		} else if err != nil || u.String() != tc.want {
 			t.Errorf("%q: %v, %v; want %s", tc.flag, u, err, tc.want)
 		}
+	}
+}
+
+// TestDockerPoolFlag: --azure-docker-pool reaches the cloud, and a range
+// Docker cannot use is refused naming the flag before anything runs.
+func TestDockerPoolFlag(t *testing.T) {
+	var out bytes.Buffer
+	err := run(context.Background(), []string{"doctor", "--data", t.TempDir(), "--azure-docker-pool", "172.17.0.1/16"}, nil, &out, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "--azure-docker-pool") || !strings.Contains(err.Error(), "172.17.0.1/16") {
+		t.Errorf("a pool that is not a network: %v\n%s", err, out.String())
+	}
+	c := &Config{}
+	c.Azure.Image, c.Azure.DockerPool, c.Azure.RStudioImage = azure.DataScienceVM.URN(), "100.64.0.0/16", azure.DefaultRStudioImage
+	cfg, err := c.azureConfig("sub", "rg", []string{"eastus"})
+	if err != nil || cfg.DockerAddressPool != "100.64.0.0/16" {
+		t.Errorf("%+v %v", cfg, err)
+	}
+}
+
+// TestRStudioImageFlags: --azure-rstudio-image and --azure-registry-identity
+// reach the cloud, and what docker or Azure could not take is refused
+// naming its flag.
+func TestRStudioImageFlags(t *testing.T) {
+	for _, bad := range [][]string{
+		{"--azure-rstudio-image", "ghcr.io/azure/rocker rstudio"},
+		{"--azure-rstudio-image", "ghcr.io/azure/rstudio@sha256:short"},
+		{"--azure-registry-identity", "acr-pull"},
+	} {
+		var out bytes.Buffer
+		err := run(context.Background(), append([]string{"doctor", "--data", t.TempDir()}, bad...), nil, &out, io.Discard)
+		if err == nil || !strings.Contains(err.Error(), bad[0]+":") {
+			t.Errorf("%s %q: %v", bad[0], bad[1], err)
+		}
+	}
+	const identity = "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/shared/providers/Microsoft.ManagedIdentity/userAssignedIdentities/acr-pull"
+	c := &Config{}
+	c.Azure.Image, c.Azure.DockerPool = azure.DataScienceVM.URN(), azure.DefaultDockerAddressPool
+	c.Azure.RStudioImage, c.Azure.RegistryIdentity = "contoso.azurecr.io/rstudio:4.4", identity
+	cfg, err := c.azureConfig("sub", "rg", []string{"eastus"})
+	if err != nil || cfg.RStudioImage != "contoso.azurecr.io/rstudio:4.4" || cfg.RegistryIdentity != identity {
+		t.Errorf("%+v %v", cfg, err)
 	}
 }

@@ -64,12 +64,15 @@ type Wiring struct {
 	Cloud func(*azure.Cloud) instancehub.Cloud
 	// Logger, when set, receives the engine's and the service's log.
 	Logger *slog.Logger
+	// MaxDatabaseSize, when set, keeps the SQLite database under this
+	// many bytes, past which writes find no room, as on a full disk.
+	MaxDatabaseSize int64
 }
 
 // OpenWired is OpenWith, wired as w says.
 func OpenWired(t testing.TB, dir string, opts emulator.Options, w Wiring) *Portal {
 	t.Helper()
-	db, err := store.Open(context.Background(), filepath.Join(dir, "instancehub.db"))
+	db, err := store.OpenWith(context.Background(), filepath.Join(dir, "instancehub.db"), store.Options{MaxSize: w.MaxDatabaseSize})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -112,6 +115,28 @@ func (p *Portal) Replica(t testing.TB, name string, lease time.Duration) *Portal
 	r := newPortal(t, t.TempDir(), db, p.Emu, p.Cloud, &engine.Engine{Replica: name, LeaseFor: lease}, Wiring{})
 	t.Cleanup(func() { r.Engine.Stop(); r.DB.Close() })
 	return r
+}
+
+// OpenServed opens a portal over the database in dir whose cloud is the
+// emulator emu served in a process of its own (served by the test: its
+// Handler behind an HTTPS server), reached at remote as `serve
+// --emulator-url` reaches one. p.Emu is emu.
+func OpenServed(t testing.TB, dir string, emu *emulator.Emulator, remote *emulator.Remote) *Portal {
+	t.Helper()
+	db, err := store.Open(context.Background(), filepath.Join(dir, "instancehub.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cloud, err := azure.New(azure.Config{
+		SubscriptionID: remote.SubscriptionID, ResourceGroup: remote.ResourceGroup,
+		Regions: remote.Regions, PublicIP: true, SSHSourceRange: "Internet", AppSourceRange: "10.0.0.0/8",
+	}, remote.Credential(), remote.ClientOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := newPortal(t, dir, db, emu, cloud, &engine.Engine{Exclusive: true}, Wiring{})
+	t.Cleanup(p.Close)
+	return p
 }
 
 func openCloud(t testing.TB, opts emulator.Options) (*emulator.Emulator, *azure.Cloud) {
