@@ -30,7 +30,7 @@ VULNDB        := .cache/vulndb/$(lastword $(subst @, ,$(VULNDB_MODULE)))
 FUZZTIME      ?= 30s
 TEST_FUZZTIME ?= 2s
 
-.PHONY: build run test test-ahead fuzz azure-specs check check-deploy check-metrics vulncheck bench bench-http bench-replicas screenshots deps generate clean chromium jupyter bubblewrap postgres wrk nginx deploy-tools e2e-driver
+.PHONY: build run test test-ahead fuzz azure-specs check check-deploy check-metrics check-openapi vulncheck bench bench-http bench-replicas screenshots deps generate clean chromium jupyter bubblewrap postgres wrk nginx deploy-tools e2e-driver
 
 ## build: generate the templates, fetch htmx and build bin/instancehub
 build: $(BIN)
@@ -128,9 +128,12 @@ bench: build
 	go test -run '^$$' -bench . -benchmem ./...
 
 ## bench-http: the load benchmark: seeds N instances (default 1000) through
-## the create form of the real server, then drives each page and a static
-## server sending its identical bytes with wrk (Debian's, installed if
-## missing), and prints req/s, p50, p99 and the share of that ceiling
+## the create form of the real server, signs 100 people in, then drives
+## each page as browsers ask (cache hits and renders, identity and
+## gzip, spread over the sessions, every answer checked) three times beside
+## a static server sending the same bytes, with wrk (Debian's, installed if
+## missing), and prints median req/s and p99 (min-max), the share of that
+## ceiling and the load average
 N ?= 1000
 bench-http: build wrk
 	go run ./internal/tools/benchhttp -bin $(BIN) -n $(N)
@@ -140,7 +143,7 @@ bench-http: build wrk
 ## names a server): creates/s through the form, the list page's req/s and
 ## p99 with wrk, and the takeover time after SIGKILL
 bench-replicas: build wrk postgres
-	go run ./internal/tools/benchhttp -bin $(BIN) -replicas -n 400
+	go run ./internal/tools/benchhttp -bin $(BIN) -replicas -n 400 -duration 8s
 
 wrk:
 	@if ! command -v wrk >/dev/null; then \
@@ -168,7 +171,8 @@ azure-specs:
 
 ## check: formatting, vet, staticcheck, generated templates up to date, no
 ## known vulnerability (vulncheck), the deployment files valid
-## (check-deploy) and the Prometheus alert rules checked (check-metrics)
+## (check-deploy), the Prometheus alert rules checked (check-metrics) and
+## the OpenAPI document linted (check-openapi)
 check: deps
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
 	go vet ./...
@@ -178,6 +182,7 @@ check: deps
 	@$(MAKE) --no-print-directory vulncheck
 	@$(MAKE) --no-print-directory check-deploy
 	@$(MAKE) --no-print-directory check-metrics
+	@$(MAKE) --no-print-directory check-openapi
 
 ## check-deploy: docs/deploy's nginx and Caddy configurations and systemd
 ## unit, validated by nginx -t, caddy validate and systemd-analyze verify
@@ -206,16 +211,21 @@ chromium:
 	fi
 	@test -x "$(CHROMIUM)" || { echo "Chromium is not at $(CHROMIUM); the browser tests cannot run"; exit 1; }
 
-## jupyter: Debian's Jupyter Notebook server, with the Python kernel and the
+## jupyter: Debian's Jupyter Notebook server, with the Python and R kernels
+## (R and its Jupyter kernel, since RStudio is not packaged) and the
 ## terminal, which the offline emulator runs behind each running instance's
-## Jupyter and Terminal links (about 450 MB; a few minutes)
+## Jupyter and Terminal links (about 450 MB), and R with its Jupyter kernel
+## (R without the packages Debian recommends: 136 packages rather than 1,059)
+RKERNEL := /usr/share/jupyter/kernels/ir/kernel.json
 jupyter:
-	@if [ ! -x "$(JUPYTER)" ]; then \
-		echo "installing Jupyter Notebook (apt-get)"; \
+	@if [ ! -x "$(JUPYTER)" ] || [ ! -e "$(RKERNEL)" ]; then \
+		echo "installing Jupyter Notebook and R (apt-get)"; \
 		SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
-		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq jupyter-notebook python3-ipykernel python3-terminado >/dev/null; \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq jupyter-notebook python3-ipykernel python3-terminado >/dev/null && \
+		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends r-base-core r-cran-irkernel >/dev/null; \
 	fi
 	@test -x "$(JUPYTER)" || { echo "Jupyter is not at $(JUPYTER); the offline Jupyter and Terminal cannot run"; exit 1; }
+	@test -e "$(RKERNEL)" || { echo "R's Jupyter kernel is not at $(RKERNEL); the offline Jupyter offers no R"; exit 1; }
 
 ## bubblewrap: Debian's bubblewrap, which runs each offline instance's
 ## Jupyter in a sandbox of its own; without it the offline Jupyter is off
@@ -248,6 +258,12 @@ nginx:
 		SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
 		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq nginx >/dev/null; \
 	fi
+
+## check-openapi: the API's OpenAPI document (web/openapi.json) linted by
+## Redocly's CLI (npm @redocly/cli, in node_modules), its recommended rules;
+## an error fails, a warning is shown. No telemetry is sent.
+check-openapi: node_modules/.package-lock.json
+	REDOCLY_TELEMETRY=off REDOCLY_SUPPRESS_UPDATE_NOTICE=true node_modules/.bin/redocly lint --format=stylish web/openapi.json
 
 ## check-metrics: docs/metrics' Prometheus alert rules, checked and their
 ## unit tests run by promtool (Debian's prometheus, installed if missing)

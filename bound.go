@@ -71,6 +71,21 @@ func Prefix(s string, limit int) string {
 	return s[:n]
 }
 
+// Tail returns the longest suffix of s of at most limit bytes that starts
+// on a character boundary, after a line saying the start was cut: a log
+// keeps its end, where a failure shows.
+func Tail(s string, limit int) string {
+	if len(s) <= limit {
+		return s
+	}
+	const cut = "[…earlier output cut]\n"
+	n := len(s) - max(0, limit-len(cut))
+	for n < len(s) && !utf8.RuneStart(s[n]) {
+		n++
+	}
+	return cut + s[n:]
+}
+
 // TooLong returns the field error of a value longer than limit bytes, or nil.
 func TooLong(field, what, value string, limit int) error {
 	if len(value) <= limit {

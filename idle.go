@@ -127,6 +127,7 @@ type AutoStop struct {
 	At      time.Time
 	Trigger Trigger // TriggerSchedule or TriggerIdleShutdown
 	Reason  string  // "idle shutdown after 1 hour", "schedule 2: Stop at 18:00…"
+	Source  string  // what makes it, in short: "idle shutdown", "schedule 2"
 	// Postponed is set once the owner kept the instance running: it can be
 	// postponed only once.
 	Postponed bool
@@ -138,19 +139,19 @@ func IdleDue(c IdleClock, now time.Time) bool {
 	return !stopAt.IsZero() && !now.Before(stopAt) && !c.Busy
 }
 
-// NextAutoStop is the first automatic stop of inst due within NoticeBefore
-// of now, by idle shutdown or by one of its stop schedules, or nil: what
-// its owner is warned of, and may postpone.
-func NextAutoStop(inst *Instance, schedules []*Schedule, now time.Time) *AutoStop {
+// NextStop is the first automatic stop of inst, by idle shutdown or by
+// one of its stop schedules, however far off, or nil: what the list's
+// "Stops at" column shows.
+func NextStop(inst *Instance, schedules []*Schedule, now time.Time) *AutoStop {
 	var next *AutoStop
-	consider := func(at time.Time, trigger Trigger, reason string) {
-		if at.IsZero() || at.After(now.Add(NoticeBefore)) || next != nil && !at.Before(next.At) {
+	consider := func(at time.Time, trigger Trigger, source, reason string) {
+		if at.IsZero() || next != nil && !at.Before(next.At) {
 			return
 		}
-		next = &AutoStop{At: at, Trigger: trigger, Reason: reason}
+		next = &AutoStop{At: at, Trigger: trigger, Source: source, Reason: reason}
 	}
 	if at := IdleStopAt(inst); !at.IsZero() {
-		consider(latest(at, now), TriggerIdleShutdown, "idle shutdown after "+IdleText(inst.IdleShutdown)+" without activity")
+		consider(latest(at, now), TriggerIdleShutdown, "idle shutdown", "idle shutdown after "+IdleText(inst.IdleShutdown)+" without activity")
 	}
 	for _, sch := range schedules {
 		if sch.InstanceID != inst.ID || sch.Action != OpStop {
@@ -160,10 +161,19 @@ func NextAutoStop(inst *Instance, schedules []*Schedule, now time.Time) *AutoSto
 		if keep := inst.KeepRunningUntil; !at.IsZero() && !at.After(keep) && at.After(keep.Add(-KeepRunningFor-time.Millisecond)) {
 			at = keep
 		}
-		consider(latest(at, now), TriggerSchedule, sch.Label())
+		consider(latest(at, now), TriggerSchedule, fmt.Sprintf("schedule %d", sch.ID), sch.Label())
 	}
 	if next != nil {
 		next.Postponed = !inst.KeepRunningUntil.IsZero() && !inst.KeepRunningUntil.Before(now)
 	}
 	return next
+}
+
+// Notice is the stop itself if it is due within NoticeBefore of now, when
+// its owner is warned of it and may postpone it, or nil.
+func (a *AutoStop) Notice(now time.Time) *AutoStop {
+	if a == nil || a.At.After(now.Add(NoticeBefore)) {
+		return nil
+	}
+	return a
 }

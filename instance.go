@@ -40,6 +40,8 @@ type Instance struct {
 	// returns the instance the first one made.
 	IdempotencyKey string
 	Replayed       bool
+	// Setup are the scripts it runs as root: at create and at each start.
+	Setup SetupScripts
 
 	State     State
 	PrivateIP string
@@ -78,6 +80,10 @@ type Instance struct {
 	// AutoStop is the automatic stop due within NoticeBefore, if any, set
 	// by the service; it is not stored.
 	AutoStop *AutoStop
+	// NextStop is the next automatic stop however far off (AutoStop is it
+	// once it is due within NoticeBefore), set by the service with
+	// AutoStop; it is not stored.
+	NextStop *AutoStop
 
 	// LastOperation is the newest operation on the instance, if any.
 	LastOperation *Operation
@@ -85,6 +91,11 @@ type Instance struct {
 	// Access is what the signed-in user may do with the instance, set by
 	// the service; it is not stored.
 	Access Access
+
+	// OSImage is the image the VM was made from and the newest version of
+	// it in the region, set by the service from Image and the cloud; nil
+	// until Azure said which image the VM runs. It is not stored.
+	OSImage *OSImage
 }
 
 // SSHUser is the Linux account a user signs in with over SSH.
@@ -108,6 +119,28 @@ func (i *Instance) SSHCommand() string {
 		return ""
 	}
 	return fmt.Sprintf("ssh -p %d %s@%s", i.SSHPort, SSHUser, host)
+}
+
+// VSCodeDesktopURL opens VS Code's Remote - SSH on the instance, in its
+// user's home: vscode://vscode-remote/ssh-remote+USER@HOST:PORT/PATH, the
+// form VS Code's URL handler gives the remote extension. It is "" unless
+// SSH is on, the owner gave a key (VS Code signs in with it, never with a
+// password) and the instance has an address.
+func (i *Instance) VSCodeDesktopURL() string {
+	if !i.SSHEnabled || i.SSHPublicKey == "" {
+		return ""
+	}
+	host := i.PublicIP
+	if host == "" {
+		host = i.PrivateIP
+	}
+	if host == "" {
+		return ""
+	}
+	if strings.Contains(host, ":") {
+		host = "[" + host + "]"
+	}
+	return fmt.Sprintf("vscode://vscode-remote/ssh-remote+%s@%s:%d/home/%s", SSHUser, host, i.SSHPort, SSHUser)
 }
 
 // Application is a web application that runs on every instance.
@@ -164,6 +197,9 @@ const DefaultSSHPort = 22
 // ListQuery is what the list page asks for.
 type ListQuery struct {
 	OnlyMine bool
+	// OldImage keeps the instances on an older version of their OS image
+	// than their region offers.
+	OldImage bool
 	Search   string
 	Sort     InstanceSort
 	Page     int // from 1
@@ -193,6 +229,8 @@ type InstanceDetail struct {
 	IdleStopAt time.Time
 	// Cost estimates its compute's cost; nil without a price.
 	Cost *InstanceCost
+	// SetupRun is how its last setup script ran; nil when none ran.
+	SetupRun *SetupResult
 }
 
 // HistoryLength is how many operations the details page lists.

@@ -31,7 +31,7 @@ func (s State) HoldsWorkspaceQuota() bool {
 var WorkspaceQuotaStates = func() []State {
 	var held []State
 	for _, s := range []State{StateCreating, StateCreateFailed, StateRunning, StateStopping, StateStopped, StateStarting,
-		StateRestarting, StateDeleting, StateUnusable, StateUnknown, StateMissing, StateDeleted} {
+		StateRestarting, StateDeleting, StateUnusable, StateUnknown, StateMissing, StateDeleted, StateSetupFailed, StateUserSetupFailed} {
 		if s.HoldsWorkspaceQuota() {
 			held = append(held, s)
 		}
@@ -52,8 +52,32 @@ func QuotaMessage(level, region, family string, requested, inUse, limit int) str
 	if family == TotalRegionalVCPUs {
 		name = "Total regional vCPUs"
 	}
-	return fmt.Sprintf("%s: %d vCPUs requested, but %d of the %s's limit of %d are in use in %s.",
-		name, requested, inUse, level, limit, region)
+	return fmt.Sprintf("%s: %s requested, but %d of the %s's limit of %d are in use in %s.",
+		name, Plural(requested, "vCPU"), inUse, level, limit, region)
+}
+
+// LimitBelowUse refuses, until the Owner confirms it, a workspace limit
+// below what the workspace's instances hold: it names the use and who holds
+// it, and what such a limit does (ECONFLICT, with the message on "limit").
+func LimitBelowUse(region, family string, limit, used int, holders []string) *Error {
+	name := FamilyLabel(family)
+	if family == TotalRegionalVCPUs {
+		name = "the regional total"
+	}
+	held := ""
+	if len(holders) > 0 {
+		held = " (" + strings.Join(holders, ", ") + ")"
+	}
+	msg := fmt.Sprintf("%s of %s %s in use in %s%s, more than a limit of %d. Nothing running is stopped, but no instance of it can be created or started until use falls under the limit. Save anyway to set it.",
+		Plural(used, "vCPU"), name, isAre(used), region, held, limit)
+	return &Error{Code: ECONFLICT, Message: msg, Fields: map[string]string{"limit": msg}}
+}
+
+func isAre(n int) string {
+	if n == 1 {
+		return "is"
+	}
+	return "are"
 }
 
 // WorkspaceQuota is a region's workspace limits and what holds them.

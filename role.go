@@ -167,7 +167,10 @@ type AccessPage struct {
 	Role        Role // the filter; "" for every role
 	Assignments []*RoleAssignment
 	// Users are those an Owner may pick from; empty for everyone else.
-	Users    []*User
+	Users []*User
+	// Failures counts, by email, the failed sign-ins of the accounts that
+	// have some: those an Owner may unlock.
+	Failures map[string]int
 	CanWrite bool
 	// Owners is how many Owner assignments exist: the last cannot go.
 	Owners int

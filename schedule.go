@@ -165,6 +165,49 @@ type ScheduleRequest struct {
 	Times    string   // a recurrence's times: "18:00", or "08:00, 18:00"
 	WeekDays []string // "Monday", or "1" (0 is Sunday)
 	TimeZone string
+	// StartTime is az ml's trigger.start_time, as the file wrote it: when
+	// the schedule begins to apply, in TimeZone unless it gives an offset.
+	// The portal's schedules apply from when they are made, so a start
+	// after that is refused (CheckStartTime), never dropped.
+	StartTime string
+}
+
+// startTimeLayouts are the forms of a trigger's start_time: az ml's local
+// date and time (2026-12-07T09:00:00, seconds optional) and RFC 3339.
+var startTimeLayouts = []string{"2006-01-02T15:04:05", "2006-01-02T15:04", time.RFC3339}
+
+// CheckStartTime refuses a schedule whose start_time is later than now:
+// the portal cannot hold a schedule back until then, and a schedule that
+// fired before its start would do what the file said not to. A start_time
+// at or before now is the schedule applying already, as it does. The
+// refusal is EINVALID on the field start_time.
+func CheckStartTime(r ScheduleRequest, now time.Time) error {
+	text := strings.TrimSpace(r.StartTime)
+	if text == "" {
+		return nil
+	}
+	zone := strings.TrimSpace(r.TimeZone)
+	if zone == "" {
+		zone = "UTC"
+	}
+	loc, err := LoadTimeZone(zone)
+	if err != nil {
+		return nil // the time zone's own refusal says what is wrong
+	}
+	var start time.Time
+	for _, layout := range startTimeLayouts {
+		if start, err = time.ParseInLocation(layout, text, loc); err == nil {
+			break
+		}
+	}
+	if err != nil {
+		return FieldError("start_time", fmt.Sprintf("%q is not a date and time such as 2026-12-07T09:00:00.", Clip(text, 40)))
+	}
+	if start.After(now) {
+		return FieldError("start_time", fmt.Sprintf("The schedule starts at %s, later than now: instancehub applies a schedule from when it is made and cannot hold it back until then. Leave start_time out, or apply the file at that time.",
+			start.In(loc).Format("2006-01-02 15:04 MST")))
+	}
+	return nil
 }
 
 // Blank reports whether nothing was chosen: a form's empty schedule, which

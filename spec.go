@@ -132,6 +132,8 @@ type CreateRequest struct {
 	// IdempotencyKey, from the API's Idempotency-Key header, makes a
 	// retried create return the instance the first one made.
 	IdempotencyKey string
+	// Setup are its setup scripts, from the form, the API and the file.
+	Setup SetupScripts
 }
 
 // MaxIdempotencyKeyLength bounds an Idempotency-Key: a UUID takes 36.

@@ -24,10 +24,23 @@ const (
 	// StateMissing marks an instance whose virtual machine no longer exists in
 	// Azure although the portal never deleted it. Only Delete applies.
 	StateMissing State = "Missing"
+	// StateSetupFailed is a created instance whose creation script failed;
+	// StateUserSetupFailed a started one whose startup script failed. Both
+	// VMs run; the details page shows the script's log.
+	StateSetupFailed     State = "SetupFailed"
+	StateUserSetupFailed State = "UserSetupFailed"
 	// StateDeleted is the end of an instance's life: its row stays for the
 	// history of operations but it leaves every list.
 	StateDeleted State = "Deleted"
 )
+
+// ListedStates are the states an instance in a list or on its page may be
+// in: every state but StateDeleted.
+var ListedStates = []State{
+	StateCreating, StateCreateFailed, StateRunning, StateStopping, StateStopped, StateStarting,
+	StateRestarting, StateDeleting, StateUnusable, StateUnknown, StateMissing, StateSetupFailed,
+	StateUserSetupFailed,
+}
 
 // Transitional reports whether an operation is under way, during which no
 // action applies.
@@ -44,6 +57,10 @@ func (s State) Label() string {
 	switch s {
 	case StateCreateFailed:
 		return "Create failed"
+	case StateSetupFailed:
+		return "Setup failed"
+	case StateUserSetupFailed:
+		return "User setup failed"
 	case "":
 		return string(StateUnknown)
 	}
@@ -58,7 +75,7 @@ func (s State) Tone() string {
 		return "success"
 	case StateStopped, StateDeleted:
 		return "neutral"
-	case StateCreateFailed:
+	case StateCreateFailed, StateSetupFailed, StateUserSetupFailed:
 		return "danger"
 	case StateUnusable, StateUnknown, StateMissing:
 		return "warning"
@@ -80,6 +97,10 @@ func (s State) Description() string {
 		return "Azure did not report the state of the virtual machine. Refresh to try again."
 	case StateCreateFailed:
 		return "Azure could not create the virtual machine. See the last operation for the reason; delete the instance to clean up."
+	case StateSetupFailed:
+		return "The creation script failed. See the setup log on the details page; delete the instance and create it again."
+	case StateUserSetupFailed:
+		return "The startup script failed. See the setup log on the details page; restart the instance to run it again, or stop it."
 	}
 	return ""
 }
@@ -135,11 +156,12 @@ func (k OperationKind) From() []State {
 	case OpStart:
 		return []State{StateStopped}
 	case OpStop:
-		return []State{StateRunning}
+		return []State{StateRunning, StateUserSetupFailed}
 	case OpRestart:
-		return []State{StateRunning, StateUnusable}
+		return []State{StateRunning, StateUnusable, StateUserSetupFailed}
 	case OpDelete:
-		return []State{StateRunning, StateStopped, StateCreateFailed, StateUnusable, StateUnknown, StateMissing}
+		return []State{StateRunning, StateStopped, StateCreateFailed, StateUnusable, StateUnknown, StateMissing,
+			StateSetupFailed, StateUserSetupFailed}
 	}
 	return nil
 }
@@ -166,23 +188,21 @@ func (k OperationKind) Check(s State) error {
 	return Errorf(ECONFLICT, "%s is not allowed when the instance is %s.", k, strings.ToLower(s.Label()))
 }
 
-// Reason is a short tooltip for a disabled action button, or "" when k applies.
+// Reason says in words why k is not available to an instance in state s
+// ("Start is not available: the instance is running."), or "" when k
+// applies. A disabled action button is described by it.
 func (k OperationKind) Reason(s State) string {
 	if k.Check(s) == nil {
 		return ""
 	}
 	if s.Transitional() {
-		return fmt.Sprintf("Not available while the instance is %s.", strings.ToLower(s.Label()))
+		return fmt.Sprintf("%s is not available: the instance is %s; wait until it finishes.", k, strings.ToLower(s.Label()))
 	}
-	switch k {
-	case OpStart:
-		return "Only a stopped instance can be started."
-	case OpStop:
-		return "Only a running instance can be stopped."
-	case OpRestart:
-		return "Only a running or unusable instance can be restarted."
+	switch s {
+	case StateCreateFailed, StateSetupFailed, StateUserSetupFailed, StateUnknown, "":
+		return fmt.Sprintf("%s is not available: the instance's state is %s.", k, strings.ToLower(s.Label()))
 	}
-	return fmt.Sprintf("Not available while the instance is %s.", strings.ToLower(s.Label()))
+	return fmt.Sprintf("%s is not available: the instance is %s.", k, strings.ToLower(s.Label()))
 }
 
 // OperationStatus is where an operation is.

@@ -8,18 +8,17 @@ import (
 )
 
 func TestOperationRules(t *testing.T) {
-	all := []instancehub.State{
-		instancehub.StateCreating, instancehub.StateCreateFailed, instancehub.StateRunning,
-		instancehub.StateStopping, instancehub.StateStopped, instancehub.StateStarting,
-		instancehub.StateRestarting, instancehub.StateDeleting, instancehub.StateUnusable,
-		instancehub.StateUnknown, instancehub.StateMissing,
+	all := instancehub.ListedStates
+	if len(all) != 13 {
+		t.Fatalf("%d listed states, want the 13 an instance shows", len(all))
 	}
 	allowed := map[instancehub.OperationKind][]instancehub.State{
 		instancehub.OpStart:   {instancehub.StateStopped},
-		instancehub.OpStop:    {instancehub.StateRunning},
-		instancehub.OpRestart: {instancehub.StateRunning, instancehub.StateUnusable},
+		instancehub.OpStop:    {instancehub.StateRunning, instancehub.StateUserSetupFailed},
+		instancehub.OpRestart: {instancehub.StateRunning, instancehub.StateUnusable, instancehub.StateUserSetupFailed},
 		instancehub.OpDelete: {instancehub.StateRunning, instancehub.StateStopped, instancehub.StateCreateFailed,
-			instancehub.StateUnusable, instancehub.StateUnknown, instancehub.StateMissing},
+			instancehub.StateUnusable, instancehub.StateUnknown, instancehub.StateMissing,
+			instancehub.StateSetupFailed, instancehub.StateUserSetupFailed},
 	}
 	for kind, ok := range allowed {
 		for _, s := range all {
@@ -36,6 +35,9 @@ func TestOperationRules(t *testing.T) {
 			}
 			if (kind.Reason(s) == "") != want {
 				t.Errorf("%s from %s: reason = %q", kind, s, kind.Reason(s))
+			}
+			if r := kind.Reason(s); !want && !strings.HasPrefix(r, string(kind)+" is not available: the instance") {
+				t.Errorf("%s from %s: reason %q does not say why in words", kind, s, r)
 			}
 			if s.Transitional() && err == nil {
 				t.Errorf("%s allowed while %s", kind, s)

@@ -56,6 +56,12 @@ type InstanceUpdate struct {
 
 // InstanceStore keeps instances and their operations.
 type InstanceStore interface {
+	// RecordSetupRun keeps the last run of an instance's setup script in
+	// place of the one before, its log cut to MaxSetupLogLength.
+	RecordSetupRun(ctx context.Context, id int64, r *SetupResult) error
+	// SetupRun returns the last run of an instance's setup script, nil
+	// when none ran.
+	SetupRun(ctx context.Context, id int64) (*SetupResult, error)
 	// CreateInstance inserts inst, in state Creating, with its Create
 	// operation op, in one transaction; it sets their IDs. ECONFLICT when a
 	// live instance has the same name, compared case-insensitively; EQUOTA
@@ -69,6 +75,10 @@ type InstanceStore interface {
 	// FindInstanceByName returns the live instance with that name (compared
 	// case-insensitively) with its last operation. ENOTFOUND if there is none.
 	FindInstanceByName(ctx context.Context, name string) (*Instance, error)
+	// FindDeletedInstanceByName returns the instance with that name
+	// (compared case-insensitively) deleted last, with its last operation,
+	// its Delete. ENOTFOUND if none of that name was deleted.
+	FindDeletedInstanceByName(ctx context.Context, name string) (*Instance, error)
 	// FindInstanceByIdempotencyKey returns the instance, deleted or not,
 	// that userID created with that Idempotency-Key. ENOTFOUND if there is
 	// none.
@@ -160,7 +170,8 @@ type UserStore interface {
 	// or subject belongs to another user.
 	UpdateUser(ctx context.Context, u *User) error
 	// FindUsers lists users by name: all when query is empty, else those
-	// whose name or email contains it; at most limit (0 for all).
+	// whose name or email contains it; at most limit (0 for all). Each
+	// comes with its last sign-in and how many live instances it owns.
 	FindUsers(ctx context.Context, query string, limit int) ([]*User, error)
 	// CountUsers returns how many users exist.
 	CountUsers(ctx context.Context) (int, error)
@@ -210,6 +221,9 @@ type LoginThrottle interface {
 	// ClearLoginFailures forgets an account's failures from addr, or from
 	// every address when addr is "", and returns how many it forgot.
 	ClearLoginFailures(ctx context.Context, email, addr string) (int, error)
+	// CountLoginFailures counts, per account's email, the failures that
+	// ClearLoginFailures would forget; accounts with none are left out.
+	CountLoginFailures(ctx context.Context) (map[string]int, error)
 }
 
 // SessionStore keeps signed-in browsers.

@@ -21,6 +21,12 @@ type User struct {
 	// local accounts.
 	Subject   string
 	CreatedAt time.Time
+	// LastSignInAt is when the user last signed in (by password or single
+	// sign-on), zero if never.
+	LastSignInAt time.Time
+	// Instances is how many live instances the user owns, read with the
+	// list of users (FindUsers) only.
+	Instances int
 	// Roles are the user's roles, loaded with the session.
 	Roles []Role
 	// ViaToken is set when the request came with a personal access token,

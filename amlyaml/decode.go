@@ -48,11 +48,10 @@ var topKeys = keySet{
 	read: []string{"$schema", "type", "name", "size", "location", "description", "tags",
 		"ssh_public_access_enabled", "ssh_settings", "network_settings",
 		"idle_time_before_shutdown", "idle_time_before_shutdown_minutes",
-		"create_on_behalf_of", "identity", "schedules"},
+		"create_on_behalf_of", "identity", "schedules", "setup_scripts"},
 	shown: []string{"id", "state", "last_operation", "services", "os_image_metadata",
 		"provisioning_state", "provisioning_errors", "created_on", "resourceGroup"},
 	unsupported: map[string]feature{
-		"setup_scripts":         {why: "instances start from the portal's image and run no scripts of their own."},
 		"custom_applications":   {why: "an instance offers JupyterLab, Jupyter, RStudio and a terminal, and no others."},
 		"image_metadata":        {why: "instances are made from the portal's image."},
 		"resource_id":           {why: "it attaches an existing machine, and the portal only creates its own."},
@@ -94,6 +93,7 @@ func (d *decoder) file(root *yaml.Node, f *File) {
 	r.AssignTo = d.onBehalfOf("create_on_behalf_of", v["create_on_behalf_of"])
 	r.Identity = d.identity("identity", v["identity"])
 	r.Schedules = d.schedules("schedules", v["schedules"])
+	r.Setup = d.setupScripts("setup_scripts", v["setup_scripts"])
 }
 
 // computeType checks type: computeinstance, which az ml requires: the same

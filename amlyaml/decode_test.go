@@ -4,6 +4,7 @@ import (
 	"os"
 	"reflect"
 	"testing"
+	"time"
 
 	"github.com/instancehub/instancehub"
 	"github.com/instancehub/instancehub/amlyaml"
@@ -80,7 +81,7 @@ func TestDecodeKeys(t *testing.T) {
 		{"cron schedule", "schedules:\n  compute_start_stop:\n  - action: stop\n    state: enabled\n    trigger: {type: cron, expression: 0 18 * * *, start_time: 2021-03-10T21:21:07, time_zone: Pacific Standard Time}\n",
 			`"schedules": {"compute_start_stop": [{"action": "stop", "state": "enabled", "trigger": {"type": "cron", "expression": "0 18 * * *", "start_time": "2021-03-10T21:21:07", "time_zone": "Pacific Standard Time"}}]}`,
 			func(f *amlyaml.File) {
-				f.Request.Schedules = []instancehub.ScheduleRequest{{Action: "Stop", Kind: "Cron", Cron: "0 18 * * *", TimeZone: "Pacific Standard Time"}}
+				f.Request.Schedules = []instancehub.ScheduleRequest{{Action: "Stop", Kind: "Cron", Cron: "0 18 * * *", TimeZone: "Pacific Standard Time", StartTime: "2021-03-10T21:21:07"}}
 			}},
 		{"weekly recurrence, zone UTC by default", "schedules:\n  compute_start_stop:\n  - action: start\n    trigger:\n      type: recurrence\n      frequency: week\n      interval: 1\n      schedule: {hours: [18, 8, 8], minutes: [30, 0], week_days: [friday, monday, tuesday, wednesday, thursday, monday]}\n",
 			`"schedules": {"compute_start_stop": [{"action": "start", "trigger": {"type": "recurrence", "frequency": "week", "interval": 1, "schedule": {"hours": [18, 8, 8], "minutes": [30, 0], "week_days": ["friday", "monday", "tuesday", "wednesday", "thursday", "monday"]}}}]}`,
@@ -151,16 +152,12 @@ func TestDecodeExamples(t *testing.T) {
 		daily.Request.Subnet != "ml" || daily.Request.Schedules[0].Times != "18:00, 22:00" {
 		t.Errorf("daily.yaml: %+v", daily)
 	}
-	// The reference's own example sets up a startup script, which the
-	// portal has no use for: that alone is refused.
-	data, err := os.ReadFile("testdata/reference.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, err = amlyaml.Decode(data)
-	want := map[string]string{"setup_scripts": "line 23, column 3: setup_scripts is not supported by instancehub: instances start from the portal's image and run no scripts of their own."}
-	if fields := instancehub.ErrorFields(err); !reflect.DeepEqual(fields, want) {
-		t.Errorf("reference.yaml: %v", fields)
+	// The reference's own example sets up a startup script: a file of the
+	// owner's files, with its timeout.
+	ref := decodeFile(t, "testdata/reference.yaml")
+	want := instancehub.SetupScripts{Startup: &instancehub.SetupScript{Path: "scripts/start.sh", Timeout: 15 * time.Minute}}
+	if !reflect.DeepEqual(ref.Request.Setup, want) {
+		t.Errorf("reference.yaml: setup %+v", ref.Request.Setup.Startup)
 	}
 }
 

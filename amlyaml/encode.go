@@ -47,6 +47,7 @@ func Encode(inst *instancehub.Instance, schedules []*instancehub.Schedule, onBeh
 		return nil, fmt.Errorf("encode the schedules of %s: %w", inst.Name, err)
 	}
 	m.add("schedules", starts)
+	m.add("setup_scripts", setupNode(inst.Setup))
 	var buf bytes.Buffer
 	enc := yaml.NewEncoder(&buf)
 	enc.SetIndent(2)

@@ -98,11 +98,21 @@ func suggest(key string, known []string) string {
 		if len(key) >= 4 && strings.HasPrefix(k, strings.ToLower(key)) && bestDistance > 2 {
 			best, bestDistance = k, 2 // a key cut short: vnet for vnet_name
 		}
+		if len(k) >= 4 && hasSuffixedKey(strings.ToLower(key), k) && bestDistance > 2 {
+			best, bestDistance = k, 2 // a key with a suffix: size_x, identity-type
+		}
 		if d := distance(strings.ToLower(key), k); d <= limit && d < bestDistance {
 			best, bestDistance = k, d
 		}
 	}
 	return best
+}
+
+// hasSuffixedKey reports whether key is the known key k followed by a
+// separator and more: size_x or identity-type, not sizeable.
+func hasSuffixedKey(key, k string) bool {
+	rest, ok := strings.CutPrefix(key, k)
+	return ok && rest != "" && strings.ContainsRune("-_. ", rune(rest[0]))
 }
 
 // distance is the Levenshtein distance of a and b, in bytes; keys are ASCII.

@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -24,6 +25,10 @@ func TestRoundTrip(t *testing.T) {
 		Tags:         map[string]string{"team": "vision", "cost": "4711", "": "no name", "multi\nline": "a: b # c"},
 		Identity:     instancehub.ManagedIdentity{SystemAssigned: true, UserAssigned: []string{userIdentity, userIdentity + "2"}},
 		IdleShutdown: 90 * time.Minute,
+		Setup: instancehub.SetupScripts{
+			Creation: &instancehub.SetupScript{Command: "#!/bin/bash\nset -e\npip install --user torch\n", Timeout: 30 * time.Minute},
+			Startup:  &instancehub.SetupScript{Path: "scripts/start.sh", Arguments: "--gpu 1", Timeout: 15 * time.Minute},
+		},
 	}
 	schedules := []*instancehub.Schedule{
 		{Action: instancehub.OpStart, Kind: instancehub.ScheduleRecurrence, Hours: []int{8, 18}, Minutes: []int{0, 30},
@@ -42,6 +47,7 @@ func TestRoundTrip(t *testing.T) {
 		Name: inst.Name, Region: inst.Region, VMSize: inst.VMSize, SSHEnabled: true, SSHPublicKey: inst.SSHPublicKey,
 		VirtualNetwork: inst.VirtualNetwork, Subnet: inst.Subnet, AssignTo: "ana@example.com",
 		IdleShutdownOn: true, IdleMinutes: "90", Description: inst.Description, Tags: inst.Tags, Identity: inst.Identity,
+		Setup: inst.Setup,
 		Schedules: []instancehub.ScheduleRequest{
 			{Action: "Start", Kind: "Recurrence", Times: "08:00, 08:30, 18:00, 18:30", WeekDays: []string{"Monday", "Friday", "Sunday"}, TimeZone: "Europe/Berlin"},
 			{Action: "Stop", Kind: "Cron", Cron: "0 19 * * 1-5", TimeZone: "W. Europe Standard Time"},
@@ -53,7 +59,7 @@ func TestRoundTrip(t *testing.T) {
 	}
 	// The file is in the reference's order, and says only what is set.
 	order := []string{"$schema:", "name:", "type:", "size:", "location:", "description:", "tags:", "ssh_public_access_enabled:",
-		"ssh_settings:", "network_settings:", "idle_time_before_shutdown_minutes:", "create_on_behalf_of:", "identity:", "schedules:"}
+		"ssh_settings:", "network_settings:", "idle_time_before_shutdown_minutes:", "create_on_behalf_of:", "identity:", "schedules:", "setup_scripts:"}
 	at := 0
 	for _, key := range order {
 		i := strings.Index(string(data[at:]), "\n"+key)
@@ -140,6 +146,13 @@ func checkRoundTrip(t *testing.T, f *amlyaml.File) {
 		// shutdown, which the instance then shows; here that is none.
 		want.IdleSet, want.Request.IdleMinutes = true, "0"
 	}
+	// A start_time the service accepts is one passed already: the
+	// schedule applies from when it is made, as one without does, and the
+	// instance keeps no start_time to write back.
+	want.Request.Schedules = slices.Clone(want.Request.Schedules)
+	for i := range want.Request.Schedules {
+		want.Request.Schedules[i].StartTime = ""
+	}
 	if !reflect.DeepEqual(*again, want) {
 		t.Fatalf("round trip through\n%s\n got %+v\nwant %+v", data, again, f)
 	}
@@ -152,6 +165,7 @@ func instanceOf(f *amlyaml.File) (*instancehub.Instance, []*instancehub.Schedule
 	inst := &instancehub.Instance{
 		Name: r.Name, Region: r.Region, VMSize: r.VMSize, SSHEnabled: r.SSHEnabled, SSHPublicKey: r.SSHPublicKey,
 		VirtualNetwork: r.VirtualNetwork, Subnet: r.Subnet, Description: r.Description, Tags: r.Tags, Identity: r.Identity,
+		Setup: r.Setup,
 	}
 	if r.IdleShutdownOn {
 		minutes, _ := strconv.Atoi(r.IdleMinutes)

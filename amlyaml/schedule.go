@@ -98,10 +98,11 @@ func (d *decoder) trigger(path string, n *yaml.Node, r *instancehub.ScheduleRequ
 	if v == nil {
 		return false
 	}
-	// start_time is when a schedule begins to apply; the portal's apply at
-	// once, and the reference prints the time it was made.
-	if st := v["start_time"]; !null(st) {
-		d.kind(join(path, "start_time"), st, yaml.ScalarNode, "a date and time")
+	// start_time is when a schedule begins to apply (the reference prints
+	// the time it was made); the service refuses one later than now, as
+	// the portal's schedules apply at once.
+	if st := v["start_time"]; !null(st) && d.kind(join(path, "start_time"), st, yaml.ScalarNode, "a date and time") {
+		r.StartTime = st.Value
 	}
 	r.TimeZone = "UTC"
 	if zone, ok := d.str(join(path, "time_zone"), v["time_zone"]); ok {

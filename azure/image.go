@@ -17,7 +17,9 @@ func (c *Cloud) image(ctx context.Context, region string) (Image, error) {
 	if !strings.EqualFold(img.Version, "latest") {
 		return img, nil
 	}
-	version, err := cached(&c.catalog, "image/"+region, func() (string, error) { return c.latestVersion(ctx, region) })
+	// The same entry as the details page's newest version: what it says a
+	// new instance gets is what a create now resolves "latest" to.
+	version, err := c.LatestImageVersion(ctx, region, img.URN())
 	if err != nil {
 		return img, err
 	}
@@ -41,8 +43,8 @@ func (c *Cloud) imagePlan(ctx context.Context, region string, img Image) (*armco
 	})
 }
 
-func (c *Cloud) latestVersion(ctx context.Context, region string) (string, error) {
-	img := c.cfg.Image
+// newestVersion lists img's versions in region and answers the newest.
+func (c *Cloud) newestVersion(ctx context.Context, region string, img Image) (string, error) {
 	resp, err := c.images.List(ctx, region, img.Publisher, img.Offer, img.SKU, nil)
 	if err != nil {
 		return "", cloudError(err, "list the versions of image "+img.URN())
@@ -75,3 +77,18 @@ func compareVersions(a, b string) int {
 	}
 	return len(as) - len(bs)
 }
+
+// LatestImageVersion is the newest version in region of image (a URN, its
+// version ignored), kept as long as the catalog's other entries.
+func (c *Cloud) LatestImageVersion(ctx context.Context, region, image string) (string, error) {
+	img, err := ParseImage(image)
+	if err != nil {
+		return "", instancehub.Errorf(instancehub.EINVALID, "%v", err)
+	}
+	img.Version = ""
+	return cached(&c.catalog, "versions/"+region+"/"+img.URN(), func() (string, error) { return c.newestVersion(ctx, region, img) })
+}
+
+// NewInstanceVersion is the version of the configured image new instances
+// get: "latest", resolved at each create, or the one pinned.
+func (c *Cloud) NewInstanceVersion() string { return c.cfg.Image.Version }

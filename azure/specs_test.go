@@ -166,6 +166,7 @@ func (r *replay) requests() []string {
 // and method, with the file loaded and validated as Swagger 2.0.
 type operation struct {
 	doc      *loads.Document
+	file     string
 	template string
 	op       *spec.Operation
 }
@@ -194,7 +195,7 @@ func loadOperation(t *testing.T, file, method, template string) operation {
 	if op == nil {
 		t.Fatalf("%s has no %s %s", file, method, template)
 	}
-	return operation{doc: doc, template: template, op: op}
+	return operation{doc: doc, file: file, template: template, op: op}
 }
 
 // matches reports whether a request path is one of the operation's: its

@@ -96,12 +96,47 @@ type Compute struct {
 	}
 }
 
-// Operation is an operation as the API answers it.
+// Operation is an operation as the API answers it, under the API's names
+// (the OpenAPI document's Operation), so that it prints as the API wrote it.
 type Operation struct {
-	ID, Name, Status, Compute, Trigger, Step, UserName string
-	StartTime                                          time.Time
-	EndTime                                            *time.Time
-	Error                                              *struct{ Code, Message string }
+	ID        string     `json:"id"`
+	Name      string     `json:"name"`
+	Status    string     `json:"status"`
+	Compute   string     `json:"compute"`
+	Trigger   string     `json:"trigger"`
+	Rule      string     `json:"rule,omitempty"`
+	UserName  string     `json:"userName,omitempty"`
+	Step      string     `json:"step,omitempty"`
+	StartTime time.Time  `json:"startTime"`
+	EndTime   *time.Time `json:"endTime,omitempty"`
+	Error     *struct {
+		Code    string `json:"code"`
+		Message string `json:"message"`
+	} `json:"error,omitempty"`
+
+	raw json.RawMessage // the JSON it was read from
+}
+
+// plainOperation is an Operation without its methods.
+type plainOperation Operation
+
+// UnmarshalJSON reads an operation and keeps its JSON, which MarshalJSON
+// gives back: what the portal said, keys this client does not read too.
+func (op *Operation) UnmarshalJSON(data []byte) error {
+	if err := json.Unmarshal(data, (*plainOperation)(op)); err != nil {
+		return err
+	}
+	op.raw = append(json.RawMessage(nil), data...)
+	return nil
+}
+
+// MarshalJSON writes the operation as the portal answered it, or, for one
+// not read from an answer, under the API's names.
+func (op Operation) MarshalJSON() ([]byte, error) {
+	if op.raw != nil {
+		return op.raw, nil
+	}
+	return json.Marshal(plainOperation(op))
 }
 
 // Accepted is an operation the portal began, and where to follow it.
@@ -121,7 +156,7 @@ func (c *Client) Computes(ctx context.Context, search string, mine bool) ([]json
 		q.Set("mine", "true")
 	}
 	next := "/computes?" + q.Encode()
-	var all []json.RawMessage
+	all := []json.RawMessage{} // none is [], as the API answers it
 	for next != "" {
 		var page struct {
 			Value    []json.RawMessage
@@ -162,6 +197,33 @@ func (c *Client) Create(ctx context.Context, body []byte, contentType string) (*
 		a, _, err = c.accept(ctx, "POST", "/computes", body, contentType, "Idempotency-Key", key)
 	}
 	return a, err
+}
+
+// Apply sends a compute-instance file to the API's apply: when an instance
+// of its name exists as the file describes, existing is its JSON and
+// nothing began; otherwise the create the file asks for was accepted. A
+// file that differs from the instance of its name is refused (ECONFLICT).
+// An apply whose answer was lost is sent again once, as a create is.
+func (c *Client) Apply(ctx context.Context, body []byte, contentType string) (a *Accepted, existing json.RawMessage, err error) {
+	key := newIdempotencyKey()
+	send := func() (*http.Response, []byte, error) {
+		return c.do(ctx, "POST", "/computes:apply", bytes.NewReader(body), contentType, "", nil, "Idempotency-Key", key)
+	}
+	resp, data, err := send()
+	if resp == nil && err != nil && ctx.Err() == nil {
+		resp, data, err = send()
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	if resp.StatusCode == http.StatusAccepted {
+		a = &Accepted{Location: resp.Header.Get("Location")}
+		if err := json.Unmarshal(data, &a.Operation); err != nil {
+			return nil, nil, fmt.Errorf("the portal's answer is not the JSON expected: %w", err)
+		}
+		return a, nil, nil
+	}
+	return nil, json.RawMessage(data), nil
 }
 
 // Act starts, stops or restarts (verb) the instance name.

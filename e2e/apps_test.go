@@ -5,6 +5,7 @@ import (
 	"os/exec"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/mxschmitt/playwright-go"
 )
@@ -92,11 +93,25 @@ func TestApplicationsJourney(t *testing.T) {
 	must(t, err)
 
 	// The details page tells of the use: the last activity the gateway saw,
-	// and the kernel and terminal Jupyter reports.
-	_, err = page.Goto(p.URL + "/instances/lab-box")
-	must(t, err)
+	// and the kernel and terminal Jupyter reports. It never waits for
+	// Jupyter: what Jupyter said is asked in the background and kept for
+	// 10 s, so a view shows it once asked (reloaded until then).
+	inUse := "1 kernel (1 connected); 1 terminal open"
+	for deadline := time.Now().Add(30 * time.Second); ; {
+		_, err = page.Goto(p.URL + "/instances/lab-box")
+		must(t, err)
+		shown, err := page.GetByTestId("in-use").AllTextContents()
+		must(t, err)
+		if len(shown) == 1 && strings.Join(strings.Fields(shown[0]), " ") == inUse {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the details page says %q of the use, want %q", shown, inUse)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
 	must(t, expect.Locator(page.GetByTestId("last-activity").Locator("time")).ToBeVisible())
-	must(t, expect.Locator(page.GetByTestId("in-use")).ToHaveText("1 kernel (1 connected); 1 terminal open"))
+	must(t, expect.Locator(page.GetByTestId("in-use")).ToHaveText(inUse))
 	screenshot(t, page, "details-applications", true)
 	screenshot(t, terminal, "terminal", false)
 	_, err = page.Goto(p.URL + "/instances")

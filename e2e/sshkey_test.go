@@ -1,6 +1,11 @@
 package e2e
 
 import (
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/mxschmitt/playwright-go"
@@ -44,4 +49,63 @@ func TestSSHKeyLaterJourney(t *testing.T) {
 	must(t, expect.Locator(dana.GetByTestId("ssh-command")).ToContainText("ssh -p 22 azureuser@"))
 	must(t, expect.Locator(dana.GetByTestId("ssh-key")).ToContainText("ssh-ed25519"))
 	screenshot(t, dana, "ssh-key-added", false)
+}
+
+// TestSSHKeyMadeInTheBrowser: "Generate a key pair" makes an Ed25519 pair in
+// Chromium's WebCrypto, saves the private key as an OpenSSH file and puts the
+// public key in the field. ssh-keygen reads both (the private key derives
+// the same public key), the form accepts the key, and the private key is in
+// no request the page sent.
+func TestSSHKeyMadeInTheBrowser(t *testing.T) {
+	p := startPortal(t, "--emulator-latency", "0.02")
+	page := newPage(t)
+	var sent []string
+	page.On("request", func(r playwright.Request) {
+		if body, err := r.PostData(); err == nil {
+			sent = append(sent, r.URL()+" "+body)
+		}
+	})
+	signIn(t, page, p.URL, "admin@example.com", adminPassword)
+	_, err := page.Goto(p.URL + "/instances/new")
+	must(t, err)
+	must(t, page.GetByLabel("Compute name").Fill("keyed"))
+	must(t, page.GetByLabel("Enable SSH access").Check())
+	download, err := page.ExpectDownload(func() error { return button(page.Locator("main"), "Generate a key pair").Click() })
+	must(t, err)
+	must(t, expect.Locator(page.GetByTestId("keygen-status")).ToContainText("the portal never sees it"))
+	dir := t.TempDir()
+	private := filepath.Join(dir, download.SuggestedFilename())
+	must(t, download.SaveAs(private))
+	must(t, os.Chmod(private, 0o600))
+	public, err := page.GetByLabel("SSH public key").InputValue()
+	must(t, err)
+	if !strings.HasPrefix(public, "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAA") {
+		t.Fatalf("the field holds %q", public)
+	}
+	pubFile := filepath.Join(dir, "key.pub")
+	must(t, os.WriteFile(pubFile, []byte(public+"\n"), 0o600))
+	out, err := exec.Command("ssh-keygen", "-l", "-f", pubFile).CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "(ED25519)") {
+		t.Fatalf("ssh-keygen -l on the public key: %v\n%s", err, out)
+	}
+	out, err = exec.Command("ssh-keygen", "-y", "-f", private).CombinedOutput()
+	if err != nil || strings.Fields(string(out))[1] != strings.Fields(public)[1] {
+		t.Fatalf("ssh-keygen -y on the private key: %v\n%s\nthe field: %s", err, out, public)
+	}
+	privateKey, err := os.ReadFile(private)
+	must(t, err)
+	checkAccessibility(t, page, "key made")
+
+	must(t, button(page.Locator("body"), "Create").Click())
+	must(t, page.WaitForURL(p.URL+"/instances"))
+	_, err = page.Goto(p.URL + "/instances/keyed")
+	must(t, err)
+	blob := strings.Fields(public)[1]
+	must(t, expect.Locator(page.GetByTestId("ssh-key")).ToContainText(blob[len(blob)-8:]+" instancehub"))
+	body := strings.Join(strings.Split(string(privateKey), "\n")[1:3], "")
+	for _, r := range sent {
+		if strings.Contains(r, body[:40]) || strings.Contains(r, url.QueryEscape(body[:40])) {
+			t.Errorf("the private key left the browser: %s", r)
+		}
+	}
 }

@@ -62,6 +62,10 @@ type Engine struct {
 	Exclusive bool
 	// Metrics, if set, is told of each operation, lease and sync.
 	Metrics instancehub.EngineMetrics
+	// Setup runs instances' setup scripts once a create, start or restart
+	// has run its cloud steps. Without it, an instance with a script ends
+	// in SetupFailed or UserSetupFailed, saying why.
+	Setup instancehub.SetupRunner
 
 	mu       sync.Mutex
 	syncMu   sync.Mutex // guards lastSync
@@ -405,6 +409,12 @@ func (e *Engine) run(ctx context.Context, op *instancehub.Operation, inst *insta
 			first = i
 		}
 	}
+	resumeAt := op.Step
+	if slices.Contains(steps, op.Step) {
+		resumeAt = ""
+	} else if resumeAt != "" {
+		first = len(steps) // resumed at a setup script: the cloud's steps are done
+	}
 	for _, step := range steps[first:] {
 		if err := e.runStep(ctx, op, inst, step); err != nil {
 			if ctx.Err() != nil {
@@ -427,6 +437,21 @@ func (e *Engine) run(ctx context.Context, op *instancehub.Operation, inst *insta
 			e.finish(ctx, op, inst, err)
 			return
 		}
+	}
+	if err := e.runSetup(ctx, op, inst, resumeAt); err != nil {
+		if ctx.Err() != nil {
+			return
+		}
+		if errors.Is(err, errLetGo) {
+			log.WarnContext(ctx, "operation left to the portal that claims it", "step", op.Step, "err", err)
+			if errors.Is(err, instancehub.ErrLeaseLost) {
+				e.lost(op.ID)
+			}
+			return
+		}
+		log.WarnContext(ctx, "setup script failed", "step", op.Step, "err", err)
+		e.finish(ctx, op, inst, err)
+		return
 	}
 	log.InfoContext(ctx, "operation succeeded", "took", op.Duration(e.Now()))
 	e.finish(ctx, op, inst, nil)
@@ -670,6 +695,9 @@ func (e *Engine) finish(ctx context.Context, op *instancehub.Operation, inst *in
 			op.ErrorCode = instancehub.ErrorCode(opErr)
 		}
 		op.ErrorMessage = instancehub.ErrorMessage(opErr)
+		if state, ok := setupState(opErr); ok {
+			op.ErrorCode, op.ErrorMessage = string(state), opErr.Error()
+		}
 	} else {
 		op.ResumeToken = ""
 	}
@@ -709,7 +737,7 @@ func (e *Engine) outcome(ctx context.Context, op *instancehub.Operation, inst *i
 	switch {
 	case op.Kind == instancehub.OpDelete && op.Status == instancehub.StatusSucceeded:
 		return instancehub.InstanceUpdate{State: instancehub.StateDeleted}
-	case op.Kind == instancehub.OpCreate && op.Status == instancehub.StatusFailed:
+	case op.Kind == instancehub.OpCreate && op.Status == instancehub.StatusFailed && !isSetup(opErr):
 		update.State = instancehub.StateCreateFailed
 		return update
 	case instancehub.ErrorCode(opErr) == instancehub.ENOTFOUND:
@@ -720,6 +748,9 @@ func (e *Engine) outcome(ctx context.Context, op *instancehub.Operation, inst *i
 	switch {
 	case err == nil:
 		update.State, update.PrivateIP, update.PublicIP, update.Image = vm.State(), vm.PrivateIP, vm.PublicIP, vm.Image
+		if state, ok := setupState(opErr); ok && update.State == instancehub.StateRunning {
+			update.State = state
+		}
 	case instancehub.ErrorCode(err) == instancehub.ENOTFOUND && op.Kind == instancehub.OpCreate:
 		update.State = instancehub.StateCreateFailed
 	case instancehub.ErrorCode(err) == instancehub.ENOTFOUND:

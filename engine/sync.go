@@ -200,6 +200,8 @@ func (e *Engine) confirmMissing(ctx context.Context, st instancehub.SyncState) b
 func syncUpdate(inst instancehub.SyncState, azure instancehub.State) (instancehub.InstanceUpdate, bool) {
 	update := instancehub.InstanceUpdate{State: inst.State, PrivateIP: inst.PrivateIP, PublicIP: inst.PublicIP}
 	switch {
+	case azure == instancehub.StateRunning && (inst.State == instancehub.StateSetupFailed || inst.State == instancehub.StateUserSetupFailed):
+		return update, false // the VM runs; its script failed, which Azure does not say
 	case azure != "":
 		update.State = azure
 	case inst.State == instancehub.StateCreateFailed || inst.State == instancehub.StateMissing:

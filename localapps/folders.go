@@ -23,12 +23,16 @@ import (
 //	    home                    the instance's own home, /home/azureuser
 //	    run                     Jupyter's socket, made anew at each start
 //
-// The sandbox's folder is named after the instance and a digest of its
-// secret, which a new instance of the same name does not share: it starts
-// with an empty home. Stop and Start keep the home; Prune removes it once
-// the instance is deleted.
+// The sandbox's folder is named after the instance and its record's ID,
+// which a new instance of the same name does not share: it starts with an
+// empty home. Stop and Start keep the home, though each Start gives the
+// instance a new secret, as a VM keeps its disk; Prune removes it once the
+// instance is deleted.
 type folders struct {
 	code, sandbox, home, run string
+	// legacy is where portals before the ID named the sandbox folder
+	// after a digest of the instance's secret; prepare moves it.
+	legacy string
 }
 
 func instanceFolders(dataDir string, inst *instancehub.Instance) folders {
@@ -38,13 +42,23 @@ func instanceFolders(dataDir string, inst *instancehub.Instance) folders {
 		sandbox: sandbox,
 		home:    filepath.Join(sandbox, "home"),
 		run:     filepath.Join(sandbox, "run"),
+		legacy:  filepath.Join(dataDir, "sandboxes", legacySandboxKey(inst)),
 	}
 }
 
 // sandboxKey names an instance's sandbox folder: its name (lower case, as
-// names are compared) and the start of its secret's SHA-256, which says
-// nothing of the secret.
+// names are compared) and its record's ID, which outlives the secret that
+// each Start renews.
 func sandboxKey(inst *instancehub.Instance) string {
+	return strings.ToLower(inst.Name) + "-" + strconv.FormatInt(inst.ID, 10)
+}
+
+// legacySandboxKey is the name earlier portals gave the folder: the
+// instance's name and the start of its secret's SHA-256. The secret was
+// then kept for the instance's life; since Start renews it, the folder of
+// an instance last started by such a portal is found by the secret it still
+// has, and moved once to sandboxKey's name.
+func legacySandboxKey(inst *instancehub.Instance) string {
 	sum := sha256.Sum256([]byte(inst.AppSecret))
 	return strings.ToLower(inst.Name) + "-" + hex.EncodeToString(sum[:6])
 }
@@ -58,6 +72,11 @@ func sandboxKey(inst *instancehub.Instance) string {
 // lock that keeps two prepares apart, and no sandbox of this instance
 // runs.
 func (f folders) prepare(user sandboxUserID, link bool) error {
+	if _, err := os.Lstat(f.sandbox); errors.Is(err, fs.ErrNotExist) && f.legacy != f.sandbox {
+		if err := os.Rename(f.legacy, f.sandbox); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("move the sandbox folder to its new name: %w", err)
+		}
+	}
 	for _, dir := range []string{filepath.Dir(f.code), filepath.Dir(f.sandbox), f.sandbox} {
 		if err := privateDir(dir); err != nil {
 			return err
@@ -179,7 +198,7 @@ func (s *Servers) Prune(ctx context.Context, current func(ctx context.Context, n
 			continue
 		}
 		inst, err := current(ctx, e.Name()[:cut])
-		if err == nil && sandboxKey(inst) == e.Name() {
+		if err == nil && (sandboxKey(inst) == e.Name() || legacySandboxKey(inst) == e.Name()) {
 			continue
 		} else if err != nil && instancehub.ErrorCode(err) != instancehub.ENOTFOUND {
 			return err

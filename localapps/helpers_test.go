@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -66,11 +67,19 @@ func newServersWith(t *testing.T, cfg Config) *Servers {
 	return s
 }
 
-// running returns a running instance of owner with a fresh secret.
+// running returns a running instance of owner with a record of its own
+// (a new ID) and a fresh secret.
 func running(name string, owner int64) *instancehub.Instance {
+	return &instancehub.Instance{ID: lastID.Add(1), Name: name, OwnerID: owner, State: instancehub.StateRunning, AppSecret: newSecret()}
+}
+
+var lastID atomic.Int64
+
+// newSecret is an application secret, as each Start gives an instance.
+func newSecret() string {
 	b := make([]byte, 32)
 	_, _ = rand.Read(b)
-	return &instancehub.Instance{Name: name, OwnerID: owner, State: instancehub.StateRunning, AppSecret: base64.RawURLEncoding.EncodeToString(b)}
+	return base64.RawURLEncoding.EncodeToString(b)
 }
 
 // open calls Upstream and fails the test on an error.

@@ -47,7 +47,9 @@ func TestStopEndsTheSandboxAndStartKeepsItsHome(t *testing.T) {
 		t.Fatalf("running after Stop: %v", s.Running())
 	}
 
-	// Start again: another sandbox, the same home.
+	// Start again: another sandbox, the same home, though the Start gave
+	// the instance a new secret, as the engine's every Start does.
+	inst.AppSecret = newSecret()
 	again := open(t, s, inst, jupyterApp)
 	if again.Host == base.Host {
 		t.Fatalf("the next open after Stop returned the stopped server's address %s", base.Host)
@@ -266,5 +268,36 @@ func TestAServerStoppedToMakeRoomIsToldOnce(t *testing.T) {
 	s.Stop(b.Name) // its owner stopped the instance: nothing to tell
 	if _, evicted := s.Evicted(b); evicted {
 		t.Error("b is evicted after its instance stopped")
+	}
+}
+
+// TestAHomeNamedByAnEarlierPortalIsKept: a portal before the sandbox
+// folder took the instance's ID named it after a digest of the secret; the
+// first open of that instance by this portal moves the folder, home and
+// all, and Prune keeps it meanwhile.
+func TestAHomeNamedByAnEarlierPortalIsKept(t *testing.T) {
+	jupyter := realJupyter(t)
+	dataDir := t.TempDir()
+	inst := running("old-box", 1)
+	legacy := filepath.Join(dataDir, "sandboxes", legacySandboxKey(inst))
+	if err := os.MkdirAll(filepath.Join(legacy, "home"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	// Readable by all: the test, as the portal's user, cannot make the
+	// file the sandbox user's, as the earlier portal's sandbox did.
+	if err := os.WriteFile(filepath.Join(legacy, "home", "kept.txt"), []byte("kept"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s := newServers(t, jupyter, dataDir, 0)
+	current := func(context.Context, string) (*instancehub.Instance, error) { return inst, nil }
+	if err := s.Prune(context.Background(), current); err != nil {
+		t.Fatal(err)
+	}
+	base := open(t, s, inst, jupyterApp)
+	if code, body := call(t, s, base, inst.AppSecret, http.MethodGet, "api/contents/kept.txt", ""); code != http.StatusOK {
+		t.Fatalf("the home an earlier portal named: %d %s", code, body)
+	}
+	if _, err := os.Stat(legacy); !os.IsNotExist(err) {
+		t.Errorf("the folder under its old name is still there (%v)", err)
 	}
 }

@@ -117,19 +117,27 @@ func (p *process) end() {
 
 func (p *process) output() string { return p.out.String() }
 
-// tail keeps the last 4 KB written to it, with the secret masked.
+// tail keeps the last 4 KB written to it (limit, when set), with the
+// secret masked.
 type tail struct {
 	mu     sync.Mutex
 	buf    bytes.Buffer
 	secret string
+	limit  int
+	cut    bool // something was dropped
 }
 
 func (t *tail) Write(b []byte) (int, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.buf.Write(b)
-	if over := t.buf.Len() - 4096; over > 0 {
+	limit := t.limit
+	if limit == 0 {
+		limit = 4096
+	}
+	if over := t.buf.Len() - limit; over > 0 {
 		t.buf.Next(over)
+		t.cut = true
 	}
 	return len(b), nil
 }

@@ -30,13 +30,14 @@ const (
 )
 
 // systemEtc is what of the machine's /etc the sandbox sees, read-only:
-// what the dynamic linker, Python, Jupyter, bash and the terminal read.
+// what the dynamic linker, Python, R, Jupyter, bash and the terminal read
+// (R's /usr/lib/R/etc is a link to /etc/R).
 // Nothing else of /etc is there: no shadow, no SSH keys, no portal
 // configuration. passwd, group, hosts and hostname are the sandbox's own.
 var systemEtc = []string{
 	"alternatives", "bash.bashrc", "ca-certificates", "debian_version", "inputrc", "jupyter", "ld.so.cache",
 	"ld.so.conf", "ld.so.conf.d", "locale.alias", "localtime", "matplotlibrc", "mime.types", "nsswitch.conf",
-	"os-release", "profile", "profile.d", "python3", "python3.11", "ssl", "terminfo", "timezone",
+	"os-release", "profile", "profile.d", "python3", "python3.11", "R", "ssl", "terminfo", "timezone",
 }
 
 // environment is all a sandbox's processes inherit: nothing of the portal's.
@@ -44,6 +45,15 @@ func environment(user string) []string {
 	return []string{
 		"PATH=/usr/local/bin:/usr/bin:/bin", "HOME=" + sandboxHome, "USER=" + user,
 		"LANG=C.UTF-8", "TERM=xterm-256color", "SHELL=/bin/bash",
+	}
+}
+
+// rootEnvironment is what a setup script inherits, as root: nothing of
+// the portal's.
+func rootEnvironment() []string {
+	return []string{
+		"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "HOME=/root", "USER=root",
+		"LANG=C.UTF-8", "SHELL=/bin/bash",
 	}
 }
 
@@ -68,6 +78,11 @@ type sandbox struct {
 	// files are written inside, read-only, by path: Jupyter's
 	// configuration, the terminal page's scripts.
 	files map[string][]byte
+	// asRoot runs argv as root inside, in a user namespace whose uid 0 is
+	// the sandbox's user outside (a setup script); env is added to its
+	// environment.
+	asRoot bool
+	env    []string
 }
 
 // command returns the bwrap command that runs argv in the sandbox, with
@@ -79,17 +94,27 @@ func (sb *sandbox) command(argv []string) (*exec.Cmd, *pipes, error) {
 		"--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
 		"--hostname", sb.hostname,
 	}
-	if sb.user.root {
+	switch {
+	case sb.user.root:
 		// bwrap runs as root to mount the folders of the data directory,
 		// which only root may reach, then setpriv (below) becomes the
 		// owner's uid for good, without capabilities.
 		args = append(args, "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID")
-	} else {
+	case sb.asRoot:
+		args = append(args, "--unshare-user", "--disable-userns", "--uid", "0", "--gid", "0")
+	default:
 		args = append(args, "--unshare-user", "--disable-userns",
 			"--uid", strconv.Itoa(insideID), "--gid", strconv.Itoa(insideID))
 	}
 	args = append(args, "--clearenv")
-	for _, kv := range environment(sandboxUser) {
+	env := environment(sandboxUser)
+	if sb.asRoot {
+		env = append(rootEnvironment(), sb.env...)
+		// root's home is a tmpfs of its own, writable whoever root
+		// maps to outside, and gone when the script ends, as /tmp.
+		args = append(args, "--perms", "1777", "--size", strconv.FormatInt(sb.tmp, 10), "--tmpfs", "/root")
+	}
+	for _, kv := range env {
 		k, v, _ := strings.Cut(kv, "=")
 		args = append(args, "--setenv", k, v)
 	}
@@ -122,6 +147,10 @@ func (sb *sandbox) command(argv []string) (*exec.Cmd, *pipes, error) {
 		"/etc/group":    fmt.Appendf(nil, "%s:x:%d:\n", sandboxUser, sb.user.inside),
 		"/etc/hosts":    fmt.Appendf(nil, "127.0.0.1 localhost %s\n::1 localhost\n", sb.hostname),
 		"/etc/hostname": []byte(sb.hostname + "\n"),
+	}
+	if sb.asRoot {
+		files["/etc/passwd"] = append([]byte("root:x:0:0:root:/root:/bin/bash\n"), files["/etc/passwd"]...)
+		files["/etc/group"] = append([]byte("root:x:0:\n"), files["/etc/group"]...)
 	}
 	for path, b := range sb.files {
 		files[path] = b
@@ -156,6 +185,11 @@ func (sb *sandbox) command(argv []string) (*exec.Cmd, *pipes, error) {
 		id := strconv.FormatUint(uint64(sb.user.outside), 10)
 		args = append(args, "/usr/bin/setpriv", "--reuid="+id, "--regid="+id, "--clear-groups",
 			"--inh-caps=-all", "--bounding-set=-all", "--")
+		if sb.asRoot {
+			// The owner's uid becomes root of a user namespace of its own:
+			// root over the sandbox's files, nothing outside.
+			args = append(args, "/usr/bin/unshare", "--user", "--map-root-user", "--")
+		}
 	}
 	args = append(args, limits(sb.memory, sb.processes)...)
 	cmd := exec.Command(sb.bwrap, append(args, argv...)...)

@@ -21,10 +21,17 @@ import (
 // channels.
 func kernelOf(t *testing.T, s *Servers, inst string, secret string) *websocket.Conn {
 	t.Helper()
+	return kernelNamed(t, s, inst, secret, "python3")
+}
+
+// kernelNamed starts the kernel of a kernel spec on inst's server and
+// returns its channels.
+func kernelNamed(t *testing.T, s *Servers, inst, secret, spec string) *websocket.Conn {
+	t.Helper()
 	s.mu.Lock()
 	srv := s.servers[inst]
 	s.mu.Unlock()
-	code, body := call(t, s, srv.base, secret, http.MethodPost, "api/kernels", `{"name":"python3"}`)
+	code, body := call(t, s, srv.base, secret, http.MethodPost, "api/kernels", fmt.Sprintf(`{"name":%q}`, spec))
 	var kernel struct{ ID string }
 	decode(t, body, &kernel)
 	if code != http.StatusCreated {
@@ -208,5 +215,41 @@ print(os.readlink(%[1]q))`, sandboxSocket, trap))
 	case <-reached:
 		t.Error("the gateway followed the sandbox's link to a socket outside it")
 	default:
+	}
+}
+
+// TestAnRNotebookPrints42: the sandbox's Jupyter offers R (Debian's
+// r-cran-irkernel, which make installs with Jupyter), and an R cell runs in
+// the sandbox: R's own files under /usr and its configuration from /etc/R,
+// which the sandbox shows read-only.
+func TestAnRNotebookPrints42(t *testing.T) {
+	s := newServers(t, realJupyter(t), t.TempDir(), 0)
+	inst := running("vm1", 3)
+	open(t, s, inst, jupyterApp)
+	s.mu.Lock()
+	srv := s.servers[inst.Name]
+	s.mu.Unlock()
+	code, body := call(t, s, srv.base, inst.AppSecret, http.MethodGet, "api/kernelspecs", "")
+	var specs struct {
+		Kernelspecs map[string]struct {
+			Spec struct {
+				DisplayName string `json:"display_name"`
+				Language    string
+			}
+		}
+	}
+	decode(t, body, &specs)
+	if code != http.StatusOK || specs.Kernelspecs["ir"].Spec.Language != "R" {
+		t.Fatalf("the sandbox's Jupyter offers no R kernel (run make jupyter, which installs r-cran-irkernel): %d %s", code, body)
+	}
+	ws := kernelNamed(t, s, inst.Name, inst.AppSecret, "ir")
+	if out := execute(t, ws, "cat(6*7)"); out != "42" {
+		t.Errorf("cat(6*7) printed %q", out)
+	}
+	if out := execute(t, ws, `cat(Sys.getenv("USER"), getwd())`); out != "azureuser /home/azureuser" {
+		t.Errorf("R runs as %q", out)
+	}
+	if reason := s.ApplicationUnavailable(t.Context(), inst, "rstudio"); !strings.Contains(reason, "R is in Jupyter instead") {
+		t.Errorf("RStudio's reason: %q", reason)
 	}
 }

@@ -154,8 +154,13 @@ func New(cfg Config) *Servers {
 // instancehub.ApplicationAvailability.
 func (s *Servers) ApplicationUnavailable(_ context.Context, _ *instancehub.Instance, slug string) string {
 	switch slug {
-	case "jupyterlab", "rstudio":
-		return "JupyterLab and RStudio are not packaged by Debian, so the offline emulator cannot run them; on Azure they run on the instance."
+	case "jupyterlab":
+		return "JupyterLab is not packaged by Debian, so the offline emulator cannot run it; on Azure it runs on the instance."
+	case "rstudio":
+		if hasRKernel() {
+			return "RStudio is not packaged by Debian, so the offline emulator cannot run it; R is in Jupyter instead (New, then R); on Azure RStudio runs on the instance."
+		}
+		return "RStudio is not packaged by Debian, so the offline emulator cannot run it; on Azure it runs on the instance. For R in Jupyter, install Debian's r-cran-irkernel (make jupyter)."
 	case "jupyter", "terminal":
 		if _, err := exec.LookPath(s.cfg.Jupyter); err != nil {
 			return notInstalled(s.cfg.Jupyter)
@@ -356,3 +361,17 @@ func (s *Servers) Close() error {
 
 // errExited is a server that ended before it answered.
 var errExited = errors.New("jupyter exited")
+
+// rKernelSpecs are where Debian's r-cran-irkernel puts Jupyter's R kernel
+// spec: under /usr, which every sandbox sees read-only.
+var rKernelSpecs = []string{"/usr/share/jupyter/kernels/ir/kernel.json", "/usr/local/share/jupyter/kernels/ir/kernel.json"}
+
+// hasRKernel says whether Jupyter offers R here.
+func hasRKernel() bool {
+	for _, path := range rKernelSpecs {
+		if _, err := os.Stat(path); err == nil {
+			return true
+		}
+	}
+	return false
+}

@@ -222,7 +222,7 @@ func TestScheduledStartOverQuota(t *testing.T) {
 	}
 	p.WaitState(t, "quota-box", instancehub.StateStopped)
 	running(t, p, "other-box")
-	if err := p.Service.SetWorkspaceLimit(p.Ctx, "eastus", "standardDSv2Family", 4); err != nil {
+	if err := p.Service.SetWorkspaceLimit(p.Ctx, "eastus", "standardDSv2Family", 4, false); err != nil {
 		t.Fatal(err)
 	}
 	addSchedule(t, p, inst, instancehub.ScheduleRequest{Action: "Start", Kind: "Cron", Cron: "0 8 * * *", TimeZone: "UTC"}, utc("2026-11-26 00:00:00"))

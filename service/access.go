@@ -24,6 +24,9 @@ func (s *Service) RoleAssignments(ctx context.Context, role instancehub.Role) (*
 		if page.Users, err = s.Users.FindUsers(ctx, "", 0); err != nil {
 			return nil, err
 		}
+		if page.Failures, err = s.Throttle.CountLoginFailures(ctx); err != nil {
+			return nil, err
+		}
 		if page.Owners, err = s.countOwners(ctx, role, page.Assignments); err != nil {
 			return nil, err
 		}
@@ -115,4 +118,23 @@ func (s *Service) RemoveRoleAssignment(ctx context.Context, id int64) (a *instan
 		}
 	}
 	return a, nil
+}
+
+// RoleAssignmentToRemove returns the assignment with id, for the page that
+// asks before removing it: Owners only, as the removal is. EFORBIDDEN
+// without roles/write; ENOTFOUND for no such assignment.
+func (s *Service) RoleAssignmentToRemove(ctx context.Context, id int64) (*instancehub.RoleAssignment, error) {
+	if _, err := authorize(ctx, instancehub.PermWriteRoles, "remove role assignments"); err != nil {
+		return nil, err
+	}
+	all, err := s.Roles.FindRoleAssignments(ctx, "")
+	if err != nil {
+		return nil, err
+	}
+	for _, a := range all {
+		if a.ID == id {
+			return a, nil
+		}
+	}
+	return nil, instancehub.Errorf(instancehub.ENOTFOUND, "Role assignment not found.")
 }

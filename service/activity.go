@@ -27,13 +27,24 @@ func (s *Service) RecordActivity(ctx context.Context, name string, at time.Time)
 
 // lastActivity returns what is known of the use of inst's applications:
 // the time stored, and, when the instance is running and a probe is set,
-// what its Jupyter says now (within a second: the details page waits for
-// it). Probe failures leave only the stored time.
+// what its Jupyter says now (within a second: the action waits for it, as
+// what it would end must be told before it is confirmed). Probe failures
+// leave only the stored time.
 func (s *Service) lastActivity(ctx context.Context, inst *instancehub.Instance) instancehub.Activity {
 	a := instancehub.Activity{At: inst.LastActivity}
 	if s.Probe == nil || inst.State != instancehub.StateRunning {
 		return a
 	}
+	live, ok := s.probe(ctx, inst)
+	if !ok {
+		return a
+	}
+	return later(a, live)
+}
+
+// probe asks inst's Jupyter how it is used, within a second; ok is false
+// when it could not say.
+func (s *Service) probe(ctx context.Context, inst *instancehub.Instance) (instancehub.Activity, bool) {
 	ctx, cancel := context.WithTimeout(ctx, time.Second)
 	defer cancel()
 	live, err := s.Probe.Probe(ctx, inst)
@@ -41,12 +52,94 @@ func (s *Service) lastActivity(ctx context.Context, inst *instancehub.Instance) 
 		if instancehub.ErrorCode(err) != instancehub.EUNAVAILABLE {
 			s.logger().WarnContext(ctx, "probe applications", "instance", inst.Name, "err", err)
 		}
-		return a
+		return instancehub.Activity{}, false
 	}
-	if live.At.Before(a.At) {
-		live.At = a.At
+	return live, true
+}
+
+// later is what Jupyter said, with the stored time when the gateway saw a
+// later use than Jupyter tells of.
+func later(stored, live instancehub.Activity) instancehub.Activity {
+	if live.At.Before(stored.At) {
+		live.At = stored.At
 	}
 	return live
+}
+
+// activityFresh is how long what a Jupyter said serves its instance's
+// details before it is asked again.
+const activityFresh = 10 * time.Second
+
+// shownActivity is lastActivity for the details page, which never waits
+// for a Jupyter: it shows what the instance's Jupyter said last, while
+// that was said at this version of the instance (any change of the
+// instance, a stop or a start, forgets it), and asks again in the
+// background once that is older than activityFresh. Until a first answer,
+// the stored time.
+func (s *Service) shownActivity(ctx context.Context, inst *instancehub.Instance) instancehub.Activity {
+	a := instancehub.Activity{At: inst.LastActivity}
+	if s.Probe == nil || inst.State != instancehub.StateRunning {
+		return a
+	}
+	live, ok, ask := s.asked.lookup(inst.Name, inst.Version, s.now())
+	if ask {
+		asked := *inst
+		go func() {
+			live, ok := s.probe(context.WithoutCancel(ctx), &asked)
+			s.asked.answer(asked.Name, asked.Version, live, ok, s.now())
+		}()
+	}
+	if !ok {
+		return a
+	}
+	return later(a, live)
+}
+
+// askedApps keeps what each running instance's Jupyter said last.
+type askedApps struct {
+	mu   sync.Mutex
+	kept map[string]*askedApp
+}
+
+type askedApp struct {
+	version int64 // the instance's, when asked
+	live    instancehub.Activity
+	ok      bool      // Jupyter answered
+	at      time.Time // when it answered; zero before
+	asking  bool
+}
+
+// lookup is what name's Jupyter said at version, if it did; ask is true
+// when the caller is to ask it (nothing said at this version yet, or said
+// longer than activityFresh ago, and nobody asking).
+func (k *askedApps) lookup(name string, version int64, now time.Time) (live instancehub.Activity, ok, ask bool) {
+	key := strings.ToLower(name)
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	e := k.kept[key]
+	if e == nil || e.version != version {
+		if k.kept == nil || len(k.kept) >= maxThrottled {
+			k.kept = make(map[string]*askedApp)
+		}
+		k.kept[key] = &askedApp{version: version, asking: true}
+		return instancehub.Activity{}, false, true
+	}
+	if !e.asking && !e.at.IsZero() && now.Sub(e.at) >= activityFresh {
+		e.asking, ask = true, true
+	}
+	return e.live, e.ok, ask
+}
+
+// answer keeps what name's Jupyter said at version, unless the instance
+// changed since.
+func (k *askedApps) answer(name string, version int64, live instancehub.Activity, ok bool, now time.Time) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	e := k.kept[strings.ToLower(name)]
+	if e == nil || e.version != version {
+		return
+	}
+	e.live, e.ok, e.at, e.asking = live, ok, now, false
 }
 
 // ProbeActivity asks the applications of the running inst how they are

@@ -56,7 +56,7 @@ func TestLongInputsAreRefused(t *testing.T) {
 			return err
 		}},
 		{"a workspace limit", "limit", "from 0 to 1000000", func() error {
-			return p.Service.SetWorkspaceLimit(p.Ctx, "eastus", "standardDSv2Family", 1<<40)
+			return p.Service.SetWorkspaceLimit(p.Ctx, "eastus", "standardDSv2Family", 1<<40, false)
 		}},
 	}
 	for _, tt := range tests {

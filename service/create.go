@@ -3,6 +3,7 @@ package service
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -277,6 +278,10 @@ func (s *Service) validateScheduling(req instancehub.CreateRequest) (time.Durati
 		for k, v := range instancehub.ErrorFields(err) {
 			fields[fmt.Sprintf("schedule-%d-%s", i, k)] = v
 		}
+		if startErr := instancehub.CheckStartTime(r, s.now()); startErr != nil {
+			fields[fmt.Sprintf("schedule-%d-start_time", i)] = instancehub.ErrorMessage(startErr)
+			err = startErr
+		}
 		if err == nil {
 			schedules = append(schedules, sch)
 		}
@@ -400,6 +405,7 @@ func (s *Service) validateCreate(ctx context.Context, req instancehub.CreateRequ
 		_ = note(s.identitiesAllowed(req.Identity))
 	}
 	inst.Tags, inst.Identity = req.Tags, req.Identity
+	inst.Setup = s.validateSetup(req.Setup, fields)
 	if len(fields) > 0 {
 		return nil, &instancehub.Error{Code: instancehub.EINVALID, Message: "Some settings need your attention.", Fields: fields}
 	}
@@ -518,4 +524,22 @@ func (s *Service) NetworkRef(ctx context.Context, region, ref string) string {
 		return networks[i].Name
 	}
 	return ref
+}
+
+// validateSetup checks the setup scripts of a create, noting what is wrong
+// in fields, and returns them with their defaults set. Where the portal
+// cannot run them (on Azure, for now) they are refused, not kept to never
+// run.
+func (s *Service) validateSetup(req instancehub.SetupScripts, fields map[string]string) instancehub.SetupScripts {
+	if !req.Any() {
+		return req
+	}
+	if !s.SetupScripts {
+		fields["setup_scripts"] = "This portal cannot run setup scripts on its instances yet: on Azure they are not delivered to the VM. Create the instance without them."
+		return instancehub.SetupScripts{}
+	}
+	for prefix, script := range map[string]*instancehub.SetupScript{"creation_script": req.Creation, "startup_script": req.Startup} {
+		maps.Copy(fields, instancehub.ValidateSetupScript(script, prefix))
+	}
+	return req
 }

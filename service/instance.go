@@ -3,6 +3,7 @@ package service
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/instancehub/instancehub"
@@ -24,9 +25,21 @@ func (s *Service) ListInstances(ctx context.Context, q instancehub.ListQuery) (*
 	if q.OnlyMine {
 		filter.OwnerID = user.ID
 	}
+	if q.OldImage {
+		// Which image is old is the cloud's to say, not the store's: the
+		// filter reads every instance that matches the rest and pages them here.
+		filter.Offset, filter.Limit = 0, 0
+	}
 	instances, total, err := s.Instances.FindInstances(ctx, filter)
 	if err != nil {
 		return nil, err
+	}
+	s.setOSImages(ctx, instances)
+	if q.OldImage {
+		instances = slices.DeleteFunc(instances, func(inst *instancehub.Instance) bool { return inst.OSImage == nil || inst.OSImage.IsLatest() })
+		total = len(instances)
+		from := min(len(instances), (q.Page-1)*instancehub.PageSize)
+		instances = instances[from:min(len(instances), from+instancehub.PageSize)]
 	}
 	for _, inst := range instances {
 		inst.Access = access(user, inst)
@@ -62,6 +75,7 @@ func (s *Service) liveInstance(ctx context.Context, name string) (*instancehub.I
 		return nil, err
 	}
 	inst.Access = access(user, inst)
+	s.setOSImages(ctx, []*instancehub.Instance{inst})
 	return inst, nil
 }
 
@@ -78,7 +92,9 @@ func (s *Service) InstanceWithSchedules(ctx context.Context, name string) (*inst
 		return nil, nil, err
 	}
 	if inst.State == instancehub.StateRunning {
-		inst.AutoStop = instancehub.NextAutoStop(inst, schedules, s.now())
+		now := s.now()
+		inst.NextStop = instancehub.NextStop(inst, schedules, now)
+		inst.AutoStop = inst.NextStop.Notice(now)
 	}
 	return inst, schedules, nil
 }
@@ -94,8 +110,11 @@ func (s *Service) InstanceDetail(ctx context.Context, name string) (*instancehub
 		return nil, err
 	}
 	d := &instancehub.InstanceDetail{Instance: inst, Operations: ops, StoppedBilling: s.StoppedBilling(inst), Schedules: schedules,
-		Unavailable: map[string]string{}, Activity: s.lastActivity(ctx, inst), IdleStopAt: instancehub.IdleStopAt(inst)}
+		Unavailable: map[string]string{}, Activity: s.shownActivity(ctx, inst), IdleStopAt: instancehub.IdleStopAt(inst)}
 	if d.Cost, err = s.instanceCost(ctx, inst); err != nil {
+		return nil, err
+	}
+	if d.SetupRun, err = s.Instances.SetupRun(ctx, inst.ID); err != nil {
 		return nil, err
 	}
 	for _, app := range instancehub.Applications {
@@ -127,9 +146,15 @@ func (s *Service) Act(ctx context.Context, name string, kind instancehub.Operati
 	if err != nil {
 		return nil, err
 	}
-	inst, err = s.Instances.FindInstanceByID(ctx, inst.ID)
-	if err != nil {
-		return nil, err
+	// The operation is accepted: what the person sees next is the
+	// instance as it is now, or, when the database cannot say that
+	// (a blink the engine outlasts), as the operation left it. Its
+	// acceptance is never answered with an error they might act on
+	// by asking again.
+	if now, ferr := s.Instances.FindInstanceByID(ctx, inst.ID); ferr == nil {
+		inst = now
+	} else {
+		s.logger().Warn("read instance after its operation was accepted", "instance", inst.Name, "op", op.ID, "err", ferr)
 	}
 	// The operation just begun, whatever began since.
 	inst.Access, inst.LastOperation = access(user, inst), op
@@ -278,8 +303,9 @@ type changeCounter interface {
 }
 
 // DataVersion returns the stores' current data version, which differs from
-// an earlier one whenever anything was committed in between, by this
-// process or another; ok is false when the store cannot tell, and then
+// an earlier one whenever anything a page shows was committed in between, by
+// this process or another (a session's last-seen and a token's last use,
+// which no page shows, leave it); ok is false when the store cannot tell, and then
 // nothing may be kept on the strength of it. Pages rendered from the
 // database alone are kept for as long as it stays the same.
 func (s *Service) DataVersion(ctx context.Context) (version int64, ok bool) {
@@ -288,5 +314,7 @@ func (s *Service) DataVersion(ctx context.Context) (version int64, ok bool) {
 		return 0, false
 	}
 	version, err := counter.DataVersion(ctx)
-	return version, err == nil
+	// Pages also show the newest version of each instance's image, which
+	// the cloud says, not the database: a newer one seen makes a new version.
+	return version ^ s.images.epoch.Load()<<48, err == nil
 }

@@ -10,9 +10,20 @@ import (
 )
 
 // Operations lists the operations of the live instance name, newest first:
-// the API's history of an instance.
+// the API's history of an instance. When no live instance has the name,
+// those of the one of that name deleted last, its Delete first.
 func (s *Service) Operations(ctx context.Context, name string) ([]*instancehub.Operation, error) {
 	inst, err := s.liveInstance(ctx, name)
+	if instancehub.ErrorCode(err) == instancehub.ENOTFOUND {
+		// No live instance has the name: the one of that name deleted
+		// last, whose Delete a client may follow here as at the Delete's
+		// own address (Operation).
+		if deleted, derr := s.Instances.FindDeletedInstanceByName(ctx, name); derr == nil {
+			inst, err = deleted, nil
+		} else if instancehub.ErrorCode(derr) != instancehub.ENOTFOUND {
+			err = derr
+		}
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -64,12 +64,14 @@ func quotaRow(u instancehub.Usage, ws *instancehub.WorkspaceQuota, holders []*in
 }
 
 // SetWorkspaceLimit sets a family's workspace limit in a region, never above
-// the subscription's; a negative limit removes it.
-func (s *Service) SetWorkspaceLimit(ctx context.Context, region, family string, limit int) (err error) {
+// the subscription's; a negative limit removes it. A limit below what the
+// workspace's instances hold is set only when belowUse says the Owner saw
+// that: else ECONFLICT, whose limit field names the use and its holders.
+func (s *Service) SetWorkspaceLimit(ctx context.Context, region, family string, limit int, belowUse bool) (err error) {
 	target := fmt.Sprintf("%s/%s", region, family)
 	defer func() {
 		if err == nil && limit >= 0 {
-			target = fmt.Sprintf("%s = %d vCPUs", target, limit)
+			target = fmt.Sprintf("%s = %s", target, instancehub.Plural(limit, "vCPU"))
 		} else if err == nil {
 			target += " = no limit"
 		}
@@ -96,8 +98,17 @@ func (s *Service) SetWorkspaceLimit(ctx context.Context, region, family string, 
 	case i < 0:
 		return instancehub.FieldError("limit", fmt.Sprintf("There is no quota family %q in %s.", family, region))
 	case limit > usage[i].Limit:
-		return instancehub.FieldError("limit", fmt.Sprintf("The workspace's limit cannot exceed the subscription's: at most %d vCPUs for %s in %s.",
-			usage[i].Limit, usage[i].Label, region))
+		return instancehub.FieldError("limit", fmt.Sprintf("The workspace's limit cannot exceed the subscription's: at most %s for %s in %s.",
+			instancehub.Plural(usage[i].Limit, "vCPU"), usage[i].Label, region))
+	}
+	if limit >= 0 && !belowUse {
+		ws, err := s.Quotas.WorkspaceQuota(ctx, region)
+		if err != nil {
+			return err
+		}
+		if used := ws.Used[family]; limit < used {
+			return instancehub.LimitBelowUse(region, family, limit, used, holders(ws, family))
+		}
 	}
 	return s.Quotas.SetWorkspaceLimit(ctx, region, family, limit)
 }
@@ -130,4 +141,16 @@ func (s *Service) QuotaUse(ctx context.Context) (map[string][]instancehub.QuotaR
 		}
 	}
 	return use, nil
+}
+
+// holders names the instances that hold a family's quota (all of them for
+// the region's total).
+func holders(ws *instancehub.WorkspaceQuota, family string) []string {
+	var names []string
+	for _, inst := range ws.Holders {
+		if family == instancehub.TotalRegionalVCPUs || inst.Family == family {
+			names = append(names, inst.Name)
+		}
+	}
+	return names
 }

@@ -14,7 +14,7 @@ import (
 
 func TestWorkspaceQuotaOnCreateAndStart(t *testing.T) {
 	p := testportal.Open(t, t.TempDir(), 0)
-	if err := p.Service.SetWorkspaceLimit(p.Ctx, "eastus", "standardDSv2Family", 8); err != nil {
+	if err := p.Service.SetWorkspaceLimit(p.Ctx, "eastus", "standardDSv2Family", 8, false); err != nil {
 		t.Fatal(err)
 	}
 	for _, name := range []string{"first-box", "second-box"} {
@@ -65,7 +65,7 @@ func TestWorkspaceQuotaOnCreateAndStart(t *testing.T) {
 		t.Fatalf("start after a delete: %v", err)
 	}
 	// The regional total is a workspace limit too.
-	if err := p.Service.SetWorkspaceLimit(p.Ctx, "eastus", instancehub.TotalRegionalVCPUs, 10); err != nil {
+	if err := p.Service.SetWorkspaceLimit(p.Ctx, "eastus", instancehub.TotalRegionalVCPUs, 10, false); err != nil {
 		t.Fatal(err)
 	}
 	req := testportal.Request("e-box")
@@ -78,7 +78,7 @@ func TestWorkspaceQuotaOnCreateAndStart(t *testing.T) {
 
 func TestWorkspaceQuotaReleasedByFailedCreate(t *testing.T) {
 	p := testportal.Open(t, t.TempDir(), 0)
-	if err := p.Service.SetWorkspaceLimit(p.Ctx, "eastus", "standardDSv2Family", 4); err != nil {
+	if err := p.Service.SetWorkspaceLimit(p.Ctx, "eastus", "standardDSv2Family", 4, false); err != nil {
 		t.Fatal(err)
 	}
 	p.Emu.InjectFault(emulator.Fault{API: "VirtualMachinesClient.BeginCreateOrUpdate", Resource: "unlucky", Async: true,
@@ -94,15 +94,15 @@ func TestWorkspaceQuotaReleasedByFailedCreate(t *testing.T) {
 
 func TestWorkspaceLimitNeverAboveSubscription(t *testing.T) {
 	p := testportal.Open(t, t.TempDir(), 0)
-	err := p.Service.SetWorkspaceLimit(p.Ctx, "eastus", "standardNCSv3Family", 1000)
+	err := p.Service.SetWorkspaceLimit(p.Ctx, "eastus", "standardNCSv3Family", 1000, false)
 	if msg := instancehub.ErrorFields(err)["limit"]; !strings.Contains(msg, "cannot exceed the subscription's: at most 24 vCPUs") {
 		t.Errorf("above the subscription: %v", err)
 	}
-	if err := p.Service.SetWorkspaceLimit(p.Ctx, "eastus", "standardNopeFamily", 4); instancehub.ErrorCode(err) != instancehub.EINVALID {
+	if err := p.Service.SetWorkspaceLimit(p.Ctx, "eastus", "standardNopeFamily", 4, false); instancehub.ErrorCode(err) != instancehub.EINVALID {
 		t.Errorf("unknown family: %v", err)
 	}
 	ds := p.EnsureUser(t, "ds@example.com", "Dana", instancehub.RoleDataScientist)
-	if err := p.Service.SetWorkspaceLimit(p.As(ds), "eastus", "standardNCSv3Family", 6); instancehub.ErrorCode(err) != instancehub.EFORBIDDEN {
+	if err := p.Service.SetWorkspaceLimit(p.As(ds), "eastus", "standardNCSv3Family", 6, false); instancehub.ErrorCode(err) != instancehub.EFORBIDDEN {
 		t.Errorf("a Data Scientist sets a limit: %v", err)
 	}
 	log, _ := p.Service.AuditEvents(p.Ctx, instancehub.AuditFilter{Action: "quota.update"}, 1)
@@ -117,7 +117,7 @@ func TestWorkspaceLimitNeverAboveSubscription(t *testing.T) {
 // allows three; exactly three get an instance.
 func TestWorkspaceQuotaRace(t *testing.T) {
 	p := testportal.Open(t, t.TempDir(), 0)
-	if err := p.Service.SetWorkspaceLimit(p.Ctx, "eastus", "standardDSv2Family", 3); err != nil {
+	if err := p.Service.SetWorkspaceLimit(p.Ctx, "eastus", "standardDSv2Family", 3, false); err != nil {
 		t.Fatal(err)
 	}
 	var wg sync.WaitGroup
@@ -237,5 +237,43 @@ func TestSubscriptionQuotaCountsAdmittedCreates(t *testing.T) {
 	t.Logf("admitted: %v", admitted)
 	for _, name := range admitted {
 		p.WaitState(t, name, instancehub.StateRunning)
+	}
+}
+
+// TestLimitBelowUseAsksFirst: a workspace limit below what its instances
+// hold is refused until the Owner confirms it, with the use and its holders
+// named beside the field; nothing changes meanwhile. Confirmed, it is set;
+// a limit at the use needs no confirmation.
+func TestLimitBelowUseAsksFirst(t *testing.T) {
+	p := testportal.Open(t, t.TempDir(), 0)
+	if _, err := p.Service.CreateInstance(p.Ctx, testportal.Request("held-box")); err != nil {
+		t.Fatal(err)
+	}
+	p.WaitState(t, "held-box", instancehub.StateRunning)
+
+	err := p.Service.SetWorkspaceLimit(p.Ctx, "eastus", "standardDSv2Family", 2, false)
+	const want = "4 vCPUs of Standard DSv2 Family are in use in eastus (held-box), more than a limit of 2. Nothing running is stopped, but no instance of it can be created or started until use falls under the limit. Save anyway to set it."
+	if instancehub.ErrorCode(err) != instancehub.ECONFLICT || instancehub.ErrorFields(err)["limit"] != want {
+		t.Fatalf("below use: %v, want conflict on limit %q", err, want)
+	}
+	if err := p.Service.SetWorkspaceLimit(p.Ctx, "eastus", instancehub.TotalRegionalVCPUs, 0, false); !strings.HasPrefix(instancehub.ErrorFields(err)["limit"], "4 vCPUs of the regional total are in use in eastus (held-box)") {
+		t.Errorf("the total below use: %v", err)
+	}
+	if q, _ := p.DB.WorkspaceQuota(p.Ctx, "eastus"); len(q.Limits) != 0 {
+		t.Fatalf("limits set without confirmation: %v", q.Limits)
+	}
+	if err := p.Service.SetWorkspaceLimit(p.Ctx, "eastus", "standardDSv2Family", 4, false); err != nil {
+		t.Errorf("a limit at the use: %v", err)
+	}
+	if err := p.Service.SetWorkspaceLimit(p.Ctx, "eastus", "standardDSv2Family", 2, true); err != nil {
+		t.Fatalf("confirmed: %v", err)
+	}
+	if q, _ := p.DB.WorkspaceQuota(p.Ctx, "eastus"); q.Limits["standardDSv2Family"] != 2 {
+		t.Errorf("limits = %v, want DSv2 at 2", q.Limits)
+	}
+	// The two refusals of one minute are one row counting two.
+	log, _ := p.Service.AuditEvents(p.Ctx, instancehub.AuditFilter{Action: "quota.update"}, 1)
+	if log.Total != 3 || log.Events[2].Count != 2 || log.Events[2].Result != instancehub.AuditFailed || log.Events[0].Target != "eastus/standardDSv2Family = 2 vCPUs" || log.Events[0].Result != instancehub.AuditSucceeded {
+		t.Errorf("audited: %d rows, newest %+v", log.Total, log.Events[0])
 	}
 }

@@ -181,17 +181,17 @@ func (s *Service) KeepRunning(ctx context.Context, name string) (stop *instanceh
 	if err := s.Automation.KeepRunning(ctx, inst.ID, until); err != nil {
 		return nil, err
 	}
-	return &instancehub.AutoStop{At: until, Trigger: inst.AutoStop.Trigger, Reason: inst.AutoStop.Reason, Postponed: true}, nil
+	return &instancehub.AutoStop{At: until, Trigger: inst.AutoStop.Trigger, Source: inst.AutoStop.Source, Reason: inst.AutoStop.Reason, Postponed: true}, nil
 }
 
-// setAutoStops sets, on each running instance, the automatic stop due
-// within NoticeBefore, if any: the earliest of its idle shutdown and its
-// stop schedules.
+// setAutoStops sets, on each running instance, its next automatic stop
+// (the earliest of its idle shutdown and its stop schedules) and, if that
+// is due within NoticeBefore, its notice.
 func (s *Service) setAutoStops(ctx context.Context, instances []*instancehub.Instance) error {
 	now := s.now()
 	var ids []int64
 	for _, inst := range instances {
-		inst.AutoStop = nil
+		inst.AutoStop, inst.NextStop = nil, nil
 		if inst.State == instancehub.StateRunning {
 			ids = append(ids, inst.ID)
 		}
@@ -205,7 +205,8 @@ func (s *Service) setAutoStops(ctx context.Context, instances []*instancehub.Ins
 	}
 	for _, inst := range instances {
 		if inst.State == instancehub.StateRunning {
-			inst.AutoStop = instancehub.NextAutoStop(inst, schedules, now)
+			inst.NextStop = instancehub.NextStop(inst, schedules, now)
+			inst.AutoStop = inst.NextStop.Notice(now)
 		}
 	}
 	return nil

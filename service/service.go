@@ -56,6 +56,10 @@ type Config struct {
 	Logger  *slog.Logger
 	// Now is the service's clock; time.Now if nil.
 	Now func() time.Time
+	// SetupScripts says the engine runs instances' setup scripts here
+	// (offline, in their sandboxes); without it, creates with scripts are
+	// refused.
+	SetupScripts bool
 }
 
 // New returns the Service of cfg.
@@ -67,6 +71,7 @@ func New(cfg Config) *Service {
 		Prices: cfg.Prices, Applications: cfg.Applications, Probe: cfg.Probe, RoleMap: cfg.RoleMap,
 		UserAssignedIdentities: cfg.UserAssignedIdentities, ArchiveDir: cfg.ArchiveDir,
 		Metrics: cfg.Metrics, Changes: cfg.Changes, Logger: cfg.Logger, Now: cfg.Now,
+		SetupScripts: cfg.SetupScripts,
 	}
 }
 
@@ -111,12 +116,16 @@ type Service struct {
 	// events one archive moves, 0 for MaxAuditArchive.
 	ArchiveDir   string
 	ArchiveLimit int
+	// SetupScripts says instances' setup scripts run here (Config's).
+	SetupScripts bool
 	// Metrics, if set, is told of what the audit log records.
 	Metrics instancehub.ServiceMetrics
 	Now     func() time.Time
 
 	admission sync.Mutex // creates are admitted one at a time (quota)
 	activity  throttle   // activity is written once a minute per instance
+	asked     askedApps  // what the instances' Jupyters last said, for their details (activity.go)
+	images    imagesSeen // the newest image versions last read (osimage.go)
 	// Wait pauses for d, or until ctx ends; nil waits on a timer. A slowed
 	// sign-in waits with it, so that tests need not.
 	Wait func(ctx context.Context, d time.Duration) error

@@ -1,6 +1,8 @@
 package service_test
 
 import (
+	"context"
+	"errors"
 	"strings"
 	"sync"
 	"testing"
@@ -151,4 +153,31 @@ func TestApplicationsOwnerOnly(t *testing.T) {
 	if _, _, err := p.Service.OpenApplication(p.Ctx, "adas-box", "emacs"); instancehub.ErrorCode(err) != instancehub.ENOTFOUND {
 		t.Errorf("unknown application: err = %v, want not found", err)
 	}
+}
+
+// A read that fails after the engine accepted an operation (the database
+// blinked) never answers the person with an error: the operation goes on,
+// and asking again would only be refused as a conflict.
+func TestAnAcceptedActionIsNeverAnsweredWithAReadError(t *testing.T) {
+	p := testportal.Open(t, t.TempDir(), 0)
+	if _, err := p.Service.CreateInstance(p.Ctx, testportal.Request("blinky")); err != nil {
+		t.Fatal(err)
+	}
+	p.WaitState(t, "blinky", instancehub.StateRunning)
+	p.Service.Instances = blinkingReads{p.Service.Instances}
+	inst, err := p.Service.Act(p.Ctx, "blinky", instancehub.OpStop)
+	if err != nil {
+		t.Fatalf("Act = %v, want the accepted operation", err)
+	}
+	if inst.State != instancehub.StateStopping || inst.LastOperation == nil || inst.LastOperation.Kind != instancehub.OpStop {
+		t.Errorf("answered %s with operation %+v, want Stopping with the Stop", inst.State, inst.LastOperation)
+	}
+	p.WaitState(t, "blinky", instancehub.StateStopped)
+}
+
+// blinkingReads is a store whose reads by ID fail, as during a blink.
+type blinkingReads struct{ instancehub.InstanceStore }
+
+func (blinkingReads) FindInstanceByID(context.Context, int64) (*instancehub.Instance, error) {
+	return nil, errors.New("disk I/O error (8714)")
 }

@@ -423,3 +423,13 @@ func checkPasswordLimited(ctx context.Context, hash, password string) (bool, err
 	defer func() { <-hashSlots }()
 	return instancehub.CheckPassword(hash, password), nil
 }
+
+// UserToDisable returns the account with id, for the page that asks before
+// disabling it: Owners only, as disabling is. EFORBIDDEN without
+// roles/write; ENOTFOUND for no such account.
+func (s *Service) UserToDisable(ctx context.Context, id int64) (*instancehub.User, error) {
+	if _, err := authorize(ctx, instancehub.PermWriteRoles, "disable accounts"); err != nil {
+		return nil, err
+	}
+	return s.Users.FindUserByID(ctx, id)
+}

@@ -3,9 +3,12 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"maps"
 	"slices"
 	"sync"
+	"sync/atomic"
+	"time"
 
 	"github.com/instancehub/instancehub"
 )
@@ -16,22 +19,28 @@ type changeCounter interface {
 	close() error
 }
 
-// changes tells whether anything was committed to the database since a
-// moment: SQLite's data_version, read on a connection of its own that never
-// writes, changes whenever another connection commits, be it one of this
-// process's pool or another process's (the CLI, a second portal). Reads
-// that nothing has changed since are served from memory, so that a
-// department polling the list all day costs no query while nothing moves.
+// changes tells whether anything a page shows was committed to the
+// database since a moment: SQLite's data_version, read on a connection of
+// its own, changes whenever another connection commits, be it one of this
+// process's pool or another process's (the CLI, a second portal), and
+// stays when this connection commits. So the writes that change nothing a
+// page shows (a session's last-seen, a token's last use: quiet) are made on
+// this connection, and leave it; every other write moves it. Reads that
+// nothing has changed since are served from memory, so that a department
+// polling the list all day costs no query while nothing moves.
 type changes struct {
-	mu   sync.Mutex
-	conn *sql.DB // one connection
+	mu      sync.Mutex
+	conn    *sql.DB     // one connection
+	writing atomic.Bool // a quiet write holds the connection
 }
 
-func openChanges(path string) (*changes, error) {
-	conn, err := sql.Open("sqlite", dsn(path))
-	if err != nil {
-		return nil, err
-	}
+// errQuietWrite: the version cannot be read while a quiet write waits for
+// the write lock on the connection that reads it; pages are made afresh
+// meanwhile rather than wait.
+var errQuietWrite = errors.New("the data version is busy with a quiet write")
+
+func openChanges(name string) (*changes, error) {
+	conn := sql.OpenDB(connector{name, writable})
 	conn.SetMaxOpenConns(1)
 	conn.SetMaxIdleConns(1)
 	conn.SetConnMaxLifetime(0)
@@ -43,6 +52,9 @@ func openChanges(path string) (*changes, error) {
 // connection; it differs from an earlier one if anything was committed in
 // between.
 func (c *changes) version(ctx context.Context) (int64, error) {
+	if c.writing.Load() {
+		return 0, errQuietWrite
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	var v int64
@@ -51,6 +63,49 @@ func (c *changes) version(ctx context.Context) (int64, error) {
 }
 
 func (c *changes) close() error { return c.conn.Close() }
+
+// exec runs a quiet write on the watching connection, whose own commits
+// leave its data_version as it was. It runs to its end whatever ctx says:
+// a connection given up midway would be opened again, and a new
+// connection's data_version counts from another start.
+func (c *changes) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	c.writing.Store(true)
+	defer c.writing.Store(false)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.conn.ExecContext(context.WithoutCancel(ctx), query, args...)
+}
+
+// execQuiet runs a write that changes nothing a page shows (a session's
+// last-seen, a token's last use) without moving the data version, so that
+// the pages and reads kept at it stay: on SQLite on the connection that
+// reads data_version (changes.exec); on PostgreSQL in a transaction that
+// puts data_version back as it found it, under the row's lock, so that no
+// other write's move is undone.
+func (db *DB) execQuiet(ctx context.Context, query string, args ...any) (res sql.Result, err error) {
+	if db.d.postgres() {
+		err = db.inTx(ctx, func(tx *Tx) error {
+			var v int64
+			if err := tx.QueryRowContext(ctx, `SELECT version FROM data_version WHERE id = 1 FOR UPDATE`).Scan(&v); err != nil {
+				return err
+			}
+			var err error
+			if res, err = tx.ExecContext(ctx, query, args...); err != nil {
+				return err
+			}
+			_, err = tx.ExecContext(ctx, `UPDATE data_version SET version = ? WHERE id = 1`, v)
+			return err
+		})
+		return res, err
+	}
+	c, ok := db.changes.(*changes)
+	if !ok {
+		return db.exec(ctx, query, args...)
+	}
+	began := time.Now()
+	defer func() { err = db.written(err); db.timed(QueryWrite, began, err) }()
+	return c.exec(ctx, query, args...)
+}
 
 // cachedPage is a page of FindInstances' answer.
 type cachedPage struct {
@@ -77,7 +132,7 @@ func copies(kept []*instancehub.Instance) []*instancehub.Instance {
 
 // DataVersion returns the database's data version: it differs from an
 // earlier one whenever anything was committed in between, by this process
-// or another.
+// or another, but for the quiet writes (execQuiet), which no page shows.
 func (db *DB) DataVersion(ctx context.Context) (int64, error) { return db.changes.version(ctx) }
 
 // copySession returns a copy a caller may change.
@@ -90,7 +145,8 @@ func copySession(s *instancehub.Session) *instancehub.Session {
 }
 
 // byVersion keeps values by key for the data version they were read at;
-// any commit empties it. It holds at most max keys: past them it starts
+// any commit that moves the version empties it, and a quiet write forgets
+// the values it changed. It holds at most max keys: past them it starts
 // over, which costs at most a read each.
 type byVersion[K comparable, V any] struct {
 	max     int
@@ -126,4 +182,12 @@ func (c *byVersion[K, V]) put(version int64, key K, v V) {
 		c.version, c.values = version, make(map[K]V)
 	}
 	c.values[key] = v
+}
+
+// forget drops the values that match, which a quiet write changed without
+// a new version.
+func (c *byVersion[K, V]) forget(match func(K, V) bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	maps.DeleteFunc(c.values, match)
 }

@@ -16,7 +16,7 @@ import (
 // of named jobs and the spent application tickets are not copied: they
 // belong to the portals of the source, and last seconds.
 var copyTables = []string{
-	"users", "sessions", "instances", "operations", "role_assignments", "audit_events", "audit_archives",
+	"users", "sessions", "instances", "operations", "setup_runs", "role_assignments", "audit_events", "audit_archives",
 	"login_failures", "workspace_quotas", "schedules", "schedule_firings", "workspace_settings",
 	"user_notices", "password_links", "api_tokens", "running_intervals", "portal_keys",
 }

@@ -49,6 +49,9 @@ func seedEveryTable(t *testing.T, db *DB) {
 
 	running := runningInstance(t, db, "ada-gpu", ada) // an open running interval
 	stopped := runningInstance(t, db, "ada-cpu", ada)
+	if err := db.RecordSetupRun(ctx, running.ID, &instancehub.SetupResult{Phase: instancehub.SetupStartup, Log: "ok\n", At: start}); err != nil {
+		t.Fatal(err)
+	}
 	finish(t, db, begin(t, db, stopped, instancehub.OpStop, ada), instancehub.StateStopped) // a closed one
 	_, op := createInstance(t, db, "ada-new", ada)                                          // in progress, leased
 	if _, err := db.ClaimLapsedOperations(ctx, "old-portal", time.Hour, true); err != nil {

@@ -47,7 +47,8 @@ type DB struct {
 	// Reads kept while nothing was committed (changes.go): pages of
 	// instances (the filters people use at once: pages, searches, sorts);
 	// sessions, which every request of a signed-in user asks for and whose
-	// every change (sign-out, role, rename, last use) is a commit; and the
+	// every change (sign-out, role, rename) is a commit, while the quiet
+	// record of their last use forgets the one it changes; and the
 	// workspace quota of each region.
 	pages    byVersion[instancehub.InstanceFilter, cachedPage]
 	sessions byVersion[string, *instancehub.Session]
@@ -125,7 +126,7 @@ func OpenWith(ctx context.Context, path string, opts Options) (*DB, error) {
 		db.Close()
 		return nil, fmt.Errorf("migrate database %s: %w", path, err)
 	}
-	changes, err := openChanges(path)
+	changes, err := openChanges(name)
 	if err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open database %s: %w", path, err)

@@ -28,7 +28,7 @@ SELECT i.id, i.name, i.region, i.vm_size, i.family, i.vcpus, i.memory_gib, i.gpu
        i.owner_id, owner.name, owner.email, i.created_by_id, creator.name,
        i.created_at, i.updated_at, i.version, i.last_activity_at,
        i.idle_shutdown_minutes, i.idle_changed_at, i.keep_running_until,
-       i.description, i.tags, i.identity_system, i.identity_user, i.idempotency_key,
+       i.description, i.tags, i.identity_system, i.identity_user, i.idempotency_key, i.setup_scripts,
        ` + operationColumns + `
 FROM instances i
 JOIN users owner ON owner.id = i.owner_id
@@ -78,14 +78,14 @@ func insertInstance(ctx context.Context, tx *Tx, inst *instancehub.Instance) err
 		INSERT INTO instances (name, region, vm_size, family, vcpus, memory_gib, gpus,
 			ssh_enabled, ssh_public_key, ssh_port, virtual_network, subnet,
 			state, private_ip, public_ip, app_secret, owner_id, created_by_id, created_at, updated_at,
-			idle_shutdown_minutes, description, tags, identity_system, identity_user, idempotency_key)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+			idle_shutdown_minutes, description, tags, identity_system, identity_user, idempotency_key, setup_scripts)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
 		inst.Name, inst.Region, inst.VMSize, inst.Family, inst.VCPUs, inst.MemoryGiB, inst.GPUs,
 		inst.SSHEnabled, inst.SSHPublicKey, inst.SSHPort, inst.VirtualNetwork, inst.Subnet,
 		inst.State, inst.PrivateIP, inst.PublicIP, inst.AppSecret, inst.OwnerID, inst.CreatedByID,
 		millis(inst.CreatedAt), millis(inst.UpdatedAt),
 		int64(inst.IdleShutdown/time.Minute), inst.Description, jsonText(inst.Tags),
-		inst.Identity.SystemAssigned, jsonText(inst.Identity.UserAssigned), inst.IdempotencyKey).Scan(&inst.ID)
+		inst.Identity.SystemAssigned, jsonText(inst.Identity.UserAssigned), inst.IdempotencyKey, setupText(inst.Setup)).Scan(&inst.ID)
 	if isUnique(err) && strings.Contains(err.Error(), "idempotency_key") {
 		return instancehub.Errorf(instancehub.ECONFLICT, "An instance was created with this Idempotency-Key already.")
 	} else if isUnique(err) {
@@ -99,6 +99,15 @@ func insertInstance(ctx context.Context, tx *Tx, inst *instancehub.Instance) err
 func (db *DB) FindInstanceByName(ctx context.Context, name string) (*instancehub.Instance, error) {
 	inst, err := db.findInstance(ctx, `i.name = ? AND `+live, name)
 	return inst, wrap(err, "find instance %q", name)
+}
+
+// FindDeletedInstanceByName returns the instance with that name, compared
+// case-insensitively, deleted last, with its last operation. ENOTFOUND if
+// none of that name was deleted. Deleted rows have no index by name: this
+// reads the instances', for a name no live instance has.
+func (db *DB) FindDeletedInstanceByName(ctx context.Context, name string) (*instancehub.Instance, error) {
+	inst, err := db.findInstance(ctx, `i.name = ? AND i.state = 'Deleted' ORDER BY i.id DESC LIMIT 1`, name)
+	return inst, wrap(err, "find deleted instance %q", name)
 }
 
 // FindInstanceByIdempotencyKey returns the instance, deleted or not, that
@@ -290,14 +299,14 @@ func scanInstance(row scanner) (*instancehub.Instance, error) {
 	var i instancehub.Instance
 	var created, updated, activity, idleChanged, keepRunning sql.NullInt64
 	var idleMinutes int64
-	var tags, identities string
+	var tags, identities, setup string
 	var op operationRow
 	dest := append([]any{&i.ID, &i.Name, &i.Region, &i.VMSize, &i.Family, &i.VCPUs, &i.MemoryGiB, &i.GPUs,
 		&i.SSHEnabled, &i.SSHPublicKey, &i.SSHPort, &i.VirtualNetwork, &i.Subnet,
 		&i.State, &i.PrivateIP, &i.PublicIP, &i.Image, &i.AppSecret,
 		&i.OwnerID, &i.OwnerName, &i.OwnerEmail, &i.CreatedByID, &i.CreatedByName,
 		&created, &updated, &i.Version, &activity, &idleMinutes, &idleChanged, &keepRunning,
-		&i.Description, &tags, &i.Identity.SystemAssigned, &identities, &i.IdempotencyKey}, op.dest()...)
+		&i.Description, &tags, &i.Identity.SystemAssigned, &identities, &i.IdempotencyKey, &setup}, op.dest()...)
 	if err := row.Scan(dest...); err != nil {
 		return nil, err
 	}
@@ -306,6 +315,9 @@ func scanInstance(row scanner) (*instancehub.Instance, error) {
 	}
 	if err := fromJSONText(identities, &i.Identity.UserAssigned); err != nil {
 		return nil, fmt.Errorf("identities of %s: %w", i.Name, err)
+	}
+	if err := fromJSONText(setup, &i.Setup); err != nil {
+		return nil, fmt.Errorf("setup scripts of %s: %w", i.Name, err)
 	}
 	i.CreatedAt, i.UpdatedAt = fromMillis(created), fromMillis(updated)
 	i.LastActivity = zeroMillis(activity.Int64)

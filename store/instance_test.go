@@ -132,6 +132,8 @@ func TestCreateInstanceNameConflict(t *testing.T) {
 
 	dup, op := newInstance("lab-1", grace), &instancehub.Operation{UserID: grace.ID}
 	wantCode(t, db.CreateInstance(ctx, dup, op), instancehub.ECONFLICT)
+	_, err := db.FindDeletedInstanceByName(ctx, "lab-1")
+	wantCode(t, err, instancehub.ENOTFOUND) // live, not deleted
 
 	// Once deleted, the name is free again; the old row stays, with its
 	// history.
@@ -145,10 +147,19 @@ func TestCreateInstanceNameConflict(t *testing.T) {
 	if old.State != instancehub.StateDeleted || old.LastOperation.Kind != instancehub.OpDelete {
 		t.Errorf("the deleted instance is %s after %s; want Deleted after Delete", old.State, old.LastOperation.Kind)
 	}
-	// Deleted twice over, the name can be reused still.
+	// The deleted one is found by its name, whatever its case, with its
+	// Delete.
+	if gone, err := db.FindDeletedInstanceByName(ctx, "LAB-1"); err != nil || gone.ID != first.ID || gone.LastOperation.Kind != instancehub.OpDelete {
+		t.Fatalf("FindDeletedInstanceByName = %+v, %v; want instance %d after its Delete", gone, err, first.ID)
+	}
+	// Deleted twice over, the name can be reused still; the one deleted
+	// last is found.
 	finish(t, db, mustLastOp(t, db, again), instancehub.StateRunning)
 	deleteInstance(t, db, again, grace)
 	createInstance(t, db, "lab-1", ada)
+	if gone, err := db.FindDeletedInstanceByName(ctx, "lab-1"); err != nil || gone.ID != again.ID {
+		t.Fatalf("FindDeletedInstanceByName after two deletes = %+v, %v; want instance %d", gone, err, again.ID)
+	}
 }
 
 func mustLastOp(tb testing.TB, db *DB, inst *instancehub.Instance) *instancehub.Operation {

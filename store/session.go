@@ -10,14 +10,22 @@ import (
 	"github.com/instancehub/instancehub"
 )
 
-// CreateSession inserts s. Its CreatedAt and LastSeenAt default to now.
+// CreateSession inserts s, and records in the same transaction that its
+// user signed in at its CreatedAt (their last sign-in, which the Users tab
+// shows). Its CreatedAt and LastSeenAt default to now.
 func (db *DB) CreateSession(ctx context.Context, s *instancehub.Session) error {
 	s.CreatedAt = db.orNow(s.CreatedAt)
 	s.LastSeenAt = db.orNow(s.LastSeenAt)
-	_, err := db.exec(ctx, `
-		INSERT INTO sessions (token_hash, user_id, created_at, last_seen_at, expires_at)
-		VALUES (?, ?, ?, ?, ?)`,
-		s.TokenHash, s.UserID, millis(s.CreatedAt), millis(s.LastSeenAt), millis(s.ExpiresAt))
+	err := db.inTx(ctx, func(tx *Tx) error {
+		if _, err := tx.ExecContext(ctx, `
+			INSERT INTO sessions (token_hash, user_id, created_at, last_seen_at, expires_at)
+			VALUES (?, ?, ?, ?, ?)`,
+			s.TokenHash, s.UserID, millis(s.CreatedAt), millis(s.LastSeenAt), millis(s.ExpiresAt)); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `UPDATE users SET last_sign_in_at = ? WHERE id = ?`, millis(s.CreatedAt), s.UserID)
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("create session of user %d: %w", s.UserID, err)
 	}
@@ -69,10 +77,14 @@ func (db *DB) findSession(ctx context.Context, tokenHash string, now time.Time) 
 }
 
 // TouchSession records that the session was used at t. A session that no
-// longer exists is not an error: the browser is simply signed out.
+// longer exists is not an error: the browser is simply signed out. No page
+// shows a session's last-seen, so the write leaves the data version
+// (execQuiet) and every page kept at it; the session's own kept read is
+// forgotten.
 func (db *DB) TouchSession(ctx context.Context, tokenHash string, t time.Time) error {
-	_, err := db.exec(ctx,
+	_, err := db.execQuiet(ctx,
 		`UPDATE sessions SET last_seen_at = ? WHERE token_hash = ?`, millis(t), tokenHash)
+	db.sessions.forget(func(hash string, _ *instancehub.Session) bool { return hash == tokenHash })
 	if err != nil {
 		return fmt.Errorf("touch session: %w", err)
 	}

@@ -131,3 +131,69 @@ func TestDeleteExpiredSessions(t *testing.T) {
 		t.Errorf("second DeleteExpiredSessions = %d, %v; want 0", n, err)
 	}
 }
+
+// TestQuietWritesKeepTheDataVersion: a session's last-seen and a token's
+// last use, which no page shows, leave the data version (and so every page
+// and read kept at it), while the session's and the token's own kept reads
+// show the new times; a write a page shows, here or by another process on
+// the same database, moves it.
+func TestQuietWritesKeepTheDataVersion(t *testing.T) {
+	db, _ := openTestDB(t)
+	ctx := context.Background()
+	ada := createUser(t, db, "ada@example.com", "Ada")
+	createSession(t, db, "hash-1", ada, start.Add(time.Hour))
+	tok := &instancehub.APIToken{UserID: ada.ID, Name: "laptop", Hash: "token-hash", Prefix: "ih_abcd",
+		CreatedAt: start, ExpiresAt: start.Add(24 * time.Hour)}
+	if err := db.CreateToken(ctx, tok, start); err != nil {
+		t.Fatal(err)
+	}
+	version := func() int64 {
+		t.Helper()
+		v, err := db.DataVersion(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	// Kept reads of the session and the token, at this version.
+	if _, err := db.FindSession(ctx, "hash-1", start); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.FindToken(ctx, "token-hash", start); err != nil {
+		t.Fatal(err)
+	}
+	before := version()
+
+	seen := start.Add(2 * time.Minute)
+	if err := db.TouchSession(ctx, "hash-1", seen); err != nil {
+		t.Fatal(err)
+	}
+	if first, err := db.TouchToken(ctx, tok.ID, seen); err != nil || !first {
+		t.Fatalf("first use %v, %v", first, err)
+	}
+	if first, err := db.TouchToken(ctx, tok.ID, seen.Add(time.Minute)); err != nil || first {
+		t.Fatalf("second use reported first %v, %v", first, err)
+	}
+	if after := version(); after != before {
+		t.Errorf("data version %d, then %d after a session's and a token's use", before, after)
+	}
+	if s, err := db.FindSession(ctx, "hash-1", seen); err != nil || !s.LastSeenAt.Equal(seen) {
+		t.Errorf("the session after its touch: %+v, %v; want last seen %v", s, err, seen)
+	}
+	if kept, err := db.FindToken(ctx, "token-hash", seen); err != nil || !kept.LastUsedAt.Equal(seen.Add(time.Minute)) {
+		t.Errorf("the token after its use: %+v, %v; want last used %v", kept, err, seen.Add(time.Minute))
+	}
+
+	// A write a page shows moves the version.
+	runningInstance(t, db, "shown", ada)
+	moved := version()
+	if moved == before {
+		t.Errorf("data version %d after an instance was created", moved)
+	}
+	if err := db.SetWorkspaceLimit(ctx, "westeurope", "standardDSv2Family", 48); err != nil {
+		t.Fatal(err)
+	}
+	if v := version(); v == moved {
+		t.Errorf("data version %d after a quota changed", v)
+	}
+}

@@ -68,3 +68,22 @@ func (db *DB) ClearLoginFailures(ctx context.Context, email, addr string) (int, 
 	n, err := rowsAffected(res)
 	return int(n), err
 }
+
+// CountLoginFailures counts each account's failures (see the interface).
+func (db *DB) CountLoginFailures(ctx context.Context) (map[string]int, error) {
+	rows, err := db.query(ctx, `SELECT email, COUNT(*) FROM login_failures WHERE pending = 0 GROUP BY email`)
+	if err != nil {
+		return nil, fmt.Errorf("count login failures: %w", err)
+	}
+	defer rows.Close()
+	counts := map[string]int{}
+	for rows.Next() {
+		var email string
+		var n int
+		if err := rows.Scan(&email, &n); err != nil {
+			return nil, fmt.Errorf("count login failures: %w", err)
+		}
+		counts[email] = n
+	}
+	return counts, wrap(rows.Err(), "count login failures")
+}

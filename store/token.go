@@ -47,7 +47,8 @@ func (db *DB) CreateToken(ctx context.Context, t *instancehub.APIToken, now time
 // FindToken returns the live token with that hash, with its user and the
 // user's roles as they are now. ENOTFOUND otherwise. A token read is kept
 // while nothing is committed: a revocation, a change of roles or of the
-// user, and the minutely record of its use are all commits.
+// user are commits, and the quiet minutely record of its use (TouchToken)
+// forgets it.
 func (db *DB) FindToken(ctx context.Context, hash string, now time.Time) (*instancehub.APIToken, error) {
 	version, err := db.changes.version(ctx)
 	if err != nil {
@@ -126,16 +127,19 @@ func (db *DB) FindTokens(ctx context.Context, userID int64, now time.Time) ([]*i
 }
 
 // TouchToken records a use at t and reports whether it was the first: of
-// two first calls at once, one statement finds last_used_at still 0.
+// two first calls at once, one statement finds last_used_at still 0. No
+// kept page or answer shows a token's last use, so the write leaves the
+// data version (execQuiet); the token's own kept read is forgotten.
 func (db *DB) TouchToken(ctx context.Context, id int64, t time.Time) (bool, error) {
-	res, err := db.exec(ctx, `UPDATE api_tokens SET last_used_at = ? WHERE id = ? AND last_used_at = 0`, millis(t), id)
+	defer db.tokens.forget(func(_ string, kept *instancehub.APIToken) bool { return kept.ID == id })
+	res, err := db.execQuiet(ctx, `UPDATE api_tokens SET last_used_at = ? WHERE id = ? AND last_used_at = 0`, millis(t), id)
 	if err != nil {
 		return false, fmt.Errorf("touch token %d: %w", id, err)
 	}
 	if n, err := rowsAffected(res); err != nil || n > 0 {
 		return n > 0, err
 	}
-	_, err = db.exec(ctx, `UPDATE api_tokens SET last_used_at = ? WHERE id = ?`, millis(t), id)
+	_, err = db.execQuiet(ctx, `UPDATE api_tokens SET last_used_at = ? WHERE id = ?`, millis(t), id)
 	return false, wrap(err, "touch token %d", id)
 }
 

@@ -355,6 +355,7 @@ var realistic = map[string]any{
 	"workspace_settings.idle_shutdown_on": true,
 	"users.email":                         "ada@example.com",
 	"login_failures.email":                "ada@example.com",
+	"setup_runs.exit_code":                int64(1), // PostgreSQL's INTEGER holds no time
 }
 
 // filledRow is the row fillEveryTable put in a table: its key columns'

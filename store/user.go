@@ -95,13 +95,16 @@ func (db *DB) UpdateUser(ctx context.Context, u *instancehub.User) error {
 }
 
 // FindUsers lists users by name: all of them when query is empty, else those
-// whose name or email contains it, case-insensitively.
+// whose name or email contains it, case-insensitively; each with the number
+// of live instances they own.
 func (db *DB) FindUsers(ctx context.Context, query string, limit int) ([]*instancehub.User, error) {
 	if limit <= 0 {
 		limit = noLimit
 	}
 	rows, err := db.query(ctx, `
-		SELECT id, email, name, subject, created_at, disabled_at FROM users
+		SELECT id, email, name, subject, created_at, disabled_at, last_sign_in_at,
+		       (SELECT count(*) FROM instances i WHERE i.owner_id = users.id AND `+live+`)
+		FROM users
 		WHERE ? = '' OR name `+db.d.like+` ? ESCAPE '\' OR email `+db.d.like+` ? ESCAPE '\'
 		ORDER BY lower(name), id LIMIT ?`,
 		query, contains(query), contains(query), limit)
@@ -112,12 +115,12 @@ func (db *DB) FindUsers(ctx context.Context, query string, limit int) ([]*instan
 	var users []*instancehub.User
 	for rows.Next() {
 		var u instancehub.User
-		var created sql.NullInt64
+		var created, signedIn sql.NullInt64
 		var disabled int64
-		if err := rows.Scan(&u.ID, &u.Email, &u.Name, &u.Subject, &created, &disabled); err != nil {
+		if err := rows.Scan(&u.ID, &u.Email, &u.Name, &u.Subject, &created, &disabled, &signedIn, &u.Instances); err != nil {
 			return nil, fmt.Errorf("find users: %w", err)
 		}
-		u.CreatedAt, u.DisabledAt = fromMillis(created), zeroMillis(disabled)
+		u.CreatedAt, u.DisabledAt, u.LastSignInAt = fromMillis(created), zeroMillis(disabled), fromMillis(signedIn)
 		users = append(users, &u)
 	}
 	return users, rows.Err()
@@ -135,12 +138,12 @@ func (db *DB) CountUsers(ctx context.Context) (int, error) {
 // findUser returns the user matching where, a condition on one column.
 func (db *DB) findUser(ctx context.Context, where string, arg any) (*instancehub.User, error) {
 	var u instancehub.User
-	var created sql.NullInt64
+	var created, signedIn sql.NullInt64
 	var disabled int64
 	err := db.queryRow(ctx,
-		`SELECT id, email, name, password_hash, subject, created_at, disabled_at FROM users WHERE `+where, arg).
-		Scan(&u.ID, &u.Email, &u.Name, &u.PasswordHash, &u.Subject, &created, &disabled)
-	u.DisabledAt = zeroMillis(disabled)
+		`SELECT id, email, name, password_hash, subject, created_at, disabled_at, last_sign_in_at FROM users WHERE `+where, arg).
+		Scan(&u.ID, &u.Email, &u.Name, &u.PasswordHash, &u.Subject, &created, &disabled, &signedIn)
+	u.DisabledAt, u.LastSignInAt = zeroMillis(disabled), fromMillis(signedIn)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, instancehub.Errorf(instancehub.ENOTFOUND, "User not found.")
 	} else if err != nil {

@@ -185,3 +185,42 @@ func TestUpgradeEndsWhatDisabledAccountsKept(t *testing.T) {
 		}
 	}
 }
+
+// A session's start is its user's last sign-in, which FindUsers and the
+// lookups read with how many live instances the user owns.
+func TestLastSignInAndInstancesOwned(t *testing.T) {
+	db, clock := openTestDB(t)
+	ctx := context.Background()
+	ada := createUser(t, db, "ada@example.com", "Ada")
+	createUser(t, db, "bob@example.com", "Bob")
+	createInstance(t, db, "ada-1", ada)
+	gone, _ := createInstance(t, db, "ada-2", ada)
+	createInstance(t, db, "ada-3", ada)
+	if _, err := db.rawExec(ctx, `UPDATE instances SET state = 'Deleted' WHERE id = ?`, gone.ID); err != nil {
+		t.Fatal(err)
+	}
+
+	clock.Add(90 * time.Minute)
+	signedIn := clock.Now().UTC().Truncate(time.Millisecond)
+	if err := db.CreateSession(ctx, &instancehub.Session{TokenHash: "h", UserID: ada.ID, ExpiresAt: signedIn.Add(time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	users, err := db.FindUsers(ctx, "", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, u := range users {
+		got[u.Email] = fmt.Sprintf("%v %d", u.LastSignInAt, u.Instances)
+	}
+	want := map[string]string{
+		"ada@example.com": fmt.Sprintf("%v 2", signedIn),
+		"bob@example.com": fmt.Sprintf("%v 0", time.Time{}),
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("FindUsers: last sign-in and instances = %v, want %v", got, want)
+	}
+	if u, err := db.FindUserByID(ctx, ada.ID); err != nil || !u.LastSignInAt.Equal(signedIn) {
+		t.Errorf("FindUserByID: last sign-in %v (%v), want %v", u.LastSignInAt, err, signedIn)
+	}
+}

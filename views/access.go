@@ -24,3 +24,12 @@ func sourceLabel(source string) string {
 	}
 	return "Portal"
 }
+
+// unlockPrompt is the unlock picker's first line: what to do, or that
+// there is nothing to.
+func unlockPrompt(failures map[string]int) string {
+	if len(failures) == 0 {
+		return "No account has failed sign-ins"
+	}
+	return "Choose an account with failed sign-ins"
+}

@@ -88,10 +88,3 @@ func hasPrices(sizes []instancehub.SizeOption) bool {
 	_, ok := listPrice(sizes)
 	return ok
 }
-
-func orDash(s string) string {
-	if s == "" {
-		return "—"
-	}
-	return s
-}

@@ -15,6 +15,9 @@ func listURL(q instancehub.ListQuery, sort instancehub.InstanceSort, pageNo int)
 	if q.OnlyMine {
 		v.Set("mine", "1")
 	}
+	if q.OldImage {
+		v.Set("oldimage", "1")
+	}
 	if q.Search != "" {
 		v.Set("q", q.Search)
 	}
@@ -90,12 +93,10 @@ func actionClass(kind instancehub.OperationKind, from string) string {
 	return class
 }
 
-// actionTitle is the tooltip of an action: what it does, or why it is off.
-func actionTitle(inst *instancehub.Instance, kind instancehub.OperationKind) string {
-	if reason := kind.Reason(inst.State); reason != "" {
-		return reason
-	}
-	return fmt.Sprintf("%s %s", kind, inst.Name)
+// reasonID is the id of the words in actionReasons that say why kind is
+// off in state s: why-start-running.
+func reasonID(kind instancehub.OperationKind, s instancehub.State) string {
+	return "why-" + strings.ToLower(string(kind)) + "-" + strings.ToLower(string(s))
 }
 
 // anyManaged reports whether the user may act on any of the instances, so

@@ -305,3 +305,33 @@ func sortedKeys(m map[string]string) []string {
 func identityName(id string) string {
 	return id[strings.LastIndex(id, "/")+1:]
 }
+
+// DisableConfirm asks before disabling u, as the Users tab's dialog does.
+func DisableConfirm(u *instancehub.User) Confirm {
+	q := disableQuestion(u)
+	i := strings.Index(q, "?") + 1
+	return Confirm{Question: q[:i], Detail: strings.TrimSpace(q[i:]), Verb: "Disable", Action: peopleAction(u), Back: "/access/people"}
+}
+
+// RemoveRoleConfirm asks before removing a, as the access page's dialog does.
+func RemoveRoleConfirm(a *instancehub.RoleAssignment) Confirm {
+	return Confirm{
+		Question: "Remove the " + string(a.Role) + " role from " + plain(a.UserName) + "?",
+		Detail:   plain(a.UserName) + " (" + plain(a.UserEmail) + ") loses what the role allows at once; with no role left, they are signed out.",
+		Verb:     "Remove", Action: removeURL(a.ID), Back: "/access",
+	}
+}
+
+// RevokeConfirm asks before revoking t, as the tokens page's dialog does.
+func RevokeConfirm(t *instancehub.APIToken, all bool) Confirm {
+	back := "/tokens"
+	if all {
+		back = "/access/tokens"
+	}
+	return Confirm{
+		Question: "Revoke the token " + plain(t.Name) + "?",
+		Detail:   revokeDetail, Verb: "Revoke", Action: tokenRevokeURL(t, all), Back: back,
+	}
+}
+
+const revokeDetail = "Programs that use it are refused from then on. A revoked token stays revoked: make a new one to give access again."

@@ -46,13 +46,6 @@ func idleMinutes(inst *instancehub.Instance) string {
 // IdleMinutesText is a duration as the "Shut down after" field shows it.
 func IdleMinutesText(d time.Duration) string { return strconv.Itoa(int(d / time.Minute)) }
 
-func autoStopWhy(stop *instancehub.AutoStop) string {
-	if stop.Trigger == instancehub.TriggerIdleShutdown {
-		return "idle shutdown"
-	}
-	return "schedule"
-}
-
 // ScheduleRequestOf is the form of an existing schedule.
 func ScheduleRequestOf(s *instancehub.Schedule) instancehub.ScheduleRequest {
 	r := instancehub.ScheduleRequest{Action: string(s.Action), Kind: string(s.Kind), Cron: s.Cron,

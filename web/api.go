@@ -166,8 +166,7 @@ func (s *Server) sendJSON(c *echo.Context, status int, v any) error {
 	if err != nil {
 		return err
 	}
-	s.keepAs(c, status, echo.MIMEApplicationJSON, body, false)
-	return c.Blob(status, echo.MIMEApplicationJSON, body)
+	return s.keepAs(c, status, echo.MIMEApplicationJSON, body, false)
 }
 
 // marshalJSON writes v as the API's JSON: a line, with < > & as they are

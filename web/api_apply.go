@@ -1,6 +1,7 @@
 package web
 
 import (
+	"cmp"
 	"fmt"
 	"io"
 	"maps"
@@ -83,6 +84,8 @@ func inFileTerms(err error, file *amlyaml.File) error {
 			k = "network_settings.subnet" // the subnet's resource ID named the network
 		case fileKeys[k] != "":
 			k = fileKeys[k]
+		case m != nil && m[2] == "start_time":
+			k = fmt.Sprintf("schedules.compute_start_stop[%s].trigger.start_time", m[1])
 		case m != nil:
 			k = fmt.Sprintf("schedules.compute_start_stop[%s].trigger", m[1])
 		}
@@ -172,6 +175,7 @@ func differences(d *instancehub.Instance, schedules []*instancehub.Schedule, req
 	}
 	check("idle_time_before_shutdown_minutes", int(d.IdleShutdown/time.Minute) == idle)
 	check("schedules", len(schedules) == countSchedules(req.Schedules))
+	check("setup_scripts", sameScripts(d.Setup, req.Setup))
 	return diff
 }
 
@@ -205,6 +209,18 @@ func (s *Server) computeFile(c *echo.Context, inst *instancehub.Instance, schedu
 	if err != nil {
 		return err
 	}
-	s.keepAs(c, http.StatusOK, mimeYAML+"; charset=utf-8", data, false)
-	return c.Blob(http.StatusOK, mimeYAML+"; charset=utf-8", data)
+	return s.keepAs(c, http.StatusOK, mimeYAML+"; charset=utf-8", data, false)
+}
+
+// sameScripts compares an instance's scripts with a file's, a timeout left
+// out of the file being the default.
+func sameScripts(a, b instancehub.SetupScripts) bool {
+	same := func(x, y *instancehub.SetupScript) bool {
+		if x == nil || y == nil {
+			return x == y
+		}
+		tx, ty := cmp.Or(x.Timeout, instancehub.DefaultSetupTimeout), cmp.Or(y.Timeout, instancehub.DefaultSetupTimeout)
+		return x.Command == y.Command && instancehub.SetupPath(x.Path) == instancehub.SetupPath(y.Path) && x.Arguments == y.Arguments && tx == ty
+	}
+	return same(a.Creation, b.Creation) && same(a.Startup, b.Startup)
 }

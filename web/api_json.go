@@ -1,6 +1,7 @@
 package web
 
 import (
+	"encoding/base64"
 	"fmt"
 	"net/url"
 	"slices"
@@ -53,7 +54,54 @@ type computeInstanceSettings struct {
 	LastOperation          *lastOperationJSON `json:"lastOperation,omitempty"`
 	Schedules              *schedulesJSON     `json:"schedules,omitempty"`
 	IdleTimeBeforeShutdown string             `json:"idleTimeBeforeShutdown,omitempty"`
+	OSImageMetadata        *osImageJSON       `json:"osImageMetadata,omitempty"`
+	SetupScripts           *setupScriptsJSON  `json:"setupScripts,omitempty"`
 	Errors                 []apiErrorBody     `json:"errors,omitempty"`
+}
+
+// osImageJSON is the reference's ImageMetadata: the OS image version the
+// instance runs and the newest in its region ("" when Azure could not say).
+type osImageJSON struct {
+	CurrentImageVersion    string `json:"currentImageVersion"`
+	LatestImageVersion     string `json:"latestImageVersion"`
+	IsLatestOsImageVersion bool   `json:"isLatestOsImageVersion"`
+}
+
+// setupScriptsJSON are an instance's setup scripts in the reference's REST
+// shape: an inline script's data is its text in base64, a file's its path
+// in the owner's files (scriptSource workspaceStorage).
+type setupScriptsJSON struct {
+	Scripts struct {
+		CreationScript *scriptJSON `json:"creationScript,omitempty"`
+		StartupScript  *scriptJSON `json:"startupScript,omitempty"`
+	} `json:"scripts"`
+}
+
+type scriptJSON struct {
+	ScriptSource    string `json:"scriptSource"`
+	ScriptData      string `json:"scriptData"`
+	ScriptArguments string `json:"scriptArguments,omitempty"`
+	Timeout         string `json:"timeout"`
+}
+
+func setupScriptsOf(s instancehub.SetupScripts) *setupScriptsJSON {
+	if !s.Any() {
+		return nil
+	}
+	one := func(s *instancehub.SetupScript) *scriptJSON {
+		if s == nil {
+			return nil
+		}
+		j := &scriptJSON{ScriptSource: "inline", ScriptData: base64.StdEncoding.EncodeToString([]byte(s.Command)),
+			ScriptArguments: s.Arguments, Timeout: fmt.Sprintf("%dm", int(s.Timeout/time.Minute))}
+		if s.Path != "" {
+			j.ScriptSource, j.ScriptData = "workspaceStorage", s.Path
+		}
+		return j
+	}
+	j := &setupScriptsJSON{}
+	j.Scripts.CreationScript, j.Scripts.StartupScript = one(s.Creation), one(s.Startup)
+	return j
 }
 
 type applicationJSON struct {
@@ -185,6 +233,7 @@ func (s *Server) computeOf(c *echo.Context, inst *instancehub.Instance, schedule
 		SSHSettings:           sshSettingsJSON{SSHPublicAccess: "Disabled", AdminUserName: instancehub.SSHUser, SSHPort: inst.SSHPort},
 		Subnet:                subnetJSON{VirtualNetwork: inst.VirtualNetwork, Name: inst.Subnet},
 		CreatedBy:             personJSON{UserName: inst.CreatedByName, UserID: fmt.Sprint(inst.CreatedByID)},
+		SetupScripts:          setupScriptsOf(inst.Setup),
 	}
 	if inst.SSHEnabled {
 		p.SSHSettings.SSHPublicAccess, p.SSHSettings.AdminPublicKey = "Enabled", inst.SSHPublicKey
@@ -204,6 +253,9 @@ func (s *Server) computeOf(c *echo.Context, inst *instancehub.Instance, schedule
 		if op.Status == instancehub.StatusFailed {
 			p.Errors = []apiErrorBody{{Code: op.ErrorCode, Message: op.ErrorMessage}}
 		}
+	}
+	if img := inst.OSImage; img != nil {
+		p.OSImageMetadata = &osImageJSON{CurrentImageVersion: img.Version, LatestImageVersion: img.Latest, IsLatestOsImageVersion: img.IsLatest()}
 	}
 	if inst.IdleShutdown > 0 {
 		p.IdleTimeBeforeShutdown = fmt.Sprintf("PT%dM", int(inst.IdleShutdown/time.Minute))

@@ -195,10 +195,16 @@ identity:
 	}
 	wantStatus(t, a.get(t, "/api/v1/computes/api-box"), http.StatusNotFound)
 
+	// The instance is gone; its operations stay listed, its Delete first,
+	// as the Delete's own address answers it.
 	var ops struct{ Value []map[string]any }
 	r = a.get(t, "/api/v1/computes/api-box/operations")
-	wantStatus(t, r, http.StatusNotFound) // the instance is gone; its Delete was read above
-	_ = ops
+	wantStatus(t, r, http.StatusOK)
+	decodeJSON(t, r, &ops)
+	if len(ops.Value) != 3 || ops.Value[0]["name"] != "Delete" || ops.Value[0]["status"] != "Succeeded" || ops.Value[2]["name"] != "Create" {
+		t.Errorf("operations after the delete: %v", ops.Value)
+	}
+	wantStatus(t, a.get(t, "/api/v1/computes/never-made/operations"), http.StatusNotFound)
 }
 
 // TestAPIIdempotentCreate: a create retried with the same Idempotency-Key

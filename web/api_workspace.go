@@ -138,10 +138,12 @@ func (s *Server) apiQuota(c *echo.Context) error {
 }
 
 // apiSetQuota sets the workspace's limit of a family in a region:
-// {"limit": N}, or {"limit": null} for none.
+// {"limit": N}, or {"limit": null} for none; a limit below the family's
+// use is 409 unless "belowUse": true.
 func (s *Server) apiSetQuota(c *echo.Context) error {
 	var body struct {
-		Limit *int `json:"limit"`
+		Limit    *int `json:"limit"`
+		BelowUse bool `json:"belowUse"`
 	}
 	if err := readJSON(c, &body); err != nil {
 		return err
@@ -154,7 +156,7 @@ func (s *Server) apiSetQuota(c *echo.Context) error {
 		limit = *body.Limit
 	}
 	ctx := c.Request().Context()
-	if err := s.service.SetWorkspaceLimit(ctx, c.Param("region"), c.Param("family"), limit); err != nil {
+	if err := s.service.SetWorkspaceLimit(ctx, c.Param("region"), c.Param("family"), limit, body.BelowUse); err != nil {
 		return err
 	}
 	page, err := s.service.Quota(ctx, c.Param("region"))
@@ -189,11 +191,9 @@ func (s *Server) apiAuditEvents(c *echo.Context) error {
 	if err != nil {
 		return err
 	}
-	q, f := parseAuditQuery(c)
-	for _, d := range []struct{ name, given, parsed string }{{"from", c.QueryParam("from"), q.From}, {"to", c.QueryParam("to"), q.To}} {
-		if d.given != d.parsed {
-			return instancehub.FieldError(d.name, d.name+" is a date: YYYY-MM-DD.")
-		}
+	_, f, err := parseAuditQuery(c)
+	if err != nil {
+		return err
 	}
 	events, err := s.service.AuditEvents(c.Request().Context(), f, page)
 	if err != nil {

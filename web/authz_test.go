@@ -41,6 +41,7 @@ type fixture struct {
 	slug       string // unique per persona, for names
 	own, other string
 	assignment int64
+	person     int64 // an account to disable
 	// For the API: instances of another user to delete and to act on,
 	// the create operation of other, and an assignment to remove.
 	del, act      string
@@ -183,6 +184,9 @@ var matrix = map[string]check{
 		return "POST", "/access", url.Values{"email": {"olive@example.com"}, "role": {"Reader"}}
 	}, statuses(forbidden, anonymous, redirect, owner, redirect)},
 	"GET /access/people": {get("/access/people"), statuses(ok, anonymous, redirect, noRead, forbidden)},
+	"GET /access/people/:id/disable": {func(f fixture) (string, string, url.Values) {
+		return "GET", fmt.Sprintf("/access/people/%d/disable", f.person), nil
+	}, statuses(forbidden, anonymous, redirect, owner, ok)},
 	"POST /access/people/:id/:verb": {func(f fixture) (string, string, url.Values) {
 		return "POST", "/access/people/999999/enable", nil
 	}, statuses(forbidden, anonymous, redirect, owner, notFound)},
@@ -199,6 +203,9 @@ var matrix = map[string]check{
 	"POST /access/unlock": {func(f fixture) (string, string, url.Values) {
 		return "POST", "/access/unlock", url.Values{"email": {"ada@example.com"}}
 	}, statuses(forbidden, anonymous, redirect, owner, redirect)},
+	"GET /access/:id/delete": {func(f fixture) (string, string, url.Values) {
+		return "GET", fmt.Sprintf("/access/%d/delete", f.assignment), nil
+	}, statuses(forbidden, anonymous, redirect, owner, ok)},
 	"POST /access/:id/delete": {func(f fixture) (string, string, url.Values) {
 		return "POST", fmt.Sprintf("/access/%d/delete", f.assignment), nil
 	}, statuses(forbidden, anonymous, redirect, owner, redirect)},
@@ -248,6 +255,8 @@ var matrix = map[string]check{
 	"POST /tokens": {func(f fixture) (string, string, url.Values) {
 		return "POST", "/tokens", url.Values{"name": {"matrix " + f.slug}, "expires": {"7d"}}
 	}, statuses(http.StatusCreated, anonymous, redirect, noRole, forbidden)},
+	"GET /tokens/:id/revoke": {func(fixture) (string, string, url.Values) { return "GET", "/tokens/999999/revoke", nil },
+		statuses(notFound, anonymous, redirect)},
 	"POST /tokens/:id/revoke": {func(fixture) (string, string, url.Values) { return "POST", "/tokens/999999/revoke", nil },
 		statuses(notFound, anonymous, redirect)},
 	"GET /access/tokens":       {get("/access/tokens"), statuses(forbidden, anonymous, redirect, owner, ok)},
@@ -350,7 +359,7 @@ func newAuthzSite(t *testing.T) *authzSite {
 		if err := p.DB.AssignRole(p.Ctx, ra); err != nil && instancehub.ErrorCode(err) != instancehub.ECONFLICT {
 			t.Fatal(err)
 		}
-		f.assignment = ra.ID
+		f.assignment, f.person = ra.ID, throwaway.ID
 		ra2 := &instancehub.RoleAssignment{UserID: throwaway2.ID, Role: instancehub.Roles[i%len(instancehub.Roles)], Source: instancehub.SourceCLI}
 		if err := p.DB.AssignRole(p.Ctx, ra2); err != nil && instancehub.ErrorCode(err) != instancehub.ECONFLICT {
 			t.Fatal(err)

@@ -115,3 +115,50 @@ func BenchmarkQuotaPage(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkListPageAsBrowsersAsk serves the list page (50 of 1,000) as the
+// page cache serves it (hit: the same address again) and as it renders it
+// (render: a new address each time), to identity and to a browser's
+// Accept-Encoding: go test -bench ListPageAsBrowsersAsk -cpuprofile cpu.out ./web
+func BenchmarkListPageAsBrowsersAsk(b *testing.B) {
+	p := testportal.OpenWith(b, b.TempDir(), emulator.Options{})
+	p.Seed(b, "load", 1000, p.User)
+	handler := web.New(web.Config{Static: static.FS, LocalAccounts: true}, p.Service).Handler()
+	server := httptest.NewServer(handler)
+	defer server.Close()
+	s := &site{Portal: p, server: server, client: newClient()}
+	signIn(b, s, "ada@example.com")
+	s.client.Transport = &http.Transport{DisableCompression: true, MaxIdleConnsPerHost: 4}
+	for _, tc := range []struct {
+		name, encoding string
+		render         bool
+		least          int64
+	}{
+		{"hit/identity", "identity", false, 50_000},
+		{"hit/gzip", "gzip, deflate, br, zstd", false, 3_000},
+		{"render/identity", "identity", true, 50_000},
+		{"render/gzip", "gzip, deflate, br, zstd", true, 3_000},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			i := 0
+			for b.Loop() {
+				u := server.URL + "/instances?page=3"
+				if tc.render {
+					i++
+					u += "&q=load&_=" + fmt.Sprint(i)
+				}
+				req, _ := http.NewRequest(http.MethodGet, u, nil)
+				req.Header.Set("Accept-Encoding", tc.encoding)
+				resp, err := s.client.Do(req)
+				if err != nil {
+					b.Fatal(err)
+				}
+				n, _ := io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode != http.StatusOK || n < tc.least {
+					b.Fatalf("status %d, %d bytes", resp.StatusCode, n)
+				}
+			}
+		})
+	}
+}

@@ -39,8 +39,11 @@ func TestSizePickerShowsPrices(t *testing.T) {
 	}
 
 	estimate := r.doc.Find(`[data-testid="size-estimate"]`)
-	if got := text(estimate.Find("#size-estimate")); got != "Standard_DS3_v2: $0.29/hour, $51.57 a month of office hours (8 hours × 22 working days = 176 hours)" {
+	if got := text(estimate.Find(`[data-estimate="chosen"]`)); got != "Standard_DS3_v2: $0.29/hour, $51.57 a month of office hours (8 hours × 22 working days = 176 hours)" {
 		t.Errorf("estimate = %q", got)
+	}
+	if _, hidden := estimate.Find(`[data-estimate="none"]`).Attr("hidden"); !hidden {
+		t.Error("with a size chosen, the estimate still says none is")
 	}
 	if live, _ := estimate.Find("#size-estimate").Attr("aria-live"); live != "polite" {
 		t.Errorf("the estimate is not announced when it changes (aria-live %q)", live)
@@ -53,8 +56,34 @@ func TestSizePickerShowsPrices(t *testing.T) {
 	// Another region, another choice: the swapped part follows.
 	r = s.get(t, "/instances/new/placement?region=westeurope&vm_size=Standard_D4s_v3", "HX-Request", "true")
 	wantStatus(t, r, http.StatusOK)
-	if got := text(r.doc.Find("#size-estimate")); !strings.HasPrefix(got, "Standard_D4s_v3: $0.21/hour, $36.43 a month") {
+	if got := text(r.doc.Find(`#size-estimate [data-estimate="chosen"]`)); !strings.HasPrefix(got, "Standard_D4s_v3: $0.21/hour, $36.43 a month") {
 		t.Errorf("West Europe's D4s v3 = %q, want 0.207 an hour (0.192 × 1.08)", got)
+	}
+}
+
+// TestEstimateWithNoSizeSaysSo: with no size chosen (none of the region's
+// sizes is the one asked for), the estimate says so in words, where it read
+// "—: —, —", and hides the figures it has none for.
+func TestEstimateWithNoSizeSaysSo(t *testing.T) {
+	s := newSite(t, 0)
+	s.signIn(t, "ada@example.com")
+	r := s.get(t, "/instances/new/placement?region=westeurope&vm_size=Standard_NoSuchSize", "HX-Request", "true")
+	wantStatus(t, r, http.StatusOK)
+	if n := r.doc.Find(`input[name="vm_size"]:checked`).Length(); n != 0 {
+		t.Fatalf("%d sizes chosen, want none", n)
+	}
+	none := r.doc.Find(`#size-estimate [data-estimate="none"]`)
+	if got := text(none); got != "No size chosen yet: choose a size above to see its price per hour and per month." {
+		t.Errorf("estimate = %q", got)
+	}
+	if _, hidden := none.Attr("hidden"); hidden {
+		t.Error("the words are hidden")
+	}
+	if _, hidden := r.doc.Find(`#size-estimate [data-estimate="chosen"]`).Attr("hidden"); !hidden {
+		t.Error("the figures of no size are shown")
+	}
+	if strings.Contains(text(r.doc.Find("#size-estimate")), "—") {
+		t.Errorf("the estimate holds a dash: %q", text(r.doc.Find("#size-estimate")))
 	}
 }
 

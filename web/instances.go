@@ -17,6 +17,7 @@ func parseListQuery(c *echo.Context) instancehub.ListQuery {
 	page, _ := strconv.Atoi(c.FormValue("page"))
 	return instancehub.ListQuery{
 		OnlyMine: c.FormValue("mine") != "",
+		OldImage: c.FormValue("oldimage") != "",
 		Search:   c.FormValue("q"),
 		Sort:     instancehub.InstanceSort(c.FormValue("sort")),
 		Page:     page,

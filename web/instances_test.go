@@ -107,10 +107,17 @@ func wantEnabled(t *testing.T, scope *goquery.Selection, want map[string]bool) {
 			t.Errorf("%s: %d buttons", label, b.Length())
 			continue
 		}
-		_, disabled := b.Attr("disabled")
-		if disabled == enabled {
-			title, _ := b.Attr("title")
-			t.Errorf("%s enabled = %v, want %v (%s)", label, !disabled, enabled, title)
+		// An action the state does not allow stays reachable by keyboard,
+		// marked aria-disabled and described by its reason.
+		if _, disabled := b.Attr("disabled"); disabled {
+			t.Errorf("%s is disabled, which takes it out of the Tab order", label)
+		}
+		off := b.AttrOr("aria-disabled", "") == "true"
+		if off == enabled {
+			t.Errorf("%s enabled = %v, want %v", label, !off, enabled)
+		}
+		if why := b.AttrOr("aria-describedby", ""); off != strings.HasPrefix(why, "why-"+strings.ToLower(label)+"-") {
+			t.Errorf("%s (enabled %v) is described by %q", label, !off, why)
 		}
 	}
 }

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"net/http"
@@ -12,9 +13,10 @@ import (
 // A department keeps the list open all day and it polls; between changes,
 // every poll would render the same page again. So the list and its rows are
 // kept as rendered, per session and address, for the database version they
-// were rendered at (SQLite's data_version: any commit, by this process or
-// another, makes a new one) and the minute (pages say "stops in 12
-// minutes"). A kept page is exactly the page a new rendering would give, and
+// were rendered at (the store's DataVersion: any commit of what a page shows,
+// by this process or another, makes a new one; a session's last-seen or a
+// token's last use, written once a minute each, does not) and the minute
+// (pages say "stops in 12 minutes"). A kept page is exactly the page a new rendering would give, and
 // pages that carry a notice (and so clear its cookie) are never kept.
 
 // maxCachedBytes bounds the memory of kept pages (a list page is 60 KB).
@@ -32,35 +34,99 @@ type keptPage struct {
 	status  int
 	ctype   string // "" for HTML
 	body    []byte
+
+	// encoded holds the page as compress sent it, by the Accept-Encoding
+	// that asked for it (a browser sends the same one every time): a kept
+	// page is compressed once, not at every view. Under renderedPages.mu.
+	encoded map[string]encodedPage
 }
+
+// encodedPage is a kept page as compress sends it to one Accept-Encoding.
+type encodedPage struct {
+	encoding string // its Content-Encoding; "" when compress left it as it is
+	body     []byte // nil when compress left it as it is
+}
+
+// maxEncodings bounds the encodings kept of a page, and maxAcceptEncoding
+// the Accept-Encoding a request may name one by: browsers send one short
+// value each; others are compressed per answer, as any other answer.
+const (
+	maxEncodings      = 4
+	maxAcceptEncoding = 100
+)
 
 type renderedPages struct {
 	mu    sync.Mutex
-	pages map[pageKey]keptPage
+	pages map[pageKey]*keptPage
 	bytes int
 }
 
-func (r *renderedPages) get(k pageKey, version, minute int64) (keptPage, bool) {
+func (r *renderedPages) get(k pageKey, version, minute int64) (*keptPage, bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	p, ok := r.pages[k]
 	if !ok || p.version != version || p.minute != minute {
-		return keptPage{}, false
+		return nil, false
 	}
 	return p, true
 }
 
-func (r *renderedPages) put(k pageKey, p keptPage) {
+func (r *renderedPages) put(k pageKey, p *keptPage) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if old, ok := r.pages[k]; ok {
-		r.bytes -= len(old.body)
+		r.bytes -= old.size()
 	}
-	if r.pages == nil || r.bytes+len(p.body) > maxCachedBytes {
-		r.pages, r.bytes = make(map[pageKey]keptPage), 0
-	}
+	r.grow(p.size())
 	r.pages[k] = p
-	r.bytes += len(p.body)
+}
+
+// grow counts n more bytes kept, forgetting every kept page first when
+// they would pass maxCachedBytes.
+func (r *renderedPages) grow(n int) {
+	if r.pages == nil || r.bytes+n > maxCachedBytes {
+		r.pages, r.bytes = make(map[pageKey]*keptPage), 0
+	}
+	r.bytes += n
+}
+
+// size is what p holds in memory, its encodings too. Under mu.
+func (p *keptPage) size() int {
+	n := len(p.body)
+	for _, e := range p.encoded {
+		n += len(e.body)
+	}
+	return n
+}
+
+// encoding is p as compress sends it to acceptEncoding, if kept.
+func (r *renderedPages) encoding(p *keptPage, acceptEncoding string) (encodedPage, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	e, ok := p.encoded[acceptEncoding]
+	return e, ok
+}
+
+// keepEncoding keeps e as p sent to acceptEncoding, while p is kept and
+// has room for another encoding.
+func (r *renderedPages) keepEncoding(k pageKey, p *keptPage, acceptEncoding string, e encodedPage) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.pages[k] != p || len(p.encoded) >= maxEncodings {
+		return
+	}
+	if _, ok := p.encoded[acceptEncoding]; ok {
+		return
+	}
+	r.grow(len(e.body))
+	if r.pages[k] != p { // grow forgot every page
+		r.pages[k] = p
+		r.bytes += p.size()
+	}
+	if p.encoded == nil {
+		p.encoded = make(map[string]encodedPage, 1)
+	}
+	p.encoded[acceptEncoding] = e
 }
 
 // keeping is what render needs to keep the page it renders.
@@ -87,11 +153,12 @@ func (s *Server) kept(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
-// changeCounter tells whether anything was committed since a page was
-// kept: the service's DataVersion.
+// changeCounter tells whether anything a page shows was committed since a
+// page was kept: the service's DataVersion.
 type changeCounter interface {
-	// DataVersion differs from an earlier one whenever anything was
-	// committed in between; ok is false when the store cannot tell.
+	// DataVersion differs from an earlier one whenever anything a page
+	// shows was committed in between; ok is false when the store cannot
+	// tell.
 	DataVersion(ctx context.Context) (version int64, ok bool)
 }
 
@@ -106,10 +173,7 @@ func (s *Server) serveKept(c *echo.Context, next echo.HandlerFunc, k pageKey) er
 	}
 	minute := s.cfg.Now().Unix() / 60
 	if p, ok := s.pages.get(k, version, minute); ok {
-		if p.ctype == "" {
-			return c.HTMLBlob(p.status, p.body)
-		}
-		return c.Blob(p.status, p.ctype, p.body)
+		return s.sendKept(c, k, p)
 	}
 	ctx := context.WithValue(req.Context(), keepingKey{}, &keeping{key: k, version: version, minute: minute})
 	c.SetRequest(req.WithContext(ctx))
@@ -131,17 +195,76 @@ func (s *Server) keptAPI(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
-// keep keeps a page render has just made, when kept asked for it.
-func (s *Server) keep(c *echo.Context, status int, body []byte, hadNotice bool) {
-	s.keepAs(c, status, "", body, hadNotice)
+// sendKept answers p, kept under k, compressed as compress would
+// compress it for this request: the encoding kept for the request's
+// Accept-Encoding, else one made now, with compress itself, and kept.
+func (s *Server) sendKept(c *echo.Context, k pageKey, p *keptPage) error {
+	ctype := p.ctype
+	if ctype == "" {
+		ctype = echo.MIMETextHTMLCharsetUTF8
+	}
+	req := c.Request()
+	accept := req.Header.Get(echo.HeaderAcceptEncoding)
+	if accept == "" || len(accept) > maxAcceptEncoding || req.Method != http.MethodGet {
+		return c.Blob(p.status, ctype, p.body)
+	}
+	e, ok := s.pages.encoding(p, accept)
+	if !ok {
+		e = encode(req, p.status, ctype, p.body)
+		s.pages.keepEncoding(k, p, accept, e)
+	}
+	if e.encoding == "" {
+		return c.Blob(p.status, ctype, p.body)
+	}
+	// compress, which this answer passes through, leaves an answer that
+	// names its encoding as it is.
+	c.Response().Header().Set(echo.HeaderContentEncoding, e.encoding)
+	return c.Blob(p.status, ctype, e.body)
+}
+
+// encode is body as compress sends it in answer to req.
+func encode(req *http.Request, status int, ctype string, body []byte) encodedPage {
+	w := &encodingWriter{header: http.Header{}}
+	compressor(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set(echo.HeaderContentType, ctype)
+		w.WriteHeader(status)
+		_, _ = w.Write(body)
+	})).ServeHTTP(w, req)
+	encoding := w.header.Get(echo.HeaderContentEncoding)
+	if encoding == "" {
+		return encodedPage{} // the page as it is: no copy of it kept
+	}
+	return encodedPage{encoding: encoding, body: w.body.Bytes()}
+}
+
+// encodingWriter takes down an answer, for encode.
+type encodingWriter struct {
+	header http.Header
+	body   bytes.Buffer
+}
+
+func (w *encodingWriter) Header() http.Header         { return w.header }
+func (w *encodingWriter) WriteHeader(int)             {}
+func (w *encodingWriter) Write(b []byte) (int, error) { return w.body.Write(b) }
+
+// keep keeps a page render has just made, when kept asked for it, and
+// answers it: compressed once for both this answer and the kept page's
+// next views.
+func (s *Server) keep(c *echo.Context, status int, body []byte, hadNotice bool) error {
+	return s.keepAs(c, status, "", body, hadNotice)
 }
 
 // keepAs keeps an answer of type ctype ("" for HTML), when kept or
-// keptAPI asked for it.
-func (s *Server) keepAs(c *echo.Context, status int, ctype string, body []byte, hadNotice bool) {
+// keptAPI asked for it, and answers it.
+func (s *Server) keepAs(c *echo.Context, status int, ctype string, body []byte, hadNotice bool) error {
 	k, ok := c.Request().Context().Value(keepingKey{}).(*keeping)
 	if !ok || hadNotice || status != http.StatusOK {
-		return
+		if ctype == "" {
+			return c.HTMLBlob(status, body)
+		}
+		return c.Blob(status, ctype, body)
 	}
-	s.pages.put(k.key, keptPage{version: k.version, minute: k.minute, status: status, ctype: ctype, body: append([]byte(nil), body...)})
+	p := &keptPage{version: k.version, minute: k.minute, status: status, ctype: ctype, body: append([]byte(nil), body...)}
+	s.pages.put(k.key, p)
+	return s.sendKept(c, k.key, p)
 }

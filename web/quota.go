@@ -26,9 +26,10 @@ func (s *Server) setQuota(c *echo.Context) error {
 	form := views.QuotaForm{Family: family, Limit: strings.TrimSpace(c.FormValue("limit"))}
 	limit, err := instancehub.ParseWorkspaceLimit(form.Limit)
 	if err == nil {
-		err = s.service.SetWorkspaceLimit(ctx, region, family, limit)
+		err = s.service.SetWorkspaceLimit(ctx, region, family, limit, c.FormValue("below_use") == "1")
 	}
-	if instancehub.ErrorCode(err) == instancehub.EINVALID {
+	form.BelowUse = instancehub.ErrorCode(err) == instancehub.ECONFLICT
+	if code := instancehub.ErrorCode(err); code == instancehub.EINVALID || form.BelowUse {
 		page, perr := s.service.Quota(ctx, region)
 		if perr != nil {
 			return perr
@@ -37,7 +38,11 @@ func (s *Server) setQuota(c *echo.Context) error {
 		if form.Error == "" {
 			form.Error = instancehub.ErrorMessage(err)
 		}
-		return s.render(c, http.StatusUnprocessableEntity, "quota", views.QuotaPage(page, "workspace", form))
+		status := http.StatusUnprocessableEntity
+		if form.BelowUse {
+			status = http.StatusConflict
+		}
+		return s.render(c, status, "quota", views.QuotaPage(page, "workspace", form))
 	} else if err != nil {
 		return err
 	}
@@ -45,7 +50,7 @@ func (s *Server) setQuota(c *echo.Context) error {
 	if family == instancehub.TotalRegionalVCPUs {
 		label = "the regional total"
 	}
-	message := fmt.Sprintf("The workspace's limit for %s in %s is now %d vCPUs.", label, region, limit)
+	message := fmt.Sprintf("The workspace's limit for %s in %s is now %s.", label, region, instancehub.Plural(limit, "vCPU"))
 	if limit < 0 {
 		message = fmt.Sprintf("The workspace sets no limit for %s in %s now.", label, region)
 	}

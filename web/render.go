@@ -44,8 +44,7 @@ func (s *Server) render(c *echo.Context, status int, section string, component t
 	if err := component.Render(ctx, buf); err != nil {
 		return err
 	}
-	s.keep(c, status, buf.Bytes(), page.Notice != nil)
-	return c.HTMLBlob(status, buf.Bytes())
+	return s.keep(c, status, buf.Bytes(), page.Notice != nil)
 }
 
 // pageBuffers keep the buffers pages are rendered into: a list page is

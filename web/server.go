@@ -154,13 +154,18 @@ func New(cfg Config, svc *service.Service) *Server {
 // attacker who reflects a guess in it (BREACH) whether the guess matched
 // the session's CSRF token. The applications' answers are not compressed
 // here: the gateway passes them as their servers send them.
-func compress(h http.Handler) http.Handler {
+func compress(h http.Handler) http.Handler { return compressor(h) }
+
+// compressor is compress's wrapper, made once: the page cache encodes the
+// pages it keeps with it too (pagecache.go), so that a kept page travels
+// exactly as compress would send it.
+var compressor = func() func(http.Handler) http.HandlerFunc {
 	wrap, err := gzhttp.NewWrapper(gzhttp.MinSize(1024), gzhttp.RandomJitter(32, 0, false))
 	if err != nil {
 		panic(err) // the options are constants
 	}
-	return wrap(h)
-}
+	return wrap
+}()
 
 // Routes lists every registered route as "METHOD path".
 func (s *Server) Routes() []string {

@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/PuerkitoBio/goquery"
 	"github.com/instancehub/instancehub"
@@ -22,16 +23,26 @@ type site struct {
 	*testportal.Portal
 	server *httptest.Server
 	client *http.Client
+	web    *web.Server
 }
 
 func newSite(t *testing.T, latency float64) *site {
 	t.Helper()
 	p := testportal.Open(t, t.TempDir(), latency)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	srv := web.New(web.Config{Workspace: "Test workspace", Static: static.FS, Logger: log, LocalAccounts: true}, p.Service)
+	// One clock for the site, as in the portal: the pages the web layer
+	// keeps are kept by the minute of the service's clock, which a test
+	// may move (s.Service.Now).
+	now := func() time.Time {
+		if p.Service.Now != nil {
+			return p.Service.Now()
+		}
+		return time.Now()
+	}
+	srv := web.New(web.Config{Workspace: "Test workspace", Static: static.FS, Logger: log, LocalAccounts: true, Now: now}, p.Service)
 	server := httptest.NewServer(srv.Handler())
 	t.Cleanup(server.Close)
-	return &site{Portal: p, server: server, client: newClient()}
+	return &site{Portal: p, server: server, client: newClient(), web: srv}
 }
 
 func newClient() *http.Client {

@@ -174,7 +174,7 @@ var images = []Image{
 	{"Canonical", "0001-com-ubuntu-server-jammy", "22_04-lts-gen2", []string{"22.04.202411010", "22.04.202502200"}, "V2"},
 }
 
-func findImage(publisher, offer, sku string) (Image, bool) {
+func findImage(images []Image, publisher, offer, sku string) (Image, bool) {
 	for _, im := range images {
 		if strings.EqualFold(im.Publisher, publisher) && strings.EqualFold(im.Offer, offer) && strings.EqualFold(im.SKU, sku) {
 			return im, true

@@ -15,7 +15,7 @@ const apiCreateVM = "VirtualMachinesClient.BeginCreateOrUpdate"
 func (e *Emulator) createOrUpdateVM(name string, vm armcompute.VirtualMachine) (azfake.PollerResponder[armcompute.VirtualMachinesClientCreateOrUpdateResponse], azfake.ErrorResponder) {
 	var done *armcompute.VirtualMachinesClientCreateOrUpdateResponse
 	err := e.withCloud(func(c *cloud, now time.Time) error {
-		put, err := c.checkVM(name, vm, e.quota)
+		put, err := c.checkVM(name, vm, e.quota, e.images())
 		if err != nil {
 			return err
 		}

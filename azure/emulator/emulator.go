@@ -59,6 +59,11 @@ type Emulator struct {
 	faultMu sync.Mutex
 	faults  []Fault
 
+	// published are the image versions PublishImageVersion added to the
+	// catalog, by image ("publisher:offer:sku", lower case).
+	imageMu   sync.Mutex
+	published map[string][]string
+
 	// blobs are the download addresses of boot logs handed out, by
 	// signature (see bootdiag.go).
 	blobMu sync.Mutex

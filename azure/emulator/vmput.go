@@ -19,13 +19,14 @@ type vmPut struct {
 	sent     []byte
 	old      *resource // the VM it replaces, if any
 	size     Size
-	version  string // the image version "latest" resolved to
+	version  string  // the image version "latest" resolved to
+	images   []Image // the catalog's images as the PUT came
 	nics     []nicLink
 }
 
 // checkVM validates a VM PUT against the model, in the order Azure does.
-func (c *cloud) checkVM(name string, vm armcompute.VirtualMachine, quota map[string]map[string]int) (*vmPut, error) {
-	p := &vmPut{name: name, location: normalizeLocation(vm.Location), vm: vm, sent: mustJSON(vm), old: c.get(typeVM, name)}
+func (c *cloud) checkVM(name string, vm armcompute.VirtualMachine, quota map[string]map[string]int, images []Image) (*vmPut, error) {
+	p := &vmPut{images: images, name: name, location: normalizeLocation(vm.Location), vm: vm, sent: mustJSON(vm), old: c.get(typeVM, name)}
 	if _, ok := findRegion(p.location); !ok {
 		return nil, locationNotAvailable(p.location, "Microsoft.Compute/virtualMachines")
 	}
@@ -118,7 +119,7 @@ func (p *vmPut) checkImage() error {
 	}
 	ir := sp.ImageReference
 	ref := fmt.Sprintf("%s:%s:%s:%s", deref(ir.Publisher), deref(ir.Offer), deref(ir.SKU), deref(ir.Version))
-	im, ok := findImage(deref(ir.Publisher), deref(ir.Offer), deref(ir.SKU))
+	im, ok := findImage(p.images, deref(ir.Publisher), deref(ir.Offer), deref(ir.SKU))
 	if ok {
 		p.version = im.resolve(deref(ir.Version))
 	}

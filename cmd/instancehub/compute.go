@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/instancehub/instancehub/client"
+	"go.yaml.in/yaml/v3"
 	"golang.org/x/term"
 )
 
@@ -21,17 +22,22 @@ const computeUsage = `Usage: instancehub compute COMMAND [NAME] [flags]
 Drives a portal's compute instances through its JSON API, with a personal
 access token (the Tokens page, or instancehub tokens create).
 
-  list                         list the instances (--search S, --mine)
+  list                         list the instances (--search S, --mine; --output yaml:
+                               their az ml files, as a YAML list)
   show NAME                    show one (--output table, json or yaml: the az ml file)
   create --file FILE.yml       create one from an az ml compute-instance file (YAML or JSON)
-  create NAME [--size S] [--location L] [--description D]
+  create --name NAME [--size S] [--location L] [--description D]
+                               (or create NAME, the name without --name)
+  apply --file FILE.yml        create the file's instance unless one of its name exists
+                               as the file describes (one that differs is refused)
   start|stop|restart NAME      start, stop or restart one
   delete NAME                  delete one
-  ops NAME                     list its operations, newest first
+  ops NAME                     list its operations, newest first (a deleted one's too)
 
 Flags of every command: --url (INSTANCEHUB_URL), --token (INSTANCEHUB_TOKEN),
---output table|json, --wait (wait for the operation to end, with a progress
-line on a terminal), --timeout (how long --wait waits).
+--output table|json (the API's JSON, as the OpenAPI document names it),
+--wait (wait for the operation to end, with a progress line on a terminal),
+--timeout (how long --wait waits). A flag may be written with one dash too.
 
 Exit status: 0 done, 1 refused or failed, 2 bad usage.
 `
@@ -59,7 +65,7 @@ func computeCommand(ctx context.Context, args []string, stdout, stderr io.Writer
 	}
 	verb, args := args[0], args[1:]
 	switch verb {
-	case "list", "show", "create", "start", "stop", "restart", "delete", "ops":
+	case "list", "show", "create", "apply", "start", "stop", "restart", "delete", "ops":
 	default:
 		return usageError{fmt.Errorf("unknown command compute %s; run instancehub compute help", verb)}
 	}
@@ -68,14 +74,14 @@ func computeCommand(ctx context.Context, args []string, stdout, stderr io.Writer
 	if f, ok := stderr.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
 		cli.terminal = true
 	}
-	var file, search, size, location, description string
+	var file, search, size, location, description, flagName string
 	var mine bool
 	var parsed *flag.FlagSet
 	err := parse("compute "+verb, args, stderr, func(f *flags) {
 		parsed = f.fs
 		f.string(&cli.url, "url", "http://127.0.0.1:8080", "address of the portal")
 		f.secret(&cli.token, "token", "personal access token")
-		f.fs.StringVar(&cli.output, "output", "table", "table or json (show: yaml too)")
+		f.fs.StringVar(&cli.output, "output", "table", "table or json (list and show: yaml too)")
 		f.fs.BoolVar(&cli.wait, "wait", false, "wait for the operation to end")
 		f.fs.DurationVar(&cli.timeout, "timeout", 30*time.Minute, "how long --wait waits")
 		switch verb {
@@ -84,9 +90,12 @@ func computeCommand(ctx context.Context, args []string, stdout, stderr io.Writer
 			f.fs.BoolVar(&mine, "mine", false, "only your own")
 		case "create":
 			f.fs.StringVar(&file, "file", "", "an az ml compute-instance file, YAML or JSON")
+			f.fs.StringVar(&flagName, "name", "", "the instance's name (or give it without --name)")
 			f.fs.StringVar(&size, "size", "", "VM size (default Standard_DS3_v2)")
 			f.fs.StringVar(&location, "location", "", "region (default the portal's first)")
 			f.fs.StringVar(&description, "description", "", "what it is for")
+		case "apply":
+			f.fs.StringVar(&file, "file", "", "an az ml compute-instance file, YAML or JSON")
 		}
 	})
 	if err != nil {
@@ -106,12 +115,21 @@ func computeCommand(ctx context.Context, args []string, stdout, stderr io.Writer
 		return usageError{fmt.Errorf("compute %s takes one instance name; %q is one too many", verb, rest[0])}
 	}
 	switch {
-	case cli.output != "table" && cli.output != "json" && !(cli.output == "yaml" && verb == "show"):
-		return usageError{fmt.Errorf("--output is table or json (or yaml for show), not %q", cli.output)}
+	case cli.output != "table" && cli.output != "json" && !(cli.output == "yaml" && (verb == "show" || verb == "list")):
+		return usageError{fmt.Errorf("--output is table or json (or yaml for list and show), not %q", cli.output)}
+	case flagName != "" && name != "" && flagName != name:
+		return usageError{fmt.Errorf("create names the instance %q with --name and %q without: give one", flagName, name)}
+	case verb == "apply" && file == "":
+		return usageError{errors.New("compute apply needs --file FILE, an az ml compute-instance file")}
+	case verb == "apply" && name != "":
+		return usageError{errors.New("compute apply takes its name from the file, not from the command line")}
 	case cli.token == "":
 		return usageError{errors.New("no token: give --token or set INSTANCEHUB_TOKEN (create one on the portal's Tokens page)")}
 	}
-	needsName := verb != "list" && !(verb == "create" && file != "")
+	if flagName != "" {
+		name = flagName
+	}
+	needsName := verb != "list" && verb != "apply" && !(verb == "create" && file != "")
 	if needsName && name == "" {
 		return usageError{fmt.Errorf("compute %s needs the instance's name", verb)}
 	}
@@ -124,6 +142,8 @@ func computeCommand(ctx context.Context, args []string, stdout, stderr io.Writer
 			return cli.show(ctx, name)
 		case "create":
 			return cli.create(ctx, name, file, size, location, description)
+		case "apply":
+			return cli.apply(ctx, file)
 		case "start", "stop", "restart":
 			a, err := cli.api.Act(ctx, name, verb)
 			return cli.accepted(ctx, a, err)
@@ -144,8 +164,11 @@ func (cli *computeCLI) list(ctx context.Context, search string, mine bool) error
 	if err != nil {
 		return err
 	}
-	if cli.output == "json" {
+	switch cli.output {
+	case "json":
 		return writeJSON(cli.stdout, all)
+	case "yaml":
+		return cli.listYAML(ctx, all)
 	}
 	w := tabwriter.NewWriter(cli.stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(w, "NAME\tSTATE\tSIZE\tLOCATION\tCREATED BY\tCREATED ON")
@@ -162,6 +185,40 @@ func (cli *computeCLI) list(ctx context.Context, search string, mine bool) error
 		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\n", c.Name, p.State, p.VMSize, c.Location, by, c.Properties.CreatedOn.Local().Format("2006-01-02 15:04"))
 	}
 	return w.Flush()
+}
+
+// listYAML writes the instances as az ml compute list -o yaml does: a YAML
+// list whose items are the files the portal writes for each (show --output
+// yaml), schedules included.
+func (cli *computeCLI) listYAML(ctx context.Context, all []json.RawMessage) error {
+	list := &yaml.Node{Kind: yaml.SequenceNode}
+	for _, raw := range all {
+		var c client.Compute
+		if err := json.Unmarshal(raw, &c); err != nil {
+			return err
+		}
+		data, err := cli.api.ComputeYAML(ctx, c.Name)
+		if code := (*client.Error)(nil); errors.As(err, &code) && code.Status == 404 {
+			continue // deleted since the list was read
+		} else if err != nil {
+			return err
+		}
+		var doc yaml.Node
+		if err := yaml.Unmarshal(data, &doc); err != nil || doc.Kind != yaml.DocumentNode || len(doc.Content) != 1 {
+			return fmt.Errorf("the portal's file of %s is not YAML: %v", c.Name, err)
+		}
+		list.Content = append(list.Content, doc.Content[0])
+	}
+	if len(list.Content) == 0 {
+		_, err := io.WriteString(cli.stdout, "[]\n")
+		return err
+	}
+	enc := yaml.NewEncoder(cli.stdout)
+	enc.SetIndent(2)
+	if err := enc.Encode(list); err != nil {
+		return err
+	}
+	return enc.Close()
 }
 
 func (cli *computeCLI) show(ctx context.Context, name string) error {
@@ -227,11 +284,8 @@ func (cli *computeCLI) create(ctx context.Context, name, file, size, location, d
 			return usageError{errors.New("create takes either --file or a name with --size, --location and --description")}
 		}
 		var err error
-		if body, err = os.ReadFile(file); err != nil {
-			return usageError{err}
-		}
-		if !strings.HasSuffix(strings.ToLower(file), ".json") {
-			contentType = "application/yaml"
+		if body, contentType, err = readComputeFile(file); err != nil {
+			return err
 		}
 	} else {
 		spec := map[string]string{"name": name, "type": "computeinstance", "size": size, "location": location, "description": description}
@@ -245,6 +299,42 @@ func (cli *computeCLI) create(ctx context.Context, name, file, size, location, d
 	// A create retried after a lost answer makes no second instance.
 	a, err := cli.api.Create(ctx, body, contentType)
 	return cli.accepted(ctx, a, err)
+}
+
+// apply sends file to the API's apply: an instance of the file's name that
+// exists as the file describes is shown, and nothing is done; otherwise the
+// create begins, as create --file's.
+func (cli *computeCLI) apply(ctx context.Context, file string) error {
+	body, contentType, err := readComputeFile(file)
+	if err != nil {
+		return err
+	}
+	a, existing, err := cli.api.Apply(ctx, body, contentType)
+	if err != nil || existing == nil {
+		return cli.accepted(ctx, a, err)
+	}
+	if cli.output == "json" {
+		return writeJSON(cli.stdout, existing)
+	}
+	var c client.Compute
+	if err := json.Unmarshal(existing, &c); err != nil {
+		return err
+	}
+	fmt.Fprintf(cli.stdout, "%s exists as the file describes (%s); nothing to do.\n", c.Name, c.Properties.Properties.State)
+	return nil
+}
+
+// readComputeFile reads an az ml compute-instance file: JSON when its name
+// ends in .json, else YAML.
+func readComputeFile(file string) ([]byte, string, error) {
+	body, err := os.ReadFile(file)
+	if err != nil {
+		return nil, "", usageError{err}
+	}
+	if strings.HasSuffix(strings.ToLower(file), ".json") {
+		return body, "application/json", nil
+	}
+	return body, "application/yaml", nil
 }
 
 // accepted says that the operation a request began was accepted, or waits

@@ -22,6 +22,14 @@ import (
 // returns its address and data directory.
 func startPortal(t *testing.T, extra ...string) (string, string) {
 	t.Helper()
+	m, dir := startMain(t, extra...)
+	return m.URL, dir
+}
+
+// startMain serves a portal on a loopback port until the test ends and
+// returns it (its service, to set its clock) and its data directory.
+func startMain(t *testing.T, extra ...string) (*Main, string) {
+	t.Helper()
 	dir := t.TempDir()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -41,7 +49,7 @@ func startPortal(t *testing.T, extra ...string) (string, string) {
 			t.Error(err)
 		}
 	})
-	return m.URL, dir
+	return m, dir
 }
 
 // cli runs instancehub with args and returns its output and error.

@@ -37,7 +37,7 @@ Usage:
                                                   Data Scientist, Reader, Audit Reader)
   instancehub tokens create --email E --name N    print a new API token for a user [--expires 30d] [--read-only]
   instancehub compute COMMAND [NAME] [flags]      drive compute instances through the API with a token:
-                                                  list, show, create [--file F.yml], start, stop,
+                                                  list, show, create [--file F.yml], apply, start, stop,
                                                   restart, delete, ops (run instancehub compute help)
   instancehub emulator [--addr A] [--data D]      serve the offline emulator in a process of its own, over HTTPS,
                                                   for portals to share (serve --emulator-url, --emulator-ca)
@@ -131,8 +131,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		var c Config
 		f := &flags{fs: flag.NewFlagSet("serve", flag.ContinueOnError)}
 		c.bindServe(f)
-		f.fs.SetOutput(stdout)
-		f.fs.PrintDefaults()
+		printFlags(stdout, f.fs)
 		return nil
 	}
 	if strings.HasPrefix(args[0], "-") {
@@ -144,6 +143,10 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 func parse(name string, args []string, stderr io.Writer, bind func(*flags)) error {
 	f := &flags{fs: flag.NewFlagSet(name, flag.ContinueOnError)}
 	f.fs.SetOutput(stderr)
+	f.fs.Usage = func() {
+		fmt.Fprintf(stderr, "Usage of instancehub %s:\n", name)
+		printFlags(stderr, f.fs)
+	}
 	bind(f)
 	if f.err != nil {
 		return usageError{f.err}
@@ -152,6 +155,40 @@ func parse(name string, args []string, stderr io.Writer, bind func(*flags)) erro
 		return usageError{err}
 	}
 	return nil
+}
+
+// printFlags writes fs's flags as flag.PrintDefaults does, but GNU-style,
+// --flag, as the usage texts write them (the flag package reads both --flag
+// and -flag).
+func printFlags(w io.Writer, fs *flag.FlagSet) {
+	fs.VisitAll(func(fl *flag.Flag) {
+		var b strings.Builder
+		fmt.Fprintf(&b, "  --%s", fl.Name)
+		name, usage := flag.UnquoteUsage(fl)
+		if name != "" {
+			b.WriteString(" " + name)
+		}
+		b.WriteString("\n    \t")
+		b.WriteString(strings.ReplaceAll(usage, "\n", "\n    \t"))
+		switch def := fl.DefValue; {
+		case def == "" || def == "false" || def == "0" || def == "0s":
+		case isString(fl.Value):
+			fmt.Fprintf(&b, " (default %q)", def)
+		default:
+			fmt.Fprintf(&b, " (default %s)", def)
+		}
+		fmt.Fprintln(w, b.String())
+	})
+}
+
+// isString reports whether v holds a string, whose default is quoted.
+func isString(v flag.Value) bool {
+	g, ok := v.(flag.Getter)
+	if !ok {
+		return false
+	}
+	_, ok = g.Get().(string)
+	return ok
 }
 
 // newLogger logs from level on, in format: text (key=value, for people) or

@@ -37,6 +37,7 @@ var secretsNamed = map[string][]string{
 	"backup":        {"INSTANCEHUB_DATABASE"},
 	"restore":       {"INSTANCEHUB_DATABASE"},
 	"compute":       {"INSTANCEHUB_TOKEN"},
+	"compute apply": {"INSTANCEHUB_TOKEN"},
 	"migrate-data":  {"INSTANCEHUB_TO"},
 	"emulator":      nil,
 }

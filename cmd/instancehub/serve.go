@@ -244,6 +244,17 @@ func (m *Main) openBackend(ctx context.Context) error {
 		// the only one: it takes over what a crash left at once.
 		Exclusive: c.Database == "", LeaseFor: c.Lease, Replica: replica, Metrics: m.figures,
 	}
+	if c.Azure.SubscriptionID == "" {
+		// Offline, the instances' sandboxes run their applications and,
+		// from the engine's first resumed operation on, their setup scripts.
+		servers, err := openLocalApps(ctx, c, db, m.figures, log)
+		if err != nil {
+			return err
+		}
+		m.servers = servers
+		m.closing(func() { servers.Close() })
+		m.engine.Setup = servers
+	}
 	roleMap, err := c.roleMap()
 	if err != nil {
 		return err
@@ -260,6 +271,7 @@ func (m *Main) openBackend(ctx context.Context) error {
 	m.service = service.New(service.Config{
 		Store: db, Cloud: cloud, Operations: m.engine, Changes: m.hub, Logger: log, RoleMap: roleMap, Prices: prices,
 		UserAssignedIdentities: c.identities(), ArchiveDir: filepath.Join(c.Data, "audit-archives"), Metrics: m.figures,
+		SetupScripts: m.engine.Setup != nil,
 	})
 	m.figures.WatchQuota(m.service.QuotaUse)
 	// Each sync adopts the VMs of the portal that no record names: after a
@@ -328,14 +340,8 @@ func (m *Main) openApplications(ctx context.Context, public *url.URL) error {
 	var upstreams instancehub.ApplicationUpstreams = m.cloud
 	var running func(string) bool
 	var dial func(context.Context, string, string) (net.Conn, error)
-	if c.Azure.SubscriptionID == "" {
-		servers, err := openLocalApps(ctx, c, m.db, m.figures, log)
-		if err != nil {
-			return err
-		}
+	if servers := m.servers; servers != nil {
 		m.figures.WatchSandboxes(func() int { return len(servers.Running()) })
-		m.servers = servers
-		m.closing(func() { servers.Close() })
 		upstreams, m.service.Applications = servers, servers
 		running, dial = servers.Serving, servers.DialContext
 	}

@@ -67,6 +67,9 @@ type Wiring struct {
 	// MaxDatabaseSize, when set, keeps the SQLite database under this
 	// many bytes, past which writes find no room, as on a full disk.
 	MaxDatabaseSize int64
+	// CacheTTL, when set, is how long the cloud keeps its catalog (sizes,
+	// image versions): a nanosecond asks Azure every time.
+	CacheTTL time.Duration
 }
 
 // OpenWired is OpenWith, wired as w says.
@@ -76,7 +79,7 @@ func OpenWired(t testing.TB, dir string, opts emulator.Options, w Wiring) *Porta
 	if err != nil {
 		t.Fatal(err)
 	}
-	emu, cloud := openCloud(t, opts)
+	emu, cloud := openCloud(t, opts, w.CacheTTL)
 	p := newPortal(t, dir, db, emu, cloud, &engine.Engine{Exclusive: true}, w)
 	t.Cleanup(p.Close)
 	return p
@@ -96,7 +99,7 @@ func OpenPostgresWired(t testing.TB, url, replica string, lease time.Duration, o
 	if err != nil {
 		t.Fatal(err)
 	}
-	emu, cloud := openCloud(t, opts)
+	emu, cloud := openCloud(t, opts, 0)
 	p := newPortal(t, t.TempDir(), db, emu, cloud, &engine.Engine{Replica: replica, LeaseFor: lease}, w)
 	p.url = url
 	t.Cleanup(p.Close)
@@ -139,7 +142,7 @@ func OpenServed(t testing.TB, dir string, emu *emulator.Emulator, remote *emulat
 	return p
 }
 
-func openCloud(t testing.TB, opts emulator.Options) (*emulator.Emulator, *azure.Cloud) {
+func openCloud(t testing.TB, opts emulator.Options, cacheTTL time.Duration) (*emulator.Emulator, *azure.Cloud) {
 	t.Helper()
 	emu, err := emulator.Open(opts)
 	if err != nil {
@@ -147,7 +150,7 @@ func openCloud(t testing.TB, opts emulator.Options) (*emulator.Emulator, *azure.
 	}
 	cloud, err := azure.New(azure.Config{
 		SubscriptionID: emu.SubscriptionID(), ResourceGroup: emu.ResourceGroup(),
-		Regions: emu.Regions(), PublicIP: true, SSHSourceRange: "Internet", AppSourceRange: "10.0.0.0/8",
+		Regions: emu.Regions(), PublicIP: true, SSHSourceRange: "Internet", AppSourceRange: "10.0.0.0/8", CacheTTL: cacheTTL,
 	}, emu.Credential(), emu.ClientOptions())
 	if err != nil {
 		t.Fatal(err)

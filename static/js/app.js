@@ -23,7 +23,22 @@
 
   function dismiss(toast) {
     toast.classList.add("leaving");
-    setTimeout(function () { toast.remove(); }, 200);
+    setTimeout(function () {
+      var held = toast.contains(document.activeElement);
+      toast.remove();
+      // A notice that held the focus hands it to the page's title.
+      var title = held && document.querySelector("main h1");
+      if (title) { title.setAttribute("tabindex", "-1"); title.focus(); }
+    }, 200);
+  }
+
+  // After a create, a refused form or any action whose page loads anew,
+  // the keyboard's focus goes to what the answer says: the first field that
+  // needs a change, else the notice (the form's, or the toast a redirect
+  // left), never to the page's body.
+  function focusAnswer(root) {
+    var el = root.querySelector("form [aria-invalid='true']") || root.querySelector("[data-focus-notice]");
+    if (el) el.focus();
   }
 
   // Success and info toasts leave by themselves; refusals stay until read.
@@ -48,6 +63,7 @@
   document.addEventListener("DOMContentLoaded", function () {
     enhance(document);
     restoreNav();
+    focusAnswer(document);
   });
   document.addEventListener("htmx:load", function (e) { enhance(e.target); });
 
@@ -55,6 +71,8 @@
   // that had the keyboard's focus with it: give the focus to the new row's
   // name, or the details' title, rather than let it fall to the page.
   document.addEventListener("htmx:afterSettle", function (e) {
+    var config = e.detail.requestConfig;
+    if (config && config.verb === "post" && e.detail.elt && e.detail.elt.querySelector) focusAnswer(e.detail.elt);
     if (document.activeElement && document.activeElement !== document.body) return;
     var target = e.detail.elt;
     var place = target && target.matches && (target.matches("tr[data-name]") ? target.querySelector("th a") :
@@ -91,6 +109,33 @@
       if (!menu.contains(e.target)) menu.removeAttribute("open");
     });
   });
+
+  // A button the state does not allow (aria-disabled, so that the keyboard
+  // reaches it and its description says why) does nothing: neither its
+  // form nor its htmx request. This runs before either, in the capture phase.
+  document.addEventListener("click", function (e) {
+    var off = e.target.closest && e.target.closest("button[aria-disabled='true']");
+    if (!off) return;
+    e.preventDefault();
+    e.stopImmediatePropagation();
+  }, true);
+  document.addEventListener("htmx:confirm", function (e) {
+    if (e.detail.elt && e.detail.elt.getAttribute && e.detail.elt.getAttribute("aria-disabled") === "true") {
+      e.preventDefault();
+      e.stopImmediatePropagation();
+    }
+  }, true);
+
+  // Its reason shows where its name would, on hover and focus: the words of
+  // the element that describes it, copied when they are wanted.
+  function showWhy(e) {
+    var off = e.target.closest && e.target.closest("button[aria-disabled='true'][aria-describedby]");
+    if (!off) return;
+    var why = document.getElementById(off.getAttribute("aria-describedby"));
+    if (why) off.dataset.why = why.textContent;
+  }
+  document.addEventListener("focusin", showWhy);
+  document.addEventListener("mouseover", showWhy);
 
   // Links in the role of a button answer the space bar as buttons do.
   document.addEventListener("keydown", function (e) {
@@ -163,6 +208,8 @@
   });
 
   // Plain forms whose button asks first (removing a role) use the same dialog.
+  // A form that gets its question's page (method get, for browsers without
+  // script) posts to the same address once the dialog is answered.
   document.addEventListener("submit", function (e) {
     var submitter = e.submitter;
     if (e.defaultPrevented || !submitter || !submitter.dataset.confirm || submitter.hasAttribute("hx-post") || e.target.dataset.confirmed) return;
@@ -170,6 +217,13 @@
     var form = e.target;
     ask(submitter.dataset.confirm, submitter.textContent.trim(), function () {
       form.dataset.confirmed = "1";
+      if (form.method === "get") {
+        var token = document.createElement("input");
+        token.type = "hidden"; token.name = "_csrf";
+        token.value = JSON.parse(document.body.getAttribute("hx-headers"))["X-CSRF-Token"];
+        form.appendChild(token);
+        form.method = "post";
+      }
       form.requestSubmit(submitter);
     });
   });
@@ -263,10 +317,13 @@
   function showEstimate(row) {
     var estimate = document.getElementById("size-estimate");
     if (!estimate) return;
-    var values = { size: row ? row.dataset.size : "—", hour: row ? row.dataset.hour : "—", month: row ? row.dataset.month : "—" };
-    Object.keys(values).forEach(function (part) {
+    // With no size chosen, the estimate says so in words.
+    estimate.querySelector("[data-estimate='chosen']").hidden = !row;
+    estimate.querySelector("[data-estimate='none']").hidden = !!row;
+    if (!row) return;
+    ["size", "hour", "month"].forEach(function (part) {
       var el = estimate.querySelector("[data-estimate='" + part + "']");
-      if (el) el.textContent = values[part];
+      if (el) el.textContent = row.dataset[part];
     });
   }
 

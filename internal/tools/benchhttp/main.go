@@ -1,11 +1,15 @@
 // Command benchhttp is the portal's load benchmark (make bench-http). It
 // starts the real server on a temporary data directory with the emulator at
 // latency 0, seeds N instances through the create form one after another
-// (timing each create), and then, for each page under test, serves the
-// identical bytes from a static Go server and drives both with wrk, the same
-// load generator with the same settings, one after the other in the same
-// run. It prints requests per second, p50 and p99, the page's bytes and the
-// portal's share of the static ceiling, and the processes' memory.
+// (timing each create), signs 100 people in (each with a session and an API
+// token), and then drives each page as browsers ask for it (rows.go): from
+// the page cache (one address) and rendered (a new address each request),
+// identity and compressed, with the requests spread over the sessions, each
+// answer's status, encoding and size checked, three runs a row, each beside
+// a static Go server sending the same bytes with the same headers, driven by
+// wrk with the same settings. It prints the median req/s and p99 with their
+// min-max, the portal's share of the static ceiling, the load average at
+// each run, and the processes' memory.
 package main
 
 import (
@@ -36,7 +40,7 @@ var regions = []string{"eastus", "westeurope", "southeastasia"}
 func main() {
 	bin := flag.String("bin", "bin/instancehub", "the portal's binary")
 	n := flag.Int("n", 1000, "how many instances to seed")
-	duration := flag.Duration("duration", 8*time.Second, "how long wrk drives each server")
+	duration := flag.Duration("duration", 3*time.Second, "how long wrk drives each server, each of a row's three runs")
 	conns := flag.Int("conns", 16, "wrk's connections")
 	threads := flag.Int("threads", 2, "wrk's threads")
 	wrk := flag.String("wrk", "wrk", "the wrk command")
@@ -118,55 +122,44 @@ func run(bin, wrk string, n, threads, conns int, duration time.Duration, keep bo
 	}
 	fmt.Printf("refresh of %d instances: %s\n\n", n, refresh.Round(time.Millisecond))
 
-	token, err := newToken(bin, dir)
+	fmt.Printf("signing in %d people (Contributors), each with a session and a token\n", users)
+	people, err := signInUsers(bin, dir, portal.base, users)
 	if err != nil {
 		return err
 	}
 	middle := fmt.Sprintf("load%05d", n/2)
-	pages := []struct {
+	var rows []row
+	for _, p := range []struct {
 		name, path string
-		api        bool // with the token, not the cookie
+		api, kept  bool // kept: the page cache keeps its answers
 	}{
-		{"list (50 of N)", "/instances?page=3", false},
-		{"API list (50)", "/api/v1/computes?page=3", true},
-		{"search", "/instances?q=load000", false},
-		{"sort by name", "/instances?sort=-name&page=2", false},
-		{"details", "/instances/" + middle, false},
-		{"API details", "/api/v1/computes/" + middle, true},
-		{"row fragment", "/instances/" + middle + "/row", false},
-		{"quota", "/quota", false},
+		{"list (50 of N)", "/instances?page=3", false, true},
+		{"search", "/instances?q=load000", false, true},
+		{"sort by name", "/instances?sort=-name&page=2", false, true},
+		{"row fragment", "/instances/" + middle + "/row", false, true},
+		{"details", "/instances/" + middle, false, false},
+		{"quota", "/quota", false, false},
+		{"API list (50)", "/api/v1/computes?page=3", true, true},
+		{"API details", "/api/v1/computes/" + middle, true, true},
+	} {
+		for _, enc := range []string{"identity", browserEncoding} {
+			if p.kept {
+				rows = append(rows, row{name: p.name + ", hit", path: p.path, api: p.api, encoding: enc})
+			}
+			rows = append(rows, row{name: p.name + ", render", path: p.path, api: p.api, render: true, encoding: enc})
+		}
 	}
-	cookie := "Cookie: " + cookieHeader(c, portal.base)
-	bearer := "Authorization: Bearer " + token
-	fmt.Printf("wrk -t%d -c%d -d%s, signed in (pages: the session cookie; API: a token), no compression\n", threads, conns, duration)
-	fmt.Printf("%-16s %8s %10s %9s %9s %10s %9s %9s %8s\n", "page", "bytes", "portal/s", "p50", "p99", "static/s", "p50", "p99", "share")
-	for _, p := range pages {
-		if !only.MatchString(p.name) {
+	fmt.Printf("wrk -t%d -c%d -d%s, three runs a row (median, min-max), each beside a static Go server sending the same bytes\n", threads, conns, duration)
+	fmt.Printf("with the same headers; requests spread over %d sessions (pages: cookies; API: tokens); hit: one address,\n", users)
+	fmt.Printf("answered from the page cache; render: a new address each request; every answer's status, encoding and size checked\n")
+	rowsHeader()
+	for _, r := range rows {
+		if !only.MatchString(r.name) {
 			continue
 		}
-		header := cookie
-		if p.api {
-			header = bearer
-		}
-		body, ctype, err := get(c, portal.base+p.path, header)
-		if err != nil {
-			return fmt.Errorf("%s: %w", p.name, err)
-		}
-		dyn, err := load(wrk, portal.base+p.path, header, threads, conns, duration)
-		if err != nil {
-			return fmt.Errorf("%s: %w", p.name, err)
-		}
-		static, err := serveStatic(body, ctype)
-		if err != nil {
+		if err := measure(wrk, portal.base, people, r, threads, conns, duration); err != nil {
 			return err
 		}
-		ceil, err := load(wrk, static.url+p.path, "", threads, conns, duration)
-		static.close()
-		if err != nil {
-			return fmt.Errorf("%s (static): %w", p.name, err)
-		}
-		fmt.Printf("%-16s %8d %10.0f %9s %9s %10.0f %9s %9s %7.1f%%\n", p.name, len(body),
-			dyn.rps, dyn.p50, dyn.p99, ceil.rps, ceil.p50, ceil.p99, 100*dyn.rps/ceil.rps)
 	}
 	fmt.Println()
 	memory("after the load")
@@ -285,15 +278,18 @@ func freePort() (int, error) {
 }
 
 // signIn signs the administrator in, as a browser does: same origin.
-func signIn(base string) (*http.Client, error) {
+func signIn(base string) (*http.Client, error) { return signInAs(base, "admin@example.com") }
+
+// signInAs signs a person in with the benchmark's password.
+func signInAs(base, email string) (*http.Client, error) {
 	jar, _ := cookiejar.New(nil)
 	c := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	res, err := post(c, base, "/login", url.Values{"email": {"admin@example.com"}, "password": {password}})
+	res, err := post(c, base, "/login", url.Values{"email": {email}, "password": {password}})
 	if err != nil {
 		return nil, err
 	}
 	if res.StatusCode != http.StatusSeeOther {
-		return nil, fmt.Errorf("sign in: %s", res.Status)
+		return nil, fmt.Errorf("sign in %s: %s", email, res.Status)
 	}
 	return c, nil
 }
@@ -459,14 +455,19 @@ type static struct {
 	close func()
 }
 
-// serveStatic answers every request with body, as a Go server can at best.
-func serveStatic(body []byte, ctype string) (*static, error) {
+// serveStatic answers every request with a's bytes and headers, as a Go
+// server can at best.
+func serveStatic(a sample) (*static, error) {
+	body := a.body
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, err
 	}
 	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Content-Type", ctype)
+		w.Header().Set("Content-Type", a.ctype)
+		if a.encoding != "" {
+			w.Header().Set("Content-Encoding", a.encoding)
+		}
 		w.Header().Set("Content-Length", strconv.Itoa(len(body)))
 		_, _ = w.Write(body)
 	})}
@@ -477,6 +478,7 @@ func serveStatic(body []byte, ctype string) (*static, error) {
 type result struct {
 	rps      float64
 	p50, p99 string
+	p99ms    float64
 }
 
 var (
@@ -505,6 +507,14 @@ func load(wrk, u, header string, threads, conns int, d time.Duration) (result, e
 	if m := errLine.FindSubmatch(out); m != nil {
 		return result{}, fmt.Errorf("%s answered %s requests with an error:\n%s", u, m[1], out)
 	}
+	return parseWrk(out)
+}
+
+// parseWrk reads wrk's summary.
+func parseWrk(out []byte) (result, error) {
+	if m := errLine.FindSubmatch(out); m != nil {
+		return result{}, fmt.Errorf("%s requests answered with an error:\n%s", m[1], out)
+	}
 	var r result
 	m := rpsLine.FindSubmatch(out)
 	if m == nil {
@@ -516,19 +526,12 @@ func load(wrk, u, header string, threads, conns int, d time.Duration) (result, e
 			r.p50 = string(p[2])
 		} else {
 			r.p99 = string(p[2])
+			if d, err := time.ParseDuration(r.p99); err == nil {
+				r.p99ms = float64(d) / float64(time.Millisecond)
+			}
 		}
 	}
 	return r, nil
-}
-
-// newToken makes an API token for the administrator with the program's
-// own command.
-func newToken(bin, dir string) (string, error) {
-	out, err := exec.Command(bin, "tokens", "create", "--data", dir, "--email", "admin@example.com", "--name", "benchmark").Output()
-	if err != nil {
-		return "", fmt.Errorf("tokens create: %w", err)
-	}
-	return strings.TrimSpace(string(out)), nil
 }
 
 // rssMB reads a process's resident memory from /proc (Linux).
