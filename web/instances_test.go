@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -9,6 +10,7 @@ import (
 	"github.com/PuerkitoBio/goquery"
 	"github.com/instancehub/instancehub"
 	"github.com/instancehub/instancehub/internal/testportal"
+	"github.com/instancehub/instancehub/views"
 )
 
 func TestEmptyList(t *testing.T) {
@@ -71,8 +73,8 @@ func TestCreateThroughTheForm(t *testing.T) {
 	if state := text(row.Find(`[data-testid="state"]`)); state != "Running" {
 		t.Errorf("state = %q", state)
 	}
-	if _, polls := row.Attr("hx-trigger"); polls {
-		t.Error("a settled row still polls")
+	if trigger, _ := row.Attr("hx-trigger"); strings.Contains(trigger, "every") || strings.Contains(trigger, "sseOpen") {
+		t.Errorf("a settled row fetches itself on %q, not only on its changes", trigger)
 	}
 	if apps := strings.Join(texts(row.Find(".apps a")), ","); apps != "JupyterLab,Jupyter,RStudio,Terminal" {
 		t.Errorf("applications = %q", apps)
@@ -192,7 +194,7 @@ func TestActionsSwapTheRow(t *testing.T) {
 	s := newSite(t, 0.05)
 	s.signIn(t, "ada@example.com")
 	wantStatus(t, s.create(t, "row-box", nil), http.StatusSeeOther)
-	s.waitRunning(t, "row-box")
+	running := s.waitRunning(t, "row-box")
 
 	r := s.post(t, "/instances/row-box/stop", url.Values{"from": {"row"}}, "HX-Request", "true", "HX-Target", "row-row-box")
 	wantStatus(t, r, http.StatusOK)
@@ -200,8 +202,12 @@ func TestActionsSwapTheRow(t *testing.T) {
 	if state := text(row.Find(`[data-testid="state"]`)); state != "Stopping" {
 		t.Errorf("state = %q", state)
 	}
-	if trigger, _ := row.Attr("hx-trigger"); trigger != "every 2s" {
-		t.Errorf("a transitional row polls with %q", trigger)
+	listens := fmt.Sprintf("sse:%s, instancehub:reopened from:#changes, htmx:sseOpen from:#changes", views.ChangedEvent(running.ID))
+	if trigger, _ := row.Attr("hx-trigger"); trigger != listens {
+		t.Errorf("a row in transition listens for %q, not %q", trigger, listens)
+	}
+	if swap, _ := row.Attr("hx-swap"); swap != "innerHTML" {
+		t.Errorf("a row swaps with %q, not its cells: a change heard during its fetch would be lost with it", swap)
 	}
 	wantEnabled(t, row, map[string]bool{"Start": false, "Stop": false, "Restart": false, "Delete": false})
 	if toast := text(r.doc.Find(`[hx-swap-oob] [data-testid="toast"]`)); !strings.Contains(toast, "Stopping row-box") {
@@ -244,6 +250,9 @@ func TestActionsSwapTheRow(t *testing.T) {
 	gone := s.get(t, "/instances/row-box/row", "HX-Request", "true")
 	if strings.TrimSpace(gone.body) != "" {
 		t.Errorf("a deleted row should swap to nothing, got %q", gone.body)
+	}
+	if reswap := gone.Header.Get("HX-Reswap"); reswap != "delete" {
+		t.Errorf("a deleted row is answered with HX-Reswap %q: a row that swaps its cells would stay, empty", reswap)
 	}
 	wantStatus(t, s.get(t, "/instances/row-box"), http.StatusNotFound)
 	// The details page, polling, is sent back to the list once.

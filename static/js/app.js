@@ -67,6 +67,16 @@
   });
   document.addEventListener("htmx:load", function (e) { enhance(e.target); });
 
+  // A page's stream of changes (/events) that opens again after a break
+  // (the portal ended it, the network dropped) did not hear what changed
+  // meanwhile: whatever listens to it fetches itself again
+  // (instancehub:reopened, in each row's and the details' hx-trigger).
+  document.addEventListener("htmx:sseOpen", function (e) {
+    var source = e.target;
+    if (source.hasAttribute("data-opened")) htmx.trigger(source, "instancehub:reopened");
+    source.setAttribute("data-opened", "");
+  });
+
   // An action swaps the row or the details it came from, and the button
   // that had the keyboard's focus with it: give the focus to the new row's
   // name, or the details' title, rather than let it fall to the page.
