@@ -1,5 +1,7 @@
 package instancehub
 
+import "context"
+
 // InstanceChange says that an instance's record changed: its state, its
 // operation's progress, what the sync found. Pages that show the instance
 // fetch it again, with their viewer's authorization.
@@ -22,4 +24,14 @@ type Watch interface {
 	Changes() <-chan InstanceChange
 	// Close ends the stream.
 	Close()
+}
+
+// ChangeListener is a store that several replicas share, which tells of the
+// changes of instances committed on any of them.
+type ChangeListener interface {
+	// ListenInstanceChanges tells changed of each change as it is
+	// committed, until ctx ends. It tells resumed when it starts hearing:
+	// with nil at first, and after it stopped hearing for a while (a lost
+	// connection), with why.
+	ListenInstanceChanges(ctx context.Context, changed func(InstanceChange), resumed func(lost error)) error
 }

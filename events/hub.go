@@ -97,6 +97,19 @@ func (h *Hub) Close() {
 	h.opened()
 }
 
+// Reset ends every subscription, and takes new ones: the changes were not
+// heard for a while, and the pages, reconnecting, fetch again what they
+// show.
+func (h *Hub) Reset() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for s := range h.subs {
+		delete(h.subs, s)
+		close(s.c)
+	}
+	h.opened()
+}
+
 // Len returns the number of open subscriptions.
 func (h *Hub) Len() int {
 	h.mu.Lock()

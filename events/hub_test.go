@@ -1,6 +1,8 @@
 package events_test
 
 import (
+	"context"
+	"errors"
 	"sync"
 	"testing"
 	"time"
@@ -137,5 +139,72 @@ func TestHubClose(t *testing.T) {
 	hub.Publish(change(1)) // nobody to tell, no panic
 	if last != 0 {
 		t.Errorf("the gauge says %d open", last)
+	}
+}
+
+// listener is a ChangeListener whose changes and resumptions the test sends.
+type listener struct {
+	changes chan int64
+	resumes chan error
+}
+
+func (l listener) ListenInstanceChanges(ctx context.Context, changed func(instancehub.InstanceChange), resumed func(error)) error {
+	resumed(nil)
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case id := <-l.changes:
+			changed(change(id))
+		case err := <-l.resumes:
+			resumed(err)
+		}
+	}
+}
+
+// TestFollowResetsAfterAGap: what another replica commits reaches the
+// subscribers; when the listener lost the changes for a while, every
+// subscription ends (their pages reconnect and fetch what they show), and
+// new ones are taken.
+func TestFollowResetsAfterAGap(t *testing.T) {
+	var hub events.Hub
+	w, err := hub.Subscribe(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := listener{changes: make(chan int64), resumes: make(chan error)}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	resumed := make(chan error, 2)
+	go func() { done <- events.Follow(ctx, &hub, l, func(lost error) { resumed <- lost }) }()
+	if lost := <-resumed; lost != nil {
+		t.Fatalf("first told %v, want nil", lost)
+	}
+	l.changes <- 7
+	l.changes <- 8 // received once 7 was published
+	if c := next(t, w); c.ID != 7 {
+		t.Errorf("heard %v, want 7", c)
+	}
+	l.resumes <- errors.New("connection lost")
+	if lost := <-resumed; lost == nil {
+		t.Error("resumed without why")
+	}
+	for range w.Changes() { // 8, then the end
+	}
+	if hub.Len() != 0 {
+		t.Errorf("%d subscriptions after the gap, want 0", hub.Len())
+	}
+	again, err := hub.Subscribe(nil)
+	if err != nil {
+		t.Fatalf("after the gap: %v", err)
+	}
+	l.changes <- 9
+	l.changes <- 10
+	if c := next(t, again); c.ID != 9 {
+		t.Errorf("heard %v, want 9", c)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Error(err)
 	}
 }

@@ -235,10 +235,27 @@ func (m *Main) openBackend(ctx context.Context) error {
 	}
 	m.cloud, m.prices = cloud, prices
 	m.closing(closeCloud)
-	// The engine's writes reach the pages open as they commit.
+	// The instances' changes reach the pages open as they commit: on
+	// SQLite, the engine's writes; on PostgreSQL, every replica's, as the
+	// database notifies them.
 	m.hub = &events.Hub{Open: m.figures.StreamsOpen}
+	var instances instancehub.InstanceStore = events.Store{InstanceStore: db, Hub: m.hub}
+	if db.Shared() {
+		instances = db
+		listening, stopListening := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			_ = events.Follow(listening, m.hub, db, func(lost error) {
+				if lost != nil {
+					log.Warn("the instances' changes were not heard for a while; the pages open fetch again what they show", "err", lost)
+				}
+			})
+		}()
+		m.closing(func() { stopListening(); <-done })
+	}
 	m.engine = &engine.Engine{
-		Instances: events.Store{InstanceStore: db, Hub: m.hub}, Cloud: cloud, Logger: log,
+		Instances: instances, Cloud: cloud, Logger: log,
 		PollInterval: c.PollInterval, SyncInterval: c.SyncInterval,
 		// On SQLite this portal, which holds the data directory's lock, is
 		// the only one: it takes over what a crash left at once.

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/http"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -168,7 +169,25 @@ func newPortal(t testing.TB, dir string, db *store.DB, emu *emulator.Emulator, c
 		log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
 	hub := &events.Hub{}
-	e.Instances, e.Cloud, e.Logger, e.PollInterval = events.Store{InstanceStore: db, Hub: hub}, cloud, log, 5*time.Millisecond
+	var instances instancehub.InstanceStore = events.Store{InstanceStore: db, Hub: hub}
+	if db.Shared() {
+		// As cmd wires it: every replica's changes, as PostgreSQL notifies.
+		instances = db
+		listening, stop := context.WithCancel(context.Background())
+		done, heard := make(chan struct{}), make(chan struct{})
+		var once sync.Once
+		go func() {
+			defer close(done)
+			_ = events.Follow(listening, hub, db, func(error) { once.Do(func() { close(heard) }) })
+		}()
+		t.Cleanup(func() { stop(); <-done })
+		select { // the portal hears from its first change on
+		case <-heard:
+		case <-done:
+			t.Fatal("the portal could not listen for the instances' changes")
+		}
+	}
+	e.Instances, e.Cloud, e.Logger, e.PollInterval = instances, cloud, log, 5*time.Millisecond
 	if w.Cloud != nil {
 		e.Cloud = w.Cloud(cloud)
 	}
