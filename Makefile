@@ -30,7 +30,7 @@ VULNDB        := .cache/vulndb/$(lastword $(subst @, ,$(VULNDB_MODULE)))
 FUZZTIME      ?= 30s
 TEST_FUZZTIME ?= 2s
 
-.PHONY: build run test test-ahead fuzz azure-specs check check-deploy check-metrics check-openapi vulncheck bench bench-http bench-replicas screenshots deps generate clean chromium jupyter bubblewrap postgres wrk nginx deploy-tools e2e-driver
+.PHONY: build run test test-ahead fuzz azure-specs check check-deploy check-metrics check-openapi vulncheck bench bench-http bench-streams bench-replicas screenshots deps generate clean chromium jupyter bubblewrap postgres wrk nginx deploy-tools e2e-driver
 
 ## build: generate the templates, fetch htmx and build bin/instancehub
 build: $(BIN)
@@ -137,6 +137,14 @@ bench: build
 N ?= 1000
 bench-http: build wrk
 	go run ./internal/tools/benchhttp -bin $(BIN) -n $(N)
+
+## bench-streams: the load script of the pages' streams of changes: signs
+## 50 people in and opens STREAMS (default 1000) streams at /events over their
+## sessions, as open pages listening, and prints the portal's RSS before and
+## with them, and how long a create's first event takes to reach them all
+STREAMS ?= 1000
+bench-streams: build
+	go run ./internal/tools/benchstreams -bin $(BIN) -n $(STREAMS)
 
 ## bench-replicas: one portal on SQLite against one, two and three
 ## replicas on PostgreSQL (a throwaway cluster unless INSTANCEHUB_TEST_POSTGRES
