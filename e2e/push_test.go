@@ -11,14 +11,20 @@ import (
 )
 
 // listening counts, in the page, what its stream of changes told it (each
-// event an element heard, each opening of the stream), and notes when the
+// event, each opening of the stream), and notes when the
 // element matched by watch first shows the state want.
 func listening(t *testing.T, page playwright.Page, watch, want string) {
 	t.Helper()
 	must(t, page.AddInitScript(playwright.Script{Content: playwright.String(`
 		window.__heard = 0;
-		document.addEventListener('htmx:sseMessage', () => window.__heard++);
-		document.addEventListener('htmx:sseOpen', () => { window.__heard++; window.__openAt = window.__openAt || Date.now(); });
+		const streams = new WeakSet();
+		document.addEventListener('htmx:sseOpen', (e) => {
+			window.__heard++;
+			window.__openAt = window.__openAt || Date.now();
+			if (streams.has(e.detail.source)) return;
+			streams.add(e.detail.source);
+			e.detail.source.addEventListener('instance', () => window.__heard++);
+		});
 		new MutationObserver(() => {
 			const s = document.querySelector(` + "`" + watch + "`" + `);
 			if (s && s.textContent.trim() === ` + "`" + want + "`" + ` && !window.__reachedAt) window.__reachedAt = Date.now();

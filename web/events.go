@@ -11,8 +11,8 @@ import (
 
 // Streams of changes: an open page listens at /events (Server-Sent Events,
 // htmx's sse extension) instead of polling, and each element that shows an
-// instance fetches itself again when the event named for it arrives
-// (views.ChangedEvent). An event names an instance's ID and nothing else;
+// instance fetches itself again when an event names it (views.InstanceEvent,
+// whose data is the instance's ID). An event names an ID and nothing else;
 // what the element fetches is authorized as any request.
 const (
 	// streamHeartbeat is how often an idle stream sends a comment, so that
@@ -75,7 +75,7 @@ func (s *Server) instanceEvents(c *echo.Context) error {
 			if !ok { // fell behind, or the portal shuts down
 				return nil
 			}
-			if send(fmt.Sprintf("event: %s\ndata: %d\n\n", views.ChangedEvent(change.ID), change.ID)) != nil {
+			if send(fmt.Sprintf("event: %s\ndata: %d\n\n", views.InstanceEvent, change.ID)) != nil {
 				return nil
 			}
 		}

@@ -55,7 +55,7 @@ func TestEventsReachOtherReplicas(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := views.ChangedEvent(inst.ID)
+	want := views.InstanceEvent
 	heard := 0
 	for {
 		event, lines, err := st.next()

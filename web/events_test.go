@@ -76,7 +76,7 @@ func TestEventsPushTheChanges(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := views.ChangedEvent(inst.ID)
+	want := views.InstanceEvent
 	var heard []string
 	for {
 		event, lines, err := st.next()

@@ -10,7 +10,6 @@ import (
 	"github.com/PuerkitoBio/goquery"
 	"github.com/instancehub/instancehub"
 	"github.com/instancehub/instancehub/internal/testportal"
-	"github.com/instancehub/instancehub/views"
 )
 
 func TestEmptyList(t *testing.T) {
@@ -73,8 +72,11 @@ func TestCreateThroughTheForm(t *testing.T) {
 	if state := text(row.Find(`[data-testid="state"]`)); state != "Running" {
 		t.Errorf("state = %q", state)
 	}
-	if trigger, _ := row.Attr("hx-trigger"); strings.Contains(trigger, "every") || strings.Contains(trigger, "sseOpen") {
-		t.Errorf("a settled row fetches itself on %q, not only on its changes", trigger)
+	if trigger, polls := row.Attr("hx-trigger"); polls {
+		t.Errorf("a settled row fetches itself on %q", trigger)
+	}
+	if _, busy := row.Attr("data-busy"); busy {
+		t.Error("a settled row is marked busy: it would fetch itself on the stream's opening")
 	}
 	if apps := strings.Join(texts(row.Find(".apps a")), ","); apps != "JupyterLab,Jupyter,RStudio,Terminal" {
 		t.Errorf("applications = %q", apps)
@@ -202,12 +204,16 @@ func TestActionsSwapTheRow(t *testing.T) {
 	if state := text(row.Find(`[data-testid="state"]`)); state != "Stopping" {
 		t.Errorf("state = %q", state)
 	}
-	listens := fmt.Sprintf("sse:%s, instancehub:reopened from:#changes, htmx:sseOpen from:#changes", views.ChangedEvent(running.ID))
-	if trigger, _ := row.Attr("hx-trigger"); trigger != listens {
-		t.Errorf("a row in transition listens for %q, not %q", trigger, listens)
+	// It listens for its instance's changes, and, in transition, for the
+	// stream's first opening too (app.js); it polls no more.
+	if id, _ := row.Attr("data-id"); id != fmt.Sprint(running.ID) {
+		t.Errorf("the row says it shows instance %q, not %d", id, running.ID)
 	}
-	if swap, _ := row.Attr("hx-swap"); swap != "innerHTML" {
-		t.Errorf("a row swaps with %q, not its cells: a change heard during its fetch would be lost with it", swap)
+	if _, busy := row.Attr("data-busy"); !busy {
+		t.Error("a row in transition is not marked busy")
+	}
+	if trigger, polls := row.Attr("hx-trigger"); polls {
+		t.Errorf("a row in transition fetches itself on %q", trigger)
 	}
 	wantEnabled(t, row, map[string]bool{"Start": false, "Stop": false, "Restart": false, "Delete": false})
 	if toast := text(r.doc.Find(`[hx-swap-oob] [data-testid="toast"]`)); !strings.Contains(toast, "Stopping row-box") {
