@@ -30,12 +30,12 @@ VULNDB        := .cache/vulndb/$(lastword $(subst @, ,$(VULNDB_MODULE)))
 FUZZTIME      ?= 30s
 TEST_FUZZTIME ?= 2s
 
-.PHONY: build run test test-ahead fuzz azure-specs check check-deploy check-metrics check-openapi vulncheck bench bench-http bench-api bench-scale bench-replicas screenshots deps generate clean chromium jupyter bubblewrap postgres wrk jupyterhub nginx deploy-tools e2e-driver
+.PHONY: build run test test-ahead fuzz azure-specs check check-deploy check-metrics check-openapi vulncheck bench bench-http bench-api bench-scale bench-streams bench-replicas screenshots deps generate clean chromium jupyter bubblewrap postgres wrk jupyterhub nginx deploy-tools e2e-driver
 
 ## build: generate the templates, fetch htmx and build bin/instancehub
 build: $(BIN)
 
-VENDOR := static/vendor/htmx.min.js static/vendor/xterm/xterm.js static/vendor/xterm/fit.js
+VENDOR := static/vendor/htmx.min.js static/vendor/htmx-ext-sse.min.js static/vendor/xterm/xterm.js static/vendor/xterm/fit.js
 
 $(BIN): deps generate $(VENDOR) $(GO_SRC)
 	go build -trimpath -o $(BIN) ./cmd/instancehub
@@ -55,6 +55,12 @@ node_modules/.package-lock.json: package.json package-lock.json
 static/vendor/htmx.min.js: node_modules/.package-lock.json
 	mkdir -p static/vendor
 	cp node_modules/htmx.org/dist/htmx.min.js $@
+
+# htmx's extension for Server-Sent Events: the pages' rows and details
+# listen for their instances' changes at /events instead of polling.
+static/vendor/htmx-ext-sse.min.js: node_modules/.package-lock.json
+	mkdir -p static/vendor
+	cp node_modules/htmx-ext-sse/dist/sse.min.js $@
 
 # xterm.js 3.8, the release Debian's Jupyter Notebook was built for, as the
 # browser build its terminal page loads in place of Debian's, which is
@@ -131,6 +137,14 @@ bench: build
 N ?= 1000
 bench-http: build wrk
 	go run ./internal/tools/benchhttp -bin $(BIN) -n $(N)
+
+## bench-streams: the load script of the pages' streams of changes: signs
+## 50 people in and opens STREAMS (default 1000) streams at /events over their
+## sessions, as open pages listening, and prints the portal's RSS before and
+## with them, and how long a create's first event takes to reach them all
+STREAMS ?= 1000
+bench-streams: build
+	go run ./internal/tools/benchstreams -bin $(BIN) -n $(STREAMS)
 
 ## bench-replicas: one portal on SQLite against one, two and three
 ## replicas on PostgreSQL (a throwaway cluster unless INSTANCEHUB_TEST_POSTGRES

@@ -39,6 +39,7 @@ var layering = []layer{
 	{"localapps", []string{""}, "the offline Jupyter servers are the root's application upstreams"},
 	{"oidc", []string{""}, "single sign-on is the root's IdentityProvider"},
 	{"metrics", []string{""}, "the figures implement the root's metrics interfaces"},
+	{"events", []string{""}, "the hub tells open pages of the changes the store commits, through the root's interfaces"},
 	{"amlyaml", []string{""}, "the az ml file is read into the root's CreateRequest"},
 	{"views", []string{""}, "the pages show the root's types"},
 
@@ -54,7 +55,7 @@ var layering = []layer{
 
 	// The web server calls the service; the program wires everything.
 	{"web", []string{"", "service", "views", "amlyaml"}, "handlers parse, call the service, render"},
-	{"internal/testportal", []string{"", "service", "engine", "store", "azure", "azure/emulator"}, "wires a portal for tests as cmd does"},
+	{"internal/testportal", []string{"", "service", "engine", "events", "store", "azure", "azure/emulator"}, "wires a portal for tests as cmd does"},
 	{"cmd/instancehub", []string{"*"}, "the program wires every part"},
 }
 

@@ -42,6 +42,8 @@ func (m *Metrics) infrastructure() {
 	m.gatewayConns = m.gauge("instancehub_gateway_connections_open",
 		"Requests to the applications being proxied now, WebSockets included.")
 	m.gatewaySockets = m.gauge("instancehub_gateway_websockets_open", "WebSockets to the applications open now.")
+	m.streamsOpen = m.gauge("instancehub_streams_open",
+		"Pages listening for changes of instances now (streams of Server-Sent Events at /events).")
 	m.gatewayBytes = m.counters("instancehub_gateway_bytes_total",
 		"Bytes the gateway carried, by direction: to_application (requests' bodies, WebSocket frames from the browser) and to_browser.", "direction")
 	m.jupyterStart = m.histograms("instancehub_jupyter_start_seconds",
@@ -93,6 +95,10 @@ func (m *Metrics) Proxying(websocket bool, delta int) {
 
 // SessionsOpen implements apps.Metrics.
 func (m *Metrics) SessionsOpen(n int) { m.gatewaySessions.Set(float64(n)) }
+
+// StreamsOpen is told the number of pages listening for changes (the
+// events hub's Open).
+func (m *Metrics) StreamsOpen(n int) { m.streamsOpen.Set(float64(n)) }
 
 // Proxied implements apps.Metrics.
 func (m *Metrics) Proxied(toApplication bool, n int) {

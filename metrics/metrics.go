@@ -51,6 +51,7 @@ type Metrics struct {
 	diskFull      prometheus.Counter
 
 	gatewaySessions, gatewayConns, gatewaySockets prometheus.Gauge
+	streamsOpen                                   prometheus.Gauge
 	gatewayBytes                                  *prometheus.CounterVec
 	jupyterStart                                  *prometheus.HistogramVec
 

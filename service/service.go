@@ -51,6 +51,8 @@ type Config struct {
 	ArchiveDir string
 	// Metrics, if set, is told of what the audit log records.
 	Metrics instancehub.ServiceMetrics
+	// Changes, if set, tells open pages which instances change.
+	Changes instancehub.ChangeFeed
 	Logger  *slog.Logger
 	// Now is the service's clock; time.Now if nil.
 	Now func() time.Time
@@ -68,7 +70,8 @@ func New(cfg Config) *Service {
 		Automation: st, RunningTimes: st, Cloud: cfg.Cloud, Engine: cfg.Operations,
 		Prices: cfg.Prices, Applications: cfg.Applications, Probe: cfg.Probe, RoleMap: cfg.RoleMap,
 		UserAssignedIdentities: cfg.UserAssignedIdentities, ArchiveDir: cfg.ArchiveDir,
-		Metrics: cfg.Metrics, Logger: cfg.Logger, Now: cfg.Now, SetupScripts: cfg.SetupScripts,
+		Metrics: cfg.Metrics, Changes: cfg.Changes, Logger: cfg.Logger, Now: cfg.Now,
+		SetupScripts: cfg.SetupScripts,
 	}
 }
 
@@ -91,6 +94,9 @@ type Service struct {
 	Cloud        instancehub.Cloud
 	// Engine carries operations out.
 	Engine instancehub.Operations
+	// Changes, if set, tells open pages which instances change
+	// (WatchInstances).
+	Changes instancehub.ChangeFeed
 	// Prices, if set, gives the cost estimates the prices of sizes.
 	Prices instancehub.PriceList
 	// Applications, if set, also says which applications cannot run where

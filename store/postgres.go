@@ -63,12 +63,15 @@ func OpenPostgres(ctx context.Context, url string) (*DB, error) {
 		db.Close()
 		return nil, fmt.Errorf("migrate database: %w", err)
 	}
-	return newDB(db, postgresDialect, pgChanges{db}), nil
+	return newDB(db, postgresDialect, pgChanges{db: db, url: url}), nil
 }
 
 // pgChanges reads the data version that triggers move on with every write
 // (migration 00016 of migrations_postgres).
-type pgChanges struct{ db *sql.DB }
+type pgChanges struct {
+	db  *sql.DB
+	url string // for the connection that listens (ListenInstanceChanges)
+}
 
 func (c pgChanges) version(ctx context.Context) (int64, error) {
 	var v int64

@@ -144,8 +144,11 @@ func failureText(op *instancehub.Operation) string {
 // htmxConfig keeps htmx within the Content-Security-Policy (no inline
 // styles: neither its indicator styles nor the style attribute it would copy
 // while settling a swapped element, which Chromium blocks and reports) and
-// lets error responses swap, so that refusals arrive as toasts.
-const htmxConfig = `{"includeIndicatorStyles":false,"allowEval":false,"attributesToSettle":["class","width","height"],"responseHandling":[{"code":"204","swap":false},{"code":"[23]..","swap":true},{"code":"[45]..","swap":true,"error":true}]}`
+// lets error responses swap, so that refusals arrive as toasts. Swapped
+// content is processed at once (no settle delay): a row swapped in listens
+// for its instance's changes from that moment, where htmx's 20 ms delay left
+// a window in which a change was heard by no one.
+const htmxConfig = `{"includeIndicatorStyles":false,"allowEval":false,"defaultSettleDelay":0,"attributesToSettle":["class","width","height"],"responseHandling":[{"code":"204","swap":false},{"code":"[23]..","swap":true},{"code":"[45]..","swap":true,"error":true}]}`
 
 // staticURL is the URL of a static file, with the page's StaticVersion
 // ("dev" without one).

@@ -137,6 +137,7 @@ var matrix = map[string]check{
 	"GET /instances":          {get("/instances"), statuses(ok, anonymous, redirect, noRead, forbidden)},
 	"POST /instances/refresh": {func(fixture) (string, string, url.Values) { return "POST", "/instances/refresh", nil },
 		statuses(redirect, noRead, forbidden)},
+	"GET /events":                   {get("/events"), statuses(ok, anonymous, redirect, noRead, forbidden)},
 	"GET /instances/new":            {get("/instances/new"), statuses(ok, anonymous, redirect, noCreate, forbidden)},
 	"GET /instances/new/check-name": {get("/instances/new/check-name?name=fresh-name"), statuses(ok, anonymous, redirect, noCreate, forbidden)},
 	"GET /instances/new/placement":  {get("/instances/new/placement?region=westeurope"), statuses(ok, anonymous, redirect, noCreate, forbidden)},
@@ -422,6 +423,15 @@ func (a *authzSite) request(t *testing.T, who persona, method, path string, form
 	req, _ := http.NewRequest(method, a.server.URL+path, body)
 	if method == http.MethodPost {
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	if path == "/events" {
+		// A stream of changes never ends: its status is the answer.
+		resp, err := c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return &response{Response: resp}
 	}
 	return a.do(t, c, req)
 }

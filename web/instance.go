@@ -39,6 +39,9 @@ func (s *Server) bootLog(c *echo.Context) error {
 func (s *Server) instanceRow(c *echo.Context) error {
 	inst, err := s.service.Instance(c.Request().Context(), c.Param("name"))
 	if instancehub.ErrorCode(err) == instancehub.ENOTFOUND {
+		// Gone (deleted): the row that asks removes itself, whether it
+		// swaps its cells (a change heard) or itself (an action).
+		c.Response().Header().Set("HX-Reswap", "delete")
 		return c.HTML(http.StatusOK, "")
 	} else if err != nil {
 		return err

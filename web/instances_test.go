@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -71,8 +72,11 @@ func TestCreateThroughTheForm(t *testing.T) {
 	if state := text(row.Find(`[data-testid="state"]`)); state != "Running" {
 		t.Errorf("state = %q", state)
 	}
-	if _, polls := row.Attr("hx-trigger"); polls {
-		t.Error("a settled row still polls")
+	if trigger, polls := row.Attr("hx-trigger"); polls {
+		t.Errorf("a settled row fetches itself on %q", trigger)
+	}
+	if _, busy := row.Attr("data-busy"); busy {
+		t.Error("a settled row is marked busy: it would fetch itself on the stream's opening")
 	}
 	if apps := strings.Join(texts(row.Find(".apps a")), ","); apps != "JupyterLab,Jupyter,RStudio,Terminal" {
 		t.Errorf("applications = %q", apps)
@@ -192,7 +196,7 @@ func TestActionsSwapTheRow(t *testing.T) {
 	s := newSite(t, 0.05)
 	s.signIn(t, "ada@example.com")
 	wantStatus(t, s.create(t, "row-box", nil), http.StatusSeeOther)
-	s.waitRunning(t, "row-box")
+	running := s.waitRunning(t, "row-box")
 
 	r := s.post(t, "/instances/row-box/stop", url.Values{"from": {"row"}}, "HX-Request", "true", "HX-Target", "row-row-box")
 	wantStatus(t, r, http.StatusOK)
@@ -200,8 +204,16 @@ func TestActionsSwapTheRow(t *testing.T) {
 	if state := text(row.Find(`[data-testid="state"]`)); state != "Stopping" {
 		t.Errorf("state = %q", state)
 	}
-	if trigger, _ := row.Attr("hx-trigger"); trigger != "every 2s" {
-		t.Errorf("a transitional row polls with %q", trigger)
+	// It listens for its instance's changes, and, in transition, for the
+	// stream's first opening too (app.js); it polls no more.
+	if id, _ := row.Attr("data-id"); id != fmt.Sprint(running.ID) {
+		t.Errorf("the row says it shows instance %q, not %d", id, running.ID)
+	}
+	if _, busy := row.Attr("data-busy"); !busy {
+		t.Error("a row in transition is not marked busy")
+	}
+	if trigger, polls := row.Attr("hx-trigger"); polls {
+		t.Errorf("a row in transition fetches itself on %q", trigger)
 	}
 	wantEnabled(t, row, map[string]bool{"Start": false, "Stop": false, "Restart": false, "Delete": false})
 	if toast := text(r.doc.Find(`[hx-swap-oob] [data-testid="toast"]`)); !strings.Contains(toast, "Stopping row-box") {
@@ -244,6 +256,9 @@ func TestActionsSwapTheRow(t *testing.T) {
 	gone := s.get(t, "/instances/row-box/row", "HX-Request", "true")
 	if strings.TrimSpace(gone.body) != "" {
 		t.Errorf("a deleted row should swap to nothing, got %q", gone.body)
+	}
+	if reswap := gone.Header.Get("HX-Reswap"); reswap != "delete" {
+		t.Errorf("a deleted row is answered with HX-Reswap %q: a row that swaps its cells would stay, empty", reswap)
 	}
 	wantStatus(t, s.get(t, "/instances/row-box"), http.StatusNotFound)
 	// The details page, polling, is sent back to the list once.

@@ -28,6 +28,7 @@ func (s *Server) routes() {
 	g.GET("/", s.home)
 	g.GET("/instances", s.listInstances, s.kept)
 	g.POST("/instances/refresh", s.refreshInstances)
+	g.GET("/events", s.instanceEvents)
 	g.GET("/instances/new", s.newInstance)
 	g.GET("/instances/new/check-name", s.checkName)
 	g.GET("/instances/new/placement", s.placement)

@@ -55,8 +55,11 @@ type Config struct {
 	Hosts []string
 	// Metrics, if set, is told of every request the portal answers.
 	Metrics Metrics
-	Logger  *slog.Logger
-	Now     func() time.Time
+	// StreamHeartbeat is how often an idle stream of changes (/events)
+	// sends a comment; 15 s if 0.
+	StreamHeartbeat time.Duration
+	Logger          *slog.Logger
+	Now             func() time.Time
 }
 
 // Metrics counts the portal's requests for an operator's dashboards. Its

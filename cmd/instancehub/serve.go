@@ -21,6 +21,7 @@ import (
 	"github.com/instancehub/instancehub/azure"
 	"github.com/instancehub/instancehub/azure/emulator"
 	"github.com/instancehub/instancehub/engine"
+	"github.com/instancehub/instancehub/events"
 	"github.com/instancehub/instancehub/localapps"
 	"github.com/instancehub/instancehub/metrics"
 	"github.com/instancehub/instancehub/oidc"
@@ -106,6 +107,7 @@ type Main struct {
 	identity instancehub.IdentityProvider // single sign-on's; nil without
 	proxies  []*net.IPNet                 // the proxies trusted to name clients
 	engine   *engine.Engine
+	hub      *events.Hub // tells open pages of the instances' changes
 	service  *service.Service
 	servers  *localapps.Servers // the offline emulator's Jupyter servers; nil on Azure
 	gateway  *apps.Gateway
@@ -147,8 +149,10 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		return err
 	}
 	m.closing(stopDebug)
-	if _, err := fs.Stat(static.FS, "vendor/htmx.min.js"); err != nil {
-		log.Warn("htmx is missing from static/vendor; build with `make` so pages update in place")
+	for _, f := range []string{"vendor/htmx.min.js", "vendor/htmx-ext-sse.min.js"} {
+		if _, err := fs.Stat(static.FS, f); err != nil {
+			log.Warn(f + " is missing from static; build with `make` so pages update in place")
+		}
 	}
 	ln, public, err := m.listen()
 	if err != nil {
@@ -181,6 +185,10 @@ func (m *Main) Failed() <-chan error { return m.failed }
 // reverse order. It returns the shutdown's error.
 func (m *Main) Close() error {
 	var err error
+	if m.hub != nil {
+		// The pages' streams end first, or the shutdown would wait on them.
+		m.hub.Close()
+	}
 	if m.server != nil {
 		shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
@@ -227,8 +235,27 @@ func (m *Main) openBackend(ctx context.Context) error {
 	}
 	m.cloud, m.prices = cloud, prices
 	m.closing(closeCloud)
+	// The instances' changes reach the pages open as they commit: on
+	// SQLite, the engine's writes; on PostgreSQL, every replica's, as the
+	// database notifies them.
+	m.hub = &events.Hub{Open: m.figures.StreamsOpen}
+	var instances instancehub.InstanceStore = events.Store{InstanceStore: db, Hub: m.hub}
+	if db.Shared() {
+		instances = db
+		listening, stopListening := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			_ = events.Follow(listening, m.hub, db, func(lost error) {
+				if lost != nil {
+					log.Warn("the instances' changes were not heard for a while; the pages open fetch again what they show", "err", lost)
+				}
+			})
+		}()
+		m.closing(func() { stopListening(); <-done })
+	}
 	m.engine = &engine.Engine{
-		Instances: db, Cloud: cloud, Logger: log,
+		Instances: instances, Cloud: cloud, Logger: log,
 		PollInterval: c.PollInterval, SyncInterval: c.SyncInterval,
 		// On SQLite this portal, which holds the data directory's lock, is
 		// the only one: it takes over what a crash left at once.
@@ -259,7 +286,7 @@ func (m *Main) openBackend(ctx context.Context) error {
 		log.Info("single sign-on groups give roles", "role_map", instancehub.FormatRoleMap(roleMap))
 	}
 	m.service = service.New(service.Config{
-		Store: db, Cloud: cloud, Operations: m.engine, Logger: log, RoleMap: roleMap, Prices: prices,
+		Store: db, Cloud: cloud, Operations: m.engine, Changes: m.hub, Logger: log, RoleMap: roleMap, Prices: prices,
 		UserAssignedIdentities: c.identities(), ArchiveDir: filepath.Join(c.Data, "audit-archives"), Metrics: m.figures,
 		SetupScripts: m.engine.Setup != nil,
 	})

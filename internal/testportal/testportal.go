@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/http"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -17,6 +18,7 @@ import (
 	"github.com/instancehub/instancehub/azure"
 	"github.com/instancehub/instancehub/azure/emulator"
 	"github.com/instancehub/instancehub/engine"
+	"github.com/instancehub/instancehub/events"
 	"github.com/instancehub/instancehub/service"
 	"github.com/instancehub/instancehub/store"
 )
@@ -29,6 +31,8 @@ type Portal struct {
 	Cloud   *azure.Cloud
 	Engine  *engine.Engine
 	Service *service.Service
+	// Hub tells open pages of the instances' changes.
+	Hub *events.Hub
 	// User is an account made on first open; Ctx carries it.
 	User *instancehub.User
 	Ctx  context.Context
@@ -164,14 +168,33 @@ func newPortal(t testing.TB, dir string, db *store.DB, emu *emulator.Emulator, c
 	if log == nil {
 		log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	e.Instances, e.Cloud, e.Logger, e.PollInterval = db, cloud, log, 5*time.Millisecond
+	hub := &events.Hub{}
+	var instances instancehub.InstanceStore = events.Store{InstanceStore: db, Hub: hub}
+	if db.Shared() {
+		// As cmd wires it: every replica's changes, as PostgreSQL notifies.
+		instances = db
+		listening, stop := context.WithCancel(context.Background())
+		done, heard := make(chan struct{}), make(chan struct{})
+		var once sync.Once
+		go func() {
+			defer close(done)
+			_ = events.Follow(listening, hub, db, func(error) { once.Do(func() { close(heard) }) })
+		}()
+		t.Cleanup(func() { stop(); <-done })
+		select { // the portal hears from its first change on
+		case <-heard:
+		case <-done:
+			t.Fatal("the portal could not listen for the instances' changes")
+		}
+	}
+	e.Instances, e.Cloud, e.Logger, e.PollInterval = instances, cloud, log, 5*time.Millisecond
 	if w.Cloud != nil {
 		e.Cloud = w.Cloud(cloud)
 	}
 	p := &Portal{
-		Dir: dir, DB: db, Emu: emu, Cloud: cloud, Engine: e,
+		Dir: dir, DB: db, Emu: emu, Cloud: cloud, Engine: e, Hub: hub,
 		Service: service.New(service.Config{
-			Store: db, Cloud: cloud, Operations: e, Logger: log, ArchiveDir: filepath.Join(dir, "audit-archives"),
+			Store: db, Cloud: cloud, Operations: e, Changes: hub, Logger: log, ArchiveDir: filepath.Join(dir, "audit-archives"),
 			Prices: azure.NewRetailPrices(azure.PricesConfig{
 				Client: &http.Client{Transport: emu.PricesTransport()}, Source: instancehub.SourceEmulator, Logger: log,
 			}),
@@ -189,6 +212,7 @@ func newPortal(t testing.TB, dir string, db *store.DB, emu *emulator.Emulator, c
 // Close stops the engine and closes the emulator and the database, as a
 // process that ends would.
 func (p *Portal) Close() {
+	p.Hub.Close()
 	p.Engine.Stop()
 	p.Emu.Close()
 	p.DB.Close()

@@ -67,6 +67,43 @@
   });
   document.addEventListener("htmx:load", function (e) { enhance(e.target); });
 
+  // Pages listen for their instances' changes at /events: htmx's sse
+  // extension holds the stream (sse-connect on #changes: it connects,
+  // reconnects, and closes with the page), and each "instance" event names
+  // an instance's ID. What shows that instance (its data-id) fetches itself
+  // again: a row its cells, the details #detail. The element stays in the
+  // page while its content is swapped, so a change heard while its fetch is
+  // out queues another on it (htmx queues the last), sent once the first is
+  // answered: no change is lost. On the stream's first opening the elements
+  // in transition (data-busy) fetch themselves, since the change that ends
+  // it may have come before; on a reopening after a break, all do.
+  function refetch(elt) {
+    if (elt.matches("tr[data-name]")) {
+      htmx.ajax("GET", "/instances/" + encodeURIComponent(elt.dataset.name) + "/row",
+        { source: elt, target: elt, select: "tr > *", swap: "innerHTML" });
+    } else if (elt.dataset.url && document.getElementById("detail")) {
+      htmx.ajax("GET", elt.dataset.url, { source: elt, target: "#detail", select: "#detail", swap: "outerHTML" });
+    }
+  }
+  function showing(holder, selector) {
+    var found = Array.prototype.slice.call(holder.querySelectorAll(selector));
+    if (holder.matches(selector)) found.push(holder);
+    return found;
+  }
+  var streams = new WeakSet();
+  document.addEventListener("htmx:sseOpen", function (e) {
+    var holder = e.target, stream = e.detail.source;
+    if (!streams.has(stream)) {
+      streams.add(stream);
+      stream.addEventListener("instance", function (m) {
+        if (/^[0-9]+$/.test(m.data)) showing(holder, '[data-id="' + m.data + '"]').forEach(refetch);
+      });
+    }
+    var again = holder.hasAttribute("data-opened");
+    holder.setAttribute("data-opened", "");
+    showing(holder, again ? "[data-id]" : "[data-id][data-busy]").forEach(refetch);
+  });
+
   // An action swaps the row or the details it came from, and the button
   // that had the keyboard's focus with it: give the focus to the new row's
   // name, or the details' title, rather than let it fall to the page.

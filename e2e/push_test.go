@@ -1,0 +1,173 @@
+package e2e
+
+import (
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/mxschmitt/playwright-go"
+)
+
+// listening counts, in the page, what its stream of changes told it (each
+// event, each opening of the stream), and notes when the
+// element matched by watch first shows the state want.
+func listening(t *testing.T, page playwright.Page, watch, want string) {
+	t.Helper()
+	must(t, page.AddInitScript(playwright.Script{Content: playwright.String(`
+		window.__heard = 0;
+		const streams = new WeakSet();
+		document.addEventListener('htmx:sseOpen', (e) => {
+			window.__heard++;
+			window.__openAt = window.__openAt || Date.now();
+			if (streams.has(e.detail.source)) return;
+			streams.add(e.detail.source);
+			e.detail.source.addEventListener('instance', () => window.__heard++);
+		});
+		new MutationObserver(() => {
+			const s = document.querySelector(` + "`" + watch + "`" + `);
+			if (s && s.textContent.trim() === ` + "`" + want + "`" + ` && !window.__reachedAt) window.__reachedAt = Date.now();
+		}).observe(document, {subtree: true, childList: true, characterData: true});
+	`)}))
+}
+
+// requests counts the page's streams of changes, and, once started, the
+// fetches of fetched (a row or the details) and anything else asked but
+// the pages gone to and a post to allowedPost.
+type requests struct {
+	mu                   sync.Mutex
+	started              bool
+	fetches, streams     int
+	others               []string
+	fetched, allowedPost string
+}
+
+func countRequests(page playwright.Page, fetched, allowedPost string) *requests {
+	r := &requests{fetched: fetched, allowedPost: allowedPost}
+	page.On("request", func(req playwright.Request) {
+		u, err := url.Parse(req.URL())
+		if err != nil {
+			return
+		}
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		if u.Path == "/events" {
+			r.streams++
+		}
+		if !r.started {
+			return
+		}
+		switch {
+		case req.ResourceType() == "document": // a page the test goes to
+		case u.Path == "/events":
+		case u.Path == r.fetched && req.Method() == "GET":
+			r.fetches++
+		case u.Path == r.allowedPost && req.Method() == "POST":
+		case strings.HasPrefix(u.Path, "/static/"):
+		default:
+			r.others = append(r.others, req.Method()+" "+u.Path)
+		}
+	})
+	return r
+}
+
+func (r *requests) start() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.started = true
+}
+
+// check fails the test unless every fetch of the element answered an event
+// or an opening of the stream, and nothing else was asked but pages the
+// test went to: no timer polls.
+func (r *requests) check(t *testing.T, page playwright.Page) (fetches int, heard int) {
+	t.Helper()
+	v, err := page.Evaluate(`window.__heard`)
+	must(t, err)
+	heard = toInt(v)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.streams == 0 {
+		t.Error("the page opened no stream of changes")
+	}
+	if r.fetches > heard {
+		t.Errorf("%s was fetched %d times for %d events and openings of the stream: it polls", r.fetched, r.fetches, heard)
+	}
+	if len(r.others) > 0 {
+		t.Errorf("the page also asked %v", r.others)
+	}
+	return r.fetches, heard
+}
+
+// TestCreateIsPushed: at emulator latency 0, a created instance's row
+// reaches Running on the list by the page's stream of changes: every fetch
+// of the row answers an event or the stream's opening, none a timer, and
+// the page asks nothing else. The latency from the click to Running is
+// logged, not asserted.
+func TestCreateIsPushed(t *testing.T) {
+	p := startPortal(t, "--emulator-latency", "0")
+	page := newPage(t)
+	signIn(t, page, p.URL, "admin@example.com", adminPassword)
+	listening(t, page, `tr[data-name="pushed-box"] [data-testid="state"]`, "Running")
+	reqs := countRequests(page, "/instances/pushed-box/row", "/instances")
+	_, err := page.Goto(p.URL + "/instances/new")
+	must(t, err)
+	must(t, page.GetByLabel("Compute name").Fill("pushed-box"))
+	must(t, expect.Locator(page.GetByTestId("name-message")).ToHaveText("This name is available."))
+	reqs.start()
+	clicked := time.Now()
+	must(t, button(page.Locator("body"), "Create").Click())
+	must(t, page.WaitForURL(p.URL+"/instances"))
+	state := page.Locator(`tr[data-name="pushed-box"]`).GetByTestId("state")
+	must(t, expect.Locator(state).ToHaveText("Running", playwright.LocatorAssertionsToHaveTextOptions{Timeout: playwright.Float(30000)}))
+	fetches, heard := reqs.check(t, page)
+
+	reached, err := page.Evaluate(`[window.__reachedAt || 0, Math.round(performance.timeOrigin), window.__openAt || 0]`)
+	must(t, err)
+	at := reached.([]any)
+	if ms := toInt(at[0]); ms > 0 {
+		t.Logf("click to Running: %d ms (the list's page began at %d ms, its stream opened at %d ms; %d row fetches, %d events and openings)",
+			int64(ms)-clicked.UnixMilli(), int64(toInt(at[1]))-clicked.UnixMilli(), int64(toInt(at[2]))-clicked.UnixMilli(), fetches, heard)
+	}
+}
+
+// TestDetailsArePushed: the details page of an instance stopped from it
+// follows the stop to Stopped by its stream of changes alone.
+func TestDetailsArePushed(t *testing.T) {
+	p := startPortal(t)
+	page := newPage(t)
+	signIn(t, page, p.URL, "admin@example.com", adminPassword)
+	listening(t, page, `#detail [data-testid="state"]`, "Stopped")
+	reqs := countRequests(page, "/instances/pushed-details", "/instances/pushed-details/stop")
+	_, err := page.Goto(p.URL + "/instances/new")
+	must(t, err)
+	must(t, page.GetByLabel("Compute name").Fill("pushed-details"))
+	must(t, expect.Locator(page.GetByTestId("name-message")).ToHaveText("This name is available."))
+	must(t, button(page.Locator("body"), "Create").Click())
+	must(t, page.WaitForURL(p.URL+"/instances"))
+	_, err = page.Goto(p.URL + "/instances/pushed-details")
+	must(t, err)
+	detail := page.GetByTestId("detail")
+	must(t, expect.Locator(detail.GetByTestId("state")).ToHaveText("Running", playwright.LocatorAssertionsToHaveTextOptions{Timeout: playwright.Float(30000)}))
+	_, err = page.WaitForFunction(`window.__openAt > 0`, nil)
+	must(t, err)
+	_, err = page.Evaluate(`window.__heard = 0`)
+	must(t, err)
+	reqs.start()
+	must(t, button(detail, "Stop").Click())
+	must(t, expect.Locator(detail.GetByTestId("state")).ToHaveText("Stopped", playwright.LocatorAssertionsToHaveTextOptions{Timeout: playwright.Float(30000)}))
+	reqs.check(t, page)
+}
+
+func toInt(v any) int {
+	switch n := v.(type) {
+	case int:
+		return n
+	case int64:
+		return int(n)
+	case float64:
+		return int(n)
+	}
+	return 0
+}
