@@ -38,7 +38,8 @@ func (s *Service) CreateOptions(ctx context.Context, region string) (*instancehu
 	for i := range sizes {
 		sizes[i].Price, _ = instancehub.PriceOf(prices, sizes[i].Name)
 	}
-	opts := &instancehub.CreateOptions{Regions: regions, Region: region, Sizes: sizes, Networks: networks}
+	opts := &instancehub.CreateOptions{Regions: regions, Region: region, Sizes: sizes, Networks: networks,
+		SetupScripts: s.SetupScripts, SetupScriptFiles: s.SetupScripts && s.SetupScriptFiles}
 	if opts.Defaults, err = s.workspaceSettings(ctx); err != nil {
 		return nil, err
 	}
