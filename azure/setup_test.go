@@ -2,6 +2,8 @@ package azure_test
 
 import (
 	"context"
+	"encoding/base64"
+	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -184,4 +186,60 @@ func alive(pid string) bool {
 	}
 	_, after, _ := strings.Cut(string(stat), ") ")
 	return !strings.HasPrefix(after, "Z") && !strings.HasPrefix(after, "X")
+}
+
+// TestSetupExtensionBody: the PUT that delivers a script is the Custom
+// Script extension, on the extension that delivers the secret (Azure runs
+// one per Linux VM), with the wrapper in its protected settings only and
+// the time alone in its public ones, so that every run is a new delivery;
+// an extension whose view does not say how the script ended is a failed
+// run that says so.
+func TestSetupExtensionBody(t *testing.T) {
+	clock := newTestClock()
+	g := newGroup(t, clock)
+	c, inst := groupCloud(t, g, clock), busyBox()
+	script := &instancehub.SetupScript{Command: "pip install torch\n", Arguments: "--fast", Timeout: 30 * time.Minute}
+	got, err := c.RunSetup(context.Background(), inst, instancehub.SetupStartup, script)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !got.Failed() || !strings.Contains(got.Log, "did not report how the script ended") {
+		t.Errorf("a view without the wrapper's last word: %+v", got)
+	}
+	g.mu.Lock()
+	raw := g.resources["/subscriptions/sub-1/resourcegroups/rg-1/providers/microsoft.compute/virtualmachines/busy-box/extensions/instancehub-secret"]
+	g.mu.Unlock()
+	var ext struct {
+		Properties struct {
+			Publisher, Type, TypeHandlerVersion string
+			Settings                            map[string]any
+			ProtectedSettings                   map[string]string
+		}
+	}
+	if err := json.Unmarshal(raw, &ext); err != nil {
+		t.Fatalf("%v: %s", err, raw)
+	}
+	p := ext.Properties
+	if p.Publisher != "Microsoft.Azure.Extensions" || p.Type != "CustomScript" || p.TypeHandlerVersion != "2.1" {
+		t.Errorf("extension %s/%s %s, want Microsoft.Azure.Extensions/CustomScript 2.1", p.Publisher, p.Type, p.TypeHandlerVersion)
+	}
+	if p.Settings["timestamp"] != float64(clock.Now().Unix()) || len(p.Settings) != 1 {
+		t.Errorf("public settings %v, want the time alone", p.Settings)
+	}
+	sent, _ := base64.StdEncoding.DecodeString(p.ProtectedSettings["script"])
+	want, _ := azure.SetupWrapper(inst, instancehub.SetupStartup, script, "rg-1", "instancehub")
+	if string(sent) != want || len(p.ProtectedSettings) != 1 {
+		t.Errorf("protected settings %v, want the wrapper alone", p.ProtectedSettings)
+	}
+	for _, part := range []string{
+		base64.StdEncoding.EncodeToString([]byte(script.Command)), "'--fast'", "timeout --kill-after=10 1800 ",
+		"CI_NAME='busy-box'", "CI_LOCAL_UBUNTU_USER='azureuser'", "CI_RESOURCE_GROUP='rg-1'", "CI_WORKSPACE='instancehub'",
+	} {
+		if !strings.Contains(string(sent), part) {
+			t.Errorf("the wrapper lacks %q:\n%s", part, sent)
+		}
+	}
+	if strings.Contains(string(raw), "pip install") {
+		t.Error("the script is readable in the PUT outside the protected settings' encoding")
+	}
 }
