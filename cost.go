@@ -104,10 +104,12 @@ func groupThousands(s string) string {
 
 // Billed reports whether Azure bills an instance's compute in state s: its
 // VM is allocated from Running until a stop has deallocated it, through a
-// restart too. Running time is the time spent in these states.
+// restart too, and after a failed setup script, which leaves the VM it ran
+// on running (SetupFailed, UserSetupFailed). Running time is the time spent
+// in these states.
 func (s State) Billed() bool {
 	switch s {
-	case StateRunning, StateRestarting, StateStopping:
+	case StateRunning, StateRestarting, StateStopping, StateSetupFailed, StateUserSetupFailed:
 		return true
 	}
 	return false

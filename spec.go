@@ -160,6 +160,11 @@ type CreateOptions struct {
 	Assignees []*User
 	// Defaults are the workspace's, which the Scheduling section proposes.
 	Defaults WorkspaceSettings
+	// SetupScripts says instances' setup scripts run here, and
+	// SetupScriptFiles that one may be a file of the owner's files (not on
+	// Azure): the Setup scripts section offers what the service accepts.
+	SetupScripts     bool
+	SetupScriptFiles bool
 }
 
 // FitSizes marks which sizes the quota can fit now — the subscription's, by

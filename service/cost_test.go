@@ -116,3 +116,64 @@ func TestNoPriceNoCost(t *testing.T) {
 }
 
 func near(a, b float64) bool { return math.Abs(a-b) < 1e-9 }
+
+// TestAFailedSetupRunsAndBills: a failed setup script leaves its VM
+// running (SetupFailed after the creation script, UserSetupFailed after the
+// startup script), which Azure bills as a running one: its running time,
+// its cost and the month's count it, and its vCPUs hold the workspace's
+// quota, until it is stopped.
+func TestAFailedSetupRunsAndBills(t *testing.T) {
+	p := testportal.Open(t, t.TempDir(), 0)
+	c := &clock{}
+	p.DB.Now, p.Service.Now = c.Now, c.Now
+	c.Set(time.Date(2026, 12, 1, 8, 0, 0, 0, time.UTC))
+	inst := &instancehub.Instance{
+		Name: "scripted", Region: "westeurope", VMSize: "Standard_DS3_v2", Family: "standardDSv2Family",
+		VCPUs: 4, MemoryGiB: 14, OwnerID: p.User.ID, CreatedByID: p.User.ID,
+	}
+	op := &instancehub.Operation{Kind: instancehub.OpCreate, Trigger: instancehub.TriggerUser, UserID: p.User.ID}
+	if err := p.DB.CreateInstance(p.Ctx, inst, op); err != nil {
+		t.Fatal(err)
+	}
+	c.Set(time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC))
+	op.Status, op.ErrorMessage = instancehub.StatusFailed, "The creation script failed with exit code 7."
+	if err := p.DB.FinishOperation(p.Ctx, op, instancehub.InstanceUpdate{State: instancehub.StateSetupFailed}); err != nil {
+		t.Fatal(err)
+	}
+	sync := func(state instancehub.State) {
+		t.Helper()
+		found, err := p.DB.FindInstanceByID(p.Ctx, inst.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := p.DB.SyncInstance(p.Ctx, inst.ID, found.Version, instancehub.InstanceUpdate{State: state}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// SetupFailed from 9:00 to 12:00, stopped, then UserSetupFailed from
+	// 14:00 to now, 15:00: 4 hours.
+	c.Set(time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC))
+	sync(instancehub.StateStopped)
+	c.Set(time.Date(2026, 12, 1, 14, 0, 0, 0, time.UTC))
+	sync(instancehub.StateUserSetupFailed)
+	c.Set(time.Date(2026, 12, 1, 15, 0, 0, 0, time.UTC))
+
+	d, err := p.Service.InstanceDetail(p.Ctx, "scripted")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Cost == nil || d.Cost.RunningSoFar != 4*time.Hour || d.Cost.RunningThisMonth != 4*time.Hour ||
+		!near(d.Cost.SoFar.Amount, 4*d.Cost.Price.PerHour) {
+		t.Fatalf("cost %+v, want 4 hours running", d.Cost)
+	}
+	quota, err := p.Service.Quota(p.Ctx, "westeurope")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if quota.Cost == nil || !near(quota.Cost.Total.Amount, 4*d.Cost.Price.PerHour) {
+		t.Errorf("the quota page's month = %+v, want 4 hours of DS3 v2", quota.Cost)
+	}
+	if quota.Total.WorkspaceUsed != 4 || len(quota.Total.Holders) != 1 || quota.Total.Holders[0].Name != "scripted" {
+		t.Errorf("the workspace's vCPUs in use = %d held by %d, want the 4 of scripted", quota.Total.WorkspaceUsed, len(quota.Total.Holders))
+	}
+}

@@ -38,7 +38,8 @@ func (s *Service) CreateOptions(ctx context.Context, region string) (*instancehu
 	for i := range sizes {
 		sizes[i].Price, _ = instancehub.PriceOf(prices, sizes[i].Name)
 	}
-	opts := &instancehub.CreateOptions{Regions: regions, Region: region, Sizes: sizes, Networks: networks}
+	opts := &instancehub.CreateOptions{Regions: regions, Region: region, Sizes: sizes, Networks: networks,
+		SetupScripts: s.SetupScripts, SetupScriptFiles: s.SetupScripts && s.SetupScriptFiles}
 	if opts.Defaults, err = s.workspaceSettings(ctx); err != nil {
 		return nil, err
 	}
@@ -528,18 +529,22 @@ func (s *Service) NetworkRef(ctx context.Context, region, ref string) string {
 
 // validateSetup checks the setup scripts of a create, noting what is wrong
 // in fields, and returns them with their defaults set. Where the portal
-// cannot run them (on Azure, for now) they are refused, not kept to never
-// run.
+// cannot run them they are refused, not kept to never run; so is a file
+// where the runner has no owner's files to read it from (on Azure).
 func (s *Service) validateSetup(req instancehub.SetupScripts, fields map[string]string) instancehub.SetupScripts {
 	if !req.Any() {
 		return req
 	}
 	if !s.SetupScripts {
-		fields["setup_scripts"] = "This portal cannot run setup scripts on its instances yet: on Azure they are not delivered to the VM. Create the instance without them."
+		fields["setup_scripts"] = "This portal cannot run setup scripts on its instances. Create the instance without them."
 		return instancehub.SetupScripts{}
 	}
 	for prefix, script := range map[string]*instancehub.SetupScript{"creation_script": req.Creation, "startup_script": req.Startup} {
-		maps.Copy(fields, instancehub.ValidateSetupScript(script, prefix))
+		errs := instancehub.ValidateSetupScript(script, prefix)
+		if script != nil && script.Path != "" && !s.SetupScriptFiles && len(errs) == 0 {
+			errs[prefix+".path"] = "Give the script inline: on Azure the instance has no files folder the portal can read it from."
+		}
+		maps.Copy(fields, errs)
 	}
 	return req
 }

@@ -57,9 +57,13 @@ type Config struct {
 	// Now is the service's clock; time.Now if nil.
 	Now func() time.Time
 	// SetupScripts says the engine runs instances' setup scripts here
-	// (offline, in their sandboxes); without it, creates with scripts are
-	// refused.
+	// (offline in their sandboxes, on Azure through the Custom Script
+	// extension); without it, creates with scripts are refused.
 	SetupScripts bool
+	// SetupScriptFiles says a script may be a file of the owner's files
+	// folder, which the runner reads (offline: the sandbox has it); on
+	// Azure the VM has no such folder, and scripts are given inline.
+	SetupScriptFiles bool
 }
 
 // New returns the Service of cfg.
@@ -71,7 +75,7 @@ func New(cfg Config) *Service {
 		Prices: cfg.Prices, Applications: cfg.Applications, Probe: cfg.Probe, RoleMap: cfg.RoleMap,
 		UserAssignedIdentities: cfg.UserAssignedIdentities, ArchiveDir: cfg.ArchiveDir,
 		Metrics: cfg.Metrics, Changes: cfg.Changes, Logger: cfg.Logger, Now: cfg.Now,
-		SetupScripts: cfg.SetupScripts,
+		SetupScripts: cfg.SetupScripts, SetupScriptFiles: cfg.SetupScriptFiles,
 	}
 }
 
@@ -116,8 +120,10 @@ type Service struct {
 	// events one archive moves, 0 for MaxAuditArchive.
 	ArchiveDir   string
 	ArchiveLimit int
-	// SetupScripts says instances' setup scripts run here (Config's).
-	SetupScripts bool
+	// SetupScripts says instances' setup scripts run here, and
+	// SetupScriptFiles that they may be files of the owner's (Config's).
+	SetupScripts     bool
+	SetupScriptFiles bool
 	// Metrics, if set, is told of what the audit log records.
 	Metrics instancehub.ServiceMetrics
 	Now     func() time.Time

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -10,11 +11,7 @@ import (
 )
 
 // allStates are every state an instance can be in.
-var allStates = []instancehub.State{
-	instancehub.StateCreating, instancehub.StateCreateFailed, instancehub.StateRunning, instancehub.StateStopping,
-	instancehub.StateStopped, instancehub.StateStarting, instancehub.StateRestarting, instancehub.StateDeleting,
-	instancehub.StateUnusable, instancehub.StateUnknown, instancehub.StateMissing, instancehub.StateDeleted,
-}
+var allStates = append(slices.Clone(instancehub.ListedStates), instancehub.StateDeleted)
 
 func runningTime(t *testing.T, db *DB, inst *instancehub.Instance, since, until time.Time) time.Duration {
 	t.Helper()
@@ -218,6 +215,39 @@ func TestRunningTimeBackFilled(t *testing.T) {
 	}
 	defer db.Close()
 	for id, want := range map[int64]time.Duration{1: 2 * time.Hour, 2: 0} {
+		if got, _, err := db.RunningTime(ctx, id, time.Time{}, start); err != nil || got != want {
+			t.Errorf("instance %d: running time %v, %v; want %v", id, got, err, want)
+		}
+	}
+}
+
+// TestFailedSetupBackFilled opens a database made before a failed setup
+// script counted as running (version 23): an instance left SetupFailed or
+// UserSetupFailed then has run since its last change.
+func TestFailedSetupBackFilled(t *testing.T) {
+	ctx := context.Background()
+	path, raw := olderDatabase(t, 23)
+	changed := start.Add(-3 * time.Hour)
+	for _, stmt := range []string{
+		`INSERT INTO users (id, email, name, created_at) VALUES (1, 'ada@example.com', 'Ada', 0)`,
+		fmt.Sprintf(`INSERT INTO instances (id, name, region, vm_size, family, vcpus, memory_gib, state, owner_id, created_by_id, created_at, updated_at)
+			VALUES (1, 'made', 'eastus', 'Standard_DS3_v2', 'standardDSv2Family', 4, 14, 'SetupFailed', 1, 1, 0, %d),
+			       (2, 'started', 'eastus', 'Standard_DS3_v2', 'standardDSv2Family', 4, 14, 'UserSetupFailed', 1, 1, 0, %d),
+			       (3, 'stopped', 'eastus', 'Standard_DS3_v2', 'standardDSv2Family', 4, 14, 'Stopped', 1, 1, 0, %d)`,
+			millis(changed), millis(changed), millis(changed)),
+	} {
+		if _, err := raw.ExecContext(ctx, stmt); err != nil {
+			t.Fatal(err)
+		}
+	}
+	raw.Close()
+
+	db, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	for id, want := range map[int64]time.Duration{1: 3 * time.Hour, 2: 3 * time.Hour, 3: 0} {
 		if got, _, err := db.RunningTime(ctx, id, time.Time{}, start); err != nil || got != want {
 			t.Errorf("instance %d: running time %v, %v; want %v", id, got, err, want)
 		}

@@ -288,7 +288,7 @@ func TestAPIErrors(t *testing.T) {
 		{"bad action", "POST", "/api/v1/computes/nope/explode", "", "", 404, "not_found", "", ""},
 		{"negative limit", "PUT", "/api/v1/quotas/eastus/standardDSv2Family", "application/json", `{"limit": -3}`, 422, "invalid", "limit", ""},
 		{"bad date", "GET", "/api/v1/auditEvents?from=yesterday", "", "", 422, "invalid", "from", "YYYY-MM-DD"},
-		{"too large", "POST", "/api/v1/computes", "application/yaml", "name: x8\ndescription: " + strings.Repeat("a", 70<<10) + "\n", 413, "invalid", "", ""},
+		{"too large", "POST", "/api/v1/computes", "application/yaml", "name: x8\ndescription: " + strings.Repeat("a", 600<<10) + "\n", 413, "invalid", "", ""},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

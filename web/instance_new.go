@@ -53,7 +53,7 @@ func (s *Server) subnets(c *echo.Context) error {
 }
 
 func parseCreateForm(c *echo.Context) views.CreateForm {
-	return views.CreateForm{
+	form := views.CreateForm{
 		Request: instancehub.CreateRequest{
 			Name:           c.FormValue("name"),
 			Region:         c.FormValue("region"),
@@ -70,6 +70,8 @@ func parseCreateForm(c *echo.Context) views.CreateForm {
 		},
 		Type: c.FormValue("type"),
 	}
+	parseSetupScripts(c, &form)
+	return form
 }
 
 // createInstance creates, or shows the form again with a message by each

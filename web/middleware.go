@@ -85,9 +85,11 @@ func (s *Server) refuseForgery(c *echo.Context) error {
 	return echo.NewHTTPError(http.StatusForbidden, reason)
 }
 
-// maxFormBody bounds what a form may send: the portal's largest field is an
-// SSH public key.
-const maxFormBody = 64 << 10
+// maxFormBody bounds what a form may send: the portal's largest fields are
+// the two setup scripts an instance may be created with, each of up to
+// instancehub.MaxSetupCommandLength, which URL encoding may make three times
+// longer.
+const maxFormBody = 512 << 10
 
 // limitBody bounds every request body, and refuses one over the limit before
 // any handler reads it.

@@ -43,6 +43,13 @@ type Options struct {
 	// forgotten. Default time.Now; a test passes its own, so that a cloud
 	// kept with dated resources (Import) reads the same on any day.
 	Now func() time.Time
+	// RunScript, when set, is what a VM does with the script the Custom
+	// Script extension delivers to it (vm names the VM): the emulator has
+	// no VM to run it on, so a test that wants it run gives a runner, and
+	// the extension's instance view reports what it returned, as Azure's
+	// reports the script's output. Unset, a script is kept and reported as
+	// having run with no output.
+	RunScript func(vm, script string) ScriptRun
 }
 
 // Emulator is an emulated Azure subscription with one resource group. It is

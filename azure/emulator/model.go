@@ -89,6 +89,9 @@ type resource struct {
 	// CustomScript is the script the Custom Script extension last ran on a
 	// VM, as the VM decrypted it from the protected settings.
 	CustomScript string `json:"customScript,omitempty"`
+	// ScriptRun is how the Custom Script extension's last script ran on a
+	// VM, when the emulator ran it (Options.RunScript): its instance view.
+	ScriptRun *ScriptRun `json:"scriptRun,omitempty"`
 
 	key string // its model key, shared by the indexes
 	row int64  // its row on disk; 0 until first saved

@@ -51,6 +51,9 @@ func computeServers(e *Emulator) *computefake.ServerFactory {
 			BeginCreateOrUpdate: func(_ context.Context, rg, vm, ext string, body armcompute.VirtualMachineExtension, _ *armcompute.VirtualMachineExtensionsClientBeginCreateOrUpdateOptions) (azfake.PollerResponder[armcompute.VirtualMachineExtensionsClientCreateOrUpdateResponse], azfake.ErrorResponder) {
 				return e.putExtension(rg, vm, ext, body)
 			},
+			Get: func(_ context.Context, _, vm, ext string, opts *armcompute.VirtualMachineExtensionsClientGetOptions) (azfake.Responder[armcompute.VirtualMachineExtensionsClientGetResponse], azfake.ErrorResponder) {
+				return e.getExtension(vm, ext, opts)
+			},
 		},
 		VirtualMachineSizesServer:  computefake.VirtualMachineSizesServer{NewListPager: e.listSizes},
 		ResourceSKUsServer:         computefake.ResourceSKUsServer{NewListPager: e.listSKUs},

@@ -271,6 +271,9 @@ func (m *Main) openBackend(ctx context.Context) error {
 		m.servers = servers
 		m.closing(func() { servers.Close() })
 		m.engine.Setup = servers
+	} else {
+		// On Azure, through the Custom Script extension of each VM.
+		m.engine.Setup = cloud
 	}
 	roleMap, err := c.roleMap()
 	if err != nil {
@@ -288,7 +291,7 @@ func (m *Main) openBackend(ctx context.Context) error {
 	m.service = service.New(service.Config{
 		Store: db, Cloud: cloud, Operations: m.engine, Changes: m.hub, Logger: log, RoleMap: roleMap, Prices: prices,
 		UserAssignedIdentities: c.identities(), ArchiveDir: filepath.Join(c.Data, "audit-archives"), Metrics: m.figures,
-		SetupScripts: m.engine.Setup != nil,
+		SetupScripts: m.engine.Setup != nil, SetupScriptFiles: m.servers != nil,
 	})
 	m.figures.WatchQuota(m.service.QuotaUse)
 	// Each sync adopts the VMs of the portal that no record names: after a
