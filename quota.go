@@ -91,18 +91,27 @@ type WorkspaceQuota struct {
 	Holders []*Instance
 }
 
-// misfit is why a size does not fit the workspace's limits, or "".
-func (q *WorkspaceQuota) misfit(region string, size VMSize) string {
+// QuotaShortfall is what a limit lacks for a size: the family (or
+// TotalRegionalVCPUs) and how many vCPUs beyond its limit the size needs.
+type QuotaShortfall struct {
+	Family string
+	VCPUs  int
+}
+
+// misfit is why a size does not fit the workspace's limits, and by how
+// much, or "".
+func (q *WorkspaceQuota) misfit(region string, size VMSize) (string, QuotaShortfall) {
 	if q == nil {
-		return ""
+		return "", QuotaShortfall{}
 	}
 	for _, name := range []string{size.Family, TotalRegionalVCPUs} {
 		limit, ok := q.Limits[name]
 		if ok && q.Used[name]+size.VCPUs > limit {
-			return QuotaMessage(LevelWorkspace, region, name, size.VCPUs, q.Used[name], limit)
+			return QuotaMessage(LevelWorkspace, region, name, size.VCPUs, q.Used[name], limit),
+				QuotaShortfall{Family: name, VCPUs: q.Used[name] + size.VCPUs - limit}
 		}
 	}
-	return ""
+	return "", QuotaShortfall{}
 }
 
 // QuotaRow is one line of the quota page: a family, or the total.
