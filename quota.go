@@ -132,6 +132,9 @@ type QuotaPage struct {
 	Rows    []QuotaRow
 	Total   QuotaRow
 	CanEdit bool
+	// Requests are the open quota requests, of every region, for those
+	// who decide them (CanEdit); nil for everyone else.
+	Requests []*QuotaRequest
 	// Cost estimates what the region's instances cost this month; nil
 	// without prices.
 	Cost *MonthCost

@@ -74,6 +74,17 @@ func (r *QuotaRequest) AnswerMessage() string {
 	return ""
 }
 
+// DecidedAlready refuses a second decision on r, saying who made the
+// first and when (ECONFLICT).
+func (r *QuotaRequest) DecidedAlready() *Error {
+	by := r.DecidedByName
+	if by == "" {
+		by = "An Owner"
+	}
+	return Errorf(ECONFLICT, "%s %s this request already, on %s UTC; it cannot be decided twice.",
+		by, r.Status, r.DecidedAt.UTC().Format("Jan 2, 2006, 15:04"))
+}
+
 var quotaRequestVCPUsMessage = fmt.Sprintf("Enter a whole number of vCPUs from 1 to %d.", MaxQuotaRequestVCPUs)
 
 // ParseQuotaRequestVCPUs reads the request form's vCPUs: a whole number

@@ -24,6 +24,7 @@ type Store interface {
 	instancehub.AuditStore
 	instancehub.LoginThrottle
 	instancehub.QuotaStore
+	instancehub.QuotaRequestStore
 	instancehub.AutomationStore
 	instancehub.RunningTimeStore
 }
@@ -64,7 +65,7 @@ type Config struct {
 func New(cfg Config) *Service {
 	st := cfg.Store
 	return &Service{
-		Instances: st, Users: st, Sessions: st, Tokens: st, Roles: st, Audit: st, Throttle: st, Quotas: st,
+		Instances: st, Users: st, Sessions: st, Tokens: st, Roles: st, Audit: st, Throttle: st, Quotas: st, QuotaRequests: st,
 		Automation: st, RunningTimes: st, Cloud: cfg.Cloud, Engine: cfg.Operations,
 		Prices: cfg.Prices, Applications: cfg.Applications, Probe: cfg.Probe, RoleMap: cfg.RoleMap,
 		UserAssignedIdentities: cfg.UserAssignedIdentities, ArchiveDir: cfg.ArchiveDir,
@@ -84,7 +85,9 @@ type Service struct {
 	Audit      instancehub.AuditStore
 	Throttle   instancehub.LoginThrottle
 	Quotas     instancehub.QuotaStore
-	Automation instancehub.AutomationStore
+	// QuotaRequests are people's asks for more quota, which Owners decide.
+	QuotaRequests instancehub.QuotaRequestStore
+	Automation    instancehub.AutomationStore
 	// RunningTimes is the running time recorded of instances, for the
 	// cost estimates.
 	RunningTimes instancehub.RunningTimeStore

@@ -121,17 +121,7 @@ func decide(ctx context.Context, tx *Tx, r *instancehub.QuotaRequest, status ins
 	} else if err != nil {
 		return err
 	}
-	return decidedAlready(was)
-}
-
-// decidedAlready refuses a second decision on r.
-func decidedAlready(r *instancehub.QuotaRequest) error {
-	by := r.DecidedByName
-	if by == "" {
-		by = "An Owner"
-	}
-	return instancehub.Errorf(instancehub.ECONFLICT, "%s %s this request already, on %s UTC; it cannot be decided twice.",
-		by, r.Status, r.DecidedAt.UTC().Format("Jan 2, 2006, 15:04"))
+	return was.DecidedAlready()
 }
 
 // TakeQuotaAnswers returns a user's decided requests not yet told, oldest
