@@ -77,14 +77,14 @@ func New(cfg Config) *Service {
 // what an action does to an instance; it writes the audit log. Its stores,
 // cloud and engine are New's; the other fields may be changed before use.
 type Service struct {
-	Instances  instancehub.InstanceStore
-	Users      instancehub.UserStore
-	Sessions   instancehub.SessionStore
-	Tokens     instancehub.TokenStore
-	Roles      instancehub.RoleStore
-	Audit      instancehub.AuditStore
-	Throttle   instancehub.LoginThrottle
-	Quotas     instancehub.QuotaStore
+	Instances instancehub.InstanceStore
+	Users     instancehub.UserStore
+	Sessions  instancehub.SessionStore
+	Tokens    instancehub.TokenStore
+	Roles     instancehub.RoleStore
+	Audit     instancehub.AuditStore
+	Throttle  instancehub.LoginThrottle
+	Quotas    instancehub.QuotaStore
 	// QuotaRequests are people's asks for more quota, which Owners decide.
 	QuotaRequests instancehub.QuotaRequestStore
 	Automation    instancehub.AutomationStore
