@@ -112,8 +112,11 @@ func decide(ctx context.Context, tx *Tx, r *instancehub.QuotaRequest, status ins
 	if err != nil {
 		return err
 	}
-	if n, err := rowsAffected(res); err != nil || n == 1 {
+	if n, err := rowsAffected(res); err != nil {
 		return err
+	} else if n == 1 {
+		r.Status = status
+		return nil
 	}
 	was, err := scanQuotaRequest(tx.QueryRowContext(ctx, quotaRequestSelect+` WHERE r.id = ?`, r.ID))
 	if errors.Is(err, sql.ErrNoRows) {

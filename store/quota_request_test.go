@@ -53,8 +53,8 @@ func TestQuotaRequests(t *testing.T) {
 	}
 	clock.Add(time.Minute)
 	grant = &instancehub.QuotaRequest{ID: ask.ID, Region: ask.Region, Family: ask.Family, DecidedByID: olu.ID}
-	if err := db.GrantQuotaRequest(ctx, grant, 12, 18); err != nil {
-		t.Fatal(err)
+	if err := db.GrantQuotaRequest(ctx, grant, 12, 18); err != nil || grant.Status != instancehub.QuotaRequestGranted {
+		t.Fatalf("grant: %v, status %q", err, grant.Status)
 	}
 	q, err := db.WorkspaceQuota(ctx, "westeurope")
 	if err != nil {

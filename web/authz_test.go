@@ -178,6 +178,16 @@ var matrix = map[string]check{
 	"POST /quota": {func(f fixture) (string, string, url.Values) {
 		return "POST", "/quota", url.Values{"region": {"eastus"}, "family": {"standardDSv2Family"}, "limit": {"32"}}
 	}, statuses(forbidden, anonymous, redirect, owner, redirect)},
+	// Those who create instances ask for quota; Owners decide (a request
+	// that does not exist is theirs to be told so).
+	"GET /quota/requests/new": {get("/quota/requests/new?region=eastus&family=standardDSv2Family&vcpus=4"),
+		statuses(ok, anonymous, redirect, noCreate, forbidden)},
+	"POST /quota/requests": {func(f fixture) (string, string, url.Values) {
+		return "POST", "/quota/requests", url.Values{"region": {"eastus"}, "family": {"standardDSv2Family"}, "vcpus": {"4"}, "reason": {"training"}}
+	}, statuses(redirect, noCreate, forbidden)},
+	"POST /quota/requests/:id/:verb": {func(f fixture) (string, string, url.Values) {
+		return "POST", "/quota/requests/999999/grant", nil
+	}, statuses(forbidden, anonymous, redirect, owner, notFound)},
 	"GET /access": {get("/access"), statuses(ok, anonymous, redirect, noRead, forbidden)},
 	"POST /access": {func(f fixture) (string, string, url.Values) {
 		return "POST", "/access", url.Values{"email": {"olive@example.com"}, "role": {"Reader"}}
