@@ -16,6 +16,7 @@ func parseListQuery(c *echo.Context) instancehub.ListQuery {
 	page, _ := strconv.Atoi(c.FormValue("page"))
 	return instancehub.ListQuery{
 		OnlyMine: c.FormValue("mine") != "",
+		Owner:    c.FormValue("owner"),
 		OldImage: c.FormValue("oldimage") != "",
 		Search:   c.FormValue("q"),
 		Sort:     instancehub.InstanceSort(c.FormValue("sort")),
@@ -35,6 +36,9 @@ func (s *Server) listInstances(c *echo.Context) error {
 	}
 	if htmxTarget(c) == "instance-list" {
 		return s.render(c, http.StatusOK, "compute", views.InstanceList(list))
+	}
+	if list.Owners, err = s.service.InstanceOwners(c.Request().Context()); err != nil {
+		return err
 	}
 	return s.render(c, http.StatusOK, "compute", views.InstancesPage(list))
 }
