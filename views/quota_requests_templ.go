@@ -353,7 +353,7 @@ func quotaRequests(p *instancehub.QuotaPage, d QuotaDecision) templ.Component {
 					return templ_7745c5c3_Err
 				}
 			} else {
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 27, "<div class=\"table-wrap\" tabindex=\"0\" role=\"region\" aria-label=\"Open quota requests\"><table class=\"grid requests-table\"><thead><tr><th scope=\"col\">Requested by</th><th scope=\"col\">Family</th><th scope=\"col\">Region</th><th scope=\"col\" class=\"num\">vCPUs</th><th scope=\"col\">Why</th><th scope=\"col\">When</th><th scope=\"col\">Decision</th></tr></thead> <tbody>")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 27, "<div class=\"table-wrap\" tabindex=\"0\" role=\"region\" aria-label=\"Open quota requests\"><table class=\"grid requests-table\"><thead><tr><th scope=\"col\">Requested by</th><th scope=\"col\">Family</th><th scope=\"col\">Region</th><th scope=\"col\" class=\"num\">vCPUs asked</th><th scope=\"col\">Why</th><th scope=\"col\">When</th><th scope=\"col\">Decision</th></tr></thead> <tbody>")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}

@@ -128,6 +128,6 @@ func (s *Server) tellWhileAway(c *echo.Context, schedules bool) (told bool, err 
 		}
 		notices = append(notices, a.AnswerMessage())
 	}
-	s.setNotice(c, tone, strings.Join(notices, " "))
+	s.setLastingNotice(c, tone, strings.Join(notices, " "))
 	return true, c.Redirect(http.StatusSeeOther, c.Request().URL.String())
 }

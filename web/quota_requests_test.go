@@ -95,8 +95,12 @@ func TestQuotaRequestWithoutScript(t *testing.T) {
 
 	r = dana.get(t, "/instances")
 	wantStatus(t, r, http.StatusSeeOther)
-	if toast := text(dana.get(t, r.Header.Get("Location")).doc.Find(`[data-testid="toast"]`)); toast != "Ada Lovelace granted your request for 4 vCPUs more of Standard DSv2 Family in eastus: the workspace's limit is raised." {
+	told := dana.get(t, r.Header.Get("Location")).doc.Find(`[data-testid="toast"]`)
+	if toast := text(told); toast != "Ada Lovelace granted your request for 4 vCPUs more of Standard DSv2 Family in eastus: the workspace's limit is raised." {
 		t.Errorf("the requester's notice %q", toast)
+	}
+	if _, stays := told.Attr("data-stays"); !stays || !told.HasClass("toast-success") {
+		t.Errorf("the answer's toast leaves by itself, or is not a success: %v", told.AttrOr("class", ""))
 	}
 	wantStatus(t, dana.get(t, "/instances"), http.StatusOK)
 
