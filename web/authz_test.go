@@ -300,6 +300,13 @@ var apiMatrix = map[string]apiCheck{
 	"GET /api/v1/quotas": apiCall("GET", at("/api/v1/quotas?region=eastus"), nil, apiRead),
 	"PUT /api/v1/quotas/:region/:family": apiCall("PUT", at("/api/v1/quotas/eastus/standardDSv2Family"), jsonBody(`{"limit": 32}`),
 		statuses(forbidden, anonymous, http.StatusUnauthorized, owner, ok)),
+	"GET /api/v1/quotaRequests": apiCall("GET", at("/api/v1/quotaRequests"), nil,
+		statuses(forbidden, anonymous, http.StatusUnauthorized, owner, ok)),
+	"POST /api/v1/quotaRequests": apiCall("POST", at("/api/v1/quotaRequests"),
+		jsonBody(`{"region": "eastus", "family": "standardDSv3Family", "vcpus": 4, "reason": "training"}`),
+		statuses(http.StatusCreated, anonymous, http.StatusUnauthorized, noCreate, forbidden)),
+	"POST /api/v1/quotaRequests/:id/:verb": apiCall("POST", at("/api/v1/quotaRequests/999999/grant"), nil,
+		statuses(forbidden, anonymous, http.StatusUnauthorized, owner, notFound)),
 	"GET /api/v1/auditEvents": apiCall("GET", at("/api/v1/auditEvents"), nil,
 		statuses(forbidden, anonymous, http.StatusUnauthorized, owner, ok, auditor, ok)),
 }

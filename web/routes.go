@@ -92,6 +92,9 @@ func (s *Server) routes() {
 	api.DELETE("/roleAssignments/:id", s.apiRemoveRole)
 	api.GET("/quotas", s.apiQuota)
 	api.PUT("/quotas/:region/:family", s.apiSetQuota)
+	api.GET("/quotaRequests", s.apiQuotaRequests)
+	api.POST("/quotaRequests", s.apiRequestQuota)
+	api.POST("/quotaRequests/:id/:verb", s.apiDecideQuotaRequest)
 	api.GET("/auditEvents", s.apiAuditEvents)
 }
 
