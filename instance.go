@@ -197,6 +197,9 @@ const DefaultSSHPort = 22
 // ListQuery is what the list page asks for.
 type ListQuery struct {
 	OnlyMine bool
+	// Owner keeps the instances of the account with this email; with
+	// OnlyMine, only the user's own, if they are that account.
+	Owner string
 	// OldImage keeps the instances on an older version of their OS image
 	// than their region offers.
 	OldImage bool
@@ -215,6 +218,11 @@ type InstancePage struct {
 	Instances []*Instance
 	Total     int
 	Pages     int
+	// OwnerError says why the owner filter matches no account.
+	OwnerError string
+	// Owners are the accounts that own live instances, for the owner
+	// filter; set with the whole page only (InstanceOwners).
+	Owners []*User
 }
 
 // InstanceDetail is an instance with its history of operations.

@@ -91,18 +91,27 @@ type WorkspaceQuota struct {
 	Holders []*Instance
 }
 
-// misfit is why a size does not fit the workspace's limits, or "".
-func (q *WorkspaceQuota) misfit(region string, size VMSize) string {
+// QuotaShortfall is what a limit lacks for a size: the family (or
+// TotalRegionalVCPUs) and how many vCPUs beyond its limit the size needs.
+type QuotaShortfall struct {
+	Family string
+	VCPUs  int
+}
+
+// misfit is why a size does not fit the workspace's limits, and by how
+// much, or "".
+func (q *WorkspaceQuota) misfit(region string, size VMSize) (string, QuotaShortfall) {
 	if q == nil {
-		return ""
+		return "", QuotaShortfall{}
 	}
 	for _, name := range []string{size.Family, TotalRegionalVCPUs} {
 		limit, ok := q.Limits[name]
 		if ok && q.Used[name]+size.VCPUs > limit {
-			return QuotaMessage(LevelWorkspace, region, name, size.VCPUs, q.Used[name], limit)
+			return QuotaMessage(LevelWorkspace, region, name, size.VCPUs, q.Used[name], limit),
+				QuotaShortfall{Family: name, VCPUs: q.Used[name] + size.VCPUs - limit}
 		}
 	}
-	return ""
+	return "", QuotaShortfall{}
 }
 
 // QuotaRow is one line of the quota page: a family, or the total.
@@ -123,6 +132,9 @@ type QuotaPage struct {
 	Rows    []QuotaRow
 	Total   QuotaRow
 	CanEdit bool
+	// Requests are the open quota requests, of every region, for those
+	// who decide them (CanEdit); nil for everyone else.
+	Requests []*QuotaRequest
 	// Cost estimates what the region's instances cost this month; nil
 	// without prices.
 	Cost *MonthCost

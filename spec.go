@@ -145,6 +145,10 @@ type SizeOption struct {
 	VMSize
 	Fits   bool
 	Reason string
+	// Short is what the quota lacks for a size that does not fit: the
+	// family (or TotalRegionalVCPUs) whose limit it would pass, and by how
+	// many vCPUs. Zero when it fits, or when no family offers it.
+	Short QuotaShortfall
 	// Price is its price per hour in the region, if known.
 	Price Price
 }
@@ -181,15 +185,20 @@ func FitSizes(region string, sizes []VMSize, usage []Usage, ws *WorkspaceQuota) 
 		opt := SizeOption{VMSize: size, Fits: true}
 		family, ok := byName[strings.ToLower(size.Family)]
 		switch {
-		case !ok || family.Limit == 0:
+		case !ok:
 			opt.Fits, opt.Reason = false, fmt.Sprintf("No quota for %s vCPUs in this region.", FamilyLabel(size.Family))
+		case family.Limit == 0:
+			opt.Fits, opt.Reason = false, fmt.Sprintf("No quota for %s vCPUs in this region.", FamilyLabel(size.Family))
+			opt.Short = QuotaShortfall{Family: family.Name, VCPUs: size.VCPUs}
 		case family.Current+size.VCPUs > family.Limit:
 			opt.Fits, opt.Reason = false, QuotaMessage(LevelSubscription, region, size.Family, size.VCPUs, family.Current, family.Limit)
+			opt.Short = QuotaShortfall{Family: family.Name, VCPUs: family.Current + size.VCPUs - family.Limit}
 		case hasTotal && total.Current+size.VCPUs > total.Limit:
 			opt.Fits, opt.Reason = false, QuotaMessage(LevelSubscription, region, TotalRegionalVCPUs, size.VCPUs, total.Current, total.Limit)
+			opt.Short = QuotaShortfall{Family: TotalRegionalVCPUs, VCPUs: total.Current + size.VCPUs - total.Limit}
 		default:
-			if reason := ws.misfit(region, size); reason != "" {
-				opt.Fits, opt.Reason = false, reason
+			if reason, short := ws.misfit(region, size); reason != "" {
+				opt.Fits, opt.Reason, opt.Short = false, reason, short
 			}
 		}
 		options = append(options, opt)

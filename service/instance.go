@@ -25,6 +25,22 @@ func (s *Service) ListInstances(ctx context.Context, q instancehub.ListQuery) (*
 	if q.OnlyMine {
 		filter.OwnerID = user.ID
 	}
+	var ownerError string
+	if q.Owner = strings.TrimSpace(q.Owner); q.Owner != "" {
+		q.Owner = instancehub.Prefix(q.Owner, instancehub.MaxEmailLength)
+		id, err := s.ownerID(ctx, q.Owner)
+		if err != nil && instancehub.ErrorCode(err) != instancehub.ENOTFOUND {
+			return nil, err
+		}
+		switch {
+		case err != nil:
+			ownerError, filter.OwnerID = fmt.Sprintf("No account has the email %s.", q.Owner), noOwner
+		case q.OnlyMine && id != user.ID:
+			filter.OwnerID = noOwner // only mine, and only theirs: none
+		default:
+			filter.OwnerID = id
+		}
+	}
 	if q.OldImage {
 		// Which image is old is the cloud's to say, not the store's: the
 		// filter reads every instance that matches the rest and pages them here.
@@ -49,7 +65,33 @@ func (s *Service) ListInstances(ctx context.Context, q instancehub.ListQuery) (*
 			return nil, err
 		}
 	}
-	return &instancehub.InstancePage{Query: q, Instances: instances, Total: total, Pages: max(1, (total+instancehub.PageSize-1)/instancehub.PageSize)}, nil
+	return &instancehub.InstancePage{Query: q, Instances: instances, Total: total, Pages: max(1, (total+instancehub.PageSize-1)/instancehub.PageSize),
+		OwnerError: ownerError}, nil
+}
+
+// noOwner is an owner ID no account has: a filter that keeps nothing.
+const noOwner = -1
+
+// ownerID is the ID of the account with email; ENOTFOUND when none.
+func (s *Service) ownerID(ctx context.Context, email string) (int64, error) {
+	u, err := s.Users.FindUserByEmail(ctx, email)
+	if err != nil {
+		return 0, err
+	}
+	return u.ID, nil
+}
+
+// InstanceOwners lists the accounts that own live instances, by name, for
+// the list's owner filter: for those who may see instances.
+func (s *Service) InstanceOwners(ctx context.Context) ([]*instancehub.User, error) {
+	if _, err := authorize(ctx, instancehub.PermReadInstances, "see compute instances"); err != nil {
+		return nil, err
+	}
+	users, err := s.Users.FindUsers(ctx, "", 0)
+	if err != nil {
+		return nil, err
+	}
+	return slices.DeleteFunc(users, func(u *instancehub.User) bool { return u.Instances == 0 }), nil
 }
 
 // Instance returns one live instance.

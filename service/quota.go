@@ -49,6 +49,11 @@ func (s *Service) Quota(ctx context.Context, region string) (*instancehub.QuotaP
 	if page.Cost, err = s.monthCost(ctx, region); err != nil {
 		return nil, err
 	}
+	if page.CanEdit {
+		if page.Requests, err = s.QuotaRequests.OpenQuotaRequests(ctx); err != nil {
+			return nil, err
+		}
+	}
 	return page, nil
 }
 
@@ -80,26 +85,8 @@ func (s *Service) SetWorkspaceLimit(ctx context.Context, region, family string, 
 	if _, err := authorize(ctx, instancehub.PermWriteQuota, "change the workspace's quota"); err != nil {
 		return err
 	}
-	if err := s.validateRegion(ctx, region); err != nil {
+	if err := s.checkLimit(ctx, region, family, limit); err != nil {
 		return err
-	}
-	if err := instancehub.TooLong("limit", "A quota family's name", family, instancehub.MaxResourceNameLength); err != nil {
-		return err
-	}
-	if err := instancehub.CheckWorkspaceLimit(limit); err != nil {
-		return err
-	}
-	usage, err := s.Cloud.Usage(ctx, region)
-	if err != nil {
-		return err
-	}
-	i := slices.IndexFunc(usage, func(u instancehub.Usage) bool { return u.Name == family })
-	switch {
-	case i < 0:
-		return instancehub.FieldError("limit", fmt.Sprintf("There is no quota family %q in %s.", family, region))
-	case limit > usage[i].Limit:
-		return instancehub.FieldError("limit", fmt.Sprintf("The workspace's limit cannot exceed the subscription's: at most %s for %s in %s.",
-			instancehub.Plural(usage[i].Limit, "vCPU"), usage[i].Label, region))
 	}
 	if limit >= 0 && !belowUse {
 		ws, err := s.Quotas.WorkspaceQuota(ctx, region)
@@ -111,6 +98,44 @@ func (s *Service) SetWorkspaceLimit(ctx context.Context, region, family string, 
 		}
 	}
 	return s.Quotas.SetWorkspaceLimit(ctx, region, family, limit)
+}
+
+// checkLimit applies the rules of a workspace limit, whoever sets it (an
+// Owner's form, a granted request): a region offered, a family Azure has
+// there, and never above the subscription's limit. EINVALID on "limit".
+func (s *Service) checkLimit(ctx context.Context, region, family string, limit int) error {
+	if err := s.validateRegion(ctx, region); err != nil {
+		return err
+	}
+	if err := instancehub.TooLong("limit", "A quota family's name", family, instancehub.MaxResourceNameLength); err != nil {
+		return err
+	}
+	if err := instancehub.CheckWorkspaceLimit(limit); err != nil {
+		return err
+	}
+	u, err := s.usage(ctx, region, family)
+	if err != nil {
+		return err
+	}
+	if limit > u.Limit {
+		return instancehub.FieldError("limit", fmt.Sprintf("The workspace's limit cannot exceed the subscription's: at most %s for %s in %s.",
+			instancehub.Plural(u.Limit, "vCPU"), u.Label, region))
+	}
+	return nil
+}
+
+// usage is Azure's usage of a family in a region; EINVALID on "limit" when
+// Azure has no such family there.
+func (s *Service) usage(ctx context.Context, region, family string) (instancehub.Usage, error) {
+	usage, err := s.Cloud.Usage(ctx, region)
+	if err != nil {
+		return instancehub.Usage{}, err
+	}
+	i := slices.IndexFunc(usage, func(u instancehub.Usage) bool { return u.Name == family })
+	if i < 0 {
+		return instancehub.Usage{}, instancehub.FieldError("limit", fmt.Sprintf("There is no quota family %q in %s.", family, region))
+	}
+	return usage[i], nil
 }
 
 // QuotaUse returns, by region, the quota rows that tell an operator

@@ -24,6 +24,7 @@ type Store interface {
 	instancehub.AuditStore
 	instancehub.LoginThrottle
 	instancehub.QuotaStore
+	instancehub.QuotaRequestStore
 	instancehub.AutomationStore
 	instancehub.RunningTimeStore
 }
@@ -70,7 +71,7 @@ type Config struct {
 func New(cfg Config) *Service {
 	st := cfg.Store
 	return &Service{
-		Instances: st, Users: st, Sessions: st, Tokens: st, Roles: st, Audit: st, Throttle: st, Quotas: st,
+		Instances: st, Users: st, Sessions: st, Tokens: st, Roles: st, Audit: st, Throttle: st, Quotas: st, QuotaRequests: st,
 		Automation: st, RunningTimes: st, Cloud: cfg.Cloud, Engine: cfg.Operations,
 		Prices: cfg.Prices, Applications: cfg.Applications, Probe: cfg.Probe, RoleMap: cfg.RoleMap,
 		UserAssignedIdentities: cfg.UserAssignedIdentities, ArchiveDir: cfg.ArchiveDir,
@@ -83,15 +84,17 @@ func New(cfg Config) *Service {
 // what an action does to an instance; it writes the audit log. Its stores,
 // cloud and engine are New's; the other fields may be changed before use.
 type Service struct {
-	Instances  instancehub.InstanceStore
-	Users      instancehub.UserStore
-	Sessions   instancehub.SessionStore
-	Tokens     instancehub.TokenStore
-	Roles      instancehub.RoleStore
-	Audit      instancehub.AuditStore
-	Throttle   instancehub.LoginThrottle
-	Quotas     instancehub.QuotaStore
-	Automation instancehub.AutomationStore
+	Instances instancehub.InstanceStore
+	Users     instancehub.UserStore
+	Sessions  instancehub.SessionStore
+	Tokens    instancehub.TokenStore
+	Roles     instancehub.RoleStore
+	Audit     instancehub.AuditStore
+	Throttle  instancehub.LoginThrottle
+	Quotas    instancehub.QuotaStore
+	// QuotaRequests are people's asks for more quota, which Owners decide.
+	QuotaRequests instancehub.QuotaRequestStore
+	Automation    instancehub.AutomationStore
 	// RunningTimes is the running time recorded of instances, for the
 	// cost estimates.
 	RunningTimes instancehub.RunningTimeStore

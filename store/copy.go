@@ -18,7 +18,7 @@ import (
 var copyTables = []string{
 	"users", "sessions", "instances", "operations", "setup_runs", "role_assignments", "audit_events", "audit_archives",
 	"login_failures", "workspace_quotas", "schedules", "schedule_firings", "workspace_settings",
-	"user_notices", "password_links", "api_tokens", "running_intervals", "portal_keys",
+	"user_notices", "password_links", "api_tokens", "running_intervals", "portal_keys", "quota_requests",
 }
 
 // notCopied are the tables that are not the portal's records: the

@@ -95,6 +95,12 @@ func seedEveryTable(t *testing.T, db *DB) {
 	if _, err := db.PortalKey(ctx, "sessions"); err != nil {
 		t.Fatal(err)
 	}
+	must(db.AddQuotaRequest(ctx, &instancehub.QuotaRequest{UserID: bob.ID, Region: "westeurope", Family: "standardNCFamily",
+		VCPUs: 6, Reason: "GPU training", At: start}))
+	declined := &instancehub.QuotaRequest{UserID: bob.ID, Region: "westeurope", Family: "standardDSv2Family", VCPUs: 8, Reason: "more", At: start}
+	must(db.AddQuotaRequest(ctx, declined))
+	declined.DecidedByID, declined.DecidedAt, declined.Answer = ada.ID, start, "Not this month."
+	must(db.DeclineQuotaRequest(ctx, declined))
 }
 
 // dump is every row of table, each value written alike whichever database

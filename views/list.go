@@ -18,6 +18,9 @@ func listURL(q instancehub.ListQuery, sort instancehub.InstanceSort, pageNo int)
 	if q.OldImage {
 		v.Set("oldimage", "1")
 	}
+	if q.Owner != "" {
+		v.Set("owner", q.Owner)
+	}
 	if q.Search != "" {
 		v.Set("q", q.Search)
 	}
@@ -142,4 +145,29 @@ func pastTense(k instancehub.OperationKind) string {
 		return "deleted"
 	}
 	return k.Verb() + "ed"
+}
+
+// ownerListed reports whether the owner filter's account is among those
+// offered.
+func ownerListed(p *instancehub.InstancePage) bool {
+	for _, u := range p.Owners {
+		if ownerChosen(p, u) {
+			return true
+		}
+	}
+	return false
+}
+
+func ownerChosen(p *instancehub.InstancePage, u *instancehub.User) bool {
+	return p.Query.Owner != "" && strings.EqualFold(u.Email, p.Query.Owner)
+}
+
+// ownerListURL is the list filtered to u's instances.
+func ownerListURL(u *instancehub.User) string {
+	return listURL(instancehub.ListQuery{Owner: u.Email}, "", 1)
+}
+
+// instancesOf names the link to u's instances: "2 instances of Dana".
+func instancesOf(u *instancehub.User) string {
+	return fmt.Sprintf("%s of %s", instancehub.Plural(u.Instances, "instance"), plain(u.Name))
 }

@@ -42,6 +42,9 @@ func can(ctx context.Context, p instancehub.Permission) bool {
 type Notice struct {
 	Tone    string // "success", "danger", "info"
 	Message string
+	// Stays keeps a success or info toast until it is dismissed, as a
+	// refusal is: an answer someone waited for, told once.
+	Stays bool
 }
 
 type pageKey struct{}

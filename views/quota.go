@@ -3,6 +3,7 @@ package views
 import (
 	"fmt"
 	"net/url"
+	"strings"
 
 	"github.com/instancehub/instancehub"
 )
@@ -63,4 +64,27 @@ func limitValue(row instancehub.QuotaRow, form QuotaForm) string {
 		return ""
 	}
 	return fmt.Sprint(row.WorkspaceLimit)
+}
+
+func createURL(region string) string {
+	return "/instances/new?" + url.Values{"region": {region}}.Encode()
+}
+
+func requestQuotaURL(region string, short instancehub.QuotaShortfall) string {
+	return "/quota/requests/new?" + url.Values{"region": {region}, "family": {short.Family}, "vcpus": {fmt.Sprint(short.VCPUs)}}.Encode()
+}
+
+func requestURL(id int64, verb string) string {
+	return fmt.Sprintf("/quota/requests/%d/%s", id, verb)
+}
+
+// chosenShort is the size chosen on the form when the quota cannot fit
+// it, for the link beside the size's field error.
+func chosenShort(opts *instancehub.CreateOptions, form CreateForm) instancehub.SizeOption {
+	for _, s := range opts.Sizes {
+		if !s.Fits && form.Request.VMSize != "" && strings.EqualFold(s.Name, form.Request.VMSize) {
+			return s
+		}
+	}
+	return instancehub.SizeOption{}
 }

@@ -9,14 +9,14 @@ import (
 )
 
 // apiListComputes lists a page of compute instances: ?search=, ?mine=true,
-// ?sort=name|-name|created|-created, ?page=.
+// ?owner=EMAIL, ?sort=name|-name|created|-created, ?page=.
 func (s *Server) apiListComputes(c *echo.Context) error {
 	page, err := pageParam(c)
 	if err != nil {
 		return err
 	}
 	// The API's computes show no next stop: their schedules go unread.
-	q := instancehub.ListQuery{Search: c.QueryParam("search"), Sort: instancehub.InstanceSort(c.QueryParam("sort")), Page: page, NoNextStops: true}
+	q := instancehub.ListQuery{Search: c.QueryParam("search"), Owner: c.QueryParam("owner"), Sort: instancehub.InstanceSort(c.QueryParam("sort")), Page: page, NoNextStops: true}
 	switch c.QueryParam("mine") {
 	case "", "false":
 	case "true":
@@ -27,6 +27,9 @@ func (s *Server) apiListComputes(c *echo.Context) error {
 	list, err := s.service.ListInstances(c.Request().Context(), q)
 	if err != nil {
 		return err
+	}
+	if list.OwnerError != "" {
+		return instancehub.FieldError("owner", list.OwnerError)
 	}
 	out := listJSON[computeJSON]{Value: make([]computeJSON, 0, len(list.Instances)), Count: list.Total,
 		NextLink: s.nextLink(c, page, list.Pages)}

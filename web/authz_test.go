@@ -179,6 +179,16 @@ var matrix = map[string]check{
 	"POST /quota": {func(f fixture) (string, string, url.Values) {
 		return "POST", "/quota", url.Values{"region": {"eastus"}, "family": {"standardDSv2Family"}, "limit": {"32"}}
 	}, statuses(forbidden, anonymous, redirect, owner, redirect)},
+	// Those who create instances ask for quota; Owners decide (a request
+	// that does not exist is theirs to be told so).
+	"GET /quota/requests/new": {get("/quota/requests/new?region=eastus&family=standardDSv2Family&vcpus=4"),
+		statuses(ok, anonymous, redirect, noCreate, forbidden)},
+	"POST /quota/requests": {func(f fixture) (string, string, url.Values) {
+		return "POST", "/quota/requests", url.Values{"region": {"eastus"}, "family": {"standardDSv2Family"}, "vcpus": {"4"}, "reason": {"training"}}
+	}, statuses(redirect, noCreate, forbidden)},
+	"POST /quota/requests/:id/:verb": {func(f fixture) (string, string, url.Values) {
+		return "POST", "/quota/requests/999999/grant", nil
+	}, statuses(forbidden, anonymous, redirect, owner, notFound)},
 	"GET /access": {get("/access"), statuses(ok, anonymous, redirect, noRead, forbidden)},
 	"POST /access": {func(f fixture) (string, string, url.Values) {
 		return "POST", "/access", url.Values{"email": {"olive@example.com"}, "role": {"Reader"}}
@@ -291,6 +301,13 @@ var apiMatrix = map[string]apiCheck{
 	"GET /api/v1/quotas": apiCall("GET", at("/api/v1/quotas?region=eastus"), nil, apiRead),
 	"PUT /api/v1/quotas/:region/:family": apiCall("PUT", at("/api/v1/quotas/eastus/standardDSv2Family"), jsonBody(`{"limit": 32}`),
 		statuses(forbidden, anonymous, http.StatusUnauthorized, owner, ok)),
+	"GET /api/v1/quotaRequests": apiCall("GET", at("/api/v1/quotaRequests"), nil,
+		statuses(forbidden, anonymous, http.StatusUnauthorized, owner, ok)),
+	"POST /api/v1/quotaRequests": apiCall("POST", at("/api/v1/quotaRequests"),
+		jsonBody(`{"region": "eastus", "family": "standardDSv3Family", "vcpus": 4, "reason": "training"}`),
+		statuses(http.StatusCreated, anonymous, http.StatusUnauthorized, noCreate, forbidden)),
+	"POST /api/v1/quotaRequests/:id/:verb": apiCall("POST", at("/api/v1/quotaRequests/999999/grant"), nil,
+		statuses(forbidden, anonymous, http.StatusUnauthorized, owner, notFound)),
 	"GET /api/v1/auditEvents": apiCall("GET", at("/api/v1/auditEvents"), nil,
 		statuses(forbidden, anonymous, http.StatusUnauthorized, owner, ok, auditor, ok)),
 }

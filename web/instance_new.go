@@ -11,6 +11,11 @@ import (
 )
 
 func (s *Server) newInstance(c *echo.Context) error {
+	if !isHTMX(c) {
+		if told, err := s.tellWhileAway(c, false); told || err != nil {
+			return err
+		}
+	}
 	opts, err := s.service.CreateOptions(c.Request().Context(), c.QueryParam("region"))
 	if err != nil {
 		return err

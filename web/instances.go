@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
-	"strings"
 
 	"github.com/instancehub/instancehub"
 	"github.com/instancehub/instancehub/views"
@@ -17,6 +16,7 @@ func parseListQuery(c *echo.Context) instancehub.ListQuery {
 	page, _ := strconv.Atoi(c.FormValue("page"))
 	return instancehub.ListQuery{
 		OnlyMine: c.FormValue("mine") != "",
+		Owner:    c.FormValue("owner"),
 		OldImage: c.FormValue("oldimage") != "",
 		Search:   c.FormValue("q"),
 		Sort:     instancehub.InstanceSort(c.FormValue("sort")),
@@ -26,15 +26,8 @@ func parseListQuery(c *echo.Context) instancehub.ListQuery {
 
 func (s *Server) listInstances(c *echo.Context) error {
 	if !isHTMX(c) {
-		// What the portal did while the user was away (a scheduled start
-		// refused by quota) is told on their next visit, once.
-		notices, err := s.service.TakeNotices(c.Request().Context())
-		if err != nil {
+		if told, err := s.tellWhileAway(c, true); told || err != nil {
 			return err
-		}
-		if len(notices) > 0 {
-			s.setNotice(c, "danger", strings.Join(notices, " "))
-			return c.Redirect(http.StatusSeeOther, c.Request().URL.String())
 		}
 	}
 	list, err := s.service.ListInstances(c.Request().Context(), parseListQuery(c))
@@ -43,6 +36,9 @@ func (s *Server) listInstances(c *echo.Context) error {
 	}
 	if htmxTarget(c) == "instance-list" {
 		return s.render(c, http.StatusOK, "compute", views.InstanceList(list))
+	}
+	if list.Owners, err = s.service.InstanceOwners(c.Request().Context()); err != nil {
+		return err
 	}
 	return s.render(c, http.StatusOK, "compute", views.InstancesPage(list))
 }

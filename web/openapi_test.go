@@ -92,6 +92,18 @@ func TestOpenAPI(t *testing.T) {
 		{owner, "PUT", "/api/v1/quotas/eastus/standardDSv2Family", "application/json", `{"limit": 24}`, 200, nil},
 		{owner, "PUT", "/api/v1/quotas/eastus/standardDSv2Family", "application/json", `{"limit": null}`, 200, nil},
 		{owner, "PUT", "/api/v1/quotas/eastus/standardDSv2Family", "application/json", `{"limit": 100000}`, 422, nil},
+		{owner, "POST", "/api/v1/quotaRequests", "application/json", `{"region": "eastus", "family": "standardDSv2Family", "vcpus": 4, "reason": "training"}`, 201, nil},
+		{owner, "POST", "/api/v1/quotaRequests", "application/json", `{"region": "eastus", "family": "standardDSv2Family", "vcpus": 4, "reason": "again"}`, 409, nil},
+		{reader, "POST", "/api/v1/quotaRequests", "application/json", `{"region": "eastus", "family": "standardDSv3Family", "vcpus": 4, "reason": "x"}`, 403, nil},
+		{owner, "POST", "/api/v1/quotaRequests", "application/json", `{"region": "eastus", "family": "standardDSv3Family", "vcpus": 4, "reason": ""}`, 422, nil},
+		{owner, "GET", "/api/v1/quotaRequests", "", "", 200, nil},
+		{reader, "GET", "/api/v1/quotaRequests", "", "", 403, nil},
+		{owner, "POST", "/api/v1/quotaRequests/1/decline", "application/json", `{"answer": ""}`, 422, nil},
+		{owner, "POST", "/api/v1/quotaRequests/1/grant", "", "", 422, nil}, // no workspace limit: 40 + 4 is above Azure's
+		{owner, "PUT", "/api/v1/quotas/eastus/standardDSv2Family", "application/json", `{"limit": 24}`, 200, nil},
+		{owner, "POST", "/api/v1/quotaRequests/1/grant", "", "", 200, nil},
+		{owner, "POST", "/api/v1/quotaRequests/1/decline", "application/json", `{"answer": "late"}`, 409, nil},
+		{owner, "POST", "/api/v1/quotaRequests/99/grant", "", "", 404, nil},
 		{owner, "GET", "/api/v1/auditEvents?action=instance.&result=succeeded", "", "", 200, nil},
 		{reader, "GET", "/api/v1/auditEvents", "", "", 403, nil},
 	}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"strings"
 	"sync"
 
 	"github.com/a-h/templ"
@@ -28,7 +29,8 @@ func (s *Server) page(c *echo.Context, section string) *views.Page {
 	// fragment another tab happens to poll.
 	if !isHTMX(c) {
 		if tone, msg := s.takeNotice(c); msg != "" {
-			p.Notice = &views.Notice{Tone: tone, Message: msg}
+			tone, stays := strings.CutSuffix(tone, lastingNotice)
+			p.Notice = &views.Notice{Tone: tone, Message: msg, Stays: stays}
 		}
 	}
 	return p

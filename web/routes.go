@@ -51,6 +51,9 @@ func (s *Server) routes() {
 	g.GET("/instances/:name/apps/:app/*", s.openApplication)
 	g.GET("/quota", s.quotaPage)
 	g.POST("/quota", s.setQuota)
+	g.GET("/quota/requests/new", s.quotaRequestPage)
+	g.POST("/quota/requests", s.requestQuota)
+	g.POST("/quota/requests/:id/:verb", s.decideQuotaRequest)
 	g.GET("/access", s.accessPage)
 	g.POST("/access", s.assignRole)
 	g.POST("/access/unlock", s.unlockAccount)
@@ -90,6 +93,9 @@ func (s *Server) routes() {
 	api.DELETE("/roleAssignments/:id", s.apiRemoveRole)
 	api.GET("/quotas", s.apiQuota)
 	api.PUT("/quotas/:region/:family", s.apiSetQuota)
+	api.GET("/quotaRequests", s.apiQuotaRequests)
+	api.POST("/quotaRequests", s.apiRequestQuota)
+	api.POST("/quotaRequests/:id/:verb", s.apiDecideQuotaRequest)
 	api.GET("/auditEvents", s.apiAuditEvents)
 }
 

@@ -130,6 +130,16 @@ func (s *Server) setNotice(c *echo.Context, tone, message string) {
 	c.SetCookie(s.cookie(c, noticeCookie, s.sealValue(noticeCookie, []byte(tone+"|"+message)), 60))
 }
 
+// lastingNotice marks, after its tone, a notice that stays until it is
+// dismissed (setLastingNotice).
+const lastingNotice = "!"
+
+// setLastingNotice leaves a notice for the next page that stays until the
+// user dismisses it.
+func (s *Server) setLastingNotice(c *echo.Context, tone, message string) {
+	s.setNotice(c, tone+lastingNotice, message)
+}
+
 // takeNotice returns the toast a redirect left, once.
 func (s *Server) takeNotice(c *echo.Context) (tone, message string) {
 	value := s.readCookie(c, noticeCookie)

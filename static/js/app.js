@@ -41,11 +41,12 @@
     if (el) el.focus();
   }
 
-  // Success and info toasts leave by themselves; refusals stay until read.
+  // Success and info toasts leave by themselves; refusals, and answers
+  // told once (data-stays), stay until read.
   function scheduleToasts(root) {
     root.querySelectorAll(".toast:not([data-scheduled])").forEach(function (toast) {
       toast.dataset.scheduled = "1";
-      if (!toast.classList.contains("toast-danger")) {
+      if (!toast.classList.contains("toast-danger") && !toast.hasAttribute("data-stays")) {
         setTimeout(function () { dismiss(toast); }, 6000);
       }
     });
