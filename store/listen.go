@@ -10,7 +10,7 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// instancesChannel is what migration 00027 of migrations_postgres notifies
+// instancesChannel is what migration 00025 of migrations_postgres notifies
 // with the ID of each instance whose record or operation changed.
 const instancesChannel = "instancehub_instances"
 
