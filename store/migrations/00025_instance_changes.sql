@@ -1,4 +1,4 @@
--- PostgreSQL's migration 00027 has replicas notify one another of the
+-- PostgreSQL's migration 00025 has replicas notify one another of the
 -- instances' changes. A SQLite portal is alone with its database (it holds
 -- the data directory's lock), and tells its pages itself: nothing to do.
 

@@ -1,4 +1,4 @@
--- A failed setup script leaves a running, billed VM, as SQLite's 00028: see
+-- A failed setup script leaves a running, billed VM, as SQLite's 00026: see
 -- there. The function of 00016 follows the billed states again.
 
 -- +goose Up
