@@ -356,6 +356,7 @@ var realistic = map[string]any{
 	"users.email":                         "ada@example.com",
 	"login_failures.email":                "ada@example.com",
 	"setup_runs.exit_code":                int64(1), // PostgreSQL's INTEGER holds no time
+	"quota_requests.vcpus":                int64(8), // likewise
 }
 
 // filledRow is the row fillEveryTable put in a table: its key columns'
