@@ -52,7 +52,7 @@ func identitySection(opts *instancehub.CreateOptions, form CreateForm) templ.Com
 		ctx = templ.InitializeContext(ctx)
 		ctx = templ.ClearChildren(ctx)
 		chosen := identityChoice(form.Request.Identity)
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 1, "<section class=\"form-section\" aria-labelledby=\"identity-heading\" data-testid=\"identity-section\"><h2 id=\"identity-heading\">Managed identity</h2><fieldset class=\"field identity-field\" aria-describedby=\"identity-hint identity-error\"><legend>Identity of the virtual machine</legend><div class=\"field-check\"><input type=\"radio\" id=\"identity-none\" name=\"identity\" value=\"")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 1, "<section class=\"form-section\" aria-labelledby=\"identity-heading\" data-testid=\"identity-section\"><h2 id=\"identity-heading\">Managed identity</h2><fieldset class=\"field identity-field\" aria-describedby=\"identity-hint identity-error\"><legend>Identity of the virtual machine</legend><div class=\"field field-check\"><input type=\"radio\" id=\"identity-none\" name=\"identity\" value=\"")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -75,7 +75,7 @@ func identitySection(opts *instancehub.CreateOptions, form CreateForm) templ.Com
 				return templ_7745c5c3_Err
 			}
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 4, "> <label for=\"identity-none\">None</label></div><div class=\"field-check\"><input type=\"radio\" id=\"identity-system\" name=\"identity\" value=\"")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 4, "> <label for=\"identity-none\">None</label></div><div class=\"field field-check\"><input type=\"radio\" id=\"identity-system\" name=\"identity\" value=\"")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -103,7 +103,7 @@ func identitySection(opts *instancehub.CreateOptions, form CreateForm) templ.Com
 			return templ_7745c5c3_Err
 		}
 		for i, id := range opts.Identities {
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 8, "<div class=\"field-check\"><input type=\"radio\" id=\"")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 8, "<div class=\"field field-check\"><input type=\"radio\" id=\"")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

@@ -304,7 +304,7 @@ func TestReviewThenCreate(t *testing.T) {
 	if def := text(form.doc.Find(`#virtual_network option[value=""]`)); !strings.HasPrefix(def, "Default ("+settings["Virtual network"]) {
 		t.Errorf("review's network = %q, the form's default %q", settings["Virtual network"], def)
 	}
-	if price := text(r.doc.Find(`[data-testid="review-price"]`)); hour == "" || !strings.Contains(price, hour+" an hour, "+month+" a month") {
+	if price := text(r.doc.Find(`[data-testid="review-price"]`)); hour == "" || !strings.Contains(price, hour+", "+month+" a month of office hours") {
 		t.Errorf("price = %q, want %s an hour and %s a month as the form's estimate", price, hour, month)
 	}
 	if owner := text(r.doc.Find(`[data-testid="review-owner"]`)); owner != "You will own it: Ada Lovelace (ada@example.com)." {
