@@ -408,3 +408,18 @@ func cloneValues(v url.Values) url.Values {
 	}
 	return out
 }
+
+// TestReviewShowsTheWorkspaceLimit: where an Owner set a workspace limit
+// for the family, the review shows the share of it the instance takes.
+func TestReviewShowsTheWorkspaceLimit(t *testing.T) {
+	s := newSite(t, 0)
+	s.signIn(t, "ada@example.com")
+	if err := s.Service.SetWorkspaceLimit(s.Ctx, "eastus", "standardDSv2Family", 12, false); err != nil {
+		t.Fatal(err)
+	}
+	r := s.post(t, "/instances/review", url.Values{"name": {"limited"}, "region": {"eastus"}, "vm_size": {"Standard_DS3_v2"}})
+	wantStatus(t, r, http.StatusOK)
+	if got := strings.Join(quotaRow(t, r, "Standard DSv2 Family vCPUs (workspace)"), " "); got != "0 +4 4 12" {
+		t.Errorf("the workspace's row = %q, want 0 +4 4 12", got)
+	}
+}
