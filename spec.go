@@ -84,8 +84,14 @@ func ValidateTags(tags map[string]string) error {
 		names = append(names, k)
 	}
 	slices.Sort(names)
+	seen := make(map[string]string, len(names))
 	for _, k := range names {
+		first, twice := seen[strings.ToLower(k)]
+		seen[strings.ToLower(k)] = k
 		switch {
+		case twice:
+			// Azure compares tag names whatever their case.
+			return FieldError("tags", fmt.Sprintf("The tags %s and %s have the same name: Azure ignores the case of tag names.", first, k))
 		case strings.TrimSpace(k) == "":
 			return FieldError("tags", "A tag needs a name.")
 		case len(k) > MaxTagNameLength:
@@ -99,6 +105,38 @@ func ValidateTags(tags map[string]string) error {
 		}
 	}
 	return nil
+}
+
+// Tag is one of an instance's tags as a form lists them, in order.
+type Tag struct {
+	Name, Value string
+}
+
+// Blank reports whether the row was left empty.
+func (t Tag) Blank() bool { return strings.TrimSpace(t.Name) == "" && t.Value == "" }
+
+// TagsOf is the tags a create asks for: the form's rows when it has them
+// (blank rows skipped, a name given twice refused), its Tags otherwise,
+// checked by ValidateTags either way. EINVALID on the field "tags".
+func TagsOf(req CreateRequest) (map[string]string, error) {
+	if req.TagRows == nil {
+		return req.Tags, ValidateTags(req.Tags)
+	}
+	var tags map[string]string
+	for _, t := range req.TagRows {
+		if t.Blank() {
+			continue
+		}
+		name := strings.TrimSpace(t.Name)
+		if _, twice := tags[name]; twice {
+			return nil, FieldError("tags", fmt.Sprintf("The tag %s is given twice; give each name once.", Clip(name, 40)))
+		}
+		if tags == nil {
+			tags = map[string]string{}
+		}
+		tags[name] = t.Value
+	}
+	return tags, ValidateTags(tags)
 }
 
 // DefaultVMSize is the size the create form proposes, as the reference does.
@@ -124,10 +162,11 @@ type CreateRequest struct {
 	IdleShutdownOn bool
 	IdleMinutes    string
 	Schedules      []ScheduleRequest
-	// Description, Tags and Identity come from the API and the az ml
-	// file; the form leaves them empty.
+	// Description, Tags and Identity come from the form, the API and the
+	// az ml file; the form gives its tags as TagRows (see TagsOf).
 	Description string
 	Tags        map[string]string
+	TagRows     []Tag
 	Identity    ManagedIdentity
 	// IdempotencyKey, from the API's Idempotency-Key header, makes a
 	// retried create return the instance the first one made.
@@ -162,6 +201,9 @@ type CreateOptions struct {
 	// Assignees are the users an instance may be created for; empty unless
 	// the user may create instances for others.
 	Assignees []*User
+	// Identities are the resource IDs of the user-assigned managed
+	// identities an operator lets instances have (--azure-identities).
+	Identities []string
 	// Defaults are the workspace's, which the Scheduling section proposes.
 	Defaults WorkspaceSettings
 	// SetupScripts says instances' setup scripts run here, and

@@ -39,7 +39,8 @@ func (s *Service) CreateOptions(ctx context.Context, region string) (*instancehu
 		sizes[i].Price, _ = instancehub.PriceOf(prices, sizes[i].Name)
 	}
 	opts := &instancehub.CreateOptions{Regions: regions, Region: region, Sizes: sizes, Networks: networks,
-		SetupScripts: s.SetupScripts, SetupScriptFiles: s.SetupScripts && s.SetupScriptFiles}
+		SetupScripts: s.SetupScripts, SetupScriptFiles: s.SetupScripts && s.SetupScriptFiles,
+		Identities: slices.Clone(s.UserAssignedIdentities)}
 	if opts.Defaults, err = s.workspaceSettings(ctx); err != nil {
 		return nil, err
 	}
@@ -161,15 +162,9 @@ func (s *Service) CreateInstance(ctx context.Context, req instancehub.CreateRequ
 	if err := checkIdempotencyKey(req.IdempotencyKey); err != nil {
 		return nil, err
 	}
-	owner, err := s.owner(ctx, user, req.AssignTo)
+	owner, err := s.createdFor(ctx, user, req)
 	if err != nil {
 		return nil, err
-	}
-	if owner.ID != user.ID && req.SSHEnabled && !req.SSHKeyLater {
-		// A key of the creator's would let them in as the owner, and through
-		// a tunnel into the applications only the owner may open.
-		return nil, instancehub.FieldError("ssh_public_key", fmt.Sprintf(
-			"Only the instance's owner may give it a key: choose \"Set up an SSH key later\", and %s adds theirs on the details page.", owner.Name))
 	}
 	// Creates are admitted one at a time, so that each one's quota check
 	// counts every create admitted before it.
@@ -178,16 +173,11 @@ func (s *Service) CreateInstance(ctx context.Context, req instancehub.CreateRequ
 	if prev, err := s.replay(ctx, user, req); prev != nil || err != nil {
 		return prev, err
 	}
-	idle, schedules, schedulingErr := s.validateScheduling(req)
-	inst, err = s.validateCreate(ctx, req)
-	if err = withFieldErrors(err, schedulingErr); err != nil {
+	inst, schedules, err := s.validated(ctx, user, owner, req)
+	if err != nil {
 		return nil, err
 	}
-	inst.IdleShutdown = idle
 	inst.IdempotencyKey = req.IdempotencyKey
-	inst.OwnerID, inst.OwnerName, inst.OwnerEmail = owner.ID, owner.Name, owner.Email
-	inst.CreatedByID, inst.CreatedByName = user.ID, user.Name
-	inst.Access = access(user, inst)
 	if inst.AppSecret, err = instancehub.NewAppSecret(); err != nil {
 		return nil, err
 	}
@@ -214,6 +204,37 @@ func (s *Service) CreateInstance(ctx context.Context, req instancehub.CreateRequ
 		}
 	}
 	return inst, nil
+}
+
+// createdFor is who will own the instance req asks for: the user, or the
+// one it is assigned to, who alone may give it an SSH key.
+func (s *Service) createdFor(ctx context.Context, user *instancehub.User, req instancehub.CreateRequest) (*instancehub.User, error) {
+	owner, err := s.owner(ctx, user, req.AssignTo)
+	if err != nil {
+		return nil, err
+	}
+	if owner.ID != user.ID && req.SSHEnabled && !req.SSHKeyLater {
+		// A key of the creator's would let them in as the owner, and through
+		// a tunnel into the applications only the owner may open.
+		return nil, instancehub.FieldError("ssh_public_key", fmt.Sprintf(
+			"Only the instance's owner may give it a key: choose \"Set up an SSH key later\", and %s adds theirs on the details page.", owner.Name))
+	}
+	return owner, nil
+}
+
+// validated is the instance req describes, checked in full (every field
+// wrong reported at once), and the schedules to add once it is recorded.
+func (s *Service) validated(ctx context.Context, user, owner *instancehub.User, req instancehub.CreateRequest) (*instancehub.Instance, []*instancehub.Schedule, error) {
+	idle, schedules, schedulingErr := s.validateScheduling(req)
+	inst, err := s.validateCreate(ctx, req)
+	if err = withFieldErrors(err, schedulingErr); err != nil {
+		return nil, nil, err
+	}
+	inst.IdleShutdown = idle
+	inst.OwnerID, inst.OwnerName, inst.OwnerEmail = owner.ID, owner.Name, owner.Email
+	inst.CreatedByID, inst.CreatedByName = user.ID, user.Name
+	inst.Access = access(user, inst)
+	return inst, schedules, nil
 }
 
 // checkIdempotencyKey refuses a key too long or of other than printable
@@ -399,13 +420,14 @@ func (s *Service) validateCreate(ctx context.Context, req instancehub.CreateRequ
 	}
 	inst.Description = strings.TrimSpace(req.Description)
 	_ = note(instancehub.TooLong("description", "A description", inst.Description, instancehub.MaxDescriptionLength))
-	_ = note(instancehub.ValidateTags(req.Tags))
+	tags, err := instancehub.TagsOf(req)
+	_ = note(err) // only ever EINVALID
 	if err := instancehub.ValidateIdentity(req.Identity); err != nil {
 		_ = note(err)
 	} else {
 		_ = note(s.identitiesAllowed(req.Identity))
 	}
-	inst.Tags, inst.Identity = req.Tags, req.Identity
+	inst.Tags, inst.Identity = tags, req.Identity
 	inst.Setup = s.validateSetup(req.Setup, fields)
 	if len(fields) > 0 {
 		return nil, &instancehub.Error{Code: instancehub.EINVALID, Message: "Some settings need your attention.", Fields: fields}

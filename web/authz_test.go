@@ -142,6 +142,13 @@ var matrix = map[string]check{
 	"GET /instances/new/check-name": {get("/instances/new/check-name?name=fresh-name"), statuses(ok, anonymous, redirect, noCreate, forbidden)},
 	"GET /instances/new/placement":  {get("/instances/new/placement?region=westeurope"), statuses(ok, anonymous, redirect, noCreate, forbidden)},
 	"GET /instances/new/subnets":    {get("/instances/new/subnets?region=eastus&virtual_network=vnet-eastus"), statuses(ok, anonymous, redirect, noCreate, forbidden)},
+	"GET /instances/new/schedule":   {get("/instances/new/schedule?schedule_count=0"), statuses(ok, anonymous, redirect, noCreate, forbidden)},
+	"GET /instances/new/tag":        {get("/instances/new/tag?tag_count=1"), statuses(ok, anonymous, redirect, noCreate, forbidden)},
+	// Reviewing makes nothing: a good form is reviewed (200), refused
+	// without instances/create.
+	"POST /instances/review": {func(f fixture) (string, string, url.Values) {
+		return "POST", "/instances/review", url.Values{"name": {"rev-" + f.slug}, "region": {"eastus"}, "vm_size": {"Standard_DS1_v2"}}
+	}, statuses(ok, anonymous, redirect, noCreate, forbidden)},
 	"POST /instances": {func(f fixture) (string, string, url.Values) {
 		return "POST", "/instances", url.Values{"name": {"new-" + f.slug}, "region": {"eastus"}, "vm_size": {"Standard_DS1_v2"}}
 	}, statuses(redirect, noCreate, forbidden)},

@@ -3,6 +3,7 @@ package web
 import (
 	"fmt"
 	"net/http"
+	"strconv"
 
 	"github.com/a-h/templ"
 	"github.com/instancehub/instancehub"
@@ -21,7 +22,8 @@ func (s *Server) newInstance(c *echo.Context) error {
 		return err
 	}
 	form := views.CreateForm{Request: instancehub.CreateRequest{Region: opts.Region,
-		IdleShutdownOn: opts.Defaults.IdleShutdownOn, IdleMinutes: views.IdleMinutesText(opts.Defaults.IdleShutdown)}}
+		IdleShutdownOn: opts.Defaults.IdleShutdownOn, IdleMinutes: views.IdleMinutesText(opts.Defaults.IdleShutdown),
+		TagRows: []instancehub.Tag{{}}}}
 	return s.render(c, http.StatusOK, "compute", views.CreatePage(opts, form))
 }
 
@@ -72,6 +74,9 @@ func parseCreateForm(c *echo.Context) views.CreateForm {
 			IdleShutdownOn: c.FormValue("idle_shutdown") != "",
 			IdleMinutes:    c.FormValue("idle_minutes"),
 			Schedules:      parseCreateSchedules(c),
+			Description:    c.FormValue("description"),
+			TagRows:        parseTagRows(c),
+			Identity:       parseIdentity(c.FormValue("identity")),
 		},
 		Type: c.FormValue("type"),
 	}
@@ -79,13 +84,39 @@ func parseCreateForm(c *echo.Context) views.CreateForm {
 	return form
 }
 
+// parseTagRows reads the create form's tag rows, and one more, blank, when
+// "Add tag" was pressed.
+func parseTagRows(c *echo.Context) []instancehub.Tag {
+	n, _ := strconv.Atoi(c.FormValue("tag_count"))
+	n = min(max(n, 0), instancehub.MaxTags)
+	rows := make([]instancehub.Tag, 0, n+1)
+	for i := range n {
+		rows = append(rows, instancehub.Tag{Name: c.FormValue(fmt.Sprintf("tag-%d-name", i)), Value: c.FormValue(fmt.Sprintf("tag-%d-value", i))})
+	}
+	if c.FormValue("add_tag") != "" && n < instancehub.MaxTags {
+		rows = append(rows, instancehub.Tag{})
+	}
+	return rows
+}
+
+// parseIdentity reads the identity chosen: none, the system-assigned one,
+// or the resource ID of a user-assigned one.
+func parseIdentity(v string) instancehub.ManagedIdentity {
+	switch v {
+	case "", views.IdentityNone:
+		return instancehub.ManagedIdentity{}
+	case views.IdentitySystem:
+		return instancehub.ManagedIdentity{SystemAssigned: true}
+	}
+	return instancehub.ManagedIdentity{UserAssigned: []string{v}}
+}
+
 // createInstance creates, or shows the form again with a message by each
 // field that needs one and everything entered kept.
 func (s *Server) createInstance(c *echo.Context) error {
 	ctx := c.Request().Context()
 	form := parseCreateForm(c)
-	if c.FormValue("add_schedule") != "" {
-		// "Add schedule" shows the form again with one more schedule.
+	if showFormAgain(c) {
 		opts, err := s.service.CreateOptions(ctx, form.Request.Region)
 		if err != nil {
 			return err

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/PuerkitoBio/goquery"
 	"github.com/instancehub/instancehub"
 )
 
@@ -89,5 +90,34 @@ func TestCreateFormSetupScripts(t *testing.T) {
 	wantStatus(t, r, http.StatusUnprocessableEntity)
 	if got := text(r.doc.Find(`[data-testid="creation_script.path-error"]`)); !strings.Contains(got, "inline") {
 		t.Errorf("a file where scripts are inline only: %q", got)
+	}
+}
+
+// TestReviewShowsSetupScripts: the review names the scripts the instance
+// will run, and its hidden fields carry them, so that Create makes the
+// instance with them.
+func TestReviewShowsSetupScripts(t *testing.T) {
+	s := newSite(t, 0)
+	s.Service.SetupScripts, s.Service.SetupScriptFiles = true, true
+	s.signIn(t, "ada@example.com")
+	typed := url.Values{"name": {"scripted"}, "region": {"eastus"}, "vm_size": {"Standard_DS3_v2"}, "type": {"CPU"},
+		"creation_script_command": {"apt-get install -y jq\necho done"}, "creation_script_timeout": {"20"},
+		"startup_script_path": {"start.sh"}, "startup_script_arguments": {"--fast"}}
+	r := s.post(t, "/instances/review", typed)
+	wantStatus(t, r, http.StatusOK)
+	if got := text(r.doc.Find(`[data-testid="review-creation-script"]`)); got != "apt-get install -y jq … (stops after 20 minutes)" {
+		t.Errorf("review's creation script = %q", got)
+	}
+	if got := text(r.doc.Find(`[data-testid="review-startup-script"]`)); got != "start.sh --fast (stops after 15 minutes)" {
+		t.Errorf("review's startup script = %q", got)
+	}
+	carried := url.Values{}
+	r.doc.Find(`form input[type="hidden"]`).Each(func(_ int, in *goquery.Selection) {
+		name, _ := in.Attr("name")
+		value, _ := in.Attr("value")
+		carried.Add(name, value)
+	})
+	if carried.Get("creation_script_command") != typed.Get("creation_script_command") || carried.Get("startup_script_path") != "start.sh" {
+		t.Errorf("the review carries %v", carried)
 	}
 }
