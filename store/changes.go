@@ -103,7 +103,7 @@ func (db *DB) execQuiet(ctx context.Context, query string, args ...any) (res sql
 		return db.exec(ctx, query, args...)
 	}
 	began := time.Now()
-	defer func() { err = db.written(err); db.timed(QueryWrite, began, err) }()
+	defer func() { wrote(ctx); err = db.written(err); db.timed(QueryWrite, began, err) }()
 	return c.exec(ctx, query, args...)
 }
 
@@ -133,7 +133,31 @@ func copies(kept []*instancehub.Instance) []*instancehub.Instance {
 // DataVersion returns the database's data version: it differs from an
 // earlier one whenever anything was committed in between, by this process
 // or another, but for the quiet writes (execQuiet), which no page shows.
-func (db *DB) DataVersion(ctx context.Context) (int64, error) { return db.changes.version(ctx) }
+func (db *DB) DataVersion(ctx context.Context) (int64, error) { return db.version(ctx) }
+
+// version is the data version as the request ctx serves first read it
+// (instancehub.VersionMemo), or read now.
+func (db *DB) version(ctx context.Context) (int64, error) {
+	memo := instancehub.VersionMemoFromContext(ctx)
+	if memo == nil {
+		return db.changes.version(ctx)
+	}
+	if v, ok := memo.Version(); ok {
+		return v, nil
+	}
+	v, err := db.changes.version(ctx)
+	if err == nil {
+		memo.Keep(v)
+	}
+	return v, err
+}
+
+// wrote forgets the version the request ctx serves read: its write moved it.
+func wrote(ctx context.Context) {
+	if memo := instancehub.VersionMemoFromContext(ctx); memo != nil {
+		memo.Forget()
+	}
+}
 
 // copySession returns a copy a caller may change.
 func copySession(s *instancehub.Session) *instancehub.Session {

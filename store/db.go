@@ -216,7 +216,7 @@ func (db *DB) orNow(t time.Time) time.Time {
 // process or replica writes meanwhile.
 func (db *DB) inTx(ctx context.Context, fn func(tx *Tx) error) (err error) {
 	began := time.Now()
-	defer func() { err = db.written(err); db.timed(QueryTransaction, began, err) }()
+	defer func() { wrote(ctx); err = db.written(err); db.timed(QueryTransaction, began, err) }()
 	tx, err := db.db.BeginTx(ctx, nil)
 	if err != nil {
 		return err

@@ -140,7 +140,7 @@ func (db *DB) FindInstances(ctx context.Context, filter instancehub.InstanceFilt
 	if filter.Limit <= 0 || filter.Limit > maxCachedLimit {
 		return db.findInstances(ctx, filter)
 	}
-	version, err := db.changes.version(ctx)
+	version, err := db.version(ctx)
 	if err != nil {
 		return db.findInstances(ctx, filter)
 	}
