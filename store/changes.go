@@ -31,6 +31,7 @@ type changeCounter interface {
 type changes struct {
 	mu      sync.Mutex
 	conn    *sql.DB     // one connection
+	read    *sql.Stmt   // PRAGMA data_version, prepared once on it
 	writing atomic.Bool // a quiet write holds the connection
 }
 
@@ -45,7 +46,13 @@ func openChanges(name string) (*changes, error) {
 	conn.SetMaxIdleConns(1)
 	conn.SetConnMaxLifetime(0)
 	conn.SetConnMaxIdleTime(0) // data_version is per connection: keep this one
-	return &changes{conn: conn}, nil
+	// Prepared once: parsing the pragma took as long as running it.
+	read, err := conn.Prepare("PRAGMA data_version")
+	if err != nil {
+		conn.Close()
+		return nil, err
+	}
+	return &changes{conn: conn, read: read}, nil
 }
 
 // version returns the database's current data version on the watching
@@ -58,11 +65,14 @@ func (c *changes) version(ctx context.Context) (int64, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	var v int64
-	err := c.conn.QueryRowContext(ctx, "PRAGMA data_version").Scan(&v)
+	err := c.read.QueryRowContext(ctx).Scan(&v)
 	return v, err
 }
 
-func (c *changes) close() error { return c.conn.Close() }
+func (c *changes) close() error {
+	c.read.Close()
+	return c.conn.Close()
+}
 
 // exec runs a quiet write on the watching connection, whose own commits
 // leave its data_version as it was. It runs to its end whatever ctx says:
