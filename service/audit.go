@@ -2,9 +2,11 @@ package service
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/instancehub/instancehub"
 )
@@ -35,18 +37,40 @@ func (s *Service) auditEvent(ctx context.Context, action, target string, err err
 	return e
 }
 
+// Waits between attempts to write an audit event the database did not
+// take for its own reasons (a dropped connection, a lock held elsewhere, a
+// disk that refused a write for a moment): the action happened, and the
+// log that says so outlasts a blink, as an operation's progress does.
+const (
+	firstAuditWait = 50 * time.Millisecond
+	auditWaitFor   = 3 * time.Second // in all, per event: the request waits
+)
+
 // writeAudit adds e to the log, or counts it in its tally when it is a
-// refusal or a failure, setting its Count.
+// refusal or a failure, setting its Count. A write the database fails for
+// its own reasons is tried again for a moment (auditWaitFor); the store's
+// refusals are not.
 func (s *Service) writeAudit(ctx context.Context, e *instancehub.AuditEvent) {
 	add := s.Audit.RecordAudit
 	if e.Tallied() {
 		add = s.Audit.TallyAudit
 	}
-	if err := add(context.WithoutCancel(ctx), e); err != nil {
-		s.logger().ErrorContext(ctx, "record audit event", "action", e.Action, "user", e.UserName, "target", e.Target, "result", e.Result, "reason", e.Reason, "err", err)
-		return
+	ctx = context.WithoutCancel(ctx)
+	first, wait := time.Now(), firstAuditWait
+	for {
+		err := add(ctx, e)
+		if err == nil {
+			s.metrics().Audited(e, e.Tallied())
+			return
+		}
+		var refusal *instancehub.Error
+		if errors.As(err, &refusal) || time.Since(first)+wait > auditWaitFor {
+			s.logger().ErrorContext(ctx, "record audit event", "action", e.Action, "user", e.UserName, "target", e.Target, "result", e.Result, "reason", e.Reason, "err", err)
+			return
+		}
+		time.Sleep(wait)
+		wait *= 2
 	}
-	s.metrics().Audited(e, e.Tallied())
 }
 
 // recordDenial writes an audit event only when a read was refused.

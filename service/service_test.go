@@ -181,3 +181,57 @@ type blinkingReads struct{ instancehub.InstanceStore }
 func (blinkingReads) FindInstanceByID(context.Context, int64) (*instancehub.Instance, error) {
 	return nil, errors.New("disk I/O error (8714)")
 }
+
+// The audit event of an action outlasts a database blink: a write the
+// database fails for its own reasons is tried again, and the event is
+// kept; a refusal of the store is not tried again.
+func TestAnAuditEventOutlastsABlink(t *testing.T) {
+	p := testportal.Open(t, t.TempDir(), 0)
+	blinking := &blinkingAudit{AuditStore: p.Service.Audit, failures: 2}
+	p.Service.Audit = blinking
+	if _, err := p.Service.CreateInstance(p.Ctx, testportal.Request("audited")); err != nil {
+		t.Fatal(err)
+	}
+	events, _, err := p.DB.FindAuditEvents(p.Ctx, instancehub.AuditFilter{Action: "instance.create", Limit: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(events) != 1 || events[0].Target != "audited" {
+		t.Errorf("the log holds %d create events after a blink of two writes, want the one", len(events))
+	}
+	if blinking.calls != 3 {
+		t.Errorf("%d writes, want 3: two failed, one kept", blinking.calls)
+	}
+
+	refusing := &blinkingAudit{AuditStore: p.DB, failures: 1, refusal: true}
+	p.Service.Audit = refusing
+	if _, err := p.Service.CreateInstance(p.Ctx, testportal.Request("refused")); err != nil {
+		t.Fatal(err)
+	}
+	if refusing.calls != 1 {
+		t.Errorf("a refusal of the store was written %d times, want once", refusing.calls)
+	}
+}
+
+// blinkingAudit fails the first writes of the audit log.
+type blinkingAudit struct {
+	instancehub.AuditStore
+	mu       sync.Mutex
+	failures int
+	refusal  bool
+	calls    int
+}
+
+func (b *blinkingAudit) RecordAudit(ctx context.Context, e *instancehub.AuditEvent) error {
+	b.mu.Lock()
+	b.calls++
+	fail := b.calls <= b.failures
+	b.mu.Unlock()
+	switch {
+	case fail && b.refusal:
+		return instancehub.Errorf(instancehub.EINVALID, "The event is too long.")
+	case fail:
+		return errors.New("database is locked (5) (SQLITE_BUSY)")
+	}
+	return b.AuditStore.RecordAudit(ctx, e)
+}
