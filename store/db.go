@@ -54,6 +54,7 @@ type DB struct {
 	sessions byVersion[string, *instancehub.Session]
 	tokens   byVersion[string, *instancehub.APIToken]
 	quotas   byVersion[string, *instancehub.WorkspaceQuota]
+	running  byVersion[runningKey, *runningSums]
 
 	// Now returns the current time. The store stamps with it the times a
 	// caller leaves zero; tests replace it to control them.
@@ -140,6 +141,7 @@ func newDB(db *sql.DB, d *dialect, changes changeCounter) *DB {
 		sessions: newByVersion[string, *instancehub.Session](10_000),
 		tokens:   newByVersion[string, *instancehub.APIToken](10_000),
 		quotas:   newByVersion[string, *instancehub.WorkspaceQuota](1024),
+		running:  newByVersion[runningKey, *runningSums](256),
 	}
 }
 
