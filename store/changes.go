@@ -135,6 +135,16 @@ func copies(kept []*instancehub.Instance) []*instancehub.Instance {
 			op := *inst.LastOperation
 			c.LastOperation = &op
 		}
+		for _, script := range []**instancehub.SetupScript{&c.Setup.Creation, &c.Setup.Startup} {
+			if *script != nil {
+				v := **script
+				*script = &v
+			}
+		}
+		if inst.OSImage != nil {
+			image := *inst.OSImage
+			c.OSImage = &image
+		}
 		out[i] = &c
 	}
 	return out

@@ -55,6 +55,7 @@ type DB struct {
 	tokens   byVersion[string, *instancehub.APIToken]
 	quotas   byVersion[string, *instancehub.WorkspaceQuota]
 	running  byVersion[runningKey, *runningSums]
+	byName   byVersion[string, *instancehub.Instance]
 
 	// Now returns the current time. The store stamps with it the times a
 	// caller leaves zero; tests replace it to control them.
@@ -142,6 +143,7 @@ func newDB(db *sql.DB, d *dialect, changes changeCounter) *DB {
 		tokens:   newByVersion[string, *instancehub.APIToken](10_000),
 		quotas:   newByVersion[string, *instancehub.WorkspaceQuota](1024),
 		running:  newByVersion[runningKey, *runningSums](256),
+		byName:   newByVersion[string, *instancehub.Instance](10_000),
 	}
 }
 
