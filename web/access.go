@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"strconv"
 
 	"github.com/instancehub/instancehub"
 	"github.com/instancehub/instancehub/views"
@@ -42,8 +41,8 @@ func (s *Server) assignRole(c *echo.Context) error {
 }
 
 func (s *Server) removeRole(c *echo.Context) error {
-	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
-	if err != nil {
+	id, ok := idParam(c)
+	if !ok {
 		return echo.ErrNotFound
 	}
 	a, err := s.service.RemoveRoleAssignment(c.Request().Context(), id)
@@ -151,8 +150,8 @@ func (s *Server) people(c *echo.Context) error {
 
 // setUserDisabled disables or enables an account.
 func (s *Server) setUserDisabled(c *echo.Context) error {
-	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
-	if err != nil {
+	id, ok := idParam(c)
+	if !ok {
 		return echo.ErrNotFound
 	}
 	disable := c.Param("verb") == "disable"

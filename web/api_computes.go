@@ -2,7 +2,6 @@ package web
 
 import (
 	"net/http"
-	"strconv"
 	"strings"
 
 	"github.com/instancehub/instancehub"
@@ -100,8 +99,8 @@ func (s *Server) apiOperations(c *echo.Context) error {
 // apiOperation answers one operation; while it runs, Retry-After says when
 // to ask again.
 func (s *Server) apiOperation(c *echo.Context) error {
-	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
-	if err != nil || id < 1 {
+	id, ok := idParam(c)
+	if !ok {
 		return instancehub.Errorf(instancehub.ENOTFOUND, "%s has no operation %q.", c.Param("name"), instancehub.Clip(c.Param("id"), 40))
 	}
 	op, err := s.service.Operation(c.Request().Context(), c.Param("name"), id)

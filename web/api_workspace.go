@@ -70,8 +70,8 @@ func (s *Server) apiAssignRole(c *echo.Context) error {
 
 // apiRemoveRole removes a role assignment.
 func (s *Server) apiRemoveRole(c *echo.Context) error {
-	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
-	if err != nil {
+	id, ok := idParam(c)
+	if !ok {
 		return instancehub.Errorf(instancehub.ENOTFOUND, "There is no role assignment %q.", instancehub.Clip(c.Param("id"), 40))
 	}
 	if _, err := s.service.RemoveRoleAssignment(c.Request().Context(), id); err != nil {

@@ -3,7 +3,6 @@ package web
 import (
 	"fmt"
 	"net/http"
-	"strconv"
 
 	"github.com/instancehub/instancehub"
 	"github.com/instancehub/instancehub/views"
@@ -46,8 +45,8 @@ func (s *Server) archiveRefused(c *echo.Context, before string, err error) error
 
 // downloadAuditArchive sends the file of an archive, checked again.
 func (s *Server) downloadAuditArchive(c *echo.Context) error {
-	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
-	if err != nil {
+	id, ok := idParam(c)
+	if !ok {
 		return instancehub.Errorf(instancehub.ENOTFOUND, "There is no such archive of the audit log.")
 	}
 	a, file, err := s.service.OpenAuditArchive(c.Request().Context(), id)

@@ -2,7 +2,6 @@ package web
 
 import (
 	"net/http"
-	"strconv"
 
 	"github.com/instancehub/instancehub"
 	"github.com/instancehub/instancehub/views"
@@ -16,8 +15,8 @@ import (
 
 // confirmDisable asks before disabling an account.
 func (s *Server) confirmDisable(c *echo.Context) error {
-	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
-	if err != nil {
+	id, ok := idParam(c)
+	if !ok {
 		return echo.ErrNotFound
 	}
 	u, err := s.service.UserToDisable(c.Request().Context(), id)
@@ -29,8 +28,8 @@ func (s *Server) confirmDisable(c *echo.Context) error {
 
 // confirmRemoveRole asks before removing a role assignment.
 func (s *Server) confirmRemoveRole(c *echo.Context) error {
-	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
-	if err != nil {
+	id, ok := idParam(c)
+	if !ok {
 		return echo.ErrNotFound
 	}
 	a, err := s.service.RoleAssignmentToRemove(c.Request().Context(), id)
@@ -43,8 +42,8 @@ func (s *Server) confirmRemoveRole(c *echo.Context) error {
 // confirmRevoke asks before revoking a token: one's own, or, from the
 // Owners' list (?from=all), anyone's.
 func (s *Server) confirmRevoke(c *echo.Context) error {
-	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
-	if err != nil {
+	id, ok := idParam(c)
+	if !ok {
 		return echo.ErrNotFound
 	}
 	all := c.QueryParam("from") == "all"

@@ -3,7 +3,6 @@ package web
 import (
 	"fmt"
 	"net/http"
-	"strconv"
 
 	"github.com/instancehub/instancehub"
 	"github.com/instancehub/instancehub/views"
@@ -48,8 +47,8 @@ func (s *Server) createToken(c *echo.Context) error {
 
 // revokeToken revokes a token, one's own or (for Owners) anyone's.
 func (s *Server) revokeToken(c *echo.Context) error {
-	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
-	if err != nil {
+	id, ok := idParam(c)
+	if !ok {
 		return echo.ErrNotFound
 	}
 	t, err := s.service.RevokeToken(c.Request().Context(), id)
