@@ -50,12 +50,13 @@ type DB struct {
 	// every change (sign-out, role, rename) is a commit, while the quiet
 	// record of their last use forgets the one it changes; and the
 	// workspace quota of each region.
-	pages    byVersion[instancehub.InstanceFilter, cachedPage]
-	sessions byVersion[string, *instancehub.Session]
-	tokens   byVersion[string, *instancehub.APIToken]
-	quotas   byVersion[string, *instancehub.WorkspaceQuota]
-	running  byVersion[runningKey, *runningSums]
-	byName   byVersion[string, *instancehub.Instance]
+	pages     byVersion[instancehub.InstanceFilter, cachedPage]
+	sessions  byVersion[string, *instancehub.Session]
+	tokens    byVersion[string, *instancehub.APIToken]
+	quotas    byVersion[string, *instancehub.WorkspaceQuota]
+	running   byVersion[runningKey, *runningSums]
+	byName    byVersion[string, *instancehub.Instance]
+	schedules byVersion[string, []*instancehub.Schedule]
 
 	// Now returns the current time. The store stamps with it the times a
 	// caller leaves zero; tests replace it to control them.
@@ -144,6 +145,8 @@ func newDB(db *sql.DB, d *dialect, changes changeCounter) *DB {
 		quotas:   newByVersion[string, *instancehub.WorkspaceQuota](1024),
 		running:  newByVersion[runningKey, *runningSums](256),
 		byName:   newByVersion[string, *instancehub.Instance](10_000),
+		// schedules: by the instances asked for, "[1 2 3]"
+		schedules: newByVersion[string, []*instancehub.Schedule](1024),
 	}
 }
 
