@@ -31,6 +31,7 @@ type changeCounter interface {
 type changes struct {
 	mu      sync.Mutex
 	conn    *sql.DB     // one connection
+	read    *sql.Stmt   // PRAGMA data_version, prepared once on it
 	writing atomic.Bool // a quiet write holds the connection
 }
 
@@ -45,7 +46,13 @@ func openChanges(name string) (*changes, error) {
 	conn.SetMaxIdleConns(1)
 	conn.SetConnMaxLifetime(0)
 	conn.SetConnMaxIdleTime(0) // data_version is per connection: keep this one
-	return &changes{conn: conn}, nil
+	// Prepared once: parsing the pragma took as long as running it.
+	read, err := conn.Prepare("PRAGMA data_version")
+	if err != nil {
+		conn.Close()
+		return nil, err
+	}
+	return &changes{conn: conn, read: read}, nil
 }
 
 // version returns the database's current data version on the watching
@@ -58,11 +65,14 @@ func (c *changes) version(ctx context.Context) (int64, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	var v int64
-	err := c.conn.QueryRowContext(ctx, "PRAGMA data_version").Scan(&v)
+	err := c.read.QueryRowContext(ctx).Scan(&v)
 	return v, err
 }
 
-func (c *changes) close() error { return c.conn.Close() }
+func (c *changes) close() error {
+	c.read.Close()
+	return c.conn.Close()
+}
 
 // exec runs a quiet write on the watching connection, whose own commits
 // leave its data_version as it was. It runs to its end whatever ctx says:
@@ -103,7 +113,7 @@ func (db *DB) execQuiet(ctx context.Context, query string, args ...any) (res sql
 		return db.exec(ctx, query, args...)
 	}
 	began := time.Now()
-	defer func() { err = db.written(err); db.timed(QueryWrite, began, err) }()
+	defer func() { wrote(ctx); err = db.written(err); db.timed(QueryWrite, began, err) }()
 	return c.exec(ctx, query, args...)
 }
 
@@ -125,6 +135,16 @@ func copies(kept []*instancehub.Instance) []*instancehub.Instance {
 			op := *inst.LastOperation
 			c.LastOperation = &op
 		}
+		for _, script := range []**instancehub.SetupScript{&c.Setup.Creation, &c.Setup.Startup} {
+			if *script != nil {
+				v := **script
+				*script = &v
+			}
+		}
+		if inst.OSImage != nil {
+			image := *inst.OSImage
+			c.OSImage = &image
+		}
 		out[i] = &c
 	}
 	return out
@@ -133,7 +153,31 @@ func copies(kept []*instancehub.Instance) []*instancehub.Instance {
 // DataVersion returns the database's data version: it differs from an
 // earlier one whenever anything was committed in between, by this process
 // or another, but for the quiet writes (execQuiet), which no page shows.
-func (db *DB) DataVersion(ctx context.Context) (int64, error) { return db.changes.version(ctx) }
+func (db *DB) DataVersion(ctx context.Context) (int64, error) { return db.version(ctx) }
+
+// version is the data version as the request ctx serves first read it
+// (instancehub.VersionMemo), or read now.
+func (db *DB) version(ctx context.Context) (int64, error) {
+	memo := instancehub.VersionMemoFromContext(ctx)
+	if memo == nil {
+		return db.changes.version(ctx)
+	}
+	if v, ok := memo.Version(); ok {
+		return v, nil
+	}
+	v, err := db.changes.version(ctx)
+	if err == nil {
+		memo.Keep(v)
+	}
+	return v, err
+}
+
+// wrote forgets the version the request ctx serves read: its write moved it.
+func wrote(ctx context.Context) {
+	if memo := instancehub.VersionMemoFromContext(ctx); memo != nil {
+		memo.Forget()
+	}
+}
 
 // copySession returns a copy a caller may change.
 func copySession(s *instancehub.Session) *instancehub.Session {

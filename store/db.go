@@ -53,10 +53,13 @@ type DB struct {
 	pages byVersion[instancehub.InstanceFilter, cachedPage]
 	// totals are how many instances each filter (its sort and page left
 	// out) selects: counted once for all its pages.
-	totals   byVersion[instancehub.InstanceFilter, int]
-	sessions byVersion[string, *instancehub.Session]
-	tokens   byVersion[string, *instancehub.APIToken]
-	quotas   byVersion[string, *instancehub.WorkspaceQuota]
+	totals    byVersion[instancehub.InstanceFilter, int]
+	sessions  byVersion[string, *instancehub.Session]
+	tokens    byVersion[string, *instancehub.APIToken]
+	quotas    byVersion[string, *instancehub.WorkspaceQuota]
+	running   byVersion[runningKey, *runningSums]
+	byName    byVersion[string, *instancehub.Instance]
+	schedules byVersion[string, []*instancehub.Schedule]
 
 	// Now returns the current time. The store stamps with it the times a
 	// caller leaves zero; tests replace it to control them.
@@ -144,6 +147,10 @@ func newDB(db *sql.DB, d *dialect, changes changeCounter) *DB {
 		sessions: newByVersion[string, *instancehub.Session](10_000),
 		tokens:   newByVersion[string, *instancehub.APIToken](10_000),
 		quotas:   newByVersion[string, *instancehub.WorkspaceQuota](1024),
+		running:  newByVersion[runningKey, *runningSums](256),
+		byName:   newByVersion[string, *instancehub.Instance](10_000),
+		// schedules: by the instances asked for, "[1 2 3]"
+		schedules: newByVersion[string, []*instancehub.Schedule](1024),
 	}
 }
 
@@ -220,7 +227,7 @@ func (db *DB) orNow(t time.Time) time.Time {
 // process or replica writes meanwhile.
 func (db *DB) inTx(ctx context.Context, fn func(tx *Tx) error) (err error) {
 	began := time.Now()
-	defer func() { err = db.written(err); db.timed(QueryTransaction, began, err) }()
+	defer func() { wrote(ctx); err = db.written(err); db.timed(QueryTransaction, began, err) }()
 	tx, err := db.db.BeginTx(ctx, nil)
 	if err != nil {
 		return err

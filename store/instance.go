@@ -96,7 +96,25 @@ func insertInstance(ctx context.Context, tx *Tx, inst *instancehub.Instance) err
 
 // FindInstanceByName returns the live instance with that name, compared
 // case-insensitively, with its last operation. ENOTFOUND if there is none.
+//
+// It is served from memory while nothing was committed since it was read:
+// the details page, its fragments and every action ask it.
 func (db *DB) FindInstanceByName(ctx context.Context, name string) (*instancehub.Instance, error) {
+	version, err := db.version(ctx)
+	if err != nil {
+		return db.findInstanceByName(ctx, name)
+	}
+	if kept, ok := db.byName.get(version, name); ok {
+		return copies([]*instancehub.Instance{kept})[0], nil
+	}
+	inst, err := db.findInstanceByName(ctx, name)
+	if err == nil {
+		db.byName.put(version, name, copies([]*instancehub.Instance{inst})[0])
+	}
+	return inst, err
+}
+
+func (db *DB) findInstanceByName(ctx context.Context, name string) (*instancehub.Instance, error) {
 	inst, err := db.findInstance(ctx, `i.name = ? AND `+live, name)
 	return inst, wrap(err, "find instance %q", name)
 }
@@ -140,7 +158,7 @@ func (db *DB) FindInstances(ctx context.Context, filter instancehub.InstanceFilt
 	if filter.Limit <= 0 || filter.Limit > maxCachedLimit {
 		return db.findInstances(ctx, filter, -1)
 	}
-	version, err := db.changes.version(ctx)
+	version, err := db.version(ctx)
 	if err != nil {
 		return db.findInstances(ctx, filter, -1)
 	}

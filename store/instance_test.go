@@ -511,3 +511,44 @@ func TestSyncStates(t *testing.T) {
 	}
 
 }
+
+// TestInstanceByNameIsKeptUntilAChange: an instance found by name is read
+// once while nothing is committed (the details page and every action ask
+// for it), each caller gets a copy of its own to change, and a change, here
+// or by another process, shows at the next find.
+func TestInstanceByNameIsKeptUntilAChange(t *testing.T) {
+	db, _ := openTestDB(t)
+	ctx := context.Background()
+	ada := createUser(t, db, "ada@example.com", "Ada")
+	inst := runningInstance(t, db, "lab", ada)
+	reads := &readCounter{}
+	db.Metrics = reads
+
+	first, err := db.FindInstanceByName(ctx, "lab")
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := reads.count()
+	first.Access.Manage, first.LastOperation.Step, first.Tags = true, "changed by a caller", map[string]string{"x": "y"}
+	again, err := db.FindInstanceByName(ctx, "lab")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if reads.count() != before {
+		t.Fatalf("%d reads for an instance found again with nothing committed", reads.count()-before)
+	}
+	if again.Access.Manage || again.LastOperation.Step == "changed by a caller" || len(again.Tags) != 0 || again.State != instancehub.StateRunning {
+		t.Fatalf("a caller's change reached the kept instance: %+v", again)
+	}
+
+	setState(t, db, inst, instancehub.StateStopped)
+	if after, err := db.FindInstanceByName(ctx, "lab"); err != nil || after.State != instancehub.StateStopped {
+		t.Fatalf("after a change: %+v, %v", after, err)
+	}
+	if upper, err := db.FindInstanceByName(ctx, "LAB"); err != nil || upper.Name != "lab" {
+		t.Fatalf("by another case: %+v, %v", upper, err)
+	}
+	if _, err := db.FindInstanceByName(ctx, "no-such"); instancehub.ErrorCode(err) != instancehub.ENOTFOUND {
+		t.Fatalf("an unknown name: %v", err)
+	}
+}

@@ -81,7 +81,7 @@ func heldVCPUs(ctx context.Context, tx *Tx, region, name string) (int, error) {
 func (db *DB) WorkspaceQuota(ctx context.Context, region string) (*instancehub.WorkspaceQuota, error) {
 	// Read from memory while nothing was committed: the quota page lists
 	// every instance holding quota in the region, thousands at scale.
-	version, err := db.changes.version(ctx)
+	version, err := db.version(ctx)
 	if err != nil {
 		return db.workspaceQuota(ctx, region)
 	}

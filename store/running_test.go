@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -252,4 +253,92 @@ func TestFailedSetupBackFilled(t *testing.T) {
 			t.Errorf("instance %d: running time %v, %v; want %v", id, got, err, want)
 		}
 	}
+}
+
+// readCounter counts the store's reads.
+type readCounter struct {
+	mu    sync.Mutex
+	reads int
+}
+
+func (c *readCounter) Query(kind string, _ time.Duration, _ error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if kind == QueryRead {
+		c.reads++
+	}
+}
+
+func (c *readCounter) count() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.reads
+}
+
+// TestRunningTimeBySizeIsKeptExactly: the region's running time by size,
+// which the quota page asks at every view, is read once while nothing
+// changes and is then exactly what the query says at every later moment:
+// open intervals grow with the clock, closed ones stay, a month start
+// cuts both; a change (a stop, a new instance) shows at once; a moment
+// before the latest start or stop (a clock set back) asks the query.
+func TestRunningTimeBySizeIsKeptExactly(t *testing.T) {
+	db, clock := openTestDB(t)
+	ctx := context.Background()
+	ada := createUser(t, db, "ada@example.com", "Ada")
+	clock.Add(-10 * time.Hour) // the month before
+	spanning := runningInstance(t, db, "spanning", ada)
+	stopped := runningInstance(t, db, "stopped", ada)
+	clock.Add(12 * time.Hour) // this month
+	stop := begin(t, db, stopped, instancehub.OpStop, ada)
+	clock.Add(time.Minute)
+	finish(t, db, stop, instancehub.StateStopped)
+	gpu := newInstance("gpu", ada)
+	gpu.VMSize, gpu.Family, gpu.VCPUs = "Standard_NC6s_v3", "standardNCSv3Family", 6
+	if err := db.CreateInstance(ctx, gpu, &instancehub.Operation{Trigger: instancehub.TriggerUser, UserID: ada.ID}); err != nil {
+		t.Fatal(err)
+	}
+	clock.Add(30 * time.Minute)
+	finish(t, db, lastOp(t, db, gpu), instancehub.StateRunning)
+	clock.Add(time.Hour)
+	month := instancehub.MonthStart(clock.Now())
+
+	reads := &readCounter{}
+	db.Metrics = reads
+	same := func(at time.Time) {
+		t.Helper()
+		for _, since := range []time.Time{month, {}} {
+			got, err := db.RunningTimeBySize(ctx, "westeurope", since, at)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, err := db.runningTimeBySize(ctx, "westeurope", since, at)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if fmt.Sprint(got) != fmt.Sprint(want) || len(got) == 0 {
+				t.Fatalf("since %v until %v: kept %v, the query %v", since, at, got, want)
+			}
+		}
+	}
+	now := clock.Now()
+	same(now)
+	before := reads.count()
+	for _, later := range []time.Duration{time.Second, time.Minute, 7 * time.Hour} {
+		if got, err := db.RunningTimeBySize(ctx, "westeurope", month, now.Add(later)); err != nil || len(got) != 2 {
+			t.Fatalf("%v later: %v, %v", later, got, err)
+		}
+		same(now.Add(later))
+	}
+	if kept := reads.count() - before; kept != 3*2 { // only same's own queries, one per since and moment
+		t.Fatalf("%d reads for the kept sums over three moments, want only the %d comparisons'", kept, 3*2)
+	}
+
+	// A change shows at once.
+	stopSpanning := begin(t, db, spanning, instancehub.OpStop, ada)
+	clock.Add(time.Minute)
+	finish(t, db, stopSpanning, instancehub.StateStopped)
+	clock.Add(time.Hour)
+	same(clock.Now())
+	// A clock set back before the latest stop.
+	same(clock.Now().Add(-90 * time.Minute))
 }

@@ -79,8 +79,41 @@ func (db *DB) oneRow(res sql.Result, err error, format string, args ...any) erro
 
 // FindSchedules lists the schedules of the given instances, or of every
 // live instance when none is given, each with the newest occurrence it
-// fired for: one query, which a tick of the scheduler reads whole.
+// fired for: one query, which a tick of the scheduler reads whole. Those of
+// given instances (a list page's running ones, for their next stop, at
+// every view) are served from memory while nothing was committed since
+// they were read, each caller getting copies of its own.
 func (db *DB) FindSchedules(ctx context.Context, instanceIDs ...int64) ([]*instancehub.Schedule, error) {
+	if len(instanceIDs) == 0 {
+		return db.findSchedules(ctx)
+	}
+	version, err := db.version(ctx)
+	if err != nil {
+		return db.findSchedules(ctx, instanceIDs...)
+	}
+	key := fmt.Sprint(instanceIDs)
+	if kept, ok := db.schedules.get(version, key); ok {
+		return copySchedules(kept), nil
+	}
+	found, err := db.findSchedules(ctx, instanceIDs...)
+	if err == nil {
+		db.schedules.put(version, key, copySchedules(found))
+	}
+	return found, err
+}
+
+// copySchedules returns copies a caller may change.
+func copySchedules(kept []*instancehub.Schedule) []*instancehub.Schedule {
+	out := make([]*instancehub.Schedule, len(kept))
+	for i, s := range kept {
+		c := *s
+		c.Hours, c.Minutes, c.WeekDays = slices.Clone(s.Hours), slices.Clone(s.Minutes), slices.Clone(s.WeekDays)
+		out[i] = &c
+	}
+	return out
+}
+
+func (db *DB) findSchedules(ctx context.Context, instanceIDs ...int64) ([]*instancehub.Schedule, error) {
 	where, args := `i.state <> 'Deleted'`, []any{}
 	if len(instanceIDs) > 0 {
 		where = `s.instance_id IN (` + placeholders(len(instanceIDs)) + `)`

@@ -35,7 +35,7 @@ func (db *DB) CreateSession(ctx context.Context, s *instancehub.Session) error {
 // FindSession returns the session with that token hash, with its user and
 // the user's roles, provided it expires after now. ENOTFOUND if there is none.
 func (db *DB) FindSession(ctx context.Context, tokenHash string, now time.Time) (*instancehub.Session, error) {
-	version, err := db.changes.version(ctx)
+	version, err := db.version(ctx)
 	if err != nil {
 		return db.findSession(ctx, tokenHash, now)
 	}

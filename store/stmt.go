@@ -90,7 +90,7 @@ func (db *DB) exec(ctx context.Context, query string, args ...any) (res sql.Resu
 		return res, err
 	}
 	began := time.Now()
-	defer func() { err = db.written(err); db.timed(QueryWrite, began, err) }()
+	defer func() { wrote(ctx); err = db.written(err); db.timed(QueryWrite, began, err) }()
 	stmt, err := db.stmts.get(ctx, db.db, db.d, query)
 	if err != nil {
 		return nil, err

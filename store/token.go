@@ -50,7 +50,7 @@ func (db *DB) CreateToken(ctx context.Context, t *instancehub.APIToken, now time
 // user are commits, and the quiet minutely record of its use (TouchToken)
 // forgets it.
 func (db *DB) FindToken(ctx context.Context, hash string, now time.Time) (*instancehub.APIToken, error) {
-	version, err := db.changes.version(ctx)
+	version, err := db.version(ctx)
 	if err != nil {
 		return db.findToken(ctx, hash, now)
 	}

@@ -30,6 +30,8 @@ type Page struct {
 	// StaticVersion is appended to static URLs so browsers fetch new files
 	// after an upgrade: the web server's hash of the files it serves.
 	StaticVersion string
+	// Rows, when set, keeps the list's rows as rendered (rows.go).
+	Rows *Rows
 }
 
 // can reports whether the signed-in user holds p; the navigation and the

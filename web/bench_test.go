@@ -162,3 +162,41 @@ func BenchmarkListPageAsBrowsersAsk(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkPagesNeverKept serves the pages the page cache does not keep,
+// each rendered at every view, signed in, with 1,000 instances: the quota
+// page and an instance's details page.
+// go test -bench PagesNeverKept -cpuprofile cpu.out ./web
+func BenchmarkPagesNeverKept(b *testing.B) {
+	p := testportal.OpenWith(b, b.TempDir(), emulator.Options{})
+	p.Seed(b, "load", 1000, p.User)
+	handler := web.New(web.Config{Static: static.FS, LocalAccounts: true}, p.Service).Handler()
+	server := httptest.NewServer(handler)
+	defer server.Close()
+	s := &site{Portal: p, server: server, client: newClient()}
+	signIn(b, s, "ada@example.com")
+	s.client.Transport = &http.Transport{DisableCompression: true, MaxIdleConnsPerHost: 4}
+	for _, page := range []struct {
+		name, path string
+		least      int64
+	}{
+		{"quota", "/quota", 10_000},
+		{"details", "/instances/load0500", 10_000},
+	} {
+		b.Run(page.name, func(b *testing.B) {
+			for b.Loop() {
+				req, _ := http.NewRequest(http.MethodGet, server.URL+page.path, nil)
+				req.Header.Set("Accept-Encoding", "identity")
+				resp, err := s.client.Do(req)
+				if err != nil {
+					b.Fatal(err)
+				}
+				n, _ := io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode != http.StatusOK || n < page.least {
+					b.Fatalf("status %d, %d bytes", resp.StatusCode, n)
+				}
+			}
+		})
+	}
+}

@@ -21,6 +21,7 @@ func (s *Server) page(c *echo.Context, section string) *views.Page {
 		Workspace:     s.cfg.Workspace,
 		Section:       section,
 		StaticVersion: s.staticVersion,
+		Rows:          s.rows,
 	}
 	if token := sessionToken(c); token != "" {
 		p.CSRFToken = instancehub.CSRFToken(token)

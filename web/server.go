@@ -18,6 +18,7 @@ import (
 
 	"github.com/instancehub/instancehub"
 	"github.com/instancehub/instancehub/service"
+	"github.com/instancehub/instancehub/views"
 	"github.com/klauspost/compress/gzhttp"
 	"github.com/labstack/echo/v5"
 )
@@ -91,6 +92,7 @@ type Server struct {
 	echo    *echo.Echo
 	handler http.Handler  // echo behind compression
 	pages   renderedPages // the list's pages as last rendered (pagecache.go)
+	rows    *views.Rows   // the list's rows as last rendered
 	service *service.Service
 	// sessions, changes and readiness are the service, as the door, the
 	// page cache and /readyz ask it.
@@ -115,7 +117,8 @@ func New(cfg Config, svc *service.Service) *Server {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	s := &Server{cfg: cfg, service: svc, sessions: svc, changes: svc, readiness: svc, aead: newAEAD(cfg.SealKey)}
+	s := &Server{cfg: cfg, service: svc, sessions: svc, changes: svc, readiness: svc, aead: newAEAD(cfg.SealKey),
+		rows: views.NewRows(maxKeptRows)}
 	s.echo = echo.NewWithConfig(echo.Config{
 		Logger: cfg.Logger,
 		// HEAD is answered as GET without the body, on every GET route.
@@ -144,6 +147,10 @@ func New(cfg Config, svc *service.Service) *Server {
 	s.handler = compress(s.echo)
 	return s
 }
+
+// maxKeptRows bounds the list's rows kept as rendered (about 1.3 KB each):
+// 1,000 instances as seen by three kinds of viewer.
+const maxKeptRows = 4096
 
 // compress sends the portal's pages, fragments, scripts, styles and JSON
 // gzipped to browsers that accept it (a list page of 60 KB travels as

@@ -72,8 +72,15 @@ func (s *Server) readCookie(c *echo.Context, name string) string {
 func (s *Server) clearCookie(c *echo.Context, name string) { c.SetCookie(s.cookie(c, name, "", -1)) }
 
 // loadSession puts the signed-in user, if any, into the request's context.
+// A GET's reads (the session, the page cache's version, the page) ask the
+// database's data version once between them (instancehub.VersionMemo).
 func (s *Server) loadSession(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c *echo.Context) error {
+		if m := c.Request().Method; m == http.MethodGet || m == http.MethodHead {
+			ctx, memo := instancehub.NewContextWithVersionMemo(c.Request().Context())
+			defer memo.End()
+			c.SetRequest(c.Request().WithContext(ctx))
+		}
 		token := s.readCookie(c, sessionCookie)
 		if token == "" || isAPI(c) {
 			// The API never signs in with the cookie (api.go).
