@@ -342,6 +342,13 @@ func unpack(path string, create func(name string) (io.WriteCloser, error)) (*Man
 			return nil, fmt.Errorf("%s holds %q, which no backup holds", path, h.Name)
 		}
 	}
+	// The rest of the stream, to its end: gzip checks its CRC and length
+	// there, which also cover the bytes tar skips (its padding and end
+	// blocks). A file changed anywhere is refused, not only where a
+	// database or the manifest lies.
+	if _, err := io.Copy(io.Discard, zr); err != nil {
+		return nil, fmt.Errorf("%s is not a whole backup: %w", path, err)
+	}
 	if m == nil {
 		return nil, fmt.Errorf("%s is not a whole backup: it has no manifest", path)
 	}
