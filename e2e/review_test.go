@@ -121,3 +121,25 @@ func newPageScript(t *testing.T, script bool) playwright.Page {
 	must(t, err)
 	return page
 }
+
+// TestEnterReviews: Enter in a field of the create form reviews what was
+// typed, with script and without, rather than pressing the form's first
+// visible button ("Add tag").
+func TestEnterReviews(t *testing.T) {
+	p := startPortal(t)
+	for _, script := range []bool{true, false} {
+		name := map[bool]string{true: "enter-script", false: "enter-plain"}[script]
+		t.Run(name, func(t *testing.T) {
+			page := newPageScript(t, script)
+			signIn(t, page, p.URL, "admin@example.com", adminPassword)
+			_, err := page.Goto(p.URL + "/instances/new")
+			must(t, err)
+			must(t, page.GetByLabel("Compute name", exact).Fill(name))
+			must(t, page.GetByLabel("Compute name", exact).Press("Enter"))
+			must(t, expect.Locator(page.GetByRole("heading", playwright.PageGetByRoleOptions{Name: "Review " + name})).ToBeVisible())
+			if n, err := page.GetByLabel("Tag 2 name", exact).Count(); err != nil || n != 0 {
+				t.Errorf("Enter added a tag row (%d, %v)", n, err)
+			}
+		})
+	}
+}
