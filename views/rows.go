@@ -34,6 +34,7 @@ func NewRows(max int) *Rows { return &Rows{max: max} }
 // a row for a change of each of the instance's fields and fails when the
 // row changes but its key does not.
 type rowKey struct {
+	id                       int64 // the row's data-id, which its changes name
 	name, vmSize             string
 	state                    instancehub.State
 	access                   instancehub.Access
@@ -52,7 +53,7 @@ type rowKey struct {
 
 func keyOf(inst *instancehub.Instance) rowKey {
 	k := rowKey{
-		name: inst.Name, vmSize: inst.VMSize, state: inst.State, access: inst.Access,
+		id: inst.ID, name: inst.Name, vmSize: inst.VMSize, state: inst.State, access: inst.Access,
 		vcpus: inst.VCPUs, gpus: inst.GPUs, memoryGiB: inst.MemoryGiB,
 		ownerID: inst.OwnerID, createdByID: inst.CreatedByID, ownerName: inst.OwnerName, createdByName: inst.CreatedByName,
 		createdAt: inst.CreatedAt, lastActivity: inst.LastActivity,
