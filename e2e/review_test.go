@@ -134,6 +134,13 @@ func TestEnterReviews(t *testing.T) {
 			signIn(t, page, p.URL, "admin@example.com", adminPassword)
 			_, err := page.Goto(p.URL + "/instances/new")
 			must(t, err)
+			// Each field answers to its label alone, as a person's words
+			// find it: no section is named by words of a label.
+			for _, label := range []string{"Compute name", "Description", "Tag 1 name", "SSH public key"} {
+				if n, err := page.GetByLabel(label).Count(); err != nil || n != 1 {
+					t.Errorf("%d elements answer to the label %q (%v), want the field alone", n, label, err)
+				}
+			}
 			must(t, page.GetByLabel("Compute name", exact).Fill(name))
 			must(t, page.GetByLabel("Compute name", exact).Press("Enter"))
 			must(t, expect.Locator(page.GetByRole("heading", playwright.PageGetByRoleOptions{Name: "Review " + name})).ToBeVisible())
