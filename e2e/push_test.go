@@ -171,3 +171,53 @@ func toInt(v any) int {
 	}
 	return 0
 }
+
+// TestAPushKeepsWhatIsTyped: a change heard while a person types in the
+// details page's form (the idle time) or ticks rows on the list swaps what
+// shows the instance, and keeps what they typed, ticked and where the
+// keyboard was; Save then saves what they typed.
+func TestAPushKeepsWhatIsTyped(t *testing.T) {
+	p := startPortal(t)
+	page := newPage(t)
+	signIn(t, page, p.URL, "admin@example.com", adminPassword)
+	_, err := page.Goto(p.URL + "/instances/new")
+	must(t, err)
+	must(t, page.GetByLabel("Compute name").Fill("typed-into"))
+	must(t, button(page.Locator("body"), "Create").Click())
+	must(t, page.WaitForURL(p.URL+"/instances"))
+	_, err = page.Goto(p.URL + "/instances/typed-into")
+	must(t, err)
+	detail := page.GetByTestId("detail")
+	must(t, expect.Locator(detail.GetByTestId("state")).ToHaveText("Running", playwright.LocatorAssertionsToHaveTextOptions{Timeout: playwright.Float(30000)}))
+	_, err = page.WaitForFunction(`window.__openAt > 0 || document.querySelector("[data-opened]")`, nil)
+	must(t, err)
+	idle := page.GetByLabel("Shut down after (minutes)")
+	must(t, idle.Fill("120"))
+	// Someone restarts it (here the same person, from another tab): the
+	// details hear each change and fetch themselves again.
+	_, err = page.Evaluate(`fetch("/instances/typed-into/restart", {method: "POST",
+		body: new URLSearchParams({_csrf: document.querySelector("input[name=_csrf]").value})}).then(r => r.status)`)
+	must(t, err)
+	must(t, expect.Locator(detail.GetByTestId("state")).ToHaveText("Restarting", playwright.LocatorAssertionsToHaveTextOptions{Timeout: playwright.Float(30000)}))
+	must(t, expect.Locator(detail.GetByTestId("state")).ToHaveText("Running", playwright.LocatorAssertionsToHaveTextOptions{Timeout: playwright.Float(30000)}))
+	must(t, expect.Locator(idle).ToHaveValue("120"))
+	must(t, expect.Locator(idle).ToBeFocused())
+	must(t, button(page.Locator("body"), "Save idle shutdown").Click())
+	must(t, expect.Locator(page.GetByTestId("idle-shutdown")).ToHaveText("After 2 hours without activity"))
+
+	// The list: a row ticked for the toolbar stays ticked when its
+	// instance changes.
+	_, err = page.Goto(p.URL + "/instances")
+	must(t, err)
+	_, err = page.WaitForFunction(`document.querySelector("[data-opened]")`, nil)
+	must(t, err)
+	tick := page.GetByLabel("Select typed-into")
+	must(t, tick.Check())
+	_, err = page.Evaluate(`fetch("/instances/typed-into/restart", {method: "POST",
+		body: new URLSearchParams({_csrf: document.querySelector("input[name=_csrf]").value})}).then(r => r.status)`)
+	must(t, err)
+	row := page.Locator(`tr[data-name="typed-into"]`)
+	must(t, expect.Locator(row.GetByTestId("state")).ToHaveText("Restarting", playwright.LocatorAssertionsToHaveTextOptions{Timeout: playwright.Float(30000)}))
+	must(t, expect.Locator(row.GetByTestId("state")).ToHaveText("Running", playwright.LocatorAssertionsToHaveTextOptions{Timeout: playwright.Float(30000)}))
+	must(t, expect.Locator(tick).ToBeChecked())
+}

@@ -86,6 +86,58 @@
       htmx.ajax("GET", elt.dataset.url, { source: elt, target: "#detail", select: "#detail", swap: "outerHTML" });
     }
   }
+  // A fetch a change started never takes what the person was typing or
+  // choosing: the fields of the row or the details that differ from what
+  // the page was served with (a value typed, a box ticked, a choice made)
+  // are read just before the swap and put back into the fields of the
+  // same name after it, with the keyboard's focus.
+  function fieldKey(f) {
+    return f.id || (f.name ? f.name + "=" + (f.type === "checkbox" || f.type === "radio" ? f.value : "") : "");
+  }
+  function typed(root) {
+    var kept = {};
+    root.querySelectorAll("input, textarea, select").forEach(function (f) {
+      var key = fieldKey(f);
+      if (!key || f.type === "hidden") return;
+      if (f.type === "checkbox" || f.type === "radio") {
+        if (f.checked !== f.defaultChecked) kept[key] = { checked: f.checked };
+      } else if (f.tagName === "SELECT") {
+        if (Array.prototype.some.call(f.options, function (o) { return o.selected !== o.defaultSelected; })) kept[key] = { value: f.value };
+      } else if (f.value !== f.defaultValue) {
+        kept[key] = { value: f.value };
+      }
+    });
+    var active = document.activeElement;
+    return { fields: kept, focus: active && root.contains(active) ? fieldKey(active) : "" };
+  }
+  function retype(root, was) {
+    root.querySelectorAll("input, textarea, select").forEach(function (f) {
+      var key = fieldKey(f), k = was.fields[key];
+      if (k) {
+        if ("checked" in k) f.checked = k.checked; else f.value = k.value;
+      }
+      if (was.focus && key === was.focus && document.activeElement !== f) f.focus();
+    });
+  }
+  // The fetch's source (the row, or the details' holder) keeps what was
+  // typed from the moment before its swap to the moment after it.
+  function fetchedBy(d) {
+    var src = d.requestConfig && d.requestConfig.verb === "get" ? d.requestConfig.elt : null;
+    if (!src || !src.matches || !src.matches("[data-id]")) return null;
+    return { src: src, root: src.matches("tr[data-name]") ? src : document.getElementById("detail") };
+  }
+  document.addEventListener("htmx:beforeSwap", function (e) {
+    var f = fetchedBy(e.detail);
+    if (f && f.root) f.src._typed = typed(f.root);
+  });
+  document.addEventListener("htmx:afterSettle", function (e) {
+    var f = fetchedBy(e.detail);
+    if (!f || !f.src._typed) return;
+    var was = f.src._typed;
+    f.src._typed = null;
+    var root = f.src.matches("tr[data-name]") ? f.src : document.getElementById("detail");
+    if (root) retype(root, was);
+  });
   function showing(holder, selector) {
     var found = Array.prototype.slice.call(holder.querySelectorAll(selector));
     if (holder.matches(selector)) found.push(holder);
