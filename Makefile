@@ -187,7 +187,7 @@ wrk:
 ## screenshots: refresh docs/screenshots from the browser tests
 screenshots: build chromium e2e-driver
 	PLAYWRIGHT_DRIVER_PATH=$(DRIVER_DIR) INSTANCEHUB_CHROMIUM=$(CHROMIUM) INSTANCEHUB_UPDATE_SCREENSHOTS=1 \
-		go test -count=1 -run 'TestInstanceJourney|TestCreateFormMessages|TestAccessControlJourney|TestQuotaJourney|TestApplicationsJourney|TestSchedulingJourney' ./e2e/
+		go test -count=1 -run 'TestInstanceJourney|TestCreateFormMessages|TestAccessControlJourney|TestQuotaJourney|TestApplicationsJourney|TestSchedulingJourney|TestReviewBeforeCreate|TestQuotaRequestJourney' ./e2e/
 
 ## azure-specs: refresh azure/testdata/specs, the Azure REST API specs and
 ## examples the azure package's contract and replay tests read, from a
