@@ -217,6 +217,10 @@ func TestAuditExport(t *testing.T) {
 // refused sign-ins counted in one event.
 func TestUnlockAccount(t *testing.T) {
 	s := newSite(t, 0)
+	// The refusals are tallied by the minute: the test's clock stays in
+	// one, where the real clock may cross into the next between two.
+	at := time.Now().Truncate(time.Minute).Add(30 * time.Second)
+	s.Service.Now = func() time.Time { return at }
 	var waited []time.Duration
 	s.Service.Wait = func(_ context.Context, d time.Duration) error { waited = append(waited, d); return nil }
 	s.EnsureUser(t, "grace@example.com", "Grace Hopper", instancehub.RoleReader)
