@@ -42,14 +42,21 @@ const proxySecretFile = "/etc/instancehub/proxy-secret.conf"
 // sent.
 var validSecret = regexp.MustCompile(`^[A-Za-z0-9_-]{32,128}$`)
 
-// secretExtension is the extension that delivers inst's secret. Its public
-// settings carry the time, so that every delivery runs the script again,
-// the same secret resent included.
+// secretExtension is the extension that delivers inst's secret.
 func (c *Cloud) secretExtension(inst *instancehub.Instance) (armcompute.VirtualMachineExtension, error) {
 	script, err := SecretScript(inst.AppSecret)
 	if err != nil {
 		return armcompute.VirtualMachineExtension{}, err
 	}
+	return c.customScript(inst, script), nil
+}
+
+// customScript is the Custom Script extension (the one a Linux VM may
+// have) that runs script as root on inst's VM: the secret's delivery, or
+// a setup script's wrapper. The script travels in the protected settings,
+// never in customData; the public settings carry the time, so that every
+// delivery runs it again, the same script included.
+func (c *Cloud) customScript(inst *instancehub.Instance, script string) armcompute.VirtualMachineExtension {
 	return armcompute.VirtualMachineExtension{
 		Location: to.Ptr(inst.Region),
 		Tags:     c.tags(inst),
@@ -61,7 +68,7 @@ func (c *Cloud) secretExtension(inst *instancehub.Instance) (armcompute.VirtualM
 			Settings:                map[string]any{"timestamp": c.cfg.Now().Unix()},
 			ProtectedSettings:       map[string]any{"script": base64.StdEncoding.EncodeToString([]byte(script))},
 		},
-	}, nil
+	}
 }
 
 // SecretScript is the script the Custom Script extension runs as root on

@@ -126,20 +126,7 @@ func (c *Cloud) RunSetup(ctx context.Context, inst *instancehub.Instance, phase 
 	if err != nil {
 		return nil, err
 	}
-	ext := armcompute.VirtualMachineExtension{
-		Location: to.Ptr(inst.Region),
-		Tags:     c.tags(inst),
-		Properties: &armcompute.VirtualMachineExtensionProperties{
-			Publisher:               to.Ptr(customScriptPublisher),
-			Type:                    to.Ptr(customScriptType),
-			TypeHandlerVersion:      to.Ptr(customScriptVersion),
-			AutoUpgradeMinorVersion: to.Ptr(true),
-			// The time makes every run a new delivery, which Azure runs
-			// again, the same script included.
-			Settings:          map[string]any{"timestamp": c.cfg.Now().Unix()},
-			ProtectedSettings: map[string]any{"script": base64.StdEncoding.EncodeToString([]byte(wrapper))},
-		},
-	}
+	ext := c.customScript(inst, wrapper)
 	doing := fmt.Sprintf("run the %s script on %s", phase, inst.Name)
 	p, err := c.extensions.BeginCreateOrUpdate(ctx, c.cfg.ResourceGroup, inst.Name, secretExtensionName, ext, nil)
 	if err != nil {
