@@ -111,26 +111,33 @@ func parseIdentity(v string) instancehub.ManagedIdentity {
 	return instancehub.ManagedIdentity{UserAssigned: []string{v}}
 }
 
+// createFormAgain shows the create form again with everything entered
+// kept: as asked (a row added, Back from the review), or, when invalid
+// says why, with a message by each field that needs one (422).
+func (s *Server) createFormAgain(c *echo.Context, form views.CreateForm, invalid error) error {
+	opts, err := s.service.CreateOptions(c.Request().Context(), form.Request.Region)
+	if err != nil {
+		return err
+	}
+	status := http.StatusOK
+	if invalid != nil {
+		form.Errors, form.Message = instancehub.ErrorFields(invalid), instancehub.ErrorMessage(invalid)
+		status = http.StatusUnprocessableEntity
+	}
+	return s.render(c, status, "compute", views.CreatePage(opts, form))
+}
+
 // createInstance creates, or shows the form again with a message by each
 // field that needs one and everything entered kept.
 func (s *Server) createInstance(c *echo.Context) error {
 	ctx := c.Request().Context()
 	form := parseCreateForm(c)
 	if showFormAgain(c) {
-		opts, err := s.service.CreateOptions(ctx, form.Request.Region)
-		if err != nil {
-			return err
-		}
-		return s.render(c, http.StatusOK, "compute", views.CreatePage(opts, form))
+		return s.createFormAgain(c, form, nil)
 	}
 	inst, err := s.service.CreateInstance(ctx, form.Request)
 	if instancehub.ErrorCode(err) == instancehub.EINVALID {
-		opts, oerr := s.service.CreateOptions(ctx, form.Request.Region)
-		if oerr != nil {
-			return oerr
-		}
-		form.Errors, form.Message = instancehub.ErrorFields(err), instancehub.ErrorMessage(err)
-		return s.render(c, http.StatusUnprocessableEntity, "compute", views.CreatePage(opts, form))
+		return s.createFormAgain(c, form, err)
 	} else if err != nil {
 		return err
 	}

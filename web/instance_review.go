@@ -27,12 +27,7 @@ func (s *Server) reviewInstance(c *echo.Context) error {
 	form := parseCreateForm(c)
 	review, err := s.service.ReviewCreate(ctx, form.Request)
 	if instancehub.ErrorCode(err) == instancehub.EINVALID {
-		opts, oerr := s.service.CreateOptions(ctx, form.Request.Region)
-		if oerr != nil {
-			return oerr
-		}
-		form.Errors, form.Message = instancehub.ErrorFields(err), instancehub.ErrorMessage(err)
-		return s.render(c, http.StatusUnprocessableEntity, "compute", views.CreatePage(opts, form))
+		return s.createFormAgain(c, form, err)
 	} else if err != nil {
 		return err
 	}
