@@ -108,17 +108,20 @@ const SSHKeyTimeout = 10 * time.Minute
 // SSHCommand is the ready-to-copy command that opens a shell on the instance,
 // or "" while it has no address or SSH is off.
 func (i *Instance) SSHCommand() string {
-	if !i.SSHEnabled {
-		return ""
-	}
-	host := i.PublicIP
-	if host == "" {
-		host = i.PrivateIP
-	}
-	if host == "" {
+	host := i.sshHost()
+	if !i.SSHEnabled || host == "" {
 		return ""
 	}
 	return fmt.Sprintf("ssh -p %d %s@%s", i.SSHPort, SSHUser, host)
+}
+
+// sshHost is the address SSH reaches the instance at: its public IP, or
+// its private one in a network without; "" while it has neither.
+func (i *Instance) sshHost() string {
+	if i.PublicIP != "" {
+		return i.PublicIP
+	}
+	return i.PrivateIP
 }
 
 // VSCodeDesktopURL opens VS Code's Remote - SSH on the instance, in its
@@ -127,14 +130,8 @@ func (i *Instance) SSHCommand() string {
 // SSH is on, the owner gave a key (VS Code signs in with it, never with a
 // password) and the instance has an address.
 func (i *Instance) VSCodeDesktopURL() string {
-	if !i.SSHEnabled || i.SSHPublicKey == "" {
-		return ""
-	}
-	host := i.PublicIP
-	if host == "" {
-		host = i.PrivateIP
-	}
-	if host == "" {
+	host := i.sshHost()
+	if !i.SSHEnabled || i.SSHPublicKey == "" || host == "" {
 		return ""
 	}
 	if strings.Contains(host, ":") {
