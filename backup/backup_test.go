@@ -248,6 +248,7 @@ func cloudResources(t *testing.T, path, exec string) int {
 // used) change nothing, and such a file is the same backup.
 func flipAByte(t *testing.T, whole []byte) []byte {
 	t.Helper()
+	original := unzipped(t, whole)
 	for i := len(whole) / 2; i < len(whole); i++ {
 		flipped := append([]byte(nil), whole...)
 		flipped[i] ^= 0x40
@@ -259,7 +260,7 @@ func flipAByte(t *testing.T, whole []byte) []byte {
 		if err != nil {
 			return flipped // changed where gzip's own check finds it
 		}
-		if original := unzipped(t, whole); !bytes.Equal(held, original) {
+		if !bytes.Equal(held, original) {
 			return flipped
 		}
 	}
