@@ -235,3 +235,11 @@ func (c *byVersion[K, V]) forget(match func(K, V) bool) {
 	defer c.mu.Unlock()
 	maps.DeleteFunc(c.values, match)
 }
+
+// untoldKey names what a person was found to have nothing of waiting to be
+// told ("notices", "quota answers"): kept while nothing is committed, since
+// whatever comes to wait for them is a commit.
+type untoldKey struct {
+	what   string
+	userID int64
+}

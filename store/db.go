@@ -60,6 +60,12 @@ type DB struct {
 	running   byVersion[runningKey, *runningSums]
 	byName    byVersion[string, *instancehub.Instance]
 	schedules byVersion[string, []*instancehub.Schedule]
+	// users are FindUsers' answers (the list's owner filter asks for all
+	// of them at every render), and untold the people found with nothing
+	// waiting to be told (notices, quota answers) at a version: what
+	// every view of the list asks before it renders.
+	users  byVersion[usersKey, []*instancehub.User]
+	untold byVersion[untoldKey, bool]
 
 	// Now returns the current time. The store stamps with it the times a
 	// caller leaves zero; tests replace it to control them.
@@ -151,6 +157,8 @@ func newDB(db *sql.DB, d *dialect, changes changeCounter) *DB {
 		byName:   newByVersion[string, *instancehub.Instance](10_000),
 		// schedules: by the instances asked for, "[1 2 3]"
 		schedules: newByVersion[string, []*instancehub.Schedule](1024),
+		users:     newByVersion[usersKey, []*instancehub.User](64),
+		untold:    newByVersion[untoldKey, bool](10_000),
 	}
 }
 

@@ -130,9 +130,17 @@ func decide(ctx context.Context, tx *Tx, r *instancehub.QuotaRequest, status ins
 // TakeQuotaAnswers returns a user's decided requests not yet told, oldest
 // first, and marks them told. A visit with none waiting only reads.
 func (db *DB) TakeQuotaAnswers(ctx context.Context, userID int64) ([]*instancehub.QuotaRequest, error) {
+	k := untoldKey{what: "quota answers", userID: userID}
+	version, verr := db.version(ctx)
+	if _, none := db.untold.get(version, k); verr == nil && none {
+		return nil, nil
+	}
 	const untold = ` WHERE r.user_id = ? AND r.status <> 'open' AND r.told_at IS NULL ORDER BY r.decided_at, r.id`
 	list, err := db.quotaRequests(ctx, quotaRequestSelect+untold, userID)
 	if err != nil || len(list) == 0 {
+		if err == nil && verr == nil {
+			db.untold.put(version, k, true)
+		}
 		return nil, wrap(err, "quota answers of user %d", userID)
 	}
 	var told []*instancehub.QuotaRequest

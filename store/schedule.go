@@ -275,8 +275,16 @@ func (db *DB) AddUserNotice(ctx context.Context, userID int64, message string, a
 // TakeUserNotices returns and forgets a user's messages. A visit with none
 // waiting reads, and writes nothing.
 func (db *DB) TakeUserNotices(ctx context.Context, userID int64) ([]string, error) {
+	k := untoldKey{what: "notices", userID: userID}
+	version, verr := db.version(ctx)
+	if _, none := db.untold.get(version, k); verr == nil && none {
+		return nil, nil
+	}
 	var waiting int
 	if err := db.queryRow(ctx, `SELECT count(*) FROM user_notices WHERE user_id = ?`, userID).Scan(&waiting); err != nil || waiting == 0 {
+		if err == nil && verr == nil {
+			db.untold.put(version, k, true)
+		}
 		return nil, wrap(err, "notices of user %d", userID)
 	}
 	rows, err := db.query(ctx, `DELETE FROM user_notices WHERE user_id = ? RETURNING id, message`, userID)

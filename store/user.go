@@ -101,6 +101,39 @@ func (db *DB) FindUsers(ctx context.Context, query string, limit int) ([]*instan
 	if limit <= 0 {
 		limit = noLimit
 	}
+	version, err := db.version(ctx)
+	if err != nil {
+		return db.findUsers(ctx, query, limit)
+	}
+	k := usersKey{query: query, limit: limit}
+	if kept, ok := db.users.get(version, k); ok {
+		return copyUsers(kept), nil
+	}
+	found, err := db.findUsers(ctx, query, limit)
+	if err == nil {
+		db.users.put(version, k, copyUsers(found))
+	}
+	return found, err
+}
+
+// usersKey is what FindUsers was asked.
+type usersKey struct {
+	query string
+	limit int
+}
+
+// copyUsers returns copies of users (as FindUsers reads them: no roles) a
+// caller may change.
+func copyUsers(users []*instancehub.User) []*instancehub.User {
+	out := make([]*instancehub.User, len(users))
+	for i, u := range users {
+		c := *u
+		out[i] = &c
+	}
+	return out
+}
+
+func (db *DB) findUsers(ctx context.Context, query string, limit int) ([]*instancehub.User, error) {
 	rows, err := db.query(ctx, `
 		SELECT id, email, name, subject, created_at, disabled_at, last_sign_in_at,
 		       (SELECT count(*) FROM instances i WHERE i.owner_id = users.id AND `+live+`)

@@ -1,0 +1,100 @@
+package store
+
+import (
+	"context"
+	"slices"
+	"testing"
+
+	"github.com/instancehub/instancehub"
+)
+
+// TestFindUsersKeptUntilACommit: FindUsers' answers are kept while nothing
+// is committed (the list's owner filter asks for them at every render);
+// each commit that changes what they show is seen at the next read, and a
+// caller changing what it got changes nothing kept.
+func TestFindUsersKeptUntilACommit(t *testing.T) {
+	db, _ := openTestDB(t)
+	ctx := context.Background()
+	ada := createUser(t, db, "ada@example.com", "Ada")
+	shown := func() []string {
+		t.Helper()
+		users, err := db.FindUsers(ctx, "", 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, u := range users {
+			out = append(out, u.Name+" "+instancehub.Plural(u.Instances, "instance"))
+			u.Name = "changed by a caller"
+		}
+		return out
+	}
+	for _, step := range []struct {
+		what string
+		do   func()
+		want []string
+	}{
+		{"at first", func() {}, []string{"Ada 0 instances"}},
+		{"again", func() {}, []string{"Ada 0 instances"}},
+		{"an instance of Ada's", func() { createInstance(t, db, "ada-1", ada) }, []string{"Ada 1 instance"}},
+		{"a new account", func() { createUser(t, db, "bob@example.com", "Bob") }, []string{"Ada 1 instance", "Bob 0 instances"}},
+		{"a rename", func() {
+			if _, err := db.rawExec(ctx, `UPDATE users SET name = 'Ada L.' WHERE id = ?`, ada.ID); err != nil {
+				t.Fatal(err)
+			}
+		}, []string{"Ada L. 1 instance", "Bob 0 instances"}},
+	} {
+		step.do()
+		if got := shown(); !slices.Equal(got, step.want) {
+			t.Errorf("%s: FindUsers shows %q, want %q", step.what, got, step.want)
+		}
+	}
+	if users, err := db.FindUsers(ctx, "bob", 0); err != nil || len(users) != 1 || users[0].Name != "Bob" {
+		t.Errorf("FindUsers(bob) = %v, %v; want Bob alone", users, err)
+	}
+}
+
+// TestNothingToTellIsKeptUntilACommit: a person found with nothing waiting
+// to be told is not asked again while nothing is committed, and a notice
+// or a quota answer committed since is told at the next visit, once.
+func TestNothingToTellIsKeptUntilACommit(t *testing.T) {
+	db, clock := openTestDB(t)
+	ctx := context.Background()
+	ada := createUser(t, db, "ada@example.com", "Ada")
+	olu := createUser(t, db, "olu@example.com", "Olu")
+	for range 2 {
+		if notices, err := db.TakeUserNotices(ctx, ada.ID); err != nil || len(notices) != 0 {
+			t.Fatalf("notices before any: %q, %v", notices, err)
+		}
+		if answers, err := db.TakeQuotaAnswers(ctx, ada.ID); err != nil || len(answers) != 0 {
+			t.Fatalf("quota answers before any: %v, %v", answers, err)
+		}
+	}
+	if err := db.AddUserNotice(ctx, ada.ID, "The scheduled start of ada-1 failed.", clock.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if notices, err := db.TakeUserNotices(ctx, ada.ID); err != nil || !slices.Equal(notices, []string{"The scheduled start of ada-1 failed."}) {
+		t.Errorf("notices after one was added: %q, %v", notices, err)
+	}
+	if notices, err := db.TakeUserNotices(ctx, ada.ID); err != nil || len(notices) != 0 {
+		t.Errorf("notices once told: %q, %v", notices, err)
+	}
+
+	ask := &instancehub.QuotaRequest{UserID: ada.ID, Region: "westeurope", Family: "standardNCFamily", VCPUs: 6, Reason: "GPU training"}
+	if err := db.AddQuotaRequest(ctx, ask); err != nil {
+		t.Fatal(err)
+	}
+	if answers, err := db.TakeQuotaAnswers(ctx, ada.ID); err != nil || len(answers) != 0 {
+		t.Fatalf("quota answers while the request is open: %v, %v", answers, err)
+	}
+	decline := &instancehub.QuotaRequest{ID: ask.ID, Region: ask.Region, Family: ask.Family, DecidedByID: olu.ID, Answer: "Not this month."}
+	if err := db.DeclineQuotaRequest(ctx, decline); err != nil {
+		t.Fatal(err)
+	}
+	if answers, err := db.TakeQuotaAnswers(ctx, ada.ID); err != nil || len(answers) != 1 || answers[0].ID != ask.ID {
+		t.Errorf("quota answers after the decline: %v, %v; want the request", answers, err)
+	}
+	if answers, err := db.TakeQuotaAnswers(ctx, ada.ID); err != nil || len(answers) != 0 {
+		t.Errorf("quota answers once told: %v, %v", answers, err)
+	}
+}
