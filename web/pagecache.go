@@ -45,6 +45,10 @@ type keptPage struct {
 type encodedPage struct {
 	encoding string // its Content-Encoding; "" when compress left it as it is
 	body     []byte // nil when compress left it as it is
+	// fast: compressed at speed (compressFast), as the answer of the render
+	// that made the page; its first view again compresses it as compress
+	// does, smaller, for every view after.
+	fast bool
 }
 
 // maxEncodings bounds the encodings kept of a page, and maxAcceptEncoding
@@ -108,14 +112,21 @@ func (r *renderedPages) encoding(p *keptPage, acceptEncoding string) (encodedPag
 }
 
 // keepEncoding keeps e as p sent to acceptEncoding, while p is kept and
-// has room for another encoding.
+// has room for another encoding; e replaces one kept fast when it is not.
 func (r *renderedPages) keepEncoding(k pageKey, p *keptPage, acceptEncoding string, e encodedPage) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.pages[k] != p || len(p.encoded) >= maxEncodings {
+	if r.pages[k] != p {
 		return
 	}
-	if _, ok := p.encoded[acceptEncoding]; ok {
+	if old, ok := p.encoded[acceptEncoding]; ok {
+		if !old.fast || e.fast {
+			return
+		}
+		delete(p.encoded, acceptEncoding)
+		r.bytes -= len(old.body)
+	}
+	if len(p.encoded) >= maxEncodings {
 		return
 	}
 	r.grow(len(e.body))
@@ -198,7 +209,14 @@ func (s *Server) keptAPI(next echo.HandlerFunc) echo.HandlerFunc {
 // sendKept answers p, kept under k, compressed as compress would
 // compress it for this request: the encoding kept for the request's
 // Accept-Encoding, else one made now, with compress itself, and kept.
+// A page just rendered is compressed at speed (compressFast): most
+// addresses are asked once (another page, another search), and a page
+// asked again is then compressed as compress does, once.
 func (s *Server) sendKept(c *echo.Context, k pageKey, p *keptPage) error {
+	return s.sendKeptAs(c, k, p, false)
+}
+
+func (s *Server) sendKeptAs(c *echo.Context, k pageKey, p *keptPage, rendered bool) error {
 	ctype := p.ctype
 	if ctype == "" {
 		ctype = echo.MIMETextHTMLCharsetUTF8
@@ -209,8 +227,8 @@ func (s *Server) sendKept(c *echo.Context, k pageKey, p *keptPage) error {
 		return c.Blob(p.status, ctype, p.body)
 	}
 	e, ok := s.pages.encoding(p, accept)
-	if !ok {
-		e = encode(req, p.status, ctype, p.body)
+	if !ok || (e.fast && !rendered) {
+		e = encode(req, p.status, ctype, p.body, rendered)
 		s.pages.keepEncoding(k, p, accept, e)
 	}
 	if e.encoding == "" {
@@ -222,10 +240,15 @@ func (s *Server) sendKept(c *echo.Context, k pageKey, p *keptPage) error {
 	return c.Blob(p.status, ctype, e.body)
 }
 
-// encode is body as compress sends it in answer to req.
-func encode(req *http.Request, status int, ctype string, body []byte) encodedPage {
+// encode is body as compress sends it in answer to req, or as
+// compressFast does.
+func encode(req *http.Request, status int, ctype string, body []byte, fast bool) encodedPage {
 	w := &encodingWriter{header: http.Header{}}
-	compressor(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+	wrap := compressor
+	if fast {
+		wrap = fastCompressor
+	}
+	wrap(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set(echo.HeaderContentType, ctype)
 		w.WriteHeader(status)
 		_, _ = w.Write(body)
@@ -234,7 +257,7 @@ func encode(req *http.Request, status int, ctype string, body []byte) encodedPag
 	if encoding == "" {
 		return encodedPage{} // the page as it is: no copy of it kept
 	}
-	return encodedPage{encoding: encoding, body: w.body.Bytes()}
+	return encodedPage{encoding: encoding, body: w.body.Bytes(), fast: fast}
 }
 
 // encodingWriter takes down an answer, for encode.
@@ -266,5 +289,5 @@ func (s *Server) keepAs(c *echo.Context, status int, ctype string, body []byte, 
 	}
 	p := &keptPage{version: k.version, minute: k.minute, status: status, ctype: ctype, body: append([]byte(nil), body...)}
 	s.pages.put(k.key, p)
-	return s.sendKept(c, k.key, p)
+	return s.sendKeptAs(c, k.key, p, true)
 }

@@ -84,10 +84,11 @@ func TestKeptPagesFollowEveryChange(t *testing.T) {
 	}
 }
 
-// TestKeptPagesKeepTheirCompression: a kept page is compressed once, for
-// the Accept-Encoding a browser sends, and its next views get those bytes
-// as they are; a change makes a new page, compressed anew; another
-// Accept-Encoding gets its own.
+// TestKeptPagesKeepTheirCompression: a kept page is compressed at speed
+// for the answer of the render that made it, once more as compress does
+// (smaller) at its first view again, for the Accept-Encoding a browser
+// sends, and its next views get those bytes as they are; a change makes a
+// new page, compressed anew; another Accept-Encoding gets its own.
 func TestKeptPagesKeepTheirCompression(t *testing.T) {
 	s := newSite(t, 0)
 	s.signIn(t, "ada@example.com")
@@ -99,7 +100,8 @@ func TestKeptPagesKeepTheirCompression(t *testing.T) {
 	plain := s.get(t, "/instances", "Accept-Encoding", "identity")
 	first := s.get(t, "/instances", "Accept-Encoding", browser)
 	again := s.get(t, "/instances", "Accept-Encoding", browser)
-	for _, r := range []*response{first, again} {
+	third := s.get(t, "/instances", "Accept-Encoding", browser)
+	for _, r := range []*response{first, again, third} {
 		wantStatus(t, r, http.StatusOK)
 		if r.Header.Get("Content-Encoding") != "gzip" || !strings.Contains(r.Header.Get("Vary"), "Accept-Encoding") {
 			t.Fatalf("Content-Encoding %q, Vary %q", r.Header.Get("Content-Encoding"), r.Header.Get("Vary"))
@@ -112,7 +114,7 @@ func TestKeptPagesKeepTheirCompression(t *testing.T) {
 	if !ok || encoding != "gzip" {
 		t.Fatalf("no gzipped page kept (%v, %q)", ok, encoding)
 	}
-	if string(kept) != first.body || string(kept) != again.body {
+	if string(kept) != first.body || string(kept) != again.body || string(kept) != third.body {
 		t.Fatal("the views did not get the kept gzipped bytes")
 	}
 
@@ -128,6 +130,20 @@ func TestKeptPagesKeepTheirCompression(t *testing.T) {
 	}
 	if kept, _, _ := s.web.KeptEncoded("/instances", browser); string(kept) != after.body {
 		t.Fatal("the page after Stop is not the one kept")
+	}
+	// That render's answer was compressed at speed; the next view's is
+	// compressed as compress does, and kept for the views after it.
+	for range 2 {
+		next := s.get(t, "/instances", "Accept-Encoding", browser)
+		if gunzip(t, next.body) != page {
+			t.Fatalf("the next view is not the page:\n%s", truncate(gunzip(t, next.body)))
+		}
+		if next.body == after.body || len(next.body) > len(after.body) {
+			t.Fatalf("the next view's answer (%d bytes) is the render's (%d), compressed at speed", len(next.body), len(after.body))
+		}
+		if kept, _, _ := s.web.KeptEncoded("/instances", browser); string(kept) != next.body {
+			t.Fatal("the next view's answer is not the one kept")
+		}
 	}
 
 	// Another Accept-Encoding: its own bytes, never another's.
