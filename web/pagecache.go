@@ -260,15 +260,22 @@ func encode(req *http.Request, status int, ctype string, body []byte, fast bool)
 	return encodedPage{encoding: encoding, body: w.body.Bytes(), fast: fast}
 }
 
-// encodingWriter takes down an answer, for encode.
+// encodingWriter takes down an answer, for encode: only a compressed one,
+// since encode keeps no copy of the page as it is (a 64 KB copy that
+// identity's every render made and dropped).
 type encodingWriter struct {
 	header http.Header
 	body   bytes.Buffer
 }
 
-func (w *encodingWriter) Header() http.Header         { return w.header }
-func (w *encodingWriter) WriteHeader(int)             {}
-func (w *encodingWriter) Write(b []byte) (int, error) { return w.body.Write(b) }
+func (w *encodingWriter) Header() http.Header { return w.header }
+func (w *encodingWriter) WriteHeader(int)     {}
+func (w *encodingWriter) Write(b []byte) (int, error) {
+	if w.header.Get(echo.HeaderContentEncoding) == "" {
+		return len(b), nil
+	}
+	return w.body.Write(b)
+}
 
 // keep keeps a page render has just made, when kept asked for it, and
 // answers it: compressed once for both this answer and the kept page's
