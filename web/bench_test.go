@@ -141,6 +141,7 @@ func BenchmarkListPageAsBrowsersAsk(b *testing.B) {
 		{"render/identity", "identity", true, 50_000},
 		{"render/gzip", "gzip, br", true, 3_000},
 		{"search/identity", "identity", true, 50_000},
+		{"hit-search/identity", "identity", false, 50_000},
 	} {
 		b.Run(tc.name, func(b *testing.B) {
 			i := 0
@@ -151,8 +152,11 @@ func BenchmarkListPageAsBrowsersAsk(b *testing.B) {
 					i++
 					u += "&_=" + fmt.Sprint(i)
 				}
-				if tc.name == "search/identity" {
+				switch tc.name {
+				case "search/identity":
 					u = server.URL + "/instances?q=load00&_=" + fmt.Sprint(i)
+				case "hit-search/identity":
+					u = server.URL + "/instances?q=load00"
 				}
 				req, _ := http.NewRequest(http.MethodGet, u, nil)
 				req.Header.Set("Accept-Encoding", tc.encoding)
