@@ -142,6 +142,7 @@ func BenchmarkListPageAsBrowsersAsk(b *testing.B) {
 		{"render/gzip", "gzip, br", true, 3_000},
 		{"search/identity", "identity", true, 50_000},
 		{"hit-search/identity", "identity", false, 50_000},
+		{"sort/identity", "identity", true, 50_000},
 	} {
 		b.Run(tc.name, func(b *testing.B) {
 			i := 0
@@ -157,6 +158,8 @@ func BenchmarkListPageAsBrowsersAsk(b *testing.B) {
 					u = server.URL + "/instances?q=load00&_=" + fmt.Sprint(i)
 				case "hit-search/identity":
 					u = server.URL + "/instances?q=load00"
+				case "sort/identity":
+					u = server.URL + "/instances?sort=-name&page=2&_=" + fmt.Sprint(i)
 				}
 				req, _ := http.NewRequest(http.MethodGet, u, nil)
 				req.Header.Set("Accept-Encoding", tc.encoding)
