@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/instancehub/instancehub"
 	"github.com/instancehub/instancehub/azure/emulator"
 	"github.com/instancehub/instancehub/internal/testportal"
 	"github.com/instancehub/instancehub/static"
@@ -16,7 +17,7 @@ import (
 )
 
 // BenchmarkPagesAsBrowsersAsk serves the details page and the quota page,
-// signed in, with 1,000 instances, through the whole server (session,
+// signed in as a Contributor, with 1,000 instances, through the whole server (session,
 // authorization, the store, the page, compression), each at a new address
 // as make bench-http asks for them, to identity and to a browser's
 // Accept-Encoding; and, beside each, a plain Go server sending the bytes
@@ -31,7 +32,9 @@ func BenchmarkPagesAsBrowsersAsk(b *testing.B) {
 	server := httptest.NewServer(handler)
 	defer server.Close()
 	s := &site{Portal: p, server: server, client: newClient()}
-	signIn(b, s, "ada@example.com")
+	// A Contributor, as make bench-http's people are.
+	p.EnsureUser(b, "bo@example.com", "Bo Contributor", instancehub.RoleContributor)
+	signIn(b, s, "bo@example.com")
 	s.client.Transport = &http.Transport{DisableCompression: true, MaxIdleConnsPerHost: 4}
 	get := func(b *testing.B, url, accept string) (*http.Response, []byte) {
 		req, _ := http.NewRequest(http.MethodGet, url, nil)
