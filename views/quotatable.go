@@ -83,28 +83,28 @@ func appendString(b []byte, s string) []byte {
 
 // quotaTables keeps the tables keptWorkspaceTable rendered: a few regions
 // at a few moments of their cost.
-var quotaTables = &keptTables{max: 64}
+var quotaTables = &keptParts[string]{max: 64}
 
-// keptTables keeps rendered parts by key; past max it starts over, which
-// costs at most a rendering each.
-type keptTables struct {
-	mu     sync.Mutex
-	max    int
-	tables map[string][]byte
+// keptParts keeps rendered parts of pages by key; past max it starts
+// over, which costs at most a rendering each.
+type keptParts[K comparable] struct {
+	mu    sync.Mutex
+	max   int
+	parts map[K][]byte
 }
 
-func (k *keptTables) get(key string) ([]byte, bool) {
+func (k *keptParts[K]) get(key K) ([]byte, bool) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	b, ok := k.tables[key]
+	b, ok := k.parts[key]
 	return b, ok
 }
 
-func (k *keptTables) put(key string, b []byte) {
+func (k *keptParts[K]) put(key K, b []byte) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	if k.tables == nil || len(k.tables) >= k.max {
-		k.tables = make(map[string][]byte)
+	if k.parts == nil || len(k.parts) >= k.max {
+		k.parts = make(map[K][]byte)
 	}
-	k.tables[key] = b
+	k.parts[key] = b
 }

@@ -139,7 +139,7 @@ func TestQuotaTableKeyHoldsWhatTheTableShows(t *testing.T) {
 // from the kept table, for a Contributor; an Owner's table, with a form
 // and the session's CSRF token a row, is never taken from the kept one.
 func TestKeptQuotaTableIsTheTableAsRendered(t *testing.T) {
-	quotaTables = &keptTables{max: 64}
+	quotaTables = &keptParts[string]{max: 64}
 	contributor := &instancehub.User{ID: 2, Name: "Bo", Roles: []instancehub.Role{instancehub.RoleContributor}}
 	owner := &instancehub.User{ID: 1, Name: "Ada", Roles: []instancehub.Role{instancehub.RoleOwner}}
 	ctxOf := func(user *instancehub.User) context.Context {
@@ -177,7 +177,7 @@ func TestKeptQuotaTableIsTheTableAsRendered(t *testing.T) {
 			t.Fatalf("%s: %d CSRF tokens in the table", step.user.Name, forms)
 		}
 	}
-	if len(quotaTables.tables) != 2 {
-		t.Fatalf("%d tables kept, want one for each Contributor's quota", len(quotaTables.tables))
+	if len(quotaTables.parts) != 2 {
+		t.Fatalf("%d tables kept, want one for each Contributor's quota", len(quotaTables.parts))
 	}
 }
