@@ -3,6 +3,7 @@ package web
 import (
 	"bytes"
 	"net/http"
+	"slices"
 
 	"github.com/a-h/templ"
 	"github.com/instancehub/instancehub/views"
@@ -29,15 +30,25 @@ func (s *Server) renderEveryView(c *echo.Context, status int, section string, co
 	}
 	w, r := c.Response(), c.Request()
 	// fastCompress names Accept-Encoding in Vary itself, as compress did
-	// on the way in; and compress passes an answer that names its
-	// encoding as it is.
-	w.Header().Del(echo.HeaderVary)
+	// on the way in (once is enough); and compress passes an answer that
+	// names its encoding as it is.
+	dropVary(w.Header(), echo.HeaderAcceptEncoding)
 	fastCompress(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set(echo.HeaderContentType, echo.MIMETextHTMLCharsetUTF8)
 		w.WriteHeader(status)
 		_, _ = w.Write(buf.Bytes())
 	})).ServeHTTP(w, r)
 	return nil
+}
+
+// dropVary removes name from h's Vary, leaving any other name there.
+func dropVary(h http.Header, name string) {
+	vary := slices.DeleteFunc(slices.Clone(h.Values(echo.HeaderVary)), func(v string) bool { return v == name })
+	if len(vary) == 0 {
+		h.Del(echo.HeaderVary)
+		return
+	}
+	h[echo.HeaderVary] = vary
 }
 
 // fastCompress is compress at gzip's fastest level, made once.
