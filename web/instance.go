@@ -20,9 +20,9 @@ func (s *Server) showInstance(c *echo.Context) error {
 		return err
 	}
 	if htmxTarget(c) == "detail" {
-		return s.render(c, http.StatusOK, "compute", views.Detail(detail))
+		return s.renderEveryView(c, http.StatusOK, "compute", views.Detail(detail))
 	}
-	return s.render(c, http.StatusOK, "compute", views.DetailPage(detail))
+	return s.renderEveryView(c, http.StatusOK, "compute", views.DetailPage(detail))
 }
 
 // bootLog shows the end of an instance's boot log.

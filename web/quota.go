@@ -16,7 +16,7 @@ func (s *Server) quotaPage(c *echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return s.render(c, http.StatusOK, "quota", views.QuotaPage(page, c.QueryParam("view"), views.QuotaForm{}))
+	return s.renderEveryView(c, http.StatusOK, "quota", views.QuotaPage(page, c.QueryParam("view"), views.QuotaForm{}))
 }
 
 // setQuota sets or removes (empty) a family's workspace limit.

@@ -1,0 +1,61 @@
+package web
+
+import (
+	"bytes"
+	"net/http"
+	"slices"
+
+	"github.com/a-h/templ"
+	"github.com/instancehub/instancehub/views"
+	"github.com/klauspost/compress/gzhttp"
+	"github.com/klauspost/compress/gzip"
+	"github.com/labstack/echo/v5"
+)
+
+// renderEveryView is render for the pages rendered at every view, which no
+// page cache keeps (an instance's details, the quota page): compressed at
+// gzip's fastest level. At compress's default level, compressing took as
+// much CPU as rendering such a page; the fastest sends about a tenth more
+// bytes (details: 5.3 KB instead of 4.8) in half the time. The answer is
+// otherwise compress's own: the same encodings, minimum size and BREACH
+// jitter.
+func (s *Server) renderEveryView(c *echo.Context, status int, section string, component templ.Component) error {
+	page := s.page(c, section)
+	ctx := views.WithPage(c.Request().Context(), page)
+	buf := pageBuffers.Get().(*bytes.Buffer)
+	defer putPageBuffer(buf)
+	buf.Reset()
+	if err := component.Render(ctx, buf); err != nil {
+		return err
+	}
+	w, r := c.Response(), c.Request()
+	// fastCompress names Accept-Encoding in Vary itself, as compress did
+	// on the way in (once is enough); and compress passes an answer that
+	// names its encoding as it is.
+	dropVary(w.Header(), echo.HeaderAcceptEncoding)
+	fastCompress(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set(echo.HeaderContentType, echo.MIMETextHTMLCharsetUTF8)
+		w.WriteHeader(status)
+		_, _ = w.Write(buf.Bytes())
+	})).ServeHTTP(w, r)
+	return nil
+}
+
+// dropVary removes name from h's Vary, leaving any other name there.
+func dropVary(h http.Header, name string) {
+	vary := slices.DeleteFunc(slices.Clone(h.Values(echo.HeaderVary)), func(v string) bool { return v == name })
+	if len(vary) == 0 {
+		h.Del(echo.HeaderVary)
+		return
+	}
+	h[echo.HeaderVary] = vary
+}
+
+// fastCompress is compress at gzip's fastest level, made once.
+var fastCompress = func() func(http.Handler) http.HandlerFunc {
+	wrap, err := gzhttp.NewWrapper(gzhttp.MinSize(1024), gzhttp.RandomJitter(32, 0, false), gzhttp.CompressionLevel(gzip.BestSpeed))
+	if err != nil {
+		panic(err) // the options are constants
+	}
+	return wrap
+}()

@@ -1,0 +1,64 @@
+package web_test
+
+import (
+	"bytes"
+	"io"
+	"net/http"
+	"testing"
+
+	"github.com/klauspost/compress/gzip"
+)
+
+// TestPagesOfEveryViewCompressFast: the details page and the quota page,
+// rendered at every view, travel gzipped at gzip's fastest level (its
+// header says so), once named in Vary, with BREACH's jitter, and decode
+// to the page sent to a client that takes it as it is.
+func TestPagesOfEveryViewCompressFast(t *testing.T) {
+	s := newSite(t, 0)
+	s.signIn(t, "ada@example.com")
+	wantStatus(t, s.create(t, "fast-box", nil), http.StatusSeeOther)
+	s.waitRunning(t, "fast-box")
+	raw := &http.Client{Jar: s.client.Jar, Transport: &http.Transport{DisableCompression: true}}
+	get := func(path, accept string) (*http.Response, []byte) {
+		req, _ := http.NewRequest(http.MethodGet, s.server.URL+path, nil)
+		req.Header.Set("Accept-Encoding", accept)
+		resp, err := raw.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("GET %s: status %d", path, resp.StatusCode)
+		}
+		return resp, body
+	}
+	get("/instances", "identity") // takes the create's notice
+	for _, path := range []string{"/instances/fast-box", "/quota?region=eastus"} {
+		_, plain := get(path, "identity")
+		resp, zipped := get(path, "gzip, br")
+		if e := resp.Header.Get("Content-Encoding"); e != "gzip" {
+			t.Fatalf("%s: Content-Encoding %q", path, e)
+		}
+		if vary := resp.Header.Values("Vary"); len(vary) != 1 || vary[0] != "Accept-Encoding" {
+			t.Errorf("%s: Vary %q, want Accept-Encoding once", path, vary)
+		}
+		if len(zipped) < 10 || zipped[8] != 4 { // XFL: 4 is the fastest level
+			t.Errorf("%s: not at gzip's fastest level (header %x)", path, zipped[:min(len(zipped), 10)])
+		}
+		zr, err := gzip.NewReader(bytes.NewReader(zipped))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if zr.Comment == "" {
+			t.Errorf("%s: no jitter in the gzip header", path)
+		}
+		got, err := io.ReadAll(zr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got, plain) {
+			t.Errorf("%s: the gzipped page (%d bytes) is not the page (%d bytes)", path, len(got), len(plain))
+		}
+	}
+}
