@@ -7,8 +7,6 @@ import (
 
 	"github.com/a-h/templ"
 	"github.com/instancehub/instancehub/views"
-	"github.com/klauspost/compress/gzhttp"
-	"github.com/klauspost/compress/gzip"
 	"github.com/labstack/echo/v5"
 )
 
@@ -29,11 +27,11 @@ func (s *Server) renderEveryView(c *echo.Context, status int, section string, co
 		return err
 	}
 	w, r := c.Response(), c.Request()
-	// fastCompress names Accept-Encoding in Vary itself, as compress did
+	// fastCompressor names Accept-Encoding in Vary itself, as compress did
 	// on the way in (once is enough); and compress passes an answer that
 	// names its encoding as it is.
 	dropVary(w.Header(), echo.HeaderAcceptEncoding)
-	fastCompress(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+	fastCompressor(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set(echo.HeaderContentType, echo.MIMETextHTMLCharsetUTF8)
 		w.WriteHeader(status)
 		_, _ = w.Write(buf.Bytes())
@@ -50,12 +48,3 @@ func dropVary(h http.Header, name string) {
 	}
 	h[echo.HeaderVary] = vary
 }
-
-// fastCompress is compress at gzip's fastest level, made once.
-var fastCompress = func() func(http.Handler) http.HandlerFunc {
-	wrap, err := gzhttp.NewWrapper(gzhttp.MinSize(1024), gzhttp.RandomJitter(32, 0, false), gzhttp.CompressionLevel(gzip.BestSpeed))
-	if err != nil {
-		panic(err) // the options are constants
-	}
-	return wrap
-}()
