@@ -124,3 +124,66 @@ func median(xs []float64) float64 {
 	}
 	return (s[len(s)/2-1] + s[len(s)/2]) / 2
 }
+
+// restarted finds when each restart ended, in the portal's log.
+var restarted = regexp.MustCompile(`time=(\S+) level=INFO msg="operation succeeded" .*kind=Restart instance=(\S+)`)
+
+// BenchmarkChangeIsShown measures how soon a page open on the list shows
+// a change of one of its instances (emulator latency 0.15, as the browser
+// tests'): a restart is posted from the page (script, so that nothing but
+// the push swaps the row), and the row shows Restarting, then Running.
+// Reported: from the post to Restarting shown (the action's handling, its
+// commit, the event, the row's fetch and swap), and from the restart's end
+// in the portal's log to Running shown (the push alone), median and max.
+//
+//	go test ./e2e -run '^$' -bench ChangeIsShown -benchtime 10x
+func BenchmarkChangeIsShown(b *testing.B) {
+	p := startPortal(b)
+	page := newPage(b)
+	signIn(b, page, p.URL, "admin@example.com", adminPassword)
+	_, err := page.Goto(p.URL + "/instances/new")
+	must(b, err)
+	must(b, page.GetByLabel("Compute name").Fill("shown-box"))
+	must(b, button(page.Locator("body"), "Create").Click())
+	must(b, page.WaitForURL(p.URL+"/instances"))
+	state := page.Locator(`tr[data-name="shown-box"]`).GetByTestId("state")
+	must(b, expect.Locator(state).ToHaveText("Running", playwright.LocatorAssertionsToHaveTextOptions{Timeout: playwright.Float(30000)}))
+	var toRestarting, toRunning []float64
+	for b.Loop() {
+		_, err := page.Goto(p.URL + "/instances")
+		must(b, err)
+		must(b, expect.Locator(page.Locator("#changes[data-opened]")).ToHaveCount(1))
+		v, err := page.Evaluate(`() => {
+			window.__seen = {};
+			new MutationObserver(() => {
+				const s = document.querySelector('tr[data-name="shown-box"] [data-testid="state"]');
+				const t = s && s.textContent.trim();
+				if (t && !window.__seen[t]) window.__seen[t] = Date.now();
+			}).observe(document, {subtree: true, childList: true, characterData: true});
+			const sent = Date.now();
+			return fetch("/instances/shown-box/restart", {method: "POST",
+				body: new URLSearchParams({_csrf: document.querySelector("input[name=_csrf]").value})}).then(() => sent);
+		}`)
+		must(b, err)
+		sent := int64(toInt(v))
+		must(b, expect.Locator(state).ToHaveText("Restarting", playwright.LocatorAssertionsToHaveTextOptions{Timeout: playwright.Float(30000)}))
+		must(b, expect.Locator(state).ToHaveText("Running", playwright.LocatorAssertionsToHaveTextOptions{Timeout: playwright.Float(30000)}))
+		seen, err := page.Evaluate(`[window.__seen.Restarting || 0, window.__seen.Running || 0]`)
+		must(b, err)
+		at := seen.([]any)
+		ends := restarted.FindAllStringSubmatch(p.logText(), -1)
+		if len(ends) == 0 {
+			b.Fatal("no restart ended in the portal's log")
+		}
+		end, err := time.Parse(time.RFC3339Nano, ends[len(ends)-1][1])
+		must(b, err)
+		toRestarting = append(toRestarting, float64(int64(toInt(at[0]))-sent))
+		toRunning = append(toRunning, float64(int64(toInt(at[1]))-end.UnixMilli()))
+	}
+	b.ReportMetric(0, "ns/op")
+	b.ReportMetric(median(toRestarting), "post-to-restarting-median-ms")
+	b.ReportMetric(slices.Max(toRestarting), "post-to-restarting-max-ms")
+	b.ReportMetric(median(toRunning), "change-to-running-median-ms")
+	b.ReportMetric(slices.Max(toRunning), "change-to-running-max-ms")
+	b.Logf("post to Restarting, ms: %v; the restart's end to Running, ms: %v", toRestarting, toRunning)
+}
