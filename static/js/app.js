@@ -170,11 +170,14 @@
       if (early && early.source === stream && !early.drained) {
         early.drained = true;
         heard = early.heard;
-        broke = early.opens > 1; // it broke and opened again before app.js took it
+        // it broke (and opened again) before app.js took it, or the
+        // portal could not tell all that changed since the page was served
+        broke = early.opens > 1 || early.broke || early.resync;
       }
       stream.addEventListener("instance", function (m) {
         if (/^[0-9]+$/.test(m.data)) showing(holder, '[data-id="' + m.data + '"]').forEach(refetch);
       });
+      stream.addEventListener("resync", function () { showing(holder, "[data-id]").forEach(refetch); });
     }
     var again = broke || holder.hasAttribute("data-opened");
     holder.setAttribute("data-opened", "");
