@@ -1,6 +1,9 @@
 package instancehub
 
-import "context"
+import (
+	"context"
+	"time"
+)
 
 // InstanceChange says that an instance's record changed: its state, its
 // operation's progress, what the sync found. Pages that show the instance
@@ -15,6 +18,14 @@ type ChangeFeed interface {
 	// them), without waiting.
 	// EUNAVAILABLE once the portal is shutting down.
 	Subscribe(may func(InstanceChange) bool) (Watch, error)
+	// SubscribeRecent opens a stream as Subscribe does and returns with it,
+	// at once, the changes may allows that were published within the last
+	// within: those a page served that long ago may not show. complete is
+	// false when the feed cannot tell them all (it keeps only the latest,
+	// it started since, or it stopped hearing meanwhile): the page then
+	// fetches again all it shows.
+	// EUNAVAILABLE once the portal is shutting down.
+	SubscribeRecent(may func(InstanceChange) bool, within time.Duration) (w Watch, recent []InstanceChange, complete bool, err error)
 }
 
 // Watch is one listener's stream of changes.

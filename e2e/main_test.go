@@ -41,12 +41,17 @@ func run(m *testing.M) int {
 		return 1
 	}
 	defer os.RemoveAll(tmp)
-	binary = filepath.Join(tmp, "instancehub")
-	build := exec.Command("go", "build", "-o", binary, "../cmd/instancehub")
-	build.Stdout, build.Stderr = os.Stdout, os.Stderr
-	if err := build.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "e2e: build instancehub:", err)
-		return 1
+	// INSTANCEHUB_E2E_BINARY runs another build instead (a benchmark's
+	// "before", built from an earlier commit).
+	binary = os.Getenv("INSTANCEHUB_E2E_BINARY")
+	if binary == "" {
+		binary = filepath.Join(tmp, "instancehub")
+		build := exec.Command("go", "build", "-o", binary, "../cmd/instancehub")
+		build.Stdout, build.Stderr = os.Stdout, os.Stderr
+		if err := build.Run(); err != nil {
+			fmt.Fprintln(os.Stderr, "e2e: build instancehub:", err)
+			return 1
+		}
 	}
 	pw, err := playwright.Run(&playwright.RunOptions{DriverDirectory: driverDir(), SkipInstallBrowsers: true, Verbose: false})
 	if err != nil {
@@ -95,7 +100,7 @@ type portal struct {
 var servingLine = regexp.MustCompile(`msg="serving the portal" url=(\S+)`)
 
 // startPortal runs the program on a free port over a new data directory.
-func startPortal(t *testing.T, args ...string) *portal {
+func startPortal(t testing.TB, args ...string) *portal {
 	t.Helper()
 	p := &portal{Data: t.TempDir()}
 	args = append([]string{"serve", "--addr", "127.0.0.1:0", "--data", p.Data, "--emulator-latency", "0.15",
@@ -164,7 +169,7 @@ func (p *portal) assignRole(t *testing.T, email, role string) {
 
 // newPage opens a page in a fresh browser context (its own cookies) and
 // fails the test on any script error.
-func newPage(t *testing.T) playwright.Page {
+func newPage(t testing.TB) playwright.Page {
 	t.Helper()
 	ctx, err := browser.NewContext(playwright.BrowserNewContextOptions{
 		Viewport: &playwright.Size{Width: 1440, Height: 900},
@@ -189,14 +194,14 @@ func newPage(t *testing.T) playwright.Page {
 	return page
 }
 
-func must(t *testing.T, err error) {
+func must(t testing.TB, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatal(err)
 	}
 }
 
-func signIn(t *testing.T, page playwright.Page, base, email, password string) {
+func signIn(t testing.TB, page playwright.Page, base, email, password string) {
 	t.Helper()
 	_, err := page.Goto(base + "/login")
 	must(t, err)

@@ -221,3 +221,67 @@ func TestAPushKeepsWhatIsTyped(t *testing.T) {
 	must(t, expect.Locator(row.GetByTestId("state")).ToHaveText("Running", playwright.LocatorAssertionsToHaveTextOptions{Timeout: playwright.Float(30000)}))
 	must(t, expect.Locator(tick).ToBeChecked())
 }
+
+// TestTheStreamOpensEarly: the list's stream of changes opens while the
+// page is parsed, before htmx starts (here held back), and it is the one
+// stream the page holds: htmx's sse extension takes it over. A change heard
+// before htmx took it over is shown: the row, Running when the page was
+// served and so not fetched again on the stream's opening, follows a stop
+// made and finished while htmx was held back.
+func TestTheStreamOpensEarly(t *testing.T) {
+	p := startPortal(t, "--emulator-latency", "0")
+	page := newPage(t)
+	signIn(t, page, p.URL, "admin@example.com", adminPassword)
+	_, err := page.Goto(p.URL + "/instances/new")
+	must(t, err)
+	must(t, page.GetByLabel("Compute name").Fill("early-box"))
+	must(t, button(page.Locator("body"), "Create").Click())
+	must(t, page.WaitForURL(p.URL+"/instances"))
+	state := page.Locator(`tr[data-name="early-box"]`).GetByTestId("state")
+	must(t, expect.Locator(state).ToHaveText("Running", playwright.LocatorAssertionsToHaveTextOptions{Timeout: playwright.Float(30000)}))
+
+	release := make(chan struct{})
+	must(t, page.Route("**/vendor/htmx.min.js*", func(r playwright.Route) {
+		go func() {
+			<-release
+			_ = r.Continue()
+		}()
+	}))
+	reqs := countRequests(page, "/instances/early-box/row", "/instances/early-box/stop")
+	_, err = page.Goto(p.URL+"/instances", playwright.PageGotoOptions{WaitUntil: playwright.WaitUntilStateCommit})
+	must(t, err)
+	waitFor(t, page, `window.instancehubStream && window.instancehubStream.opens > 0 && !window.htmx`)
+	reqs.start()
+	_, err = page.Evaluate(`fetch("/instances/early-box/stop", {method: "POST",
+		body: new URLSearchParams({_csrf: document.querySelector("input[name=_csrf]").value})}).then(r => r.status)`)
+	must(t, err)
+	// The stop ends, and its changes are heard, before htmx starts.
+	waitFor(t, page, `fetch("/instances/early-box/row").then(r => r.text()).then(t => t.includes("Stopped"))`)
+	waitFor(t, page, `window.instancehubStream.heard.length > 0`)
+	close(release)
+	must(t, expect.Locator(state).ToHaveText("Stopped", playwright.LocatorAssertionsToHaveTextOptions{Timeout: playwright.Float(10000)}))
+	reqs.mu.Lock()
+	streams := reqs.streams
+	reqs.mu.Unlock()
+	if streams != 1 {
+		t.Errorf("the page asked for its stream of changes %d times, want 1 (htmx takes over the one opened early)", streams)
+	}
+}
+
+// waitFor evaluates expr in the page until it is true (page.WaitForFunction
+// would evaluate a string, which the portal's CSP refuses).
+func waitFor(t *testing.T, page playwright.Page, expr string) {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		v, err := page.Evaluate(expr)
+		must(t, err)
+		if v == true {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("still not true after 15 s: %s", expr)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}

@@ -6,6 +6,7 @@ package events
 
 import (
 	"sync"
+	"time"
 
 	"github.com/instancehub/instancehub"
 )
@@ -14,6 +15,11 @@ import (
 // dropped: a page that does not read its stream (a stalled connection)
 // must never hold up the engine, which publishes without waiting.
 const Buffer = 64
+
+// Recent is how many of the latest changes a hub keeps, for the pages that
+// connect after they were served (SubscribeRecent): a page takes a moment
+// between the two, and a change in that moment would otherwise be lost.
+const Recent = 1024
 
 // Hub fans out the changes of instances to its subscribers. The zero Hub is
 // ready to use; it is safe for concurrent use.
@@ -24,6 +30,20 @@ type Hub struct {
 	// Open, if set, is told the number of open subscriptions whenever it
 	// changes (the open streams gauge).
 	Open func(n int)
+	// Now is the hub's clock (time.Now when nil).
+	Now func() time.Time
+
+	recent []heard // a ring of the latest changes, next the oldest once full
+	next   int
+	// whole is from when the hub holds every change published: its first
+	// use, its last Reset, or just after the latest change it let go.
+	whole time.Time
+}
+
+// heard is a change kept, with when it was published.
+type heard struct {
+	at     time.Time
+	change instancehub.InstanceChange
 }
 
 // Subscription is one listener's stream of changes.
@@ -46,10 +66,20 @@ func (s *Subscription) Close() { s.hub.drop(s) }
 // publishes, so it must be quick and must not block. EUNAVAILABLE once the
 // hub is closed.
 func (h *Hub) Subscribe(may func(instancehub.InstanceChange) bool) (instancehub.Watch, error) {
+	w, _, _, err := h.SubscribeRecent(may, 0)
+	return w, err
+}
+
+// SubscribeRecent opens a subscription as Subscribe does, and returns with
+// it the changes may allows published within the last within, oldest
+// first; complete is false when some may have been let go (more than
+// Recent since, a Reset since, or the hub's first use since). Both are
+// done at once: no change falls between them.
+func (h *Hub) SubscribeRecent(may func(instancehub.InstanceChange) bool, within time.Duration) (instancehub.Watch, []instancehub.InstanceChange, bool, error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.closed {
-		return nil, instancehub.Errorf(instancehub.EUNAVAILABLE, "The portal is shutting down.")
+		return nil, nil, false, instancehub.Errorf(instancehub.EUNAVAILABLE, "The portal is shutting down.")
 	}
 	if h.subs == nil {
 		h.subs = make(map[*Subscription]struct{})
@@ -57,7 +87,45 @@ func (h *Hub) Subscribe(may func(instancehub.InstanceChange) bool) (instancehub.
 	s := &Subscription{hub: h, may: may, c: make(chan instancehub.InstanceChange, Buffer)}
 	h.subs[s] = struct{}{}
 	h.opened()
-	return s, nil
+	now := h.now()
+	if within <= 0 {
+		return s, nil, true, nil
+	}
+	from := now.Add(-within)
+	var recent []instancehub.InstanceChange
+	for i := range h.recent {
+		k := h.recent[(h.next+i)%len(h.recent)]
+		if !k.at.Before(from) && (may == nil || may(k.change)) {
+			recent = append(recent, k.change)
+		}
+	}
+	return s, recent, !from.Before(h.whole), nil
+}
+
+// now reads the clock; the hub's first use starts what it holds. h.mu is held.
+func (h *Hub) now() time.Time {
+	now := time.Now()
+	if h.Now != nil {
+		now = h.Now()
+	}
+	if h.whole.IsZero() {
+		h.whole = now
+	}
+	return now
+}
+
+// keep adds change to the ring of the latest ones. h.mu is held.
+func (h *Hub) keep(change instancehub.InstanceChange) {
+	k := heard{at: h.now(), change: change}
+	if len(h.recent) < Recent {
+		h.recent = append(h.recent, k)
+		return
+	}
+	if gone := h.recent[h.next].at.Add(time.Nanosecond); gone.After(h.whole) {
+		h.whole = gone
+	}
+	h.recent[h.next] = k
+	h.next = (h.next + 1) % Recent
 }
 
 // Publish tells every subscriber that may see it of change, without ever
@@ -66,6 +134,7 @@ func (h *Hub) Subscribe(may func(instancehub.InstanceChange) bool) (instancehub.
 func (h *Hub) Publish(change instancehub.InstanceChange) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	h.keep(change)
 	dropped := false
 	for s := range h.subs {
 		if s.may != nil && !s.may(change) {
@@ -103,6 +172,7 @@ func (h *Hub) Close() {
 func (h *Hub) Reset() {
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	h.whole = h.now() // what was not heard is not kept either
 	for s := range h.subs {
 		delete(h.subs, s)
 		close(s.c)

@@ -208,3 +208,95 @@ func TestFollowResetsAfterAGap(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// TestSubscribeRecent: a subscriber gets, with its subscription, the
+// changes published within the time it asks for, and is told when the hub
+// cannot vouch for all of them: asked beyond its first use, beyond a Reset,
+// or beyond the latest Recent changes.
+func TestSubscribeRecent(t *testing.T) {
+	var now time.Time
+	// fresh is a hub that heard 1, then 2 and 3 five seconds later; it is
+	// now a second after.
+	fresh := func() *events.Hub {
+		now = time.Date(2026, 12, 6, 12, 0, 0, 0, time.UTC)
+		hub := &events.Hub{Now: func() time.Time { return now }}
+		hub.Publish(change(1))
+		now = now.Add(5 * time.Second)
+		hub.Publish(change(2))
+		hub.Publish(change(3))
+		now = now.Add(time.Second)
+		return hub
+	}
+
+	for _, tc := range []struct {
+		within   time.Duration
+		may      func(instancehub.InstanceChange) bool
+		want     []int64
+		complete bool
+	}{
+		{0, nil, nil, true},
+		{2 * time.Second, nil, []int64{2, 3}, true},
+		{6 * time.Second, nil, []int64{1, 2, 3}, true},
+		{7 * time.Second, nil, []int64{1, 2, 3}, false}, // before the hub's first use
+		{6 * time.Second, func(c instancehub.InstanceChange) bool { return c.ID != 2 }, []int64{1, 3}, true},
+	} {
+		hub := fresh()
+		w, recent, complete, err := hub.SubscribeRecent(tc.may, tc.within)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []int64
+		for _, c := range recent {
+			got = append(got, c.ID)
+		}
+		if !slicesEqual(got, tc.want) || complete != tc.complete {
+			t.Errorf("within %s: %v complete %v, want %v complete %v", tc.within, got, complete, tc.want, tc.complete)
+		}
+		hub.Publish(change(9)) // and the subscription hears what follows
+		if c := next(t, w); c.ID != 9 {
+			t.Errorf("within %s: then heard %v", tc.within, c)
+		}
+		w.Close()
+	}
+
+	// A Reset: what came before it may not have been heard.
+	hub := fresh()
+	hub.Reset()
+	now = now.Add(time.Second)
+	hub.Publish(change(4))
+	_, recent, complete, _ := hub.SubscribeRecent(nil, 3*time.Second)
+	if complete || len(recent) != 3 || recent[2].ID != 4 {
+		t.Errorf("across a Reset: %v complete %v, want [2 3 4] and not complete", recent, complete)
+	}
+	_, _, complete, _ = hub.SubscribeRecent(nil, time.Second)
+	if !complete {
+		t.Error("since the Reset: not complete")
+	}
+
+	// More than Recent: the oldest are let go.
+	now = now.Add(time.Minute)
+	for i := range events.Recent + 1 {
+		hub.Publish(change(int64(100 + i)))
+		now = now.Add(time.Millisecond)
+	}
+	_, recent, complete, _ = hub.SubscribeRecent(nil, time.Minute)
+	if complete || len(recent) != events.Recent || recent[0].ID != 101 {
+		t.Errorf("past Recent: %d changes from %v, complete %v", len(recent), recent[0], complete)
+	}
+	_, recent, complete, _ = hub.SubscribeRecent(nil, time.Duration(events.Recent)*time.Millisecond)
+	if !complete || len(recent) != events.Recent {
+		t.Errorf("within what is kept: %d changes, complete %v", len(recent), complete)
+	}
+}
+
+func slicesEqual(a, b []int64) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}

@@ -9,5 +9,10 @@ const EventsURL = "/events"
 // details themselves.
 const InstanceEvent = "instance"
 
+// ResyncEvent says, at a stream's opening, that the changes made since
+// the page was served cannot all be told (the portal keeps only the latest,
+// or restarted): what shows an instance fetches itself again, all of it.
+const ResyncEvent = "resync"
+
 // changesID is the id of the element that holds a page's stream.
 const changesID = "changes"

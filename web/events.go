@@ -3,6 +3,8 @@ package web
 import (
 	"fmt"
 	"net/http"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/instancehub/instancehub/views"
@@ -22,12 +24,32 @@ const (
 	// once, through the session's checks again, so a signed-out or demoted
 	// viewer stops hearing within it.
 	streamLife = 10 * time.Minute
+	// recentMargin widens the time a page says passed since it asked for
+	// itself (age): its stream's request may reach the portal sooner than
+	// its own did, and a change told twice costs a row's fetch.
+	recentMargin = 2 * time.Second
+	// maxAge bounds what a page may ask to be told again.
+	maxAge = 10 * time.Minute
 )
 
-// instanceEvents streams the changes of the instances the viewer may list.
+// pageAge reads how long ago, in ms, the page that opens the stream asked
+// for itself (age=; stream.js): the changes made since, and a margin, are
+// told first. 0 when it does not say.
+func pageAge(c *echo.Context) time.Duration {
+	ms, err := strconv.ParseInt(c.QueryParam("age"), 10, 64)
+	if err != nil || ms < 0 {
+		return 0
+	}
+	return min(time.Duration(ms)*time.Millisecond+recentMargin, maxAge)
+}
+
+// instanceEvents streams the changes of the instances the viewer may list:
+// first those made since the page asked for itself (pageAge), or, when they
+// cannot all be told, views.ResyncEvent; then each as it comes.
 func (s *Server) instanceEvents(c *echo.Context) error {
 	ctx := c.Request().Context()
-	watch, err := s.service.WatchInstances(ctx)
+	age := pageAge(c)
+	watch, recent, complete, err := s.service.WatchInstances(ctx, age)
 	if err != nil {
 		return err
 	}
@@ -56,6 +78,22 @@ func (s *Server) instanceEvents(c *echo.Context) error {
 	// retry: how soon the browser reconnects after the stream ends.
 	if err := send("retry: 1000\n: open\n\n"); err != nil {
 		return nil
+	}
+	if age > 0 {
+		var told strings.Builder
+		seen := map[int64]bool{}
+		for _, change := range recent {
+			if !seen[change.ID] {
+				seen[change.ID] = true
+				fmt.Fprintf(&told, "event: %s\ndata: %d\n\n", views.InstanceEvent, change.ID)
+			}
+		}
+		if !complete {
+			fmt.Fprintf(&told, "event: %s\ndata: all\n\n", views.ResyncEvent)
+		}
+		if told.Len() > 0 && send(told.String()) != nil {
+			return nil
+		}
 	}
 	tick := time.NewTicker(heartbeat)
 	defer tick.Stop()

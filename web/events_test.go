@@ -9,9 +9,11 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/instancehub/instancehub"
 	"github.com/instancehub/instancehub/internal/testportal"
 	"github.com/instancehub/instancehub/static"
 	"github.com/instancehub/instancehub/views"
@@ -26,9 +28,14 @@ type stream struct {
 
 func openStream(t *testing.T, s *site, c *http.Client) *stream {
 	t.Helper()
+	return openStreamAt(t, s, c, "/events")
+}
+
+func openStreamAt(t *testing.T, s *site, c *http.Client, path string) *stream {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
-	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, s.server.URL+"/events", nil)
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, s.server.URL+path, nil)
 	resp, err := c.Do(req)
 	if err != nil {
 		t.Fatal(err)
@@ -158,5 +165,73 @@ func TestEventsHeartbeatAndShutdown(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusServiceUnavailable {
 		t.Errorf("a stream opened on a closed hub: %d", resp.StatusCode)
+	}
+}
+
+// TestEventsTellWhatChangedSinceThePage: a stream that says how long ago
+// its page asked for itself (age=, in ms) hears first the changes made
+// since, once per instance, before anything new; one asking further back
+// than the portal keeps is told to fetch everything again (resync).
+func TestEventsTellWhatChangedSinceThePage(t *testing.T) {
+	s := newSite(t, 0)
+	var offset atomic.Int64
+	start := time.Now()
+	s.Hub.Now = func() time.Time { return start.Add(time.Duration(offset.Load())) }
+	s.signIn(t, "ada@example.com")
+	openStream(t, s, s.client) // the hub's first use: it holds every change from here
+	offset.Store(int64(time.Minute))
+	wantStatus(t, s.create(t, "since-box", nil), http.StatusSeeOther)
+	inst, err := s.DB.FindInstanceByName(context.Background(), "since-box")
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	for text(s.get(t, "/instances/since-box/row", "HX-Request", "true").doc.Find(`[data-testid="state"]`)) != "Running" {
+		time.Sleep(10 * time.Millisecond)
+	}
+
+	// The page asked a second ago (and a margin): the create's changes.
+	st := openStreamAt(t, s, s.client, "/events?age=1000")
+	if _, lines, err := st.next(); err != nil || len(lines) == 0 || lines[0] != "retry: 1000" {
+		t.Fatalf("the stream opens with %q, %v", lines, err)
+	}
+	event, lines, err := st.next()
+	if err != nil || event != views.InstanceEvent || lines[1] != fmt.Sprintf("data: %d", inst.ID) {
+		t.Fatalf("then %q %q, %v; want the instance's change", event, lines, err)
+	}
+	// Then what comes.
+	s.Hub.Publish(instancehub.InstanceChange{ID: 424242})
+	for {
+		event, lines, err = st.next()
+		if err != nil || event != views.InstanceEvent {
+			t.Fatalf("then %q %q, %v; want the next change", event, lines, err)
+		}
+		if lines[1] == "data: 424242" {
+			break
+		}
+	}
+
+	// Asked from before the portal's stream of changes began: resync.
+	st = openStreamAt(t, s, s.client, "/events?age=300000")
+	st.next()
+	for {
+		event, lines, err := st.next()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if event == views.ResyncEvent {
+			break
+		}
+		if event != views.InstanceEvent {
+			t.Fatalf("heard %q %q before the resync", event, lines)
+		}
+	}
+
+	// Without age, nothing is told again.
+	st = openStream(t, s, s.client)
+	st.next()
+	s.Hub.Publish(instancehub.InstanceChange{ID: 434343})
+	if event, lines, err := st.next(); err != nil || lines[len(lines)-1] != "data: 434343" {
+		t.Fatalf("without age, first heard %q %q, %v", event, lines, err)
 	}
 }

@@ -66,7 +66,7 @@ func TestDefaultPollIntervalFollowsTheEmulatorsTimes(t *testing.T) {
 	}{
 		{Config{EmulatorLatency: 1}, time.Second},
 		{Config{EmulatorLatency: 0.1}, 100 * time.Millisecond},
-		{Config{EmulatorLatency: 0}, 20 * time.Millisecond},
+		{Config{EmulatorLatency: 0}, 2 * time.Millisecond},
 		{Config{Azure: AzureConfig{SubscriptionID: "sub"}, EmulatorLatency: 0}, 5 * time.Second},
 	} {
 		if got := defaultPollInterval(tc.c); got != tc.want {

@@ -270,7 +270,7 @@ func (c *Config) bindServe(f *flags) {
 		`the emulator's subscription vCPU limits, e.g. "eastus/standardNCSv3Family=0,westeurope/cores=40" (cores: the regional total)`)
 	f.string(&c.EmulatorURL, "emulator-url", "", "address of an emulator served by its own process (instancehub emulator), which portals then share; empty runs one in this process")
 	f.string(&c.EmulatorCA, "emulator-ca", "", "that emulator's certificate (emulator-cert.pem in its data directory), to trust")
-	f.duration(&c.PollInterval, "poll-interval", 0, "how often an operation in progress is polled (0: 5s on Azure; with the emulator 1s, scaled with --emulator-latency, at least 20ms)")
+	f.duration(&c.PollInterval, "poll-interval", 0, "how often an operation in progress is polled (0: 5s on Azure; with the emulator 1s, scaled with --emulator-latency, at least 2ms)")
 	f.duration(&c.SyncInterval, "sync-interval", 30*time.Second, "how often the portal reconciles with Azure")
 	f.duration(&c.Lease, "lease", engine.DefaultLeaseFor, "with --database, how long a replica's lease of an operation lasts unless renewed (every third of it): the longest another replica waits to take over the operations of one that died (1s to 10m)")
 	f.string(&c.AdminEmail, "admin-email", "admin@instancehub.local",

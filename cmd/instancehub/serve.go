@@ -552,10 +552,12 @@ func adopt(ctx context.Context, svc *service.Service, log *slog.Logger) error {
 // second at its realistic times (latency 1), scaled down with them, so that
 // an instant emulator (latency 0, for benchmarks and demos) does not keep
 // each operation waiting whole seconds between its steps and thousands of
-// them in flight.
+// them in flight. Its steps end by their first poll, so the floor costs no
+// more polls: it is the wait before each (a create's five steps took 100 ms
+// of waits at 20 ms, most of a click's way to Running).
 func defaultPollInterval(c Config) time.Duration {
 	if c.Azure.SubscriptionID != "" {
 		return 5 * time.Second
 	}
-	return max(20*time.Millisecond, time.Duration(c.EmulatorLatency*float64(time.Second)))
+	return max(2*time.Millisecond, time.Duration(c.EmulatorLatency*float64(time.Second)))
 }

@@ -77,7 +77,9 @@
   // out queues another on it (htmx queues the last), sent once the first is
   // answered: no change is lost. On the stream's first opening the elements
   // in transition (data-busy) fetch themselves, since the change that ends
-  // it may have come before; on a reopening after a break, all do.
+  // it may have come before, and so do those the stream named before the
+  // extension took it (stream.js opens it early); on a reopening after a
+  // break, all do.
   function refetch(elt) {
     if (elt.matches("tr[data-name]")) {
       htmx.ajax("GET", "/instances/" + encodeURIComponent(elt.dataset.name) + "/row",
@@ -143,18 +145,47 @@
     if (holder.matches(selector)) found.push(holder);
     return found;
   }
+  // The stream stream.js opened while the page was parsed is the sse
+  // extension's, once: it is open already (its opening is told to the
+  // extension again, which sets its handlers only now), or opens by itself.
+  // A stream that ended for good is not reused.
+  if (window.htmx) {
+    var open = htmx.createEventSource;
+    htmx.createEventSource = function (url) {
+      var early = window.instancehubStream;
+      if (!early || early.taken || early.url !== url || early.source.readyState === EventSource.CLOSED) return open(url);
+      early.taken = true;
+      if (early.source.readyState === EventSource.OPEN) {
+        setTimeout(function () { early.source.dispatchEvent(new Event("open")); }, 0);
+      }
+      return early.source;
+    };
+  }
   var streams = new WeakSet();
   document.addEventListener("htmx:sseOpen", function (e) {
-    var holder = e.target, stream = e.detail.source;
+    var holder = e.target, stream = e.detail.source, early = window.instancehubStream;
+    var heard = [], broke = false;
     if (!streams.has(stream)) {
       streams.add(stream);
+      if (early && early.source === stream && !early.drained) {
+        early.drained = true;
+        heard = early.heard;
+        // it broke (and opened again) before app.js took it, or the
+        // portal could not tell all that changed since the page was served
+        broke = early.opens > 1 || early.broke || early.resync;
+      }
       stream.addEventListener("instance", function (m) {
         if (/^[0-9]+$/.test(m.data)) showing(holder, '[data-id="' + m.data + '"]').forEach(refetch);
       });
+      stream.addEventListener("resync", function () { showing(holder, "[data-id]").forEach(refetch); });
     }
-    var again = holder.hasAttribute("data-opened");
+    var again = broke || holder.hasAttribute("data-opened");
     holder.setAttribute("data-opened", "");
-    showing(holder, again ? "[data-id]" : "[data-id][data-busy]").forEach(refetch);
+    var fetch = showing(holder, again ? "[data-id]" : "[data-id][data-busy]");
+    heard.forEach(function (id) {
+      if (/^[0-9]+$/.test(id)) fetch = fetch.concat(showing(holder, '[data-id="' + id + '"]'));
+    });
+    fetch.filter(function (elt, i) { return fetch.indexOf(elt) === i; }).forEach(refetch);
   });
 
   // An action swaps the row or the details it came from, and the button
