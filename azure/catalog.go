@@ -184,7 +184,14 @@ func (c *Cloud) Usage(ctx context.Context, region string) ([]instancehub.Usage, 
 	if err := c.checkRegion(region); err != nil {
 		return nil, err
 	}
-	usages, err := cached(&c.usageCache, region, func() ([]instancehub.Usage, error) { return c.listUsage(ctx, region) })
+	usages, err := cached(&c.usageCache, region, func() ([]instancehub.Usage, error) {
+		// No VM's PUT is on its way while Azure is asked: one accepted
+		// meanwhile might be in the answer or not, and countVM would then
+		// count it twice, or not at all.
+		c.vmPuts.Lock()
+		defer c.vmPuts.Unlock()
+		return c.listUsage(ctx, region)
+	})
 	return append([]instancehub.Usage(nil), usages...), err
 }
 
@@ -323,8 +330,8 @@ type catalog struct {
 	ttl     time.Duration
 	mu      sync.Mutex
 	entries map[string]catalogEntry
-	// changes counts clear, forget and adjust: a load begun before one of
-	// them may have read Azure before the change, and is not kept.
+	// changes counts clear and forget: a load begun before one of them
+	// may have read Azure before the change, and is not kept.
 	changes uint64
 }
 
@@ -375,13 +382,14 @@ func (c *catalog) forget(key string) {
 
 // adjust changes a kept entry in place (change returns the new value; it
 // must not modify the old, which callers may hold), keeping its expiry.
+// Loads on their way are kept: the caller makes sure none overlaps the
+// change it adjusts for (Cloud.vmPuts).
 func (c *catalog) adjust(key string, change func(any) any) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if e, ok := c.entries[key]; ok {
 		c.entries[key] = catalogEntry{value: change(e.value), expires: e.expires}
 	}
-	c.changes++
 }
 
 func deref[T any](p *T) T {

@@ -108,6 +108,10 @@ func (c *Cloud) BeginStep(ctx context.Context, op instancehub.OperationKind, ste
 	if op != instancehub.OpCreate {
 		c.usageCache.clear()
 	}
+	if op == instancehub.OpCreate && step == StepVirtualMachine {
+		c.vmPuts.RLock()
+		defer c.vmPuts.RUnlock()
+	}
 	var token string
 	err := c.waitOut(ctx, func() error {
 		if err := c.holdWrites(ctx, op == instancehub.OpDelete); err != nil {
