@@ -51,3 +51,71 @@ func TestWorkspaceUsageCountsAsTheQuotaDoes(t *testing.T) {
 		t.Errorf("holders %v, want the one being created", sum.Holders)
 	}
 }
+
+// TestQuotaHeldFollowsEveryChange: the vCPUs held that a create's checks
+// read (quota_held, kept by the triggers of migration 00028) are, after
+// every kind of change to an instance (created, each state, moved to
+// another region or family, resized, its row deleted), what summing the
+// instances in the states that hold quota says.
+func TestQuotaHeldFollowsEveryChange(t *testing.T) {
+	db, _ := openTestDB(t)
+	ctx := context.Background()
+	ada := createUser(t, db, "ada@example.com", "Ada")
+	runningInstance(t, db, "steady-1", ada)
+	inst, _ := createInstance(t, db, "moving-1", ada)
+	check := func(when string) {
+		t.Helper()
+		for _, region := range []string{"westeurope", "eastus"} {
+			var want map[string]int
+			full, err := db.WorkspaceQuota(ctx, region)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want = full.Used
+			got, err := db.WorkspaceUsage(ctx, region)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, family := range []string{"standardDSv2Family", "standardNCSv3Family", instancehub.TotalRegionalVCPUs} {
+				if got.Used[family] != want[family] {
+					t.Errorf("%s: %s %s: %d held, the instances hold %d", when, region, family, got.Used[family], want[family])
+				}
+			}
+			err = db.inTx(ctx, func(tx *Tx) error {
+				held, err := heldVCPUs(ctx, tx, region, instancehub.TotalRegionalVCPUs)
+				if held != want[instancehub.TotalRegionalVCPUs] {
+					t.Errorf("%s: %s: the create's check reads %d held, the instances hold %d", when, region, held, want[instancehub.TotalRegionalVCPUs])
+				}
+				return err
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	check("created")
+	for _, state := range []instancehub.State{instancehub.StateCreating, instancehub.StateCreateFailed, instancehub.StateRunning,
+		instancehub.StateStopping, instancehub.StateStopped, instancehub.StateStarting, instancehub.StateRestarting,
+		instancehub.StateUnusable, instancehub.StateUnknown, instancehub.StateMissing, instancehub.StateSetupFailed,
+		instancehub.StateUserSetupFailed, instancehub.StateDeleting, instancehub.StateRunning} {
+		if _, err := db.rawExec(ctx, `UPDATE instances SET state = ? WHERE id = ?`, string(state), inst.ID); err != nil {
+			t.Fatal(err)
+		}
+		check("state " + string(state))
+	}
+	for _, change := range []struct{ what, query string }{
+		{"moved to eastus", `UPDATE instances SET region = 'eastus' WHERE id = ?`},
+		{"resized to a GPU", `UPDATE instances SET family = 'standardNCSv3Family', vcpus = 6 WHERE id = ?`},
+		{"moved back", `UPDATE instances SET region = 'westeurope' WHERE id = ?`},
+		{"renamed", `UPDATE instances SET name = 'renamed-1' WHERE id = ?`},
+		{"its operations deleted", `DELETE FROM operations WHERE instance_id = ?`},
+		{"its running intervals deleted", `DELETE FROM running_intervals WHERE instance_id = ?`},
+		{"its schedules deleted", `DELETE FROM schedules WHERE instance_id = ?`},
+		{"its row deleted", `DELETE FROM instances WHERE id = ?`},
+	} {
+		if _, err := db.rawExec(ctx, change.query, inst.ID); err != nil {
+			t.Fatalf("%s: %v", change.what, err)
+		}
+		check(change.what)
+	}
+}
