@@ -177,13 +177,21 @@ func restricted(sku *armcompute.ResourceSKU, region string) bool {
 	return false
 }
 
-// Usage lists the region's vCPU quota. It is read fresh each time: it
-// changes with every create and delete.
+// Usage lists the region's vCPU quota, kept for usageTTL: the portal's
+// operations read it again when they may have changed it, and a create
+// counts its VM in it when Azure accepts it (countVM).
 func (c *Cloud) Usage(ctx context.Context, region string) ([]instancehub.Usage, error) {
 	if err := c.checkRegion(region); err != nil {
 		return nil, err
 	}
-	usages, err := cached(&c.usageCache, region, func() ([]instancehub.Usage, error) { return c.listUsage(ctx, region) })
+	usages, err := cached(&c.usageCache, region, func() ([]instancehub.Usage, error) {
+		// No VM's PUT is on its way while Azure is asked: one accepted
+		// meanwhile might be in the answer or not, and countVM would then
+		// count it twice, or not at all.
+		c.vmPuts.Lock()
+		defer c.vmPuts.Unlock()
+		return c.listUsage(ctx, region)
+	})
 	return append([]instancehub.Usage(nil), usages...), err
 }
 
@@ -322,6 +330,9 @@ type catalog struct {
 	ttl     time.Duration
 	mu      sync.Mutex
 	entries map[string]catalogEntry
+	// changes counts clear and forget: a load begun before one of them
+	// may have read Azure before the change, and is not kept.
+	changes uint64
 }
 
 type catalogEntry struct {
@@ -332,6 +343,7 @@ type catalogEntry struct {
 func cached[T any](c *catalog, key string, load func() (T, error)) (T, error) {
 	c.mu.Lock()
 	e, ok := c.entries[key]
+	changes := c.changes
 	c.mu.Unlock()
 	if ok && time.Now().Before(e.expires) {
 		return e.value.(T), nil
@@ -342,6 +354,9 @@ func cached[T any](c *catalog, key string, load func() (T, error)) (T, error) {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if c.changes != changes {
+		return v, nil
+	}
 	if c.entries == nil {
 		c.entries = map[string]catalogEntry{}
 	}
@@ -354,6 +369,7 @@ func (c *catalog) clear() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.entries = nil
+	c.changes++
 }
 
 // forget drops an entry, so that the next read goes to Azure.
@@ -361,6 +377,19 @@ func (c *catalog) forget(key string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	delete(c.entries, key)
+	c.changes++
+}
+
+// adjust changes a kept entry in place (change returns the new value; it
+// must not modify the old, which callers may hold), keeping its expiry.
+// Loads on their way are kept: the caller makes sure none overlaps the
+// change it adjusts for (Cloud.vmPuts).
+func (c *catalog) adjust(key string, change func(any) any) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if e, ok := c.entries[key]; ok {
+		c.entries[key] = catalogEntry{value: change(e.value), expires: e.expires}
+	}
 }
 
 func deref[T any](p *T) T {

@@ -235,7 +235,10 @@ type Cloud struct {
 	// The portal's own operations forget it (BeginStep, a step done), so
 	// that admission counts what they changed at once.
 	usageCache catalog
-	budget     budgets
+	// vmPuts is held (read) by each create's VM PUT until countVM has
+	// counted it, and (write) by a read of the usage from Azure.
+	vmPuts sync.RWMutex
+	budget budgets
 	// retryAfter holds, per operation in progress, how long it asked to be
 	// left before the next poll.
 	pollMu     sync.Mutex

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -104,7 +105,13 @@ func (c *Cloud) ApplicationUnavailable(ctx context.Context, inst *instancehub.In
 // when Azure finished the step at once.
 func (c *Cloud) BeginStep(ctx context.Context, op instancehub.OperationKind, step string, inst *instancehub.Instance) (string, error) {
 	doing := fmt.Sprintf("%s %s of %s", op.Verb(), step, inst.Name)
-	c.usageCache.clear()
+	if op != instancehub.OpCreate {
+		c.usageCache.clear()
+	}
+	if op == instancehub.OpCreate && step == StepVirtualMachine {
+		c.vmPuts.RLock()
+		defer c.vmPuts.RUnlock()
+	}
 	var token string
 	err := c.waitOut(ctx, func() error {
 		if err := c.holdWrites(ctx, op == instancehub.OpDelete); err != nil {
@@ -114,7 +121,34 @@ func (c *Cloud) BeginStep(ctx context.Context, op instancehub.OperationKind, ste
 		token, err = c.beginStep(ctx, op, step, inst)
 		return err
 	})
+	if op == instancehub.OpCreate && step == StepVirtualMachine {
+		c.countVM(inst, err)
+	}
 	return token, cloudError(err, doing)
+}
+
+// countVM adds a created VM's vCPUs to its region's kept usage once Azure
+// has accepted its PUT, from which moment Azure counts them: every create
+// would otherwise read the usage from Azure again, within the service's
+// admission of creates, one at a time. A create's other steps change no
+// vCPU count and leave the usage kept. A refused PUT, or a VM whose size
+// is not known here, makes the next read go to Azure. (A PUT to a VM that
+// existed, a create's step again after a restart, counts it twice until
+// the usage is read again: admission then errs on the side of refusing.)
+func (c *Cloud) countVM(inst *instancehub.Instance, err error) {
+	if err != nil || inst.VCPUs <= 0 || inst.Family == "" {
+		c.usageCache.clear()
+		return
+	}
+	c.usageCache.adjust(inst.Region, func(v any) any {
+		usages := slices.Clone(v.([]instancehub.Usage))
+		for i, u := range usages {
+			if strings.EqualFold(u.Name, inst.Family) || u.Name == instancehub.TotalRegionalVCPUs {
+				usages[i].Current += inst.VCPUs
+			}
+		}
+		return usages
+	})
 }
 
 func (c *Cloud) beginStep(ctx context.Context, op instancehub.OperationKind, step string, inst *instancehub.Instance) (string, error) {
@@ -190,7 +224,9 @@ func (c *Cloud) PollStep(ctx context.Context, op instancehub.OperationKind, step
 		return err
 	})
 	c.rememberRetryAfter(token, resp, done || err != nil)
-	if done {
+	// A create's VM was counted when Azure accepted it (countVM); whatever
+	// else ends, or fails, may have changed the count.
+	if (done && op != instancehub.OpCreate) || err != nil {
 		c.usageCache.clear()
 	}
 	if err != nil {

@@ -22,8 +22,9 @@ var copyTables = []string{
 }
 
 // notCopied are the tables that are not the portal's records: the
-// migrations' own, and what each store keeps for itself.
-var notCopied = []string{"goose_db_version", "data_version", "leases", "spent_tickets"}
+// migrations' own, and what each store keeps for itself (quota_held, which
+// the target's triggers fill as its instances are copied).
+var notCopied = []string{"goose_db_version", "data_version", "leases", "spent_tickets", "quota_held"}
 
 // TableCount is how many rows one table holds.
 type TableCount struct {

@@ -63,10 +63,11 @@ func checkWorkspaceQuota(ctx context.Context, tx *Tx, instanceID int64) error {
 	return nil
 }
 
-// heldVCPUs sums the vCPUs held in region by a family, or by all for the total.
+// heldVCPUs is the vCPUs held in region by a family, or by all for the
+// total, as the triggers of quota_held keep them (migration 00028).
 func heldVCPUs(ctx context.Context, tx *Tx, region, name string) (int, error) {
-	query := `SELECT CAST(COALESCE(SUM(vcpus), 0) AS BIGINT) FROM instances WHERE region = ? AND state IN (` + placeholders(len(heldStates)) + `)`
-	args := append([]any{region}, heldStates...)
+	query := `SELECT CAST(COALESCE(SUM(vcpus), 0) AS BIGINT) FROM quota_held WHERE region = ?`
+	args := []any{region}
 	if name != instancehub.TotalRegionalVCPUs {
 		query += ` AND family = ?`
 		args = append(args, name)
@@ -147,16 +148,15 @@ func (db *DB) SetWorkspaceLimit(ctx context.Context, region, family string, limi
 var _ instancehub.QuotaStore = (*DB)(nil)
 
 // WorkspaceUsage returns a region's limits and the vCPUs held there by
-// family, with only the holders still being created (which a create's
-// admission counts apart): its cost does not grow with the instances.
+// family (quota_held, kept by triggers), with only the holders still being
+// created (which a create's admission counts apart): its cost does not
+// grow with the instances.
 func (db *DB) WorkspaceUsage(ctx context.Context, region string) (*instancehub.WorkspaceQuota, error) {
 	q := &instancehub.WorkspaceQuota{Limits: map[string]int{}, Used: map[string]int{}}
 	if err := db.readLimits(ctx, region, q); err != nil {
 		return nil, err
 	}
-	rows, err := db.query(ctx, `SELECT family, CAST(SUM(vcpus) AS BIGINT) FROM instances
-		WHERE region = ? AND state IN (`+placeholders(len(heldStates))+`) GROUP BY family`,
-		append([]any{region}, heldStates...)...)
+	rows, err := db.query(ctx, `SELECT family, vcpus FROM quota_held WHERE region = ? AND vcpus <> 0`, region)
 	if err != nil {
 		return nil, fmt.Errorf("workspace usage of %s: %w", region, err)
 	}

@@ -91,6 +91,7 @@ func (db *DB) exec(ctx context.Context, query string, args ...any) (res sql.Resu
 	}
 	began := time.Now()
 	defer func() { wrote(ctx); err = db.written(err); db.timed(QueryWrite, began, err) }()
+	defer db.lockWrites()()
 	stmt, err := db.stmts.get(ctx, db.db, db.d, query)
 	if err != nil {
 		return nil, err
