@@ -91,7 +91,7 @@ func TestListedVMsReadAsTheSDKReadThem(t *testing.T) {
 		t.Fatal(err)
 	}
 	pages := map[string]string{
-		"recorded": `{"value":[` + string(recorded) + `],"nextLink":"https://management.azure.com/subscriptions/s/resourceGroups/g/providers/Microsoft.Compute/virtualMachines?api-version=2026-04-01&$skiptoken=x"}`,
+		"recorded":          `{"value":[` + string(recorded) + `],"nextLink":"https://management.azure.com/subscriptions/s/resourceGroups/g/providers/Microsoft.Compute/virtualMachines?api-version=2026-04-01&$skiptoken=x"}`,
 		"recorded, no link": `{"value":[` + string(recorded) + `,` + string(recorded) + `]}`,
 		"varied": `{"nextLink":null,"value":[
 			null,
