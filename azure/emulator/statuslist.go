@@ -3,8 +3,6 @@ package emulator
 import (
 	"bytes"
 	"encoding/json"
-	"encoding/json/jsontext"
-	"errors"
 	"fmt"
 	"net/http"
 	"slices"
@@ -71,8 +69,10 @@ func listsGroupVMs(req *http.Request, api string) bool {
 // statusPage answers one page of the status list.
 func (e *Emulator) statusPage(req *http.Request) (*http.Response, error) {
 	var page statusListing
-	err := e.page(req, func(c *cloud, r *resource) error {
-		page.Value = append(page.Value, c.vmStatus(r))
+	err := e.page(req, func(c *cloud, rs []*resource) error {
+		for _, r := range rs {
+			page.Value = append(page.Value, c.vmStatus(r))
+		}
 		return nil
 	}, &page.NextLink)
 	if err != nil {
@@ -92,12 +92,21 @@ func (e *Emulator) groupPage(req *http.Request) (*http.Response, error) {
 	buf.WriteString(`{"value":[`)
 	var next string
 	first := true
-	err := e.page(req, func(c *cloud, r *resource) error {
-		if !first {
-			buf.WriteByte(',')
+	err := e.page(req, func(c *cloud, rs []*resource) error {
+		bodies, err := c.bodiesOf(rs)
+		if err != nil {
+			return err
 		}
-		first = false
-		return c.writeListedVM(&buf, r)
+		for i, r := range rs {
+			if !first {
+				buf.WriteByte(',')
+			}
+			first = false
+			if err := c.writeListedVM(&buf, r, bodies[i]); err != nil {
+				return err
+			}
+		}
+		return nil
 	}, &next)
 	if err != nil {
 		return nil, err
@@ -111,10 +120,10 @@ func (e *Emulator) groupPage(req *http.Request) (*http.Response, error) {
 	return newResponse(req, http.StatusOK, buf.Bytes()), nil
 }
 
-// page calls each for the VMs of one page of a list, in name order, starting
-// after the VM its $skiptoken names, and sets next to the next page's link
-// when there is one.
-func (e *Emulator) page(req *http.Request, each func(*cloud, *resource) error, next *string) error {
+// page calls each with the VMs of one page of a list, in name order,
+// starting after the VM its $skiptoken names, and sets next to the next
+// page's link when there is one.
+func (e *Emulator) page(req *http.Request, each func(*cloud, []*resource) error, next *string) error {
 	return e.withCloud(func(c *cloud, _ time.Time) error {
 		keys := c.idx.names[typeVM]
 		from, found := slices.BinarySearch(keys, req.URL.Query().Get("$skiptoken"))
@@ -122,10 +131,12 @@ func (e *Emulator) page(req *http.Request, each func(*cloud, *resource) error, n
 			from++
 		}
 		to := min(from+e.opts.PageSize, len(keys))
+		rs := make([]*resource, 0, to-from)
 		for _, k := range keys[from:to] {
-			if err := each(c, c.Resources[k]); err != nil {
-				return err
-			}
+			rs = append(rs, c.Resources[k])
+		}
+		if err := each(c, rs); err != nil {
+			return err
 		}
 		if to < len(keys) {
 			u := *req.URL
@@ -139,186 +150,82 @@ func (e *Emulator) page(req *http.Request, each func(*cloud, *resource) error, n
 }
 
 // writeListedVM writes r as vmModel returns it with its instance view, in
-// JSON: the stored body with the provisioning state, the instance view and
-// a system-assigned identity's principal set. The body's members are copied
-// as they are, but for properties, whose own members are copied but for
-// the two computed ones, written after them.
-func (c *cloud) writeListedVM(w *bytes.Buffer, r *resource) error {
-	body, err := c.bodyOf(r)
-	if err != nil {
-		return err
-	}
-	dec := jsontext.NewDecoder(bytes.NewReader(body))
-	enc := jsontext.NewEncoder(w)
-	hasProperties := false
-	own := func(name string) error {
-		switch name {
-		case "properties":
+// JSON, from its stored body: the body's members as they are, but the
+// properties, whose own members are copied but for the two computed ones
+// (provisioningState and instanceView), written after them; and a
+// system-assigned identity, given the principal Azure gives it.
+func (c *cloud) writeListedVM(w *bytes.Buffer, r *resource, body []byte) error {
+	w.WriteByte('{')
+	first, hasProperties := true, false
+	err := members(body, func(m member) error {
+		switch {
+		case m.is("properties"):
 			hasProperties = true
-			return c.writeListedProperties(dec, enc, r)
-		case "identity":
-			return writeIdentity(dec, enc, r)
+			return c.writeListedProperties(w, &first, m, r)
+		case m.is("identity"):
+			writeMember(w, &first, m.name, listedIdentity(m.value, r))
+		default:
+			writeMember(w, &first, m.name, m.value)
 		}
-		return errOwnNot
-	}
-	tail := func() error { // as vmModel, which reads into a model with no properties
-		if hasProperties {
-			return nil
-		}
-		if err := enc.WriteToken(jsontext.String("properties")); err != nil {
-			return err
-		}
-		if err := enc.WriteToken(jsontext.BeginObject); err != nil {
-			return err
-		}
-		return writeComputed(enc, r, "")
-	}
-	if err := copyMembers(dec, enc, own, tail); err != nil {
+		return nil
+	})
+	if err != nil {
 		return fmt.Errorf("emulator: list %s: %w", r.Name, err)
 	}
-	// The encoder ends each top-level value with a newline.
-	if n := w.Len(); n > 0 && w.Bytes()[n-1] == '\n' {
-		w.Truncate(n - 1)
+	if !hasProperties { // as vmModel, which reads into a model with no properties
+		if err := c.writeListedProperties(w, &first, member{name: []byte(`"properties"`), value: []byte("null")}, r); err != nil {
+			return err
+		}
 	}
+	w.WriteByte('}')
 	return nil
 }
 
-// copyMembers copies the object dec reads next to enc, a member at a time;
-// own writes the value of a member it wants written otherwise, from dec, and
-// returns errOwnNot for the others; tail writes any members to add at the end.
-func copyMembers(dec *jsontext.Decoder, enc *jsontext.Encoder, own func(name string) error, tail func() error) error {
-	tok, err := dec.ReadToken()
-	if err != nil {
-		return err
-	}
-	if tok.Kind() != '{' {
-		return fmt.Errorf("want an object, got %v", tok.Kind())
-	}
-	if err := enc.WriteToken(jsontext.BeginObject); err != nil {
-		return err
-	}
-	for dec.PeekKind() != '}' {
-		tok, err := dec.ReadToken()
-		if err != nil {
-			return err
-		}
-		name := tok.String() // before dec reads on
-		if err := enc.WriteToken(jsontext.String(name)); err != nil {
-			return err
-		}
-		if err := own(name); err == nil {
-			continue
-		} else if err != errOwnNot {
-			return err
-		}
-		v, err := dec.ReadValue()
-		if err != nil {
-			return err
-		}
-		if err := enc.WriteValue(v); err != nil {
-			return err
-		}
-	}
-	if _, err := dec.ReadToken(); err != nil {
-		return err
-	}
-	if err := tail(); err != nil {
-		return err
-	}
-	return enc.WriteToken(jsontext.EndObject)
-}
-
-// errOwnNot is copyMembers' own's answer for a member to copy as it is.
-var errOwnNot = errors.New("copy")
-
 // writeListedProperties writes the VM's properties from the stored ones,
 // with its provisioning state and instance view in place of any stored.
-func (c *cloud) writeListedProperties(dec *jsontext.Decoder, enc *jsontext.Encoder, r *resource) error {
-	if dec.PeekKind() == 'n' { // as vmModel, which reads into a model with no properties
-		if _, err := dec.ReadToken(); err != nil {
-			return err
-		}
-		if err := enc.WriteToken(jsontext.BeginObject); err != nil {
-			return err
-		}
-		return writeComputed(enc, r, "")
-	}
-	tok, err := dec.ReadToken()
-	if err != nil {
-		return err
-	}
-	if tok.Kind() != '{' {
-		return fmt.Errorf("properties: want an object, got %v", tok.Kind())
-	}
-	if err := enc.WriteToken(jsontext.BeginObject); err != nil {
-		return err
-	}
+func (c *cloud) writeListedProperties(w *bytes.Buffer, outer *bool, props member, r *resource) error {
+	writeMember(w, outer, props.name, nil)
+	w.WriteByte('{')
+	first := true
 	var computerName string
-	for dec.PeekKind() != '}' {
-		tok, err := dec.ReadToken()
-		if err != nil {
-			return err
-		}
-		name := tok.String() // before dec reads on
-		v, err := dec.ReadValue()
-		if err != nil {
-			return err
-		}
-		switch name {
-		case "provisioningState", "instanceView":
-			continue
-		case "osProfile":
-			var osProfile struct {
-				ComputerName string `json:"computerName,omitempty"`
+	if string(props.value) != "null" {
+		err := members(props.value, func(m member) error {
+			switch {
+			case m.is("provisioningState"), m.is("instanceView"):
+				return nil
+			case m.is("osProfile"):
+				var osProfile struct {
+					ComputerName string `json:"computerName,omitempty"`
+				}
+				_ = json.Unmarshal(m.value, &osProfile)
+				computerName = osProfile.ComputerName
 			}
-			_ = json.Unmarshal(v, &osProfile)
-			computerName = osProfile.ComputerName
-		}
-		if err := enc.WriteToken(jsontext.String(name)); err != nil {
-			return err
-		}
-		if err := enc.WriteValue(v); err != nil {
-			return err
+			writeMember(w, &first, m.name, m.value)
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("properties: %w", err)
 		}
 	}
-	if _, err := dec.ReadToken(); err != nil {
-		return err
-	}
-	return writeComputed(enc, r, computerName)
-}
-
-// writeComputed writes the provisioning state and the instance view, and
-// ends the properties.
-func writeComputed(enc *jsontext.Encoder, r *resource, computerName string) error {
-	view := mustJSON(struct {
+	writeMember(w, &first, []byte(`"provisioningState"`), mustJSON(r.State))
+	writeMember(w, &first, []byte(`"instanceView"`), mustJSON(struct {
 		ComputerName string       `json:"computerName,omitempty"`
 		Statuses     []statusLine `json:"statuses"`
-	}{computerName, statusLines(r)})
-	for _, t := range []jsontext.Token{jsontext.String("provisioningState"), jsontext.String(r.State), jsontext.String("instanceView")} {
-		if err := enc.WriteToken(t); err != nil {
-			return err
-		}
-	}
-	if err := enc.WriteValue(view); err != nil {
-		return err
-	}
-	return enc.WriteToken(jsontext.EndObject)
+	}{computerName, statusLines(r)}))
+	w.WriteByte('}')
+	return nil
 }
 
-// writeIdentity writes the VM's identity, a system-assigned one with the
+// listedIdentity is the VM's identity, a system-assigned one with the
 // principal Azure gives it.
-func writeIdentity(dec *jsontext.Decoder, enc *jsontext.Encoder, r *resource) error {
-	v, err := dec.ReadValue()
-	if err != nil {
-		return err
-	}
+func listedIdentity(v []byte, r *resource) []byte {
 	var identity map[string]json.RawMessage
 	var kind string
 	if json.Unmarshal(v, &identity) == nil && json.Unmarshal(identity["type"], &kind) == nil && strings.Contains(kind, "SystemAssigned") {
 		identity["principalId"], identity["tenantId"] = mustJSON(fakeGUID("principal/"+r.Name)), mustJSON(fakeGUID("tenant"))
-		v = mustJSON(identity)
+		return mustJSON(identity)
 	}
-	return enc.WriteValue(v)
+	return v
 }
 
 func (c *cloud) vmStatus(r *resource) vmStatus {
