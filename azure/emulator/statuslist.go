@@ -3,6 +3,7 @@ package emulator
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"slices"
@@ -194,11 +195,7 @@ func (c *cloud) writeListedProperties(w *bytes.Buffer, outer *bool, props member
 			case m.is("provisioningState"), m.is("instanceView"):
 				return nil
 			case m.is("osProfile"):
-				var osProfile struct {
-					ComputerName string `json:"computerName,omitempty"`
-				}
-				_ = json.Unmarshal(m.value, &osProfile)
-				computerName = osProfile.ComputerName
+				computerName = computerNameOf(m.value)
 			}
 			writeMember(w, &first, m.name, m.value)
 			return nil
@@ -215,6 +212,22 @@ func (c *cloud) writeListedProperties(w *bytes.Buffer, outer *bool, props member
 	w.WriteByte('}')
 	return nil
 }
+
+// computerNameOf is the computer name an OS profile holds, "" if none: its
+// one member read, not the profile (with its SSH keys) decoded whole.
+func computerNameOf(osProfile []byte) (name string) {
+	_ = members(osProfile, func(m member) error {
+		if m.is("computerName") {
+			_ = json.Unmarshal(m.value, &name)
+			return errFound
+		}
+		return nil
+	})
+	return name
+}
+
+// errFound ends a scan of members that found what it looked for.
+var errFound = errors.New("found")
 
 // listedIdentity is the VM's identity, a system-assigned one with the
 // principal Azure gives it.
