@@ -70,30 +70,20 @@ func (c *Cloud) addresses(ctx context.Context, inst *instancehub.Instance, vm *i
 // lists afresh: a listing shared with a caller that started earlier would be
 // older than what that caller read.
 func (c *Cloud) VMs(ctx context.Context, each func(instancehub.VM)) error {
-	pager := c.vms.NewListPager(c.cfg.ResourceGroup, &armcompute.VirtualMachinesClientListOptions{
-		Expand: to.Ptr(armcompute.ExpandTypeForListVMsInstanceView),
-	})
-	for pager.More() {
-		page, err := pager.NextPage(ctx)
-		if err != nil {
-			return cloudError(err, "list virtual machines")
-		}
-		for _, r := range page.Value {
-			if r == nil {
-				continue
-			}
-			vm := instancehub.VM{Name: deref(r.Name), Portals: c.portals(r.Tags)}
+	return c.vmPages(ctx, func(r *listedVM) error {
+		vm, viewed := c.listed(r)
+		if !viewed {
 			var err error
-			vm.ProvisioningState, vm.PowerState, err = c.listedState(ctx, r)
+			vm.ProvisioningState, vm.PowerState, err = c.instanceView(ctx, r.Name)
 			if notFound(err) {
-				continue
+				return nil
 			} else if err != nil {
 				return err
 			}
-			each(vm)
 		}
-	}
-	return nil
+		each(vm)
+		return nil
+	})
 }
 
 // listedState is the state of a VM read from a list. Compute documents the
@@ -105,11 +95,17 @@ func (c *Cloud) listedState(ctx context.Context, r *armcompute.VirtualMachine) (
 		provisioning, power = statuses(r.Properties.InstanceView.Statuses)
 		return provisioning, power, nil
 	}
-	view, err := c.vms.InstanceView(ctx, c.cfg.ResourceGroup, deref(r.Name), nil)
+	return c.instanceView(ctx, deref(r.Name))
+}
+
+// instanceView reads the state of the VM name from its own instance view:
+// for a VM a list gave without it.
+func (c *Cloud) instanceView(ctx context.Context, name string) (provisioning, power string, err error) {
+	view, err := c.vms.InstanceView(ctx, c.cfg.ResourceGroup, name, nil)
 	if notFound(err) {
 		return "", "", err
 	} else if err != nil {
-		return "", "", cloudError(err, "read instance view of "+deref(r.Name))
+		return "", "", cloudError(err, "read instance view of "+name)
 	}
 	provisioning, power = statuses(view.Statuses)
 	return provisioning, power, nil
@@ -119,14 +115,20 @@ func (c *Cloud) listedState(ctx context.Context, r *armcompute.VirtualMachine) (
 // "PowerState/deallocated" from an instance view.
 func statuses(list []*armcompute.InstanceViewStatus) (provisioning, power string) {
 	for _, s := range list {
-		code := strings.ToLower(deref(s.Code))
-		if rest, ok := strings.CutPrefix(code, "provisioningstate/"); ok {
-			provisioning, _, _ = strings.Cut(rest, "/")
-		} else if rest, ok := strings.CutPrefix(code, "powerstate/"); ok {
-			power = rest
-		}
+		readStatus(deref(s.Code), &provisioning, &power)
 	}
 	return provisioning, power
+}
+
+// readStatus reads one status code of an instance view into the
+// provisioning or the power state it sets.
+func readStatus(code string, provisioning, power *string) {
+	code = strings.ToLower(code)
+	if rest, ok := strings.CutPrefix(code, "provisioningstate/"); ok {
+		*provisioning, _, _ = strings.Cut(rest, "/")
+	} else if rest, ok := strings.CutPrefix(code, "powerstate/"); ok {
+		*power = rest
+	}
 }
 
 func lastSegment(id string) string { return id[strings.LastIndex(id, "/")+1:] }

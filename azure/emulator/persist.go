@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 
 	_ "modernc.org/sqlite" // the database/sql driver "sqlite"
 )
@@ -233,6 +234,53 @@ func (c *cloud) bodyOf(r *resource) ([]byte, error) {
 		return nil, fmt.Errorf("emulator: read %s %s: %w", r.Type, r.Name, err)
 	}
 	return b, nil
+}
+
+// bodiesOf is bodyOf each of rs, read in one query: a page of a list.
+func (c *cloud) bodiesOf(rs []*resource) ([][]byte, error) {
+	out := make([][]byte, len(rs))
+	at := map[int64]int{}
+	var q strings.Builder
+	var args []any
+	for i, r := range rs {
+		if r.row == 0 {
+			out[i] = c.unsaved(r).body
+			continue
+		}
+		if len(args) == 0 {
+			q.WriteString("SELECT id, body FROM resources WHERE id IN (?")
+		} else {
+			q.WriteString(",?")
+		}
+		at[r.row] = i
+		args = append(args, r.row)
+	}
+	if len(args) == 0 {
+		return out, nil
+	}
+	q.WriteString(")")
+	rows, err := c.disk.db.Query(q.String(), args...)
+	if err != nil {
+		return nil, fmt.Errorf("emulator: read bodies: %w", err)
+	}
+	defer rows.Close()
+	found := 0
+	for rows.Next() {
+		var row int64
+		var b []byte
+		if err := rows.Scan(&row, &b); err != nil {
+			return nil, fmt.Errorf("emulator: read bodies: %w", err)
+		}
+		out[at[row]] = b
+		found++
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("emulator: read bodies: %w", err)
+	}
+	if found != len(args) {
+		return nil, fmt.Errorf("emulator: read bodies: %d of %d found", found, len(args))
+	}
+	return out, nil
 }
 
 // sentOf is r's last PUT body as the client sent it; nil if none was kept.

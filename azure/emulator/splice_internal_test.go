@@ -1,0 +1,76 @@
+package emulator
+
+import (
+	"bytes"
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestMembersScanWhatJSONHolds: the list's splicing finds each member of a
+// stored body, braces, brackets and escaped quotes inside strings
+// included, and refuses what is not an object.
+func TestMembersScanWhatJSONHolds(t *testing.T) {
+	body := ` { "a" : "}\"{\\" , "b":[1,{"c":"]"},[]],"d":null,"e":-1.5e3,"f":true,"g":{},"h":{"i":{"j":"\u007d"}} } `
+	var got []string
+	if err := members([]byte(body), func(m member) error {
+		got = append(got, string(m.name)+"="+string(m.value))
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{`"a"="}\"{\\"`, `"b"=[1,{"c":"]"},[]]`, `"d"=null`, `"e"=-1.5e3`, `"f"=true`, `"g"={}`, `"h"={"i":{"j":"\u007d"}}`}
+	if len(got) != len(want) {
+		t.Fatalf("members %q, want %q", got, want)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("member %d: %s, want %s", i, got[i], want[i])
+		}
+	}
+	for _, bad := range []string{``, `[]`, `{"a"}`, `{"a":}`, `{"a":"x`, `{"a":{"b":1}`, `{"a":1 "b":2}`, `"x"`} {
+		if err := members([]byte(bad), func(member) error { return nil }); err == nil {
+			t.Errorf("%q: scanned without an error", bad)
+		}
+	}
+}
+
+// TestListedVMSplicesTheComputedMembers: a VM's listing is its stored body,
+// whatever it holds, with the provisioning state and the instance view (and
+// the computer name) in its properties in place of stored ones, and a
+// system-assigned identity given its principal; valid JSON in every case.
+func TestListedVMSplicesTheComputedMembers(t *testing.T) {
+	c := newCloud("sub", "rg")
+	r := &resource{Type: typeVM, Name: "box", State: stateSucceeded, Power: "running", Changed: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
+	for _, body := range []string{
+		`{"name":"box","properties":{"osProfile":{"computerName":"box-pc"},"provisioningState":"Creating","instanceView":{"statuses":[]},"x":"}{"}}`,
+		`{"name":"box","identity":{"type":"SystemAssigned, UserAssigned"},"properties":{}}`,
+		`{"name":"box","identity":{"type":"UserAssigned"},"properties":null}`,
+		`{"name":"box"}`,
+	} {
+		var buf bytes.Buffer
+		if err := c.writeListedVM(&buf, r, []byte(body)); err != nil {
+			t.Fatalf("%s: %v", body, err)
+		}
+		var vm struct {
+			Name     string         `json:"name"`
+			Identity map[string]any `json:"identity"`
+			Props    map[string]any `json:"properties"`
+		}
+		if err := json.Unmarshal(buf.Bytes(), &vm); err != nil {
+			t.Fatalf("%s listed as invalid JSON %s: %v", body, buf.Bytes(), err)
+		}
+		view, _ := vm.Props["instanceView"].(map[string]any)
+		statuses, _ := view["statuses"].([]any)
+		if vm.Name != "box" || vm.Props["provisioningState"] != "Succeeded" || len(statuses) != 2 {
+			t.Errorf("%s listed as %s", body, buf.Bytes())
+		}
+		if want := strings.HasPrefix(body, `{"name":"box","properties":{"osProfile":`); want != (view["computerName"] == "box-pc") || want && vm.Props["x"] != "}{" {
+			t.Errorf("%s listed as %s: computer name or other properties", body, buf.Bytes())
+		}
+		if system := vm.Identity != nil && vm.Identity["type"] != "UserAssigned"; system != (vm.Identity["principalId"] != nil) {
+			t.Errorf("%s listed as %s: identity", body, buf.Bytes())
+		}
+	}
+}
