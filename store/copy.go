@@ -22,8 +22,10 @@ var copyTables = []string{
 }
 
 // notCopied are the tables that are not the portal's records: the
-// migrations' own, and what each store keeps for itself.
-var notCopied = []string{"goose_db_version", "data_version", "leases", "spent_tickets"}
+// migrations' own, and what each store keeps for itself (SQLite's text
+// index of the instances' names, 00027, is filled by its triggers).
+var notCopied = []string{"goose_db_version", "data_version", "leases", "spent_tickets",
+	"instances_search", "instances_search_config", "instances_search_data", "instances_search_docsize", "instances_search_idx"}
 
 // TableCount is how many rows one table holds.
 type TableCount struct {
