@@ -23,8 +23,10 @@ var copyTables = []string{
 
 // notCopied are the tables that are not the portal's records: the
 // migrations' own, and what each store keeps for itself (quota_held, which
-// the target's triggers fill as its instances are copied).
-var notCopied = []string{"goose_db_version", "data_version", "leases", "spent_tickets", "quota_held"}
+// the target's triggers fill as its instances are copied, and SQLite's text
+// index of the instances' names, 00027, filled by its triggers too).
+var notCopied = []string{"goose_db_version", "data_version", "leases", "spent_tickets", "quota_held",
+	"instances_search", "instances_search_config", "instances_search_data", "instances_search_docsize", "instances_search_idx"}
 
 // TableCount is how many rows one table holds.
 type TableCount struct {

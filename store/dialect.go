@@ -26,13 +26,18 @@ type dialect struct {
 	least, greatest string
 	// lastChars is the expression of the last n characters of s.
 	lastChars func(s, n string) string
+	// instanceName is the instances' name as the list's search compares
+	// it: on PostgreSQL as text, which the trigram index of 00027 holds.
+	instanceName string
 }
 
 var (
 	sqliteDialect = &dialect{like: "LIKE", least: "MIN", greatest: "MAX",
-		lastChars: func(s, n string) string { return "substr(" + s + ", -(" + n + "))" }}
+		lastChars:    func(s, n string) string { return "substr(" + s + ", -(" + n + "))" },
+		instanceName: "i.name"}
 	postgresDialect = &dialect{like: "ILIKE", least: "LEAST", greatest: "GREATEST",
-		lastChars: func(s, n string) string { return "right(" + s + ", " + n + ")" }}
+		lastChars:    func(s, n string) string { return "right(" + s + ", " + n + ")" },
+		instanceName: "i.name::text"}
 )
 
 func (d *dialect) postgres() bool { return d == postgresDialect }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/instancehub/instancehub"
 )
@@ -188,7 +189,27 @@ const maxCachedLimit = 100
 // findInstances reads a page of the instances filter selects and how many
 // it selects in all: total, when it is known (not negative), else counted.
 func (db *DB) findInstances(ctx context.Context, filter instancehub.InstanceFilter, total int) ([]*instancehub.Instance, int, error) {
-	where, args := db.instanceWhere(filter)
+	// On SQLite a search of three characters or more reads the text index
+	// (00027), which also counts its matches without reading the
+	// instances. Among many matches, a page walks the sort's index and
+	// stops at its last row, as without the index: reading every match to
+	// sort them would cost more.
+	indexed := false
+	if !db.d.postgres() && trigramSearch(filter.Search) {
+		matches := total
+		if matches < 0 || filter.OwnerID != 0 {
+			err := db.queryRow(ctx, `SELECT count(*) FROM instances_search WHERE instances_search MATCH ?`,
+				ftsPhrase(filter.Search)).Scan(&matches)
+			if err != nil {
+				return nil, 0, fmt.Errorf("count instances: %w", err)
+			}
+		}
+		if total < 0 && filter.OwnerID == 0 {
+			total = matches
+		}
+		indexed = matches <= maxIndexedMatches
+	}
+	where, args := db.instanceWhere(filter, indexed)
 	if total < 0 {
 		err := db.queryRow(ctx, `SELECT count(*) FROM instances i WHERE `+where, args...).Scan(&total)
 		if err != nil {
@@ -205,11 +226,12 @@ func (db *DB) findInstances(ctx context.Context, filter instancehub.InstanceFilt
 	}
 	order := instanceOrders[instancehub.ParseInstanceSort(string(filter.Sort))]
 	query := instanceSelect + ` WHERE ` + where + ` ORDER BY ` + order + ` LIMIT ? OFFSET ?`
-	if offset > 0 {
+	if offset > 0 || indexed {
 		// A later page picks its rows' IDs first, from the instances alone
 		// (an index gives them in order), and joins only those 50: joined
 		// while skipped, the rows before it cost their joins too, which
-		// at page 1,000 of 100,000 made the query 10 times slower.
+		// at page 1,000 of 100,000 made the query 10 times slower. So does
+		// a search read from the text index, whose matches come unsorted.
 		query = instanceSelect + ` WHERE i.id IN (` + pageIDs(where, order) + `) ORDER BY ` + order
 	}
 	rows, err := db.query(ctx, query, append(args, limit, offset)...)
@@ -230,17 +252,52 @@ func pageIDs(where, order string) string {
 	return `SELECT i.id FROM instances i WHERE ` + where + ` ORDER BY ` + order + ` LIMIT ? OFFSET ?`
 }
 
-// instanceWhere is the condition and arguments selecting filter's instances.
-func (db *DB) instanceWhere(filter instancehub.InstanceFilter) (string, []any) {
+// maxIndexedMatches is the most matches of a search whose page is read
+// from the text index, each match from the instances, and sorted; past it a
+// page walks the sort's index, where one row in (live instances / matches)
+// or more is a match.
+const maxIndexedMatches = 2000
+
+// instanceWhere is the condition and arguments selecting filter's
+// instances; indexed, a search reads the text index (SQLite's, 00027): the
+// IDs whose lowered names hold the search's lowered trigrams in sequence,
+// the names LIKE matches (which still compares them, as without the index).
+func (db *DB) instanceWhere(filter instancehub.InstanceFilter, indexed bool) (string, []any) {
 	conds, args := []string{live}, []any{}
 	if filter.OwnerID != 0 {
 		conds, args = append(conds, `i.owner_id = ?`), append(args, filter.OwnerID)
 	}
 	if filter.Search != "" {
-		conds = append(conds, `i.name `+db.d.like+` ? ESCAPE '\'`)
+		if indexed {
+			conds = append(conds, `i.id IN (SELECT rowid FROM instances_search WHERE instances_search MATCH ?)`)
+			args = append(args, ftsPhrase(filter.Search))
+		}
+		conds = append(conds, db.d.instanceName+` `+db.d.like+` ? ESCAPE '\'`)
 		args = append(args, contains(filter.Search))
 	}
 	return strings.Join(conds, " AND "), args
+}
+
+// trigramSearch reports whether the text index serves a search for s: one
+// of at least three characters (the index holds trigrams), of valid UTF-8
+// and without NUL (which FTS5 does not take in a query).
+func trigramSearch(s string) bool {
+	return utf8.RuneCountInString(s) >= 3 && utf8.ValidString(s) && !strings.ContainsRune(s, 0)
+}
+
+// ftsPhrase is the FTS5 query of the indexed names containing s: s with
+// its ASCII letters in lower case, as the index holds the names (SQLite's
+// lower() folds only those, and LIKE compares only those in any case), as
+// one phrase: in double quotes, its own doubled. The trigram tokenizer
+// takes every other character as it is.
+func ftsPhrase(s string) string {
+	lower := strings.Map(func(r rune) rune {
+		if 'A' <= r && r <= 'Z' {
+			return r + 'a' - 'A'
+		}
+		return r
+	}, s)
+	return `"` + strings.ReplaceAll(lower, `"`, `""`) + `"`
 }
 
 // escapeLike makes LIKE match s literally, so that a search for "a_b" does

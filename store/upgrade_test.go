@@ -529,6 +529,10 @@ func readEverything(t *testing.T, db *DB, filled map[string]filledRow) {
 	if _, _, err := db.FindInstances(ctx, instancehub.InstanceFilter{Limit: 50}); err != nil {
 		t.Errorf("list instances: %v", err)
 	}
+	// The search's text index (00027) holds the instances there were.
+	if found, n, err := db.FindInstances(ctx, instancehub.InstanceFilter{Search: "CES.NA", Limit: 50}); err != nil || n != 1 || len(found) != 1 || found[0].ID != inst.ID {
+		t.Errorf("search for the instance %q: %d found, total %d, %v", inst.Name, len(found), n, err)
+	}
 	if ops, err := db.FindOperations(ctx, inst.ID, 20); err != nil || len(ops) != 1 {
 		t.Errorf("operations: %d, %v", len(ops), err)
 	}
