@@ -3,6 +3,7 @@ package web
 import (
 	"net/http"
 	"strings"
+	"sync"
 
 	"github.com/instancehub/instancehub"
 	"github.com/labstack/echo/v5"
@@ -36,8 +37,15 @@ func (s *Server) apiListComputes(c *echo.Context) error {
 	for _, inst := range list.Instances {
 		out.Value = append(out.Value, s.computeOf(c, inst, nil))
 	}
-	return s.sendJSON(c, http.StatusOK, out)
+	buf := jsonBuffers.Get().(*[]byte)
+	defer jsonBuffers.Put(buf)
+	*buf = appendComputeList((*buf)[:0], &out)
+	return s.keepAs(c, http.StatusOK, echo.MIMEApplicationJSON, *buf, false)
 }
+
+// jsonBuffers holds the buffers the list is encoded into: keepAs copies
+// what it keeps, and an answer is written before its buffer goes back.
+var jsonBuffers = sync.Pool{New: func() any { return new([]byte) }}
 
 // apiGetCompute answers one instance, with its schedules.
 func (s *Server) apiGetCompute(c *echo.Context) error {
