@@ -32,15 +32,30 @@ func (s *Server) apiListComputes(c *echo.Context) error {
 	if list.OwnerError != "" {
 		return instancehub.FieldError("owner", list.OwnerError)
 	}
-	out := listJSON[computeJSON]{Value: make([]computeJSON, 0, len(list.Instances)), Count: list.Total,
-		NextLink: s.nextLink(c, page, list.Pages)}
-	for _, inst := range list.Instances {
-		out.Value = append(out.Value, s.computeOf(c, inst, nil))
-	}
 	buf := jsonBuffers.Get().(*[]byte)
 	defer jsonBuffers.Put(buf)
-	*buf = appendComputeList((*buf)[:0], &out)
-	return s.keepAs(c, http.StatusOK, echo.MIMEApplicationJSON, *buf, false)
+	b := append((*buf)[:0], `{"value":[`...)
+	origin := s.absolute(c, "")
+	// The kept computes are for the version the page cache read, when it
+	// could read one.
+	k, keep := c.Request().Context().Value(keepingKey{}).(*keeping)
+	for i, inst := range list.Instances {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		encode := func(b []byte) []byte {
+			v := s.computeOf(origin, inst, nil)
+			return appendCompute(b, &v)
+		}
+		if keep {
+			b = s.computes.appendCompute(b, k.version, fragmentKey{origin: origin, name: inst.Name}, encode)
+		} else {
+			b = encode(b)
+		}
+	}
+	b = appendListEnd(append(b, ']'), list.Total, s.nextLink(c, page, list.Pages))
+	*buf = b
+	return s.keepAs(c, http.StatusOK, echo.MIMEApplicationJSON, b, false)
 }
 
 // jsonBuffers holds the buffers the list is encoded into: keepAs copies
@@ -56,7 +71,7 @@ func (s *Server) apiGetCompute(c *echo.Context) error {
 	if acceptsYAML(c) {
 		return s.computeFile(c, inst, schedules)
 	}
-	return s.sendJSON(c, http.StatusOK, s.computeOf(c, inst, schedules))
+	return s.sendJSON(c, http.StatusOK, s.computeOf(s.absolute(c, ""), inst, schedules))
 }
 
 // apiAct starts a Start, Stop or Restart: 202 with the operation to poll.

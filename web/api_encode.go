@@ -29,10 +29,16 @@ func appendComputeList(b []byte, out *listJSON[computeJSON]) []byte {
 		}
 		b = append(b, ']')
 	}
+	return appendListEnd(b, out.Count, out.NextLink)
+}
+
+// appendListEnd appends a list's count and next link after its value, and
+// ends it.
+func appendListEnd(b []byte, count int, nextLink string) []byte {
 	b = append(b, `,"count":`...)
-	b = strconv.AppendInt(b, int64(out.Count), 10)
-	if out.NextLink != "" {
-		b = appendField(b, "nextLink", out.NextLink)
+	b = strconv.AppendInt(b, int64(count), 10)
+	if nextLink != "" {
+		b = appendField(b, "nextLink", nextLink)
 	}
 	return append(b, "}\n"...)
 }
