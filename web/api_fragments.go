@@ -12,7 +12,8 @@ import "sync"
 // compute's JSON is the same for every viewer who may see it, and which
 // computes a viewer sees is the service's answer, read anew each request.
 
-// maxFragmentBytes bounds the memory of kept computes (about 1.3 KB each).
+// maxFragmentBytes bounds the memory of kept computes (about 1.3 KB each),
+// their keys included.
 const maxFragmentBytes = 4 << 20
 
 type fragmentKey struct {
@@ -46,12 +47,15 @@ func (f *computeFragments) appendCompute(b []byte, version int64, k fragmentKey,
 func (f *computeFragments) put(version int64, k fragmentKey, json []byte) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if f.json == nil || f.version != version || f.bytes+len(json) > maxFragmentBytes {
+	// The key counts too: its origin is the request's Host, which the
+	// client chooses.
+	n := len(k.origin) + len(k.name) + len(json)
+	if f.json == nil || f.version != version || f.bytes+n > maxFragmentBytes {
 		f.json, f.version, f.bytes = make(map[fragmentKey][]byte), version, 0
 	}
 	if old, ok := f.json[k]; ok {
-		f.bytes -= len(old)
+		f.bytes -= len(k.origin) + len(k.name) + len(old)
 	}
 	f.json[k] = json
-	f.bytes += len(json)
+	f.bytes += n
 }
