@@ -132,7 +132,7 @@ func (s *Server) apiApplyCompute(c *echo.Context) error {
 			"%s exists and differs from the file in %s. An instance's settings are fixed when it is created: delete it first, or give the file another name.",
 			inst.Name, strings.Join(diff, ", "))
 	}
-	return s.sendJSON(c, http.StatusOK, s.computeOf(c, inst, schedules))
+	return s.sendJSON(c, http.StatusOK, s.computeOf(s.absolute(c, ""), inst, schedules))
 }
 
 // createFromFile creates the instance of a file: 202 with its create

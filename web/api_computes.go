@@ -3,6 +3,7 @@ package web
 import (
 	"net/http"
 	"strings"
+	"sync"
 
 	"github.com/instancehub/instancehub"
 	"github.com/labstack/echo/v5"
@@ -31,13 +32,35 @@ func (s *Server) apiListComputes(c *echo.Context) error {
 	if list.OwnerError != "" {
 		return instancehub.FieldError("owner", list.OwnerError)
 	}
-	out := listJSON[computeJSON]{Value: make([]computeJSON, 0, len(list.Instances)), Count: list.Total,
-		NextLink: s.nextLink(c, page, list.Pages)}
-	for _, inst := range list.Instances {
-		out.Value = append(out.Value, s.computeOf(c, inst, nil))
+	buf := jsonBuffers.Get().(*[]byte)
+	defer jsonBuffers.Put(buf)
+	b := append((*buf)[:0], `{"value":[`...)
+	origin := s.absolute(c, "")
+	// The kept computes are for the version the page cache read, when it
+	// could read one.
+	k, keep := c.Request().Context().Value(keepingKey{}).(*keeping)
+	for i, inst := range list.Instances {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		encode := func(b []byte) []byte {
+			v := s.computeOf(origin, inst, nil)
+			return appendCompute(b, &v)
+		}
+		if keep {
+			b = s.computes.appendCompute(b, k.version, fragmentKey{origin: origin, name: inst.Name}, encode)
+		} else {
+			b = encode(b)
+		}
 	}
-	return s.sendJSON(c, http.StatusOK, out)
+	b = appendListEnd(append(b, ']'), list.Total, s.nextLink(c, page, list.Pages))
+	*buf = b
+	return s.keepAs(c, http.StatusOK, echo.MIMEApplicationJSON, b, false)
 }
+
+// jsonBuffers holds the buffers the list is encoded into: keepAs copies
+// what it keeps, and an answer is written before its buffer goes back.
+var jsonBuffers = sync.Pool{New: func() any { return new([]byte) }}
 
 // apiGetCompute answers one instance, with its schedules.
 func (s *Server) apiGetCompute(c *echo.Context) error {
@@ -48,7 +71,7 @@ func (s *Server) apiGetCompute(c *echo.Context) error {
 	if acceptsYAML(c) {
 		return s.computeFile(c, inst, schedules)
 	}
-	return s.sendJSON(c, http.StatusOK, s.computeOf(c, inst, schedules))
+	return s.sendJSON(c, http.StatusOK, s.computeOf(s.absolute(c, ""), inst, schedules))
 }
 
 // apiAct starts a Start, Stop or Restart: 202 with the operation to poll.

@@ -5,11 +5,11 @@ import (
 	"fmt"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/instancehub/instancehub"
-	"github.com/labstack/echo/v5"
 )
 
 // The API's shapes follow the reference product's compute resource (Azure
@@ -225,26 +225,29 @@ func (s *Server) operationAddress(op *instancehub.Operation) string {
 	return fmt.Sprintf("%s/computes/%s/operations/%d", apiPrefix, url.PathEscape(op.InstanceName), op.ID)
 }
 
-// computeOf renders an instance in the reference's shape.
-func (s *Server) computeOf(c *echo.Context, inst *instancehub.Instance, schedules []*instancehub.Schedule) computeJSON {
+// computeOf renders an instance in the reference's shape; origin is the
+// portal's address as the client reached it (s.absolute(c, "")), which its
+// applications' addresses begin with.
+func (s *Server) computeOf(origin string, inst *instancehub.Instance, schedules []*instancehub.Schedule) computeJSON {
 	p := computeInstanceSettings{
 		VMSize: inst.VMSize, State: apiState(inst.State), Applications: []applicationJSON{},
 		ConnectivityEndpoints: connectivityJSON{PublicIPAddress: inst.PublicIP, PrivateIPAddress: inst.PrivateIP},
 		SSHSettings:           sshSettingsJSON{SSHPublicAccess: "Disabled", AdminUserName: instancehub.SSHUser, SSHPort: inst.SSHPort},
 		Subnet:                subnetJSON{VirtualNetwork: inst.VirtualNetwork, Name: inst.Subnet},
-		CreatedBy:             personJSON{UserName: inst.CreatedByName, UserID: fmt.Sprint(inst.CreatedByID)},
+		CreatedBy:             personJSON{UserName: inst.CreatedByName, UserID: strconv.FormatInt(inst.CreatedByID, 10)},
 		SetupScripts:          setupScriptsOf(inst.Setup),
 	}
 	if inst.SSHEnabled {
 		p.SSHSettings.SSHPublicAccess, p.SSHSettings.AdminPublicKey = "Enabled", inst.SSHPublicKey
 	}
 	if inst.OwnerID != inst.CreatedByID {
-		p.AssignedUser = &personJSON{UserName: inst.OwnerName, UserID: fmt.Sprint(inst.OwnerID)}
+		p.AssignedUser = &personJSON{UserName: inst.OwnerName, UserID: strconv.FormatInt(inst.OwnerID, 10)}
 	}
 	if inst.State == instancehub.StateRunning {
+		p.Applications = make([]applicationJSON, 0, len(instancehub.Applications))
 		for _, app := range instancehub.Applications {
 			p.Applications = append(p.Applications, applicationJSON{DisplayName: app.Label,
-				EndpointURI: s.absolute(c, "/instances/"+url.PathEscape(inst.Name)+"/apps/"+app.Slug+"/")})
+				EndpointURI: origin + "/instances/" + url.PathEscape(inst.Name) + "/apps/" + app.Slug + "/"})
 		}
 	}
 	if op := inst.LastOperation; op != nil {

@@ -95,6 +95,10 @@ type Server struct {
 	pages   renderedPages // the list's pages as last rendered (pagecache.go)
 	rows    *views.Rows   // the list's rows as last rendered
 	service *service.Service
+
+	// computes are the API's computes as last encoded (api_fragments.go).
+	computes computeFragments
+
 	// sessions, changes and readiness are the service, as the door, the
 	// page cache and /readyz ask it.
 	sessions  Sessions
