@@ -5,9 +5,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strconv"
-	"syscall"
 	"testing"
-	"time"
 
 	"github.com/instancehub/instancehub"
 	"github.com/instancehub/instancehub/azure/emulator"
@@ -72,7 +70,7 @@ func BenchmarkAPIListRender(b *testing.B) {
 		b.Fatal(err)
 	}
 	i := 0
-	start := cpuTime()
+	report := cpuPerOp(b)
 	for b.Loop() {
 		i++
 		req := httptest.NewRequest("GET", "/api/v1/computes?page=3&_="+strconv.Itoa(i), nil)
@@ -83,16 +81,5 @@ func BenchmarkAPIListRender(b *testing.B) {
 			b.Fatalf("status %d, %d bytes", rec.Code, rec.Body.Len())
 		}
 	}
-	b.ReportMetric(float64(cpuTime()-start)/float64(i), "cpu-ns/op")
-}
-
-// cpuTime is the CPU time this process has spent, user and system, in
-// nanoseconds: on a machine others load, a benchmark's wall time per op
-// counts their work too, and its CPU time per op does not.
-func cpuTime() time.Duration {
-	var u syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &u); err != nil {
-		panic(err)
-	}
-	return time.Duration(u.Utime.Nano() + u.Stime.Nano())
+	report()
 }

@@ -5,9 +5,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"syscall"
 	"testing"
-	"time"
 
 	"github.com/instancehub/instancehub"
 	"github.com/instancehub/instancehub/azure/emulator"
@@ -58,7 +56,7 @@ func BenchmarkPagesAsBrowsersAsk(b *testing.B) {
 			first, body := get(b, server.URL+page.path, enc.accept)
 			b.Run(page.name+"/"+enc.name, func(b *testing.B) {
 				i := 0
-				before := cpuTime()
+				report := cpuPerOp(b)
 				for b.Loop() {
 					i++
 					_, got := get(b, fmt.Sprintf("%s%s?_=%d", server.URL, page.path, i), enc.accept)
@@ -66,7 +64,7 @@ func BenchmarkPagesAsBrowsersAsk(b *testing.B) {
 						b.Fatalf("%d bytes, first %d", len(got), len(body))
 					}
 				}
-				b.ReportMetric(float64(cpuTime()-before)/float64(b.N), "cpu-ns/op")
+				report()
 			})
 			b.Run(page.name+"/"+enc.name+"/static", func(b *testing.B) {
 				static := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -77,21 +75,12 @@ func BenchmarkPagesAsBrowsersAsk(b *testing.B) {
 					w.Write(body)
 				}))
 				defer static.Close()
-				before := cpuTime()
+				report := cpuPerOp(b)
 				for b.Loop() {
 					get(b, static.URL+page.path, enc.accept)
 				}
-				b.ReportMetric(float64(cpuTime()-before)/float64(b.N), "cpu-ns/op")
+				report()
 			})
 		}
 	}
-}
-
-// cpuTime is the CPU this process has spent, user and system.
-func cpuTime() time.Duration {
-	var u syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &u); err != nil {
-		panic(err)
-	}
-	return time.Duration(u.Utime.Nano() + u.Stime.Nano())
 }
