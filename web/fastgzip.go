@@ -1,12 +1,10 @@
 package web
 
 import (
-	"bytes"
 	"net/http"
 	"slices"
 
 	"github.com/a-h/templ"
-	"github.com/instancehub/instancehub/views"
 	"github.com/labstack/echo/v5"
 )
 
@@ -18,12 +16,9 @@ import (
 // otherwise compress's own: the same encodings, minimum size and BREACH
 // jitter.
 func (s *Server) renderEveryView(c *echo.Context, status int, section string, component templ.Component) error {
-	page := s.page(c, section)
-	ctx := views.WithPage(c.Request().Context(), page)
-	buf := pageBuffers.Get().(*bytes.Buffer)
+	buf, _, err := s.renderPage(c, section, component)
 	defer putPageBuffer(buf)
-	buf.Reset()
-	if err := component.Render(ctx, buf); err != nil {
+	if err != nil {
 		return err
 	}
 	w, r := c.Response(), c.Request()

@@ -39,15 +39,22 @@ func (s *Server) page(c *echo.Context, section string) *views.Page {
 
 // render writes a component with status, its page data in the context.
 func (s *Server) render(c *echo.Context, status int, section string, component templ.Component) error {
-	page := s.page(c, section)
-	ctx := views.WithPage(c.Request().Context(), page)
-	buf := pageBuffers.Get().(*bytes.Buffer)
+	buf, page, err := s.renderPage(c, section, component)
 	defer putPageBuffer(buf)
-	buf.Reset()
-	if err := component.Render(ctx, buf); err != nil {
+	if err != nil {
 		return err
 	}
 	return s.keep(c, status, buf.Bytes(), page.Notice != nil)
+}
+
+// renderPage renders a component, its page data in the context, into a
+// buffer of pageBuffers, which the caller puts back (putPageBuffer).
+func (s *Server) renderPage(c *echo.Context, section string, component templ.Component) (*bytes.Buffer, *views.Page, error) {
+	page := s.page(c, section)
+	ctx := views.WithPage(c.Request().Context(), page)
+	buf := pageBuffers.Get().(*bytes.Buffer)
+	buf.Reset()
+	return buf, page, component.Render(ctx, buf)
 }
 
 // pageBuffers keep the buffers pages are rendered into: a list page is
