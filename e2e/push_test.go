@@ -222,6 +222,45 @@ func TestAPushKeepsWhatIsTyped(t *testing.T) {
 	must(t, expect.Locator(tick).ToBeChecked())
 }
 
+// TestAPushKeepsAFieldsMessage: a key the portal refused stays in its field
+// with the refusal's message while the details fetch themselves again for
+// a change (a restart made from another tab): the fetch's answer knows
+// nothing of the refusal, and used to take both away.
+func TestAPushKeepsAFieldsMessage(t *testing.T) {
+	p := startPortal(t)
+	page := newPage(t)
+	signIn(t, page, p.URL, "admin@example.com", adminPassword)
+	_, err := page.Goto(p.URL + "/instances/new")
+	must(t, err)
+	must(t, page.GetByLabel("Compute name").Fill("refused-key"))
+	must(t, page.GetByLabel("Enable SSH access").Check())
+	must(t, page.GetByLabel("Set up an SSH key later").Check())
+	must(t, button(page.Locator("body"), "Create").Click())
+	must(t, page.WaitForURL(p.URL+"/instances"))
+	_, err = page.Goto(p.URL + "/instances/refused-key")
+	must(t, err)
+	detail := page.GetByTestId("detail")
+	must(t, expect.Locator(detail.GetByTestId("state")).ToHaveText("Running", playwright.LocatorAssertionsToHaveTextOptions{Timeout: playwright.Float(30000)}))
+	_, err = page.WaitForFunction(`document.querySelector("[data-opened]")`, nil)
+	must(t, err)
+	key := page.GetByLabel("Your SSH public key")
+	must(t, key.Fill("ssh-rsa AAAA"))
+	must(t, button(page.Locator("main"), "Add key").Click())
+	message := page.Locator("#add_ssh_public_key-error")
+	must(t, expect.Locator(message).Not().ToBeEmpty())
+	said, err := message.TextContent()
+	must(t, err)
+	_, err = page.Evaluate(`fetch("/instances/refused-key/restart", {method: "POST",
+		body: new URLSearchParams({_csrf: document.querySelector("input[name=_csrf]").value})}).then(r => r.status)`)
+	must(t, err)
+	must(t, expect.Locator(detail.GetByTestId("state")).ToHaveText("Restarting", playwright.LocatorAssertionsToHaveTextOptions{Timeout: playwright.Float(30000)}))
+	must(t, expect.Locator(detail.GetByTestId("state")).ToHaveText("Running", playwright.LocatorAssertionsToHaveTextOptions{Timeout: playwright.Float(30000)}))
+	must(t, expect.Locator(key).ToHaveValue("ssh-rsa AAAA"))
+	must(t, expect.Locator(key).ToHaveAttribute("aria-invalid", "true"))
+	must(t, expect.Locator(message).ToHaveText(said))
+	checkAccessibility(t, page, "a refused key kept through a push")
+}
+
 // TestTheStreamOpensEarly: the list's stream of changes opens while the
 // page is parsed, before htmx starts (here held back), and it is the one
 // stream the page holds: htmx's sse extension takes it over. A change heard

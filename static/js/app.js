@@ -92,7 +92,9 @@
   // choosing: the fields of the row or the details that differ from what
   // the page was served with (a value typed, a box ticked, a choice made)
   // are read just before the swap and put back into the fields of the
-  // same name after it, with the keyboard's focus.
+  // same name after it, with the keyboard's focus; and so is a field the
+  // portal refused (aria-invalid), with its message, which the fetch's
+  // answer, knowing nothing of the refusal, would otherwise take away.
   function fieldKey(f) {
     return f.id || (f.name ? f.name + "=" + (f.type === "checkbox" || f.type === "radio" ? f.value : "") : "");
   }
@@ -105,9 +107,11 @@
         if (f.checked !== f.defaultChecked) kept[key] = { checked: f.checked };
       } else if (f.tagName === "SELECT") {
         if (Array.prototype.some.call(f.options, function (o) { return o.selected !== o.defaultSelected; })) kept[key] = { value: f.value };
-      } else if (f.value !== f.defaultValue) {
+      } else if (f.value !== f.defaultValue || f.getAttribute("aria-invalid") === "true") {
         kept[key] = { value: f.value };
       }
+      var message = f.getAttribute("aria-invalid") === "true" && f.id && document.getElementById(f.id + "-error");
+      if (message && kept[key]) kept[key].message = message;
     });
     var active = document.activeElement;
     return { fields: kept, focus: active && root.contains(active) ? fieldKey(active) : "" };
@@ -117,6 +121,11 @@
       var key = fieldKey(f), k = was.fields[key];
       if (k) {
         if ("checked" in k) f.checked = k.checked; else f.value = k.value;
+        if (k.message && !document.getElementById(f.id + "-error")) {
+          f.setAttribute("aria-invalid", "true");
+          k.message.removeAttribute("role"); // said once, when it came
+          (f.closest(".field") || f.parentNode).appendChild(k.message);
+        }
       }
       if (was.focus && key === was.focus && document.activeElement !== f) f.focus();
     });
