@@ -261,6 +261,69 @@ func TestAPushKeepsAFieldsMessage(t *testing.T) {
 	checkAccessibility(t, page, "a refused key kept through a push")
 }
 
+// TestAnActionOutlastsAFetchSentBeforeIt: the details fetch themselves for a
+// change, and that fetch's answer, read before the person's Save, comes
+// back after it. It used to put back the idle time as it was before the
+// Save; it is now dropped and the details fetched again.
+func TestAnActionOutlastsAFetchSentBeforeIt(t *testing.T) {
+	p := startPortal(t, "--emulator-latency", "0")
+	page := newPage(t)
+	signIn(t, page, p.URL, "admin@example.com", adminPassword)
+	_, err := page.Goto(p.URL + "/instances/new")
+	must(t, err)
+	must(t, page.GetByLabel("Compute name").Fill("slow-answer"))
+	must(t, button(page.Locator("body"), "Create").Click())
+	must(t, page.WaitForURL(p.URL+"/instances"))
+	_, err = page.Goto(p.URL + "/instances/slow-answer")
+	must(t, err)
+	detail := page.GetByTestId("detail")
+	must(t, expect.Locator(detail.GetByTestId("state")).ToHaveText("Running", playwright.LocatorAssertionsToHaveTextOptions{Timeout: playwright.Float(30000)}))
+	_, err = page.WaitForFunction(`document.querySelector("[data-opened]")`, nil)
+	must(t, err)
+	// The details' fetches (htmx's GETs of the page's own address) are
+	// answered as the portal answered them when asked, but held back
+	// until the test lets them go.
+	answered := make(chan struct{}, 8)
+	release := make(chan struct{})
+	must(t, page.Route("**/instances/slow-answer", func(route playwright.Route) {
+		req := route.Request()
+		if h, _ := req.HeaderValue("hx-request"); req.Method() != "GET" || h == "" {
+			must(t, route.Continue())
+			return
+		}
+		resp, err := route.Fetch()
+		if err != nil {
+			_ = route.Abort()
+			return
+		}
+		answered <- struct{}{}
+		<-release
+		_ = route.Fulfill(playwright.RouteFulfillOptions{Response: resp})
+	}))
+	// The stream says the instance changed: the details fetch themselves,
+	// and the portal answers with the idle time of 1 hour.
+	id, err := page.Locator("[data-id]").First().GetAttribute("data-id")
+	must(t, err)
+	_, err = page.Evaluate(`id => window.instancehubStream.source.dispatchEvent(new MessageEvent("instance", {data: id}))`, id)
+	must(t, err)
+	select {
+	case <-answered:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the details did not fetch themselves for the change")
+	}
+	must(t, page.GetByLabel("Shut down after (minutes)").Fill("120"))
+	must(t, button(page.Locator("body"), "Save idle shutdown").Click())
+	must(t, expect.Locator(page.GetByTestId("idle-shutdown")).ToHaveText("After 2 hours without activity"))
+	close(release) // the answer read before the Save comes back now
+	select {
+	case <-answered: // dropped, and fetched again
+	case <-time.After(30 * time.Second):
+		t.Fatal("the answer read before the Save was not fetched again")
+	}
+	must(t, expect.Locator(page.GetByTestId("idle-shutdown")).ToHaveText("After 2 hours without activity"))
+	must(t, expect.Locator(page.GetByLabel("Shut down after (minutes)")).ToHaveValue("120"))
+}
+
 // TestTheStreamOpensEarly: the list's stream of changes opens while the
 // page is parsed, before htmx starts (here held back), and it is the one
 // stream the page holds: htmx's sse extension takes it over. A change heard

@@ -149,6 +149,34 @@
     var root = f.src.matches("tr[data-name]") ? f.src : document.getElementById("detail");
     if (root) retype(root, was);
   });
+  // An action on an instance (a form or button of its row or details that
+  // posts) may be answered while a fetch a change started is still out: that
+  // fetch's answer, read before the action, would put back what was before
+  // it. So each holder counts the actions sent from it and answered, a fetch
+  // takes the count with it, and an answer that comes back to another count
+  // is dropped and fetched again.
+  function holderOf(elt) {
+    return elt && elt.closest ? elt.closest("[data-id]") : null;
+  }
+  function acted(e) {
+    var cfg = e.detail.requestConfig, holder = holderOf(e.detail.elt);
+    if (holder && cfg && cfg.verb !== "get") holder._acted = (holder._acted || 0) + 1;
+  }
+  document.addEventListener("htmx:beforeRequest", function (e) {
+    acted(e);
+    var f = fetchedBy(e.detail);
+    if (f && e.detail.xhr) e.detail.xhr._acted = f.src._acted || 0;
+  });
+  document.addEventListener("htmx:afterRequest", acted);
+  document.addEventListener("htmx:beforeSwap", function (e) {
+    var f = fetchedBy(e.detail);
+    if (!f || !e.detail.xhr || e.detail.xhr._acted === undefined) return;
+    if (e.detail.xhr._acted !== (f.src._acted || 0)) {
+      e.detail.shouldSwap = false;
+      f.src._typed = null;
+      refetch(f.src);
+    }
+  });
   function showing(holder, selector) {
     var found = Array.prototype.slice.call(holder.querySelectorAll(selector));
     if (holder.matches(selector)) found.push(holder);
