@@ -150,28 +150,40 @@
     if (root) retype(root, was);
   });
   // An action on an instance (a form or button of its row or details that
-  // posts) may be answered while a fetch a change started is still out: that
-  // fetch's answer, read before the action, would put back what was before
-  // it. So each holder counts the actions sent from it and answered, a fetch
-  // takes the count with it, and an answer that comes back to another count
-  // is dropped and fetched again.
+  // posts) and a fetch a change started may be out at once. The fetch's
+  // answer may have been read before the action, and swapped in, it also
+  // takes away the element that sent the action, whose answer htmx then
+  // drops. So while an action is out its holder takes no fetch's answer: it
+  // fetches again once the action is answered (xhr's loadend, which comes
+  // whatever became of the element); and an answer to a fetch sent before
+  // an action that has been answered since is dropped and fetched again.
   function holderOf(elt) {
     return elt && elt.closest ? elt.closest("[data-id]") : null;
   }
-  function acted(e) {
-    var cfg = e.detail.requestConfig, holder = holderOf(e.detail.elt);
-    if (holder && cfg && cfg.verb !== "get") holder._acted = (holder._acted || 0) + 1;
-  }
   document.addEventListener("htmx:beforeRequest", function (e) {
-    acted(e);
+    var cfg = e.detail.requestConfig, xhr = e.detail.xhr, holder = holderOf(e.detail.elt);
+    if (holder && xhr && cfg && cfg.verb !== "get") {
+      holder._out = (holder._out || 0) + 1;
+      xhr.addEventListener("loadend", function () {
+        holder._out--;
+        holder._acted = (holder._acted || 0) + 1;
+        if (holder._out === 0 && holder._again) {
+          holder._again = false;
+          refetch(holder);
+        }
+      });
+    }
     var f = fetchedBy(e.detail);
-    if (f && e.detail.xhr) e.detail.xhr._acted = f.src._acted || 0;
+    if (f && xhr) xhr._acted = f.src._acted || 0;
   });
-  document.addEventListener("htmx:afterRequest", acted);
   document.addEventListener("htmx:beforeSwap", function (e) {
     var f = fetchedBy(e.detail);
     if (!f || !e.detail.xhr || e.detail.xhr._acted === undefined) return;
-    if (e.detail.xhr._acted !== (f.src._acted || 0)) {
+    if (f.src._out > 0) {
+      e.detail.shouldSwap = false;
+      f.src._typed = null;
+      f.src._again = true;
+    } else if (e.detail.xhr._acted !== (f.src._acted || 0)) {
       e.detail.shouldSwap = false;
       f.src._typed = null;
       refetch(f.src);
