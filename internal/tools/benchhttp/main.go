@@ -46,6 +46,7 @@ func main() {
 	wrk := flag.String("wrk", "wrk", "the wrk command")
 	keep := flag.Bool("keep", false, "keep the data directory")
 	pattern := flag.String("only", "", "drive only the pages whose name matches this regular expression")
+	flag.StringVar(&profileDir, "profile", "", "write the portal's CPU profile of each row's second run into this folder (one file a row), read with go tool pprof")
 	flag.BoolVar(&separate, "separate-emulator", false, "run the emulator as a process of its own (instancehub emulator), to measure the portal alone")
 	replicas := flag.Bool("replicas", false, "compare one portal on SQLite with one, two and three replicas on PostgreSQL instead (n creates)")
 	jupyterhub := flag.String("jupyterhub", "", "compare the API's paged instance list with this JupyterHub's paged users API instead (n of each)")
@@ -101,6 +102,14 @@ func run(bin, wrk string, n, threads, conns int, duration time.Duration, keep bo
 			return err
 		}
 		defer stopProcess(emu)
+	}
+	if profileDir != "" {
+		port, err := freePort()
+		if err != nil {
+			return err
+		}
+		debugBase = "http://127.0.0.1:" + strconv.Itoa(port)
+		extra = append(extra, "--debug-addr", "127.0.0.1:"+strconv.Itoa(port))
 	}
 	portal, err := startPortal(bin, dir, n, extra...)
 	if err != nil {

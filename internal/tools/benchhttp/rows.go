@@ -3,9 +3,11 @@ package main
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strconv"
@@ -161,11 +163,20 @@ func measure(wrk, base string, s *sessions, r row, threads, conns int, d time.Du
 
 	var dyn, ceil []result
 	var loads []string
-	for range 3 {
+	for run := range 3 {
 		loads = append(loads, loadAverage())
+		var profiled chan error
+		if run == 1 && profileDir != "" {
+			profiled = profile(r.name+" "+r.encoding, d)
+		}
 		p, err := loadScript(wrk, base, script, threads, conns, d)
 		if err != nil {
 			return fmt.Errorf("%s: %w", r.name, err)
+		}
+		if profiled != nil {
+			if err := <-profiled; err != nil {
+				return fmt.Errorf("%s: profile: %w", r.name, err)
+			}
 		}
 		c, err := loadScript(wrk, static.url, staticScript, threads, conns, d)
 		if err != nil {
@@ -307,4 +318,43 @@ func loadScript(wrk, base, script string, threads, conns int, d time.Duration) (
 		return result{}, fmt.Errorf("%s of %s answers were not as expected:\n%s", m[2], m[1], out)
 	}
 	return parseWrk(out)
+}
+
+// profileDir, when set, holds a CPU profile of the portal for each row,
+// taken from debugBase (the portal's --debug-addr) during its second run.
+var profileDir, debugBase string
+
+// profile asks the portal for a CPU profile over most of a run of d, and
+// writes it as profileDir/<row>.pprof; the channel tells when it is done.
+func profile(name string, d time.Duration) chan error {
+	done := make(chan error, 1)
+	go func() {
+		seconds := max(1, int((d - 500*time.Millisecond).Seconds()))
+		res, err := http.Get(fmt.Sprintf("%s/debug/pprof/profile?seconds=%d", debugBase, seconds))
+		if err != nil {
+			done <- err
+			return
+		}
+		defer res.Body.Close()
+		if res.StatusCode != http.StatusOK {
+			done <- fmt.Errorf("GET /debug/pprof/profile: %s", res.Status)
+			return
+		}
+		if err := os.MkdirAll(profileDir, 0o750); err != nil {
+			done <- err
+			return
+		}
+		file := strings.NewReplacer(" ", "-", ",", "", "(", "", ")", "").Replace(name)
+		f, err := os.Create(filepath.Join(profileDir, file+".pprof"))
+		if err != nil {
+			done <- err
+			return
+		}
+		_, err = io.Copy(f, res.Body)
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		done <- err
+	}()
+	return done
 }
