@@ -28,6 +28,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/instancehub/instancehub"
@@ -99,6 +100,12 @@ type Servers struct {
 
 	checked     sync.Once
 	unavailable string // why no sandbox can be made here, once checked
+
+	// Once found, Jupyter and Jupyter's R kernel are not looked for again
+	// at every details view (a stat of each folder on PATH: a fifth of the
+	// view's CPU); until then they are, so that installing one while the
+	// portal runs is seen at the next view.
+	jupyterFound, rKernelFound atomic.Bool
 }
 
 var (
@@ -157,13 +164,16 @@ func (s *Servers) ApplicationUnavailable(_ context.Context, _ *instancehub.Insta
 	case "jupyterlab":
 		return "JupyterLab is not packaged by Debian, so the offline emulator cannot run it; on Azure it runs on the instance."
 	case "rstudio":
-		if hasRKernel() {
+		if s.hasRKernel() {
 			return "RStudio is not packaged by Debian, so the offline emulator cannot run it; R is in Jupyter instead (New, then R); on Azure RStudio runs on the instance."
 		}
 		return "RStudio is not packaged by Debian, so the offline emulator cannot run it; on Azure it runs on the instance. For R in Jupyter, install Debian's r-cran-irkernel (make jupyter)."
 	case "jupyter", "terminal":
-		if _, err := exec.LookPath(s.cfg.Jupyter); err != nil {
-			return notInstalled(s.cfg.Jupyter)
+		if !s.jupyterFound.Load() {
+			if _, err := exec.LookPath(s.cfg.Jupyter); err != nil {
+				return notInstalled(s.cfg.Jupyter)
+			}
+			s.jupyterFound.Store(true)
 		}
 		if reason := s.Check(); reason != "" {
 			return reason
@@ -367,9 +377,13 @@ var errExited = errors.New("jupyter exited")
 var rKernelSpecs = []string{"/usr/share/jupyter/kernels/ir/kernel.json", "/usr/local/share/jupyter/kernels/ir/kernel.json"}
 
 // hasRKernel says whether Jupyter offers R here.
-func hasRKernel() bool {
+func (s *Servers) hasRKernel() bool {
+	if s.rKernelFound.Load() {
+		return true
+	}
 	for _, path := range rKernelSpecs {
 		if _, err := os.Stat(path); err == nil {
+			s.rKernelFound.Store(true)
 			return true
 		}
 	}

@@ -163,3 +163,32 @@ func TestUnsafeLocalAppsRunJupyterAsThePortalsUser(t *testing.T) {
 		t.Fatal("sandboxed servers warn")
 	}
 }
+
+// Jupyter installed while the portal runs is offered at the next view, and
+// once found it is not looked for again: gone afterwards, its start fails
+// with its own reason.
+func TestJupyterInstalledLaterIsOfferedAtTheNextView(t *testing.T) {
+	jupyter := filepath.Join(t.TempDir(), "jupyter")
+	s := newServersWith(t, Config{Jupyter: jupyter, Unsafe: true})
+	if reason := s.ApplicationUnavailable(context.Background(), running("vm1", 1), "jupyter"); !strings.Contains(reason, "Jupyter is not installed") {
+		t.Fatalf("before it is installed: %q, want Jupyter is not installed", reason)
+	}
+	if err := os.WriteFile(jupyter, []byte("#!/bin/sh\nexit 1\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, slug := range []string{"jupyter", "terminal"} {
+		if reason := s.ApplicationUnavailable(context.Background(), running("vm1", 1), slug); reason != "" {
+			t.Fatalf("%s once installed: %q, want it offered", slug, reason)
+		}
+	}
+	if err := os.Remove(jupyter); err != nil {
+		t.Fatal(err)
+	}
+	if reason := s.ApplicationUnavailable(context.Background(), running("vm1", 1), "jupyter"); reason != "" {
+		t.Fatalf("found once, then gone: %q, want it still offered (its start says why it fails)", reason)
+	}
+	_, _, err := s.Upstream(context.Background(), running("vm1", 1), jupyterApp)
+	if instancehub.ErrorCode(err) != instancehub.EUNAVAILABLE {
+		t.Fatalf("a start of a Jupyter gone: %v, want EUNAVAILABLE", err)
+	}
+}
