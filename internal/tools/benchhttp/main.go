@@ -116,6 +116,7 @@ func run(bin, wrk string, n, threads, conns int, duration time.Duration, keep bo
 		return err
 	}
 	defer portal.stop()
+	portalPID = portal.cmd.Process.Pid
 	fmt.Printf("cold start: %s to the first 200\n", portal.coldStart.Round(time.Millisecond))
 	time.Sleep(time.Second) // the start-up garbage goes back to the system once it serves
 	fmt.Printf("idle portal: %.1f MB RSS\n", rssMB(portal.cmd.Process.Pid))
@@ -505,10 +506,13 @@ type result struct {
 	rps      float64
 	p50, p99 string
 	p99ms    float64
+	requests int
+	cpuUs    float64 // the portal's CPU (user and system) per request, when measured
 }
 
 var (
 	rpsLine = regexp.MustCompile(`Requests/sec:\s+([0-9.]+)`)
+	reqLine = regexp.MustCompile(`(\d+) requests in `)
 	pctLine = regexp.MustCompile(`(?m)^\s+(50|99)%\s+(\S+)`)
 	errLine = regexp.MustCompile(`Non-2xx or 3xx responses: (\d+)`)
 )
@@ -547,6 +551,9 @@ func parseWrk(out []byte) (result, error) {
 		return r, fmt.Errorf("no requests/sec in wrk's output:\n%s", out)
 	}
 	r.rps, _ = strconv.ParseFloat(string(m[1]), 64)
+	if m := reqLine.FindSubmatch(out); m != nil {
+		r.requests, _ = strconv.Atoi(string(m[1]))
+	}
 	for _, p := range pctLine.FindAllSubmatch(out, -1) {
 		if string(p[1]) == "50" {
 			r.p50 = string(p[2])

@@ -183,7 +183,7 @@ func openStream(c *http.Client, base string) (*stream, error) {
 			if err != nil {
 				return
 			}
-			if strings.HasPrefix(line, "event: instance-") {
+			if line == "event: instance\n" { // views.InstanceEvent
 				at := time.Now()
 				once.Do(func() { s.first <- at })
 			}
