@@ -174,6 +174,9 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	// password hash alone takes 19 MiB (argon2id). Give it back now.
 	debug.FreeOSMemory()
 	go newIdleRelease(20*time.Second, 256<<20).run(ctx)
+	if os.Getenv("GOGC") == "" {
+		go newHeapFloor(64<<20).run(ctx, time.Second)
+	}
 	return nil
 }
 
