@@ -67,6 +67,9 @@ type DB struct {
 	// every view of the list asks before it renders.
 	users  byVersion[usersKey, []*instancehub.User]
 	untold byVersion[untoldKey, bool]
+	// operations are an instance's latest operations, which its details
+	// page shows at every view.
+	operations byVersion[operationsKey, []*instancehub.Operation]
 
 	// Now returns the current time. The store stamps with it the times a
 	// caller leaves zero; tests replace it to control them.
@@ -184,9 +187,10 @@ func newDB(db *sql.DB, d *dialect, changes changeCounter) *DB {
 		running:  newByVersion[runningKey, *runningSums](256),
 		byName:   newByVersion[string, *instancehub.Instance](10_000),
 		// schedules: by the instances asked for, "[1 2 3]"
-		schedules: newByVersion[string, []*instancehub.Schedule](1024),
-		users:     newByVersion[usersKey, []*instancehub.User](64),
-		untold:    newByVersion[untoldKey, bool](10_000),
+		schedules:  newByVersion[string, []*instancehub.Schedule](1024),
+		users:      newByVersion[usersKey, []*instancehub.User](64),
+		untold:     newByVersion[untoldKey, bool](10_000),
+		operations: newByVersion[operationsKey, []*instancehub.Operation](1024),
 	}
 }
 

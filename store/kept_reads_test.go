@@ -2,6 +2,9 @@ package store
 
 import (
 	"context"
+	"fmt"
+	"path/filepath"
+	"strings"
 	"slices"
 	"testing"
 
@@ -96,5 +99,80 @@ func TestNothingToTellIsKeptUntilACommit(t *testing.T) {
 	}
 	if answers, err := db.TakeQuotaAnswers(ctx, ada.ID); err != nil || len(answers) != 0 {
 		t.Errorf("quota answers once told: %v, %v", answers, err)
+	}
+}
+
+// TestDetailsReadsKeptUntilACommit: an instance's latest operations,
+// which its details page reads at every view, are kept until a commit, by this portal or by another process on the same file
+// (the CLI), and what a caller changes in an answer stays its own.
+func TestDetailsReadsKeptUntilACommit(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "instancehub.db")
+	db, err := Open(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	other, err := Open(context.Background(), path) // another process's
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	ctx := context.Background()
+	ada := createUser(t, db, "ada@example.com", "Ada")
+	inst, create := createInstance(t, db, "ada-1", ada)
+	shown := func() string {
+		t.Helper()
+		ops, err := db.FindOperations(ctx, inst.ID, instancehub.HistoryLength)
+		if err != nil {
+			t.Fatal(err)
+		}
+		run, err := db.SetupRun(ctx, inst.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, op := range ops {
+			out = append(out, string(op.Kind)+" "+string(op.Status)+" "+op.ErrorMessage)
+			op.ErrorMessage = "changed by a caller"
+		}
+		if run == nil {
+			out = append(out, "no setup run")
+		} else {
+			out = append(out, fmt.Sprintf("setup exit %d", run.ExitCode))
+			run.ExitCode = 99
+		}
+		return strings.Join(out, "; ")
+	}
+	for _, step := range []struct {
+		what string
+		do   func()
+		want string
+	}{
+		{"at first", func() {}, "Create InProgress ; no setup run"},
+		{"again", func() {}, "Create InProgress ; no setup run"},
+		{"the create fails here", func() {
+			if _, err := db.rawExec(ctx, `UPDATE operations SET status = 'Failed', error_message = 'no room' WHERE id = ?`, create.ID); err != nil {
+				t.Fatal(err)
+			}
+		}, "Create Failed no room; no setup run"},
+		{"a setup run recorded", func() {
+			if err := db.RecordSetupRun(ctx, inst.ID, &instancehub.SetupResult{Phase: instancehub.SetupCreation, ExitCode: 3, Log: "x"}); err != nil {
+				t.Fatal(err)
+			}
+		}, "Create Failed no room; setup exit 3"},
+		{"again", func() {}, "Create Failed no room; setup exit 3"},
+		{"another process writes", func() {
+			if _, err := other.rawExec(ctx, `UPDATE operations SET error_message = 'told by the CLI' WHERE id = ?`, create.ID); err != nil {
+				t.Fatal(err)
+			}
+			if err := other.RecordSetupRun(ctx, inst.ID, &instancehub.SetupResult{Phase: instancehub.SetupCreation, ExitCode: 0, Log: "y"}); err != nil {
+				t.Fatal(err)
+			}
+		}, "Create Failed told by the CLI; setup exit 0"},
+	} {
+		step.do()
+		if got := shown(); got != step.want {
+			t.Errorf("%s: shows %q, want %q", step.what, got, step.want)
+		}
 	}
 }

@@ -218,8 +218,41 @@ func (db *DB) FindOperations(ctx context.Context, instanceID int64, limit int) (
 	if limit <= 0 {
 		limit = noLimit
 	}
+	key := operationsKey{instanceID, limit}
+	version, verr := db.version(ctx)
+	if verr == nil {
+		if kept, ok := db.operations.get(version, key); ok {
+			return copyOperations(kept), nil
+		}
+	}
 	ops, err := db.findOperations(ctx, `WHERE o.instance_id = ? ORDER BY o.id DESC LIMIT ?`, instanceID, limit)
-	return ops, wrap(err, "find operations of instance %d", instanceID)
+	if err != nil {
+		return nil, wrap(err, "find operations of instance %d", instanceID)
+	}
+	if verr == nil {
+		db.operations.put(version, key, copyOperations(ops))
+	}
+	return ops, nil
+}
+
+// operationsKey names an answer of FindOperations.
+type operationsKey struct {
+	instanceID int64
+	limit      int
+}
+
+// copyOperations returns copies a caller may change (an operation holds
+// values only).
+func copyOperations(kept []*instancehub.Operation) []*instancehub.Operation {
+	if kept == nil {
+		return nil
+	}
+	out := make([]*instancehub.Operation, len(kept))
+	for i, op := range kept {
+		c := *op
+		out[i] = &c
+	}
+	return out
 }
 
 // FindOperation returns an operation, of a deleted instance too. ENOTFOUND
