@@ -70,6 +70,8 @@ type DB struct {
 	// operations are an instance's latest operations, which its details
 	// page shows at every view.
 	operations byVersion[operationsKey, []*instancehub.Operation]
+	// intervals are the spans each instance ran, which its cost sums.
+	intervals byVersion[int64, intervals]
 
 	// Now returns the current time. The store stamps with it the times a
 	// caller leaves zero; tests replace it to control them.
@@ -191,6 +193,7 @@ func newDB(db *sql.DB, d *dialect, changes changeCounter) *DB {
 		users:      newByVersion[usersKey, []*instancehub.User](64),
 		untold:     newByVersion[untoldKey, bool](10_000),
 		operations: newByVersion[operationsKey, []*instancehub.Operation](1024),
+		intervals:  newByVersion[int64, intervals](1024),
 	}
 }
 

@@ -22,7 +22,73 @@ const overlaps = `r.started_at < ?3 AND (r.stopped_at IS NULL OR r.stopped_at > 
 
 // RunningTime sums how long the instance ran until until: in all, and
 // since since. One query reads its intervals once for both.
+//
+// The details page asks it at every view: the instance's intervals are
+// kept by the data version, and summed here.
 func (db *DB) RunningTime(ctx context.Context, instanceID int64, since, until time.Time) (total, sinceThen time.Duration, err error) {
+	version, verr := db.version(ctx)
+	if verr != nil {
+		return db.runningTime(ctx, instanceID, since, until)
+	}
+	spans, ok := db.intervals.get(version, instanceID)
+	if !ok {
+		if spans, err = db.runningIntervals(ctx, instanceID); err != nil {
+			return 0, 0, err
+		}
+		db.intervals.put(version, instanceID, spans)
+	}
+	all, recent := spans.sum(millis(since), millis(until))
+	return time.Duration(all) * time.Millisecond, time.Duration(recent) * time.Millisecond, nil
+}
+
+// interval is a span an instance ran, in milliseconds; stop is -1 while it
+// runs.
+type interval struct{ start, stop int64 }
+
+// intervals are an instance's, kept as read (never changed in place).
+type intervals []interval
+
+// sum is what runningTime's query sums: the time run before until, in all
+// and since since.
+func (spans intervals) sum(since, until int64) (all, recent int64) {
+	for _, r := range spans {
+		if r.start >= until {
+			continue
+		}
+		end := until
+		if r.stop >= 0 {
+			end = min(r.stop, until)
+		}
+		all += end - max(r.start, 0)
+		if r.stop < 0 || r.stop > since {
+			recent += end - max(r.start, since)
+		}
+	}
+	return all, recent
+}
+
+func (db *DB) runningIntervals(ctx context.Context, instanceID int64) (intervals, error) {
+	rows, err := db.query(ctx, `SELECT started_at, COALESCE(stopped_at, -1) FROM running_intervals WHERE instance_id = ? ORDER BY started_at`, instanceID)
+	if err != nil {
+		return nil, fmt.Errorf("running time of instance %d: %w", instanceID, err)
+	}
+	defer rows.Close()
+	var spans intervals
+	for rows.Next() {
+		var r interval
+		if err := rows.Scan(&r.start, &r.stop); err != nil {
+			return nil, fmt.Errorf("running time of instance %d: %w", instanceID, err)
+		}
+		spans = append(spans, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("running time of instance %d: %w", instanceID, err)
+	}
+	return spans, nil
+}
+
+// runningTime is RunningTime asked of the database.
+func (db *DB) runningTime(ctx context.Context, instanceID int64, since, until time.Time) (total, sinceThen time.Duration, err error) {
 	var all, recent int64
 	err = db.queryRow(ctx, `SELECT CAST(COALESCE(SUM(`+db.overlap("0")+`), 0) AS BIGINT),
 		CAST(COALESCE(SUM(CASE WHEN r.stopped_at IS NULL OR r.stopped_at > ?2 THEN `+db.overlap("?2")+` ELSE 0 END), 0) AS BIGINT)

@@ -342,3 +342,64 @@ func TestRunningTimeBySizeIsKeptExactly(t *testing.T) {
 	// A clock set back before the latest stop.
 	same(clock.Now().Add(-90 * time.Minute))
 }
+
+// TestRunningTimeIsKeptExactly: an instance's running time, summed from its
+// intervals kept by the data version, is the query's at every moment and
+// window (before, inside and after each interval, a clock set back
+// included), reads nothing more while nothing changes, and follows a stop
+// at once.
+func TestRunningTimeIsKeptExactly(t *testing.T) {
+	db, clock := openTestDB(t)
+	ctx := context.Background()
+	ada := createUser(t, db, "ada@example.com", "Ada")
+	clock.Add(-10 * time.Hour)
+	inst := runningInstance(t, db, "cycled", ada)
+	for range 3 { // stopped and started again: closed intervals, and an open one
+		clock.Add(2 * time.Hour)
+		stop := begin(t, db, inst, instancehub.OpStop, ada)
+		clock.Add(time.Minute)
+		finish(t, db, stop, instancehub.StateStopped)
+		clock.Add(30 * time.Minute)
+		start := begin(t, db, inst, instancehub.OpStart, ada)
+		clock.Add(time.Minute)
+		finish(t, db, start, instancehub.StateRunning)
+	}
+	now := clock.Now()
+	reads := &readCounter{}
+	db.Metrics = reads
+	same := func() {
+		t.Helper()
+		for _, since := range []time.Duration{-12 * time.Hour, -5 * time.Hour, -151 * time.Minute, -time.Minute, 0, time.Hour} {
+			for _, until := range []time.Duration{-11 * time.Hour, -5 * time.Hour, -150 * time.Minute, -30 * time.Second, 0, 3 * time.Hour} {
+				s, u := now.Add(since), now.Add(until)
+				total, recent, err := db.RunningTime(ctx, inst.ID, s, u)
+				if err != nil {
+					t.Fatal(err)
+				}
+				wantTotal, wantRecent, err := db.runningTime(ctx, inst.ID, s, u)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if total != wantTotal || recent != wantRecent {
+					t.Fatalf("since %v until %v: kept %v, %v; the query %v, %v", since, until, total, recent, wantTotal, wantRecent)
+				}
+			}
+		}
+	}
+	same()
+	if total, _, _ := db.RunningTime(ctx, inst.ID, time.Time{}, now); total < 6*time.Hour {
+		t.Fatalf("ran %v in all, want more than 6 h", total)
+	}
+	before := reads.count()
+	if _, _, err := db.RunningTime(ctx, inst.ID, now.Add(-time.Hour), now.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if n := reads.count() - before; n != 0 {
+		t.Fatalf("%d reads while nothing changed, want none", n)
+	}
+	stop := begin(t, db, inst, instancehub.OpStop, ada)
+	clock.Add(time.Minute)
+	finish(t, db, stop, instancehub.StateStopped)
+	now = clock.Now().Add(time.Hour)
+	same()
+}
