@@ -25,6 +25,14 @@ func listening(t *testing.T, page playwright.Page, watch, want string) {
 			streams.add(e.detail.source);
 			e.detail.source.addEventListener('instance', () => window.__heard++);
 		});
+		// An answer app.js drops (read before an action on the same
+		// instance) is fetched again once: counted here, on window, whose
+		// listeners hear the event after app.js's on document.
+		window.__dropped = 0;
+		window.addEventListener('htmx:beforeSwap', (e) => {
+			const cfg = e.detail.requestConfig;
+			if (e.detail.shouldSwap === false && cfg && cfg.verb === 'get') window.__dropped++;
+		});
 		new MutationObserver(() => {
 			const s = document.querySelector(` + "`" + watch + "`" + `);
 			if (s && s.textContent.trim() === ` + "`" + want + "`" + ` && !window.__reachedAt) window.__reachedAt = Date.now();
@@ -79,20 +87,24 @@ func (r *requests) start() {
 }
 
 // check fails the test unless every fetch of the element answered an event
-// or an opening of the stream, and nothing else was asked but pages the
-// test went to: no timer polls.
+// or an opening of the stream, or asked again for an answer dropped because
+// an action was out, and nothing else was asked but pages the test went to:
+// no timer polls.
 func (r *requests) check(t *testing.T, page playwright.Page) (fetches int, heard int) {
 	t.Helper()
 	v, err := page.Evaluate(`window.__heard`)
 	must(t, err)
 	heard = toInt(v)
+	v, err = page.Evaluate(`window.__dropped`)
+	must(t, err)
+	dropped := toInt(v)
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.streams == 0 {
 		t.Error("the page opened no stream of changes")
 	}
-	if r.fetches > heard {
-		t.Errorf("%s was fetched %d times for %d events and openings of the stream: it polls", r.fetched, r.fetches, heard)
+	if r.fetches > heard+dropped {
+		t.Errorf("%s was fetched %d times for %d events and openings of the stream and %d answers dropped (read before an action): it polls", r.fetched, r.fetches, heard, dropped)
 	}
 	if len(r.others) > 0 {
 		t.Errorf("the page also asked %v", r.others)
@@ -152,7 +164,7 @@ func TestDetailsArePushed(t *testing.T) {
 	must(t, expect.Locator(detail.GetByTestId("state")).ToHaveText("Running", playwright.LocatorAssertionsToHaveTextOptions{Timeout: playwright.Float(30000)}))
 	_, err = page.WaitForFunction(`window.__openAt > 0`, nil)
 	must(t, err)
-	_, err = page.Evaluate(`window.__heard = 0`)
+	_, err = page.Evaluate(`window.__heard = 0; window.__dropped = 0`)
 	must(t, err)
 	reqs.start()
 	must(t, button(detail, "Stop").Click())
