@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"maps"
 	"slices"
@@ -29,10 +30,18 @@ type changeCounter interface {
 // nothing has changed since are served from memory, so that a department
 // polling the list all day costs no query while nothing moves.
 type changes struct {
-	mu      sync.Mutex
-	conn    *sql.DB     // one connection
-	read    *sql.Stmt   // PRAGMA data_version, prepared once on it
-	writing atomic.Bool // a quiet write holds the connection
+	mu   sync.Mutex
+	pool *sql.DB   // one connection
+	conn *sql.Conn // held for good, and opened again only if it breaks
+	read *sql.Stmt // PRAGMA data_version, prepared once on conn
+	// offset is added to conn's data_version, which a new connection
+	// counts from another start: each connection's versions follow the
+	// last one given (last), so that they never go back nor come again.
+	// A version that went back made every read kept by version refuse
+	// what it read as too old, and one that came again would serve what
+	// was kept at it before.
+	offset, last int64
+	writing      atomic.Bool // a quiet write holds the connection
 }
 
 // errQuietWrite: the version cannot be read while a quiet write waits for
@@ -41,49 +50,119 @@ type changes struct {
 var errQuietWrite = errors.New("the data version is busy with a quiet write")
 
 func openChanges(name string) (*changes, error) {
-	conn := sql.OpenDB(connector{name, writable})
-	conn.SetMaxOpenConns(1)
-	conn.SetMaxIdleConns(1)
-	conn.SetConnMaxLifetime(0)
-	conn.SetConnMaxIdleTime(0) // data_version is per connection: keep this one
-	// Prepared once: parsing the pragma took as long as running it.
-	read, err := conn.Prepare("PRAGMA data_version")
-	if err != nil {
-		conn.Close()
+	pool := sql.OpenDB(connector{name, writable})
+	pool.SetMaxOpenConns(1)
+	pool.SetMaxIdleConns(1)
+	pool.SetConnMaxLifetime(0)
+	pool.SetConnMaxIdleTime(0)
+	c := &changes{pool: pool}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if err := c.connect(); err != nil {
+		pool.Close()
 		return nil, err
 	}
-	return &changes{conn: conn, read: read}, nil
+	return c, nil
+}
+
+// connect holds a connection of the pool, prepares the version's read on
+// it (parsing the pragma took as long as running it) and sets the offset
+// that puts its versions after the last one given. Under mu.
+func (c *changes) connect() error {
+	ctx := context.Background()
+	conn, err := c.pool.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	read, err := conn.PrepareContext(ctx, "PRAGMA data_version")
+	if err != nil {
+		conn.Close()
+		return err
+	}
+	var raw int64
+	if err := read.QueryRowContext(ctx).Scan(&raw); err != nil {
+		read.Close()
+		conn.Close()
+		return err
+	}
+	c.conn, c.read = conn, read
+	if c.last > 0 {
+		c.offset = c.last + 1 - raw
+	}
+	return nil
+}
+
+// drop lets a broken connection go, for connect to replace. Under mu.
+func (c *changes) drop() {
+	if c.conn != nil {
+		c.read.Close()
+		c.conn.Close()
+		c.conn, c.read = nil, nil
+	}
+}
+
+// broken tells an error that leaves the connection unusable.
+func broken(err error) bool {
+	return errors.Is(err, driver.ErrBadConn) || errors.Is(err, sql.ErrConnDone)
 }
 
 // version returns the database's current data version on the watching
 // connection; it differs from an earlier one if anything was committed in
-// between.
+// between. It is read whatever ctx says (a read interrupted midway used to
+// cost the connection, and with it the count), and if the connection
+// breaks all the same, the next one counts on from the last version.
 func (c *changes) version(ctx context.Context) (int64, error) {
 	if c.writing.Load() {
 		return 0, errQuietWrite
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	var v int64
-	err := c.read.QueryRowContext(ctx).Scan(&v)
-	return v, err
+	if c.conn == nil {
+		if err := c.connect(); err != nil {
+			return 0, err
+		}
+	}
+	var raw int64
+	if err := c.read.QueryRowContext(context.WithoutCancel(ctx)).Scan(&raw); err != nil {
+		if broken(err) {
+			c.drop()
+		}
+		return 0, err
+	}
+	v := raw + c.offset
+	if v < c.last { // not SQLite's way; never give a version again
+		c.offset += c.last - v
+		v = c.last
+	}
+	c.last = v
+	return v, nil
 }
 
 func (c *changes) close() error {
-	c.read.Close()
-	return c.conn.Close()
+	c.mu.Lock()
+	c.drop()
+	c.mu.Unlock()
+	return c.pool.Close()
 }
 
 // exec runs a quiet write on the watching connection, whose own commits
-// leave its data_version as it was. It runs to its end whatever ctx says:
-// a connection given up midway would be opened again, and a new
-// connection's data_version counts from another start.
+// leave its data_version as it was. It runs to its end whatever ctx says,
+// as version's read does.
 func (c *changes) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
 	c.writing.Store(true)
 	defer c.writing.Store(false)
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.conn.ExecContext(context.WithoutCancel(ctx), query, args...)
+	if c.conn == nil {
+		if err := c.connect(); err != nil {
+			return nil, err
+		}
+	}
+	res, err := c.conn.ExecContext(context.WithoutCancel(ctx), query, args...)
+	if broken(err) {
+		c.drop()
+	}
+	return res, err
 }
 
 // execQuiet runs a write that changes nothing a page shows (a session's
