@@ -44,13 +44,13 @@ func TestHeapFloor(t *testing.T) {
 		want int // the percent in force after tune
 		told int // how many times the runtime was told
 	}{
-		{16 * mb, 300, 1},   // collect at 64 MB: 16 live + 48 garbage
-		{17 * mb, 300, 1},   // 276 % would do; within a tenth of 300
-		{8 * mb, 700, 2},    // smaller: more room
-		{32 * mb, 100, 3},   // half the floor: the default
-		{200 * mb, 100, 3},  // large: the default, nothing to tell
-		{0, 2000, 4},        // a live heap read as nothing: bounded
-		{20 * mb, 220, 5},   // back to a small heap
+		{16 * mb, 300, 1},  // collect at 64 MB: 16 live + 48 garbage
+		{17 * mb, 300, 1},  // 276 % would do; within a tenth of 300
+		{8 * mb, 700, 2},   // smaller: more room
+		{32 * mb, 100, 3},  // half the floor: the default
+		{200 * mb, 100, 3}, // large: the default, nothing to tell
+		{0, 2000, 4},       // a live heap read as nothing: bounded
+		{20 * mb, 220, 5},  // back to a small heap
 	} {
 		live = step.live
 		h.tune()
