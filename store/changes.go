@@ -307,6 +307,25 @@ func (c *byVersion[K, V]) put(version int64, key K, v V) {
 	c.values[key] = v
 }
 
+// read answers key from what is kept at the request's data version, or
+// reads it and keeps it for the next reads at that version; without a
+// version it reads. clone makes the copies kept and handed out, so that
+// what a caller changes stays its own.
+func (c *byVersion[K, V]) read(ctx context.Context, db *DB, key K, clone func(V) V, read func() (V, error)) (V, error) {
+	version, err := db.version(ctx)
+	if err != nil {
+		return read()
+	}
+	if kept, ok := c.get(version, key); ok {
+		return clone(kept), nil
+	}
+	v, err := read()
+	if err == nil {
+		c.put(version, key, clone(v))
+	}
+	return v, err
+}
+
 // forget drops the values that match, which a quiet write changed without
 // a new version.
 func (c *byVersion[K, V]) forget(match func(K, V) bool) {

@@ -101,18 +101,14 @@ func insertInstance(ctx context.Context, tx *Tx, inst *instancehub.Instance) err
 // It is served from memory while nothing was committed since it was read:
 // the details page, its fragments and every action ask it.
 func (db *DB) FindInstanceByName(ctx context.Context, name string) (*instancehub.Instance, error) {
-	version, err := db.version(ctx)
-	if err != nil {
+	return db.byName.read(ctx, db, name, copyInstance, func() (*instancehub.Instance, error) {
 		return db.findInstanceByName(ctx, name)
-	}
-	if kept, ok := db.byName.get(version, name); ok {
-		return copies([]*instancehub.Instance{kept})[0], nil
-	}
-	inst, err := db.findInstanceByName(ctx, name)
-	if err == nil {
-		db.byName.put(version, name, copies([]*instancehub.Instance{inst})[0])
-	}
-	return inst, err
+	})
+}
+
+// copyInstance returns a copy a caller may change.
+func copyInstance(inst *instancehub.Instance) *instancehub.Instance {
+	return copies([]*instancehub.Instance{inst})[0]
 }
 
 func (db *DB) findInstanceByName(ctx context.Context, name string) (*instancehub.Instance, error) {

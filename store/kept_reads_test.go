@@ -103,8 +103,9 @@ func TestNothingToTellIsKeptUntilACommit(t *testing.T) {
 }
 
 // TestDetailsReadsKeptUntilACommit: an instance's latest operations,
-// which its details page reads at every view, are kept until a commit, by this portal or by another process on the same file
-// (the CLI), and what a caller changes in an answer stays its own.
+// which its details page reads at every view, are kept until a commit, by
+// this portal or by another process on the same file (the CLI), and what a
+// caller changes in an answer stays its own.
 func TestDetailsReadsKeptUntilACommit(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "instancehub.db")
 	db, err := Open(context.Background(), path)

@@ -218,21 +218,13 @@ func (db *DB) FindOperations(ctx context.Context, instanceID int64, limit int) (
 	if limit <= 0 {
 		limit = noLimit
 	}
-	key := operationsKey{instanceID, limit}
-	version, verr := db.version(ctx)
-	if verr == nil {
-		if kept, ok := db.operations.get(version, key); ok {
-			return copyOperations(kept), nil
+	return db.operations.read(ctx, db, operationsKey{instanceID, limit}, copyOperations, func() ([]*instancehub.Operation, error) {
+		ops, err := db.findOperations(ctx, `WHERE o.instance_id = ? ORDER BY o.id DESC LIMIT ?`, instanceID, limit)
+		if err != nil {
+			return nil, wrap(err, "find operations of instance %d", instanceID)
 		}
-	}
-	ops, err := db.findOperations(ctx, `WHERE o.instance_id = ? ORDER BY o.id DESC LIMIT ?`, instanceID, limit)
-	if err != nil {
-		return nil, wrap(err, "find operations of instance %d", instanceID)
-	}
-	if verr == nil {
-		db.operations.put(version, key, copyOperations(ops))
-	}
-	return ops, nil
+		return ops, nil
+	})
 }
 
 // operationsKey names an answer of FindOperations.

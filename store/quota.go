@@ -82,18 +82,9 @@ func heldVCPUs(ctx context.Context, tx *Tx, region, name string) (int, error) {
 func (db *DB) WorkspaceQuota(ctx context.Context, region string) (*instancehub.WorkspaceQuota, error) {
 	// Read from memory while nothing was committed: the quota page lists
 	// every instance holding quota in the region, thousands at scale.
-	version, err := db.version(ctx)
-	if err != nil {
+	return db.quotas.read(ctx, db, region, copyQuota, func() (*instancehub.WorkspaceQuota, error) {
 		return db.workspaceQuota(ctx, region)
-	}
-	if q, ok := db.quotas.get(version, region); ok {
-		return copyQuota(q), nil
-	}
-	q, err := db.workspaceQuota(ctx, region)
-	if err == nil {
-		db.quotas.put(version, region, copyQuota(q))
-	}
-	return q, err
+	})
 }
 
 // copyQuota returns a copy whose maps and list a caller may change; the

@@ -87,19 +87,9 @@ func (db *DB) FindSchedules(ctx context.Context, instanceIDs ...int64) ([]*insta
 	if len(instanceIDs) == 0 {
 		return db.findSchedules(ctx)
 	}
-	version, err := db.version(ctx)
-	if err != nil {
+	return db.schedules.read(ctx, db, fmt.Sprint(instanceIDs), copySchedules, func() ([]*instancehub.Schedule, error) {
 		return db.findSchedules(ctx, instanceIDs...)
-	}
-	key := fmt.Sprint(instanceIDs)
-	if kept, ok := db.schedules.get(version, key); ok {
-		return copySchedules(kept), nil
-	}
-	found, err := db.findSchedules(ctx, instanceIDs...)
-	if err == nil {
-		db.schedules.put(version, key, copySchedules(found))
-	}
-	return found, err
+	})
 }
 
 // copySchedules returns copies a caller may change.

@@ -101,19 +101,9 @@ func (db *DB) FindUsers(ctx context.Context, query string, limit int) ([]*instan
 	if limit <= 0 {
 		limit = noLimit
 	}
-	version, err := db.version(ctx)
-	if err != nil {
+	return db.users.read(ctx, db, usersKey{query: query, limit: limit}, copyUsers, func() ([]*instancehub.User, error) {
 		return db.findUsers(ctx, query, limit)
-	}
-	k := usersKey{query: query, limit: limit}
-	if kept, ok := db.users.get(version, k); ok {
-		return copyUsers(kept), nil
-	}
-	found, err := db.findUsers(ctx, query, limit)
-	if err == nil {
-		db.users.put(version, k, copyUsers(found))
-	}
-	return found, err
+	})
 }
 
 // usersKey is what FindUsers was asked.
