@@ -72,6 +72,9 @@ type DB struct {
 	operations byVersion[operationsKey, []*instancehub.Operation]
 	// intervals are the spans each instance ran, which its cost sums.
 	intervals byVersion[int64, intervals]
+	// orders are the list's whole orders, which later pages are cut from
+	// (order.go).
+	orders orders
 
 	// Now returns the current time. The store stamps with it the times a
 	// caller leaves zero; tests replace it to control them.
@@ -194,6 +197,7 @@ func newDB(db *sql.DB, d *dialect, changes changeCounter) *DB {
 		untold:     newByVersion[untoldKey, bool](10_000),
 		operations: newByVersion[operationsKey, []*instancehub.Operation](1024),
 		intervals:  newByVersion[int64, intervals](1024),
+		orders:     orders{ids: newByVersion[instancehub.InstanceFilter, []int64](16), from: orderedFrom},
 	}
 }
 
@@ -249,6 +253,7 @@ func migrateDialect(ctx context.Context, db *sql.DB, d *dialect) error {
 
 // Close closes the database.
 func (db *DB) Close() error {
+	db.orders.builds.Wait()
 	db.stmts.close()
 	_ = db.changes.close()
 	return db.db.Close()

@@ -171,7 +171,10 @@ func (db *DB) FindInstances(ctx context.Context, filter instancehub.InstanceFilt
 	if !ok {
 		known = -1
 	}
-	instances, total, err := db.findInstances(ctx, filter, known)
+	instances, total, ok, err := db.orderedPage(ctx, version, filter)
+	if !ok && err == nil {
+		instances, total, err = db.findInstances(ctx, filter, known)
+	}
 	if err == nil {
 		db.pages.put(version, filter, cachedPage{instances: copies(instances), total: total})
 		db.totals.put(version, counted, total)
@@ -268,8 +271,17 @@ func (db *DB) instanceWhere(filter instancehub.InstanceFilter, indexed bool) (st
 			conds = append(conds, `i.id IN (SELECT rowid FROM instances_search WHERE instances_search MATCH ?)`)
 			args = append(args, ftsPhrase(filter.Search))
 		}
-		conds = append(conds, db.d.instanceName+` `+db.d.like+` ? ESCAPE '\'`)
-		args = append(args, contains(filter.Search))
+		if db.d.postgres() {
+			conds = append(conds, db.d.instanceName+` `+db.d.like+` ? ESCAPE '\'`)
+			args = append(args, contains(filter.Search))
+		} else {
+			// As LIKE '%s%' compares (ASCII letters in either case), but a
+			// LIKE of a parameter made SQLite prepare the statement again
+			// whenever its value changed, in case its pattern could use an
+			// index: a fifth of a search's CPU.
+			conds = append(conds, `instr(lower(i.name), ?) > 0`)
+			args = append(args, lowerASCII(filter.Search))
+		}
 	}
 	return strings.Join(conds, " AND "), args
 }
@@ -287,13 +299,18 @@ func trigramSearch(s string) bool {
 // one phrase: in double quotes, its own doubled. The trigram tokenizer
 // takes every other character as it is.
 func ftsPhrase(s string) string {
-	lower := strings.Map(func(r rune) rune {
+	return `"` + strings.ReplaceAll(lowerASCII(s), `"`, `""`) + `"`
+}
+
+// lowerASCII is s with its ASCII letters in lower case, as SQLite's lower()
+// makes it.
+func lowerASCII(s string) string {
+	return strings.Map(func(r rune) rune {
 		if 'A' <= r && r <= 'Z' {
 			return r + 'a' - 'A'
 		}
 		return r
 	}, s)
-	return `"` + strings.ReplaceAll(lower, `"`, `""`) + `"`
 }
 
 // escapeLike makes LIKE match s literally, so that a search for "a_b" does
