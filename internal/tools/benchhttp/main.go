@@ -568,19 +568,31 @@ func parseWrk(out []byte) (result, error) {
 }
 
 // rssMB reads a process's resident memory from /proc (Linux).
-func rssMB(pid int) float64 {
+func rssMB(pid int) float64 { return memory(pid)["VmRSS"] }
+
+// memory reads a process's resident memory from /proc/PID/status, in MB by
+// field: VmRSS, and its parts RssAnon (heap, stacks, SQLite's page caches)
+// and RssFile (the binary's text, files mapped).
+func memory(pid int) map[string]float64 {
 	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
-		return 0
+		return nil
 	}
 	defer f.Close()
+	m := map[string]float64{}
 	s := bufio.NewScanner(f)
 	for s.Scan() {
-		if rest, ok := strings.CutPrefix(s.Text(), "VmRSS:"); ok {
-			fields := strings.Fields(rest)
+		name, rest, ok := strings.Cut(s.Text(), ":")
+		if fields := strings.Fields(rest); ok && len(fields) == 2 && fields[1] == "kB" {
 			kb, _ := strconv.ParseFloat(fields[0], 64)
-			return kb / 1024
+			m[name] = kb / 1024
 		}
 	}
-	return 0
+	return m
+}
+
+// memoryLine tells a process's resident memory and its parts.
+func memoryLine(pid int) string {
+	m := memory(pid)
+	return fmt.Sprintf("%.1f MB RSS (anonymous %.1f, file %.1f)", m["VmRSS"], m["RssAnon"], m["RssFile"])
 }

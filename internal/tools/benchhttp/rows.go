@@ -200,13 +200,8 @@ func measure(wrk, base string, s *sessions, r row, threads, conns int, d time.Du
 		enc += ">" + first.encoding
 	}
 	pm, sm := medianOf(dyn), medianOf(ceil)
-	cpus := make([]float64, len(dyn))
-	for i, p := range dyn {
-		cpus[i] = p.cpuUs
-	}
-	slices.Sort(cpus)
 	fmt.Printf("%-24s %-11s %7d %s %s %7.1f%% %7.0f  %s\n", r.name, enc, len(first.body),
-		spread(dyn), spread(ceil), 100*pm.rps/sm.rps, cpus[1], strings.Join(loads, " "))
+		spread(dyn), spread(ceil), 100*pm.rps/sm.rps, medianCPU(dyn), strings.Join(loads, " "))
 	return nil
 }
 
@@ -226,6 +221,16 @@ func spread(rs []result) string {
 	slices.Sort(rps)
 	slices.Sort(p99)
 	return fmt.Sprintf("%6.0f (%6.0f-%6.0f) %5.1f (%5.1f-%5.1f)", rps[1], rps[0], rps[2], p99[1], p99[0], p99[2])
+}
+
+// medianCPU is the runs' median of the portal's CPU per request, in µs.
+func medianCPU(rs []result) float64 {
+	cpus := make([]float64, len(rs))
+	for i, r := range rs {
+		cpus[i] = r.cpuUs
+	}
+	slices.Sort(cpus)
+	return cpus[len(cpus)/2]
 }
 
 // medianOf is the run of median req/s.
@@ -353,7 +358,7 @@ func profile(name string, d time.Duration) chan error {
 			done <- err
 			return
 		}
-		file := strings.NewReplacer(" ", "-", ",", "", "(", "", ")", "").Replace(name)
+		file := strings.NewReplacer(" ", "-", ",", "", "(", "", ")", "", "/", "-").Replace(name)
 		f, err := os.Create(filepath.Join(profileDir, file+".pprof"))
 		if err != nil {
 			done <- err

@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -60,11 +61,20 @@ func runScale(bin, wrk string, n, threads, conns int, duration time.Duration, ke
 			return err
 		}
 	}
+	if profileDir != "" {
+		port, err := freePort()
+		if err != nil {
+			return err
+		}
+		debugBase = "http://127.0.0.1:" + strconv.Itoa(port)
+		extra = append(extra, "--debug-addr", "127.0.0.1:"+strconv.Itoa(port))
+	}
 	portal, err := startPortal(bin, dir, n, extra...)
 	if err != nil {
 		return err
 	}
 	defer portal.stop()
+	portalPID = portal.cmd.Process.Pid
 	fmt.Printf("cold start: %s; idle portal at start: %.1f MB RSS\n", portal.coldStart.Round(time.Millisecond), rssMB(portal.cmd.Process.Pid))
 	c, err := signIn(portal.base)
 	if err != nil {
@@ -82,6 +92,7 @@ func runScale(bin, wrk string, n, threads, conns int, duration time.Duration, ke
 	}
 	token := strings.TrimSpace(string(out))
 
+	seededAt := time.Now()
 	if !seeded {
 		if err := seedAPI(portal, token, 1, n); err != nil {
 			return err
@@ -95,10 +106,15 @@ func runScale(bin, wrk string, n, threads, conns int, duration time.Duration, ke
 			}
 		}
 	}
+	seededAt = time.Now()
 	// Idle: nothing asked for longer than the portal's idle release (20 s),
-	// which collects and returns the garbage.
-	time.Sleep(25 * time.Second)
-	fmt.Printf("idle portal at %d instances: %.1f MB RSS (emulator process: %.1f MB)\n", n, rssMB(portal.cmd.Process.Pid), rssMB(emu.Process.Pid))
+	// which collects and returns the garbage; then for longer than the
+	// minute after which the database's idle connections close.
+	for _, idle := range []time.Duration{25 * time.Second, 90 * time.Second} {
+		time.Sleep(idle - time.Since(seededAt))
+		fmt.Printf("idle portal at %d instances, %s after the last answer: %s (emulator process: %.1f MB)\n",
+			n, idle, memoryLine(portal.cmd.Process.Pid), rssMB(emu.Process.Pid))
+	}
 
 	for i := range 2 {
 		took, err := timeRefresh(c, portal.base)
@@ -112,7 +128,7 @@ func runScale(bin, wrk string, n, threads, conns int, duration time.Duration, ke
 	cookie := cookieHeader(c, portal.base)
 	fmt.Printf("\nwrk -t%d -c%d -d%s, three runs a row (median, min-max); every request a different page or search (none kept);\n", threads, conns, duration)
 	fmt.Printf("every answer's status and size checked\n")
-	fmt.Printf("%-44s %-21s %-17s  %s\n", "row", "req/s", "p99 ms", "load average (1 min) at each run")
+	fmt.Printf("%-44s %-21s %-17s %-7s %s\n", "row", "req/s", "p99 ms", "cpu µs", "load average (1 min) at each run")
 	for _, r := range []scaleRow{
 		{name: "list, page i of N/50", path: "/instances?page=", vary: fmt.Sprintf("(i %% %d) + 1", pages), header: "Cookie", value: cookie, min: 20_000},
 		{name: "search (100 matches each)", path: "/instances?q=scale0", vary: `string.format("%03d", i % 1000)`, header: "Cookie", value: cookie, min: 20_000},
@@ -314,14 +330,27 @@ end
 	f.Close()
 	var rs []result
 	var loads []string
-	for range 3 {
+	for run := range 3 {
 		loads = append(loads, loadAverage())
+		var profiled chan error
+		if run == 1 && profileDir != "" {
+			profiled = profile("scale "+r.name, d)
+		}
+		cpu := processCPU(portalPID)
 		res, err := loadScript(wrk, base, f.Name(), threads, conns, d)
 		if err != nil {
 			return fmt.Errorf("%s: %w", r.name, err)
 		}
+		if used := processCPU(portalPID) - cpu; used > 0 && res.requests > 0 {
+			res.cpuUs = float64(used.Microseconds()) / float64(res.requests)
+		}
+		if profiled != nil {
+			if err := <-profiled; err != nil {
+				return fmt.Errorf("%s: profile: %w", r.name, err)
+			}
+		}
 		rs = append(rs, res)
 	}
-	fmt.Printf("%-44s %s  %s\n", r.name, spread(rs), strings.Join(loads, " "))
+	fmt.Printf("%-44s %s %7.0f  %s\n", r.name, spread(rs), medianCPU(rs), strings.Join(loads, " "))
 	return nil
 }
