@@ -1,10 +1,12 @@
 package azure
 
 import (
+	"bytes"
 	"encoding/json"
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/compute/armcompute/v8"
@@ -38,7 +40,7 @@ func sdkListed(t *testing.T, c *Cloud, page []byte) (vms []instancehub.VM, viewe
 // ownListed is the same page read as the sync reads it now.
 func ownListed(t *testing.T, c *Cloud, page []byte) (vms []instancehub.VM, viewed []bool, next string) {
 	t.Helper()
-	next, err := eachListedVM(page, func(r *listedVM) error {
+	next, err := eachListedVM(bytes.NewReader(page), func(r *listedVM) error {
 		vm, seen := c.listed(r)
 		vms, viewed = append(vms, vm), append(viewed, seen)
 		return nil
@@ -135,7 +137,7 @@ func TestListedVMsReadAsTheSDKReadThem(t *testing.T) {
 // every instance Missing.
 func TestListedVMsRefuseWhatIsNoList(t *testing.T) {
 	for _, page := range []string{``, `[]`, `{"value":{}}`, `{"value":[{"name":1}]}`, `{"value":[{"tags":[]}]}`, `{"value":[`, `{"value":[]`} {
-		if _, err := eachListedVM([]byte(page), func(*listedVM) error { return nil }); err == nil {
+		if _, err := eachListedVM(strings.NewReader(page), func(*listedVM) error { return nil }); err == nil {
 			t.Errorf("%q: read without an error", page)
 		}
 	}
