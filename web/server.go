@@ -14,6 +14,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/instancehub/instancehub"
@@ -112,6 +113,8 @@ type Server struct {
 	// patterns are the routes' patterns, methods their methods: the only
 	// labels Metrics is given.
 	patterns, methods map[string]bool
+	// requests counts the requests begun (Requests).
+	requests atomic.Uint64
 }
 
 // New returns a server over the service.
@@ -206,8 +209,17 @@ func (s *Server) Handler() http.Handler {
 	if s.cfg.Applications != nil {
 		h = s.cfg.Applications.Wrap(h)
 	}
-	return withRequestID(h)
+	h = withRequestID(h)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.requests.Add(1)
+		h.ServeHTTP(w, r)
+	})
 }
+
+// Requests is how many requests the server has begun to answer, the
+// portal's and the applications': whether people are using it, which the
+// collector's tuning asks (cmd/instancehub's heapFloor).
+func (s *Server) Requests() uint64 { return s.requests.Load() }
 
 // onlyOwnHosts answers 421 Misdirected Request to a request for any other
 // name than hosts: another name that reaches this server (DNS rebinding,

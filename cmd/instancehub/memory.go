@@ -62,19 +62,23 @@ func (r *idleRelease) tick(last uint64) uint64 {
 // instances), so by default it collected every 13 MB allocated, about a
 // hundred list pages, and its marking took a sixth of a page's CPU under
 // load. Above floor/2 of live data the default holds: the floor costs at
-// most floor bytes, and only under load, since idleRelease returns the
-// garbage once the portal is quiet. GOGC, when set, is the operator's
-// choice and is left alone.
+// most floor bytes, and only while people use the portal (requests came
+// since the last tune): its own work (a sync of 100,000 instances every
+// 30 s) keeps the default, so that an idle portal's heap stays near its
+// live data, and idleRelease returns the garbage once the portal is
+// quiet. GOGC, when set, is the operator's choice and is left alone.
 type heapFloor struct {
-	floor   uint64
-	live    func() uint64 // the live heap after the last collection
-	set     func(percent int)
-	percent int // as last set; 100 is Go's default
+	floor    uint64
+	live     func() uint64 // the live heap after the last collection
+	requests func() uint64 // how many requests the portal has begun
+	set      func(percent int)
+	percent  int    // as last set; 100 is Go's default
+	served   uint64 // requests at the last tune
 }
 
-func newHeapFloor(floor uint64) *heapFloor {
+func newHeapFloor(floor uint64, requests func() uint64) *heapFloor {
 	sample := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
-	return &heapFloor{floor: floor, percent: 100,
+	return &heapFloor{floor: floor, percent: 100, requests: requests,
 		set: func(p int) { debug.SetGCPercent(p) },
 		live: func() uint64 {
 			metrics.Read(sample)
@@ -96,12 +100,16 @@ func (h *heapFloor) run(ctx context.Context, period time.Duration) {
 }
 
 // tune sets the collector's percent so that the next collection comes at
-// floor bytes of heap, or when the live heap doubles, whichever is later;
-// a change of less than a tenth is not worth telling the runtime.
+// floor bytes of heap, or when the live heap doubles, whichever is later,
+// while requests come; a change of less than a tenth is not worth telling
+// the runtime.
 func (h *heapFloor) tune() {
 	live := max(h.live(), 1<<20)
+	served := h.requests()
+	busy := served != h.served
+	h.served = served
 	p := 100
-	if live < h.floor/2 {
+	if busy && live < h.floor/2 {
 		p = int((h.floor - live) * 100 / live)
 	}
 	p = min(p, 2000)

@@ -31,28 +31,38 @@ func TestIdleRelease(t *testing.T) {
 	}
 }
 
-// TestHeapFloor: while the live heap is small, the collector waits for the
-// floor; once the live heap is half the floor or more, Go's default holds;
-// small moves are not told to the runtime.
+// TestHeapFloor: while the live heap is small and requests come, the
+// collector waits for the floor; once the live heap is half the floor or
+// more, or while no request comes (the portal's own work), Go's default
+// holds; small moves are not told to the runtime.
 func TestHeapFloor(t *testing.T) {
 	const mb = 1 << 20
 	var live uint64
 	var set []int
-	h := &heapFloor{floor: 64 * mb, percent: 100, live: func() uint64 { return live }, set: func(p int) { set = append(set, p) }}
+	var requests uint64
+	h := &heapFloor{floor: 64 * mb, percent: 100, live: func() uint64 { return live },
+		requests: func() uint64 { return requests }, set: func(p int) { set = append(set, p) }}
 	for _, step := range []struct {
-		live uint64
-		want int // the percent in force after tune
-		told int // how many times the runtime was told
+		live  uint64
+		quiet bool // no request came since the last tune
+		want  int  // the percent in force after tune
+		told  int  // how many times the runtime was told
 	}{
-		{16 * mb, 300, 1},  // collect at 64 MB: 16 live + 48 garbage
-		{17 * mb, 300, 1},  // 276 % would do; within a tenth of 300
-		{8 * mb, 700, 2},   // smaller: more room
-		{32 * mb, 100, 3},  // half the floor: the default
-		{200 * mb, 100, 3}, // large: the default, nothing to tell
-		{0, 2000, 4},       // a live heap read as nothing: bounded
-		{20 * mb, 220, 5},  // back to a small heap
+		{16 * mb, false, 300, 1},  // collect at 64 MB: 16 live + 48 garbage
+		{17 * mb, false, 300, 1},  // 276 % would do; within a tenth of 300
+		{8 * mb, false, 700, 2},   // smaller: more room
+		{32 * mb, false, 100, 3},  // half the floor: the default
+		{200 * mb, false, 100, 3}, // large: the default, nothing to tell
+		{0, false, 2000, 4},       // a live heap read as nothing: bounded
+		{20 * mb, false, 220, 5},  // back to a small heap
+		{20 * mb, true, 100, 6},   // no requests (the portal's own work): the default
+		{8 * mb, true, 100, 6},    // still none
+		{8 * mb, false, 700, 7},   // people again
 	} {
 		live = step.live
+		if !step.quiet {
+			requests++
+		}
 		h.tune()
 		if h.percent != step.want || len(set) != step.told {
 			t.Fatalf("live %d MB: percent %d told %d times, want %d told %d times", step.live/mb, h.percent, len(set), step.want, step.told)

@@ -175,7 +175,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	debug.FreeOSMemory()
 	go newIdleRelease(20*time.Second, 256<<20).run(ctx)
 	if os.Getenv("GOGC") == "" {
-		go newHeapFloor(64<<20).run(ctx, time.Second)
+		go newHeapFloor(64<<20, m.server.Requests).run(ctx, time.Second)
 	}
 	return nil
 }
