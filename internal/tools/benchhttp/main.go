@@ -103,13 +103,9 @@ func run(bin, wrk string, n, threads, conns int, duration time.Duration, keep bo
 		}
 		defer stopProcess(emu)
 	}
-	if profileDir != "" {
-		port, err := freePort()
-		if err != nil {
-			return err
-		}
-		debugBase = "http://127.0.0.1:" + strconv.Itoa(port)
-		extra = append(extra, "--debug-addr", "127.0.0.1:"+strconv.Itoa(port))
+	extra, err = withDebugAddr(extra)
+	if err != nil {
+		return err
 	}
 	portal, err := startPortal(bin, dir, n, extra...)
 	if err != nil {

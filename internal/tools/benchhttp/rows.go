@@ -338,6 +338,20 @@ func loadScript(wrk, base, script string, threads, conns int, d time.Duration) (
 // taken from debugBase (the portal's --debug-addr) during its second run.
 var profileDir, debugBase string
 
+// withDebugAddr adds to the portal's arguments an operator address of its
+// own (debugBase) when profiles are asked for.
+func withDebugAddr(args []string) ([]string, error) {
+	if profileDir == "" {
+		return args, nil
+	}
+	port, err := freePort()
+	if err != nil {
+		return nil, err
+	}
+	debugBase = "http://127.0.0.1:" + strconv.Itoa(port)
+	return append(args, "--debug-addr", "127.0.0.1:"+strconv.Itoa(port)), nil
+}
+
 // profile asks the portal for a CPU profile over most of a run of d, and
 // writes it as profileDir/<row>.pprof; the channel tells when it is done.
 func profile(name string, d time.Duration) chan error {

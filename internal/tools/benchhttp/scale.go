@@ -11,7 +11,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -61,13 +60,9 @@ func runScale(bin, wrk string, n, threads, conns int, duration time.Duration, ke
 			return err
 		}
 	}
-	if profileDir != "" {
-		port, err := freePort()
-		if err != nil {
-			return err
-		}
-		debugBase = "http://127.0.0.1:" + strconv.Itoa(port)
-		extra = append(extra, "--debug-addr", "127.0.0.1:"+strconv.Itoa(port))
+	extra, err = withDebugAddr(extra)
+	if err != nil {
+		return err
 	}
 	portal, err := startPortal(bin, dir, n, extra...)
 	if err != nil {
