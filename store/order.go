@@ -116,7 +116,7 @@ func (db *DB) keepOrder(version int64, key instancehub.InstanceFilter) {
 
 // readOrder reads the IDs of the live instances key selects, in its order.
 func (db *DB) readOrder(ctx context.Context, key instancehub.InstanceFilter) ([]int64, error) {
-	where, args := db.instanceWhere(key, false)
+	where, args := db.instanceWhere(key, "")
 	rows, err := db.query(ctx, `SELECT i.id FROM instances i WHERE `+where+` ORDER BY `+instanceOrders[key.Sort], args...)
 	if err != nil {
 		return nil, fmt.Errorf("order instances: %w", err)

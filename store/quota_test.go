@@ -128,7 +128,7 @@ func TestQuotaHeldFollowsEveryChange(t *testing.T) {
 func TestLaterPagesReadOnlyAnIndex(t *testing.T) {
 	db := openSQLite(t)
 	ctx := context.Background()
-	where, args := db.instanceWhere(instancehub.InstanceFilter{}, false)
+	where, args := db.instanceWhere(instancehub.InstanceFilter{}, "")
 	for _, sort := range []instancehub.InstanceSort{instancehub.SortCreatedDesc, instancehub.SortCreatedAsc, instancehub.SortNameAsc, instancehub.SortNameDesc} {
 		rows, err := db.db.QueryContext(ctx, `EXPLAIN QUERY PLAN `+pageIDs(where, instanceOrders[sort]), append(args, 50, 1000)...)
 		if err != nil {
