@@ -366,20 +366,39 @@ func contains(s string) string { return "%" + escapeLike(s) + "%" }
 // SyncStates lists what the sync compares of every live instance, read in
 // one query without the joins of a page: a few fields each.
 func (db *DB) SyncStates(ctx context.Context) ([]instancehub.SyncState, error) {
-	rows, err := db.query(ctx, `
-		SELECT i.id, i.name, i.version, i.state, i.private_ip, i.public_ip,
-		       EXISTS (SELECT 1 FROM operations o WHERE o.instance_id = i.id AND o.status = 'InProgress')
-		FROM instances i WHERE `+live+` ORDER BY i.id`)
+	// The instances with an operation in progress are read first, from
+	// their partial index, rather than looked up for each instance: at
+	// 100,000 those lookups were half of this read. One that begins
+	// meanwhile has a newer version, which SyncInstance leaves alone.
+	busy := map[int64]bool{}
+	rows, err := db.query(ctx, `SELECT instance_id FROM operations WHERE status = 'InProgress'`)
 	if err != nil {
+		return nil, fmt.Errorf("sync states: %w", err)
+	}
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("sync states: %w", err)
+		}
+		busy[id] = true
+	}
+	if err := rows.Close(); err != nil {
+		return nil, fmt.Errorf("sync states: %w", err)
+	}
+	if rows, err = db.query(ctx, `
+		SELECT i.id, i.name, i.version, i.state, i.private_ip, i.public_ip
+		FROM instances i WHERE `+live+` ORDER BY i.id`); err != nil {
 		return nil, fmt.Errorf("sync states: %w", err)
 	}
 	defer rows.Close()
 	var states []instancehub.SyncState
 	for rows.Next() {
 		var st instancehub.SyncState
-		if err := rows.Scan(&st.ID, &st.Name, &st.Version, &st.State, &st.PrivateIP, &st.PublicIP, &st.Busy); err != nil {
+		if err := rows.Scan(&st.ID, &st.Name, &st.Version, &st.State, &st.PrivateIP, &st.PublicIP); err != nil {
 			return nil, fmt.Errorf("sync states: %w", err)
 		}
+		st.Busy = busy[st.ID]
 		states = append(states, st)
 	}
 	return states, wrap(rows.Err(), "sync states")
