@@ -248,9 +248,10 @@ func stopProcess(cmd *exec.Cmd) {
 	}
 }
 
-// quotaFor is the emulator's quota with room for n instances.
+// quotaFor is the emulator's quota with room for n instances, and the
+// 1,000 more bench-scale creates at the end.
 func quotaFor(n int) string {
-	limit := strconv.Itoa(n + 100)
+	limit := strconv.Itoa(n + 1100)
 	var quota []string
 	for _, region := range regions {
 		quota = append(quota, region+"/cores="+limit, region+"/standardDSv2Family="+limit)

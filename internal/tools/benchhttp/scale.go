@@ -112,11 +112,19 @@ func runScale(bin, wrk string, n, threads, conns int, duration time.Duration, ke
 	}
 
 	for i := range 2 {
+		portalCPU, emulatorCPU := processCPU(portal.cmd.Process.Pid), processCPU(emu.Process.Pid)
 		took, err := timeRefresh(c, portal.base)
+		for tries := 0; err == nil && took < 100*time.Millisecond && tries < 3; tries++ {
+			// Shared with the portal's own sync (every 30 s), which had
+			// just finished: not a whole one.
+			portalCPU, emulatorCPU = processCPU(portal.cmd.Process.Pid), processCPU(emu.Process.Pid)
+			took, err = timeRefresh(c, portal.base)
+		}
 		if err != nil {
 			return err
 		}
-		fmt.Printf("refresh %d of %d instances: %s\n", i+1, n, took.Round(time.Millisecond))
+		fmt.Printf("refresh %d of %d instances: %s (CPU: portal %s, emulator %s)\n", i+1, n, took.Round(time.Millisecond),
+			(processCPU(portal.cmd.Process.Pid) - portalCPU).Round(time.Millisecond), (processCPU(emu.Process.Pid) - emulatorCPU).Round(time.Millisecond))
 	}
 
 	pages := (n + 49) / 50
@@ -236,10 +244,13 @@ func seedAPI(p *portal, token string, from, count int) error {
 	return nil
 }
 
-// createThroughAPI posts the i-th instance's compute file.
+// createThroughAPI posts the i-th instance's compute file, without idle
+// shutdown: by default each instance stops after an hour unused, so that a
+// kept directory measured again an hour after its seeding measured
+// 100,000 stops at once (the scheduler's, as it should).
 func createThroughAPI(client *http.Client, base, token string, i int) error {
 	region := regions[i%len(regions)]
-	body := fmt.Sprintf(`{"name":%q,"type":"computeinstance","size":"Standard_DS1_v2","location":%q,"network_settings":{"vnet_name":"bench-%s","subnet":"big"}}`,
+	body := fmt.Sprintf(`{"name":%q,"type":"computeinstance","size":"Standard_DS1_v2","location":%q,"idle_time_before_shutdown_minutes":0,"network_settings":{"vnet_name":"bench-%s","subnet":"big"}}`,
 		scaleName(i), region, region)
 	req, _ := http.NewRequest(http.MethodPost, base+"/api/v1/computes", strings.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
