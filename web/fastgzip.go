@@ -3,6 +3,7 @@ package web
 import (
 	"net/http"
 	"slices"
+	"strconv"
 
 	"github.com/a-h/templ"
 	"github.com/labstack/echo/v5"
@@ -28,6 +29,7 @@ func (s *Server) renderEveryView(c *echo.Context, status int, section string, co
 	dropVary(w.Header(), echo.HeaderAcceptEncoding)
 	fastCompressor(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set(echo.HeaderContentType, echo.MIMETextHTMLCharsetUTF8)
+		w.Header().Set(echo.HeaderContentLength, strconv.Itoa(buf.Len())) // dropped if compressed
 		w.WriteHeader(status)
 		_, _ = w.Write(buf.Bytes())
 	})).ServeHTTP(w, r)
