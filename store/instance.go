@@ -297,23 +297,26 @@ func (db *DB) instanceWhere(filter instancehub.InstanceFilter, matched string) (
 // searchMatches reads the IDs of at most limit live instances whose names
 // the text index says hold s (SQLite's, 00027).
 func (db *DB) searchMatches(ctx context.Context, s string, limit int) ([]int64, error) {
-	rows, err := db.query(ctx, `SELECT rowid FROM instances_search WHERE instances_search MATCH ? LIMIT ?`, ftsPhrase(s), limit)
+	ids, err := db.readIDs(ctx, `SELECT rowid FROM instances_search WHERE instances_search MATCH ? LIMIT ?`, ftsPhrase(s), limit)
+	return ids, wrap(err, "search instances")
+}
+
+// readIDs reads the IDs query selects, in its order.
+func (db *DB) readIDs(ctx context.Context, query string, args ...any) ([]int64, error) {
+	rows, err := db.query(ctx, query, args...)
 	if err != nil {
-		return nil, fmt.Errorf("search instances: %w", err)
+		return nil, err
 	}
 	defer rows.Close()
 	var ids []int64
 	for rows.Next() {
 		var id int64
 		if err := rows.Scan(&id); err != nil {
-			return nil, fmt.Errorf("search instances: %w", err)
+			return nil, err
 		}
 		ids = append(ids, id)
 	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("search instances: %w", err)
-	}
-	return ids, nil
+	return ids, rows.Err()
 }
 
 // jsonIDs is ids as a JSON array, which SQLite's json_each reads.
@@ -370,25 +373,18 @@ func (db *DB) SyncStates(ctx context.Context) ([]instancehub.SyncState, error) {
 	// their partial index, rather than looked up for each instance: at
 	// 100,000 those lookups were half of this read. One that begins
 	// meanwhile has a newer version, which SyncInstance leaves alone.
-	busy := map[int64]bool{}
-	rows, err := db.query(ctx, `SELECT instance_id FROM operations WHERE status = 'InProgress'`)
+	inProgress, err := db.readIDs(ctx, `SELECT instance_id FROM operations WHERE status = 'InProgress'`)
 	if err != nil {
 		return nil, fmt.Errorf("sync states: %w", err)
 	}
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			rows.Close()
-			return nil, fmt.Errorf("sync states: %w", err)
-		}
+	busy := make(map[int64]bool, len(inProgress))
+	for _, id := range inProgress {
 		busy[id] = true
 	}
-	if err := rows.Close(); err != nil {
-		return nil, fmt.Errorf("sync states: %w", err)
-	}
-	if rows, err = db.query(ctx, `
+	rows, err := db.query(ctx, `
 		SELECT i.id, i.name, i.version, i.state, i.private_ip, i.public_ip
-		FROM instances i WHERE `+live+` ORDER BY i.id`); err != nil {
+		FROM instances i WHERE `+live+` ORDER BY i.id`)
+	if err != nil {
 		return nil, fmt.Errorf("sync states: %w", err)
 	}
 	defer rows.Close()

@@ -117,21 +117,6 @@ func (db *DB) keepOrder(version int64, key instancehub.InstanceFilter) {
 // readOrder reads the IDs of the live instances key selects, in its order.
 func (db *DB) readOrder(ctx context.Context, key instancehub.InstanceFilter) ([]int64, error) {
 	where, args := db.instanceWhere(key, "")
-	rows, err := db.query(ctx, `SELECT i.id FROM instances i WHERE `+where+` ORDER BY `+instanceOrders[key.Sort], args...)
-	if err != nil {
-		return nil, fmt.Errorf("order instances: %w", err)
-	}
-	defer rows.Close()
-	var ids []int64
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			return nil, fmt.Errorf("order instances: %w", err)
-		}
-		ids = append(ids, id)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("order instances: %w", err)
-	}
-	return ids, nil
+	ids, err := db.readIDs(ctx, `SELECT i.id FROM instances i WHERE `+where+` ORDER BY `+instanceOrders[key.Sort], args...)
+	return ids, wrap(err, "order instances")
 }

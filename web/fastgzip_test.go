@@ -14,26 +14,7 @@ import (
 // header says so), once named in Vary, with BREACH's jitter, and decode
 // to the page sent to a client that takes it as it is.
 func TestPagesOfEveryViewCompressFast(t *testing.T) {
-	s := newSite(t, 0)
-	s.signIn(t, "ada@example.com")
-	wantStatus(t, s.create(t, "fast-box", nil), http.StatusSeeOther)
-	s.waitRunning(t, "fast-box")
-	raw := &http.Client{Jar: s.client.Jar, Transport: &http.Transport{DisableCompression: true}}
-	get := func(path, accept string) (*http.Response, []byte) {
-		req, _ := http.NewRequest(http.MethodGet, s.server.URL+path, nil)
-		req.Header.Set("Accept-Encoding", accept)
-		resp, err := raw.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		body, _ := io.ReadAll(resp.Body)
-		if resp.StatusCode != http.StatusOK {
-			t.Fatalf("GET %s: status %d", path, resp.StatusCode)
-		}
-		return resp, body
-	}
-	get("/instances", "identity") // takes the create's notice
+	get := siteWithInstance(t, "fast-box")
 	for _, path := range []string{"/instances/fast-box", "/quota?region=eastus"} {
 		_, plain := get(path, "identity")
 		resp, zipped := get(path, "gzip, br")
@@ -61,4 +42,36 @@ func TestPagesOfEveryViewCompressFast(t *testing.T) {
 			t.Errorf("%s: the gzipped page (%d bytes) is not the page (%d bytes)", path, len(got), len(plain))
 		}
 	}
+}
+
+// siteWithInstance signs Ada in on a new site with a running instance
+// name, and returns a GET of a path that asks for an encoding (accept)
+// and takes the answer as it travels, checked to be 200.
+func siteWithInstance(t *testing.T, name string) func(path, accept string) (*http.Response, []byte) {
+	t.Helper()
+	s := newSite(t, 0)
+	s.signIn(t, "ada@example.com")
+	wantStatus(t, s.create(t, name, nil), http.StatusSeeOther)
+	s.waitRunning(t, name)
+	raw := &http.Client{Jar: s.client.Jar, Transport: &http.Transport{DisableCompression: true}}
+	get := func(path, accept string) (*http.Response, []byte) {
+		t.Helper()
+		req, _ := http.NewRequest(http.MethodGet, s.server.URL+path, nil)
+		req.Header.Set("Accept-Encoding", accept)
+		resp, err := raw.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, err := io.ReadAll(resp.Body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("GET %s: status %d", path, resp.StatusCode)
+		}
+		return resp, body
+	}
+	get("/instances", "identity") // takes the create's notice
+	return get
 }

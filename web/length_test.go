@@ -1,40 +1,13 @@
 package web_test
 
-import (
-	"io"
-	"net/http"
-	"testing"
-)
+import "testing"
 
 // TestPagesTravelWithTheirLength: a page, rendered or kept, travels whole
 // with its Content-Length, as a static server sends a file, not in
 // chunks; compressed, its length is the compressed body's or none, never
 // the page's.
 func TestPagesTravelWithTheirLength(t *testing.T) {
-	s := newSite(t, 0)
-	s.signIn(t, "ada@example.com")
-	wantStatus(t, s.create(t, "length-box", nil), http.StatusSeeOther)
-	s.waitRunning(t, "length-box")
-	raw := &http.Client{Jar: s.client.Jar, Transport: &http.Transport{DisableCompression: true}}
-	get := func(path, accept string) (*http.Response, []byte) {
-		t.Helper()
-		req, _ := http.NewRequest(http.MethodGet, s.server.URL+path, nil)
-		req.Header.Set("Accept-Encoding", accept)
-		resp, err := raw.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		body, err := io.ReadAll(resp.Body)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if resp.StatusCode != http.StatusOK {
-			t.Fatalf("GET %s: status %d", path, resp.StatusCode)
-		}
-		return resp, body
-	}
-	get("/instances", "identity") // takes the create's notice
+	get := siteWithInstance(t, "length-box")
 	for _, path := range []string{
 		"/instances", "/instances", // rendered, then kept
 		"/instances?q=length", "/instances/length-box", "/quota?region=eastus",
