@@ -88,7 +88,7 @@ func (s *Server) writeAPIError(c *echo.Context, status int, err error, message s
 	if err != nil {
 		return err
 	}
-	return c.Blob(status, echo.MIMEApplicationJSON, out)
+	return blob(c, status, echo.MIMEApplicationJSON, out)
 }
 
 // codeOfStatus is the error code of an answer that did not come from the

@@ -2,15 +2,15 @@ package web_test
 
 import "testing"
 
-// TestPagesTravelWithTheirLength: a page, rendered or kept, travels whole
-// with its Content-Length, as a static server sends a file, not in
-// chunks; compressed, its length is the compressed body's or none, never
-// the page's.
+// TestPagesTravelWithTheirLength: a page, rendered or kept, or the API's
+// description, travels whole with its Content-Length, as a static server
+// sends a file, not in chunks; compressed, its length is the compressed
+// body's or none, never the page's.
 func TestPagesTravelWithTheirLength(t *testing.T) {
 	get := siteWithInstance(t, "length-box")
 	for _, path := range []string{
 		"/instances", "/instances", // rendered, then kept
-		"/instances?q=length", "/instances/length-box", "/quota?region=eastus",
+		"/instances?q=length", "/instances/length-box", "/quota?region=eastus", "/api/v1/openapi.json",
 	} {
 		resp, body := get(path, "identity")
 		if resp.ContentLength != int64(len(body)) || len(resp.TransferEncoding) != 0 {
