@@ -27,11 +27,17 @@ func emulatorCommand(ctx context.Context, args []string, stderr io.Writer) error
 		f.fs.StringVar(&addr, "addr", "127.0.0.1:9443", "address to serve the emulator on, over HTTPS")
 		f.float(&c.EmulatorLatency, "emulator-latency", 1, "scale of the emulator's operation times (1 = realistic, 0 = instant)")
 		f.string(&c.EmulatorQuota, "emulator-quota", "", `the emulated subscription's vCPU limits, e.g. "eastus/cores=40"`)
+		f.string(&c.DebugAddr, "debug-addr", "", "address of the emulator's Go runtime metrics and pprof under /debug/, to profile it beside a portal; empty (the default) serves none")
 	})
 	if err != nil {
 		return err
 	}
 	log := newLogger(stderr, c.LogLevel, c.LogFormat)
+	stopDebug, err := serveDebug(ctx, c.DebugAddr, http.NotFoundHandler(), log)
+	if err != nil {
+		return err
+	}
+	defer stopDebug()
 	lock, err := lockData(c.Data)
 	if err != nil {
 		return err

@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"net"
+	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -65,5 +67,44 @@ func TestEmulatorProcess(t *testing.T) {
 	var second bytes.Buffer
 	if err := emulatorCommand(context.Background(), []string{"--addr", "127.0.0.1:0", "--data", emuDir}, &second); err == nil {
 		t.Error("a second emulator took the same data directory")
+	}
+}
+
+// TestEmulatorOperatorEndpoints: `instancehub emulator --debug-addr` serves
+// Go's runtime metrics and pprof of the emulator's own process, to profile
+// it beside a portal, and no portal figures there.
+func TestEmulatorOperatorEndpoints(t *testing.T) {
+	dir := t.TempDir()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	var logs syncBuffer
+	go func() {
+		done <- emulatorCommand(ctx, []string{"--addr", "127.0.0.1:0", "--data", dir, "--debug-addr", "127.0.0.1:0"}, &logs)
+	}()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	})
+	served := regexp.MustCompile(`operator endpoints.* url=(http://\S+)/debug/`)
+	var found []string
+	for i := 0; i < 500 && found == nil; i++ {
+		time.Sleep(10 * time.Millisecond)
+		found = served.FindStringSubmatch(logs.String())
+	}
+	if found == nil {
+		t.Fatalf("the emulator's operator endpoints are not logged:\n%s", logs.String())
+	}
+	for path, want := range map[string]string{
+		"/debug/metrics":       "/sched/goroutines:goroutines ",
+		"/debug/pprof/cmdline": "instancehub.test",
+	} {
+		if status, body := get(t, found[1]+path); status != http.StatusOK || !strings.Contains(body, want) {
+			t.Errorf("GET %s: %d, want 200 with %q", path, status, want)
+		}
+	}
+	if status, _ := get(t, found[1]+"/metrics"); status != http.StatusNotFound {
+		t.Errorf("GET /metrics: %d, want 404: the emulator has no portal figures", status)
 	}
 }
