@@ -45,8 +45,11 @@ PRAGMA user_version = 2;
 // Every commit is synced to disk before the request is answered (WAL,
 // synchronous FULL): a change the client heard of survives a crash of the
 // machine. One connection: the emulator's lock orders all access anyway,
-// and a database in memory lives only as long as its connection.
-const pragmas = "_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=busy_timeout(5000)"
+// and a database in memory lives only as long as its connection. Reads go
+// through a map of the file's first GB (writes still go through the WAL):
+// a Refresh of 100,000 VMs read their bodies with 100,000 pread calls, a
+// third of the emulator's time; the pages stay the kernel's to drop.
+const pragmas = "_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=busy_timeout(5000)&_pragma=mmap_size(1073741824)"
 
 // disk is the database the cloud is kept in, with its statements prepared
 // once: parsing SQL would cost more than running it.
@@ -264,14 +267,25 @@ func (c *cloud) bodiesOf(rs []*resource) ([][]byte, error) {
 		return nil, fmt.Errorf("emulator: read bodies: %w", err)
 	}
 	defer rows.Close()
+	// The bodies are copied into a buffer the page shares, from the
+	// driver's own bytes: scanned into []byte, each was copied once more
+	// by database/sql, and allocated on its own.
+	var arena []byte
 	found := 0
 	for rows.Next() {
 		var row int64
-		var b []byte
+		var b sql.RawBytes
 		if err := rows.Scan(&row, &b); err != nil {
 			return nil, fmt.Errorf("emulator: read bodies: %w", err)
 		}
-		out[at[row]] = b
+		if cap(arena)-len(arena) < len(b) {
+			// Room for the bodies left, were they this one's size and a
+			// quarter more: one buffer, or a second small one, a page.
+			arena = make([]byte, 0, (len(args)-found)*len(b)*5/4)
+		}
+		start := len(arena)
+		arena = append(arena, b...)
+		out[at[row]] = arena[start:len(arena):len(arena)]
 		found++
 	}
 	if err := rows.Err(); err != nil {

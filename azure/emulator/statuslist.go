@@ -82,6 +82,10 @@ func (e *Emulator) statusPage(req *http.Request) (*http.Response, error) {
 	return newResponse(req, http.StatusOK, mustJSON(page)), nil
 }
 
+// listedExtra is about what writeListedVM adds to a VM's stored body: its
+// provisioning state and instance view.
+const listedExtra = 512
+
 // groupPage answers one page of the resource group's VMs, each as GET with
 // $expand=instanceView returns it (vmModel), written from its stored body
 // without the SDK's models, whose marshalling made a Refresh of 1,000 VMs
@@ -98,6 +102,14 @@ func (e *Emulator) groupPage(req *http.Request) (*http.Response, error) {
 		if err != nil {
 			return err
 		}
+		// The page is sized once, to its bodies and their instance views:
+		// grown by doubling, its copies and clearing were a third of the
+		// emulator's time in a Refresh of 100,000 VMs.
+		size := 0
+		for _, b := range bodies {
+			size += len(b) + listedExtra
+		}
+		buf.Grow(size)
 		for i, r := range rs {
 			if !first {
 				buf.WriteByte(',')
