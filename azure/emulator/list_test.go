@@ -1,7 +1,11 @@
 package emulator_test
 
 import (
+	"context"
+	"encoding/json"
 	"fmt"
+	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -166,5 +170,108 @@ func TestGroupListAsGet(t *testing.T) {
 	}
 	if got := k.states("vm007"); !strings.Contains(got, "deallocated") {
 		t.Errorf("vm007: %s", got)
+	}
+}
+
+// TestGroupListPageBuffers: a page of the group's VMs keeps its bytes
+// until its answer is closed, whatever pages are asked meanwhile, and after
+// its Close reads nothing; its buffer goes back to be written again once
+// however often it is closed.
+func TestGroupListPageBuffers(t *testing.T) {
+	k := newKit(t, emulator.Options{PageSize: 3})
+	for i := range 7 {
+		name := fmt.Sprintf("vm%02d", i)
+		try(await(k.vms.BeginCreateOrUpdate(ctx, k.rg, name, vmParams(name, "eastus", "Standard_DS1_v2", k.bareNIC(name, "eastus", "default")), nil))).must(t)
+	}
+	door := k.e.ClientOptions().Transport
+	list := context.WithValue(ctx, runtime.CtxAPINameKey{}, "VirtualMachinesClient.NewListPager")
+	page := func(skip string) *http.Response {
+		t.Helper()
+		q := url.Values{"$expand": {"instanceView"}, "api-version": {"2026-04-01"}}
+		if skip != "" {
+			q.Set("$skiptoken", skip)
+		}
+		req, _ := http.NewRequestWithContext(list, http.MethodGet, "https://management.azure.com/subscriptions/"+k.e.SubscriptionID()+
+			"/resourceGroups/"+k.rg+"/providers/Microsoft.Compute/virtualMachines?"+q.Encode(), nil)
+		resp, err := door.Do(req)
+		if err != nil || resp.StatusCode != http.StatusOK {
+			t.Fatalf("list after %q: %v %v", skip, resp, err)
+		}
+		return resp
+	}
+	names := func(resp *http.Response) string {
+		t.Helper()
+		var p struct{ Value []struct{ Name string } }
+		if err := json.NewDecoder(resp.Body).Decode(&p); err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, vm := range p.Value {
+			out = append(out, vm.Name)
+		}
+		return strings.Join(out, " ")
+	}
+	first := page("")
+	second := page("virtualMachines/vm02") // asked for before the first is read (a skip token is a key)
+	if got := names(first); got != "vm00 vm01 vm02" {
+		t.Errorf("first page, read after the second was asked for: %s", got)
+	}
+	first.Body.Close()
+	first.Body.Close() // closed twice, its buffer goes back once
+	if n, _ := first.Body.Read(make([]byte, 8)); n != 0 {
+		t.Errorf("a closed page read %d bytes", n)
+	}
+	third, fourth := page("virtualMachines/vm05"), page("")
+	for resp, want := range map[*http.Response]string{second: "vm03 vm04 vm05", third: "vm06", fourth: "vm00 vm01 vm02"} {
+		if got := names(resp); got != want {
+			t.Errorf("listed %s, want %s", got, want)
+		}
+		resp.Body.Close()
+	}
+}
+
+// TestGroupListPagesConcurrently: listings of the group's VMs at once, from
+// many goroutines, each get every VM once, in order, whole: a page's buffer
+// goes back to be written again only once its answer is read and closed.
+func TestGroupListPagesConcurrently(t *testing.T) {
+	k := newKit(t, emulator.Options{PageSize: 3})
+	var want []string
+	for i := range 11 {
+		name := fmt.Sprintf("vm%02d", i)
+		try(await(k.vms.BeginCreateOrUpdate(ctx, k.rg, name, vmParams(name, "eastus", "Standard_DS1_v2", k.bareNIC(name, "eastus", "default")), nil))).must(t)
+		want = append(want, name)
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, 16)
+	for range 8 {
+		wg.Go(func() {
+			for range 5 {
+				pager := k.vms.NewListPager(k.rg, &armcompute.VirtualMachinesClientListOptions{Expand: to.Ptr(armcompute.ExpandTypeForListVMsInstanceView)})
+				var names []string
+				for pager.More() {
+					page, err := pager.NextPage(ctx)
+					if err != nil {
+						errs <- err
+						return
+					}
+					for _, vm := range page.Value {
+						if vm.Properties == nil || vm.Properties.OSProfile == nil || *vm.Properties.OSProfile.ComputerName != *vm.Name {
+							errs <- fmt.Errorf("%s listed with another VM's properties", *vm.Name)
+							return
+						}
+						names = append(names, *vm.Name)
+					}
+				}
+				if got := strings.Join(names, " "); got != strings.Join(want, " ") {
+					errs <- fmt.Errorf("listed %s", got)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
 	}
 }

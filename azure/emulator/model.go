@@ -58,6 +58,7 @@ type cloud struct {
 	changed map[*resource]*bodies // resources changed, added (with their bodies) or dropped since last saved
 	counter bool                  // PublicIPs changed since last saved
 	disk    *disk
+	arena   []byte // the buffer bodiesOf reads a page's bodies into, again at every page
 }
 
 // resource is one ARM resource. Its bodies — what GET returns (less what is

@@ -240,7 +240,9 @@ func (c *cloud) bodyOf(r *resource) ([]byte, error) {
 	return b, nil
 }
 
-// bodiesOf is bodyOf each of rs, read in one query: a page of a list.
+// bodiesOf is bodyOf each of rs, read in one query: a page of a list. The
+// bodies are good until the next call, whose buffer they share (the
+// cloud's lock orders the calls).
 func (c *cloud) bodiesOf(rs []*resource) ([][]byte, error) {
 	out := make([][]byte, len(rs))
 	at := map[int64]int{}
@@ -271,7 +273,7 @@ func (c *cloud) bodiesOf(rs []*resource) ([][]byte, error) {
 	// The bodies are copied into a buffer the page shares, from the
 	// driver's own bytes: scanned into []byte, each was copied once more
 	// by database/sql, and allocated on its own.
-	var arena []byte
+	arena := c.arena[:0]
 	found := 0
 	for rows.Next() {
 		var row int64
@@ -283,6 +285,9 @@ func (c *cloud) bodiesOf(rs []*resource) ([][]byte, error) {
 			// Room for the bodies left, were they this one's size and a
 			// quarter more: one buffer, or a second small one, a page.
 			arena = make([]byte, 0, (len(args)-found)*len(b)*5/4)
+			if cap(arena) > cap(c.arena) {
+				c.arena = arena
+			}
 		}
 		start := len(arena)
 		arena = append(arena, b...)

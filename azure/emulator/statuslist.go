@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -93,7 +94,8 @@ const listedExtra = 512
 // its stored body with what is computed on read spliced into it, written
 // straight into the page.
 func (e *Emulator) groupPage(req *http.Request) (*http.Response, error) {
-	var buf bytes.Buffer
+	buf := pages.Get().(*bytes.Buffer)
+	buf.Reset()
 	buf.WriteString(`{"value":[`)
 	var next string
 	first := true
@@ -115,13 +117,14 @@ func (e *Emulator) groupPage(req *http.Request) (*http.Response, error) {
 				buf.WriteByte(',')
 			}
 			first = false
-			if err := c.writeListedVM(&buf, r, bodies[i]); err != nil {
+			if err := c.writeListedVM(buf, r, bodies[i]); err != nil {
 				return err
 			}
 		}
 		return nil
 	}, &next)
 	if err != nil {
+		pages.Put(buf)
 		return nil, err
 	}
 	buf.WriteByte(']')
@@ -130,7 +133,31 @@ func (e *Emulator) groupPage(req *http.Request) (*http.Response, error) {
 		buf.Write(mustJSON(next))
 	}
 	buf.WriteByte('}')
-	return newResponse(req, http.StatusOK, buf.Bytes()), nil
+	resp := newResponse(req, http.StatusOK, buf.Bytes())
+	resp.Body = &pageBody{Reader: bytes.NewReader(buf.Bytes()), buf: buf}
+	return resp, nil
+}
+
+// pages are the buffers of pages of the VM list whose answers were read
+// and closed, to write the next pages into: a Refresh of 100,000 VMs
+// allocated 300 MB of pages, and the emulator's collector, scanning its
+// large heap of resources at every cycle, was a third of its CPU.
+var pages = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// pageBody is the body of a page of the list, whose buffer goes back to
+// pages when closed, once.
+type pageBody struct {
+	*bytes.Reader
+	buf *bytes.Buffer
+}
+
+func (b *pageBody) Close() error {
+	if b.buf != nil {
+		b.Reader.Reset(nil)
+		pages.Put(b.buf)
+		b.buf = nil
+	}
+	return nil
 }
 
 // page calls each with the VMs of one page of a list, in name order,
