@@ -21,11 +21,7 @@ import (
 	"github.com/instancehub/instancehub/store"
 )
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	pgtest.Stop()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { os.Exit(pgtest.Run(m)) }
 
 // clock is a time tests move by hand.
 type clock struct {

@@ -20,11 +20,7 @@ import (
 	"github.com/instancehub/instancehub/store"
 )
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	pgtest.Stop()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { os.Exit(pgtest.Run(m)) }
 
 // TestReplicasHoldWorkspaceLimit: 100 creates at once, spread over three
 // replicas on one PostgreSQL database, against a workspace limit of ten

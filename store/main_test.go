@@ -21,7 +21,7 @@ const storeEnv = "INSTANCEHUB_TEST_STORE"
 func onPostgres() bool { return os.Getenv(storeEnv) == "postgres" }
 
 func TestMain(m *testing.M) {
-	code := m.Run()
+	code := pgtest.Run(m)
 	if !onPostgres() && code == 0 {
 		fmt.Println("--- the same tests against PostgreSQL ---")
 		cmd := exec.Command(os.Args[0], os.Args[1:]...)
@@ -32,7 +32,6 @@ func TestMain(m *testing.M) {
 			code = 1
 		}
 	}
-	pgtest.Stop()
 	os.Exit(code)
 }
 

@@ -20,11 +20,7 @@ import (
 	"github.com/instancehub/instancehub/web"
 )
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	pgtest.Stop()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { os.Exit(pgtest.Run(m)) }
 
 // siteOn serves p's pages as a replica's web server does.
 func siteOn(t *testing.T, p *testportal.Portal) *site {

@@ -20,9 +20,7 @@ func TestMain(m *testing.M) {
 		main()
 		os.Exit(0)
 	}
-	code := m.Run()
-	pgtest.Stop()
-	os.Exit(code)
+	os.Exit(pgtest.Run(m))
 }
 
 // TestSecondPortalOnOneDataDirectoryStops: while one process serves a data

@@ -8,6 +8,10 @@
 //     `make test` installs), in a temporary directory, on a free loopback
 //     port, stopped by Stop.
 //
+// A package whose tests use it runs them through Run, from its TestMain,
+// which stops that cluster when they end; NewDatabase refuses a test of a
+// package that does not, whose cluster would outlive its tests.
+//
 // There is no fallback to skipping: without PostgreSQL, the tests fail.
 package pgtest
 
@@ -39,7 +43,20 @@ var (
 	failure error
 	stop    func()
 	count   atomic.Int64
+	running atomic.Bool // the tests run through Run
 )
+
+// Run runs the package's tests, then stops the throwaway cluster if they
+// started one, and returns their exit code: a package whose tests use
+// PostgreSQL has
+//
+//	func TestMain(m *testing.M) { os.Exit(pgtest.Run(m)) }
+func Run(m *testing.M) int {
+	running.Store(true)
+	code := m.Run()
+	Stop()
+	return code
+}
 
 // Server returns the URL of the server (of its postgres database).
 func Server() (string, error) {
@@ -58,6 +75,10 @@ func Stop() {
 // database is dropped when tb ends.
 func NewDatabase(tb testing.TB) string {
 	tb.Helper()
+	if !running.Load() {
+		tb.Fatal("pgtest: this package's tests do not run through pgtest.Run, which stops the throwaway PostgreSQL cluster they may start " +
+			"(each make test left one running): its TestMain must be os.Exit(pgtest.Run(m))")
+	}
 	u, drop, err := CreateDatabase()
 	if err != nil {
 		tb.Fatalf("PostgreSQL for the tests: %v", err)
