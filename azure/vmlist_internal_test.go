@@ -136,9 +136,62 @@ func TestListedVMsReadAsTheSDKReadThem(t *testing.T) {
 // an error, as it was through the SDK, not an empty list that would mark
 // every instance Missing.
 func TestListedVMsRefuseWhatIsNoList(t *testing.T) {
-	for _, page := range []string{``, `[]`, `{"value":{}}`, `{"value":[{"name":1}]}`, `{"value":[{"tags":[]}]}`, `{"value":[`, `{"value":[]`} {
+	for _, page := range []string{``, `[]`, `{"value":{}}`, `{"value":[{"name":1}]}`, `{"value":[{"tags":[]}]}`, `{"value":[`, `{"value":[]`, `{"value":[]}x`, `{"value":[]}{}`} {
 		if _, err := eachListedVM(strings.NewReader(page), func(*listedVM) error { return nil }); err == nil {
 			t.Errorf("%q: read without an error", page)
+		}
+	}
+}
+
+// FuzzTailNextLink: a nextLink read from a page's end is the one its
+// decoding finds, whatever the page; a page it cannot be sure of is left
+// to its decoding.
+func FuzzTailNextLink(f *testing.F) {
+	for _, page := range []string{
+		`{"value":[{"name":"a"}],"nextLink":"https://management.azure.com/x?$skiptoken=a\u0026api-version=1"}`,
+		`{"value":[{"name":"a","tags":{"nextLink":"no"}}]}`,
+		`{"nextLink":"https://x/1","value":[]}`,
+		`{"value":[],"nextLink":"https://x/1","nextLink":"https://x/2"}`,
+		`{"value":[],"a":"\"nextLink\":\"x\"}"}`,
+		`{"value":[],"nextLink":"a\\\"b"}`,
+		`{"value":[],"nextLink":"a\\"}`,
+		`{"value":[],"nextLink":null}`,
+		` { "value" : [ ] , "nextLink" : "https://x/1" } `,
+		`{"value":[],"x":{"nextLink":"https://x/1"}}`,
+	} {
+		f.Add([]byte(page))
+	}
+	f.Fuzz(func(t *testing.T, page []byte) {
+		link, found := tailNextLink(page)
+		if !found {
+			return
+		}
+		next, err := eachListedVM(bytes.NewReader(page), func(*listedVM) error { return nil })
+		if err == nil && next != link {
+			t.Errorf("read %q from the end of %q, its decoding finds %q", link, page, next)
+		}
+	})
+}
+
+// TestTailNextLink: the link of a page as ARM writes it is read from its
+// end; any page whose last member is not its link is not.
+func TestTailNextLink(t *testing.T) {
+	for page, want := range map[string]string{
+		`{"value":[{"name":"a"}],"nextLink":"https://x/vms?$skiptoken=a\u0026api-version=1"}` + "\n": "https://x/vms?$skiptoken=a&api-version=1",
+		` { "value" : [ ] ,` + "\n\t" + `"nextLink" : "https://x/1" } `:                              "https://x/1",
+		`{"value":[],"nextLink":"a\\\"b"}`:                                                           `a\"b`,
+		`{"value":[],"nextLink":"https://x/1","nextLink":"https://x/2"}`:                             "https://x/2",
+		`{"nextLink":"https://x/1","value":[]}`:                                                      "",
+		`{"value":[{"name":"a","tags":{"nextLink":"no"}}]}`:                                          "",
+		`{"value":[],"a":"\"nextLink\":\"x\"}"}`:                                                     "",
+		`{"value":[],"a":"x\",\"nextLink\":\"y"}`:                                                    "",
+		`{"value":[],"nextLink":null}`:                                                               "",
+		`{"value":[],"nextLink":""}`:                                                                 "",
+		`{"value":[],"x":{"nextLink":"https://x/1"}}`:                                                "",
+	} {
+		link, found := tailNextLink([]byte(page))
+		if link != want || found != (want != "") {
+			t.Errorf("%s: read %q (%v), want %q", page, link, found, want)
 		}
 	}
 }
