@@ -3,6 +3,7 @@ package emulator_test
 import (
 	"bufio"
 	"bytes"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -305,4 +306,67 @@ func runUntilKilled(t *testing.T, path string) {
 func mustMarshal(t *testing.T, v any) []byte {
 	t.Helper()
 	return try(json.Marshal(v)).must(t)
+}
+
+// TestADatabaseOfFormatVersion2IsMoved: a cloud kept by the emulator of
+// format version 2 (testdata/v2.db, written by that build: its bodies in
+// the resources' rows) opens with every resource as it was, the bodies in
+// tables of their own; a build of version 2 then refuses it, rather than
+// misread it.
+func TestADatabaseOfFormatVersion2IsMoved(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "emulator.db")
+	if err := os.WriteFile(path, try(os.ReadFile("testdata/v2.db")).must(t), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	// The fixture was written on 2026-12-07 at 08:53 and holds a deletion
+	// of that minute: the cloud's clock reads an hour later, on any day the
+	// test runs.
+	clock := &fakeClock{now: time.Date(2026, 12, 7, 9, 54, 0, 0, time.UTC)}
+	k := newKit(t, emulator.Options{Path: path, Now: clock.Now})
+	for vm, want := range map[string]string{"keep": "succeeded/running", "stopped": "succeeded/deallocated"} {
+		if got := k.states(vm); got != want {
+			t.Errorf("%s: %s, want %s", vm, got, want)
+		}
+	}
+	vm := try(k.vms.Get(ctx, k.rg, "keep", nil)).must(t)
+	if *vm.Properties.HardwareProfile.VMSize != "Standard_E4s_v3" || *vm.Properties.OSProfile.ComputerName != "keep" {
+		t.Errorf("keep read back as %s named %s", *vm.Properties.HardwareProfile.VMSize, *vm.Properties.OSProfile.ComputerName)
+	}
+	if ip := k.privateIP("keep-nic"); ip != "10.2.1.4" {
+		t.Errorf("keep-nic address %s, want 10.2.1.4", ip)
+	}
+	if sent, found := k.e.RequestBody("virtualMachines", "gone"); !found || !bytes.Contains(sent, []byte(`"Standard_DS2_v2"`)) {
+		t.Errorf("the deleted VM's request was not kept with its tombstone: %s", sent)
+	}
+	if sent, found := k.e.RequestBody("virtualNetworks", "vnet-eastus"); found && len(sent) > 0 {
+		t.Errorf("a network no one sent has a request: %s", sent)
+	}
+	if got := k.usageOf("westeurope", "standardESv3Family"); got != 8 {
+		t.Errorf("usage %d, want 8: two E4s_v3", got)
+	}
+	// What comes after is kept as any cloud's: a VM made, one deleted.
+	k.workstation("fresh", "eastus", "Standard_DS2_v2")
+	try(await(k.vms.BeginDelete(ctx, k.rg, "stopped", nil))).must(t)
+	if err := k.e.Close(); err != nil {
+		t.Fatal(err)
+	}
+	k = newKit(t, emulator.Options{Path: path, Now: clock.Now})
+	if got := k.states("fresh"); got != "succeeded/running" {
+		t.Errorf("fresh: %s after a restart", got)
+	}
+	if _, err := k.vms.Get(ctx, k.rg, "stopped", nil); err == nil {
+		t.Error("the VM deleted after the move is back after a restart")
+	}
+	if err := k.e.Close(); err != nil {
+		t.Fatal(err)
+	}
+	db := try(sql.Open("sqlite", path)).must(t)
+	defer db.Close()
+	var version, columns int
+	if err := db.QueryRow("PRAGMA user_version").Scan(&version); err != nil || version != 3 {
+		t.Errorf("format version %d (%v), want 3", version, err)
+	}
+	if err := db.QueryRow("SELECT count(*) FROM pragma_table_info('resources') WHERE name IN ('body', 'sent')").Scan(&columns); err != nil || columns != 0 {
+		t.Errorf("resources keep %d columns of bodies (%v)", columns, err)
+	}
 }
