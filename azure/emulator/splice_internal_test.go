@@ -74,3 +74,21 @@ func TestListedVMSplicesTheComputedMembers(t *testing.T) {
 		}
 	}
 }
+
+// FuzzSkipString: a string as JSON writes it ends where JSON says, however
+// it escapes what it holds, and what follows is not read into it.
+func FuzzSkipString(f *testing.F) {
+	for _, s := range []string{"", "plain", `a"b`, `a\b`, `\"`, `\\`, "<&>", "tab\tnew\nline", "\u2028", "\\\\\""} {
+		f.Add(s, `,"x":"y"}`)
+	}
+	f.Fuzz(func(t *testing.T, s, after string) {
+		quoted, _ := json.Marshal(s) // a string always marshals
+		end, err := skipString(append(quoted, after...), 0)
+		if err != nil || end != len(quoted) {
+			t.Errorf("%s followed by %q: ends at %d (%v), want %d", quoted, after, end, err, len(quoted))
+		}
+		if _, err := skipString(quoted[:len(quoted)-1], 0); err == nil {
+			t.Errorf("%s cut before its quote read as a string", quoted)
+		}
+	})
+}
