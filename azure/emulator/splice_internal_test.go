@@ -92,3 +92,41 @@ func FuzzSkipString(f *testing.F) {
 		}
 	})
 }
+
+// TestInstanceViewsWrittenByHandAsMarshalled: the instance view a VM is
+// listed with is written by hand as the marshalling of listedView writes
+// it, byte for byte, whatever its state, power, failure, time and computer
+// name; what needs escaping goes through the marshalling.
+func TestInstanceViewsWrittenByHandAsMarshalled(t *testing.T) {
+	at := time.Date(2026, 12, 7, 9, 30, 15, 123456789, time.FixedZone("CET", 3600))
+	resources := []*resource{
+		{State: "Succeeded", Power: "running", Changed: at},
+		{State: "Succeeded", Power: "deallocated", Changed: at.Truncate(time.Second)},
+		{State: "Creating", Changed: at},
+		{State: "Updating", Power: "starting", Changed: time.Time{}},
+		{State: "Failed", Power: "stopped", Changed: at, Failure: &armError{Code: "AllocationFailed", Message: "No <capacity> & \"room\""}},
+		{State: "Failed", Changed: at},
+		{State: "Deleting", Power: "running", Changed: at.Add(-48 * time.Hour)},
+		{State: "Succ\"eeded", Power: "run<ning", Changed: at},
+	}
+	profiles := []string{
+		"", `null`, `{}`, `{"computerName":"ada-box","adminUsername":"azureuser"}`,
+		`{"adminUsername":"azureuser","computerName":""}`, `{"computerName":"a\"b"}`,
+		`{"computerName":"x<y&z"}`, `{"computerName":"é"}`, `{"computerName":"\u00e9"}`,
+		`{"computerName":null}`, `{"computerName":7}`, `{"linuxConfiguration":{"computerName":"inner"}}`,
+	}
+	for _, r := range resources {
+		for _, profile := range profiles {
+			var osProfile []byte
+			if profile != "" {
+				osProfile = []byte(profile)
+			}
+			var byHand, marshalled bytes.Buffer
+			writeInstanceView(&byHand, osProfile, r)
+			writeJSON(&marshalled, listedView{ComputerName: computerNameOf(osProfile), Statuses: statusLines(r)})
+			if byHand.String() != marshalled.String() {
+				t.Errorf("%s/%s with %s:\n by hand    %s\n marshalled %s", r.State, r.Power, profile, byHand.String(), marshalled.String())
+			}
+		}
+	}
+}

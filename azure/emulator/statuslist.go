@@ -227,14 +227,14 @@ func (c *cloud) writeListedProperties(w *bytes.Buffer, outer *bool, props member
 	writeMember(w, outer, props.name, nil)
 	w.WriteByte('{')
 	first := true
-	var computerName string
+	var osProfile []byte
 	if string(props.value) != "null" {
 		err := members(props.value, func(m member) error {
 			switch {
 			case m.is("provisioningState"), m.is("instanceView"):
 				return nil
 			case m.is("osProfile"):
-				computerName = computerNameOf(m.value)
+				osProfile = m.value
 			}
 			writeMember(w, &first, m.name, m.value)
 			return nil
@@ -249,12 +249,98 @@ func (c *cloud) writeListedProperties(w *bytes.Buffer, outer *bool, props member
 	writeMember(w, &first, []byte(`"provisioningState"`), nil)
 	writeJSON(w, r.State)
 	writeMember(w, &first, []byte(`"instanceView"`), nil)
-	writeJSON(w, struct {
-		ComputerName string       `json:"computerName,omitempty"`
-		Statuses     []statusLine `json:"statuses"`
-	}{computerName, statusLines(r)})
+	writeInstanceView(w, osProfile, r)
 	w.WriteByte('}')
 	return nil
+}
+
+// listedView is the instance view a VM is listed with.
+type listedView struct {
+	ComputerName string       `json:"computerName,omitempty"`
+	Statuses     []statusLine `json:"statuses"`
+}
+
+// writeInstanceView writes the instance view r is listed with, its
+// computer name read from its OS profile (nil if none), as writeJSON
+// writes listedView. Every VM's but a failed one's is written by hand,
+// its strings as they are when none needs escaping: through the
+// marshalling of listedView and the decoding of its computer name, it
+// was a third of the emulator's time in writing a page.
+func writeInstanceView(w *bytes.Buffer, osProfile []byte, r *resource) {
+	name := rawComputerName(osProfile)
+	if r.State == stateFailed || len(name) > 0 && !plain(name[1:len(name)-1]) || !plain(r.State) || !plain(r.Power) {
+		var view listedView
+		if len(name) > 0 {
+			view.ComputerName = computerNameOf(osProfile)
+		}
+		view.Statuses = statusLines(r)
+		writeJSON(w, view)
+		return
+	}
+	w.WriteByte('{')
+	if len(name) > 2 { // not ""
+		w.WriteString(`"computerName":`)
+		w.Write(name)
+		w.WriteByte(',')
+	}
+	w.WriteString(`"statuses":[{"code":"ProvisioningState/`)
+	lowerInto(w, r.State)
+	w.WriteString(`","level":"Info","displayStatus":"Provisioning `)
+	lowerInto(w, r.State)
+	w.WriteString(`","time":"`)
+	w.Write(r.Changed.UTC().AppendFormat(w.AvailableBuffer(), time.RFC3339Nano))
+	w.WriteString(`"}`)
+	if r.Power != "" {
+		w.WriteString(`,{"code":"PowerState/`)
+		w.WriteString(r.Power)
+		w.WriteString(`","level":"Info","displayStatus":"VM `)
+		w.WriteString(r.Power)
+		w.WriteString(`"}`)
+	}
+	w.WriteString(`]}`)
+}
+
+// lowerInto writes s in lower case, as strings.ToLower has it for ASCII.
+func lowerInto(w *bytes.Buffer, s string) {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		w.WriteByte(c)
+	}
+}
+
+// plain says s is written the same whether quoted by hand or by the JSON
+// marshalling: printable ASCII, with nothing it escapes (quotes,
+// backslashes, and <, > and & as HTML's). A computer name's JSON that is
+// plain within its quotes holds the name itself.
+func plain[T string | []byte](s T) bool {
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c < 0x20 || c >= 0x7f, c == '"', c == '\\', c == '<', c == '>', c == '&':
+			return false
+		}
+	}
+	return true
+}
+
+// rawComputerName is the computer name in an OS profile as its JSON holds
+// it, quotes included; nil if it holds none, or not as a string.
+func rawComputerName(osProfile []byte) (name []byte) {
+	if osProfile == nil {
+		return nil
+	}
+	_ = members(osProfile, func(m member) error {
+		if m.is("computerName") {
+			if len(m.value) >= 2 && m.value[0] == '"' {
+				name = m.value
+			}
+			return errFound
+		}
+		return nil
+	})
+	return name
 }
 
 // computerNameOf is the computer name an OS profile holds, "" if none: its
