@@ -52,10 +52,11 @@ func main() {
 	jupyterhub := flag.String("jupyterhub", "", "compare the API's paged instance list with this JupyterHub's paged users API instead (n of each)")
 	scaleDir := flag.String("scale-data", "", "with -scale: the data directory, kept; one already seeded is measured again without seeding")
 	scale := flag.Int("scale", 0, "seed this many instances through the API instead, and measure the list's renders, a Refresh, memory and creates at that scale")
+	more := flag.Int("scale-creates", 0, "with -scale-data seeded before: create this many more at the end, as a seeding creates 1,000 (the directory keeps them)")
 	flag.Parse()
 	only = regexp.MustCompile(*pattern)
 	if *scale > 0 {
-		if err := runScale(*bin, *wrk, *scale, *threads, *conns, *duration, *scaleDir); err != nil {
+		if err := runScale(*bin, *wrk, *scale, *threads, *conns, *duration, *scaleDir, *more); err != nil {
 			fmt.Fprintln(os.Stderr, "bench-scale:", err)
 			os.Exit(1)
 		}

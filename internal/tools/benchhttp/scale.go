@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
@@ -26,7 +27,7 @@ const seeders = 8
 // the start and the end, the idle portal's memory, a Refresh's duration,
 // and the list, search and sort renders (a different page or search at
 // each request) driven with wrk.
-func runScale(bin, wrk string, n, threads, conns int, duration time.Duration, keep string) error {
+func runScale(bin, wrk string, n, threads, conns int, duration time.Duration, keep string, more int) error {
 	if _, err := exec.LookPath(wrk); err != nil {
 		return fmt.Errorf("%s is not installed (make bench-scale installs Debian's wrk): %w", wrk, err)
 	}
@@ -148,11 +149,28 @@ func runScale(bin, wrk string, n, threads, conns int, duration time.Duration, ke
 		}
 	}
 	fmt.Println()
-	if seeded {
+	if seeded && more == 0 {
 		return nil // creates at n were measured when it was seeded
 	}
-	// Creates at n, as the first were at 0.
-	return seedAPI(portal, token, n+1, 1000)
+	// Creates at n, as the first were at 0; in a directory measured
+	// before, after the instances its earlier runs created.
+	from := n + 1
+	for seeded && instanceExists(portal.base, token, scaleName(from)) {
+		from += 1000
+	}
+	return seedAPI(portal, token, from, cmp.Or(more, 1000))
+}
+
+// instanceExists says whether the API knows the instance name.
+func instanceExists(base, token, name string) bool {
+	req, _ := http.NewRequest(http.MethodGet, base+"/api/v1/computes/"+name, nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return false
+	}
+	res.Body.Close()
+	return res.StatusCode == http.StatusOK
 }
 
 // scaleName is the i-th seeded instance's name.
