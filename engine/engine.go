@@ -46,6 +46,10 @@ type Engine struct {
 	// records: the database may be behind the cloud (a restore), but the
 	// portal never ignores a VM it made.
 	Adopter Adopter
+	// AfterSync, if set, is called after each background sync this
+	// replica ran, whatever its result: the portal gives back the memory a
+	// sync of many instances leaves.
+	AfterSync func()
 
 	// Replica names this portal among those sharing the database; a
 	// random one unless set. Each operation is driven by the replica that

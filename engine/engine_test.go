@@ -462,7 +462,8 @@ func TestRefreshKeepsToReadBudget(t *testing.T) {
 }
 
 // TestSyncAtStart: what changed in Azure while the portal was down shows
-// as soon as it starts, not one sync interval later.
+// as soon as it starts, not one sync interval later; AfterSync is told
+// when the sync ends.
 func TestSyncAtStart(t *testing.T) {
 	p := testportal.Open(t, t.TempDir(), 0)
 	if _, err := p.Service.CreateInstance(p.Ctx, testportal.Request("was-down")); err != nil {
@@ -480,12 +481,25 @@ func TestSyncAtStart(t *testing.T) {
 	if _, err := stop.PollUntilDone(context.Background(), nil); err != nil {
 		t.Fatal(err)
 	}
-	engine := &engine.Engine{Instances: p.DB, Cloud: p.Cloud, Logger: p.Engine.Logger, SyncInterval: time.Hour}
+	synced := make(chan struct{}, 1)
+	engine := &engine.Engine{Instances: p.DB, Cloud: p.Cloud, Logger: p.Engine.Logger, SyncInterval: time.Hour,
+		AfterSync: func() {
+			select {
+			case synced <- struct{}{}:
+			default: // told already
+			}
+		}}
 	if err := engine.Start(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	defer engine.Stop()
 	p.WaitState(t, "was-down", instancehub.StateStopped)
+	// Then the portal is told, to give back what the sync left.
+	select {
+	case <-synced:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the sync at start ended without AfterSync")
+	}
 }
 
 // TestStartGivesANewAppSecret: each Start gives the instance a new

@@ -245,6 +245,9 @@ func (e *Engine) backgroundSync() {
 		}
 	}
 	_, err := e.Sync(e.ctx)
+	if e.AfterSync != nil {
+		e.AfterSync()
+	}
 	switch {
 	case err == nil || errors.Is(err, context.Canceled):
 	case instancehub.ErrorCode(err) == instancehub.ETHROTTLED:

@@ -15,36 +15,65 @@ import (
 // period in which the portal allocated something, but less than quiet, it
 // collects and returns what is free (a few milliseconds for its small live
 // heap); under load it leaves the collector alone.
+//
+// The portal's own work is told apart (kick): after a sync, which at
+// 100,000 instances leaves 20 to 30 MB of garbage until the next period,
+// the free heap is returned at once unless people asked for something
+// since the last period (then the periods decide, as under load).
 type idleRelease struct {
 	period time.Duration
 	quiet  uint64
 	// allocated is the bytes allocated so far; release returns the free
-	// heap to the system.
+	// heap to the system; requests counts the requests begun.
 	allocated func() uint64
 	release   func()
+	requests  func() uint64
+	kicks     chan struct{}
 }
 
-func newIdleRelease(period time.Duration, quiet uint64) *idleRelease {
+func newIdleRelease(period time.Duration, quiet uint64, requests func() uint64) *idleRelease {
 	sample := []metrics.Sample{{Name: "/gc/heap/allocs:bytes"}}
-	return &idleRelease{period: period, quiet: quiet, release: debug.FreeOSMemory,
+	return &idleRelease{period: period, quiet: quiet, release: debug.FreeOSMemory, requests: requests,
+		kicks: make(chan struct{}, 1),
 		allocated: func() uint64 {
 			metrics.Read(sample)
 			return sample[0].Value.Uint64()
 		}}
 }
 
+// kick tells that the portal's own work (a sync) just ended.
+func (r *idleRelease) kick() {
+	select {
+	case r.kicks <- struct{}{}:
+	default: // one is waiting already
+	}
+}
+
 func (r *idleRelease) run(ctx context.Context) {
 	t := time.NewTicker(r.period)
 	defer t.Stop()
-	last := r.allocated()
+	last, asked := r.allocated(), r.requests()
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
+			last, asked = r.tick(last), r.requests()
+		case <-r.kicks:
+			last = r.kicked(last, asked)
 		}
-		last = r.tick(last)
 	}
+}
+
+// kicked releases the free heap after the portal's own work if no request
+// began since the last period (asked), and returns the count to measure
+// the next period from.
+func (r *idleRelease) kicked(last, asked uint64) uint64 {
+	if r.requests() != asked {
+		return last
+	}
+	r.release()
+	return r.allocated()
 }
 
 // tick releases the free heap if the period since last was quiet but not

@@ -72,3 +72,26 @@ func TestHeapFloor(t *testing.T) {
 		}
 	}
 }
+
+// TestIdleReleaseAfterASync: the free heap goes back at once after the
+// portal's own work (a sync) when no one asked for anything since the last
+// period, and is left to the periods when someone did.
+func TestIdleReleaseAfterASync(t *testing.T) {
+	var allocs, requests uint64
+	released := 0
+	r := &idleRelease{period: time.Hour, quiet: 100, allocated: func() uint64 { return allocs },
+		requests: func() uint64 { return requests }, release: func() { released++ }}
+	last, asked := r.tick(0), requests
+	allocs += 5000 // a sync of many instances, more than a quiet period's
+	if last = r.kicked(last, asked); released != 1 || last != allocs {
+		t.Fatalf("after a sync with no request: %d releases, counting from %d; want 1, from %d", released, last, allocs)
+	}
+	requests++ // someone opens a page
+	allocs += 5000
+	if last = r.kicked(last, asked); released != 1 {
+		t.Fatalf("after a sync during use: %d releases, want none more", released)
+	}
+	if r.tick(last); released != 1 {
+		t.Fatalf("the period after the busy sync: %d releases, want none more (not quiet)", released)
+	}
+}

@@ -102,6 +102,7 @@ type Main struct {
 
 	db       *store.DB
 	figures  *metrics.Metrics // the portal's figures, on the operator endpoints
+	release  *idleRelease     // gives back the free heap when the portal is quiet
 	cloud    *azure.Cloud
 	prices   *azure.RetailPrices
 	identity instancehub.IdentityProvider // single sign-on's; nil without
@@ -173,7 +174,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	// collection, which an idle portal may never reach: the first Owner's
 	// password hash alone takes 19 MiB (argon2id). Give it back now.
 	debug.FreeOSMemory()
-	go newIdleRelease(20*time.Second, 256<<20).run(ctx)
+	go m.release.run(ctx)
 	if os.Getenv("GOGC") == "" {
 		go newHeapFloor(64<<20, m.server.Requests).run(ctx, time.Second)
 	}
@@ -264,6 +265,8 @@ func (m *Main) openBackend(ctx context.Context) error {
 		// the only one: it takes over what a crash left at once.
 		Exclusive: c.Database == "", LeaseFor: c.Lease, Replica: replica, Metrics: m.figures,
 	}
+	m.release = newIdleRelease(20*time.Second, 256<<20, func() uint64 { return m.server.Requests() })
+	m.engine.AfterSync = m.release.kick
 	if c.Azure.SubscriptionID == "" {
 		// Offline, the instances' sandboxes run their applications and,
 		// from the engine's first resumed operation on, their setup scripts.
