@@ -66,6 +66,10 @@ type Scheduler struct {
 	Now func() time.Time
 	// Tick is how often it looks; a minute unless set.
 	Tick time.Duration
+	// AfterTick, if set, is called after each tick Start runs, whatever
+	// its result: the portal gives back the memory a tick over many
+	// instances leaves.
+	AfterTick func()
 
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -85,6 +89,9 @@ func (s *Scheduler) Start(ctx context.Context) {
 		for {
 			if _, err := s.RunTick(ctx); err != nil && ctx.Err() == nil {
 				s.logger().Error("scheduler tick", "err", err)
+			}
+			if s.AfterTick != nil {
+				s.AfterTick()
 			}
 			select {
 			case <-ctx.Done():

@@ -566,3 +566,28 @@ func settled(t *testing.T, p *testportal.Portal, name string) {
 		}
 	}
 }
+
+// TestStartTellsEachTickEnded: Start ticks at once, then every Tick, and
+// tells AfterTick when each tick ended, so the portal can give back what a
+// tick over many instances left.
+func TestStartTellsEachTickEnded(t *testing.T) {
+	p := testportal.Open(t, t.TempDir(), 0)
+	c := &clock{t: time.Date(2026, 12, 7, 9, 0, 0, 0, time.UTC)}
+	s := schedulerFor(p, c)
+	ended := make(chan struct{}, 10)
+	s.Tick, s.AfterTick = 20*time.Millisecond, func() {
+		select {
+		case ended <- struct{}{}:
+		default: // the test has what it needs
+		}
+	}
+	s.Start(context.Background())
+	defer s.Stop()
+	for i := range 2 {
+		select {
+		case <-ended:
+		case <-time.After(10 * time.Second):
+			t.Fatalf("tick %d ended without AfterTick", i+1)
+		}
+	}
+}

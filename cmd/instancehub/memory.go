@@ -16,10 +16,11 @@ import (
 // collects and returns what is free (a few milliseconds for its small live
 // heap); under load it leaves the collector alone.
 //
-// The portal's own work is told apart (kick): after a sync, which at
-// 100,000 instances leaves 20 to 30 MB of garbage until the next period,
-// the free heap is returned at once unless people asked for something
-// since the last period (then the periods decide, as under load).
+// The portal's own work is told apart (kick): after a sync or a tick of
+// the scheduler, each of which at 100,000 instances leaves 20 to 30 MB of
+// garbage until the next period, the free heap is returned at once unless
+// people asked for something since the last period (then the periods
+// decide, as under load).
 type idleRelease struct {
 	period time.Duration
 	quiet  uint64

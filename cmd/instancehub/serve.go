@@ -164,7 +164,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	}
 	// The schedules and idle shutdown run beside the engine, once the
 	// probe that tells an idle instance from one in use is set.
-	sched := &scheduler.Scheduler{Store: m.db, Operations: m.engine, Service: m.service, Logger: log}
+	sched := &scheduler.Scheduler{Store: m.db, Operations: m.engine, Service: m.service, Logger: log, AfterTick: m.release.kick}
 	sched.Start(ctx)
 	m.closing(sched.Stop)
 	if err := m.startWeb(ctx, ln, public); err != nil {
