@@ -32,9 +32,10 @@ type idleRelease struct {
 	kicks     chan struct{}
 }
 
-func newIdleRelease(period time.Duration, quiet uint64, requests func() uint64) *idleRelease {
+// newIdleRelease is a release whose requests the caller sets before run.
+func newIdleRelease(period time.Duration, quiet uint64) *idleRelease {
 	sample := []metrics.Sample{{Name: "/gc/heap/allocs:bytes"}}
-	return &idleRelease{period: period, quiet: quiet, release: debug.FreeOSMemory, requests: requests,
+	return &idleRelease{period: period, quiet: quiet, release: debug.FreeOSMemory,
 		kicks: make(chan struct{}, 1),
 		allocated: func() uint64 {
 			metrics.Read(sample)

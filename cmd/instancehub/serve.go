@@ -174,6 +174,8 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	// collection, which an idle portal may never reach: the first Owner's
 	// password hash alone takes 19 MiB (argon2id). Give it back now.
 	debug.FreeOSMemory()
+	// The server as it is now: Close forgets it before the release stops.
+	m.release.requests = m.server.Requests
 	go m.release.run(ctx)
 	if os.Getenv("GOGC") == "" {
 		go newHeapFloor(64<<20, m.server.Requests).run(ctx, time.Second)
@@ -265,7 +267,7 @@ func (m *Main) openBackend(ctx context.Context) error {
 		// the only one: it takes over what a crash left at once.
 		Exclusive: c.Database == "", LeaseFor: c.Lease, Replica: replica, Metrics: m.figures,
 	}
-	m.release = newIdleRelease(20*time.Second, 256<<20, func() uint64 { return m.server.Requests() })
+	m.release = newIdleRelease(20*time.Second, 256<<20)
 	m.engine.AfterSync = m.release.kick
 	if c.Azure.SubscriptionID == "" {
 		// Offline, the instances' sandboxes run their applications and,
