@@ -18,7 +18,8 @@ import (
 
 // formatVersion is the version of the database's layout (SQLite's
 // user_version); a database of another is refused rather than misread,
-// and one of version 2 is moved to it (migrateV2).
+// and one of version 2 is moved to it (migrateV2). Version 1 was one JSON
+// file, which Options.Import reads.
 const formatVersion = 3
 
 // The cloud is kept in SQLite: one row per resource, written in one

@@ -130,3 +130,17 @@ func TestInstanceViewsWrittenByHandAsMarshalled(t *testing.T) {
 		}
 	}
 }
+
+// computerNameOf is the computer name an OS profile holds, "" if none, as
+// the marshalled view took it before the view was written by hand: its
+// member found and decoded.
+func computerNameOf(osProfile []byte) (name string) {
+	_ = members(osProfile, func(m member) error {
+		if m.is("computerName") {
+			_ = json.Unmarshal(m.value, &name)
+			return errFound
+		}
+		return nil
+	})
+	return name
+}

@@ -269,11 +269,8 @@ type listedView struct {
 func writeInstanceView(w *bytes.Buffer, osProfile []byte, r *resource) {
 	name := rawComputerName(osProfile)
 	if r.State == stateFailed || len(name) > 0 && !plain(name[1:len(name)-1]) || !plain(r.State) || !plain(r.Power) {
-		var view listedView
-		if len(name) > 0 {
-			view.ComputerName = computerNameOf(osProfile)
-		}
-		view.Statuses = statusLines(r)
+		view := listedView{Statuses: statusLines(r)}
+		_ = json.Unmarshal(name, &view.ComputerName) // none: ""
 		writeJSON(w, view)
 		return
 	}
@@ -336,19 +333,6 @@ func rawComputerName(osProfile []byte) (name []byte) {
 			if len(m.value) >= 2 && m.value[0] == '"' {
 				name = m.value
 			}
-			return errFound
-		}
-		return nil
-	})
-	return name
-}
-
-// computerNameOf is the computer name an OS profile holds, "" if none: its
-// one member read, not the profile (with its SSH keys) decoded whole.
-func computerNameOf(osProfile []byte) (name string) {
-	_ = members(osProfile, func(m member) error {
-		if m.is("computerName") {
-			_ = json.Unmarshal(m.value, &name)
 			return errFound
 		}
 		return nil

@@ -43,7 +43,8 @@ func newIdleRelease(period time.Duration, quiet uint64) *idleRelease {
 		}}
 }
 
-// kick tells that the portal's own work (a sync) just ended.
+// kick tells that the portal's own work (a sync, a scheduler tick) just
+// ended.
 func (r *idleRelease) kick() {
 	select {
 	case r.kicks <- struct{}{}:
