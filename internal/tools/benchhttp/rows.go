@@ -338,6 +338,9 @@ func loadScript(wrk, base, script string, threads, conns int, d time.Duration) (
 // taken from debugBase (the portal's --debug-addr) during its second run.
 var profileDir, debugBase string
 
+// traceRuns makes the profiles execution traces (-trace).
+var traceRuns bool
+
 // withDebugAddr adds to the portal's arguments an operator address of its
 // own (debugBase) when profiles are asked for.
 func withDebugAddr(args []string) ([]string, error) {
@@ -353,19 +356,24 @@ func withDebugAddr(args []string) ([]string, error) {
 }
 
 // profile asks the portal for a CPU profile over most of a run of d, and
-// writes it as profileDir/<row>.pprof; the channel tells when it is done.
+// writes it as profileDir/<row>.pprof (or an execution trace, <row>.trace,
+// with -trace); the channel tells when it is done.
 func profile(name string, d time.Duration) chan error {
 	done := make(chan error, 1)
 	go func() {
 		seconds := max(1, int((d - 500*time.Millisecond).Seconds()))
-		res, err := http.Get(fmt.Sprintf("%s/debug/pprof/profile?seconds=%d", debugBase, seconds))
+		kind, ext := "profile", ".pprof"
+		if traceRuns {
+			kind, ext = "trace", ".trace"
+		}
+		res, err := http.Get(fmt.Sprintf("%s/debug/pprof/%s?seconds=%d", debugBase, kind, seconds))
 		if err != nil {
 			done <- err
 			return
 		}
 		defer res.Body.Close()
 		if res.StatusCode != http.StatusOK {
-			done <- fmt.Errorf("GET /debug/pprof/profile: %s", res.Status)
+			done <- fmt.Errorf("GET /debug/pprof/%s: %s", kind, res.Status)
 			return
 		}
 		if err := os.MkdirAll(profileDir, 0o750); err != nil {
@@ -373,7 +381,7 @@ func profile(name string, d time.Duration) chan error {
 			return
 		}
 		file := strings.NewReplacer(" ", "-", ",", "", "(", "", ")", "", "/", "-").Replace(name)
-		f, err := os.Create(filepath.Join(profileDir, file+".pprof"))
+		f, err := os.Create(filepath.Join(profileDir, file+ext))
 		if err != nil {
 			done <- err
 			return

@@ -106,6 +106,9 @@ func runScale(bin, wrk string, n, threads, conns int, duration time.Duration, ke
 	// which collects and returns the garbage; then for longer than the
 	// minute after which the database's idle connections close.
 	for _, idle := range []time.Duration{25 * time.Second, 90 * time.Second} {
+		if !only.MatchString("idle") {
+			break
+		}
 		time.Sleep(idle - time.Since(seededAt))
 		fmt.Printf("idle portal at %d instances, %s after the last answer: %s (emulator process: %.1f MB)\n",
 			n, idle, memoryLine(portal.cmd.Process.Pid), rssMB(emu.Process.Pid))
@@ -119,6 +122,9 @@ func runScale(bin, wrk string, n, threads, conns int, duration time.Duration, ke
 		return took, processCPU(portal.cmd.Process.Pid) - p, processCPU(emu.Process.Pid) - e, err
 	}
 	for i := range 2 {
+		if !only.MatchString("refresh") {
+			break
+		}
 		took, portalCPU, emulatorCPU, err := refresh()
 		// A whole Refresh takes about 40 µs an instance (4 s at 100,000);
 		// one under 1 µs an instance was shared with the portal's own sync
@@ -144,6 +150,9 @@ func runScale(bin, wrk string, n, threads, conns int, duration time.Duration, ke
 		{name: "sort by name desc, page i", path: "/instances?sort=-name&page=", vary: fmt.Sprintf("(i %% %d) + 1", pages), header: "Cookie", value: cookie, min: 20_000},
 		{name: "API list, page i", path: "/api/v1/computes?page=", vary: fmt.Sprintf("(i %% %d) + 1", pages), header: "Authorization", value: "Bearer " + token, min: 20_000},
 	} {
+		if !only.MatchString(r.name) {
+			continue
+		}
 		if err := r.measure(wrk, portal.base, threads, conns, duration); err != nil {
 			return err
 		}
