@@ -11,7 +11,8 @@ import (
 
 // renderEveryView is render for the pages rendered at every view, which no
 // page cache keeps (an instance's details, the quota page): compressed at
-// gzip's fastest level. At compress's default level, compressing took as
+// gzip's fastest level, or statelessly when small enough
+// (fastCompressorFor). At compress's default level, compressing took as
 // much CPU as rendering such a page; the fastest sends about a tenth more
 // bytes (details: 5.3 KB instead of 4.8) in half the time. The answer is
 // otherwise compress's own: the same encodings, minimum size and BREACH
@@ -27,7 +28,7 @@ func (s *Server) renderEveryView(c *echo.Context, status int, section string, co
 	// on the way in (once is enough); and compress passes an answer that
 	// names its encoding as it is.
 	dropVary(w.Header(), echo.HeaderAcceptEncoding)
-	fastCompressor(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+	fastCompressorFor(buf.Len())(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set(echo.HeaderContentType, echo.MIMETextHTMLCharsetUTF8)
 		w.Header().Set(echo.HeaderContentLength, strconv.Itoa(buf.Len())) // dropped if compressed
 		w.WriteHeader(status)

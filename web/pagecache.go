@@ -257,7 +257,7 @@ func encode(req *http.Request, status int, ctype string, body []byte, fast bool)
 	w := &encodingWriter{header: http.Header{}}
 	wrap := compressor
 	if fast {
-		wrap = fastCompressor
+		wrap = fastCompressorFor(len(body))
 	}
 	wrap(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set(echo.HeaderContentType, ctype)

@@ -182,6 +182,29 @@ var compressor = newCompressor(gzip.DefaultCompression)
 // again is compressed by compressor (pagecache.go).
 var fastCompressor = newCompressor(gzip.BestSpeed)
 
+// statelessCompressor is fastCompressor for an answer of at most
+// maxStatelessBody bytes (a details view, the quota page), written in one
+// piece: compress's stateless deflate makes it one block, matched against
+// itself whole, with tables small enough to stay in the processor's caches
+// while 16 requests render at once, where the fastest level's state is
+// about 300 KB a writer. On the quota page (15.6 KB) it took 19 µs of CPU
+// against 55, beside other requests' work, for 3,287 bytes against 3,260.
+// Past the block, it would match each 32 KB against 8 KB before it only.
+var statelessCompressor = newCompressor(gzip.StatelessCompression)
+
+// maxStatelessBody is the largest answer statelessCompressor compresses:
+// its block (compress's flate.maxStatelessBlock).
+const maxStatelessBody = 1<<15 - 1
+
+// fastCompressorFor is the compressor for a page of n bytes rendered
+// afresh, written in one piece.
+func fastCompressorFor(n int) func(http.Handler) http.HandlerFunc {
+	if n <= maxStatelessBody {
+		return statelessCompressor
+	}
+	return fastCompressor
+}
+
 func newCompressor(level int) func(http.Handler) http.HandlerFunc {
 	wrap, err := gzhttp.NewWrapper(gzhttp.MinSize(1024), gzhttp.RandomJitter(32, 0, false), gzhttp.CompressionLevel(level))
 	if err != nil {
