@@ -61,6 +61,9 @@ type DB struct {
 	running   byVersion[runningKey, *runningSums]
 	byName    byVersion[string, *instancehub.Instance]
 	schedules byVersion[string, []*instancehub.Schedule]
+	// setupRuns keeps instances' last setup runs by ID, none included:
+	// a log is at most 64 KB, so at most 16 MB.
+	setupRuns byVersion[int64, *instancehub.SetupResult]
 	// users are FindUsers' answers (the list's owner filter asks for all
 	// of them at every render), and untold the people found with nothing
 	// waiting to be told (notices, quota answers) at a version: what
@@ -193,6 +196,7 @@ func newDB(db *sql.DB, d *dialect, changes changeCounter) *DB {
 		byName:   newByVersion[string, *instancehub.Instance](10_000),
 		// schedules: by the instances asked for, "[1 2 3]"
 		schedules:  newByVersion[string, []*instancehub.Schedule](1024),
+		setupRuns:  newByVersion[int64, *instancehub.SetupResult](256),
 		users:      newByVersion[usersKey, []*instancehub.User](64),
 		untold:     newByVersion[untoldKey, bool](10_000),
 		operations: newByVersion[operationsKey, []*instancehub.Operation](1024),

@@ -102,10 +102,11 @@ func TestNothingToTellIsKeptUntilACommit(t *testing.T) {
 	}
 }
 
-// TestDetailsReadsKeptUntilACommit: an instance's latest operations,
-// which its details page reads at every view, are kept until a commit, by
-// this portal or by another process on the same file (the CLI), and what a
-// caller changes in an answer stays its own.
+// TestDetailsReadsKeptUntilACommit: an instance's latest operations and
+// its last setup run, which its details page reads at every view, are kept
+// until a commit, by this portal or by another process on the same file
+// (the CLI): read again, they ask the database nothing. What a caller
+// changes in an answer stays its own.
 func TestDetailsReadsKeptUntilACommit(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "instancehub.db")
 	db, err := Open(context.Background(), path)
@@ -121,6 +122,8 @@ func TestDetailsReadsKeptUntilACommit(t *testing.T) {
 	ctx := context.Background()
 	ada := createUser(t, db, "ada@example.com", "Ada")
 	inst, create := createInstance(t, db, "ada-1", ada)
+	reads := &readCounter{}
+	db.Metrics = reads
 	shown := func() string {
 		t.Helper()
 		ops, err := db.FindOperations(ctx, inst.ID, instancehub.HistoryLength)
@@ -172,8 +175,14 @@ func TestDetailsReadsKeptUntilACommit(t *testing.T) {
 		}, "Create Failed told by the CLI; setup exit 0"},
 	} {
 		step.do()
+		before := reads.count()
 		if got := shown(); got != step.want {
 			t.Errorf("%s: shows %q, want %q", step.what, got, step.want)
+		}
+		if n := reads.count() - before; step.what == "again" && n != 0 {
+			t.Errorf("%s: %d reads, want none", step.what, n)
+		} else if step.what != "again" && n == 0 {
+			t.Errorf("%s: nothing read after a commit", step.what)
 		}
 	}
 }
@@ -237,3 +246,4 @@ func TestDataVersionOutlastsCancelledReads(t *testing.T) {
 		}
 	}
 }
+
