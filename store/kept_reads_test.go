@@ -246,4 +246,3 @@ func TestDataVersionOutlastsCancelledReads(t *testing.T) {
 		}
 	}
 }
-
