@@ -14,6 +14,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -105,7 +106,11 @@ type Server struct {
 	sessions  Sessions
 	changes   changeCounter
 	readiness readiness
-	http      *http.Server
+	// http serves (Serve) and stops (Shutdown), made once by either,
+	// whichever comes first, in whichever goroutine: a Shutdown before
+	// Serve makes Serve return at once.
+	http     *http.Server
+	makeHTTP sync.Once
 	// aead seals the portal's short-lived cookies (seal.go).
 	aead cipher.AEAD
 	// staticVersion names the version of the static files in their URLs.
@@ -285,8 +290,28 @@ func onlyOwnHosts(hosts []string, next http.Handler) http.Handler {
 	})
 }
 
-// Serve serves on ln until Shutdown.
+// Serve serves on ln until Shutdown; after one, it returns at once.
 func (s *Server) Serve(ln net.Listener) error {
+	err := s.httpServer().Serve(ln)
+	if errors.Is(err, http.ErrServerClosed) {
+		return nil
+	}
+	return err
+}
+
+// Shutdown stops accepting requests and waits for those under way; Serve,
+// called before or after, returns.
+func (s *Server) Shutdown(ctx context.Context) error {
+	return s.httpServer().Shutdown(ctx)
+}
+
+// httpServer is s.http, made at the first call.
+func (s *Server) httpServer() *http.Server {
+	s.makeHTTP.Do(s.newHTTP)
+	return s.http
+}
+
+func (s *Server) newHTTP() {
 	s.http = &http.Server{
 		Handler: s.Handler(),
 		// Reading and writing are bounded per request of the portal
@@ -298,19 +323,6 @@ func (s *Server) Serve(ln net.Listener) error {
 		// cookies and addresses of the portal are far smaller.
 		MaxHeaderBytes: 64 << 10,
 	}
-	err := s.http.Serve(ln)
-	if errors.Is(err, http.ErrServerClosed) {
-		return nil
-	}
-	return err
-}
-
-// Shutdown stops accepting requests and waits for those under way.
-func (s *Server) Shutdown(ctx context.Context) error {
-	if s.http == nil {
-		return nil
-	}
-	return s.http.Shutdown(ctx)
 }
 
 // staticVersion is a hash of the static files, so that their URLs change
