@@ -65,7 +65,7 @@ func (s *Servers) trySandbox(bwrap string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	proc, err := startProcess(cmd, "", p)
+	proc, err := startProcess(cmd, "", 0, p)
 	if err != nil {
 		return "", err
 	}

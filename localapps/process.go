@@ -24,9 +24,11 @@ type process struct {
 // startProcess starts cmd with its output kept (the last few KB, secret
 // masked) for the log of a failed start: Jupyter prints its URL, token
 // included, when it starts. For a sandbox (p set), it returns once the
-// sandbox runs, its first process known.
-func startProcess(cmd *exec.Cmd, secret string, p *pipes) (*process, error) {
-	proc := &process{cmd: cmd, done: make(chan struct{}), out: &tail{secret: secret}}
+// sandbox runs, its first process known. keep is how many bytes of output
+// are kept, 0 for 4 KB: set before the process starts, which may write at
+// once.
+func startProcess(cmd *exec.Cmd, secret string, keep int, p *pipes) (*process, error) {
+	proc := &process{cmd: cmd, done: make(chan struct{}), out: &tail{secret: secret, limit: keep}}
 	cmd.Stdout, cmd.Stderr = proc.out, proc.out
 	ownGroup(cmd)
 	if err := cmd.Start(); err != nil {

@@ -359,7 +359,7 @@ func (srv *server) run(cmd *exec.Cmd, p *pipes) (*process, error) {
 		}
 		return nil, instancehub.Errorf(instancehub.EUNAVAILABLE, "Jupyter for %s was stopped while it started.", srv.name)
 	}
-	proc, err := startProcess(cmd, srv.secret, p)
+	proc, err := startProcess(cmd, srv.secret, 0, p)
 	if err != nil {
 		return nil, fmt.Errorf("start jupyter for %s: %w", srv.name, err)
 	}

@@ -48,11 +48,11 @@ func (s *Servers) RunSetup(ctx context.Context, inst *instancehub.Instance, phas
 	if timeout <= 0 {
 		timeout = instancehub.DefaultSetupTimeout
 	}
-	proc, err := startProcess(cmd, inst.AppSecret, p)
+	// The log's room, less the cut's line.
+	proc, err := startProcess(cmd, inst.AppSecret, instancehub.MaxSetupLogLength-64, p)
 	if err != nil {
 		return nil, instancehub.Errorf(instancehub.EUNAVAILABLE, "The sandbox of %s did not start: %v", inst.Name, err)
 	}
-	proc.out.limit = instancehub.MaxSetupLogLength - 64 // room for the cut's line
 	result := &instancehub.SetupResult{Phase: phase}
 	timer := time.NewTimer(timeout)
 	defer timer.Stop()
