@@ -373,7 +373,12 @@ func (e *Engine) newOperation(ctx context.Context, kind instancehub.OperationKin
 
 // launch drives op in the background. leased is when its lease was
 // written (read before the write), on the monotonic clock.
+//
+// It drives copies of op and inst, which it changes as it goes: the
+// caller's stay the caller's, to answer with (an API's 202 reads op) while
+// the operation runs.
 func (e *Engine) launch(op *instancehub.Operation, inst *instancehub.Instance, leased time.Time) {
+	op, inst = new(*op), new(*inst)
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if e.inflight[op.ID] != nil || e.ctx == nil || e.ctx.Err() != nil {
