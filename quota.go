@@ -2,6 +2,7 @@ package instancehub
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -89,6 +90,20 @@ type WorkspaceQuota struct {
 	Used map[string]int
 	// Holders are the instances holding quota.
 	Holders []*Instance
+	// ByFamily are Holders by family, each in Holders' order (GroupHolders).
+	ByFamily map[string][]*Instance
+}
+
+// GroupHolders sets ByFamily from Holders: for a quota kept and read many
+// times (the quota page groups them at every view).
+func (q *WorkspaceQuota) GroupHolders() {
+	q.ByFamily = map[string][]*Instance{}
+	for _, inst := range q.Holders {
+		q.ByFamily[inst.Family] = append(q.ByFamily[inst.Family], inst)
+	}
+	for family, holders := range q.ByFamily {
+		q.ByFamily[family] = slices.Clip(holders) // a caller's append copies
+	}
 }
 
 // QuotaShortfall is what a limit lacks for a size: the family (or

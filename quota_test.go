@@ -20,3 +20,26 @@ func TestQuotaMessageCountsInWords(t *testing.T) {
 		}
 	}
 }
+
+// TestGroupHolders: the holders by family keep the holders' order, and
+// callers that append to a family's list (shared by every reader of a kept
+// quota) each get their own.
+func TestGroupHolders(t *testing.T) {
+	a1 := &instancehub.Instance{Name: "a1", Family: "standardDSv2Family"}
+	n1 := &instancehub.Instance{Name: "n1", Family: "standardNCFamily"}
+	a2 := &instancehub.Instance{Name: "a2", Family: "standardDSv2Family"}
+	a3 := &instancehub.Instance{Name: "a3", Family: "standardDSv2Family"}
+	q := &instancehub.WorkspaceQuota{Holders: []*instancehub.Instance{a1, n1, a2, a3}}
+	q.GroupHolders()
+	dsv2 := q.ByFamily["standardDSv2Family"]
+	if len(dsv2) != 3 || dsv2[0] != a1 || dsv2[1] != a2 || dsv2[2] != a3 {
+		t.Fatalf("DSv2 holders %v, want a1, a2, a3", dsv2)
+	}
+	if got := q.ByFamily["standardNCFamily"]; len(got) != 1 || got[0] != n1 {
+		t.Fatalf("NC holders %v, want n1", got)
+	}
+	mine, yours := append(dsv2, n1), append(dsv2, a1)
+	if mine[3] != n1 || yours[3] != a1 {
+		t.Fatal("two appends to one family's list wrote the same place")
+	}
+}

@@ -32,12 +32,11 @@ func (s *Service) Quota(ctx context.Context, region string) (*instancehub.QuotaP
 		return nil, err
 	}
 	page := &instancehub.QuotaPage{Regions: regions, Region: region, CanEdit: user.Can(instancehub.PermWriteQuota)}
-	byFamily := map[string][]*instancehub.Instance{}
-	for _, inst := range ws.Holders {
-		byFamily[inst.Family] = append(byFamily[inst.Family], inst)
+	if ws.ByFamily == nil {
+		ws.GroupHolders()
 	}
 	for _, u := range usage {
-		row := quotaRow(u, ws, byFamily[u.Name])
+		row := quotaRow(u, ws, ws.ByFamily[u.Name])
 		if u.Name == instancehub.TotalRegionalVCPUs {
 			row.Label, row.Holders = "Total regional vCPUs", ws.Holders
 			page.Total = row

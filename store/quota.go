@@ -95,6 +95,7 @@ func copyQuota(q *instancehub.WorkspaceQuota) *instancehub.WorkspaceQuota {
 	c := *q
 	c.Limits, c.Used = maps.Clone(q.Limits), maps.Clone(q.Used)
 	c.Holders = slices.Clone(q.Holders)
+	c.ByFamily = maps.Clone(q.ByFamily) // each list shared, clipped
 	return &c
 }
 
@@ -115,6 +116,7 @@ func (db *DB) workspaceQuota(ctx context.Context, region string) (*instancehub.W
 		q.Used[inst.Family] += inst.VCPUs
 		q.Used[instancehub.TotalRegionalVCPUs] += inst.VCPUs
 	}
+	q.GroupHolders()
 	return q, nil
 }
 
