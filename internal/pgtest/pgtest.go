@@ -31,6 +31,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -155,8 +156,12 @@ func throwaway() (string, func(), error) {
 	if err != nil {
 		return "", nil, err
 	}
-	dir, err := os.MkdirTemp("", "instancehub-pg-")
+	dir, err := os.MkdirTemp("", clusterPrefix)
 	if err != nil {
+		return "", nil, err
+	}
+	if err := os.WriteFile(filepath.Join(dir, ownerFile), []byte(strconv.Itoa(os.Getpid())), 0o644); err != nil {
+		os.RemoveAll(dir)
 		return "", nil, err
 	}
 	port, err := freePort()
@@ -181,6 +186,7 @@ func throwaway() (string, func(), error) {
 			return exec.Command("runuser", append([]string{"-u", "postgres", "--", filepath.Join(bin, name)}, args...)...)
 		}
 	}
+	reapOrphans(os.TempDir(), func(data string) { _ = run("pg_ctl", "-D", data, "-m", "immediate", "stop").Run() })
 	data := filepath.Join(dir, "data")
 	if out, err := run("initdb", "-D", data, "-U", "postgres", "-A", "trust", "-E", "UTF8", "--no-sync").CombinedOutput(); err != nil {
 		os.RemoveAll(dir)
@@ -202,6 +208,40 @@ func throwaway() (string, func(), error) {
 		return "", nil, err
 	}
 	return u, stop, nil
+}
+
+// A throwaway cluster lives in a temporary directory named clusterPrefix
+// and something, whose ownerFile holds the test process's ID.
+const (
+	clusterPrefix = "instancehub-pg-"
+	ownerFile     = "owner"
+)
+
+// reapOrphans stops (stop, given a data directory) and removes the
+// throwaway clusters under tmp whose test process is gone: one that
+// crashed (a fatal error, a kill) never ran Run's cleanup, and its cluster
+// served on, an orphan per crash. A cluster without an owner (one being
+// made, or made before owners were written) is left alone.
+func reapOrphans(tmp string, stop func(data string)) {
+	dirs, _ := filepath.Glob(filepath.Join(tmp, clusterPrefix+"*"))
+	for _, dir := range dirs {
+		b, err := os.ReadFile(filepath.Join(dir, ownerFile))
+		if err != nil {
+			continue
+		}
+		pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+		if err != nil || pid <= 0 || processAlive(pid) {
+			continue
+		}
+		stop(filepath.Join(dir, "data"))
+		os.RemoveAll(dir)
+	}
+}
+
+// processAlive says whether a process of that ID exists.
+func processAlive(pid int) bool {
+	err := syscall.Kill(pid, 0)
+	return err == nil || errors.Is(err, syscall.EPERM)
 }
 
 // binDir is the directory of the newest installed PostgreSQL's programs.
