@@ -106,11 +106,10 @@ type Server struct {
 	sessions  Sessions
 	changes   changeCounter
 	readiness readiness
-	// http serves (Serve) and stops (Shutdown), made once by either,
-	// whichever comes first, in whichever goroutine: a Shutdown before
+	// httpServer serves (Serve) and stops (Shutdown): made once, at the
+	// first call of either, in whichever goroutine; a Shutdown before
 	// Serve makes Serve return at once.
-	http     *http.Server
-	makeHTTP sync.Once
+	httpServer func() *http.Server
 	// aead seals the portal's short-lived cookies (seal.go).
 	aead cipher.AEAD
 	// staticVersion names the version of the static files in their URLs.
@@ -132,6 +131,7 @@ func New(cfg Config, svc *service.Service) *Server {
 	}
 	s := &Server{cfg: cfg, service: svc, sessions: svc, changes: svc, readiness: svc, aead: newAEAD(cfg.SealKey),
 		rows: views.NewRows(maxKeptRows)}
+	s.httpServer = sync.OnceValue(s.newHTTP)
 	s.echo = echo.NewWithConfig(echo.Config{
 		Logger: cfg.Logger,
 		// HEAD is answered as GET without the body, on every GET route.
@@ -305,14 +305,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	return s.httpServer().Shutdown(ctx)
 }
 
-// httpServer is s.http, made at the first call.
-func (s *Server) httpServer() *http.Server {
-	s.makeHTTP.Do(s.newHTTP)
-	return s.http
-}
-
-func (s *Server) newHTTP() {
-	s.http = &http.Server{
+// newHTTP makes the server of httpServer.
+func (s *Server) newHTTP() *http.Server {
+	return &http.Server{
 		Handler: s.Handler(),
 		// Reading and writing are bounded per request of the portal
 		// (limitBody); the applications' uploads, downloads and WebSockets
