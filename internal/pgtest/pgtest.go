@@ -186,7 +186,8 @@ func throwaway() (string, func(), error) {
 			return exec.Command("runuser", append([]string{"-u", "postgres", "--", filepath.Join(bin, name)}, args...)...)
 		}
 	}
-	reapOrphans(os.TempDir(), func(data string) { _ = run("pg_ctl", "-D", data, "-m", "immediate", "stop").Run() })
+	stopCluster := func(data string) { _ = run("pg_ctl", "-D", data, "-m", "immediate", "stop").Run() }
+	reapOrphans(os.TempDir(), stopCluster)
 	data := filepath.Join(dir, "data")
 	if out, err := run("initdb", "-D", data, "-U", "postgres", "-A", "trust", "-E", "UTF8", "--no-sync").CombinedOutput(); err != nil {
 		os.RemoveAll(dir)
@@ -199,7 +200,7 @@ func throwaway() (string, func(), error) {
 		return "", nil, fmt.Errorf("start PostgreSQL: %v: %s %s", err, out, log)
 	}
 	stop := func() {
-		_ = run("pg_ctl", "-D", data, "-m", "immediate", "stop").Run()
+		stopCluster(data)
 		os.RemoveAll(dir)
 	}
 	u := fmt.Sprintf("postgres://postgres@127.0.0.1:%d/postgres?sslmode=disable", port)
