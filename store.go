@@ -344,8 +344,9 @@ type AutomationStore interface {
 // exceed one.
 type QuotaStore interface {
 	// WorkspaceQuota returns a region's limits and the instances that hold
-	// quota in it. The holders may be shared with other callers: read them,
-	// never change them.
+	// quota in it, grouped by family too (ByFamily, GroupHolders). The
+	// holders may be shared with other callers: read them, never change
+	// them.
 	WorkspaceQuota(ctx context.Context, region string) (*WorkspaceQuota, error)
 	// WorkspaceUsage is WorkspaceQuota for a create's checks: the limits and
 	// the vCPUs held, with only the holders still being created, so that

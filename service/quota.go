@@ -32,9 +32,6 @@ func (s *Service) Quota(ctx context.Context, region string) (*instancehub.QuotaP
 		return nil, err
 	}
 	page := &instancehub.QuotaPage{Regions: regions, Region: region, CanEdit: user.Can(instancehub.PermWriteQuota)}
-	if ws.ByFamily == nil {
-		ws.GroupHolders()
-	}
 	for _, u := range usage {
 		row := quotaRow(u, ws, ws.ByFamily[u.Name])
 		if u.Name == instancehub.TotalRegionalVCPUs {
