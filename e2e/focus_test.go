@@ -8,7 +8,8 @@ import (
 
 // TestFocusFollowsTheAnswer: a create the server refuses puts the keyboard
 // in the first field that needs a change, and a create that succeeds puts
-// it on the notice the list shows, never on the page's body.
+// it on the notice the list shows, never on the page's body; when the
+// notice leaves, the focus goes to the page's title, drawn without a ring.
 func TestFocusFollowsTheAnswer(t *testing.T) {
 	p := startPortal(t)
 	page := newPage(t)
@@ -37,4 +38,11 @@ func TestFocusFollowsTheAnswer(t *testing.T) {
 		t.Errorf("after the create, document.activeElement is %v (%v), want the notice", focused, err)
 	}
 	checkAccessibility(t, page, "list after a create, focus on the notice")
+
+	title := page.GetByRole("heading", playwright.PageGetByRoleOptions{Name: "Compute", Exact: playwright.Bool(true)})
+	must(t, expect.Locator(toast).ToBeHidden(playwright.LocatorAssertionsToBeHiddenOptions{Timeout: playwright.Float(15000)}))
+	must(t, expect.Locator(title).ToBeFocused())
+	if outline, err := title.Evaluate(`h => getComputedStyle(h).outlineStyle`, nil); err != nil || outline != "none" {
+		t.Errorf("the focused title's outline is %v (%v), want none", outline, err)
+	}
 }

@@ -61,11 +61,31 @@
     for (var i = 0; i < apps.length; i++) apps[i].target = "_blank";
   }
 
+  // The list's actions are a frozen column (app.css): while other columns
+  // lie beneath it, the list says so, and the column draws its edge.
+  function markBeneath(wrap) {
+    var beneath = wrap.scrollLeft + wrap.clientWidth < wrap.scrollWidth - 1;
+    if (beneath !== wrap.hasAttribute("data-beneath")) wrap.toggleAttribute("data-beneath", beneath);
+  }
+  function watchFrozen() {
+    var wrap = document.getElementById("row-actions");
+    if (!wrap || wrap.dataset.watched) return;
+    wrap.dataset.watched = "1";
+    wrap.addEventListener("scroll", function () { markBeneath(wrap); }, { passive: true });
+    if (window.ResizeObserver) {
+      new ResizeObserver(function () { markBeneath(wrap); }).observe(wrap.querySelector("table") || wrap);
+      new ResizeObserver(function () { markBeneath(wrap); }).observe(wrap);
+    }
+    markBeneath(wrap);
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     enhance(document);
     restoreNav();
     focusAnswer(document);
+    watchFrozen();
   });
+  document.addEventListener("htmx:load", watchFrozen);
   document.addEventListener("htmx:load", function (e) { enhance(e.target); });
 
   // Pages listen for their instances' changes at /events: htmx's sse
