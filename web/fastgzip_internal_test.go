@@ -11,22 +11,6 @@ import (
 	"github.com/klauspost/compress/gzip"
 )
 
-// TestDropVaryLeavesOtherNames: the fast path takes only Accept-Encoding
-// out of Vary before naming it again, never what others named there.
-func TestDropVaryLeavesOtherNames(t *testing.T) {
-	h := http.Header{}
-	h.Add("Vary", "Accept-Encoding")
-	h.Add("Vary", "HX-Request")
-	dropVary(h, "Accept-Encoding")
-	if got := h.Values("Vary"); len(got) != 1 || got[0] != "HX-Request" {
-		t.Fatalf("Vary %q, want HX-Request alone", got)
-	}
-	dropVary(h, "HX-Request")
-	if _, ok := h["Vary"]; ok {
-		t.Fatalf("Vary %q, want none", h.Values("Vary"))
-	}
-}
-
 // TestFastCompressionBySize: a page rendered afresh is compressed
 // statelessly up to the stateless block (32 KB), and past it at gzip's
 // fastest level (its header's XFL is 4), whose matches reach back 32 KB

@@ -11,8 +11,8 @@ import (
 
 // TestPagesOfEveryViewCompressFast: the details page and the quota page,
 // rendered at every view, travel gzipped by compress's stateless deflate
-// (both are under its block of 32 KB), once named in Vary, with BREACH's
-// jitter, and decode to the page sent to a client that takes it as it is.
+// (both are under its block of 32 KB), whole with their length, once
+// named in Vary, with BREACH's jitter, and decode to the page sent to a client that takes it as it is.
 func TestPagesOfEveryViewCompressFast(t *testing.T) {
 	get := siteWithInstance(t, "fast-box")
 	for _, path := range []string{"/instances/fast-box", "/quota?region=eastus"} {
@@ -23,6 +23,10 @@ func TestPagesOfEveryViewCompressFast(t *testing.T) {
 		}
 		if vary := resp.Header.Values("Vary"); len(vary) != 1 || vary[0] != "Accept-Encoding" {
 			t.Errorf("%s: Vary %q, want Accept-Encoding once", path, vary)
+		}
+		// Sent whole with its length, as a static server sends a file.
+		if resp.ContentLength != int64(len(zipped)) || len(resp.TransferEncoding) != 0 {
+			t.Errorf("%s: Content-Length %d, Transfer-Encoding %q, for %d bytes; want the length", path, resp.ContentLength, resp.TransferEncoding, len(zipped))
 		}
 		// The deflate stream and trailer after the header (whose comment
 		// is the jitter) are those of the page compressed statelessly.

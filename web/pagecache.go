@@ -254,7 +254,12 @@ func blob(c *echo.Context, status int, ctype string, body []byte) error {
 // encode is body as compress sends it in answer to req, or as
 // compressFast does.
 func encode(req *http.Request, status int, ctype string, body []byte, fast bool) encodedPage {
-	w := &encodingWriter{header: http.Header{}}
+	return encodeInto(new(bytes.Buffer), req, status, ctype, body, fast)
+}
+
+// encodeInto is encode, its compressed body written into out.
+func encodeInto(out *bytes.Buffer, req *http.Request, status int, ctype string, body []byte, fast bool) encodedPage {
+	w := &encodingWriter{header: http.Header{}, body: out}
 	wrap := compressor
 	if fast {
 		wrap = fastCompressorFor(len(body))
@@ -276,7 +281,7 @@ func encode(req *http.Request, status int, ctype string, body []byte, fast bool)
 // identity's every render made and dropped).
 type encodingWriter struct {
 	header http.Header
-	body   bytes.Buffer
+	body   *bytes.Buffer
 }
 
 func (w *encodingWriter) Header() http.Header { return w.header }

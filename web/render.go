@@ -52,9 +52,15 @@ func (s *Server) render(c *echo.Context, status int, section string, component t
 func (s *Server) renderPage(c *echo.Context, section string, component templ.Component) (*bytes.Buffer, *views.Page, error) {
 	page := s.page(c, section)
 	ctx := views.WithPage(c.Request().Context(), page)
+	buf := getPageBuffer()
+	return buf, page, component.Render(ctx, buf)
+}
+
+// getPageBuffer is an empty buffer of pageBuffers.
+func getPageBuffer() *bytes.Buffer {
 	buf := pageBuffers.Get().(*bytes.Buffer)
 	buf.Reset()
-	return buf, page, component.Render(ctx, buf)
+	return buf
 }
 
 // pageBuffers keep the buffers pages are rendered into: a list page is
