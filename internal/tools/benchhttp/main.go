@@ -19,6 +19,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"net/http"
 	"net/http/cookiejar"
@@ -27,8 +28,11 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -48,6 +52,7 @@ func main() {
 	pattern := flag.String("only", "", "drive only the pages whose name matches this regular expression; with -scale, also the idle memory (\"idle\") and the Refresh (\"refresh\")")
 	flag.StringVar(&profileDir, "profile", "", "write the portal's CPU profile of each row's second run into this folder (one file a row), read with go tool pprof")
 	flag.BoolVar(&traceRuns, "trace", false, "with -profile: an execution trace instead of a CPU profile (one .trace file a row), read with go tool trace, whose -pprof=sync, net and sched show what the requests waited for")
+	flag.BoolVar(&sameCPU, "same-cpu", false, "after each row, drive a static server that spends the portal's CPU a request (its median) before sending the same bytes: the p99 any server of that cost gets here")
 	flag.BoolVar(&separate, "separate-emulator", false, "run the emulator as a process of its own (instancehub emulator), to measure the portal alone")
 	replicas := flag.Bool("replicas", false, "compare one portal on SQLite with one, two and three replicas on PostgreSQL instead (n creates)")
 	jupyterhub := flag.String("jupyterhub", "", "compare the API's paged instance list with this JupyterHub's paged users API instead (n of each)")
@@ -483,13 +488,19 @@ type static struct {
 
 // serveStatic answers every request with a's bytes and headers, as a Go
 // server can at best.
-func serveStatic(a sample) (*static, error) {
+func serveStatic(a sample) (*static, error) { return serveSpending(a, 0) }
+
+// serveSpending is serveStatic, spending about cpu of CPU time on each
+// request before it answers (spin).
+func serveSpending(a sample, cpu time.Duration) (*static, error) {
 	body := a.body
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, err
 	}
+	rounds := spinRounds(cpu)
 	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		spin(rounds)
 		w.Header().Set("Content-Type", a.ctype)
 		if a.encoding != "" {
 			w.Header().Set("Content-Encoding", a.encoding)
@@ -518,6 +529,46 @@ var (
 
 // separate runs the emulator in a process of its own (-separate-emulator).
 var separate bool
+
+// sameCPU drives, after each row, a static server spending the portal's
+// CPU a request (-same-cpu).
+var sameCPU bool
+
+// spinSink keeps spin's work from being optimised away.
+var spinSink atomic.Uint64
+
+// spin does n rounds of arithmetic: CPU work whatever the scheduler does,
+// where a loop on the clock would spend less when the thread waits.
+func spin(n int) {
+	x := uint64(n)
+	for range n {
+		x = x*6364136223846793005 + 1442695040888963407
+	}
+	spinSink.Add(x)
+}
+
+// spinRounds is how many rounds of spin take about d of CPU on this
+// machine, measured once on a thread of its own.
+func spinRounds(d time.Duration) int {
+	if d <= 0 {
+		return 0
+	}
+	perRound := spinCost()
+	return int(float64(d) / perRound)
+}
+
+var spinCost = sync.OnceValue(func() float64 {
+	const n = 50_000_000
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	best := time.Duration(math.MaxInt64)
+	for range 3 {
+		began := time.Now()
+		spin(n)
+		best = min(best, time.Since(began))
+	}
+	return float64(best) / n
+})
 
 // only selects the pages to drive (-only).
 var only = regexp.MustCompile("")

@@ -202,6 +202,33 @@ func measure(wrk, base string, s *sessions, r row, threads, conns int, d time.Du
 	pm, sm := medianOf(dyn), medianOf(ceil)
 	fmt.Printf("%-24s %-11s %7d %s %s %7.1f%% %7.0f  %s\n", r.name, enc, len(first.body),
 		spread(dyn), spread(ceil), 100*pm.rps/sm.rps, medianCPU(dyn), strings.Join(loads, " "))
+	if sameCPU {
+		return measureSameCPU(wrk, first, r, staticScript, time.Duration(medianCPU(dyn)*float64(time.Microsecond)), threads, conns, d)
+	}
+	return nil
+}
+
+// measureSameCPU drives a static server that spends cpu on each request
+// before it sends first's bytes, three times, and prints its req/s and p99
+// under the row's: what a server of the portal's cost gets on this machine,
+// where wrk and the server share the cores.
+func measureSameCPU(wrk string, first sample, r row, script string, cpu time.Duration, threads, conns int, d time.Duration) error {
+	spending, err := serveSpending(first, cpu)
+	if err != nil {
+		return err
+	}
+	defer spending.close()
+	var runs []result
+	var loads []string
+	for range 3 {
+		loads = append(loads, loadAverage())
+		c, err := loadScript(wrk, spending.url, script, threads, conns, d)
+		if err != nil {
+			return fmt.Errorf("%s (same CPU): %w", r.name, err)
+		}
+		runs = append(runs, c)
+	}
+	fmt.Printf("%-24s %-11s %7s %s %-17s %-21s %8s %7.0f  %s\n", "  static, same CPU", "", "", spread(runs), "", "", "", float64(cpu.Microseconds()), strings.Join(loads, " "))
 	return nil
 }
 
