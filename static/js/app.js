@@ -72,9 +72,10 @@
     if (!wrap || wrap.dataset.watched) return;
     wrap.dataset.watched = "1";
     wrap.addEventListener("scroll", function () { markBeneath(wrap); }, { passive: true });
-    if (window.ResizeObserver) {
-      new ResizeObserver(function () { markBeneath(wrap); }).observe(wrap.querySelector("table") || wrap);
-      new ResizeObserver(function () { markBeneath(wrap); }).observe(wrap);
+    if (window.ResizeObserver) { // the list's width, and its rows'
+      var sizes = new ResizeObserver(function () { markBeneath(wrap); });
+      sizes.observe(wrap);
+      if (wrap.querySelector("table")) sizes.observe(wrap.querySelector("table"));
     }
     markBeneath(wrap);
   }
