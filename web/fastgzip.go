@@ -29,12 +29,5 @@ func (s *Server) renderEveryView(c *echo.Context, status int, section string, co
 	}
 	out := getPageBuffer()
 	defer putPageBuffer(out)
-	e := encodeInto(out, req, status, ctype, buf.Bytes(), true)
-	if e.encoding == "" {
-		return blob(c, status, ctype, buf.Bytes())
-	}
-	// compress, which this answer passes through, leaves an answer that
-	// names its encoding as it is.
-	c.Response().Header().Set(echo.HeaderContentEncoding, e.encoding)
-	return blob(c, status, ctype, e.body)
+	return sendEncoded(c, status, ctype, buf.Bytes(), encodeInto(out, req, status, ctype, buf.Bytes(), true))
 }

@@ -12,7 +12,8 @@ import (
 // TestPagesOfEveryViewCompressFast: the details page and the quota page,
 // rendered at every view, travel gzipped by compress's stateless deflate
 // (both are under its block of 32 KB), whole with their length, once
-// named in Vary, with BREACH's jitter, and decode to the page sent to a client that takes it as it is.
+// named in Vary, with BREACH's jitter, and decode to the page sent to a
+// client that takes it as it is.
 func TestPagesOfEveryViewCompressFast(t *testing.T) {
 	get := siteWithInstance(t, "fast-box")
 	for _, path := range []string{"/instances/fast-box", "/quota?region=eastus"} {

@@ -232,13 +232,18 @@ func (s *Server) sendKeptAs(c *echo.Context, k pageKey, p *keptPage, rendered bo
 		e = encode(req, p.status, ctype, p.body, rendered)
 		s.pages.keepEncoding(k, p, accept, e)
 	}
+	return sendEncoded(c, p.status, ctype, p.body, e)
+}
+
+// sendEncoded answers body as e encodes it, or as it is when e does not.
+func sendEncoded(c *echo.Context, status int, ctype string, body []byte, e encodedPage) error {
 	if e.encoding == "" {
-		return blob(c, p.status, ctype, p.body)
+		return blob(c, status, ctype, body)
 	}
 	// compress, which this answer passes through, leaves an answer that
 	// names its encoding as it is.
 	c.Response().Header().Set(echo.HeaderContentEncoding, e.encoding)
-	return blob(c, p.status, ctype, e.body)
+	return blob(c, status, ctype, e.body)
 }
 
 // blob answers body whole, with its length, as a static server sends a
