@@ -28,7 +28,12 @@ type site struct {
 
 func newSite(t *testing.T, latency float64) *site {
 	t.Helper()
-	p := testportal.Open(t, t.TempDir(), latency)
+	return siteOver(t, testportal.Open(t, t.TempDir(), latency))
+}
+
+// siteOver serves the portal p, as newSite does its own.
+func siteOver(t *testing.T, p *testportal.Portal) *site {
+	t.Helper()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	// One clock for the site, as in the portal: the pages the web layer
 	// keeps are kept by the minute of the service's clock, which a test
