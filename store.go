@@ -34,14 +34,14 @@ type InstanceFilter struct {
 	Limit   int // 0 for all
 }
 
-// SyncState is what the sync compares of an instance with Azure.
+// SyncState is what the sync compares of an instance with Azure: its
+// power state, which Azure's list of VMs tells (not its addresses, which
+// only its network interfaces do). A sync holds one for every instance.
 type SyncState struct {
-	ID        int64
-	Name      string
-	Version   int64
-	State     State
-	PrivateIP string
-	PublicIP  string
+	ID      int64
+	Name    string
+	Version int64
+	State   State
 	// Busy is set while an operation is in progress on the instance.
 	Busy bool
 }
@@ -131,10 +131,10 @@ type InstanceStore interface {
 	// EachIdleClock calls fn with the idle clock of every live instance,
 	// for the scheduler's tick. fn must not use the store.
 	EachIdleClock(ctx context.Context, fn func(IdleClock)) error
-	// SyncInstance applies update to a live instance that is still at
+	// SyncInstance sets the state of a live instance that is still at
 	// version (nothing changed it since it was read) and has no operation in
 	// progress, and reports whether anything changed.
-	SyncInstance(ctx context.Context, id, version int64, update InstanceUpdate) (bool, error)
+	SyncInstance(ctx context.Context, id, version int64, state State) (bool, error)
 	// SetSSHKey records the SSH public key Azure added to a live instance.
 	// ENOTFOUND when there is no such live instance.
 	SetSSHKey(ctx context.Context, id int64, key string) error

@@ -145,23 +145,23 @@ func (e *Engine) sync(ctx context.Context) (instancehub.SyncReport, error) {
 			continue
 		}
 		report.Checked++
-		update, ok := syncUpdate(inst, azure[i])
-		if ok && update.State == instancehub.StateMissing && !e.confirmMissing(ctx, inst) {
+		state, ok := syncState(inst, azure[i])
+		if ok && state == instancehub.StateMissing && !e.confirmMissing(ctx, inst) {
 			continue
 		}
 		if !ok {
 			continue
 		}
-		changed, err := e.Instances.SyncInstance(ctx, inst.ID, inst.Version, update)
+		changed, err := e.Instances.SyncInstance(ctx, inst.ID, inst.Version, state)
 		if err != nil {
 			return report, fmt.Errorf("sync %s: %w", inst.Name, err)
 		}
 		if changed {
 			report.Changed++
-			if update.State == instancehub.StateMissing {
+			if state == instancehub.StateMissing {
 				report.Missing++
 			}
-			e.Logger.Info("instance changed outside the portal", "instance", inst.Name, "from", inst.State, "to", update.State)
+			e.Logger.Info("instance changed outside the portal", "instance", inst.Name, "from", inst.State, "to", state)
 		}
 	}
 	return report, nil
@@ -195,21 +195,21 @@ func (e *Engine) confirmMissing(ctx context.Context, st instancehub.SyncState) b
 	return instancehub.ErrorCode(err) == instancehub.ENOTFOUND
 }
 
-// syncUpdate is the state Azure implies for inst, if any: the state of its
+// syncState is the state Azure implies for inst, if any: the state of its
 // VM, or Missing when the list did not show it ("").
-func syncUpdate(inst instancehub.SyncState, azure instancehub.State) (instancehub.InstanceUpdate, bool) {
-	update := instancehub.InstanceUpdate{State: inst.State, PrivateIP: inst.PrivateIP, PublicIP: inst.PublicIP}
+func syncState(inst instancehub.SyncState, azure instancehub.State) (instancehub.State, bool) {
+	state := inst.State
 	switch {
 	case azure == instancehub.StateRunning && (inst.State == instancehub.StateSetupFailed || inst.State == instancehub.StateUserSetupFailed):
-		return update, false // the VM runs; its script failed, which Azure does not say
+		return state, false // the VM runs; its script failed, which Azure does not say
 	case azure != "":
-		update.State = azure
+		state = azure
 	case inst.State == instancehub.StateCreateFailed || inst.State == instancehub.StateMissing:
-		return update, false // a failed create may have made no VM at all
+		return state, false // a failed create may have made no VM at all
 	default:
-		update.State = instancehub.StateMissing
+		state = instancehub.StateMissing
 	}
-	return update, update.State != inst.State
+	return state, state != inst.State
 }
 
 // syncLoop syncs at start, so that what changed in Azure while the portal

@@ -63,8 +63,8 @@ func (s Store) FinishOperation(ctx context.Context, op *instancehub.Operation, u
 }
 
 // SyncInstance implements instancehub.InstanceStore.
-func (s Store) SyncInstance(ctx context.Context, id, version int64, update instancehub.InstanceUpdate) (bool, error) {
-	changed, err := s.InstanceStore.SyncInstance(ctx, id, version, update)
+func (s Store) SyncInstance(ctx context.Context, id, version int64, state instancehub.State) (bool, error) {
+	changed, err := s.InstanceStore.SyncInstance(ctx, id, version, state)
 	if changed {
 		s.publish(id)
 	}

@@ -47,7 +47,7 @@ func TestInstanceCost(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := p.DB.SyncInstance(p.Ctx, inst.ID, found.Version, instancehub.InstanceUpdate{State: state}); err != nil {
+		if _, err := p.DB.SyncInstance(p.Ctx, inst.ID, found.Version, state); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -146,7 +146,7 @@ func TestAFailedSetupRunsAndBills(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := p.DB.SyncInstance(p.Ctx, inst.ID, found.Version, instancehub.InstanceUpdate{State: state}); err != nil {
+		if _, err := p.DB.SyncInstance(p.Ctx, inst.ID, found.Version, state); err != nil {
 			t.Fatal(err)
 		}
 	}

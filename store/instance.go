@@ -381,17 +381,24 @@ func (db *DB) SyncStates(ctx context.Context) ([]instancehub.SyncState, error) {
 	for _, id := range inProgress {
 		busy[id] = true
 	}
+	// Counted first, so that the states are read into one array: grown
+	// by appending, a quarter more at each step, 100,000 of them left
+	// four times their own size (35 MB) to collect at every sync.
+	var n int
+	if err := db.queryRow(ctx, `SELECT count(*) FROM instances i WHERE `+live).Scan(&n); err != nil {
+		return nil, fmt.Errorf("sync states: %w", err)
+	}
 	rows, err := db.query(ctx, `
-		SELECT i.id, i.name, i.version, i.state, i.private_ip, i.public_ip
+		SELECT i.id, i.name, i.version, i.state
 		FROM instances i WHERE `+live+` ORDER BY i.id`)
 	if err != nil {
 		return nil, fmt.Errorf("sync states: %w", err)
 	}
 	defer rows.Close()
-	var states []instancehub.SyncState
+	states := make([]instancehub.SyncState, 0, n)
 	for rows.Next() {
 		var st instancehub.SyncState
-		if err := rows.Scan(&st.ID, &st.Name, &st.Version, &st.State, &st.PrivateIP, &st.PublicIP); err != nil {
+		if err := rows.Scan(&st.ID, &st.Name, &st.Version, &st.State); err != nil {
 			return nil, fmt.Errorf("sync states: %w", err)
 		}
 		st.Busy = busy[st.ID]
@@ -414,11 +421,16 @@ func (db *DB) EachIdleClock(ctx context.Context, fn func(instancehub.IdleClock))
 		return fmt.Errorf("idle clocks: %w", err)
 	}
 	defer rows.Close()
+	// One set of destinations for every row: declared in the loop, they
+	// were made anew on the heap for each (Scan takes their addresses).
+	var (
+		c                                                     instancehub.IdleClock
+		idleMinutes                                           int64
+		updated, activity, idleChanged, keepRunning, finished sql.NullInt64
+		status                                                sql.NullString
+	)
 	for rows.Next() {
-		var c instancehub.IdleClock
-		var idleMinutes int64
-		var updated, activity, idleChanged, keepRunning, finished sql.NullInt64
-		var status sql.NullString
+		c = instancehub.IdleClock{}
 		if err := rows.Scan(&c.ID, &c.State, &idleMinutes, &updated, &activity,
 			&idleChanged, &keepRunning, &status, &finished); err != nil {
 			return fmt.Errorf("idle clocks: %w", err)
@@ -433,19 +445,18 @@ func (db *DB) EachIdleClock(ctx context.Context, fn func(instancehub.IdleClock))
 	return wrap(rows.Err(), "idle clocks")
 }
 
-// SyncInstance applies update to a live instance still at version that has
+// SyncInstance sets the state of a live instance still at version that has
 // no operation in progress, and reports whether anything changed. The
 // checks and the change are one statement, so an operation that begins, or
 // ends, meanwhile is never overwritten.
-func (db *DB) SyncInstance(ctx context.Context, id, version int64, update instancehub.InstanceUpdate) (bool, error) {
+func (db *DB) SyncInstance(ctx context.Context, id, version int64, state instancehub.State) (bool, error) {
 	res, err := db.exec(ctx, `
 		UPDATE instances
-		SET state = ?1, private_ip = ?2, public_ip = ?3, updated_at = ?4, version = version + 1
-		WHERE id = ?5 AND version = ?6 AND state <> 'Deleted'
-		  AND (state <> ?1 OR private_ip <> ?2 OR public_ip <> ?3)
+		SET state = ?1, updated_at = ?2, version = version + 1
+		WHERE id = ?3 AND version = ?4 AND state <> 'Deleted' AND state <> ?1
 		  AND NOT EXISTS (SELECT 1 FROM operations o
 		                  WHERE o.instance_id = instances.id AND o.status = 'InProgress')`,
-		update.State, update.PrivateIP, update.PublicIP, millis(db.now()), id, version)
+		state, millis(db.now()), id, version)
 	if err != nil {
 		return false, fmt.Errorf("sync instance %d: %w", id, err)
 	}
