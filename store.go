@@ -110,9 +110,10 @@ type InstanceStore interface {
 	// FindOperations lists an instance's operations, newest first.
 	FindOperations(ctx context.Context, instanceID int64, limit int) ([]*Operation, error)
 
-	// SyncStates lists what the sync compares of every live instance: a
-	// few fields each, so that a sync of thousands holds little.
-	SyncStates(ctx context.Context) ([]SyncState, error)
+	// EachSyncState calls fn with what the sync compares of every live
+	// instance, in one query: the sync keeps of each only what it needs.
+	// fn must not use the store: the query is open while it runs.
+	EachSyncState(ctx context.Context, fn func(SyncState)) error
 	// ClaimLapsedOperations gives owner, for lease, every operation in
 	// progress whose lease lapsed (with all, every one), and returns
 	// their IDs; each goes to one claimer. Leases are kept by the

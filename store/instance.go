@@ -366,45 +366,38 @@ var escapeLike = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace
 // contains is the LIKE pattern (with ESCAPE '\') of values containing s.
 func contains(s string) string { return "%" + escapeLike(s) + "%" }
 
-// SyncStates lists what the sync compares of every live instance, read in
-// one query without the joins of a page: a few fields each.
-func (db *DB) SyncStates(ctx context.Context) ([]instancehub.SyncState, error) {
+// EachSyncState calls fn with what the sync compares of every live
+// instance, read in one query without the joins of a page: a few fields
+// each. fn must not use the store: the query is open while it runs.
+func (db *DB) EachSyncState(ctx context.Context, fn func(instancehub.SyncState)) error {
 	// The instances with an operation in progress are read first, from
 	// their partial index, rather than looked up for each instance: at
 	// 100,000 those lookups were half of this read. One that begins
 	// meanwhile has a newer version, which SyncInstance leaves alone.
 	inProgress, err := db.readIDs(ctx, `SELECT instance_id FROM operations WHERE status = 'InProgress'`)
 	if err != nil {
-		return nil, fmt.Errorf("sync states: %w", err)
+		return fmt.Errorf("sync states: %w", err)
 	}
 	busy := make(map[int64]bool, len(inProgress))
 	for _, id := range inProgress {
 		busy[id] = true
 	}
-	// Counted first, so that the states are read into one array: grown
-	// by appending, a quarter more at each step, 100,000 of them left
-	// four times their own size (35 MB) to collect at every sync.
-	var n int
-	if err := db.queryRow(ctx, `SELECT count(*) FROM instances i WHERE `+live).Scan(&n); err != nil {
-		return nil, fmt.Errorf("sync states: %w", err)
-	}
 	rows, err := db.query(ctx, `
 		SELECT i.id, i.name, i.version, i.state
 		FROM instances i WHERE `+live+` ORDER BY i.id`)
 	if err != nil {
-		return nil, fmt.Errorf("sync states: %w", err)
+		return fmt.Errorf("sync states: %w", err)
 	}
 	defer rows.Close()
-	states := make([]instancehub.SyncState, 0, n)
+	var st instancehub.SyncState
 	for rows.Next() {
-		var st instancehub.SyncState
 		if err := rows.Scan(&st.ID, &st.Name, &st.Version, &st.State); err != nil {
-			return nil, fmt.Errorf("sync states: %w", err)
+			return fmt.Errorf("sync states: %w", err)
 		}
 		st.Busy = busy[st.ID]
-		states = append(states, st)
+		fn(st)
 	}
-	return states, wrap(rows.Err(), "sync states")
+	return wrap(rows.Err(), "sync states")
 }
 
 // EachIdleClock calls fn with the idle clock of every live instance, in

@@ -490,10 +490,10 @@ func reversed(s []string) []string {
 	return r
 }
 
-// TestSyncStates: the sync's read lists every live instance with its
+// TestEachSyncState: the sync's read lists every live instance with its
 // version and state, marks those with an operation in progress, and leaves
 // deleted ones out.
-func TestSyncStates(t *testing.T) {
+func TestEachSyncState(t *testing.T) {
 	db, _ := openTestDB(t)
 	ada := createUser(t, db, "ada@example.com", "Ada")
 	createInstance(t, db, "busy", ada)
@@ -501,7 +501,8 @@ func TestSyncStates(t *testing.T) {
 	finish(t, db, doneOp, instancehub.StateRunning)
 	_, goneOp := createInstance(t, db, "gone", ada)
 	finish(t, db, goneOp, instancehub.StateDeleted)
-	states, err := db.SyncStates(context.Background())
+	var states []instancehub.SyncState
+	err := db.EachSyncState(context.Background(), func(st instancehub.SyncState) { states = append(states, st) })
 	if err != nil {
 		t.Fatal(err)
 	}
