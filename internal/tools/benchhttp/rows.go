@@ -213,9 +213,21 @@ func measure(wrk, base string, s *sessions, r row, threads, conns int, d time.Du
 // under the row's: what a server of the portal's cost gets on this machine,
 // where wrk and the server share the cores.
 func measureSameCPU(wrk string, first sample, r row, script string, cpu time.Duration, threads, conns int, d time.Duration) error {
+	runs, loads, err := driveSpending(wrk, first, script, cpu, threads, conns, d)
+	if err != nil {
+		return fmt.Errorf("%s (same CPU): %w", r.name, err)
+	}
+	fmt.Printf("%-24s %-11s %7s %s %-17s %-21s %8s %7.0f  %s\n", "  static, same CPU", "", "", spread(runs), "", "", "", float64(cpu.Microseconds()), strings.Join(loads, " "))
+	return nil
+}
+
+// driveSpending drives, three times with script, a static server that
+// spends cpu on each request before it sends first's bytes, and returns
+// each run's result and the load average before it.
+func driveSpending(wrk string, first sample, script string, cpu time.Duration, threads, conns int, d time.Duration) ([]result, []string, error) {
 	spending, err := serveSpending(first, cpu)
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
 	defer spending.close()
 	var runs []result
@@ -224,12 +236,11 @@ func measureSameCPU(wrk string, first sample, r row, script string, cpu time.Dur
 		loads = append(loads, loadAverage())
 		c, err := loadScript(wrk, spending.url, script, threads, conns, d)
 		if err != nil {
-			return fmt.Errorf("%s (same CPU): %w", r.name, err)
+			return nil, nil, err
 		}
 		runs = append(runs, c)
 	}
-	fmt.Printf("%-24s %-11s %7s %s %-17s %-21s %8s %7.0f  %s\n", "  static, same CPU", "", "", spread(runs), "", "", "", float64(cpu.Microseconds()), strings.Join(loads, " "))
-	return nil
+	return runs, loads, nil
 }
 
 // rowsHeader heads measure's lines.

@@ -145,10 +145,10 @@ func runScale(bin, wrk string, n, threads, conns int, duration time.Duration, ke
 	fmt.Printf("every answer's status and size checked\n")
 	fmt.Printf("%-44s %-21s %-17s %-7s %s\n", "row", "req/s", "p99 ms", "cpu µs", "load average (1 min) at each run")
 	for _, r := range []scaleRow{
-		{name: "list, page i of N/50", path: "/instances?page=", vary: fmt.Sprintf("(i %% %d) + 1", pages), header: "Cookie", value: cookie, min: 20_000},
-		{name: "search (100 matches each)", path: "/instances?q=scale0", vary: `string.format("%03d", i % 1000)`, header: "Cookie", value: cookie, min: 20_000},
-		{name: "sort by name desc, page i", path: "/instances?sort=-name&page=", vary: fmt.Sprintf("(i %% %d) + 1", pages), header: "Cookie", value: cookie, min: 20_000},
-		{name: "API list, page i", path: "/api/v1/computes?page=", vary: fmt.Sprintf("(i %% %d) + 1", pages), header: "Authorization", value: "Bearer " + token, min: 20_000},
+		{name: "list, page i of N/50", path: "/instances?page=", vary: fmt.Sprintf("(i %% %d) + 1", pages), first: "1", header: "Cookie", value: cookie, min: 20_000},
+		{name: "search (100 matches each)", path: "/instances?q=scale0", vary: `string.format("%03d", i % 1000)`, first: "001", header: "Cookie", value: cookie, min: 20_000},
+		{name: "sort by name desc, page i", path: "/instances?sort=-name&page=", vary: fmt.Sprintf("(i %% %d) + 1", pages), first: "1", header: "Cookie", value: cookie, min: 20_000},
+		{name: "API list, page i", path: "/api/v1/computes?page=", vary: fmt.Sprintf("(i %% %d) + 1", pages), first: "1", header: "Authorization", value: "Bearer " + token, min: 20_000},
 	} {
 		if !only.MatchString(r.name) {
 			continue
@@ -326,6 +326,7 @@ func waitAPIRunning(base, token, name string) error {
 // parameter the portal ignores, so that no kept page answers it.
 type scaleRow struct {
 	name, path, vary string
+	first            string // a value of vary: the page -same-cpu's server sends
 	header, value    string
 	min              int // the fewest bytes a full answer has
 }
@@ -390,5 +391,55 @@ end
 		rs = append(rs, res)
 	}
 	fmt.Printf("%-44s %s %7.0f  %s\n", r.name, spread(rs), medianCPU(rs), strings.Join(loads, " "))
+	if sameCPU {
+		return r.measureSameCPU(wrk, base, time.Duration(medianCPU(rs)*float64(time.Microsecond)), threads, conns, d)
+	}
+	return nil
+}
+
+// measureSameCPU drives, as the rows' -same-cpu does, a static server that
+// spends cpu on each request before it sends the row's first page.
+func (r scaleRow) measureSameCPU(wrk, base string, cpu time.Duration, threads, conns int, d time.Duration) error {
+	req, _ := http.NewRequest(http.MethodGet, base+r.path+r.first, nil)
+	req.Header.Set(r.header, r.value)
+	req.Header.Set("Accept-Encoding", "identity")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	body, err := io.ReadAll(res.Body)
+	res.Body.Close()
+	if err != nil || res.StatusCode != http.StatusOK || len(body) < r.min {
+		return fmt.Errorf("%s: the page for -same-cpu: %d, %d bytes (%v)", r.name, res.StatusCode, len(body), err)
+	}
+	f, err := os.CreateTemp("", "benchscale-static-*.lua")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(f.Name())
+	static := fmt.Sprintf(`local size = %d
+local threads = {}
+function setup(thread) table.insert(threads, thread) end
+local bad = 0
+function request() return wrk.format("GET", "/", {["Accept-Encoding"] = "identity"}) end
+function response(status, headers, body)
+  if status ~= 200 or #body ~= size then bad = bad + 1 end
+end
+function done(summary, latency, requests)
+  local n = 0
+  for _, t in ipairs(threads) do n = n + (t:get("bad") or 0) end
+  io.write(string.format("CHECKED %%d BAD %%d\n", summary.requests, n))
+end
+`, len(body))
+	if _, err := f.WriteString(static); err != nil {
+		return err
+	}
+	f.Close()
+	first := sample{body: body, ctype: res.Header.Get("Content-Type")}
+	runs, loads, err := driveSpending(wrk, first, f.Name(), cpu, threads, conns, d)
+	if err != nil {
+		return fmt.Errorf("%s (same CPU): %w", r.name, err)
+	}
+	fmt.Printf("%-44s %s %7.0f  %s\n", "  static, same CPU", spread(runs), float64(cpu.Microseconds()), strings.Join(loads, " "))
 	return nil
 }
