@@ -412,31 +412,14 @@ func (r scaleRow) measureSameCPU(wrk, base string, cpu time.Duration, threads, c
 	if err != nil || res.StatusCode != http.StatusOK || len(body) < r.min {
 		return fmt.Errorf("%s: the page for -same-cpu: %d, %d bytes (%v)", r.name, res.StatusCode, len(body), err)
 	}
-	f, err := os.CreateTemp("", "benchscale-static-*.lua")
+	// The rows' static script, with the size this page has.
+	script, err := writeScript(&sessions{cookies: []string{"none=1"}, tokens: []string{"none"}}, row{path: r.path + r.first, encoding: "identity"}, len(body), len(body), "")
 	if err != nil {
 		return err
 	}
-	defer os.Remove(f.Name())
-	static := fmt.Sprintf(`local size = %d
-local threads = {}
-function setup(thread) table.insert(threads, thread) end
-local bad = 0
-function request() return wrk.format("GET", "/", {["Accept-Encoding"] = "identity"}) end
-function response(status, headers, body)
-  if status ~= 200 or #body ~= size then bad = bad + 1 end
-end
-function done(summary, latency, requests)
-  local n = 0
-  for _, t in ipairs(threads) do n = n + (t:get("bad") or 0) end
-  io.write(string.format("CHECKED %%d BAD %%d\n", summary.requests, n))
-end
-`, len(body))
-	if _, err := f.WriteString(static); err != nil {
-		return err
-	}
-	f.Close()
+	defer os.Remove(script)
 	first := sample{body: body, ctype: res.Header.Get("Content-Type")}
-	runs, loads, err := driveSpending(wrk, first, f.Name(), cpu, threads, conns, d)
+	runs, loads, err := driveSpending(wrk, first, script, cpu, threads, conns, d)
 	if err != nil {
 		return fmt.Errorf("%s (same CPU): %w", r.name, err)
 	}
