@@ -223,8 +223,9 @@ func TestActionsSwapTheRow(t *testing.T) {
 	// Start while stopping is refused, as a toast, not a page.
 	r = s.post(t, "/instances/row-box/start", url.Values{"from": {"row"}}, "HX-Request", "true")
 	wantStatus(t, r, http.StatusConflict)
-	if r.Header.Get("HX-Retarget") != "#toasts" {
-		t.Errorf("HX-Retarget = %q", r.Header.Get("HX-Retarget"))
+	// The notice is the answer, whatever part of a page the control selects.
+	if r.Header.Get("HX-Retarget") != "#toasts" || r.Header.Get("HX-Reselect") != "unset" {
+		t.Errorf("HX-Retarget = %q, HX-Reselect = %q", r.Header.Get("HX-Retarget"), r.Header.Get("HX-Reselect"))
 	}
 	if toast := text(r.doc.Find(`.toast-danger`)); !strings.Contains(toast, "wait until it finishes") {
 		t.Errorf("refusal = %q", toast)

@@ -365,15 +365,16 @@
 
   // The list's row actions: one form around the table, each button naming
   // its action. With htmx the action is posted and its answer, the row as it
-  // is now, replaces the row; Delete asks first. Without script the form
-  // posts (or, for Delete, opens the page that asks).
+  // is now, replaces the row's cells (the row stays, as through a change's
+  // fetch, with the fetch queued on it); Delete asks first. Without script
+  // the form posts (or, for Delete, opens the page that asks).
   document.addEventListener("submit", function (e) {
     if (e.target.id !== "row-actions" || !window.htmx || !e.submitter || e.submitter.hasAttribute("data-bulk")) return;
     e.preventDefault();
     var button = e.submitter;
     var row = button.closest("tr");
     var send = function () {
-      htmx.ajax("POST", button.getAttribute("formaction"), { source: button, target: row, swap: "outerHTML" });
+      htmx.ajax("POST", button.getAttribute("formaction"), { source: button, target: row, select: "tr > *", swap: "innerHTML" });
     };
     if (button.hasAttribute("data-confirm")) {
       ask("Delete " + row.dataset.name + "? The virtual machine, its disk and its network interface are removed. Files on the workspace share are kept.",
@@ -392,8 +393,8 @@
     ask(d.question, d.verb, function () {
       var detail = d.from === "detail";
       htmx.ajax("POST", d.url, {
-        source: elt, target: detail ? "#detail" : elt.closest("tr"), select: detail ? "#detail" : undefined,
-        swap: "outerHTML", values: { from: d.from, confirmed: "1" }
+        source: elt, target: detail ? "#detail" : elt.closest("tr"), select: detail ? "#detail" : "tr > *",
+        swap: detail ? "outerHTML" : "innerHTML", values: { from: d.from, confirmed: "1" }
       });
     });
   });
@@ -475,8 +476,8 @@
     ticked[row.dataset.name] = !!(box && box.checked);
   });
   document.addEventListener("htmx:load", function (e) {
-    var row = e.target;
-    if (!row.matches || !row.matches("tr[data-name]") || !ticked[row.dataset.name]) return;
+    var row = e.target.closest && e.target.closest("tr[data-name]");
+    if (!row || !ticked[row.dataset.name]) return;
     var box = row.querySelector("input[name='n']");
     if (box) box.checked = true;
     delete ticked[row.dataset.name];

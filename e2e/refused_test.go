@@ -1,0 +1,67 @@
+package e2e
+
+import (
+	"testing"
+
+	"github.com/mxschmitt/playwright-go"
+)
+
+// TestARefusedActionSaysWhy: an action the portal refuses (here a Start of
+// a running instance, its button enabled again as a page gone stale would
+// have it) says why in a notice, from the details as from the list, and
+// leaves what the page shows in place. The list's row stays the same
+// element through an action's answer, as through a change's fetch: a fetch
+// queued on it is not lost with it.
+func TestARefusedActionSaysWhy(t *testing.T) {
+	p := startPortal(t, "--emulator-latency", "0")
+	page := newPage(t)
+	signIn(t, page, p.URL, "admin@example.com", adminPassword)
+	_, err := page.Goto(p.URL + "/instances/new")
+	must(t, err)
+	must(t, page.GetByLabel("Compute name").Fill("refused-box"))
+	must(t, button(page.Locator("body"), "Create").Click())
+	must(t, page.WaitForURL(p.URL+"/instances"))
+	row := page.Locator(`tr[data-name="refused-box"]`)
+	must(t, expect.Locator(row.GetByTestId("state")).ToHaveText("Running", playwright.LocatorAssertionsToHaveTextOptions{Timeout: playwright.Float(30000)}))
+	_, err = page.WaitForFunction(`document.querySelector("[data-opened]")`, nil)
+	must(t, err)
+	refused := "Start is only allowed when the instance is stopped; it is running."
+	enable := `b => { b.removeAttribute("aria-disabled"); b.removeAttribute("aria-describedby") }`
+
+	// The list: the notice, the row kept, and the same row element.
+	_, err = page.Evaluate(`() => { window.keptRow = document.querySelector('tr[data-name="refused-box"]') }`)
+	must(t, err)
+	start := row.GetByRole("button", playwright.LocatorGetByRoleOptions{Name: "Start", Exact: playwright.Bool(true)})
+	_, err = start.Evaluate(enable, nil)
+	must(t, err)
+	must(t, start.Click())
+	must(t, expect.Locator(page.GetByTestId("toast").Last()).ToContainText(refused))
+	must(t, expect.Locator(row.GetByTestId("state")).ToHaveText("Running"))
+	must(t, expect.Locator(row.GetByRole("link", playwright.LocatorGetByRoleOptions{Name: "refused-box"})).ToBeVisible())
+	stop := row.GetByRole("button", playwright.LocatorGetByRoleOptions{Name: "Stop", Exact: playwright.Bool(true)})
+	must(t, stop.Click())
+	must(t, expect.Locator(row.GetByTestId("state")).ToHaveText("Stopped", playwright.LocatorAssertionsToHaveTextOptions{Timeout: playwright.Float(30000)}))
+	same, err := page.Evaluate(`() => window.keptRow === document.querySelector('tr[data-name="refused-box"]') && window.keptRow.isConnected`)
+	must(t, err)
+	if same != true {
+		t.Error("the row's element was replaced by the Stop's answer: what was queued on it is lost")
+	}
+	startRow := row.GetByRole("button", playwright.LocatorGetByRoleOptions{Name: "Start", Exact: playwright.Bool(true)})
+	must(t, startRow.Click())
+	must(t, expect.Locator(row.GetByTestId("state")).ToHaveText("Running", playwright.LocatorAssertionsToHaveTextOptions{Timeout: playwright.Float(30000)}))
+
+	// The details: the notice, and the details kept.
+	_, err = page.Goto(p.URL + "/instances/refused-box")
+	must(t, err)
+	detail := page.GetByTestId("detail")
+	must(t, expect.Locator(detail.GetByTestId("state")).ToHaveText("Running"))
+	_, err = page.WaitForFunction(`document.querySelector("[data-opened]")`, nil)
+	must(t, err)
+	startDetail := detail.GetByRole("button", playwright.LocatorGetByRoleOptions{Name: "Start", Exact: playwright.Bool(true)})
+	_, err = startDetail.Evaluate(enable, nil)
+	must(t, err)
+	must(t, startDetail.Click())
+	must(t, expect.Locator(page.GetByTestId("toast").Last()).ToContainText(refused))
+	must(t, expect.Locator(detail.GetByTestId("state")).ToHaveText("Running"))
+	checkAccessibility(t, page, "a refused action's notice on the details")
+}
