@@ -62,10 +62,17 @@ func (s *Server) refreshInstances(c *echo.Context) error {
 	return s.renderWithNotice(c, http.StatusOK, views.InstanceList(list), notice)
 }
 
+// refreshMessage says what a Refresh found, in words for its numbers.
 func refreshMessage(r instancehub.SyncReport) string {
 	switch {
+	case r.Changed == 0 && r.Checked == 0:
+		return "Refreshed: no instance to compare with Azure."
+	case r.Changed == 0 && r.Checked == 1:
+		return "Refreshed: the instance is as Azure reports it."
 	case r.Changed == 0:
 		return fmt.Sprintf("Refreshed: all %d instances are as Azure reports them.", r.Checked)
+	case r.Missing == 1:
+		return fmt.Sprintf("Refreshed: %d changed outside the portal, 1 no longer exists in Azure.", r.Changed)
 	case r.Missing > 0:
 		return fmt.Sprintf("Refreshed: %d changed outside the portal, %d no longer exist in Azure.", r.Changed, r.Missing)
 	}
