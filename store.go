@@ -36,7 +36,7 @@ type InstanceFilter struct {
 
 // SyncState is what the sync compares of an instance with Azure: its
 // power state, which Azure's list of VMs tells (not its addresses, which
-// only its network interfaces do). A sync holds one for every instance.
+// only its network interfaces do). A sync reads one for every instance.
 type SyncState struct {
 	ID      int64
 	Name    string
