@@ -25,17 +25,20 @@ func TestARefusedActionSaysWhy(t *testing.T) {
 	must(t, expect.Locator(row.GetByTestId("state")).ToHaveText("Running", playwright.LocatorAssertionsToHaveTextOptions{Timeout: playwright.Float(30000)}))
 	_, err = page.WaitForFunction(`document.querySelector("[data-opened]")`, nil)
 	must(t, err)
-	refused := "Start is only allowed when the instance is stopped; it is running."
-	enable := `b => { b.removeAttribute("aria-disabled"); b.removeAttribute("aria-describedby") }`
+	// Start, its button enabled again, is refused with its reason.
+	refuseStart := func(scope playwright.Locator) {
+		t.Helper()
+		start := scope.GetByRole("button", playwright.LocatorGetByRoleOptions{Name: "Start", Exact: playwright.Bool(true)})
+		_, err := start.Evaluate(`b => { b.removeAttribute("aria-disabled"); b.removeAttribute("aria-describedby") }`, nil)
+		must(t, err)
+		must(t, start.Click())
+		must(t, expect.Locator(page.GetByTestId("toast").Last()).ToContainText("Start is only allowed when the instance is stopped; it is running."))
+	}
 
 	// The list: the notice, the row kept, and the same row element.
 	_, err = page.Evaluate(`() => { window.keptRow = document.querySelector('tr[data-name="refused-box"]') }`)
 	must(t, err)
-	start := row.GetByRole("button", playwright.LocatorGetByRoleOptions{Name: "Start", Exact: playwright.Bool(true)})
-	_, err = start.Evaluate(enable, nil)
-	must(t, err)
-	must(t, start.Click())
-	must(t, expect.Locator(page.GetByTestId("toast").Last()).ToContainText(refused))
+	refuseStart(row)
 	must(t, expect.Locator(row.GetByTestId("state")).ToHaveText("Running"))
 	must(t, expect.Locator(row.GetByRole("link", playwright.LocatorGetByRoleOptions{Name: "refused-box"})).ToBeVisible())
 	stop := row.GetByRole("button", playwright.LocatorGetByRoleOptions{Name: "Stop", Exact: playwright.Bool(true)})
@@ -57,11 +60,7 @@ func TestARefusedActionSaysWhy(t *testing.T) {
 	must(t, expect.Locator(detail.GetByTestId("state")).ToHaveText("Running"))
 	_, err = page.WaitForFunction(`document.querySelector("[data-opened]")`, nil)
 	must(t, err)
-	startDetail := detail.GetByRole("button", playwright.LocatorGetByRoleOptions{Name: "Start", Exact: playwright.Bool(true)})
-	_, err = startDetail.Evaluate(enable, nil)
-	must(t, err)
-	must(t, startDetail.Click())
-	must(t, expect.Locator(page.GetByTestId("toast").Last()).ToContainText(refused))
+	refuseStart(detail)
 	must(t, expect.Locator(detail.GetByTestId("state")).ToHaveText("Running"))
 	checkAccessibility(t, page, "a refused action's notice on the details")
 }

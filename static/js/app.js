@@ -103,11 +103,16 @@
   // break, all do.
   function refetch(elt) {
     if (elt.matches("tr[data-name]")) {
-      htmx.ajax("GET", "/instances/" + encodeURIComponent(elt.dataset.name) + "/row",
-        { source: elt, target: elt, select: "tr > *", swap: "innerHTML" });
+      intoRow("GET", "/instances/" + encodeURIComponent(elt.dataset.name) + "/row", elt, elt);
     } else if (elt.dataset.url && document.getElementById("detail")) {
       htmx.ajax("GET", elt.dataset.url, { source: elt, target: "#detail", select: "#detail", swap: "outerHTML" });
     }
+  }
+  // Every answer for a row of the list (a change's fetch, an action's
+  // answer) replaces the row's cells, never the row: it stays in the page,
+  // with the fetch htmx queued on it and the counts kept on it below.
+  function intoRow(verb, url, source, row, values) {
+    htmx.ajax(verb, url, { source: source, target: row, select: "tr > *", swap: "innerHTML", values: values });
   }
   // A fetch a change started never takes what the person was typing or
   // choosing: the fields of the row or the details that differ from what
@@ -365,16 +370,15 @@
 
   // The list's row actions: one form around the table, each button naming
   // its action. With htmx the action is posted and its answer, the row as it
-  // is now, replaces the row's cells (the row stays, as through a change's
-  // fetch, with the fetch queued on it); Delete asks first. Without script
-  // the form posts (or, for Delete, opens the page that asks).
+  // is now, replaces the row's cells (intoRow); Delete asks first. Without
+  // script the form posts (or, for Delete, opens the page that asks).
   document.addEventListener("submit", function (e) {
     if (e.target.id !== "row-actions" || !window.htmx || !e.submitter || e.submitter.hasAttribute("data-bulk")) return;
     e.preventDefault();
     var button = e.submitter;
     var row = button.closest("tr");
     var send = function () {
-      htmx.ajax("POST", button.getAttribute("formaction"), { source: button, target: row, select: "tr > *", swap: "innerHTML" });
+      intoRow("POST", button.getAttribute("formaction"), button, row);
     };
     if (button.hasAttribute("data-confirm")) {
       ask("Delete " + row.dataset.name + "? The virtual machine, its disk and its network interface are removed. Files on the workspace share are kept.",
@@ -391,11 +395,12 @@
   document.addEventListener("instancehub:ask", function (e) {
     var d = e.detail, elt = e.target;
     ask(d.question, d.verb, function () {
-      var detail = d.from === "detail";
-      htmx.ajax("POST", d.url, {
-        source: elt, target: detail ? "#detail" : elt.closest("tr"), select: detail ? "#detail" : "tr > *",
-        swap: detail ? "outerHTML" : "innerHTML", values: { from: d.from, confirmed: "1" }
-      });
+      var values = { from: d.from, confirmed: "1" };
+      if (d.from === "detail") {
+        htmx.ajax("POST", d.url, { source: elt, target: "#detail", select: "#detail", swap: "outerHTML", values: values });
+      } else {
+        intoRow("POST", d.url, elt, elt.closest("tr"), values);
+      }
     });
   });
 
