@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"net/url"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -273,34 +274,128 @@ func TestAPushKeepsAFieldsMessage(t *testing.T) {
 	checkAccessibility(t, page, "a refused key kept through a push")
 }
 
-// TestAnActionOutlastsAFetchSentBeforeIt: the details fetch themselves for a
-// change, and that fetch's answer, read before the person's Save, comes
-// back after it. It used to put back the idle time as it was before the
-// Save; it is now dropped and the details fetched again.
+// TestAnActionOutlastsAFetchSentBeforeIt: a fetch of the details sent
+// before an action on them (Stop, which swaps the details with its answer)
+// and answered after it carries what was read before: it is dropped, the
+// details fetch themselves again, and what the action showed is never
+// taken back.
 func TestAnActionOutlastsAFetchSentBeforeIt(t *testing.T) {
 	p := startPortal(t, "--emulator-latency", "0")
 	page := newPage(t)
 	signIn(t, page, p.URL, "admin@example.com", adminPassword)
+	createRunning(t, page, p, "slow-answer")
+	detail := openDetails(t, page, p, "slow-answer")
+	fetches, release := holdFirstFetch(t, page, "slow-answer")
+	hearChange(t, page)
+	select {
+	case <-fetches:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the details did not fetch themselves for the change")
+	}
+	// Stop, while the fetch read before it is held: its answer shows.
+	must(t, button(detail, "Stop").Click())
+	must(t, expect.Locator(detail.GetByTestId("state")).ToHaveText(regexp.MustCompile(`^\s*Stopp(ing|ed)\s*$`)))
+	_, err := page.Evaluate(`() => {
+		window.statesShown = [];
+		new MutationObserver(() => {
+			const s = document.querySelector('#detail [data-testid="state"]');
+			if (s) window.statesShown.push(s.textContent.trim());
+		}).observe(document.getElementById("changes"), {subtree: true, childList: true, characterData: true});
+	}`)
+	must(t, err)
+	close(release) // the answer read before the Stop (Running) comes back now
+	select {
+	case <-fetches: // dropped, and fetched again
+	case <-time.After(30 * time.Second):
+		t.Fatal("the answer read before the Stop was not fetched again")
+	}
+	must(t, expect.Locator(detail.GetByTestId("state")).ToHaveText("Stopped", playwright.LocatorAssertionsToHaveTextOptions{Timeout: playwright.Float(30000)}))
+	shown, err := page.Evaluate(`window.statesShown`)
+	must(t, err)
+	for _, s := range shown.([]any) {
+		if s == "Running" {
+			t.Fatalf("the details showed Running again after the Stop's answer (states shown: %v)", shown)
+		}
+	}
+}
+
+// TestAChangeHeardDuringAFetchIsShown: a change heard while the details'
+// fetch is out queues another fetch (htmx queues the last on the details),
+// sent once the first is answered; its answer is shown, though the first
+// answer's swap came in between. Here the instance is stopped by another
+// hand (a request outside the page's own actions) while the fetch that
+// read it running is held.
+func TestAChangeHeardDuringAFetchIsShown(t *testing.T) {
+	p := startPortal(t, "--emulator-latency", "0")
+	page := newPage(t)
+	signIn(t, page, p.URL, "admin@example.com", adminPassword)
+	createRunning(t, page, p, "queued-box")
+	detail := openDetails(t, page, p, "queued-box")
+	fetches, release := holdFirstFetch(t, page, "queued-box")
+	hearChange(t, page)
+	select {
+	case <-fetches:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the details did not fetch themselves for the change")
+	}
+	_, err := page.Evaluate(`() => {
+		window.changesHeard = 0;
+		window.instancehubStream.source.addEventListener("instance", () => window.changesHeard++);
+		return fetch("/instances/queued-box/stop", {method: "POST", redirect: "manual",
+			body: new URLSearchParams({_csrf: document.querySelector("input[name=_csrf]").value})}).then(r => r.type);
+	}`)
+	must(t, err)
+	waitFor(t, page, `fetch("/instances/queued-box/row").then(r => r.text()).then(t => t.includes("Stopped"))`)
+	waitFor(t, page, `window.changesHeard > 0`)
+	close(release) // the answer read before the Stop (Running) is shown, then the queued fetch's
+	must(t, expect.Locator(detail.GetByTestId("state")).ToHaveText("Stopped", playwright.LocatorAssertionsToHaveTextOptions{Timeout: playwright.Float(10000)}))
+}
+
+// createRunning creates the instance name through the form and waits for
+// the list to show it Running.
+func createRunning(t *testing.T, page playwright.Page, p *portal, name string) {
+	t.Helper()
 	_, err := page.Goto(p.URL + "/instances/new")
 	must(t, err)
-	must(t, page.GetByLabel("Compute name").Fill("slow-answer"))
+	must(t, page.GetByLabel("Compute name").Fill(name))
 	must(t, button(page.Locator("body"), "Create").Click())
 	must(t, page.WaitForURL(p.URL+"/instances"))
-	_, err = page.Goto(p.URL + "/instances/slow-answer")
+	state := page.Locator(`tr[data-name="` + name + `"]`).GetByTestId("state")
+	must(t, expect.Locator(state).ToHaveText("Running", playwright.LocatorAssertionsToHaveTextOptions{Timeout: playwright.Float(30000)}))
+}
+
+// openDetails opens the details page of the running instance name and
+// waits for its stream of changes to open; it returns the details.
+func openDetails(t *testing.T, page playwright.Page, p *portal, name string) playwright.Locator {
+	t.Helper()
+	_, err := page.Goto(p.URL + "/instances/" + name)
 	must(t, err)
 	detail := page.GetByTestId("detail")
 	must(t, expect.Locator(detail.GetByTestId("state")).ToHaveText("Running", playwright.LocatorAssertionsToHaveTextOptions{Timeout: playwright.Float(30000)}))
-	_, err = page.WaitForFunction(`document.querySelector("[data-opened]")`, nil)
-	must(t, err)
-	// The details' fetches (htmx's GETs of the page's own address) are
-	// answered as the portal answered them when asked, but held back
-	// until the test lets them go.
-	answered := make(chan struct{}, 8)
-	release := make(chan struct{})
-	must(t, page.Route("**/instances/slow-answer", func(route playwright.Route) {
+	waitFor(t, page, `document.querySelector("[data-opened]") !== null`)
+	return detail
+}
+
+// holdFirstFetch holds the first of the details' own fetches (htmx's GETs
+// of the page's address) of the instance name: the portal's answer is read
+// when it is asked, and given to the page only once release is closed.
+// Each fetch is told on the channel returned.
+func holdFirstFetch(t *testing.T, page playwright.Page, name string) (fetches <-chan struct{}, release chan struct{}) {
+	t.Helper()
+	told := make(chan struct{}, 16)
+	release = make(chan struct{})
+	var held sync.Once
+	must(t, page.Route("**/instances/"+name, func(route playwright.Route) {
 		req := route.Request()
 		if h, _ := req.HeaderValue("hx-request"); req.Method() != "GET" || h == "" {
-			must(t, route.Continue())
+			_ = route.Continue()
+			return
+		}
+		first := false
+		held.Do(func() { first = true })
+		told <- struct{}{}
+		if !first {
+			_ = route.Continue()
 			return
 		}
 		resp, err := route.Fetch()
@@ -308,32 +403,20 @@ func TestAnActionOutlastsAFetchSentBeforeIt(t *testing.T) {
 			_ = route.Abort()
 			return
 		}
-		answered <- struct{}{}
 		<-release
 		_ = route.Fulfill(playwright.RouteFulfillOptions{Response: resp})
 	}))
-	// The stream says the instance changed: the details fetch themselves,
-	// and the portal answers with the idle time of 1 hour.
+	return told, release
+}
+
+// hearChange makes the details page hear that its instance changed, as its
+// stream would tell it.
+func hearChange(t *testing.T, page playwright.Page) {
+	t.Helper()
 	id, err := page.Locator("[data-id]").First().GetAttribute("data-id")
 	must(t, err)
 	_, err = page.Evaluate(`id => window.instancehubStream.source.dispatchEvent(new MessageEvent("instance", {data: id}))`, id)
 	must(t, err)
-	select {
-	case <-answered:
-	case <-time.After(30 * time.Second):
-		t.Fatal("the details did not fetch themselves for the change")
-	}
-	must(t, page.GetByLabel("Shut down after (minutes)").Fill("120"))
-	must(t, button(page.Locator("body"), "Save idle shutdown").Click())
-	must(t, expect.Locator(page.GetByTestId("idle-shutdown")).ToHaveText("After 2 hours without activity"))
-	close(release) // the answer read before the Save comes back now
-	select {
-	case <-answered: // dropped, and fetched again
-	case <-time.After(30 * time.Second):
-		t.Fatal("the answer read before the Save was not fetched again")
-	}
-	must(t, expect.Locator(page.GetByTestId("idle-shutdown")).ToHaveText("After 2 hours without activity"))
-	must(t, expect.Locator(page.GetByLabel("Shut down after (minutes)")).ToHaveValue("120"))
 }
 
 // TestTheStreamOpensEarly: the list's stream of changes opens while the

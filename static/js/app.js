@@ -105,14 +105,21 @@
     if (elt.matches("tr[data-name]")) {
       intoRow("GET", "/instances/" + encodeURIComponent(elt.dataset.name) + "/row", elt, elt);
     } else if (elt.dataset.url && document.getElementById("detail")) {
-      htmx.ajax("GET", elt.dataset.url, { source: elt, target: "#detail", select: "#detail", swap: "outerHTML" });
+      intoDetail("GET", elt.dataset.url, elt);
     }
   }
   // Every answer for a row of the list (a change's fetch, an action's
   // answer) replaces the row's cells, never the row: it stays in the page,
-  // with the fetch htmx queued on it and the counts kept on it below.
+  // with the fetch htmx queued on it and the counts kept on it below. And
+  // every answer for the details replaces what #detail holds, never
+  // #detail: htmx fixes a request's target when it is asked for, so a
+  // fetch queued while another is out would otherwise swap its answer
+  // into the #detail the first one's answer took out of the page.
   function intoRow(verb, url, source, row, values) {
     htmx.ajax(verb, url, { source: source, target: row, select: "tr > *", swap: "innerHTML", values: values });
+  }
+  function intoDetail(verb, url, source, values) {
+    htmx.ajax(verb, url, { source: source, target: "#detail", select: "#detail > *", swap: "innerHTML", values: values });
   }
   // A fetch a change started never takes what the person was typing or
   // choosing: the fields of the row or the details that differ from what
@@ -397,7 +404,7 @@
     ask(d.question, d.verb, function () {
       var values = { from: d.from, confirmed: "1" };
       if (d.from === "detail") {
-        htmx.ajax("POST", d.url, { source: elt, target: "#detail", select: "#detail", swap: "outerHTML", values: values });
+        intoDetail("POST", d.url, elt, values);
       } else {
         intoRow("POST", d.url, elt, elt.closest("tr"), values);
       }
