@@ -351,9 +351,64 @@ func TestAChangeHeardDuringAFetchIsShown(t *testing.T) {
 	must(t, expect.Locator(detail.GetByTestId("state")).ToHaveText("Stopped", playwright.LocatorAssertionsToHaveTextOptions{Timeout: playwright.Float(10000)}))
 }
 
+// TestAChangeHeardDuringTheListsFetchIsShown: a change heard while the
+// list itself is fetched (here a search) may come after the portal read
+// the list; the list's answer then replaces the row that fetched the
+// change, and the row is fetched again. The instance is stopped by another
+// hand while the search's answer, read while it ran, is held.
+func TestAChangeHeardDuringTheListsFetchIsShown(t *testing.T) {
+	p := startPortal(t, "--emulator-latency", "0")
+	page := newPage(t)
+	signIn(t, page, p.URL, "admin@example.com", adminPassword)
+	createRunning(t, page, p, "listed-box")
+	waitFor(t, page, `document.querySelector("[data-opened]") !== null`)
+	searched := make(chan struct{}, 1)
+	release := make(chan struct{})
+	must(t, page.Route(regexp.MustCompile(`/instances\?`), func(route playwright.Route) {
+		if h, _ := route.Request().HeaderValue("hx-request"); h == "" {
+			_ = route.Continue()
+			return
+		}
+		resp, err := route.Fetch()
+		if err != nil {
+			_ = route.Abort()
+			return
+		}
+		searched <- struct{}{}
+		<-release
+		_ = route.Fulfill(playwright.RouteFulfillOptions{Response: resp})
+	}))
+	must(t, page.GetByLabel("Search by name").Fill("listed"))
+	select {
+	case <-searched:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the search was not sent")
+	}
+	_, err := page.Evaluate(`() => {
+		window.changesHeard = 0;
+		window.instancehubStream.source.addEventListener("instance", () => window.changesHeard++);
+		return fetch("/instances/listed-box/stop", {method: "POST", redirect: "manual",
+			body: new URLSearchParams({_csrf: document.querySelector("input[name=_csrf]").value})}).then(r => r.type);
+	}`)
+	must(t, err)
+	waitFor(t, page, `fetch("/instances/listed-box/row").then(r => r.text()).then(t => t.includes("Stopped"))`)
+	waitFor(t, page, `window.changesHeard > 0`)
+	// The row in the page now, which the change's fetch filled, is the
+	// list's answer's to replace.
+	_, err = page.Evaluate(`() => { window.rowBefore = document.querySelector('tr[data-name="listed-box"]') }`)
+	must(t, err)
+	close(release) // the list read before the Stop (Running) is shown, then the row fetched again
+	waitFor(t, page, `document.querySelector('tr[data-name="listed-box"]') !== window.rowBefore`)
+	if n, err := page.Locator("[id=instance-list]").Count(); err != nil || n != 1 {
+		t.Errorf("%d elements are #instance-list after the search (%v), want 1", n, err)
+	}
+	state := page.Locator(`tr[data-name="listed-box"]`).GetByTestId("state")
+	must(t, expect.Locator(state).ToHaveText("Stopped", playwright.LocatorAssertionsToHaveTextOptions{Timeout: playwright.Float(10000)}))
+}
+
 // createRunning creates the instance name through the form and waits for
 // the list to show it Running.
-func createRunning(t *testing.T, page playwright.Page, p *portal, name string) {
+func createRunning(t testing.TB, page playwright.Page, p *portal, name string) {
 	t.Helper()
 	_, err := page.Goto(p.URL + "/instances/new")
 	must(t, err)
@@ -429,13 +484,8 @@ func TestTheStreamOpensEarly(t *testing.T) {
 	p := startPortal(t, "--emulator-latency", "0")
 	page := newPage(t)
 	signIn(t, page, p.URL, "admin@example.com", adminPassword)
-	_, err := page.Goto(p.URL + "/instances/new")
-	must(t, err)
-	must(t, page.GetByLabel("Compute name").Fill("early-box"))
-	must(t, button(page.Locator("body"), "Create").Click())
-	must(t, page.WaitForURL(p.URL+"/instances"))
+	createRunning(t, page, p, "early-box")
 	state := page.Locator(`tr[data-name="early-box"]`).GetByTestId("state")
-	must(t, expect.Locator(state).ToHaveText("Running", playwright.LocatorAssertionsToHaveTextOptions{Timeout: playwright.Float(30000)}))
 
 	release := make(chan struct{})
 	must(t, page.Route("**/vendor/htmx.min.js*", func(r playwright.Route) {
@@ -445,7 +495,7 @@ func TestTheStreamOpensEarly(t *testing.T) {
 		}()
 	}))
 	reqs := countRequests(page, "/instances/early-box/row", "/instances/early-box/stop")
-	_, err = page.Goto(p.URL+"/instances", playwright.PageGotoOptions{WaitUntil: playwright.WaitUntilStateCommit})
+	_, err := page.Goto(p.URL+"/instances", playwright.PageGotoOptions{WaitUntil: playwright.WaitUntilStateCommit})
 	must(t, err)
 	waitFor(t, page, `window.instancehubStream && window.instancehubStream.opens > 0 && !window.htmx`)
 	reqs.start()

@@ -227,6 +227,32 @@
     if (holder.matches(selector)) found.push(holder);
     return found;
   }
+  // A change heard while the list itself is fetched (a search, a sort, a
+  // page, a Refresh) may have come after the portal read the list, whose
+  // answer then takes the row that fetched the change out of the page:
+  // what the change names is fetched again once the list's answer is in
+  // (loadend comes after htmx's swap).
+  function changed(holder, selector) {
+    showing(holder, selector).forEach(refetch);
+    if (holder._listing > 0) holder._relist.push(selector);
+  }
+  document.addEventListener("htmx:beforeRequest", function (e) {
+    var target = e.detail.target, xhr = e.detail.xhr;
+    var holder = target && target.id === "instance-list" && xhr ? target.closest("[sse-connect]") : null;
+    if (!holder) return;
+    if (!holder._listing) holder._relist = [];
+    holder._listing = (holder._listing || 0) + 1;
+    xhr.addEventListener("loadend", function () {
+      if (--holder._listing > 0) return;
+      var fetch = [];
+      holder._relist.forEach(function (selector) { fetch = fetch.concat(showing(holder, selector)); });
+      holder._relist = [];
+      refetchEach(fetch);
+    });
+  });
+  function refetchEach(elts) {
+    elts.filter(function (elt, i) { return elts.indexOf(elt) === i; }).forEach(refetch);
+  }
   // The stream stream.js opened while the page was parsed is the sse
   // extension's, once: it is open already (its opening is told to the
   // extension again, which sets its handlers only now), or opens by itself.
@@ -257,9 +283,9 @@
         broke = early.opens > 1 || early.broke || early.resync;
       }
       stream.addEventListener("instance", function (m) {
-        if (/^[0-9]+$/.test(m.data)) showing(holder, '[data-id="' + m.data + '"]').forEach(refetch);
+        if (/^[0-9]+$/.test(m.data)) changed(holder, '[data-id="' + m.data + '"]');
       });
-      stream.addEventListener("resync", function () { showing(holder, "[data-id]").forEach(refetch); });
+      stream.addEventListener("resync", function () { changed(holder, "[data-id]"); });
     }
     var again = broke || holder.hasAttribute("data-opened");
     holder.setAttribute("data-opened", "");
@@ -267,7 +293,8 @@
     heard.forEach(function (id) {
       if (/^[0-9]+$/.test(id)) fetch = fetch.concat(showing(holder, '[data-id="' + id + '"]'));
     });
-    fetch.filter(function (elt, i) { return fetch.indexOf(elt) === i; }).forEach(refetch);
+    refetchEach(fetch);
+    if (again && holder._listing > 0) holder._relist.push("[data-id]");
   });
 
   // An action swaps the row or the details it came from, and the button
