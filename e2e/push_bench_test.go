@@ -141,13 +141,8 @@ func BenchmarkChangeIsShown(b *testing.B) {
 	p := startPortal(b)
 	page := newPage(b)
 	signIn(b, page, p.URL, "admin@example.com", adminPassword)
-	_, err := page.Goto(p.URL + "/instances/new")
-	must(b, err)
-	must(b, page.GetByLabel("Compute name").Fill("shown-box"))
-	must(b, button(page.Locator("body"), "Create").Click())
-	must(b, page.WaitForURL(p.URL+"/instances"))
+	createRunning(b, page, p, "shown-box")
 	state := page.Locator(`tr[data-name="shown-box"]`).GetByTestId("state")
-	must(b, expect.Locator(state).ToHaveText("Running", playwright.LocatorAssertionsToHaveTextOptions{Timeout: playwright.Float(30000)}))
 	var toRestarting, toRunning []float64
 	for b.Loop() {
 		_, err := page.Goto(p.URL + "/instances")

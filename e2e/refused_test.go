@@ -16,14 +16,9 @@ func TestARefusedActionSaysWhy(t *testing.T) {
 	p := startPortal(t, "--emulator-latency", "0")
 	page := newPage(t)
 	signIn(t, page, p.URL, "admin@example.com", adminPassword)
-	_, err := page.Goto(p.URL + "/instances/new")
-	must(t, err)
-	must(t, page.GetByLabel("Compute name").Fill("refused-box"))
-	must(t, button(page.Locator("body"), "Create").Click())
-	must(t, page.WaitForURL(p.URL+"/instances"))
+	createRunning(t, page, p, "refused-box")
 	row := page.Locator(`tr[data-name="refused-box"]`)
-	must(t, expect.Locator(row.GetByTestId("state")).ToHaveText("Running", playwright.LocatorAssertionsToHaveTextOptions{Timeout: playwright.Float(30000)}))
-	_, err = page.WaitForFunction(`document.querySelector("[data-opened]")`, nil)
+	_, err := page.WaitForFunction(`document.querySelector("[data-opened]")`, nil)
 	must(t, err)
 	// Start, its button enabled again, is refused with its reason.
 	refuseStart := func(scope playwright.Locator) {
@@ -54,12 +49,7 @@ func TestARefusedActionSaysWhy(t *testing.T) {
 	must(t, expect.Locator(row.GetByTestId("state")).ToHaveText("Running", playwright.LocatorAssertionsToHaveTextOptions{Timeout: playwright.Float(30000)}))
 
 	// The details: the notice, and the details kept.
-	_, err = page.Goto(p.URL + "/instances/refused-box")
-	must(t, err)
-	detail := page.GetByTestId("detail")
-	must(t, expect.Locator(detail.GetByTestId("state")).ToHaveText("Running"))
-	_, err = page.WaitForFunction(`document.querySelector("[data-opened]")`, nil)
-	must(t, err)
+	detail := openDetails(t, page, p, "refused-box")
 	refuseStart(detail)
 	must(t, expect.Locator(detail.GetByTestId("state")).ToHaveText("Running"))
 	checkAccessibility(t, page, "a refused action's notice on the details")
