@@ -285,7 +285,7 @@ func TestAnActionOutlastsAFetchSentBeforeIt(t *testing.T) {
 	signIn(t, page, p.URL, "admin@example.com", adminPassword)
 	createRunning(t, page, p, "slow-answer")
 	detail := openDetails(t, page, p, "slow-answer")
-	fetches, release := holdFirstFetch(t, page, "slow-answer")
+	fetches, release := holdFirstFetch(t, page, "**/instances/slow-answer")
 	hearChange(t, page)
 	select {
 	case <-fetches:
@@ -331,22 +331,14 @@ func TestAChangeHeardDuringAFetchIsShown(t *testing.T) {
 	signIn(t, page, p.URL, "admin@example.com", adminPassword)
 	createRunning(t, page, p, "queued-box")
 	detail := openDetails(t, page, p, "queued-box")
-	fetches, release := holdFirstFetch(t, page, "queued-box")
+	fetches, release := holdFirstFetch(t, page, "**/instances/queued-box")
 	hearChange(t, page)
 	select {
 	case <-fetches:
 	case <-time.After(30 * time.Second):
 		t.Fatal("the details did not fetch themselves for the change")
 	}
-	_, err := page.Evaluate(`() => {
-		window.changesHeard = 0;
-		window.instancehubStream.source.addEventListener("instance", () => window.changesHeard++);
-		return fetch("/instances/queued-box/stop", {method: "POST", redirect: "manual",
-			body: new URLSearchParams({_csrf: document.querySelector("input[name=_csrf]").value})}).then(r => r.type);
-	}`)
-	must(t, err)
-	waitFor(t, page, `fetch("/instances/queued-box/row").then(r => r.text()).then(t => t.includes("Stopped"))`)
-	waitFor(t, page, `window.changesHeard > 0`)
+	stopElsewhere(t, page, "queued-box")
 	close(release) // the answer read before the Stop (Running) is shown, then the queued fetch's
 	must(t, expect.Locator(detail.GetByTestId("state")).ToHaveText("Stopped", playwright.LocatorAssertionsToHaveTextOptions{Timeout: playwright.Float(10000)}))
 }
@@ -362,40 +354,17 @@ func TestAChangeHeardDuringTheListsFetchIsShown(t *testing.T) {
 	signIn(t, page, p.URL, "admin@example.com", adminPassword)
 	createRunning(t, page, p, "listed-box")
 	waitFor(t, page, `document.querySelector("[data-opened]") !== null`)
-	searched := make(chan struct{}, 1)
-	release := make(chan struct{})
-	must(t, page.Route(regexp.MustCompile(`/instances\?`), func(route playwright.Route) {
-		if h, _ := route.Request().HeaderValue("hx-request"); h == "" {
-			_ = route.Continue()
-			return
-		}
-		resp, err := route.Fetch()
-		if err != nil {
-			_ = route.Abort()
-			return
-		}
-		searched <- struct{}{}
-		<-release
-		_ = route.Fulfill(playwright.RouteFulfillOptions{Response: resp})
-	}))
+	searched, release := holdFirstFetch(t, page, regexp.MustCompile(`/instances\?`))
 	must(t, page.GetByLabel("Search by name").Fill("listed"))
 	select {
 	case <-searched:
 	case <-time.After(30 * time.Second):
 		t.Fatal("the search was not sent")
 	}
-	_, err := page.Evaluate(`() => {
-		window.changesHeard = 0;
-		window.instancehubStream.source.addEventListener("instance", () => window.changesHeard++);
-		return fetch("/instances/listed-box/stop", {method: "POST", redirect: "manual",
-			body: new URLSearchParams({_csrf: document.querySelector("input[name=_csrf]").value})}).then(r => r.type);
-	}`)
-	must(t, err)
-	waitFor(t, page, `fetch("/instances/listed-box/row").then(r => r.text()).then(t => t.includes("Stopped"))`)
-	waitFor(t, page, `window.changesHeard > 0`)
+	stopElsewhere(t, page, "listed-box")
 	// The row in the page now, which the change's fetch filled, is the
 	// list's answer's to replace.
-	_, err = page.Evaluate(`() => { window.rowBefore = document.querySelector('tr[data-name="listed-box"]') }`)
+	_, err := page.Evaluate(`() => { window.rowBefore = document.querySelector('tr[data-name="listed-box"]') }`)
 	must(t, err)
 	close(release) // the list read before the Stop (Running) is shown, then the row fetched again
 	waitFor(t, page, `document.querySelector('tr[data-name="listed-box"]') !== window.rowBefore`)
@@ -431,16 +400,16 @@ func openDetails(t *testing.T, page playwright.Page, p *portal, name string) pla
 	return detail
 }
 
-// holdFirstFetch holds the first of the details' own fetches (htmx's GETs
-// of the page's address) of the instance name: the portal's answer is read
-// when it is asked, and given to the page only once release is closed.
-// Each fetch is told on the channel returned.
-func holdFirstFetch(t *testing.T, page playwright.Page, name string) (fetches <-chan struct{}, release chan struct{}) {
+// holdFirstFetch holds the first of htmx's GETs of an address that url
+// matches (a glob or a regexp, as page.Route takes): the portal's answer
+// is read when it is asked, and given to the page only once release is
+// closed. Each such GET is told on the channel returned.
+func holdFirstFetch(t *testing.T, page playwright.Page, url any) (fetches <-chan struct{}, release chan struct{}) {
 	t.Helper()
 	told := make(chan struct{}, 16)
 	release = make(chan struct{})
 	var held sync.Once
-	must(t, page.Route("**/instances/"+name, func(route playwright.Route) {
+	must(t, page.Route(url, func(route playwright.Route) {
 		req := route.Request()
 		if h, _ := req.HeaderValue("hx-request"); req.Method() != "GET" || h == "" {
 			_ = route.Continue()
@@ -448,7 +417,10 @@ func holdFirstFetch(t *testing.T, page playwright.Page, name string) (fetches <-
 		}
 		first := false
 		held.Do(func() { first = true })
-		told <- struct{}{}
+		select {
+		case told <- struct{}{}:
+		default: // told often enough: nobody waits for more
+		}
 		if !first {
 			_ = route.Continue()
 			return
@@ -462,6 +434,22 @@ func holdFirstFetch(t *testing.T, page playwright.Page, name string) (fetches <-
 		_ = route.Fulfill(playwright.RouteFulfillOptions{Response: resp})
 	}))
 	return told, release
+}
+
+// stopElsewhere stops the instance name by another hand than the page's
+// own actions (a request of its own), and waits until the portal has it
+// stopped and the page's stream has told a change since.
+func stopElsewhere(t *testing.T, page playwright.Page, name string) {
+	t.Helper()
+	_, err := page.Evaluate(`name => {
+		window.changesHeard = 0;
+		window.instancehubStream.source.addEventListener("instance", () => window.changesHeard++);
+		return fetch("/instances/" + name + "/stop", {method: "POST", redirect: "manual",
+			body: new URLSearchParams({_csrf: document.querySelector("input[name=_csrf]").value})}).then(r => r.type);
+	}`, name)
+	must(t, err)
+	waitFor(t, page, `fetch("/instances/`+name+`/row").then(r => r.text()).then(t => t.includes("Stopped"))`)
+	waitFor(t, page, `window.changesHeard > 0`)
 }
 
 // hearChange makes the details page hear that its instance changed, as its
