@@ -45,6 +45,7 @@ func TestOffButtonsSayWhy(t *testing.T) {
 	wantDescription(t, start, "Start is not available: the instance is running.")
 	// Focus shows the same words as the button's tooltip.
 	must(t, expect.Locator(start).ToHaveAttribute("data-why", "Start is not available: the instance is running."))
+	tooltipInFrame(t, start)
 	must(t, page.Keyboard().Press("Enter"))
 	nothingHappened(t, page, &starts)
 	must(t, expect.Locator(row.GetByTestId("state")).ToHaveText("Running"))
@@ -65,6 +66,28 @@ func TestOffButtonsSayWhy(t *testing.T) {
 	must(t, page.Keyboard().Press("Enter"))
 	nothingHappened(t, page, &starts)
 	must(t, expect.Locator(page.GetByTestId("detail").GetByTestId("state")).ToHaveText("Running"))
+}
+
+// tooltipInFrame checks that the tooltip a row's button shows (its
+// ::after) lies within the list's scrolling frame, which clips what passes
+// its edges: here the list's one row, its last column.
+func tooltipInFrame(t *testing.T, b playwright.Locator) {
+	t.Helper()
+	got, err := b.Evaluate(`b => {
+		const tip = getComputedStyle(b, "::after");
+		if (tip.content === "none" || tip.position !== "absolute") return "no tooltip shown";
+		const r = b.getBoundingClientRect(), frame = b.closest(".table-wrap").getBoundingClientRect();
+		// Positioned: its offsets and size are the used ones, from the
+		// button's padding box (inside its 1px border).
+		const left = r.left + 1 + parseFloat(tip.left), top = r.top + 1 + parseFloat(tip.top);
+		const right = left + parseFloat(tip.width), bottom = top + parseFloat(tip.height);
+		const within = left >= frame.left - 1 && right <= frame.right + 1 && top >= frame.top - 1 && bottom <= frame.bottom + 1;
+		return within ? "" : "tooltip " + [left, top, right, bottom].map(Math.round) + " outside the frame " + [frame.left, frame.top, frame.right, frame.bottom].map(Math.round);
+	}`, nil)
+	must(t, err)
+	if got != "" {
+		t.Error(got)
+	}
 }
 
 // wantDescription checks the words the button is described by, as a screen
