@@ -286,12 +286,7 @@ func TestAnActionOutlastsAFetchSentBeforeIt(t *testing.T) {
 	createRunning(t, page, p, "slow-answer")
 	detail := openDetails(t, page, p, "slow-answer")
 	fetches, release := holdFirstFetch(t, page, "**/instances/slow-answer")
-	hearChange(t, page)
-	select {
-	case <-fetches:
-	case <-time.After(30 * time.Second):
-		t.Fatal("the details did not fetch themselves for the change")
-	}
+	hearChange(t, page, fetches)
 	// Stop, while the fetch read before it is held: its answer shows.
 	must(t, button(detail, "Stop").Click())
 	must(t, expect.Locator(detail.GetByTestId("state")).ToHaveText(regexp.MustCompile(`^\s*Stopp(ing|ed)\s*$`)))
@@ -332,12 +327,7 @@ func TestAChangeHeardDuringAFetchIsShown(t *testing.T) {
 	createRunning(t, page, p, "queued-box")
 	detail := openDetails(t, page, p, "queued-box")
 	fetches, release := holdFirstFetch(t, page, "**/instances/queued-box")
-	hearChange(t, page)
-	select {
-	case <-fetches:
-	case <-time.After(30 * time.Second):
-		t.Fatal("the details did not fetch themselves for the change")
-	}
+	hearChange(t, page, fetches)
 	stopElsewhere(t, page, "queued-box")
 	close(release) // the answer read before the Stop (Running) is shown, then the queued fetch's
 	must(t, expect.Locator(detail.GetByTestId("state")).ToHaveText("Stopped", playwright.LocatorAssertionsToHaveTextOptions{Timeout: playwright.Float(10000)}))
@@ -453,13 +443,18 @@ func stopElsewhere(t *testing.T, page playwright.Page, name string) {
 }
 
 // hearChange makes the details page hear that its instance changed, as its
-// stream would tell it.
-func hearChange(t *testing.T, page playwright.Page) {
+// stream would tell it, and waits for the fetch it sends (told on fetches).
+func hearChange(t *testing.T, page playwright.Page, fetches <-chan struct{}) {
 	t.Helper()
 	id, err := page.Locator("[data-id]").First().GetAttribute("data-id")
 	must(t, err)
 	_, err = page.Evaluate(`id => window.instancehubStream.source.dispatchEvent(new MessageEvent("instance", {data: id}))`, id)
 	must(t, err)
+	select {
+	case <-fetches:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the details did not fetch themselves for the change")
+	}
 }
 
 // TestTheStreamOpensEarly: the list's stream of changes opens while the
