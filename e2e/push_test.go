@@ -222,8 +222,7 @@ func TestAPushKeepsWhatIsTyped(t *testing.T) {
 	// instance changes.
 	_, err = page.Goto(p.URL + "/instances")
 	must(t, err)
-	_, err = page.WaitForFunction(`document.querySelector("[data-opened]")`, nil)
-	must(t, err)
+	streamOpened(t, page)
 	tick := page.GetByLabel("Select typed-into")
 	must(t, tick.Check())
 	_, err = page.Evaluate(`fetch("/instances/typed-into/restart", {method: "POST",
@@ -250,12 +249,7 @@ func TestAPushKeepsAFieldsMessage(t *testing.T) {
 	must(t, page.GetByLabel("Set up an SSH key later").Check())
 	must(t, button(page.Locator("body"), "Create").Click())
 	must(t, page.WaitForURL(p.URL+"/instances"))
-	_, err = page.Goto(p.URL + "/instances/refused-key")
-	must(t, err)
-	detail := page.GetByTestId("detail")
-	must(t, expect.Locator(detail.GetByTestId("state")).ToHaveText("Running", playwright.LocatorAssertionsToHaveTextOptions{Timeout: playwright.Float(30000)}))
-	_, err = page.WaitForFunction(`document.querySelector("[data-opened]")`, nil)
-	must(t, err)
+	detail := openDetails(t, page, p, "refused-key")
 	key := page.GetByLabel("Your SSH public key")
 	must(t, key.Fill("ssh-rsa AAAA"))
 	must(t, button(page.Locator("main"), "Add key").Click())
@@ -298,12 +292,10 @@ func TestAnActionOutlastsAFetchSentBeforeIt(t *testing.T) {
 		}).observe(document.getElementById("changes"), {subtree: true, childList: true, characterData: true});
 	}`)
 	must(t, err)
-	close(release) // the answer read before the Stop (Running) comes back now
-	select {
-	case <-fetches: // dropped, and fetched again
-	case <-time.After(30 * time.Second):
-		t.Fatal("the answer read before the Stop was not fetched again")
-	}
+	// The answer read before the Stop (Running) comes back now: it is
+	// dropped, and the details fetch themselves again.
+	close(release)
+	waitTold(t, fetches, "the answer read before the Stop was not fetched again")
 	must(t, expect.Locator(detail.GetByTestId("state")).ToHaveText("Stopped", playwright.LocatorAssertionsToHaveTextOptions{Timeout: playwright.Float(30000)}))
 	shown, err := page.Evaluate(`window.statesShown`)
 	must(t, err)
@@ -343,14 +335,10 @@ func TestAChangeHeardDuringTheListsFetchIsShown(t *testing.T) {
 	page := newPage(t)
 	signIn(t, page, p.URL, "admin@example.com", adminPassword)
 	createRunning(t, page, p, "listed-box")
-	waitFor(t, page, `document.querySelector("[data-opened]") !== null`)
+	streamOpened(t, page)
 	searched, release := holdFirstFetch(t, page, regexp.MustCompile(`/instances\?`))
 	must(t, page.GetByLabel("Search by name").Fill("listed"))
-	select {
-	case <-searched:
-	case <-time.After(30 * time.Second):
-		t.Fatal("the search was not sent")
-	}
+	waitTold(t, searched, "the search was not sent")
 	stopElsewhere(t, page, "listed-box")
 	// The row in the page now, which the change's fetch filled, is the
 	// list's answer's to replace.
@@ -386,8 +374,15 @@ func openDetails(t *testing.T, page playwright.Page, p *portal, name string) pla
 	must(t, err)
 	detail := page.GetByTestId("detail")
 	must(t, expect.Locator(detail.GetByTestId("state")).ToHaveText("Running", playwright.LocatorAssertionsToHaveTextOptions{Timeout: playwright.Float(30000)}))
-	waitFor(t, page, `document.querySelector("[data-opened]") !== null`)
+	streamOpened(t, page)
 	return detail
+}
+
+// streamOpened waits for the page's stream of changes to have opened
+// (app.js marks its holder data-opened).
+func streamOpened(t *testing.T, page playwright.Page) {
+	t.Helper()
+	waitFor(t, page, `document.querySelector("[data-opened]") !== null`)
 }
 
 // holdFirstFetch holds the first of htmx's GETs of an address that url
@@ -450,10 +445,17 @@ func hearChange(t *testing.T, page playwright.Page, fetches <-chan struct{}) {
 	must(t, err)
 	_, err = page.Evaluate(`id => window.instancehubStream.source.dispatchEvent(new MessageEvent("instance", {data: id}))`, id)
 	must(t, err)
+	waitTold(t, fetches, "the details did not fetch themselves for the change")
+}
+
+// waitTold waits up to 30 s for a fetch told on fetches (holdFirstFetch),
+// and fails the test with failure if none comes.
+func waitTold(t *testing.T, fetches <-chan struct{}, failure string) {
+	t.Helper()
 	select {
 	case <-fetches:
 	case <-time.After(30 * time.Second):
-		t.Fatal("the details did not fetch themselves for the change")
+		t.Fatal(failure)
 	}
 }
 
@@ -482,11 +484,8 @@ func TestTheStreamOpensEarly(t *testing.T) {
 	must(t, err)
 	waitFor(t, page, `window.instancehubStream && window.instancehubStream.opens > 0 && !window.htmx`)
 	reqs.start()
-	_, err = page.Evaluate(`fetch("/instances/early-box/stop", {method: "POST",
-		body: new URLSearchParams({_csrf: document.querySelector("input[name=_csrf]").value})}).then(r => r.status)`)
-	must(t, err)
 	// The stop ends, and its changes are heard, before htmx starts.
-	waitFor(t, page, `fetch("/instances/early-box/row").then(r => r.text()).then(t => t.includes("Stopped"))`)
+	stopElsewhere(t, page, "early-box")
 	waitFor(t, page, `window.instancehubStream.heard.length > 0`)
 	close(release)
 	must(t, expect.Locator(state).ToHaveText("Stopped", playwright.LocatorAssertionsToHaveTextOptions{Timeout: playwright.Float(10000)}))

@@ -18,12 +18,11 @@ func TestARefusedActionSaysWhy(t *testing.T) {
 	signIn(t, page, p.URL, "admin@example.com", adminPassword)
 	createRunning(t, page, p, "refused-box")
 	row := page.Locator(`tr[data-name="refused-box"]`)
-	_, err := page.WaitForFunction(`document.querySelector("[data-opened]")`, nil)
-	must(t, err)
+	streamOpened(t, page)
 	// Start, its button enabled again, is refused with its reason.
 	refuseStart := func(scope playwright.Locator) {
 		t.Helper()
-		start := scope.GetByRole("button", playwright.LocatorGetByRoleOptions{Name: "Start", Exact: playwright.Bool(true)})
+		start := button(scope, "Start")
 		_, err := start.Evaluate(`b => { b.removeAttribute("aria-disabled"); b.removeAttribute("aria-describedby") }`, nil)
 		must(t, err)
 		must(t, start.Click())
@@ -31,21 +30,19 @@ func TestARefusedActionSaysWhy(t *testing.T) {
 	}
 
 	// The list: the notice, the row kept, and the same row element.
-	_, err = page.Evaluate(`() => { window.keptRow = document.querySelector('tr[data-name="refused-box"]') }`)
+	_, err := page.Evaluate(`() => { window.keptRow = document.querySelector('tr[data-name="refused-box"]') }`)
 	must(t, err)
 	refuseStart(row)
 	must(t, expect.Locator(row.GetByTestId("state")).ToHaveText("Running"))
 	must(t, expect.Locator(row.GetByRole("link", playwright.LocatorGetByRoleOptions{Name: "refused-box"})).ToBeVisible())
-	stop := row.GetByRole("button", playwright.LocatorGetByRoleOptions{Name: "Stop", Exact: playwright.Bool(true)})
-	must(t, stop.Click())
+	must(t, button(row, "Stop").Click())
 	must(t, expect.Locator(row.GetByTestId("state")).ToHaveText("Stopped", playwright.LocatorAssertionsToHaveTextOptions{Timeout: playwright.Float(30000)}))
 	same, err := page.Evaluate(`() => window.keptRow === document.querySelector('tr[data-name="refused-box"]') && window.keptRow.isConnected`)
 	must(t, err)
 	if same != true {
 		t.Error("the row's element was replaced by the Stop's answer: what was queued on it is lost")
 	}
-	startRow := row.GetByRole("button", playwright.LocatorGetByRoleOptions{Name: "Start", Exact: playwright.Bool(true)})
-	must(t, startRow.Click())
+	must(t, button(row, "Start").Click())
 	must(t, expect.Locator(row.GetByTestId("state")).ToHaveText("Running", playwright.LocatorAssertionsToHaveTextOptions{Timeout: playwright.Float(30000)}))
 
 	// The details: the notice, and the details kept.
