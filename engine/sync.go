@@ -165,8 +165,8 @@ func (e *Engine) sync(ctx context.Context) (instancehub.SyncReport, error) {
 // of 32 bytes each and their names back to back, about 5 MB at 100,000
 // instances where a SyncState each (56 bytes and two strings) held 8 MB,
 // and the heap the collector let grow twice that for the seconds of every
-// sync. The rows are sorted by name as
-// Azure compares names (whatever their case), for Azure's list to find.
+// sync. The rows are sorted by name as Azure compares names (whatever
+// their case), for Azure's list to find.
 type syncIndex struct {
 	names  []byte
 	rows   []syncRow

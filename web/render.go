@@ -163,8 +163,8 @@ func (s *Server) writeError(c *echo.Context, status int, message string) error {
 		h := c.Response().Header()
 		h.Set("HX-Retarget", "#toasts")
 		h.Set("HX-Reswap", "beforeend")
-		// Whatever part of a page the control that asked selects (the
-		// details' #detail, a row's cells), the notice is the answer.
+		// Whatever part of a page the control that asked selects (what
+		// #detail holds, a row's cells), the notice is the answer.
 		h.Set("HX-Reselect", "unset")
 		return s.render(c, status, "", views.Toast(views.Notice{Tone: "danger", Message: message}))
 	}
