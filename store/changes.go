@@ -204,15 +204,33 @@ type cachedPage struct {
 
 // copies returns copies of the kept instances, which callers may change
 // (the service sets each one's Access).
+//
+// The copies share one allocation, as their last operations and images
+// do: a page's 50 instances and 50 operations, each an object of its own,
+// were a twelfth of a list render's CPU with the collector's work they
+// made.
 func copies(kept []*instancehub.Instance) []*instancehub.Instance {
 	out := make([]*instancehub.Instance, len(kept))
+	all := make([]instancehub.Instance, len(kept))
+	nops, nimgs := 0, 0
+	for _, inst := range kept {
+		if inst.LastOperation != nil {
+			nops++
+		}
+		if inst.OSImage != nil {
+			nimgs++
+		}
+	}
+	ops := make([]instancehub.Operation, 0, nops)
+	imgs := make([]instancehub.OSImage, 0, nimgs)
 	for i, inst := range kept {
-		c := *inst
+		c := &all[i]
+		*c = *inst
 		c.Tags = maps.Clone(inst.Tags)
 		c.Identity.UserAssigned = slices.Clone(inst.Identity.UserAssigned)
 		if inst.LastOperation != nil {
-			op := *inst.LastOperation
-			c.LastOperation = &op
+			ops = append(ops, *inst.LastOperation)
+			c.LastOperation = &ops[len(ops)-1]
 		}
 		for _, script := range []**instancehub.SetupScript{&c.Setup.Creation, &c.Setup.Startup} {
 			if *script != nil {
@@ -221,10 +239,10 @@ func copies(kept []*instancehub.Instance) []*instancehub.Instance {
 			}
 		}
 		if inst.OSImage != nil {
-			image := *inst.OSImage
-			c.OSImage = &image
+			imgs = append(imgs, *inst.OSImage)
+			c.OSImage = &imgs[len(imgs)-1]
 		}
-		out[i] = &c
+		out[i] = c
 	}
 	return out
 }
