@@ -21,16 +21,19 @@ type OSImage struct {
 // ParseOSImage reads an image URN, "publisher:offer:sku:version", as Azure
 // and the instances' records write it; ok is false for anything else.
 func ParseOSImage(urn string) (img OSImage, ok bool) {
-	parts := strings.Split(urn, ":")
-	if len(parts) != 4 {
-		return OSImage{}, false
-	}
-	for _, p := range parts {
-		if p == "" {
+	// Cut, not Split: each list page parses its instances' images, and a
+	// slice for each was garbage.
+	var parts [4]string
+	rest := urn
+	for i := range parts[:3] {
+		if parts[i], rest, ok = strings.Cut(rest, ":"); !ok || parts[i] == "" {
 			return OSImage{}, false
 		}
 	}
-	return OSImage{Publisher: parts[0], Offer: parts[1], SKU: parts[2], Version: parts[3]}, true
+	if rest == "" || strings.Contains(rest, ":") {
+		return OSImage{}, false
+	}
+	return OSImage{Publisher: parts[0], Offer: parts[1], SKU: parts[2], Version: rest}, true
 }
 
 // URN is the image as "publisher:offer:sku:version", at the version the

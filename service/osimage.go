@@ -63,6 +63,9 @@ func (i *imagesSeen) saw(key, latest string) {
 	if latest == "" {
 		return
 	}
+	if prev, ok := i.latest.Load(key); ok && prev == latest {
+		return // as every list asks: a read, not a write
+	}
 	if prev, ok := i.latest.Swap(key, latest); ok && prev != latest {
 		i.epoch.Add(1)
 	}
