@@ -52,7 +52,9 @@ func BenchmarkPagesAsBrowsersAsk(b *testing.B) {
 		{"details", "/instances/load0500"},
 		{"quota", "/quota"},
 	} {
-		for _, enc := range []struct{ name, accept string }{{"identity", "identity"}, {"gzip", "gzip, br"}} {
+		// zstd is what Chromium asks ("gzip, deflate, br, zstd"), and
+		// compress, preferring it, sends.
+		for _, enc := range []struct{ name, accept string }{{"identity", "identity"}, {"gzip", "gzip, br"}, {"zstd", "gzip, deflate, br, zstd"}} {
 			first, body := get(b, server.URL+page.path, enc.accept)
 			b.Run(page.name+"/"+enc.name, func(b *testing.B) {
 				i := 0
