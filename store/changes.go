@@ -36,8 +36,8 @@ type changes struct {
 	conn *sql.Conn // held for good, and opened again only if it breaks
 	// read is PRAGMA data_version prepared on conn's driver connection,
 	// run only inside conn.Raw: through database/sql's statement, its row
-	// and its Scan, the read took twice as long (7.5 µs, a twentieth of a
-	// list render's CPU, and more of a kept page's).
+	// and its Scan, a read took 4.0 µs and 18 allocations, where this way
+	// it takes 3.0 µs and 7 (every request reads the version once).
 	read driver.Stmt
 	dest []driver.Value // read's row
 	// offset is added to conn's data_version, which a new connection
