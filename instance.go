@@ -207,6 +207,9 @@ type ListQuery struct {
 	// unread, for a reader that shows none (the API): it saves a read of
 	// the page's schedules.
 	NoNextStops bool
+	// Brief reads only what the list's rows show (InstanceFilter.Brief),
+	// for the list page.
+	Brief bool
 }
 
 // InstancePage is one page of the instance list.

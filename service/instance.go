@@ -21,7 +21,7 @@ func (s *Service) ListInstances(ctx context.Context, q instancehub.ListQuery) (*
 	if q.Page < 1 {
 		q.Page = 1
 	}
-	filter := instancehub.InstanceFilter{Search: q.Search, Sort: q.Sort, Offset: (q.Page - 1) * instancehub.PageSize, Limit: instancehub.PageSize}
+	filter := instancehub.InstanceFilter{Search: q.Search, Sort: q.Sort, Offset: (q.Page - 1) * instancehub.PageSize, Limit: instancehub.PageSize, Brief: q.Brief}
 	if q.OnlyMine {
 		filter.OwnerID = user.ID
 	}

@@ -68,11 +68,12 @@ func (db *DB) orderedPage(ctx context.Context, version int64, filter instancehub
 	// ORDER BY made SQLite walk the sort's index instead, testing each
 	// row's ID against the list. The IDs were live at version; a row
 	// deleted since is left out, its page being no longer current.
-	rows, err := db.query(ctx, instanceSelect+` WHERE i.id IN (?`+strings.Repeat(`, ?`, len(ids)-1)+`)`, args...)
+	sel, scan := instanceRead(filter)
+	rows, err := db.query(ctx, sel+` WHERE i.id IN (?`+strings.Repeat(`, ?`, len(ids)-1)+`)`, args...)
 	if err != nil {
 		return nil, 0, false, fmt.Errorf("find instances: %w", err)
 	}
-	found, err := scanInstances(rows)
+	found, err := scanInstancesWith(rows, scan)
 	if err != nil {
 		return nil, 0, false, fmt.Errorf("find instances: %w", err)
 	}

@@ -12,9 +12,12 @@ import (
 
 // parseListQuery reads the list's filters from the query string or, for
 // Refresh, the form that carries them.
+// parseListQuery is the list page's query: its rows show only what a brief
+// read has (InstanceFilter.Brief; TestListRowsFromABriefRead).
 func parseListQuery(c *echo.Context) instancehub.ListQuery {
 	page, _ := strconv.Atoi(c.FormValue("page"))
 	return instancehub.ListQuery{
+		Brief:    true,
 		OnlyMine: c.FormValue("mine") != "",
 		Owner:    c.FormValue("owner"),
 		OldImage: c.FormValue("oldimage") != "",
