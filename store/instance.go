@@ -31,7 +31,10 @@ SELECT i.id, i.name, i.region, i.vm_size, i.family, i.vcpus, i.memory_gib, i.gpu
        i.created_at, i.updated_at, i.version, i.last_activity_at,
        i.idle_shutdown_minutes, i.idle_changed_at, i.keep_running_until,
        i.description, i.tags, i.identity_system, i.identity_user, i.idempotency_key, i.setup_scripts,
-       ` + operationColumns + `
+       ` + operationColumns + instanceFrom
+
+// instanceFrom is where instanceSelect and instanceBriefSelect read.
+const instanceFrom = `
 FROM instances i
 JOIN users owner ON owner.id = i.owner_id
 JOIN users creator ON creator.id = i.created_by_id
@@ -48,12 +51,7 @@ SELECT i.id, i.name, i.region, i.vm_size, i.family, i.vcpus, i.memory_gib, i.gpu
        i.owner_id, owner.name, i.created_by_id, creator.name,
        i.created_at, i.version, i.last_activity_at,
        i.idle_shutdown_minutes, i.idle_changed_at, i.keep_running_until,
-       ` + operationColumns + `
-FROM instances i
-JOIN users owner ON owner.id = i.owner_id
-JOIN users creator ON creator.id = i.created_by_id
-` + lastOperationJoin + `
-LEFT JOIN users ou ON ou.id = o.user_id`
+       ` + operationColumns + instanceFrom
 
 // instanceRead is how filter's instances are read: their select and
 // their scan.
