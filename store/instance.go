@@ -24,14 +24,24 @@ const live = `i.state <> 'Deleted'`
 // operations_instance index for each row the query returns, so a page of
 // 50 costs 50 index lookups, not 50 queries.
 const instanceSelect = `
-SELECT i.id, i.name, i.region, i.vm_size, i.family, i.vcpus, i.memory_gib, i.gpus,
-       i.ssh_enabled, i.ssh_public_key, i.ssh_port, i.virtual_network, i.subnet,
-       i.state, i.private_ip, i.public_ip, i.image, i.app_secret,
-       i.owner_id, owner.name, owner.email, i.created_by_id, creator.name,
-       i.created_at, i.updated_at, i.version, i.last_activity_at,
-       i.idle_shutdown_minutes, i.idle_changed_at, i.keep_running_until,
-       i.description, i.tags, i.identity_system, i.identity_user, i.idempotency_key, i.setup_scripts,
+SELECT ` + instanceBriefColumns + `,
+       ` + instanceExtraColumns + `,
        ` + operationColumns + instanceFrom
+
+// instanceBriefColumns are the columns InstanceFilter.Brief reads (37 with
+// the operation's, of 52): each column is two or three calls into SQLite,
+// each taking and leaving the connection's mutex. instanceExtraColumns are
+// the rest, which instanceSelect reads too.
+const (
+	instanceBriefColumns = `i.id, i.name, i.region, i.vm_size, i.family, i.vcpus, i.memory_gib, i.gpus,
+       i.ssh_enabled, i.state, i.image,
+       i.owner_id, owner.name, i.created_by_id, creator.name,
+       i.created_at, i.version, i.last_activity_at,
+       i.idle_shutdown_minutes, i.idle_changed_at, i.keep_running_until`
+	instanceExtraColumns = `i.ssh_public_key, i.ssh_port, i.virtual_network, i.subnet,
+       i.private_ip, i.public_ip, i.app_secret, owner.email, i.updated_at,
+       i.description, i.tags, i.identity_system, i.identity_user, i.idempotency_key, i.setup_scripts`
+)
 
 // instanceFrom is where instanceSelect and instanceBriefSelect read.
 const instanceFrom = `
@@ -41,16 +51,10 @@ JOIN users creator ON creator.id = i.created_by_id
 ` + lastOperationJoin + `
 LEFT JOIN users ou ON ou.id = o.user_id`
 
-// instanceBriefSelect is instanceSelect of what InstanceFilter.Brief
-// reads, scanned by scanBriefInstance: 37 columns of 52. Each column is
-// two or three calls into SQLite, each taking and leaving the
-// connection's mutex.
+// instanceBriefSelect is instanceSelect without its extra columns, scanned
+// by scanBriefInstance.
 const instanceBriefSelect = `
-SELECT i.id, i.name, i.region, i.vm_size, i.family, i.vcpus, i.memory_gib, i.gpus,
-       i.ssh_enabled, i.state, i.image,
-       i.owner_id, owner.name, i.created_by_id, creator.name,
-       i.created_at, i.version, i.last_activity_at,
-       i.idle_shutdown_minutes, i.idle_changed_at, i.keep_running_until,
+SELECT ` + instanceBriefColumns + `,
        ` + operationColumns + instanceFrom
 
 // instanceRead is how filter's instances are read: their select and
@@ -496,50 +500,44 @@ type scanner interface {
 	Scan(dest ...any) error
 }
 
-func scanInstance(row scanner) (*instancehub.Instance, error) {
+func scanInstance(row scanner) (*instancehub.Instance, error) { return scanInstanceRow(row, true) }
+
+// scanBriefInstance reads a row of instanceBriefSelect.
+func scanBriefInstance(row scanner) (*instancehub.Instance, error) {
+	return scanInstanceRow(row, false)
+}
+
+// scanInstanceRow reads a row of instanceSelect, or of instanceBriefSelect
+// when not full.
+func scanInstanceRow(row scanner, full bool) (*instancehub.Instance, error) {
 	var i instancehub.Instance
 	var created, updated, activity, idleChanged, keepRunning sql.NullInt64
 	var idleMinutes int64
 	var tags, identities, setup string
 	var op operationRow
-	dest := append([]any{&i.ID, &i.Name, &i.Region, &i.VMSize, &i.Family, &i.VCPUs, &i.MemoryGiB, &i.GPUs,
-		&i.SSHEnabled, &i.SSHPublicKey, &i.SSHPort, &i.VirtualNetwork, &i.Subnet,
-		&i.State, &i.PrivateIP, &i.PublicIP, &i.Image, &i.AppSecret,
-		&i.OwnerID, &i.OwnerName, &i.OwnerEmail, &i.CreatedByID, &i.CreatedByName,
-		&created, &updated, &i.Version, &activity, &idleMinutes, &idleChanged, &keepRunning,
-		&i.Description, &tags, &i.Identity.SystemAssigned, &identities, &i.IdempotencyKey, &setup}, op.dest()...)
-	if err := row.Scan(dest...); err != nil {
-		return nil, err
-	}
-	if err := fromJSONText(tags, &i.Tags); err != nil {
-		return nil, fmt.Errorf("tags of %s: %w", i.Name, err)
-	}
-	if err := fromJSONText(identities, &i.Identity.UserAssigned); err != nil {
-		return nil, fmt.Errorf("identities of %s: %w", i.Name, err)
-	}
-	if err := fromJSONText(setup, &i.Setup); err != nil {
-		return nil, fmt.Errorf("setup scripts of %s: %w", i.Name, err)
-	}
-	i.CreatedAt, i.UpdatedAt = fromMillis(created), fromMillis(updated)
-	i.LastActivity = zeroMillis(activity.Int64)
-	i.IdleShutdown = time.Duration(idleMinutes) * time.Minute
-	i.IdleChangedAt, i.KeepRunningUntil = fromMillis(idleChanged), fromMillis(keepRunning)
-	i.LastOperation = op.operation()
-	return &i, nil
-}
-
-// scanBriefInstance reads a row of instanceBriefSelect.
-func scanBriefInstance(row scanner) (*instancehub.Instance, error) {
-	var i instancehub.Instance
-	var created, activity, idleChanged, keepRunning sql.NullInt64
-	var idleMinutes int64
-	var op operationRow
-	dest := append([]any{&i.ID, &i.Name, &i.Region, &i.VMSize, &i.Family, &i.VCPUs, &i.MemoryGiB, &i.GPUs,
+	dest := []any{&i.ID, &i.Name, &i.Region, &i.VMSize, &i.Family, &i.VCPUs, &i.MemoryGiB, &i.GPUs,
 		&i.SSHEnabled, &i.State, &i.Image,
 		&i.OwnerID, &i.OwnerName, &i.CreatedByID, &i.CreatedByName,
-		&created, &i.Version, &activity, &idleMinutes, &idleChanged, &keepRunning}, op.dest()...)
-	if err := row.Scan(dest...); err != nil {
+		&created, &i.Version, &activity, &idleMinutes, &idleChanged, &keepRunning}
+	if full {
+		dest = append(dest, &i.SSHPublicKey, &i.SSHPort, &i.VirtualNetwork, &i.Subnet,
+			&i.PrivateIP, &i.PublicIP, &i.AppSecret, &i.OwnerEmail, &updated,
+			&i.Description, &tags, &i.Identity.SystemAssigned, &identities, &i.IdempotencyKey, &setup)
+	}
+	if err := row.Scan(append(dest, op.dest()...)...); err != nil {
 		return nil, err
+	}
+	if full {
+		if err := fromJSONText(tags, &i.Tags); err != nil {
+			return nil, fmt.Errorf("tags of %s: %w", i.Name, err)
+		}
+		if err := fromJSONText(identities, &i.Identity.UserAssigned); err != nil {
+			return nil, fmt.Errorf("identities of %s: %w", i.Name, err)
+		}
+		if err := fromJSONText(setup, &i.Setup); err != nil {
+			return nil, fmt.Errorf("setup scripts of %s: %w", i.Name, err)
+		}
+		i.UpdatedAt = fromMillis(updated)
 	}
 	i.CreatedAt = fromMillis(created)
 	i.LastActivity = zeroMillis(activity.Int64)

@@ -11,9 +11,8 @@ import (
 )
 
 // parseListQuery reads the list's filters from the query string or, for
-// Refresh, the form that carries them.
-// parseListQuery is the list page's query: its rows show only what a brief
-// read has (InstanceFilter.Brief; TestListRowsFromABriefRead).
+// Refresh, the form that carries them. The list's rows show only what a
+// brief read has (InstanceFilter.Brief; TestListRowsFromABriefRead).
 func parseListQuery(c *echo.Context) instancehub.ListQuery {
 	page, _ := strconv.Atoi(c.FormValue("page"))
 	return instancehub.ListQuery{
