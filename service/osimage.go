@@ -19,15 +19,17 @@ func (s *Service) setOSImages(ctx context.Context, instances []*instancehub.Inst
 	// one question for a run of them, and their images in one allocation
 	// (a parse, a key and an image for each was a twelfth of a list
 	// render's CPU).
+	// The run before the first instance is of no region and no image,
+	// which parses as none.
 	images := make([]instancehub.OSImage, 0, len(instances))
 	var last struct {
 		region, urn string
 		img         instancehub.OSImage
-		ok, set     bool
+		ok          bool
 	}
 	for _, inst := range instances {
-		if !last.set || inst.Region != last.region || inst.Image != last.urn {
-			last.region, last.urn, last.set = inst.Region, inst.Image, true
+		if inst.Region != last.region || inst.Image != last.urn {
+			last.region, last.urn = inst.Region, inst.Image
 			last.img, last.ok = instancehub.ParseOSImage(inst.Image)
 			if last.ok && versions != nil {
 				key := inst.Region + " " + last.img.Publisher + ":" + last.img.Offer + ":" + last.img.SKU
