@@ -404,33 +404,63 @@ func profile(name string, d time.Duration) chan error {
 		if traceRuns {
 			kind, ext = "trace", ".trace"
 		}
-		res, err := http.Get(fmt.Sprintf("%s/debug/pprof/%s?seconds=%d", debugBase, kind, seconds))
-		if err != nil {
-			done <- err
-			return
-		}
-		defer res.Body.Close()
-		if res.StatusCode != http.StatusOK {
-			done <- fmt.Errorf("GET /debug/pprof/%s: %s", kind, res.Status)
-			return
-		}
-		if err := os.MkdirAll(profileDir, 0o750); err != nil {
-			done <- err
-			return
-		}
-		file := strings.NewReplacer(" ", "-", ",", "", "(", "", ")", "", "/", "-").Replace(name)
-		f, err := os.Create(filepath.Join(profileDir, file+ext))
-		if err != nil {
-			done <- err
-			return
-		}
-		_, err = io.Copy(f, res.Body)
-		if cerr := f.Close(); err == nil {
-			err = cerr
-		}
-		done <- err
+		done <- saveProfile(fmt.Sprintf("pprof/%s?seconds=%d", kind, seconds), name+ext)
 	}()
 	return done
+}
+
+// heapProfile writes the portal's heap profile, taken after a collection,
+// as profileDir/<name>.heap.pprof: what the idle portal still holds
+// (go tool pprof -sample_index=inuse_space); and before it the runtime's
+// memory statistics (expvar's memstats) as <name>.vars.json, which tell
+// the heap the runtime keeps from what it has given back and from what
+// is not Go's heap at all (stacks, SQLite's own allocations); and its
+// goroutines as <name>.goroutines.txt, and the kernel's map of its
+// memory as <name>.smaps.
+func heapProfile(name string) error {
+	if err := saveProfile("vars", name+".vars.json"); err != nil {
+		return err
+	}
+	if err := saveProfile("pprof/goroutine?debug=1", name+".goroutines.txt"); err != nil {
+		return err
+	}
+	// The kernel's view, mapping by mapping: Go's heap arenas against the
+	// rest (its stacks' and collector's own, SQLite's, the binary's).
+	smaps, err := os.ReadFile(fmt.Sprintf("/proc/%d/smaps", portalPID))
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(profileDir, name+".smaps"), smaps, 0o640); err != nil {
+		return err
+	}
+	return saveProfile("pprof/heap?gc=1", name+".heap.pprof")
+}
+
+// saveProfile writes what the portal's /debug/<what> answers into
+// profileDir, under file (its spaces, commas, brackets and slashes
+// replaced).
+func saveProfile(what, file string) error {
+	res, err := http.Get(debugBase + "/debug/" + what)
+	if err != nil {
+		return err
+	}
+	defer res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		return fmt.Errorf("GET /debug/%s: %s", what, res.Status)
+	}
+	if err := os.MkdirAll(profileDir, 0o750); err != nil {
+		return err
+	}
+	file = strings.NewReplacer(" ", "-", ",", "", "(", "", ")", "", "/", "-").Replace(file)
+	f, err := os.Create(filepath.Join(profileDir, file))
+	if err != nil {
+		return err
+	}
+	_, err = io.Copy(f, res.Body)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }
 
 // portalPID is the portal's process, whose CPU per request measure reports

@@ -112,6 +112,13 @@ func runScale(bin, wrk string, n, threads, conns int, duration time.Duration, ke
 		time.Sleep(idle - time.Since(seededAt))
 		fmt.Printf("idle portal at %d instances, %s after the last answer: %s (emulator process: %.1f MB)\n",
 			n, idle, memoryLine(portal.cmd.Process.Pid), rssMB(emu.Process.Pid))
+		// The heap profile collects first, so it comes after the last
+		// reading.
+		if profileDir != "" && idle == 90*time.Second {
+			if err := heapProfile(fmt.Sprintf("idle-%d", n)); err != nil {
+				return err
+			}
+		}
 	}
 
 	// refresh times a Refresh, and the CPU the portal and the emulator
