@@ -115,8 +115,14 @@ func Dial(ctx context.Context, url, caFile string) (*Remote, error) {
 	if !pool.AppendCertsFromPEM(pem) {
 		return nil, fmt.Errorf("emulator certificate %s: no PEM certificate in it", caFile)
 	}
+	// As the SDK's own transport reaches Resource Manager: HTTP/2, every
+	// request a stream of one connection, and a connection idle for 90 s
+	// closed. Over HTTP/1.1 each request in flight held a connection of
+	// its own (eight creates at once left 56, each with its two
+	// goroutines and buffers, for as long as the portal ran).
 	client := &http.Client{Timeout: 2 * time.Minute, Transport: &http.Transport{
-		TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}, MaxIdleConnsPerHost: 64,
+		TLSClientConfig:   &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12},
+		ForceAttemptHTTP2: true, MaxIdleConnsPerHost: 10, IdleConnTimeout: 90 * time.Second,
 	}}
 	r := &Remote{url: strings.TrimRight(url, "/"), transport: client}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, r.url+infoPath, nil)
