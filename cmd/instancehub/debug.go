@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/pprof"
+	"runtime"
 	"runtime/metrics"
 	"time"
 )
@@ -31,6 +32,11 @@ func debugHandler(figures http.Handler) http.Handler {
 	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
 	return mux
 }
+
+// heapSampling is the runtime's sampling rate of heap profiles as the
+// process started (GODEBUG=memprofilerate sets it); main sets the rate to
+// none, and serveDebug sets it back when it serves the profiles.
+var heapSampling int
 
 // runtimeMetrics writes every runtime/metrics value, one "name value" a
 // line; a histogram is written as its count of samples.
@@ -68,6 +74,9 @@ func serveDebug(ctx context.Context, addr string, figures http.Handler, log *slo
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("--debug-addr: %w", err)
+	}
+	if heapSampling > 0 {
+		runtime.MemProfileRate = heapSampling
 	}
 	srv := &http.Server{Handler: debugHandler(figures), ReadHeaderTimeout: 10 * time.Second}
 	go func() {

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"regexp"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -21,7 +22,11 @@ func TestOperatorEndpoints(t *testing.T) {
 	if err := parse("serve", args, io.Discard, c.bindServe); err != nil {
 		t.Fatal(err)
 	}
+	rate := asMainStarts(t)
 	portal, logs := startServe(t, c)
+	if runtime.MemProfileRate != rate {
+		t.Errorf("serving the operator endpoints, the heap is sampled at %d, want %d", runtime.MemProfileRate, rate)
+	}
 	found := regexp.MustCompile(`operator endpoints.* url=(http://\S+)/debug/`).FindStringSubmatch(logs.String())
 	if found == nil {
 		t.Fatalf("the operator endpoints' address is not logged:\n%s", logs.String())
@@ -32,6 +37,7 @@ func TestOperatorEndpoints(t *testing.T) {
 		"/debug/pprof/":                  "goroutine",
 		"/debug/pprof/cmdline":           "instancehub.test", // this test's own command line
 		"/debug/pprof/goroutine?debug=1": "goroutine profile: total",
+		"/debug/pprof/heap?debug=1":      "heap profile: ",
 	} {
 		status, body := get(t, debug+path)
 		if status != http.StatusOK || !strings.Contains(body, want) {
@@ -56,10 +62,24 @@ func TestOperatorEndpointsAreOffByDefault(t *testing.T) {
 	if c.DebugAddr != "" {
 		t.Fatalf("--debug-addr defaults to %q", c.DebugAddr)
 	}
+	asMainStarts(t)
 	_, logs := startServe(t, c)
 	if strings.Contains(logs.String(), "operator endpoints") {
 		t.Errorf("operator endpoints served by default:\n%s", logs.String())
 	}
+	// Nobody can ask for a heap profile, so none is sampled.
+	if runtime.MemProfileRate != 0 {
+		t.Errorf("without the operator endpoints the heap is sampled at %d", runtime.MemProfileRate)
+	}
+}
+
+// asMainStarts sets the heap's sampling as main does (none, the rate kept
+// for serveDebug) until the test ends, and returns the rate kept.
+func asMainStarts(t *testing.T) int {
+	kept, rate := heapSampling, runtime.MemProfileRate
+	t.Cleanup(func() { heapSampling, runtime.MemProfileRate = kept, rate })
+	heapSampling, runtime.MemProfileRate = rate, 0
+	return rate
 }
 
 // startServe runs serve on a free port until the test ends and returns the
