@@ -68,8 +68,7 @@ func emulatorCommand(ctx context.Context, args []string, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
-	return serveEmulator(ctx, emu, tls.NewListener(ln, &tls.Config{Certificates: []tls.Certificate{pair}, MinVersion: tls.VersionTLS12,
-		NextProtos: []string{"h2", "http/1.1"}}), certFile, log)
+	return serveEmulator(ctx, emu, tls.NewListener(ln, &tls.Config{Certificates: []tls.Certificate{pair}, MinVersion: tls.VersionTLS12}), certFile, log)
 }
 
 func serveEmulator(ctx context.Context, emu *emulator.Emulator, ln net.Listener, certFile string, log *slog.Logger) error {

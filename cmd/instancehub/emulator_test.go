@@ -3,20 +3,14 @@ package main
 import (
 	"bytes"
 	"context"
-	"crypto/tls"
 	"net"
 	"net/http"
-	"net/http/httptrace"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
-
-	"github.com/instancehub/instancehub/azure/emulator"
 )
 
 // TestEmulatorProcess: `instancehub emulator` serves the emulated cloud
@@ -49,34 +43,6 @@ func TestEmulatorProcess(t *testing.T) {
 	cert := filepath.Join(emuDir, "emulator-cert.pem")
 	if _, err := os.Stat(cert); err != nil {
 		t.Fatalf("no certificate: %v\n%s", err, logs.String())
-	}
-	// Its portals reach it as the SDK reaches Resource Manager: over
-	// HTTP/2, requests at once sharing one connection, where over
-	// HTTP/1.1 each held one of its own for as long as the portal ran.
-	remote, err := emulator.Dial(ctx, "https://"+addr, cert)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var handshakes atomic.Int32
-	trace := &httptrace.ClientTrace{TLSHandshakeDone: func(tls.ConnectionState, error) { handshakes.Add(1) }}
-	var wg sync.WaitGroup
-	for range 8 {
-		wg.Go(func() {
-			req, _ := http.NewRequestWithContext(httptrace.WithClientTrace(ctx, trace), http.MethodGet, remote.PricesURL(), nil)
-			res, err := remote.HTTPClient().Do(req)
-			if err != nil {
-				t.Error(err)
-				return
-			}
-			res.Body.Close()
-			if res.ProtoMajor != 2 {
-				t.Errorf("the emulator answered over %s", res.Proto)
-			}
-		})
-	}
-	wg.Wait()
-	if n := handshakes.Load(); n != 0 {
-		t.Errorf("8 requests at once made %d connections more than Dial's", n)
 	}
 	url, dir := startPortal(t, "--emulator-url", "https://"+addr, "--emulator-ca", cert)
 	if _, err := os.Stat(filepath.Join(dir, "emulator.db")); !os.IsNotExist(err) {

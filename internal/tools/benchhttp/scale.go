@@ -104,8 +104,12 @@ func runScale(bin, wrk string, n, threads, conns int, duration time.Duration, ke
 	seededAt := time.Now()
 	// Idle: nothing asked for longer than the portal's idle release (20 s),
 	// which collects and returns the garbage; then for longer than the
-	// minute after which the database's idle connections close.
-	for _, idle := range []time.Duration{25 * time.Second, 90 * time.Second} {
+	// minute after which the database's idle connections close; then for
+	// longer than the 90 s after which those to the emulator close (the
+	// last creates' polls used them until about 3 s after the last
+	// answer).
+	idles := []time.Duration{25 * time.Second, 90 * time.Second, 150 * time.Second}
+	for _, idle := range idles {
 		if !only.MatchString("idle") {
 			break
 		}
@@ -114,7 +118,7 @@ func runScale(bin, wrk string, n, threads, conns int, duration time.Duration, ke
 			n, idle, memoryLine(portal.cmd.Process.Pid), rssMB(emu.Process.Pid))
 		// The heap profile collects first, so it comes after the last
 		// reading.
-		if profileDir != "" && idle == 90*time.Second {
+		if profileDir != "" && idle == idles[len(idles)-1] {
 			if err := heapProfile(fmt.Sprintf("idle-%d", n)); err != nil {
 				return err
 			}
