@@ -51,19 +51,18 @@ JOIN users creator ON creator.id = i.created_by_id
 ` + lastOperationJoin + `
 LEFT JOIN users ou ON ou.id = o.user_id`
 
-// instanceBriefSelect is instanceSelect without its extra columns, scanned
-// by scanBriefInstance.
+// instanceBriefSelect is instanceSelect without its extra columns.
 const instanceBriefSelect = `
 SELECT ` + instanceBriefColumns + `,
        ` + operationColumns + instanceFrom
 
-// instanceRead is how filter's instances are read: their select and
-// their scan.
-func instanceRead(filter instancehub.InstanceFilter) (string, func(scanner) (*instancehub.Instance, error)) {
+// instanceSelectFor is the select of filter's instances: the brief one or
+// the full one, which scanInstanceRows reads with full = !filter.Brief.
+func instanceSelectFor(filter instancehub.InstanceFilter) string {
 	if filter.Brief {
-		return instanceBriefSelect, scanBriefInstance
+		return instanceBriefSelect
 	}
-	return instanceSelect, scanInstance
+	return instanceSelect
 }
 
 // lastOperationJoin joins each instance i to its last operation o, if any.
@@ -259,7 +258,7 @@ func (db *DB) findInstances(ctx context.Context, filter instancehub.InstanceFilt
 		limit = noLimit
 	}
 	order := instanceOrders[instancehub.ParseInstanceSort(string(filter.Sort))]
-	sel, scan := instanceRead(filter)
+	sel := instanceSelectFor(filter)
 	query := sel + ` WHERE ` + where + ` ORDER BY ` + order + ` LIMIT ? OFFSET ?`
 	if offset > 0 || indexed {
 		// A later page picks its rows' IDs first, from the instances alone
@@ -273,7 +272,7 @@ func (db *DB) findInstances(ctx context.Context, filter instancehub.InstanceFilt
 	if err != nil {
 		return nil, 0, fmt.Errorf("find instances: %w", err)
 	}
-	instances, err := scanInstancesWith(rows, scan)
+	instances, err := scanInstanceRows(rows, !filter.Brief)
 	if err != nil {
 		return nil, 0, fmt.Errorf("find instances: %w", err)
 	}
@@ -502,11 +501,6 @@ type scanner interface {
 
 func scanInstance(row scanner) (*instancehub.Instance, error) { return scanInstanceRow(row, true) }
 
-// scanBriefInstance reads a row of instanceBriefSelect.
-func scanBriefInstance(row scanner) (*instancehub.Instance, error) {
-	return scanInstanceRow(row, false)
-}
-
 // scanInstanceRow reads a row of instanceSelect, or of instanceBriefSelect
 // when not full.
 func scanInstanceRow(row scanner, full bool) (*instancehub.Instance, error) {
@@ -548,15 +542,15 @@ func scanInstanceRow(row scanner, full bool) (*instancehub.Instance, error) {
 }
 
 func scanInstances(rows *sql.Rows) ([]*instancehub.Instance, error) {
-	return scanInstancesWith(rows, scanInstance)
+	return scanInstanceRows(rows, true)
 }
 
-// scanInstancesWith reads each row with scan.
-func scanInstancesWith(rows *sql.Rows, scan func(scanner) (*instancehub.Instance, error)) ([]*instancehub.Instance, error) {
+// scanInstanceRows reads each row as scanInstanceRow does.
+func scanInstanceRows(rows *sql.Rows, full bool) ([]*instancehub.Instance, error) {
 	defer rows.Close()
 	var instances []*instancehub.Instance
 	for rows.Next() {
-		inst, err := scan(rows)
+		inst, err := scanInstanceRow(rows, full)
 		if err != nil {
 			return nil, err
 		}

@@ -68,12 +68,11 @@ func (db *DB) orderedPage(ctx context.Context, version int64, filter instancehub
 	// ORDER BY made SQLite walk the sort's index instead, testing each
 	// row's ID against the list. The IDs were live at version; a row
 	// deleted since is left out, its page being no longer current.
-	sel, scan := instanceRead(filter)
-	rows, err := db.query(ctx, sel+` WHERE i.id IN (?`+strings.Repeat(`, ?`, len(ids)-1)+`)`, args...)
+	rows, err := db.query(ctx, instanceSelectFor(filter)+` WHERE i.id IN (?`+strings.Repeat(`, ?`, len(ids)-1)+`)`, args...)
 	if err != nil {
 		return nil, 0, false, fmt.Errorf("find instances: %w", err)
 	}
-	found, err := scanInstancesWith(rows, scan)
+	found, err := scanInstanceRows(rows, !filter.Brief)
 	if err != nil {
 		return nil, 0, false, fmt.Errorf("find instances: %w", err)
 	}
