@@ -50,7 +50,7 @@ func main() {
 	wrk := flag.String("wrk", "wrk", "the wrk command")
 	keep := flag.Bool("keep", false, "keep the data directory")
 	pattern := flag.String("only", "", "drive only the pages whose name matches this regular expression; with -scale, also the idle memory (\"idle\") and the Refresh (\"refresh\")")
-	flag.StringVar(&profileDir, "profile", "", "write the portal's CPU profile of each row's second run into this folder (one file a row), read with go tool pprof; with -scale, also the idle portal's heap (idle-N.heap.pprof)")
+	flag.StringVar(&profileDir, "profile", "", "write the portal's CPU profile of each row's second run into this folder (one file a row), read with go tool pprof; with -scale, also what the idle portal holds at its last idle reading (idle-N.heap.pprof, .vars.json, .goroutines.txt, .smaps)")
 	flag.BoolVar(&traceRuns, "trace", false, "with -profile: an execution trace instead of a CPU profile (one .trace file a row), read with go tool trace, whose -pprof=sync, net and sched show what the requests waited for")
 	flag.BoolVar(&sameCPU, "same-cpu", false, "after each row, drive a static server that spends the portal's CPU a request (its median) before sending the same bytes: the p99 any server of that cost gets here")
 	flag.BoolVar(&separate, "separate-emulator", false, "run the emulator as a process of its own (instancehub emulator), to measure the portal alone")

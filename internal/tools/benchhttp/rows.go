@@ -409,23 +409,21 @@ func profile(name string, d time.Duration) chan error {
 	return done
 }
 
-// heapProfile writes the portal's heap profile, taken after a collection,
-// as profileDir/<name>.heap.pprof: what the idle portal still holds
-// (go tool pprof -sample_index=inuse_space); and before it the runtime's
-// memory statistics (expvar's memstats) as <name>.vars.json, which tell
-// the heap the runtime keeps from what it has given back and from what
-// is not Go's heap at all (stacks, SQLite's own allocations); and its
-// goroutines as <name>.goroutines.txt, and the kernel's map of its
-// memory as <name>.smaps.
-func heapProfile(name string) error {
+// idleProfiles writes into profileDir what the idle portal holds, each
+// file named name and a suffix: the runtime's memory statistics (expvar's
+// memstats, .vars.json: the heap it keeps, has given back, and what is not
+// its heap), its goroutines (.goroutines.txt), the kernel's map of its
+// memory (.smaps: Go's heap arenas against its stacks, its collector's,
+// SQLite's memory and the binary's pages), and last, since it collects
+// first, its heap profile (.heap.pprof; go tool pprof
+// -sample_index=inuse_space).
+func idleProfiles(name string) error {
 	if err := saveProfile("vars", name+".vars.json"); err != nil {
 		return err
 	}
 	if err := saveProfile("pprof/goroutine?debug=1", name+".goroutines.txt"); err != nil {
 		return err
 	}
-	// The kernel's view, mapping by mapping: Go's heap arenas against the
-	// rest (its stacks' and collector's own, SQLite's, the binary's).
 	smaps, err := os.ReadFile(fmt.Sprintf("/proc/%d/smaps", portalPID))
 	if err != nil {
 		return err

@@ -116,10 +116,10 @@ func runScale(bin, wrk string, n, threads, conns int, duration time.Duration, ke
 		time.Sleep(idle - time.Since(seededAt))
 		fmt.Printf("idle portal at %d instances, %s after the last answer: %s (emulator process: %.1f MB)\n",
 			n, idle, memoryLine(portal.cmd.Process.Pid), rssMB(emu.Process.Pid))
-		// The heap profile collects first, so it comes after the last
+		// The heap profile collects first, so they come after the last
 		// reading.
 		if profileDir != "" && idle == idles[len(idles)-1] {
-			if err := heapProfile(fmt.Sprintf("idle-%d", n)); err != nil {
+			if err := idleProfiles(fmt.Sprintf("idle-%d", n)); err != nil {
 				return err
 			}
 		}
